@@ -1,0 +1,63 @@
+import { HaError } from './ha-error.js';
+
+/** One rule a configuration value broke. */
+export interface ConfigIssue {
+  /** Dotted path of the field, e.g. `clusters.c1.healthCheckInterval`. */
+  readonly path: string;
+  /** The value that was given (secrets are never config values). */
+  readonly value: unknown;
+  /** The rule it broke. */
+  readonly rule: string;
+}
+
+/** Configuration was invalid; nothing was started. */
+export class ConfigError extends HaError {
+  /** Builds the error from every issue found. */
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super('HAF2001', `invalid configuration: ${issues.map(formatIssue).join('; ')}`);
+  }
+}
+
+function formatIssue(issue: ConfigIssue): string {
+  return `${issue.path || '(root)'} = ${safeJson(issue.value)}: ${issue.rule}`;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** A resource, partition, provider or driver that the service does not know. */
+export class NotFoundError extends HaError {
+  /** Builds the error for a missing `what` named `id`. */
+  constructor(readonly what: string, readonly id: string) {
+    super('HAF2002', `unknown ${what} '${id}'`);
+  }
+}
+
+/** The fence budget is exhausted; the stop command is held, not sent. */
+export class FencingHaltedError extends HaError {
+  /** Builds the error for `scope` (a partition id or `global`). */
+  constructor(readonly scope: string, readonly reason: string) {
+    super('HAF2003', `fencing halted for ${scope}: ${reason}`);
+  }
+}
+
+/** A request that contradicts the current state (e.g. removing a partition that still has resources). */
+export class InvalidRequestError extends HaError {
+  /** Builds the error with what was wrong. */
+  constructor(detail: string) {
+    super('HAF2004', detail);
+  }
+}
+
+/** A scheduled action was aborted (timeout, cancellation, shutdown). */
+export class AbortedError extends HaError {
+  /** Builds the error with why it was aborted. */
+  constructor(readonly reason: string) {
+    super('HAF2005', `aborted: ${reason}`);
+  }
+}

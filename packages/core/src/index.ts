@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+
+export type { Clock, TimerHandle } from './spi/clock.js';
+export type { Logger, LogFields } from './spi/logger.js';
+export { resourceKey } from './spi/resource.js';
+export type { ResourceRef, ResourceSpec } from './spi/resource.js';
+export type { Partition, PartitionKind } from './spi/partition.js';
+export { Secret } from './spi/secret.js';
+export { STOP_COMMANDS } from './spi/power-driver.js';
+export type {
+  PowerState, ChassisPower, ChassisCommand, PowerOperation, PowerTarget, PowerCallOptions,
+  PowerDriver, PowerBinding,
+} from './spi/power-driver.js';
+export { RESOURCE_STATES, PARTITION_STATES } from './spi/states.js';
+export type { ResourceState, PartitionState } from './spi/states.js';
+export type { Inventory } from './spi/inventory.js';
+export type {
+  PowerControl, ProviderContext, Verdict, HealthResult, ActivityResult, RecoverResult,
+  FenceResult, LeaseStatus, MemberView, PartitionView, HAProvider,
+} from './spi/ha-provider.js';
+export type {
+  Episode, ResourceTimers, ResourceRecord, PartitionRecord, FenceLogEntry, PowerIntent, StateStore,
+} from './spi/state-store.js';
+
+export { HaError } from './errors/ha-error.js';
+export {
+  AuthError, TimeoutError, UnreachableError, ProtocolError, UnsupportedOperationError, DriverError,
+} from './errors/power-errors.js';
+export {
+  ConfigError, NotFoundError, FencingHaltedError, InvalidRequestError, AbortedError,
+} from './errors/engine-errors.js';
+export type { ConfigIssue } from './errors/engine-errors.js';
+
+export { RESOURCE_EVENTS, RESOURCE_TABLE, resourceTransition, FAILING_STATES } from './fsm/resource-fsm.js';
+export type { ResourceEvent } from './fsm/resource-fsm.js';
+export { PARTITION_EVENTS, PARTITION_TABLE, partitionTransition } from './fsm/partition-fsm.js';
+export type { PartitionEvent } from './fsm/partition-fsm.js';
+export { POWER_EVENTS, POWER_TABLE, powerTransition } from './fsm/power-fsm.js';
+export type { PowerEvent } from './fsm/power-fsm.js';
+export type { Cell, TransitionTable } from './fsm/table.js';
+
+export { parseDuration } from './config/duration.js';
+export { haConfigSchema, haSettingsSchema, DEFAULT_SETTINGS } from './config/schema.js';
+export type { HaConfig, HaConfigOptions, HaSettings } from './config/schema.js';
+export { parseConfig, loadConfigFile, resolveSettings } from './config/load-config.js';
+export type { SettingsScope } from './config/load-config.js';
+
+export { systemClock } from './util/system-clock.js';
+export { delay, raceAbort, abortReason } from './util/delay.js';

@@ -1,0 +1,129 @@
+import type { Clock } from './clock.js';
+import type { Inventory } from './inventory.js';
+import type { Logger } from './logger.js';
+import type { Partition, PartitionKind } from './partition.js';
+import type { ChassisPower } from './power-driver.js';
+import type { ResourceSpec } from './resource.js';
+import type { ResourceState } from './states.js';
+
+/**
+ * Power control of one resource, handed to a provider by the engine. Stop commands
+ * pass the fence budget, their intent is persisted before they are sent, and a
+ * status read of `OFF` is the engine's own proof for releasing workloads.
+ */
+export interface PowerControl {
+  /** Reads chassis power (a fresh read, never a cache). */
+  status(): Promise<ChassisPower>;
+  /** Powers on. */
+  on(): Promise<void>;
+  /** Hard power off (a stop command). */
+  off(): Promise<void>;
+  /** Power cycle (a stop command; its acknowledgement is not proof of OFF). */
+  cycle(): Promise<void>;
+  /** Hard reset (a stop command). */
+  reset(): Promise<void>;
+}
+
+/** What every provider call receives besides the resource. */
+export interface ProviderContext {
+  /** Fires when the call's timeout elapses or its result is no longer wanted. */
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly inventory: Inventory;
+  /** Power control of this resource; absent when it has no controller configured. */
+  readonly power?: PowerControl;
+  /** Current HA state of the resource. */
+  readonly state: ResourceState;
+  /** Effective settings for this resource (after overrides). */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** Answer of an eligibility question. */
+export interface Verdict {
+  readonly ok: boolean;
+  /** Why not (or a note why yes). */
+  readonly reason?: string;
+}
+
+/** Result of a health check. */
+export interface HealthResult {
+  readonly healthy: boolean;
+  readonly reason?: string;
+}
+
+/** Result of an activity check: `error` is never taken as "no activity". */
+export interface ActivityResult {
+  readonly verdict: 'active' | 'inactive' | 'error';
+  readonly reason?: string;
+}
+
+/** Result of a recovery attempt. */
+export interface RecoverResult {
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Result of a fence. `off` is accepted only when the engine itself saw a status read
+ * of OFF through {@link PowerControl} during the fence; `unreachable` sends the engine
+ * to the self-fence lease, if the provider has one.
+ */
+export interface FenceResult {
+  readonly outcome: 'off' | 'unreachable' | 'failed';
+  readonly reason?: string;
+}
+
+/** The self-fence lease of a resource (SPEC §5.1). */
+export type LeaseStatus =
+  | { readonly state: 'none'; readonly reason: string }
+  | { readonly state: 'pending'; readonly deadline: number; readonly reason?: string }
+  | { readonly state: 'expired'; readonly evidence: string };
+
+/** A member of a partition as the engine sees it, for {@link HAProvider.partitionConditions}. */
+export interface MemberView {
+  readonly spec: ResourceSpec;
+  readonly state: ResourceState;
+  readonly eligible: boolean;
+  /** Latest health check passed (undefined before the first one). */
+  readonly healthy: boolean | undefined;
+  /** The resource is in an open failure episode. */
+  readonly inEpisode: boolean;
+}
+
+/** A partition with its members and ancestors. */
+export interface PartitionView {
+  readonly partition: Partition;
+  /** Ancestors, innermost first. */
+  readonly ancestors: readonly Partition[];
+  readonly members: readonly MemberView[];
+}
+
+/**
+ * A plugin that knows one resource kind (SPEC §5). Every method gets an AbortSignal
+ * in its context and must stop its work when it fires.
+ */
+export interface HAProvider {
+  /** The resource type it protects (`ResourceRef.type`). */
+  readonly resourceType: string;
+  /** The partition kind it works on (KVM: `cluster`). */
+  readonly partitionKind: PartitionKind;
+  /** Can HA protect this resource at all? No → UNSUPPORTED. */
+  isEligible(resource: ResourceSpec, ctx: ProviderContext): Promise<Verdict>;
+  /** Operator maintenance → INELIGIBLE. */
+  isInMaintenance(resource: ResourceSpec, ctx: ProviderContext): Promise<boolean>;
+  /** Do the partition's conditions permit HA (→ ACTIVE)? */
+  partitionConditions(view: PartitionView, ctx: Omit<ProviderContext, 'power' | 'state'>): Promise<Verdict>;
+  /** Cheap, read-only check; runs in every state. */
+  healthCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<HealthResult>;
+  /** Passive observation of the resource's side effects. */
+  activityCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<ActivityResult>;
+  /** Brings the resource back (KVM: off, verify OFF, on). */
+  recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult>;
+  /** Stops the resource for good, proven by a status read of OFF. */
+  fence(resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult>;
+  /** The self-fence lease, for resources whose agent can fence itself. */
+  selfFenceLease?(resource: ResourceSpec, ctx: ProviderContext): Promise<LeaseStatus>;
+  /** Releases what the provider holds. */
+  shutdown?(): Promise<void>;
+}

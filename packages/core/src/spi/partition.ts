@@ -1,0 +1,14 @@
+/** Partition kinds, outermost first: zone ⊃ pod ⊃ cluster. */
+export type PartitionKind = 'zone' | 'pod' | 'cluster';
+
+/** A scope that holds resources (SPEC §0). */
+export interface Partition {
+  readonly id: string;
+  readonly kind: PartitionKind;
+  /** Enclosing partition (cluster → pod → zone); absent for a zone. */
+  readonly parent?: string;
+  /** The partition itself is enabled by the operator (KVM: cluster, pod and zone must be). */
+  readonly enabled: boolean;
+  /** The operator's HA switch for this partition. */
+  readonly haEnabled: boolean;
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the OS packages the tests need, when they are missing (Debian/Ubuntu, as root).
+# Real peers, not mocks: OpenIPMI's BMC simulator, ipmitool, FreeIPMI, ClusterLabs fence
+# agents and pyghmi's fake BMC.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have ipmi_sim || need+=(openipmi)
+have ipmitool || need+=(ipmitool)
+have ipmipower || need+=(freeipmi-tools)
+have fence_ipmilan || need+=(fence-agents)
+have fakebmc || need+=(python3-pyghmi)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "setup: all test packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing ${need[*]}; run as root (or: sudo apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "setup: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "setup: done"
