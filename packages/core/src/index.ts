@@ -47,3 +47,13 @@ export type { SettingsScope } from './config/load-config.js';
 
 export { systemClock } from './util/system-clock.js';
 export { delay, raceAbort, abortReason } from './util/delay.js';
+
+export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
+export type { PowerServiceOptions, PowerServiceConfig, PowerOpOptions, PowerTransition } from './power/power-management-service.js';
+export { encryptSecret, decryptSecret, resolveCredential, parseSecretKey, SECRET_KEY_ENV } from './power/credentials.js';
+export type { CredentialRef, ResolveCredentialOptions } from './power/credentials.js';
+export { redact, redactedMessage } from './power/redact.js';
+export { SerialQueue, Semaphore } from './power/concurrency.js';
+export { runWithDeadline } from './power/deadline.js';
+export type { DeadlineRun } from './power/deadline.js';
+export { noopLogger } from './power/noop-logger.js';

@@ -1,0 +1,107 @@
+import type { Clock, TimerHandle } from '../spi/clock.js';
+import { Semaphore } from './concurrency.js';
+import { hostRandom, jittered, type Random } from './prng.js';
+
+/** Settings and callbacks of a {@link SyncDaemon}. */
+export interface SyncDaemonOptions {
+  readonly clock: Clock;
+  /** Mean time between two reads of one host (ms). */
+  readonly intervalMs: number;
+  /** Spread of each interval, as a fraction (0.1 → ±10 %). */
+  readonly jitterFraction: number;
+  /** PRNG seed; each host's jitter is seeded by seed + host name. */
+  readonly seed: number;
+  /** At most this many reads at once. */
+  readonly concurrency: number;
+  /** Reads one host (the power service's `status(host, { by: 'sync' })`); errors are the caller's business. */
+  readonly read: (host: string) => Promise<unknown>;
+}
+
+interface HostTimer {
+  readonly random: Random;
+  timer?: TimerHandle;
+  busy: boolean;
+}
+
+/**
+ * Polls every registered host's power on a jittered interval with a concurrency
+ * limit (SPEC §1 sync daemon). Each host has its own timer; the next read is planned
+ * when the previous one finished, so reads of one host never overlap.
+ */
+export class SyncDaemon {
+  private readonly hosts = new Map<string, HostTimer>();
+  private readonly limit: Semaphore;
+  private running = false;
+
+  /** Builds a stopped daemon. */
+  constructor(private readonly options: SyncDaemonOptions) {
+    this.limit = new Semaphore(options.concurrency);
+  }
+
+  /** Whether {@link SyncDaemon.start} was called and not stopped since. */
+  get started(): boolean {
+    return this.running;
+  }
+
+  /** Reads running right now. */
+  get inFlight(): number {
+    return this.limit.inUse;
+  }
+
+  /** Starts polling every added host; the first read of each falls at a random phase of the interval. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const [host, h] of this.hosts) this.plan(host, h, this.options.intervalMs * h.random());
+  }
+
+  /** Stops planning reads; reads already running finish on their own. */
+  stop(): void {
+    this.running = false;
+    for (const h of this.hosts.values()) this.cancel(h);
+  }
+
+  /** Adds (or re-adds) a host. */
+  add(host: string): void {
+    const existing = this.hosts.get(host);
+    if (existing) this.cancel(existing);
+    const h: HostTimer = { random: hostRandom(this.options.seed, host), busy: false };
+    this.hosts.set(host, h);
+    if (this.running) this.plan(host, h, this.options.intervalMs * h.random());
+  }
+
+  /** Forgets a host. */
+  remove(host: string): void {
+    const h = this.hosts.get(host);
+    if (h) this.cancel(h);
+    this.hosts.delete(host);
+  }
+
+  private cancel(h: HostTimer): void {
+    if (h.timer !== undefined) this.options.clock.clearTimeout(h.timer);
+    h.timer = undefined;
+  }
+
+  private plan(host: string, h: HostTimer, ms: number): void {
+    this.cancel(h);
+    h.timer = this.options.clock.setTimeout(() => {
+      h.timer = undefined;
+      void this.fire(host, h);
+    }, Math.max(0, Math.round(ms)));
+  }
+
+  private async fire(host: string, h: HostTimer): Promise<void> {
+    if (!this.running || h.busy || this.hosts.get(host) !== h) return;
+    h.busy = true;
+    try {
+      await this.limit.with(() => (this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve()));
+    } catch {
+      // the power service already recorded the failure (FSM, events, log)
+    } finally {
+      h.busy = false;
+    }
+    if (this.running && this.hosts.get(host) === h) {
+      this.plan(host, h, jittered(this.options.intervalMs, this.options.jitterFraction, h.random));
+    }
+  }
+}

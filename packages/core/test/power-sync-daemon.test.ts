@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { PowerManagementService, Secret, type HaEvent, type PowerTransition } from '@hafence/core';
+import { FakePowerDriver, TestClock } from '@hafence/testkit';
+
+const target = (host: string) => ({ host, address: `bmc-${host}`, username: 'admin', password: new Secret('secret') });
+
+function setup(config: object, latencyMs = 0) {
+  const clock = new TestClock();
+  const driver = new FakePowerDriver({ clock, latencyMs });
+  const svc = new PowerManagementService({
+    clock, drivers: [driver], config: { powerSyncInterval: 10_000, jitterFraction: 0.1, powerOpTimeout: 5000, ...config },
+  });
+  const events: HaEvent[] = [];
+  const transitions: PowerTransition[] = [];
+  svc.events$.subscribe((e) => events.push(e));
+  svc.transitions$.subscribe((t) => transitions.push(t));
+  return { clock, driver, svc, events, transitions };
+}
+
+describe('power sync daemon', () => {
+  it('reads every host about once per interval and follows changes made behind its back', async () => {
+    const { clock, driver, svc, transitions } = setup({});
+    for (const h of ['a', 'b', 'c']) svc.register(h, { target: target(h) });
+    svc.startSync();
+    await clock.advance(10_000);
+    expect(['a', 'b', 'c'].map((h) => svc.state(h))).to.deep.equal(['ON', 'ON', 'ON']);
+    driver.host('b').power = 'OFF';
+    await clock.advance(11_000);
+    expect(svc.state('b')).to.equal('OFF');
+    expect(transitions.at(-1)).to.deep.equal({ host: 'b', from: 'ON', to: 'OFF', by: 'sync' });
+    const reads = driver.host('a').log.filter((op) => op === 'status').length;
+    await clock.advance(100_000);
+    const more = driver.host('a').log.filter((op) => op === 'status').length - reads;
+    expect(more).to.be.within(9, 11); // 10 s ± 10 % jitter
+    svc.stopSync();
+    const frozen = driver.host('a').log.length;
+    await clock.advance(60_000);
+    expect(driver.host('a').log.length).to.equal(frozen);
+    await svc.close();
+  });
+
+  it('jitter is deterministic for a seed and differs between hosts', async () => {
+    const times = async (seed: number) => {
+      const { clock, svc, events } = setup({ seed });
+      for (const h of ['a', 'b']) svc.register(h, { target: target(h) });
+      svc.startSync();
+      await clock.advance(35_000);
+      svc.stopSync();
+      return events.filter((e) => e.type === 'power.action').map((e) => `${(e as { host: string }).host}@${e.t}`);
+    };
+    const one = await times(7);
+    expect(await times(7)).to.deep.equal(one);
+    expect(await times(8)).to.not.deep.equal(one);
+    const at = one.map((s) => Number(s.split('@')[1]));
+    expect(new Set(at).size).to.equal(at.length);
+  });
+
+  it('keeps at most powerSyncConcurrency reads in flight', async () => {
+    const { clock, driver, svc } = setup({ powerSyncConcurrency: 3, jitterFraction: 0 }, 2000);
+    let max = 0;
+    const orig = driver.status.bind(driver);
+    let active = 0;
+    driver.status = async (t, o) => {
+      active++;
+      max = Math.max(max, active);
+      try {
+        return await orig(t, o);
+      } finally {
+        active--;
+      }
+    };
+    for (let i = 0; i < 12; i++) svc.register(`h${i}`, { target: target(`h${i}`) });
+    svc.startSync();
+    for (let i = 0; i < 40; i++) await clock.advance(500);
+    expect(max).to.equal(3);
+    expect(svc.list().every((h) => svc.state(h) === 'ON')).to.equal(true);
+    svc.stopSync();
+  });
+
+  it('a host that refuses credentials stays UNKNOWN and is reported once a day', async () => {
+    const { clock, driver, svc, events } = setup({});
+    svc.register('h', { target: target('h') });
+    driver.host('h').fault = 'auth';
+    svc.startSync();
+    await clock.advance(3 * 3_600_000);
+    expect(svc.state('h')).to.equal('UNKNOWN');
+    expect(events.filter((e) => e.type === 'power.auth-failed')).to.have.length(1);
+    await clock.advance(22 * 3_600_000);
+    expect(events.filter((e) => e.type === 'power.auth-failed')).to.have.length(2);
+    svc.stopSync();
+  });
+});
