@@ -1,0 +1,160 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { UnreachableError, systemClock, type Clock, type Secret } from '@hafence/core';
+import {
+  ChassisControl, Cmd, NetFn, Privilege, decodeChassisStatus, decodeDeviceId, type ChassisStatus, type DeviceId,
+} from '../protocol/commands.js';
+import type { AsfMessage } from '../protocol/rmcp.js';
+import { BmcConnection, type SessionPolicy } from './bmc-connection.js';
+import { BmcLink, type Budget, type RetransmitPolicy } from './bmc-link.js';
+import { checkCompletion } from './ipmi-session.js';
+import { UdpEndpoint } from './udp-endpoint.js';
+
+/** A BMC and the account to log in with. */
+export interface IpmiBmc {
+  /** Name for errors (default: the address). */
+  readonly host?: string;
+  readonly address: string;
+  /** UDP port (default 623). */
+  readonly port?: number;
+  readonly username: string;
+  readonly password: Secret;
+  /** Privilege to request (default 4, administrator). */
+  readonly privilege?: number;
+  /** Cipher suites in order of preference (default `[17, 3]`). */
+  readonly cipherSuites?: readonly number[];
+}
+
+/** Per-call limits. */
+export interface IpmiCallOptions {
+  readonly signal?: AbortSignal;
+  /** Overall deadline of the call, retransmissions and (re)login included (default 5000). */
+  readonly timeoutMs?: number;
+}
+
+/** Options of {@link IpmiClient}. */
+export interface IpmiClientOptions {
+  readonly clock?: Clock;
+  /** Share one UDP endpoint between clients (default: a private one). */
+  readonly endpoint?: UdpEndpoint;
+  /** Retransmission pacing (default first resend after 250 ms, doubling up to 1000 ms). */
+  readonly retransmit?: Partial<RetransmitPolicy>;
+  /** Session reuse limits (default probe 1000 ms, idle 20000 ms). */
+  readonly session?: Partial<SessionPolicy>;
+}
+
+/** The chassis actions of Chassis Control. */
+export type ChassisAction = keyof typeof ChassisControl;
+
+/**
+ * An IPMI 2.0 / RMCP+ LAN client for many BMCs at once: one UDP socket, one queue and
+ * one reusable session per BMC, retransmission inside each call's deadline.
+ *
+ * @example
+ * const client = new IpmiClient();
+ * const bmc = { address: '10.0.0.5', username: 'admin', password: new Secret(pw) };
+ * const { powerOn } = await client.chassisStatus(bmc, { timeoutMs: 3000 });
+ * await client.close();
+ */
+export class IpmiClient {
+  readonly #clock: Clock;
+  readonly #endpoint: UdpEndpoint;
+  readonly #ownEndpoint: boolean;
+  readonly #retransmit: RetransmitPolicy;
+  readonly #policy: SessionPolicy;
+  readonly #connections = new Map<string, BmcConnection>();
+  readonly #fingerprintKey = randomBytes(32);
+
+  /** Creates a client; nothing is opened until the first call. */
+  constructor(options: IpmiClientOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#ownEndpoint = !options.endpoint;
+    this.#endpoint = options.endpoint ?? new UdpEndpoint();
+    this.#retransmit = { initialMs: 250, maxMs: 1000, ...options.retransmit };
+    this.#policy = { probeMs: 1000, idleMs: 20_000, ...options.session };
+  }
+
+  /** Get Chassis Status. */
+  async chassisStatus(bmc: IpmiBmc, options: IpmiCallOptions = {}): Promise<ChassisStatus> {
+    return decodeChassisStatus(await this.command(bmc, NetFn.CHASSIS, Cmd.GET_CHASSIS_STATUS, Buffer.alloc(0), options, 'status'));
+  }
+
+  /** Chassis Control: `up`, `down`, `cycle`, `hardReset` or `softShutdown`. */
+  async chassisControl(bmc: IpmiBmc, action: ChassisAction, options: IpmiCallOptions = {}): Promise<void> {
+    await this.command(bmc, NetFn.CHASSIS, Cmd.CHASSIS_CONTROL, Buffer.from([ChassisControl[action]]), options, `chassis ${action}`);
+  }
+
+  /** Chassis Identify for `seconds` (0 turns the light off; at most 255). */
+  async chassisIdentify(bmc: IpmiBmc, seconds: number, options: IpmiCallOptions = {}): Promise<void> {
+    const s = Math.max(0, Math.min(255, Math.round(seconds)));
+    await this.command(bmc, NetFn.CHASSIS, Cmd.CHASSIS_IDENTIFY, Buffer.from([s, 0]), options, 'identify');
+  }
+
+  /** Get Device ID. */
+  async deviceId(bmc: IpmiBmc, options: IpmiCallOptions = {}): Promise<DeviceId> {
+    return decodeDeviceId(await this.command(bmc, NetFn.APP, Cmd.GET_DEVICE_ID, Buffer.alloc(0), options, 'device id'));
+  }
+
+  /** RMCP/ASF presence ping (no login). */
+  async ping(bmc: IpmiBmc, options: IpmiCallOptions = {}): Promise<AsfMessage> {
+    const conn = await this.#connection(bmc);
+    const b = this.#budget(options, 'ping');
+    return conn.serial(() => conn.ping(b), b.signal);
+  }
+
+  /** Sends any command in a session; returns the data after a zero completion code. */
+  async command(bmc: IpmiBmc, netFn: number, cmd: number, data: Buffer, options: IpmiCallOptions = {}, op = 'command'): Promise<Buffer> {
+    const b = this.#budget(options, op);
+    const conn = await this.#connection(bmc, b.signal);
+    const reply = await conn.serial(() => conn.command(netFn, cmd, data, b), b.signal);
+    return checkCompletion(conn.link.to.host, op, reply);
+  }
+
+  /** Number of open sessions (for tests and metrics). */
+  get openSessions(): number {
+    return [...this.#connections.values()].filter((c) => c.hasSession).length;
+  }
+
+  /** Closes every session (Close Session to each BMC) and the socket. */
+  async close(): Promise<void> {
+    const conns = [...this.#connections.values()];
+    this.#connections.clear();
+    const signal = new AbortController().signal;
+    await Promise.all(conns.map((c) => c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close())));
+    if (this.#ownEndpoint) await this.#endpoint.close();
+  }
+
+  #budget(options: IpmiCallOptions, op: string): Budget {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    return { deadline: this.#clock.now() + timeoutMs, signal: options.signal ?? new AbortController().signal, op, timeoutMs };
+  }
+
+  async #connection(bmc: IpmiBmc, signal?: AbortSignal): Promise<BmcConnection> {
+    const port = bmc.port ?? 623;
+    const address = await this.#resolve(bmc, port, signal);
+    const privilege = bmc.privilege ?? Privilege.ADMINISTRATOR;
+    const suites = bmc.cipherSuites ?? [17, 3];
+    // The password is part of the identity (a changed password needs a new session) but is
+    // only kept as a keyed fingerprint, never as a map key in clear.
+    const fp = createHmac('sha256', this.#fingerprintKey).update(bmc.password.reveal()).digest('base64');
+    const key = [address, port, bmc.username, fp, privilege, suites.join(',')].join('|');
+    let conn = this.#connections.get(key);
+    if (!conn) {
+      const link = new BmcLink({ host: bmc.host ?? bmc.address, address, port }, this.#endpoint, this.#clock, this.#retransmit);
+      conn = new BmcConnection(link, { username: bmc.username, password: bmc.password, privilege, suites }, this.#clock, this.#policy);
+      this.#connections.set(key, conn);
+    }
+    return conn;
+  }
+
+  async #resolve(bmc: IpmiBmc, port: number, signal?: AbortSignal): Promise<string> {
+    if (isIP(bmc.address)) return bmc.address;
+    signal?.throwIfAborted();
+    try {
+      return (await lookup(bmc.address)).address;
+    } catch (err) {
+      throw new UnreachableError(bmc.host ?? bmc.address, `${bmc.address}:${port}`, 'name does not resolve', { cause: err });
+    }
+  }
+}
