@@ -46,7 +46,8 @@ export { parseConfig, loadConfigFile, resolveSettings } from './config/load-conf
 export type { SettingsScope } from './config/load-config.js';
 
 export { systemClock } from './util/system-clock.js';
-export { delay, raceAbort, abortReason } from './util/delay.js';
+export { delay, raceAbort, abortReason, clockSignal } from './util/delay.js';
+export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof } from './events/ha-event.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
 export type { PowerServiceOptions, PowerServiceConfig, PowerOpOptions, PowerTransition } from './power/power-management-service.js';
@@ -57,3 +58,20 @@ export { SerialQueue, Semaphore } from './power/concurrency.js';
 export { runWithDeadline } from './power/deadline.js';
 export type { DeadlineRun } from './power/deadline.js';
 export { noopLogger } from './power/noop-logger.js';
+
+export { clockScheduler } from './scheduler/clock-scheduler.js';
+export { WorkScheduler } from './scheduler/work-scheduler.js';
+export type { Lane, LaneLimits, JobControl, JobOutcome, JobHandle, WorkSchedulerOptions } from './scheduler/work-scheduler.js';
+export { PausableDeadline } from './scheduler/pausable-deadline.js';
+export { keyedRandom, jittered } from './util/prng.js';
+export { MemoryStateStore } from './store/memory-state-store.js';
+export { HaService } from './engine/ha-service.js';
+export type { HaServiceOptions, ResourceStatus } from './engine/ha-service.js';
+export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
+export type { HealthProbe } from './engine/engine-deps.js';
+export { hostsForHaWork, hostsForNonHaWork } from './engine/allocation.js';
+export type { AllocationView } from './engine/allocation.js';
+export { MemoryInventory } from './engine/memory-inventory.js';
+export { createHaContainer } from './di/create-ha-container.js';
+export type { HaContainerOptions } from './di/create-ha-container.js';
+export { CLOCK, STATE_STORE, HA_PROVIDERS, POWER_DRIVERS, HA_CONFIG, LOGGER, POWER_BACKEND, HA_SERVICE } from './di/tokens.js';

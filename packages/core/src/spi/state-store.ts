@@ -21,6 +21,8 @@ export interface Episode {
   readonly recoverAttempts: number;
   /** A DEGRADED alert was raised in this episode. */
   readonly degradedAlerted: boolean;
+  /** The episode reached FENCED or FAILED; it resumes there after an INACTIVE spell. */
+  readonly outcome?: 'FENCED' | 'FAILED';
 }
 
 /** Deadlines of the resource's pending timers, persisted so a restart resumes them. */

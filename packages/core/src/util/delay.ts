@@ -38,3 +38,10 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
     );
   });
 }
+
+/** An AbortSignal that aborts after `ms` on `clock` (never `AbortSignal.timeout`: real time). */
+export function clockSignal(clock: Clock, ms: number, op = 'operation'): AbortSignal {
+  const controller = new AbortController();
+  clock.setTimeout(() => controller.abort(new AbortedError(`${op} exceeded ${ms} ms`)), ms);
+  return controller.signal;
+}

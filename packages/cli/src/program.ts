@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+
+/** Exit code of a usage or configuration error. */
+export const EXIT_USAGE = 2;
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** Builds the command tree; each subcommand loads its module only when it runs. */
+export function buildProgram(): Command {
+  const program = new Command('hafence')
+    .description('High availability and fencing for hypervisor hosts')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .showHelpAfterError();
+  program
+    .command('demo')
+    .description('run the HA engine on a simulated partition in virtual time and print the timeline')
+    .option('--json', 'print the event log as JSON lines')
+    .option('--seed <n>', 'PRNG seed', (v) => Number.parseInt(v, 10), 42)
+    .action(async (opts: { json?: boolean; seed: number }) => {
+      const { runDemo } = await import('./commands/demo.js');
+      process.exitCode = await runDemo(opts);
+    });
+  return program;
+}
+
+/** Runs the CLI with `argv`; resolves to the process exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    const { registerPowerCommand } = await import('./commands/power.js').catch(() => ({ registerPowerCommand: undefined }));
+    registerPowerCommand?.(program);
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    process.stderr.write(`hafence: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,16 @@
+/** DI token: the {@link Clock}. */
+export const CLOCK = Symbol('hafence.Clock');
+/** DI token: the {@link StateStore}. */
+export const STATE_STORE = Symbol('hafence.StateStore');
+/** DI token: every {@link HAProvider} (resolve with `resolveAll`). */
+export const HA_PROVIDERS = Symbol('hafence.HAProviders');
+/** DI token: every {@link PowerDriver} (resolve with `resolveAll`). */
+export const POWER_DRIVERS = Symbol('hafence.PowerDrivers');
+/** DI token: the validated configuration. */
+export const HA_CONFIG = Symbol('hafence.Config');
+/** DI token: the {@link Logger}. */
+export const LOGGER = Symbol('hafence.Logger');
+/** DI token: the power backend the engine uses (the power management service). */
+export const POWER_BACKEND = Symbol('hafence.PowerBackend');
+/** DI token: the {@link HaService}. */
+export const HA_SERVICE = Symbol('hafence.HaService');

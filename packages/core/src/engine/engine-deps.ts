@@ -1,0 +1,34 @@
+import type { HaConfig } from '../config/schema.js';
+import type { HaEvent } from '../events/ha-event.js';
+import type { Clock } from '../spi/clock.js';
+import type { Logger } from '../spi/logger.js';
+import type { StateStore } from '../spi/state-store.js';
+import type { WorkScheduler } from '../scheduler/work-scheduler.js';
+import type { FenceBudget } from './fence-budget.js';
+import type { MemoryInventory } from './memory-inventory.js';
+import type { PowerBackend } from './power-backend.js';
+
+/** Observes every health check start (benchmarks measure lateness with it). */
+export type HealthProbe = (dueAt: number, startedAt: number) => void;
+
+/** What the resource and partition engines share. */
+export interface EngineDeps {
+  readonly clock: Clock;
+  readonly store: StateStore;
+  readonly scheduler: WorkScheduler;
+  readonly config: HaConfig;
+  readonly logger: Logger;
+  readonly inventory: MemoryInventory;
+  readonly power?: PowerBackend;
+  readonly budget: FenceBudget;
+  readonly startedAt: number;
+  readonly healthProbe?: HealthProbe;
+  emit(event: HaEvent): void;
+  alert(level: 'info' | 'warning' | 'critical', message: string, resource?: string): void;
+  /** This MS doubts itself (SPEC §4): no recoveries or fences start. */
+  selfDoubting(): boolean;
+  /** A member's state, health or failing flag changed: reassess its partition. */
+  membershipChanged(partition: string): void;
+  /** The number of failing resources changed by `delta`. */
+  failingChanged(delta: number): void;
+}

@@ -1,0 +1,101 @@
+import type { Clock } from '../spi/clock.js';
+import type { FenceLogEntry, StateStore } from '../spi/state-store.js';
+import { delay } from '../util/delay.js';
+
+/** Limits of the fence budget for one request. */
+export interface BudgetLimits {
+  readonly perPartition: number;
+  readonly global: number;
+  readonly windowMs: number;
+}
+
+/** Called once when a scope's budget starts holding commands. */
+export type HaltListener = (scope: string, reason: string) => void;
+
+const RECHECK_MS = 60_000;
+
+/**
+ * The fence budget (SPEC §4): at most N stop commands per partition and globally within
+ * any sliding window, counted in the store so it survives restarts. An exhausted budget
+ * holds the command (it is not sent and not failed) until the window frees a slot or
+ * an operator resumes.
+ */
+export class FenceBudget {
+  private lock: Promise<void> = Promise.resolve();
+  private readonly resumedAt = new Map<string, number>();
+  private readonly halted = new Set<string>();
+  private readonly waiters = new Set<() => void>();
+
+  /** Builds the budget over `store`. */
+  constructor(private readonly store: StateStore, private readonly clock: Clock, private readonly onHalt: HaltListener) {}
+
+  /**
+   * Waits for a free slot, then records `entry` in the fence log — atomically with the
+   * check, so two callers never take the last slot twice.
+   */
+  async take(entry: Omit<FenceLogEntry, 'at'>, limits: BudgetLimits, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const verdict = await this.exclusive(async () => {
+        const now = this.clock.now();
+        const blocked = await this.blockedScope(entry.partition, limits, now);
+        if (!blocked) {
+          await this.store.appendFenceLog({ ...entry, at: now });
+          this.halted.delete(entry.partition);
+          this.halted.delete('global');
+          return undefined;
+        }
+        return blocked;
+      });
+      if (!verdict) return;
+      if (!this.halted.has(verdict.scope)) {
+        this.halted.add(verdict.scope);
+        this.onHalt(verdict.scope, verdict.reason);
+      }
+      await this.waitForChange(signal);
+    }
+  }
+
+  /** Operator override: commands before now no longer count for `scope` (`global` or a partition). */
+  resume(scope: string): void {
+    this.resumedAt.set(scope, this.clock.now());
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Whether `scope` is currently holding commands. */
+  isHalted(scope: string): boolean {
+    return this.halted.has(scope);
+  }
+
+  private async blockedScope(partition: string, limits: BudgetLimits, now: number): Promise<{ scope: string; reason: string } | undefined> {
+    const since = (scope: string) => Math.max(now - limits.windowMs, this.resumedAt.get(scope) ?? -Infinity);
+    const inPartition = await this.store.countFenceLog(since(partition), partition);
+    if (inPartition >= limits.perPartition) {
+      return { scope: partition, reason: `${inPartition} stop commands within ${limits.windowMs / 60_000} min (limit ${limits.perPartition})` };
+    }
+    const everywhere = await this.store.countFenceLog(since('global'));
+    if (everywhere >= limits.global) {
+      return { scope: 'global', reason: `${everywhere} stop commands within ${limits.windowMs / 60_000} min across all partitions (limit ${limits.global})` };
+    }
+    return undefined;
+  }
+
+  private waitForChange(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      delay(this.clock, RECHECK_MS, signal).then(wake, (err: unknown) => {
+        this.waiters.delete(wake);
+        reject(err);
+      });
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(() => undefined, () => undefined);
+    return run;
+  }
+}

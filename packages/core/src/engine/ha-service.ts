@@ -1,0 +1,278 @@
+import { Subject, filter, type Observable, type Subscription } from 'rxjs';
+import { parseConfig } from '../config/load-config.js';
+import type { HaConfig, HaConfigOptions } from '../config/schema.js';
+import { InvalidRequestError, NotFoundError } from '../errors/engine-errors.js';
+import type { AlertEvent, HaEvent } from '../events/ha-event.js';
+import type { Clock } from '../spi/clock.js';
+import type { HAProvider } from '../spi/ha-provider.js';
+import type { Logger } from '../spi/logger.js';
+import type { Partition } from '../spi/partition.js';
+import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
+import type { StateStore } from '../spi/state-store.js';
+import type { PartitionState, ResourceState } from '../spi/states.js';
+import { WorkScheduler } from '../scheduler/work-scheduler.js';
+import { MemoryStateStore } from '../store/memory-state-store.js';
+import { systemClock } from '../util/system-clock.js';
+import { hostsForHaWork, hostsForNonHaWork, type AllocationView } from './allocation.js';
+import type { EngineDeps, HealthProbe } from './engine-deps.js';
+import { FenceBudget } from './fence-budget.js';
+import { MemoryInventory } from './memory-inventory.js';
+import { PartitionEngine } from './partition-engine.js';
+import type { PowerBackend } from './power-backend.js';
+import { applyPowerRules } from './power-rules.js';
+import { ResourceEngine } from './resource-engine.js';
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Options of {@link HaService}. */
+export interface HaServiceOptions {
+  /** Providers, one per resource type. */
+  readonly providers: readonly HAProvider[];
+  readonly clock?: Clock;
+  readonly store?: StateStore;
+  /** Configuration (validated here when not already a parsed config). */
+  readonly config?: HaConfigOptions | HaConfig;
+  readonly logger?: Logger;
+  /** The power management service (or anything with the same shape). */
+  readonly power?: PowerBackend;
+  /** Observes every health check start; used by benchmarks. */
+  readonly healthProbe?: HealthProbe;
+}
+
+/** A resource's state as the service reports it. */
+export interface ResourceStatus {
+  readonly ref: ResourceRef;
+  readonly partition: string;
+  readonly state: ResourceState;
+  readonly healthy: boolean | undefined;
+  readonly inEpisode: boolean;
+  readonly released: boolean;
+}
+
+/**
+ * The HA engine (SPEC §2–§4): partitions and resources added at run time, health checks
+ * in every state, activity checks with backoff, recovery, verified fencing, and the
+ * safety guards. Every transition and action is on {@link HaService.events$}.
+ *
+ * @example
+ * const ha = new HaService({ providers: [myProvider], config: { defaults: { quietPeriod: '60s' } } });
+ * ha.events$.subscribe((e) => console.log(e));
+ * await ha.start();
+ * await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+ * await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
+ */
+export class HaService {
+  /** Every event, in order. */
+  readonly events$: Observable<HaEvent>;
+  /** Alerts only. */
+  readonly alerts$: Observable<AlertEvent>;
+  readonly config: HaConfig;
+  private readonly subject = new Subject<HaEvent>();
+  private readonly clock: Clock;
+  private readonly store: StateStore;
+  private readonly providers = new Map<string, HAProvider>();
+  private readonly inventory = new MemoryInventory();
+  private readonly scheduler: WorkScheduler;
+  private readonly resources: ResourceEngine;
+  private readonly partitions: PartitionEngine;
+  private readonly budget: FenceBudget;
+  private readonly deps: EngineDeps;
+  private failing = 0;
+  private doubting = false;
+  private started = false;
+  private powerSub?: Subscription;
+  private readonly persisted = new Map<string, unknown>();
+  /** Power host name (the resource id) → resource key. */
+  private readonly hosts = new Map<string, string>();
+
+  /** Builds the service; nothing runs until {@link HaService.start}. */
+  constructor(private readonly options: HaServiceOptions) {
+    this.config = isParsed(options.config) ? options.config : parseConfig(options.config ?? {});
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? new MemoryStateStore();
+    for (const p of options.providers) this.providers.set(p.resourceType, p);
+    this.events$ = this.subject.asObservable();
+    this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
+    this.scheduler = new WorkScheduler({ clock: this.clock, limits: this.config.concurrency, maxQueued: this.config.maxQueued });
+    this.budget = new FenceBudget(this.store, this.clock, (scope, reason) => this.emit({ t: this.clock.now(), type: 'fencing.halted', scope, reason }));
+    this.deps = {
+      clock: this.clock, store: this.store, scheduler: this.scheduler, config: this.config,
+      logger: options.logger ?? silentLogger, inventory: this.inventory, power: options.power, budget: this.budget,
+      startedAt: this.clock.now(), healthProbe: options.healthProbe,
+      emit: (e) => this.emit(e),
+      alert: (level, message, resource) => this.emit({ t: this.clock.now(), type: 'alert', level, message, ...(resource ? { resource } : {}) }),
+      selfDoubting: () => this.doubting,
+      membershipChanged: (p) => this.partitions.reassess(p),
+      failingChanged: (delta) => this.onFailingChanged(delta),
+    };
+    this.resources = new ResourceEngine(this.deps);
+    this.partitions = new PartitionEngine(this.deps, this.resources);
+  }
+
+  /** Loads persisted state and starts watching power; the startup grace begins now. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    (this.deps as { startedAt: number }).startedAt = this.clock.now();
+    for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
+    for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
+    this.powerSub = this.options.power?.transitions$?.subscribe((t) => {
+      const key = this.hosts.get(t.host);
+      const rt = key === undefined ? undefined : this.resources.runtimes.get(key);
+      if (rt) void this.resources.serial(rt, () => applyPowerRules(this.deps, this.resources, rt, t));
+    });
+  }
+
+  /** Stops every timer and action. Persisted state stays for the next start. */
+  async stop(): Promise<void> {
+    this.powerSub?.unsubscribe();
+    this.scheduler.close();
+    for (const rt of this.resources.runtimes.values()) {
+      rt.removed = true;
+      this.clock.clearTimeout(rt.healthTimer);
+      this.clock.clearTimeout(rt.stateTimer);
+    }
+    this.partitions.detachAll();
+    this.subject.complete();
+  }
+
+  /** Adds a partition (zone, pod or cluster). Parents must exist first. */
+  async addPartition(partition: Partition): Promise<void> {
+    this.inventory.putPartition(partition);
+    const provider = [...this.providers.values()].find((p) => p.partitionKind === partition.kind);
+    if (provider) await this.partitions.attach(partition, provider, this.persisted.get(`p:${partition.id}`) as never);
+  }
+
+  /** Changes a partition (enable/disable, HA switch). */
+  async updatePartition(partition: Partition): Promise<void> {
+    if (!this.inventory.partition(partition.id)) throw new NotFoundError('partition', partition.id);
+    this.inventory.putPartition(partition);
+    this.partitions.update(partition);
+    for (const child of this.childrenOf(partition.id)) this.partitions.reassess(child);
+  }
+
+  /** The operator's HA switch of a partition. */
+  async setHaEnabled(partitionId: string, enabled: boolean): Promise<void> {
+    const p = this.inventory.partition(partitionId);
+    if (!p) throw new NotFoundError('partition', partitionId);
+    await this.updatePartition({ ...p, haEnabled: enabled });
+  }
+
+  /** Removes an empty partition. */
+  async removePartition(id: string): Promise<void> {
+    if (this.inventory.resourcesIn(id).length > 0) throw new InvalidRequestError(`partition '${id}' still has resources`);
+    this.partitions.detach(id);
+    this.inventory.deletePartition(id);
+  }
+
+  /** Adds a resource to a partition; a persisted record of it is resumed. */
+  async addResource(spec: ResourceSpec): Promise<void> {
+    const provider = this.providers.get(spec.ref.type);
+    if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
+    if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
+    const key = resourceKey(spec.ref);
+    if (this.resources.runtimes.has(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+    this.inventory.putResource(spec);
+    this.hosts.set(spec.ref.id, key);
+    await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
+    this.persisted.delete(`r:${key}`);
+  }
+
+  /** Updates a resource's spec (attributes, power binding). */
+  async updateResource(spec: ResourceSpec): Promise<void> {
+    const rt = this.resources.runtimes.get(resourceKey(spec.ref));
+    if (!rt) throw new NotFoundError('resource', resourceKey(spec.ref));
+    if (rt.spec.partition !== spec.partition) throw new InvalidRequestError('moving a resource between partitions: remove and add it');
+    this.inventory.putResource(spec);
+    this.resources.update(rt, spec);
+  }
+
+  /** Removes a resource; its in-flight work is cancelled and its record deleted. */
+  async removeResource(ref: ResourceRef): Promise<void> {
+    const rt = this.resources.runtimes.get(resourceKey(ref));
+    if (!rt) throw new NotFoundError('resource', resourceKey(ref));
+    this.inventory.deleteResource(ref);
+    this.hosts.delete(ref.id);
+    await this.resources.detach(rt);
+  }
+
+  /** Operator: lets held stop commands go for `scope` (a partition id or `global`). */
+  resumeFencing(scope: string): void {
+    this.budget.resume(scope);
+  }
+
+  /** The state of one resource. */
+  resource(ref: ResourceRef): ResourceStatus {
+    const rt = this.resources.runtimes.get(resourceKey(ref));
+    if (!rt) throw new NotFoundError('resource', resourceKey(ref));
+    const ep = rt.record.episode;
+    return { ref: rt.spec.ref, partition: rt.spec.partition, state: rt.record.state, healthy: rt.healthy, inEpisode: !!ep, released: !!ep?.released || rt.record.releasedOutside };
+  }
+
+  /** Every resource's state. */
+  list(): ResourceStatus[] {
+    return [...this.resources.runtimes.values()].map((rt) => this.resource(rt.spec.ref));
+  }
+
+  /** The HA state of a partition. */
+  partitionState(id: string): PartitionState {
+    const rec = this.partitions.record(id);
+    if (!rec) throw new NotFoundError('partition', id);
+    return rec.state;
+  }
+
+  /** Resources that may take work needing HA: AVAILABLE only (SPEC §8). */
+  forHaWork(): ResourceRef[] {
+    return hostsForHaWork(this.allocationView());
+  }
+
+  /** Resources that may take work not needing HA, preferring partitions without HA (SPEC §8). */
+  forNonHaWork(): ResourceRef[] {
+    return hostsForNonHaWork(this.allocationView());
+  }
+
+  /** Whether this MS currently doubts itself (SPEC §4). */
+  get selfDoubting(): boolean {
+    return this.doubting;
+  }
+
+  /** Scheduler figures: queued jobs and shed health checks. */
+  get schedulerStats(): { queued: number; shed: number } {
+    return { queued: this.scheduler.queued, shed: this.scheduler.shed };
+  }
+
+  private allocationView(): AllocationView[] {
+    return [...this.resources.runtimes.values()].map((rt) => ({
+      ref: rt.spec.ref, state: rt.record.state, partitionHa: this.partitions.record(rt.spec.partition)?.state ?? 'NONE',
+    }));
+  }
+
+  private childrenOf(id: string): string[] {
+    const out: string[] = [];
+    for (const rt of this.resources.members.keys()) {
+      if (this.inventory.lineage(rt).some((p) => p.id === id) && rt !== id) out.push(rt);
+    }
+    return out;
+  }
+
+  private onFailingChanged(delta: number): void {
+    this.failing += delta;
+    const total = this.resources.runtimes.size;
+    const fraction = this.config.defaults.maxUnhealthyFraction ?? 0.5;
+    const doubt = total >= this.config.selfDoubtMinSample && this.failing / total > fraction;
+    if (doubt === this.doubting) return;
+    this.doubting = doubt;
+    this.deps.alert(doubt ? 'critical' : 'info', doubt
+      ? `self-doubt: ${this.failing} of ${total} resources failing — most likely this management server's own network; recoveries and fences stop`
+      : 'self-doubt cleared; recoveries and fences may resume');
+  }
+
+  private emit(event: HaEvent): void {
+    this.subject.next(event);
+    if (event.type !== 'power.action') void this.store.appendEvent(event).catch(() => undefined);
+  }
+}
+
+function isParsed(config: unknown): config is HaConfig {
+  return typeof config === 'object' && config !== null && 'concurrency' in config && 'zones' in config && 'maxQueued' in config;
+}

@@ -1,0 +1,157 @@
+import { partitionTransition, type PartitionEvent } from '../fsm/partition-fsm.js';
+import type { HAProvider, MemberView, Verdict } from '../spi/ha-provider.js';
+import type { Partition } from '../spi/partition.js';
+import type { PartitionRecord } from '../spi/state-store.js';
+import type { TimerHandle } from '../spi/clock.js';
+import { clockSignal } from '../util/delay.js';
+import type { EngineDeps } from './engine-deps.js';
+import type { ResourceEngine } from './resource-engine.js';
+
+interface PartitionRuntime {
+  partition: Partition;
+  readonly provider: HAProvider;
+  record: PartitionRecord;
+  running: boolean;
+  dirty: boolean;
+  timer?: TimerHandle;
+}
+
+/**
+ * The partition FSM (SPEC §2): NONE / ACTIVE / INACTIVE from the operator switch, the
+ * provider's conditions, the storm guard and its cooldown. Reassessment is coalesced:
+ * many member changes at once cost one pass.
+ */
+export class PartitionEngine {
+  private readonly runtimes = new Map<string, PartitionRuntime>();
+
+  /** Binds the partition engine to the resource engine it drives. */
+  constructor(private readonly d: EngineDeps, private readonly resources: ResourceEngine) {}
+
+  /** Starts managing a partition (resuming a persisted record). */
+  async attach(partition: Partition, provider: HAProvider, persisted?: PartitionRecord): Promise<void> {
+    let record = persisted ?? { id: partition.id, state: 'NONE' as const, version: 0, since: this.d.clock.now(), reason: 'created' };
+    if (!persisted && !(await this.d.store.savePartition(record, null))) {
+      record = (await this.d.store.loadPartitions()).find((p) => p.id === partition.id) ?? record;
+    }
+    this.runtimes.set(partition.id, { partition, provider, record, running: false, dirty: false });
+    this.reassess(partition.id);
+  }
+
+  /** Replaces the partition's definition (operator switches) and reassesses it. */
+  update(partition: Partition): void {
+    const pr = this.runtimes.get(partition.id);
+    if (!pr) return;
+    pr.partition = partition;
+    this.reassess(partition.id);
+  }
+
+  /** Stops managing a partition. */
+  detach(id: string): void {
+    const pr = this.runtimes.get(id);
+    if (pr) this.d.clock.clearTimeout(pr.timer);
+    this.runtimes.delete(id);
+  }
+
+  /** Stops managing every partition. */
+  detachAll(): void {
+    for (const id of [...this.runtimes.keys()]) this.detach(id);
+  }
+
+  /** Current state record, if the partition is managed. */
+  record(id: string): PartitionRecord | undefined {
+    return this.runtimes.get(id)?.record;
+  }
+
+  /** Whether the partition is managed here. */
+  has(id: string): boolean {
+    return this.runtimes.has(id);
+  }
+
+  /** Requests a reassessment; runs soon, once for any number of requests. */
+  reassess(id: string): void {
+    const pr = this.runtimes.get(id);
+    if (!pr) return;
+    if (pr.running) {
+      pr.dirty = true;
+      return;
+    }
+    pr.running = true;
+    void (async () => {
+      try {
+        do {
+          pr.dirty = false;
+          await this.assess(pr);
+        } while (pr.dirty && this.runtimes.get(id) === pr);
+      } catch (err) {
+        this.d.logger.error('partition reassessment failed', { partition: id, error: String(err) });
+      } finally {
+        pr.running = false;
+      }
+    })();
+  }
+
+  /** Promise that resolves when no reassessment is running (tests, shutdown). */
+  get busy(): boolean {
+    return [...this.runtimes.values()].some((p) => p.running);
+  }
+
+  private async assess(pr: PartitionRuntime): Promise<void> {
+    const now = this.d.clock.now();
+    const members = [...(this.resources.members.get(pr.partition.id) ?? [])];
+    const views: MemberView[] = members.map((rt) => ({
+      spec: rt.spec, state: rt.record.state, eligible: rt.eligible !== false, healthy: rt.healthy,
+      inEpisode: !!rt.record.episode,
+    }));
+    const eligible = members.filter((rt) => rt.eligible !== false).length;
+    const failing = members.filter((rt) => rt.failing).length;
+    const settings = this.resources.settingsOf({ ref: { type: pr.provider.resourceType, id: '' }, partition: pr.partition.id });
+    const storm = eligible > 0 && failing / eligible > settings.maxUnhealthyFraction;
+    let { stormSince, cooldownUntil } = pr.record;
+    if (storm && stormSince === undefined) {
+      stormSince = now;
+      cooldownUntil = undefined;
+      this.d.alert('critical', `storm guard: ${failing} of ${eligible} resources of ${pr.partition.id} failing at once — a shared failure; HA actions halted`);
+    } else if (!storm && stormSince !== undefined) {
+      stormSince = undefined;
+      cooldownUntil = now + settings.stormCooldown;
+      this.d.alert('info', `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`);
+    }
+    const conditions: Verdict = pr.partition.haEnabled
+      ? await pr.provider.partitionConditions(
+        { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views },
+        { signal: clockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions'), clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings },
+      ).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
+      : { ok: false, reason: 'HA disabled by the operator' };
+    const cooling = cooldownUntil !== undefined && cooldownUntil > now;
+    const met = conditions.ok && !storm && !cooling;
+    const reason = storm ? `storm guard: ${failing} of ${eligible} failing`
+      : !conditions.ok ? conditions.reason ?? 'conditions not met'
+        : cooling ? `storm cooldown until ${new Date(cooldownUntil!).toISOString()}` : conditions.reason ?? 'conditions met';
+    const event: PartitionEvent = !pr.partition.haEnabled ? 'ha-disabled'
+      : pr.record.state === 'NONE' ? (met ? 'ha-enabled-met' : 'ha-enabled-unmet')
+        : met ? 'conditions-met' : 'conditions-unmet';
+    const from = pr.record.state;
+    const to = partitionTransition(from, event);
+    if (cooling) this.armCooldown(pr, cooldownUntil!);
+    if (to === undefined && stormSince === pr.record.stormSince && cooldownUntil === pr.record.cooldownUntil) return;
+    const next: PartitionRecord = {
+      ...pr.record, state: to ?? from, version: pr.record.version + 1, since: to ? now : pr.record.since,
+      reason: to ? reason : pr.record.reason, stormSince, cooldownUntil,
+    };
+    if (!(await this.d.store.savePartition(next, pr.record.version))) {
+      pr.record = (await this.d.store.loadPartitions()).find((p) => p.id === pr.partition.id) ?? pr.record;
+      pr.dirty = true;
+      return;
+    }
+    pr.record = next;
+    if (to === undefined) return;
+    this.d.emit({ t: now, type: 'partition.transition', partition: pr.partition.id, from, to, reason });
+    if (to === 'ACTIVE') await this.resources.partitionActivated(pr.partition.id, `partition ACTIVE: ${reason}`);
+    else await this.resources.partitionDeactivated(pr.partition.id, `partition ${to}: ${reason}`);
+  }
+
+  private armCooldown(pr: PartitionRuntime, at: number): void {
+    this.d.clock.clearTimeout(pr.timer);
+    pr.timer = this.d.clock.setTimeout(() => this.reassess(pr.partition.id), Math.max(0, at - this.d.clock.now()));
+  }
+}

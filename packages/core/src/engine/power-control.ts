@@ -1,0 +1,52 @@
+import type { PowerControl } from '../spi/ha-provider.js';
+import type { ChassisCommand, ChassisPower } from '../spi/power-driver.js';
+import type { StateStore } from '../spi/state-store.js';
+import type { JobControl } from '../scheduler/work-scheduler.js';
+import type { BudgetLimits, FenceBudget } from './fence-budget.js';
+import type { PowerBackend } from './power-backend.js';
+
+/** Everything one action's power control needs. */
+export interface PowerControlOptions {
+  readonly host: string;
+  readonly resource: string;
+  readonly partition: string;
+  readonly episode?: number;
+  readonly backend: PowerBackend;
+  readonly budget: FenceBudget;
+  readonly limits: BudgetLimits;
+  readonly store: StateStore;
+  readonly job: JobControl;
+  readonly timeoutMs: number;
+  readonly now: () => number;
+  /** A status read returned OFF: the engine's own proof (SPEC §3). */
+  readonly onOffRead: () => Promise<void>;
+}
+
+/**
+ * Power control handed to a provider during an action. Stop commands take a slot of
+ * the fence budget (held, with the action's timeout paused, while it is exhausted) and
+ * persist their intent before they are sent; every read of OFF is reported as proof.
+ */
+export function createPowerControl(o: PowerControlOptions): PowerControl {
+  const request = () => ({ by: 'ha' as const, signal: o.job.signal, timeoutMs: o.timeoutMs });
+  const stop = async (command: ChassisCommand): Promise<void> => {
+    await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
+    await o.store.putIntent({ resource: o.resource, command, at: o.now() });
+    try {
+      await o.backend.command(o.host, command, request());
+    } finally {
+      await o.store.clearIntent(o.resource);
+    }
+  };
+  return {
+    status: async (): Promise<ChassisPower> => {
+      const state = await o.backend.status(o.host, request());
+      if (state === 'OFF' && !o.job.signal.aborted) await o.onOffRead();
+      return state;
+    },
+    on: () => o.backend.command(o.host, 'on', request()),
+    off: () => stop('off'),
+    cycle: () => stop('cycle'),
+    reset: () => stop('reset'),
+  };
+}

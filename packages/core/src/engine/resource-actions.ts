@@ -1,0 +1,266 @@
+import type { ActivityResult, FenceResult, LeaseStatus, ProviderContext, RecoverResult } from '../spi/ha-provider.js';
+import type { ResourceState } from '../spi/states.js';
+import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
+import type { ResourceEvent } from '../fsm/resource-fsm.js';
+import type { EngineDeps } from './engine-deps.js';
+import { createPowerControl } from './power-control.js';
+import type { ResourceEngine } from './resource-engine.js';
+import type { InFlight, Runtime } from './runtime.js';
+
+const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Activity checks, recoveries and fences: single flight per resource, gated by startup
+ * grace and self-doubt, results applied only if the resource is still where the action
+ * started (stale results are discarded, SPEC §3).
+ */
+export class ResourceActions {
+  private seq = 0;
+
+  /** Binds the actions to the engine. */
+  constructor(private readonly d: EngineDeps, private readonly engine: ResourceEngine) {}
+
+  /** Provider context for `rt`, with power control bound to the action when given. */
+  context(rt: Runtime, signal: AbortSignal, control?: JobControl, action?: InFlight): ProviderContext {
+    const host = rt.spec.ref.id;
+    const power = control && action && this.d.power?.has(host)
+      ? createPowerControl({
+        host, resource: rt.key, partition: rt.spec.partition, episode: rt.record.episode?.id, backend: this.d.power,
+        budget: this.d.budget, store: this.d.store, job: control, timeoutMs: rt.settings.powerOpTimeout,
+        now: () => this.d.clock.now(),
+        limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
+        onOffRead: () => this.offRead(rt, action),
+      })
+      : undefined;
+    return {
+      signal, clock: this.d.clock, logger: this.d.logger ?? silentLogger, inventory: this.d.inventory, power,
+      state: rt.record.state, settings: rt.settings,
+    };
+  }
+
+  /** After a (re)start: reconcile a persisted stop intent, then restart the state's work. */
+  async resume(rt: Runtime): Promise<void> {
+    const intents = await this.d.store.listIntents();
+    if (intents.some((i) => i.resource === rt.key)) await this.reconcile(rt, 'resumed after restart');
+    this.engine.armStateTimer(rt);
+    this.entered(rt, rt.record.state, rt.record.state);
+  }
+
+  /** Starts the work that belongs to the state just entered. */
+  entered(rt: Runtime, from: ResourceState, to: ResourceState): void {
+    if (to === 'FAILED' && from !== to) {
+      this.d.alert('critical', `${rt.spec.ref.id} FAILED: automated recovery and fencing failed; operator needed`, rt.spec.ref.id);
+    }
+    // The state's work runs as the next serial step, after the write that entered it.
+    void this.engine.serial(rt, async () => {
+      if (rt.record.state !== to) return;
+      switch (to) {
+        case 'CHECKING': if (!rt.action) this.startActivity(rt); break;
+        case 'RECOVERING': await this.startRecover(rt); break;
+        case 'FENCING': this.startFence(rt); break;
+        case 'DEGRADED':
+          if (rt.record.episode && !rt.record.episode.degradedAlerted) {
+            this.d.alert('warning', `${rt.spec.ref.id} is alive but not controllable (DEGRADED)`, rt.spec.ref.id);
+            await this.engine.apply(rt, null, 'degraded alert raised', { counters: (e) => ({ ...e, degradedAlerted: true }) });
+          }
+          break;
+        case 'FAILED':
+          if (rt.provider.selfFenceLease && rt.record.timers.leaseAt === undefined) {
+            await this.engine.apply(rt, null, 'watch the lease', { timers: { leaseAt: this.d.clock.now() + rt.settings.degradedRecheck } });
+          }
+          break;
+        default: break;
+      }
+    });
+  }
+
+  /** A state timer fired in RECOVERING, FENCING or FAILED. */
+  async onTimer(rt: Runtime): Promise<void> {
+    const state = rt.record.state;
+    if (state === 'RECOVERING' && !rt.action) await this.startRecover(rt);
+    else if (state === 'FENCING' && !rt.action && rt.record.timers.leaseAt === undefined) this.startFence(rt);
+    else if ((state === 'FENCING' || state === 'FAILED') && !rt.action && (rt.record.timers.leaseAt ?? Infinity) <= this.d.clock.now()) {
+      await this.leaseRoute(rt, 'lease re-check');
+    }
+  }
+
+  /** Cancels the in-flight action; an interrupted stop command is reconciled by a status read. */
+  cancel(rt: Runtime, reason: string): void {
+    const action = rt.action;
+    if (!action) return;
+    rt.action = undefined;
+    action.job?.cancel(reason);
+    if (action.kind !== 'activity') void this.reconcileLater(rt, reason);
+  }
+
+  private startActivity(rt: Runtime): void {
+    this.launch(rt, 'activity', 'activity check', rt.settings.activityCheckTimeout, (ctx) => rt.provider.activityCheck(rt.spec, ctx),
+      (action, outcome) => this.onActivity(rt, outcome));
+  }
+
+  private async onActivity(rt: Runtime, outcome: JobOutcome<ActivityResult>): Promise<void> {
+    const s = rt.settings;
+    const result: ActivityResult = outcome.kind === 'ok' ? outcome.value
+      : { verdict: 'error', reason: outcome.kind === 'timeout' ? 'activity check timed out' : `activity check failed: ${errorText(outcome)}` };
+    const ep = rt.record.episode;
+    let event: ResourceEvent;
+    let counters = (e: NonNullable<typeof ep>) => ({ ...e, checks: e.checks + 1 });
+    if (result.verdict === 'active') {
+      const n = (ep?.activeResults ?? 0) + 1;
+      event = n >= s.maxActivityChecks ? 'activity-active-limit' : 'activity-active';
+      counters = (e) => ({ ...e, checks: e.checks + 1, activeResults: n, inactiveStreak: 0, errorStreak: 0 });
+    } else if (result.verdict === 'inactive') {
+      const n = (ep?.inactiveStreak ?? 0) + 1;
+      event = n >= s.inactiveChecksToRecover ? 'activity-inactive-confirmed' : 'activity-inactive';
+      counters = (e) => ({ ...e, checks: e.checks + 1, inactiveStreak: n, errorStreak: 0 });
+    } else {
+      // An error is never "no activity" (SPEC §3): it resets the inactive streak.
+      const n = (ep?.errorStreak ?? 0) + 1;
+      event = n >= s.maxActivityCheckErrors ? 'activity-errors-exhausted' : 'activity-error';
+      counters = (e) => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
+      if (event === 'activity-errors-exhausted') this.d.alert('critical', `${rt.spec.ref.id}: ${n} activity check errors in a row`, rt.spec.ref.id);
+    }
+    await this.engine.apply(rt, event, result.reason ?? result.verdict, { counters });
+  }
+
+  private async startRecover(rt: Runtime): Promise<void> {
+    if (rt.action || rt.record.state !== 'RECOVERING') return;
+    const ep = rt.record.episode;
+    const attempts = ep?.recoverAttempts ?? 0;
+    if (attempts >= rt.settings.maxRecoveryAttempts) {
+      await this.engine.apply(rt, 'recover-exhausted', `${attempts} recovery attempt(s) used in this episode`);
+      return;
+    }
+    const retryAt = rt.record.timers.retryAt;
+    if (retryAt !== undefined && retryAt > this.d.clock.now()) return; // the state timer starts it
+    if (this.gated(rt)) return;
+    await this.engine.apply(rt, null, 'recovery attempt started', {
+      counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1 }), timers: { retryAt: undefined },
+    });
+    this.launch(rt, 'recover', 'recover', rt.settings.recoverTimeout, (ctx) => rt.provider.recover(rt.spec, ctx),
+      (action, outcome) => this.onRecover(rt, outcome));
+  }
+
+  private async onRecover(rt: Runtime, outcome: JobOutcome<RecoverResult>): Promise<void> {
+    if (outcome.kind === 'ok' && outcome.value.ok) {
+      await this.engine.apply(rt, 'recover-succeeded', outcome.value.reason ?? 'recovery steps done', { quiet: true });
+      return;
+    }
+    const reason = outcome.kind === 'ok' ? outcome.value.reason ?? 'recovery failed'
+      : outcome.kind === 'timeout' ? 'recovery timed out' : `recovery failed: ${errorText(outcome)}`;
+    const attempts = rt.record.episode?.recoverAttempts ?? 0;
+    if (attempts >= rt.settings.maxRecoveryAttempts) {
+      await this.engine.apply(rt, 'recover-exhausted', `${reason}; ${attempts} attempt(s) used`);
+    } else {
+      await this.engine.apply(rt, 'recover-failed', reason, { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } });
+    }
+  }
+
+  private startFence(rt: Runtime): void {
+    if (rt.action || rt.record.state !== 'FENCING' || this.gated(rt)) return;
+    this.launch(rt, 'fence', 'fence', rt.settings.fenceTimeout, (ctx) => rt.provider.fence(rt.spec, ctx),
+      (action, outcome) => this.onFence(rt, action, outcome));
+  }
+
+  private async onFence(rt: Runtime, action: InFlight, outcome: JobOutcome<FenceResult>): Promise<void> {
+    if (outcome.kind === 'ok' && outcome.value.outcome === 'off' && action.offSeen) {
+      await this.engine.apply(rt, 'fence-verified-off', outcome.value.reason ?? 'power verified OFF', { release: 'power-off' });
+      return;
+    }
+    const reason = outcome.kind === 'ok'
+      ? (outcome.value.outcome === 'off' ? 'provider reported OFF without a status read of OFF (not proof)' : outcome.value.reason ?? outcome.value.outcome)
+      : outcome.kind === 'timeout' ? 'fence timed out' : `fence failed: ${errorText(outcome)}`;
+    await this.leaseRoute(rt, reason);
+  }
+
+  /** Fencing by power failed: the self-fence lease is the remaining proof (SPEC §5.1). */
+  private async leaseRoute(rt: Runtime, why: string): Promise<void> {
+    const state = rt.record.state;
+    const lease = await this.readLease(rt);
+    if (rt.record.state !== state || rt.action) return;
+    const now = this.d.clock.now();
+    if (lease.state === 'expired') {
+      await this.engine.apply(rt, 'fence-lease-expired', `${why}; self-fence lease expired: ${lease.evidence}`, { release: 'lease', timers: { leaseAt: undefined } });
+    } else if (lease.state === 'pending' && lease.deadline <= now + rt.settings.leaseWaitMax) {
+      await this.engine.apply(rt, null, `${why}; waiting for the self-fence lease`, { timers: { leaseAt: Math.max(lease.deadline, now + 1000) } });
+    } else if (state === 'FENCING') {
+      await this.engine.apply(rt, 'fence-failed', `${why}; ${lease.state === 'none' ? lease.reason : 'lease deadline too far'}`, { timers: { leaseAt: undefined } });
+    } else {
+      await this.engine.apply(rt, null, 'lease not expired', { timers: { leaseAt: now + rt.settings.degradedRecheck } });
+    }
+  }
+
+  private async readLease(rt: Runtime): Promise<LeaseStatus> {
+    if (!rt.provider.selfFenceLease) return { state: 'none', reason: 'provider has no self-fence lease' };
+    const job = this.d.scheduler.submit('fence', 'lease check', rt.settings.powerOpTimeout, (c) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, c.signal)));
+    const outcome = await job.outcome;
+    return outcome.kind === 'ok' ? outcome.value : { state: 'none', reason: `lease unreadable (${outcome.kind})` };
+  }
+
+  /** Startup grace and self-doubt hold recoveries and fences (SPEC §4). */
+  private gated(rt: Runtime): boolean {
+    const now = this.d.clock.now();
+    const graceEnd = this.d.startedAt + this.d.config.startupGrace;
+    let until: number | undefined;
+    if (now < graceEnd) until = graceEnd;
+    else if (this.d.selfDoubting()) until = now + rt.settings.healthCheckInterval;
+    rt.gateUntil = until;
+    if (until === undefined) return false;
+    rt.gateUntil = until;
+    this.engine.armStateTimer(rt);
+    return true;
+  }
+
+  private launch<T>(rt: Runtime, kind: InFlight['kind'], op: string, timeoutMs: number,
+    work: (ctx: ProviderContext) => Promise<T>, done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>): void {
+    const action: InFlight = { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false };
+    rt.action = action;
+    const lane: Lane = kind;
+    const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) => work(this.context(rt, control.signal, control, action)));
+    action.job = job as InFlight['job'];
+    void job.outcome.then((outcome) => this.engine.serial(rt, async () => {
+      if (outcome.kind === 'cancelled' || !this.current(rt, action)) return; // late or stale: discarded
+      rt.action = undefined;
+      await done(action, outcome);
+    }));
+  }
+
+  private current(rt: Runtime, action: InFlight): boolean {
+    return rt.action?.id === action.id && rt.record.state === action.state && rt.record.version === action.version;
+  }
+
+  private offRead(rt: Runtime, action: InFlight): Promise<void> {
+    return this.engine.serial(rt, async () => {
+      if (!this.current(rt, action)) return;
+      action.offSeen = true;
+      // A recovery's verified OFF is the moment workloads are released (SPEC §5.1); a
+      // fence releases with its FENCED transition.
+      if (action.kind === 'recover') await this.engine.apply(rt, null, 'power verified OFF during recovery', { release: 'power-off', actionId: action.id });
+    });
+  }
+
+  private async reconcileLater(rt: Runtime, reason: string): Promise<void> {
+    await rt.chain;
+    const intents = await this.d.store.listIntents();
+    if (intents.some((i) => i.resource === rt.key)) await this.reconcile(rt, reason);
+  }
+
+  private async reconcile(rt: Runtime, reason: string): Promise<void> {
+    const host = rt.spec.ref.id;
+    if (!this.d.power?.has(host)) {
+      await this.d.store.clearIntent(rt.key);
+      return;
+    }
+    try {
+      const state = await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
+      if (state === 'OFF') this.d.alert('warning', `${host} was left OFF by an interrupted stop command (${reason})`, host);
+      await this.d.store.clearIntent(rt.key);
+    } catch (err) {
+      this.d.alert('warning', `${host}: an interrupted stop command could not be reconciled (${String(err)})`, host);
+    }
+  }
+}
+
+function errorText(outcome: JobOutcome<unknown>): string {
+  return outcome.kind === 'error' ? String((outcome.error as Error)?.message ?? outcome.error) : outcome.kind;
+}

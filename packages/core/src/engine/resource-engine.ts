@@ -1,0 +1,296 @@
+import { resolveSettings } from '../config/load-config.js';
+import type { HaSettings } from '../config/schema.js';
+import type { ReleaseProof } from '../events/ha-event.js';
+import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
+import type { HAProvider, HealthResult, ProviderContext, Verdict } from '../spi/ha-provider.js';
+import { resourceKey, type ResourceSpec } from '../spi/resource.js';
+import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
+import type { ResourceState } from '../spi/states.js';
+import { jittered, keyedRandom } from '../util/prng.js';
+import { ResourceActions } from './resource-actions.js';
+import type { EngineDeps } from './engine-deps.js';
+import { newRecord, openEpisode, timersOnEntry, type Runtime } from './runtime.js';
+
+/** Options of one FSM step. */
+export interface ApplyOptions {
+  /** Counter changes, applied to the record before the transition's own bookkeeping. */
+  readonly counters?: (episode: Episode) => Episode;
+  /** Timers merged after the entered state's own. */
+  readonly timers?: ResourceTimers;
+  /** Written in the same compare-and-set: workloads released, once per episode. */
+  readonly release?: ReleaseProof;
+  /** Enter INITIALIZING with a quiet period (after recovery or power-on). */
+  readonly quiet?: boolean;
+  /** The in-flight action this write belongs to (its expected version follows). */
+  readonly actionId?: number;
+  readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside'>>;
+}
+
+interface HealthAnswer {
+  readonly maintenance: boolean;
+  readonly eligible: Verdict;
+  readonly health: HealthResult;
+}
+
+/**
+ * Runs the resource FSM for every resource this service owns: health checks in every
+ * state, timers, and compare-and-set writes; actions live in {@link ResourceActions}.
+ */
+export class ResourceEngine {
+  readonly runtimes = new Map<string, Runtime>();
+  readonly members = new Map<string, Set<Runtime>>();
+  readonly actions: ResourceActions;
+
+  /** Builds the engine over shared dependencies. */
+  constructor(private readonly d: EngineDeps) {
+    this.actions = new ResourceActions(d, this);
+  }
+
+  /** Starts managing a resource, resuming `record` when one was persisted. */
+  async attach(spec: ResourceSpec, provider: HAProvider, persisted?: ResourceRecord): Promise<Runtime> {
+    const key = resourceKey(spec.ref);
+    const now = this.d.clock.now();
+    let record = persisted ?? newRecord(spec, key, now);
+    if (!persisted && !(await this.d.store.saveResource(record, null))) {
+      record = (await this.d.store.getResource(key)) ?? record;
+    }
+    const rt: Runtime = {
+      spec, key, provider, record, settings: this.settingsOf(spec), failing: false, healthDue: now,
+      healthRound: 0, chain: Promise.resolve(), removed: false,
+    };
+    this.runtimes.set(key, rt);
+    let members = this.members.get(spec.partition);
+    if (!members) this.members.set(spec.partition, (members = new Set()));
+    members.add(rt);
+    const first = Math.floor(keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval);
+    this.scheduleHealth(rt, now + first);
+    await this.serial(rt, () => this.actions.resume(rt));
+    return rt;
+  }
+
+  /** Stops managing a resource: cancels its timers and action, deletes its record. */
+  async detach(rt: Runtime): Promise<void> {
+    rt.removed = true;
+    this.d.clock.clearTimeout(rt.healthTimer);
+    this.d.clock.clearTimeout(rt.stateTimer);
+    rt.healthJob?.cancel('resource removed');
+    this.actions.cancel(rt, 'resource removed');
+    this.setFailing(rt, false);
+    this.runtimes.delete(rt.key);
+    this.members.get(rt.spec.partition)?.delete(rt);
+    await rt.chain;
+    await this.d.store.deleteResource(rt.key);
+    this.d.membershipChanged(rt.spec.partition);
+  }
+
+  /** Replaces a resource's spec (attributes, power binding); settings are re-resolved. */
+  update(rt: Runtime, spec: ResourceSpec): void {
+    rt.spec = spec;
+    rt.settings = this.settingsOf(spec);
+  }
+
+  /** Effective settings of a resource from its partition lineage (SPEC §9). */
+  settingsOf(spec: ResourceSpec): HaSettings {
+    const scope: Record<string, string> = { host: spec.ref.id };
+    for (const p of this.d.inventory.lineage(spec.partition)) scope[p.kind] = p.id;
+    return resolveSettings(this.d.config, scope);
+  }
+
+  /** Runs `fn` after every earlier change to this resource (one writer at a time). */
+  serial(rt: Runtime, fn: () => Promise<void> | void): Promise<void> {
+    const run = rt.chain.then(async () => {
+      if (!rt.removed) await fn();
+    });
+    rt.chain = run.catch((err: unknown) => this.d.logger.error('resource update failed', { resource: rt.key, error: String(err) }));
+    return rt.chain;
+  }
+
+  /**
+   * One FSM step as a compare-and-set write. Returns false when the event is ignored
+   * or another writer got there first (the record is then reloaded).
+   */
+  async apply(rt: Runtime, event: ResourceEvent | null, reason: string, o: ApplyOptions = {}): Promise<boolean> {
+    const from = rt.record.state;
+    const target = event ? resourceTransition(from, event) : undefined;
+    const now = this.d.clock.now();
+    let episode = rt.record.episode && o.counters ? o.counters(rt.record.episode) : rt.record.episode;
+    let next: ResourceRecord = { ...rt.record, ...o.patch, version: rt.record.version + 1 };
+    if (target !== undefined) {
+      if (target === 'SUSPECT' && !episode) {
+        episode = openEpisode(next.nextEpisode, now);
+        next = { ...next, nextEpisode: next.nextEpisode + 1 };
+      }
+      if (target === 'AVAILABLE') {
+        episode = undefined;
+        next = { ...next, releasedOutside: false };
+      }
+      if (episode && (target === 'FENCED' || target === 'FAILED')) episode = { ...episode, outcome: target };
+      if (episode && target === 'INITIALIZING') episode = { ...episode, outcome: undefined };
+      next = { ...next, state: target, since: now, timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false) };
+    }
+    if (o.timers) next = { ...next, timers: { ...next.timers, ...o.timers } };
+    let released: ReleaseProof | undefined;
+    if (o.release) {
+      if (episode && !episode.released) {
+        episode = { ...episode, released: true };
+        released = o.release;
+      } else if (!episode && !next.releasedOutside) {
+        next = { ...next, releasedOutside: true };
+        released = o.release;
+      }
+    }
+    next = { ...next, episode };
+    if (target === undefined && !o.counters && !o.timers && !released && !o.patch) return false;
+    if (!(await this.d.store.saveResource(next, rt.record.version))) {
+      this.d.logger.warn('stale write dropped', { resource: rt.key, event });
+      const fresh = await this.d.store.getResource(rt.key);
+      if (fresh) rt.record = fresh;
+      return false;
+    }
+    rt.record = next;
+    if (rt.action && o.actionId === rt.action.id) rt.action.version = next.version;
+    const id = rt.spec.ref.id;
+    if (target !== undefined) {
+      this.d.emit({ t: now, type: 'resource.transition', resource: id, from, to: target, reason: `${event}: ${reason}` });
+    }
+    if (released) this.d.emit({ t: now, type: 'workloads.released', host: id, proof: released });
+    if (target !== undefined) this.enter(rt, from, target);
+    else this.armStateTimer(rt);
+    return true;
+  }
+
+  /** Re-evaluates whether the resource counts as failing (storm guard, self-doubt). */
+  refreshFailing(rt: Runtime): void {
+    const s = rt.record.state;
+    this.setFailing(rt, !!rt.record.episode && s !== 'FENCED' && s !== 'FAILED' && rt.healthy !== true);
+  }
+
+  private setFailing(rt: Runtime, failing: boolean): void {
+    if (rt.failing === failing) return;
+    rt.failing = failing;
+    this.d.failingChanged(failing ? 1 : -1);
+  }
+
+  private enter(rt: Runtime, from: ResourceState, to: ResourceState): void {
+    if (rt.action && rt.action.state !== to) this.actions.cancel(rt, `left ${rt.action.state} for ${to}`);
+    this.refreshFailing(rt);
+    if (from !== to) this.d.membershipChanged(rt.spec.partition);
+    this.armStateTimer(rt);
+    this.actions.entered(rt, from, to);
+  }
+
+  /** Arms the timer of the current state from the persisted deadlines. */
+  armStateTimer(rt: Runtime): void {
+    this.d.clock.clearTimeout(rt.stateTimer);
+    rt.stateTimer = undefined;
+    const at = this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
+    if (at === undefined) return;
+    rt.stateTimer = this.d.clock.setTimeout(() => {
+      rt.stateTimer = undefined;
+      void this.serial(rt, () => this.onStateTimer(rt));
+    }, Math.max(0, at - this.d.clock.now()));
+  }
+
+  private deadlineOf(state: ResourceState, t: ResourceTimers, extraAt?: number): number | undefined {
+    const pick = (...xs: Array<number | undefined>) => {
+      const defined = xs.filter((x): x is number => x !== undefined);
+      return defined.length ? Math.min(...defined) : undefined;
+    };
+    switch (state) {
+      case 'SUSPECT': return t.activityAt;
+      case 'DEGRADED': return t.recheckAt;
+      case 'RECOVERING': return pick(t.retryAt, extraAt);
+      case 'FENCING': return pick(t.leaseAt, extraAt);
+      case 'FAILED': return t.leaseAt;
+      default: return undefined;
+    }
+  }
+
+  private async onStateTimer(rt: Runtime): Promise<void> {
+    const now = this.d.clock.now();
+    const t = rt.record.timers;
+    switch (rt.record.state) {
+      case 'SUSPECT':
+        if (t.activityAt !== undefined && t.activityAt <= now) await this.apply(rt, 'activity-due', 'activity check due');
+        break;
+      case 'DEGRADED':
+        if (t.recheckAt !== undefined && t.recheckAt <= now) await this.apply(rt, 'degraded-recheck', 'periodic re-check');
+        break;
+      default:
+        await this.actions.onTimer(rt);
+    }
+  }
+
+  private scheduleHealth(rt: Runtime, due: number): void {
+    rt.healthDue = due;
+    rt.healthTimer = this.d.clock.setTimeout(() => this.runHealth(rt), Math.max(0, due - this.d.clock.now()));
+  }
+
+  private runHealth(rt: Runtime): void {
+    if (rt.removed) return;
+    const s = rt.settings;
+    const due = rt.healthDue;
+    const round = ++rt.healthRound;
+    this.scheduleHealth(rt, Math.max(this.d.clock.now(), due + jittered(s.healthCheckInterval, this.d.config.jitterFraction, this.d.config.seed, rt.spec.ref.id, 'health', round)));
+    if (rt.healthJob) return; // the previous check is still running: one at a time per resource
+    const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
+      this.d.healthProbe?.(due, this.d.clock.now());
+      const ctx = this.actions.context(rt, control.signal);
+      const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
+      const eligible = await rt.provider.isEligible(rt.spec, ctx);
+      const health = await rt.provider.healthCheck(rt.spec, ctx);
+      return { maintenance, eligible, health } satisfies HealthAnswer;
+    });
+    rt.healthJob = job;
+    void job.outcome.then((outcome) => {
+      if (rt.healthJob === job) rt.healthJob = undefined;
+      if (outcome.kind === 'cancelled') return;
+      const answer: Partial<HealthAnswer> & { health: HealthResult } = outcome.kind === 'ok'
+        ? outcome.value
+        : { health: { healthy: false, reason: outcome.kind === 'timeout' ? 'health check timed out' : `health check error: ${String(outcome.error)}` } };
+      void this.serial(rt, () => this.onHealth(rt, answer));
+    });
+  }
+
+  private async onHealth(rt: Runtime, a: Partial<HealthAnswer> & { health: HealthResult }): Promise<void> {
+    const wasHealthy = rt.healthy;
+    const wasEligible = rt.eligible;
+    rt.healthy = a.health.healthy;
+    if (a.eligible) rt.eligible = a.eligible.ok;
+    if (a.maintenance !== undefined) {
+      rt.maintenance = a.maintenance;
+      if (a.maintenance && rt.record.state !== 'INELIGIBLE') await this.apply(rt, 'maintenance-start', 'operator maintenance');
+      if (!a.maintenance && rt.record.state === 'INELIGIBLE') await this.apply(rt, 'maintenance-end', 'maintenance ended');
+    }
+    if (a.eligible && !a.maintenance) {
+      if (!a.eligible.ok) await this.apply(rt, 'eligibility-lost', a.eligible.reason ?? 'not eligible');
+      else if (rt.record.state === 'UNSUPPORTED') await this.apply(rt, 'eligibility-regained', a.eligible.reason ?? 'eligible again');
+    }
+    if (a.health.healthy) {
+      await this.apply(rt, 'health-passed', a.health.reason ?? 'health check passed');
+    } else {
+      const quiet = rt.record.state === 'INITIALIZING' && (rt.record.timers.quietUntil ?? 0) > this.d.clock.now();
+      await this.apply(rt, quiet ? 'health-failed-quiet' : 'health-failed', a.health.reason ?? 'health check failed');
+    }
+    this.refreshFailing(rt);
+    if (wasHealthy !== rt.healthy || wasEligible !== rt.eligible) this.d.membershipChanged(rt.spec.partition);
+  }
+
+  /** The partition became ACTIVE: NONE members start again (open episodes resume). */
+  async partitionActivated(partition: string, reason: string): Promise<void> {
+    await Promise.all([...(this.members.get(partition) ?? [])].map((rt) => this.serial(rt, async () => {
+      const ep = rt.record.episode;
+      const event: ResourceEvent = !ep ? 'partition-active'
+        : ep.outcome === 'FENCED' ? 'partition-resume-fenced'
+          : ep.outcome === 'FAILED' ? 'partition-resume-failed' : 'partition-resume-suspect';
+      await this.apply(rt, event, reason);
+    })));
+  }
+
+  /** The partition left ACTIVE: every member goes to NONE, in-flight work is cancelled. */
+  async partitionDeactivated(partition: string, reason: string): Promise<void> {
+    await Promise.all([...(this.members.get(partition) ?? [])].map((rt) => this.serial(rt, async () => {
+      await this.apply(rt, 'partition-inactive', reason);
+    })));
+  }
+}

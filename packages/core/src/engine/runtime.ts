@@ -1,0 +1,76 @@
+import type { HaSettings } from '../config/schema.js';
+import type { HAProvider } from '../spi/ha-provider.js';
+import type { ResourceSpec } from '../spi/resource.js';
+import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
+import type { ResourceState } from '../spi/states.js';
+import type { TimerHandle } from '../spi/clock.js';
+import type { JobHandle } from '../scheduler/work-scheduler.js';
+
+/** The one action (activity check, recovery or fence) a resource may have in flight. */
+export interface InFlight {
+  readonly id: number;
+  readonly kind: 'activity' | 'recover' | 'fence';
+  /** The state the action started from; its result is dropped if the state moved on. */
+  readonly state: ResourceState;
+  /** Version the result must still find (our own writes during the action bump it). */
+  version: number;
+  /** A status read of OFF was seen during the action (proof for release). */
+  offSeen: boolean;
+  job?: JobHandle<unknown>;
+}
+
+/** In-memory companion of a resource's persisted record. */
+export interface Runtime {
+  spec: ResourceSpec;
+  readonly key: string;
+  readonly provider: HAProvider;
+  record: ResourceRecord;
+  settings: HaSettings;
+  /** Latest health check passed (undefined before the first). */
+  healthy?: boolean;
+  eligible?: boolean;
+  maintenance?: boolean;
+  /** Counted as failing by the storm guard / self-doubt. */
+  failing: boolean;
+  healthTimer?: TimerHandle;
+  healthDue: number;
+  healthRound: number;
+  healthJob?: JobHandle<unknown>;
+  stateTimer?: TimerHandle;
+  action?: InFlight;
+  /** A recovery or fence held by startup grace or self-doubt retries at this time. */
+  gateUntil?: number;
+  /** Serialises every change to this resource. */
+  chain: Promise<void>;
+  removed: boolean;
+}
+
+/** A fresh record in state NONE. */
+export function newRecord(spec: ResourceSpec, key: string, now: number): ResourceRecord {
+  return { key, ref: spec.ref, partition: spec.partition, state: 'NONE', version: 0, since: now, nextEpisode: 1, releasedOutside: false, timers: {} };
+}
+
+/** A new failure episode. */
+export function openEpisode(id: number, now: number): Episode {
+  return { id, openedAt: now, released: false, checks: 0, activeResults: 0, inactiveStreak: 0, errorStreak: 0, recoverAttempts: 0, degradedAlerted: false };
+}
+
+/** Next activity check delay: 10 s, 20 s, 40 s … capped (SPEC §4). */
+export function activityBackoff(settings: HaSettings, checks: number): number {
+  const raw = settings.activityCheckInterval * 2 ** Math.min(checks, 30);
+  return Math.min(raw, settings.maxActivityCheckInterval);
+}
+
+/** Timers that belong to a state once it is entered. */
+export function timersOnEntry(state: ResourceState, episode: Episode | undefined, settings: HaSettings, now: number, quiet: boolean): ResourceTimers {
+  switch (state) {
+    case 'SUSPECT':
+      return { activityAt: now + activityBackoff(settings, episode?.checks ?? 0) };
+    case 'INITIALIZING':
+      return { quietUntil: quiet ? now + settings.quietPeriod : now };
+    case 'DEGRADED':
+      return { recheckAt: now + settings.degradedRecheck };
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,25 @@
+import type { PowerState } from '../spi/power-driver.js';
+import type { PartitionState, ResourceState } from '../spi/states.js';
+
+/** Who asked for a power action. */
+export type Requester = 'operator' | 'ha' | 'sync' | (string & {});
+
+/** Proof that a resource's workloads can no longer run (SPEC §0, §3). */
+export type ReleaseProof = 'power-off' | 'lease';
+
+/** Every event hafence emits (SPEC §10), stamped with virtual time `t` (ms). */
+export type HaEvent =
+  | { readonly t: number; readonly type: 'resource.transition'; readonly resource: string; readonly from: ResourceState; readonly to: ResourceState; readonly reason: string }
+  | { readonly t: number; readonly type: 'partition.transition'; readonly partition: string; readonly from: PartitionState; readonly to: PartitionState; readonly reason: string }
+  | { readonly t: number; readonly type: 'power.transition'; readonly host: string; readonly from: PowerState; readonly to: PowerState }
+  | { readonly t: number; readonly type: 'power.action'; readonly host: string; readonly action: string; readonly by: Requester; readonly ok: boolean; readonly error?: string }
+  | { readonly t: number; readonly type: 'power.auth-failed'; readonly host: string }
+  | { readonly t: number; readonly type: 'workloads.released'; readonly host: string; readonly proof: ReleaseProof }
+  | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }
+  | { readonly t: number; readonly type: 'alert'; readonly level: 'info' | 'warning' | 'critical'; readonly message: string; readonly resource?: string };
+
+/** The `type` strings of {@link HaEvent}. */
+export type HaEventType = HaEvent['type'];
+
+/** Alerts only. */
+export type AlertEvent = Extract<HaEvent, { type: 'alert' }>;

@@ -1,0 +1,200 @@
+import { Observable, Subject, mergeMap, type Subscription } from 'rxjs';
+import type { Clock } from '../spi/clock.js';
+import { TimeoutError } from '../errors/power-errors.js';
+import { AbortedError } from '../errors/engine-errors.js';
+import { PausableDeadline } from './pausable-deadline.js';
+
+/** The four kinds of work, each with its own concurrency limit (SPEC §4). */
+export type Lane = 'health' | 'activity' | 'recover' | 'fence';
+
+/** Concurrency limit per lane. */
+export type LaneLimits = Readonly<Record<Lane, number>>;
+
+/** What a job's work function receives. */
+export interface JobControl {
+  /** Aborted on timeout, cancellation or shutdown. */
+  readonly signal: AbortSignal;
+  /** Runs `promise` with the job's timeout paused (a held stop command). */
+  hold<T>(promise: Promise<T>): Promise<T>;
+}
+
+/** How a job ended. */
+export type JobOutcome<T> =
+  | { readonly kind: 'ok'; readonly value: T }
+  | { readonly kind: 'error'; readonly error: unknown }
+  | { readonly kind: 'timeout'; readonly error: TimeoutError }
+  | { readonly kind: 'cancelled'; readonly reason: string };
+
+/** A submitted job: cancel it, or await its outcome. */
+export interface JobHandle<T> {
+  cancel(reason: string): void;
+  readonly outcome: Promise<JobOutcome<T>>;
+}
+
+/** Options of {@link WorkScheduler}. */
+export interface WorkSchedulerOptions {
+  readonly clock: Clock;
+  readonly limits: LaneLimits;
+  /** Jobs waiting across all lanes before health checks are shed (SPEC §4). */
+  readonly maxQueued: number;
+}
+
+interface Job {
+  readonly lane: Lane;
+  readonly op: string;
+  readonly timeoutMs: number;
+  readonly work: (control: JobControl) => Promise<unknown>;
+  readonly settle: (outcome: JobOutcome<unknown>) => void;
+  state: 'queued' | 'running' | 'done';
+  abort?: (reason: string) => void;
+}
+
+/**
+ * Runs provider work on RxJS lanes: `mergeMap` with a concurrency limit per lane, a
+ * bounded wait queue that sheds the oldest health check first (never a recovery or
+ * fence), and a timeout per job on the injected clock that aborts the work for real.
+ */
+export class WorkScheduler {
+  private readonly lanes = new Map<Lane, Subject<Job>>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly waiting = new Set<Job>(); // insertion-ordered: oldest first
+  private readonly running = new Map<Lane, number>();
+  private closed = false;
+  /** Health checks dropped because the queue was full. */
+  shed = 0;
+
+  /** Builds the lanes. */
+  constructor(private readonly options: WorkSchedulerOptions) {
+    for (const lane of ['health', 'activity', 'recover', 'fence'] as const) {
+      const subject = new Subject<Job>();
+      this.lanes.set(lane, subject);
+      this.running.set(lane, 0);
+      this.subscriptions.push(subject.pipe(mergeMap((job) => this.run$(job), options.limits[lane])).subscribe());
+    }
+  }
+
+  /** Jobs waiting for a free slot, all lanes. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
+  /** Jobs running in `lane`. */
+  active(lane: Lane): number {
+    return this.running.get(lane) ?? 0;
+  }
+
+  /** Submits work to a lane; its timeout starts when it starts running. */
+  submit<T>(lane: Lane, op: string, timeoutMs: number, work: (control: JobControl) => Promise<T>): JobHandle<T> {
+    let settle!: (o: JobOutcome<T>) => void;
+    const outcome = new Promise<JobOutcome<T>>((resolve) => (settle = resolve));
+    const job: Job = { lane, op, timeoutMs, work, settle: settle as Job['settle'], state: 'queued' };
+    if (this.closed) {
+      job.state = 'done';
+      settle({ kind: 'cancelled', reason: 'scheduler closed' });
+      return { cancel: () => {}, outcome };
+    }
+    this.makeRoom(job);
+    if (job.state === 'queued') {
+      this.waiting.add(job);
+      this.lanes.get(lane)!.next(job);
+    }
+    return { cancel: (reason) => this.cancel(job, reason), outcome };
+  }
+
+  /** Cancels everything and stops the lanes. */
+  close(): void {
+    this.closed = true;
+    for (const job of [...this.waiting]) this.cancel(job, 'scheduler closed');
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  private makeRoom(incoming: Job): void {
+    if (this.waiting.size < this.options.maxQueued) return;
+    let victim: Job | undefined;
+    for (const j of this.waiting) {
+      if (j.lane === 'health') {
+        victim = j;
+        break;
+      }
+    }
+    if (victim) {
+      this.shed++;
+      this.cancel(victim, 'shed: queue full');
+    } else if (incoming.lane === 'health') {
+      this.shed++;
+      incoming.state = 'done';
+      incoming.settle({ kind: 'cancelled', reason: 'shed: queue full' });
+    }
+    // A recovery or fence is never shed: it joins the queue above the bound.
+  }
+
+  private cancel(job: Job, reason: string): void {
+    if (job.state === 'done') return;
+    if (job.state === 'queued') {
+      this.unqueue(job);
+      job.state = 'done';
+      job.settle({ kind: 'cancelled', reason });
+      return;
+    }
+    job.abort?.(reason);
+  }
+
+  private unqueue(job: Job): void {
+    this.waiting.delete(job);
+  }
+
+  private run$(job: Job): Observable<never> {
+    return new Observable<never>((subscriber) => {
+      if (job.state !== 'queued') {
+        subscriber.complete();
+        return undefined;
+      }
+      this.unqueue(job);
+      job.state = 'running';
+      this.running.set(job.lane, this.active(job.lane) + 1);
+      const controller = new AbortController();
+      const finish = (outcome: JobOutcome<unknown>) => {
+        if (job.state === 'done') return;
+        job.state = 'done';
+        deadline.cancel();
+        this.running.set(job.lane, this.active(job.lane) - 1);
+        job.settle(outcome);
+        subscriber.complete();
+      };
+      const deadline = new PausableDeadline(this.options.clock, job.timeoutMs, () => {
+        const error = new TimeoutError(job.op, job.timeoutMs);
+        controller.abort(error);
+        finish({ kind: 'timeout', error });
+      });
+      job.abort = (reason) => {
+        controller.abort(new AbortedError(reason));
+        finish({ kind: 'cancelled', reason });
+      };
+      const control: JobControl = {
+        signal: controller.signal,
+        hold: async (promise) => {
+          deadline.pause();
+          try {
+            return await promise;
+          } finally {
+            deadline.resume();
+          }
+        },
+      };
+      let pending: Promise<unknown>;
+      try {
+        pending = job.work(control);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (value) => finish({ kind: 'ok', value }),
+        (error: unknown) => finish(controller.signal.aborted ? { kind: 'cancelled', reason: String(error) } : { kind: 'error', error }),
+      );
+      // Unsubscribing (scheduler closed) aborts the work.
+      return () => {
+        if (job.state === 'running') job.abort?.('scheduler closed');
+      };
+    });
+  }
+}

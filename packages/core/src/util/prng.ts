@@ -1,0 +1,26 @@
+/** FNV-1a hash of a string to 32 bits. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * A uniform number in [0, 1) keyed by (seed, resource, purpose, n) — the same key gives
+ * the same number in every run, so jitter is reproducible (SPEC §3).
+ */
+export function keyedRandom(seed: number, resource: string, purpose: string, n: number): number {
+  // mulberry32 finaliser over the hashed key
+  let t = (fnv1a(`${seed}|${resource}|${purpose}|${n}`) + 0x6d2b79f5) >>> 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** `base` scaled by a keyed factor in [1 - fraction, 1 + fraction]. */
+export function jittered(base: number, fraction: number, seed: number, resource: string, purpose: string, n: number): number {
+  return Math.round(base * (1 + fraction * (2 * keyedRandom(seed, resource, purpose, n) - 1)));
+}
