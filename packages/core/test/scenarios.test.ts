@@ -1,0 +1,233 @@
+import { expect } from 'chai';
+import type { HaEvent } from '@hafence/core';
+import { MemoryStateStore } from '@hafence/core';
+import { createFakeCluster, type FakeCluster, type FakeClusterOptions } from '@hafence/testkit';
+
+const MIN = 60_000;
+
+/** The transitions of one host as `FROM→TO` strings. */
+function path(events: readonly HaEvent[], host: string): string[] {
+  return events.flatMap((e) => (e.type === 'resource.transition' && e.resource === host ? [`${e.from}→${e.to}`] : []));
+}
+
+function released(events: readonly HaEvent[], host: string): HaEvent[] {
+  return events.filter((e) => e.type === 'workloads.released' && e.host === host);
+}
+
+function stops(c: FakeCluster): number {
+  return (c.store as MemoryStateStore).fenceEntries().length;
+}
+
+async function cluster(options: FakeClusterOptions = {}): Promise<FakeCluster> {
+  const c = await createFakeCluster({ hosts: 6, ...options, config: { startupGrace: 0, ...options.config } });
+  await c.clock.advance(MIN); // everyone AVAILABLE
+  return c;
+}
+
+describe('scenarios in virtual time', () => {
+  let c: FakeCluster;
+  afterEach(async () => c?.close());
+
+  it('a crashed host is recovered by one verified power off/on and released once', async () => {
+    c = await cluster();
+    c.provider.host('h3').crashed = true;
+    await c.clock.advance(30 * MIN);
+    expect(path(c.events, 'h3')).to.deep.equal([
+      'NONE→INITIALIZING', 'INITIALIZING→AVAILABLE', 'AVAILABLE→SUSPECT', 'SUSPECT→CHECKING', 'CHECKING→SUSPECT',
+      'SUSPECT→CHECKING', 'CHECKING→RECOVERING', 'RECOVERING→INITIALIZING', 'INITIALIZING→AVAILABLE',
+    ]);
+    expect(released(c.events, 'h3').map((e) => (e as { proof: string }).proof)).to.deep.equal(['power-off']);
+    expect(stops(c)).to.equal(1);
+    expect(c.service.resource({ type: 'host', id: 'h3' }).state).to.equal('AVAILABLE');
+  });
+
+  it('a host that stays dead after the recovery attempts is fenced with a verified OFF', async () => {
+    c = await cluster();
+    Object.assign(c.provider.host('h2'), { crashed: true, stuck: true });
+    await c.clock.advance(60 * MIN);
+    const p = path(c.events, 'h2');
+    // two recovery attempts ran; the third entry into RECOVERING finds them used up
+    expect(c.provider.calls.filter((k) => k.host === 'h2' && k.kind === 'recover')).to.have.length(2);
+    expect(p).to.include('RECOVERING→FENCING').and.include('FENCING→FENCED');
+    expect(p[p.length - 1]).to.equal('FENCING→FENCED');
+    expect(released(c.events, 'h2')).to.have.length(1);
+    expect(c.driver.host('h2').power).to.equal('OFF');
+    expect(stops(c)).to.equal(3); // two recoveries and the fence: no endless loop
+  });
+
+  it('alive but unreachable (agent down) becomes DEGRADED and is never fenced', async () => {
+    c = await cluster();
+    c.provider.host('h4').agentDown = true;
+    await c.clock.advance(90 * MIN);
+    const p = path(c.events, 'h4');
+    expect(p).to.include('CHECKING→DEGRADED');
+    expect(p.some((s) => s.endsWith('RECOVERING') || s.endsWith('FENCING'))).to.equal(false);
+    expect(stops(c)).to.equal(0);
+    expect(released(c.events, 'h4')).to.have.length(0);
+    const degradedAlerts = c.events.filter((e) => e.type === 'alert' && e.message.includes('DEGRADED'));
+    expect(degradedAlerts).to.have.length(1); // one alert per episode, not per re-check
+  });
+
+  it('more than half of the partition failing at once trips the storm guard: zero fences, an alert', async () => {
+    c = await cluster();
+    for (const id of ['h1', 'h2', 'h3', 'h4']) c.provider.host(id).crashed = true;
+    await c.clock.advance(60 * MIN);
+    expect(stops(c)).to.equal(0);
+    expect(c.events.filter((e) => e.type === 'workloads.released')).to.have.length(0);
+    expect(c.service.partitionState('c1')).to.equal('INACTIVE');
+    expect(c.events.some((e) => e.type === 'alert' && e.level === 'critical' && e.message.includes('storm guard'))).to.equal(true);
+  });
+
+  it('after a storm clears the partition stays INACTIVE for the cooldown, then resumes', async () => {
+    c = await cluster();
+    for (const id of ['h1', 'h2', 'h3', 'h4']) c.provider.host(id).agentDown = true;
+    await c.clock.advance(5 * MIN);
+    for (const id of ['h1', 'h2', 'h3', 'h4']) c.provider.host(id).agentDown = false;
+    await c.clock.advance(MIN);
+    const lifted = c.events.find((e) => e.type === 'alert' && e.message.includes('storm guard lifted'));
+    expect(lifted).to.not.equal(undefined);
+    await c.clock.advance(3 * MIN);
+    expect(c.service.partitionState('c1')).to.equal('INACTIVE');
+    await c.clock.advance(5 * MIN);
+    expect(c.service.partitionState('c1')).to.equal('ACTIVE');
+    const activated = c.events.filter((e) => e.type === 'partition.transition' && e.to === 'ACTIVE').pop()!;
+    expect(activated.t - lifted!.t).to.be.at.least(300_000);
+    expect(c.service.list().every((r) => r.state === 'AVAILABLE')).to.equal(true);
+  });
+
+  it('a hung activity check is aborted at its timeout and counts as an error, never as "no activity"', async () => {
+    c = await cluster();
+    Object.assign(c.provider.host('h5'), { crashed: true, activity: 'hang' });
+    await c.clock.advance(60 * MIN);
+    const checks = c.provider.calls.filter((k) => k.host === 'h5' && k.kind === 'activity');
+    expect(checks.length).to.be.at.least(5);
+    expect(checks.every((k) => k.aborted && k.endedAt! - k.startedAt >= 60_000)).to.equal(true);
+    const reasons = c.events.flatMap((e) => (e.type === 'resource.transition' && e.resource === 'h5' ? [e.reason] : []));
+    expect(reasons.filter((r) => r.startsWith('activity-error: activity check timed out'))).to.have.length(4);
+    expect(reasons.some((r) => r.startsWith('activity-errors-exhausted'))).to.equal(true);
+    expect(c.service.resource({ type: 'host', id: 'h5' }).state).to.equal('FAILED');
+    expect(stops(c)).to.equal(0);
+  });
+});
+
+describe('safety guards', () => {
+  let c: FakeCluster;
+  afterEach(async () => c?.close());
+
+  it('startup grace: no recovery or fence within startupGrace of the service starting', async () => {
+    c = await createFakeCluster({ hosts: 6, config: { startupGrace: '300s' } });
+    await c.clock.advance(MIN);
+    c.provider.host('h1').crashed = true;
+    await c.clock.advance(3 * MIN);
+    expect(c.service.resource({ type: 'host', id: 'h1' }).state).to.equal('RECOVERING');
+    expect(stops(c)).to.equal(0);
+    await c.clock.advance(3 * MIN);
+    const first = (c.store as MemoryStateStore).fenceEntries()[0];
+    expect(first.at - c.events[0].t).to.be.at.least(300_000);
+  });
+
+  it('fence budget: a flapping host gets at most 3 stop commands an hour, then fencing.halted', async () => {
+    c = await cluster({ config: { defaults: { quietPeriod: '30s' } } });
+    const h = c.provider.host('h6');
+    for (let i = 0; i < 12; i++) {
+      h.crashed = true;
+      await c.clock.advance(5 * MIN);
+    }
+    const entries = (c.store as MemoryStateStore).fenceEntries();
+    for (const e of entries) {
+      const inWindow = entries.filter((x) => x.at > e.at - 60 * MIN && x.at <= e.at);
+      expect(inWindow.length).to.be.at.most(3);
+    }
+    expect(entries.length).to.be.at.least(3);
+    expect(c.events.some((e) => e.type === 'fencing.halted' && e.scope === 'c1')).to.equal(true);
+  });
+
+  it('an operator resume lets a held stop command go', async () => {
+    c = await cluster({ config: { defaults: { maxFencesPerWindow: 0 } } });
+    c.provider.host('h2').crashed = true;
+    await c.clock.advance(10 * MIN);
+    expect(stops(c)).to.equal(0);
+    expect(c.events.some((e) => e.type === 'fencing.halted')).to.equal(true);
+    expect(c.service.resource({ type: 'host', id: 'h2' }).state).to.equal('RECOVERING');
+    c.service.resumeFencing('c1');
+    await c.clock.advance(MIN);
+    expect(stops(c)).to.equal(0); // the limit is 0: resume only resets the window
+  });
+
+  it('stale results are discarded: a health pass during a hung activity check cancels it', async () => {
+    c = await cluster();
+    Object.assign(c.provider.host('h3'), { agentDown: true, activity: 'hang' });
+    await c.clock.advance(40_000);
+    expect(c.service.resource({ type: 'host', id: 'h3' }).state).to.equal('CHECKING');
+    c.provider.host('h3').agentDown = false;
+    await c.clock.advance(20_000);
+    expect(c.service.resource({ type: 'host', id: 'h3' }).state).to.equal('AVAILABLE');
+    const check = c.provider.calls.find((k) => k.host === 'h3' && k.kind === 'activity')!;
+    expect(check.aborted).to.equal(true);
+    const after = path(c.events, 'h3');
+    expect(after[after.length - 1]).to.equal('CHECKING→AVAILABLE');
+    await c.clock.advance(10 * MIN);
+    expect(path(c.events, 'h3')).to.deep.equal(after);
+  });
+
+  it('self-doubt: when most of all its resources fail, the service stops recovering and alerts', async () => {
+    c = await cluster({ hosts: 8, config: { clusters: { c1: { maxUnhealthyFraction: 0.9 } } } });
+    for (const id of ['h1', 'h2', 'h3', 'h4', 'h5']) c.provider.host(id).crashed = true;
+    await c.clock.advance(20 * MIN);
+    expect(c.service.selfDoubting).to.equal(true);
+    expect(c.service.partitionState('c1')).to.equal('ACTIVE');
+    expect(stops(c)).to.equal(0);
+    expect(c.events.some((e) => e.type === 'alert' && e.message.startsWith('self-doubt'))).to.equal(true);
+  });
+
+  it('a host powered off outside the framework is released once (power observed OFF), with no stop command', async () => {
+    c = await cluster();
+    c.driver.host('h1').power = 'OFF';
+    await c.clock.advance(5 * MIN);
+    expect(released(c.events, 'h1').map((e) => (e as { proof: string }).proof)).to.deep.equal(['power-off']);
+    // Its health check fails first (failure episode), so the OFF read ends the episode in FENCED.
+    expect(c.service.resource({ type: 'host', id: 'h1' }).state).to.equal('FENCED');
+    expect(stops(c)).to.equal(0);
+  });
+
+  it('maintenance sends a host to INELIGIBLE and back', async () => {
+    c = await cluster();
+    c.provider.host('h2').maintenance = true;
+    await c.clock.advance(MIN);
+    expect(c.service.resource({ type: 'host', id: 'h2' }).state).to.equal('INELIGIBLE');
+    expect(c.service.forHaWork().map((r) => r.id)).to.not.include('h2');
+    expect(c.service.forNonHaWork().map((r) => r.id)).to.include('h2');
+    c.provider.host('h2').maintenance = false;
+    await c.clock.advance(MIN);
+    expect(c.service.resource({ type: 'host', id: 'h2' }).state).to.equal('AVAILABLE');
+  });
+
+  it('HA disabled mid-recovery cancels the in-flight work and every host goes to NONE', async () => {
+    c = await cluster();
+    Object.assign(c.provider.host('h3'), { crashed: true, recover: 'hang' });
+    await c.clock.advance(2 * MIN);
+    expect(c.service.resource({ type: 'host', id: 'h3' }).state).to.equal('RECOVERING');
+    await c.service.setHaEnabled('c1', false);
+    await c.clock.advance(MIN);
+    expect(c.service.partitionState('c1')).to.equal('NONE');
+    expect(c.service.list().every((r) => r.state === 'NONE')).to.equal(true);
+    expect(c.provider.calls.find((k) => k.host === 'h3' && k.kind === 'recover')!.aborted).to.equal(true);
+  });
+
+  it('a restarted service resumes persisted state and counters from the store', async () => {
+    const store = new MemoryStateStore();
+    c = await cluster({ store });
+    Object.assign(c.provider.host('h3'), { crashed: true, stuck: true });
+    await c.clock.advance(4 * MIN);
+    const before = await store.getResource('host:h3');
+    expect(before?.episode?.recoverAttempts).to.be.at.least(1);
+    await c.close();
+    c = await createFakeCluster({ hosts: 6, store, clock: c.clock, config: { startupGrace: 0 } });
+    Object.assign(c.provider.host('h3'), { crashed: true, stuck: true });
+    c.driver.host('h3').power = 'ON';
+    await c.clock.advance(60 * MIN);
+    const p = path(c.events, 'h3');
+    expect(p[p.length - 1]).to.equal('FENCING→FENCED');
+    expect(p.filter((s) => s === 'CHECKING→RECOVERING').length).to.be.at.most(2);
+  });
+});
