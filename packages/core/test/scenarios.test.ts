@@ -170,6 +170,19 @@ describe('safety guards', () => {
     expect(path(c.events, 'h3')).to.deep.equal(after);
   });
 
+  it('health is re-checked right before a stop command: a host healthy again is not powered off', async () => {
+    c = await cluster();
+    c.service.events$.subscribe((e) => {
+      if (e.type === 'resource.transition' && e.resource === 'h3' && e.to === 'RECOVERING') c.provider.host('h3').health = 'pass';
+    });
+    c.provider.host('h3').crashed = true;
+    await c.clock.advance(10 * MIN);
+    expect(stops(c)).to.equal(0);
+    const last = c.events.filter((e) => e.type === 'resource.transition' && e.resource === 'h3').pop();
+    expect(last).to.include({ from: 'RECOVERING', to: 'AVAILABLE' });
+    expect((last as { reason: string }).reason).to.include('right before a stop command');
+  });
+
   it('self-doubt: when most of all its resources fail, the service stops recovering and alerts', async () => {
     c = await cluster({ hosts: 8, config: { clusters: { c1: { maxUnhealthyFraction: 0.9 } } } });
     for (const id of ['h1', 'h2', 'h3', 'h4', 'h5']) c.provider.host(id).crashed = true;

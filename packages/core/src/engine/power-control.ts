@@ -20,6 +20,8 @@ export interface PowerControlOptions {
   readonly now: () => number;
   /** A status read returned OFF: the engine's own proof (SPEC §3). */
   readonly onOffRead: () => Promise<void>;
+  /** Runs right before every stop command; rejects to stop it (a host healthy again). */
+  readonly beforeStop?: () => Promise<void>;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface PowerControlOptions {
 export function createPowerControl(o: PowerControlOptions): PowerControl {
   const request = () => ({ by: 'ha' as const, signal: o.job.signal, timeoutMs: o.timeoutMs });
   const stop = async (command: ChassisCommand): Promise<void> => {
+    await o.beforeStop?.();
     await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
     await o.store.putIntent({ resource: o.resource, command, at: o.now() });
     try {

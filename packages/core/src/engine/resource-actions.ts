@@ -2,6 +2,7 @@ import type { ActivityResult, FenceResult, LeaseStatus, ProviderContext, Recover
 import type { ResourceState } from '../spi/states.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
+import { AbortedError } from '../errors/engine-errors.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import type { ResourceEngine } from './resource-engine.js';
@@ -30,6 +31,7 @@ export class ResourceActions {
         now: () => this.d.clock.now(),
         limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
         onOffRead: () => this.offRead(rt, action),
+        beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
       })
       : undefined;
     return {
@@ -237,6 +239,17 @@ export class ResourceActions {
       // fence releases with its FENCED transition.
       if (action.kind === 'recover') await this.engine.apply(rt, null, 'power verified OFF during recovery', { release: 'power-off', actionId: action.id });
     });
+  }
+
+  /** SPEC §3: health is re-checked right before every stop command of a recovery. */
+  private async recheckHealth(rt: Runtime, action: InFlight, signal: AbortSignal): Promise<void> {
+    const health = await rt.provider.healthCheck(rt.spec, this.context(rt, signal));
+    if (!health.healthy) return;
+    await this.engine.serial(rt, async () => {
+      rt.healthy = true;
+      if (this.current(rt, action)) await this.engine.apply(rt, 'health-passed', 'healthy again right before a stop command');
+    });
+    throw new AbortedError('healthy again: stop command not sent');
   }
 
   private async reconcileLater(rt: Runtime, reason: string): Promise<void> {
