@@ -1,0 +1,15 @@
+export { ScriptPowerDriver } from './script-power-driver.js';
+export type { ScriptPowerDriverOptions, ScriptPresetName } from './script-power-driver.js';
+export type { ScriptOp, ScriptPreset, ScriptRequest, ScriptInvocation } from './presets/script-preset.js';
+export { IpmitoolPreset } from './presets/ipmitool-preset.js';
+export type { IpmitoolPresetOptions } from './presets/ipmitool-preset.js';
+export { FenceAgentPreset } from './presets/fence-agent-preset.js';
+export type { FenceAgentPresetOptions } from './presets/fence-agent-preset.js';
+export { CustomPreset } from './presets/custom-preset.js';
+export type { CustomPresetOptions, CustomPasswordVia, CustomStatusParse } from './presets/custom-preset.js';
+export { parseFenceMetadata, validateFenceOptions, findParameter } from './presets/fence-metadata.js';
+export type { FenceAgentMetadata, FenceParameter } from './presets/fence-metadata.js';
+export { checkCipherSuite, DEFAULT_CIPHER_SUITE } from './presets/cipher.js';
+export { classifyFailure } from './presets/classify.js';
+export { runProcess, minimalEnv, DEFAULT_PATH } from './process/run-process.js';
+export type { ProcessSpec, ProcessLimits, ProcessResult } from './process/run-process.js';
