@@ -1,0 +1,3 @@
+export type {
+  HeartbeatRecord, AgentHealth, AgentConnectivity, HeartbeatObservation, NeighborExecutor, KvmHostFacts, KvmInventory,
+} from './ports.js';

@@ -1,0 +1,72 @@
+/**
+ * The ports through which the KVM provider talks to the world (SPEC §5.1). An embedding
+ * control plane implements them against its own agent connections and inventory; the
+ * standalone mode implements them over the hafence host agent's HTTP API; the testkit
+ * implements them over simulated hosts.
+ */
+
+/** The heartbeat record an agent writes to `<mount>/<dir>/hb-<hostId>` (atomically). */
+export interface HeartbeatRecord {
+  /** Increases by one on every write; the activity check compares content, never times. */
+  readonly counter: number;
+  /** True only while HA is enabled for the host and a watchdog device is held open. */
+  readonly armed: boolean;
+  /** The agent self-fences after this many ms of isolation. */
+  readonly selfFenceAfter: number;
+  /** The watchdog that will reset the host: `hardware`, `softdog`, `simulated`, or `none`. */
+  readonly watchdog: 'hardware' | 'softdog' | 'simulated' | 'none';
+}
+
+/** The agent's answer to a health request. */
+export interface AgentHealth {
+  /** The agent answered (its control connection is up). */
+  readonly connected: boolean;
+  /** The agent can write its heartbeat to the shared mount. */
+  readonly storageOk?: boolean;
+  readonly detail?: string;
+}
+
+/** Health check port: the KVM agent's connection to the control plane. */
+export interface AgentConnectivity {
+  /** Asks `host`'s agent for its health. A failure to reach it resolves `{ connected: false }`. */
+  health(host: string, signal: AbortSignal): Promise<AgentHealth>;
+  /** Tells `host`'s agent whether HA is enabled for it (it arms/disarms its watchdog). */
+  setArmed?(host: string, armed: boolean, signal: AbortSignal): Promise<void>;
+}
+
+/** What a checker saw when it read a suspect's heartbeat twice, a window apart. */
+export type HeartbeatObservation =
+  | {
+    readonly ok: true;
+    readonly first: HeartbeatRecord;
+    readonly second: HeartbeatRecord;
+    /** A VM volume of the suspect changed during the window (may only prove activity). */
+    readonly volumesChanged?: boolean;
+  }
+  | { readonly ok: false; readonly reason: 'mount-unreadable' | 'no-heartbeat' | 'timeout' | 'error'; readonly detail: string };
+
+/** Activity check port: runs a read on a neighbour host (request/reply with a reply timeout). */
+export interface NeighborExecutor {
+  /**
+   * Asks `checker` to read `suspect`'s heartbeat twice, `windowMs` apart, bypassing
+   * caches. Rejects or answers `ok: false` when the checker cannot read the mount.
+   */
+  readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation>;
+  /** Asks `peer` whether it can still reach `suspect` (lease condition 4). */
+  canReach?(peer: string, suspect: string, signal: AbortSignal): Promise<boolean>;
+}
+
+/** KVM facts about a host, from the control plane's inventory. */
+export interface KvmHostFacts {
+  readonly hypervisor: string;
+  /** The cluster's shared (NFS) pool is mounted on the host. */
+  readonly sharedPoolMounted: boolean;
+  readonly maintenance: boolean;
+  /** Number of VMs on shared storage (informational: empty hosts still count). */
+  readonly vms?: number;
+}
+
+/** Inventory port: KVM facts per host. */
+export interface KvmInventory {
+  facts(host: string): KvmHostFacts | undefined;
+}
