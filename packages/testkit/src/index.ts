@@ -7,3 +7,4 @@ export { createFakeCluster } from './cluster/fake-cluster.js';
 export type { FakeClusterOptions, FakeCluster } from './cluster/fake-cluster.js';
 export { describePowerDriverConformance } from './conformance/power-driver-conformance.js';
 export type { PowerDriverFixture, ConformanceOptions } from './conformance/power-driver-conformance.js';
+export { SimBmc, SimBmcEngine, SimChassis, DEFAULT_SIM_USERS, type SimBmcOptions, type SimBmcFaults, type SimBmcEngineOptions, type SimChassisOptions, type ChassisLogEntry, type SimUser, type SimSession } from './bmc/index.js';

@@ -42,7 +42,9 @@ export function deriveSessionKeys(
 ): SessionKeys {
   if (!suite.authHash) return { sik: Buffer.alloc(0), k1: Buffer.alloc(0), k2: Buffer.alloc(0) };
   const sik = hmac(suite.authHash, kg, rm, rc, Buffer.from([role, username.length]), username);
-  const n = suite.authCodeLength;
+  // The constants are 20 bytes for every hash: the spec defines them before SHA-256
+  // existed, and ipmitool, FreeIPMI and BMC firmware all keep 20 for suite 17 too.
+  const n = 20;
   return { sik, k1: hmac(suite.authHash, sik, Buffer.alloc(n, 1)), k2: hmac(suite.authHash, sik, Buffer.alloc(n, 2)) };
 }
 

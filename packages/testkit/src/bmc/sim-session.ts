@@ -1,0 +1,24 @@
+import type { CipherSuite, PacketKeys, RakpContext } from '@hafence/power-ipmi/protocol';
+import { ReplayWindow } from '@hafence/power-ipmi';
+import type { SimUser } from './sim-users.js';
+
+/** One session slot of the simulated BMC, from Open Session to Close Session. */
+export interface SimSession {
+  readonly bmcSessionId: number;
+  readonly consoleSessionId: number;
+  readonly suite: CipherSuite;
+  /** Maximum privilege granted at Open Session. */
+  readonly maxPrivilege: number;
+  state: 'opened' | 'rakp2-sent' | 'active';
+  /** Set once RAKP 1 arrived. */
+  rakp?: RakpContext;
+  user?: SimUser;
+  keys?: PacketKeys;
+  /** Current privilege (Set Session Privilege Level). */
+  privilege: number;
+  /** Outbound session sequence number. */
+  outSeq: number;
+  readonly window: ReplayWindow;
+  /** Clock time of the last packet, for idle expiry. */
+  lastUsed: number;
+}
