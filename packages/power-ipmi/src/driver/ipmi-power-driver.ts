@@ -38,17 +38,17 @@ export class IpmiPowerDriver implements PowerDriver {
 
   /** Get Chassis Status → `ON`/`OFF`. */
   status(target: PowerTarget, options: PowerCallOptions): Promise<ChassisPower> {
-    return this.#guard(target, async () => ((await this.#client.chassisStatus(toIpmiBmc(target), options)).powerOn ? 'ON' : 'OFF'));
+    return this.#guard(target, options, async () => ((await this.#client.chassisStatus(toIpmiBmc(target), options)).powerOn ? 'ON' : 'OFF'));
   }
 
   /** Chassis Control: on, off, soft, cycle, reset. */
   control(target: PowerTarget, command: ChassisCommand, options: PowerCallOptions): Promise<void> {
-    return this.#guard(target, () => this.#client.chassisControl(toIpmiBmc(target), ACTIONS[command], options));
+    return this.#guard(target, options, () => this.#client.chassisControl(toIpmiBmc(target), ACTIONS[command], options));
   }
 
   /** Chassis Identify for `seconds` (0 off). */
   identify(target: PowerTarget, seconds: number, options: PowerCallOptions): Promise<void> {
-    return this.#guard(target, () => this.#client.chassisIdentify(toIpmiBmc(target), seconds, options));
+    return this.#guard(target, options, () => this.#client.chassisIdentify(toIpmiBmc(target), seconds, options));
   }
 
   /** Logs in and reads Get Device ID, changing nothing. */
@@ -58,7 +58,7 @@ export class IpmiPowerDriver implements PowerDriver {
 
   /** Get Device ID of the target's BMC. */
   deviceId(target: PowerTarget, options: PowerCallOptions): Promise<DeviceId> {
-    return this.#guard(target, () => this.#client.deviceId(toIpmiBmc(target), options));
+    return this.#guard(target, options, () => this.#client.deviceId(toIpmiBmc(target), options));
   }
 
   /** Closes every session and the socket (only when the driver created its client). */
@@ -66,14 +66,13 @@ export class IpmiPowerDriver implements PowerDriver {
     if (this.#ownClient) await this.#client.close();
   }
 
-  async #guard<T>(target: PowerTarget, fn: () => Promise<T>): Promise<T> {
+  async #guard<T>(target: PowerTarget, options: PowerCallOptions, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       // Typed errors and the caller's abort reason pass through; anything else is a bug
       // or an OS error, reported as a DriverError with the cause kept.
-      if (err instanceof HaError || (err instanceof Error && err.name === 'AbortError') || err === undefined) throw err;
-      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortedError')) throw err;
+      if (err instanceof HaError || (options.signal.aborted && err === options.signal.reason)) throw err;
       throw new DriverError('ipmi', target.host, err instanceof Error ? err.message : String(err), { cause: err });
     }
   }

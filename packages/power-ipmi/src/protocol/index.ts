@@ -25,6 +25,8 @@ export {
   AuthType, PayloadType, encodeV15Packet, encodeV20Packet, decodeSessionPacket, isAsfDatagram,
 } from './session-packet.js';
 export type { SessionPacket, OutboundPacket, KeyLookup } from './session-packet.js';
+export { decodeDatagram } from './datagram.js';
+export type { Datagram } from './datagram.js';
 export {
   encodeOpenSessionRequest, decodeOpenSessionRequest, encodeOpenSessionResponse, decodeOpenSessionResponse,
   encodeRakp1, decodeRakp1, encodeRakp2, decodeRakp2, encodeRakp34, decodeRakp34,

@@ -1,13 +1,11 @@
 import { TimeoutError, UnreachableError, abortReason, type Clock } from '@hafence/core';
-import { decodeAsf, type AsfMessage } from '../protocol/rmcp.js';
-import { ByteReader } from '../protocol/byte-reader.js';
-import { decodeSessionPacket, isAsfDatagram, type SessionPacket } from '../protocol/session-packet.js';
+import { decodeDatagram, type Datagram } from '../protocol/datagram.js';
 import type { PacketKeys } from '../protocol/session-crypto.js';
 import { ReplayWindow } from './replay-window.js';
 import type { UdpEndpoint } from './udp-endpoint.js';
 
 /** A datagram from the BMC after decoding. */
-export type Incoming = { readonly kind: 'asf'; readonly asf: AsfMessage } | { readonly kind: 'ipmi'; readonly packet: SessionPacket };
+export type Incoming = Datagram;
 
 /** Time limits of one exchange: the overall deadline, the caller's signal, and names for errors. */
 export interface Budget {
@@ -107,11 +105,10 @@ export class BmcLink {
 
   #decode(msg: Buffer): Incoming | undefined {
     try {
-      if (isAsfDatagram(msg)) return { kind: 'asf', asf: decodeAsf(new ByteReader(msg, 4)) };
       const s = this.#keys;
-      const packet = decodeSessionPacket(msg, (id) => (s && id === s.sessionId ? s.keys : undefined));
-      if (packet.authenticated && s && !s.window.accept(packet.seq)) return undefined;
-      return { kind: 'ipmi', packet };
+      const d = decodeDatagram(msg, (id) => (s && id === s.sessionId ? s.keys : undefined));
+      if (d.kind === 'ipmi' && d.packet.authenticated && s && !s.window.accept(d.packet.seq)) return undefined;
+      return d;
     } catch {
       // Every codec rejection is a MalformedPacketError: a forged or damaged datagram is
       // dropped like a lost one, so the retransmit timer decides, not the attacker.

@@ -33,6 +33,8 @@ export class SimBmcEngine {
   readonly sessions = new Map<number, SimSession>();
   /** When set, RAKP 2 is computed with this password instead of the user's (a BMC that does not know the password). */
   wrongKey?: string;
+  /** When set, every session is forgotten after each answered in-session chassis command. */
+  dropAfterChassisCommand = false;
   readonly #suites: ReadonlySet<number>;
   readonly #clock: Clock;
   readonly #guid = randomBytes(16);
@@ -96,6 +98,7 @@ export class SimBmcEngine {
       payload: encodeIpmiMessage(ipmiResponse(msg, r.cc, r.data)),
     }, s.keys);
     if (r.closeSession !== undefined) this.sessions.delete(r.closeSession);
+    if (this.dropAfterChassisCommand && msg.netFn === 0x00) this.dropSessions();
     return [reply];
   }
 

@@ -12,7 +12,7 @@ export interface SimBmcFaults {
   slowMs?: number;
   /** Compute RAKP 2 with this password: a BMC that does not know the user's password. */
   wrongKey?: string;
-  /** Forget every session after each answered in-session command. */
+  /** Forget every session after each answered in-session chassis command. */
   dropSessions?: boolean;
   /** Flip a byte in every reply. */
   corruptReplies?: boolean;
@@ -58,6 +58,8 @@ export class SimBmc {
   lastRejection?: Error;
   readonly #socket: Socket;
   readonly #clock: Clock;
+  readonly #delayed = new Set<unknown>();
+  #closed = false;
 
   private constructor(socket: Socket, options: SimBmcOptions) {
     this.#socket = socket;
@@ -97,7 +99,10 @@ export class SimBmc {
 
   /** Stops listening and cancels chassis timers. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.chassis.stop();
+    for (const t of this.#delayed) this.#clock.clearTimeout(t);
+    this.#delayed.clear();
     await new Promise<void>((r) => this.#socket.close(() => r()));
   }
 
@@ -105,8 +110,8 @@ export class SimBmc {
     this.stats.received++;
     if (this.faults.down) return;
     let replies: Buffer[];
-    const sessionsBefore = this.engine.sessions.size;
     this.engine.wrongKey = this.faults.wrongKey;
+    this.engine.dropAfterChassisCommand = this.faults.dropSessions === true;
     try {
       replies = this.engine.handle(msg);
     } catch (err) {
@@ -114,19 +119,18 @@ export class SimBmc {
       this.lastRejection = err as Error;
       return;
     }
-    if (this.faults.dropSessions && msg.length > 5 && msg[4] === 0x06 && (msg[5] & 0x3f) === 0 && sessionsBefore > 0) {
-      this.engine.dropSessions();
-    }
     for (const r of replies) this.#send(this.faults.corruptReplies ? corrupt(r) : r, from);
   }
 
   #send(buf: Buffer, to: RemoteInfo): void {
     const go = () => {
+      if (this.#closed) return;
       this.stats.answered++;
       this.#socket.send(buf, to.port, to.address, () => { /* a closed socket or a gone peer is a lost datagram */ });
     };
-    if (this.faults.slowMs) this.#clock.setTimeout(go, this.faults.slowMs);
-    else go();
+    if (!this.faults.slowMs) { go(); return; }
+    const t = this.#clock.setTimeout(() => { this.#delayed.delete(t); go(); }, this.faults.slowMs);
+    this.#delayed.add(t);
   }
 }
 
