@@ -1,0 +1,37 @@
+import { delay, type Clock } from '@hafence/core';
+import type { AgentConnectivity, AgentHealth } from '@hafence/provider-kvm';
+import type { SimKvmCluster } from './sim-kvm-cluster.js';
+
+/**
+ * {@link AgentConnectivity} over a {@link SimKvmCluster}: a request that reaches an agent
+ * counts as a management-server contact (it keeps the agent from self-fencing).
+ */
+export class SimAgentConnectivity implements AgentConnectivity {
+  /** Builds the port; every answer takes `latencyMs` of virtual time (default 2). */
+  constructor(private readonly sim: SimKvmCluster, private readonly clock: Clock, private readonly latencyMs = 2) {}
+
+  async health(host: string, signal: AbortSignal): Promise<AgentHealth> {
+    await delay(this.clock, this.latencyMs, signal);
+    const h = this.sim.host(host);
+    const now = this.clock.now();
+    if (!h.agentReachable(now)) return { connected: false, detail: detailOf(h.os) };
+    h.lastMsRequestAt = now;
+    const storageOk = this.sim.store.mount(host) === 'up';
+    return { connected: true, storageOk, heartbeat: h.record(), ...(storageOk ? {} : { detail: 'heartbeat writes to the shared mount fail' }) };
+  }
+
+  async setArmed(host: string, armed: boolean, signal: AbortSignal): Promise<void> {
+    await delay(this.clock, this.latencyMs, signal);
+    const h = this.sim.host(host);
+    const now = this.clock.now();
+    if (!h.agentReachable(now)) throw new Error(`agent of ${host} unreachable`);
+    h.lastMsRequestAt = now;
+    // Arming restarts the isolation count: a disarmed spell is not isolation.
+    if (armed && !h.armed) h.lastWriteOkAt = now;
+    h.armed = armed;
+  }
+}
+
+function detailOf(os: string): string {
+  return os === 'up' ? 'no answer from the agent' : `no answer from the agent (host ${os})`;
+}

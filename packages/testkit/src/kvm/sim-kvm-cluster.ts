@@ -1,0 +1,217 @@
+import { keyedRandom, type ChassisCommand, type Clock, type TimerHandle } from '@hafence/core';
+import type { FakeBmcFault } from '../power/fake-power-driver.js';
+import { SimBmcDriver } from './sim-bmc-driver.js';
+import { SimHost } from './sim-host.js';
+import { SimSharedStore, type MountState } from './sim-shared-store.js';
+
+/** Something the simulation did on its own (not the engine): for logs and assertions. */
+export interface SimNote {
+  readonly t: number;
+  readonly type: 'sim.self-fence' | 'sim.booted';
+  readonly host: string;
+}
+
+/** Options of {@link SimKvmCluster}. */
+export interface SimKvmClusterOptions {
+  readonly clock: Clock;
+  /** Host ids (default `h1..h6`). */
+  readonly hosts?: readonly string[];
+  readonly vmsPerHost?: number;
+  /** Seeds the heartbeat phases (default 1). */
+  readonly seed?: number;
+  /** Boot time after a power-on or reset (default 90 s, SPEC §4). */
+  readonly bootTimeMs?: number;
+  /** Heartbeat write interval (default 10 s). */
+  readonly heartbeatIntervalMs?: number;
+  /** Isolation time after which an armed agent fences its host (default 60 s). */
+  readonly selfFenceAfterMs?: number;
+  /** Password every BMC expects (default `sim-kvm-pw`). */
+  readonly password?: string;
+  /** Base BMC answer latency (default 5 ms). */
+  readonly bmcLatencyMs?: number;
+  /** Learns of what the simulation did by itself (self-fence, boot done). */
+  readonly onNote?: (note: SimNote) => void;
+}
+
+/**
+ * A simulated KVM cluster in virtual time: hosts with agents and VMs, a shared store
+ * with per-host outages, and in-process BMCs with a boot model. Every fault of SPEC §10
+ * (except the `ms-*` ones) is a method here; the port implementations read it.
+ *
+ * @example
+ * const sim = new SimKvmCluster({ clock, hosts: ['h1', 'h2', 'h3'] });
+ * sim.start();
+ * sim.crash('h2');
+ */
+export class SimKvmCluster {
+  readonly store = new SimSharedStore();
+  readonly bmc: SimBmcDriver;
+  readonly password: string;
+  readonly bootTimeMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly selfFenceAfterMs: number;
+  private readonly hostMap = new Map<string, SimHost>();
+  private readonly timers = new Map<string, TimerHandle>();
+  private readonly clock: Clock;
+  private readonly seed: number;
+
+  /** Builds the cluster with every host running and its chassis ON; call {@link SimKvmCluster.start}. */
+  constructor(private readonly options: SimKvmClusterOptions) {
+    this.clock = options.clock;
+    this.seed = options.seed ?? 1;
+    this.password = options.password ?? 'sim-kvm-pw';
+    this.bootTimeMs = options.bootTimeMs ?? 90_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
+    this.selfFenceAfterMs = options.selfFenceAfterMs ?? 60_000;
+    this.bmc = new SimBmcDriver({ clock: this.clock, password: this.password, latencyMs: options.bmcLatencyMs ?? 5 },
+      (host, command, before, after) => this.onChassis(host, command, before, after));
+    const ids = options.hosts ?? ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+    for (const id of ids) {
+      this.hostMap.set(id, new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs));
+      this.bmc.host(id).power = 'ON';
+    }
+  }
+
+  /** Every host id, in order. */
+  get hostIds(): string[] {
+    return [...this.hostMap.keys()];
+  }
+
+  /** The simulated host `id`; throws for an unknown id. */
+  host(id: string): SimHost {
+    const h = this.hostMap.get(id);
+    if (!h) throw new Error(`unknown simulated host '${id}'`);
+    return h;
+  }
+
+  /** Starts every agent's heartbeat loop, each with its own seeded phase. */
+  start(): void {
+    for (const id of this.hostMap.keys()) {
+      const phase = Math.floor(keyedRandom(this.seed, id, 'heartbeat-phase', 0) * this.heartbeatIntervalMs);
+      this.schedule(id, phase);
+    }
+  }
+
+  /** Stops every timer of the simulation. */
+  stop(): void {
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** `crash`: the OS dies; the BMC works and power stays ON. */
+  crash(id: string, stuck = false): void {
+    const h = this.host(id);
+    h.os = 'crashed';
+    h.stuck = stuck;
+  }
+
+  /** `agent-down` / `agent-up`: only the agent's control connection. */
+  setAgentLink(id: string, up: boolean): void {
+    this.host(id).agentLinkDown = !up;
+  }
+
+  /** `isolate` / `rejoin`: every network of the host. */
+  setIsolated(id: string, isolated: boolean): void {
+    this.host(id).isolated = isolated;
+  }
+
+  /** `power-off` / `power-on`: the chassis is switched outside the framework. */
+  externalPower(id: string, on: boolean): void {
+    const c = this.bmc.host(id);
+    const before = c.power;
+    c.power = on ? 'ON' : 'OFF';
+    this.onChassis(id, on ? 'on' : 'off', before, c.power);
+  }
+
+  /** `power-loss`: chassis OFF and BMC unreachable. `power-restore`: BMC answers, chassis stays OFF. */
+  setPowerLoss(id: string, lost: boolean): void {
+    if (lost) this.externalPower(id, false);
+    this.bmc.host(id).fault = lost ? 'down' : 'none';
+  }
+
+  /** `bmc-down` / `bmc-auth-broken` and their ends: the BMC's fault. */
+  setBmcFault(id: string, fault: FakeBmcFault): void {
+    this.bmc.host(id).fault = fault;
+  }
+
+  /** `bmc-slow` / `bmc-fast`: extra answer delay of the BMC. */
+  setBmcDelay(id: string, ms: number): void {
+    this.bmc.host(id).latencyMs = ms;
+  }
+
+  /** `storage-down` / `storage-up`: the shared mount for the listed hosts (all when empty). */
+  setStorage(state: MountState, hosts: readonly string[] = []): void {
+    for (const id of hosts.length > 0 ? hosts : this.hostIds) this.store.setMount(this.host(id).id, state);
+  }
+
+  /** `maintenance` / `maintenance-end`. */
+  setMaintenance(id: string, on: boolean): void {
+    this.host(id).maintenance = on;
+  }
+
+  /** Peers that `id` reaches over the network (both alive and on the network). */
+  reachablePeers(id: string): SimHost[] {
+    const now = this.clock.now();
+    if (!this.host(id).onNetwork(now)) return [];
+    return [...this.hostMap.values()].filter((p) => p.id !== id && p.onNetwork(now));
+  }
+
+  private schedule(id: string, ms: number): void {
+    this.timers.set(id, this.clock.setTimeout(() => {
+      this.tick(this.host(id));
+      this.schedule(id, this.heartbeatIntervalMs);
+    }, ms));
+  }
+
+  private tick(h: SimHost): void {
+    const now = this.clock.now();
+    const wasBooting = h.os === 'booting';
+    if (!h.alive(now)) return;
+    if (wasBooting) this.note('sim.booted', h.id);
+    const storageOk = !h.isolated && this.store.mount(h.id) === 'up';
+    if (storageOk) {
+      h.counter++;
+      h.lastWriteOkAt = now;
+      this.store.writeHeartbeat(h.id, h.record());
+      for (const vm of h.vms) if (vm.running) this.store.touchVolume(vm.id);
+    }
+    if (this.isolatedLongEnough(h, now) && !this.peersShareLoss(h)) this.selfFence(h, now);
+  }
+
+  private isolatedLongEnough(h: SimHost, now: number): boolean {
+    return h.armed && now - h.lastWriteOkAt >= this.selfFenceAfterMs && now - h.lastMsRequestAt >= this.selfFenceAfterMs;
+  }
+
+  /** A majority of reachable peers lost storage or MS contact too: a shared outage, hold (SPEC §5.1). */
+  private peersShareLoss(h: SimHost): boolean {
+    const peers = this.reachablePeers(h.id);
+    const now = this.clock.now();
+    const lost = (p: SimHost) => this.store.mount(p.id) !== 'up' || now - p.lastMsRequestAt >= this.selfFenceAfterMs;
+    const sharing = peers.filter(lost).length;
+    return peers.length > 0 && sharing * 2 > peers.length;
+  }
+
+  /** Best-effort VM stop, then the watchdog resets the host; it comes back disarmed. */
+  private selfFence(h: SimHost, now: number): void {
+    h.selfFences++;
+    h.stopVms();
+    h.boot(now, this.bootTimeMs);
+    h.armed = false;
+    this.note('sim.self-fence', h.id);
+  }
+
+  private onChassis(id: string, command: ChassisCommand, before: 'ON' | 'OFF', after: 'ON' | 'OFF'): void {
+    const h = this.hostMap.get(id);
+    if (!h) return;
+    const now = this.clock.now();
+    if (after === 'OFF') {
+      if (before === 'ON') h.powerOff();
+    } else if (before === 'OFF' || command === 'cycle' || command === 'reset') {
+      h.boot(now, this.bootTimeMs);
+    }
+  }
+
+  private note(type: SimNote['type'], host: string): void {
+    this.options.onNote?.({ t: this.clock.now(), type, host });
+  }
+}

@@ -1,0 +1,94 @@
+import { parseDuration } from '@hafence/core';
+import { z } from 'zod';
+
+/** A duration: ms as a number, or a string with an `ms`/`s`/`m`/`h` suffix. */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (!Number.isFinite(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration like 500ms, 10s, 5m, 2h or a number of ms' });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
+
+const hostId = z.string().regex(/^h[1-9]\d*$/, 'must be a host id h1..hN');
+const at = duration;
+const hostFaults = ['crash', 'agent-down', 'agent-up', 'isolate', 'rejoin', 'power-off', 'power-on', 'power-loss',
+  'power-restore', 'bmc-down', 'bmc-up', 'bmc-auth-broken', 'bmc-auth-fixed', 'bmc-fast', 'maintenance', 'maintenance-end'] as const;
+
+const hostStep = z.strictObject({ at, do: z.enum(hostFaults), host: hostId, stuck: z.boolean().optional() })
+  .refine((s) => s.stuck === undefined || s.do === 'crash', { path: ['stuck'], message: 'only a crash can be stuck' });
+const slowStep = z.strictObject({ at, do: z.literal('bmc-slow'), host: hostId, delay: duration });
+const storageStep = z.strictObject({
+  at, do: z.enum(['storage-down', 'storage-up']), hosts: z.array(hostId).optional(),
+  /** Extension: `hang` makes reads and writes hang instead of failing (a hung NFS server). */
+  mode: z.enum(['down', 'hang']).optional(),
+});
+const clusterStep = z.strictObject({ at, do: z.enum(['ha-disable', 'ha-enable']), cluster: z.string().default('c1') });
+const msStep = z.strictObject({ at, do: z.enum(['ms-crash', 'ms-start', 'ms-isolate', 'ms-rejoin']), ms: z.string().regex(/^ms[1-9]\d*$/, 'must be ms1..msN') });
+
+/** One timed fault of a scenario (SPEC §10). */
+export const scenarioStepSchema = z.discriminatedUnion('do', [hostStep, slowStep, storageStep, clusterStep, msStep]);
+
+/** KVM simulation knobs (SPEC §4, KVM row). */
+const kvmSchema = z.strictObject({
+  bootTime: duration.default(90_000),
+  heartbeatInterval: duration.default(10_000),
+  activityWindow: duration.default(20_000),
+  selfFenceAfter: duration.default(60_000),
+  leaseMargin: duration.default(30_000),
+  replyTimeout: duration.default(30_000),
+}).refine((k) => k.activityWindow >= 2 * k.heartbeatInterval, { path: ['activityWindow'], message: 'must be at least 2 × heartbeatInterval' });
+
+const stateName = z.enum(['NONE', 'INITIALIZING', 'AVAILABLE', 'INELIGIBLE', 'UNSUPPORTED', 'SUSPECT', 'CHECKING',
+  'DEGRADED', 'RECOVERING', 'FENCING', 'FENCED', 'FAILED']);
+
+/**
+ * Extension: outcomes a test asserts besides the golden log (the runner ignores them).
+ * `released` is the exact set of hosts released (each exactly once); `stops` the exact
+ * number of stop commands the engine sent; `never` states a host must never enter.
+ */
+export const scenarioExpectSchema = z.strictObject({
+  released: z.array(hostId).optional(),
+  final: z.record(hostId, stateName).optional(),
+  stops: z.number().int().min(0).optional(),
+  never: z.record(hostId, z.array(stateName)).optional(),
+});
+
+/**
+ * The scenario format of SPEC §10. `config` is the service's configuration (validated
+ * by core's schema when the scenario runs); `kvm` tunes the simulated agents.
+ */
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  hosts: z.number().int().min(1).max(64),
+  vmsPerHost: z.number().int().min(0).max(100).default(2),
+  managementServers: z.number().int().min(1).max(8).default(1),
+  seed: z.number().int().default(42),
+  config: z.record(z.string(), z.unknown()).default({}),
+  kvm: kvmSchema.prefault({}),
+  steps: z.array(scenarioStepSchema).default([]),
+  run: duration.refine((v) => v > 0 && v <= 7 * 24 * 3_600_000, 'must be positive and at most 7 days'),
+  expect: scenarioExpectSchema.optional(),
+}).superRefine((s, ctx) => {
+  s.steps.forEach((step, i) => {
+    if (step.at > s.run) ctx.addIssue({ code: 'custom', path: ['steps', i, 'at'], input: step.at, message: `must not be after run (${s.run} ms)` });
+    const hosts = 'host' in step ? [step.host] : 'hosts' in step ? step.hosts ?? [] : [];
+    for (const h of hosts) {
+      if (Number(h.slice(1)) > s.hosts) ctx.addIssue({ code: 'custom', path: ['steps', i, 'host' in step ? 'host' : 'hosts'], input: h, message: `no such host: the scenario has h1..h${s.hosts}` });
+    }
+  });
+});
+
+/** A scenario as written (durations may be strings). */
+export type ScenarioOptions = z.input<typeof scenarioSchema>;
+
+/** A validated scenario: every duration in ms, defaults filled in. */
+export type Scenario = z.output<typeof scenarioSchema>;
+
+/** A validated scenario step. */
+export type ScenarioStep = z.output<typeof scenarioStepSchema>;
+
+/** Expected outcomes of a scenario (see {@link scenarioExpectSchema}). */
+export type ScenarioExpect = z.output<typeof scenarioExpectSchema>;
