@@ -65,6 +65,7 @@ export class IpmiClient {
   readonly #policy: SessionPolicy;
   readonly #connections = new Map<string, BmcConnection>();
   readonly #fingerprintKey = randomBytes(32);
+  readonly #fingerprints = new WeakMap<Secret, string>();
 
   /** Creates a client; nothing is opened until the first call. */
   constructor(options: IpmiClientOptions = {}) {
@@ -120,8 +121,10 @@ export class IpmiClient {
   async close(): Promise<void> {
     const conns = [...this.#connections.values()];
     this.#connections.clear();
-    const signal = new AbortController().signal;
-    await Promise.all(conns.map((c) => c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close())));
+    await Promise.all(conns.map((c) => {
+      const signal = new AbortController().signal;
+      return c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close());
+    }));
     if (this.#ownEndpoint) await this.#endpoint.close();
   }
 
@@ -137,7 +140,7 @@ export class IpmiClient {
     const suites = bmc.cipherSuites ?? [17, 3];
     // The password is part of the identity (a changed password needs a new session) but is
     // only kept as a keyed fingerprint, never as a map key in clear.
-    const fp = createHmac('sha256', this.#fingerprintKey).update(bmc.password.reveal()).digest('base64');
+    const fp = this.#fingerprint(bmc.password);
     const key = [address, port, bmc.username, fp, privilege, suites.join(',')].join('|');
     let conn = this.#connections.get(key);
     if (!conn) {
@@ -146,6 +149,15 @@ export class IpmiClient {
       this.#connections.set(key, conn);
     }
     return conn;
+  }
+
+  #fingerprint(password: Secret): string {
+    let fp = this.#fingerprints.get(password);
+    if (!fp) {
+      fp = createHmac('sha256', this.#fingerprintKey).update(password.reveal()).digest('base64');
+      this.#fingerprints.set(password, fp);
+    }
+    return fp;
   }
 
   async #resolve(bmc: IpmiBmc, port: number, signal?: AbortSignal): Promise<string> {
