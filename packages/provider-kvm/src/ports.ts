@@ -24,6 +24,11 @@ export interface AgentHealth {
   /** The agent can write its heartbeat to the shared mount. */
   readonly storageOk?: boolean;
   readonly detail?: string;
+  /**
+   * The heartbeat record the agent last wrote (additive: lets the provider know whether
+   * the host's self-fence lease is armed before any neighbour has read the file).
+   */
+  readonly heartbeat?: HeartbeatRecord;
 }
 
 /** Health check port: the KVM agent's connection to the control plane. */

@@ -1,0 +1,130 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Secret } from '@hafence/core';
+import type { AgentHealth, HeartbeatObservation } from '../ports.js';
+import type { PeerStatus } from './self-fence.js';
+
+/** What the management server answers: the agent's behaviour behind each endpoint. */
+export interface AgentHandlers {
+  /** Any authenticated management-server request arrived (resets isolation). */
+  msRequest(): void;
+  /** `GET /health`. */
+  health(): AgentHealth;
+  /** `POST /read-heartbeat {suspect, windowMs}`. */
+  readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation>;
+  /** `POST /arm {armed}`. */
+  arm(armed: boolean): Promise<void>;
+  /** `POST /peer-reach {suspect}`: can this agent reach `suspect`'s agent? Undefined: unknown peer. */
+  peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined>;
+  /** `GET /peer/status`: asked by peer agents (not a management-server request). */
+  peerStatus(): PeerStatus;
+}
+
+/** Longest window a read-heartbeat request may ask for. */
+export const MAX_READ_WINDOW_MS = 600_000;
+const MAX_BODY = 4096;
+
+/** Constant-time comparison of a presented bearer token with the expected one. */
+export function tokenMatches(presented: string, expected: Secret): boolean {
+  // Hash both sides so lengths match and the comparison time does not leak the length.
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected.reveal()).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * The agent's management server: JSON over HTTP, every request authenticated by a
+ * bearer token (compared in constant time). The token never appears in a response,
+ * log line or error.
+ */
+export function createAgentServer(token: Secret, handlers: AgentHandlers): Server {
+  return createServer((req, res) => {
+    void handle(req, res, token, handlers).catch(() => send(res, 500, { error: 'internal error' }));
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, h: AgentHandlers): Promise<void> {
+  const auth = req.headers.authorization ?? '';
+  const presented = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  if (!presented || !tokenMatches(presented, token)) {
+    req.resume();
+    send(res, 401, { error: 'unauthorized' });
+    return;
+  }
+  const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+  if (route === 'GET /peer/status') {
+    send(res, 200, h.peerStatus());
+    return;
+  }
+  const body = req.method === 'POST' ? await readJson(req) : {};
+  if (body === undefined) {
+    send(res, 400, { error: 'body must be a JSON object of at most 4 KiB' });
+    return;
+  }
+  const abort = new AbortController();
+  res.on('close', () => abort.abort(new Error('client went away')));
+  switch (route) {
+    case 'GET /health':
+      h.msRequest();
+      send(res, 200, h.health());
+      return;
+    case 'POST /read-heartbeat': {
+      const { suspect, windowMs } = body as { suspect?: unknown; windowMs?: unknown };
+      if (typeof suspect !== 'string' || typeof windowMs !== 'number' || windowMs < 0 || windowMs > MAX_READ_WINDOW_MS) {
+        send(res, 400, { error: 'need {suspect: string, windowMs: 0..600000}' });
+        return;
+      }
+      h.msRequest();
+      send(res, 200, await h.readHeartbeat(suspect, windowMs, abort.signal));
+      return;
+    }
+    case 'POST /arm': {
+      const { armed } = body as { armed?: unknown };
+      if (typeof armed !== 'boolean') {
+        send(res, 400, { error: 'need {armed: boolean}' });
+        return;
+      }
+      h.msRequest();
+      await h.arm(armed);
+      send(res, 200, { armed });
+      return;
+    }
+    case 'POST /peer-reach': {
+      const { suspect } = body as { suspect?: unknown };
+      if (typeof suspect !== 'string') {
+        send(res, 400, { error: 'need {suspect: string}' });
+        return;
+      }
+      h.msRequest();
+      const reachable = await h.peerReach(suspect, abort.signal);
+      if (reachable === undefined) send(res, 404, { error: 'unknown peer' });
+      else send(res, 200, { reachable });
+      return;
+    }
+    default:
+      send(res, 404, { error: 'no such endpoint' });
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,60 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { delay, type Clock } from '@hafence/core';
+import type { HeartbeatObservation, HeartbeatRecord } from '../ports.js';
+import { errnoOf } from './agent-errors.js';
+import { decodeHeartbeat } from './heartbeat-file.js';
+
+/** The reads a checker needs: a test seam for unreadable mounts. */
+export interface HeartbeatReadFsLike {
+  /** Lists a folder (proves the mount itself is readable). */
+  readdir(path: string): Promise<readonly string[]>;
+  /** Reads a whole file; opened afresh on every call. */
+  readFile(path: string): Promise<string>;
+}
+
+/** The real file system. */
+export const nodeHeartbeatReadFs: HeartbeatReadFsLike = {
+  readdir: (path) => readdir(path),
+  readFile: (path) => readFile(path, 'utf8'),
+};
+
+type ReadOutcome = { ok: true; record: HeartbeatRecord } | Extract<HeartbeatObservation, { ok: false }>;
+
+/**
+ * Reads the heartbeat at `path` twice, `windowMs` apart (SPEC §5.1). Each read opens the
+ * file afresh and compares content (with a counter), never attributes, so NFS attribute
+ * caches and clock skew do not matter. A mount that cannot be listed is
+ * `mount-unreadable` (the checker is at fault, not the suspect).
+ */
+export async function readHeartbeatTwice(path: string, windowMs: number, clock: Clock, signal: AbortSignal,
+  fs: HeartbeatReadFsLike = nodeHeartbeatReadFs): Promise<HeartbeatObservation> {
+  const first = await readOnce(path, fs);
+  if (!first.ok) return first;
+  await delay(clock, windowMs, signal);
+  const second = await readOnce(path, fs);
+  if (!second.ok) return second;
+  return { ok: true, first: first.record, second: second.record };
+}
+
+async function readOnce(path: string, fs: HeartbeatReadFsLike): Promise<ReadOutcome> {
+  try {
+    await fs.readdir(dirname(path));
+  } catch (err) {
+    return { ok: false, reason: 'mount-unreadable', detail: `cannot list ${dirname(path)} (${errnoOf(err)})` };
+  }
+  let text: string;
+  try {
+    text = await fs.readFile(path);
+  } catch (err) {
+    const errno = errnoOf(err);
+    return errno === 'ENOENT'
+      ? { ok: false, reason: 'no-heartbeat', detail: `${path} does not exist` }
+      : { ok: false, reason: 'mount-unreadable', detail: `cannot read ${path} (${errno})` };
+  }
+  try {
+    return { ok: true, record: decodeHeartbeat(text, path) };
+  } catch (err) {
+    return { ok: false, reason: 'error', detail: (err as Error).message };
+  }
+}

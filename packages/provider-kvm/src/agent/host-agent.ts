@@ -1,0 +1,242 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { delay, noopLogger, raceAbort, systemClock, type Clock, type Logger, type Secret, type TimerHandle } from '@hafence/core';
+import type { AgentHealth, HeartbeatObservation, HeartbeatRecord } from '../ports.js';
+import { agentRequest } from '../standalone/agent-client.js';
+import { AgentConfigError, errnoOf } from './agent-errors.js';
+import { createAgentServer } from './agent-server.js';
+import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
+import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
+import { HeartbeatWriter, type HeartbeatFsLike } from './heartbeat-writer.js';
+import { IsolationMonitor, type IsolationVerdict, type PeerProbe, type PeerStatus } from './self-fence.js';
+import type { Watchdog } from './watchdog.js';
+
+/** Options of {@link HostAgent} (`hafence agent`). */
+export interface HostAgentOptions {
+  readonly hostId: string;
+  /** The shared (NFS) mount; heartbeats live in `<mount>/<dir>/hb-<hostId>`. */
+  readonly mount: string;
+  /** Folder inside the mount (default `hafence`). */
+  readonly dir?: string;
+  /** Where the management server listens (default `127.0.0.1`, port 0 = any). */
+  readonly listen?: { readonly host?: string; readonly port?: number };
+  /** Bearer token of the management server and of peer agents (read from a file by the CLI). */
+  readonly token: Secret;
+  readonly watchdog: Watchdog;
+  /** Peer agents of the cluster: host id → base URL. */
+  readonly peers?: Readonly<Record<string, string>>;
+  /** Heartbeat write and watchdog feed interval (default 10 s). */
+  readonly heartbeatIntervalMs?: number;
+  /** Isolation lasting this long triggers the self-fence (default 60 s). */
+  readonly selfFenceAfterMs?: number;
+  /** Start armed (HA enabled for the host); default false until told. */
+  readonly armed?: boolean;
+  /** Best-effort stop of the host's VMs before the watchdog is starved. */
+  readonly stopVms?: (signal: AbortSignal) => Promise<void>;
+  /** Longest wait for `stopVms` (default 5 s); the lease margin must cover it plus the watchdog timeout. */
+  readonly stopVmsGraceMs?: number;
+  /** Reply timeout of requests to peer agents (default 5 s). */
+  readonly peerTimeoutMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Test seam: how peers are asked (default: `GET /peer/status` on every peer). */
+  readonly peerProbe?: PeerProbe;
+  /** Test seams: heartbeat writes and reads. */
+  readonly fs?: HeartbeatFsLike;
+  readonly readFs?: HeartbeatReadFsLike;
+}
+
+/** A snapshot of the agent, for tests and the health answer. */
+export interface HostAgentStatus {
+  readonly armed: boolean;
+  readonly haEnabled: boolean;
+  readonly selfFenced: boolean;
+  readonly storageOk: boolean;
+  readonly lastRecord?: HeartbeatRecord;
+  readonly lastWriteError?: string;
+  readonly lastVerdict?: IsolationVerdict;
+}
+
+/**
+ * The hafence host agent (SPEC §5.1): writes the heartbeat every interval, serves the
+ * management server, holds the watchdog open while armed, and self-fences only when
+ * isolated — a best-effort stop of the VMs, then the watchdog is no longer fed.
+ * Disarmed (HA disabled), it holds no watchdog and never self-fences; it keeps writing
+ * its (unarmed) heartbeat, since that is what proves it alive to activity checks.
+ */
+export class HostAgent {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly writer: HeartbeatWriter;
+  private readonly monitor: IsolationMonitor;
+  private readonly interval: number;
+  private readonly selfFenceAfter: number;
+  private server: Server | undefined;
+  private timer: TimerHandle | undefined;
+  private haEnabled = false;
+  private armed = false;
+  private selfFencing = false;
+  private selfFenced = false;
+  private writing = false;
+  private evaluating = false;
+  private lastRecord: HeartbeatRecord | undefined;
+  private lastWriteError: string | undefined;
+  private lastVerdict: IsolationVerdict | undefined;
+
+  /** Validates the options; nothing runs before {@link start}. */
+  constructor(private readonly options: HostAgentOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? noopLogger;
+    this.interval = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 10_000);
+    this.selfFenceAfter = positive('selfFenceAfterMs', options.selfFenceAfterMs ?? 60_000);
+    if (this.selfFenceAfter < 2 * this.interval) throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
+    this.writer = new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
+    this.monitor = new IsolationMonitor({ clock: this.clock, selfFenceAfterMs: this.selfFenceAfter, peers: options.peerProbe ?? ((s) => this.probePeers(s)) });
+  }
+
+  /** Starts the management server and the heartbeat loop; resolves to the bound address. */
+  async start(): Promise<AddressInfo> {
+    if (this.options.armed) await this.arm(true);
+    const server = createAgentServer(this.options.token, {
+      msRequest: () => this.monitor.msRequestReceived(),
+      health: () => this.health(),
+      readHeartbeat: (suspect, windowMs, signal) => this.readHeartbeat(suspect, windowMs, signal),
+      arm: (armed) => this.arm(armed),
+      peerReach: (suspect, signal) => this.peerReach(suspect, signal),
+      peerStatus: () => this.monitor.status(this.options.hostId),
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.listen?.port ?? 0, this.options.listen?.host ?? '127.0.0.1', () => resolve());
+    });
+    void this.tick();
+    return server.address() as AddressInfo;
+  }
+
+  /** Stops the loop and the server. A held watchdog stays armed unless HA was disabled. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Enables or disables HA for this host: opens (arms) or magic-closes the watchdog. */
+  async arm(enabled: boolean): Promise<void> {
+    if (this.selfFencing) return; // a self-fence is never undone by software
+    this.haEnabled = enabled;
+    if (enabled && !this.armed) {
+      if (this.options.watchdog.kind === 'none') {
+        this.log.warn('HA enabled but no watchdog: the lease stays unarmed', { host: this.options.hostId });
+        return;
+      }
+      await this.options.watchdog.open();
+      this.armed = true;
+      this.monitor.reset(); // a disarmed spell is not isolation
+      this.log.info('armed', { host: this.options.hostId, watchdog: this.options.watchdog.kind });
+    } else if (!enabled && this.armed) {
+      this.armed = false;
+      await this.options.watchdog.close();
+      this.log.info('disarmed: HA disabled for the host', { host: this.options.hostId });
+    }
+  }
+
+  /** A snapshot of the agent's state. */
+  status(): HostAgentStatus {
+    return {
+      armed: this.armed, haEnabled: this.haEnabled, selfFenced: this.selfFenced, storageOk: this.lastWriteError === undefined,
+      lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict,
+    };
+  }
+
+  /** One beat: feed the watchdog, write the heartbeat, evaluate isolation. */
+  private async tick(): Promise<void> {
+    this.timer = this.clock.setTimeout(() => void this.tick(), this.interval);
+    if (this.armed && !this.selfFenced) await this.options.watchdog.feed().catch((err: unknown) => this.log.error('watchdog feed failed', { errno: errnoOf(err) }));
+    if (!this.writing) void this.writeHeartbeat();
+    if (this.armed && !this.selfFencing && !this.evaluating) void this.evaluate();
+  }
+
+  private async writeHeartbeat(): Promise<void> {
+    this.writing = true;
+    try {
+      this.lastRecord = await this.writer.write({ armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: this.armed ? this.options.watchdog.kind : 'none' });
+      this.lastWriteError = undefined;
+      this.monitor.writeSucceeded();
+    } catch (err) {
+      this.lastWriteError = (err as Error).message;
+      this.log.warn('heartbeat write failed', { host: this.options.hostId, error: this.lastWriteError });
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async evaluate(): Promise<void> {
+    this.evaluating = true;
+    try {
+      const signal = new AbortController().signal;
+      const verdict = await this.monitor.evaluate(signal);
+      if (verdict.kind !== this.lastVerdict?.kind) this.log.warn(`isolation: ${verdict.kind}`, { host: this.options.hostId, reason: verdict.reason });
+      this.lastVerdict = verdict;
+      if (verdict.kind === 'isolated' && this.armed) await this.selfFence(verdict.reason);
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  /** Best-effort stop of the VMs (bounded), then the watchdog is starved: the kernel resets the host. */
+  private async selfFence(reason: string): Promise<void> {
+    this.selfFencing = true;
+    this.log.error('isolated: self-fencing', { host: this.options.hostId, reason });
+    const stop = this.options.stopVms;
+    if (stop) {
+      const controller = new AbortController();
+      const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000, controller.signal).catch(() => undefined);
+      await Promise.race([stop(controller.signal).catch((err: unknown) => this.log.error('stopping VMs failed', { error: String(err) })), grace]);
+      controller.abort();
+    }
+    this.selfFenced = true; // never fed again; the watchdog is not closed (no magic close)
+  }
+
+  private health(): AgentHealth {
+    const storageOk = this.lastWriteError === undefined;
+    return {
+      connected: true, storageOk, heartbeat: this.lastRecord,
+      detail: this.selfFencing ? 'self-fencing' : storageOk ? undefined : `heartbeat writes failing: ${this.lastWriteError}`,
+    };
+  }
+
+  private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+    let path: string;
+    try {
+      path = heartbeatPath(this.options.mount, suspect, this.options.dir ?? DEFAULT_HEARTBEAT_DIR);
+    } catch (err) {
+      return { ok: false, reason: 'error', detail: (err as Error).message };
+    }
+    return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs);
+  }
+
+  private async peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined> {
+    const url = this.options.peers?.[suspect];
+    if (!url) return undefined;
+    return this.peerStatus(suspect, url, signal).then(() => true, () => false);
+  }
+
+  private async probePeers(signal: AbortSignal): Promise<PeerStatus[]> {
+    const peers = Object.entries(this.options.peers ?? {}).filter(([id]) => id !== this.options.hostId);
+    const answers = await Promise.all(peers.map(([id, url]) => this.peerStatus(id, url, signal).catch(() => undefined)));
+    return answers.filter((a): a is PeerStatus => a !== undefined);
+  }
+
+  private peerStatus(id: string, url: string, signal: AbortSignal): Promise<PeerStatus> {
+    return raceAbort(agentRequest<PeerStatus>(id, url, '/peer/status', this.options.token,
+      { method: 'GET', timeoutMs: this.options.peerTimeoutMs ?? 5_000, clock: this.clock, signal }), signal);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new AgentConfigError(name, 'must be a positive number of ms');
+  return value;
+}

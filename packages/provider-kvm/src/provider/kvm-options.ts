@@ -1,0 +1,63 @@
+import { ConfigError, type Clock, type ConfigIssue, type Logger, type PowerState } from '@hafence/core';
+import type { AgentConnectivity, KvmInventory, NeighborExecutor } from '../ports.js';
+import { DEFAULT_POWER_POLL_MS } from './power-steps.js';
+
+/** Options of {@link KvmProvider}. Durations are in ms. */
+export interface KvmProviderOptions {
+  /** Health check port: the KVM agent's connection to the control plane. */
+  readonly agents: AgentConnectivity;
+  /** Activity check port: heartbeat reads run on neighbour hosts. */
+  readonly neighbors: NeighborExecutor;
+  /** KVM facts per host (hypervisor, shared pool mounted, maintenance). */
+  readonly inventory: KvmInventory;
+  /** Cached power state of a host (e.g. `PowerManagementService.state`); see the README. */
+  readonly powerState?: (host: string) => PowerState | undefined;
+  /** Defaults to the clock of each call's context (the engine's). */
+  readonly clock?: Clock;
+  /** Resource type it protects (default `host`). */
+  readonly resourceType?: string;
+  /** Heartbeat interval of the agents (default 10 s). */
+  readonly heartbeatIntervalMs?: number;
+  /** Gap between the two heartbeat reads (default 20 s; at least 2 × heartbeat interval). */
+  readonly activityWindowMs?: number;
+  /** Added to the agent's `selfFenceAfter` before a lease expires (default 30 s). */
+  readonly leaseMarginMs?: number;
+  /** Reply timeout of every agent request, on top of the read window (default 10 s). */
+  readonly replyTimeoutMs?: number;
+  /** Interval of status reads while verifying OFF (default 1 s). */
+  readonly powerPollMs?: number;
+  /** Receives alerts besides {@link KvmProvider.onAlert} listeners (default: the call's logger). */
+  readonly logger?: Logger;
+}
+
+/** {@link KvmProviderOptions} after defaults and validation. */
+export interface KvmProviderConfig {
+  readonly resourceType: string;
+  readonly heartbeatIntervalMs: number;
+  readonly activityWindowMs: number;
+  readonly leaseMarginMs: number;
+  readonly replyTimeoutMs: number;
+  readonly powerPollMs: number;
+}
+
+/** Applies defaults and validates; throws `ConfigError` with every broken rule. */
+export function kvmProviderConfig(o: KvmProviderOptions): KvmProviderConfig {
+  const c: KvmProviderConfig = {
+    resourceType: o.resourceType ?? 'host',
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? 10_000,
+    activityWindowMs: o.activityWindowMs ?? 20_000,
+    leaseMarginMs: o.leaseMarginMs ?? 30_000,
+    replyTimeoutMs: o.replyTimeoutMs ?? 10_000,
+    powerPollMs: o.powerPollMs ?? DEFAULT_POWER_POLL_MS,
+  };
+  const issues: ConfigIssue[] = [];
+  for (const key of ['heartbeatIntervalMs', 'activityWindowMs', 'replyTimeoutMs', 'powerPollMs'] as const) {
+    if (!(Number.isFinite(c[key]) && c[key] > 0)) issues.push({ path: key, value: c[key], rule: 'must be a positive number of ms' });
+  }
+  if (!(Number.isFinite(c.leaseMarginMs) && c.leaseMarginMs >= 0)) issues.push({ path: 'leaseMarginMs', value: c.leaseMarginMs, rule: 'must be ≥ 0 ms' });
+  if (c.activityWindowMs < 2 * c.heartbeatIntervalMs) {
+    issues.push({ path: 'activityWindowMs', value: c.activityWindowMs, rule: 'must be at least 2 × heartbeatIntervalMs (SPEC §5.1)' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return c;
+}

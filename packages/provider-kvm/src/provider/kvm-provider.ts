@@ -1,0 +1,265 @@
+import {
+  raceAbort, TimeoutError,
+  type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus, type PartitionView,
+  type PowerState, type ProviderContext, type RecoverResult, type ResourceSpec, type ResourceState, type Verdict,
+} from '@hafence/core';
+import type { AgentHealth, HeartbeatObservation } from '../ports.js';
+import { sameHeartbeat } from '../agent/heartbeat-file.js';
+import { CheckerPool } from './checker-pool.js';
+import { kvmProviderConfig, type KvmProviderConfig, type KvmProviderOptions } from './kvm-options.js';
+import { LeaseTracker } from './lease-tracker.js';
+import { fenceByPower, recoverByPower } from './power-steps.js';
+
+/** An alert raised by the provider (e.g. a checker that cannot read the shared mount). */
+export interface KvmAlert {
+  readonly host: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+type Ctx = Omit<ProviderContext, 'power' | 'state'>;
+
+const EPISODE_STATES: readonly ResourceState[] = ['SUSPECT', 'CHECKING', 'RECOVERING', 'DEGRADED'];
+
+/**
+ * The KVM host provider (SPEC §5.1): eligibility, the cluster rule, health by agent
+ * connectivity, a relative activity check run by an AVAILABLE neighbour, recovery and
+ * fencing by verified power, and the self-fence lease proof. It reaches the world only
+ * through its ports (`AgentConnectivity`, `NeighborExecutor`, `KvmInventory`).
+ *
+ * @example
+ * const provider = new KvmProvider({ agents, neighbors, inventory, powerState: (h) => power.state(h) });
+ * createHaContainer({ providers: [provider], ... });
+ */
+export class KvmProvider implements HAProvider {
+  readonly resourceType: string;
+  readonly partitionKind = 'cluster' as const;
+  private readonly config: KvmProviderConfig;
+  private readonly pool = new CheckerPool();
+  private readonly listeners = new Set<(alert: KvmAlert) => void>();
+  private readonly armRequested = new Map<string, boolean>();
+  private tracker: LeaseTracker | undefined;
+
+  /** Validates the options (`ConfigError` when invalid). */
+  constructor(private readonly options: KvmProviderOptions) {
+    this.config = kvmProviderConfig(options);
+    this.resourceType = this.config.resourceType;
+    if (options.clock) this.tracker = new LeaseTracker(options.clock.now(), this.config.leaseMarginMs);
+  }
+
+  /** Subscribes to alerts; returns the unsubscribe function. */
+  onAlert(listener: (alert: KvmAlert) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async isEligible(resource: ResourceSpec, ctx: ProviderContext): Promise<Verdict> {
+    const host = resource.ref.id;
+    const facts = this.options.inventory.facts(host);
+    if (!facts) return { ok: false, reason: 'unknown to the KVM inventory' };
+    if (facts.hypervisor.toUpperCase() !== 'KVM') return { ok: false, reason: `hypervisor ${facts.hypervisor} is not KVM` };
+    if (!facts.sharedPoolMounted) return { ok: false, reason: 'shared pool not mounted' };
+    const power = this.powerOf(resource);
+    if (power === 'OFF') return { ok: false, reason: 'power OFF' };
+    if (power === 'UNKNOWN') {
+      return this.leases(ctx).armed(host)
+        ? { ok: true, reason: 'lease-only: controller unreachable, protected by the armed self-fence lease' }
+        : { ok: false, reason: 'no reachable controller and no armed self-fence lease' };
+    }
+    return { ok: true };
+  }
+
+  async isInMaintenance(resource: ResourceSpec): Promise<boolean> {
+    return this.options.inventory.facts(resource.ref.id)?.maintenance ?? false;
+  }
+
+  async partitionConditions(view: PartitionView): Promise<Verdict> {
+    this.pool.update(view);
+    const disabled = [view.partition, ...view.ancestors].find((p) => !p.enabled);
+    if (disabled) return { ok: false, reason: `${disabled.kind} ${disabled.id} is disabled` };
+    // A member in an open failure episode still counts (SPEC §2 Decision).
+    const members = view.members.filter((m) => m.eligible && (m.healthy === true || m.inEpisode)).length;
+    return members >= 2 ? { ok: true, reason: `${members} eligible members` } : { ok: false, reason: `${members} eligible healthy host(s), need 2` };
+  }
+
+  async healthCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<HealthResult> {
+    const host = resource.ref.id;
+    const leases = this.leases(ctx);
+    this.updateLeaseMode(resource, ctx);
+    if (leases.silenced(host)) return { healthy: false, reason: 'agent not contacted: the episode depends on the self-fence lease' };
+    leases.requestSent(host, this.clock(ctx).now());
+    let answer: AgentHealth;
+    try {
+      answer = await this.ask(ctx, this.config.replyTimeoutMs, (s) => this.options.agents.health(host, s));
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      answer = { connected: false, detail: (err as Error).message };
+    }
+    if (answer.heartbeat) leases.agentReport(host, answer.heartbeat, this.clock(ctx).now());
+    if (answer.storageOk === true && this.pool.readmit(host)) (this.options.logger ?? ctx.logger).info(`${host} reads the shared mount again: readmitted as a checker`, { host });
+    if (!answer.connected) return { healthy: false, reason: `agent not connected${answer.detail ? `: ${answer.detail}` : ''}` };
+    await this.syncArm(resource, ctx, answer);
+    return answer.storageOk === false ? { healthy: true, reason: `agent connected; storage failing: ${answer.detail ?? 'unknown'}` } : { healthy: true };
+  }
+
+  async activityCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<ActivityResult> {
+    this.updateLeaseMode(resource, ctx);
+    const window = this.config.activityWindowMs;
+    const read = await this.readVia(resource, window, ctx);
+    if (!read.obs.ok) return { verdict: 'error', reason: `${read.checker ? `${read.checker}: ` : ''}${read.obs.reason}: ${read.obs.detail}` };
+    const { first, second, volumesChanged } = read.obs;
+    if (!sameHeartbeat(first, second)) return { verdict: 'active', reason: `heartbeat #${first.counter} → #${second.counter} in ${window} ms (read by ${read.checker})` };
+    if (volumesChanged) return { verdict: 'active', reason: `heartbeat unchanged but VM volumes changed (read by ${read.checker})` };
+    return { verdict: 'inactive', reason: `heartbeat #${second.counter} unchanged over ${window} ms (read by ${read.checker})` };
+  }
+
+  async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
+    return recoverByPower(ctx, this.clock(ctx), this.config.powerPollMs);
+  }
+
+  async fence(resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
+    return fenceByPower(ctx, this.clock(ctx), this.config.powerPollMs);
+  }
+
+  /**
+   * Outside FENCING/FAILED: whether the host is protected by an armed lease (`pending`).
+   * In FENCING/FAILED: the lease proof of SPEC §5.1, from a fresh heartbeat read and the peers.
+   */
+  async selfFenceLease(resource: ResourceSpec, ctx: ProviderContext): Promise<LeaseStatus> {
+    const host = resource.ref.id;
+    const leases = this.leases(ctx);
+    this.updateLeaseMode(resource, ctx);
+    if (ctx.state !== 'FENCING' && ctx.state !== 'FAILED') {
+      const r = leases.latest(host);
+      return r && leases.armed(host)
+        ? { state: 'pending', deadline: this.clock(ctx).now() + r.selfFenceAfter + this.config.leaseMarginMs, reason: 'armed: lease-only protection' }
+        : { state: 'none', reason: 'no armed self-fence lease' };
+    }
+    if (!this.options.neighbors.canReach) return { state: 'none', reason: 'the neighbour executor cannot ask peers (condition 4): lease unprovable' };
+    const fresh = await this.readVia(resource, 0, ctx);
+    const evidence = leases.evaluate(host, this.clock(ctx).now());
+    if (evidence.kind === 'pending') return { state: 'pending', deadline: evidence.deadline, reason: evidence.reason };
+    if (!fresh.obs.ok) return { state: 'none', reason: `heartbeat unreadable (${fresh.obs.reason}: ${fresh.obs.detail})` };
+    if (evidence.kind === 'none') return { state: 'none', reason: evidence.reason };
+    const peers = await this.askPeers(resource, ctx);
+    if (peers.answered === 0) return { state: 'none', reason: 'no reachable peer agent to confirm the loss' };
+    if (peers.cannotReach * 2 > peers.answered) {
+      return { state: 'expired', evidence: `${evidence.evidence}; ${peers.cannotReach} of ${peers.answered} reachable peers cannot reach it` };
+    }
+    return { state: 'none', reason: `${peers.answered - peers.cannotReach} of ${peers.answered} reachable peers still reach it` };
+  }
+
+  /** Reads the suspect's heartbeat on the first neighbour that can; mount-unreadable checkers are excluded. */
+  private async readVia(resource: ResourceSpec, windowMs: number, ctx: ProviderContext): Promise<{ obs: HeartbeatObservation; checker?: string }> {
+    const host = resource.ref.id;
+    const leases = this.leases(ctx);
+    const checkers = this.pool.candidates(resource.partition, host).filter((c) => !leases.silenced(c));
+    for (const checker of checkers) {
+      const obs = await this.observe(checker, host, windowMs, ctx);
+      if (!obs.ok && obs.reason === 'mount-unreadable') {
+        if (this.pool.exclude(checker, obs.detail)) this.alert(checker, `${checker} cannot read the shared mount (${obs.detail}): excluded as a checker until it can read again`, ctx);
+        continue;
+      }
+      if (obs.ok) {
+        const at = this.clock(ctx).now();
+        leases.heartbeatRead(host, [{ record: obs.first, at: at - windowMs }, { record: obs.second, at }]);
+      }
+      return { obs, checker };
+    }
+    const detail = checkers.length === 0 ? 'no AVAILABLE neighbour can check it' : 'no AVAILABLE neighbour could read the shared mount';
+    return { obs: { ok: false, reason: 'error', detail } };
+  }
+
+  private async observe(checker: string, suspect: string, windowMs: number, ctx: ProviderContext): Promise<HeartbeatObservation> {
+    this.leases(ctx).requestSent(checker, this.clock(ctx).now());
+    const timeout = windowMs + this.config.replyTimeoutMs;
+    try {
+      return await this.ask(ctx, timeout, (s) => this.options.neighbors.readHeartbeat(checker, suspect, windowMs, s));
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return err instanceof TimeoutError
+        ? { ok: false, reason: 'timeout', detail: `no reply from ${checker} within ${timeout} ms` }
+        : { ok: false, reason: 'error', detail: (err as Error).message };
+    }
+  }
+
+  /** Condition 4: asks every other member's agent whether it can reach the suspect. */
+  private async askPeers(resource: ResourceSpec, ctx: ProviderContext): Promise<{ answered: number; cannotReach: number }> {
+    const host = resource.ref.id;
+    const leases = this.leases(ctx);
+    const peers = ctx.inventory.resourcesIn(resource.partition)
+      .map((r) => r.ref).filter((r) => r.type === this.resourceType && r.id !== host && !leases.silenced(r.id));
+    const answers = await Promise.all(peers.map(async ({ id }) => {
+      leases.requestSent(id, this.clock(ctx).now());
+      return this.ask(ctx, this.config.replyTimeoutMs, (s) => this.options.neighbors.canReach!(id, host, s)).catch(() => undefined);
+    }));
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const known = answers.filter((a): a is boolean => a !== undefined);
+    return { answered: known.length, cannotReach: known.filter((a) => !a).length };
+  }
+
+  /** Tells the agent whether HA is enabled for its host, when its heartbeat says otherwise. */
+  private async syncArm(resource: ResourceSpec, ctx: ProviderContext, answer: AgentHealth): Promise<void> {
+    const host = resource.ref.id;
+    const setArmed = this.options.agents.setArmed?.bind(this.options.agents);
+    const reported = answer.heartbeat?.armed;
+    if (!setArmed || reported === undefined) return;
+    const desired = ctx.inventory.partition(resource.partition)?.haEnabled === true && !(this.options.inventory.facts(host)?.maintenance ?? false);
+    if (reported === desired) {
+      this.armRequested.delete(host);
+      return;
+    }
+    if (this.armRequested.get(host) === desired) return; // asked already; the agent may lack a watchdog
+    this.armRequested.set(host, desired);
+    this.leases(ctx).requestSent(host, this.clock(ctx).now());
+    await this.ask(ctx, this.config.replyTimeoutMs, (s) => setArmed(host, desired, s)).catch((err: unknown) => {
+      this.armRequested.delete(host);
+      if (ctx.signal.aborted) throw err;
+      (this.options.logger ?? ctx.logger).warn(`${host}: could not ${desired ? 'arm' : 'disarm'} the agent`, { host, error: (err as Error).message });
+    });
+  }
+
+  /** Once the episode depends on the lease, the provider stops contacting the host's agent (SPEC §5.1). */
+  private updateLeaseMode(resource: ResourceSpec, ctx: ProviderContext): void {
+    const host = resource.ref.id;
+    const dependsOnLease = ctx.state === 'FENCING' || ctx.state === 'FAILED'
+      || (this.powerOf(resource) === 'UNKNOWN' && EPISODE_STATES.includes(ctx.state));
+    if (dependsOnLease) this.leases(ctx).enterLeaseMode(host, this.clock(ctx).now());
+    else this.leases(ctx).leaveLeaseMode(host);
+  }
+
+  private powerOf(resource: ResourceSpec): PowerState | undefined {
+    return this.options.powerState?.(resource.ref.id) ?? (resource.power ? undefined : 'UNKNOWN');
+  }
+
+  private alert(host: string, message: string, ctx: Ctx): void {
+    const alert: KvmAlert = { host, message, at: this.clock(ctx).now() };
+    (this.options.logger ?? ctx.logger).warn(message, { host });
+    for (const listener of this.listeners) listener(alert);
+  }
+
+  /** Runs `fn` with a reply timeout on the clock, also aborted by the call's signal. */
+  private async ask<T>(ctx: Ctx, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const clock = this.clock(ctx);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = clock.setTimeout(() => controller.abort(new TimeoutError('agent request', ms)), ms);
+    try {
+      if (ctx.signal.aborted) controller.abort(ctx.signal.reason);
+      return await raceAbort(fn(controller.signal), controller.signal);
+    } finally {
+      clock.clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private clock(ctx: Ctx): Clock {
+    return this.options.clock ?? ctx.clock;
+  }
+
+  private leases(ctx: Ctx): LeaseTracker {
+    this.tracker ??= new LeaseTracker(this.clock(ctx).now(), this.config.leaseMarginMs);
+    return this.tracker;
+  }
+}

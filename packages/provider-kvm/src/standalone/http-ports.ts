@@ -1,0 +1,82 @@
+import { NotFoundError, TimeoutError, type Clock, type Secret } from '@hafence/core';
+import type { AgentConnectivity, AgentHealth, HeartbeatObservation, NeighborExecutor } from '../ports.js';
+import { agentRequest } from './agent-client.js';
+
+/** Where each host's agent listens: a map of host id → base URL, or a lookup function. */
+export type AgentDirectory = Readonly<Record<string, string>> | ((host: string) => string | undefined);
+
+/** Options of the HTTP ports. */
+export interface HttpPortsOptions {
+  readonly agents: AgentDirectory;
+  /** The agents' bearer token (read from a file; never logged). */
+  readonly token: Secret;
+  /** Reply timeout of a request, on top of a read window (default 10 s). */
+  readonly replyTimeoutMs?: number;
+  readonly clock?: Clock;
+}
+
+function addressOf(dir: AgentDirectory, host: string): string | undefined {
+  return typeof dir === 'function' ? dir(host) : dir[host];
+}
+
+/**
+ * {@link AgentConnectivity} over the hafence agent's HTTP API (standalone mode: a
+ * bare-metal cluster needs nothing but hafence).
+ *
+ * @example
+ * const agents = new HttpAgentConnectivity({ agents: { h1: 'http://10.0.0.1:7070' }, token });
+ */
+export class HttpAgentConnectivity implements AgentConnectivity {
+  /** Binds the port to the agent directory and token. */
+  constructor(private readonly options: HttpPortsOptions) {}
+
+  async health(host: string, signal: AbortSignal): Promise<AgentHealth> {
+    const url = addressOf(this.options.agents, host);
+    if (!url) return { connected: false, detail: 'no agent address known' };
+    try {
+      return await agentRequest<AgentHealth>(host, url, '/health', this.options.token, this.request('GET', undefined, signal));
+    } catch (err) {
+      return { connected: false, detail: (err as Error).message };
+    }
+  }
+
+  async setArmed(host: string, armed: boolean, signal: AbortSignal): Promise<void> {
+    const url = addressOf(this.options.agents, host);
+    if (!url) throw new NotFoundError('agent address', host);
+    await agentRequest(host, url, '/arm', this.options.token, this.request('POST', { armed }, signal));
+  }
+
+  private request(method: 'GET' | 'POST', body: unknown, signal: AbortSignal) {
+    return { method, body, signal, timeoutMs: this.options.replyTimeoutMs ?? 10_000, clock: this.options.clock };
+  }
+}
+
+/**
+ * {@link NeighborExecutor} over the hafence agent's HTTP API: the checker's agent reads
+ * the suspect's heartbeat twice a window apart; a missing reply is a `timeout`.
+ */
+export class HttpNeighborExecutor implements NeighborExecutor {
+  /** Binds the port to the agent directory and token. */
+  constructor(private readonly options: HttpPortsOptions) {}
+
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+    const url = addressOf(this.options.agents, checker);
+    if (!url) return { ok: false, reason: 'error', detail: `no agent address known for ${checker}` };
+    const timeoutMs = windowMs + (this.options.replyTimeoutMs ?? 10_000);
+    try {
+      return await agentRequest<HeartbeatObservation>(checker, url, '/read-heartbeat', this.options.token,
+        { method: 'POST', body: { suspect, windowMs }, timeoutMs, signal, clock: this.options.clock });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return { ok: false, reason: err instanceof TimeoutError ? 'timeout' : 'error', detail: (err as Error).message };
+    }
+  }
+
+  async canReach(peer: string, suspect: string, signal: AbortSignal): Promise<boolean> {
+    const url = addressOf(this.options.agents, peer);
+    if (!url) throw new NotFoundError('agent address', peer);
+    const answer = await agentRequest<{ reachable: boolean }>(peer, url, '/peer-reach', this.options.token,
+      { method: 'POST', body: { suspect }, timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock });
+    return answer.reachable === true;
+  }
+}

@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { Secret } from '@hafence/core';
+import { HostAgent, SimulatedWatchdog, type PeerStatus } from '@hafence/provider-kvm';
+import { TestClock } from '@hafence/testkit';
+import { MemFs, TEST_TOKEN } from './helpers/mem-fs.js';
+
+const S = 1_000;
+
+interface Rig {
+  clock: TestClock;
+  fs: MemFs;
+  watchdog: SimulatedWatchdog;
+  agent: HostAgent;
+  base: string;
+  stops: number[];
+  peers: PeerStatus[];
+  resets: number[];
+}
+
+async function rig(options: { armed?: boolean } = {}): Promise<Rig> {
+  const clock = new TestClock();
+  const fs = new MemFs();
+  const resets: number[] = [];
+  const watchdog = new SimulatedWatchdog(clock, 15 * S, () => resets.push(clock.now()));
+  const stops: number[] = [];
+  const r = { clock, fs, watchdog, stops, resets, peers: [] as PeerStatus[] } as Rig;
+  r.agent = new HostAgent({
+    hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog, clock, fs,
+    heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S, armed: options.armed ?? true,
+    stopVms: async () => { stops.push(clock.now()); },
+    peerProbe: async () => r.peers,
+  });
+  r.base = `http://127.0.0.1:${(await r.agent.start()).port}`;
+  return r;
+}
+
+function msRequest(r: Rig, path = '/health'): Promise<Response> {
+  return fetch(`${r.base}${path}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+}
+
+describe('host agent: self-fence only when isolated', () => {
+  let r: Rig;
+  afterEach(async () => r?.agent.stop());
+
+  it('heartbeat write failures are reported in health while a management server reaches it (no self-fence)', async () => {
+    r = await rig();
+    r.fs.failWith = 'ENOSPC';
+    for (let t = 0; t < 12; t++) {
+      await r.clock.advance(10 * S);
+      await msRequest(r);
+    }
+    const health = await (await msRequest(r)).json() as { storageOk: boolean; detail: string };
+    expect(health.storageOk).to.equal(false);
+    expect(health.detail).to.include('ENOSPC');
+    expect(r.agent.status().selfFenced).to.equal(false);
+    expect(r.stops).to.deep.equal([]);
+  });
+
+  it('self-fences between selfFenceAfter and one interval later: VMs stopped first, then the watchdog starves', async () => {
+    r = await rig();
+    const lost = r.clock.now();
+    r.fs.failWith = 'EROFS';
+    await r.clock.advance(59 * S);
+    expect(r.agent.status().selfFenced, 'not before selfFenceAfter').to.equal(false);
+    await r.clock.advance(11 * S);
+    expect(r.agent.status().selfFenced).to.equal(true);
+    expect(r.stops).to.have.length(1);
+    expect(r.stops[0] - lost).to.be.within(60 * S, 70 * S);
+    const lastFeed = r.watchdog.feeds[r.watchdog.feeds.length - 1];
+    expect(lastFeed).to.be.at.most(r.stops[0]);
+    await r.clock.advance(5 * 60 * S);
+    expect(r.watchdog.feeds.filter((t) => t > r.stops[0]), 'watchdog not fed after the self-fence').to.deep.equal([]);
+    expect(r.resets).to.have.length(1);
+    expect(r.resets[0] - lastFeed).to.equal(15 * S);
+  });
+
+  it('writes succeeding keep it alive without any management-server request', async () => {
+    r = await rig();
+    await r.clock.advance(10 * 60 * S);
+    expect(r.agent.status().selfFenced).to.equal(false);
+    expect(r.watchdog.feeds.length).to.be.greaterThan(50);
+    expect(r.resets).to.deep.equal([]);
+  });
+
+  it('holds while a majority of reachable peers share the loss, and fences once they no longer do', async () => {
+    r = await rig();
+    r.fs.failWith = 'EIO';
+    r.peers = [
+      { host: 'h2', storageOk: false, msContactOk: false },
+      { host: 'h3', storageOk: false, msContactOk: true },
+      { host: 'h4', storageOk: true, msContactOk: true },
+    ];
+    await r.clock.advance(10 * 60 * S);
+    expect(r.agent.status().selfFenced).to.equal(false);
+    expect(r.agent.status().lastVerdict?.kind).to.equal('holding');
+    expect(r.resets).to.deep.equal([]);
+    r.peers = r.peers.map((p) => ({ ...p, storageOk: true, msContactOk: true }));
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().selfFenced).to.equal(true);
+  });
+
+  it('no reachable peer at all is isolation (a host cut off from everything)', async () => {
+    r = await rig();
+    r.fs.failWith = 'EIO';
+    r.peers = [];
+    await r.clock.advance(70 * S);
+    expect(r.agent.status().selfFenced).to.equal(true);
+  });
+
+  it('is idle while HA is disabled: no watchdog opened or fed, no self-fence even when fully isolated', async () => {
+    r = await rig({ armed: false });
+    r.fs.failWith = 'EROFS';
+    await r.clock.advance(30 * 60 * S);
+    expect(r.watchdog.opened).to.equal(false);
+    expect(r.watchdog.feeds).to.deep.equal([]);
+    expect(r.agent.status()).to.include({ armed: false, selfFenced: false });
+    expect(r.stops).to.deep.equal([]);
+    expect(r.resets).to.deep.equal([]);
+  });
+
+  it('arms and disarms on a management-server request; the heartbeat carries armed and the watchdog kind', async () => {
+    r = await rig({ armed: false });
+    await r.clock.advance(10 * S);
+    const arm = (armed: boolean) => fetch(`${r.base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ armed }) });
+    expect((await arm(true)).status).to.equal(200);
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().lastRecord).to.include({ armed: true, watchdog: 'simulated', selfFenceAfter: 60 * S });
+    expect(r.watchdog.opened).to.equal(true);
+    await arm(false);
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().lastRecord).to.include({ armed: false, watchdog: 'none' });
+    expect(r.watchdog.opened, 'magic close on disarm').to.equal(false);
+    r.fs.failWith = 'EROFS';
+    await r.clock.advance(10 * 60 * S);
+    expect(r.resets).to.deep.equal([]);
+  });
+});
