@@ -2,7 +2,7 @@ import {
   HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
   type HaConfigOptions, type HaEvent, type HAProvider, type StateStore,
 } from '@hafence/core';
-import { KvmProvider } from './tmp-kvm-provider.js';
+import { KvmProvider } from '@hafence/provider-kvm';
 import { TestClock } from '../time/test-clock.js';
 import { SimAgentConnectivity } from './sim-agent-connectivity.js';
 import { SimKvmCluster, type SimNote } from './sim-kvm-cluster.js';
@@ -99,6 +99,7 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   });
   const provider: HAProvider = options.provider?.(sim, clock) ?? new KvmProvider({
     agents: new SimAgentConnectivity(sim, clock), neighbors: new SimNeighborExecutor(sim, clock), inventory: new SimKvmInventory(sim), clock,
+    powerState: (h) => power.state(h),
     activityWindowMs: k.activityWindowMs ?? 20_000, heartbeatIntervalMs: sim.heartbeatIntervalMs,
     leaseMarginMs: k.leaseMarginMs ?? 30_000, replyTimeoutMs: k.replyTimeoutMs ?? 30_000,
   });
