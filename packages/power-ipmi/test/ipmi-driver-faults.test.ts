@@ -84,6 +84,30 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
     expect(err).to.satisfy((e: unknown) => e instanceof TimeoutError || e instanceof AuthError || e instanceof ProtocolError);
   });
 
+  it('randomly mutated replies end in success or a typed error within the deadline, never a hang', async () => {
+    let state = 12345;
+    const rand = () => { state = (state * 1103515245 + 12345) & 0x7fffffff; return state / 0x7fffffff; };
+    const handle = bmc.engine.handle.bind(bmc.engine);
+    bmc.engine.handle = (d: Buffer) => handle(d).map((r) => {
+      if (rand() > 0.3) return r;
+      const out = Buffer.from(r);
+      for (let i = 0, n = 1 + Math.floor(rand() * 4); i < n; i++) out[Math.floor(rand() * out.length)] = Math.floor(rand() * 256);
+      return rand() < 0.2 ? out.subarray(0, Math.floor(rand() * out.length)) : out;
+    });
+    const outcomes = { ok: 0, typed: 0 };
+    for (let i = 0; i < 30; i++) {
+      const started = Date.now();
+      const err = await failure(driver.status(simTarget(bmc, i % 2 ? 17 : 3), call(250)));
+      expect(Date.now() - started).to.be.lessThan(600);
+      if (err === undefined) outcomes.ok++;
+      else {
+        expect(err).to.satisfy((e: unknown) => e instanceof TimeoutError || e instanceof AuthError || e instanceof ProtocolError, String(err));
+        outcomes.typed++;
+      }
+    }
+    expect(outcomes.ok).to.be.greaterThan(0);
+  });
+
   it('falls back from suite 17 to 3 only when the BMC refuses 17', async () => {
     const only3 = await SimBmc.start({ users: SIM_USERS, cipherSuites: [3], power: 'OFF' });
     try {
