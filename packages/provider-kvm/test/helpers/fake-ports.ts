@@ -1,0 +1,157 @@
+import {
+  delay, MemoryInventory, noopLogger, UnreachableError,
+  type ChassisPower, type Clock, type MemberView, type PartitionView, type PowerControl, type ProviderContext,
+  type ResourceSpec, type ResourceState,
+} from '@hafence/core';
+import type {
+  AgentConnectivity, AgentHealth, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
+} from '@hafence/provider-kvm';
+import type { TestClock } from '@hafence/testkit';
+
+/** One simulated KVM host behind the fake ports. */
+export interface SimHost {
+  facts: KvmHostFacts;
+  /** The agent answers the control plane. */
+  agentUp: boolean;
+  storageOk: boolean;
+  /** The host writes its heartbeat (counter advances per heartbeat). */
+  alive: boolean;
+  armed: boolean;
+  counter: number;
+  /** As a checker: `ok`, cannot read the mount, or never replies. */
+  reads: 'ok' | 'mount-unreadable' | 'hang';
+  volumesChanged: boolean;
+  /** As a peer: whether it reaches each other host (default: reaches the alive ones). */
+  reaches?: (suspect: string) => boolean;
+  peerUp: boolean;
+}
+
+/** Fake ports over simulated hosts, recording every request by target host. */
+export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventory {
+  readonly hosts = new Map<string, SimHost>();
+  readonly requests: { host: string; kind: string; at: number }[] = [];
+  readonly armCalls: { host: string; armed: boolean }[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  host(id: string): SimHost {
+    let h = this.hosts.get(id);
+    if (!h) {
+      h = {
+        facts: { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }, agentUp: true, storageOk: true, alive: true,
+        armed: true, counter: 1, reads: 'ok', volumesChanged: false, peerUp: true,
+      };
+      this.hosts.set(id, h);
+    }
+    return h;
+  }
+
+  record(id: string): HeartbeatRecord {
+    const h = this.host(id);
+    return { counter: h.counter, armed: h.armed, selfFenceAfter: 60_000, watchdog: h.armed ? 'simulated' : 'none' };
+  }
+
+  facts(host: string): KvmHostFacts | undefined {
+    return this.hosts.get(host)?.facts;
+  }
+
+  async health(host: string): Promise<AgentHealth> {
+    this.note(host, 'health');
+    const h = this.host(host);
+    return h.agentUp ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host) } : { connected: false, detail: 'no connection' };
+  }
+
+  async setArmed(host: string, armed: boolean): Promise<void> {
+    this.note(host, 'arm');
+    this.armCalls.push({ host, armed });
+    this.host(host).armed = armed;
+  }
+
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+    this.note(checker, 'read');
+    const c = this.host(checker);
+    if (c.reads === 'hang') await delay(this.clock, 365 * 86_400_000, signal);
+    if (c.reads === 'mount-unreadable') return { ok: false, reason: 'mount-unreadable', detail: 'EIO' };
+    const first = this.record(suspect);
+    await delay(this.clock, windowMs, signal);
+    if (this.host(suspect).alive) this.host(suspect).counter++;
+    return { ok: true, first, second: this.record(suspect), volumesChanged: this.host(suspect).volumesChanged };
+  }
+
+  async canReach(peer: string, suspect: string): Promise<boolean> {
+    this.note(peer, 'peer-reach');
+    const p = this.host(peer);
+    if (!p.peerUp) throw new UnreachableError(peer, 'agent', 'down');
+    return p.reaches ? p.reaches(suspect) : this.host(suspect).alive;
+  }
+
+  /** Requests sent to `host` (any kind). */
+  sentTo(host: string, kind?: string): number {
+    return this.requests.filter((r) => r.host === host && (!kind || r.kind === kind)).length;
+  }
+
+  private note(host: string, kind: string): void {
+    this.requests.push({ host, kind, at: this.clock.now() });
+  }
+}
+
+/** A scripted chassis behind a {@link PowerControl}, logging every call. */
+export class FakePower implements PowerControl {
+  readonly calls: string[] = [];
+  power: ChassisPower = 'ON';
+  /** Status reads needed after `off` before the chassis reads OFF (Infinity: never). */
+  offAfterReads = 1;
+  unreachable = false;
+  private pendingReads = -1;
+
+  async status(): Promise<ChassisPower> {
+    this.calls.push('status');
+    if (this.unreachable) throw new UnreachableError('h', 'bmc', 'no route');
+    if (this.pendingReads > 0 && --this.pendingReads === 0) this.power = 'OFF';
+    return this.power;
+  }
+
+  async on(): Promise<void> {
+    this.calls.push('on');
+    this.power = 'ON';
+  }
+
+  async off(): Promise<void> {
+    this.calls.push('off');
+    if (this.unreachable) throw new UnreachableError('h', 'bmc', 'no route');
+    this.pendingReads = this.offAfterReads;
+  }
+
+  async cycle(): Promise<void> { this.calls.push('cycle'); }
+
+  async reset(): Promise<void> { this.calls.push('reset'); }
+}
+
+/** A cluster c1 ⊂ pod p1 ⊂ zone z1 with hosts h1..hn. */
+export function inventoryOf(n: number, opts: { podEnabled?: boolean; haEnabled?: boolean } = {}): { inventory: MemoryInventory; specs: ResourceSpec[] } {
+  const inventory = new MemoryInventory();
+  inventory.putPartition({ id: 'z1', kind: 'zone', enabled: true, haEnabled: true });
+  inventory.putPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: opts.podEnabled ?? true, haEnabled: true });
+  inventory.putPartition({ id: 'c1', kind: 'cluster', parent: 'p1', enabled: true, haEnabled: opts.haEnabled ?? true });
+  const specs: ResourceSpec[] = [];
+  for (let i = 1; i <= n; i++) {
+    const spec: ResourceSpec = { ref: { type: 'host', id: `h${i}` }, partition: 'c1', power: { target: { host: `bmc${i}` } } as unknown as ResourceSpec['power'] };
+    inventory.putResource(spec);
+    specs.push(spec);
+  }
+  return { inventory, specs };
+}
+
+/** A provider context for one call. */
+export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: ResourceState, power?: PowerControl, signal = new AbortController().signal): ProviderContext {
+  return { signal, clock, logger: noopLogger, inventory, power, state, settings: { powerOffVerifyTimeout: 20_000 } };
+}
+
+/** A partition view of c1 where every host has the given state (default AVAILABLE, healthy). */
+export function viewOf(inventory: MemoryInventory, states: Record<string, Partial<MemberView>> = {}): PartitionView {
+  const lineage = inventory.lineage('c1');
+  return {
+    partition: lineage[0], ancestors: lineage.slice(1),
+    members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: 'AVAILABLE', eligible: true, healthy: true, inEpisode: false, ...states[spec.ref.id] })),
+  };
+}

@@ -1,0 +1,143 @@
+import { expect } from 'chai';
+import { ConfigError, type MemoryInventory, type ResourceSpec } from '@hafence/core';
+import { KvmProvider, type KvmAlert } from '@hafence/provider-kvm';
+import { TestClock } from '@hafence/testkit';
+import { ctxOf, FakeKvm, inventoryOf, viewOf } from './helpers/fake-ports.js';
+
+const S = 1_000;
+
+describe('KVM provider: eligibility, cluster rule, health and relative activity checks', () => {
+  let clock: TestClock;
+  let kvm: FakeKvm;
+  let inventory: MemoryInventory;
+  let specs: ResourceSpec[];
+  let power: Record<string, 'ON' | 'OFF' | 'UNKNOWN'>;
+  let provider: KvmProvider;
+  let alerts: KvmAlert[];
+
+  beforeEach(() => {
+    clock = new TestClock();
+    kvm = new FakeKvm(clock);
+    ({ inventory, specs } = inventoryOf(4));
+    for (const s of specs) kvm.host(s.ref.id);
+    power = { h1: 'ON', h2: 'ON', h3: 'ON', h4: 'ON' };
+    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    alerts = [];
+    provider.onAlert((a) => alerts.push(a));
+  });
+
+  const ctx = (state: Parameters<typeof ctxOf>[2] = 'AVAILABLE') => ctxOf(clock, inventory, state);
+
+  it('validates its options: the activity window is at least two heartbeats', () => {
+    expect(() => new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, heartbeatIntervalMs: 10 * S, activityWindowMs: 15 * S })).to.throw(ConfigError, /activityWindowMs/);
+  });
+
+  it('eligible: KVM, shared pool mounted, power ON; OFF, other hypervisors and unmounted pools are not', async () => {
+    expect((await provider.isEligible(specs[0], ctx())).ok).to.equal(true);
+    kvm.host('h2').facts = { ...kvm.host('h2').facts, hypervisor: 'XenServer' };
+    kvm.host('h3').facts = { ...kvm.host('h3').facts, sharedPoolMounted: false };
+    power.h4 = 'OFF';
+    expect(await provider.isEligible(specs[1], ctx())).to.deep.include({ ok: false });
+    expect((await provider.isEligible(specs[2], ctx())).reason).to.match(/not mounted/);
+    expect((await provider.isEligible(specs[3], ctx())).reason).to.match(/power OFF/);
+  });
+
+  it('power UNKNOWN: eligible only in lease-only mode, when the agent reported an armed lease', async () => {
+    power.h1 = 'UNKNOWN';
+    kvm.host('h1').armed = false;
+    await provider.healthCheck(specs[0], ctx());
+    expect((await provider.isEligible(specs[0], ctx())).ok).to.equal(false);
+    kvm.host('h1').armed = true;
+    await provider.healthCheck(specs[0], ctx());
+    const v = await provider.isEligible(specs[0], ctx());
+    expect(v.ok).to.equal(true);
+    expect(v.reason).to.match(/lease-only/);
+  });
+
+  it('cluster rule: cluster, pod and zone enabled; ≥ 2 eligible healthy members, a host in an episode still counting', async () => {
+    const two = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: true, state: 'SUSPECT' } });
+    expect((await provider.partitionConditions(two)).ok).to.equal(true);
+    const one = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: false } });
+    expect((await provider.partitionConditions(one)).ok).to.equal(false);
+    const podOff = inventoryOf(4, { podEnabled: false }).inventory;
+    expect((await provider.partitionConditions(viewOf(podOff))).reason).to.match(/pod p1 is disabled/);
+  });
+
+  it('health is the agent connection; storage failure is reported but the host stays healthy', async () => {
+    expect(await provider.healthCheck(specs[0], ctx())).to.deep.equal({ healthy: true });
+    kvm.host('h1').storageOk = false;
+    expect((await provider.healthCheck(specs[0], ctx())).reason).to.match(/storage failing/);
+    kvm.host('h1').agentUp = false;
+    expect((await provider.healthCheck(specs[0], ctx())).healthy).to.equal(false);
+  });
+
+  it('arms the agent while HA is enabled for its host, and disarms it in maintenance', async () => {
+    kvm.host('h1').armed = false;
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true }]);
+    kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: true };
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: false });
+  });
+
+  describe('activity check', () => {
+    beforeEach(async () => {
+      await provider.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+    });
+
+    async function check(): Promise<{ verdict: string; reason?: string }> {
+      const run = provider.activityCheck(specs[0], ctx('CHECKING'));
+      await clock.advance(60 * S);
+      return run;
+    }
+
+    it('reads twice a window apart on an AVAILABLE neighbour: changed content is activity', async () => {
+      const r = await check();
+      expect(r.verdict).to.equal('active');
+      expect(kvm.sentTo('h1', 'read')).to.equal(0); // the suspect is never its own checker
+    });
+
+    it('unchanged content is "inactive"; changed VM volumes may only prove activity', async () => {
+      kvm.host('h1').alive = false;
+      expect((await check()).verdict).to.equal('inactive');
+      kvm.host('h1').volumesChanged = true;
+      expect((await check()).verdict).to.equal('active');
+    });
+
+    it('no reply within window + reply timeout is an error, never "no activity"', async () => {
+      kvm.host('h1').alive = false;
+      for (const h of ['h2', 'h3', 'h4']) kvm.host(h).reads = 'hang';
+      const r = await check();
+      expect(r.verdict).to.equal('error');
+      expect(r.reason).to.match(/timeout/);
+    });
+
+    it('a checker that cannot read the mount is excluded with an alert, and another neighbour is asked', async () => {
+      kvm.host('h2').reads = 'mount-unreadable';
+      kvm.host('h3').reads = 'mount-unreadable';
+      kvm.host('h1').alive = false;
+      const r = await check();
+      expect(r.verdict).to.equal('inactive');
+      expect(r.reason).to.include('h4');
+      expect(alerts.map((a) => a.host).sort()).to.deep.equal(['h2', 'h3']);
+      for (let i = 0; i < 3; i++) await check();
+      expect(kvm.sentTo('h2', 'read') + kvm.sentTo('h3', 'read')).to.equal(2); // excluded since
+      // h2 reads again: its health answer says storage is fine → readmitted
+      await provider.healthCheck(specs[1], ctx());
+      kvm.host('h4').reads = 'hang';
+      kvm.host('h2').reads = 'ok';
+      const again = await check();
+      expect(again.reason).to.satisfy((s: string) => s.includes('h2') || s.includes('h4'));
+      expect(alerts).to.have.length(2);
+    });
+
+    it('every neighbour unable to read, or none AVAILABLE, is an error', async () => {
+      for (const h of ['h2', 'h3', 'h4']) kvm.host(h).reads = 'mount-unreadable';
+      expect((await check()).verdict).to.equal('error');
+      await provider.partitionConditions(viewOf(inventory, { h2: { state: 'SUSPECT' }, h3: { state: 'INITIALIZING' }, h4: { state: 'NONE' } }));
+      const r = await check();
+      expect(r.verdict).to.equal('error');
+      expect(r.reason).to.match(/no AVAILABLE neighbour/);
+    });
+  });
+});

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import type { MemoryInventory, ResourceSpec, ResourceState } from '@hafence/core';
+import { KvmProvider } from '@hafence/provider-kvm';
+import { TestClock } from '@hafence/testkit';
+import { ctxOf, FakeKvm, inventoryOf, viewOf } from './helpers/fake-ports.js';
+
+const S = 1_000;
+const SPAN = 60 * S + 30 * S; // selfFenceAfter + margin
+
+describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
+  let clock: TestClock;
+  let kvm: FakeKvm;
+  let inventory: MemoryInventory;
+  let specs: ResourceSpec[];
+  let provider: KvmProvider;
+  let power: Record<string, 'ON' | 'OFF' | 'UNKNOWN'>;
+
+  beforeEach(async () => {
+    clock = new TestClock();
+    kvm = new FakeKvm(clock);
+    ({ inventory, specs } = inventoryOf(3));
+    for (const s of specs) kvm.host(s.ref.id);
+    power = { h1: 'ON', h2: 'ON', h3: 'ON' };
+    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    await provider.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // learns: armed
+  });
+
+  async function lease(state: ResourceState = 'FENCING') {
+    const p = provider.selfFenceLease(specs[0], ctxOf(clock, inventory, state));
+    await clock.advance(0);
+    return p;
+  }
+
+  /** The host dies: heartbeat frozen, agent and peers lose it. */
+  function die(): void {
+    Object.assign(kvm.host('h1'), { alive: false, agentUp: false });
+  }
+
+  it('outside FENCING/FAILED it only says whether the host is protected by an armed lease', async () => {
+    expect((await lease('AVAILABLE')).state).to.equal('pending');
+    kvm.host('h1').armed = false;
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    expect(await lease('AVAILABLE')).to.deep.include({ state: 'none' });
+  });
+
+  it('a dead armed host: pending until selfFenceAfter + margin after the last request sent, then expired', async () => {
+    die();
+    const lastSent = clock.now();
+    await clock.advance(5 * S);
+    const first = await lease();
+    expect(first.state).to.equal('pending');
+    expect((first as { deadline: number }).deadline).to.equal(lastSent + SPAN + 5 * S); // content first seen now
+    // FENCING: health checks no longer contact its agent (a one-way link cannot keep it alive)
+    const before = kvm.sentTo('h1');
+    for (let i = 0; i < 9; i++) {
+      await clock.advance(10 * S);
+      expect((await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'FENCING'))).healthy).to.equal(false);
+    }
+    expect(kvm.sentTo('h1')).to.equal(before);
+    await clock.advanceTo((first as { deadline: number }).deadline);
+    const done = await lease();
+    expect(done.state).to.equal('expired');
+    expect((done as { evidence: string }).evidence).to.match(/armed.*unchanged.*2 of 2 reachable peers cannot reach it/);
+  });
+
+  it('a heartbeat that keeps changing never expires (and the host is contacted again)', async () => {
+    kvm.host('h1').agentUp = false; // only the control link is down
+    await lease();
+    for (let i = 0; i < 10; i++) {
+      await clock.advance(30 * S);
+      expect((await lease()).state).to.equal('pending');
+    }
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'FAILED'));
+    expect(kvm.sentTo('h1', 'health')).to.be.greaterThan(1);
+  });
+
+  it('a request sent to the agent restarts the span (condition 2)', async () => {
+    die();
+    await lease();
+    await clock.advance(SPAN - 10 * S);
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'RECOVERING')); // not yet lease mode: sent
+    const again = await lease();
+    expect(again.state).to.equal('pending');
+    expect((again as { deadline: number }).deadline).to.equal(clock.now() + SPAN);
+  });
+
+  it('no expiry when a majority of reachable peers still reach it (condition 4)', async () => {
+    die();
+    kvm.host('h2').reaches = () => true;
+    kvm.host('h3').reaches = () => true;
+    await lease();
+    await clock.advance(SPAN + S);
+    const r = await lease();
+    expect(r).to.deep.include({ state: 'none' });
+    expect((r as { reason: string }).reason).to.match(/still reach it/);
+  });
+
+  it('unreachable peers do not count; with none reachable there is no proof', async () => {
+    die();
+    kvm.host('h2').peerUp = false;
+    await lease();
+    await clock.advance(SPAN + S);
+    expect((await lease()).state).to.equal('expired'); // 1 of 1 reachable peer cannot reach it
+    kvm.host('h3').peerUp = false;
+    expect(await lease()).to.deep.include({ state: 'none' });
+  });
+
+  it('an unarmed last heartbeat, or no way to ask peers, is never proof', async () => {
+    kvm.host('h1').armed = false;
+    die();
+    await lease();
+    await clock.advance(SPAN + S);
+    expect((await lease()).state).to.equal('none');
+    const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) }, inventory: kvm, clock });
+    const r = await noPeers.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
+    expect((r as { reason: string }).reason).to.match(/condition 4/);
+  });
+
+  it('power UNKNOWN during an episode: the agent is not contacted while its heartbeat is frozen', async () => {
+    power.h1 = 'UNKNOWN';
+    die();
+    const read = provider.activityCheck(specs[0], ctxOf(clock, inventory, 'CHECKING'));
+    await clock.advance(60 * S);
+    expect((await read).verdict).to.equal('inactive');
+    const before = kvm.sentTo('h1');
+    const h = await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'SUSPECT'));
+    expect(h.reason).to.match(/self-fence lease/);
+    expect(kvm.sentTo('h1')).to.equal(before);
+  });
+});
