@@ -1,0 +1,615 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import {
+  PARTITION_EVENTS, POWER_EVENTS, RESOURCE_EVENTS, partitionTransition, powerTransition, resourceTransition,
+  type FenceLogEntry, type HaEvent, type LeaseStatus, type PartitionState, type PowerState, type ResourceEvent,
+  type ResourceState,
+} from '@hafence/core';
+import { TestClock, createFakeCluster, flushMicrotasks, type FakeCall, type FakeCluster } from '@hafence/testkit';
+
+/**
+ * Model-based property tests of the HA engine (SPEC §2–§4): random fault schedules run
+ * on a simulated cluster in virtual time, and the SPEC's safety invariants are checked
+ * after every step. Runs: 1000 by default; `HAFENCE_PROPERTY_RUNS` raises them,
+ * `HAFENCE_PROPERTY_SEED` replays another seed.
+ */
+
+const SEED = Number(process.env.HAFENCE_PROPERTY_SEED ?? 20261125);
+const RUNS = Number(process.env.HAFENCE_PROPERTY_RUNS ?? 1000);
+const PARTITION = 'c1';
+const STARTUP_GRACE = 60_000;
+const STORM_COOLDOWN = 300_000;
+const MAX_FENCES = 3;
+const FENCE_WINDOW = 3_600_000;
+const STOP_COMMANDS = new Set(['off', 'soft', 'cycle', 'reset']);
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+
+/** Safety invariants, one letter each as in the test plan. */
+type Invariant =
+  | 'a-table' // every transition is allowed by its FSM table
+  | 'b-release' // workloads.released only with proof, once per episode
+  | 'c-budget' // at most maxFencesPerWindow stop commands per sliding window
+  | 'd-gates' // no recover/fence while not ACTIVE, in startup grace, or under the storm guard
+  | 'e-single-flight' // at most one activity/recover/fence call per host
+  | 'f-late-result' // a cancelled call's result never changes state
+  | 'g-progress'; // no resource is stuck in a working state (SPEC §3: bounded, never abandoned)
+
+const ALL_INVARIANTS: readonly Invariant[] = ['a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress'];
+
+/**
+ * (g) The longest a resource may stay in a state of an ACTIVE partition, from the SPEC
+ * defaults: SUSPECT waits at most one backoff step; CHECKING one bounded check;
+ * INITIALIZING the quiet period plus a few health checks; RECOVERING two attempts that
+ * may each be held by an exhausted fence budget for a window; FENCING one fence held
+ * for a window plus the bounded wait for the self-fence lease.
+ */
+const PROGRESS_BOUND: Partial<Record<ResourceState, number>> = {
+  SUSPECT: 250 * SEC + 60 * SEC,
+  CHECKING: 60 * SEC + 60 * SEC,
+  INITIALIZING: 120 * SEC + 3 * 20 * SEC + 60 * SEC,
+  RECOVERING: STARTUP_GRACE + 2 * (60 * SEC + FENCE_WINDOW + 60 * SEC) + 30 * SEC + 10 * MIN,
+  FENCING: STARTUP_GRACE + 60 * SEC + FENCE_WINDOW + 60 * SEC + 5 * MIN + 10 * MIN,
+};
+
+// ---------------------------------------------------------------------------------------
+// Commands: plain data, so a shrunk counterexample reads as a fault schedule.
+
+type Scripted = 'hang' | 'throw' | undefined;
+type Command =
+  | { readonly do: 'advance'; readonly ms: number }
+  | { readonly do: 'crash'; readonly host: string; readonly stuck: boolean }
+  | { readonly do: 'agent-down' | 'agent-up' | 'repair'; readonly host: string }
+  | { readonly do: 'health'; readonly host: string; readonly value: 'pass' | 'fail' | Scripted }
+  | { readonly do: 'activity'; readonly host: string; readonly value: 'active' | 'inactive' | 'error' | Scripted }
+  | { readonly do: 'recover'; readonly host: string; readonly value: 'ok' | 'fail' | Scripted }
+  | { readonly do: 'fence'; readonly host: string; readonly value: 'off' | 'failed' | 'unreachable' | Scripted }
+  | { readonly do: 'bmc'; readonly host: string; readonly fault: 'none' | 'down' | 'auth' | 'hang' }
+  | { readonly do: 'power-off' | 'power-on'; readonly host: string }
+  | { readonly do: 'maintenance'; readonly host: string; readonly on: boolean }
+  | { readonly do: 'eligible'; readonly host: string; readonly on: boolean }
+  | { readonly do: 'ha'; readonly enabled: boolean }
+  | { readonly do: 'lease'; readonly host: string; readonly lease: 'expired' | 'none' | 'unset' | { readonly pendingMs: number } };
+
+interface Schedule {
+  readonly hosts: number;
+  readonly commands: readonly Command[];
+}
+
+/** Virtual-time steps: seconds, minutes, and rare "clock jumps" of hours. */
+const advance = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 1, max: 60 }).map((s) => s * SEC) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 15 }).map((m) => m * MIN) },
+  { weight: 1, arbitrary: fc.integer({ min: 30, max: 120 }).map((m) => m * MIN) },
+).map((ms): Command => ({ do: 'advance', ms }));
+
+function commandArb(hosts: number): fc.Arbitrary<Command> {
+  const host = fc.integer({ min: 1, max: hosts }).map((i) => `h${i}`);
+  const scripted = <T extends string>(...values: T[]) => fc.constantFrom<T | 'hang' | 'throw' | undefined>(...values, 'hang', 'throw', undefined);
+  return fc.oneof(
+    { weight: 12, arbitrary: advance },
+    { weight: 4, arbitrary: fc.record({ do: fc.constant('crash' as const), host, stuck: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constantFrom('agent-down' as const, 'agent-up' as const, 'repair' as const), host }) },
+    { weight: 2, arbitrary: fc.record({ do: fc.constant('repair' as const), host }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('health' as const), host, value: scripted('pass', 'fail') }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('activity' as const), host, value: scripted('active', 'inactive', 'error') }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('recover' as const), host, value: scripted('ok', 'fail') }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('fence' as const), host, value: scripted('off', 'failed', 'unreachable') }) },
+    { weight: 2, arbitrary: fc.record({ do: fc.constant('bmc' as const), host, fault: fc.constantFrom('none' as const, 'down' as const, 'auth' as const, 'hang' as const) }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constantFrom('power-off' as const, 'power-on' as const), host }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('maintenance' as const), host, on: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('eligible' as const), host, on: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ do: fc.constant('ha' as const), enabled: fc.boolean() }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        do: fc.constant('lease' as const), host,
+        lease: fc.oneof(
+          fc.constantFrom('expired' as const, 'none' as const, 'unset' as const),
+          fc.record({ pendingMs: fc.integer({ min: 0, max: 30 }).map((m) => m * MIN) }),
+        ),
+      }),
+    },
+  );
+}
+
+const scheduleArb: fc.Arbitrary<Schedule> = fc.integer({ min: 4, max: 6 }).chain((hosts) => fc.record({
+  hosts: fc.constant(hosts),
+  commands: fc.array(commandArb(hosts), { minLength: 20, maxLength: 40 }),
+}));
+
+async function execute(c: FakeCluster, cmd: Command): Promise<void> {
+  if (cmd.do === 'advance') return c.clock.advance(cmd.ms);
+  if (cmd.do === 'ha') return c.service.setHaEnabled(PARTITION, cmd.enabled);
+  const h = c.provider.host(cmd.host);
+  switch (cmd.do) {
+    case 'crash': h.crashed = true; h.stuck = cmd.stuck; break;
+    case 'agent-down': h.agentDown = true; break;
+    case 'agent-up': h.agentDown = false; break;
+    case 'repair': h.crashed = false; h.stuck = false; h.agentDown = false; break;
+    case 'health': h.health = cmd.value; break;
+    case 'activity': h.activity = cmd.value; break;
+    case 'recover': h.recover = cmd.value; break;
+    case 'fence': h.fence = cmd.value; break;
+    case 'bmc': c.driver.host(cmd.host).fault = cmd.fault; break;
+    case 'power-off': c.driver.host(cmd.host).power = 'OFF'; break;
+    case 'power-on': c.driver.host(cmd.host).power = 'ON'; break;
+    case 'maintenance': h.maintenance = cmd.on; break;
+    case 'eligible': h.eligible = cmd.on; break;
+    case 'lease': h.lease = leaseOf(cmd.lease, c.clock.now()); break;
+  }
+  await flushMicrotasks();
+}
+
+function leaseOf(lease: Extract<Command, { do: 'lease' }>['lease'], now: number): LeaseStatus | undefined {
+  if (lease === 'unset') return undefined;
+  if (lease === 'expired') return { state: 'expired', evidence: 'test' };
+  if (lease === 'none') return { state: 'none', reason: 'test' };
+  return { state: 'pending', deadline: now + lease.pendingMs, reason: 'test' };
+}
+
+// ---------------------------------------------------------------------------------------
+// The monitor: synchronous hooks on the event log, provider calls, chassis and leases,
+// all stamped with one sequence so "before" and "after" are exact within a millisecond.
+
+const ACTION_KINDS = new Set<FakeCall['kind']>(['activity', 'recover', 'fence']);
+type ActionKind = 'activity' | 'recover' | 'fence';
+
+interface CallInfo {
+  readonly call: FakeCall;
+  readonly kind: ActionKind;
+  readonly startState: ResourceState;
+  /** Aborted because the resource left the action's state (not a timeout). */
+  cancelled: boolean;
+  /** A transition already took this call's result. */
+  consumed: boolean;
+}
+
+interface HostModel {
+  state: ResourceState;
+  /** When the current state was entered from another one. */
+  enteredAt: number;
+  /** Last time a command changed what this host's lease or provider answers. */
+  scriptedAt: number;
+  power: PowerState;
+  episode?: { openSeq: number; released: boolean };
+  /** A release outside any episode, not yet followed by the chassis being ON. */
+  releasedOutside: boolean;
+  lastReleaseSeq: number;
+  chassisOff: boolean;
+  lastChassisOffSeq: number;
+  lastOffReadSeq: number;
+  lastLeaseRead?: { seq: number; state: LeaseStatus['state'] | 'unset' };
+  inFlight: CallInfo[];
+  lastEnded: Partial<Record<ActionKind, CallInfo>>;
+  stops: number[];
+}
+
+/** Names the action kind whose result an event is, if the event must come from a call. */
+function resultKind(event: string, reason: string): ActionKind | undefined {
+  if (event.startsWith('activity-') && event !== 'activity-due') return 'activity';
+  if (event === 'recover-exhausted' && reason.endsWith('used in this episode')) return undefined; // pre-check, no call
+  if (event.startsWith('recover-')) return 'recover';
+  if (event.startsWith('fence-') && reason.startsWith('lease re-check')) return undefined; // lease timer, no call
+  if (event.startsWith('fence-')) return 'fence';
+  return undefined;
+}
+
+/** Counts how much of the SPEC a batch of runs actually exercised. */
+const coverage = new Map<string, number>();
+const count = (what: string) => coverage.set(what, (coverage.get(what) ?? 0) + 1);
+
+class Monitor {
+  readonly violations: Array<{ invariant: Invariant; message: string }> = [];
+  private seq = 0;
+  private readonly hosts = new Map<string, HostModel>();
+  private partition: PartitionState = 'NONE';
+  private partitionSince = 0;
+  private stormSince?: number;
+  private stormUntil = -Infinity;
+
+  constructor(private readonly c: FakeCluster, private readonly startedAt: number, private readonly checked: ReadonlySet<Invariant>) {
+    for (const id of c.hostIds) {
+      const chassis = c.driver.host(id);
+      this.hosts.set(id, {
+        state: 'NONE', enteredAt: c.clock.now(), scriptedAt: c.clock.now(), power: 'UNKNOWN', releasedOutside: false, lastReleaseSeq: 0, chassisOff: chassis.power === 'OFF',
+        lastChassisOffSeq: -1, lastOffReadSeq: -1, inFlight: [], lastEnded: {}, stops: [],
+      });
+      this.hookChassis(id);
+      this.hookLease(id);
+    }
+    this.hookCalls();
+    this.hookEvents();
+  }
+
+  private fail(invariant: Invariant, message: string): void {
+    if (this.checked.has(invariant)) this.violations.push({ invariant, message: `[${invariant}] t=${this.c.clock.now() - this.startedAt}ms ${message}` });
+  }
+
+  private host(id: string): HostModel {
+    const h = this.hosts.get(id);
+    if (!h) throw new Error(`unknown host ${id}`);
+    return h;
+  }
+
+  // --- hooks ---------------------------------------------------------------------------
+
+  private hookEvents(): void {
+    const events = this.c.events;
+    const push = events.push.bind(events);
+    for (const e of events) this.onEvent(e);
+    events.push = (...items: HaEvent[]) => {
+      const n = push(...items);
+      for (const e of items) this.onEvent(e);
+      return n;
+    };
+  }
+
+  private hookCalls(): void {
+    const calls = this.c.provider.calls;
+    const push = calls.push.bind(calls);
+    calls.push = (...items: FakeCall[]) => {
+      for (const call of items) this.onCallStart(call);
+      return push(...items);
+    };
+  }
+
+  private hookChassis(id: string): void {
+    const chassis = this.c.driver.host(id);
+    let power = chassis.power;
+    Object.defineProperty(chassis, 'power', {
+      configurable: true, enumerable: true,
+      get: () => power,
+      set: (v: typeof power) => {
+        if (v === power) return;
+        power = v;
+        const h = this.host(id);
+        h.chassisOff = v === 'OFF';
+        if (v === 'OFF') h.lastChassisOffSeq = ++this.seq;
+        else if (h.releasedOutside) h.releasedOutside = false;
+      },
+    });
+    const log = chassis.log as string[];
+    const logPush = log.push.bind(log);
+    log.push = (...ops: string[]) => {
+      for (const op of ops) this.onChassisOp(id, op, power);
+      return logPush(...ops);
+    };
+  }
+
+  private hookLease(id: string): void {
+    const fake = this.c.provider.host(id);
+    let lease = fake.lease;
+    Object.defineProperty(fake, 'lease', {
+      configurable: true, enumerable: true,
+      get: () => {
+        this.host(id).lastLeaseRead = { seq: ++this.seq, state: lease?.state ?? 'unset' };
+        return lease;
+      },
+      set: (v: LeaseStatus | undefined) => {
+        lease = v;
+      },
+    });
+  }
+
+  // --- observations --------------------------------------------------------------------
+
+  private onChassisOp(id: string, op: string, power: string): void {
+    const h = this.host(id);
+    const seq = ++this.seq;
+    if (op === 'status' && power === 'OFF') h.lastOffReadSeq = seq;
+    if (!STOP_COMMANDS.has(op)) return;
+    const now = this.c.clock.now();
+    h.stops.push(now);
+    count('stop command delivered');
+    this.gate(id, `stop command '${op}' delivered`);
+  }
+
+  private onCallStart(call: FakeCall): void {
+    if (!ACTION_KINDS.has(call.kind)) return;
+    const kind = call.kind as ActionKind;
+    const h = this.host(call.host);
+    count(`${kind} call`);
+    const others = h.inFlight.filter((x) => x.call.endedAt === undefined);
+    if (others.length > 0) {
+      this.fail('e-single-flight', `${call.host}: ${kind} call starts while ${others.map((o) => `${o.kind} (started t=${o.call.startedAt - this.startedAt}ms${o.call.aborted ? ', aborted' : ''})`).join(', ')} still in flight`);
+    }
+    if (kind !== 'activity') this.gate(call.host, `${kind} call started`);
+    const info: CallInfo = { call, kind, startState: h.state, cancelled: false, consumed: false };
+    h.inFlight.push(info);
+    let aborted = call.aborted;
+    let endedAt = call.endedAt;
+    Object.defineProperty(call, 'aborted', {
+      configurable: true, enumerable: true,
+      get: () => aborted,
+      set: (v: boolean) => {
+        if (v && !aborted) {
+          // Cancelled = the resource left the action's state; otherwise it is a timeout.
+          info.cancelled = this.host(call.host).state !== info.startState;
+          count(info.cancelled ? `${kind} call cancelled` : `${kind} call timed out`);
+          // The engine takes a timeout's outcome at once, before the work has unwound.
+          this.host(call.host).lastEnded[kind] = info;
+        }
+        aborted = v;
+      },
+    });
+    Object.defineProperty(call, 'endedAt', {
+      configurable: true, enumerable: true,
+      get: () => endedAt,
+      set: (v: number | undefined) => {
+        endedAt = v;
+        if (v === undefined) return;
+        h.inFlight = h.inFlight.filter((x) => x !== info);
+        if (!aborted) h.lastEnded[kind] = info;
+      },
+    });
+  }
+
+  /** (d) recover, fence and stop commands need an ACTIVE partition, no grace, no storm. */
+  private gate(host: string, what: string): void {
+    const now = this.c.clock.now();
+    const state = this.c.service.partitionState(PARTITION);
+    if (state !== 'ACTIVE') this.fail('d-gates', `${host}: ${what} while partition ${PARTITION} is ${state}`);
+    if (now < this.startedAt + STARTUP_GRACE) this.fail('d-gates', `${host}: ${what} within the startup grace`);
+    if (this.stormSince !== undefined || now < this.stormUntil) this.fail('d-gates', `${host}: ${what} while the storm guard holds`);
+  }
+
+  private onEvent(e: HaEvent): void {
+    const seq = ++this.seq;
+    switch (e.type) {
+      case 'resource.transition': return this.onTransition(e, seq);
+      case 'workloads.released': return this.onRelease(e.host, e.proof, seq);
+      case 'partition.transition': {
+        if (e.from !== this.partition) this.fail('a-table', `partition transition from ${e.from}, but it was ${this.partition}`);
+        if (!PARTITION_EVENTS.some((ev) => partitionTransition(e.from, ev) === e.to)) this.fail('a-table', `partition ${e.from}→${e.to} is in no cell of PARTITION_TABLE`);
+        this.partition = e.to;
+        this.partitionSince = e.t;
+        count(`partition → ${e.to}`);
+        return;
+      }
+      case 'power.transition': {
+        const h = this.hosts.get(e.host);
+        if (!h) return;
+        if (e.from !== h.power) this.fail('a-table', `${e.host}: power transition from ${e.from}, but it was ${h.power}`);
+        if (!POWER_EVENTS.some((ev) => powerTransition(e.from, ev) === e.to)) this.fail('a-table', `${e.host}: power ${e.from}→${e.to} is in no cell of POWER_TABLE`);
+        h.power = e.to;
+        return;
+      }
+      case 'alert':
+        if (e.message.startsWith('storm guard:')) {
+          this.stormSince = e.t;
+          count('storm guard');
+        } else if (e.message.startsWith('storm guard lifted')) {
+          this.stormSince = undefined;
+          this.stormUntil = e.t + STORM_COOLDOWN;
+        }
+        return;
+      case 'fencing.halted':
+        count('fencing.halted');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onTransition(e: Extract<HaEvent, { type: 'resource.transition' }>, seq: number): void {
+    const h = this.host(e.resource);
+    const m = /^([a-z-]+): (.*)$/s.exec(e.reason);
+    const event = m?.[1] ?? '';
+    const why = m?.[2] ?? '';
+    count(`${e.from}→${e.to}`);
+    // (a) the transition is the table's answer for the event named in its reason.
+    if (e.from !== h.state) this.fail('a-table', `${e.resource}: transition from ${e.from}, but it was ${h.state} (${e.reason})`);
+    if (!(RESOURCE_EVENTS as readonly string[]).includes(event)) {
+      this.fail('a-table', `${e.resource}: reason does not start with an FSM event: '${e.reason}'`);
+    } else if (resourceTransition(e.from, event as ResourceEvent) !== e.to) {
+      this.fail('a-table', `${e.resource}: ${e.from} × ${event} → ${e.to}, table says ${resourceTransition(e.from, event as ResourceEvent) ?? 'ignored'} (${e.reason})`);
+    }
+    // (f) a result transition comes from the latest call of its kind, never a cancelled one.
+    const kind = resultKind(event, why);
+    if (kind) {
+      const cause = h.lastEnded[kind];
+      if (!cause) this.fail('f-late-result', `${e.resource}: ${event} without any ${kind} call (${e.reason})`);
+      else if (cause.cancelled) this.fail('f-late-result', `${e.resource}: ${event} applied from a cancelled ${kind} call started t=${cause.call.startedAt - this.startedAt}ms in ${cause.startState} (${e.reason})`);
+      else if (cause.consumed) this.fail('f-late-result', `${e.resource}: second result transition ${event} from one ${kind} call (${e.reason})`);
+      if (cause) cause.consumed = true;
+    }
+    if (e.to !== h.state) h.enteredAt = this.c.clock.now();
+    h.state = e.to;
+    if (e.to === 'SUSPECT' && !h.episode) h.episode = { openSeq: seq, released: false };
+    if (e.to === 'AVAILABLE') h.episode = undefined;
+    if (e.to === 'AVAILABLE') h.releasedOutside = false;
+  }
+
+  /** (b) proof and once per episode. */
+  private onRelease(id: string, proof: string, seq: number): void {
+    const h = this.host(id);
+    count(`released (${proof})`);
+    if (h.episode) {
+      if (h.episode.released) this.fail('b-release', `${id}: workloads.released twice in one failure episode`);
+      h.episode.released = true;
+    } else {
+      if (h.releasedOutside) this.fail('b-release', `${id}: workloads.released twice outside an episode without the chassis ON in between`);
+      h.releasedOutside = true;
+    }
+    const since = Math.max(h.lastReleaseSeq, h.episode?.openSeq ?? 0);
+    if (proof === 'power-off') {
+      const wasOff = h.chassisOff || h.lastChassisOffSeq > (h.episode?.openSeq ?? h.lastReleaseSeq);
+      if (!wasOff) this.fail('b-release', `${id}: released by power-off, but the chassis was never OFF in the episode`);
+      if (h.lastOffReadSeq <= h.lastReleaseSeq) this.fail('b-release', `${id}: released by power-off without a status read of OFF since the previous release`);
+    } else if (proof === 'lease') {
+      const read = h.lastLeaseRead;
+      if (!read || read.seq <= since || read.state !== 'expired') {
+        this.fail('b-release', `${id}: released by lease, but the latest lease read was ${read ? `${read.state}${read.seq <= since ? ' (before this episode)' : ''}` : 'never made'}`);
+      }
+    } else {
+      this.fail('b-release', `${id}: unknown proof '${proof}'`);
+    }
+    h.lastReleaseSeq = seq;
+  }
+
+  /** Checks done after every step (state-based invariants). */
+  afterStep(): void {
+    // (b) a FENCED host in an open episode has had its workloads released.
+    for (const [id, h] of this.hosts) {
+      if (h.state === 'FENCED' && h.episode && !h.episode.released) this.fail('b-release', `${id}: FENCED without workloads.released in its episode`);
+    }
+    // (c) the fence budget: stop commands logged, and stop commands that reached a chassis.
+    const entries = (this.c.store as unknown as { fenceEntries(): readonly FenceLogEntry[] }).fenceEntries();
+    const byPartition = new Map<string, number[]>();
+    for (const e of entries) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e.at]);
+    for (const [p, times] of byPartition) this.window(times, `fence log of ${p}`);
+    const delivered = [...this.hosts.values()].flatMap((h) => h.stops);
+    this.window(delivered, `stop commands delivered to chassis of ${PARTITION}`);
+    for (const [id, h] of this.hosts) {
+      const logged = entries.filter((e) => e.resource === `host:${id}`).length;
+      if (h.stops.length > logged) this.fail('c-budget', `${id}: ${h.stops.length} stop commands reached the chassis, only ${logged} in the fence log`);
+    }
+    if (entries.length > 0) count('fence log entries');
+    // (g) progress: no resource sits in a working state beyond its bound.
+    const now = this.c.clock.now();
+    if (this.partition === 'ACTIVE' && now - this.partitionSince >= 0) {
+      for (const [id, h] of this.hosts) {
+        const bound = PROGRESS_BOUND[h.state];
+        const since = Math.max(h.enteredAt, this.partitionSince, h.scriptedAt);
+        if (bound !== undefined && now - since > bound) {
+          this.fail('g-progress', `${id}: stuck in ${h.state} for ${Math.round((now - h.enteredAt) / SEC)} s (bound ${bound / SEC} s)`);
+        }
+      }
+    }
+  }
+
+  /** A command changed what `host`'s provider or lease answers (restarts its progress clock). */
+  scripted(host: string): void {
+    this.host(host).scriptedAt = this.c.clock.now();
+  }
+
+  private window(times: number[], what: string): void {
+    const sorted = [...times].sort((x, y) => x - y);
+    for (let i = 0; i + MAX_FENCES < sorted.length; i++) {
+      if (sorted[i + MAX_FENCES]! - sorted[i]! < FENCE_WINDOW) {
+        this.fail('c-budget', `${what}: ${MAX_FENCES + 1} within ${(sorted[i + MAX_FENCES]! - sorted[i]!) / MIN} min (at ${sorted.slice(i, i + MAX_FENCES + 1).map((t) => t - this.startedAt).join(', ')} ms)`);
+        return;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** Runs one schedule, checking `checked` after every step; returns the violations. */
+async function runSchedule(schedule: Schedule, checked: ReadonlySet<Invariant>): Promise<string[]> {
+  const clock = new TestClock();
+  const startedAt = clock.now();
+  const c = await createFakeCluster({
+    hosts: schedule.hosts, clock,
+    // Sparser health checks and power reads than the defaults keep an hour of virtual
+    // time cheap; every other setting is the SPEC default.
+    config: {
+      startupGrace: STARTUP_GRACE, powerSyncInterval: '60s',
+      defaults: { healthCheckInterval: '20s', maxFencesPerWindow: MAX_FENCES, fenceWindow: FENCE_WINDOW, stormCooldown: STORM_COOLDOWN },
+    },
+  });
+  const monitor = new Monitor(c, startedAt, checked);
+  try {
+    for (const [i, cmd] of schedule.commands.entries()) {
+      if ('host' in cmd && ['health', 'activity', 'recover', 'fence', 'lease', 'maintenance', 'eligible'].includes(cmd.do)) monitor.scripted(cmd.host);
+      await execute(c, cmd);
+      monitor.afterStep();
+      if (monitor.violations.length > 0) {
+        if (process.env.HAFENCE_PROPERTY_TRACE) trace(c, startedAt);
+        return monitor.violations.map((v) => `step ${i} ${JSON.stringify(cmd)}: ${v.message}`);
+      }
+    }
+    return [];
+  } finally {
+    await c.close();
+  }
+}
+
+/** Prints the event log and action calls of a failing run (HAFENCE_PROPERTY_TRACE=1). */
+function trace(c: FakeCluster, startedAt: number): void {
+  const lines = [
+    ...c.events.filter((e) => e.type !== 'power.action').map((e) => ({ t: e.t, text: JSON.stringify({ ...e, t: undefined }) })),
+    ...c.provider.calls.filter((x) => x.kind !== 'health').map((x) => ({ t: x.startedAt, text: `call ${JSON.stringify({ ...x, startedAt: undefined, endedAt: x.endedAt === undefined ? undefined : x.endedAt - startedAt })}` })),
+  ].sort((x, y) => x.t - y.t);
+  console.log(lines.map((l) => `${String(l.t - startedAt).padStart(9)} ${l.text}`).join('\n'));
+}
+
+function property(checked: readonly Invariant[]) {
+  const set = new Set(checked);
+  return fc.asyncProperty(scheduleArb, async (schedule) => {
+    const violations = await runSchedule(schedule, set);
+    if (violations.length > 0) throw new Error(violations.join('\n'));
+  });
+}
+
+/**
+ * Invariants failing because of an engine bug, kept out of the main property (and run
+ * in their own skipped one below) until the engine is fixed; the report names each one.
+ */
+const KNOWN_BUGS: ReadonlyMap<Invariant, string> = new Map([
+  ['g-progress', 'BUG-1: FENCING re-reads a pending self-fence lease whose deadline has passed every second, forever (never FAILED); '
+    + 'BUG-2: an action result dropped as stale leaves rt.action set, so the resource stays in CHECKING/RECOVERING/FENCING forever'],
+]);
+
+/** Shrunk counterexamples of the known bugs, replayed first by their property. */
+const KNOWN_COUNTEREXAMPLES: Partial<Record<Invariant, Schedule[]>> = {
+  'g-progress': [
+    // BUG-1: the BMC is down and the lease is "pending" with a deadline already passed.
+    { hosts: 4, commands: [
+      { do: 'crash', host: 'h3', stuck: false }, { do: 'bmc', host: 'h3', fault: 'down' },
+      { do: 'lease', host: 'h3', lease: { pendingMs: 0 } }, { do: 'advance', ms: 3 * HOUR },
+    ] },
+    // BUG-2: a hung activity check, and meanwhile the sync daemon sees UNKNOWN→ON: the
+    // power rule writes `releasedOutside: false` (an ignored event with a patch), the
+    // version moves, the check's timeout result is dropped as stale and rt.action stays.
+    { hosts: 5, commands: [
+      { do: 'advance', ms: 2 * MIN }, { do: 'lease', host: 'h3', lease: { pendingMs: 10 * HOUR } },
+      { do: 'bmc', host: 'h3', fault: 'down' }, { do: 'advance', ms: 5 * MIN },
+      { do: 'crash', host: 'h3', stuck: false }, { do: 'activity', host: 'h3', value: 'hang' }, { do: 'advance', ms: 45 * SEC },
+      { do: 'bmc', host: 'h3', fault: 'none' }, { do: 'advance', ms: HOUR },
+    ] },
+  ],
+};
+
+/** `HAFENCE_PROPERTY_INVARIANTS=a-table,g-progress` checks only those (hunting, replay). */
+const SELECTED = process.env.HAFENCE_PROPERTY_INVARIANTS?.split(',').map((x) => x.trim()) as Invariant[] | undefined;
+
+function assertProperty(checked: readonly Invariant[], examples: Schedule[] = []): Promise<void> {
+  return fc.assert(property(SELECTED ?? checked), {
+    seed: SEED, numRuns: RUNS, examples: examples.map((e) => [e] as [Schedule]),
+    ...(process.env.HAFENCE_PROPERTY_PATH ? { path: process.env.HAFENCE_PROPERTY_PATH } : {}),
+  });
+}
+
+describe('engine properties (model-based, random fault schedules)', function () {
+  this.timeout(10 * 60_000);
+
+  after(() => {
+    if (process.env.HAFENCE_PROPERTY_STATS) console.log([...coverage].sort().map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+  });
+
+  it(`holds the SPEC safety invariants (a)–(f) after every step (${RUNS} runs, seed ${SEED})`, async () => {
+    await assertProperty(ALL_INVARIANTS.filter((i) => !KNOWN_BUGS.has(i)));
+  });
+
+  // Skipped: fails on BUG-1 and BUG-2 (see KNOWN_BUGS). Un-skip once the engine is fixed;
+  // HAFENCE_PROPERTY_KNOWN_BUGS=1 runs it meanwhile.
+  (process.env.HAFENCE_PROPERTY_KNOWN_BUGS ? it : it.skip)(`(g) no resource is stuck in a working state: ${KNOWN_BUGS.get('g-progress')}`, async () => {
+    await assertProperty(['g-progress'], KNOWN_COUNTEREXAMPLES['g-progress']);
+  });
+
+  it('the harness itself sees violations (a forbidden release is caught)', async () => {
+    // Guard against a monitor that silently checks nothing: a release without proof.
+    const clock = new TestClock();
+    const c = await createFakeCluster({ hosts: 4, clock, config: { startupGrace: STARTUP_GRACE } });
+    const monitor = new Monitor(c, clock.now(), new Set(ALL_INVARIANTS));
+    c.events.push({ t: clock.now(), type: 'workloads.released', host: 'h1', proof: 'power-off' });
+    c.events.push({ t: clock.now(), type: 'resource.transition', resource: 'h2', from: 'NONE', to: 'AVAILABLE', reason: 'partition-active: forged' });
+    monitor.afterStep();
+    await c.close();
+    expect(monitor.violations.map((v) => v.invariant)).to.include.members(['b-release', 'a-table']);
+  });
+});
