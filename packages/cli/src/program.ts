@@ -33,6 +33,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     const { registerPowerCommand } = await import('./commands/power.js').catch(() => ({ registerPowerCommand: undefined }));
     registerPowerCommand?.(program);
+    const { registerAgentCommand } = await import('./commands/agent.js');
+    registerAgentCommand(program);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -31,3 +31,6 @@ export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.j
 export { agentRequest } from './standalone/agent-client.js';
 export type { AgentRequestOptions } from './standalone/agent-client.js';
 export { readTokenFile } from './standalone/token-file.js';
+export { systemWatchdog, NO_WATCHDOG } from './agent/system-watchdog.js';
+export type { WatchdogChoice } from './agent/system-watchdog.js';
+export { virshStopVms } from './agent/vm-stopper.js';

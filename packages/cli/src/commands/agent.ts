@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+
+/** Options of `hafence agent`, as parsed from the command line. */
+export interface AgentCommandOptions {
+  readonly hostId: string;
+  readonly mount: string;
+  readonly listen: string;
+  readonly tokenFile: string;
+  readonly peer: readonly string[];
+  readonly dir: string;
+  readonly heartbeatInterval: string;
+  readonly selfFenceAfter: string;
+  readonly watchdog: 'auto' | 'device' | 'softdog' | 'none';
+  readonly armed?: boolean;
+  readonly stopVms: 'virsh' | 'none';
+}
+
+function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Registers `hafence agent`: the host agent of SPEC §5.1 (heartbeat on the shared mount,
+ * token-authenticated management server, self-fence only when isolated). The agent is
+ * loaded only when the command runs; the token is read from a file, never from argv.
+ */
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run the KVM host agent: heartbeat on the shared mount, management server, watchdog self-fence')
+    .requiredOption('--host-id <id>', 'this host\'s id (as the management server knows it)')
+    .requiredOption('--mount <dir>', 'the shared (NFS) pool mount')
+    .requiredOption('--listen <addr>', 'management server address, HOST:PORT')
+    .requiredOption('--token-file <file>', 'file holding the bearer token (never pass the token itself)')
+    .option('--peer <id=url>', 'a peer agent, e.g. h2=http://10.0.0.2:7070 (repeatable)', collect, [])
+    .option('--dir <name>', 'heartbeat folder inside the mount', 'hafence')
+    .option('--heartbeat-interval <duration>', 'heartbeat write and watchdog feed interval', '10s')
+    .option('--self-fence-after <duration>', 'isolation lasting this long triggers the self-fence', '60s')
+    .option('--watchdog <kind>', 'auto | device | softdog | none', 'auto')
+    .option('--armed', 'start armed (HA enabled for this host) instead of waiting for the management server')
+    .option('--stop-vms <how>', 'how VMs are stopped before a self-fence: virsh | none', 'virsh')
+    .action(async (opts: AgentCommandOptions) => {
+      const { runAgent } = await import('./agent-run.js');
+      process.exitCode = await runAgent(opts);
+    });
+}

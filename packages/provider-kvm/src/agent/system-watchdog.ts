@@ -1,0 +1,33 @@
+import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { DeviceWatchdog, detectWatchdogKind, type Watchdog } from './watchdog.js';
+
+const run = promisify(execFile);
+
+/** Which watchdog `hafence agent` uses: `auto` prefers a hardware device, then the softdog. */
+export type WatchdogChoice = 'auto' | 'device' | 'softdog' | 'none';
+
+/** A watchdog that is never armed (the lease stays unarmed; the agent never self-fences). */
+export const NO_WATCHDOG: Watchdog = {
+  kind: 'none',
+  open: async () => {},
+  feed: async () => {},
+  close: async () => {},
+};
+
+/**
+ * The host's watchdog (SPEC §5.1): `/dev/watchdog` where present, otherwise the kernel's
+ * softdog (loaded with `modprobe softdog`). The device is only opened when the agent is
+ * armed. Throws when `device`/`softdog` is asked for and cannot be had.
+ */
+export async function systemWatchdog(choice: WatchdogChoice, device = '/dev/watchdog'): Promise<Watchdog> {
+  if (choice === 'none') return NO_WATCHDOG;
+  const present = () => access(device).then(() => true, () => false);
+  if (choice !== 'softdog' && (await present())) return new DeviceWatchdog(await detectWatchdogKind(), device);
+  if (choice === 'device') throw new Error(`no watchdog device at ${device}`);
+  await run('modprobe', ['softdog']).catch(() => undefined);
+  if (await present()) return new DeviceWatchdog('softdog', device);
+  if (choice === 'softdog') throw new Error('the softdog module could not be loaded');
+  return NO_WATCHDOG;
+}
