@@ -18,6 +18,7 @@ export interface SessionPolicy {
  */
 export class BmcConnection {
   #queue: Promise<unknown> = Promise.resolve();
+  #busy = 0;
   #session?: IpmiSession;
   #pingTag = 0;
 
@@ -33,13 +34,17 @@ export class BmcConnection {
   /** Runs `fn` after every earlier operation on this BMC finished (per-BMC serialisation). */
   async serial<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const prev = this.#queue;
+    const idle = this.#busy === 0;
+    this.#busy++;
     let release!: () => void;
     const mine = new Promise<void>((r) => { release = r; });
     this.#queue = prev.then(() => mine);
     try {
-      await raceAbort(prev, signal);
+      if (!idle) await raceAbort(prev, signal);
+      else signal.throwIfAborted();
       return await fn();
     } finally {
+      this.#busy--;
       release();
     }
   }

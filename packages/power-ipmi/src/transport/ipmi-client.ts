@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { UnreachableError, systemClock, type Clock, type Secret } from '@hafence/core';
 import {
@@ -10,6 +11,10 @@ import { BmcConnection, type SessionPolicy } from './bmc-connection.js';
 import { BmcLink, type Budget, type RetransmitPolicy } from './bmc-link.js';
 import { checkCompletion } from './ipmi-session.js';
 import { UdpEndpoint } from './udp-endpoint.js';
+
+/** The signal of calls that bring none: never aborts, shared by every such call. */
+const NEVER = new AbortController().signal;
+setMaxListeners(0, NEVER);
 
 /** A BMC and the account to log in with. */
 export interface IpmiBmc {
@@ -130,7 +135,7 @@ export class IpmiClient {
 
   #budget(options: IpmiCallOptions, op: string): Budget {
     const timeoutMs = options.timeoutMs ?? 5000;
-    return { deadline: this.#clock.now() + timeoutMs, signal: options.signal ?? new AbortController().signal, op, timeoutMs };
+    return { deadline: this.#clock.now() + timeoutMs, signal: options.signal ?? NEVER, op, timeoutMs };
   }
 
   async #connection(bmc: IpmiBmc, signal?: AbortSignal): Promise<BmcConnection> {
