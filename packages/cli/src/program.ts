@@ -19,8 +19,9 @@ export function buildProgram(): Command {
     .command('demo')
     .description('run the HA engine on a simulated partition in virtual time and print the timeline')
     .option('--json', 'print the event log as JSON lines')
-    .option('--seed <n>', 'PRNG seed', (v) => Number.parseInt(v, 10), 42)
-    .action(async (opts: { json?: boolean; seed: number }) => {
+    .option('--seed <n>', 'PRNG seed (default: the scenario\'s)', (v) => Number.parseInt(v, 10))
+    .option('--scenario <file>', 'run a scenario file (SPEC §10) instead of the default demo')
+    .action(async (opts: { json?: boolean; seed?: number; scenario?: string }) => {
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);
     });

@@ -1,11 +1,21 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+interface Line { t: number; type: string; host?: string; resource?: string; to?: string; proof?: string; action?: string; by?: string; do?: string }
+
+function scenariosDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'test', 'scenarios'))) dir = dirname(dir);
+  return join(dir, 'test', 'scenarios');
+}
 
 describe('hafence CLI', () => {
   it('--version prints the package version', () => {
@@ -25,11 +35,16 @@ describe('hafence CLI', () => {
     }
     expect(status).to.equal(2);
   });
+});
 
-  it('demo --json: one host recovered, one fenced, each released exactly once, deterministic for a seed', function () {
-    this.timeout(30_000);
+describe('hafence demo', function () {
+  this.timeout(60_000);
+
+  it('--json: h3 recovered, the storage outage stops nothing, h1 DEGRADED, h5 fenced; deterministic; well under a minute', () => {
+    const started = process.hrtime.bigint();
     const text = run('demo', '--json', '--seed', '7');
-    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { t: number; type: string; host?: string; resource?: string; to?: string; proof?: string });
+    expect(Number(process.hrtime.bigint() - started) / 1e9).to.be.below(60);
+    const events = text.trim().split('\n').map((l) => JSON.parse(l) as Line);
     const released = events.filter((e) => e.type === 'workloads.released');
     expect(released.map((e) => e.host).sort()).to.deep.equal(['h3', 'h5']);
     expect(released.every((e) => e.proof === 'power-off')).to.equal(true);
@@ -37,12 +52,47 @@ describe('hafence CLI', () => {
     expect(last('h3')).to.equal('AVAILABLE');
     expect(last('h5')).to.equal('FENCED');
     expect(events.some((e) => e.type === 'resource.transition' && e.resource === 'h1' && e.to === 'DEGRADED')).to.equal(true);
+    const at = (what: string) => events.find((e) => e.type === 'scenario.step' && e.do === what)!.t;
+    const duringOutage = events.filter((e) => e.t >= at('storage-down') && e.t <= at('storage-up') + 10 * 60_000);
+    expect(duringOutage.filter((e) => e.type === 'power.action' && e.by === 'ha'), 'power actions during the storage outage').to.deep.equal([]);
     expect(run('demo', '--json', '--seed', '7')).to.equal(text);
   });
 
-  it('demo prints a readable timeline', function () {
-    this.timeout(30_000);
+  it('prints a readable timeline and the final table when stdout is not a terminal', () => {
     const text = run('demo');
-    expect(text).to.include('WORKLOADS RELEASED').and.include('final states:');
+    expect(text).to.include('WORKLOADS RELEASED').and.include('final states:').and.include('>>> crash h5 (stuck)');
+    expect(text).to.not.include('\x1b[');
+  });
+
+  it('--scenario FILE --json prints the same log as the scenario golden', () => {
+    const dir = scenariosDir();
+    const text = run('demo', '--scenario', join(dir, 'host-crash-recovered.yaml'), '--json');
+    expect(text).to.equal(readFileSync(join(dir, 'host-crash-recovered.golden.jsonl'), 'utf8'));
+  });
+
+  it('a bad scenario file is a usage error naming the field', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hafence-demo-')), 'bad.yaml');
+    writeFileSync(file, 'name: bad\nhosts: 3\nsteps:\n  - { at: 1m, do: crash, host: h7 }\nrun: 10m\n');
+    const r = spawnSync(process.execPath, [bin, 'demo', '--scenario', file], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.include('steps.0.host').and.include('HAF6001');
+  });
+
+  it('on a terminal: a live table of hosts redrawn with ANSI codes, with the timeline below', async () => {
+    const demoModule = new URL('../../dist/commands/demo.js', import.meta.url).href;
+    const { runDemo } = (await import(demoModule)) as { runDemo(o: { live?: boolean; liveBudgetMs?: number }): Promise<number> };
+    const chunks: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      expect(await runDemo({ live: true, liveBudgetMs: 300 })).to.equal(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const text = chunks.join('');
+    expect(text.split('\x1b[H\x1b[J').length).to.be.greaterThan(100);
+    const lastFrame = text.slice(text.lastIndexOf('\x1b[H\x1b[J'));
+    expect(lastFrame).to.match(/HOST\s+HA STATE\s+POWER\s+LAST EVENT/).and.include('timeline:').and.match(/h5\s+FENCED\s+OFF/);
+    expect(text).to.include('done:');
   });
 });

@@ -1,54 +1,115 @@
-import type { HaEvent } from '@hafence/core';
-import { createFakeCluster } from '@hafence/testkit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, type Scenario, type ScenarioLine } from '@hafence/testkit';
 
 /** Options of `hafence demo`. */
 export interface DemoOptions {
+  /** Print the event log as JSON lines (the same format as the scenario goldens). */
   readonly json?: boolean;
-  readonly seed: number;
+  /** Overrides the scenario's seed. */
+  readonly seed?: number;
+  /** A scenario file (SPEC §10); the built-in demo when absent. */
+  readonly scenario?: string;
+  /** Draw the live table even when stdout is not a terminal (tests). */
+  readonly live?: boolean;
+  /** Real time the live view spends on the whole run (default 20 s). */
+  readonly liveBudgetMs?: number;
 }
 
-const MIN = 60_000;
+/** Exit code of a bad scenario file. */
+const EXIT_USAGE = 2;
 
-/** The fault script of the default demo, in virtual time. */
-const STEPS: ReadonlyArray<{ at: number; say: string; run: (c: Awaited<ReturnType<typeof createFakeCluster>>) => void }> = [
-  { at: 2 * MIN, say: 'h3 crashes (a power cycle will cure it)', run: (c) => { c.provider.host('h3').crashed = true; } },
-  { at: 12 * MIN, say: 'h5 crashes and stays dead (it must be fenced)', run: (c) => Object.assign(c.provider.host('h5'), { crashed: true, stuck: true }) },
-  { at: 30 * MIN, say: 'h1 loses only its agent connection (alive: DEGRADED, never fenced)', run: (c) => { c.provider.host('h1').agentDown = true; } },
-];
+/** Real time the live view spends on a run, in ms (it must finish in under a minute). */
+const LIVE_BUDGET_MS = 20_000;
+const FRAMES = 250;
 
 /**
- * `hafence demo`: the engine on a simulated 6-host partition in virtual time — one host
- * recovered by a verified power cycle, one fenced, one alive-but-unreachable — printed
- * as a timeline (or JSON lines).
+ * The default demo: 6 hosts in cluster c1. h3 crashes and is recovered; the shared
+ * storage fails for every host (nothing is fenced); h1 loses only its agent (DEGRADED);
+ * h5 crashes for good and is fenced. h5's crash comes 70 minutes in, after h3's stop
+ * command has left the fence budget's 60-minute window (3 stops per partition per
+ * hour: h5 needs all three), so the default configuration shows both outcomes.
+ */
+export const DEFAULT_DEMO = {
+  name: 'default-demo',
+  description: 'a host recovered, a shared storage outage with nothing fenced, an agent loss, a host fenced',
+  hosts: 6,
+  vmsPerHost: 2,
+  seed: 42,
+  steps: [
+    { at: '6m', do: 'crash', host: 'h3' },
+    { at: '20m', do: 'storage-down' },
+    { at: '32m', do: 'storage-up' },
+    { at: '40m', do: 'agent-down', host: 'h1' },
+    { at: '56m', do: 'agent-up', host: 'h1' },
+    { at: '70m', do: 'crash', host: 'h5', stuck: true },
+  ],
+  run: '95m',
+} as const;
+
+/**
+ * `hafence demo`: runs a scenario on a simulated KVM cluster in virtual time with the
+ * real engine. On a terminal it draws a live table of hosts and a timeline; otherwise
+ * it prints the timeline; with `--json` it prints the event log as JSON lines.
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
-  // The demo allows 4 stop commands an hour (default 3) so one run shows a recovery and a fence.
-  const c = await createFakeCluster({ hosts: 6, config: { seed: options.seed, startupGrace: 0, defaults: { maxFencesPerWindow: 4 } } });
-  const start = c.clock.now();
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  let printed = 0;
-  const flush = () => {
-    for (; printed < c.events.length; printed++) {
-      const e = c.events[printed];
-      if (options.json) out(JSON.stringify({ ...e, t: e.t - start }));
-      else if (!(e.type === 'power.action' && e.action === 'status')) out(format(e, start));
-    }
-  };
-  if (!options.json) out('hafence demo: 6 simulated hosts in cluster c1, virtual time\n');
-  for (const step of STEPS) {
-    await c.clock.advanceTo(start + step.at);
-    flush();
-    if (!options.json) out(`${stamp(step.at)}  >>> ${step.say}`);
-    step.run(c);
+  let scenario: Scenario;
+  try {
+    scenario = options.scenario ? loadScenarioFile(options.scenario) : parseScenario(DEFAULT_DEMO, 'default demo');
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err;
+    process.stderr.write(`hafence demo: ${err.message}\n`);
+    return EXIT_USAGE;
   }
-  await c.clock.advanceTo(start + 60 * MIN);
-  flush();
-  if (!options.json) {
-    out('\nfinal states:');
-    for (const r of c.service.list()) out(`  ${r.ref.id.padEnd(4)} ${r.state.padEnd(12)} power ${c.power.state(r.ref.id)}${r.released ? '  (workloads released)' : ''}`);
+  const run = await ScenarioRun.start(scenario, { seed: options.seed });
+  const live = !options.json && (options.live ?? process.stdout.isTTY === true);
+  const out = (text: string) => process.stdout.write(text);
+  try {
+    if (live) await playLive(run, out, options.liveBudgetMs ?? LIVE_BUDGET_MS);
+    else await run.advanceTo(scenario.run);
+  } finally {
+    await run.close();
   }
-  await c.close();
+  if (options.json) out(run.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  else if (!live) out(`hafence demo: ${scenario.name} — ${scenario.hosts} simulated hosts in cluster c1, virtual time\n\n${run.lines.map(format).filter(Boolean).join('\n')}\n`);
+  if (live) out(`\ndone: ${summary(run)}\n`);
+  else if (!options.json) out(`\nfinal states:\n${table(run)}\n\n${summary(run)}\n`);
   return 0;
+}
+
+async function playLive(run: ScenarioRun, out: (text: string) => void, budgetMs: number): Promise<void> {
+  const step = Math.max(1000, Math.ceil(run.scenario.run / FRAMES));
+  const pause = Math.floor(budgetMs / Math.ceil(run.scenario.run / step));
+  while (!run.done) {
+    await run.advanceTo(run.now + step);
+    out(`\x1b[H\x1b[J${frame(run)}`);
+    await sleep(pause);
+  }
+}
+
+function frame(run: ScenarioRun): string {
+  const part = run.env.service.partitionState('c1');
+  const timeline = run.lines.map(format).filter(Boolean).slice(-16);
+  return [
+    `hafence demo: ${run.scenario.name} — virtual time ${stamp(run.now)} of ${stamp(run.scenario.run)} — partition c1 ${part}`,
+    '', table(run), '', 'timeline:', ...timeline, '',
+  ].join('\n');
+}
+
+function table(run: ScenarioRun): string {
+  const rows = [`  ${'HOST'.padEnd(5)} ${'HA STATE'.padEnd(13)} ${'POWER'.padEnd(8)} LAST EVENT`];
+  for (const r of run.env.service.list()) {
+    const id = r.ref.id;
+    const last = [...run.lines].reverse().find((l) => (l.host === id || l.resource === id) && describe(l) && l.type !== 'scenario.step');
+    const note = last ? `${stamp(last.t).trim()} ${describe(last)}` : '';
+    rows.push(`  ${id.padEnd(5)} ${r.state.padEnd(13)} ${run.env.power.state(id).padEnd(8)} ${note}${r.released ? '  (workloads released)' : ''}`);
+  }
+  return rows.join('\n');
+}
+
+function summary(run: ScenarioRun): string {
+  const released = run.lines.filter((l) => l.type === 'workloads.released').map((l) => `${String(l.host)} (${String(l.proof)})`);
+  const stops = run.lines.filter((l) => l.type === 'power.action' && l.by === 'ha' && ['off', 'soft', 'cycle', 'reset'].includes(String(l.action))).length;
+  return `${stamp(run.scenario.run).trim()} of virtual time, ${stops} stop command(s), workloads released: ${released.join(', ') || 'none'}`;
 }
 
 function stamp(ms: number): string {
@@ -56,16 +117,25 @@ function stamp(ms: number): string {
   return `${String(Math.floor(s / 60)).padStart(3, ' ')}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-function format(e: HaEvent, start: number): string {
-  const t = stamp(e.t - start);
+function format(e: ScenarioLine): string {
+  const text = describe(e);
+  if (!text) return '';
+  return e.type === 'scenario.step' ? `${stamp(e.t)}  >>> ${text}` : `${stamp(e.t)}  ${String(e.host ?? e.resource ?? e.partition ?? '').padEnd(4)} ${text}`;
+}
+
+function describe(e: ScenarioLine): string {
   switch (e.type) {
-    case 'resource.transition': return `${t}  ${e.resource.padEnd(4)} ${e.from} → ${e.to}  (${e.reason})`;
-    case 'partition.transition': return `${t}  ${e.partition.padEnd(4)} partition ${e.from} → ${e.to}  (${e.reason})`;
-    case 'power.transition': return `${t}  ${e.host.padEnd(4)} power ${e.from} → ${e.to}`;
-    case 'power.action': return `${t}  ${e.host.padEnd(4)} power ${e.action} by ${e.by}: ${e.ok ? 'ok' : `failed (${e.error})`}`;
-    case 'power.auth-failed': return `${t}  ${e.host.padEnd(4)} BMC refused the credentials`;
-    case 'workloads.released': return `${t}  ${e.host.padEnd(4)} *** WORKLOADS RELEASED (proof: ${e.proof}) — its VMs may restart elsewhere`;
-    case 'fencing.halted': return `${t}  fencing halted for ${e.scope}: ${e.reason}`;
-    case 'alert': return `${t}  [${e.level}] ${e.message}`;
+    case 'scenario.step': return `${String(e.do)} ${String(e.host ?? (e.hosts as string[] | undefined)?.join(',') ?? e.cluster ?? 'all hosts')}${e.stuck ? ' (stuck)' : ''}${e.delay ? ` (${String(e.delay)} ms)` : ''}`;
+    case 'resource.transition': return `${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
+    case 'partition.transition': return `partition ${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
+    case 'power.transition': return `power ${String(e.from)} → ${String(e.to)}`;
+    case 'power.action': return e.action === 'status' && e.ok ? '' : `power ${String(e.action)} by ${String(e.by)}: ${e.ok ? 'ok' : `failed (${String(e.error)})`}`;
+    case 'power.auth-failed': return 'BMC refused the credentials';
+    case 'workloads.released': return `*** WORKLOADS RELEASED (proof: ${String(e.proof)}) — its VMs may restart elsewhere`;
+    case 'fencing.halted': return `fencing halted for ${String(e.scope)}: ${String(e.reason)}`;
+    case 'alert': return `[${String(e.level)}] ${String(e.message)}`;
+    case 'sim.self-fence': return '(agent fenced its own host: VMs stopped, watchdog reset)';
+    case 'sim.booted': return '(booted)';
+    default: return e.type;
   }
 }
