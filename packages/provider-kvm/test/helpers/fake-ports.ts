@@ -32,7 +32,15 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
   readonly requests: { host: string; kind: string; at: number }[] = [];
   readonly armCalls: { host: string; armed: boolean }[] = [];
 
+  /** Whether a host has power (default: always); unpowered hosts neither answer nor write. */
+  powered: (host: string) => boolean = () => true;
+
   constructor(private readonly clock: Clock) {}
+
+  /** The host writes heartbeats now. */
+  writing(id: string): boolean {
+    return this.host(id).alive && this.powered(id);
+  }
 
   host(id: string): SimHost {
     let h = this.hosts.get(id);
@@ -58,7 +66,7 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
   async health(host: string): Promise<AgentHealth> {
     this.note(host, 'health');
     const h = this.host(host);
-    return h.agentUp ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host) } : { connected: false, detail: 'no connection' };
+    return h.agentUp && this.powered(host) ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host) } : { connected: false, detail: 'no connection' };
   }
 
   async setArmed(host: string, armed: boolean): Promise<void> {
@@ -70,19 +78,20 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
   async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
     this.note(checker, 'read');
     const c = this.host(checker);
+    if (!this.powered(checker)) await delay(this.clock, 365 * 86_400_000, signal);
     if (c.reads === 'hang') await delay(this.clock, 365 * 86_400_000, signal);
     if (c.reads === 'mount-unreadable') return { ok: false, reason: 'mount-unreadable', detail: 'EIO' };
     const first = this.record(suspect);
     await delay(this.clock, windowMs, signal);
-    if (this.host(suspect).alive) this.host(suspect).counter++;
+    if (this.writing(suspect)) this.host(suspect).counter++;
     return { ok: true, first, second: this.record(suspect), volumesChanged: this.host(suspect).volumesChanged };
   }
 
   async canReach(peer: string, suspect: string): Promise<boolean> {
     this.note(peer, 'peer-reach');
     const p = this.host(peer);
-    if (!p.peerUp) throw new UnreachableError(peer, 'agent', 'down');
-    return p.reaches ? p.reaches(suspect) : this.host(suspect).alive;
+    if (!p.peerUp || !this.powered(peer)) throw new UnreachableError(peer, 'agent', 'down');
+    return p.reaches ? p.reaches(suspect) : this.host(suspect).agentUp && this.powered(suspect);
   }
 
   /** Requests sent to `host` (any kind). */
