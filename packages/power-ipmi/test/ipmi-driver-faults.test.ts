@@ -37,6 +37,19 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
     }
   });
 
+  it('two accounts on one BMC do not disturb each other (wrong password in between)', async () => {
+    const good = simTarget(bmc, 17);
+    const bad = { ...good, password: new Secret('wrong-one') };
+    const oper = { ...simTarget(bmc, 3, { privilege: 'operator' }), username: 'oper' };
+    for (let i = 0; i < 3; i++) {
+      expect(await driver.status(good, call())).to.equal('ON');
+      expect(await failure(driver.status(bad, call()))).to.be.instanceOf(AuthError);
+      expect(await driver.status(oper, call())).to.equal('ON');
+    }
+    const all = await Promise.all([good, oper, good, oper].map((t) => driver.status(t, call())));
+    expect(all).to.deep.equal(['ON', 'ON', 'ON', 'ON']);
+  });
+
   it('an unknown user is an AuthError', async () => {
     const err = await failure(driver.status({ ...simTarget(bmc, 17), username: 'nobody' }, call()));
     expect(err).to.be.instanceOf(AuthError);

@@ -26,6 +26,11 @@ export class BmcConnection {
   constructor(readonly link: BmcLink, private readonly login: LoginOptions, private readonly clock: Clock,
     private readonly policy: SessionPolicy) {}
 
+  /** Whether no operation is running or queued. */
+  get idle(): boolean {
+    return this.#busy === 0;
+  }
+
   /** Whether a session is currently open. */
   get hasSession(): boolean {
     return this.#session !== undefined;

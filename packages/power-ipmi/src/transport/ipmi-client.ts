@@ -113,8 +113,12 @@ export class IpmiClient {
   async command(bmc: IpmiBmc, netFn: number, cmd: number, data: Buffer, options: IpmiCallOptions = {}, op = 'command'): Promise<Buffer> {
     const b = this.#budget(options, op);
     const conn = await this.#connection(bmc, b.signal);
-    const reply = await conn.serial(() => conn.command(netFn, cmd, data, b), b.signal);
-    return checkCompletion(conn.link.to.host, op, reply);
+    try {
+      const reply = await conn.serial(() => conn.command(netFn, cmd, data, b), b.signal);
+      return checkCompletion(conn.link.to.host, op, reply);
+    } finally {
+      this.#forgetIfUnused(conn);
+    }
   }
 
   /** Number of open sessions (for tests and metrics). */
@@ -131,6 +135,18 @@ export class IpmiClient {
       return c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close());
     }));
     if (this.#ownEndpoint) await this.#endpoint.close();
+  }
+
+  /** A connection that failed to log in and has nothing queued is dropped (wrong passwords do not pile up). */
+  #forgetIfUnused(conn: BmcConnection): void {
+    if (conn.hasSession || !conn.idle) return;
+    for (const [k, c] of this.#connections) {
+      if (c === conn) {
+        this.#connections.delete(k);
+        conn.link.close();
+        return;
+      }
+    }
   }
 
   #budget(options: IpmiCallOptions, op: string): Budget {

@@ -19,7 +19,7 @@ const key = (address: string, port: number) => `${address}|${port}`;
  */
 export class UdpEndpoint {
   readonly #sockets = new Map<'udp4' | 'udp6', Promise<Socket>>();
-  readonly #routes = new Map<string, DatagramHandler>();
+  readonly #routes = new Map<string, Set<DatagramHandler>>();
   readonly #bindAddress?: string;
 
   /** Creates an endpoint; sockets open lazily on first use. */
@@ -27,12 +27,19 @@ export class UdpEndpoint {
     this.#bindAddress = options.bindAddress;
   }
 
-  /** Routes datagrams from `address:port` to `handler`; returns the unroute function. */
+  /**
+   * Routes datagrams from `address:port` to `handler` (several handlers may share a
+   * peer, e.g. two accounts on one BMC; each ignores what is not its own). Returns the
+   * unroute function.
+   */
   route(address: string, port: number, handler: DatagramHandler): () => void {
     const k = key(address, port);
-    this.#routes.set(k, handler);
+    let set = this.#routes.get(k);
+    if (!set) this.#routes.set(k, (set = new Set()));
+    set.add(handler);
     return () => {
-      if (this.#routes.get(k) === handler) this.#routes.delete(k);
+      set.delete(handler);
+      if (set.size === 0 && this.#routes.get(k) === set) this.#routes.delete(k);
     };
   }
 
@@ -59,7 +66,10 @@ export class UdpEndpoint {
     if (!p) {
       p = new Promise<Socket>((resolve, reject) => {
         const s = createSocket({ type });
-        s.on('message', (msg, rinfo) => this.#routes.get(key(rinfo.address, rinfo.port))?.(msg));
+        s.on('message', (msg, rinfo) => {
+          const set = this.#routes.get(key(rinfo.address, rinfo.port));
+          if (set) for (const h of set) h(msg);
+        });
         s.once('error', reject);
         s.bind({ port: 0, address: this.#bindAddress }, () => {
           s.removeListener('error', reject);
