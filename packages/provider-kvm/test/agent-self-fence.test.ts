@@ -17,7 +17,7 @@ interface Rig {
   resets: number[];
 }
 
-async function rig(options: { armed?: boolean } = {}): Promise<Rig> {
+async function rig(options: { armed?: boolean; flags?: Map<string, string> } = {}): Promise<Rig> {
   const clock = new TestClock();
   const fs = new MemFs();
   const resets: number[] = [];
@@ -29,6 +29,14 @@ async function rig(options: { armed?: boolean } = {}): Promise<Rig> {
     heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S, armed: options.armed ?? true,
     stopVms: async () => { stops.push(clock.now()); },
     peerProbe: async () => r.peers,
+    readFs: {
+      readdir: async () => [],
+      readFile: async (path) => {
+        const text = options.flags?.get(path);
+        if (text === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+        return text;
+      },
+    },
   });
   r.base = `http://127.0.0.1:${(await r.agent.start()).port}`;
   return r;
@@ -133,5 +141,19 @@ describe('host agent: self-fence only when isolated', () => {
     r.fs.failWith = 'EROFS';
     await r.clock.advance(10 * 60 * S);
     expect(r.resets).to.deep.equal([]);
+  });
+
+  it('re-arms from a flag on the mount, applied when the flag changes', async () => {
+    const flags = new Map<string, string>();
+    r = await rig({ armed: false, flags });
+    await r.clock.advance(30 * S);
+    expect(r.agent.status().armed).to.equal(false);
+    flags.set('/mnt/pool/hafence/ha-h1', 'enabled\n');
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().armed).to.equal(true);
+    flags.set('/mnt/pool/hafence/ha-h1', 'disabled');
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().armed).to.equal(false);
+    expect(r.watchdog.opened).to.equal(false);
   });
 });

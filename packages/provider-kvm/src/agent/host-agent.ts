@@ -62,7 +62,8 @@ export interface HostAgentStatus {
  * management server, holds the watchdog open while armed, and self-fences only when
  * isolated — a best-effort stop of the VMs, then the watchdog is no longer fed.
  * Disarmed (HA disabled), it holds no watchdog and never self-fences; it keeps writing
- * its (unarmed) heartbeat, since that is what proves it alive to activity checks.
+ * its (unarmed) heartbeat, since that is what proves it alive to activity checks. It is
+ * armed by a management server (`POST /arm`) or by a flag file on the mount.
  */
 export class HostAgent {
   private readonly clock: Clock;
@@ -82,6 +83,7 @@ export class HostAgent {
   private lastRecord: HeartbeatRecord | undefined;
   private lastWriteError: string | undefined;
   private lastVerdict: IsolationVerdict | undefined;
+  private lastFlag: string | undefined;
 
   /** Validates the options; nothing runs before {@link start}. */
   constructor(private readonly options: HostAgentOptions) {
@@ -156,6 +158,7 @@ export class HostAgent {
     this.timer = this.clock.setTimeout(() => void this.tick(), this.interval);
     if (this.armed && !this.selfFenced) await this.options.watchdog.feed().catch((err: unknown) => this.log.error('watchdog feed failed', { errno: errnoOf(err) }));
     if (!this.writing) void this.writeHeartbeat();
+    void this.checkArmFlag();
     if (this.armed && !this.selfFencing && !this.evaluating) void this.evaluate();
   }
 
@@ -171,6 +174,19 @@ export class HostAgent {
     } finally {
       this.writing = false;
     }
+  }
+
+  /**
+   * The operator's flag on the mount, `<mount>/<dir>/ha-<hostId>` holding `enabled` or
+   * `disabled`: applied when its content changes (a management server may override it).
+   */
+  private async checkArmFlag(): Promise<void> {
+    const path = heartbeatPath(this.options.mount, this.options.hostId, this.options.dir ?? DEFAULT_HEARTBEAT_DIR).replace(/hb-([^/]+)$/, 'ha-$1');
+    const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(), () => undefined);
+    if (text === undefined || text === this.lastFlag) return;
+    this.lastFlag = text;
+    if (text === 'enabled' || text === 'disabled') await this.arm(text === 'enabled');
+    else this.log.warn(`ignoring ${path}: expected "enabled" or "disabled"`, { host: this.options.hostId });
   }
 
   private async evaluate(): Promise<void> {
