@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
-import { UnreachableError, systemClock, type Clock, type Secret } from '@hafence/core';
+import { UnreachableError, raceAbort, systemClock, type Clock, type Secret } from '@hafence/core';
 import {
   ChassisControl, Cmd, NetFn, Privilege, decodeChassisStatus, decodeDeviceId, type ChassisStatus, type DeviceId,
 } from '../protocol/commands.js';
@@ -185,8 +185,10 @@ export class IpmiClient {
     if (isIP(bmc.address)) return bmc.address;
     signal?.throwIfAborted();
     try {
-      return (await lookup(bmc.address)).address;
+      const found = lookup(bmc.address);
+      return (await (signal ? raceAbort(found, signal) : found)).address;
     } catch (err) {
+      if (signal?.aborted) throw err;
       throw new UnreachableError(bmc.host ?? bmc.address, `${bmc.address}:${port}`, 'name does not resolve', { cause: err });
     }
   }

@@ -29,7 +29,7 @@ function rmcpStatus(status: number): string {
   return `RMCP+ status 0x${status.toString(16)} (${RMCP_STATUS[status] ?? 'error'})`;
 }
 
-function sessionless(link: BmcLink, payloadType: number, payload: Buffer) {
+function sessionless(payloadType: number, payload: Buffer) {
   const pkt = encodeV20Packet({ payloadType, sessionId: 0, seq: 0, payload });
   return () => pkt;
 }
@@ -49,7 +49,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   const host = link.to.host;
   const tag = randomBytes(1)[0];
   const consoleSessionId = randomSessionId();
-  const open = await link.exchange(sessionless(link, PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
+  const open = await link.exchange(sessionless(PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
     tag, privilege: login.privilege, consoleSessionId, auth: suite.auth, integrity: suite.integrity, confidentiality: suite.confidentiality,
   })), (msg) => {
     const p = rmcpReply(msg, PayloadType.OPEN_SESSION_RESPONSE);
@@ -70,7 +70,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   const role = (login.privilege & 0x0f) | 0x10; // name-only lookup
   const consoleRandom = randomBytes(16);
   const tag1 = (tag + 1) & 0xff;
-  const r2 = await link.exchange(sessionless(link, PayloadType.RAKP1, encodeRakp1({
+  const r2 = await link.exchange(sessionless(PayloadType.RAKP1, encodeRakp1({
     tag: tag1, bmcSessionId: open.bmcSessionId, consoleRandom, role, username,
   })), (msg) => {
     const p = rmcpReply(msg, PayloadType.RAKP2);
@@ -88,7 +88,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   }
   const keys = deriveSessionKeys(suite, kuid, consoleRandom, r2.bmcRandom, role, username);
   const tag3 = (tag + 2) & 0xff;
-  const r4 = await link.exchange(sessionless(link, PayloadType.RAKP3, encodeRakp34({
+  const r4 = await link.exchange(sessionless(PayloadType.RAKP3, encodeRakp34({
     tag: tag3, status: 0, sessionId: open.bmcSessionId, code: rakp3AuthCode(ctx, kuid),
   })), (msg) => {
     const p = rmcpReply(msg, PayloadType.RAKP4);
