@@ -21,7 +21,7 @@ export { SimNeighborExecutor } from './kvm/sim-neighbor-executor.js';
 export { SimKvmInventory } from './kvm/sim-kvm-inventory.js';
 export { createSimKvmEnv } from './kvm/create-sim-kvm-env.js';
 export type { SimKvmEnv, SimKvmEnvOptions, SimKvmTiming } from './kvm/create-sim-kvm-env.js';
-export { scenarioSchema, scenarioStepSchema, scenarioExpectSchema } from './scenario/scenario-schema.js';
+export { scenarioSchema, scenarioStepSchema, scenarioExpectSchema, parseScenarioDuration } from './scenario/scenario-schema.js';
 export type { Scenario, ScenarioOptions, ScenarioStep, ScenarioExpect } from './scenario/scenario-schema.js';
 export { parseScenario, loadScenarioFile } from './scenario/load-scenario.js';
 export { ScenarioError, UnsupportedScenarioError } from './scenario/scenario-error.js';

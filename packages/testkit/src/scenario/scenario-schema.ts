@@ -1,9 +1,17 @@
 import { parseDuration } from '@hafence/core';
 import { z } from 'zod';
 
-/** A duration: ms as a number, or a string with an `ms`/`s`/`m`/`h` suffix. */
+/** Parses `90s`, `5m`, and compounds like `6m30s` or `1h15m`; NaN when malformed. */
+export function parseScenarioDuration(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const parts = value.trim().match(/\d+(?:\.\d+)?\s*(?:ms|s|m|h)/g);
+  if (!parts || parts.join('').replace(/\s/g, '') !== value.replace(/\s/g, '')) return Number.NaN;
+  return parts.reduce((sum, p) => sum + parseDuration(p), 0);
+}
+
+/** A duration: ms as a number, or a string with `ms`/`s`/`m`/`h` suffixes (`6m30s`). */
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
+  const ms = parseScenarioDuration(v);
   if (!Number.isFinite(ms) || ms < 0) {
     ctx.addIssue({ code: 'custom', message: 'must be a duration like 500ms, 10s, 5m, 2h or a number of ms' });
     return z.NEVER;
