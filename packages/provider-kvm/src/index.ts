@@ -20,7 +20,7 @@ export type { HeartbeatReadFsLike } from './agent/heartbeat-reader.js';
 export { heartbeatPath, encodeHeartbeat, decodeHeartbeat, sameHeartbeat, DEFAULT_HEARTBEAT_DIR } from './agent/heartbeat-file.js';
 export { IsolationMonitor } from './agent/self-fence.js';
 export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe } from './agent/self-fence.js';
-export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind } from './agent/watchdog.js';
+export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTimeoutMs } from './agent/watchdog.js';
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
 export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS } from './agent/agent-server.js';
 export type { AgentHandlers } from './agent/agent-server.js';
@@ -31,6 +31,6 @@ export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.j
 export { agentRequest } from './standalone/agent-client.js';
 export type { AgentRequestOptions } from './standalone/agent-client.js';
 export { readTokenFile } from './standalone/token-file.js';
-export { systemWatchdog, NO_WATCHDOG } from './agent/system-watchdog.js';
+export { systemWatchdog, NO_WATCHDOG, SOFTDOG_MARGIN_S } from './agent/system-watchdog.js';
 export type { WatchdogChoice } from './agent/system-watchdog.js';
 export { virshStopVms } from './agent/vm-stopper.js';

@@ -15,6 +15,12 @@ export interface HeartbeatRecord {
   readonly selfFenceAfter: number;
   /** The watchdog that will reset the host: `hardware`, `softdog`, `simulated`, or `none`. */
   readonly watchdog: 'hardware' | 'softdog' | 'simulated' | 'none';
+  /**
+   * Additive: the agent's worst case from `selfFenceAfter` to the watchdog reset (one
+   * interval, the peer query, the VM-stop grace, the watchdog timeout). The lease
+   * waits for at least this beyond `selfFenceAfter`, whatever its configured margin.
+   */
+  readonly resetMarginMs?: number;
 }
 
 /** The agent's answer to a health request. */

@@ -132,7 +132,8 @@ describe('host agent: self-fence only when isolated', () => {
     const arm = (armed: boolean) => fetch(`${r.base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ armed }) });
     expect((await arm(true)).status).to.equal(200);
     await r.clock.advance(10 * S);
-    expect(r.agent.status().lastRecord).to.include({ armed: true, watchdog: 'simulated', selfFenceAfter: 60 * S });
+    // resetMarginMs: interval 10 s + peer query 3 s + VM-stop grace 5 s + watchdog 15 s
+    expect(r.agent.status().lastRecord).to.include({ armed: true, watchdog: 'simulated', selfFenceAfter: 60 * S, resetMarginMs: 33 * S });
     expect(r.watchdog.opened).to.equal(true);
     await arm(false);
     await r.clock.advance(10 * S);

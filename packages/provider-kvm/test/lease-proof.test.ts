@@ -64,6 +64,15 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     expect((done as { evidence: string }).evidence).to.match(/armed.*unchanged.*2 of 2 reachable peers cannot reach it/);
   });
 
+  it('the agent\'s own reset margin wins over a smaller configured margin', async () => {
+    kvm.host('h1').resetMarginMs = 45 * S;
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    const lastSent = clock.now();
+    die();
+    const r = await lease();
+    expect((r as { deadline: number }).deadline).to.equal(lastSent + 60 * S + 45 * S);
+  });
+
   it('a heartbeat that keeps changing never expires (and the host is contacted again)', async () => {
     kvm.host('h1').agentUp = false; // only the control link is down
     await lease();

@@ -15,8 +15,8 @@ export function heartbeatPath(mount: string, hostId: string, dir = DEFAULT_HEART
 
 /** The file content of a record: one JSON line. */
 export function encodeHeartbeat(record: HeartbeatRecord): string {
-  const { counter, armed, selfFenceAfter, watchdog } = record;
-  return `${JSON.stringify({ counter, armed, selfFenceAfter, watchdog })}\n`;
+  const { counter, armed, selfFenceAfter, watchdog, resetMarginMs } = record;
+  return `${JSON.stringify({ counter, armed, selfFenceAfter, watchdog, resetMarginMs })}\n`;
 }
 
 /** Parses a heartbeat file's content; throws {@link HeartbeatFormatError} when it is not a record. */
@@ -29,10 +29,12 @@ export function decodeHeartbeat(text: string, path = 'heartbeat'): HeartbeatReco
   }
   const r = raw as Partial<HeartbeatRecord> | null;
   if (!r || typeof r.counter !== 'number' || typeof r.armed !== 'boolean' || typeof r.selfFenceAfter !== 'number'
-    || !WATCHDOG_KINDS.includes(r.watchdog as HeartbeatRecord['watchdog'])) {
+    || !WATCHDOG_KINDS.includes(r.watchdog as HeartbeatRecord['watchdog'])
+    || (r.resetMarginMs !== undefined && typeof r.resetMarginMs !== 'number')) {
     throw new HeartbeatFormatError(path, 'missing or mistyped field');
   }
-  return { counter: r.counter, armed: r.armed, selfFenceAfter: r.selfFenceAfter, watchdog: r.watchdog as HeartbeatRecord['watchdog'] };
+  const record: HeartbeatRecord = { counter: r.counter, armed: r.armed, selfFenceAfter: r.selfFenceAfter, watchdog: r.watchdog as HeartbeatRecord['watchdog'] };
+  return r.resetMarginMs === undefined ? record : { ...record, resetMarginMs: r.resetMarginMs };
 }
 
 /** Two reads saw the same content (the activity check compares content, never times). */

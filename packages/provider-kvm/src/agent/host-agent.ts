@@ -35,7 +35,7 @@ export interface HostAgentOptions {
   readonly stopVms?: (signal: AbortSignal) => Promise<void>;
   /** Longest wait for `stopVms` (default 5 s); the lease margin must cover it plus the watchdog timeout. */
   readonly stopVmsGraceMs?: number;
-  /** Reply timeout of requests to peer agents (default 5 s). */
+  /** Reply timeout of requests to peer agents (default 3 s). */
   readonly peerTimeoutMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -165,7 +165,9 @@ export class HostAgent {
   private async writeHeartbeat(): Promise<void> {
     this.writing = true;
     try {
-      this.lastRecord = await this.writer.write({ armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: this.armed ? this.options.watchdog.kind : 'none' });
+      this.lastRecord = await this.writer.write({
+        armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: this.armed ? this.options.watchdog.kind : 'none', resetMarginMs: this.resetMarginMs(),
+      });
       this.lastWriteError = undefined;
       this.monitor.writeSucceeded();
     } catch (err) {
@@ -180,6 +182,13 @@ export class HostAgent {
    * The operator's flag on the mount, `<mount>/<dir>/ha-<hostId>` holding `enabled` or
    * `disabled`: applied when its content changes (a management server may override it).
    */
+  /** Worst case from `selfFenceAfter` to the reset: one interval, the peer query, the VM-stop grace, the watchdog timeout. */
+  private resetMarginMs(): number | undefined {
+    const timeout = this.options.watchdog.timeoutMs;
+    if (!this.armed || timeout === undefined) return undefined;
+    return this.interval + (this.options.peerTimeoutMs ?? 3_000) + (this.options.stopVmsGraceMs ?? 5_000) + timeout;
+  }
+
   private async checkArmFlag(): Promise<void> {
     const path = heartbeatPath(this.options.mount, this.options.hostId, this.options.dir ?? DEFAULT_HEARTBEAT_DIR).replace(/hb-([^/]+)$/, 'ha-$1');
     const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(), () => undefined);
@@ -248,7 +257,7 @@ export class HostAgent {
 
   private peerStatus(id: string, url: string, signal: AbortSignal): Promise<PeerStatus> {
     return raceAbort(agentRequest<PeerStatus>(id, url, '/peer/status', this.options.token,
-      { method: 'GET', timeoutMs: this.options.peerTimeoutMs ?? 5_000, clock: this.clock, signal }), signal);
+      { method: 'GET', timeoutMs: this.options.peerTimeoutMs ?? 3_000, clock: this.clock, signal }), signal);
   }
 }
 

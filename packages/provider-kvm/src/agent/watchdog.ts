@@ -13,6 +13,8 @@ export type WatchdogKind = HeartbeatRecord['watchdog'];
 export interface Watchdog {
   /** `hardware`, `softdog`, `simulated` or `none`. */
   readonly kind: WatchdogKind;
+  /** How long after the last feed the device resets the host, when known. */
+  readonly timeoutMs?: number;
   /** Opens (arms) the device; from now on it must be fed. */
   open(): Promise<void>;
   /** Resets the device's countdown. */
@@ -28,8 +30,8 @@ export interface Watchdog {
 export class DeviceWatchdog implements Watchdog {
   private handle: FileHandle | undefined;
 
-  /** Binds to `device`; `kind` is `hardware` or `softdog` (see {@link detectWatchdogKind}). */
-  constructor(readonly kind: 'hardware' | 'softdog', private readonly device = '/dev/watchdog') {}
+  /** Binds to `device`; `kind` is `hardware` or `softdog` (see {@link detectWatchdogKind}); `timeoutMs` if known. */
+  constructor(readonly kind: 'hardware' | 'softdog', private readonly device = '/dev/watchdog', readonly timeoutMs?: number) {}
 
   async open(): Promise<void> {
     this.handle ??= await open(this.device, 'w');
@@ -46,6 +48,12 @@ export class DeviceWatchdog implements Watchdog {
     await handle.write('V'); // magic close: the driver stops the countdown
     await handle.close();
   }
+}
+
+/** The device's timeout from `/sys/class/watchdog/watchdog0/timeout` (seconds), in ms. */
+export async function readWatchdogTimeoutMs(sysfs = '/sys/class/watchdog/watchdog0/timeout'): Promise<number | undefined> {
+  const seconds = Number((await readFile(sysfs, 'utf8').catch(() => '')).trim());
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** Reads `/sys/class/watchdog/watchdog0/identity`: `softdog` for the kernel's soft watchdog. */

@@ -62,7 +62,10 @@ export class KvmProvider implements HAProvider {
     const power = this.powerOf(resource);
     if (power === 'OFF') return { ok: false, reason: 'power OFF' };
     if (power === 'UNKNOWN') {
-      return this.leases(ctx).armed(host)
+      const leases = this.leases(ctx);
+      // Right after a (re)start nothing is known yet: ask the agent once rather than flap to UNSUPPORTED.
+      if (leases.latest(host) === undefined && !leases.silenced(host)) await this.healthCheck(resource, ctx).catch(() => undefined);
+      return leases.armed(host)
         ? { ok: true, reason: 'lease-only: controller unreachable, protected by the armed self-fence lease' }
         : { ok: false, reason: 'no reachable controller and no armed self-fence lease' };
     }
@@ -132,7 +135,7 @@ export class KvmProvider implements HAProvider {
     if (ctx.state !== 'FENCING' && ctx.state !== 'FAILED') {
       const r = leases.latest(host);
       return r && leases.armed(host)
-        ? { state: 'pending', deadline: this.clock(ctx).now() + r.selfFenceAfter + this.config.leaseMarginMs, reason: 'armed: lease-only protection' }
+        ? { state: 'pending', deadline: this.clock(ctx).now() + r.selfFenceAfter + Math.max(this.config.leaseMarginMs, r.resetMarginMs ?? 0), reason: 'armed: lease-only protection' }
         : { state: 'none', reason: 'no armed self-fence lease' };
     }
     if (!this.options.neighbors.canReach) return { state: 'none', reason: 'the neighbour executor cannot ask peers (condition 4): lease unprovable' };

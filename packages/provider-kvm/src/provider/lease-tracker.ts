@@ -112,7 +112,9 @@ export class LeaseTracker {
     if (!t || !r) return { kind: 'none', reason: 'no heartbeat record known' };
     if (!r.armed || r.watchdog === 'none') return { kind: 'none', reason: 'last heartbeat is not armed with a watchdog' };
     if (t.contentSince === undefined) return { kind: 'none', reason: 'heartbeat never read by a neighbour' };
-    const span = r.selfFenceAfter + this.marginMs;
+    // The agent's own worst case to the reset wins over a smaller configured margin.
+    const margin = Math.max(this.marginMs, r.resetMarginMs ?? 0);
+    const span = r.selfFenceAfter + margin;
     const sent = this.lastSent(host);
     const deadline = Math.max(sent, t.contentSince) + span;
     if (now < deadline) {
@@ -120,7 +122,7 @@ export class LeaseTracker {
     }
     return {
       kind: 'due',
-      evidence: `armed (${r.watchdog} watchdog), no request sent for ${now - sent} ms, heartbeat #${r.counter} unchanged for ${now - t.contentSince} ms (selfFenceAfter ${r.selfFenceAfter} + margin ${this.marginMs} ms)`,
+      evidence: `armed (${r.watchdog} watchdog), no request sent for ${now - sent} ms, heartbeat #${r.counter} unchanged for ${now - t.contentSince} ms (selfFenceAfter ${r.selfFenceAfter} + margin ${margin} ms)`,
     };
   }
 

@@ -24,6 +24,8 @@ export interface SimHost {
   /** As a peer: whether it reaches each other host (default: reaches the alive ones). */
   reaches?: (suspect: string) => boolean;
   peerUp: boolean;
+  /** The agent's worst case to the reset beyond selfFenceAfter, if it reports one. */
+  resetMarginMs?: number;
 }
 
 /** Fake ports over simulated hosts, recording every request by target host. */
@@ -56,7 +58,8 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
 
   record(id: string): HeartbeatRecord {
     const h = this.host(id);
-    return { counter: h.counter, armed: h.armed, selfFenceAfter: 60_000, watchdog: h.armed ? 'simulated' : 'none' };
+    const r: HeartbeatRecord = { counter: h.counter, armed: h.armed, selfFenceAfter: 60_000, watchdog: h.armed ? 'simulated' : 'none' };
+    return h.resetMarginMs === undefined ? r : { ...r, resetMarginMs: h.resetMarginMs };
   }
 
   facts(host: string): KvmHostFacts | undefined {
