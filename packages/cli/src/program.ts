@@ -32,7 +32,7 @@ export function buildProgram(): Command {
 export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
-    const { registerPowerCommand } = await import('./commands/power.js').catch(() => ({ registerPowerCommand: undefined }));
+    const { registerPowerCommand } = await import('./commands/power.js');
     registerPowerCommand?.(program);
     const { registerAgentCommand } = await import('./commands/agent.js');
     registerAgentCommand(program);

@@ -1,0 +1,41 @@
+import { ConfigError, type PowerDriver } from '@hafence/core';
+
+/** Everything `hafence power` knows about the driver to build, from its options. */
+export interface DriverFactoryOptions {
+  /** Script preset: `ipmitool`, `fence-agent` or `custom`. */
+  readonly preset?: string;
+  /** Fence agent (`fence_ipmilan`…) for the fence-agent preset. */
+  readonly agent?: string;
+  /** IPMI cipher suite (default 17). */
+  readonly cipher?: number;
+  /** Executable of the custom preset. */
+  readonly command?: string;
+  /** argv template of the custom preset. */
+  readonly args?: readonly string[];
+  /** Environment variable that carries the password to a custom script. */
+  readonly passwordVar?: string;
+}
+
+/** Builds a driver from CLI options; loaded lazily so `hafence --help` stays fast. */
+export type DriverFactory = (options: DriverFactoryOptions) => Promise<PowerDriver>;
+
+/** Driver families by `--driver` name. Other packages add their entry (e.g. `ipmi`). */
+export const driverFactories: Record<string, DriverFactory> = {
+  script: async (o) => {
+    const { ScriptPowerDriver } = await import('@hafence/power-script');
+    switch (o.preset ?? 'ipmitool') {
+      case 'ipmitool':
+        return new ScriptPowerDriver({ preset: 'ipmitool', ipmitool: { cipher: o.cipher } });
+      case 'fence-agent':
+        return new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agent: o.agent ?? 'fence_ipmilan', cipher: o.cipher } });
+      case 'custom':
+        if (!o.command) throw new ConfigError([{ path: '--command', value: undefined, rule: 'is required with --preset custom' }]);
+        return new ScriptPowerDriver({
+          preset: 'custom',
+          custom: { command: o.command, args: o.args ?? ['{action}'], password: { env: o.passwordVar ?? 'HAFENCE_PASSWORD' } },
+        });
+      default:
+        throw new ConfigError([{ path: '--preset', value: o.preset, rule: 'must be ipmitool, fence-agent or custom' }]);
+    }
+  },
+};
