@@ -54,6 +54,15 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     expect(v.reason).to.match(/lease-only/);
   });
 
+  it('power UNKNOWN right after a restart: asks the agent once instead of flapping to UNSUPPORTED', async () => {
+    power.h1 = 'UNKNOWN';
+    const v = await provider.isEligible(specs[0], ctx());
+    expect(v.ok).to.equal(true);
+    expect(kvm.sentTo('h1', 'health')).to.equal(1);
+    await provider.isEligible(specs[0], ctx());
+    expect(kvm.sentTo('h1', 'health')).to.equal(1);
+  });
+
   it('cluster rule: cluster, pod and zone enabled; ≥ 2 eligible healthy members, a host in an episode still counting', async () => {
     const two = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: true, state: 'SUSPECT' } });
     expect((await provider.partitionConditions(two)).ok).to.equal(true);
