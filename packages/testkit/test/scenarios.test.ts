@@ -38,6 +38,7 @@ describe('scenario suite (test/scenarios, SPEC §10)', function () {
       const scenario = loadScenarioFile(join(dir, file));
       const lines = await runScenario(scenario);
       checkGolden(join(dir, file.replace(/\.yaml$/, '.golden.jsonl')), toJsonLines(lines));
+      expect(lines.filter((l) => l.type === 'sim.unsafe-release'), 'workloads released while the VMs still ran').to.deep.equal([]);
       checkExpectations(scenario, lines);
     });
   }

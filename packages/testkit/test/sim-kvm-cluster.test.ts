@@ -109,4 +109,14 @@ describe('simulated KVM cluster', () => {
     sim.setPowerLoss('h2', false);
     expect(sim.bmc.host('h2')).to.deep.include({ power: 'OFF', fault: 'none' });
   });
+
+  it('checkRelease flags a release while the VMs still run (ground truth for the scenario suite)', async () => {
+    const { clock, sim, notes } = build();
+    await clock.advance(1000);
+    expect(sim.checkRelease('h1')).to.equal(false);
+    expect(notes.map((n) => n.type)).to.include('sim.unsafe-release');
+    sim.crash('h2');
+    sim.externalPower('h2', false);
+    expect(sim.checkRelease('h2')).to.equal(true);
+  });
 });

@@ -7,7 +7,7 @@ import { SimSharedStore, type MountState } from './sim-shared-store.js';
 /** Something the simulation did on its own (not the engine): for logs and assertions. */
 export interface SimNote {
   readonly t: number;
-  readonly type: 'sim.self-fence' | 'sim.booted';
+  readonly type: 'sim.self-fence' | 'sim.booted' | 'sim.unsafe-release';
   readonly host: string;
 }
 
@@ -147,6 +147,18 @@ export class SimKvmCluster {
   /** `maintenance` / `maintenance-end`. */
   setMaintenance(id: string, on: boolean): void {
     this.host(id).maintenance = on;
+  }
+
+  /**
+   * Checks a `workloads.released` against the simulation's ground truth: releasing a
+   * host whose VMs still run is the one thing HA must never do. Notes `sim.unsafe-release`
+   * and returns false when it happened.
+   */
+  checkRelease(id: string): boolean {
+    const h = this.host(id);
+    const unsafe = h.alive(this.clock.now()) && h.vms.some((vm) => vm.running);
+    if (unsafe) this.note('sim.unsafe-release', id);
+    return !unsafe;
   }
 
   /** Peers that `id` reaches over the network (both alive and on the network). */
