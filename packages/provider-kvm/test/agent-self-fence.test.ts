@@ -80,6 +80,8 @@ describe('host agent: self-fence only when isolated', () => {
     expect(r.watchdog.feeds.filter((t) => t > r.stops[0]), 'watchdog not fed after the self-fence').to.deep.equal([]);
     expect(r.resets).to.have.length(1);
     expect(r.resets[0] - lastFeed).to.equal(15 * S);
+    const health = await (await msRequest(r)).json() as { connected: boolean; detail: string };
+    expect(health).to.include({ connected: false, detail: 'self-fencing' });
   });
 
   it('writes succeeding keep it alive without any management-server request', async () => {

@@ -227,10 +227,9 @@ export class HostAgent {
 
   private health(): AgentHealth {
     const storageOk = this.lastWriteError === undefined;
-    return {
-      connected: true, storageOk, heartbeat: this.lastRecord,
-      detail: this.selfFencing ? 'self-fencing' : storageOk ? undefined : `heartbeat writes failing: ${this.lastWriteError}`,
-    };
+    // A host that decided to self-fence is going down: it must not look healthy meanwhile.
+    if (this.selfFencing) return { connected: false, storageOk, heartbeat: this.lastRecord, detail: 'self-fencing' };
+    return { connected: true, storageOk, heartbeat: this.lastRecord, detail: storageOk ? undefined : `heartbeat writes failing: ${this.lastWriteError}` };
   }
 
   private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
