@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Observable, Subject } from 'rxjs';
 import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
@@ -116,6 +117,7 @@ export class PowerManagementService {
     this.logger = options.logger ?? noopLogger;
     this.config = { ...DEFAULT_POWER_CONFIG, ...stripUndefined(options.config ?? {}) };
     for (const d of options.drivers) this.drivers.set(d.name, d);
+    setMaxListeners(0, this.life.signal); // every running operation listens to it; not a leak
     this.events$ = this.events.asObservable();
     this.transitions$ = this.transitions.asObservable();
     this.sync = new SyncDaemon({
