@@ -21,6 +21,8 @@ export type DriverFactory = (options: DriverFactoryOptions) => Promise<PowerDriv
 
 /** Driver families by `--driver` name. Other packages add their entry (e.g. `ipmi`). */
 export const driverFactories: Record<string, DriverFactory> = {
+  // Native IPMI 2.0 / RMCP+; the cipher suite travels in each target's options (17 default, 3 fallback).
+  ipmi: async () => new (await import('@hafence/power-ipmi')).IpmiPowerDriver(),
   script: async (o) => {
     const { ScriptPowerDriver } = await import('@hafence/power-script');
     switch (o.preset ?? 'ipmitool') {

@@ -6,6 +6,8 @@ import type { IpmiBmc } from '../transport/ipmi-client.js';
 export interface IpmiTargetOptions {
   /** Preferred cipher suite (default 17: RAKP-HMAC-SHA256, HMAC-SHA256-128, AES-CBC-128). */
   readonly cipherSuite?: number;
+  /** Alias of `cipherSuite` (what `hafence power --cipher` sets). */
+  readonly cipher?: number;
   /** Suite tried only when the BMC refuses the preferred one (default 3; `null`: none). */
   readonly fallbackCipherSuite?: number | null;
   /** Allow cipher suite 0 (no authentication at all). Default false (SPEC §1). */
@@ -36,7 +38,7 @@ function privilegeOf(v: unknown, host: string): number {
 export function toIpmiBmc(target: PowerTarget): IpmiBmc {
   const o = (target.options ?? {}) as Record<string, unknown>;
   const host = target.host;
-  const preferred = num(o.cipherSuite, 'cipherSuite', host) ?? 17;
+  const preferred = num(o.cipherSuite, 'cipherSuite', host) ?? num(o.cipher, 'cipher', host) ?? 17;
   const fallback = o.fallbackCipherSuite === null ? undefined : num(o.fallbackCipherSuite, 'fallbackCipherSuite', host) ?? 3;
   const suites = fallback === undefined || fallback === preferred ? [preferred] : [preferred, fallback];
   if (suites.includes(0) && o.allowCipher0 !== true) {
