@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, type Scenario, type ScenarioLine } from '@hafence/testkit';
+import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, type Scenario, type ScenarioLine } from '@hafence/testkit';
 
 /** Options of `hafence demo`. */
 export interface DemoOptions {
@@ -60,7 +60,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.stderr.write(`hafence demo: ${err.message}\n`);
     return EXIT_USAGE;
   }
-  const run = await ScenarioRun.start(scenario, { seed: options.seed });
+  let run: ScenarioRun;
+  try {
+    run = await ScenarioRun.start(scenario, { seed: options.seed });
+  } catch (err) {
+    if (!(err instanceof UnsupportedScenarioError)) throw err;
+    process.stderr.write(`hafence demo: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
   const live = !options.json && (options.live ?? process.stdout.isTTY === true);
   const out = (text: string) => process.stdout.write(text);
   try {
