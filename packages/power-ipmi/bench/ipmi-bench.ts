@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Secret } from '@hafence/core';
@@ -122,9 +122,11 @@ async function benchSimBmc(): Promise<void> {
 
 const dir = await mkdtemp(join(tmpdir(), 'hafence-ipmi-bench-'));
 try {
-  console.log(`bench:ipmi on ${availableParallelism()} cores, node ${process.version}, ${new Date().toISOString()}`);
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`bench:ipmi on ${availableParallelism()} cores, node ${process.version}, ${new Date().toISOString()}, load average ${load()}`);
   await benchFifty(dir);
   await benchSimBmc();
+  console.log(`load average at the end: ${load()} (other processes on the machine compete with every side alike)`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -54,8 +54,23 @@ export function integrityCode(p: PacketKeys, data: Buffer): Buffer {
   return hmac(p.suite.integrityHash, p.keys.k1, data).subarray(0, p.suite.integrityLength);
 }
 
+const IV_POOL_SIZE = 16 * 256;
+let ivPool = Buffer.alloc(0);
+let ivOffset = IV_POOL_SIZE;
+
+/** A fresh random 16-byte IV, drawn from a pool refilled in batches (fewer syscalls per packet). */
+function nextIv(): Buffer {
+  if (ivOffset >= IV_POOL_SIZE) {
+    ivPool = randomBytes(IV_POOL_SIZE);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + 16);
+  ivOffset += 16;
+  return iv;
+}
+
 /** AES-CBC-128 encrypts a payload: random IV, then data, pad 1,2,3…, pad length. */
-export function encryptPayload(k2: Buffer, data: Buffer, iv: Buffer = randomBytes(16)): Buffer {
+export function encryptPayload(k2: Buffer, data: Buffer, iv: Buffer = nextIv()): Buffer {
   const padLength = (16 - ((data.length + 1) % 16)) % 16;
   const plain = Buffer.alloc(data.length + padLength + 1);
   data.copy(plain);
