@@ -34,9 +34,10 @@ type Invariant =
   | 'd-gates' // no recover/fence while not ACTIVE, in startup grace, or under the storm guard
   | 'e-single-flight' // at most one activity/recover/fence call per host
   | 'f-late-result' // a cancelled call's result never changes state
-  | 'g-progress'; // no resource is stuck in a working state (SPEC §3: bounded, never abandoned)
+  | 'g-progress' // no resource is stuck in a working state (SPEC §3: bounded, never abandoned)
+  | 'h-no-power-on'; // the framework powers a host on only to finish its own recovery's off (SPEC §1)
 
-const ALL_INVARIANTS: readonly Invariant[] = ['a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress'];
+const ALL_INVARIANTS: readonly Invariant[] = ['a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress', 'h-no-power-on'];
 
 /**
  * (g) The longest a resource may stay in a state of an ACTIVE partition, from the SPEC
@@ -164,6 +165,8 @@ interface CallInfo {
   cancelled: boolean;
   /** A transition already took this call's result. */
   consumed: boolean;
+  /** The call delivered a stop command to the chassis. */
+  stopped: boolean;
 }
 
 interface HostModel {
@@ -299,7 +302,11 @@ class Monitor {
     const h = this.host(id);
     const seq = ++this.seq;
     if (op === 'status' && power === 'OFF') h.lastOffReadSeq = seq;
+    if (op === 'on' && !h.inFlight.some((x) => x.kind === 'recover' && x.stopped)) {
+      this.fail('h-no-power-on', `${id}: power on sent outside a recovery that powered it off`);
+    }
     if (!STOP_COMMANDS.has(op)) return;
+    for (const x of h.inFlight) x.stopped = true;
     const now = this.c.clock.now();
     h.stops.push(now);
     count('stop command delivered');
@@ -316,7 +323,7 @@ class Monitor {
       this.fail('e-single-flight', `${call.host}: ${kind} call starts while ${others.map((o) => `${o.kind} (started t=${o.call.startedAt - this.startedAt}ms${o.call.aborted ? ', aborted' : ''})`).join(', ')} still in flight`);
     }
     if (kind !== 'activity') this.gate(call.host, `${kind} call started`);
-    const info: CallInfo = { call, kind, startState: h.state, cancelled: false, consumed: false };
+    const info: CallInfo = { call, kind, startState: h.state, cancelled: false, consumed: false, stopped: false };
     h.inFlight.push(info);
     let aborted = call.aborted;
     let endedAt = call.endedAt;
@@ -451,6 +458,11 @@ class Monitor {
 
   /** Checks done after every step (state-based invariants). */
   afterStep(): void {
+    // (a) every transition was emitted: the service's state is the one the events tell.
+    for (const [id, h] of this.hosts) {
+      const state = this.c.service.resource({ type: 'host', id }).state;
+      if (state !== h.state) this.fail('a-table', `${id}: service says ${state}, the transitions emitted say ${h.state}`);
+    }
     // (b) a FENCED host in an open episode has had its workloads released.
     for (const [id, h] of this.hosts) {
       if (h.state === 'FENCED' && h.episode && !h.episode.released) this.fail('b-release', `${id}: FENCED without workloads.released in its episode`);
@@ -545,18 +557,8 @@ function property(checked: readonly Invariant[]) {
   });
 }
 
-/**
- * Invariants failing because of an engine bug, kept out of the main property (and run
- * in their own skipped one below) until the engine is fixed; the report names each one.
- */
-const KNOWN_BUGS: ReadonlyMap<Invariant, string> = new Map([
-  ['g-progress', 'BUG-1: FENCING re-reads a pending self-fence lease whose deadline has passed every second, forever (never FAILED); '
-    + 'BUG-2: an action result dropped as stale leaves rt.action set, so the resource stays in CHECKING/RECOVERING/FENCING forever'],
-]);
-
-/** Shrunk counterexamples of the known bugs, replayed first by their property. */
-const KNOWN_COUNTEREXAMPLES: Partial<Record<Invariant, Schedule[]>> = {
-  'g-progress': [
+/** Shrunk counterexamples of two engine bugs (now fixed), replayed first as regression cases. */
+const REGRESSIONS: Schedule[] = [
     // BUG-1: the BMC is down and the lease is "pending" with a deadline already passed.
     { hosts: 4, commands: [
       { do: 'crash', host: 'h3', stuck: false }, { do: 'bmc', host: 'h3', fault: 'down' },
@@ -571,8 +573,7 @@ const KNOWN_COUNTEREXAMPLES: Partial<Record<Invariant, Schedule[]>> = {
       { do: 'crash', host: 'h3', stuck: false }, { do: 'activity', host: 'h3', value: 'hang' }, { do: 'advance', ms: 45 * SEC },
       { do: 'bmc', host: 'h3', fault: 'none' }, { do: 'advance', ms: HOUR },
     ] },
-  ],
-};
+];
 
 /** `HAFENCE_PROPERTY_INVARIANTS=a-table,g-progress` checks only those (hunting, replay). */
 const SELECTED = process.env.HAFENCE_PROPERTY_INVARIANTS?.split(',').map((x) => x.trim()) as Invariant[] | undefined;
@@ -591,14 +592,8 @@ describe('engine properties (model-based, random fault schedules)', function () 
     if (process.env.HAFENCE_PROPERTY_STATS) console.log([...coverage].sort().map(([k, v]) => `  ${k}: ${v}`).join('\n'));
   });
 
-  it(`holds the SPEC safety invariants (a)–(f) after every step (${RUNS} runs, seed ${SEED})`, async () => {
-    await assertProperty(ALL_INVARIANTS.filter((i) => !KNOWN_BUGS.has(i)));
-  });
-
-  // Skipped: fails on BUG-1 and BUG-2 (see KNOWN_BUGS). Un-skip once the engine is fixed;
-  // HAFENCE_PROPERTY_KNOWN_BUGS=1 runs it meanwhile.
-  (process.env.HAFENCE_PROPERTY_KNOWN_BUGS ? it : it.skip)(`(g) no resource is stuck in a working state: ${KNOWN_BUGS.get('g-progress')}`, async () => {
-    await assertProperty(['g-progress'], KNOWN_COUNTEREXAMPLES['g-progress']);
+  it(`holds the SPEC invariants (a)–(h) after every step (${RUNS} runs, seed ${SEED})`, async () => {
+    await assertProperty(ALL_INVARIANTS, REGRESSIONS);
   });
 
   it('the harness itself sees violations (a forbidden release is caught)', async () => {

@@ -82,7 +82,7 @@ export class ResourceActions {
     if (state === 'RECOVERING' && !rt.action) await this.startRecover(rt);
     else if (state === 'FENCING' && !rt.action && rt.record.timers.leaseAt === undefined) this.startFence(rt);
     else if ((state === 'FENCING' || state === 'FAILED') && !rt.action && (rt.record.timers.leaseAt ?? Infinity) <= this.d.clock.now()) {
-      await this.leaseRoute(rt, 'lease re-check');
+      await this.leaseRoute(rt, 'lease re-check', true);
     }
   }
 
@@ -176,17 +176,19 @@ export class ResourceActions {
   }
 
   /** Fencing by power failed: the self-fence lease is the remaining proof (SPEC §5.1). */
-  private async leaseRoute(rt: Runtime, why: string): Promise<void> {
+  private async leaseRoute(rt: Runtime, why: string, recheck = false): Promise<void> {
     const state = rt.record.state;
     const lease = await this.readLease(rt);
     if (rt.record.state !== state || rt.action) return;
     const now = this.d.clock.now();
     if (lease.state === 'expired') {
       await this.engine.apply(rt, 'fence-lease-expired', `${why}; self-fence lease expired: ${lease.evidence}`, { release: 'lease', timers: { leaseAt: undefined } });
-    } else if (lease.state === 'pending' && lease.deadline <= now + rt.settings.leaseWaitMax) {
+    } else if (lease.state === 'pending' && !recheck && lease.deadline <= now + rt.settings.leaseWaitMax) {
       await this.engine.apply(rt, null, `${why}; waiting for the self-fence lease`, { timers: { leaseAt: Math.max(lease.deadline, now + 1000) } });
     } else if (state === 'FENCING') {
-      await this.engine.apply(rt, 'fence-failed', `${why}; ${lease.state === 'none' ? lease.reason : 'lease deadline too far'}`, { timers: { leaseAt: undefined } });
+      // The wait for the lease is bounded: one wait, then FAILED (never an endless loop).
+      const detail = lease.state === 'none' ? lease.reason : recheck ? 'lease not expired at its deadline' : 'lease deadline too far';
+      await this.engine.apply(rt, 'fence-failed', `${why}; ${detail}`, { timers: { leaseAt: undefined } });
     } else {
       await this.engine.apply(rt, null, 'lease not expired', { timers: { leaseAt: now + rt.settings.degradedRecheck } });
     }
@@ -221,14 +223,21 @@ export class ResourceActions {
     const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) => work(this.context(rt, control.signal, control, action)));
     action.job = job as InFlight['job'];
     void job.outcome.then((outcome) => this.engine.serial(rt, async () => {
-      if (outcome.kind === 'cancelled' || !this.current(rt, action)) return; // late or stale: discarded
+      if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
       rt.action = undefined;
+      if (outcome.kind === 'cancelled') return;
+      if (!this.current(rt, action)) {
+        // Stale (SPEC §3): drop the result; if the resource is still where the action
+        // started, its work starts again from the current record.
+        if (rt.record.state === action.state) this.entered(rt, action.state, action.state);
+        return;
+      }
       await done(action, outcome);
     }));
   }
 
   private current(rt: Runtime, action: InFlight): boolean {
-    return rt.action?.id === action.id && rt.record.state === action.state && rt.record.version === action.version;
+    return rt.record.state === action.state && rt.record.version === action.version && (rt.action === undefined || rt.action.id === action.id);
   }
 
   private offRead(rt: Runtime, action: InFlight): Promise<void> {

@@ -148,7 +148,9 @@ export class ResourceEngine {
       return false;
     }
     rt.record = next;
-    if (rt.action && o.actionId === rt.action.id) rt.action.version = next.version;
+    // A write that does not change the state (a flag, a timer, our own release) keeps the
+    // in-flight action current; only a state change makes its result stale.
+    if (rt.action && (o.actionId === rt.action.id || target === undefined)) rt.action.version = next.version;
     const id = rt.spec.ref.id;
     if (target !== undefined) {
       this.d.emit({ t: now, type: 'resource.transition', resource: id, from, to: target, reason: `${event}: ${reason}` });
