@@ -17,6 +17,8 @@ export interface SimKvmTiming {
   readonly selfFenceAfterMs?: number;
   readonly leaseMarginMs?: number;
   readonly replyTimeoutMs?: number;
+  /** What the watchdog of a self-fencing host does (default `reset`). */
+  readonly watchdogAction?: 'reset' | 'off';
 }
 
 /** Options of {@link createSimKvmEnv}. */
@@ -85,7 +87,7 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   const hostIds = Array.from({ length: options.hosts ?? 6 }, (_, i) => `h${i + 1}`);
   const sim = new SimKvmCluster({
     clock, hosts: hostIds, vmsPerHost: options.vmsPerHost, seed, bootTimeMs: k.bootTimeMs,
-    heartbeatIntervalMs: k.heartbeatIntervalMs, selfFenceAfterMs: k.selfFenceAfterMs, onNote: (n) => {
+    heartbeatIntervalMs: k.heartbeatIntervalMs, selfFenceAfterMs: k.selfFenceAfterMs, watchdogAction: k.watchdogAction, onNote: (n) => {
       notes.push(n);
       timeline.push(n);
     },

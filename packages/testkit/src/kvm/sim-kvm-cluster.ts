@@ -29,6 +29,8 @@ export interface SimKvmClusterOptions {
   readonly password?: string;
   /** Base BMC answer latency (default 5 ms). */
   readonly bmcLatencyMs?: number;
+  /** What the watchdog does when an isolated agent stops feeding it: reset (default) or power off. */
+  readonly watchdogAction?: 'reset' | 'off';
   /** Learns of what the simulation did by itself (self-fence, boot done). */
   readonly onNote?: (note: SimNote) => void;
 }
@@ -203,11 +205,16 @@ export class SimKvmCluster {
     return peers.length > 0 && sharing * 2 > peers.length;
   }
 
-  /** Best-effort VM stop, then the watchdog resets the host; it comes back disarmed. */
+  /** Best-effort VM stop, then the watchdog resets the host (or powers it off); it comes back disarmed. */
   private selfFence(h: SimHost, now: number): void {
     h.selfFences++;
     h.stopVms();
-    h.boot(now, this.bootTimeMs);
+    if (this.options.watchdogAction === 'off') {
+      this.bmc.host(h.id).power = 'OFF';
+      h.powerOff();
+    } else {
+      h.boot(now, this.bootTimeMs);
+    }
     h.armed = false;
     this.note('sim.self-fence', h.id);
   }

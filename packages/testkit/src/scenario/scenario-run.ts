@@ -46,7 +46,7 @@ export class ScenarioRun {
       hosts: scenario.hosts, vmsPerHost: scenario.vmsPerHost, seed: options.seed ?? scenario.seed, config: scenario.config,
       kvm: {
         bootTimeMs: k.bootTime, heartbeatIntervalMs: k.heartbeatInterval, activityWindowMs: k.activityWindow,
-        selfFenceAfterMs: k.selfFenceAfter, leaseMarginMs: k.leaseMargin, replyTimeoutMs: k.replyTimeout,
+        selfFenceAfterMs: k.selfFenceAfter, leaseMarginMs: k.leaseMargin, replyTimeoutMs: k.replyTimeout, watchdogAction: k.watchdog,
       },
     });
     const run = new ScenarioRun(scenario, env, options);

@@ -46,6 +46,8 @@ const kvmSchema = z.strictObject({
   selfFenceAfter: duration.default(60_000),
   leaseMargin: duration.default(30_000),
   replyTimeout: duration.default(30_000),
+  /** What the watchdog does to a self-fencing host: `reset` (reboot) or `off`. */
+  watchdog: z.enum(['reset', 'off']).default('reset'),
 }).refine((k) => k.activityWindow >= 2 * k.heartbeatInterval, { path: ['activityWindow'], message: 'must be at least 2 × heartbeatInterval' });
 
 const stateName = z.enum(['NONE', 'INITIALIZING', 'AVAILABLE', 'INELIGIBLE', 'UNSUPPORTED', 'SUSPECT', 'CHECKING',
