@@ -68,7 +68,10 @@ describe('ScriptPowerDriver ipmitool against ipmi_sim', () => {
     it('never puts the password on argv: -E and IPMI_PASSWORD, never -P', async () => {
       cmdlines.length = 0;
       await driver.status(targetOf(port), call());
-      expect(cmdlines).to.have.length(1);
+      await driver.status(targetOf(DEAD_PORT), call(800)).catch(() => {}); // a child that surely lives long enough to be seen
+      expect(cmdlines).to.have.length(2);
+      expect(cmdlines[1]).to.include(' -E ');
+      expect(cmdlines[1]).to.not.include(sims.password);
       expect(cmdlines[0]).to.include('ipmitool').and.include(' -E ').and.include('-I lanplus');
       expect(cmdlines[0]).to.not.include(sims.password).and.not.include(' -P ');
     });

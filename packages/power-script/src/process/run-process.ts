@@ -114,9 +114,14 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits, who: { driv
       const why = e.code === 'ENOENT' ? 'executable not found' : e.code === 'EACCES' ? 'executable not permitted' : e.code ?? 'spawn failed';
       finish(() => reject(new DriverError(who.driver, who.host, `${why}: ${spec.command}`, { cause: e })));
     });
-    child.on('spawn', () => {
-      if (child.pid !== undefined) limits.onSpawn?.(child.pid);
-    });
+    if (child.pid !== undefined && limits.onSpawn) {
+      // spawn() returns after exec: /proc/<pid>/cmdline already shows the program's argv
+      try {
+        limits.onSpawn(child.pid);
+      } catch {
+        // an observer's failure is not the run's
+      }
+    }
     child.on('close', (code, sig) => {
       if (limits.signal.aborted) return; // onAbort settles
       killGroup(); // reap grandchildren the child left behind
