@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Secret } from '@hafence/core';
-import { IpmiClient, type IpmiBmc } from '@hafence/power-ipmi';
+import type { PowerTarget } from '@hafence/core';
+import { IpmiPowerDriver } from '@hafence/power-ipmi';
 import { exec, opsPerSec, percentile, procCpu, report, totalCpu, type Side } from './measure.js';
 
 // npm run bench:ipmi — every side measured in the same run, on loopback ports 9300–9359.
@@ -15,8 +17,11 @@ const SIM_PORT = 9350;
 const PASSWORD = 'bench-pw-1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '5');
 
-async function ours(name: string, targets: IpmiBmc[], client: IpmiClient, serverPids: number[], seconds: number): Promise<Side> {
-  await Promise.all(targets.map((t) => client.chassisStatus(t, { timeoutMs: 10000 }))); // log in once
+const CALL = { signal: new AbortController().signal, timeoutMs: 10000 };
+setMaxListeners(0, CALL.signal); // one signal shared by 50 concurrent calls
+
+async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDriver, serverPids: number[], seconds: number): Promise<Side> {
+  await Promise.all(targets.map((t) => driver.status(t, CALL))); // log in once
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
   const srv0 = totalCpu(serverPids);
@@ -25,7 +30,7 @@ async function ours(name: string, targets: IpmiBmc[], client: IpmiClient, server
   await Promise.all(targets.map(async (t) => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      await client.chassisStatus(t, { timeoutMs: 10000 });
+      await driver.status(t, CALL);
       latencies.push(performance.now() - t0);
     }
   }));
@@ -66,10 +71,10 @@ async function benchFifty(dir: string): Promise<void> {
   try {
     const pids = (await readFile(join(dir, 'sims', 'bmcs.pids'), 'utf8')).trim().split('\n').map((l) => Number(l.split(' ')[0]));
     const ports = Array.from({ length: COUNT }, (_, i) => FIRST + i);
-    const client = new IpmiClient();
-    const targets = ports.map((port) => ({ address: '127.0.0.1', port, username: 'admin', password: new Secret(PASSWORD) }));
-    const a = await ours('hafence IpmiClient, 50 BMCs, sessions reused', targets, client, pids, SECONDS);
-    await client.close();
+    const driver = new IpmiPowerDriver();
+    const targets = ports.map((port) => ({ host: `bmc-${port}`, address: '127.0.0.1', port, username: 'admin', password: new Secret(PASSWORD) }));
+    const a = await ours('hafence IpmiPowerDriver, 50 BMCs, sessions reused', targets, driver, pids, SECONDS);
+    await driver.close();
     const seq = await tool('ipmitool -C 3, one after another', (i) => ipmitool(ports[i % COUNT], 3)(), 100, 1, pids);
     const par = await tool('ipmitool -C 3, 16 in parallel', (i) => ipmitool(ports[i % COUNT], 3)(), 320, 16, pids);
     const conf = join(dir, 'freeipmi.conf');
@@ -104,10 +109,10 @@ async function benchSimBmc(): Promise<void> {
   try {
     const sides: Side[] = [];
     for (const suite of [17, 3]) {
-      const client = new IpmiClient();
-      const t = { address: '127.0.0.1', port: SIM_PORT, username: 'admin', password: new Secret(PASSWORD), cipherSuites: [suite] };
-      sides.push(await ours(`hafence IpmiClient -C ${suite}, one at a time`, [t], client, [server.pid!], Math.min(3, SECONDS)));
-      await client.close();
+      const driver = new IpmiPowerDriver();
+      const t = { host: 'simbmc', address: '127.0.0.1', port: SIM_PORT, username: 'admin', password: new Secret(PASSWORD), options: { cipherSuite: suite } };
+      sides.push(await ours(`hafence IpmiPowerDriver -C ${suite}, one at a time`, [t], driver, [server.pid!], Math.min(3, SECONDS)));
+      await driver.close();
       sides.push(await tool(`ipmitool -C ${suite}, one after another`, () => ipmitool(SIM_PORT, suite)(), 40, 1, [server.pid!]));
     }
     report('(b) one SimBmc (separate process), per-op latency', sides);
