@@ -54,11 +54,11 @@ export async function startIpmiSims(count: number, firstPort: number, user: stri
 /** pyghmi's `fakebmc` on `port` (admin / password, suite 3 only). Only loopback traffic is sent to it. */
 export async function startFakeBmc(port: number): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const child = spawn('fakebmc', ['--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (e) => reject(new Error(`fakebmc could not start: ${e.message}`)));
-    child.once('exit', (code) => reject(new Error(`fakebmc exited with ${code}`)));
+  // A missing fakebmc must fail the suite, not skip it.
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (e) => reject(new Error(`fakebmc could not start (apt-get install python3-pyghmi): ${e.message}`)));
   });
-  failed.catch(() => undefined);
   return {
     child,
     stop: async () => {

@@ -30,6 +30,7 @@ export interface SimBmcEngineOptions {
  * replies out. Junk is rejected with a typed {@link MalformedPacketError}.
  */
 export class SimBmcEngine {
+  /** Session slots by the BMC's session ID. */
   readonly sessions = new Map<number, SimSession>();
   /** When set, RAKP 2 is computed with this password instead of the user's (a BMC that does not know the password). */
   wrongKey?: string;

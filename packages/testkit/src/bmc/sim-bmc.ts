@@ -28,8 +28,11 @@ export interface SimBmcOptions extends SimChassisOptions {
   readonly users?: readonly SimUser[];
   /** Cipher suites accepted (default 3 and 17). */
   readonly cipherSuites?: readonly number[];
+  /** Session slots (default 63). */
   readonly maxSessions?: number;
+  /** Idle sessions expire after this (default 60 s). */
   readonly sessionTimeoutMs?: number;
+  /** Timers of delayed replies and of the chassis (default the system clock). */
   readonly clock?: Clock;
 }
 
