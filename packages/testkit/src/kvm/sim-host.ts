@@ -38,8 +38,11 @@ export class SimHost {
   selfFences = 0;
   readonly vms: SimVm[] = [];
 
-  /** Builds a running host with `vms` VMs, alive since `now`. */
-  constructor(readonly id: string, vms: number, now: number, readonly selfFenceAfter: number) {
+  /**
+   * Builds a running host with `vms` VMs, alive since `now`. `resetMarginMs` is the
+   * agent's worst case from `selfFenceAfter` to the reset (the sim checks once per heartbeat).
+   */
+  constructor(readonly id: string, vms: number, now: number, readonly selfFenceAfter: number, readonly resetMarginMs = 0) {
     this.lastWriteOkAt = now;
     this.lastMsRequestAt = now;
     for (let i = 1; i <= vms; i++) this.vms.push({ id: `${id}-vm${i}`, running: true });
@@ -63,7 +66,7 @@ export class SimHost {
 
   /** The heartbeat record the agent writes now. */
   record(): HeartbeatRecord {
-    return { counter: this.counter, armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: 'simulated' };
+    return { counter: this.counter, armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: 'simulated', resetMarginMs: this.resetMarginMs };
   }
 
   /** The chassis lost power or was switched off: the OS and every VM stop. */

@@ -69,7 +69,7 @@ export class SimKvmCluster {
       (host, command, before, after) => this.onChassis(host, command, before, after));
     const ids = options.hosts ?? ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
     for (const id of ids) {
-      this.hostMap.set(id, new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs));
+      this.hostMap.set(id, new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs, this.heartbeatIntervalMs));
       this.bmc.host(id).power = 'ON';
     }
   }
