@@ -2,6 +2,7 @@ import { Observable, Subject, mergeMap, type Subscription } from 'rxjs';
 import type { Clock } from '../spi/clock.js';
 import { TimeoutError } from '../errors/power-errors.js';
 import { AbortedError } from '../errors/engine-errors.js';
+import { FifoQueue, type FifoEntry } from './fifo-queue.js';
 import { PausableDeadline } from './pausable-deadline.js';
 
 /** The four kinds of work, each with its own concurrency limit (SPEC §4). */
@@ -46,6 +47,7 @@ interface Job {
   readonly work: (control: JobControl) => Promise<unknown>;
   readonly settle: (outcome: JobOutcome<unknown>) => void;
   state: 'queued' | 'running' | 'done';
+  entry?: FifoEntry<Job>;
   abort?: (reason: string) => void;
 }
 
@@ -57,8 +59,13 @@ interface Job {
 export class WorkScheduler {
   private readonly lanes = new Map<Lane, Subject<Job>>();
   private readonly subscriptions: Subscription[] = [];
-  private readonly waiting = new Set<Job>(); // insertion-ordered: oldest first
+  // Per lane, oldest first. A job is handed to its lane's `mergeMap` only when a slot is
+  // free, so RxJS never buffers: its buffer drains with `Array.shift()` (O(n) on a large
+  // queue) and recursively through jobs cancelled while buffered (a stack overflow that
+  // silently kills the lane after ~800 of them).
+  private readonly waiting = new Map<Lane, FifoQueue<Job>>();
   private readonly running = new Map<Lane, number>();
+  private waitingCount = 0;
   private closed = false;
   /** Health checks dropped because the queue was full. */
   shed = 0;
@@ -68,6 +75,7 @@ export class WorkScheduler {
     for (const lane of ['health', 'activity', 'recover', 'fence'] as const) {
       const subject = new Subject<Job>();
       this.lanes.set(lane, subject);
+      this.waiting.set(lane, new FifoQueue());
       this.running.set(lane, 0);
       this.subscriptions.push(subject.pipe(mergeMap((job) => this.run$(job), options.limits[lane])).subscribe());
     }
@@ -75,7 +83,7 @@ export class WorkScheduler {
 
   /** Jobs waiting for a free slot, all lanes. */
   get queued(): number {
-    return this.waiting.size;
+    return this.waitingCount;
   }
 
   /** Jobs running in `lane`. */
@@ -95,8 +103,9 @@ export class WorkScheduler {
     }
     this.makeRoom(job);
     if (job.state === 'queued') {
-      this.waiting.add(job);
-      this.lanes.get(lane)!.next(job);
+      job.entry = this.waiting.get(lane)!.push(job);
+      this.waitingCount++;
+      this.pump(lane);
     }
     return { cancel: (reason) => this.cancel(job, reason), outcome };
   }
@@ -104,19 +113,13 @@ export class WorkScheduler {
   /** Cancels everything and stops the lanes. */
   close(): void {
     this.closed = true;
-    for (const job of [...this.waiting]) this.cancel(job, 'scheduler closed');
+    for (const queue of this.waiting.values()) for (const job of queue.values()) this.cancel(job, 'scheduler closed');
     for (const s of this.subscriptions) s.unsubscribe();
   }
 
   private makeRoom(incoming: Job): void {
-    if (this.waiting.size < this.options.maxQueued) return;
-    let victim: Job | undefined;
-    for (const j of this.waiting) {
-      if (j.lane === 'health') {
-        victim = j;
-        break;
-      }
-    }
+    if (this.waitingCount < this.options.maxQueued) return;
+    const victim = this.waiting.get('health')!.peek();
     if (victim) {
       this.shed++;
       this.cancel(victim, 'shed: queue full');
@@ -140,7 +143,19 @@ export class WorkScheduler {
   }
 
   private unqueue(job: Job): void {
-    this.waiting.delete(job);
+    if (job.entry && this.waiting.get(job.lane)!.remove(job.entry)) this.waitingCount--;
+    job.entry = undefined;
+  }
+
+  /** Hands the oldest waiting jobs of `lane` to its `mergeMap` while it has free slots. */
+  private pump(lane: Lane): void {
+    const queue = this.waiting.get(lane)!;
+    const subject = this.lanes.get(lane)!;
+    while (!this.closed && queue.size > 0 && this.active(lane) < this.options.limits[lane]) {
+      const job = queue.peek()!;
+      subject.next(job); // a slot is free: it starts now and leaves the queue
+      if (job.state === 'queued') break; // defensive: never spin if it did not start
+    }
   }
 
   private run$(job: Job): Observable<never> {
@@ -160,6 +175,7 @@ export class WorkScheduler {
         this.running.set(job.lane, this.active(job.lane) - 1);
         job.settle(outcome);
         subscriber.complete();
+        this.pump(job.lane);
       };
       const deadline = new PausableDeadline(this.options.clock, job.timeoutMs, () => {
         const error = new TimeoutError(job.op, job.timeoutMs);
