@@ -71,6 +71,22 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
     for (let i = 0; i < 3; i++) expect(await driver.status(t, call())).to.equal('ON');
   });
 
+  it('closes and replaces a session that sat idle longer than idleMs', async () => {
+    const idle = new IpmiPowerDriver({ session: { idleMs: 50 } });
+    try {
+      const t = simTarget(bmc, 17);
+      expect(await idle.status(t, call())).to.equal('ON');
+      const first = [...bmc.engine.sessions.keys()];
+      await new Promise((r) => setTimeout(r, 120));
+      expect(await idle.status(t, call())).to.equal('ON');
+      const second = [...bmc.engine.sessions.keys()];
+      expect(second).to.have.length(1);
+      expect(second[0]).to.not.equal(first[0]);
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('a BMC that is down times out within the configured time', async () => {
     bmc.faults.down = true;
     const started = Date.now();
