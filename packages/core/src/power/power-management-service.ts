@@ -3,19 +3,17 @@ import { Observable, Subject } from 'rxjs';
 import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
 import type {
-  ChassisCommand, ChassisPower, PowerBinding, PowerCallOptions, PowerDriver, PowerOperation, PowerState, PowerTarget,
+  ChassisCommand, ChassisPower, PowerBinding, PowerDriver, PowerOperation, PowerState,
 } from '../spi/power-driver.js';
 import type { HaEvent, Requester } from '../events/ha-event.js';
 import { ConfigError, NotFoundError } from '../errors/engine-errors.js';
-import { AuthError, TimeoutError } from '../errors/power-errors.js';
+import { AuthError } from '../errors/power-errors.js';
 import { powerTransition, type PowerEvent } from '../fsm/power-fsm.js';
 import { systemClock } from '../util/system-clock.js';
-import { abortReason } from '../util/delay.js';
 import { SerialQueue } from './concurrency.js';
-import { runWithDeadline } from './deadline.js';
+import { runDriverChain, type DriverCall } from './driver-chain.js';
 import { noopLogger } from './noop-logger.js';
-import { redact } from './redact.js';
-import { raceSignal, scrub, stripUndefined, worthFallback } from './op-helpers.js';
+import { raceSignal, scrub, stripUndefined } from './op-helpers.js';
 import { SyncDaemon } from './sync-daemon.js';
 
 /** Power settings of the service (SPEC §4 names and defaults). */
@@ -71,7 +69,6 @@ export const DEFAULT_POWER_CONFIG: PowerServiceConfig = {
 };
 
 const DAY_MS = 24 * 3_600_000;
-const MAX_SETTLE_GRACE_MS = 5_000;
 
 interface HostEntry {
   readonly binding: PowerBinding;
@@ -79,8 +76,6 @@ interface HostEntry {
   state: PowerState;
   failures: number;
 }
-
-type DriverCall<T> = (driver: PowerDriver, target: PowerTarget, call: PowerCallOptions) => Promise<T>;
 
 /**
  * The power management service (SPEC §1): per-host power FSM, one operation at a time
@@ -229,7 +224,10 @@ export class PowerManagementService {
       void this.queueOf(host).run(async () => {
         const holds: Promise<void>[] = [];
         try {
-          resolve(await this.chain(host, entry, op, opts, call, holds));
+          const timeoutMs = opts.timeoutMs ?? entry.binding.timeoutMs ?? this.config.powerOpTimeout;
+          const signal = opts.signal ? AbortSignal.any([opts.signal, this.life.signal]) : this.life.signal;
+          const ctx = { clock: this.clock, logger: this.logger, host, op, timeoutMs, signal, holds };
+          resolve(await runDriverChain(ctx, entry.chain, entry.binding.target, call));
         } catch (err) {
           reject(err);
         }
@@ -250,44 +248,6 @@ export class PowerManagementService {
         throw safe;
       },
     );
-  }
-
-  private async chain<T>(
-    host: string, entry: HostEntry, op: PowerOperation, opts: PowerOpOptions, call: DriverCall<T>, holds: Promise<void>[],
-  ): Promise<T> {
-    const timeoutMs = opts.timeoutMs ?? entry.binding.timeoutMs ?? this.config.powerOpTimeout;
-    const parent = opts.signal ? AbortSignal.any([opts.signal, this.life.signal]) : this.life.signal;
-    let authError: unknown;
-    let lastError: unknown;
-    for (const driver of entry.chain) {
-      if (parent.aborted) throw abortReason(parent);
-      // the previous driver may ignore its signal: wait (bounded) until it let go of the BMC
-      await Promise.all(holds);
-      const run = runWithDeadline(this.clock, timeoutMs, { op, host }, parent, (signal) =>
-        call(driver, entry.binding.target, { signal, timeoutMs }));
-      holds.push(this.settleWithin(run.settled, Math.min(timeoutMs, MAX_SETTLE_GRACE_MS), host, driver.name));
-      try {
-        return await run.result;
-      } catch (err) {
-        if (parent.aborted && !(err instanceof TimeoutError)) throw err;
-        if (!worthFallback(err)) throw err;
-        if (err instanceof AuthError) authError ??= err;
-        lastError = err;
-        this.logger.debug('power driver failed', { host, op, driver: driver.name, error: redact(String((err as Error).message), [entry.binding.target.password]) });
-      }
-    }
-    throw authError ?? lastError;
-  }
-
-  private settleWithin(settled: Promise<void>, graceMs: number, host: string, driver: string): Promise<void> {
-    let timer: unknown;
-    const grace = new Promise<void>((resolve) => {
-      timer = this.clock.setTimeout(() => {
-        this.logger.warn('power driver ignored cancellation; releasing the host queue', { host, driver });
-        resolve();
-      }, graceMs);
-    });
-    return Promise.race([settled.then(() => this.clock.clearTimeout(timer)), grace]);
   }
 
   private queueOf(host: string): SerialQueue {
