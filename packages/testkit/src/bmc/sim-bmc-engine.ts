@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '@hafence/core';
 import { ReplayWindow } from '@hafence/power-ipmi';
 import {
-  AuthType, ByteReader, CIPHER_SUITES, MalformedPacketError, PayloadType, decodeAsf, decodeIpmiMessage,
+  AuthType, ByteReader, MalformedPacketError, PayloadType, decodeAsf, decodeIpmiMessage,
   decodeOpenSessionRequest, decodeRakp1, decodeRakp34, decodeSessionPacket, deriveSessionKeys, encodeAsfPong,
   encodeIpmiMessage, encodeOpenSessionResponse, encodeRakp2, encodeRakp34, encodeV15Packet, encodeV20Packet,
   ipmiResponse, isAsfDatagram, passwordKey, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sameCode, suiteByAlgorithms,
