@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { container as globalContainer } from 'tsyringe';
+import {
+  CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_DRIVERS, STATE_STORE,
+  HaService, MemoryStateStore, createHaContainer,
+  type HAProvider, type HaConfig,
+} from '@hafence/core';
+import { FakeProvider, TestClock } from '@hafence/testkit';
+
+const TOKENS = { CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_DRIVERS, STATE_STORE };
+
+describe('createHaContainer', () => {
+  it('builds independent child containers, each with its own clock, store, config and service', () => {
+    const clockA = new TestClock();
+    const clockB = new TestClock(0);
+    const a = createHaContainer({ clock: clockA, config: { defaults: { healthCheckInterval: '5s' } } });
+    const b = createHaContainer({ clock: clockB });
+    expect(a).to.not.equal(b);
+    expect(a.resolve(CLOCK)).to.equal(clockA);
+    expect(b.resolve(CLOCK)).to.equal(clockB);
+    expect(a.resolve<HaConfig>(HA_CONFIG).defaults.healthCheckInterval).to.equal(5_000);
+    expect(b.resolve<HaConfig>(HA_CONFIG).defaults.healthCheckInterval).to.equal(undefined);
+    expect(a.resolve(STATE_STORE)).to.be.instanceOf(MemoryStateStore);
+    expect(a.resolve(STATE_STORE)).to.not.equal(b.resolve(STATE_STORE));
+    expect(a.resolve(HA_SERVICE)).to.not.equal(b.resolve(HA_SERVICE));
+  });
+
+  it('uses the store and logger it is given', () => {
+    const store = new MemoryStateStore();
+    const logger = { debug() {}, info() {}, warn() {}, error() {} };
+    const c = createHaContainer({ store, logger });
+    expect(c.resolve(STATE_STORE)).to.equal(store);
+    expect(c.resolve(LOGGER)).to.equal(logger);
+  });
+
+  it('validates the configuration when the container is built', () => {
+    expect(() => createHaContainer({ config: { clusters: { c1: { healthCheckInterval: 'ten' } } } })).to.throw(/clusters\.c1\.healthCheckInterval/);
+  });
+
+  it('resolves several providers under HA_PROVIDERS with resolveAll, including ones registered later', async () => {
+    const clock = new TestClock();
+    const hosts = new FakeProvider({ clock, resourceType: 'host' });
+    const vms = new FakeProvider({ clock, resourceType: 'vm' });
+    const storage = new FakeProvider({ clock, resourceType: 'storage' });
+    const c = createHaContainer({ clock, providers: [hosts, vms] });
+    c.register(HA_PROVIDERS, { useValue: storage }); // a plugin package adds its own
+    expect(c.resolveAll<HAProvider>(HA_PROVIDERS)).to.deep.equal([hosts, vms, storage]);
+
+    const ha = c.resolve<HaService>(HA_SERVICE);
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    for (const type of ['host', 'vm', 'storage']) await ha.addResource({ ref: { type, id: `${type}1` }, partition: 'c1' });
+    expect(ha.list().map((r) => r.ref.type)).to.deep.equal(['host', 'vm', 'storage']);
+    await ha.stop();
+  });
+
+  it('builds a service with no providers when none is registered', () => {
+    const ha = createHaContainer({ clock: new TestClock() }).resolve<HaService>(HA_SERVICE);
+    expect(ha).to.be.instanceOf(HaService);
+  });
+
+  it('keeps one HaService per container (a singleton within it)', () => {
+    const c = createHaContainer({ clock: new TestClock(), config: { startupGrace: '1m' } });
+    const first = c.resolve<HaService>(HA_SERVICE);
+    expect(c.resolve(HA_SERVICE)).to.equal(first);
+    expect(first.config.startupGrace).to.equal(60_000);
+    expect(createHaContainer({ clock: new TestClock() }).resolve(HA_SERVICE)).to.not.equal(first);
+  });
+
+  it('registers nothing in the global tsyringe container', () => {
+    const c = createHaContainer({ providers: [new FakeProvider()], power: { has: () => false } as never });
+    c.resolve(HA_SERVICE);
+    for (const [name, token] of Object.entries(TOKENS)) {
+      expect(globalContainer.isRegistered(token, true), name).to.equal(false);
+    }
+    expect(() => globalContainer.resolve(HA_SERVICE)).to.throw();
+  });
+});
