@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,18 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
     const soft = await fence('soft', p);
     expect(soft.code).to.equal(1);
     expect(soft.stderr).to.include('does not support soft');
+  });
+
+  it('takes an AES-256-GCM encrypted password with the key from HAFENCE_SECRET_KEY', async () => {
+    const { encryptSecret } = await import('@hafence/core');
+    const key = randomBytes(32).toString('hex');
+    const r = await hafence(['power', 'status', '--host', '127.0.0.1', '--port', String(FIRST), '--username', sims.user,
+      '--password-encrypted', encryptSecret(sims.password, key), '--cipher', '3'], { HAFENCE_SECRET_KEY: key });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^(on|off)\n$/);
+    const wrongKey = await hafence(['power', 'status', '--host', '127.0.0.1', '--port', String(FIRST),
+      '--password-encrypted', encryptSecret(sims.password, key)], { HAFENCE_SECRET_KEY: randomBytes(32).toString('hex') });
+    expect(wrongKey.code).to.equal(2);
   });
 
   it('a wrong password exits 3 and never prints the password', async () => {

@@ -144,6 +144,7 @@ export class PowerManagementService {
   unregister(host: string): void {
     this.hosts.delete(host);
     this.sync.remove(host);
+    if (this.queues.get(host)?.pending === 0) this.queues.delete(host);
   }
 
   /** Whether `host` is registered. */

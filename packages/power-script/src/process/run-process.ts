@@ -93,6 +93,10 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits, who: { driv
     };
     const onAbort = () => {
       killGroup();
+      if (child.exitCode !== null || child.signalCode !== null) {
+        finish(() => reject(limits.signal.reason));
+        return;
+      }
       // settle once the child is reaped, or shortly after if it is stuck in the kernel
       const grace = limits.clock.setTimeout(() => finish(() => reject(limits.signal.reason)), KILL_GRACE_MS);
       child.once('exit', () => {
