@@ -53,11 +53,11 @@ describe('IpmiClient vs OpenIPMI ipmi_sim: every command it supports', function 
     expect(err).to.be.instanceOf(ProtocolError);
   });
 
-  it('a wrong password is an AuthError in well under a second', async () => {
+  it('a wrong password is an AuthError quickly (no retransmission wait)', async () => {
     const started = Date.now();
     const err = await client.chassisStatus(bmc({ password: new Secret('nope') })).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(AuthError);
-    expect(Date.now() - started).to.be.lessThan(1000);
+    expect(Date.now() - started).to.be.lessThan(2000);
   });
 
   it('the operator account can power the chassis', async () => {
