@@ -93,7 +93,7 @@ export class FenceAgentPreset implements ScriptPreset {
         lines.set('ipmitool_path', SHIM);
         if (meta.parameters.has('verbose')) lines.set('verbose', '1');
         env.IPMI_PASSWORD = password;
-        env.HAFENCE_IPMITOOL = this.options.ipmitoolPath ?? 'ipmitool';
+        env.HAFENCE_IPMITOOL = user.ipmitool_path ?? this.options.ipmitoolPath ?? 'ipmitool';
       } else {
         put(['password', 'passwd'], password);
       }
