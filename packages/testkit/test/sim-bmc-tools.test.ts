@@ -17,6 +17,20 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
+describe('SimBmc vs ipmitool without -C (Get Channel Cipher Suites)', function () {
+  this.timeout(30000);
+  it('ipmitool picks a suite from our list and reads the power state', async () => {
+    const bmc = await SimBmc.start({ users: USERS, power: 'ON' });
+    try {
+      const r = await run('ipmitool', ['-I', 'lanplus', '-N', '1', '-R', '2', '-H', '127.0.0.1', '-p', String(bmc.port), '-U', 'admin', '-E',
+        'chassis', 'power', 'status'], { IPMI_PASSWORD: PASSWORD });
+      expect(r.out).to.match(/Chassis Power is on/);
+    } finally {
+      await bmc.close();
+    }
+  });
+});
+
 // Real clients against our simulator: this is what proves the suite-17 code (no
 // other BMC here speaks it). Passwords go through the environment or a 0600 file.
 for (const suite of [17, 3]) {

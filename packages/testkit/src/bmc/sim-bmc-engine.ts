@@ -78,7 +78,7 @@ export class SimBmcEngine {
 
   #sessionless(payload: Buffer): Buffer {
     const msg = decodeIpmiMessage(payload);
-    const r = answerCommand(msg, undefined, this.chassis);
+    const r = answerCommand(msg, undefined, this.chassis, [...this.#suites]);
     return encodeIpmiMessage(ipmiResponse(msg, r.cc, r.data));
   }
 
@@ -92,7 +92,7 @@ export class SimBmcEngine {
     if (!s.window.accept(pkt.seq)) throw new MalformedPacketError('replayed session sequence number');
     s.lastUsed = this.#clock.now();
     const msg = decodeIpmiMessage(pkt.payload);
-    const r = answerCommand(msg, s, this.chassis);
+    const r = answerCommand(msg, s, this.chassis, [...this.#suites]);
     s.outSeq = (s.outSeq + 1) >>> 0 || 1;
     const reply = encodeV20Packet({
       payloadType: PayloadType.IPMI, sessionId: s.consoleSessionId, seq: s.outSeq,
