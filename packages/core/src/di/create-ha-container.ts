@@ -10,6 +10,7 @@ import type { Logger } from '../spi/logger.js';
 import type { PowerDriver } from '../spi/power-driver.js';
 import type { StateStore } from '../spi/state-store.js';
 import { systemClock } from '../util/system-clock.js';
+import { noopLogger } from '../power/noop-logger.js';
 import { CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_DRIVERS, STATE_STORE } from './tokens.js';
 
 /** What {@link createHaContainer} wires. Everything has a default except providers. */
@@ -23,8 +24,6 @@ export interface HaContainerOptions {
   /** The power backend; typically a `PowerManagementService` built over `drivers`. */
   readonly power?: PowerBackend | ((container: DependencyContainer) => PowerBackend);
 }
-
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * Builds a child tsyringe container with explicit tokens — never the global container's
@@ -40,7 +39,7 @@ export function createHaContainer(options: HaContainerOptions = {}): DependencyC
   c.register(CLOCK, { useValue: options.clock ?? systemClock });
   c.register(STATE_STORE, { useValue: options.store ?? new MemoryStateStore() });
   c.register(HA_CONFIG, { useValue: parseConfig(options.config ?? {}) });
-  c.register(LOGGER, { useValue: options.logger ?? silent });
+  c.register(LOGGER, { useValue: options.logger ?? noopLogger });
   for (const p of options.providers ?? []) c.register(HA_PROVIDERS, { useValue: p });
   for (const d of options.drivers ?? []) c.register(POWER_DRIVERS, { useValue: d });
   const power = options.power;

@@ -21,8 +21,7 @@ import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
 import { applyPowerRules } from './power-rules.js';
 import { ResourceEngine } from './resource-engine.js';
-
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+import { noopLogger } from '../power/noop-logger.js';
 
 /** Options of {@link HaService}. */
 export interface HaServiceOptions {
@@ -97,7 +96,7 @@ export class HaService {
     this.budget = new FenceBudget(this.store, this.clock, (scope, reason) => this.emit({ t: this.clock.now(), type: 'fencing.halted', scope, reason }));
     this.deps = {
       clock: this.clock, store: this.store, scheduler: this.scheduler, config: this.config,
-      logger: options.logger ?? silentLogger, inventory: this.inventory, power: options.power, budget: this.budget,
+      logger: options.logger ?? noopLogger, inventory: this.inventory, power: options.power, budget: this.budget,
       startedAt: this.clock.now(), healthProbe: options.healthProbe,
       emit: (e) => this.emit(e),
       alert: (level, message, resource) => this.emit({ t: this.clock.now(), type: 'alert', level, message, ...(resource ? { resource } : {}) }),

@@ -8,8 +8,6 @@ import { createPowerControl } from './power-control.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
 
-const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
 /**
  * Activity checks, recoveries and fences: single flight per resource, gated by startup
  * grace and self-doubt, results applied only if the resource is still where the action
@@ -35,7 +33,7 @@ export class ResourceActions {
       })
       : undefined;
     return {
-      signal, clock: this.d.clock, logger: this.d.logger ?? silentLogger, inventory: this.d.inventory, power,
+      signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, power,
       state: rt.record.state, settings: rt.settings,
     };
   }
