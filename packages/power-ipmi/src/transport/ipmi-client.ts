@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
-import { UnreachableError, raceAbort, systemClock, type Clock, type Secret } from '@hafence/core';
+import { ProtocolError, UnreachableError, raceAbort, systemClock, type Clock, type Secret } from '@hafence/core';
 import {
   ChassisControl, Cmd, NetFn, Privilege, decodeChassisStatus, decodeDeviceId, type ChassisStatus, type DeviceId,
 } from '../protocol/commands.js';
@@ -49,6 +49,15 @@ export interface IpmiClientOptions {
   readonly session?: Partial<SessionPolicy>;
 }
 
+/** Decodes authenticated reply data; a short or malformed one is the BMC's protocol error. */
+function decodeReply<T>(bmc: IpmiBmc, what: string, decode: (data: Buffer) => T, data: Buffer): T {
+  try {
+    return decode(data);
+  } catch (err) {
+    throw new ProtocolError(bmc.host ?? bmc.address, `${what}: malformed reply data`, { cause: err });
+  }
+}
+
 /** The chassis actions of Chassis Control. */
 export type ChassisAction = keyof typeof ChassisControl;
 
@@ -83,7 +92,8 @@ export class IpmiClient {
 
   /** Get Chassis Status. */
   async chassisStatus(bmc: IpmiBmc, options: IpmiCallOptions = {}): Promise<ChassisStatus> {
-    return decodeChassisStatus(await this.command(bmc, NetFn.CHASSIS, Cmd.GET_CHASSIS_STATUS, Buffer.alloc(0), options, 'status'));
+    const data = await this.command(bmc, NetFn.CHASSIS, Cmd.GET_CHASSIS_STATUS, Buffer.alloc(0), options, 'status');
+    return decodeReply(bmc, 'Get Chassis Status', decodeChassisStatus, data);
   }
 
   /** Chassis Control: `up`, `down`, `cycle`, `hardReset` or `softShutdown`. */
@@ -99,7 +109,8 @@ export class IpmiClient {
 
   /** Get Device ID. */
   async deviceId(bmc: IpmiBmc, options: IpmiCallOptions = {}): Promise<DeviceId> {
-    return decodeDeviceId(await this.command(bmc, NetFn.APP, Cmd.GET_DEVICE_ID, Buffer.alloc(0), options, 'device id'));
+    const data = await this.command(bmc, NetFn.APP, Cmd.GET_DEVICE_ID, Buffer.alloc(0), options, 'device id');
+    return decodeReply(bmc, 'Get Device ID', decodeDeviceId, data);
   }
 
   /** RMCP/ASF presence ping (no login). */

@@ -22,8 +22,17 @@ export interface LoginOptions {
   readonly suites: readonly number[];
 }
 
-
 class SuiteRefused extends Error {}
+
+/** Decodes a reply payload, or `undefined` when it is malformed: junk is dropped like a lost datagram. */
+function tryDecode<T>(decode: (b: Buffer) => T, payload: Buffer | undefined): T | undefined {
+  if (!payload) return undefined;
+  try {
+    return decode(payload);
+  } catch {
+    return undefined;
+  }
+}
 
 function rmcpStatus(status: number): string {
   return `RMCP+ status 0x${status.toString(16)} (${RMCP_STATUS[status] ?? 'error'})`;
@@ -52,8 +61,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   const open = await link.exchange(sessionless(PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
     tag, privilege: login.privilege, consoleSessionId, auth: suite.auth, integrity: suite.integrity, confidentiality: suite.confidentiality,
   })), (msg) => {
-    const p = rmcpReply(msg, PayloadType.OPEN_SESSION_RESPONSE);
-    const r = p && decodeOpenSessionResponse(p);
+    const r = tryDecode(decodeOpenSessionResponse, rmcpReply(msg, PayloadType.OPEN_SESSION_RESPONSE));
     return r && r.tag === tag && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
   }, b);
   if (open.status !== 0) {
@@ -73,8 +81,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   const r2 = await link.exchange(sessionless(PayloadType.RAKP1, encodeRakp1({
     tag: tag1, bmcSessionId: open.bmcSessionId, consoleRandom, role, username,
   })), (msg) => {
-    const p = rmcpReply(msg, PayloadType.RAKP2);
-    const r = p && decodeRakp2(p);
+    const r = tryDecode(decodeRakp2, rmcpReply(msg, PayloadType.RAKP2));
     return r && r.tag === tag1 && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
   }, b);
   if (r2.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 2: ${rmcpStatus(r2.status)}`);
@@ -91,8 +98,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   const r4 = await link.exchange(sessionless(PayloadType.RAKP3, encodeRakp34({
     tag: tag3, status: 0, sessionId: open.bmcSessionId, code: rakp3AuthCode(ctx, kuid),
   })), (msg) => {
-    const p = rmcpReply(msg, PayloadType.RAKP4);
-    const r = p && decodeRakp34(p);
+    const r = tryDecode(decodeRakp34, rmcpReply(msg, PayloadType.RAKP4));
     return r && r.tag === tag3 && (r.status !== 0 || r.sessionId === consoleSessionId) ? r : undefined;
   }, b);
   if (r4.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 4: ${rmcpStatus(r4.status)}`);
