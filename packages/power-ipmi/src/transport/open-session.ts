@@ -50,7 +50,9 @@ function rmcpReply(msg: Incoming, payloadType: number): Buffer | undefined {
 
 async function checkCapabilities(link: BmcLink, b: Budget): Promise<void> {
   const reply = await sessionlessCall(link, ipmiRequest(NetFn.APP, Cmd.GET_CHANNEL_AUTH_CAPABILITIES, 0, Buffer.from([0x8e, 0x04])), b);
-  const caps = decodeChannelAuthCapabilities(checkCompletion(link.to.host, 'Get Channel Authentication Capabilities', reply));
+  const data = checkCompletion(link.to.host, 'Get Channel Authentication Capabilities', reply);
+  const caps = tryDecode(decodeChannelAuthCapabilities, data);
+  if (!caps) throw new ProtocolError(link.to.host, 'malformed Get Channel Authentication Capabilities reply');
   if (!caps.ipmi20) throw new ProtocolError(link.to.host, 'BMC does not support IPMI 2.0 / RMCP+ (IPMI 1.5 is refused)');
 }
 
