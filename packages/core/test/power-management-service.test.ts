@@ -70,6 +70,7 @@ describe('PowerManagementService', () => {
       const { e } = await r;
       expect(e).to.be.instanceOf(TimeoutError);
       expect((e as TimeoutError).ms).to.equal(ms);
+      await clock.advance(5000); // the stuck driver's grace on the BMC passes
     };
     await check(svc.status('g', { by: 'operator' }), 5000);
     await check(svc.command('h', 'off', { by: 'ha' }), 2000);
@@ -185,5 +186,27 @@ describe('PowerManagementService', () => {
     expect(((await queued).e as Error).message).to.equal('operator gave up');
     expect(d.calls).to.deep.equal(['off']);
     expect(svc.state('h')).to.equal('UNKNOWN');
+  });
+  it('a driver that ignores its signal holds the BMC (bounded) before the next operation or driver', async () => {
+    const stuck = new ScriptedDriver('stuck');
+    const next = new ScriptedDriver('next');
+    let release: () => void = () => {};
+    stuck.behave = () => new Promise<void>((r) => { release = r; });
+    const { svc, clock } = setup([stuck, next], { powerOpTimeout: 1000 });
+    svc.register('h', { drivers: ['stuck', 'next'], target: target('h') });
+    const first = settle(svc.status('h', { by: 'ha' }));
+    await clock.advance(1000); // stuck times out, but has not let go of the BMC
+    expect(next.calls).to.deep.equal([]);
+    release();
+    await clock.advance(0);
+    expect((await first).v).to.equal('ON');
+    expect(next.calls).to.deep.equal(['status']);
+    stuck.behave = () => forever();
+    const second = settle(svc.command('h', 'off', { by: 'ha' }));
+    await clock.advance(1000); // times out; never settles: the grace (min(timeout, 5 s)) releases the BMC
+    expect(next.calls).to.deep.equal(['status']);
+    await clock.advance(1000);
+    expect((await second).e).to.equal(undefined);
+    expect(next.calls).to.deep.equal(['status', 'off']);
   });
 });

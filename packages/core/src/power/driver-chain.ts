@@ -42,7 +42,6 @@ export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly
     // the previous driver may ignore its signal: wait (bounded) until it let go of the BMC
     await Promise.all(holds);
     const run = runWithDeadline(ctx.clock, timeoutMs, { op, host }, signal, (s) => call(driver, target, { signal: s, timeoutMs }));
-    holds.push(settleWithin(ctx, run.settled, driver.name));
     try {
       return await run.result;
     } catch (err) {
@@ -51,6 +50,9 @@ export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly
       if (err instanceof AuthError) authError ??= err;
       lastError = err;
       ctx.logger.debug('power driver failed', { host, op, driver: driver.name, error: redact(String((err as Error).message), [target.password]) });
+    } finally {
+      // the grace for a driver that ignores cancellation starts when its result is in
+      holds.push(settleWithin(ctx, run.settled, driver.name));
     }
   }
   throw authError ?? lastError;
