@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +18,7 @@ describe('power credentials', () => {
   const key = randomBytes(32);
   const hexKey = key.toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'hafence-cred-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('resolves an environment variable into a Secret that prints redacted', () => {
     const s = resolveCredential({ env: 'BMC_PW' }, { env: { BMC_PW: 'pw-env-1' } });
