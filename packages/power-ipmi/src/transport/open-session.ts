@@ -24,6 +24,10 @@ export interface LoginOptions {
 
 class SuiteRefused extends Error {}
 
+/** The BMC no longer knows our half-open session (status 0x02): start the login again. */
+class LoginRestart extends Error {}
+const INVALID_SESSION_ID = 0x02;
+
 /** Decodes a reply payload, or `undefined` when it is malformed: junk is dropped like a lost datagram. */
 function tryDecode<T>(decode: (b: Buffer) => T, payload: Buffer | undefined): T | undefined {
   if (!payload) return undefined;
@@ -86,6 +90,7 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
     const r = tryDecode(decodeRakp2, rmcpReply(msg, PayloadType.RAKP2));
     return r && r.tag === tag1 && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
   }, b);
+  if (r2.status === INVALID_SESSION_ID) throw new LoginRestart('RAKP 2: invalid session id');
   if (r2.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 2: ${rmcpStatus(r2.status)}`);
   const ctx: RakpContext = {
     suite, consoleSessionId, bmcSessionId: open.bmcSessionId, consoleRandom,
@@ -103,12 +108,25 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
     const r = tryDecode(decodeRakp34, rmcpReply(msg, PayloadType.RAKP4));
     return r && r.tag === tag3 && (r.status !== 0 || r.sessionId === consoleSessionId) ? r : undefined;
   }, b);
+  if (r4.status === INVALID_SESSION_ID) throw new LoginRestart('RAKP 4: invalid session id');
   if (r4.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 4: ${rmcpStatus(r4.status)}`);
   if (!sameCode(r4.code, rakp4Icv(ctx, keys.sik))) throw new AuthError(host, 'ipmi', 'the BMC\'s RAKP 4 integrity check value does not match');
   const session = new IpmiSession(link, { suite, consoleSessionId, bmcSessionId: open.bmcSessionId, keys: { suite, keys } }, now());
   const set = await session.call(NetFn.APP, Cmd.SET_SESSION_PRIVILEGE, Buffer.from([login.privilege]), b, now);
   checkCompletion(host, 'Set Session Privilege Level', set);
   return session;
+}
+
+/** A lost RAKP answer can leave the BMC a step ahead of us; start over (twice at most). */
+async function rakpWithRestarts(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget, now: () => number): Promise<IpmiSession> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rakp(link, login, suite, b, now);
+    } catch (err) {
+      if (!(err instanceof LoginRestart)) throw err;
+      if (attempt >= 2) throw new ProtocolError(link.to.host, `login kept failing: ${err.message}`);
+    }
+  }
 }
 
 /**
@@ -123,7 +141,7 @@ export async function openSession(link: BmcLink, login: LoginOptions, b: Budget,
     const suite = CIPHER_SUITES.get(id);
     if (!suite) throw new ProtocolError(link.to.host, `unknown cipher suite ${id}`);
     try {
-      return await rakp(link, login, suite, b, now);
+      return await rakpWithRestarts(link, login, suite, b, now);
     } catch (err) {
       if (!(err instanceof SuiteRefused)) throw err;
       refused += `${refused ? '; ' : ''}suite ${id}: ${err.message}`;

@@ -61,8 +61,8 @@ export class SimBmcEngine {
     switch (pkt.payloadType) {
       case PayloadType.IPMI: return this.#ipmi(pkt);
       case PayloadType.OPEN_SESSION_REQUEST: return [this.#raw(PayloadType.OPEN_SESSION_RESPONSE, this.#open(pkt.payload))];
-      case PayloadType.RAKP1: return [this.#raw(PayloadType.RAKP2, this.#rakp1(pkt.payload))];
-      case PayloadType.RAKP3: return [this.#raw(PayloadType.RAKP4, this.#rakp3(pkt.payload))];
+      case PayloadType.RAKP1: return [this.#raw(PayloadType.RAKP2, this.#replayed(pkt.payload, 4) ?? this.#rakp1(pkt.payload))];
+      case PayloadType.RAKP3: return [this.#raw(PayloadType.RAKP4, this.#replayed(pkt.payload, 4) ?? this.#rakp3(pkt.payload))];
       default: throw new MalformedPacketError(`unexpected payload type 0x${pkt.payloadType.toString(16)}`);
     }
   }
@@ -70,6 +70,18 @@ export class SimBmcEngine {
   /** Forgets every session at once, as a rebooted or misbehaving BMC does. */
   dropSessions(): void {
     this.sessions.clear();
+  }
+
+  /** A retransmitted RAKP 1/3 (its answer was lost) gets the same answer again, like a real BMC. */
+  #replayed(payload: Buffer, sidOffset: number): Buffer | undefined {
+    if (payload.length < sidOffset + 4) return undefined;
+    const s = this.sessions.get(payload.readUInt32LE(sidOffset));
+    return s?.lastRakp && s.lastRakp.request.equals(payload) ? s.lastRakp.reply : undefined;
+  }
+
+  #remember(s: SimSession, request: Buffer, reply: Buffer): Buffer {
+    s.lastRakp = { request: Buffer.from(request), reply };
+    return reply;
   }
 
   #raw(payloadType: number, payload: Buffer): Buffer {
@@ -138,7 +150,9 @@ export class SimBmcEngine {
     };
     s.state = 'rakp2-sent';
     const key = passwordKey(this.wrongKey ?? user.password);
-    return encodeRakp2({ tag: m.tag, status: 0, consoleSessionId: s.consoleSessionId, bmcRandom: s.rakp.bmcRandom, bmcGuid: this.#guid, authCode: rakp2AuthCode(s.rakp, key) });
+    return this.#remember(s, payload, encodeRakp2({
+      tag: m.tag, status: 0, consoleSessionId: s.consoleSessionId, bmcRandom: s.rakp.bmcRandom, bmcGuid: this.#guid, authCode: rakp2AuthCode(s.rakp, key),
+    }));
   }
 
   #rakp3(payload: Buffer): Buffer {
@@ -154,7 +168,7 @@ export class SimBmcEngine {
     s.keys = { suite: s.suite, keys };
     s.state = 'active';
     s.privilege = Math.min((s.rakp.role & 0x0f) || s.user.privilege, s.user.privilege, s.maxPrivilege);
-    return encodeRakp34({ tag: m.tag, status: 0, sessionId: s.consoleSessionId, code: rakp4Icv(s.rakp, keys.sik) });
+    return this.#remember(s, payload, encodeRakp34({ tag: m.tag, status: 0, sessionId: s.consoleSessionId, code: rakp4Icv(s.rakp, keys.sik) }));
   }
 
   #expire(): void {

@@ -19,6 +19,8 @@ export interface SimSession {
   /** Outbound session sequence number. */
   outSeq: number;
   readonly window: ReplayWindow;
+  /** The last RAKP request payload and our answer, to answer a retransmission identically. */
+  lastRakp?: { readonly request: Buffer; readonly reply: Buffer };
   /** Clock time of the last packet, for idle expiry. */
   lastUsed: number;
 }
