@@ -69,6 +69,7 @@ type Command =
   | { readonly do: 'recover'; readonly host: string; readonly value: 'ok' | 'fail' | Scripted }
   | { readonly do: 'fence'; readonly host: string; readonly value: 'off' | 'failed' | 'unreachable' | Scripted }
   | { readonly do: 'bmc'; readonly host: string; readonly fault: 'none' | 'down' | 'auth' | 'hang' }
+  | { readonly do: 'bmc-latency'; readonly host: string; readonly ms: number }
   | { readonly do: 'power-off' | 'power-on'; readonly host: string }
   | { readonly do: 'maintenance'; readonly host: string; readonly on: boolean }
   | { readonly do: 'eligible'; readonly host: string; readonly on: boolean }
@@ -80,8 +81,12 @@ interface Schedule {
   readonly commands: readonly Command[];
 }
 
-/** Virtual-time steps: seconds, minutes, and rare "clock jumps" of hours. */
+/**
+ * Virtual-time steps: milliseconds (to land commands inside a running recovery or fence,
+ * whose power commands take a few ms), seconds, minutes, and rare "clock jumps" of hours.
+ */
 const advance = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }) },
   { weight: 8, arbitrary: fc.integer({ min: 1, max: 60 }).map((s) => s * SEC) },
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 10 }).map((m) => m * MIN) },
   { weight: 1, arbitrary: fc.integer({ min: 30, max: 90 }).map((m) => m * MIN) },
@@ -100,6 +105,8 @@ function commandArb(hosts: number): fc.Arbitrary<Command> {
     { weight: 1, arbitrary: fc.record({ do: fc.constant('recover' as const), host, value: scripted('ok', 'fail') }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('fence' as const), host, value: scripted('off', 'failed', 'unreachable') }) },
     { weight: 2, arbitrary: fc.record({ do: fc.constant('bmc' as const), host, fault: fc.constantFrom('none' as const, 'down' as const, 'auth' as const, 'hang' as const) }) },
+    // A slow BMC stretches a recovery or fence over seconds, so commands land inside it.
+    { weight: 2, arbitrary: fc.record({ do: fc.constant('bmc-latency' as const), host, ms: fc.constantFrom(0, 2000, 8000, 15_000) }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constantFrom('power-off' as const, 'power-on' as const), host }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('maintenance' as const), host, on: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('eligible' as const), host, on: fc.boolean() }) },
@@ -136,6 +143,7 @@ async function execute(c: FakeCluster, cmd: Command): Promise<void> {
     case 'recover': h.recover = cmd.value; break;
     case 'fence': h.fence = cmd.value; break;
     case 'bmc': c.driver.host(cmd.host).fault = cmd.fault; break;
+    case 'bmc-latency': c.driver.host(cmd.host).latencyMs = cmd.ms; break;
     case 'power-off': c.driver.host(cmd.host).power = 'OFF'; break;
     case 'power-on': c.driver.host(cmd.host).power = 'ON'; break;
     case 'maintenance': h.maintenance = cmd.on; break;
