@@ -116,9 +116,14 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('no reply within window + reply timeout is an error, never "no activity"', async () => {
       kvm.host('h1').alive = false;
       for (const h of ['h2', 'h3', 'h4']) kvm.host(h).reads = 'hang';
-      const r = await check();
+      const run = provider.activityCheck(specs[0], ctx('CHECKING'));
+      await clock.advance(180 * S); // each checker: window + reply timeout, then the next one
+      const r = await run;
       expect(r.verdict).to.equal('error');
-      expect(r.reason).to.match(/timeout/);
+      expect(r.reason).to.match(/no AVAILABLE neighbour could read the shared mount/);
+      // a checker whose read hangs cannot read the mount: excluded, with an alert, one by one
+      expect(alerts.map((a) => a.host).sort()).to.deep.equal(['h2', 'h3', 'h4']);
+      expect(alerts.every((a) => /no reply from h\d within/.test(a.message))).to.equal(true);
     });
 
     it('a checker that cannot read the mount is excluded with an alert, and another neighbour is asked', async () => {

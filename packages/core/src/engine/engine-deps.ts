@@ -29,6 +29,8 @@ export interface EngineDeps {
   selfDoubting(): boolean;
   /** A member's state, health or failing flag changed: reassess its partition. */
   membershipChanged(partition: string): void;
+  /** Our own command will move `host`'s power to `to` before `until`: not news when seen. */
+  expectOwnPower(host: string, to: 'ON' | 'OFF', until: number): void;
   /** The number of failing resources changed by `delta`. */
   failingChanged(delta: number): void;
 }

@@ -81,6 +81,8 @@ export class HaService {
   private started = false;
   private powerSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
+  /** Power transitions our own commands will cause, per host (SPEC §3: not news). */
+  private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
   /** Power host name (the resource id) → resource key. */
   private readonly hosts = new Map<string, string>();
 
@@ -103,6 +105,7 @@ export class HaService {
       selfDoubting: () => this.doubting,
       membershipChanged: (p) => this.partitions.reassess(p),
       failingChanged: (delta) => this.onFailingChanged(delta),
+      expectOwnPower: (host, to, until) => this.ownPower.set(host, { to, until }),
     };
     this.resources = new ResourceEngine(this.deps);
     this.partitions = new PartitionEngine(this.deps, this.resources);
@@ -116,6 +119,11 @@ export class HaService {
     for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
     for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
     this.powerSub = this.options.power?.transitions$?.subscribe((t) => {
+      const own = this.ownPower.get(t.host);
+      if (own && t.to === own.to && this.clock.now() <= own.until) {
+        this.ownPower.delete(t.host); // seen once, by our read-back or the sync daemon
+        if (t.by !== 'ha') return;
+      }
       const key = this.hosts.get(t.host);
       const rt = key === undefined ? undefined : this.resources.runtimes.get(key);
       if (rt) void this.resources.serial(rt, () => applyPowerRules(this.deps, this.resources, rt, t));

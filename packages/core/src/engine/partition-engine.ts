@@ -103,7 +103,7 @@ export class PartitionEngine {
       inEpisode: !!rt.record.episode,
     }));
     const eligible = members.filter((rt) => rt.eligible !== false).length;
-    const failing = members.filter((rt) => rt.failing).length;
+    const failing = members.filter((rt) => rt.failing && rt.eligible !== false).length;
     const settings = this.resources.settingsOf({ ref: { type: pr.provider.resourceType, id: '' }, partition: pr.partition.id });
     const storm = eligible > 0 && failing / eligible > settings.maxUnhealthyFraction;
     let { stormSince, cooldownUntil } = pr.record;
@@ -119,7 +119,8 @@ export class PartitionEngine {
     const conditions: Verdict = pr.partition.haEnabled
       ? await pr.provider.partitionConditions(
         { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views },
-        { signal: clockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions'), clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings },
+        { signal: clockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions'), clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
+          alert: (level, message, resource) => this.d.alert(level, message, resource) },
       ).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
       : { ok: false, reason: 'HA disabled by the operator' };
     const cooling = cooldownUntil !== undefined && cooldownUntil > now;

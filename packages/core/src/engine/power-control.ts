@@ -20,6 +20,8 @@ export interface PowerControlOptions {
   readonly now: () => number;
   /** A status read returned OFF: the engine's own proof (SPEC §3). */
   readonly onOffRead: () => Promise<void>;
+  /** Our own command will move power to `to`: the sync daemon's sighting of it is not news. */
+  readonly expectOwn: (to: 'ON' | 'OFF') => void;
   /** Runs right before every stop command; rejects to stop it (a host healthy again). */
   readonly beforeStop?: () => Promise<void>;
 }
@@ -34,12 +36,10 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
   const stop = async (command: ChassisCommand): Promise<void> => {
     await o.beforeStop?.();
     await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
+    // The intent stays until the host is powered on again or the action ends, so an
+    // action cancelled between off and on is reconciled by a status read (SPEC §2).
     await o.store.putIntent({ resource: o.resource, command, at: o.now() });
-    try {
-      await o.backend.command(o.host, command, request());
-    } finally {
-      await o.store.clearIntent(o.resource);
-    }
+    await o.backend.command(o.host, command, request());
   };
   return {
     status: async (): Promise<ChassisPower> => {
@@ -47,7 +47,13 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
       if (state === 'OFF' && !o.job.signal.aborted) await o.onOffRead();
       return state;
     },
-    on: () => o.backend.command(o.host, 'on', request()),
+    on: async () => {
+      o.expectOwn('ON');
+      await o.backend.command(o.host, 'on', request());
+      await o.store.clearIntent(o.resource);
+      // Read back, so the power state the providers see is fresh (and the transition is ours).
+      await o.backend.status(o.host, request()).catch(() => undefined);
+    },
     off: () => stop('off'),
     cycle: () => stop('cycle'),
     reset: () => stop('reset'),

@@ -30,11 +30,13 @@ export class ResourceActions {
         limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
         onOffRead: () => this.offRead(rt, action),
         beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
+        expectOwn: (to) => this.d.expectOwnPower(host, to, this.d.clock.now() + rt.settings.quietPeriod),
       })
       : undefined;
     return {
       signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, power,
       state: rt.record.state, settings: rt.settings,
+      alert: (level, message, resource) => this.d.alert(level, message, resource ?? host),
     };
   }
 
@@ -224,6 +226,7 @@ export class ResourceActions {
       if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
       rt.action = undefined;
       if (outcome.kind === 'cancelled') return;
+      if (action.kind !== 'activity') await this.d.store.clearIntent(rt.key);
       if (!this.current(rt, action)) {
         // Stale (SPEC §3): drop the result; if the resource is still where the action
         // started, its work starts again from the current record.

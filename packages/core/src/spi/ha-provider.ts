@@ -37,6 +37,8 @@ export interface ProviderContext {
   readonly state: ResourceState;
   /** Effective settings for this resource (after overrides). */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** Raises an operator alert on the service's event bus (absent outside the engine); `resource` defaults to this one. */
+  readonly alert?: (level: 'info' | 'warning' | 'critical', message: string, resource?: string) => void;
 }
 
 /** Answer of an eligibility question. */

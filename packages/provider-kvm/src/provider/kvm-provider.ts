@@ -37,6 +37,7 @@ export class KvmProvider implements HAProvider {
   private readonly config: KvmProviderConfig;
   private readonly pool = new CheckerPool();
   private readonly listeners = new Set<(alert: KvmAlert) => void>();
+  private readonly storageAlerted = new Set<string>();
   private readonly armRequested = new Map<string, boolean>();
   private tracker: LeaseTracker | undefined;
 
@@ -100,6 +101,14 @@ export class KvmProvider implements HAProvider {
     }
     if (answer.heartbeat) leases.agentReport(host, answer.heartbeat, this.clock(ctx).now());
     if (answer.storageOk === true && this.pool.readmit(host)) (this.options.logger ?? ctx.logger).info(`${host} reads the shared mount again: readmitted as a checker`, { host });
+    // SPEC §5.1: while a management server reaches it, the agent keeps its VMs and
+    // reports the storage failure in its health answer — one alert per failure spell.
+    if (answer.connected && answer.storageOk === false && !this.storageAlerted.has(host)) {
+      this.storageAlerted.add(host);
+      this.alert(host, `${host} reports its shared storage failing (${answer.detail ?? 'no detail'}); it keeps its VMs while reachable`, ctx);
+    } else if (answer.storageOk === true) {
+      this.storageAlerted.delete(host);
+    }
     if (!answer.connected) return { healthy: false, reason: `agent not connected${answer.detail ? `: ${answer.detail}` : ''}` };
     await this.syncArm(resource, ctx, answer);
     return answer.storageOk === false ? { healthy: true, reason: `agent connected; storage failing: ${answer.detail ?? 'unknown'}` } : { healthy: true };
@@ -159,7 +168,8 @@ export class KvmProvider implements HAProvider {
     const checkers = this.pool.candidates(resource.partition, host).filter((c) => !leases.silenced(c));
     for (const checker of checkers) {
       const obs = await this.observe(checker, host, windowMs, ctx);
-      if (!obs.ok && obs.reason === 'mount-unreadable') {
+      // A checker whose read fails or hangs past the reply timeout cannot read the mount.
+      if (!obs.ok && (obs.reason === 'mount-unreadable' || obs.reason === 'timeout')) {
         if (this.pool.exclude(checker, obs.detail)) this.alert(checker, `${checker} cannot read the shared mount (${obs.detail}): excluded as a checker until it can read again`, ctx);
         continue;
       }
@@ -238,6 +248,7 @@ export class KvmProvider implements HAProvider {
   private alert(host: string, message: string, ctx: Ctx): void {
     const alert: KvmAlert = { host, message, at: this.clock(ctx).now() };
     (this.options.logger ?? ctx.logger).warn(message, { host });
+    ctx.alert?.('warning', message, host);
     for (const listener of this.listeners) listener(alert);
   }
 
