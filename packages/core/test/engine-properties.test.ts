@@ -484,9 +484,10 @@ class Monitor {
     for (const e of entries) byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e.at]);
     for (const [p, times] of byPartition) this.window(times, `fence log of ${p}`);
     const delivered = [...this.hosts.values()].flatMap((h) => h.stops);
-    // A command reaches the chassis up to one power-op timeout after its slot was taken
-    // (queue + BMC latency; past that it is aborted), so the physical window is shorter.
-    this.window(delivered, `stop commands delivered to chassis of ${PARTITION}`, POWER_OP_TIMEOUT);
+    // A command reaches the chassis after its slot was taken by up to its own power op
+    // plus the one op ahead of it in the BMC's queue (a sync read), each bounded by the
+    // power-op timeout; so the physical window may be that much shorter.
+    this.window(delivered, `stop commands delivered to chassis of ${PARTITION}`, 2 * POWER_OP_TIMEOUT);
     for (const [id, h] of this.hosts) {
       const logged = entries.filter((e) => e.resource === `host:${id}`).length;
       if (h.stops.length > logged) this.fail('c-budget', `${id}: ${h.stops.length} stop commands reached the chassis, only ${logged} in the fence log`);
@@ -560,6 +561,7 @@ async function runSchedule(schedule: Schedule, checked: ReadonlySet<Invariant>):
 function trace(c: FakeCluster, startedAt: number): void {
   const lines = [
     ...c.events.filter((e) => e.type !== 'power.action').map((e) => ({ t: e.t, text: JSON.stringify({ ...e, t: undefined }) })),
+    ...(c.store as unknown as { fenceEntries(): readonly FenceLogEntry[] }).fenceEntries().map((e) => ({ t: e.at, text: `fence log ${JSON.stringify({ ...e, at: undefined })}` })),
     ...c.provider.calls.filter((x) => x.kind !== 'health').map((x) => ({ t: x.startedAt, text: `call ${JSON.stringify({ ...x, startedAt: undefined, endedAt: x.endedAt === undefined ? undefined : x.endedAt - startedAt })}` })),
   ].sort((x, y) => x.t - y.t);
   console.log(lines.map((l) => `${String(l.t - startedAt).padStart(9)} ${l.text}`).join('\n'));
