@@ -36,6 +36,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     registerPowerCommand?.(program);
     const { registerAgentCommand } = await import('./commands/agent.js');
     registerAgentCommand(program);
+    const { registerServeCommand } = await import('./commands/serve.js');
+    registerServeCommand(program);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -1,0 +1,105 @@
+import { haConfigSchema, parseDuration } from '@hafence/core';
+import { z } from 'zod';
+
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -');
+
+/** A duration: a number of ms or a string like `500ms`, `10s`, `5m`, `2h`. */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (!Number.isFinite(ms) || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive duration like 500ms, 10s, 5m or a number of ms' });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
+
+/** Operator switches of a zone, pod or cluster (both default to on). */
+const switches = { enabled: z.boolean().default(true), haEnabled: z.boolean().default(true) };
+
+const bmcSchema = z.strictObject({
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(623),
+  username: z.string().min(1),
+  /** Environment variable holding the password. */
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  /** File whose first line is the password. */
+  passwordFile: z.string().min(1).optional(),
+  /** AES-256-GCM value (`v1:…`) made with `encryptSecret`; key from HAFENCE_SECRET_KEY or `power.secretKeyFile`. */
+  passwordEncrypted: z.string().startsWith('v1:', 'must be a v1: value made by encryptSecret').optional(),
+  cipherSuite: z.number().int().min(0).max(255).optional(),
+  allowCipher0: z.boolean().optional(),
+  /** Driver chain, first choice first (default `power.defaultDrivers`). */
+  drivers: z.array(z.enum(['ipmi', 'script'])).min(1).optional(),
+  timeout: duration.optional(),
+}).superRefine((bmc, ctx) => {
+  const given = ['passwordEnv', 'passwordFile', 'passwordEncrypted'].filter((k) => bmc[k as keyof typeof bmc] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['passwordEnv'], input: given, message: 'give exactly one of passwordEnv, passwordFile, passwordEncrypted (never the password itself)' });
+  }
+});
+
+const hostSchema = z.strictObject({
+  cluster: id,
+  agent: z.strictObject({ url: z.url({ protocol: /^https?$/ }) }),
+  bmc: bmcSchema,
+  hypervisor: z.string().default('KVM'),
+  /** The cluster's shared pool is mounted on this host (what the agent's `--mount` points at). */
+  sharedPoolMounted: z.boolean().default(true),
+  maintenance: z.boolean().default(false),
+  vms: z.number().int().min(0).optional(),
+});
+
+/**
+ * The standalone cluster file of `hafence serve` (YAML or JSON): the HA settings
+ * (`ha:`, the schema of `@hafence/core`), the KVM timings, the power drivers, the
+ * zones ⊃ pods ⊃ clusters and the hosts with their agent URL and BMC. Secrets are
+ * never values of this file: only where to find them.
+ */
+export const clusterFileSchema = z.strictObject({
+  ha: haConfigSchema.prefault({}),
+  kvm: z.strictObject({
+    heartbeatInterval: duration.default(10_000),
+    activityWindow: duration.default(20_000),
+    leaseMargin: duration.default(30_000),
+    replyTimeout: duration.default(10_000),
+    powerPoll: duration.default(1_000),
+  }).prefault({}),
+  /** File holding the agents' bearer token (the same file as `hafence agent --token-file`). */
+  agentTokenFile: z.string().min(1),
+  power: z.strictObject({
+    defaultDrivers: z.array(z.enum(['ipmi', 'script'])).min(1).default(['ipmi']),
+    /** Key of `passwordEncrypted` values when HAFENCE_SECRET_KEY is unset. */
+    secretKeyFile: z.string().min(1).optional(),
+    /** The script driver, used when a host lists `script` (e.g. as the fallback after `ipmi`). */
+    script: z.strictObject({
+      preset: z.enum(['ipmitool', 'fence-agent', 'custom']).default('ipmitool'),
+      agent: z.string().optional(),
+      command: z.string().optional(),
+      args: z.array(z.string()).optional(),
+      passwordVar: z.string().optional(),
+    }).prefault({}),
+  }).prefault({}),
+  zones: z.record(id, z.strictObject({ ...switches })),
+  pods: z.record(id, z.strictObject({ zone: id, ...switches })),
+  clusters: z.record(id, z.strictObject({ pod: id, ...switches })),
+  hosts: z.record(id, hostSchema),
+}).superRefine((file, ctx) => {
+  const ref = (path: (string | number)[], value: string, within: Record<string, unknown>, what: string) => {
+    if (!(value in within)) ctx.addIssue({ code: 'custom', path, input: value, message: `must name a ${what} of this file` });
+  };
+  for (const [p, pod] of Object.entries(file.pods)) ref(['pods', p, 'zone'], pod.zone, file.zones, 'zone');
+  for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
+  for (const [h, host] of Object.entries(file.hosts)) ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
+  if (file.kvm.activityWindow < 2 * file.kvm.heartbeatInterval) {
+    ctx.addIssue({ code: 'custom', path: ['kvm', 'activityWindow'], input: file.kvm.activityWindow, message: 'must be at least 2 × kvm.heartbeatInterval (SPEC §5.1)' });
+  }
+});
+
+/** The cluster file as written (durations may be strings). */
+export type ClusterFileOptions = z.input<typeof clusterFileSchema>;
+
+/** The validated cluster file, durations in ms and defaults filled in. */
+export type ClusterFile = z.output<typeof clusterFileSchema>;
+
+/** One host of the validated cluster file. */
+export type ClusterHost = ClusterFile['hosts'][string];

@@ -1,0 +1,57 @@
+import { ConfigError, systemClock, type HaEvent, type Logger } from '@hafence/core';
+import { eventLine } from './event-line.js';
+import { loadClusterFile } from './load-cluster-file.js';
+import { StandaloneEngine } from './standalone-engine.js';
+
+/** Options of `hafence serve`. */
+export interface ServeOptions {
+  /** The cluster file (YAML or JSON). */
+  readonly config: string;
+  /** Print events as JSON lines (SPEC §10) instead of readable lines. */
+  readonly json?: boolean;
+}
+
+/** Exit code of a configuration error (nothing was started). */
+const EXIT_CONFIG = 2;
+
+/** JSON lines on stderr; the power service and provider never pass secrets to it. */
+const stderrLogger: Logger = {
+  debug: () => {},
+  info: (message, fields) => log('info', message, fields),
+  warn: (message, fields) => log('warn', message, fields),
+  error: (message, fields) => log('error', message, fields),
+};
+
+function log(level: string, message: string, fields?: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ t: new Date(systemClock.now()).toISOString(), level, message, ...fields })}\n`);
+}
+
+/**
+ * `hafence serve`: validates the cluster file (a bad one exits 2 naming the field, and
+ * nothing starts), runs the standalone engine, prints every event on stdout, and on
+ * SIGTERM/SIGINT stops the engine and closes its sockets; resolves to the exit code.
+ */
+export async function runServe(options: ServeOptions): Promise<number> {
+  let engine: StandaloneEngine;
+  const onEvent = (e: HaEvent) => {
+    const line = eventLine(e, options.json === true);
+    if (line !== undefined) process.stdout.write(`${line}\n`);
+  };
+  try {
+    engine = await StandaloneEngine.start({ file: loadClusterFile(options.config), onEvent, logger: stderrLogger });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`hafence serve: ${err.message}\n`);
+    return EXIT_CONFIG;
+  }
+  const hosts = engine.power.list();
+  log('info', 'engine started', { config: options.config, hosts });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  log('info', 'stopping', { signal });
+  await engine.stop();
+  log('info', 'stopped');
+  return 0;
+}

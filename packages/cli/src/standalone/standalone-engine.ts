@@ -1,0 +1,142 @@
+import {
+  ConfigError, HaService, PowerManagementService, resolveCredential, systemClock,
+  type Clock, type CredentialRef, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
+} from '@hafence/core';
+import { HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, readTokenFile, type KvmInventory } from '@hafence/provider-kvm';
+import { driverFactories } from '../power/driver-factories.js';
+import type { ClusterFile, ClusterHost } from './cluster-schema.js';
+
+/** Options of {@link StandaloneEngine.start}. */
+export interface StandaloneEngineOptions {
+  /** The validated cluster file. */
+  readonly file: ClusterFile;
+  /** Receives every engine and power event, in order. */
+  readonly onEvent: (event: HaEvent) => void;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Environment for `passwordEnv` and HAFENCE_SECRET_KEY (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The standalone management server of a bare-metal KVM cluster: the power service
+ * (native IPMI, the script driver where a host lists it), the KVM provider over the
+ * hafence agents' HTTP API, and the HA engine, wired from one cluster file.
+ *
+ * @example
+ * const engine = await StandaloneEngine.start({ file: loadClusterFile('cluster.yaml'), onEvent: (e) => console.log(e) });
+ * // … on SIGTERM:
+ * await engine.stop();
+ */
+export class StandaloneEngine {
+  private constructor(
+    readonly service: HaService,
+    readonly power: PowerManagementService,
+    private readonly stopSubs: () => void,
+  ) {}
+
+  /** Resolves every credential and driver first (a `ConfigError` starts nothing), then starts. */
+  static async start(options: StandaloneEngineOptions): Promise<StandaloneEngine> {
+    const { file } = options;
+    const clock = options.clock ?? systemClock;
+    const token = await readTokenFile(file.agentTokenFile).catch((err: unknown) => {
+      throw err instanceof ConfigError ? new ConfigError(err.issues.map((i) => ({ ...i, path: 'agentTokenFile' }))) : err;
+    });
+    const bindings = new Map<string, PowerBinding>();
+    for (const [id, host] of Object.entries(file.hosts)) bindings.set(id, binding(id, host, file, options.env));
+    const drivers = await buildDrivers(file);
+    const power = new PowerManagementService({ clock, drivers, logger: options.logger, config: powerConfig(file) });
+    const urls = Object.fromEntries(Object.entries(file.hosts).map(([id, h]) => [id, h.agent.url]));
+    const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock };
+    const provider = new KvmProvider({
+      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), inventory: inventoryOf(file),
+      powerState: (h) => (power.has(h) ? power.state(h) : undefined), clock, logger: options.logger,
+      heartbeatIntervalMs: file.kvm.heartbeatInterval, activityWindowMs: file.kvm.activityWindow,
+      leaseMarginMs: file.kvm.leaseMargin, replyTimeoutMs: file.kvm.replyTimeout, powerPollMs: file.kvm.powerPoll,
+    });
+    const service = new HaService({ providers: [provider], clock, config: file.ha, logger: options.logger, power });
+    const subs = [service.events$.subscribe(options.onEvent), power.events$.subscribe(options.onEvent)];
+    const engine = new StandaloneEngine(service, power, () => subs.forEach((s) => s.unsubscribe()));
+    try {
+      await service.start();
+      await addPartitions(service, file);
+      for (const [id, host] of Object.entries(file.hosts)) {
+        const b = bindings.get(id)!;
+        power.register(id, b);
+        await service.addResource({ ref: { type: provider.resourceType, id }, partition: host.cluster, power: b, attributes: { hypervisor: host.hypervisor } });
+      }
+      power.startSync();
+    } catch (err) {
+      await engine.stop();
+      throw err;
+    }
+    return engine;
+  }
+
+  /** Stops the sync daemon and the engine, closes the BMC sessions and sockets. */
+  async stop(): Promise<void> {
+    this.power.stopSync();
+    await this.service.stop();
+    await this.power.close();
+    this.stopSubs();
+  }
+}
+
+async function addPartitions(service: HaService, file: ClusterFile): Promise<void> {
+  for (const [id, z] of Object.entries(file.zones)) await service.addPartition({ id, kind: 'zone', enabled: z.enabled, haEnabled: z.haEnabled });
+  for (const [id, p] of Object.entries(file.pods)) await service.addPartition({ id, kind: 'pod', parent: p.zone, enabled: p.enabled, haEnabled: p.haEnabled });
+  for (const [id, c] of Object.entries(file.clusters)) await service.addPartition({ id, kind: 'cluster', parent: c.pod, enabled: c.enabled, haEnabled: c.haEnabled });
+}
+
+function inventoryOf(file: ClusterFile): KvmInventory {
+  return {
+    facts: (host) => {
+      const h = file.hosts[host];
+      return h && { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
+    },
+  };
+}
+
+function powerConfig(file: ClusterFile) {
+  const ha = file.ha;
+  return {
+    powerOpTimeout: ha.defaults.powerOpTimeout, powerReadsToUnknown: ha.defaults.powerReadsToUnknown,
+    powerSyncInterval: ha.powerSyncInterval, powerSyncConcurrency: ha.powerSyncConcurrency,
+    jitterFraction: ha.jitterFraction, seed: ha.seed, defaultPowerDrivers: file.power.defaultDrivers,
+  };
+}
+
+/** Only the drivers some host names are built (no script driver, no ipmitool lookup, unless listed). */
+async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
+  const names = new Set<string>(file.power.defaultDrivers);
+  for (const h of Object.values(file.hosts)) for (const d of h.bmc.drivers ?? []) names.add(d);
+  const s = file.power.script;
+  const drivers: PowerDriver[] = [];
+  for (const name of names) {
+    drivers.push(await driverFactories[name]({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
+  }
+  return drivers;
+}
+
+function binding(id: string, host: ClusterHost, file: ClusterFile, env?: Readonly<Record<string, string | undefined>>): PowerBinding {
+  const bmc = host.bmc;
+  const [field, ref, shown]: [string, CredentialRef, string] = bmc.passwordEnv !== undefined ? ['passwordEnv', { env: bmc.passwordEnv }, bmc.passwordEnv]
+    : bmc.passwordFile !== undefined ? ['passwordFile', { file: bmc.passwordFile }, bmc.passwordFile]
+      : ['passwordEncrypted', { encrypted: bmc.passwordEncrypted! }, '[redacted]'];
+  let password: Secret;
+  try {
+    password = resolveCredential(ref, { env, keyFile: file.power.secretKeyFile });
+  } catch (err) {
+    // Name the host's field; the credential module never puts the value in its message.
+    const rule = err instanceof ConfigError ? err.issues.map((i) => `${i.path}: ${i.rule}`).join('; ') : (err as Error).message;
+    throw new ConfigError([{ path: `hosts.${id}.bmc.${field}`, value: shown, rule }]);
+  }
+  const options: Record<string, unknown> = {};
+  if (bmc.cipherSuite !== undefined) options.cipherSuite = bmc.cipherSuite;
+  if (bmc.allowCipher0 !== undefined) options.allowCipher0 = bmc.allowCipher0;
+  return {
+    drivers: bmc.drivers ?? file.power.defaultDrivers,
+    target: { host: id, address: bmc.address, port: bmc.port, username: bmc.username, password, options },
+    timeoutMs: bmc.timeout,
+  };
+}
