@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimBmc } from '@hafence/testkit';
 import { freePorts, HafenceProcess, waitFor } from './e2e-kvm-processes.js';
+import { hafence } from './power-sim-helper.js';
 
 const PASSWORD = 'E2e-Bmc-Pw-7341'; // IPMI 2.0 passwords are at most 20 bytes
 const TOKEN = 'e2e-agent-token-5b1f0c7d9e2a4';
@@ -174,5 +175,40 @@ ${hosts}
     serve.kill('SIGTERM');
     expect(await serve.waitExit(15_000)).to.equal(0);
     expect(serve.stderr).to.include('"stopped"');
+  });
+});
+
+describe('hafence serve: a bad cluster file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hafence-serve-bad-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const base = (bmc: string) => `agentTokenFile: ${join(dir, 'token')}
+zones: { z1: {} }
+pods: { p1: { zone: z1 } }
+clusters: { c1: { pod: p1 } }
+hosts:
+  h1: { cluster: c1, agent: { url: "http://127.0.0.1:9" }, bmc: ${bmc} }
+`;
+
+  it('exits 2 naming each bad field, never echoing an inline password, and starts nothing', async () => {
+    const r = await hafence(['serve', '--config', file('bad.yaml', base('{ address: 10.0.0.1, port: 70000, username: admin, password: Inline-Pw-99 }'))]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('hosts.h1.bmc.port').and.include('hosts.h1.bmc').and.include('password');
+    expect(r.stderr + r.stdout).to.not.include('Inline-Pw-99');
+    expect(r.stdout).to.equal('');
+  });
+
+  it('exits 2 naming the host\'s passwordEnv when the variable is unset, and the token file when unreadable', async () => {
+    writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-1234\n');
+    const r = await hafence(['serve', '--config', file('env.yaml', base('{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_UNSET_VAR }'))]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('hosts.h1.bmc.passwordEnv');
+    rmSync(join(dir, 'token'));
+    const t = await hafence(['serve', '--config', join(dir, 'env.yaml')]);
+    expect(t.code).to.equal(2);
+    expect(t.stderr).to.include('agentTokenFile');
   });
 });
