@@ -38,9 +38,12 @@ type Invariant =
   | 'e-single-flight' // at most one activity/recover/fence call per host
   | 'f-late-result' // a cancelled call's result never changes state
   | 'g-progress' // no resource is stuck in a working state (SPEC §3: bounded, never abandoned)
-  | 'h-no-power-on'; // the framework powers a host on only to finish its own recovery's off (SPEC §1)
+  | 'h-no-power-on' // the framework powers a host on only to finish its own recovery's off (SPEC §1)
+  | 'i-alerts'; // FAILED always alerts; DEGRADED once per episode; auth failures once a day (SPEC §1, §3)
 
-const ALL_INVARIANTS: readonly Invariant[] = ['a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress', 'h-no-power-on'];
+const ALL_INVARIANTS: readonly Invariant[] = [
+  'a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress', 'h-no-power-on', 'i-alerts',
+];
 
 /**
  * (g) The longest a resource may stay in a state of an ACTIVE partition, from the SPEC
@@ -187,7 +190,10 @@ interface HostModel {
   /** Last time a command changed what this host's lease or provider answers. */
   scriptedAt: number;
   power: PowerState;
-  episode?: { openSeq: number; released: boolean };
+  episode?: { openSeq: number; released: boolean; degradedAlerts: number };
+  /** Entered FAILED and its alert has not been seen yet. */
+  failedAlertDue: boolean;
+  lastAuthFailedAt?: number;
   /** A release outside any episode, not yet followed by the chassis being ON. */
   releasedOutside: boolean;
   lastReleaseSeq: number;
@@ -227,7 +233,7 @@ class Monitor {
     for (const id of c.hostIds) {
       const chassis = c.driver.host(id);
       this.hosts.set(id, {
-        state: 'NONE', enteredAt: c.clock.now(), scriptedAt: c.clock.now(), power: 'UNKNOWN', releasedOutside: false, lastReleaseSeq: 0, chassisOff: chassis.power === 'OFF',
+        state: 'NONE', enteredAt: c.clock.now(), scriptedAt: c.clock.now(), power: 'UNKNOWN', failedAlertDue: false, releasedOutside: false, lastReleaseSeq: 0, chassisOff: chassis.power === 'OFF',
         lastChassisOffSeq: -1, lastOffReadSeq: -1, inFlight: [], lastEnded: {}, stops: [],
       });
       this.hookChassis(id);
@@ -395,6 +401,7 @@ class Monitor {
         return;
       }
       case 'alert':
+        if (e.resource) this.onHostAlert(e.resource, e.level, e.message);
         if (e.message.startsWith('storm guard:')) {
           this.stormSince = e.t;
           count('storm guard');
@@ -406,6 +413,14 @@ class Monitor {
       case 'fencing.halted':
         count('fencing.halted');
         return;
+      case 'power.auth-failed': {
+        const h = this.hosts.get(e.host);
+        if (!h) return;
+        count('power.auth-failed');
+        if (h.lastAuthFailedAt !== undefined && e.t - h.lastAuthFailedAt < 24 * HOUR) this.fail('i-alerts', `${e.host}: power.auth-failed twice within a day`);
+        h.lastAuthFailedAt = e.t;
+        return;
+      }
       default:
         return;
     }
@@ -435,9 +450,22 @@ class Monitor {
     }
     if (e.to !== h.state) h.enteredAt = this.c.clock.now();
     h.state = e.to;
-    if (e.to === 'SUSPECT' && !h.episode) h.episode = { openSeq: seq, released: false };
+    if (e.to === 'SUSPECT' && !h.episode) h.episode = { openSeq: seq, released: false, degradedAlerts: 0 };
+    if (e.to === 'FAILED' && e.from !== 'FAILED') h.failedAlertDue = true;
     if (e.to === 'AVAILABLE') h.episode = undefined;
     if (e.to === 'AVAILABLE') h.releasedOutside = false;
+  }
+
+  /** (i) alert rules of a host. */
+  private onHostAlert(id: string, level: string, message: string): void {
+    const h = this.hosts.get(id);
+    if (!h) return;
+    if (level === 'critical' && message.includes('FAILED')) h.failedAlertDue = false;
+    if (message.includes('(DEGRADED)')) {
+      count('DEGRADED alert');
+      if (!h.episode) this.fail('i-alerts', `${id}: DEGRADED alert outside a failure episode`);
+      else if (++h.episode.degradedAlerts > 1) this.fail('i-alerts', `${id}: DEGRADED alert ${h.episode.degradedAlerts} times in one episode`);
+    }
   }
 
   /** (b) proof and once per episode. */
@@ -473,6 +501,10 @@ class Monitor {
     for (const [id, h] of this.hosts) {
       const state = this.c.service.resource({ type: 'host', id }).state;
       if (state !== h.state) this.fail('a-table', `${id}: service says ${state}, the transitions emitted say ${h.state}`);
+    }
+    // (i) every entry into FAILED raised its alert.
+    for (const [id, h] of this.hosts) {
+      if (h.failedAlertDue) this.fail('i-alerts', `${id}: entered FAILED without a critical alert`);
     }
     // (b) a FENCED host in an open episode has had its workloads released.
     for (const [id, h] of this.hosts) {
@@ -610,7 +642,7 @@ describe('engine properties (model-based, random fault schedules)', function () 
     if (process.env.HAFENCE_PROPERTY_STATS) console.log([...coverage].sort().map(([k, v]) => `  ${k}: ${v}`).join('\n'));
   });
 
-  it(`holds the SPEC invariants (a)–(h) after every step (${RUNS} runs, seed ${SEED})`, async () => {
+  it(`holds the SPEC invariants (a)–(i) after every step (${RUNS} runs, seed ${SEED})`, async () => {
     await assertProperty(ALL_INVARIANTS, REGRESSIONS);
   });
 
