@@ -63,7 +63,7 @@ export { clockScheduler } from './scheduler/clock-scheduler.js';
 export { WorkScheduler } from './scheduler/work-scheduler.js';
 export type { Lane, LaneLimits, JobControl, JobOutcome, JobHandle, WorkSchedulerOptions } from './scheduler/work-scheduler.js';
 export { PausableDeadline } from './scheduler/pausable-deadline.js';
-export { keyedRandom, jittered } from './util/prng.js';
+export { keyedRandom, keyedSequence, jittered } from './util/prng.js';
 export { MemoryStateStore } from './store/memory-state-store.js';
 export { HaService } from './engine/ha-service.js';
 export type { HaServiceOptions, ResourceStatus } from './engine/ha-service.js';

@@ -198,8 +198,8 @@ describe('safety guards', () => {
     c.driver.host('h1').power = 'OFF';
     await c.clock.advance(5 * MIN);
     expect(released(c.events, 'h1').map((e) => (e as { proof: string }).proof)).to.deep.equal(['power-off']);
-    // Its health check fails first (failure episode), so the OFF read ends the episode in FENCED.
-    expect(c.service.resource({ type: 'host', id: 'h1' }).state).to.equal('FENCED');
+    // A chassis read OFF is not eligible (SPEC §5.1): UNSUPPORTED, and no episode to fence.
+    expect(c.service.resource({ type: 'host', id: 'h1' }).state).to.equal('UNSUPPORTED');
     expect(stops(c)).to.equal(0);
   });
 

@@ -95,7 +95,8 @@ describe('standalone HTTP ports against real agents', () => {
 
   describe('reply timeout', () => {
     let silent: Server;
-    afterEach(() => new Promise<void>((resolve) => { silent.closeAllConnections(); silent.close(() => resolve()); }));
+    // Stop accepting first, then drop open sockets: a late connection cannot keep close() waiting.
+    afterEach(() => new Promise<void>((resolve) => { silent.close(() => resolve()); silent.closeAllConnections(); }));
 
     it('no reply within window + reply timeout is a "timeout" observation', async () => {
       silent = createServer(() => { /* never answers */ });

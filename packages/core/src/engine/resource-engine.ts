@@ -117,7 +117,9 @@ export class ResourceEngine {
     let next: ResourceRecord = { ...rt.record, ...o.patch, version: rt.record.version + 1 };
     if (target !== undefined) {
       if (target === 'SUSPECT' && !episode) {
-        episode = openEpisode(next.nextEpisode, now);
+        // Workloads already released (power seen OFF, not on since) stay released: the
+        // new episode must not release them a second time.
+        episode = { ...openEpisode(next.nextEpisode, now), released: next.releasedOutside };
         next = { ...next, nextEpisode: next.nextEpisode + 1 };
       }
       if (target === 'AVAILABLE') {
@@ -233,7 +235,7 @@ export class ResourceEngine {
     const s = rt.settings;
     const due = rt.healthDue;
     const round = ++rt.healthRound;
-    this.scheduleHealth(rt, Math.max(this.d.clock.now(), due + jittered(s.healthCheckInterval, this.d.config.jitterFraction, this.d.config.seed, rt.spec.ref.id, 'health', round)));
+    this.scheduleHealth(rt, Math.max(this.d.clock.now(), due + jittered(s.healthCheckInterval, this.d.config.jitterFraction, keyedRandom(this.d.config.seed, rt.spec.ref.id, 'health', round))));
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
     const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
       this.d.healthProbe?.(due, this.d.clock.now());

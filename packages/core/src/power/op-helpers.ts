@@ -1,24 +1,10 @@
 import { AuthError, DriverError, TimeoutError, UnreachableError, UnsupportedOperationError } from '../errors/power-errors.js';
-import { abortReason } from '../util/delay.js';
 import { redact } from './redact.js';
 
 /** Errors after which the next driver of the chain is tried (an AuthError too; it wins the report). */
 export function worthFallback(err: unknown): boolean {
   return err instanceof UnreachableError || err instanceof TimeoutError || err instanceof DriverError
     || err instanceof UnsupportedOperationError || err instanceof AuthError;
-}
-
-/** Rejects with the signal's reason as soon as it aborts, else settles like `promise`. */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
 }
 
 // Defence in depth: a driver's message must never carry the password out of the service.

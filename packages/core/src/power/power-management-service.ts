@@ -10,10 +10,11 @@ import { ConfigError, NotFoundError } from '../errors/engine-errors.js';
 import { AuthError } from '../errors/power-errors.js';
 import { powerTransition, type PowerEvent } from '../fsm/power-fsm.js';
 import { systemClock } from '../util/system-clock.js';
+import { raceAbort } from '../util/delay.js';
 import { SerialQueue } from './concurrency.js';
 import { runDriverChain, type DriverCall } from './driver-chain.js';
 import { noopLogger } from './noop-logger.js';
-import { raceSignal, scrub, stripUndefined } from './op-helpers.js';
+import { scrub, stripUndefined } from './op-helpers.js';
 import { SyncDaemon } from './sync-daemon.js';
 
 /** Power settings of the service (SPEC §4 names and defaults). */
@@ -235,7 +236,7 @@ export class PowerManagementService {
         await Promise.all(holds);
       });
     });
-    const guarded = opts.signal ? raceSignal(outcome, opts.signal) : outcome;
+    const guarded = opts.signal ? raceAbort(outcome, opts.signal) : outcome;
     return guarded.then(
       (value) => {
         this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: true });

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../spi/clock.js';
 import { Semaphore } from './concurrency.js';
-import { hostRandom, jittered, type Random } from './prng.js';
+import { jittered, keyedSequence } from '../util/prng.js';
 
 /** Settings and callbacks of a {@link SyncDaemon}. */
 export interface SyncDaemonOptions {
@@ -18,7 +18,7 @@ export interface SyncDaemonOptions {
 }
 
 interface HostTimer {
-  readonly random: Random;
+  readonly random: () => number;
   timer?: TimerHandle;
   busy: boolean;
 }
@@ -65,7 +65,7 @@ export class SyncDaemon {
   add(host: string): void {
     const existing = this.hosts.get(host);
     if (existing) this.cancel(existing);
-    const h: HostTimer = { random: hostRandom(this.options.seed, host), busy: false };
+    const h: HostTimer = { random: keyedSequence(this.options.seed, host, 'power-sync'), busy: false };
     this.hosts.set(host, h);
     if (this.running) this.plan(host, h, this.options.intervalMs * h.random());
   }
@@ -101,7 +101,7 @@ export class SyncDaemon {
       h.busy = false;
     }
     if (this.running && this.hosts.get(host) === h) {
-      this.plan(host, h, jittered(this.options.intervalMs, this.options.jitterFraction, h.random));
+      this.plan(host, h, jittered(this.options.intervalMs, this.options.jitterFraction, h.random()));
     }
   }
 }

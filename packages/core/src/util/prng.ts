@@ -20,7 +20,13 @@ export function keyedRandom(seed: number, resource: string, purpose: string, n: 
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-/** `base` scaled by a keyed factor in [1 - fraction, 1 + fraction]. */
-export function jittered(base: number, fraction: number, seed: number, resource: string, purpose: string, n: number): number {
-  return Math.round(base * (1 + fraction * (2 * keyedRandom(seed, resource, purpose, n) - 1)));
+/** The keyed numbers n = 0, 1, 2, … of one (seed, resource, purpose). */
+export function keyedSequence(seed: number, resource: string, purpose: string): () => number {
+  let n = 0;
+  return () => keyedRandom(seed, resource, purpose, n++);
+}
+
+/** `base` scaled by a factor in [1 - fraction, 1 + fraction] chosen by `r` in [0, 1); at least 1. */
+export function jittered(base: number, fraction: number, r: number): number {
+  return Math.max(1, Math.round(base * (1 + fraction * (2 * r - 1))));
 }

@@ -98,7 +98,9 @@ export class FakeProvider implements HAProvider {
 
   async isEligible(resource: ResourceSpec): Promise<Verdict> {
     const h = this.host(resource.ref.id);
-    return h.eligible ? { ok: true } : { ok: false, reason: 'not eligible (scripted)' };
+    if (!h.eligible) return { ok: false, reason: 'not eligible (scripted)' };
+    // Like a KVM host (SPEC §5.1): a chassis read OFF is not protectable.
+    return this.power(resource.ref.id) === 'OFF' ? { ok: false, reason: 'power OFF' } : { ok: true };
   }
 
   async isInMaintenance(resource: ResourceSpec): Promise<boolean> {
