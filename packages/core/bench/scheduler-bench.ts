@@ -14,7 +14,8 @@
  * Environment: `BENCH_SECONDS`, `BENCH_WARMUP_SECONDS`, `BENCH_CONVERGE_MAX_SECONDS`
  * (default 240), `BENCH_SCENARIOS` (default `10000@50,100000@50,100000@200,100000@1000`: resources @
  * health concurrency limit), `BENCH_CPU_PROFILE` (a directory: writes a `.cpuprofile` of
- * each measured window).
+ * each measured window), `BENCH_NODE_FLAGS` (extra flags for the scenario processes, e.g.
+ * `--max-semi-space-size=64`).
  */
 import { fork } from 'node:child_process';
 import { loadavg, cpus } from 'node:os';
@@ -215,7 +216,7 @@ async function runScenario(s: Scenario): Promise<Result> {
 function runChild(s: Scenario): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--scenario', JSON.stringify(s)], {
-      execArgv: [...process.execArgv, '--max-old-space-size=4096'],
+      execArgv: [...process.execArgv, '--max-old-space-size=4096', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let result: Result | undefined;
@@ -255,7 +256,8 @@ function printTable(results: readonly Result[]): void {
 async function main(): Promise<void> {
   const list = scenarios();
   const windowS = envNumber('BENCH_SECONDS', 60);
-  console.log(`hafence scheduler bench — node ${process.version}, health interval ${INTERVAL_MS / 1000} s, provider latency 1 ms, `
+  const flags = process.env.BENCH_NODE_FLAGS ? `, node flags ${process.env.BENCH_NODE_FLAGS}` : '';
+  console.log(`hafence scheduler bench — node ${process.version}${flags}, health interval ${INTERVAL_MS / 1000} s, provider latency 1 ms, `
     + `clusters of ${fmt(HOSTS_PER_CLUSTER)} hosts, warm-up ${envNumber('BENCH_WARMUP_SECONDS', 30)} s, window ${windowS} s per scenario`);
   console.log(`goal: ${fmt(100_000)} resources, p99 lateness < ${GOAL_P99_MS} ms, < 1 core, every due check run (≥ 98 %), nothing shed\n`);
   const results: Result[] = [];
