@@ -203,11 +203,14 @@ hosts:
     expect(r.stdout).to.equal('');
   });
 
-  it('exits 2 naming the host\'s passwordEnv when the variable is unset, and the token file when unreadable', async () => {
+  it('exits 2 naming the host\'s passwordEnv when the variable is unset or too long for IPMI, and the token file when unreadable', async () => {
     writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-1234\n');
     const r = await hafence(['serve', '--config', file('env.yaml', base('{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_UNSET_VAR }'))]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('hosts.h1.bmc.passwordEnv');
+    const long = await hafence(['serve', '--config', join(dir, 'env.yaml')], { HAFENCE_E2E_UNSET_VAR: 'a-password-of-27-bytes-long' });
+    expect(long.code).to.equal(2);
+    expect(long.stderr).to.include('hosts.h1.bmc.passwordEnv').and.include('20 bytes').and.not.include('a-password-of-27');
     rmSync(join(dir, 'token'));
     const t = await hafence(['serve', '--config', join(dir, 'env.yaml')]);
     expect(t.code).to.equal(2);

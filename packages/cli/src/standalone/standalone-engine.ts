@@ -6,6 +6,9 @@ import { HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, readTokenFile
 import { driverFactories } from '../power/driver-factories.js';
 import type { ClusterFile, ClusterHost } from './cluster-schema.js';
 
+/** IPMI 2.0 user passwords are at most 20 bytes (longer ones can never log in). */
+const IPMI_PASSWORD_MAX_BYTES = 20;
+
 /** Options of {@link StandaloneEngine.start}. */
 export interface StandaloneEngineOptions {
   /** The validated cluster file. */
@@ -113,7 +116,13 @@ async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
   const s = file.power.script;
   const drivers: PowerDriver[] = [];
   for (const name of names) {
-    drivers.push(await driverFactories[name]({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
+    try {
+      drivers.push(await driverFactories[name]({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
+    } catch (err) {
+      // The factories speak in CLI flags (`--command`); name the field of this file instead.
+      if (!(err instanceof ConfigError)) throw err;
+      throw new ConfigError(err.issues.map((i) => ({ ...i, path: `power.${name}.${i.path.replace(/^--/, '')}` })));
+    }
   }
   return drivers;
 }
@@ -131,11 +140,15 @@ function binding(id: string, host: ClusterHost, file: ClusterFile, env?: Readonl
     const rule = err instanceof ConfigError ? err.issues.map((i) => `${i.path}: ${i.rule}`).join('; ') : (err as Error).message;
     throw new ConfigError([{ path: `hosts.${id}.bmc.${field}`, value: shown, rule }]);
   }
+  const drivers = bmc.drivers ?? file.power.defaultDrivers;
+  if (drivers.includes('ipmi') && Buffer.byteLength(password.reveal(), 'utf8') > IPMI_PASSWORD_MAX_BYTES) {
+    throw new ConfigError([{ path: `hosts.${id}.bmc.${field}`, value: shown, rule: `the password is longer than ${IPMI_PASSWORD_MAX_BYTES} bytes, the IPMI 2.0 maximum` }]);
+  }
   const options: Record<string, unknown> = {};
   if (bmc.cipherSuite !== undefined) options.cipherSuite = bmc.cipherSuite;
   if (bmc.allowCipher0 !== undefined) options.allowCipher0 = bmc.allowCipher0;
   return {
-    drivers: bmc.drivers ?? file.power.defaultDrivers,
+    drivers,
     target: { host: id, address: bmc.address, port: bmc.port, username: bmc.username, password, options },
     timeoutMs: bmc.timeout,
   };
