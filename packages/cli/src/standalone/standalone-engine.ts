@@ -1,6 +1,6 @@
 import {
-  ConfigError, HaService, PowerManagementService, resolveCredential, systemClock,
-  type Clock, type CredentialRef, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
+  ConfigError, HA_SERVICE, createHaContainer, PowerManagementService, resolveCredential, systemClock,
+  type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
 } from '@hafence/core';
 import { HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, readTokenFile, type KvmInventory } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
@@ -57,7 +57,8 @@ export class StandaloneEngine {
       heartbeatIntervalMs: file.kvm.heartbeatInterval, activityWindowMs: file.kvm.activityWindow,
       leaseMarginMs: file.kvm.leaseMargin, replyTimeoutMs: file.kvm.replyTimeout, powerPollMs: file.kvm.powerPoll,
     });
-    const service = new HaService({ providers: [provider], clock, config: file.ha, logger: options.logger, power });
+    // A child container per service (STYLE.md): plugin families stay injectable by token.
+    const service = createHaContainer({ providers: [provider], drivers, clock, config: file.ha, logger: options.logger, power }).resolve<HaService>(HA_SERVICE);
     const subs = [service.events$.subscribe(options.onEvent), power.events$.subscribe(options.onEvent)];
     const engine = new StandaloneEngine(service, power, () => subs.forEach((s) => s.unsubscribe()));
     try {
