@@ -44,9 +44,10 @@ export { haConfigSchema, haSettingsSchema, DEFAULT_SETTINGS } from './config/sch
 export type { HaConfig, HaConfigOptions, HaSettings } from './config/schema.js';
 export { parseConfig, loadConfigFile, resolveSettings } from './config/load-config.js';
 export type { SettingsScope } from './config/load-config.js';
+export { validateConfig, readConfigFile } from './config/validate-config.js';
 
 export { systemClock } from './util/system-clock.js';
-export { delay, raceAbort, abortReason, clockSignal } from './util/delay.js';
+export { delay, raceAbort, abortReason, withClockSignal } from './util/delay.js';
 export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof } from './events/ha-event.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { HaEvent } from '@hafence/core';
 import { MemoryStateStore } from '@hafence/core';
-import { createFakeCluster, type FakeCluster, type FakeClusterOptions } from '@hafence/testkit';
+import { TestClock, createFakeCluster, type FakeCluster, type FakeClusterOptions } from '@hafence/testkit';
 
 const MIN = 60_000;
 
@@ -242,5 +242,53 @@ describe('safety guards', () => {
     const p = path(c.events, 'h3');
     expect(p[p.length - 1]).to.equal('FENCING→FENCED');
     expect(p.filter((s) => s === 'CHECKING→RECOVERING').length).to.be.at.most(2);
+  });
+});
+
+describe('regressions found in review', () => {
+  let c: FakeCluster;
+  afterEach(async () => c?.close());
+
+  it('interrupted-stop-left-off: HA disabled between off and on → status read, alert, and the release (proof: our own OFF read)', async () => {
+    c = await cluster();
+    c.provider.host('h3').crashed = true;
+    const offSent = () => c.events.some((e) => e.type === 'power.action' && e.host === 'h3' && e.action === 'off');
+    for (let i = 0; i < 100_000 && !offSent(); i++) await c.clock.advance(1);
+    await c.service.setHaEnabled('c1', false); // between the off and the on
+    await c.clock.advance(10 * MIN);
+    expect(c.driver.host('h3').power).to.equal('OFF');
+    expect(c.events.some((e) => e.type === 'alert' && e.message.includes('h3 was left OFF'))).to.equal(true);
+    expect(released(c.events, 'h3').map((e) => (e as { proof: string }).proof)).to.deep.equal(['power-off']);
+  });
+
+  it('self-doubt-mid-recovery: a recovery already running sends no stop command once the service doubts itself', async () => {
+    c = await cluster({ hosts: 8, config: { clusters: { c1: { maxUnhealthyFraction: 0.9 } } } });
+    c.driver.host('h1').latencyMs = 15_000; // a slow BMC: the recovery is still before its off
+    c.provider.host('h1').crashed = true;
+    for (let i = 0; i < 600 && c.service.resource({ type: 'host', id: 'h1' }).state !== 'RECOVERING'; i++) await c.clock.advance(1000);
+    for (const id of ['h2', 'h3', 'h4', 'h5']) c.provider.host(id).crashed = true;
+    await c.clock.advance(10 * MIN);
+    expect(c.service.selfDoubting).to.equal(true);
+    const offs = c.events.filter((e) => e.type === 'power.action' && e.action !== 'status' && e.action !== 'on');
+    expect(offs).to.deep.equal([]);
+  });
+
+  it('gated-retry-no-spin: a restart inside the startup grace with a past retry time does not spin the timer', async () => {
+    const store = new MemoryStateStore();
+    c = await cluster({ store });
+    Object.assign(c.provider.host('h3'), { crashed: true, recover: 'fail' });
+    for (let i = 0; i < 10_000 && !path(c.events, 'h3').includes('RECOVERING→RECOVERING'); i++) await c.clock.advance(100);
+    const t0 = c.clock.now();
+    await c.close();
+    const clock = new TestClock(t0 + 40_000); // the retry time has passed
+    let timers = 0;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => ((timers += 1), setTimeout(fn, ms));
+    c = await createFakeCluster({ hosts: 6, store, clock, config: { startupGrace: '300s' } });
+    Object.assign(c.provider.host('h3'), { crashed: true, recover: 'fail' });
+    await c.clock.advance(1000);
+    expect(timers).to.be.below(500);
+    await c.clock.advance(10 * MIN);
+    expect(c.provider.calls.filter((k) => k.host === 'h3' && k.kind === 'recover' && k.startedAt < t0 + 40_000 + 300_000)).to.have.length(0);
   });
 });

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../errors/engine-errors.js';
+import { readConfigFile, validateConfig } from './validate-config.js';
 import { DEFAULT_SETTINGS, haConfigSchema, type HaConfig, type HaConfigOptions, type HaSettings } from './schema.js';
 
 /**
@@ -12,26 +9,12 @@ import { DEFAULT_SETTINGS, haConfigSchema, type HaConfig, type HaConfigOptions, 
  * const config = parseConfig({ defaults: { healthCheckInterval: '5s' }, clusters: { c1: { quietPeriod: '60s' } } });
  */
 export function parseConfig(options: HaConfigOptions | unknown = {}): HaConfig {
-  const result = haConfigSchema.safeParse(options ?? {});
-  if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => toIssue(issue, options)));
+  return validateConfig(haConfigSchema, options);
 }
 
 /** Reads a YAML or JSON file (YAML is a superset of JSON) and validates it. */
 export function loadConfigFile(path: string): HaConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([{ path: '(file)', value: path, rule: `cannot be read: ${(cause as Error).message}` }]);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (cause) {
-    throw new ConfigError([{ path: '(file)', value: path, rule: `is not valid YAML/JSON: ${(cause as Error).message}` }]);
-  }
-  return parseConfig(data ?? {});
+  return parseConfig(readConfigFile(path));
 }
 
 /** Where a resource sits, for resolving overrides. */
@@ -52,19 +35,4 @@ export function resolveSettings(config: HaConfig, scope: SettingsScope): HaSetti
     ...(scope.cluster ? config.clusters[scope.cluster] : undefined),
     ...(scope.host ? config.hosts[scope.host] : undefined),
   };
-}
-
-function toIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue {
-  const path = issue.path.map(String).join('.');
-  const value = 'input' in issue && issue.input !== undefined ? issue.input : valueAt(root, issue.path);
-  return { path, value, rule: issue.message };
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let node: unknown = root;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
 }

@@ -3,7 +3,7 @@ import type { HAProvider, MemberView, Verdict } from '../spi/ha-provider.js';
 import type { Partition } from '../spi/partition.js';
 import type { PartitionRecord } from '../spi/state-store.js';
 import type { TimerHandle } from '../spi/clock.js';
-import { clockSignal } from '../util/delay.js';
+import { withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { ResourceEngine } from './resource-engine.js';
 
@@ -117,11 +117,11 @@ export class PartitionEngine {
       this.d.alert('info', `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`);
     }
     const conditions: Verdict = pr.partition.haEnabled
-      ? await pr.provider.partitionConditions(
+      ? await withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', (signal) => pr.provider.partitionConditions(
         { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views },
-        { signal: clockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions'), clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
+        { signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
           alert: (level, message, resource) => this.d.alert(level, message, resource) },
-      ).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
+      )).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
       : { ok: false, reason: 'HA disabled by the operator' };
     const cooling = cooldownUntil !== undefined && cooldownUntil > now;
     const met = conditions.ok && !storm && !cooling;

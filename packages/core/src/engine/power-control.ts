@@ -1,3 +1,4 @@
+import { AbortedError } from '../errors/engine-errors.js';
 import type { PowerControl } from '../spi/ha-provider.js';
 import type { ChassisCommand, ChassisPower } from '../spi/power-driver.js';
 import type { StateStore } from '../spi/state-store.js';
@@ -22,6 +23,8 @@ export interface PowerControlOptions {
   readonly onOffRead: () => Promise<void>;
   /** Our own command will move power to `to`: the sync daemon's sighting of it is not news. */
   readonly expectOwn: (to: 'ON' | 'OFF') => void;
+  /** Why no stop command may be sent now (checked before and after the budget), or undefined. */
+  readonly mayStop: () => string | undefined;
   /** Runs right before every stop command; rejects to stop it (a host healthy again). */
   readonly beforeStop?: () => Promise<void>;
 }
@@ -33,9 +36,15 @@ export interface PowerControlOptions {
  */
 export function createPowerControl(o: PowerControlOptions): PowerControl {
   const request = () => ({ by: 'ha' as const, signal: o.job.signal, timeoutMs: o.timeoutMs });
+  const refuseIfBarred = () => {
+    const why = o.mayStop();
+    if (why) throw new AbortedError(`stop command not sent: ${why}`);
+  };
   const stop = async (command: ChassisCommand): Promise<void> => {
     await o.beforeStop?.();
+    refuseIfBarred();
     await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
+    refuseIfBarred(); // the world may have changed while the command was held
     // The intent stays until the host is powered on again or the action ends, so an
     // action cancelled between off and on is reconciled by a status read (SPEC §2).
     await o.store.putIntent({ resource: o.resource, command, at: o.now() });

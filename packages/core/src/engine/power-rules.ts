@@ -1,4 +1,4 @@
-import { clockSignal } from '../util/delay.js';
+import { withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { PowerTransition } from './power-backend.js';
 import type { ResourceEngine } from './resource-engine.js';
@@ -29,7 +29,8 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
   // → UNKNOWN: protected by the self-fence lease only, or not fenceable at all.
   if (state === 'FENCED' || state === 'FAILED') return;
   const lease = rt.provider.selfFenceLease
-    ? await rt.provider.selfFenceLease(rt.spec, engine.actions.context(rt, clockSignal(d.clock, rt.settings.powerOpTimeout, 'lease read'))).catch(() => undefined)
+    ? await withClockSignal(d.clock, rt.settings.powerOpTimeout, 'lease read',
+      (signal) => rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal))).catch(() => undefined)
     : undefined;
   if (lease && lease.state !== 'none') {
     d.alert('warning', `${host}: controller unreachable; protected by the self-fence lease only`, host);

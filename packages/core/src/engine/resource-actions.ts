@@ -3,6 +3,7 @@ import type { ResourceState } from '../spi/states.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { AbortedError } from '../errors/engine-errors.js';
+import { withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import type { ResourceEngine } from './resource-engine.js';
@@ -31,6 +32,7 @@ export class ResourceActions {
         onOffRead: () => this.offRead(rt, action),
         beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
         expectOwn: (to) => this.d.expectOwnPower(host, to, this.d.clock.now() + rt.settings.quietPeriod),
+        mayStop: () => (this.d.selfDoubting() ? 'self-doubt: this management server stopped acting' : undefined),
       })
       : undefined;
     return {
@@ -43,7 +45,7 @@ export class ResourceActions {
   /** After a (re)start: reconcile a persisted stop intent, then restart the state's work. */
   async resume(rt: Runtime): Promise<void> {
     const intents = await this.d.store.listIntents();
-    if (intents.some((i) => i.resource === rt.key)) await this.reconcile(rt, 'resumed after restart');
+    if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart'))) await this.releaseLeftOff(rt);
     this.engine.armStateTimer(rt);
     this.entered(rt, rt.record.state, rt.record.state);
   }
@@ -196,9 +198,10 @@ export class ResourceActions {
 
   private async readLease(rt: Runtime): Promise<LeaseStatus> {
     if (!rt.provider.selfFenceLease) return { state: 'none', reason: 'provider has no self-fence lease' };
-    const job = this.d.scheduler.submit('fence', 'lease check', rt.settings.powerOpTimeout, (c) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, c.signal)));
-    const outcome = await job.outcome;
-    return outcome.kind === 'ok' ? outcome.value : { state: 'none', reason: `lease unreadable (${outcome.kind})` };
+    // Not on the fence lane: fences held by an exhausted budget must not starve proof
+    // that needs no command (SPEC §4).
+    return withClockSignal(this.d.clock, rt.settings.powerOpTimeout, 'lease check', (signal) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)))
+      .catch((err: unknown) => ({ state: 'none' as const, reason: `lease unreadable (${String((err as Error)?.message ?? err)})` }));
   }
 
   /** Startup grace and self-doubt hold recoveries and fences (SPEC §4). */
@@ -265,22 +268,32 @@ export class ResourceActions {
   private async reconcileLater(rt: Runtime, reason: string): Promise<void> {
     await rt.chain;
     const intents = await this.d.store.listIntents();
-    if (intents.some((i) => i.resource === rt.key)) await this.reconcile(rt, reason);
+    if (!intents.some((i) => i.resource === rt.key)) return;
+    const off = await this.reconcile(rt, reason);
+    if (off) await this.engine.serial(rt, () => this.releaseLeftOff(rt));
   }
 
-  private async reconcile(rt: Runtime, reason: string): Promise<void> {
+  /** Status read after an interrupted stop command; true when the host was left OFF. */
+  private async reconcile(rt: Runtime, reason: string): Promise<boolean> {
     const host = rt.spec.ref.id;
     if (!this.d.power?.has(host)) {
       await this.d.store.clearIntent(rt.key);
-      return;
+      return false;
     }
     try {
       const state = await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
       if (state === 'OFF') this.d.alert('warning', `${host} was left OFF by an interrupted stop command (${reason})`, host);
       await this.d.store.clearIntent(rt.key);
+      return state === 'OFF';
     } catch (err) {
       this.d.alert('warning', `${host}: an interrupted stop command could not be reconciled (${String(err)})`, host);
+      return false;
     }
+  }
+
+  /** Our own status read saw the host OFF: that is proof, so its workloads are released (SPEC §5.1). */
+  private async releaseLeftOff(rt: Runtime): Promise<void> {
+    await this.engine.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', { release: 'power-off' });
   }
 }
 

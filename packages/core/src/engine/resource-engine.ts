@@ -203,7 +203,8 @@ export class ResourceEngine {
     switch (state) {
       case 'SUSPECT': return t.activityAt;
       case 'DEGRADED': return t.recheckAt;
-      case 'RECOVERING': return pick(t.retryAt, extraAt);
+      // A gated retry waits for the later of its own time and the gate (never a past deadline).
+      case 'RECOVERING': return extraAt !== undefined ? Math.max(t.retryAt ?? extraAt, extraAt) : t.retryAt;
       case 'FENCING': return pick(t.leaseAt, extraAt);
       case 'FAILED': return t.leaseAt;
       default: return undefined;

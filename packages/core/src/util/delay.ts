@@ -39,9 +39,16 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
-/** An AbortSignal that aborts after `ms` on `clock` (never `AbortSignal.timeout`: real time). */
-export function clockSignal(clock: Clock, ms: number, op = 'operation'): AbortSignal {
+/**
+ * Runs `work` with an AbortSignal that aborts after `ms` on `clock` (never
+ * `AbortSignal.timeout`: real time); the timer is cleared as soon as `work` settles.
+ */
+export async function withClockSignal<T>(clock: Clock, ms: number, op: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  clock.setTimeout(() => controller.abort(new AbortedError(`${op} exceeded ${ms} ms`)), ms);
-  return controller.signal;
+  const handle = clock.setTimeout(() => controller.abort(new AbortedError(`${op} exceeded ${ms} ms`)), ms);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clock.clearTimeout(handle);
+  }
 }

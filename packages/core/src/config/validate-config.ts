@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors/engine-errors.js';
+
+// Keys that name where a secret lives, not the secret itself.
+const SECRET_REFERENCE = /^(passwordEnv|passwordFile|agentTokenFile|secretKeyFile|tokenFile)$/;
+
+/**
+ * Validates `data` against a zod schema. Throws {@link ConfigError} naming every bad
+ * field (`hosts.h2.bmc.port`), its value and the rule. Values under secret-like keys are
+ * redacted and unknown keys are named without their values: config errors get printed.
+ */
+export function validateConfig<T>(schema: z.ZodType<T>, data: unknown): T {
+  const result = schema.safeParse(data ?? {});
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((issue) => toIssue(issue, data)));
+}
+
+/** Reads a YAML or JSON file (YAML is a superset of JSON); a typed error names the file. */
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([{ path: '(file)', value: path, rule: `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})` }]);
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (cause) {
+    throw new ConfigError([{ path: '(file)', value: path, rule: `is not valid YAML/JSON: ${(cause as Error).message}` }]);
+  }
+}
+
+function toIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return { path, value: issue.keys, rule: `unknown field(s) ${issue.keys.join(', ')}` };
+  const value = 'input' in issue && issue.input !== undefined ? issue.input : valueAt(root, issue.path);
+  return { path, value: redactValue(issue.path, value), rule: issue.message };
+}
+
+function redactValue(path: readonly PropertyKey[], value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return '{…}';
+  const last = String(path[path.length - 1] ?? '');
+  return /password|token|secret/i.test(last) && typeof value === 'string' && !SECRET_REFERENCE.test(last) ? '[redacted]' : value;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
