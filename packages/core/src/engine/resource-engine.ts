@@ -112,6 +112,8 @@ export class ResourceEngine {
   async apply(rt: Runtime, event: ResourceEvent | null, reason: string, o: ApplyOptions = {}): Promise<boolean> {
     const from = rt.record.state;
     const target = event ? resourceTransition(from, event) : undefined;
+    // The hot path: a routine passing health check writes (and allocates) nothing.
+    if (target === undefined && !o.counters && !o.timers && !o.release && !o.patch) return false;
     const now = this.d.clock.now();
     let episode = rt.record.episode && o.counters ? o.counters(rt.record.episode) : rt.record.episode;
     let next: ResourceRecord = { ...rt.record, ...o.patch, version: rt.record.version + 1 };
