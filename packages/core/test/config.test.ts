@@ -116,6 +116,13 @@ describe('configuration', () => {
   });
 
   describe('validation', () => {
+    it('checks the activity-interval cap in every override scope, naming the effective value', () => {
+      const err = (() => { try { parseConfig({ clusters: { c1: { activityCheckInterval: '300s' } } }); } catch (e) { return e as ConfigError; } return undefined; })();
+      expect(err).to.be.instanceOf(ConfigError);
+      expect(err!.issues[0]).to.deep.include({ path: 'clusters.c1.maxActivityCheckInterval', value: 250_000 });
+      expect(() => parseConfig({ clusters: { c1: { activityCheckInterval: '300s', maxActivityCheckInterval: '600s' } } })).to.not.throw();
+    });
+
     it('names the path, the value and the rule of a bad value', () => {
       const err = configError(() => parseConfig({ clusters: { c1: { healthCheckInterval: 'ten' } } }));
       expect(err.issues).to.have.length(1);
@@ -154,8 +161,8 @@ describe('configuration', () => {
 
     it('checks that the activity backoff cap is not below its start', () => {
       const err = configError(() => parseConfig({ defaults: { activityCheckInterval: '300s' } }));
-      expect(err.issues[0]).to.include({ path: 'defaults.maxActivityCheckInterval' });
-      expect(err.issues[0].rule).to.equal('must be at least activityCheckInterval');
+      expect(err.issues[0]).to.include({ path: 'defaults.maxActivityCheckInterval', value: 250_000 });
+      expect(err.issues[0].rule).to.equal('must be at least activityCheckInterval (300000 ms)');
     });
 
     it('rejects a configuration that is not an object', () => {

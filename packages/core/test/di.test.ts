@@ -75,4 +75,13 @@ describe('createHaContainer', () => {
     }
     expect(() => globalContainer.resolve(HA_SERVICE)).to.throw();
   });
+
+  it('a service first resolved through a grandchild container still gets the providers', async () => {
+    const c = createHaContainer({ providers: [new FakeProvider({ clock: new TestClock() })], clock: new TestClock() });
+    const ha = c.createChildContainer().resolve<HaService>(HA_SERVICE);
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
+    expect(ha.resource({ type: 'host', id: 'h1' }).partition).to.equal('c1');
+    await ha.stop();
+  });
 });

@@ -91,9 +91,19 @@ export const haConfigSchema = serviceSchema.extend({
   clusters: overrideMap,
   hosts: overrideMap,
 }).superRefine((cfg, ctx) => {
-  const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults };
-  if (merged.maxActivityCheckInterval < merged.activityCheckInterval) {
-    ctx.addIssue({ code: 'custom', path: ['defaults', 'maxActivityCheckInterval'], input: merged.maxActivityCheckInterval, message: 'must be at least activityCheckInterval' });
+  // Cross-field rule, checked for the global settings and for every override on top of them.
+  const scopes: Array<[PropertyKey[], Partial<HaSettings>]> = [[['defaults'], {}]];
+  for (const kind of ['zones', 'pods', 'clusters', 'hosts'] as const) {
+    for (const [id, o] of Object.entries(cfg[kind])) scopes.push([[kind, id], o]);
+  }
+  for (const [path, override] of scopes) {
+    const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults, ...override };
+    if (merged.maxActivityCheckInterval < merged.activityCheckInterval) {
+      ctx.addIssue({
+        code: 'custom', path: [...path, 'maxActivityCheckInterval'], params: { value: merged.maxActivityCheckInterval },
+        message: `must be at least activityCheckInterval (${merged.activityCheckInterval} ms)`,
+      });
+    }
   }
 });
 

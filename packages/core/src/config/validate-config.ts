@@ -35,7 +35,9 @@ export function readConfigFile(path: string): unknown {
 function toIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') return { path, value: issue.keys, rule: `unknown field(s) ${issue.keys.join(', ')}` };
-  const value = 'input' in issue && issue.input !== undefined ? issue.input : valueAt(root, issue.path);
+  // A cross-field rule reports the effective value (a default may stand where nothing was written).
+  const effective = issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
+  const value = effective ?? ('input' in issue && issue.input !== undefined ? issue.input : valueAt(root, issue.path));
   return { path, value: redactValue(issue.path, value), rule: issue.message };
 }
 

@@ -46,12 +46,12 @@ export function createHaContainer(options: HaContainerOptions = {}): DependencyC
   if (power) c.register(POWER_BACKEND, { useFactory: instanceCachingFactory((k) => (typeof power === 'function' ? power(k) : power)) });
   c.register(HA_SERVICE, {
     useFactory: instanceCachingFactory((k) => new HaService({
-      providers: k.isRegistered(HA_PROVIDERS) ? k.resolveAll<HAProvider>(HA_PROVIDERS) : [],
+      providers: k.isRegistered(HA_PROVIDERS, true) ? k.resolveAll<HAProvider>(HA_PROVIDERS) : [],
       clock: k.resolve<Clock>(CLOCK),
       store: k.resolve<StateStore>(STATE_STORE),
       config: k.resolve<HaConfig>(HA_CONFIG),
       logger: k.resolve<Logger>(LOGGER),
-      power: k.isRegistered(POWER_BACKEND) ? k.resolve<PowerBackend>(POWER_BACKEND) : undefined,
+      power: k.isRegistered(POWER_BACKEND, true) ? k.resolve<PowerBackend>(POWER_BACKEND) : undefined,
     })),
   });
   return c;
