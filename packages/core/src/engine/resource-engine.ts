@@ -252,11 +252,18 @@ export class ResourceEngine {
     void job.outcome.then((outcome) => {
       if (rt.healthJob === job) rt.healthJob = undefined;
       if (outcome.kind === 'cancelled') return;
+      if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
       const answer: Partial<HealthAnswer> & { health: HealthResult } = outcome.kind === 'ok'
         ? outcome.value
         : { health: { healthy: false, reason: outcome.kind === 'timeout' ? 'health check timed out' : `health check error: ${String(outcome.error)}` } };
       void this.serial(rt, () => this.onHealth(rt, answer));
     });
+  }
+
+  /** An AVAILABLE resource passed again with nothing else changed: no step, no write. */
+  private nothingNew(rt: Runtime, a: HealthAnswer): boolean {
+    return a.health.healthy && a.eligible.ok && !a.maintenance && rt.record.state === 'AVAILABLE'
+      && rt.healthy === true && rt.eligible === true && rt.maintenance === false;
   }
 
   private async onHealth(rt: Runtime, a: Partial<HealthAnswer> & { health: HealthResult }): Promise<void> {
