@@ -215,6 +215,43 @@ describe('WorkScheduler', () => {
     });
   });
 
+  describe('held jobs', () => {
+    it('a held job lends its lane slot: a fence behind it runs (proof that needs no command is not starved)', async () => {
+      build(); // fence lane: 1 slot
+      const held = gate();
+      const first = scheduler.submit('fence', 'fence h1', 60_000, async (control: JobControl) => {
+        await control.hold(held.promise); // its stop command waits for the fence budget
+        return 'sent';
+      });
+      await clock.advance(1);
+      expect(scheduler.active('fence')).to.equal(0);
+      const second = scheduler.submit('fence', 'fence h2 (already OFF)', 60_000, async () => 'proved');
+      await clock.advance(1);
+      expect(await second.outcome).to.deep.equal({ kind: 'ok', value: 'proved' });
+      held.open('budget resumed');
+      await clock.advance(1);
+      expect(await first.outcome).to.deep.equal({ kind: 'ok', value: 'sent' });
+      expect(scheduler.active('fence')).to.equal(0);
+    });
+
+    it('a job aborted while held gives back no slot twice', async () => {
+      build();
+      const held = gate();
+      const job = scheduler.submit('fence', 'fence h1', 60_000, (control: JobControl) => control.hold(held.promise));
+      await clock.advance(1);
+      job.cancel('partition INACTIVE');
+      held.open('late');
+      await clock.advance(1);
+      expect(scheduler.active('fence')).to.equal(0);
+      const next = scheduler.submit('fence', 'next', 60_000, async () => 'ran');
+      const blocked = scheduler.submit('fence', 'behind it', 60_000, async () => 'ran too');
+      await clock.advance(1);
+      expect((await next.outcome).kind).to.equal('ok');
+      expect((await blocked.outcome).kind).to.equal('ok');
+      expect(scheduler.active('fence')).to.equal(0);
+    });
+  });
+
   describe('cancellation', () => {
     it('cancels a waiting job without running it', async () => {
       build({ health: 1, activity: 1, recover: 1, fence: 1 });

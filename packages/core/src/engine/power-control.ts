@@ -1,4 +1,5 @@
 import { AbortedError } from '../errors/engine-errors.js';
+import { abortReason } from '../util/delay.js';
 import type { PowerControl } from '../spi/ha-provider.js';
 import type { ChassisCommand, ChassisPower } from '../spi/power-driver.js';
 import type { StateStore } from '../spi/state-store.js';
@@ -37,6 +38,8 @@ export interface PowerControlOptions {
 export function createPowerControl(o: PowerControlOptions): PowerControl {
   const request = () => ({ by: 'ha' as const, signal: o.job.signal, timeoutMs: o.timeoutMs });
   const refuseIfBarred = () => {
+    // Late work of an action that timed out or was cancelled takes no budget and leaves no intent.
+    if (o.job.signal.aborted) throw abortReason(o.job.signal);
     const why = o.mayStop();
     if (why) throw new AbortedError(`stop command not sent: ${why}`);
   };

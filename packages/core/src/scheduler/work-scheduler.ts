@@ -49,12 +49,15 @@ interface Job {
   state: 'queued' | 'running' | 'done';
   entry?: FifoEntry<Job>;
   abort?: (reason: string) => void;
+  /** Nested holds in progress; a held job gives its lane slot back. */
+  holds: number;
 }
 
 /**
- * Runs provider work on RxJS lanes: `mergeMap` with a concurrency limit per lane, a
- * bounded wait queue that sheds the oldest health check first (never a recovery or
- * fence), and a timeout per job on the injected clock that aborts the work for real.
+ * Runs provider work on RxJS lanes: a concurrency limit per lane (jobs are handed to the
+ * lane's `mergeMap` only when a slot is free; a job held by the fence budget lends its
+ * slot), a bounded wait queue that sheds the oldest health check first (never a recovery
+ * or fence), and a timeout per job on the injected clock that aborts the work for real.
  */
 export class WorkScheduler {
   private readonly lanes = new Map<Lane, Subject<Job>>();
@@ -77,7 +80,9 @@ export class WorkScheduler {
       this.lanes.set(lane, subject);
       this.waiting.set(lane, new FifoQueue());
       this.running.set(lane, 0);
-      this.subscriptions.push(subject.pipe(mergeMap((job) => this.run$(job), options.limits[lane])).subscribe());
+      // The pump enforces the lane's limit (so a held job can lend its slot); mergeMap
+      // only runs what the pump hands it.
+      this.subscriptions.push(subject.pipe(mergeMap((job) => this.run$(job))).subscribe());
     }
   }
 
@@ -95,7 +100,7 @@ export class WorkScheduler {
   submit<T>(lane: Lane, op: string, timeoutMs: number, work: (control: JobControl) => Promise<T>): JobHandle<T> {
     let settle!: (o: JobOutcome<T>) => void;
     const outcome = new Promise<JobOutcome<T>>((resolve) => (settle = resolve));
-    const job: Job = { lane, op, timeoutMs, work, settle: settle as Job['settle'], state: 'queued' };
+    const job: Job = { lane, op, timeoutMs, work, settle: settle as Job['settle'], state: 'queued', holds: 0 };
     if (this.closed) {
       job.state = 'done';
       settle({ kind: 'cancelled', reason: 'scheduler closed' });
@@ -147,6 +152,11 @@ export class WorkScheduler {
     job.entry = undefined;
   }
 
+  private lendSlot(job: Job): void {
+    this.running.set(job.lane, this.active(job.lane) - 1);
+    this.pump(job.lane);
+  }
+
   /** Hands the oldest waiting jobs of `lane` to its `mergeMap` while it has free slots. */
   private pump(lane: Lane): void {
     const queue = this.waiting.get(lane)!;
@@ -172,7 +182,7 @@ export class WorkScheduler {
         if (job.state === 'done') return;
         job.state = 'done';
         deadline.cancel();
-        this.running.set(job.lane, this.active(job.lane) - 1);
+        if (job.holds === 0) this.running.set(job.lane, this.active(job.lane) - 1);
         job.settle(outcome);
         subscriber.complete();
         this.pump(job.lane);
@@ -188,12 +198,17 @@ export class WorkScheduler {
       };
       const control: JobControl = {
         signal: controller.signal,
+        // While held (a stop command waiting for the fence budget) the job neither uses its
+        // timeout nor its lane slot: other work of the lane, e.g. proof that needs no
+        // command, must not starve behind it (SPEC §4).
         hold: async (promise) => {
           deadline.pause();
+          if (job.holds++ === 0) this.lendSlot(job);
           try {
             return await promise;
           } finally {
             deadline.resume();
+            if (--job.holds === 0 && job.state === 'running') this.running.set(job.lane, this.active(job.lane) + 1);
           }
         },
       };
