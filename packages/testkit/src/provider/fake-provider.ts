@@ -3,6 +3,7 @@ import {
   type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus,
   type PartitionKind, type PartitionView, type ProviderContext, type RecoverResult, type ResourceSpec, type Verdict,
 } from '@hafence/core';
+import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/provider-kvm';
 import type { FakePowerDriver } from '../power/fake-power-driver.js';
 
 /** How a scripted action answers. `hang` never answers (until aborted). */
@@ -136,25 +137,17 @@ export class FakeProvider implements HAProvider {
   async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
     return this.track(resource, 'recover', ctx, async (h) => {
       if (h.recover !== undefined) return this.scripted(h.recover, ctx, (v) => ({ ok: v === 'ok', reason: `scripted ${v}` }));
-      const power = ctx.power;
-      if (!power) return { ok: false, reason: 'no power control' };
-      if ((await power.status()) !== 'ON') return { ok: false, reason: 'power not ON before recovery' };
-      await power.off();
-      if (!(await this.pollOff(ctx))) return { ok: false, reason: 'power did not read OFF' };
-      await power.on();
-      this.booted(h);
-      return { ok: true, reason: 'power off, verified OFF, on' };
+      // The KVM provider's own steps: verify ON, off, verify OFF by polling, on.
+      const result = await recoverByPower(ctx, this.clock, DEFAULT_POWER_POLL_MS);
+      if (result.ok) this.booted(h);
+      return result;
     });
   }
 
   async fence(resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
     return this.track(resource, 'fence', ctx, async (h) => {
       if (h.fence !== undefined) return this.scripted(h.fence, ctx, (v) => ({ outcome: v, reason: `scripted ${v}` }));
-      const power = ctx.power;
-      if (!power) return { outcome: 'unreachable', reason: 'no power control' };
-      if ((await power.status()) === 'OFF') return { outcome: 'off', reason: 'already OFF' };
-      await power.off();
-      return (await this.pollOff(ctx)) ? { outcome: 'off', reason: 'power off, verified OFF' } : { outcome: 'failed', reason: 'power did not read OFF in time' };
+      return fenceByPower(ctx, this.clock, DEFAULT_POWER_POLL_MS);
     });
   }
 
@@ -175,15 +168,6 @@ export class FakeProvider implements HAProvider {
     h.wasOff = false;
     h.bootedAt = this.clock.now() + this.bootTime;
     if (!h.stuck) h.crashed = false;
-  }
-
-  private async pollOff(ctx: ProviderContext): Promise<boolean> {
-    const limit = this.clock.now() + Number(ctx.settings.powerOffVerifyTimeout ?? 20_000);
-    for (;;) {
-      if ((await ctx.power!.status()) === 'OFF') return true;
-      if (this.clock.now() >= limit) return false;
-      await delay(this.clock, 1000, ctx.signal);
-    }
   }
 
   private async scripted<TV extends string, TR>(value: Scripted<TV>, ctx: ProviderContext, answer: (v: TV) => TR): Promise<TR> {
