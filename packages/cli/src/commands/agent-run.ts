@@ -1,18 +1,7 @@
-import { ConfigError, parseDuration, type Logger } from '@hafence/core';
+import { ConfigError, parseDuration } from '@hafence/core';
 import { HostAgent, readTokenFile, systemWatchdog, virshStopVms } from '@hafence/provider-kvm';
+import { stderrLogger } from '../stderr-logger.js';
 import type { AgentCommandOptions } from './agent.js';
-
-/** JSON lines on stderr; fields never hold the token. */
-const stderrLogger: Logger = {
-  debug: () => {},
-  info: (message, fields) => write('info', message, fields),
-  warn: (message, fields) => write('warn', message, fields),
-  error: (message, fields) => write('error', message, fields),
-};
-
-function write(level: string, message: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, message, ...fields })}\n`);
-}
 
 function parseListen(addr: string): { host: string; port: number } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(addr);

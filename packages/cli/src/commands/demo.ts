@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EXIT } from '../exit-codes.js';
 import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, type Scenario, type ScenarioLine } from '@hafence/testkit';
 
 /** Options of `hafence demo`. */
@@ -15,8 +16,6 @@ export interface DemoOptions {
   readonly liveBudgetMs?: number;
 }
 
-/** Exit code of a bad scenario file. */
-const EXIT_USAGE = 2;
 
 /** Real time the live view spends on a run, in ms (it must finish in under a minute). */
 const LIVE_BUDGET_MS = 20_000;
@@ -58,7 +57,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } catch (err) {
     if (!(err instanceof ScenarioError)) throw err;
     process.stderr.write(`hafence demo: ${err.message}\n`);
-    return EXIT_USAGE;
+    return EXIT.usage;
   }
   let run: ScenarioRun;
   try {
@@ -66,7 +65,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } catch (err) {
     if (!(err instanceof UnsupportedScenarioError)) throw err;
     process.stderr.write(`hafence demo: ${err.message}\n`);
-    return EXIT_USAGE;
+    return EXIT.usage;
   }
   const live = !options.json && (options.live ?? process.stdout.isTTY === true);
   const out = (text: string) => process.stdout.write(text);

@@ -2,7 +2,7 @@ import {
   ConfigError, PowerManagementService, Semaphore, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret,
 } from '@hafence/core';
 import { driverFactories } from './driver-factories.js';
-import { POWER_EXIT, exitCodeFor, worstExitCode } from './exit-codes.js';
+import { EXIT, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { formatTarget, parseTarget, readTargetsFile, type CliTarget } from './targets-file.js';
 
 /** The actions of `hafence power`. */
@@ -68,7 +68,7 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
       try {
         const state = await perform(svc, host, action, opts.seconds);
         io.out(formatOk(action, state, many ? formatTarget(t) : undefined, opts.json));
-        return POWER_EXIT.ok;
+        return EXIT.ok;
       } catch (err) {
         report(io, err, many ? formatTarget(t) : undefined, opts.json);
         return exitCodeFor(err);

@@ -1,4 +1,6 @@
-import { ConfigError, systemClock, type HaEvent, type Logger } from '@hafence/core';
+import { ConfigError, type HaEvent } from '@hafence/core';
+import { EXIT } from '../exit-codes.js';
+import { stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
 import { StandaloneEngine } from './standalone-engine.js';
@@ -9,21 +11,6 @@ export interface ServeOptions {
   readonly config: string;
   /** Print events as JSON lines (SPEC §10) instead of readable lines. */
   readonly json?: boolean;
-}
-
-/** Exit code of a configuration error (nothing was started). */
-const EXIT_CONFIG = 2;
-
-/** JSON lines on stderr; the power service and provider never pass secrets to it. */
-const stderrLogger: Logger = {
-  debug: () => {},
-  info: (message, fields) => log('info', message, fields),
-  warn: (message, fields) => log('warn', message, fields),
-  error: (message, fields) => log('error', message, fields),
-};
-
-function log(level: string, message: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ t: new Date(systemClock.now()).toISOString(), level, message, ...fields })}\n`);
 }
 
 /**
@@ -42,16 +29,16 @@ export async function runServe(options: ServeOptions): Promise<number> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`hafence serve: ${err.message}\n`);
-    return EXIT_CONFIG;
+    return EXIT.usage;
   }
   const hosts = engine.power.list();
-  log('info', 'engine started', { config: options.config, hosts });
+  stderrLogger.info('engine started', { config: options.config, hosts });
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  log('info', 'stopping', { signal });
+  stderrLogger.info('stopping', { signal });
   await engine.stop();
-  log('info', 'stopped');
-  return 0;
+  stderrLogger.info('stopped');
+  return EXIT.ok;
 }

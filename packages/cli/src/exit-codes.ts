@@ -1,7 +1,7 @@
 import { AuthError, ConfigError, ProtocolError, TimeoutError, UnreachableError } from '@hafence/core';
 
-/** Exit codes of `hafence power` (issue 3). */
-export const POWER_EXIT = {
+/** Exit codes of every `hafence` command: 0 ok, 1 other failure, 2 usage or config, 3 auth refused, 4 timeout or unreachable, 5 protocol. */
+export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
@@ -12,11 +12,11 @@ export const POWER_EXIT = {
 
 /** The exit code an error stands for: 2 config, 3 auth refused, 4 timeout or unreachable, 5 protocol, else 1. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError) return POWER_EXIT.usage;
-  if (err instanceof AuthError) return POWER_EXIT.auth;
-  if (err instanceof TimeoutError || err instanceof UnreachableError || (err as Error)?.name === 'TimeoutError') return POWER_EXIT.unreachable;
-  if (err instanceof ProtocolError) return POWER_EXIT.protocol;
-  return POWER_EXIT.failure;
+  if (err instanceof ConfigError) return EXIT.usage;
+  if (err instanceof AuthError) return EXIT.auth;
+  if (err instanceof TimeoutError || err instanceof UnreachableError || (err as Error)?.name === 'TimeoutError') return EXIT.unreachable;
+  if (err instanceof ProtocolError) return EXIT.protocol;
+  return EXIT.failure;
 }
 
 /** The worst of several exit codes (the highest number; 0 only when all are 0). */
