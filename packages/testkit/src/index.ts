@@ -29,3 +29,4 @@ export type { ScenarioIssue } from './scenario/scenario-error.js';
 export { ScenarioRun, runScenario, toJsonLines } from './scenario/scenario-run.js';
 export type { ScenarioLine, ScenarioRunOptions } from './scenario/scenario-run.js';
 export { applyStep } from './scenario/apply-step.js';
+export { FUZZ_SEED, fuzzRuns, mutated, noise } from './fuzz/packet-arbitraries.js';

@@ -5,24 +5,10 @@ import { IpmiClient } from '@hafence/power-ipmi';
 import {
   MalformedPacketError, PayloadType, encodeIpmiMessage, encodeV20Packet, ipmiRequest,
 } from '@hafence/power-ipmi/protocol';
-import { SimBmc, type SimSession } from '@hafence/testkit';
+import { FUZZ_SEED, SimBmc, fuzzRuns, mutated, noise, type SimSession } from '@hafence/testkit';
 
-const SEED = 20261125;
-const scale = Number(process.env.HAFENCE_FUZZ_SCALE ?? '1') || 1;
-const RUNS = { noise: Math.round(15000 * scale), mutated: Math.round(25000 * scale), sealed: Math.round(15000 * scale) };
-
-function mutated(corpus: readonly Buffer[]): fc.Arbitrary<Buffer> {
-  return fc.record({
-    base: fc.constantFrom(...corpus),
-    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-    cut: fc.option(fc.nat(), { nil: undefined }),
-    extra: fc.uint8Array({ maxLength: 24 }),
-  }).map(({ base, edits, cut, extra }) => {
-    const b = Buffer.concat([Buffer.from(base), Buffer.from(extra)]);
-    for (const [at, v] of edits) if (b.length) b[at % b.length] = v;
-    return cut === undefined || b.length === 0 ? b : b.subarray(0, cut % (b.length + 1));
-  });
-}
+const SEED = FUZZ_SEED;
+const RUNS = { noise: fuzzRuns(15000), mutated: fuzzRuns(25000), sealed: fuzzRuns(15000) };
 
 describe('fuzzing the SimBmc parsers', function () {
   this.timeout(120000);
@@ -68,12 +54,7 @@ describe('fuzzing the SimBmc parsers', function () {
   });
 
   it(`${RUNS.noise} random datagrams: no crash, only MalformedPacketError`, () => {
-    const noise = fc.oneof(
-      fc.uint8Array({ maxLength: 160 }).map((a) => Buffer.from(a)),
-      fc.tuple(fc.constantFrom(0x06, 0x07), fc.constantFrom(0x00, 0x06), fc.uint8Array({ maxLength: 120 }))
-        .map(([cls, auth, rest]) => Buffer.concat([Buffer.from([0x06, 0x00, 0xff, cls, auth]), Buffer.from(rest)])),
-    );
-    fc.assert(fc.property(noise, (b) => { onlyTypedRejections(b); }), { seed: SEED, numRuns: RUNS.noise });
+    fc.assert(fc.property(noise(), (b) => { onlyTypedRejections(b); }), { seed: SEED, numRuns: RUNS.noise });
   });
 
   it(`${RUNS.mutated} mutated client packets (ping, capabilities, open session, RAKP 1/3, session commands)`, () => {

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 
+// Shared by every parser fuzz test (the IPMI client's and SimBmc's): one corpus mutator.
+
 /** Fixed seed so CI failures reproduce; `HAFENCE_FUZZ_SCALE=10` runs ten times more. */
 export const FUZZ_SEED = 20261125;
 
