@@ -50,7 +50,6 @@ const RESOURCE_EXPECTED = parse(`
   AVAILABLE maintenance-start → INELIGIBLE
   AVAILABLE eligibility-lost → UNSUPPORTED
   AVAILABLE health-failed → SUSPECT
-  AVAILABLE health-failed-quiet → SUSPECT        # never sent outside INITIALIZING; same as health-failed
   AVAILABLE power-off-observed → UNSUPPORTED
   AVAILABLE power-lost → UNSUPPORTED
 
@@ -92,7 +91,6 @@ const RESOURCE_EXPECTED = parse(`
   RECOVERING health-passed → AVAILABLE
   RECOVERING recover-succeeded → INITIALIZING
   RECOVERING recover-failed → RECOVERING
-  RECOVERING recover-retry → RECOVERING
   RECOVERING recover-exhausted → FENCING
   RECOVERING power-off-observed → FENCED
 
@@ -156,7 +154,7 @@ const FSMS: Fsm[] = [
       'health-passed', 'health-failed', 'health-failed-quiet',
       'activity-due', 'activity-active', 'activity-active-limit', 'activity-inactive', 'activity-inactive-confirmed',
       'activity-error', 'activity-errors-exhausted', 'degraded-recheck',
-      'recover-succeeded', 'recover-failed', 'recover-retry', 'recover-exhausted',
+      'recover-succeeded', 'recover-failed', 'recover-exhausted',
       'fence-verified-off', 'fence-lease-expired', 'fence-failed',
       'power-off-observed', 'power-on-observed', 'power-lost',
     ],

@@ -14,7 +14,7 @@ export const RESOURCE_EVENTS = [
   'activity-due', 'activity-active', 'activity-active-limit', 'activity-inactive',
   'activity-inactive-confirmed', 'activity-error', 'activity-errors-exhausted',
   'degraded-recheck',
-  'recover-succeeded', 'recover-failed', 'recover-retry', 'recover-exhausted',
+  'recover-succeeded', 'recover-failed', 'recover-exhausted',
   'fence-verified-off', 'fence-lease-expired', 'fence-failed',
   'power-off-observed', 'power-on-observed', 'power-lost',
 ] as const;
@@ -45,7 +45,7 @@ export const RESOURCE_TABLE: TransitionTable<ResourceState, ResourceEvent> = {
   }),
   AVAILABLE: r({
     'partition-inactive': 'NONE', 'maintenance-start': 'INELIGIBLE', 'eligibility-lost': 'UNSUPPORTED',
-    'health-failed': 'SUSPECT', 'health-failed-quiet': 'SUSPECT',
+    'health-failed': 'SUSPECT',
     'power-off-observed': 'UNSUPPORTED', 'power-lost': 'UNSUPPORTED',
   }),
   INELIGIBLE: r({ 'partition-inactive': 'NONE', 'maintenance-end': 'INITIALIZING' }),
@@ -69,7 +69,7 @@ export const RESOURCE_TABLE: TransitionTable<ResourceState, ResourceEvent> = {
   }),
   RECOVERING: r({
     'partition-inactive': 'NONE', 'maintenance-start': 'INELIGIBLE', 'health-passed': 'AVAILABLE',
-    'recover-succeeded': 'INITIALIZING', 'recover-failed': 'RECOVERING', 'recover-retry': 'RECOVERING',
+    'recover-succeeded': 'INITIALIZING', 'recover-failed': 'RECOVERING',
     'recover-exhausted': 'FENCING', ...EPISODE_OFF,
   }),
   FENCING: r({
