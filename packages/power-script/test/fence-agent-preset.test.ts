@@ -20,9 +20,7 @@ describe('ScriptPowerDriver fence-agent (real fence_ipmilan → ipmi_sim)', () =
       armed = false;
     },
   });
-  const targetOf = (port: number, password = sims.password): PowerTarget => ({
-    host: `bmc${port}`, address: '127.0.0.1', port, username: sims.user, password: new Secret(password), options: { cipher: 3 },
-  });
+  const targetOf = (port: number, password?: string): PowerTarget => sims.target(port, password);
   const call = (ms = 10_000) => ({ signal: AbortSignal.timeout(ms), timeoutMs: ms });
 
   before(async function () {

@@ -14,9 +14,7 @@ const driver = new ScriptPowerDriver({
   // the child has exec'd when spawn reports it: its argv is what `ps` shows
   onSpawn: (pid) => cmdlines.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')),
 });
-const targetOf = (port: number, password = sims.password): PowerTarget => ({
-  host: `bmc${port}`, address: '127.0.0.1', port, username: sims.user, password: new Secret(password), options: { cipher: 3 },
-});
+const targetOf = (port: number, password?: string): PowerTarget => sims.target(port, password);
 const call = (ms = 5000) => ({ signal: AbortSignal.timeout(ms), timeoutMs: ms });
 
 describe('ScriptPowerDriver ipmitool against ipmi_sim', () => {

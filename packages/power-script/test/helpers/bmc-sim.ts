@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { ChassisPower } from '@hafence/core';
+import { Secret, type ChassisPower, type PowerTarget } from '@hafence/core';
 
 const run = promisify(execFile);
 
@@ -49,6 +49,11 @@ export class BmcSims {
   /** Ports of every instance. */
   get ports(): number[] {
     return Array.from({ length: this.count }, (_, i) => this.firstPort + i);
+  }
+
+  /** A power target for the instance on `port` (cipher suite 3: ipmi_sim has no 17). */
+  target(port: number, password = this.password): PowerTarget {
+    return { host: `bmc${port}`, address: '127.0.0.1', port, username: this.user, password: new Secret(password), options: { cipher: 3 } };
   }
 
   /** The chassis power the simulator reports. */
