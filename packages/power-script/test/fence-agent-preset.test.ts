@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { AuthError, ConfigError, Secret, TimeoutError, UnsupportedOperationError, type PowerTarget } from '@hafence/core';
+import { AuthError, ConfigError, TimeoutError, UnsupportedOperationError, type PowerTarget } from '@hafence/core';
 import { describePowerDriverConformance } from '@hafence/testkit';
 import { FenceAgentPreset, ScriptPowerDriver, parseFenceMetadata } from '@hafence/power-script';
 import { BmcSims, requireTools, watchProcessGroup } from './helpers/bmc-sim.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { AuthError, ConfigError, Secret, TimeoutError, UnreachableError, type PowerTarget } from '@hafence/core';
+import { AuthError, ConfigError, TimeoutError, UnreachableError, type PowerTarget } from '@hafence/core';
 import { describePowerDriverConformance } from '@hafence/testkit';
 import { ScriptPowerDriver } from '@hafence/power-script';
 import { BmcSims, eventually } from './helpers/bmc-sim.js';
