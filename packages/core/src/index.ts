@@ -49,6 +49,7 @@ export { validateConfig, readConfigFile } from './config/validate-config.js';
 export { systemClock } from './util/system-clock.js';
 export { delay, raceAbort, abortReason, withClockSignal } from './util/delay.js';
 export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof } from './events/ha-event.js';
+export type { AlertCode, AlertLevel } from './spi/alert.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
 export type { PowerServiceOptions, PowerServiceConfig, PowerOpOptions, PowerTransition } from './power/power-management-service.js';

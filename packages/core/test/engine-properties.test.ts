@@ -401,11 +401,11 @@ class Monitor {
         return;
       }
       case 'alert':
-        if (e.resource) this.onHostAlert(e.resource, e.level, e.message);
-        if (e.message.startsWith('storm guard:')) {
+        if (e.resource) this.onHostAlert(e.resource, e.level, e.code);
+        if (e.code === 'storm') {
           this.stormSince = e.t;
           count('storm guard');
-        } else if (e.message.startsWith('storm guard lifted')) {
+        } else if (e.code === 'storm-lifted') {
           this.stormSince = undefined;
           this.stormUntil = e.t + STORM_COOLDOWN;
         }
@@ -457,11 +457,11 @@ class Monitor {
   }
 
   /** (i) alert rules of a host. */
-  private onHostAlert(id: string, level: string, message: string): void {
+  private onHostAlert(id: string, level: string, code: string): void {
     const h = this.hosts.get(id);
     if (!h) return;
-    if (level === 'critical' && message.includes('FAILED')) h.failedAlertDue = false;
-    if (message.includes('(DEGRADED)')) {
+    if (level === 'critical' && code === 'failed') h.failedAlertDue = false;
+    if (code === 'degraded') {
       count('DEGRADED alert');
       if (!h.episode) this.fail('i-alerts', `${id}: DEGRADED alert outside a failure episode`);
       else if (++h.episode.degradedAlerts > 1) this.fail('i-alerts', `${id}: DEGRADED alert ${h.episode.degradedAlerts} times in one episode`);

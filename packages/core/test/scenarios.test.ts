@@ -64,7 +64,7 @@ describe('scenarios in virtual time', () => {
     expect(p.some((s) => s.endsWith('RECOVERING') || s.endsWith('FENCING'))).to.equal(false);
     expect(stops(c)).to.equal(0);
     expect(released(c.events, 'h4')).to.have.length(0);
-    const degradedAlerts = c.events.filter((e) => e.type === 'alert' && e.message.includes('DEGRADED'));
+    const degradedAlerts = c.events.filter((e) => e.type === 'alert' && e.code === 'degraded');
     expect(degradedAlerts).to.have.length(1); // one alert per episode, not per re-check
   });
 
@@ -75,7 +75,7 @@ describe('scenarios in virtual time', () => {
     expect(stops(c)).to.equal(0);
     expect(c.events.filter((e) => e.type === 'workloads.released')).to.have.length(0);
     expect(c.service.partitionState('c1')).to.equal('INACTIVE');
-    expect(c.events.some((e) => e.type === 'alert' && e.level === 'critical' && e.message.includes('storm guard'))).to.equal(true);
+    expect(c.events.some((e) => e.type === 'alert' && e.level === 'critical' && e.code === 'storm')).to.equal(true);
   });
 
   it('after a storm clears the partition stays INACTIVE for the cooldown, then resumes', async () => {
@@ -84,7 +84,7 @@ describe('scenarios in virtual time', () => {
     await c.clock.advance(5 * MIN);
     for (const id of ['h1', 'h2', 'h3', 'h4']) c.provider.host(id).agentDown = false;
     await c.clock.advance(MIN);
-    const lifted = c.events.find((e) => e.type === 'alert' && e.message.includes('storm guard lifted'));
+    const lifted = c.events.find((e) => e.type === 'alert' && e.code === 'storm-lifted');
     expect(lifted).to.not.equal(undefined);
     await c.clock.advance(3 * MIN);
     expect(c.service.partitionState('c1')).to.equal('INACTIVE');
@@ -190,7 +190,7 @@ describe('safety guards', () => {
     expect(c.service.selfDoubting).to.equal(true);
     expect(c.service.partitionState('c1')).to.equal('ACTIVE');
     expect(stops(c)).to.equal(0);
-    expect(c.events.some((e) => e.type === 'alert' && e.message.startsWith('self-doubt'))).to.equal(true);
+    expect(c.events.some((e) => e.type === 'alert' && e.code === 'self-doubt')).to.equal(true);
   });
 
   it('a host powered off outside the framework is released once (power observed OFF), with no stop command', async () => {
@@ -257,7 +257,7 @@ describe('regressions found in review', () => {
     await c.service.setHaEnabled('c1', false); // between the off and the on
     await c.clock.advance(10 * MIN);
     expect(c.driver.host('h3').power).to.equal('OFF');
-    expect(c.events.some((e) => e.type === 'alert' && e.message.includes('h3 was left OFF'))).to.equal(true);
+    expect(c.events.some((e) => e.type === 'alert' && e.code === 'left-off' && e.resource === 'h3')).to.equal(true);
     expect(released(c.events, 'h3').map((e) => (e as { proof: string }).proof)).to.deep.equal(['power-off']);
   });
 

@@ -1,5 +1,6 @@
 import type { HaConfig } from '../config/schema.js';
 import type { HaEvent } from '../events/ha-event.js';
+import type { AlertCode, AlertLevel } from '../spi/alert.js';
 import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
 import type { StateStore } from '../spi/state-store.js';
@@ -24,7 +25,8 @@ export interface EngineDeps {
   readonly startedAt: number;
   readonly healthProbe?: HealthProbe;
   emit(event: HaEvent): void;
-  alert(level: 'info' | 'warning' | 'critical', message: string, resource?: string): void;
+  /** Raises an alert with a stable `code` (SPEC §10). */
+  alert(level: AlertLevel, code: AlertCode, message: string, resource?: string): void;
   /** This MS doubts itself (SPEC §4): no recoveries or fences start. */
   selfDoubting(): boolean;
   /** A member's state, health or failing flag changed: reassess its partition. */

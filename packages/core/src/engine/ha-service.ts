@@ -101,7 +101,7 @@ export class HaService {
       logger: options.logger ?? noopLogger, inventory: this.inventory, power: options.power, budget: this.budget,
       startedAt: this.clock.now(), healthProbe: options.healthProbe,
       emit: (e) => this.emit(e),
-      alert: (level, message, resource) => this.emit({ t: this.clock.now(), type: 'alert', level, message, ...(resource ? { resource } : {}) }),
+      alert: (level, code, message, resource) => this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
       selfDoubting: () => this.doubting,
       membershipChanged: (p) => this.partitions.reassess(p),
       failingChanged: (delta) => this.onFailingChanged(delta),
@@ -269,7 +269,7 @@ export class HaService {
     const doubt = total >= this.config.selfDoubtMinSample && this.failing / total > fraction;
     if (doubt === this.doubting) return;
     this.doubting = doubt;
-    this.deps.alert(doubt ? 'critical' : 'info', doubt
+    this.deps.alert(doubt ? 'critical' : 'info', doubt ? 'self-doubt' : 'self-doubt-cleared', doubt
       ? `self-doubt: ${this.failing} of ${total} resources failing — most likely this management server's own network; recoveries and fences stop`
       : 'self-doubt cleared; recoveries and fences may resume');
   }

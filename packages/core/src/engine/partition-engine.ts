@@ -110,17 +110,17 @@ export class PartitionEngine {
     if (storm && stormSince === undefined) {
       stormSince = now;
       cooldownUntil = undefined;
-      this.d.alert('critical', `storm guard: ${failing} of ${eligible} resources of ${pr.partition.id} failing at once — a shared failure; HA actions halted`);
+      this.d.alert('critical', 'storm', `storm guard: ${failing} of ${eligible} resources of ${pr.partition.id} failing at once — a shared failure; HA actions halted`);
     } else if (!storm && stormSince !== undefined) {
       stormSince = undefined;
       cooldownUntil = now + settings.stormCooldown;
-      this.d.alert('info', `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`);
+      this.d.alert('info', 'storm-lifted', `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`);
     }
     const conditions: Verdict = pr.partition.haEnabled
       ? await withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', (signal) => pr.provider.partitionConditions(
         { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views },
         { signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
-          alert: (level, message, resource) => this.d.alert(level, message, resource) },
+          alert: (level, code, message, resource) => this.d.alert(level, code, message, resource) },
       )).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
       : { ok: false, reason: 'HA disabled by the operator' };
     const cooling = cooldownUntil !== undefined && cooldownUntil > now;

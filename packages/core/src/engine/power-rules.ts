@@ -20,7 +20,7 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
   }
   if (t.to === 'ON') {
     if (state === 'FENCED' || state === 'FAILED') {
-      d.alert('critical', `${host} was powered on outside the framework while ${state}`, host);
+      d.alert('critical', 'fenced-host-powered-on', `${host} was powered on outside the framework while ${state}`, host);
       return;
     }
     await engine.apply(rt, 'power-on-observed', `power ${t.from}→ON observed`, { quiet: true, patch: { releasedOutside: false } });
@@ -33,9 +33,9 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
       (signal) => rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal))).catch(() => undefined)
     : undefined;
   if (lease && lease.state !== 'none') {
-    d.alert('warning', `${host}: controller unreachable; protected by the self-fence lease only`, host);
+    d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);
     return;
   }
-  d.alert('warning', `${host}: controller unreachable and no armed lease: not fenceable`, host);
+  d.alert('warning', 'not-fenceable', `${host}: controller unreachable and no armed lease: not fenceable`, host);
   await engine.apply(rt, 'power-lost', `power ${t.from}→UNKNOWN`);
 }

@@ -38,7 +38,7 @@ export class ResourceActions {
     return {
       signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, power,
       state: rt.record.state, settings: rt.settings,
-      alert: (level, message, resource) => this.d.alert(level, message, resource ?? host),
+      alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
     };
   }
 
@@ -53,7 +53,7 @@ export class ResourceActions {
   /** Starts the work that belongs to the state just entered. */
   entered(rt: Runtime, from: ResourceState, to: ResourceState): void {
     if (to === 'FAILED' && from !== to) {
-      this.d.alert('critical', `${rt.spec.ref.id} FAILED: automated recovery and fencing failed; operator needed`, rt.spec.ref.id);
+      this.d.alert('critical', 'failed', `${rt.spec.ref.id} FAILED: automated recovery and fencing failed; operator needed`, rt.spec.ref.id);
     }
     // The state's work runs as the next serial step, after the write that entered it.
     void this.engine.serial(rt, async () => {
@@ -64,7 +64,7 @@ export class ResourceActions {
         case 'FENCING': this.startFence(rt); break;
         case 'DEGRADED':
           if (rt.record.episode && !rt.record.episode.degradedAlerted) {
-            this.d.alert('warning', `${rt.spec.ref.id} is alive but not controllable (DEGRADED)`, rt.spec.ref.id);
+            this.d.alert('warning', 'degraded', `${rt.spec.ref.id} is alive but not controllable (DEGRADED)`, rt.spec.ref.id);
             await this.engine.apply(rt, null, 'degraded alert raised', { counters: (e) => ({ ...e, degradedAlerted: true }) });
           }
           break;
@@ -122,7 +122,7 @@ export class ResourceActions {
       const n = (ep?.errorStreak ?? 0) + 1;
       event = n >= s.maxActivityCheckErrors ? 'activity-errors-exhausted' : 'activity-error';
       counters = (e) => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
-      if (event === 'activity-errors-exhausted') this.d.alert('critical', `${rt.spec.ref.id}: ${n} activity check errors in a row`, rt.spec.ref.id);
+      if (event === 'activity-errors-exhausted') this.d.alert('critical', 'activity-errors', `${rt.spec.ref.id}: ${n} activity check errors in a row`, rt.spec.ref.id);
     }
     await this.engine.apply(rt, event, result.reason ?? result.verdict, { counters });
   }
@@ -282,11 +282,11 @@ export class ResourceActions {
     }
     try {
       const state = await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
-      if (state === 'OFF') this.d.alert('warning', `${host} was left OFF by an interrupted stop command (${reason})`, host);
+      if (state === 'OFF') this.d.alert('warning', 'left-off', `${host} was left OFF by an interrupted stop command (${reason})`, host);
       await this.d.store.clearIntent(rt.key);
       return state === 'OFF';
     } catch (err) {
-      this.d.alert('warning', `${host}: an interrupted stop command could not be reconciled (${String(err)})`, host);
+      this.d.alert('warning', 'reconcile-failed', `${host}: an interrupted stop command could not be reconciled (${String(err)})`, host);
       return false;
     }
   }

@@ -1,3 +1,4 @@
+import type { AlertCode, AlertLevel } from '../spi/alert.js';
 import type { PowerState } from '../spi/power-driver.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
 
@@ -16,7 +17,7 @@ export type HaEvent =
   | { readonly t: number; readonly type: 'power.auth-failed'; readonly host: string }
   | { readonly t: number; readonly type: 'workloads.released'; readonly host: string; readonly proof: ReleaseProof }
   | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }
-  | { readonly t: number; readonly type: 'alert'; readonly level: 'info' | 'warning' | 'critical'; readonly message: string; readonly resource?: string };
+  | { readonly t: number; readonly type: 'alert'; readonly level: AlertLevel; readonly code: AlertCode; readonly message: string; readonly resource?: string };
 
 /** The `type` strings of {@link HaEvent}. */
 export type HaEventType = HaEvent['type'];

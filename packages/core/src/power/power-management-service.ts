@@ -285,7 +285,7 @@ export class PowerManagementService {
     if (last !== undefined && now - last < DAY_MS) return;
     this.lastAuthEvent.set(host, now);
     this.emit({ t: now, type: 'power.auth-failed', host });
-    this.emit({ t: now, type: 'alert', level: 'warning', resource: host, message: `power controller of ${host} refused the credentials` });
+    this.emit({ t: now, type: 'alert', level: 'warning', code: 'controller-auth-refused', resource: host, message: `power controller of ${host} refused the credentials` });
   }
 
   private emit(event: HaEvent): void {

@@ -1,3 +1,4 @@
+import type { AlertCode, AlertLevel } from './alert.js';
 import type { Clock } from './clock.js';
 import type { Inventory } from './inventory.js';
 import type { Logger } from './logger.js';
@@ -37,8 +38,11 @@ export interface ProviderContext {
   readonly state: ResourceState;
   /** Effective settings for this resource (after overrides). */
   readonly settings: Readonly<Record<string, unknown>>;
-  /** Raises an operator alert on the service's event bus (absent outside the engine); `resource` defaults to this one. */
-  readonly alert?: (level: 'info' | 'warning' | 'critical', message: string, resource?: string) => void;
+  /**
+   * Raises an operator alert on the service's event bus (absent outside the engine):
+   * `code` is a stable kebab-case identifier; `resource` defaults to this one.
+   */
+  readonly alert?: (level: AlertLevel, code: AlertCode, message: string, resource?: string) => void;
 }
 
 /** Answer of an eligibility question. */

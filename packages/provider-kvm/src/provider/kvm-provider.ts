@@ -1,5 +1,5 @@
 import {
-  raceAbort, TimeoutError,
+  raceAbort, TimeoutError, type AlertCode,
   type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus, type PartitionView,
   type PowerState, type ProviderContext, type RecoverResult, type ResourceSpec, type ResourceState, type Verdict,
 } from '@hafence/core';
@@ -13,6 +13,8 @@ import { fenceByPower, recoverByPower } from './power-steps.js';
 /** An alert raised by the provider (e.g. a checker that cannot read the shared mount). */
 export interface KvmAlert {
   readonly host: string;
+  /** Stable code (SPEC §10): `storage-failing` or `checker-excluded`. */
+  readonly code: AlertCode;
   readonly message: string;
   readonly at: number;
 }
@@ -105,7 +107,7 @@ export class KvmProvider implements HAProvider {
     // reports the storage failure in its health answer — one alert per failure spell.
     if (answer.connected && answer.storageOk === false && !this.storageAlerted.has(host)) {
       this.storageAlerted.add(host);
-      this.alert(host, `${host} reports its shared storage failing (${answer.detail ?? 'no detail'}); it keeps its VMs while reachable`, ctx);
+      this.alert(host, 'storage-failing', `${host} reports its shared storage failing${detailOf(answer.detail, 'reports its shared storage failing')}; it keeps its VMs while reachable`, ctx);
     } else if (answer.storageOk === true) {
       this.storageAlerted.delete(host);
     }
@@ -170,7 +172,7 @@ export class KvmProvider implements HAProvider {
       const obs = await this.observe(checker, host, windowMs, ctx);
       // A checker whose read fails or hangs past the reply timeout cannot read the mount.
       if (!obs.ok && (obs.reason === 'mount-unreadable' || obs.reason === 'timeout')) {
-        if (this.pool.exclude(checker, obs.detail)) this.alert(checker, `${checker} cannot read the shared mount (${obs.detail}): excluded as a checker until it can read again`, ctx);
+        if (this.pool.exclude(checker, obs.detail)) this.alert(checker, 'checker-excluded', `${checker} cannot read the shared mount${detailOf(obs.detail, 'cannot read the shared mount')}: excluded as a checker until it can read again`, ctx);
         continue;
       }
       if (obs.ok) {
@@ -245,10 +247,10 @@ export class KvmProvider implements HAProvider {
     return this.options.powerState?.(resource.ref.id) ?? (resource.power ? undefined : 'UNKNOWN');
   }
 
-  private alert(host: string, message: string, ctx: Ctx): void {
-    const alert: KvmAlert = { host, message, at: this.clock(ctx).now() };
+  private alert(host: string, code: AlertCode, message: string, ctx: Ctx): void {
+    const alert: KvmAlert = { host, code, message, at: this.clock(ctx).now() };
     (this.options.logger ?? ctx.logger).warn(message, { host });
-    ctx.alert?.('warning', message, host);
+    ctx.alert?.('warning', code, message, host);
     for (const listener of this.listeners) listener(alert);
   }
 
@@ -276,4 +278,10 @@ export class KvmProvider implements HAProvider {
     this.tracker ??= new LeaseTracker(this.clock(ctx).now(), this.config.leaseMarginMs);
     return this.tracker;
   }
+}
+
+/** ` (detail)` for an alert message, or nothing when the detail only repeats what the message says. */
+function detailOf(detail: string | undefined, says: string): string {
+  if (!detail || detail.includes(says)) return '';
+  return ` (${detail})`;
 }
