@@ -16,7 +16,8 @@ import { TestClock, createFakeCluster, flushMicrotasks, type FakeCall, type Fake
  * event log of a failing run and `HAFENCE_PROPERTY_STATS=1` what the runs exercised.
  */
 
-const SEED = Number(process.env.HAFENCE_PROPERTY_SEED ?? 20261125);
+/** A new seed every run unless one is given; it is printed in the test title, so a failure replays. */
+const SEED = Number(process.env.HAFENCE_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.HAFENCE_PROPERTY_RUNS ?? 1000);
 const PARTITION = 'c1';
 const STARTUP_GRACE = 60_000;
@@ -39,10 +40,13 @@ type Invariant =
   | 'f-late-result' // a cancelled call's result never changes state
   | 'g-progress' // no resource is stuck in a working state (SPEC §3: bounded, never abandoned)
   | 'h-no-power-on' // the framework powers a host on only to finish its own recovery's off (SPEC §1)
-  | 'i-alerts'; // FAILED always alerts; DEGRADED once per episode; auth failures once a day (SPEC §1, §3)
+  | 'i-alerts' // FAILED always alerts; DEGRADED once per episode; auth failures once a day (SPEC §1, §3)
+  | 'j-deadline' // every state with a persisted deadline has a live timer (SPEC §4)
+  | 'k-no-stop-after-off'; // no stop command once the engine has taken a host's outside OFF in the episode (SPEC §5.1)
 
 const ALL_INVARIANTS: readonly Invariant[] = [
   'a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress', 'h-no-power-on', 'i-alerts',
+  'j-deadline', 'k-no-stop-after-off',
 ];
 
 /**
@@ -190,11 +194,16 @@ interface HostModel {
   /** Last time a command changed what this host's lease or provider answers. */
   scriptedAt: number;
   power: PowerState;
-  episode?: { openSeq: number; released: boolean; degradedAlerts: number };
+  episode?: { openSeq: number; released: boolean; degradedAlerts: number; offTaken: boolean };
   /** Entered FAILED and its alert has not been seen yet. */
   failedAlertDue: boolean;
   lastAuthFailedAt?: number;
-  /** A release outside any episode, not yet followed by the chassis being ON. */
+  /**
+   * A release not yet followed by the host being AVAILABLE. The rule (SPEC §3, §8): a
+   * release stands until the host is AVAILABLE again — work needing HA is placed only on
+   * AVAILABLE hosts, so a host that has not been AVAILABLE since its release carries
+   * nothing new to release, and an episode opened meanwhile inherits the release.
+   */
   releasedOutside: boolean;
   lastReleaseSeq: number;
   chassisOff: boolean;
@@ -287,7 +296,6 @@ class Monitor {
         const h = this.host(id);
         h.chassisOff = v === 'OFF';
         if (v === 'OFF') h.lastChassisOffSeq = ++this.seq;
-        else if (h.releasedOutside) h.releasedOutside = false;
       },
     });
     const log = chassis.log as string[];
@@ -323,6 +331,7 @@ class Monitor {
       this.fail('h-no-power-on', `${id}: power on sent outside a recovery that powered it off`);
     }
     if (!STOP_COMMANDS.has(op)) return;
+    if (h.episode?.offTaken) this.fail('k-no-stop-after-off', `${id}: stop command '${op}' after the engine took the host's outside OFF in this episode`);
     for (const x of h.inFlight) x.stopped = true;
     const now = this.c.clock.now();
     h.stops.push(now);
@@ -450,7 +459,8 @@ class Monitor {
     }
     if (e.to !== h.state) h.enteredAt = this.c.clock.now();
     h.state = e.to;
-    if (e.to === 'SUSPECT' && !h.episode) h.episode = { openSeq: seq, released: false, degradedAlerts: 0 };
+    if (e.to === 'SUSPECT' && !h.episode) h.episode = { openSeq: seq, released: h.releasedOutside, degradedAlerts: 0, offTaken: false };
+    if (event === 'power-off-observed' && h.episode) h.episode.offTaken = true;
     if (e.to === 'FAILED' && e.from !== 'FAILED') h.failedAlertDue = true;
     if (e.to === 'AVAILABLE') h.episode = undefined;
     if (e.to === 'AVAILABLE') h.releasedOutside = false;
@@ -476,7 +486,7 @@ class Monitor {
       if (h.episode.released) this.fail('b-release', `${id}: workloads.released twice in one failure episode`);
       h.episode.released = true;
     } else {
-      if (h.releasedOutside) this.fail('b-release', `${id}: workloads.released twice outside an episode without the chassis ON in between`);
+      if (h.releasedOutside) this.fail('b-release', `${id}: workloads.released twice outside an episode without being AVAILABLE in between`);
       h.releasedOutside = true;
     }
     const since = Math.max(h.lastReleaseSeq, h.episode?.openSeq ?? 0);
@@ -497,6 +507,8 @@ class Monitor {
 
   /** Checks done after every step (state-based invariants). */
   afterStep(): void {
+    // (j) a deadline is never lost.
+    for (const v of this.c.service.deadlineViolations()) this.fail('j-deadline', v);
     // (a) every transition was emitted: the service's state is the one the events tell.
     for (const [id, h] of this.hosts) {
       const state = this.c.service.resource({ type: 'host', id }).state;
@@ -622,6 +634,14 @@ const REGRESSIONS: Schedule[] = [
     { do: 'bmc', host: 'h3', fault: 'down' }, { do: 'advance', ms: 5 * MIN },
     { do: 'crash', host: 'h3', stuck: false }, { do: 'activity', host: 'h3', value: 'hang' }, { do: 'advance', ms: 45 * SEC },
     { do: 'bmc', host: 'h3', fault: 'none' }, { do: 'advance', ms: HOUR },
+  ] },
+  // Issue 8 item 10 (seed 31337): a power-off and power-on from outside, then a crash before
+  // the host was AVAILABLE again. The release of the outside OFF stands for the episode
+  // that follows (the host carried no new HA workloads): FENCED needs no second release.
+  { hosts: 5, commands: [
+    { do: 'power-off', host: 'h4' }, { do: 'advance', ms: MIN }, { do: 'power-on', host: 'h4' },
+    { do: 'crash', host: 'h4', stuck: true }, { do: 'advance', ms: 1000 }, { do: 'advance', ms: 4 * MIN },
+    { do: 'advance', ms: 10 * MIN }, { do: 'advance', ms: 3000 },
   ] },
 ];
 

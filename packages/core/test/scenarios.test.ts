@@ -1,28 +1,7 @@
 import { expect } from 'chai';
-import type { HaEvent } from '@hafence/core';
 import { MemoryStateStore } from '@hafence/core';
-import { TestClock, createFakeCluster, type FakeCluster, type FakeClusterOptions } from '@hafence/testkit';
-
-const MIN = 60_000;
-
-/** The transitions of one host as `FROM→TO` strings. */
-function path(events: readonly HaEvent[], host: string): string[] {
-  return events.flatMap((e) => (e.type === 'resource.transition' && e.resource === host ? [`${e.from}→${e.to}`] : []));
-}
-
-function released(events: readonly HaEvent[], host: string): HaEvent[] {
-  return events.filter((e) => e.type === 'workloads.released' && e.host === host);
-}
-
-function stops(c: FakeCluster): number {
-  return (c.store as MemoryStateStore).fenceEntries().length;
-}
-
-async function cluster(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  const c = await createFakeCluster({ hosts: 6, ...options, config: { startupGrace: 0, ...options.config } });
-  await c.clock.advance(MIN); // everyone AVAILABLE
-  return c;
-}
+import { TestClock, createFakeCluster, type FakeCluster } from '@hafence/testkit';
+import { MIN, cluster, path, released, stops } from './cluster-views.js';
 
 describe('scenarios in virtual time', () => {
   let c: FakeCluster;

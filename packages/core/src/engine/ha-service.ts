@@ -243,6 +243,15 @@ export class HaService {
     return this.doubting;
   }
 
+  /**
+   * Self-check of SPEC §4 "a deadline is never lost": every resource whose state waits
+   * for a persisted deadline has a live timer. Returns what breaks it (empty when sound);
+   * for tests and diagnostics.
+   */
+  deadlineViolations(): string[] {
+    return this.resources.timerViolations();
+  }
+
   /** Scheduler figures: queued jobs and shed health checks. */
   get schedulerStats(): { queued: number; shed: number } {
     return { queued: this.scheduler.queued, shed: this.scheduler.shed };

@@ -2,6 +2,8 @@ import { AbortedError } from '../errors/engine-errors.js';
 import { abortReason } from '../util/delay.js';
 import type { PowerControl } from '../spi/ha-provider.js';
 import type { ChassisCommand, ChassisPower } from '../spi/power-driver.js';
+import type { Clock } from '../spi/clock.js';
+import { delay } from '../util/delay.js';
 import type { StateStore } from '../spi/state-store.js';
 import type { JobControl } from '../scheduler/work-scheduler.js';
 import type { BudgetLimits, FenceBudget } from './fence-budget.js';
@@ -19,11 +21,15 @@ export interface PowerControlOptions {
   readonly store: StateStore;
   readonly job: JobControl;
   readonly timeoutMs: number;
-  readonly now: () => number;
+  readonly clock: Clock;
   /** A status read returned OFF: the engine's own proof (SPEC §3). */
   readonly onOffRead: () => Promise<void>;
   /** Our own command will move power to `to`: the sync daemon's sighting of it is not news. */
   readonly expectOwn: (to: 'ON' | 'OFF') => void;
+  /** The stop command passed every gate and is about to be sent (synchronously before its intent). */
+  readonly stopSending: () => void;
+  /** Our own power-on was acknowledged. */
+  readonly onPoweredOn: () => Promise<void>;
   /** Why no stop command may be sent now (checked before and after the budget), or undefined. */
   readonly mayStop: () => string | undefined;
   /** Runs right before every stop command; rejects to stop it (a host healthy again). */
@@ -48,9 +54,10 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     refuseIfBarred();
     await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
     refuseIfBarred(); // the world may have changed while the command was held
+    o.stopSending();
     // The intent stays until the host is powered on again or the action ends, so an
     // action cancelled between off and on is reconciled by a status read (SPEC §2).
-    await o.store.putIntent({ resource: o.resource, command, at: o.now() });
+    await o.store.putIntent({ resource: o.resource, command, at: o.clock.now() });
     await o.backend.command(o.host, command, request());
   };
   return {
@@ -63,11 +70,28 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
       o.expectOwn('ON');
       await o.backend.command(o.host, 'on', request());
       await o.store.clearIntent(o.resource);
-      // Read back, so the power state the providers see is fresh (and the transition is ours).
-      await o.backend.status(o.host, request()).catch(() => undefined);
+      await o.onPoweredOn();
+      await readBackOn(o, request);
     },
     off: () => stop('off'),
     cycle: () => stop('cycle'),
     reset: () => stop('reset'),
   };
+}
+
+/** Read-backs after our own power-on, and the pause between two of them. */
+const READ_BACK_TRIES = 3;
+const READ_BACK_PAUSE_MS = 1_000;
+
+/**
+ * Reads power back after our own `on`, so the power state providers judge eligibility by
+ * is fresh (a failed read-back must not leave a stale OFF behind: SPEC §3, own actions are
+ * not news). A few tries; a controller that never answers is the power FSM's business.
+ */
+async function readBackOn(o: PowerControlOptions, request: () => { by: 'ha'; signal: AbortSignal; timeoutMs: number }): Promise<void> {
+  for (let i = 0; i < READ_BACK_TRIES && !o.job.signal.aborted; i++) {
+    const state = await o.backend.status(o.host, request()).catch(() => undefined);
+    if (state === 'ON') return;
+    await delay(o.clock, READ_BACK_PAUSE_MS, o.job.signal).catch(() => undefined);
+  }
 }

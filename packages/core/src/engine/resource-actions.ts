@@ -27,12 +27,16 @@ export class ResourceActions {
       ? createPowerControl({
         host, resource: rt.key, partition: rt.spec.partition, episode: rt.record.episode?.id, backend: this.d.power,
         budget: this.d.budget, store: this.d.store, job: control, timeoutMs: rt.settings.powerOpTimeout,
-        now: () => this.d.clock.now(),
+        clock: this.d.clock,
         limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
         onOffRead: () => this.offRead(rt, action),
         beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
         expectOwn: (to) => this.d.expectOwnPower(host, to, this.d.clock.now() + rt.settings.quietPeriod),
-        mayStop: () => (this.d.selfDoubting() ? 'self-doubt: this management server stopped acting' : undefined),
+        stopSending: () => {
+          action.stopSent = true;
+        },
+        onPoweredOn: () => this.poweredOn(rt, action),
+        mayStop: () => this.mayStop(rt, action),
       })
       : undefined;
     return {
@@ -52,9 +56,7 @@ export class ResourceActions {
 
   /** Starts the work that belongs to the state just entered. */
   entered(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    if (to === 'FAILED' && from !== to) {
-      this.d.alert('critical', 'failed', `${rt.spec.ref.id} FAILED: automated recovery and fencing failed; operator needed`, rt.spec.ref.id);
-    }
+    if (from !== to) this.alertOnEntry(rt, from, to);
     // The state's work runs as the next serial step, after the write that entered it.
     void this.engine.serial(rt, async () => {
       if (rt.record.state !== to) return;
@@ -75,6 +77,35 @@ export class ResourceActions {
           break;
         default: break;
       }
+    });
+  }
+
+  /** SPEC §3: the transitions that carry an alert beyond their own event. */
+  private alertOnEntry(rt: Runtime, from: ResourceState, to: ResourceState): void {
+    const host = rt.spec.ref.id;
+    if (to === 'FAILED') {
+      this.d.alert('critical', 'failed', `${host} FAILED: automated recovery and fencing failed; operator needed`, host);
+    } else if (to === 'FENCING' && from === 'RECOVERING') {
+      this.d.alert('warning', 'recovery-exhausted', `${host}: recovery attempts exhausted; fencing`, host);
+    } else if (to === 'FENCED' && rt.record.episode) {
+      this.d.alert('warning', 'fenced', `${host} FENCED: its workloads are released; the framework will not power it on`, host);
+    }
+  }
+
+  /** Why no stop command may be sent to `rt` now, or undefined (checked before and after the budget). */
+  private mayStop(rt: Runtime, action: InFlight): string | undefined {
+    if (this.d.selfDoubting()) return 'self-doubt: this management server stopped acting';
+    if (rt.action?.id !== action.id) return 'the action was cancelled';
+    // SPEC §5.1: never a stop command to a host read OFF in this episode.
+    if (rt.record.episode?.offRead) return 'the host was read OFF in this episode';
+    return undefined;
+  }
+
+  /** Our own power-on was acknowledged: an OFF read from now on is not ours. */
+  private poweredOn(rt: Runtime, action: InFlight): Promise<void> {
+    return this.engine.serial(rt, async () => {
+      if (!rt.record.episode?.ownOff) return;
+      await this.engine.apply(rt, null, 'own power-on acknowledged', { counters: (e) => ({ ...e, ownOff: false }), actionId: action.id });
     });
   }
 
@@ -135,23 +166,36 @@ export class ResourceActions {
       await this.engine.apply(rt, 'recover-exhausted', `${attempts} recovery attempt(s) used in this episode`);
       return;
     }
+    // An earlier attempt of ours left the host OFF (its power-on never confirmed): finish
+    // there, never read our own OFF as a stranger's (SPEC §5.1).
+    if (ep?.ownOff) {
+      await this.finishLeftOff(rt, 'an earlier recovery attempt powered it off');
+      return;
+    }
     const retryAt = rt.record.timers.retryAt;
     if (retryAt !== undefined && retryAt > this.d.clock.now()) return; // the state timer starts it
     if (this.gated(rt)) return;
+    // A recovery is a new start: the "no activity" and error streaks of before it do not carry over.
     await this.engine.apply(rt, null, 'recovery attempt started', {
-      counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1 }), timers: { retryAt: undefined },
+      counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1, inactiveStreak: 0, errorStreak: 0 }), timers: { retryAt: undefined },
     });
     this.launch(rt, 'recover', 'recover', rt.settings.recoverTimeout, (ctx) => rt.provider.recover(rt.spec, ctx),
-      (action, outcome) => this.onRecover(rt, outcome));
+      (action, outcome) => this.onRecover(rt, action, outcome));
   }
 
-  private async onRecover(rt: Runtime, outcome: JobOutcome<RecoverResult>): Promise<void> {
+  private async onRecover(rt: Runtime, action: InFlight, outcome: JobOutcome<RecoverResult>): Promise<void> {
     if (outcome.kind === 'ok' && outcome.value.ok) {
       await this.engine.apply(rt, 'recover-succeeded', outcome.value.reason ?? 'recovery steps done', { quiet: true });
       return;
     }
     const reason = outcome.kind === 'ok' ? outcome.value.reason ?? 'recovery failed'
       : outcome.kind === 'timeout' ? 'recovery timed out' : `recovery failed: ${errorText(outcome)}`;
+    // After its own verified OFF a recovery is never retried from scratch: the next
+    // attempt would read our own OFF as a stranger's (SPEC §5.1). One read says how it was left.
+    if (rt.record.episode?.ownOff || (action.stopSent && action.offSeen)) {
+      await this.finishLeftOff(rt, `${reason} after its own verified OFF`);
+      return;
+    }
     const attempts = rt.record.episode?.recoverAttempts ?? 0;
     if (attempts >= rt.settings.maxRecoveryAttempts) {
       await this.engine.apply(rt, 'recover-exhausted', `${reason}; ${attempts} attempt(s) used`);
@@ -220,7 +264,7 @@ export class ResourceActions {
 
   private launch<T>(rt: Runtime, kind: InFlight['kind'], op: string, timeoutMs: number,
     work: (ctx: ProviderContext) => Promise<T>, done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>): void {
-    const action: InFlight = { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false };
+    const action: InFlight = { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false, stopSent: false };
     rt.action = action;
     const lane: Lane = kind;
     const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) => work(this.context(rt, control.signal, control, action)));
@@ -248,10 +292,52 @@ export class ResourceActions {
     return this.engine.serial(rt, async () => {
       if (!this.current(rt, action)) return;
       action.offSeen = true;
-      // A recovery's verified OFF is the moment workloads are released (SPEC §5.1); a
-      // fence releases with its FENCED transition.
-      if (action.kind === 'recover') await this.engine.apply(rt, null, 'power verified OFF during recovery', { release: 'power-off', actionId: action.id });
+      if (action.kind !== 'recover') return; // a fence releases with its FENCED transition
+      if (action.stopSent) {
+        // A recovery's verified OFF is the moment workloads are released (SPEC §5.1).
+        await this.engine.apply(rt, null, 'power verified OFF during recovery', {
+          release: 'power-off', actionId: action.id, counters: (e) => ({ ...e, ownOff: true }),
+        });
+      } else if (rt.record.episode?.ownOff) {
+        await this.finishLeftOff(rt, 'an earlier recovery attempt powered it off');
+      } else {
+        // Read OFF before any stop of ours: switched off from outside. Proof that needs no
+        // command is taken at once; the framework never powers such a host on (SPEC §5.1).
+        await this.powerOffObserved(rt, 'power read OFF before the recovery\'s stop command (switched off outside the framework)');
+      }
     });
+  }
+
+  /**
+   * Proof that needs no command (SPEC §5.1): the host was read OFF from outside. Its
+   * workloads are released at once, any queued or held action is dropped, and in a
+   * failure episode it goes to FENCED — no stop command and no power-on follow.
+   */
+  async powerOffObserved(rt: Runtime, reason: string): Promise<void> {
+    this.cancel(rt, 'power read OFF from outside');
+    await this.engine.apply(rt, 'power-off-observed', reason, {
+      release: 'power-off', counters: (e) => ({ ...e, offRead: true, ownOff: false }),
+    });
+  }
+
+  /**
+   * A recovery that ended (timed out or failed) after its own verified OFF, before its
+   * power-on was confirmed: one status read says how it was left. OFF (or unreadable) is
+   * "left OFF" with an alert and FENCED — workloads were released at the verified OFF;
+   * ON means the power-on landed and the recovery finished.
+   */
+  private async finishLeftOff(rt: Runtime, why: string): Promise<void> {
+    const host = rt.spec.ref.id;
+    const state = this.d.power?.has(host)
+      ? await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout }).catch(() => 'UNKNOWN' as const)
+      : 'UNKNOWN' as const;
+    if (rt.record.state !== 'RECOVERING' || rt.action) return;
+    if (state === 'ON') {
+      await this.engine.apply(rt, 'recover-succeeded', `${why}; power read ON: the power-on landed`, { quiet: true, counters: (e) => ({ ...e, ownOff: false }) });
+      return;
+    }
+    this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}; power read ${state}`, host);
+    await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read ${state}`, { release: 'power-off' });
   }
 
   /** SPEC §3: health is re-checked right before every stop command of a recovery. */

@@ -26,6 +26,9 @@ export interface ApplyOptions {
   readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside'>>;
 }
 
+/** How soon an overdue deadline that its handler left in place is looked at again. */
+const OVERDUE_RETRY_MS = 1_000;
+
 interface HealthAnswer {
   readonly maintenance: boolean;
   readonly eligible: Verdict;
@@ -99,7 +102,12 @@ export class ResourceEngine {
   /** Runs `fn` after every earlier change to this resource (one writer at a time). */
   serial(rt: Runtime, fn: () => Promise<void> | void): Promise<void> {
     const run = rt.chain.then(async () => {
-      if (!rt.removed) await fn();
+      if (rt.removed) return;
+      try {
+        await fn();
+      } finally {
+        this.keepDeadline(rt);
+      }
     });
     rt.chain = run.catch((err: unknown) => this.d.logger.error('resource update failed', { resource: rt.key, error: String(err) }));
     return rt.chain;
@@ -185,16 +193,39 @@ export class ResourceEngine {
     this.actions.entered(rt, from, to);
   }
 
-  /** Arms the timer of the current state from the persisted deadlines. */
+  /**
+   * Arms the timer of the current state from the persisted deadlines. SPEC §4: a deadline
+   * is never lost — a timer that fires early re-arms for the rest, and a deadline whose
+   * handler left it in place is looked at again (never sooner than {@link OVERDUE_RETRY_MS}).
+   */
   armStateTimer(rt: Runtime): void {
     this.d.clock.clearTimeout(rt.stateTimer);
     rt.stateTimer = undefined;
-    const at = this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
+    const at = this.deadline(rt);
     if (at === undefined) return;
     rt.stateTimer = this.d.clock.setTimeout(() => {
       rt.stateTimer = undefined;
-      void this.serial(rt, () => this.onStateTimer(rt));
+      this.serial(rt, () => this.onStateTimer(rt)).catch(() => undefined);
     }, Math.max(0, at - this.d.clock.now()));
+  }
+
+  /**
+   * The deadline the current state waits for, if any: none while an action is in flight
+   * (its own timeout bounds it) or after the resource was removed.
+   */
+  deadline(rt: Runtime): number | undefined {
+    if (rt.removed || rt.action) return undefined;
+    return this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
+  }
+
+  /** Engine invariant (SPEC §4): a state with a deadline has a live timer. Returns what breaks it. */
+  timerViolations(): string[] {
+    const out: string[] = [];
+    for (const rt of this.runtimes.values()) {
+      const at = this.deadline(rt);
+      if (at !== undefined && rt.stateTimer === undefined) out.push(`${rt.key}: ${rt.record.state} waits for ${at} with no live timer`);
+    }
+    return out;
   }
 
   private deadlineOf(state: ResourceState, t: ResourceTimers, extraAt?: number): number | undefined {
@@ -215,17 +246,36 @@ export class ResourceEngine {
 
   private async onStateTimer(rt: Runtime): Promise<void> {
     const now = this.d.clock.now();
-    const t = rt.record.timers;
-    switch (rt.record.state) {
-      case 'SUSPECT':
-        if (t.activityAt !== undefined && t.activityAt <= now) await this.apply(rt, 'activity-due', 'activity check due');
-        break;
-      case 'DEGRADED':
-        if (t.recheckAt !== undefined && t.recheckAt <= now) await this.apply(rt, 'degraded-recheck', 'periodic re-check');
-        break;
-      default:
-        await this.actions.onTimer(rt);
+    const at = this.deadline(rt);
+    if (at === undefined) return;
+    // Real timers may fire before the clock reaches their deadline: wait for the rest.
+    if (at > now) {
+      this.armStateTimer(rt);
+      return;
     }
+    switch (rt.record.state) {
+      case 'SUSPECT': await this.apply(rt, 'activity-due', 'activity check due'); break;
+      case 'DEGRADED': await this.apply(rt, 'degraded-recheck', 'periodic re-check'); break;
+      default: await this.actions.onTimer(rt);
+    }
+  }
+
+  /** After every serial step: a state that waits for a deadline keeps a live timer. */
+  private keepDeadline(rt: Runtime): void {
+    if (rt.stateTimer !== undefined) return;
+    const at = this.deadline(rt);
+    if (at === undefined) return;
+    if (at <= this.d.clock.now()) {
+      // The handler left an overdue deadline in place (e.g. a write lost to another writer):
+      // look again shortly rather than never, and rather than in a hot loop.
+      this.d.clock.clearTimeout(rt.stateTimer);
+      rt.stateTimer = this.d.clock.setTimeout(() => {
+        rt.stateTimer = undefined;
+        this.serial(rt, () => this.onStateTimer(rt)).catch(() => undefined);
+      }, OVERDUE_RETRY_MS);
+      return;
+    }
+    this.armStateTimer(rt);
   }
 
   private scheduleHealth(rt: Runtime, due: number): void {
@@ -294,9 +344,13 @@ export class ResourceEngine {
   async partitionActivated(partition: string, reason: string): Promise<void> {
     await Promise.all([...(this.members.get(partition) ?? [])].map((rt) => this.serial(rt, async () => {
       const ep = rt.record.episode;
+      // An open episode resumes where it was; a host whose latest health check passed
+      // starts like any other (INITIALIZING, then AVAILABLE closes the episode) rather than
+      // passing through SUSPECT for nothing. FENCED and FAILED stay so (never powered on).
       const event: ResourceEvent = !ep ? 'partition-active'
         : ep.outcome === 'FENCED' ? 'partition-resume-fenced'
-          : ep.outcome === 'FAILED' ? 'partition-resume-failed' : 'partition-resume-suspect';
+          : ep.outcome === 'FAILED' ? 'partition-resume-failed'
+            : rt.healthy === true ? 'partition-active' : 'partition-resume-suspect';
       await this.apply(rt, event, reason);
     })));
   }

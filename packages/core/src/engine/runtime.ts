@@ -16,6 +16,8 @@ export interface InFlight {
   version: number;
   /** A status read of OFF was seen during the action (proof for release). */
   offSeen: boolean;
+  /** The action's stop command passed every gate and is being sent: an OFF from now on may be ours. */
+  stopSent: boolean;
   job?: JobHandle<unknown>;
 }
 

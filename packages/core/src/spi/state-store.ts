@@ -21,6 +21,16 @@ export interface Episode {
   readonly recoverAttempts: number;
   /** A DEGRADED alert was raised in this episode. */
   readonly degradedAlerted: boolean;
+  /**
+   * Our own stop command left the host verified OFF and no power-on of ours has been
+   * confirmed since: an OFF read now is ours, never a stranger's (SPEC §5.1).
+   */
+  readonly ownOff?: boolean;
+  /**
+   * The host was read OFF in this episode by something other than our own stop: no stop
+   * command may go to it any more, and the framework never powers it on (SPEC §5.1).
+   */
+  readonly offRead?: boolean;
   /** The episode reached FENCED or FAILED; it resumes there after an INACTIVE spell. */
   readonly outcome?: 'FENCED' | 'FAILED';
 }
