@@ -41,12 +41,18 @@ describe('power sync daemon', () => {
 
   it('jitter is deterministic for a seed and differs between hosts', async () => {
     const times = async (seed: number) => {
-      const { clock, svc, events } = setup({ seed });
+      const { clock, driver, svc } = setup({ seed });
+      const reads: string[] = [];
+      const orig = driver.status.bind(driver);
+      driver.status = async (t, o) => {
+        reads.push(`${t.host}@${clock.now()}`);
+        return orig(t, o);
+      };
       for (const h of ['a', 'b']) svc.register(h, { target: target(h) });
       svc.startSync();
       await clock.advance(35_000);
       svc.stopSync();
-      return events.filter((e) => e.type === 'power.action').map((e) => `${(e as { host: string }).host}@${e.t}`);
+      return reads;
     };
     const one = await times(7);
     expect(await times(7)).to.deep.equal(one);

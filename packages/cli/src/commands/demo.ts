@@ -135,7 +135,9 @@ function describe(e: ScenarioLine): string {
     case 'resource.transition': return `${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
     case 'partition.transition': return `partition ${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
     case 'power.transition': return `power ${String(e.from)} → ${String(e.to)}`;
-    case 'power.action': return e.action === 'status' && e.ok ? '' : `power ${String(e.action)} by ${String(e.by)}: ${e.ok ? 'ok' : `failed (${String(e.error)})`}`;
+    case 'power.action': return `power ${String(e.action)} by ${String(e.by)}: ${e.ok ? 'ok' : `failed (${String(e.error)})`}`;
+    case 'power.read-failing': return `power reads failing (${String(e.error)})`;
+    case 'power.read-ok': return `power read ok again after ${String(e.failures)} failed read(s)`;
     case 'power.auth-failed': return 'BMC refused the credentials';
     case 'workloads.released': return `*** WORKLOADS RELEASED (proof: ${String(e.proof)}) — its VMs may restart elsewhere`;
     case 'fencing.halted': return `fencing halted for ${String(e.scope)}: ${String(e.reason)}`;

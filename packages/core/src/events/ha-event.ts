@@ -8,12 +8,23 @@ export type Requester = 'operator' | 'ha' | 'sync' | (string & {});
 /** Proof that a resource's workloads can no longer run (SPEC §0, §3). */
 export type ReleaseProof = 'power-off' | 'lease';
 
-/** Every event hafence emits (SPEC §10), stamped with virtual time `t` (ms). */
+/**
+ * Every event hafence emits (SPEC §10), stamped with virtual time `t` (ms).
+ *
+ * - `power.action`: a command (`on`, `off`, `soft`, `cycle`, `reset`, `identify`,
+ *   `validate`) ran, with who asked; a status read is not an action (SPEC §5.1).
+ * - `power.read-failing`: the first failed status read of a host's failure streak, with
+ *   its (redacted) error; the following failed reads of the streak are silent.
+ * - `power.read-ok`: the first successful status read after a failure streak, with the
+ *   number of failed reads in a row it ended.
+ */
 export type HaEvent =
   | { readonly t: number; readonly type: 'resource.transition'; readonly resource: string; readonly from: ResourceState; readonly to: ResourceState; readonly reason: string }
   | { readonly t: number; readonly type: 'partition.transition'; readonly partition: string; readonly from: PartitionState; readonly to: PartitionState; readonly reason: string }
   | { readonly t: number; readonly type: 'power.transition'; readonly host: string; readonly from: PowerState; readonly to: PowerState }
   | { readonly t: number; readonly type: 'power.action'; readonly host: string; readonly action: string; readonly by: Requester; readonly ok: boolean; readonly error?: string }
+  | { readonly t: number; readonly type: 'power.read-failing'; readonly host: string; readonly error: string }
+  | { readonly t: number; readonly type: 'power.read-ok'; readonly host: string; readonly failures: number }
   | { readonly t: number; readonly type: 'power.auth-failed'; readonly host: string }
   | { readonly t: number; readonly type: 'workloads.released'; readonly host: string; readonly proof: ReleaseProof }
   | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }

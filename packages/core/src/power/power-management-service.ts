@@ -15,13 +15,15 @@ import { SerialQueue } from './concurrency.js';
 import { runDriverChain, type DriverCall } from './driver-chain.js';
 import { noopLogger } from './noop-logger.js';
 import { scrub, stripUndefined } from './op-helpers.js';
-import { SyncDaemon } from './sync-daemon.js';
+import { DEFAULT_SYNC_MAX_BACKOFF_MS, SyncDaemon } from './sync-daemon.js';
 
 /** Power settings of the service (SPEC §4 names and defaults). */
 export interface PowerServiceConfig {
   readonly powerOpTimeout: number;
   readonly powerReadsToUnknown: number;
   readonly powerSyncInterval: number;
+  /** Longest wait between two sync reads of a host whose reads fail (SPEC §5.1: 5 min). */
+  readonly powerSyncMaxBackoff: number;
   readonly powerSyncConcurrency: number;
   readonly jitterFraction: number;
   readonly seed: number;
@@ -63,6 +65,7 @@ export const DEFAULT_POWER_CONFIG: PowerServiceConfig = {
   powerOpTimeout: 20_000,
   powerReadsToUnknown: 3,
   powerSyncInterval: 30_000,
+  powerSyncMaxBackoff: DEFAULT_SYNC_MAX_BACKOFF_MS,
   powerSyncConcurrency: 20,
   jitterFraction: 0.1,
   seed: 1,
@@ -75,14 +78,25 @@ interface HostEntry {
   readonly binding: PowerBinding;
   readonly chain: readonly PowerDriver[];
   state: PowerState;
+  /** Failed status reads in a row (the current failure streak). */
   failures: number;
+  /** Whether this streak already raised its `controller-unreachable` alert. */
+  alerted: boolean;
 }
 
 /**
  * The power management service (SPEC §1): per-host power FSM, one operation at a time
  * per BMC, a timeout on every driver attempt, a per-host driver fallback chain, events
- * for every action and transition, and the sync daemon. Secrets are redacted from every
+ * for every command and transition, and the sync daemon. Secrets are redacted from every
  * event, log line and error it passes on.
+ *
+ * A status read is not an action (SPEC §5.1): whoever reads (sync, ha, operator), a read
+ * that changes nothing emits nothing. Failed reads are reported per failure streak —
+ * `power.read-failing` at its first read, `power.read-ok` at the read that ends it — and
+ * a streak of `powerReadsToUnknown` reads raises one `controller-unreachable` alert
+ * (answered by `controller-reachable` when it ends), whether or not the power was ever
+ * known. Reads refused for bad credentials count in the streak but raise
+ * `controller-auth-refused` (once a day) instead: that controller did answer.
  *
  * @example
  * const power = new PowerManagementService({ drivers: [new ScriptPowerDriver({ preset: 'ipmitool' })] });
@@ -90,7 +104,10 @@ interface HostEntry {
  * await power.command('kvm1', 'off', { by: 'operator' });
  */
 export class PowerManagementService {
-  /** Every event: `power.transition`, `power.action`, `power.auth-failed`, `alert`, stamped with `clock.now()`. */
+  /**
+   * Every event: `power.transition`, `power.action` (commands only), `power.read-failing`,
+   * `power.read-ok`, `power.auth-failed`, `alert`, stamped with `clock.now()`.
+   */
   readonly events$: Observable<HaEvent>;
   /** Every FSM transition, with who caused the read. */
   readonly transitions$: Observable<PowerTransition>;
@@ -112,6 +129,8 @@ export class PowerManagementService {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? noopLogger;
     this.config = { ...DEFAULT_POWER_CONFIG, ...stripUndefined(options.config ?? {}) };
+    const cap = this.config.powerSyncMaxBackoff;
+    if (!(cap > 0) || !Number.isFinite(cap)) throw new ConfigError([{ path: 'powerSyncMaxBackoff', value: cap, rule: 'must be a positive number of ms' }]);
     for (const d of options.drivers) this.drivers.set(d.name, d);
     setMaxListeners(0, this.life.signal); // every running operation listens to it; not a leak
     this.events$ = this.events.asObservable();
@@ -119,6 +138,7 @@ export class PowerManagementService {
     this.sync = new SyncDaemon({
       clock: this.clock,
       intervalMs: this.config.powerSyncInterval,
+      maxBackoffMs: cap,
       jitterFraction: this.config.jitterFraction,
       seed: this.config.seed,
       concurrency: this.config.powerSyncConcurrency,
@@ -136,7 +156,7 @@ export class PowerManagementService {
       if (!d) throw new ConfigError([{ path: `hosts.${host}.drivers`, value: name, rule: `unknown power driver (known: ${[...this.drivers.keys()].join(', ')})` }]);
       return d;
     });
-    this.hosts.set(host, { binding, chain, state: 'UNKNOWN', failures: 0 });
+    this.hosts.set(host, { binding, chain, state: 'UNKNOWN', failures: 0, alerted: false });
     if (!this.queues.has(host)) this.queues.set(host, new SerialQueue());
     this.sync.add(host);
   }
@@ -163,17 +183,21 @@ export class PowerManagementService {
     return [...this.hosts.keys()];
   }
 
-  /** Reads the chassis power now; the result (or failure) feeds the power FSM. */
+  /**
+   * Reads the chassis power now; the result (or failure) feeds the power FSM and the
+   * host's failure streak. Not an action: no `power.action` event (SPEC §5.1).
+   */
   async status(host: string, opts: PowerOpOptions): Promise<ChassisPower> {
     const entry = this.entry(host);
+    let power: ChassisPower;
     try {
-      const power = await this.perform(host, entry, 'status', opts, (d, t, c) => d.status(t, c));
-      this.feed(host, entry, power === 'ON' ? 'read-on' : 'read-off', opts.by);
-      return power;
+      power = await this.perform(host, entry, 'status', opts, (d, t, c) => d.status(t, c));
     } catch (err) {
-      if (!this.aborted(opts)) this.feed(host, entry, 'read-failed', opts.by);
+      if (!this.aborted(opts) && this.hosts.get(host) === entry) this.readFailed(host, entry, err, opts.by);
       throw err;
     }
+    if (this.hosts.get(host) === entry) this.readSucceeded(host, entry, power, opts.by);
+    return power;
   }
 
   /** Sends a chassis command (`on`, `off`, `soft`, `cycle`, `reset`). */
@@ -237,15 +261,18 @@ export class PowerManagementService {
       });
     });
     const guarded = opts.signal ? raceAbort(outcome, opts.signal) : outcome;
+    const action = op !== 'status'; // a status read is not an action (SPEC §5.1)
     return guarded.then(
       (value) => {
-        this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: true });
+        if (action) this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: true });
         return value;
       },
       (err: unknown) => {
         const safe = scrub(err, secrets);
-        this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: false, error: safe.message });
-        this.logger.warn('power operation failed', { host, op, by: opts.by, error: safe.message });
+        if (action) {
+          this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: false, error: safe.message });
+          this.logger.warn('power operation failed', { host, op, by: opts.by, error: safe.message });
+        }
         if (safe instanceof AuthError) this.reportAuthFailure(host);
         throw safe;
       },
@@ -261,15 +288,50 @@ export class PowerManagementService {
     return q;
   }
 
-  private feed(host: string, entry: HostEntry, read: 'read-on' | 'read-off' | 'read-failed', by: Requester): void {
-    if (this.hosts.get(host) !== entry) return; // replaced or removed while the read ran
-    let event: PowerEvent = read;
-    if (read === 'read-failed') {
-      entry.failures++;
-      if (entry.failures >= this.config.powerReadsToUnknown) event = 'read-failed-limit';
+  /** A failed read: opens or lengthens the host's failure streak (SPEC §1 UNKNOWN rule, §5.1 reporting). */
+  private readFailed(host: string, entry: HostEntry, err: unknown, by: Requester): void {
+    const error = err instanceof Error ? err.message : String(err); // already scrubbed by perform
+    const now = this.clock.now();
+    entry.failures++;
+    if (entry.failures === 1) {
+      this.logger.warn('power reads failing', { host, by, error });
+      this.emit({ t: now, type: 'power.read-failing', host, error });
     } else {
-      entry.failures = 0;
+      this.logger.debug('power read failed', { host, by, failures: entry.failures, error });
     }
+    const limit = entry.failures >= this.config.powerReadsToUnknown;
+    this.feed(host, entry, limit ? 'read-failed-limit' : 'read-failed', by);
+    // A refusal of the credentials is an answer: it has its own (daily) alert.
+    if (limit && !entry.alerted && !(err instanceof AuthError)) {
+      entry.alerted = true;
+      this.emit({
+        t: now, type: 'alert', level: 'warning', code: 'controller-unreachable', resource: host,
+        message: `power controller of ${host} did not answer ${entry.failures} status reads in a row (${error})`,
+      });
+    }
+  }
+
+  /** A successful read: ends the host's failure streak, if any, and feeds the FSM. */
+  private readSucceeded(host: string, entry: HostEntry, power: ChassisPower, by: Requester): void {
+    const failures = entry.failures;
+    const alerted = entry.alerted;
+    entry.failures = 0;
+    entry.alerted = false;
+    if (failures > 0) {
+      const now = this.clock.now();
+      this.logger.info('power reads ok again', { host, by, failures });
+      this.emit({ t: now, type: 'power.read-ok', host, failures });
+      if (alerted) {
+        this.emit({
+          t: now, type: 'alert', level: 'info', code: 'controller-reachable', resource: host,
+          message: `power controller of ${host} answers again after ${failures} failed status reads`,
+        });
+      }
+    }
+    this.feed(host, entry, power === 'ON' ? 'read-on' : 'read-off', by);
+  }
+
+  private feed(host: string, entry: HostEntry, event: PowerEvent, by: Requester): void {
     const from = entry.state;
     const to = powerTransition(from, event);
     if (!to || to === from) return;

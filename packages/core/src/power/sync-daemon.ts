@@ -13,20 +13,37 @@ export interface SyncDaemonOptions {
   readonly seed: number;
   /** At most this many reads at once. */
   readonly concurrency: number;
-  /** Reads one host (the power service's `status(host, { by: 'sync' })`); errors are the caller's business. */
+  /**
+   * Longest wait before the next read of a host whose reads fail (ms); 5 min by default
+   * (SPEC §5.1). Never shortens the normal interval.
+   */
+  readonly maxBackoffMs?: number;
+  /**
+   * Reads one host (the power service's `status(host, { by: 'sync' })`). A rejection is
+   * a failed read: it lengthens the wait before the next one; reporting it is the
+   * caller's business.
+   */
   readonly read: (host: string) => Promise<unknown>;
 }
+
+/** Default of {@link SyncDaemonOptions.maxBackoffMs}: 5 min (SPEC §5.1). */
+export const DEFAULT_SYNC_MAX_BACKOFF_MS = 300_000;
 
 interface HostTimer {
   readonly random: () => number;
   timer?: TimerHandle;
   busy: boolean;
+  /** Failed reads in a row. */
+  failures: number;
 }
 
 /**
  * Polls every registered host's power on a jittered interval with a concurrency
  * limit (SPEC §1 sync daemon). Each host has its own timer; the next read is planned
- * when the previous one finished, so reads of one host never overlap.
+ * when the previous one finished, so reads of one host never overlap. A host whose reads
+ * fail is read less often: the wait doubles per failed read in a row after the first
+ * (interval, 2 × interval, 4 × interval, …) up to `maxBackoffMs`, jittered, and is the
+ * normal interval again after a successful read (SPEC §5.1).
  */
 export class SyncDaemon {
   private readonly hosts = new Map<string, HostTimer>();
@@ -65,7 +82,7 @@ export class SyncDaemon {
   add(host: string): void {
     const existing = this.hosts.get(host);
     if (existing) this.cancel(existing);
-    const h: HostTimer = { random: keyedSequence(this.options.seed, host, 'power-sync'), busy: false };
+    const h: HostTimer = { random: keyedSequence(this.options.seed, host, 'power-sync'), busy: false, failures: 0 };
     this.hosts.set(host, h);
     if (this.running) this.plan(host, h, this.options.intervalMs * h.random());
   }
@@ -95,13 +112,22 @@ export class SyncDaemon {
     h.busy = true;
     try {
       await this.limit.with(() => (this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve()));
+      h.failures = 0;
     } catch {
       // the power service already recorded the failure (FSM, events, log)
+      h.failures++;
     } finally {
       h.busy = false;
     }
-    if (this.running && this.hosts.get(host) === h) {
-      this.plan(host, h, jittered(this.options.intervalMs, this.options.jitterFraction, h.random()));
-    }
+    if (this.running && this.hosts.get(host) === h) this.plan(host, h, this.nextWait(h));
+  }
+
+  /** The jittered wait before the next read: the interval, doubled per failed read in a row after the first, capped. */
+  private nextWait(h: HostTimer): number {
+    const { intervalMs, jitterFraction } = this.options;
+    if (h.failures === 0) return jittered(intervalMs, jitterFraction, h.random());
+    const cap = Math.max(this.options.maxBackoffMs ?? DEFAULT_SYNC_MAX_BACKOFF_MS, intervalMs);
+    const base = Math.min(intervalMs * 2 ** (h.failures - 1), cap);
+    return Math.min(jittered(base, jitterFraction, h.random()), cap); // jittered, but never above the cap
   }
 }
