@@ -213,7 +213,9 @@ describe('configuration', () => {
     it('refuses a quietPeriod shorter than healthCheckInterval in every scope, naming the effective value', () => {
       // Issue 8: quietPeriod 0 with inactiveChecksToRecover 1 gave a host 3 power cycles in 2 minutes.
       const zero = configError(() => parseConfig({ defaults: { quietPeriod: 0, inactiveChecksToRecover: 1 } }));
-      expect(rulesAt(zero, 'defaults.quietPeriod')).to.include('must be at least healthCheckInterval (10000 ms)');
+      expect(zero.issues).to.deep.equal([{ path: 'defaults.quietPeriod', value: 0, rule: 'must be more than 0' }]);
+      const short = configError(() => parseConfig({ defaults: { quietPeriod: '5s', inactiveChecksToRecover: 1 } }));
+      expect(rulesAt(short, 'defaults.quietPeriod')).to.deep.equal(['must be at least healthCheckInterval (10000 ms)']);
       const raised = configError(() => parseConfig({ clusters: { c1: { healthCheckInterval: '3m' } } }));
       expect(raised.issues).to.deep.equal([
         { path: 'clusters.c1.quietPeriod', value: 120_000, rule: 'must be at least healthCheckInterval (180000 ms)' },

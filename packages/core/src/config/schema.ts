@@ -119,9 +119,12 @@ export const haConfigSchema = serviceSchema.extend({
   for (const kind of ['zones', 'pods', 'clusters', 'hosts'] as const) {
     for (const [id, o] of Object.entries(cfg[kind])) scopes.push([[kind, id], o]);
   }
+  // A field already out of its own range is reported once, for that: no rule that reads it.
+  const failed = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
   for (const [path, override] of scopes) {
     const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults, ...override };
-    for (const rule of brokenRules(merged, override)) {
+    const inRange = (f: string) => !failed.has([...path, f].join('.')) && !failed.has(['defaults', f].join('.'));
+    for (const rule of brokenRules(merged, override).filter((r) => r.reads.every(inRange))) {
       ctx.addIssue({ code: 'custom', path: [...path, rule.field], params: { value: merged[rule.field] }, message: rule.rule(merged) });
     }
   }
