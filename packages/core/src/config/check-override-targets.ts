@@ -28,7 +28,7 @@ const KINDS: ReadonlyArray<[PartitionKind, 'zones' | 'pods' | 'clusters']> = [['
  * effective settings of every partition and resource along its lineage, where overrides
  * of several scopes combine. Throws {@link ConfigError} naming every problem.
  *
- * The schema ({@link parseConfig}) cannot do this: it does not know the inventory.
+ * The schema (`parseConfig`) cannot do this: it does not know the inventory.
  * `hafence serve` and the testkit's scenarios call it once their inventory is known;
  * an embedder of `HaService`, whose partitions and resources arrive at run time, calls
  * it with its inventory before `start()` (and again when it adds partitions or
