@@ -70,6 +70,24 @@ describe('hafence demo', function () {
     expect(text).to.equal(readFileSync(join(dir, 'host-crash-recovered.golden.jsonl'), 'utf8'));
   });
 
+  it('a scenario whose config breaks a bound or overrides a host or cluster it lacks exits 2 naming the field (SPEC §4)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hafence-demo-'));
+    const demo = (name: string, config: string) => {
+      writeFileSync(join(dir, name), `name: ${name}\nhosts: 6\nconfig: ${config}\nrun: 10m\n`);
+      return spawnSync(process.execPath, [bin, 'demo', '--scenario', join(dir, name)], { encoding: 'utf8' });
+    };
+    const targets = demo('targets.yaml', '{ hosts: { h9: { quietPeriod: 3m } }, clusters: { c2: {} } }');
+    expect(targets.status).to.equal(2);
+    expect(targets.stderr).to.include('HAF6001').and.include('config.hosts.h9').and.include('config.clusters.c2');
+    const zero = demo('zero.yaml', '{ defaults: { activityCheckTimeout: 0 } }');
+    expect(zero.status).to.equal(2);
+    expect(zero.stderr).to.include('config.defaults.activityCheckTimeout = 0');
+    const quiet = demo('quiet.yaml', '{ clusters: { c1: { quietPeriod: 5s } } }');
+    expect(quiet.status).to.equal(2);
+    expect(quiet.stderr).to.include('config.clusters.c1.quietPeriod = 5000');
+    expect(quiet.stdout).to.equal('');
+  });
+
   it('a bad scenario file is a usage error naming the field', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hafence-demo-')), 'bad.yaml');
     writeFileSync(file, 'name: bad\nhosts: 3\nsteps:\n  - { at: 1m, do: crash, host: h7 }\nrun: 10m\n');

@@ -204,6 +204,31 @@ hosts:
     expect(r.stdout).to.equal('');
   });
 
+  const okBmc = '{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_BMC_PW }';
+  const withHa = (name: string, ha: string) => file(name, `ha: ${ha}\n${base(okBmc)}`);
+
+  it('exits 2 naming an ha: override of a zone, pod, cluster or host the file does not list (SPEC §4)', async () => {
+    const r = await hafence(['serve', '--config', withHa('targets.yaml', '{ hosts: { kvm9: { quietPeriod: 5m } }, clusters: { cX: {} }, zones: { z1: {} } }')]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('ha.hosts.kvm9').and.include('ha.clusters.cX').and.not.include('ha.zones.z1');
+    expect(r.stdout).to.equal('');
+  });
+
+  it('exits 2 naming a zero timeout, a quietPeriod below healthCheckInterval in an override, and a recoverTimeout below its floor', async () => {
+    const zero = await hafence(['serve', '--config', withHa('zero.yaml', '{ defaults: { fenceTimeout: 0 } }')]);
+    expect(zero.code).to.equal(2);
+    expect(zero.stderr).to.include('ha.defaults.fenceTimeout = 0');
+    const quiet = await hafence(['serve', '--config', withHa('quiet.yaml', '{ clusters: { c1: { healthCheckInterval: 1m, quietPeriod: 30s } } }')]);
+    expect(quiet.code).to.equal(2);
+    expect(quiet.stderr).to.include('ha.clusters.c1.quietPeriod = 30000');
+    const floor = await hafence(['serve', '--config', withHa('floor.yaml', '{ hosts: { h1: { powerOpTimeout: 40s } } }')]);
+    expect(floor.code).to.equal(2);
+    expect(floor.stderr).to.include('ha.hosts.h1.recoverTimeout = 120000').and.include('ha.hosts.h1.fenceTimeout = 90000');
+    const kvm = await hafence(['serve', '--config', file('kvm.yaml', `kvm: { leaseMargin: 25h }\n${base(okBmc)}`)]);
+    expect(kvm.code).to.equal(2);
+    expect(kvm.stderr).to.include('kvm.leaseMargin');
+  });
+
   it('exits 2 naming the host\'s passwordEnv when the variable is unset or too long for IPMI, and the token file when unreadable', async () => {
     writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-1234\n');
     const r = await hafence(['serve', '--config', file('env.yaml', base('{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_UNSET_VAR }'))]);

@@ -45,6 +45,9 @@ export type { HaConfig, HaConfigOptions, HaSettings } from './config/schema.js';
 export { parseConfig, loadConfigFile, resolveSettings } from './config/load-config.js';
 export type { SettingsScope } from './config/load-config.js';
 export { validateConfig, readConfigFile } from './config/validate-config.js';
+export type { ValidateConfigOptions } from './config/validate-config.js';
+export { checkOverrideTargets } from './config/check-override-targets.js';
+export type { ConfigTargets, CheckOverrideTargetsOptions } from './config/check-override-targets.js';
 
 export { systemClock } from './util/system-clock.js';
 export { delay, raceAbort, abortReason, withClockSignal } from './util/delay.js';

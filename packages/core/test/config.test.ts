@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConfigError, DEFAULT_SETTINGS, loadConfigFile, parseConfig, parseDuration, resolveSettings,
-  type ConfigIssue,
+  checkOverrideTargets, ConfigError, DEFAULT_SETTINGS, loadConfigFile, parseConfig, parseDuration, resolveSettings,
+  type ConfigIssue, type ConfigTargets,
 } from '@hafence/core';
 
 /** The ConfigError thrown by `fn`. */
@@ -36,9 +36,9 @@ describe('configuration', () => {
         degradedRecheck: 300_000,
         maxActivityCheckErrors: 5,
         maxRecoveryAttempts: 2,
-        recoverTimeout: 60_000,
+        recoverTimeout: 120_000,
         recoverRetryDelay: 30_000,
-        fenceTimeout: 60_000,
+        fenceTimeout: 90_000,
         powerOpTimeout: 20_000,
         powerOffVerifyTimeout: 20_000,
         powerReadsToUnknown: 3,
@@ -66,8 +66,8 @@ describe('configuration', () => {
   describe('overrides', () => {
     const config = parseConfig({
       defaults: { quietPeriod: '60s', healthCheckInterval: '20s', recoverTimeout: '90s', fenceTimeout: '70s', stormCooldown: '1m' },
-      zones: { z1: { healthCheckInterval: '15s', recoverTimeout: '80s', fenceTimeout: '65s' } },
-      pods: { p1: { healthCheckInterval: '12s', recoverTimeout: '75s' } },
+      zones: { z1: { healthCheckInterval: '15s', recoverTimeout: '85s', fenceTimeout: '65s' } },
+      pods: { p1: { healthCheckInterval: '12s', recoverTimeout: '82s' } },
       clusters: { c1: { healthCheckInterval: '11s' } },
       hosts: { h1: { healthCheckInterval: '5s', maxRecoveryAttempts: 0 } },
     });
@@ -77,7 +77,7 @@ describe('configuration', () => {
       expect(full).to.include({
         healthCheckInterval: 5_000, // host
         maxRecoveryAttempts: 0, // host
-        recoverTimeout: 75_000, // pod
+        recoverTimeout: 82_000, // pod
         fenceTimeout: 65_000, // zone
         quietPeriod: 60_000, // global
         stormCooldown: 60_000, // global
@@ -92,7 +92,7 @@ describe('configuration', () => {
 
     it('applies a host override wherever the host sits', () => {
       expect(resolveSettings(config, { host: 'h1' }).healthCheckInterval).to.equal(5_000);
-      expect(resolveSettings(config, { zone: 'z1', host: 'h1' }).recoverTimeout).to.equal(80_000);
+      expect(resolveSettings(config, { zone: 'z1', host: 'h1' }).recoverTimeout).to.equal(85_000);
     });
   });
 
@@ -168,6 +168,119 @@ describe('configuration', () => {
     it('rejects a configuration that is not an object', () => {
       expect(configError(() => parseConfig('healthCheckInterval: 10s')).issues[0].path).to.equal('');
       expect(configError(() => parseConfig([1, 2])).issues).to.have.length.greaterThan(0);
+    });
+  });
+
+  describe('bounds (SPEC §4: every value is bounded)', () => {
+    const rulesAt = (err: ConfigError, path: string) => err.issues.filter((i) => i.path === path).map((i) => i.rule);
+
+    it('refuses a zero timeout, interval or period, naming the field', () => {
+      for (const field of ['healthCheckTimeout', 'activityCheckTimeout', 'recoverTimeout', 'fenceTimeout', 'quietPeriod',
+        'powerOpTimeout', 'powerOffVerifyTimeout', 'activityCheckInterval', 'degradedRecheck', 'leaseWaitMax', 'fenceWindow'] as const) {
+        const err = configError(() => parseConfig({ defaults: { [field]: 0 } }));
+        expect(issueAt(err, `defaults.${field}`), field).to.include({ value: 0 });
+        expect(rulesAt(err, `defaults.${field}`), field).to.include('must be more than 0');
+      }
+      expect(issueAt(configError(() => parseConfig({ hosts: { h1: { fenceTimeout: '0s' } } })), 'hosts.h1.fenceTimeout')).to.include({ value: '0s' });
+    });
+
+    it('refuses negative values and counts below their minimum', () => {
+      expect(issueAt(configError(() => parseConfig({ defaults: { healthCheckTimeout: -10_000 } })), 'defaults.healthCheckTimeout')).to.include({ value: -10_000 });
+      for (const field of ['inactiveChecksToRecover', 'maxActivityChecks', 'maxActivityCheckErrors', 'powerReadsToUnknown'] as const) {
+        const err = configError(() => parseConfig({ clusters: { c1: { [field]: 0 } } }));
+        expect(issueAt(err, `clusters.c1.${field}`), field).to.include({ value: 0 });
+        expect(issueAt(err, `clusters.c1.${field}`)!.rule, field).to.contain('>=1');
+      }
+      expect(issueAt(configError(() => parseConfig({ defaults: { maxUnhealthyFraction: 0 } })), 'defaults.maxUnhealthyFraction')!.rule).to.contain('>0');
+      expect(issueAt(configError(() => parseConfig({ selfDoubtMinSample: 0 })), 'selfDoubtMinSample')).to.include({ value: 0 });
+    });
+
+    it('refuses values over their maximum: durations over a day, counts over 1000', () => {
+      const err = configError(() => parseConfig({
+        startupGrace: '25h', powerSyncInterval: '2h',
+        defaults: { activityCheckTimeout: '24h', recoverTimeout: '86400001', inactiveChecksToRecover: 1001, stormCooldown: '1441m' },
+        pods: { p1: { powerReadsToUnknown: 5000, maxFencesPerWindow: 1001 } },
+        concurrency: { health: 10_001 }, maxQueued: 10_000_001,
+      }));
+      expect(err.issues.map((i) => i.path).sort()).to.deep.equal([
+        'concurrency.health', 'defaults.inactiveChecksToRecover', 'defaults.recoverTimeout', 'defaults.stormCooldown', 'maxQueued',
+        'pods.p1.maxFencesPerWindow', 'pods.p1.powerReadsToUnknown', 'startupGrace',
+      ]);
+      expect(issueAt(err, 'startupGrace')).to.deep.equal({ path: 'startupGrace', value: '25h', rule: 'must be at most 24h' });
+      expect(issueAt(err, 'defaults.inactiveChecksToRecover')!.rule).to.contain('<=1000');
+    });
+
+    it('refuses a quietPeriod shorter than healthCheckInterval in every scope, naming the effective value', () => {
+      // Issue 8: quietPeriod 0 with inactiveChecksToRecover 1 gave a host 3 power cycles in 2 minutes.
+      const zero = configError(() => parseConfig({ defaults: { quietPeriod: 0, inactiveChecksToRecover: 1 } }));
+      expect(zero.issues).to.deep.equal([{ path: 'defaults.quietPeriod', value: 0, rule: 'must be more than 0' }]);
+      const short = configError(() => parseConfig({ defaults: { quietPeriod: '5s', inactiveChecksToRecover: 1 } }));
+      expect(rulesAt(short, 'defaults.quietPeriod')).to.deep.equal(['must be at least healthCheckInterval (10000 ms)']);
+      const raised = configError(() => parseConfig({ clusters: { c1: { healthCheckInterval: '3m' } } }));
+      expect(raised.issues).to.deep.equal([
+        { path: 'clusters.c1.quietPeriod', value: 120_000, rule: 'must be at least healthCheckInterval (180000 ms)' },
+      ]);
+      const lowered = configError(() => parseConfig({ defaults: { healthCheckInterval: '20s' }, hosts: { h2: { quietPeriod: '15s' } } }));
+      expect(lowered.issues).to.deep.equal([
+        { path: 'hosts.h2.quietPeriod', value: 15_000, rule: 'must be at least healthCheckInterval (20000 ms)' },
+      ]);
+      expect(() => parseConfig({ clusters: { c1: { healthCheckInterval: '3m', quietPeriod: '3m' } } })).to.not.throw();
+    });
+
+    it('refuses a recoverTimeout or fenceTimeout below its floor when a scope raises powerOpTimeout', () => {
+      const err = configError(() => parseConfig({ zones: { z1: { powerOpTimeout: '40s' } } }));
+      expect(err.issues).to.have.length(2);
+      expect(issueAt(err, 'zones.z1.recoverTimeout')).to.include({ value: 120_000 });
+      expect(issueAt(err, 'zones.z1.recoverTimeout')!.rule).to.contain('3 × powerOpTimeout + powerOffVerifyTimeout (140000 ms');
+      expect(issueAt(err, 'zones.z1.fenceTimeout')).to.include({ value: 90_000 });
+      expect(issueAt(err, 'zones.z1.fenceTimeout')!.rule).to.contain('2 × powerOpTimeout + powerOffVerifyTimeout (100000 ms');
+      const verify = configError(() => parseConfig({ defaults: { fenceTimeout: '59s' } }));
+      expect(issueAt(verify, 'defaults.fenceTimeout')).to.include({ value: 59_000 });
+      expect(() => parseConfig({ zones: { z1: { powerOpTimeout: '40s', recoverTimeout: '140s', fenceTimeout: '100s' } } })).to.not.throw();
+      expect(() => parseConfig({ defaults: { recoverTimeout: '80s', fenceTimeout: '60s' } })).to.not.throw();
+    });
+
+    it('reports a rule broken by the global settings once, not again in every override scope', () => {
+      const err = configError(() => parseConfig({ defaults: { quietPeriod: '5s' }, clusters: { c1: { maxRecoveryAttempts: 1 }, c2: { quietPeriod: '1s' } } }));
+      expect(err.issues.map((i) => i.path)).to.deep.equal(['defaults.quietPeriod', 'clusters.c2.quietPeriod']);
+    });
+  });
+
+  describe('checkOverrideTargets', () => {
+    const targets: ConfigTargets = {
+      partitions: [
+        { id: 'z1', kind: 'zone' }, { id: 'p1', kind: 'pod', parent: 'z1' },
+        { id: 'c1', kind: 'cluster', parent: 'p1' }, { id: 'c2', kind: 'cluster', parent: 'p1' },
+      ],
+      resources: [{ id: 'h1', partition: 'c1' }, { id: 'h2', partition: 'c2' }],
+    };
+
+    it('accepts overrides of partitions and hosts that exist', () => {
+      const config = parseConfig({ zones: { z1: {} }, pods: { p1: {} }, clusters: { c1: {}, c2: {} }, hosts: { h1: {}, h2: {} } });
+      expect(() => checkOverrideTargets(config, targets)).to.not.throw();
+    });
+
+    it('names every override whose zone, pod, cluster or host does not exist, under the given path', () => {
+      const config = parseConfig({ zones: { z2: {} }, pods: { c1: {} }, clusters: { c1: {}, c9: { quietPeriod: '3m' } }, hosts: { h9: {} } });
+      const err = configError(() => checkOverrideTargets(config, targets, { path: 'ha' }));
+      expect(err.issues).to.deep.equal([
+        { path: 'ha.zones.z2', value: 'z2', rule: 'must name an existing zone' },
+        { path: 'ha.pods.c1', value: 'c1', rule: 'must name an existing pod' },
+        { path: 'ha.clusters.c9', value: 'c9', rule: 'must name an existing cluster' },
+        { path: 'ha.hosts.h9', value: 'h9', rule: 'must name an existing host (resource)' },
+      ]);
+      expect(err.code).to.equal('HAF2001');
+    });
+
+    it('checks the rules on the effective settings of each lineage, where several scopes combine', () => {
+      // Each override alone is valid on top of the global settings; together they are not.
+      const config = parseConfig({ zones: { z1: { quietPeriod: '30s' } }, clusters: { c1: { healthCheckInterval: '1m' } } });
+      const err = configError(() => checkOverrideTargets(config, targets));
+      expect(err.issues).to.have.length(1);
+      expect(err.issues[0]).to.include({ path: 'clusters.c1.quietPeriod', value: 30_000 });
+      expect(err.issues[0].rule).to.contain('(60000 ms)');
+      const power = parseConfig({ pods: { p1: { recoverTimeout: '100s' } }, hosts: { h2: { powerOpTimeout: '30s' } } });
+      expect(configError(() => checkOverrideTargets(power, targets)).issues.map((i) => [i.path, i.value])).to.deep.equal([['hosts.h2.recoverTimeout', 100_000]]);
     });
   });
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenarioFile, parseScenario, ScenarioError, UnsupportedScenarioError, runScenario } from '@hafence/testkit';
+import { ConfigError } from '@hafence/core';
+import { createFakeCluster, createSimKvmEnv, loadScenarioFile, parseScenario, ScenarioError, UnsupportedScenarioError, runScenario } from '@hafence/testkit';
 
 function issuesOf(fn: () => unknown): string[] {
   try {
@@ -29,6 +30,48 @@ describe('scenario loader', () => {
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'explode', host: 'h1' }], run: '10m' }))[0]).to.match(/^steps\.0/);
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'agent-down', host: 'h1', stuck: true }], run: '10m' }))).to.deep.equal(['steps.0.stuck']);
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1h', do: 'crash', host: 'h1' }], run: '10m' }))).to.deep.equal(['steps.0.at']);
+  });
+
+  describe('every value is bounded (SPEC §4)', () => {
+    const base = { name: 'b', hosts: 6, run: '10m' };
+
+    it('validates config with core\'s schema, naming the field under config', () => {
+      expect(issuesOf(() => parseScenario({ ...base, config: { defaults: { fenceTimeout: 0, inactiveChecksToRecover: 0 } } })))
+        .to.deep.equal(['config.defaults.inactiveChecksToRecover', 'config.defaults.fenceTimeout']);
+      expect(issuesOf(() => parseScenario({ ...base, config: { clusters: { c1: { quietPeriod: '5s' } } } }))).to.deep.equal(['config.clusters.c1.quietPeriod']);
+      expect(issuesOf(() => parseScenario({ ...base, config: { hosts: { h2: { powerOpTimeout: '40s' } } } })))
+        .to.deep.equal(['config.hosts.h2.recoverTimeout', 'config.hosts.h2.fenceTimeout']);
+      expect(issuesOf(() => parseScenario({ ...base, config: { healthCheckInterval: '10s' } }))).to.deep.equal(['config']);
+    });
+
+    it('refuses an override of a host or partition the scenario does not have', () => {
+      expect(issuesOf(() => parseScenario({ ...base, config: { hosts: { h9: { quietPeriod: '3m' } }, clusters: { c2: {} }, pods: { p1: {} } } })))
+        .to.deep.equal(['config.clusters.c2', 'config.hosts.h9']);
+      expect(() => parseScenario({ ...base, config: { hosts: { h6: {} }, clusters: { c1: {} }, pods: { p1: {} }, zones: { z1: {} } } })).to.not.throw();
+    });
+
+    it('createSimKvmEnv and createFakeCluster refuse an override of a host they do not build, before starting anything', async () => {
+      const cases: Array<[() => Promise<{ close(): Promise<void> }>, string]> = [
+        [() => createSimKvmEnv({ hosts: 2, config: { hosts: { h3: {} } } }), 'hosts.h3'],
+        [() => createFakeCluster({ hosts: 2, config: { clusters: { c2: {} } } }), 'clusters.c2'],
+      ];
+      for (const [create, path] of cases) {
+        let caught: unknown;
+        await create().then((env) => env.close(), (e: unknown) => (caught = e));
+        expect(caught, path).to.be.instanceOf(ConfigError);
+        expect((caught as ConfigError).issues.map((i) => i.path)).to.deep.equal([path]);
+      }
+    });
+
+    it('bounds the simulation knobs and names steps and expectations that point nowhere', () => {
+      expect(issuesOf(() => parseScenario({ ...base, kvm: { heartbeatInterval: 0, selfFenceAfter: '25h' } })))
+        .to.deep.equal(['kvm.heartbeatInterval', 'kvm.selfFenceAfter']);
+      expect(parseScenario({ ...base, kvm: { leaseMargin: 0 } }).kvm.leaseMargin).to.equal(0);
+      expect(issuesOf(() => parseScenario({
+        ...base, managementServers: 2, expect: { released: ['h7'], final: { h8: 'FENCED' } },
+        steps: [{ at: '1m', do: 'ha-disable', cluster: 'c2' }, { at: '2m', do: 'ms-crash', ms: 'ms3' }, { at: '3m', do: 'bmc-slow', host: 'h1', delay: '25h' }],
+      }))).to.have.members(['steps.0.cluster', 'steps.1.ms', 'steps.2.delay', 'expect.released', 'expect.final.h8']);
+    });
   });
 
   it('the message carries the field, the value and the rule', () => {

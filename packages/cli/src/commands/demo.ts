@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
 import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, type Scenario, type ScenarioLine } from '@hafence/testkit';
 
@@ -63,7 +64,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   try {
     run = await ScenarioRun.start(scenario, { seed: options.seed });
   } catch (err) {
-    if (!(err instanceof UnsupportedScenarioError)) throw err;
+    // A ConfigError here means the engine refused what the loader let through: still the file's fault.
+    if (!(err instanceof UnsupportedScenarioError || err instanceof ConfigError)) throw err;
     process.stderr.write(`hafence demo: ${err.message}\n`);
     return EXIT.usage;
   }

@@ -3,14 +3,17 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -');
 
-/** A duration: a number of ms or a string like `500ms`, `10s`, `5m`, `2h`. */
+/** The longest duration of this file, as in `ha:` (SPEC §4: every value is bounded). */
+const MAX_DURATION = 86_400_000;
+
+/** A duration: a number of ms or a string like `500ms`, `10s`, `5m`, `2h`; more than 0, at most 24h. */
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (!Number.isFinite(ms) || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: 'must be a positive duration like 500ms, 10s, 5m or a number of ms' });
+  const ms = Math.round(parseDuration(v));
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DURATION) {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive duration of at most 24h like 500ms, 10s, 5m or a number of ms' });
     return z.NEVER;
   }
-  return Math.round(ms);
+  return ms;
 });
 
 /** Operator switches of a zone, pod or cluster (both default to on). */
@@ -46,7 +49,7 @@ const hostSchema = z.strictObject({
   /** The cluster's shared pool is mounted on this host (what the agent's `--mount` points at). */
   sharedPoolMounted: z.boolean().default(true),
   maintenance: z.boolean().default(false),
-  vms: z.number().int().min(0).optional(),
+  vms: z.number().int().min(0).max(10_000).optional(),
 });
 
 /**

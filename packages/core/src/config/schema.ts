@@ -1,32 +1,54 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { brokenRules } from './settings-rules.js';
 
-const count = (min: number) => z.number().int().min(min);
+/** The longest duration any setting may have. */
+const MAX_DURATION = 86_400_000;
+/** The largest count any setting may have, unless it says otherwise. */
+const MAX_COUNT = 1000;
 
-/** Settings that may be overridden per zone, pod, cluster and host (SPEC §4). */
+const count = (min: number, max = MAX_COUNT) => z.number().int().min(min).max(max);
+/** A duration of at least `min` ms (1: more than zero) and at most a day. */
+const span = (min: number) => duration
+  .refine((v) => v >= min, min === 1 ? 'must be more than 0' : `must be at least ${min}ms`)
+  .refine((v) => v <= MAX_DURATION, 'must be at most 24h');
+/** A timeout, a period or an interval: more than zero, at most a day. */
+const positive = span(1);
+/** A delay or grace that may be zero, at most a day. */
+const delay = span(0);
+
+/**
+ * Settings that may be overridden per zone, pod, cluster and host (SPEC §4). Every value
+ * has a range; the rules between values (quietPeriod ≥ healthCheckInterval, the
+ * recoverTimeout and fenceTimeout floors, …) are checked on the effective settings of
+ * every scope by {@link haConfigSchema}.
+ */
 export const haSettingsSchema = z.strictObject({
-  healthCheckInterval: duration.refine((v) => v >= 100, 'must be at least 100ms'),
-  healthCheckTimeout: duration,
-  activityCheckInterval: duration.refine((v) => v > 0, 'must be positive'),
-  maxActivityCheckInterval: duration.refine((v) => v > 0, 'must be positive'),
-  activityCheckTimeout: duration,
+  healthCheckInterval: span(100),
+  healthCheckTimeout: positive,
+  activityCheckInterval: positive,
+  maxActivityCheckInterval: positive,
+  activityCheckTimeout: positive,
   inactiveChecksToRecover: count(1),
   maxActivityChecks: count(1),
-  degradedRecheck: duration.refine((v) => v > 0, 'must be positive'),
+  degradedRecheck: positive,
   maxActivityCheckErrors: count(1),
+  /** 0: fence at once, without trying to recover. */
   maxRecoveryAttempts: count(0),
-  recoverTimeout: duration,
-  recoverRetryDelay: duration,
-  fenceTimeout: duration,
-  leaseWaitMax: duration,
-  powerOpTimeout: duration,
-  powerOffVerifyTimeout: duration,
+  recoverTimeout: positive,
+  recoverRetryDelay: delay,
+  fenceTimeout: positive,
+  leaseWaitMax: positive,
+  powerOpTimeout: positive,
+  powerOffVerifyTimeout: positive,
   powerReadsToUnknown: count(1),
-  quietPeriod: duration,
+  /** At least `healthCheckInterval` (checked per scope). */
+  quietPeriod: positive,
+  /** 0: this scope never sends a stop command. */
   maxFencesPerWindow: count(0),
-  fenceWindow: duration.refine((v) => v > 0, 'must be positive'),
-  maxUnhealthyFraction: z.number().min(0).max(1),
-  stormCooldown: duration,
+  fenceWindow: positive,
+  maxUnhealthyFraction: z.number().gt(0).max(1),
+  stormCooldown: delay,
 });
 
 /** Effective per-resource settings, all in milliseconds or counts. */
@@ -44,9 +66,9 @@ export const DEFAULT_SETTINGS: HaSettings = {
   degradedRecheck: 300_000,
   maxActivityCheckErrors: 5,
   maxRecoveryAttempts: 2,
-  recoverTimeout: 60_000,
+  recoverTimeout: 120_000,
   recoverRetryDelay: 30_000,
-  fenceTimeout: 60_000,
+  fenceTimeout: 90_000,
   leaseWaitMax: 300_000,
   powerOpTimeout: 20_000,
   powerOffVerifyTimeout: 20_000,
@@ -63,20 +85,20 @@ const overrideMap = z.record(z.string(), overrides).default({});
 
 /** Settings of the whole service, global only. */
 const serviceSchema = z.strictObject({
-  startupGrace: duration.default(300_000),
+  startupGrace: delay.default(300_000),
   globalMaxFencesPerWindow: count(0).default(10),
   selfDoubtMinSample: count(1).default(8),
-  powerSyncInterval: duration.refine((v) => v >= 100, 'must be at least 100ms').default(30_000),
+  powerSyncInterval: span(100).default(30_000),
   powerSyncConcurrency: count(1).default(20),
   jitterFraction: z.number().min(0).max(0.5).default(0.1),
   seed: z.number().int().default(1),
   concurrency: z.strictObject({
-    health: count(1).default(50),
-    activity: count(1).default(25),
-    recover: count(1).default(10),
-    fence: count(1).default(10),
+    health: count(1, 10_000).default(50),
+    activity: count(1, 10_000).default(25),
+    recover: count(1, 10_000).default(10),
+    fence: count(1, 10_000).default(10),
   }).prefault({}),
-  maxQueued: count(1).default(200_000),
+  maxQueued: count(1, 10_000_000).default(200_000),
   defaultPowerDrivers: z.array(z.string().min(1)).default([]),
 });
 
@@ -91,18 +113,19 @@ export const haConfigSchema = serviceSchema.extend({
   clusters: overrideMap,
   hosts: overrideMap,
 }).superRefine((cfg, ctx) => {
-  // Cross-field rule, checked for the global settings and for every override on top of them.
-  const scopes: Array<[PropertyKey[], Partial<HaSettings>]> = [[['defaults'], {}]];
+  // Cross-field rules (SPEC §4), checked for the global settings and for every override
+  // on top of them; the lineage of real partitions is checked by checkOverrideTargets.
+  const scopes: Array<[PropertyKey[], Partial<HaSettings>]> = [[['defaults'], cfg.defaults]];
   for (const kind of ['zones', 'pods', 'clusters', 'hosts'] as const) {
     for (const [id, o] of Object.entries(cfg[kind])) scopes.push([[kind, id], o]);
   }
+  // A field already out of its own range is reported once, for that: no rule that reads it.
+  const failed = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
   for (const [path, override] of scopes) {
     const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults, ...override };
-    if (merged.maxActivityCheckInterval < merged.activityCheckInterval) {
-      ctx.addIssue({
-        code: 'custom', path: [...path, 'maxActivityCheckInterval'], params: { value: merged.maxActivityCheckInterval },
-        message: `must be at least activityCheckInterval (${merged.activityCheckInterval} ms)`,
-      });
+    const inRange = (f: string) => !failed.has([...path, f].join('.')) && !failed.has(['defaults', f].join('.'));
+    for (const rule of brokenRules(merged, override).filter((r) => r.reads.every(inRange))) {
+      ctx.addIssue({ code: 'custom', path: [...path, rule.field], params: { value: merged[rule.field] }, message: rule.rule(merged) });
     }
   }
 });

@@ -6,15 +6,23 @@ import { ConfigError, type ConfigIssue } from '../errors/engine-errors.js';
 // Keys that name where a secret lives, not the secret itself.
 const SECRET_REFERENCE = /^(passwordEnv|passwordFile|agentTokenFile|secretKeyFile|tokenFile)$/;
 
+/** Options of {@link validateConfig}. */
+export interface ValidateConfigOptions {
+  /** Where `data` sits in its file (`config`), put before every path of an issue. */
+  readonly path?: string;
+}
+
 /**
  * Validates `data` against a zod schema. Throws {@link ConfigError} naming every bad
  * field (`hosts.h2.bmc.port`), its value and the rule. Values under secret-like keys are
  * redacted and unknown keys are named without their values: config errors get printed.
  */
-export function validateConfig<T>(schema: z.ZodType<T>, data: unknown): T {
+export function validateConfig<T>(schema: z.ZodType<T>, data: unknown, options: ValidateConfigOptions = {}): T {
   const result = schema.safeParse(data ?? {});
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => toIssue(issue, data)));
+  const issues = result.error.issues.map((issue) => toIssue(issue, data));
+  const at = options.path;
+  throw new ConfigError(at ? issues.map((i) => ({ ...i, path: i.path ? `${at}.${i.path}` : at })) : issues);
 }
 
 /** Reads a YAML or JSON file (YAML is a superset of JSON); a typed error names the file. */

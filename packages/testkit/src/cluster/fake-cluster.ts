@@ -1,15 +1,17 @@
 import {
-  HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
+  checkOverrideTargets, HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
   type HaConfigOptions, type HaEvent, type StateStore,
 } from '@hafence/core';
 import { FakePowerDriver } from '../power/fake-power-driver.js';
 import { FakeProvider } from '../provider/fake-provider.js';
 import { TestClock } from '../time/test-clock.js';
+import { singleClusterTargets } from './single-cluster-targets.js';
 
 /** Options of {@link createFakeCluster}. */
 export interface FakeClusterOptions {
   /** Number of hosts `h1..hN` in zone z1 / pod p1 / cluster c1 (default 6). */
   readonly hosts?: number;
+  /** Service configuration; an override of a host or partition the cluster lacks is a `ConfigError`. */
   readonly config?: HaConfigOptions;
   readonly clock?: TestClock;
   readonly store?: StateStore;
@@ -50,6 +52,7 @@ export async function createFakeCluster(options: FakeClusterOptions = {}): Promi
   const clock = options.clock ?? new TestClock();
   const store = options.store ?? new MemoryStateStore();
   const config = parseConfig({ ...options.config, defaultPowerDrivers: ['fake'] });
+  checkOverrideTargets(config, singleClusterTargets(options.hosts ?? 6));
   const driver = new FakePowerDriver({ clock, password: PASSWORD, latencyMs: 5 });
   const power = new PowerManagementService({
     clock, drivers: [driver],

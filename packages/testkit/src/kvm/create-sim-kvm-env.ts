@@ -1,8 +1,9 @@
 import {
-  HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
+  checkOverrideTargets, HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
   type HaConfigOptions, type HaEvent, type HAProvider, type StateStore,
 } from '@hafence/core';
 import { KvmProvider } from '@hafence/provider-kvm';
+import { singleClusterTargets } from '../cluster/single-cluster-targets.js';
 import { TestClock } from '../time/test-clock.js';
 import { SimAgentConnectivity } from './sim-agent-connectivity.js';
 import { SimKvmCluster, type SimNote } from './sim-kvm-cluster.js';
@@ -28,7 +29,7 @@ export interface SimKvmEnvOptions {
   readonly vmsPerHost?: number;
   /** Seeds the engine's jitter and the agents' heartbeat phases (default 42). */
   readonly seed?: number;
-  /** Service configuration (same schema as `hafence`'s). */
+  /** Service configuration (same schema as `hafence`'s); an override of a host or partition the environment lacks is a `ConfigError`. */
   readonly config?: HaConfigOptions;
   readonly kvm?: SimKvmTiming;
   readonly clock?: TestClock;
@@ -76,6 +77,7 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   const seed = options.seed ?? 42;
   const k = options.kvm ?? {};
   const config = parseConfig({ ...options.config, seed, defaultPowerDrivers: ['fake'] });
+  checkOverrideTargets(config, singleClusterTargets(options.hosts ?? 6));
   const notes: SimNote[] = [];
   const events: HaEvent[] = [];
   const timeline: Array<HaEvent | SimNote> = [];

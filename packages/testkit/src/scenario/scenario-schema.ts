@@ -19,6 +19,12 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return Math.round(ms);
 });
 
+const DAY = 86_400_000;
+/** A simulation knob (SPEC §4: every value is bounded): at least `min` ms (1: more than 0), at most a day. */
+const knob = (min: number) => duration
+  .refine((v) => v >= min, min === 1 ? 'must be more than 0' : `must be at least ${min}ms`)
+  .refine((v) => v <= DAY, 'must be at most 24h');
+
 const hostId = z.string().regex(/^h[1-9]\d*$/, 'must be a host id h1..hN');
 const at = duration;
 const hostFaults = ['crash', 'agent-down', 'agent-up', 'isolate', 'rejoin', 'power-off', 'power-on', 'power-loss',
@@ -26,7 +32,7 @@ const hostFaults = ['crash', 'agent-down', 'agent-up', 'isolate', 'rejoin', 'pow
 
 const hostStep = z.strictObject({ at, do: z.enum(hostFaults), host: hostId, stuck: z.boolean().optional() })
   .refine((s) => s.stuck === undefined || s.do === 'crash', { path: ['stuck'], message: 'only a crash can be stuck' });
-const slowStep = z.strictObject({ at, do: z.literal('bmc-slow'), host: hostId, delay: duration });
+const slowStep = z.strictObject({ at, do: z.literal('bmc-slow'), host: hostId, delay: knob(0) });
 const storageStep = z.strictObject({
   at, do: z.enum(['storage-down', 'storage-up']), hosts: z.array(hostId).optional(),
   /** Extension: `hang` makes reads and writes hang instead of failing (a hung NFS server). */
@@ -40,12 +46,13 @@ export const scenarioStepSchema = z.discriminatedUnion('do', [hostStep, slowStep
 
 /** KVM simulation knobs (SPEC §4, KVM row). */
 const kvmSchema = z.strictObject({
-  bootTime: duration.default(90_000),
-  heartbeatInterval: duration.default(10_000),
-  activityWindow: duration.default(20_000),
-  selfFenceAfter: duration.default(60_000),
-  leaseMargin: duration.default(30_000),
-  replyTimeout: duration.default(30_000),
+  bootTime: knob(0).default(90_000),
+  heartbeatInterval: knob(1).default(10_000),
+  activityWindow: knob(1).default(20_000),
+  selfFenceAfter: knob(1).default(60_000),
+  /** 0 is allowed: a lease with no margin (scenario lease-margin-zero). */
+  leaseMargin: knob(0).default(30_000),
+  replyTimeout: knob(1).default(30_000),
   /** What the watchdog does to a self-fencing host: `reset` (reboot) or `off`. */
   watchdog: z.enum(['reset', 'off']).default('reset'),
 }).refine((k) => k.activityWindow >= 2 * k.heartbeatInterval, { path: ['activityWindow'], message: 'must be at least 2 × heartbeatInterval' });
@@ -67,7 +74,8 @@ export const scenarioExpectSchema = z.strictObject({
 
 /**
  * The scenario format of SPEC §10. `config` is the service's configuration (validated
- * by core's schema when the scenario runs); `kvm` tunes the simulated agents.
+ * by core's schema, and its overrides against the scenario's z1/p1/c1/h1..hN, by
+ * {@link parseScenario}); `kvm` tunes the simulated agents.
  */
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
@@ -82,13 +90,20 @@ export const scenarioSchema = z.strictObject({
   run: duration.refine((v) => v > 0 && v <= 7 * 24 * 3_600_000, 'must be positive and at most 7 days'),
   expect: scenarioExpectSchema.optional(),
 }).superRefine((s, ctx) => {
+  const noHost = (path: (string | number)[], h: string) => {
+    if (Number(h.slice(1)) > s.hosts) ctx.addIssue({ code: 'custom', path, input: h, message: `no such host: the scenario has h1..h${s.hosts}` });
+  };
   s.steps.forEach((step, i) => {
     if (step.at > s.run) ctx.addIssue({ code: 'custom', path: ['steps', i, 'at'], input: step.at, message: `must not be after run (${s.run} ms)` });
     const hosts = 'host' in step ? [step.host] : 'hosts' in step ? step.hosts ?? [] : [];
-    for (const h of hosts) {
-      if (Number(h.slice(1)) > s.hosts) ctx.addIssue({ code: 'custom', path: ['steps', i, 'host' in step ? 'host' : 'hosts'], input: h, message: `no such host: the scenario has h1..h${s.hosts}` });
+    for (const h of hosts) noHost(['steps', i, 'host' in step ? 'host' : 'hosts'], h);
+    if ('cluster' in step && step.cluster !== 'c1') ctx.addIssue({ code: 'custom', path: ['steps', i, 'cluster'], input: step.cluster, message: 'no such cluster: the scenario has c1' });
+    if ('ms' in step && Number(step.ms.slice(2)) > s.managementServers) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'ms'], input: step.ms, message: `no such management server: the scenario has ms1..ms${s.managementServers}` });
     }
   });
+  for (const h of s.expect?.released ?? []) noHost(['expect', 'released'], h);
+  for (const key of ['final', 'never'] as const) for (const h of Object.keys(s.expect?.[key] ?? {})) noHost(['expect', key, h], h);
 });
 
 /** A scenario as written (durations may be strings). */
