@@ -86,7 +86,11 @@ export class HaService {
   /** Power host name (the resource id) → resource key. */
   private readonly hosts = new Map<string, string>();
 
-  /** Builds the service; nothing runs until {@link HaService.start}. */
+  /**
+   * Builds the service; nothing runs until {@link HaService.start}. The configuration is
+   * validated here; overrides that name partitions or resources are checked against the
+   * inventory by `checkOverrideTargets`, which an embedder calls once it knows them.
+   */
   constructor(private readonly options: HaServiceOptions) {
     this.config = isParsed(options.config) ? options.config : parseConfig(options.config ?? {});
     this.clock = options.clock ?? systemClock;
