@@ -59,7 +59,7 @@ export class ResourceEngine {
     }
     const rt: Runtime = {
       spec, key, provider, record, settings: this.settingsOf(spec), failing: false, healthDue: now,
-      healthRound: 0, chain: Promise.resolve(), removed: false,
+      healthRound: 0, chain: Promise.resolve(), removed: false, stepping: false,
     };
     this.runtimes.set(key, rt);
     let members = this.members.get(spec.partition);
@@ -103,9 +103,11 @@ export class ResourceEngine {
   serial(rt: Runtime, fn: () => Promise<void> | void): Promise<void> {
     const run = rt.chain.then(async () => {
       if (rt.removed) return;
+      rt.stepping = true;
       try {
         await fn();
       } finally {
+        rt.stepping = false;
         this.keepDeadline(rt);
       }
     });
@@ -222,7 +224,7 @@ export class ResourceEngine {
   timerViolations(): string[] {
     const out: string[] = [];
     for (const rt of this.runtimes.values()) {
-      const at = this.deadline(rt);
+      const at = rt.stepping ? undefined : this.deadline(rt);
       if (at !== undefined && rt.stateTimer === undefined) out.push(`${rt.key}: ${rt.record.state} waits for ${at} with no live timer`);
     }
     return out;

@@ -44,6 +44,8 @@ export interface Runtime {
   gateUntil?: number;
   /** Serialises every change to this resource. */
   chain: Promise<void>;
+  /** A serial step is running (it owns the state's deadline until it ends). */
+  stepping: boolean;
   removed: boolean;
 }
 
