@@ -189,6 +189,26 @@ describe('PowerManagementService', () => {
     expect(d.calls).to.deep.equal(['off']);
     expect(svc.state('h')).to.equal('UNKNOWN');
   });
+  it('an operation asked with an already aborted signal fails with its reason, calls no driver and leaves no unhandled rejection', async () => {
+    const leaked: unknown[] = [];
+    const onUnhandled = (reason: unknown) => leaked.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const d = new ScriptedDriver('a');
+      const { svc } = setup([d]);
+      svc.register('h', { target: target('h') });
+      const ctl = new AbortController();
+      const reason = new Error('operator gave up');
+      ctl.abort(reason);
+      expect((await settle(svc.command('h', 'off', { by: 'operator', signal: ctl.signal }))).e).to.equal(reason);
+      await flushMicrotasks();
+      await flushMicrotasks();
+      expect(d.calls).to.deep.equal([]);
+      expect(leaked).to.deep.equal([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
   it('a driver that ignores its signal holds the BMC (bounded) before the next operation or driver', async () => {
     const stuck = new ScriptedDriver('stuck');
     const next = new ScriptedDriver('next');

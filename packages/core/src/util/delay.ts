@@ -26,16 +26,21 @@ export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   });
 }
 
-/** Races a promise against a signal: rejects with the signal's reason when it aborts first. */
+/**
+ * Races a promise against a signal: rejects with the signal's reason when it aborts first
+ * (or was aborted already). `promise` always gets a handler, whichever side wins: when the
+ * signal wins, a later rejection of `promise` is dropped on purpose (the caller already
+ * has the abort reason) instead of becoming a process-level unhandled rejection.
+ */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
       (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
     );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

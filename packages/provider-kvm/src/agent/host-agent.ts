@@ -112,7 +112,7 @@ export class HostAgent {
       server.once('error', reject);
       server.listen(this.options.listen?.port ?? 0, this.options.listen?.host ?? '127.0.0.1', () => resolve());
     });
-    void this.tick();
+    this.tick();
     return server.address() as AddressInfo;
   }
 
@@ -153,13 +153,25 @@ export class HostAgent {
     };
   }
 
-  /** One beat: feed the watchdog, write the heartbeat, evaluate isolation. */
-  private async tick(): Promise<void> {
-    this.timer = this.clock.setTimeout(() => void this.tick(), this.interval);
-    if (this.armed && !this.selfFenced) await this.options.watchdog.feed().catch((err: unknown) => this.log.error('watchdog feed failed', { errno: errnoOf(err) }));
-    if (!this.writing) void this.writeHeartbeat();
-    void this.checkArmFlag();
-    if (this.armed && !this.selfFencing && !this.evaluating) void this.evaluate();
+  /**
+   * One beat: feed the watchdog, write the heartbeat, apply the HA flag, evaluate isolation.
+   * Each step runs in the background and its failure is logged: nothing a beat starts may
+   * reject unhandled (that would kill the agent and, with it, the watchdog feeding).
+   */
+  private tick(): void {
+    this.timer = this.clock.setTimeout(() => this.tick(), this.interval);
+    const host = this.options.hostId;
+    this.beat().catch((err: unknown) => this.log.error('heartbeat beat failed', { host, error: String(err) }));
+  }
+
+  private async beat(): Promise<void> {
+    const host = this.options.hostId;
+    if (this.armed && !this.selfFenced) await this.options.watchdog.feed().catch((err: unknown) => this.log.error('watchdog feed failed', { host, errno: errnoOf(err) }));
+    if (!this.writing) this.writeHeartbeat().catch((err: unknown) => this.log.error('heartbeat write failed', { host, error: String(err) }));
+    this.checkArmFlag().catch((err: unknown) => this.log.error('applying the HA flag failed', { host, errno: errnoOf(err), error: String(err) }));
+    if (this.armed && !this.selfFencing && !this.evaluating) {
+      this.evaluate().catch((err: unknown) => this.log.error('isolation evaluation failed', { host, error: String(err) }));
+    }
   }
 
   private async writeHeartbeat(): Promise<void> {
@@ -194,8 +206,14 @@ export class HostAgent {
     const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(), () => undefined);
     if (text === undefined || text === this.lastFlag) return;
     this.lastFlag = text;
-    if (text === 'enabled' || text === 'disabled') await this.arm(text === 'enabled');
-    else this.log.warn(`ignoring ${path}: expected "enabled" or "disabled"`, { host: this.options.hostId });
+    if (text === 'enabled' || text === 'disabled') {
+      try {
+        await this.arm(text === 'enabled');
+      } catch (err) {
+        this.lastFlag = undefined; // not applied: the next beat tries again
+        throw err;
+      }
+    } else this.log.warn(`ignoring ${path}: expected "enabled" or "disabled"`, { host: this.options.hostId });
   }
 
   private async evaluate(): Promise<void> {
@@ -216,13 +234,19 @@ export class HostAgent {
     this.selfFencing = true;
     this.log.error('isolated: self-fencing', { host: this.options.hostId, reason });
     const stop = this.options.stopVms;
-    if (stop) {
-      const controller = new AbortController();
-      const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000, controller.signal).catch(() => undefined);
-      await Promise.race([stop(controller.signal).catch((err: unknown) => this.log.error('stopping VMs failed', { error: String(err) })), grace]);
-      controller.abort();
+    try {
+      if (stop) {
+        const controller = new AbortController();
+        const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000, controller.signal).catch(() => undefined); // aborted once the race is over
+        // a stopVms that throws instead of rejecting must not skip the self-fence either
+        const stopping = Promise.resolve().then(() => stop(controller.signal))
+          .catch((err: unknown) => this.log.error('stopping VMs failed', { error: String(err) }));
+        await Promise.race([stopping, grace]);
+        controller.abort();
+      }
+    } finally {
+      this.selfFenced = true; // never fed again; the watchdog is not closed (no magic close)
     }
-    this.selfFenced = true; // never fed again; the watchdog is not closed (no magic close)
   }
 
   private health(): AgentHealth {
