@@ -27,7 +27,7 @@ export {
   AuthError, TimeoutError, UnreachableError, ProtocolError, UnsupportedOperationError, DriverError,
 } from './errors/power-errors.js';
 export {
-  ConfigError, NotFoundError, FencingHaltedError, InvalidRequestError, AbortedError,
+  ConfigError, NotFoundError, FencingHaltedError, InvalidRequestError, AbortedError, ProviderContractError,
 } from './errors/engine-errors.js';
 export type { ConfigIssue } from './errors/engine-errors.js';
 

@@ -141,6 +141,18 @@ describe('safety regressions (round 2)', () => {
     });
   });
 
+  describe('no unhandled rejection', () => {
+    it('malformed-provider-answer: a provider verdict without `ok` is a failed health check with a typed reason, not a process crash', async () => {
+      c = await cluster();
+      const eligible = c.provider.isEligible.bind(c.provider);
+      c.provider.isEligible = async (r) => (r.ref.id === 'h2' ? (undefined as never) : eligible(r));
+      await c.clock.advance(5 * MIN);
+      const reasons = c.events.flatMap((e) => (e.type === 'resource.transition' && e.resource === 'h2' ? [e.reason] : []));
+      expect(reasons.some((r) => r.includes('HAF2006') && r.includes('isEligible'))).to.equal(true);
+      expect(c.service.resource({ type: 'host', id: 'h2' }).state).to.not.equal('AVAILABLE');
+    });
+  });
+
   describe('no spurious transitions', () => {
     it('partition-reactivated: hosts healthy again when the partition is ACTIVE again go NONE→INITIALIZING, never through SUSPECT', async () => {
       c = await cluster({ config: { defaults: { stormCooldown: '2m' } } });

@@ -289,7 +289,9 @@ export class HaService {
 
   private emit(event: HaEvent): void {
     this.subject.next(event);
-    if (event.type !== 'power.action') void this.store.appendEvent(event).catch(() => undefined);
+    if (event.type !== 'power.action') {
+      this.store.appendEvent(event).catch((err: unknown) => this.deps.logger.warn('event not persisted', { type: event.type, error: String(err) }));
+    }
   }
 }
 

@@ -37,7 +37,10 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
   if (state === 'FENCED' || state === 'FAILED') return;
   const lease = rt.provider.selfFenceLease
     ? await withClockSignal(d.clock, rt.settings.powerOpTimeout, 'lease read',
-      (signal) => rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal))).catch(() => undefined)
+      (signal) => rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal))).catch((err: unknown) => {
+      d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
+      return undefined;
+    })
     : undefined;
   if (lease && lease.state !== 'none') {
     d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);

@@ -125,7 +125,9 @@ export class ResourceActions {
     if (!action) return;
     rt.action = undefined;
     action.job?.cancel(reason);
-    if (action.kind !== 'activity') void this.reconcileLater(rt, reason);
+    if (action.kind !== 'activity') {
+      this.reconcileLater(rt, reason).catch((err: unknown) => this.d.logger.error('interrupted stop not reconciled', { resource: rt.key, error: String(err) }));
+    }
   }
 
   private startActivity(rt: Runtime): void {

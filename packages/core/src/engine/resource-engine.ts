@@ -2,6 +2,7 @@ import { resolveSettings } from '../config/load-config.js';
 import type { HaSettings } from '../config/schema.js';
 import type { ReleaseProof } from '../events/ha-event.js';
 import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
+import { ProviderContractError } from '../errors/engine-errors.js';
 import type { HAProvider, HealthResult, ProviderContext, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
@@ -111,7 +112,14 @@ export class ResourceEngine {
         this.keepDeadline(rt);
       }
     });
-    rt.chain = run.catch((err: unknown) => this.d.logger.error('resource update failed', { resource: rt.key, error: String(err) }));
+    rt.chain = run.catch((err: unknown) => {
+      // Even a throwing logger must not leave the chain rejected: every later step would leak.
+      try {
+        this.d.logger.error('resource update failed', { resource: rt.key, error: String(err) });
+      } catch {
+        // nothing left to tell
+      }
+    });
     return rt.chain;
   }
 
@@ -298,10 +306,10 @@ export class ResourceEngine {
       const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
       const eligible = await rt.provider.isEligible(rt.spec, ctx);
       const health = await rt.provider.healthCheck(rt.spec, ctx);
-      return { maintenance, eligible, health } satisfies HealthAnswer;
+      return checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health });
     });
     rt.healthJob = job;
-    void job.outcome.then((outcome) => {
+    job.outcome.then((outcome) => {
       if (rt.healthJob === job) rt.healthJob = undefined;
       if (outcome.kind === 'cancelled') return;
       if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
@@ -309,7 +317,7 @@ export class ResourceEngine {
         ? outcome.value
         : { health: { healthy: false, reason: outcome.kind === 'timeout' ? 'health check timed out' : `health check error: ${String(outcome.error)}` } };
       void this.serial(rt, () => this.onHealth(rt, answer));
-    });
+    }).catch((err: unknown) => this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) }));
   }
 
   /** An AVAILABLE resource passed again with nothing else changed: no step, no write. */
@@ -363,4 +371,13 @@ export class ResourceEngine {
       await this.apply(rt, 'partition-inactive', reason);
     })));
   }
+}
+
+/** A provider's health answer, checked: a malformed one is a failed check, never a crash. */
+function checkedAnswer(type: string, a: { maintenance: unknown; eligible: unknown; health: unknown }): HealthAnswer {
+  const bad = (call: string, what: string) => new ProviderContractError(type, call, what);
+  if (typeof a.maintenance !== 'boolean') throw bad('isInMaintenance', 'did not answer a boolean');
+  if (typeof (a.eligible as Verdict | undefined)?.ok !== 'boolean') throw bad('isEligible', 'answered no verdict with a boolean `ok`');
+  if (typeof (a.health as HealthResult | undefined)?.healthy !== 'boolean') throw bad('healthCheck', 'answered no result with a boolean `healthy`');
+  return a as HealthAnswer;
 }

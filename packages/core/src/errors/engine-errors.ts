@@ -61,3 +61,11 @@ export class AbortedError extends HaError {
     super('HAF2005', `aborted: ${reason}`);
   }
 }
+
+/** A provider answered something its contract does not allow (e.g. a verdict without `ok`). */
+export class ProviderContractError extends HaError {
+  /** Builds the error naming the provider's resource type, the call and what was wrong. */
+  constructor(readonly resourceType: string, readonly call: string, detail: string) {
+    super('HAF2006', `provider '${resourceType}' broke its contract in ${call}: ${detail}`);
+  }
+}
