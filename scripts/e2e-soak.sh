@@ -83,7 +83,7 @@ for ((n = 1; n <= runs; n++)); do
   # mocha exits 0 when every test passed; also refuse a run that ran nothing.
   if [ "$rc" -eq 0 ] && grep -qE '^ +[1-9][0-9]* passing' "$log" && ! grep -qE '^ +[0-9]+ failing' "$log"; then
     passed=$((passed + 1))
-    echo "e2e-soak: run $n/$runs passed ($((SECONDS - t0))s)"
+    echo "e2e-soak: run $n/$runs passed ($(grep -oE '[0-9]+ passing' "$log" | tail -1), $((SECONDS - t0))s)"
     rm -rf "$tmp"
   else
     failed_run=$n
