@@ -5,7 +5,7 @@ import {
   type FenceLogEntry, type HaEvent, type LeaseStatus, type PartitionState, type PowerState, type ResourceEvent,
   type ResourceState,
 } from '@hafence/core';
-import { TestClock, createFakeCluster, flushMicrotasks, type FakeCall, type FakeCluster } from '@hafence/testkit';
+import { TestClock, createFakeCluster, flushMicrotasks, testClockFromEnv, type FakeCall, type FakeCluster } from '@hafence/testkit';
 
 /**
  * Model-based property tests of the HA engine (SPEC §2–§4): random fault schedules run
@@ -14,11 +14,15 @@ import { TestClock, createFakeCluster, flushMicrotasks, type FakeCall, type Fake
  * `HAFENCE_PROPERTY_SEED` / `HAFENCE_PROPERTY_PATH` replay a reported failure,
  * `HAFENCE_PROPERTY_INVARIANTS` narrows the check, `HAFENCE_PROPERTY_TRACE=1` prints the
  * event log of a failing run and `HAFENCE_PROPERTY_STATS=1` what the runs exercised.
+ * A second property runs the schedules on a jittered clock (timers up to 2 ms early and
+ * 50 ms late, a seed drawn per run; `HAFENCE_PROPERTY_JITTER_RUNS`, default 300);
+ * `HAFENCE_TEST_CLOCK=jitter:<seed>` runs the first one on a jittered clock too.
  */
 
 /** A new seed every run unless one is given; it is printed in the test title, so a failure replays. */
 const SEED = Number(process.env.HAFENCE_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.HAFENCE_PROPERTY_RUNS ?? 1000);
+const JITTER_RUNS = Number(process.env.HAFENCE_PROPERTY_JITTER_RUNS ?? 300);
 const PARTITION = 'c1';
 const STARTUP_GRACE = 60_000;
 const STORM_COOLDOWN = 300_000;
@@ -568,9 +572,8 @@ class Monitor {
 
 // ---------------------------------------------------------------------------------------
 
-/** Runs one schedule, checking `checked` after every step; returns the violations. */
-async function runSchedule(schedule: Schedule, checked: ReadonlySet<Invariant>): Promise<string[]> {
-  const clock = new TestClock();
+/** Runs one schedule on `clock`, checking `checked` after every step; returns the violations. */
+async function runSchedule(schedule: Schedule, checked: ReadonlySet<Invariant>, clock: TestClock): Promise<string[]> {
   const startedAt = clock.now();
   const c = await createFakeCluster({
     hosts: schedule.hosts, clock,
@@ -614,7 +617,16 @@ function trace(c: FakeCluster, startedAt: number): void {
 function property(checked: readonly Invariant[]) {
   const set = new Set(checked);
   return fc.asyncProperty(scheduleArb, async (schedule) => {
-    const violations = await runSchedule(schedule, set);
+    const violations = await runSchedule(schedule, set, testClockFromEnv());
+    if (violations.length > 0) throw new Error(violations.join('\n'));
+  });
+}
+
+/** The property on a jittered clock whose seed is part of the (shrinkable) counterexample. */
+function jitterProperty(checked: readonly Invariant[]) {
+  const set = new Set(checked);
+  return fc.asyncProperty(scheduleArb, fc.nat(), async (schedule, jitterSeed) => {
+    const violations = await runSchedule(schedule, set, new TestClock(undefined, { jitter: { seed: jitterSeed } }));
     if (violations.length > 0) throw new Error(violations.join('\n'));
   });
 }
@@ -655,6 +667,14 @@ function assertProperty(checked: readonly Invariant[], examples: Schedule[] = []
   });
 }
 
+/** Asserts the jitter property for `checked` (or the selected invariants). */
+function assertJitterProperty(checked: readonly Invariant[]): Promise<void> {
+  return fc.assert(jitterProperty(SELECTED ?? checked), {
+    seed: SEED, numRuns: JITTER_RUNS,
+    ...(process.env.HAFENCE_PROPERTY_PATH ? { path: process.env.HAFENCE_PROPERTY_PATH } : {}),
+  });
+}
+
 describe('engine properties (model-based, random fault schedules)', function () {
   this.timeout(10 * 60_000);
 
@@ -664,6 +684,17 @@ describe('engine properties (model-based, random fault schedules)', function () 
 
   it(`holds the SPEC invariants (a)–(i) after every step (${RUNS} runs, seed ${SEED})`, async () => {
     await assertProperty(ALL_INVARIANTS, REGRESSIONS);
+  });
+
+  // Skipped until the engine fix of issue 8: a state timer that fires before its deadline
+  // does nothing and arms nothing, so a host stays in SUSPECT for good. Seen failing
+  // (g-progress: "h1: stuck in SUSPECT for 324 s (bound 310 s)") after 3 runs.
+  it.skip(`holds the SPEC invariants (a)–(i) with timers up to 2 ms early and 50 ms late (${JITTER_RUNS} runs, seed ${SEED})`, async () => {
+    await assertJitterProperty(ALL_INVARIANTS);
+  });
+
+  it(`holds the invariants but (g) progress with timers up to 2 ms early and 50 ms late (${JITTER_RUNS} runs, seed ${SEED}; (g) waits for the early-timer fix)`, async () => {
+    await assertJitterProperty(ALL_INVARIANTS.filter((i) => i !== 'g-progress'));
   });
 
   it('the harness itself sees violations (a forbidden release is caught)', async () => {

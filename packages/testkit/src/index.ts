@@ -1,4 +1,8 @@
 export { TestClock, flushMicrotasks } from './time/test-clock.js';
+export type { TestClockOptions } from './time/test-clock.js';
+export type { TestClockJitterOptions } from './time/timer-jitter.js';
+export { TestClockOptionsError } from './time/test-clock-error.js';
+export { TEST_CLOCK_ENV, parseTestClockMode, testClockFromEnv } from './time/test-clock-from-env.js';
 export { FakePowerDriver } from './power/fake-power-driver.js';
 export type { FakePowerDriverOptions, FakeChassis, FakeBmcFault } from './power/fake-power-driver.js';
 export { FakeProvider } from './provider/fake-provider.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadScenarioFile, runScenario, toJsonLines, type Scenario, type ScenarioLine } from '@hafence/testkit';
+import { TestClock, loadScenarioFile, parseTestClockMode, runScenario, toJsonLines, type Scenario, type ScenarioLine } from '@hafence/testkit';
 import { checkGolden, repoRoot } from './golden.js';
 
 const dir = join(repoRoot(), 'test', 'scenarios');
@@ -26,6 +26,28 @@ function checkExpectations(s: Scenario, lines: readonly ScenarioLine[]): void {
   }
 }
 
+/** Checks what must hold under any clock: no unsafe release (ground truth) and the `expect` block. */
+function checkSpec(s: Scenario, lines: readonly ScenarioLine[]): void {
+  expect(lines.filter((l) => l.type === 'sim.unsafe-release'), 'workloads released while the VMs still ran').to.deep.equal([]);
+  checkExpectations(s, lines);
+}
+
+/**
+ * Scenarios that fail under the jitter clock (default seeds) only because of the known
+ * engine defect of issue 8: a state timer that fires before its deadline (`now()` before
+ * `activityAt`) does nothing and arms nothing, so the host stays in SUSPECT for good
+ * (no release, no DEGRADED). Skipped until the engine fix; then empty this set.
+ */
+const STUCK_ON_EARLY_TIMER = new Set([
+  'agent-down-degraded', 'bmc-auth-fixed', 'bmc-slow', 'crash-bmc-down-lease', 'crash-during-startup-grace', 'crash-stuck-fenced',
+  'fast-safe-config', 'fenced-host-powered-on-outside', 'host-crash-recovered', 'isolate-bmc-ok', 'two-hosts-crash-together',
+]);
+
+/** Seed of the jitter clock: `HAFENCE_TEST_CLOCK=jitter:<seed>` picks one, else the scenario's own seed. */
+function jitterSeed(s: Scenario): number {
+  return parseTestClockMode(process.env.HAFENCE_TEST_CLOCK).jitter?.seed ?? s.seed;
+}
+
 describe('scenario suite (test/scenarios, SPEC §10)', function () {
   this.timeout(60_000);
 
@@ -38,10 +60,20 @@ describe('scenario suite (test/scenarios, SPEC §10)', function () {
       const scenario = loadScenarioFile(join(dir, file));
       const lines = await runScenario(scenario);
       checkGolden(join(dir, file.replace(/\.yaml$/, '.golden.jsonl')), toJsonLines(lines));
-      expect(lines.filter((l) => l.type === 'sim.unsafe-release'), 'workloads released while the VMs still ran').to.deep.equal([]);
-      checkExpectations(scenario, lines);
+      checkSpec(scenario, lines);
     });
   }
+
+  describe('under the jitter clock (timers up to 2 ms early, 50 ms late; SPEC invariants, not the golden)', () => {
+    for (const file of files) {
+      const name = file.replace(/\.yaml$/, '');
+      (STUCK_ON_EARLY_TIMER.has(name) ? it.skip : it)(name, async () => {
+        const scenario = loadScenarioFile(join(dir, file));
+        const clock = new TestClock(undefined, { jitter: { seed: jitterSeed(scenario) } });
+        checkSpec(scenario, await runScenario(scenario, { clock }));
+      });
+    }
+  });
 
   it('is deterministic for a seed, byte for byte, and the seed matters', async () => {
     const scenario = loadScenarioFile(join(dir, files[0]));

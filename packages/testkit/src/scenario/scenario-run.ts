@@ -1,6 +1,7 @@
 import type { HaEvent } from '@hafence/core';
 import { createSimKvmEnv, type SimKvmEnv } from '../kvm/create-sim-kvm-env.js';
 import type { SimNote } from '../kvm/sim-kvm-cluster.js';
+import type { TestClock } from '../time/test-clock.js';
 import { applyStep } from './apply-step.js';
 import { UnsupportedScenarioError } from './scenario-error.js';
 import type { Scenario, ScenarioStep } from './scenario-schema.js';
@@ -22,6 +23,11 @@ export interface ScenarioRunOptions {
   readonly notes?: boolean;
   /** Leave out routine successful status reads of the sync daemon (default true). */
   readonly quiet?: boolean;
+  /**
+   * The clock to run on (default a fresh {@link TestClock} with timers on time). A jittered
+   * clock checks the SPEC invariants under early and late timers; its log differs from the golden.
+   */
+  readonly clock?: TestClock;
 }
 
 /**
@@ -43,7 +49,7 @@ export class ScenarioRun {
     if (scenario.managementServers > 1) throw new UnsupportedScenarioError(`managementServers: ${scenario.managementServers}`);
     const k = scenario.kvm;
     const env = await createSimKvmEnv({
-      hosts: scenario.hosts, vmsPerHost: scenario.vmsPerHost, seed: options.seed ?? scenario.seed, config: scenario.config,
+      hosts: scenario.hosts, vmsPerHost: scenario.vmsPerHost, seed: options.seed ?? scenario.seed, config: scenario.config, clock: options.clock,
       kvm: {
         bootTimeMs: k.bootTime, heartbeatIntervalMs: k.heartbeatInterval, activityWindowMs: k.activityWindow,
         selfFenceAfterMs: k.selfFenceAfter, leaseMarginMs: k.leaseMargin, replyTimeoutMs: k.replyTimeout, watchdogAction: k.watchdog,

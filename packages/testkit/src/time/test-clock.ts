@@ -1,5 +1,17 @@
 import type { Clock, TimerHandle } from '@hafence/core';
 import { TimerHeap } from './timer-heap.js';
+import { TimerJitter, type TestClockJitterOptions } from './timer-jitter.js';
+
+/** Options of {@link TestClock}. */
+export interface TestClockOptions {
+  /**
+   * Fire each timer early or late by a seeded amount, as real timers do: a timer due at
+   * `d` fires at `d + offset`, `offset` in [-earlyMs, +lateMs], never before it was set
+   * and, like Node, never before an earlier timer of the same delay. Without it (the
+   * default) every timer fires exactly at its deadline.
+   */
+  readonly jitter?: TestClockJitterOptions;
+}
 
 /** Lets pending promise callbacks run (a macrotask turn drains every microtask). */
 export function flushMicrotasks(): Promise<void> {
@@ -15,16 +27,31 @@ export function flushMicrotasks(): Promise<void> {
  * const clock = new TestClock();
  * const service = await createHaService({ clock, ... });
  * await clock.advance(60 * 60_000); // one hour of HA time in milliseconds
+ *
+ * @example
+ * // Timers fire up to 2 ms early and 50 ms late, the same way for seed 7: a callback may
+ * // see `now()` before its deadline, as under Node.
+ * const jittery = new TestClock(undefined, { jitter: { seed: 7 } });
  */
 export class TestClock implements Clock {
   private current: number;
   private seq = 0;
   private readonly heap = new TimerHeap();
   private readonly live = new Set<number>();
+  private readonly timerJitter?: TimerJitter;
+  /** Latest firing time per delay, so timers of one delay fire in the order set (as in Node). */
+  private readonly lastFireByDelay = new Map<number, number>();
 
-  /** Starts virtual time at `start` (ms since the epoch). */
-  constructor(start = Date.UTC(2026, 0, 1)) {
+  /** Starts virtual time at `start` (ms since the epoch); `options.jitter` makes timers fire early and late. */
+  constructor(start = Date.UTC(2026, 0, 1), options: TestClockOptions = {}) {
     this.current = start;
+    if (options.jitter) this.timerJitter = new TimerJitter(options.jitter);
+  }
+
+  /** The jitter in force (seed, earlyMs, lateMs), or undefined when timers fire on time. */
+  get jitter(): Required<TestClockJitterOptions> | undefined {
+    const j = this.timerJitter;
+    return j && { seed: j.seed, earlyMs: j.earlyMs, lateMs: j.lateMs };
   }
 
   /** Current virtual time. */
@@ -32,10 +59,10 @@ export class TestClock implements Clock {
     return this.current;
   }
 
-  /** Schedules `fn` after `ms` of virtual time. */
+  /** Schedules `fn` after `ms` of virtual time (give or take the jitter, if any). */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.seq;
-    this.heap.push({ id, due: this.current + Math.max(0, ms), seq: id, fn });
+    this.heap.push({ id, due: this.fireAt(Math.max(0, ms)), seq: id, fn });
     this.live.add(id);
     return id;
   }
@@ -55,7 +82,10 @@ export class TestClock implements Clock {
     await this.advanceTo(this.current + ms);
   }
 
-  /** Moves virtual time to `target`, firing due timers in order. */
+  /**
+   * Moves virtual time to `target`, firing in order every timer whose firing time is at
+   * most `target`; each runs with `now()` at its firing time (never going backwards).
+   */
   async advanceTo(target: number): Promise<void> {
     await flushMicrotasks();
     for (;;) {
@@ -69,6 +99,19 @@ export class TestClock implements Clock {
     }
     this.current = Math.max(this.current, target);
     await flushMicrotasks();
+  }
+
+  /** When a timer set now with `delay` fires: its deadline, or the deadline moved by the jitter. */
+  private fireAt(delay: number): number {
+    const deadline = this.current + delay;
+    if (!this.timerJitter) return deadline;
+    const fifo = this.lastFireByDelay.get(delay) ?? -Infinity;
+    const at = Math.max(this.current, fifo, deadline + this.timerJitter.offset());
+    if (this.lastFireByDelay.size > 256) {
+      for (const [d, t] of this.lastFireByDelay) if (t <= this.current) this.lastFireByDelay.delete(d);
+    }
+    this.lastFireByDelay.set(delay, at);
+    return at;
   }
 
   /** Fires timers until none is left or `limitMs` of virtual time has passed. */

@@ -1,12 +1,13 @@
 /** A pending virtual timer. */
 export interface VirtualTimer {
   readonly id: number;
+  /** When it fires: its deadline, moved by the clock's jitter if any. */
   readonly due: number;
   readonly seq: number;
   readonly fn: () => void;
 }
 
-/** Binary min-heap of timers ordered by (due time, creation sequence). */
+/** Binary min-heap of timers ordered by (firing time, creation sequence). */
 export class TimerHeap {
   private readonly items: VirtualTimer[] = [];
 
