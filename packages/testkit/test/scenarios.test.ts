@@ -32,17 +32,6 @@ function checkSpec(s: Scenario, lines: readonly ScenarioLine[]): void {
   checkExpectations(s, lines);
 }
 
-/**
- * Scenarios that fail under the jitter clock (default seeds) only because of the known
- * engine defect of issue 8: a state timer that fires before its deadline (`now()` before
- * `activityAt`) does nothing and arms nothing, so the host stays in SUSPECT for good
- * (no release, no DEGRADED). Skipped until the engine fix; then empty this set.
- */
-const STUCK_ON_EARLY_TIMER = new Set([
-  'agent-down-degraded', 'bmc-auth-fixed', 'bmc-slow', 'crash-bmc-down-lease', 'crash-during-startup-grace', 'crash-stuck-fenced',
-  'fast-safe-config', 'fenced-host-powered-on-outside', 'host-crash-recovered', 'isolate-bmc-ok', 'two-hosts-crash-together',
-]);
-
 /** Seed of the jitter clock: `HAFENCE_TEST_CLOCK=jitter:<seed>` picks one, else the scenario's own seed. */
 function jitterSeed(s: Scenario): number {
   return parseTestClockMode(process.env.HAFENCE_TEST_CLOCK).jitter?.seed ?? s.seed;
@@ -67,7 +56,7 @@ describe('scenario suite (test/scenarios, SPEC §10)', function () {
   describe('under the jitter clock (timers up to 2 ms early, 50 ms late; SPEC invariants, not the golden)', () => {
     for (const file of files) {
       const name = file.replace(/\.yaml$/, '');
-      (STUCK_ON_EARLY_TIMER.has(name) ? it.skip : it)(name, async () => {
+      it(name, async () => {
         const scenario = loadScenarioFile(join(dir, file));
         const clock = new TestClock(undefined, { jitter: { seed: jitterSeed(scenario) } });
         checkSpec(scenario, await runScenario(scenario, { clock }));
