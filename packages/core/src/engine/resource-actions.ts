@@ -87,7 +87,7 @@ export class ResourceActions {
       this.d.alert('critical', 'failed', `${host} FAILED: automated recovery and fencing failed; operator needed`, host);
     } else if (to === 'FENCING' && from === 'RECOVERING') {
       this.d.alert('warning', 'recovery-exhausted', `${host}: recovery attempts exhausted; fencing`, host);
-    } else if (to === 'FENCED' && rt.record.episode) {
+    } else if (to === 'FENCED' && from !== 'NONE' && rt.record.episode) {
       this.d.alert('warning', 'fenced', `${host} FENCED: its workloads are released; the framework will not power it on`, host);
     }
   }
@@ -300,9 +300,7 @@ export class ResourceActions {
         await this.engine.apply(rt, null, 'power verified OFF during recovery', {
           release: 'power-off', actionId: action.id, counters: (e) => ({ ...e, ownOff: true }),
         });
-      } else if (rt.record.episode?.ownOff) {
-        await this.finishLeftOff(rt, 'an earlier recovery attempt powered it off');
-      } else {
+      } else if (!rt.record.episode?.ownOff) {
         // Read OFF before any stop of ours: switched off from outside. Proof that needs no
         // command is taken at once; the framework never powers such a host on (SPEC §5.1).
         await this.powerOffObserved(rt, 'power read OFF before the recovery\'s stop command (switched off outside the framework)');
@@ -339,7 +337,8 @@ export class ResourceActions {
       return;
     }
     this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}; power read ${state}`, host);
-    await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read ${state}`, { release: 'power-off' });
+    // The release was written with our verified OFF; only a fresh read of OFF is proof anew.
+    await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read ${state}`, state === 'OFF' ? { release: 'power-off' } : {});
   }
 
   /** SPEC §3: health is re-checked right before every stop command of a recovery. */
