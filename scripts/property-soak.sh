@@ -12,6 +12,7 @@ PARALLEL=${PARALLEL:-2}
 npm run build --silent
 logs=$(mktemp -d)
 start=$(date +%s)
+trap "kill 0" INT TERM  # a stopped soak takes its mocha runs with it
 run() {
   local seed=$1
   if (cd packages/core && HAFENCE_PROPERTY_SEED=$seed HAFENCE_PROPERTY_RUNS=$RUNS \
