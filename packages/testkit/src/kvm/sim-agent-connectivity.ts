@@ -25,10 +25,7 @@ export class SimAgentConnectivity implements AgentConnectivity {
     const h = this.sim.host(host);
     const now = this.clock.now();
     if (!h.agentReachable(now)) throw new Error(`agent of ${host} unreachable`);
-    h.lastMsRequestAt = now;
-    // Arming restarts the isolation count: a disarmed spell is not isolation.
-    if (armed && !h.armed) h.lastWriteOkAt = now;
-    h.armed = armed;
+    this.sim.applyArm(host, armed);
   }
 }
 

@@ -26,6 +26,8 @@ export class SimHost {
   isolated = false;
   /** The agent holds its watchdog open for HA (SPEC §5.1). */
   armed = true;
+  /** Cut the host off as soon as its agent has applied the next arm/disarm request (scenario knob). */
+  isolateOnArmRequest = false;
   /** Operator maintenance mode (a control-plane fact). */
   maintenance = false;
   /** Heartbeat counter, increased on every successful write. */
