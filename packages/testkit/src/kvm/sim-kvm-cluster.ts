@@ -1,4 +1,5 @@
 import { keyedRandom, type ChassisCommand, type Clock, type TimerHandle } from '@hafence/core';
+import { ArmRefusedError } from '@hafence/provider-kvm';
 import type { FakeBmcFault } from '../power/fake-power-driver.js';
 import { SimBmcDriver } from './sim-bmc-driver.js';
 import { SimHost } from './sim-host.js';
@@ -127,12 +128,15 @@ export class SimKvmCluster {
 
   /**
    * The agent of `id` received an arm/disarm request from a management server and
-   * applies it (the heartbeat shows it at the next write).
+   * applies it (the heartbeat shows it at the next write). A request with an `armGen`
+   * lower than the applied one (or equal with the other decision) is refused ({@link ArmRefusedError}).
    */
-  applyArm(id: string, armed: boolean): void {
+  applyArm(id: string, armed: boolean, armGen: number): void {
     const h = this.host(id);
     const now = this.clock.now();
     h.lastMsRequestAt = now;
+    if (armGen < h.armGen || (armGen === h.armGen && armed !== h.armed)) throw new ArmRefusedError(armGen, h.armGen);
+    h.armGen = armGen;
     // Arming restarts the isolation count: a disarmed spell is not isolation.
     if (armed && !h.armed) h.lastWriteOkAt = now;
     h.armed = armed;
