@@ -39,6 +39,19 @@ describe('lease tracker: condition (1) needs the latest recorded arm echoed by t
     expect((await tracker.evaluate('h1', 30 * S + SPAN)).kind).to.equal('due');
   });
 
+  it('lease-only protection also takes the agent\'s acknowledgement of the latest arm; the proof does not, and no disarm is undone by it', async () => {
+    await arms.record('h1', { gen: 1, armed: true, at: 0 });
+    tracker.heartbeatRead('h1', [{ record: hb(4, true, 1), at: 0 }]);
+    await arms.record('h1', { gen: 2, armed: true, at: S });
+    expect(await tracker.armed('h1'), 'arm 2 not yet applied').to.equal(false);
+    tracker.armApplied('h1', 2);
+    expect(await tracker.armed('h1')).to.equal(true);
+    expect(await tracker.evaluate('h1', 10 * SPAN)).to.include({ kind: 'none', code: 'arm-gen-not-echoed' });
+    await arms.record('h1', { gen: 3, armed: false, at: 2 * S });
+    tracker.armApplied('h1', 3);
+    expect(await tracker.armed('h1')).to.equal(false);
+  });
+
   it('no record, or a heartbeat without armGen (an older agent), proves nothing', async () => {
     tracker.heartbeatRead('h1', [{ record: hb(4, true, 9), at: 0 }]);
     expect(await tracker.evaluate('h1', 10 * SPAN)).to.include({ kind: 'none', code: 'no-arm-record' });

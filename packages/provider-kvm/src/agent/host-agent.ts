@@ -209,7 +209,10 @@ export class HostAgent {
    * The operator's flag on the mount, `<mount>/<dir>/ha-<hostId>` holding `enabled` or
    * `disabled`, optionally followed by the `armGen` its writer recorded (`disabled 12`):
    * applied when its content changes (a management server may override it). A flag with
-   * a gen lower than the applied one is refused like a request.
+   * a gen lower than the applied one is refused like a request. Whoever writes a flag
+   * must record it in the management server's arm records first (SPEC §7): a hand-written
+   * `disabled` the server never recorded cannot void a lease if the host is cut off
+   * before its next heartbeat shows it.
    */
   private async checkArmFlag(): Promise<void> {
     const path = heartbeatPath(this.options.mount, this.options.hostId, this.options.dir ?? DEFAULT_HEARTBEAT_DIR).replace(/hb-([^/]+)$/, 'ha-$1');

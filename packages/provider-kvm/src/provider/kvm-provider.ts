@@ -41,7 +41,7 @@ export class KvmProvider implements HAProvider {
   private readonly pool = new CheckerPool();
   private readonly listeners = new Set<(alert: KvmAlert) => void>();
   private readonly storageAlerted = new Set<string>();
-  /** The `armGen` of the request in flight or sent and not yet applied, per host. */
+  /** The `armGen` last sent to each host's agent, until a health answer shows it applied. */
   private readonly armRequested = new Map<string, number>();
   private readonly armRecords: ArmRecords;
   private tracker: LeaseTracker | undefined;
@@ -106,6 +106,7 @@ export class KvmProvider implements HAProvider {
       answer = { connected: false, detail: (err as Error).message };
     }
     if (answer.heartbeat) leases.agentReport(host, answer.heartbeat, this.clock(ctx).now());
+    if (answer.connected && answer.armGen !== undefined) leases.armApplied(host, answer.armGen);
     if (answer.storageOk === true && this.pool.readmit(host)) (this.options.logger ?? ctx.logger).info(`${host} reads the shared mount again: readmitted as a checker`, { host });
     // SPEC §5.1: while a management server reaches it, the agent keeps its VMs and
     // reports the storage failure in its health answer — one alert per failure spell.
@@ -221,7 +222,8 @@ export class KvmProvider implements HAProvider {
    * Tells the agent whether HA is enabled for its host (SPEC §5.1, §7). Every new
    * decision takes a new `armGen` (above the latest recorded and above the one the agent
    * reports) and is **recorded before it is sent**; a decision the agent has not applied
-   * yet is sent again (same gen) once per failure. A host this server never armed is
+   * (a failed request, or an agent restarted since) is sent again with the same gen.
+   * The agent's acknowledgement counts for lease-only protection, never for the proof. A host this server never armed is
    * armed with its own gen, so its lease can be proven once a heartbeat echoes it.
    */
   private async syncArm(resource: ResourceSpec, ctx: ProviderContext, answer: AgentHealth): Promise<void> {
@@ -247,11 +249,15 @@ export class KvmProvider implements HAProvider {
       this.armRequested.delete(host); // applied (the agent may lack a watchdog: its heartbeat says so)
       return;
     }
-    if (this.armRequested.get(host) === latest.gen) return; // sent already; the agent has not applied it yet
+    // An agent that echoes no armGen (older than SPEC §7) is asked once per decision; one
+    // that echoes a lower gen than it acknowledged has restarted and is asked again.
+    if (this.armRequested.get(host) === latest.gen && answer.armGen === undefined && heartbeat.armGen === undefined) return;
     const request = { armed: latest.armed, armGen: latest.gen };
     this.armRequested.set(host, request.armGen);
     this.leases(ctx).requestSent(host, this.clock(ctx).now());
-    await this.ask(ctx, this.config.replyTimeoutMs, (s) => setArmed(host, request, s)).catch((err: unknown) => {
+    await this.ask(ctx, this.config.replyTimeoutMs, (s) => setArmed(host, request, s)).then(() => {
+      this.leases(ctx).armApplied(host, request.armGen);
+    }, (err: unknown) => {
       this.armRequested.delete(host);
       if (ctx.signal.aborted) throw err;
       (this.options.logger ?? ctx.logger).warn(`${host}: could not ${request.armed ? 'arm' : 'disarm'} the agent (armGen ${request.armGen})`, { host, error: (err as Error).message });

@@ -27,6 +27,8 @@ interface HostTrack {
   contentSince?: number;
   lastReadChanged: boolean;
   leaseModeSince?: number;
+  /** The `armGen` the agent last said it applied (request acknowledged, or a health answer). */
+  appliedGen?: number;
 }
 
 /**
@@ -96,17 +98,36 @@ export class LeaseTracker {
     t.lastReadChanged = changed;
   }
 
+  /**
+   * The agent said it applied `armGen` (it acknowledged the request, or its health
+   * answer says so). The latest word wins: a restarted agent reports a lower gen.
+   */
+  armApplied(host: string, armGen: number): void {
+    this.track(host).appliedGen = armGen;
+  }
+
   /** The latest record known for `host`. */
   latest(host: string): HeartbeatRecord | undefined {
     return this.hosts.get(host)?.latest;
   }
 
   /**
-   * The host's lease is armed (condition 1): the latest recorded decision is an arm and
-   * the latest heartbeat known says `armed` with a watchdog and echoes its `armGen`.
+   * The host is protected by an armed lease (lease-only mode, SPEC §5.1): the latest
+   * recorded decision is an arm, the latest heartbeat known says `armed` with a watchdog,
+   * and either that heartbeat echoes the arm's `armGen` (condition 1) or the agent has
+   * acknowledged applying it (an armed agent that applies a later arm stays armed; no
+   * disarm can have come between, since it would be recorded first and be the latest).
+   * Never after a disarm not yet undone by a later arm. The lease *proof*
+   * ({@link LeaseTracker.evaluate}) always needs the heartbeat's echo.
    */
   async armed(host: string): Promise<boolean> {
-    return (await this.condition1(host)) === undefined;
+    const refused = await this.condition1(host);
+    if (!refused) return true;
+    if (refused.code !== 'arm-gen-not-echoed') return false;
+    const t = this.hosts.get(host)!;
+    const r = t.latest!;
+    const arm = await this.arms.latest(host);
+    return !!arm && arm.armed && t.appliedGen === arm.gen && r.armed && r.watchdog !== 'none';
   }
 
   /** The host's episode depends on the lease from now on (idempotent). */

@@ -88,7 +88,8 @@ export class SimHost {
     }
     this.os = 'booting';
     this.bootUntil = now + bootTime;
-    // The agent starts fresh: its isolation clock begins at boot.
+    // The agent starts fresh: its isolation clock begins at boot; it remembers no armGen.
+    this.armGen = 0;
     this.lastWriteOkAt = now + bootTime;
     this.lastMsRequestAt = now + bootTime;
   }
