@@ -182,6 +182,14 @@ describe('host agent: self-fence only when isolated', () => {
     expect(r.agent.status()).to.include({ armed: true, armGen: 7 });
   });
 
+  it('an arm whose watchdog cannot be opened is not applied: its armGen is not echoed', async () => {
+    r = await rig({ armed: false });
+    r.watchdog.open = async () => { throw Object.assign(new Error('busy'), { code: 'EBUSY' }); };
+    const err = await r.agent.arm(true, 3).then(() => undefined, (e: unknown) => e);
+    expect(err).to.include({ code: 'EBUSY' });
+    expect(r.agent.status()).to.include({ armed: false, haEnabled: false, armGen: 0 });
+  });
+
   it('a flag on the mount may carry an armGen; a lower one than applied is ignored', async () => {
     const flags = new Map<string, string>();
     r = await rig({ armed: false, flags });

@@ -142,6 +142,10 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     await provider.healthCheck(specs[0], ctx());
     expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
     expect(kvm.host('h1')).to.include({ armed: true, armGen: 1 });
+    Object.assign(kvm.host('h1'), { armed: false, armGen: 0 }); // the agent restarted: it forgot the gen
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls[1], 'sent again, same gen').to.deep.equal({ host: 'h1', armed: true, armGen: 1 });
+    kvm.armCalls.splice(1);
     kvm.host('h1').armGen = 5; // armed by another server meanwhile
     await provider.healthCheck(specs[0], ctx());
     expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: true, armGen: 6 });

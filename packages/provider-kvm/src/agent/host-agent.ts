@@ -139,12 +139,14 @@ export class HostAgent {
    * Enables or disables HA for this host: opens (arms) or magic-closes the watchdog.
    * `armGen` orders the requests: one lower than the applied gen, or equal to it with the
    * other decision, is refused with {@link ArmRefusedError}; without one, the next gen is
-   * taken. Resolves to the applied gen.
+   * taken. Resolves to the applied gen; a watchdog that cannot be opened leaves the
+   * request unapplied (it rejects).
    */
   async arm(enabled: boolean, armGen?: number): Promise<number> {
     if (this.selfFencing) return this.armGen; // a self-fence is never undone by software
     const gen = armGen ?? this.armGen + 1;
     if (gen < this.armGen || (gen === this.armGen && enabled !== this.haEnabled)) throw new ArmRefusedError(gen, this.armGen);
+    const previous = this.armGen;
     this.armGen = gen;
     this.haEnabled = enabled;
     if (enabled && !this.armed) {
@@ -152,7 +154,13 @@ export class HostAgent {
         this.log.warn('HA enabled but no watchdog: the lease stays unarmed', { host: this.options.hostId });
         return gen;
       }
-      await this.options.watchdog.open();
+      try {
+        await this.options.watchdog.open();
+      } catch (err) {
+        // Not applied: the gen is not echoed, so the management server sends it again.
+        [this.armGen, this.haEnabled] = [previous, false];
+        throw err;
+      }
       this.armed = true;
       this.monitor.reset(); // a disarmed spell is not isolation
       this.log.info('armed', { host: this.options.hostId, watchdog: this.options.watchdog.kind });
