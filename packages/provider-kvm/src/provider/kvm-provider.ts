@@ -222,9 +222,10 @@ export class KvmProvider implements HAProvider {
    * Tells the agent whether HA is enabled for its host (SPEC §5.1, §7). Every new
    * decision takes a new `armGen` (above the latest recorded and above the one the agent
    * reports) and is **recorded before it is sent**; a decision the agent has not applied
-   * (a failed request, or an agent restarted since) is sent again with the same gen.
-   * The agent's acknowledgement counts for lease-only protection, never for the proof. A host this server never armed is
-   * armed with its own gen, so its lease can be proven once a heartbeat echoes it.
+   * (a failed request, or an agent restarted since) is sent again with the same gen. A
+   * host this server never armed is armed with its own gen, so its lease can be proven
+   * once a heartbeat echoes it. The agent's acknowledgement counts for lease-only
+   * protection, never for the proof.
    */
   private async syncArm(resource: ResourceSpec, ctx: ProviderContext, answer: AgentHealth): Promise<void> {
     const host = resource.ref.id;
