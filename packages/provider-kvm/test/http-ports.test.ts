@@ -57,8 +57,12 @@ describe('standalone HTTP ports against real agents', () => {
     const refused = await port.setArmed('h1', { armed: false, armGen: 2 }, signal).then(() => undefined, (err: unknown) => err);
     expect(refused).to.include({ code: 'HAF1004' });
     expect(agents.h1.status()).to.include({ armed: true, armGen: 3 });
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect((await port.health('h1', signal)).heartbeat).to.include({ armed: true, armGen: 3 });
+    let heartbeat = (await port.health('h1', signal)).heartbeat;
+    for (let i = 0; i < 100 && heartbeat?.armGen !== 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      heartbeat = (await port.health('h1', signal)).heartbeat;
+    }
+    expect(heartbeat, 'the next heartbeat echoes it').to.include({ armed: true, armGen: 3 });
   });
 
   it('a neighbour reads the suspect twice a window apart; a checker that cannot read the mount says so', async () => {
