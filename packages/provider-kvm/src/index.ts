@@ -1,5 +1,5 @@
 export type {
-  HeartbeatRecord, AgentHealth, AgentConnectivity, HeartbeatObservation, NeighborExecutor, KvmHostFacts, KvmInventory,
+  HeartbeatRecord, AgentHealth, AgentConnectivity, ArmRequest, HeartbeatObservation, NeighborExecutor, KvmHostFacts, KvmInventory,
 } from './ports.js';
 
 export { KvmProvider } from './provider/kvm-provider.js';
@@ -7,7 +7,9 @@ export type { KvmAlert } from './provider/kvm-provider.js';
 export { kvmProviderConfig } from './provider/kvm-options.js';
 export type { KvmProviderOptions, KvmProviderConfig } from './provider/kvm-options.js';
 export { LeaseTracker } from './provider/lease-tracker.js';
-export type { LeaseEvidence } from './provider/lease-tracker.js';
+export type { LeaseEvidence, NoLeaseCode } from './provider/lease-tracker.js';
+export { MemoryArmRecords, ArmGenConflictError } from './provider/arm-records.js';
+export type { ArmRecord, ArmRecords } from './provider/arm-records.js';
 export { CheckerPool } from './provider/checker-pool.js';
 export { recoverByPower, fenceByPower, pollUntilOff, DEFAULT_POWER_POLL_MS } from './provider/power-steps.js';
 
@@ -17,14 +19,14 @@ export { HeartbeatWriter, nodeHeartbeatFs } from './agent/heartbeat-writer.js';
 export type { HeartbeatFsLike, HeartbeatWriterOptions } from './agent/heartbeat-writer.js';
 export { readHeartbeatTwice, nodeHeartbeatReadFs } from './agent/heartbeat-reader.js';
 export type { HeartbeatReadFsLike } from './agent/heartbeat-reader.js';
-export { heartbeatPath, encodeHeartbeat, decodeHeartbeat, sameHeartbeat, DEFAULT_HEARTBEAT_DIR } from './agent/heartbeat-file.js';
+export { heartbeatPath, encodeHeartbeat, decodeHeartbeat, sameHeartbeat, armGenOf, DEFAULT_HEARTBEAT_DIR } from './agent/heartbeat-file.js';
 export { IsolationMonitor } from './agent/self-fence.js';
 export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe } from './agent/self-fence.js';
 export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTimeoutMs } from './agent/watchdog.js';
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
 export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS } from './agent/agent-server.js';
 export type { AgentHandlers } from './agent/agent-server.js';
-export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError } from './agent/agent-errors.js';
+export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError, ArmRefusedError } from './agent/agent-errors.js';
 
 export { HttpAgentConnectivity, HttpNeighborExecutor } from './standalone/http-ports.js';
 export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.js';

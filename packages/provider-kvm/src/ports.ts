@@ -21,6 +21,19 @@ export interface HeartbeatRecord {
    * waits for at least this beyond `selfFenceAfter`, whatever its configured margin.
    */
   readonly resetMarginMs?: number;
+  /**
+   * Additive (absent = 0): the `armGen` of the last arm/disarm request the agent applied
+   * (SPEC §7). The lease trusts `armed` only when this echoes the latest arm recorded.
+   */
+  readonly armGen?: number;
+}
+
+/** An arm/disarm request to an agent: the decision and its `armGen`, recorded before it is sent. */
+export interface ArmRequest {
+  /** `true`: HA enabled for the host (arm the watchdog); `false`: disarm. */
+  readonly armed: boolean;
+  /** Increases with every decision for the host; the agent refuses one lower than it has applied. */
+  readonly armGen: number;
 }
 
 /** The agent's answer to a health request. */
@@ -35,14 +48,23 @@ export interface AgentHealth {
    * the host's self-fence lease is armed before any neighbour has read the file).
    */
   readonly heartbeat?: HeartbeatRecord;
+  /**
+   * Additive: the `armGen` the agent last applied, even before a heartbeat shows it (lets
+   * the provider see that a request landed and choose a higher gen for the next one).
+   */
+  readonly armGen?: number;
 }
 
 /** Health check port: the KVM agent's connection to the control plane. */
 export interface AgentConnectivity {
   /** Asks `host`'s agent for its health. A failure to reach it resolves `{ connected: false }`. */
   health(host: string, signal: AbortSignal): Promise<AgentHealth>;
-  /** Tells `host`'s agent whether HA is enabled for it (it arms/disarms its watchdog). */
-  setArmed?(host: string, armed: boolean, signal: AbortSignal): Promise<void>;
+  /**
+   * Tells `host`'s agent whether HA is enabled for it (it arms/disarms its watchdog). The
+   * request carries its `armGen`, already recorded; the agent refuses (rejects) a lower
+   * `armGen` than one it has applied and echoes the one it applied in its heartbeats.
+   */
+  setArmed?(host: string, request: ArmRequest, signal: AbortSignal): Promise<void>;
 }
 
 /** What a checker saw when it read a suspect's heartbeat twice, a window apart. */

@@ -159,4 +159,49 @@ describe('host agent: self-fence only when isolated', () => {
     expect(r.agent.status().armed).to.equal(false);
     expect(r.watchdog.opened).to.equal(false);
   });
+
+  it('applies arm requests in armGen order: refuses a lower armGen (409) and echoes the applied one in heartbeat and health', async () => {
+    r = await rig({ armed: false });
+    const arm = (body: unknown) => fetch(`${r.base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify(body) });
+    const ok = await arm({ armed: true, armGen: 5 });
+    expect(ok.status).to.equal(200);
+    expect(await ok.json()).to.deep.equal({ armed: true, armGen: 5 });
+    const stale = await arm({ armed: false, armGen: 4 });
+    expect(stale.status).to.equal(409);
+    expect(await stale.json()).to.include({ code: 'HAF5105', armGen: 5 });
+    expect((await arm({ armed: false, armGen: 5 })).status, 'same gen, other decision').to.equal(409);
+    expect((await arm({ armed: true, armGen: -1 })).status).to.equal(400);
+    expect(r.agent.status()).to.include({ armed: true, armGen: 5 });
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().lastRecord).to.include({ armed: true, armGen: 5 });
+    expect(await (await msRequest(r)).json()).to.include({ armGen: 5 });
+    expect((await arm({ armed: false, armGen: 6 })).status).to.equal(200);
+    await r.clock.advance(10 * S);
+    expect(r.agent.status().lastRecord).to.include({ armed: false, armGen: 6 });
+    expect((await arm({ armed: true })).status, 'no gen (an older server): the next one').to.equal(200);
+    expect(r.agent.status()).to.include({ armed: true, armGen: 7 });
+  });
+
+  it('an arm whose watchdog cannot be opened is not applied: its armGen is not echoed', async () => {
+    r = await rig({ armed: false });
+    r.watchdog.open = async () => { throw Object.assign(new Error('busy'), { code: 'EBUSY' }); };
+    const err = await r.agent.arm(true, 3).then(() => undefined, (e: unknown) => e);
+    expect(err).to.include({ code: 'EBUSY' });
+    expect(r.agent.status()).to.include({ armed: false, haEnabled: false, armGen: 0 });
+  });
+
+  it('a flag on the mount may carry an armGen; a lower one than applied is ignored', async () => {
+    const flags = new Map<string, string>();
+    r = await rig({ armed: false, flags });
+    await r.agent.arm(true, 4);
+    flags.set('/mnt/pool/hafence/ha-h1', 'disabled 3');
+    await r.clock.advance(10 * S);
+    expect(r.agent.status()).to.include({ armed: true, armGen: 4 });
+    flags.set('/mnt/pool/hafence/ha-h1', 'disabled 9');
+    await r.clock.advance(10 * S);
+    expect(r.agent.status()).to.include({ armed: false, armGen: 9 });
+    flags.set('/mnt/pool/hafence/ha-h1', 'enabled');
+    await r.clock.advance(10 * S);
+    expect(r.agent.status(), 'a flag without a gen takes the next one').to.include({ armed: true, armGen: 10 });
+  });
 });

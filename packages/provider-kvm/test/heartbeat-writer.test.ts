@@ -24,6 +24,14 @@ describe('heartbeat writer (temp + rename)', () => {
     expect(await readdir(join(mount, 'hafence'))).to.deep.equal(['hb-h1']);
   });
 
+  it('carries the armGen the agent applied; a record without one (an older agent) decodes without it', async () => {
+    const writer = new HeartbeatWriter({ mount, hostId: 'h1' });
+    await writer.write({ ...STATE, armGen: 7 });
+    expect(decodeHeartbeat(await readFile(writer.path, 'utf8'))).to.deep.equal({ counter: 1, ...STATE, armGen: 7 });
+    expect(decodeHeartbeat('{"counter":1,"armed":true,"selfFenceAfter":60000,"watchdog":"simulated"}')).to.not.have.property('armGen');
+    expect(() => decodeHeartbeat('{"counter":1,"armed":true,"selfFenceAfter":60000,"watchdog":"simulated","armGen":-1}')).to.throw(/HAF5102/);
+  });
+
   it('a read-only mount (EROFS) is a typed HeartbeatWriteError', async () => {
     const readOnly: HeartbeatFsLike = {
       ...nodeHeartbeatFs,

@@ -49,6 +49,22 @@ describe('standalone HTTP ports against real agents', () => {
     expect(bad.detail).to.match(/token refused/).and.not.include('wrong-token');
   });
 
+  it('arm requests over HTTP carry their armGen; the agent echoes it, and a lower one is refused (a ProtocolError)', async () => {
+    const port = new HttpAgentConnectivity({ agents: urls, token });
+    const signal = new AbortController().signal;
+    await port.setArmed('h1', { armed: true, armGen: 3 }, signal);
+    expect((await port.health('h1', signal)).armGen).to.equal(3);
+    const refused = await port.setArmed('h1', { armed: false, armGen: 2 }, signal).then(() => undefined, (err: unknown) => err);
+    expect(refused).to.include({ code: 'HAF1004' });
+    expect(agents.h1.status()).to.include({ armed: true, armGen: 3 });
+    let heartbeat = (await port.health('h1', signal)).heartbeat;
+    for (let i = 0; i < 100 && heartbeat?.armGen !== 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      heartbeat = (await port.health('h1', signal)).heartbeat;
+    }
+    expect(heartbeat, 'the next heartbeat echoes it').to.include({ armed: true, armGen: 3 });
+  });
+
   it('a neighbour reads the suspect twice a window apart; a checker that cannot read the mount says so', async () => {
     const neighbors = new HttpNeighborExecutor({ agents: urls, token });
     const signal = new AbortController().signal;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConfigError, type MemoryInventory, type ResourceSpec } from '@hafence/core';
-import { KvmProvider, type KvmAlert } from '@hafence/provider-kvm';
+import { KvmProvider, MemoryArmRecords, type KvmAlert } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
 import { ctxOf, FakeKvm, inventoryOf, viewOf } from './helpers/fake-ports.js';
 
@@ -42,23 +42,32 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     expect((await provider.isEligible(specs[3], ctx())).reason).to.match(/power OFF/);
   });
 
-  it('power UNKNOWN: eligible only in lease-only mode, when the agent reported an armed lease', async () => {
+  it('power UNKNOWN: eligible only in lease-only mode, when the agent reported an armed lease this server armed', async () => {
     power.h1 = 'UNKNOWN';
+    // An agent that cannot be told anything: unarmed, then armed by someone else (no record here).
+    const deaf = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
     kvm.host('h1').armed = false;
+    await deaf.healthCheck(specs[0], ctx());
+    expect((await deaf.isEligible(specs[0], ctx())).ok).to.equal(false);
+    Object.assign(kvm.host('h1'), { armed: true, armGen: 7 });
+    await deaf.healthCheck(specs[0], ctx());
+    expect((await deaf.isEligible(specs[0], ctx())).ok, 'armed by a gen this server never recorded').to.equal(false);
+    // This server arms it (armGen above the one it reports) and the heartbeat echoes it.
     await provider.healthCheck(specs[0], ctx());
-    expect((await provider.isEligible(specs[0], ctx())).ok).to.equal(false);
-    kvm.host('h1').armed = true;
-    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 8 }]);
+    await provider.healthCheck(specs[0], ctx()); // a heartbeat echoing armGen 8
     const v = await provider.isEligible(specs[0], ctx());
     expect(v.ok).to.equal(true);
     expect(v.reason).to.match(/lease-only/);
   });
 
-  it('power UNKNOWN right after a restart: asks the agent once instead of flapping to UNSUPPORTED', async () => {
+  it('power UNKNOWN right after a restart: asks the agent once (and re-arms it with its own armGen) instead of flapping to UNSUPPORTED', async () => {
     power.h1 = 'UNKNOWN';
+    // Armed by a previous life of this server (no record here): re-armed, acknowledged, protected.
     const v = await provider.isEligible(specs[0], ctx());
     expect(v.ok).to.equal(true);
     expect(kvm.sentTo('h1', 'health')).to.equal(1);
+    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
     await provider.isEligible(specs[0], ctx());
     expect(kvm.sentTo('h1', 'health')).to.equal(1);
   });
@@ -80,13 +89,66 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     expect((await provider.healthCheck(specs[0], ctx())).healthy).to.equal(false);
   });
 
-  it('arms the agent while HA is enabled for its host, and disarms it in maintenance', async () => {
+  it('arms the agent while HA is enabled for its host, and disarms it in maintenance, each with a new armGen', async () => {
     kvm.host('h1').armed = false;
     await provider.healthCheck(specs[0], ctx());
-    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true }]);
+    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls, 'applied: not sent again').to.have.length(1);
     kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: true };
     await provider.healthCheck(specs[0], ctx());
-    expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: false });
+    expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: false, armGen: 2 });
+    kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: false };
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls[2]).to.deep.equal({ host: 'h1', armed: true, armGen: 3 });
+  });
+
+  it('records every arm/disarm before it is sent', async () => {
+    const seen: string[] = [];
+    const records = new MemoryArmRecords();
+    const recording = new KvmProvider({
+      agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h],
+      armRecords: {
+        record: async (host, rec) => {
+          seen.push(`record ${rec.gen}`);
+          await records.record(host, rec);
+        },
+        latest: (host) => records.latest(host),
+      },
+    });
+    const setArmed = kvm.setArmed.bind(kvm);
+    kvm.setArmed = async (host, request) => {
+      seen.push(`send ${request.armGen}`);
+      await setArmed(host, request);
+    };
+    kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: true };
+    await recording.healthCheck(specs[0], ctx());
+    kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: false };
+    await recording.healthCheck(specs[0], ctx());
+    expect(seen).to.deep.equal(['record 1', 'send 1', 'record 2', 'send 2']);
+    expect(await records.latest('h1')).to.include({ gen: 2, armed: true });
+  });
+
+  it('a request the agent did not apply is sent again with the same armGen; a higher applied gen gets a new one above it', async () => {
+    const setArmed = kvm.setArmed.bind(kvm);
+    let fail = true;
+    kvm.setArmed = async (host, request) => {
+      if (fail) throw new Error('connection reset');
+      await setArmed(host, request);
+    };
+    kvm.host('h1').armed = false;
+    await provider.healthCheck(specs[0], ctx());
+    fail = false;
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
+    expect(kvm.host('h1')).to.include({ armed: true, armGen: 1 });
+    Object.assign(kvm.host('h1'), { armed: false, armGen: 0 }); // the agent restarted: it forgot the gen
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls[1], 'sent again, same gen').to.deep.equal({ host: 'h1', armed: true, armGen: 1 });
+    kvm.armCalls.splice(1);
+    kvm.host('h1').armGen = 5; // armed by another server meanwhile
+    await provider.healthCheck(specs[0], ctx());
+    expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: true, armGen: 6 });
   });
 
   describe('activity check', () => {

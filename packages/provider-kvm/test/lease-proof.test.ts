@@ -23,7 +23,8 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     power = { h1: 'ON', h2: 'ON', h3: 'ON' };
     provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
     await provider.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // learns: armed
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // arms it (armGen 1)
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // learns: armed, echoing armGen 1
   });
 
   async function lease(state: ResourceState = 'FENCING') {
@@ -124,6 +125,65 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) }, inventory: kvm, clock });
     const r = await noPeers.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
     expect((r as { reason: string }).reason).to.match(/condition 4/);
+  });
+
+  /** Switches HA for cluster c1 on or off in the control plane's inventory. */
+  function setHa(haEnabled: boolean): void {
+    inventory.putPartition({ id: 'c1', kind: 'cluster', parent: 'p1', enabled: true, haEnabled });
+  }
+
+  it('a disarm sent after the last armed heartbeat voids the lease: cut off before a heartbeat shows it, never expired (issue 8)', async () => {
+    // HA is disabled: the provider disarms the agent, which applies it, but the host is cut
+    // off before any heartbeat says so — the last heartbeat keeps its stale `armed: true`.
+    setHa(false);
+    kvm.setArmed = async () => {
+      die();
+    };
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'NONE'));
+    expect(kvm.host('h1').armed, 'the stale heartbeat still says armed').to.equal(true);
+    expect(await lease('NONE'), 'no lease-only protection after an unconfirmed disarm').to.deep.include({ state: 'none' });
+    setHa(true); // HA back on: the host is found dead; every other condition of the lease holds
+    await clock.advance(5 * S);
+    expect((await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'))).healthy).to.equal(false);
+    await lease();
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(SPAN / 3);
+      expect((await lease()).state).to.not.equal('expired');
+    }
+    expect(await lease()).to.deep.include({ state: 'none' });
+  });
+
+  it('a heartbeat echoing the disarm, then a later arm echoed: the lease works again', async () => {
+    setHa(false);
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'NONE'));
+    expect(kvm.host('h1')).to.include({ armed: false, armGen: 2 });
+    expect(await lease('NONE')).to.deep.include({ state: 'none' });
+    setHa(true);
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    expect(kvm.armCalls.map((c) => [c.armed, c.armGen])).to.deep.equal([[true, 1], [false, 2], [true, 3]]);
+    expect(await lease('AVAILABLE'), 'arm sent, not yet echoed').to.deep.include({ state: 'none' });
+    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    expect((await lease('AVAILABLE')).state).to.equal('pending');
+    const lastSent = clock.now();
+    die();
+    await lease();
+    await clock.advanceTo(lastSent + SPAN);
+    expect((await lease()).state).to.equal('expired');
+  });
+
+  it('a host armed by a gen this server never recorded has no lease until it arms the host itself', async () => {
+    const noArming = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    await noArming.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
+    await noArming.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // armed, armGen 1 (recorded by another provider)
+    const lastSent = clock.now();
+    die();
+    await clock.advanceTo(lastSent + SPAN + S);
+    const first = noArming.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
+    await clock.advance(0);
+    await first;
+    const r = noArming.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
+    await clock.advance(0);
+    expect(await r).to.deep.include({ state: 'none' });
   });
 
   it('power UNKNOWN during an episode: the agent is not contacted while its heartbeat is frozen', async () => {

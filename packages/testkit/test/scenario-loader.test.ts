@@ -22,6 +22,7 @@ describe('scenario loader', () => {
     expect(s.steps.map((x) => x.at)).to.deep.equal([250, 2000, 180_000]);
     expect(s.run).to.equal(3_600_000);
     expect(s.kvm.bootTime).to.equal(90_000);
+    expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0].at).to.equal(600_005);
   });
 
   it('names the bad field: an unknown host, a malformed duration, an unknown fault', () => {
@@ -30,6 +31,7 @@ describe('scenario loader', () => {
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'explode', host: 'h1' }], run: '10m' }))[0]).to.match(/^steps\.0/);
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'agent-down', host: 'h1', stuck: true }], run: '10m' }))).to.deep.equal(['steps.0.stuck']);
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1h', do: 'crash', host: 'h1' }], run: '10m' }))).to.deep.equal(['steps.0.at']);
+    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'crash', host: 'h1', when: 'next-arm-request' }], run: '10m' }))).to.deep.equal(['steps.0.when']);
   });
 
   describe('every value is bounded (SPEC §4)', () => {

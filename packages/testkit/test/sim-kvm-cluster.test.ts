@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ArmRefusedError } from '@hafence/provider-kvm';
 import { SimAgentConnectivity, SimKvmCluster, SimNeighborExecutor, TestClock, type SimNote } from '@hafence/testkit';
 
 const signal = () => new AbortController().signal;
@@ -68,7 +69,7 @@ describe('simulated KVM cluster', () => {
 
   it('a disarmed isolated host holds; a shared storage outage with the MS reaching the agents holds too', async () => {
     const { clock, sim, agents } = build();
-    const arm = agents.setArmed('h2', false, signal());
+    const arm = agents.setArmed('h2', { armed: false, armGen: 1 }, signal());
     await clock.advance(10);
     await arm;
     sim.setIsolated('h2', true);
@@ -79,6 +80,38 @@ describe('simulated KVM cluster', () => {
       await Promise.all(probes);
     }
     expect(sim.hostIds.map((h) => sim.host(h).selfFences)).to.deep.equal([0, 0, 0]);
+  });
+
+  it('an agent applies arm requests in armGen order, refuses a lower one, and echoes the applied gen', async () => {
+    const { clock, sim, agents } = build();
+    const send = async (armed: boolean, armGen: number) => {
+      const p = agents.setArmed('h2', { armed, armGen }, signal());
+      await clock.advance(10);
+      return p;
+    };
+    await send(false, 3);
+    const refused = await send(true, 2).then(() => undefined, (err: unknown) => err);
+    expect(refused).to.be.instanceOf(ArmRefusedError).and.include({ code: 'HAF5105', armGen: 2, applied: 3 });
+    expect(sim.host('h2')).to.include({ armed: false, armGen: 3 });
+    await clock.advance(10_000);
+    expect(sim.store.readHeartbeat('h2')).to.include({ armed: false, armGen: 3 });
+    const health = agents.health('h2', signal());
+    await clock.advance(10);
+    expect(await health).to.include({ armGen: 3 });
+  });
+
+  it('isolate when: next-arm-request cuts the host off right after its agent applied the request, before a heartbeat shows it', async () => {
+    const { clock, sim, agents, notes } = build();
+    await clock.advance(10_000);
+    sim.isolateOnArmRequest('h2');
+    expect(sim.host('h2').isolated).to.equal(false);
+    const arm = agents.setArmed('h2', { armed: false, armGen: 1 }, signal());
+    await clock.advance(10);
+    await arm;
+    expect(sim.host('h2')).to.include({ isolated: true, armed: false, armGen: 1 });
+    expect(notes.map((n) => n.type)).to.include('sim.cut-off-after-arm-request');
+    await clock.advance(60_000);
+    expect(sim.store.readHeartbeat('h2'), 'the last heartbeat written still says armed').to.include({ armed: true, armGen: 0 });
   });
 
   it('storage down for all, no MS contact: a majority of peers shares the loss, nobody self-fences', async () => {

@@ -24,6 +24,14 @@ export class AgentConfigError extends HaError {
   }
 }
 
+/** The agent refused an arm/disarm request older than one it has applied (SPEC §7). */
+export class ArmRefusedError extends HaError {
+  /** `armGen` was offered; the agent last applied `applied`. */
+  constructor(readonly armGen: number, readonly applied: number) {
+    super('HAF5105', `arm request with armGen ${armGen} refused: the agent has applied armGen ${applied}`);
+  }
+}
+
 /** The system error code of `err` (`ENOSPC`…), or `EUNKNOWN`. */
 export function errnoOf(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;

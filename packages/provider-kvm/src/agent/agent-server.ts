@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Secret } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation } from '../ports.js';
+import { ArmRefusedError } from './agent-errors.js';
 import type { PeerStatus } from './self-fence.js';
 
 /** What the management server answers: the agent's behaviour behind each endpoint. */
@@ -12,8 +13,11 @@ export interface AgentHandlers {
   health(): AgentHealth;
   /** `POST /read-heartbeat {suspect, windowMs}`. */
   readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation>;
-  /** `POST /arm {armed}`. */
-  arm(armed: boolean): Promise<void>;
+  /**
+   * `POST /arm {armed, armGen?}`: resolves to the applied gen; rejects with
+   * {@link ArmRefusedError} (HTTP 409) for a gen lower than the applied one.
+   */
+  arm(armed: boolean, armGen: number | undefined): Promise<number>;
   /** `POST /peer-reach {suspect}`: can this agent reach `suspect`'s agent? Undefined: unknown peer. */
   peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined>;
   /** `GET /peer/status`: asked by peer agents (not a management-server request). */
@@ -79,14 +83,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
       return;
     }
     case 'POST /arm': {
-      const { armed } = body as { armed?: unknown };
-      if (typeof armed !== 'boolean') {
-        send(res, 400, { error: 'need {armed: boolean}' });
+      const { armed, armGen } = body as { armed?: unknown; armGen?: unknown };
+      if (typeof armed !== 'boolean' || (armGen !== undefined && !(typeof armGen === 'number' && Number.isSafeInteger(armGen) && armGen >= 0))) {
+        send(res, 400, { error: 'need {armed: boolean, armGen?: integer ≥ 0}' });
         return;
       }
       h.msRequest();
-      await h.arm(armed);
-      send(res, 200, { armed });
+      try {
+        send(res, 200, { armed, armGen: await h.arm(armed, armGen) });
+      } catch (err) {
+        if (!(err instanceof ArmRefusedError)) throw err;
+        send(res, 409, { error: err.message, code: err.code, armGen: err.applied });
+      }
       return;
     }
     case 'POST /peer-reach': {

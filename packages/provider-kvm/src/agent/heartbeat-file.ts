@@ -15,8 +15,8 @@ export function heartbeatPath(mount: string, hostId: string, dir = DEFAULT_HEART
 
 /** The file content of a record: one JSON line. */
 export function encodeHeartbeat(record: HeartbeatRecord): string {
-  const { counter, armed, selfFenceAfter, watchdog, resetMarginMs } = record;
-  return `${JSON.stringify({ counter, armed, selfFenceAfter, watchdog, resetMarginMs })}\n`;
+  const { counter, armed, selfFenceAfter, watchdog, resetMarginMs, armGen } = record;
+  return `${JSON.stringify({ counter, armed, selfFenceAfter, watchdog, resetMarginMs, armGen })}\n`;
 }
 
 /** Parses a heartbeat file's content; throws {@link HeartbeatFormatError} when it is not a record. */
@@ -30,11 +30,21 @@ export function decodeHeartbeat(text: string, path = 'heartbeat'): HeartbeatReco
   const r = raw as Partial<HeartbeatRecord> | null;
   if (!r || typeof r.counter !== 'number' || typeof r.armed !== 'boolean' || typeof r.selfFenceAfter !== 'number'
     || !WATCHDOG_KINDS.includes(r.watchdog as HeartbeatRecord['watchdog'])
-    || (r.resetMarginMs !== undefined && typeof r.resetMarginMs !== 'number')) {
+    || (r.resetMarginMs !== undefined && typeof r.resetMarginMs !== 'number')
+    || (r.armGen !== undefined && !(Number.isSafeInteger(r.armGen) && r.armGen >= 0))) {
     throw new HeartbeatFormatError(path, 'missing or mistyped field');
   }
-  const record: HeartbeatRecord = { counter: r.counter, armed: r.armed, selfFenceAfter: r.selfFenceAfter, watchdog: r.watchdog as HeartbeatRecord['watchdog'] };
-  return r.resetMarginMs === undefined ? record : { ...record, resetMarginMs: r.resetMarginMs };
+  // Absent optional fields stay absent (an agent without armGen support echoes none: 0).
+  return {
+    counter: r.counter, armed: r.armed, selfFenceAfter: r.selfFenceAfter, watchdog: r.watchdog as HeartbeatRecord['watchdog'],
+    ...(r.resetMarginMs === undefined ? {} : { resetMarginMs: r.resetMarginMs }),
+    ...(r.armGen === undefined ? {} : { armGen: r.armGen }),
+  };
+}
+
+/** The `armGen` a heartbeat echoes (0 when the agent wrote none). */
+export function armGenOf(record: HeartbeatRecord): number {
+  return record.armGen ?? 0;
 }
 
 /** Two reads saw the same content (the activity check compares content, never times). */

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { delay, noopLogger, raceAbort, systemClock, type Clock, type Logger, type Secret, type TimerHandle } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation, HeartbeatRecord } from '../ports.js';
 import { agentRequest } from '../standalone/agent-client.js';
-import { AgentConfigError, errnoOf } from './agent-errors.js';
+import { AgentConfigError, ArmRefusedError, errnoOf } from './agent-errors.js';
 import { createAgentServer } from './agent-server.js';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
 import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
@@ -49,6 +49,8 @@ export interface HostAgentOptions {
 /** A snapshot of the agent, for tests and the health answer. */
 export interface HostAgentStatus {
   readonly armed: boolean;
+  /** The `armGen` of the last arm/disarm applied (0: none yet). */
+  readonly armGen: number;
   readonly haEnabled: boolean;
   readonly selfFenced: boolean;
   readonly storageOk: boolean;
@@ -64,6 +66,13 @@ export interface HostAgentStatus {
  * Disarmed (HA disabled), it holds no watchdog and never self-fences; it keeps writing
  * its (unarmed) heartbeat, since that is what proves it alive to activity checks. It is
  * armed by a management server (`POST /arm`) or by a flag file on the mount.
+ *
+ * Every arm/disarm carries an `armGen` (SPEC §7): the agent refuses one lower than the
+ * last it applied ({@link ArmRefusedError}) and echoes the applied one in every heartbeat
+ * and health answer, so the management server knows which of its decisions a heartbeat
+ * reflects. A request or flag without a gen (an older server, a hand-written flag) is
+ * applied as the next gen after the applied one: a gen no management server recorded,
+ * so no lease is proven on it until a server arms the host with its own, higher gen.
  */
 export class HostAgent {
   private readonly clock: Clock;
@@ -76,6 +85,7 @@ export class HostAgent {
   private timer: TimerHandle | undefined;
   private haEnabled = false;
   private armed = false;
+  private armGen = 0;
   private selfFencing = false;
   private selfFenced = false;
   private writing = false;
@@ -103,7 +113,7 @@ export class HostAgent {
       msRequest: () => this.monitor.msRequestReceived(),
       health: () => this.health(),
       readHeartbeat: (suspect, windowMs, signal) => this.readHeartbeat(suspect, windowMs, signal),
-      arm: (armed) => this.arm(armed),
+      arm: (armed, armGen) => this.arm(armed, armGen),
       peerReach: (suspect, signal) => this.peerReach(suspect, signal),
       peerStatus: () => this.monitor.status(this.options.hostId),
     });
@@ -125,16 +135,32 @@ export class HostAgent {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Enables or disables HA for this host: opens (arms) or magic-closes the watchdog. */
-  async arm(enabled: boolean): Promise<void> {
-    if (this.selfFencing) return; // a self-fence is never undone by software
+  /**
+   * Enables or disables HA for this host: opens (arms) or magic-closes the watchdog.
+   * `armGen` orders the requests: one lower than the applied gen, or equal to it with the
+   * other decision, is refused with {@link ArmRefusedError}; without one, the next gen is
+   * taken. Resolves to the applied gen; a watchdog that cannot be opened leaves the
+   * request unapplied (it rejects).
+   */
+  async arm(enabled: boolean, armGen?: number): Promise<number> {
+    if (this.selfFencing) return this.armGen; // a self-fence is never undone by software
+    const gen = armGen ?? this.armGen + 1;
+    if (gen < this.armGen || (gen === this.armGen && enabled !== this.haEnabled)) throw new ArmRefusedError(gen, this.armGen);
+    const previous = this.armGen;
+    this.armGen = gen;
     this.haEnabled = enabled;
     if (enabled && !this.armed) {
       if (this.options.watchdog.kind === 'none') {
         this.log.warn('HA enabled but no watchdog: the lease stays unarmed', { host: this.options.hostId });
-        return;
+        return gen;
       }
-      await this.options.watchdog.open();
+      try {
+        await this.options.watchdog.open();
+      } catch (err) {
+        // Not applied: the gen is not echoed, so the management server sends it again.
+        [this.armGen, this.haEnabled] = [previous, false];
+        throw err;
+      }
       this.armed = true;
       this.monitor.reset(); // a disarmed spell is not isolation
       this.log.info('armed', { host: this.options.hostId, watchdog: this.options.watchdog.kind });
@@ -143,12 +169,13 @@ export class HostAgent {
       await this.options.watchdog.close();
       this.log.info('disarmed: HA disabled for the host', { host: this.options.hostId });
     }
+    return gen;
   }
 
   /** A snapshot of the agent's state. */
   status(): HostAgentStatus {
     return {
-      armed: this.armed, haEnabled: this.haEnabled, selfFenced: this.selfFenced, storageOk: this.lastWriteError === undefined,
+      armed: this.armed, armGen: this.armGen, haEnabled: this.haEnabled, selfFenced: this.selfFenced, storageOk: this.lastWriteError === undefined,
       lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict,
     };
   }
@@ -179,6 +206,7 @@ export class HostAgent {
     try {
       this.lastRecord = await this.writer.write({
         armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: this.armed ? this.options.watchdog.kind : 'none', resetMarginMs: this.resetMarginMs(),
+        armGen: this.armGen,
       });
       this.lastWriteError = undefined;
       this.monitor.writeSucceeded();
@@ -190,10 +218,6 @@ export class HostAgent {
     }
   }
 
-  /**
-   * The operator's flag on the mount, `<mount>/<dir>/ha-<hostId>` holding `enabled` or
-   * `disabled`: applied when its content changes (a management server may override it).
-   */
   /** Worst case from `selfFenceAfter` to the reset: one interval, the peer query, the VM-stop grace, the watchdog timeout. */
   private resetMarginMs(): number | undefined {
     const timeout = this.options.watchdog.timeoutMs;
@@ -201,19 +225,36 @@ export class HostAgent {
     return this.interval + (this.options.peerTimeoutMs ?? 3_000) + (this.options.stopVmsGraceMs ?? 5_000) + timeout;
   }
 
+  /**
+   * The operator's flag on the mount, `<mount>/<dir>/ha-<hostId>` holding `enabled` or
+   * `disabled`, optionally followed by the `armGen` its writer recorded (`disabled 12`):
+   * applied when its content changes (a management server may override it). A flag with
+   * a gen lower than the applied one is refused like a request. Whoever writes a flag
+   * must record it in the management server's arm records first (SPEC §7): a hand-written
+   * `disabled` the server never recorded cannot void a lease if the host is cut off
+   * before its next heartbeat shows it.
+   */
   private async checkArmFlag(): Promise<void> {
     const path = heartbeatPath(this.options.mount, this.options.hostId, this.options.dir ?? DEFAULT_HEARTBEAT_DIR).replace(/hb-([^/]+)$/, 'ha-$1');
     const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(), () => undefined);
     if (text === undefined || text === this.lastFlag) return;
     this.lastFlag = text;
-    if (text === 'enabled' || text === 'disabled') {
-      try {
-        await this.arm(text === 'enabled');
-      } catch (err) {
-        this.lastFlag = undefined; // not applied: the next beat tries again
-        throw err;
+    const flag = /^(enabled|disabled)(?:\s+(\d{1,15}))?$/.exec(text);
+    if (!flag) {
+      this.log.warn(`ignoring ${path}: expected "enabled" or "disabled", optionally followed by an armGen`, { host: this.options.hostId });
+      return;
+    }
+    try {
+      await this.arm(flag[1] === 'enabled', flag[2] === undefined ? undefined : Number(flag[2]));
+    } catch (err) {
+      // A stale flag (a lower armGen) is refused once; anything else is tried again next beat.
+      if (err instanceof ArmRefusedError) {
+        this.log.warn(`ignoring ${path}: ${err.message}`, { host: this.options.hostId });
+        return;
       }
-    } else this.log.warn(`ignoring ${path}: expected "enabled" or "disabled"`, { host: this.options.hostId });
+      this.lastFlag = undefined;
+      throw err;
+    }
   }
 
   private async evaluate(): Promise<void> {
@@ -252,8 +293,8 @@ export class HostAgent {
   private health(): AgentHealth {
     const storageOk = this.lastWriteError === undefined;
     // A host that decided to self-fence is going down: it must not look healthy meanwhile.
-    if (this.selfFencing) return { connected: false, storageOk, heartbeat: this.lastRecord, detail: 'self-fencing' };
-    return { connected: true, storageOk, heartbeat: this.lastRecord, detail: storageOk ? undefined : `heartbeat writes failing: ${this.lastWriteError}` };
+    if (this.selfFencing) return { connected: false, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: 'self-fencing' };
+    return { connected: true, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: storageOk ? undefined : `heartbeat writes failing: ${this.lastWriteError}` };
   }
 
   private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {

@@ -1,5 +1,6 @@
 import { ConfigError, type Clock, type ConfigIssue, type Logger, type PowerState } from '@hafence/core';
 import type { AgentConnectivity, KvmInventory, NeighborExecutor } from '../ports.js';
+import type { ArmRecords } from './arm-records.js';
 import { DEFAULT_POWER_POLL_MS } from './power-steps.js';
 
 /** Options of {@link KvmProvider}. Durations are in ms. */
@@ -26,6 +27,11 @@ export interface KvmProviderOptions {
   readonly replyTimeoutMs?: number;
   /** Interval of status reads while verifying OFF (default 1 s). */
   readonly powerPollMs?: number;
+  /**
+   * Where arm/disarm decisions are recorded before they are sent (SPEC §7; default: in
+   * memory, so a restarted server proves no lease until it has re-armed the host).
+   */
+  readonly armRecords?: ArmRecords;
   /** Receives alerts besides {@link KvmProvider.onAlert} listeners (default: the call's logger). */
   readonly logger?: Logger;
 }

@@ -4,7 +4,8 @@ import {
   type PowerState, type ProviderContext, type RecoverResult, type ResourceSpec, type ResourceState, type Verdict,
 } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation } from '../ports.js';
-import { sameHeartbeat } from '../agent/heartbeat-file.js';
+import { armGenOf, sameHeartbeat } from '../agent/heartbeat-file.js';
+import { MemoryArmRecords, type ArmRecord, type ArmRecords } from './arm-records.js';
 import { CheckerPool } from './checker-pool.js';
 import { kvmProviderConfig, type KvmProviderConfig, type KvmProviderOptions } from './kvm-options.js';
 import { LeaseTracker } from './lease-tracker.js';
@@ -40,14 +41,17 @@ export class KvmProvider implements HAProvider {
   private readonly pool = new CheckerPool();
   private readonly listeners = new Set<(alert: KvmAlert) => void>();
   private readonly storageAlerted = new Set<string>();
-  private readonly armRequested = new Map<string, boolean>();
+  /** The `armGen` last sent to each host's agent, until a health answer shows it applied. */
+  private readonly armRequested = new Map<string, number>();
+  private readonly armRecords: ArmRecords;
   private tracker: LeaseTracker | undefined;
 
   /** Validates the options (`ConfigError` when invalid). */
   constructor(private readonly options: KvmProviderOptions) {
     this.config = kvmProviderConfig(options);
     this.resourceType = this.config.resourceType;
-    if (options.clock) this.tracker = new LeaseTracker(options.clock.now(), this.config.leaseMarginMs);
+    this.armRecords = options.armRecords ?? new MemoryArmRecords();
+    if (options.clock) this.tracker = new LeaseTracker(options.clock.now(), this.config.leaseMarginMs, this.armRecords);
   }
 
   /** Subscribes to alerts; returns the unsubscribe function. */
@@ -68,7 +72,7 @@ export class KvmProvider implements HAProvider {
       const leases = this.leases(ctx);
       // Right after a (re)start nothing is known yet: ask the agent once rather than flap to UNSUPPORTED.
       if (leases.latest(host) === undefined && !leases.silenced(host)) await this.healthCheck(resource, ctx).catch(() => undefined);
-      return leases.armed(host)
+      return await leases.armed(host)
         ? { ok: true, reason: 'lease-only: controller unreachable, protected by the armed self-fence lease' }
         : { ok: false, reason: 'no reachable controller and no armed self-fence lease' };
     }
@@ -102,6 +106,7 @@ export class KvmProvider implements HAProvider {
       answer = { connected: false, detail: (err as Error).message };
     }
     if (answer.heartbeat) leases.agentReport(host, answer.heartbeat, this.clock(ctx).now());
+    if (answer.connected && answer.armGen !== undefined) leases.armApplied(host, answer.armGen);
     if (answer.storageOk === true && this.pool.readmit(host)) (this.options.logger ?? ctx.logger).info(`${host} reads the shared mount again: readmitted as a checker`, { host });
     // SPEC §5.1: while a management server reaches it, the agent keeps its VMs and
     // reports the storage failure in its health answer — one alert per failure spell.
@@ -145,13 +150,13 @@ export class KvmProvider implements HAProvider {
     this.updateLeaseMode(resource, ctx);
     if (ctx.state !== 'FENCING' && ctx.state !== 'FAILED') {
       const r = leases.latest(host);
-      return r && leases.armed(host)
+      return r && await leases.armed(host)
         ? { state: 'pending', deadline: this.clock(ctx).now() + r.selfFenceAfter + Math.max(this.config.leaseMarginMs, r.resetMarginMs ?? 0), reason: 'armed: lease-only protection' }
         : { state: 'none', reason: 'no armed self-fence lease' };
     }
     if (!this.options.neighbors.canReach) return { state: 'none', reason: 'the neighbour executor cannot ask peers (condition 4): lease unprovable' };
     const fresh = await this.readVia(resource, 0, ctx);
-    const evidence = leases.evaluate(host, this.clock(ctx).now());
+    const evidence = await leases.evaluate(host, this.clock(ctx).now());
     if (evidence.kind === 'pending') return { state: 'pending', deadline: evidence.deadline, reason: evidence.reason };
     if (!fresh.obs.ok) return { state: 'none', reason: `heartbeat unreadable (${fresh.obs.reason}: ${fresh.obs.detail})` };
     if (evidence.kind === 'none') return { state: 'none', reason: evidence.reason };
@@ -213,24 +218,50 @@ export class KvmProvider implements HAProvider {
     return { answered: known.length, cannotReach: known.filter((a) => !a).length };
   }
 
-  /** Tells the agent whether HA is enabled for its host, when its heartbeat says otherwise. */
+  /**
+   * Tells the agent whether HA is enabled for its host (SPEC §5.1, §7). Every new
+   * decision takes a new `armGen` (above the latest recorded and above the one the agent
+   * reports) and is **recorded before it is sent**; a decision the agent has not applied
+   * (a failed request, or an agent restarted since) is sent again with the same gen. A
+   * host this server never armed is armed with its own gen, so its lease can be proven
+   * once a heartbeat echoes it. The agent's acknowledgement counts for lease-only
+   * protection, never for the proof.
+   */
   private async syncArm(resource: ResourceSpec, ctx: ProviderContext, answer: AgentHealth): Promise<void> {
     const host = resource.ref.id;
     const setArmed = this.options.agents.setArmed?.bind(this.options.agents);
-    const reported = answer.heartbeat?.armed;
-    if (!setArmed || reported === undefined) return;
+    const heartbeat = answer.heartbeat;
+    if (!setArmed || heartbeat === undefined) return;
     const desired = ctx.inventory.partition(resource.partition)?.haEnabled === true && !(this.options.inventory.facts(host)?.maintenance ?? false);
-    if (reported === desired) {
-      this.armRequested.delete(host);
+    const applied = answer.armGen ?? armGenOf(heartbeat);
+    let latest = await this.armRecords.latest(host);
+    if (!latest && !desired && !heartbeat.armed) return; // never armed by this server, and not armed: nothing to undo
+    if (!latest || latest.armed !== desired || applied > latest.gen) {
+      const decision: ArmRecord = { gen: Math.max(latest?.gen ?? 0, applied) + 1, armed: desired, at: this.clock(ctx).now() };
+      try {
+        await this.armRecords.record(host, decision);
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        (this.options.logger ?? ctx.logger).warn(`${host}: could not record the ${desired ? 'arm' : 'disarm'}; not sent`, { host, error: (err as Error).message });
+        return;
+      }
+      latest = decision;
+    } else if (applied === latest.gen) {
+      this.armRequested.delete(host); // applied (the agent may lack a watchdog: its heartbeat says so)
       return;
     }
-    if (this.armRequested.get(host) === desired) return; // asked already; the agent may lack a watchdog
-    this.armRequested.set(host, desired);
+    // An agent that echoes no armGen (older than SPEC §7) is asked once per decision; one
+    // that echoes a lower gen than it acknowledged has restarted and is asked again.
+    if (this.armRequested.get(host) === latest.gen && answer.armGen === undefined && heartbeat.armGen === undefined) return;
+    const request = { armed: latest.armed, armGen: latest.gen };
+    this.armRequested.set(host, request.armGen);
     this.leases(ctx).requestSent(host, this.clock(ctx).now());
-    await this.ask(ctx, this.config.replyTimeoutMs, (s) => setArmed(host, desired, s)).catch((err: unknown) => {
+    await this.ask(ctx, this.config.replyTimeoutMs, (s) => setArmed(host, request, s)).then(() => {
+      this.leases(ctx).armApplied(host, request.armGen);
+    }, (err: unknown) => {
       this.armRequested.delete(host);
       if (ctx.signal.aborted) throw err;
-      (this.options.logger ?? ctx.logger).warn(`${host}: could not ${desired ? 'arm' : 'disarm'} the agent`, { host, error: (err as Error).message });
+      (this.options.logger ?? ctx.logger).warn(`${host}: could not ${request.armed ? 'arm' : 'disarm'} the agent (armGen ${request.armGen})`, { host, error: (err as Error).message });
     });
   }
 
@@ -275,7 +306,7 @@ export class KvmProvider implements HAProvider {
   }
 
   private leases(ctx: Ctx): LeaseTracker {
-    this.tracker ??= new LeaseTracker(this.clock(ctx).now(), this.config.leaseMarginMs);
+    this.tracker ??= new LeaseTracker(this.clock(ctx).now(), this.config.leaseMarginMs, this.armRecords);
     return this.tracker;
   }
 }

@@ -1,9 +1,19 @@
 import type { HeartbeatRecord } from '../ports.js';
-import { encodeHeartbeat } from '../agent/heartbeat-file.js';
+import { armGenOf, encodeHeartbeat } from '../agent/heartbeat-file.js';
+import { MemoryArmRecords, type ArmRecords } from './arm-records.js';
+
+/**
+ * Why condition (1) or (3) does not hold: no record known; no arm recorded by this
+ * server; the latest recorded decision is a disarm (`disarm-unconfirmed` while no
+ * heartbeat has echoed it yet); the heartbeat does not echo the latest arm's gen; the
+ * heartbeat is not armed with a watchdog; the heartbeat was never read by a neighbour.
+ */
+export type NoLeaseCode =
+  | 'no-heartbeat' | 'no-arm-record' | 'disarm-unconfirmed' | 'disarmed' | 'arm-gen-not-echoed' | 'not-armed' | 'never-read';
 
 /** Conditions 1–3 of the lease proof, as far as the tracker's records go. */
 export type LeaseEvidence =
-  | { readonly kind: 'none'; readonly reason: string }
+  | { readonly kind: 'none'; readonly code: NoLeaseCode; readonly reason: string }
   | { readonly kind: 'pending'; readonly deadline: number; readonly reason: string }
   | { readonly kind: 'due'; readonly evidence: string };
 
@@ -17,13 +27,27 @@ interface HostTrack {
   contentSince?: number;
   lastReadChanged: boolean;
   leaseModeSince?: number;
+  /** The `armGen` the agent last said it applied (request acknowledged, or a health answer). */
+  appliedGen?: number;
 }
 
 /**
  * The management-server side of the self-fence lease (SPEC §5.1). It records every
  * request the provider sends to a host, the heartbeat records it learns, and how long
- * a heartbeat's content has stayed the same; from these it decides conditions 1–3 of
- * the lease proof (condition 4, the peers' view, is asked by the provider).
+ * a heartbeat's content has stayed the same; from these and the arm/disarm records it
+ * decides conditions 1–3 of the lease proof (condition 4, the peers' view, is asked by
+ * the provider).
+ *
+ * Condition (1) holds only when the latest arm/disarm recorded for the host is an
+ * **arm** and the last heartbeat known says `armed` with a watchdog **and echoes that
+ * arm's `armGen`** (SPEC §7). A disarm is recorded before it is sent, so a host cut off
+ * after its agent applied a disarm but before a heartbeat said so has no lease: its
+ * stale `armed: true` echoes an older gen. A host with **no record** here has no lease
+ * either, whatever its heartbeat says: a heartbeat armed with a gen from another
+ * server, a previous life of this one or a hand-written flag proves nothing about the
+ * disarms this server did not send (a persistent {@link ArmRecords} keeps the records
+ * across restarts; otherwise the provider re-arms the host with a new gen and the lease
+ * holds once a heartbeat echoes it).
  */
 export class LeaseTracker {
   private readonly hosts = new Map<string, HostTrack>();
@@ -31,8 +55,9 @@ export class LeaseTracker {
   /**
    * `startedAt` is the floor of "last request sent": a restarted MS cannot know what
    * its previous life sent. `marginMs` is added to the agent's `selfFenceAfter`.
+   * `arms` holds the arm/disarm decisions (default: in memory).
    */
-  constructor(private readonly startedAt: number, private readonly marginMs: number) {}
+  constructor(private readonly startedAt: number, private readonly marginMs: number, readonly arms: ArmRecords = new MemoryArmRecords()) {}
 
   /** The provider is about to send a request to `host`'s agent. */
   requestSent(host: string, now: number): void {
@@ -73,15 +98,36 @@ export class LeaseTracker {
     t.lastReadChanged = changed;
   }
 
+  /**
+   * The agent said it applied `armGen` (it acknowledged the request, or its health
+   * answer says so). The latest word wins: a restarted agent reports a lower gen.
+   */
+  armApplied(host: string, armGen: number): void {
+    this.track(host).appliedGen = armGen;
+  }
+
   /** The latest record known for `host`. */
   latest(host: string): HeartbeatRecord | undefined {
     return this.hosts.get(host)?.latest;
   }
 
-  /** The host's lease is armed: its latest record says `armed` with a watchdog. */
-  armed(host: string): boolean {
-    const r = this.latest(host);
-    return !!r && r.armed && r.watchdog !== 'none';
+  /**
+   * The host is protected by an armed lease (lease-only mode, SPEC §5.1): the latest
+   * recorded decision is an arm, the latest heartbeat known says `armed` with a watchdog,
+   * and either that heartbeat echoes the arm's `armGen` (condition 1) or the agent has
+   * acknowledged applying it (an armed agent that applies a later arm stays armed; no
+   * disarm can have come between, since it would be recorded first and be the latest).
+   * Never after a disarm not yet undone by a later arm. The lease *proof*
+   * ({@link LeaseTracker.evaluate}) always needs the heartbeat's echo.
+   */
+  async armed(host: string): Promise<boolean> {
+    const refused = await this.condition1(host);
+    if (!refused) return true;
+    if (refused.code !== 'arm-gen-not-echoed') return false;
+    const t = this.hosts.get(host)!;
+    const r = t.latest!;
+    const arm = await this.arms.latest(host);
+    return !!arm && arm.armed && t.appliedGen === arm.gen && r.armed && r.watchdog !== 'none';
   }
 
   /** The host's episode depends on the lease from now on (idempotent). */
@@ -105,13 +151,16 @@ export class LeaseTracker {
     return t?.leaseModeSince !== undefined && !t.lastReadChanged;
   }
 
-  /** Conditions 1–3: armed with a watchdog, no request sent and content unchanged for `selfFenceAfter + margin`. */
-  evaluate(host: string, now: number): LeaseEvidence {
-    const t = this.hosts.get(host);
-    const r = t?.latest;
-    if (!t || !r) return { kind: 'none', reason: 'no heartbeat record known' };
-    if (!r.armed || r.watchdog === 'none') return { kind: 'none', reason: 'last heartbeat is not armed with a watchdog' };
-    if (t.contentSince === undefined) return { kind: 'none', reason: 'heartbeat never read by a neighbour' };
+  /**
+   * Conditions 1–3: the latest recorded arm echoed by a heartbeat armed with a watchdog,
+   * no request sent and content unchanged for `selfFenceAfter + margin`.
+   */
+  async evaluate(host: string, now: number): Promise<LeaseEvidence> {
+    const refused = await this.condition1(host);
+    if (refused) return refused;
+    const t = this.hosts.get(host)!;
+    const r = t.latest!;
+    if (t.contentSince === undefined) return { kind: 'none', code: 'never-read', reason: 'heartbeat never read by a neighbour' };
     // The agent's own worst case to the reset wins over a smaller configured margin.
     const margin = Math.max(this.marginMs, r.resetMarginMs ?? 0);
     const span = r.selfFenceAfter + margin;
@@ -124,6 +173,23 @@ export class LeaseTracker {
       kind: 'due',
       evidence: `armed (${r.watchdog} watchdog), no request sent for ${now - sent} ms, heartbeat #${r.counter} unchanged for ${now - t.contentSince} ms (selfFenceAfter ${r.selfFenceAfter} + margin ${margin} ms)`,
     };
+  }
+
+  /** Condition (1), or why it does not hold. */
+  private async condition1(host: string): Promise<Extract<LeaseEvidence, { kind: 'none' }> | undefined> {
+    const r = this.hosts.get(host)?.latest;
+    if (!r) return { kind: 'none', code: 'no-heartbeat', reason: 'no heartbeat record known' };
+    const arm = await this.arms.latest(host);
+    if (!arm) return { kind: 'none', code: 'no-arm-record', reason: 'no arm recorded for the host by this management server' };
+    const echoed = armGenOf(r);
+    if (!arm.armed) {
+      return echoed === arm.gen
+        ? { kind: 'none', code: 'disarmed', reason: `disarmed (armGen ${arm.gen})` }
+        : { kind: 'none', code: 'disarm-unconfirmed', reason: `disarm sent at ${new Date(arm.at).toISOString()} (armGen ${arm.gen}) not yet confirmed by a heartbeat (it echoes armGen ${echoed})` };
+    }
+    if (echoed !== arm.gen) return { kind: 'none', code: 'arm-gen-not-echoed', reason: `heartbeat does not echo the latest armGen ${arm.gen} (it echoes ${echoed})` };
+    if (!r.armed || r.watchdog === 'none') return { kind: 'none', code: 'not-armed', reason: 'last heartbeat is not armed with a watchdog' };
+    return undefined;
   }
 
   private track(host: string): HostTrack {

@@ -1,5 +1,5 @@
 import { NotFoundError, TimeoutError, type Clock, type Secret } from '@hafence/core';
-import type { AgentConnectivity, AgentHealth, HeartbeatObservation, NeighborExecutor } from '../ports.js';
+import type { AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, NeighborExecutor } from '../ports.js';
 import { agentRequest } from './agent-client.js';
 
 /** Where each host's agent listens: a map of host id → base URL, or a lookup function. */
@@ -40,10 +40,11 @@ export class HttpAgentConnectivity implements AgentConnectivity {
     }
   }
 
-  async setArmed(host: string, armed: boolean, signal: AbortSignal): Promise<void> {
+  /** `POST /arm {armed, armGen}`; an agent that applied a higher gen answers 409 (a `ProtocolError`). */
+  async setArmed(host: string, request: ArmRequest, signal: AbortSignal): Promise<void> {
     const url = addressOf(this.options.agents, host);
     if (!url) throw new NotFoundError('agent address', host);
-    await agentRequest(host, url, '/arm', this.options.token, this.request('POST', { armed }, signal));
+    await agentRequest(host, url, '/arm', this.options.token, this.request('POST', { armed: request.armed, armGen: request.armGen }, signal));
   }
 
   private request(method: 'GET' | 'POST', body: unknown, signal: AbortSignal) {

@@ -4,7 +4,7 @@ import {
   type ResourceSpec, type ResourceState,
 } from '@hafence/core';
 import type {
-  AgentConnectivity, AgentHealth, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
+  AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
 } from '@hafence/provider-kvm';
 import type { TestClock } from '@hafence/testkit';
 
@@ -17,6 +17,8 @@ export interface SimHost {
   /** The host writes its heartbeat (counter advances per heartbeat). */
   alive: boolean;
   armed: boolean;
+  /** The `armGen` of the last arm/disarm the agent applied (echoed in its heartbeat). */
+  armGen: number;
   counter: number;
   /** As a checker: `ok`, cannot read the mount, or never replies. */
   reads: 'ok' | 'mount-unreadable' | 'hang';
@@ -32,7 +34,7 @@ export interface SimHost {
 export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventory {
   readonly hosts = new Map<string, SimHost>();
   readonly requests: { host: string; kind: string; at: number }[] = [];
-  readonly armCalls: { host: string; armed: boolean }[] = [];
+  readonly armCalls: { host: string; armed: boolean; armGen: number }[] = [];
 
   /** Whether a host has power (default: always); unpowered hosts neither answer nor write. */
   powered: (host: string) => boolean = () => true;
@@ -49,7 +51,7 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     if (!h) {
       h = {
         facts: { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }, agentUp: true, storageOk: true, alive: true,
-        armed: true, counter: 1, reads: 'ok', volumesChanged: false, peerUp: true,
+        armed: true, armGen: 0, counter: 1, reads: 'ok', volumesChanged: false, peerUp: true,
       };
       this.hosts.set(id, h);
     }
@@ -58,7 +60,7 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
 
   record(id: string): HeartbeatRecord {
     const h = this.host(id);
-    const r: HeartbeatRecord = { counter: h.counter, armed: h.armed, selfFenceAfter: 60_000, watchdog: h.armed ? 'simulated' : 'none' };
+    const r: HeartbeatRecord = { counter: h.counter, armed: h.armed, selfFenceAfter: 60_000, watchdog: h.armed ? 'simulated' : 'none', armGen: h.armGen };
     return h.resetMarginMs === undefined ? r : { ...r, resetMarginMs: h.resetMarginMs };
   }
 
@@ -69,13 +71,17 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
   async health(host: string): Promise<AgentHealth> {
     this.note(host, 'health');
     const h = this.host(host);
-    return h.agentUp && this.powered(host) ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host) } : { connected: false, detail: 'no connection' };
+    return h.agentUp && this.powered(host) ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host), armGen: h.armGen } : { connected: false, detail: 'no connection' };
   }
 
-  async setArmed(host: string, armed: boolean): Promise<void> {
+  /** Applies the request (the fake's heartbeat shows it at once); refuses a lower armGen. */
+  async setArmed(host: string, request: ArmRequest): Promise<void> {
     this.note(host, 'arm');
-    this.armCalls.push({ host, armed });
-    this.host(host).armed = armed;
+    this.armCalls.push({ host, ...request });
+    const h = this.host(host);
+    if (request.armGen < h.armGen) throw new Error(`armGen ${request.armGen} refused: applied ${h.armGen}`);
+    h.armed = request.armed;
+    h.armGen = request.armGen;
   }
 
   async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {

@@ -1,10 +1,12 @@
 import { delay, type Clock } from '@hafence/core';
-import type { AgentConnectivity, AgentHealth } from '@hafence/provider-kvm';
+import type { AgentConnectivity, AgentHealth, ArmRequest } from '@hafence/provider-kvm';
 import type { SimKvmCluster } from './sim-kvm-cluster.js';
 
 /**
  * {@link AgentConnectivity} over a {@link SimKvmCluster}: a request that reaches an agent
- * counts as a management-server contact (it keeps the agent from self-fencing).
+ * counts as a management-server contact (it keeps the agent from self-fencing). The
+ * health answer carries the heartbeat the agent last wrote (not its state since) and the
+ * `armGen` it last applied, like the real agent's.
  */
 export class SimAgentConnectivity implements AgentConnectivity {
   /** Builds the port; every answer takes `latencyMs` of virtual time (default 2). */
@@ -17,18 +19,15 @@ export class SimAgentConnectivity implements AgentConnectivity {
     if (!h.agentReachable(now)) return { connected: false, detail: detailOf(h.os) };
     h.lastMsRequestAt = now;
     const storageOk = this.sim.store.mount(host) === 'up';
-    return { connected: true, storageOk, heartbeat: h.record(), ...(storageOk ? {} : { detail: 'heartbeat writes to the shared mount fail' }) };
+    return { connected: true, storageOk, heartbeat: this.sim.store.readHeartbeat(host) ?? h.record(), armGen: h.armGen, ...(storageOk ? {} : { detail: 'heartbeat writes to the shared mount fail' }) };
   }
 
-  async setArmed(host: string, armed: boolean, signal: AbortSignal): Promise<void> {
+  async setArmed(host: string, request: ArmRequest, signal: AbortSignal): Promise<void> {
     await delay(this.clock, this.latencyMs, signal);
     const h = this.sim.host(host);
     const now = this.clock.now();
     if (!h.agentReachable(now)) throw new Error(`agent of ${host} unreachable`);
-    h.lastMsRequestAt = now;
-    // Arming restarts the isolation count: a disarmed spell is not isolation.
-    if (armed && !h.armed) h.lastWriteOkAt = now;
-    h.armed = armed;
+    this.sim.applyArm(host, request.armed, request.armGen);
   }
 }
 

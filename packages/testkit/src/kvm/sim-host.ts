@@ -26,6 +26,10 @@ export class SimHost {
   isolated = false;
   /** The agent holds its watchdog open for HA (SPEC §5.1). */
   armed = true;
+  /** The `armGen` of the last arm/disarm request the agent applied (0: none since it started). */
+  armGen = 0;
+  /** Cut the host off as soon as its agent has applied the next arm/disarm request (scenario knob). */
+  isolateOnArmRequest = false;
   /** Operator maintenance mode (a control-plane fact). */
   maintenance = false;
   /** Heartbeat counter, increased on every successful write. */
@@ -66,7 +70,7 @@ export class SimHost {
 
   /** The heartbeat record the agent writes now. */
   record(): HeartbeatRecord {
-    return { counter: this.counter, armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: 'simulated', resetMarginMs: this.resetMarginMs };
+    return { counter: this.counter, armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: 'simulated', resetMarginMs: this.resetMarginMs, armGen: this.armGen };
   }
 
   /** The chassis lost power or was switched off: the OS and every VM stop. */
@@ -84,7 +88,8 @@ export class SimHost {
     }
     this.os = 'booting';
     this.bootUntil = now + bootTime;
-    // The agent starts fresh: its isolation clock begins at boot.
+    // The agent starts fresh: its isolation clock begins at boot; it remembers no armGen.
+    this.armGen = 0;
     this.lastWriteOkAt = now + bootTime;
     this.lastMsRequestAt = now + bootTime;
   }

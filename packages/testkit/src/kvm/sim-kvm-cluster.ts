@@ -1,4 +1,5 @@
 import { keyedRandom, type ChassisCommand, type Clock, type TimerHandle } from '@hafence/core';
+import { ArmRefusedError } from '@hafence/provider-kvm';
 import type { FakeBmcFault } from '../power/fake-power-driver.js';
 import { SimBmcDriver } from './sim-bmc-driver.js';
 import { SimHost } from './sim-host.js';
@@ -7,7 +8,7 @@ import { SimSharedStore, type MountState } from './sim-shared-store.js';
 /** Something the simulation did on its own (not the engine): for logs and assertions. */
 export interface SimNote {
   readonly t: number;
-  readonly type: 'sim.self-fence' | 'sim.booted' | 'sim.unsafe-release';
+  readonly type: 'sim.self-fence' | 'sim.booted' | 'sim.unsafe-release' | 'sim.cut-off-after-arm-request';
   readonly host: string;
 }
 
@@ -115,6 +116,35 @@ export class SimKvmCluster {
   /** `isolate` / `rejoin`: every network of the host. */
   setIsolated(id: string, isolated: boolean): void {
     this.host(id).isolated = isolated;
+  }
+
+  /**
+   * `isolate` with `when: next-arm-request`: the host loses every network right after its
+   * agent has applied the next arm/disarm request — before any heartbeat says so.
+   */
+  isolateOnArmRequest(id: string): void {
+    this.host(id).isolateOnArmRequest = true;
+  }
+
+  /**
+   * The agent of `id` received an arm/disarm request from a management server and
+   * applies it (the heartbeat shows it at the next write). A request with an `armGen`
+   * lower than the applied one (or equal with the other decision) is refused ({@link ArmRefusedError}).
+   */
+  applyArm(id: string, armed: boolean, armGen: number): void {
+    const h = this.host(id);
+    const now = this.clock.now();
+    h.lastMsRequestAt = now;
+    if (armGen < h.armGen || (armGen === h.armGen && armed !== h.armed)) throw new ArmRefusedError(armGen, h.armGen);
+    h.armGen = armGen;
+    // Arming restarts the isolation count: a disarmed spell is not isolation.
+    if (armed && !h.armed) h.lastWriteOkAt = now;
+    h.armed = armed;
+    if (h.isolateOnArmRequest) {
+      h.isolateOnArmRequest = false;
+      h.isolated = true;
+      this.note('sim.cut-off-after-arm-request', id);
+    }
   }
 
   /** `power-off` / `power-on`: the chassis is switched outside the framework. */

@@ -9,7 +9,7 @@ export async function applyStep(env: SimKvmEnv, step: ScenarioStep): Promise<voi
     case 'crash': return sim.crash(step.host, step.stuck ?? false);
     case 'agent-down': return sim.setAgentLink(step.host, false);
     case 'agent-up': return sim.setAgentLink(step.host, true);
-    case 'isolate': return sim.setIsolated(step.host, true);
+    case 'isolate': return step.when === 'next-arm-request' ? sim.isolateOnArmRequest(step.host) : sim.setIsolated(step.host, true);
     case 'rejoin': return sim.setIsolated(step.host, false);
     case 'power-off': return sim.externalPower(step.host, false);
     case 'power-on': return sim.externalPower(step.host, true);

@@ -30,8 +30,17 @@ const at = duration;
 const hostFaults = ['crash', 'agent-down', 'agent-up', 'isolate', 'rejoin', 'power-off', 'power-on', 'power-loss',
   'power-restore', 'bmc-down', 'bmc-up', 'bmc-auth-broken', 'bmc-auth-fixed', 'bmc-fast', 'maintenance', 'maintenance-end'] as const;
 
-const hostStep = z.strictObject({ at, do: z.enum(hostFaults), host: hostId, stuck: z.boolean().optional() })
-  .refine((s) => s.stuck === undefined || s.do === 'crash', { path: ['stuck'], message: 'only a crash can be stuck' });
+const hostStep = z.strictObject({
+  at, do: z.enum(hostFaults), host: hostId, stuck: z.boolean().optional(),
+  /**
+   * Extension: `next-arm-request` cuts the host off right after its agent has applied the
+   * next arm/disarm request, before it can write a heartbeat saying so (at ms precision,
+   * whatever the engine's timing).
+   */
+  when: z.enum(['now', 'next-arm-request']).optional(),
+})
+  .refine((s) => s.stuck === undefined || s.do === 'crash', { path: ['stuck'], message: 'only a crash can be stuck' })
+  .refine((s) => s.when === undefined || s.do === 'isolate', { path: ['when'], message: 'only an isolate can wait for an arm request' });
 const slowStep = z.strictObject({ at, do: z.literal('bmc-slow'), host: hostId, delay: knob(0) });
 const storageStep = z.strictObject({
   at, do: z.enum(['storage-down', 'storage-up']), hosts: z.array(hostId).optional(),
