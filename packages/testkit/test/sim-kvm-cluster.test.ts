@@ -84,13 +84,14 @@ describe('simulated KVM cluster', () => {
 
   it('an agent applies arm requests in armGen order, refuses a lower one, and echoes the applied gen', async () => {
     const { clock, sim, agents } = build();
+    // The outcome (undefined, or the error) is taken at once: a rejection must never wait unhandled.
     const send = async (armed: boolean, armGen: number) => {
-      const p = agents.setArmed('h2', { armed, armGen }, signal());
+      const p = agents.setArmed('h2', { armed, armGen }, signal()).then(() => undefined, (err: unknown) => err);
       await clock.advance(10);
       return p;
     };
-    await send(false, 3);
-    const refused = await send(true, 2).then(() => undefined, (err: unknown) => err);
+    expect(await send(false, 3)).to.equal(undefined);
+    const refused = await send(true, 2);
     expect(refused).to.be.instanceOf(ArmRefusedError).and.include({ code: 'HAF5105', armGen: 2, applied: 3 });
     expect(sim.host('h2')).to.include({ armed: false, armGen: 3 });
     await clock.advance(10_000);
