@@ -83,6 +83,11 @@ describe('configuration: hostile inputs (SPEC §9)', () => {
       expect(err.message).to.include(f).and.include('UTF-8');
     });
 
+    it('a password that was not UTF-8 in the environment (decoded to U+FFFD) is refused', () => {
+      const err = configError(() => resolveCredential({ env: 'PW' }, { env: { PW: 'p\uFFFDssword' } }));
+      expect(err.message).to.include('env.PW').and.include('UTF-8');
+    });
+
     it('a password with a control character is refused from the environment, without showing it', () => {
       const err = configError(() => resolveCredential({ env: 'PW' }, { env: { PW: 'Pw-1\naction=off' } }));
       expect(err.message).to.include('env.PW').and.not.include('Pw-1');

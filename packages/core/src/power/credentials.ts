@@ -68,7 +68,7 @@ export function decryptSecret(value: string, key: Buffer | string): Secret {
     const decipher = createDecipheriv('aes-256-gcm', parseSecretKey(key), raw.subarray(0, IV_BYTES));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
-    return new Secret(plain.toString('utf8'));
+    return new Secret(decodeUtf8(plain, 'encrypted', '[redacted]'));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw configError('encrypted', '[redacted]', 'cannot be decrypted with this key (wrong key or tampered value)');
@@ -88,9 +88,11 @@ export function resolveCredential(ref: CredentialRef, options: ResolveCredential
 }
 
 // A control character in a password would reach a power script's stdin or environment
-// (a fence agent reads `name=value` lines: "pw\naction=off" is a power-off).
+// (a fence agent reads `name=value` lines: "pw\naction=off" is a power-off). Node
+// decodes the environment as UTF-8 and puts U+FFFD where bytes were not: refused too.
 function plain(value: string, source: string): Secret {
   if (hasControlChars(value)) throw configError(source, '[redacted]', 'the secret contains a control character (newline, NUL, escape…); refused');
+  if (value.includes('\uFFFD')) throw configError(source, '[redacted]', 'the secret is not valid UTF-8 text');
   return new Secret(value);
 }
 
