@@ -230,7 +230,7 @@ hosts:
   });
 
   it('exits 2 naming the host\'s passwordEnv when the variable is unset or too long for IPMI, and the token file when unreadable', async () => {
-    writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-1234\n');
+    writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-1234\n', { mode: 0o600 });
     const r = await hafence(['serve', '--config', file('env.yaml', base('{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_UNSET_VAR }'))]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('hosts.h1.bmc.passwordEnv');

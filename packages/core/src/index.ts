@@ -44,7 +44,8 @@ export { haConfigSchema, haSettingsSchema, DEFAULT_SETTINGS } from './config/sch
 export type { HaConfig, HaConfigOptions, HaSettings } from './config/schema.js';
 export { parseConfig, loadConfigFile, resolveSettings } from './config/load-config.js';
 export type { SettingsScope } from './config/load-config.js';
-export { validateConfig, readConfigFile } from './config/validate-config.js';
+export { validateConfig, readConfigFile, decodeUtf8 } from './config/validate-config.js';
+export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey, capShown, MAX_SHOWN_CHARS } from './config/safe-values.js';
 export type { ValidateConfigOptions } from './config/validate-config.js';
 export { checkOverrideTargets } from './config/check-override-targets.js';
 export type { ConfigTargets, CheckOverrideTargetsOptions } from './config/check-override-targets.js';
@@ -56,7 +57,7 @@ export type { AlertCode, AlertLevel } from './spi/alert.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
 export type { PowerServiceOptions, PowerServiceConfig, PowerOpOptions, PowerTransition } from './power/power-management-service.js';
-export { encryptSecret, decryptSecret, resolveCredential, parseSecretKey, SECRET_KEY_ENV } from './power/credentials.js';
+export { encryptSecret, decryptSecret, resolveCredential, parseSecretKey, readSecretFile, SECRET_KEY_ENV } from './power/credentials.js';
 export type { CredentialRef, ResolveCredentialOptions } from './power/credentials.js';
 export { redact, redactedMessage } from './power/redact.js';
 export { SerialQueue, Semaphore } from './power/concurrency.js';

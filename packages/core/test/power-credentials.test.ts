@@ -36,7 +36,7 @@ describe('power credentials', () => {
 
   it('reads the first line of a file; a missing file names the file, never a value', () => {
     const f = join(dir, 'pw');
-    writeFileSync(f, 'file-pw-7\nignored\n');
+    writeFileSync(f, 'file-pw-7\nignored\n', { mode: 0o600 });
     expect(resolveCredential({ file: f }).reveal()).to.equal('file-pw-7');
     const err = catchErr(() => resolveCredential({ file: join(dir, 'missing') }));
     expect(err).to.be.instanceOf(ConfigError);
@@ -54,7 +54,7 @@ describe('power credentials', () => {
 
   it('takes the key from a key file when the variable is unset', () => {
     const kf = join(dir, 'key');
-    writeFileSync(kf, `${hexKey}\n`);
+    writeFileSync(kf, `${hexKey}\n`, { mode: 0o600 });
     const stored = encryptSecret('kf-pw', key);
     expect(resolveCredential({ encrypted: stored }, { env: {}, keyFile: kf }).reveal()).to.equal('kf-pw');
   });

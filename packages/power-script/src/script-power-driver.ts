@@ -7,6 +7,7 @@ import { CustomPreset, type CustomPresetOptions } from './presets/custom-preset.
 import { FenceAgentPreset, type FenceAgentPresetOptions } from './presets/fence-agent-preset.js';
 import { IpmitoolPreset, type IpmitoolPresetOptions } from './presets/ipmitool-preset.js';
 import type { ScriptOp, ScriptPreset, ScriptRequest } from './presets/script-preset.js';
+import { checkInvocation } from './presets/field-guard.js';
 
 /** The built-in presets. */
 export type ScriptPresetName = 'ipmitool' | 'fence-agent' | 'custom';
@@ -89,6 +90,7 @@ export class ScriptPowerDriver implements PowerDriver {
     const timer = this.clock.setTimeout(() => ctl.abort(new TimeoutError(request.op, request.timeoutMs, request.target.host)), request.timeoutMs);
     try {
       const inv = await this.preset.prepare(request, ctl.signal);
+      checkInvocation([inv.command, ...inv.args], inv.env, request.target.host);
       const password = request.target.password?.reveal();
       if (password && [inv.command, ...inv.args].some((a) => a.includes(password))) {
         // a username or address equal to the password would still leak it through ps

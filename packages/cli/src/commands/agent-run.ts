@@ -1,22 +1,47 @@
-import { ConfigError, parseDuration } from '@hafence/core';
-import { HostAgent, readTokenFile, systemWatchdog, virshStopVms } from '@hafence/provider-kvm';
+import { ConfigError, HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
+import { AgentConfigError, HostAgent, systemWatchdog, virshStopVms } from '@hafence/provider-kvm';
+import { EXIT } from '../exit-codes.js';
+import { loadTokenFile } from '../secrets/token-file.js';
 import { stderrLogger } from '../stderr-logger.js';
 import type { AgentCommandOptions } from './agent.js';
 
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const WATCHDOGS = ['auto', 'device', 'softdog', 'none'];
+const STOP_VMS = ['virsh', 'none'];
+
 function parseListen(addr: string): { host: string; port: number } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(addr);
-  if (!match) throw new ConfigError([{ path: 'listen', value: addr, rule: 'must be HOST:PORT or PORT' }]);
-  return { host: match[1] || '0.0.0.0', port: Number(match[2]) };
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535 || (match[1] && !isHostOrIp(match[1]))) {
+    throw new ConfigError([{ path: '--listen', value: addr, rule: 'must be HOST:PORT or PORT, the port 1-65535' }]);
+  }
+  return { host: match[1] || '0.0.0.0', port };
+}
+
+function checkId(path: string, value: string): ConfigIssue[] {
+  return ID.test(value) && !isReservedKey(value) ? [] : [{ path, value, rule: 'must be an id of letters, digits, . _ - (not __proto__, constructor, prototype)' }];
 }
 
 function parsePeers(list: readonly string[]): Record<string, string> {
-  const peers: Record<string, string> = {};
+  const peers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const entry of list) {
     const eq = entry.indexOf('=');
-    if (eq <= 0) throw new ConfigError([{ path: 'peer', value: entry, rule: 'must be ID=URL' }]);
-    peers[entry.slice(0, eq)] = entry.slice(eq + 1);
+    const [id, url] = [entry.slice(0, Math.max(eq, 0)), entry.slice(eq + 1)];
+    const issues = eq <= 0 ? [{ path: '--peer', value: entry, rule: 'must be ID=URL' }] : checkId('--peer', id);
+    if (issues.length === 0 && !isHttpUrl(url)) issues.push({ path: '--peer', value: entry, rule: 'the URL must be http(s)://HOST:PORT' });
+    if (issues.length > 0) throw new ConfigError(issues);
+    peers[id] = url;
   }
   return peers;
+}
+
+function isHttpUrl(text: string): boolean {
+  if (hasControlChars(text)) return false;
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function ms(name: string, value: string): number {
@@ -25,15 +50,37 @@ function ms(name: string, value: string): number {
   return n;
 }
 
-/** Runs the agent until SIGINT/SIGTERM; resolves to the exit code. */
+function choice(name: string, value: string, allowed: readonly string[]): void {
+  if (!allowed.includes(value)) throw new ConfigError([{ path: name, value, rule: `must be one of ${allowed.join(', ')}` }]);
+}
+
+/** Everything `hafence agent` checks before it touches the mount or the watchdog; a `ConfigError` names the option. */
+function agentSettings(opts: AgentCommandOptions) {
+  const ids = [...checkId('--host-id', opts.hostId), ...checkId('--dir', opts.dir)];
+  if (ids.length > 0) throw new ConfigError(ids);
+  if (hasControlChars(opts.mount)) throw new ConfigError([{ path: '--mount', value: opts.mount, rule: 'must not contain control characters' }]);
+  choice('--watchdog', opts.watchdog, WATCHDOGS);
+  choice('--stop-vms', opts.stopVms, STOP_VMS);
+  return {
+    listen: parseListen(opts.listen), token: loadTokenFile(opts.tokenFile, '--token-file'), peers: parsePeers(opts.peer),
+    heartbeatIntervalMs: ms('--heartbeat-interval', opts.heartbeatInterval), selfFenceAfterMs: ms('--self-fence-after', opts.selfFenceAfter),
+  };
+}
+
+/** Runs the agent until SIGINT/SIGTERM; resolves to the exit code (2 for a configuration error, nothing started). */
 export async function runAgent(opts: AgentCommandOptions): Promise<number> {
-  const agent = new HostAgent({
-    hostId: opts.hostId, mount: opts.mount, dir: opts.dir, listen: parseListen(opts.listen),
-    token: await readTokenFile(opts.tokenFile), watchdog: await systemWatchdog(opts.watchdog),
-    peers: parsePeers(opts.peer), heartbeatIntervalMs: ms('heartbeat-interval', opts.heartbeatInterval),
-    selfFenceAfterMs: ms('self-fence-after', opts.selfFenceAfter), armed: opts.armed === true,
-    stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
-  });
+  let agent: HostAgent;
+  try {
+    const settings = agentSettings(opts);
+    agent = new HostAgent({
+      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings, watchdog: await systemWatchdog(opts.watchdog),
+      armed: opts.armed === true, stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError || err instanceof AgentConfigError)) throw err;
+    process.stderr.write(`hafence agent: ${(err as HaError).message}\n`);
+    return EXIT.usage;
+  }
   const address = await agent.start();
   stderrLogger.info('agent started', { host: opts.hostId, listen: `${address.address}:${address.port}` });
   await new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import { ConfigError, type PowerDriver } from '@hafence/core';
+import { ConfigError, envNameRule, type PowerDriver } from '@hafence/core';
 
 /** Everything `hafence power` knows about the driver to build, from its options. */
 export interface DriverFactoryOptions {
@@ -32,6 +32,10 @@ export const driverFactories: Record<string, DriverFactory> = {
         return new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agent: o.agent ?? 'fence_ipmilan', cipher: o.cipher } });
       case 'custom':
         if (!o.command) throw new ConfigError([{ path: '--command', value: undefined, rule: 'is required with --preset custom' }]);
+        // the password lands in this variable of the script's environment: never LD_PRELOAD, PATH, BASH_ENV…
+        if (o.passwordVar !== undefined && envNameRule(o.passwordVar)) {
+          throw new ConfigError([{ path: '--password-var', value: o.passwordVar, rule: envNameRule(o.passwordVar)! }]);
+        }
         return new ScriptPowerDriver({
           preset: 'custom',
           custom: { command: o.command, args: o.args ?? ['{action}'], password: { env: o.passwordVar ?? 'HAFENCE_PASSWORD' } },

@@ -1,5 +1,5 @@
 import {
-  ConfigError, PowerManagementService, Semaphore, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret,
+  ConfigError, PowerManagementService, Semaphore, hasControlChars, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret,
 } from '@hafence/core';
 import { driverFactories } from './driver-factories.js';
 import { EXIT, exitCodeFor, worstExitCode } from '../exit-codes.js';
@@ -49,6 +49,9 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
   let service: PowerManagementService | undefined;
   try {
     const targets = chooseTargets(opts);
+    if (opts.username !== undefined && hasControlChars(opts.username)) {
+      throw new ConfigError([{ path: '--username', value: opts.username, rule: 'must not contain control characters (newline, NUL, escape…)' }]);
+    }
     const password = choosePassword(opts);
     const factory = driverFactories[opts.driver];
     if (!factory) throw new ConfigError([{ path: '--driver', value: opts.driver, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);

@@ -1,7 +1,24 @@
-import { haConfigSchema, parseDuration } from '@hafence/core';
+import { addressRule, envNameRule, hasControlChars, haConfigSchema, isReservedKey, parseDuration } from '@hafence/core';
 import { z } from 'zod';
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -');
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -')
+  .refine((v) => !isReservedKey(v), 'is a reserved name (__proto__, constructor, prototype): not an id');
+
+/**
+ * Text that may reach a power script's stdin, argv or environment: no control character
+ * (a fence agent keeps the last `action=` line: `admin\naction=off` is a power-off).
+ */
+const text = z.string().min(1).max(4096).refine((v) => !hasControlChars(v), 'must not contain control characters (newline, NUL, escape…)');
+/** A BMC address: a host name or an IP literal, nothing else. */
+const address = z.string().max(253).superRefine((v, ctx) => {
+  const rule = hasControlChars(v) ? 'must not contain control characters (newline, NUL, escape…)' : addressRule(v);
+  if (rule) ctx.addIssue({ code: 'custom', message: rule });
+});
+/** The variable that hands a custom script its password: never one a loader or shell acts on. */
+const envName = z.string().superRefine((v, ctx) => {
+  const rule = envNameRule(v);
+  if (rule) ctx.addIssue({ code: 'custom', message: rule });
+});
 
 /** The longest duration of this file, as in `ha:` (SPEC §4: every value is bounded). */
 const MAX_DURATION = 86_400_000;
@@ -20,13 +37,13 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const switches = { enabled: z.boolean().default(true), haEnabled: z.boolean().default(true) };
 
 const bmcSchema = z.strictObject({
-  address: z.string().min(1),
+  address,
   port: z.number().int().min(1).max(65535).default(623),
-  username: z.string().min(1),
+  username: text,
   /** Environment variable holding the password. */
   passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-  /** File whose first line is the password. */
-  passwordFile: z.string().min(1).optional(),
+  /** File whose first line is the password (mode 0600: no access for group or others). */
+  passwordFile: text.optional(),
   /** AES-256-GCM value (`v1:…`) made with `encryptSecret`; key from HAFENCE_SECRET_KEY or `power.secretKeyFile`. */
   passwordEncrypted: z.string().startsWith('v1:', 'must be a v1: value made by encryptSecret').optional(),
   cipherSuite: z.number().int().min(0).max(255).optional(),
@@ -43,9 +60,9 @@ const bmcSchema = z.strictObject({
 
 const hostSchema = z.strictObject({
   cluster: id,
-  agent: z.strictObject({ url: z.url({ protocol: /^https?$/ }) }),
+  agent: z.strictObject({ url: z.string().refine((v) => !hasControlChars(v), 'must not contain control characters').pipe(z.url({ protocol: /^https?$/ })) }),
   bmc: bmcSchema,
-  hypervisor: z.string().default('KVM'),
+  hypervisor: text.default('KVM'),
   /** The cluster's shared pool is mounted on this host (what the agent's `--mount` points at). */
   sharedPoolMounted: z.boolean().default(true),
   maintenance: z.boolean().default(false),
@@ -67,19 +84,19 @@ export const clusterFileSchema = z.strictObject({
     replyTimeout: duration.default(10_000),
     powerPoll: duration.default(1_000),
   }).prefault({}),
-  /** File holding the agents' bearer token (the same file as `hafence agent --token-file`). */
-  agentTokenFile: z.string().min(1),
+  /** File holding the agents' bearer token (the same file as `hafence agent --token-file`; mode 0600). */
+  agentTokenFile: text,
   power: z.strictObject({
     defaultDrivers: z.array(z.enum(['ipmi', 'script'])).min(1).default(['ipmi']),
     /** Key of `passwordEncrypted` values when HAFENCE_SECRET_KEY is unset. */
-    secretKeyFile: z.string().min(1).optional(),
+    secretKeyFile: text.optional(),
     /** The script driver, used when a host lists `script` (e.g. as the fallback after `ipmi`). */
     script: z.strictObject({
       preset: z.enum(['ipmitool', 'fence-agent', 'custom']).default('ipmitool'),
-      agent: z.string().optional(),
-      command: z.string().optional(),
-      args: z.array(z.string()).optional(),
-      passwordVar: z.string().optional(),
+      agent: text.optional(),
+      command: text.optional(),
+      args: z.array(z.string().max(4096).refine((v) => !hasControlChars(v), 'must not contain control characters')).optional(),
+      passwordVar: envName.optional(),
     }).prefault({}),
   }).prefault({}),
   zones: z.record(id, z.strictObject({ ...switches })),
@@ -88,7 +105,7 @@ export const clusterFileSchema = z.strictObject({
   hosts: z.record(id, hostSchema),
 }).superRefine((file, ctx) => {
   const ref = (path: (string | number)[], value: string, within: Record<string, unknown>, what: string) => {
-    if (!(value in within)) ctx.addIssue({ code: 'custom', path, input: value, message: `must name a ${what} of this file` });
+    if (!Object.hasOwn(within, value)) ctx.addIssue({ code: 'custom', path, input: value, message: `must name a ${what} of this file` });
   };
   for (const [p, pod] of Object.entries(file.pods)) ref(['pods', p, 'zone'], pod.zone, file.zones, 'zone');
   for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');

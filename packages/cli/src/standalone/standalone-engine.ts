@@ -2,8 +2,9 @@ import {
   ConfigError, HA_SERVICE, createHaContainer, PowerManagementService, resolveCredential, systemClock,
   type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
 } from '@hafence/core';
-import { HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, readTokenFile, type KvmInventory } from '@hafence/provider-kvm';
+import { HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, type KvmInventory } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
+import { loadTokenFile } from '../secrets/token-file.js';
 import type { ClusterFile, ClusterHost } from './cluster-schema.js';
 
 /** IPMI 2.0 user passwords are at most 20 bytes (longer ones can never log in). */
@@ -42,9 +43,7 @@ export class StandaloneEngine {
   static async start(options: StandaloneEngineOptions): Promise<StandaloneEngine> {
     const { file } = options;
     const clock = options.clock ?? systemClock;
-    const token = await readTokenFile(file.agentTokenFile).catch((err: unknown) => {
-      throw err instanceof ConfigError ? new ConfigError(err.issues.map((i) => ({ ...i, path: 'agentTokenFile' }))) : err;
-    });
+    const token = loadTokenFile(file.agentTokenFile, 'agentTokenFile');
     const bindings = new Map<string, PowerBinding>();
     for (const [id, host] of Object.entries(file.hosts)) bindings.set(id, binding(id, host, file, options.env));
     const drivers = await buildDrivers(file);
@@ -95,7 +94,7 @@ async function addPartitions(service: HaService, file: ClusterFile): Promise<voi
 function inventoryOf(file: ClusterFile): KvmInventory {
   return {
     facts: (host) => {
-      const h = file.hosts[host];
+      const h = Object.hasOwn(file.hosts, host) ? file.hosts[host] : undefined;
       return h && { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
     },
   };

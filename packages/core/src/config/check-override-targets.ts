@@ -96,7 +96,7 @@ function nearestWriter(config: HaConfig, scope: SettingsScope, fields: readonly 
     ['hosts', scope.host], ['clusters', scope.cluster], ['pods', scope.pod], ['zones', scope.zone],
   ];
   for (const [key, id] of chain) {
-    const override = id === undefined ? undefined : config[key][id];
+    const override = id === undefined || !Object.hasOwn(config[key], id) ? undefined : config[key][id];
     if (override && fields.some((f) => override[f] !== undefined)) return `${key}.${id}`;
   }
   return undefined;

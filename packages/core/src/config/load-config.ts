@@ -30,9 +30,14 @@ export function resolveSettings(config: HaConfig, scope: SettingsScope): HaSetti
   return {
     ...DEFAULT_SETTINGS,
     ...config.defaults,
-    ...(scope.zone ? config.zones[scope.zone] : undefined),
-    ...(scope.pod ? config.pods[scope.pod] : undefined),
-    ...(scope.cluster ? config.clusters[scope.cluster] : undefined),
-    ...(scope.host ? config.hosts[scope.host] : undefined),
+    ...own(config.zones, scope.zone),
+    ...own(config.pods, scope.pod),
+    ...own(config.clusters, scope.cluster),
+    ...own(config.hosts, scope.host),
   };
+}
+
+/** The override of `id`, only when the map itself has it (never a prototype slot such as `constructor`). */
+function own<T>(map: Readonly<Record<string, T>>, id: string | undefined): T | undefined {
+  return id !== undefined && Object.hasOwn(map, id) ? map[id] : undefined;
 }

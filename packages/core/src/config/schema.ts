@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { hasControlChars, isReservedKey } from './safe-values.js';
 import { brokenRules } from './settings-rules.js';
 
 /** The longest duration any setting may have. */
@@ -81,7 +82,11 @@ export const DEFAULT_SETTINGS: HaSettings = {
 };
 
 const overrides = haSettingsSchema.partial();
-const overrideMap = z.record(z.string(), overrides).default({});
+/** The id of a zone, pod, cluster or host an override names: no control character, no prototype slot. */
+const overrideId = z.string().min(1)
+  .refine((k) => !hasControlChars(k), 'must not contain control characters')
+  .refine((k) => !isReservedKey(k), 'is a reserved name (__proto__, constructor, prototype): not an id');
+const overrideMap = z.record(overrideId, overrides).default({});
 
 /** Settings of the whole service, global only. */
 const serviceSchema = z.strictObject({

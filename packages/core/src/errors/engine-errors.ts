@@ -18,8 +18,16 @@ export class ConfigError extends HaError {
   }
 }
 
+/** At most this many characters of a value reach a message (SPEC §9), whoever built the issue. */
+const MAX_SHOWN = 80;
+
 function formatIssue(issue: ConfigIssue): string {
-  return `${issue.path || '(root)'} = ${safeJson(issue.value)}: ${issue.rule}`;
+  const shown = safeJson(issue.value);
+  return `${cut(issue.path || '(root)')} = ${shown.length > MAX_SHOWN ? `${shown.slice(0, MAX_SHOWN)}…` : shown}: ${issue.rule}`;
+}
+
+function cut(text: string): string {
+  return text.length > 2 * MAX_SHOWN ? `${text.slice(0, 2 * MAX_SHOWN)}…` : text;
 }
 
 function safeJson(value: unknown): string {

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
+import { hasControlChars } from '../config/safe-values.js';
+import { decodeUtf8 } from '../config/validate-config.js';
 import { ConfigError } from '../errors/engine-errors.js';
 import { Secret } from '../spi/secret.js';
 
@@ -66,7 +68,7 @@ export function decryptSecret(value: string, key: Buffer | string): Secret {
     const decipher = createDecipheriv('aes-256-gcm', parseSecretKey(key), raw.subarray(0, IV_BYTES));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
-    return new Secret(plain.toString('utf8'));
+    return new Secret(decodeUtf8(plain, 'encrypted', '[redacted]'));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw configError('encrypted', '[redacted]', 'cannot be decrypted with this key (wrong key or tampered value)');
@@ -79,10 +81,62 @@ export function resolveCredential(ref: CredentialRef, options: ResolveCredential
   if ('env' in ref) {
     const value = env[ref.env];
     if (value === undefined || value === '') throw configError(`env.${ref.env}`, undefined, 'environment variable is not set');
-    return new Secret(value);
+    return plain(value, `env.${ref.env}`);
   }
-  if ('file' in ref) return new Secret(readFirstLine(ref.file, 'file'));
-  return decryptSecret(ref.encrypted, loadKey(options, env));
+  if ('file' in ref) return plain(readFirstLine(ref.file, 'file'), `file ${ref.file}`);
+  return plain(decryptSecret(ref.encrypted, loadKey(options, env)).reveal(), 'encrypted');
+}
+
+// A control character in a password would reach a power script's stdin or environment
+// (a fence agent reads `name=value` lines: "pw\naction=off" is a power-off). Node
+// decodes the environment as UTF-8 and puts U+FFFD where bytes were not: refused too.
+function plain(value: string, source: string): Secret {
+  if (hasControlChars(value)) throw configError(source, '[redacted]', 'the secret contains a control character (newline, NUL, escape…); refused');
+  if (value.includes('\uFFFD')) throw configError(source, '[redacted]', 'the secret is not valid UTF-8 text');
+  return new Secret(value);
+}
+
+/** The largest secret file read (a token, a password, a key): anything bigger is not one. */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+/**
+ * Reads a file that holds a secret (a password, a bearer token, an encryption key), as
+ * ssh reads a private key: it must be a regular file that neither its group nor others
+ * may read, write or execute (mode 0600 or 0400), at most 64 KiB, and valid UTF-8.
+ * Errors name `what` and the file, never its content.
+ *
+ * @example
+ * const token = readSecretFile('/etc/hafence/agent.token', 'agentTokenFile').trim();
+ */
+export function readSecretFile(file: string, what: string): string {
+  const where = `${what} ${file}`;
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    throw configError(where, undefined, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw configError(where, undefined, 'must be a regular file');
+    if ((st.mode & 0o077) !== 0) {
+      throw configError(where, `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`, 'is accessible by group or others: a secret file must be readable by its owner only (chmod 600)');
+    }
+    if (st.size > MAX_SECRET_FILE_BYTES) throw configError(where, `${st.size} bytes`, `is larger than ${MAX_SECRET_FILE_BYTES} bytes: not a secret file`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return decodeUtf8(buf.subarray(0, got), where);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw configError(where, undefined, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function loadKey(options: ResolveCredentialOptions, env: Readonly<Record<string, string | undefined>>): Buffer {
@@ -94,12 +148,7 @@ function loadKey(options: ResolveCredentialOptions, env: Readonly<Record<string,
 }
 
 function readFirstLine(file: string, what: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw configError(`${what} ${file}`, undefined, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = readSecretFile(file, what);
   const line = text.split(/\r?\n/, 1)[0] ?? '';
   if (line === '') throw configError(`${what} ${file}`, undefined, 'is empty');
   return line;

@@ -1,6 +1,7 @@
-import { ConfigError, UnsupportedOperationError, type ChassisPower } from '@hafence/core';
+import { ConfigError, UnsupportedOperationError, envNameRule, hasControlChars, type ChassisPower } from '@hafence/core';
 import type { ProcessResult } from '../process/run-process.js';
 import { classifyFailure, garbage } from './classify.js';
+import { checkTargetFields } from './field-guard.js';
 import type { ScriptInvocation, ScriptOp, ScriptPreset, ScriptRequest } from './script-preset.js';
 
 /** How the custom script receives the password: an environment variable, or a line on stdin. */
@@ -59,14 +60,15 @@ export class CustomPreset implements ScriptPreset {
   constructor(private readonly options: CustomPresetOptions) {
     if (!options.command) throw new ConfigError([{ path: 'custom.command', value: options.command, rule: 'is required' }]);
     for (const [i, t] of [...options.args.map((a) => ['args', a]), ...(options.stdin ?? []).map((s) => ['stdin', s])].entries()) {
+      if (hasControlChars(t[1])) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: 'must not contain control characters' }]);
       for (const m of t[1].matchAll(PLACEHOLDER)) {
         if (m[1] === 'password') throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: '{password} is not allowed in templates: use password.env or password.stdin' }]);
         if (!KNOWN.has(m[1])) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: `unknown placeholder {${m[1]}}` }]);
       }
     }
-    if (options.password && 'env' in options.password && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.password.env)) {
-      throw new ConfigError([{ path: 'custom.password.env', value: options.password.env, rule: 'must be an environment variable name' }]);
-    }
+    const envName = options.password && 'env' in options.password ? options.password.env : undefined;
+    const envRule = envName === undefined ? undefined : envNameRule(envName);
+    if (envRule) throw new ConfigError([{ path: 'custom.password.env', value: envName, rule: envRule }]);
     this.on = regex(options.status?.on ?? '\\bon\\b', 'custom.status.on');
     this.off = regex(options.status?.off ?? '\\boff\\b', 'custom.status.off');
     this.failure = options.failurePattern ? regex(options.failurePattern, 'custom.failurePattern') : undefined;
@@ -77,6 +79,7 @@ export class CustomPreset implements ScriptPreset {
     const action = this.options.actions ? this.options.actions[request.op] : request.op;
     if (action === undefined) throw new UnsupportedOperationError(request.op, `script:${this.name}`);
     const { target } = request;
+    checkTargetFields(target);
     const values: Record<string, string> = {
       action, op: request.op, host: target.host, address: target.address, port: target.port === undefined ? '' : String(target.port),
       username: target.username ?? '', seconds: String(request.seconds ?? ''),

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, UnsupportedOperationError, type ChassisPower, type Clock } from '@hafence/core';
+import { ConfigError, UnsupportedOperationError, hasControlChars, type ChassisPower, type Clock } from '@hafence/core';
 import { minimalEnv, runProcess, type ProcessResult } from '../process/run-process.js';
 import { DEFAULT_CIPHER_SUITE, checkCipherSuite } from './cipher.js';
 import { classifyFailure, garbage } from './classify.js';
+import { checkTargetFields } from './field-guard.js';
 import { findParameter, parseFenceMetadata, validateFenceOptions, type FenceAgentMetadata } from './fence-metadata.js';
 import type { ScriptInvocation, ScriptOp, ScriptPreset, ScriptRequest } from './script-preset.js';
 
@@ -62,13 +63,18 @@ export class FenceAgentPreset implements ScriptPreset {
   async prepare(request: ScriptRequest, signal: AbortSignal): Promise<ScriptInvocation> {
     const action = ACTIONS[request.op];
     if (!action) throw new UnsupportedOperationError(request.op, `script:${this.name}`);
-    const meta = await this.metadata(signal);
     const { target } = request;
+    // Before anything runs (the metadata run included): every line on stdin is name=value.
+    checkTargetFields(target);
     const o = target.options ?? {};
     const user = stringify({ ...this.options.agentOptions, ...(o.agentOptions as Record<string, unknown> | undefined) });
-    for (const key of Object.keys(user)) {
+    for (const [key, value] of Object.entries(user)) {
       if (SECRET_KEY.test(key)) throw new ConfigError([{ path: `agentOptions.${key}`, value: '[not shown]', rule: 'secrets go in the target password, never in agent options' }]);
+      if (!/^[A-Za-z0-9_-]+$/.test(key) || hasControlChars(value)) {
+        throw new ConfigError([{ path: 'agentOptions', value: key, rule: 'option names are letters, digits, _ and -; values hold no control characters' }]);
+      }
     }
+    const meta = await this.metadata(signal);
     validateFenceOptions(meta, user);
     const lines = new Map<string, string>();
     const put = (names: string[], value: string | undefined) => {
@@ -87,7 +93,6 @@ export class FenceAgentPreset implements ScriptPreset {
     const env: Record<string, string> = {};
     const password = target.password?.reveal();
     if (password !== undefined) {
-      if (/[\r\n]/.test(password)) throw new ConfigError([{ path: `hosts.${target.host}.password`, value: '[redacted]', rule: 'must not contain a newline' }]);
       if (meta.parameters.has('ipmitool_path') && (this.options.passwordVia ?? 'auto') === 'auto') {
         // the agent would run `ipmitool -P <password>`: give it none, and a shim that uses -E
         lines.set('ipmitool_path', SHIM);
@@ -99,6 +104,8 @@ export class FenceAgentPreset implements ScriptPreset {
       }
     }
     const body = [`action=${action}`, ...[...lines].map(([k, v]) => `${k}=${v}`)].join('\n');
+    // one line per option, one action line: nothing above can have added another
+    if (body.split('\n').length !== lines.size + 1) throw new ConfigError([{ path: `hosts.${target.host}`, value: '[not shown]', rule: 'an option value spans lines; refused' }]);
     return { command: this.agent, args: [], env, stdin: `${body}\n` };
   }
 

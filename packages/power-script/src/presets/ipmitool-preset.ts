@@ -2,6 +2,7 @@ import type { ChassisPower } from '@hafence/core';
 import type { ProcessResult } from '../process/run-process.js';
 import { checkCipherSuite, DEFAULT_CIPHER_SUITE } from './cipher.js';
 import { classifyFailure, garbage } from './classify.js';
+import { checkTargetFields } from './field-guard.js';
 import type { ScriptInvocation, ScriptPreset, ScriptRequest } from './script-preset.js';
 
 /** Options of the `ipmitool` preset; a target's `options.cipher`, `options.privilege`, `options.allowCipherZero` override them per host. */
@@ -45,6 +46,7 @@ export class IpmitoolPreset implements ScriptPreset {
 
   async prepare(request: ScriptRequest): Promise<ScriptInvocation> {
     const { target } = request;
+    checkTargetFields(target);
     const o = target.options ?? {};
     const allowZero = o.allowCipherZero === true || (this.options.allowCipherZero ?? false);
     const cipher = checkCipherSuite(o.cipher ?? this.options.cipher ?? DEFAULT_CIPHER_SUITE, allowZero, `hosts.${target.host}.cipher`);
