@@ -676,7 +676,8 @@ function assertJitterProperty(checked: readonly Invariant[]): Promise<void> {
 }
 
 describe('engine properties (model-based, random fault schedules)', function () {
-  this.timeout(10 * 60_000);
+  // A long soak (20,000 runs) on a loaded machine needs far more than the default 10 min.
+  this.timeout(Math.max(10 * 60_000, (RUNS + JITTER_RUNS) * 200));
 
   after(() => {
     if (process.env.HAFENCE_PROPERTY_STATS) console.log([...coverage].sort().map(([k, v]) => `  ${k}: ${v}`).join('\n'));

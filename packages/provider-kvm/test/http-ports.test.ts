@@ -37,7 +37,8 @@ describe('standalone HTTP ports against real agents', () => {
   });
   afterEach(async () => {
     await Promise.all(Object.values(agents).map((a) => a.stop()));
-    await rm(mount, { recursive: true, force: true });
+    // A heartbeat write may still be landing (stop() does not wait on the mount: it may hang).
+    await rm(mount, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   });
 
   it('health over HTTP carries the heartbeat record; a wrong token is "not connected" without echoing it', async () => {
