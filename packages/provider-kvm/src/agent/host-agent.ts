@@ -150,7 +150,10 @@ export class HostAgent {
     this.timer = undefined;
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections(); // a stopping agent does not wait for idle or flooding clients
+    await closed;
   }
 
   /**
