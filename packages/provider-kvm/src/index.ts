@@ -21,12 +21,16 @@ export { readHeartbeatTwice, nodeHeartbeatReadFs } from './agent/heartbeat-reade
 export type { HeartbeatReadFsLike } from './agent/heartbeat-reader.js';
 export { heartbeatPath, encodeHeartbeat, decodeHeartbeat, sameHeartbeat, armGenOf, DEFAULT_HEARTBEAT_DIR } from './agent/heartbeat-file.js';
 export { IsolationMonitor } from './agent/self-fence.js';
-export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe } from './agent/self-fence.js';
+export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe, PeerAnswer, PeerFailure } from './agent/self-fence.js';
 export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTimeoutMs } from './agent/watchdog.js';
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
-export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS } from './agent/agent-server.js';
-export type { AgentHandlers } from './agent/agent-server.js';
-export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError, ArmRefusedError } from './agent/agent-errors.js';
+export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS, MAX_BODY } from './agent/agent-server.js';
+export type { AgentHandlers, AgentServerOptions, ArmOutcome } from './agent/agent-server.js';
+export type { ConnectionLimits } from './agent/connection-guard.js';
+export { connectionLimits, readNofileSoftLimit, DESCRIPTOR_RESERVE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS } from './agent/descriptor-budget.js';
+export { AuthFailureLog } from './agent/auth-failure-log.js';
+export type { AuthFailureLogOptions } from './agent/auth-failure-log.js';
+export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError, ArmRefusedError, isLocalResourceError, LOCAL_RESOURCE_ERRNOS } from './agent/agent-errors.js';
 
 export { HttpAgentConnectivity, HttpNeighborExecutor } from './standalone/http-ports.js';
 export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.js';

@@ -165,7 +165,7 @@ describe('host agent: self-fence only when isolated', () => {
     const arm = (body: unknown) => fetch(`${r.base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify(body) });
     const ok = await arm({ armed: true, armGen: 5 });
     expect(ok.status).to.equal(200);
-    expect(await ok.json()).to.deep.equal({ armed: true, armGen: 5 });
+    expect(await ok.json()).to.deep.equal({ armed: true, haEnabled: true, armGen: 5, watchdog: 'simulated' });
     const stale = await arm({ armed: false, armGen: 4 });
     expect(stale.status).to.equal(409);
     expect(await stale.json()).to.include({ code: 'HAF5105', armGen: 5 });

@@ -9,13 +9,23 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const WATCHDOGS = ['auto', 'device', 'softdog', 'none'];
 const STOP_VMS = ['virsh', 'none'];
 
-function parseListen(addr: string): { host: string; port: number } {
+/**
+ * `HOST:PORT`, `[V6]:PORT`, or a bare `PORT` / `:PORT`. Without an address the agent binds
+ * to loopback and says so: listening on every interface must be asked for (`0.0.0.0:PORT`).
+ */
+export function parseListen(addr: string): { host: string; port: number; defaulted: boolean } {
   const match = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(addr);
   const port = Number(match?.[2]);
   if (!match || port < 1 || port > 65535 || (match[1] && !isHostOrIp(match[1]))) {
     throw new ConfigError([{ path: '--listen', value: addr, rule: 'must be HOST:PORT or PORT, the port 1-65535' }]);
   }
-  return { host: match[1] || '0.0.0.0', port };
+  return { host: match[1] || '127.0.0.1', port, defaulted: !match[1] };
+}
+
+function count(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new ConfigError([{ path: name, value, rule: 'must be a positive integer' }]);
+  return Number(value);
 }
 
 function checkId(path: string, value: string): ConfigIssue[] {
@@ -61,8 +71,12 @@ function agentSettings(opts: AgentCommandOptions) {
   if (hasControlChars(opts.mount)) throw new ConfigError([{ path: '--mount', value: opts.mount, rule: 'must not contain control characters' }]);
   choice('--watchdog', opts.watchdog, WATCHDOGS);
   choice('--stop-vms', opts.stopVms, STOP_VMS);
+  if (hasControlChars(opts.watchdogDevice)) throw new ConfigError([{ path: '--watchdog-device', value: opts.watchdogDevice, rule: 'must not contain control characters' }]);
+  const { host, port, defaulted } = parseListen(opts.listen);
+  if (defaulted) stderrLogger.warn(`--listen ${opts.listen} has no address: listening on 127.0.0.1 only (give 0.0.0.0:${port} or the management interface's address to be reached from other hosts)`, {});
   return {
-    listen: parseListen(opts.listen), token: loadTokenFile(opts.tokenFile, '--token-file'), peers: parsePeers(opts.peer),
+    listen: { host, port },
+    maxConnections: count('--max-connections', opts.maxConnections), maxConnectionsPerAddress: count('--max-connections-per-address', opts.maxConnectionsPerAddress), token: loadTokenFile(opts.tokenFile, '--token-file'), peers: parsePeers(opts.peer),
     heartbeatIntervalMs: ms('--heartbeat-interval', opts.heartbeatInterval), selfFenceAfterMs: ms('--self-fence-after', opts.selfFenceAfter),
   };
 }
@@ -73,7 +87,7 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
   try {
     const settings = agentSettings(opts);
     agent = new HostAgent({
-      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings, watchdog: await systemWatchdog(opts.watchdog),
+      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings, watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
       armed: opts.armed === true, stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
     });
   } catch (err) {

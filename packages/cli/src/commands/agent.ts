@@ -13,6 +13,9 @@ export interface AgentCommandOptions {
   readonly watchdog: 'auto' | 'device' | 'softdog' | 'none';
   readonly armed?: boolean;
   readonly stopVms: 'virsh' | 'none';
+  readonly watchdogDevice: string;
+  readonly maxConnections?: string;
+  readonly maxConnectionsPerAddress?: string;
 }
 
 function collect(value: string, previous: readonly string[]): string[] {
@@ -30,13 +33,16 @@ export function registerAgentCommand(program: Command): void {
     .description('run the KVM host agent: heartbeat on the shared mount, management server, watchdog self-fence')
     .requiredOption('--host-id <id>', 'this host\'s id (as the management server knows it)')
     .requiredOption('--mount <dir>', 'the shared (NFS) pool mount')
-    .requiredOption('--listen <addr>', 'management server address, HOST:PORT')
+    .requiredOption('--listen <addr>', 'management server address, HOST:PORT (a bare PORT binds to 127.0.0.1)')
     .requiredOption('--token-file <file>', 'file holding the bearer token (never pass the token itself)')
     .option('--peer <id=url>', 'a peer agent, e.g. h2=http://10.0.0.2:7070 (repeatable)', collect, [])
     .option('--dir <name>', 'heartbeat folder inside the mount', 'hafence')
     .option('--heartbeat-interval <duration>', 'heartbeat write and watchdog feed interval', '10s')
     .option('--self-fence-after <duration>', 'isolation lasting this long triggers the self-fence', '60s')
     .option('--watchdog <kind>', 'auto | device | softdog | none', 'auto')
+    .option('--watchdog-device <path>', 'the watchdog device opened by --watchdog device|auto', '/dev/watchdog')
+    .option('--max-connections <n>', 'open connections served at once (default: the descriptor limit minus a reserve for the heartbeat, at most 256)')
+    .option('--max-connections-per-address <n>', 'open connections from one source address (default 16)')
     .option('--armed', 'start armed (HA enabled for this host) instead of waiting for the management server')
     .option('--stop-vms <how>', 'how VMs are stopped before a self-fence: virsh | none', 'virsh')
     .action(async (opts: AgentCommandOptions) => {

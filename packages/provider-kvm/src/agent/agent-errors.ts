@@ -37,3 +37,24 @@ export function errnoOf(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : 'EUNKNOWN';
 }
+
+/**
+ * System errors of this host's own resources (SPEC §5.1): out of descriptors, memory or
+ * local disk space. They say nothing about the network or the shared storage, so they
+ * never count as evidence of isolation.
+ */
+export const LOCAL_RESOURCE_ERRNOS: readonly string[] = ['EMFILE', 'ENFILE', 'ENOMEM', 'ENOSPC'];
+
+/** `errno` is one of {@link LOCAL_RESOURCE_ERRNOS}. */
+export function isLocalResourceError(errno: string): boolean {
+  return LOCAL_RESOURCE_ERRNOS.includes(errno);
+}
+
+/** The first system error code along `err`'s cause chain (`fetch failed` → `ECONNREFUSED`), or `EUNKNOWN`. */
+export function errnoInChain(err: unknown): string {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = errnoOf(e);
+    if (/^E[A-Z]+$/.test(code) && code !== 'EUNKNOWN') return code;
+  }
+  return 'EUNKNOWN';
+}

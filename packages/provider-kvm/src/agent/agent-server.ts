@@ -1,9 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Secret } from '@hafence/core';
+import { noopLogger, systemClock, type Clock, type Logger, type Secret } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation } from '../ports.js';
 import { ArmRefusedError } from './agent-errors.js';
+import { AuthFailureLog } from './auth-failure-log.js';
+import { guardConnections, markBusy, type ConnectionLimits } from './connection-guard.js';
 import type { PeerStatus } from './self-fence.js';
+
+/** What the agent answers to `POST /arm`: the truth about its watchdog, not the request echoed. */
+export interface ArmOutcome {
+  /** The applied `armGen`. */
+  readonly armGen: number;
+  /** A watchdog is held open: the self-fence lease is armed. */
+  readonly armed: boolean;
+  /** HA is enabled for the host (it may still be unarmed: no watchdog). */
+  readonly haEnabled: boolean;
+  /** The watchdog kind behind `armed` (`none` while unarmed). */
+  readonly watchdog: string;
+}
 
 /** What the management server answers: the agent's behaviour behind each endpoint. */
 export interface AgentHandlers {
@@ -14,10 +28,10 @@ export interface AgentHandlers {
   /** `POST /read-heartbeat {suspect, windowMs}`. */
   readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation>;
   /**
-   * `POST /arm {armed, armGen?}`: resolves to the applied gen; rejects with
+   * `POST /arm {armed, armGen?}`: resolves to what was applied; rejects with
    * {@link ArmRefusedError} (HTTP 409) for a gen lower than the applied one.
    */
-  arm(armed: boolean, armGen: number | undefined): Promise<number>;
+  arm(armed: boolean, armGen: number | undefined): Promise<ArmOutcome>;
   /** `POST /peer-reach {suspect}`: can this agent reach `suspect`'s agent? Undefined: unknown peer. */
   peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined>;
   /** `GET /peer/status`: asked by peer agents (not a management-server request). */
@@ -26,7 +40,19 @@ export interface AgentHandlers {
 
 /** Longest window a read-heartbeat request may ask for. */
 export const MAX_READ_WINDOW_MS = 600_000;
-const MAX_BODY = 4096;
+/** Largest request body read (bytes); a larger one is answered 413 and the connection closed. */
+export const MAX_BODY = 4096;
+
+/** Options of {@link createAgentServer}. */
+export interface AgentServerOptions {
+  /** Connection caps (default 128 in total, 16 per source address). */
+  readonly limits?: ConnectionLimits;
+  /** Failed authentications are logged here, rate-limited, with their source address. */
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Told of every connection dropped by a cap. */
+  readonly onShed?: (address: string, why: 'per-address' | 'total') => void;
+}
 
 /** Constant-time comparison of a presented bearer token with the expected one. */
 export function tokenMatches(presented: string, expected: Secret): boolean {
@@ -39,28 +65,46 @@ export function tokenMatches(presented: string, expected: Secret): boolean {
 /**
  * The agent's management server: JSON over HTTP, every request authenticated by a
  * bearer token (compared in constant time). The token never appears in a response,
- * log line or error.
+ * log line or error. Hardened against floods (SPEC §5.1): connections are capped in
+ * total and per source address, idle or slow connections are closed after a few
+ * seconds, the token is checked from the headers before any body is read (401 and the
+ * connection closed), and a body over {@link MAX_BODY} is refused (413) unread.
  */
-export function createAgentServer(token: Secret, handlers: AgentHandlers): Server {
-  return createServer((req, res) => {
-    void handle(req, res, token, handlers).catch(() => send(res, 500, { error: 'internal error' }));
+export function createAgentServer(token: Secret, handlers: AgentHandlers, options: AgentServerOptions = {}): Server {
+  const authLog = new AuthFailureLog({ clock: options.clock ?? systemClock, logger: options.logger ?? noopLogger });
+  const server = createServer({ headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
+    void handle(req, res, token, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
   });
+  server.maxHeadersCount = 32;
+  guardConnections(server, options.limits ?? { maxConnections: 128, maxPerAddress: 16 }, options.onShed ?? (() => {}));
+  return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, h: AgentHandlers): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, h: AgentHandlers, authLog: AuthFailureLog): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const presented = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   if (!presented || !tokenMatches(presented, token)) {
-    req.resume();
-    send(res, 401, { error: 'unauthorized' });
+    authLog.record(req.socket.remoteAddress ?? 'unknown', presented ? 'wrong token' : 'missing token');
+    refuse(res, 401, { error: 'unauthorized' }); // the body is never read
     return;
   }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (!(declared <= MAX_BODY)) {
+    refuse(res, 413, { error: `body over ${MAX_BODY} bytes` });
+    return;
+  }
+  markBusy(req.socket, true);
+  res.once('close', () => markBusy(req.socket, false));
   const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
   if (route === 'GET /peer/status') {
     send(res, 200, h.peerStatus());
     return;
   }
   const body = req.method === 'POST' ? await readJson(req) : {};
+  if (body === 'too large') {
+    refuse(res, 413, { error: `body over ${MAX_BODY} bytes` });
+    return;
+  }
   if (body === undefined) {
     send(res, 400, { error: 'body must be a JSON object of at most 4 KiB' });
     return;
@@ -90,7 +134,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
       }
       h.msRequest();
       try {
-        send(res, 200, { armed, armGen: await h.arm(armed, armGen) });
+        const applied = await h.arm(armed, armGen);
+        const detail = armed && !applied.armed ? 'HA enabled but no watchdog: the self-fence lease stays unarmed' : undefined;
+        send(res, 200, { ...applied, ...(detail ? { detail } : {}) });
       } catch (err) {
         if (!(err instanceof ArmRefusedError)) throw err;
         send(res, 409, { error: err.message, code: err.code, armGen: err.applied });
@@ -114,12 +160,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | 'too large' | undefined> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
+    if (size > MAX_BODY) return 'too large';
     chunks.push(chunk as Buffer);
   }
   try {
@@ -135,4 +181,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Answers `status` and closes the connection without reading the rest of the request. */
+function refuse(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  const socket = res.socket;
+  res.end(text, () => socket?.destroy());
+  // A peer that does not read its answer cannot hold the socket either.
+  socket?.setTimeout(2_000, () => socket.destroy());
 }

@@ -3,12 +3,14 @@ import type { Server } from 'node:http';
 import { delay, noopLogger, raceAbort, systemClock, type Clock, type Logger, type Secret, type TimerHandle } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation, HeartbeatRecord } from '../ports.js';
 import { agentRequest } from '../standalone/agent-client.js';
-import { AgentConfigError, ArmRefusedError, errnoOf } from './agent-errors.js';
-import { createAgentServer } from './agent-server.js';
+import { AgentConfigError, ArmRefusedError, errnoInChain, errnoOf, HeartbeatWriteError, isLocalResourceError } from './agent-errors.js';
+import { createAgentServer, type ArmOutcome } from './agent-server.js';
+import { connectionLimits, readNofileSoftLimit } from './descriptor-budget.js';
+import type { ConnectionLimits } from './connection-guard.js';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
 import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
 import { HeartbeatWriter, type HeartbeatFsLike } from './heartbeat-writer.js';
-import { IsolationMonitor, type IsolationVerdict, type PeerProbe, type PeerStatus } from './self-fence.js';
+import { IsolationMonitor, type IsolationVerdict, type PeerAnswer, type PeerProbe, type PeerStatus } from './self-fence.js';
 import type { Watchdog } from './watchdog.js';
 
 /** Options of {@link HostAgent} (`hafence agent`). */
@@ -35,6 +37,15 @@ export interface HostAgentOptions {
   readonly stopVms?: (signal: AbortSignal) => Promise<void>;
   /** Longest wait for `stopVms` (default 5 s); the lease margin must cover it plus the watchdog timeout. */
   readonly stopVmsGraceMs?: number;
+  /**
+   * Open connections served at once. Default: the soft descriptor limit minus a reserve
+   * kept for the heartbeat (64), at most 256; a larger value is refused.
+   */
+  readonly maxConnections?: number;
+  /** Open connections from one source address (default 16). */
+  readonly maxConnectionsPerAddress?: number;
+  /** Test seam: the soft `RLIMIT_NOFILE` (default: read from `/proc/self/limits`). */
+  readonly nofileSoftLimit?: number;
   /** Reply timeout of requests to peer agents (default 3 s). */
   readonly peerTimeoutMs?: number;
   readonly clock?: Clock;
@@ -57,6 +68,8 @@ export interface HostAgentStatus {
   readonly lastRecord?: HeartbeatRecord;
   readonly lastWriteError?: string;
   readonly lastVerdict?: IsolationVerdict;
+  /** Connections dropped by the caps since start. */
+  readonly shedConnections: number;
 }
 
 /**
@@ -94,6 +107,10 @@ export class HostAgent {
   private lastWriteError: string | undefined;
   private lastVerdict: IsolationVerdict | undefined;
   private lastFlag: string | undefined;
+  private lastWriteLocal = false;
+  private readonly limits: ConnectionLimits;
+  private shed = 0;
+  private shedLogged = 0;
 
   /** Validates the options; nothing runs before {@link start}. */
   constructor(private readonly options: HostAgentOptions) {
@@ -102,6 +119,7 @@ export class HostAgent {
     this.interval = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 10_000);
     this.selfFenceAfter = positive('selfFenceAfterMs', options.selfFenceAfterMs ?? 60_000);
     if (this.selfFenceAfter < 2 * this.interval) throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
+    this.limits = connectionLimits(options.nofileSoftLimit ?? readNofileSoftLimit(), options.maxConnections, options.maxConnectionsPerAddress);
     this.writer = new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
     this.monitor = new IsolationMonitor({ clock: this.clock, selfFenceAfterMs: this.selfFenceAfter, peers: options.peerProbe ?? ((s) => this.probePeers(s)) });
   }
@@ -113,10 +131,10 @@ export class HostAgent {
       msRequest: () => this.monitor.msRequestReceived(),
       health: () => this.health(),
       readHeartbeat: (suspect, windowMs, signal) => this.readHeartbeat(suspect, windowMs, signal),
-      arm: (armed, armGen) => this.arm(armed, armGen),
+      arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
       peerReach: (suspect, signal) => this.peerReach(suspect, signal),
       peerStatus: () => this.monitor.status(this.options.hostId),
-    });
+    }, { limits: this.limits, logger: this.log, clock: this.clock, onShed: () => { this.shed++; } });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -132,7 +150,10 @@ export class HostAgent {
     this.timer = undefined;
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections(); // a stopping agent does not wait for idle or flooding clients
+    await closed;
   }
 
   /**
@@ -172,11 +193,16 @@ export class HostAgent {
     return gen;
   }
 
+  /** What `POST /arm` answers: whether a watchdog is really held, not what was asked. */
+  private armOutcome(armGen: number): ArmOutcome {
+    return { armGen, armed: this.armed, haEnabled: this.haEnabled, watchdog: this.armed ? this.options.watchdog.kind : 'none' };
+  }
+
   /** A snapshot of the agent's state. */
   status(): HostAgentStatus {
     return {
       armed: this.armed, armGen: this.armGen, haEnabled: this.haEnabled, selfFenced: this.selfFenced, storageOk: this.lastWriteError === undefined,
-      lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict,
+      lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict, shedConnections: this.shed,
     };
   }
 
@@ -188,6 +214,10 @@ export class HostAgent {
   private tick(): void {
     this.timer = this.clock.setTimeout(() => this.tick(), this.interval);
     const host = this.options.hostId;
+    if (this.shed > this.shedLogged) {
+      this.log.warn('connections dropped by the caps (a flood is not isolation)', { host, dropped: this.shed - this.shedLogged, ...this.limits });
+      this.shedLogged = this.shed;
+    }
     this.beat().catch((err: unknown) => this.log.error('heartbeat beat failed', { host, error: String(err) }));
   }
 
@@ -209,10 +239,15 @@ export class HostAgent {
         armGen: this.armGen,
       });
       this.lastWriteError = undefined;
+      this.lastWriteLocal = false;
       this.monitor.writeSucceeded();
     } catch (err) {
+      const errno = err instanceof HeartbeatWriteError ? err.errno : errnoOf(err);
       this.lastWriteError = (err as Error).message;
-      this.log.warn('heartbeat write failed', { host: this.options.hostId, error: this.lastWriteError });
+      this.lastWriteLocal = isLocalResourceError(errno);
+      this.monitor.writeFailed(errno);
+      this.log.warn(this.lastWriteLocal ? 'heartbeat write failed: local resource error, not storage loss' : 'heartbeat write failed',
+        { host: this.options.hostId, errno, error: this.lastWriteError });
     } finally {
       this.writing = false;
     }
@@ -294,7 +329,13 @@ export class HostAgent {
     const storageOk = this.lastWriteError === undefined;
     // A host that decided to self-fence is going down: it must not look healthy meanwhile.
     if (this.selfFencing) return { connected: false, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: 'self-fencing' };
-    return { connected: true, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: storageOk ? undefined : `heartbeat writes failing: ${this.lastWriteError}` };
+    return { connected: true, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: storageOk ? undefined : this.writeFailureDetail() };
+  }
+
+  private writeFailureDetail(): string {
+    return this.lastWriteLocal
+      ? `heartbeat writes failing with a local resource error (not storage loss): ${this.lastWriteError}`
+      : `heartbeat writes failing: ${this.lastWriteError}`;
   }
 
   private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
@@ -313,10 +354,13 @@ export class HostAgent {
     return this.peerStatus(suspect, url, signal).then(() => true, () => false);
   }
 
-  private async probePeers(signal: AbortSignal): Promise<PeerStatus[]> {
+  /** Asks every configured peer; a failure says whether it was the network or this host's own resources. */
+  private async probePeers(signal: AbortSignal): Promise<PeerAnswer[]> {
     const peers = Object.entries(this.options.peers ?? {}).filter(([id]) => id !== this.options.hostId);
-    const answers = await Promise.all(peers.map(([id, url]) => this.peerStatus(id, url, signal).catch(() => undefined)));
-    return answers.filter((a): a is PeerStatus => a !== undefined);
+    return Promise.all(peers.map(([id, url]) => this.peerStatus(id, url, signal).then((s): PeerAnswer => s, (err: unknown): PeerAnswer => {
+      const errno = errnoInChain(err);
+      return { host: id, failure: isLocalResourceError(errno) ? 'local' : 'network', errno };
+    })));
   }
 
   private peerStatus(id: string, url: string, signal: AbortSignal): Promise<PeerStatus> {
