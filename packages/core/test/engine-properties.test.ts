@@ -221,6 +221,9 @@ interface HostModel {
 
 /** Names the action kind whose result an event is, if the event must come from a call. */
 function resultKind(event: string, reason: string): ActionKind | undefined {
+  // Decisions the engine takes without a call's result: a read of how an earlier stop of
+  // ours left the host, or a controller lost while the stop waited (the call was dropped).
+  if (/^(an earlier recovery attempt|controller unreachable before)/.test(reason)) return undefined;
   if (event.startsWith('activity-') && event !== 'activity-due') return 'activity';
   if (event === 'recover-exhausted' && reason.endsWith('used in this episode')) return undefined; // pre-check, no call
   if (event.startsWith('recover-')) return 'recover';

@@ -30,13 +30,14 @@ describe('PowerManagementService', () => {
     expect(svc.state('h1')).to.equal('UNKNOWN');
     expect(await svc.status('h1', { by: 'operator' })).to.equal('ON');
     expect(svc.state('h1')).to.equal('ON');
-    expect(transitions).to.deep.equal([{ host: 'h1', from: 'UNKNOWN', to: 'ON', by: 'operator' }]);
+    // The read's dispatch number tells our own commands' effects from what was there before.
+    expect(transitions).to.deep.equal([{ host: 'h1', from: 'UNKNOWN', to: 'ON', by: 'operator', seq: 1 }]);
     expect(events).to.deep.include({ t: clock.now(), type: 'power.transition', host: 'h1', from: 'UNKNOWN', to: 'ON' });
     expect(events.filter((e) => e.type === 'power.action'), 'a status read is not an action').to.deep.equal([]);
     await svc.command('h1', 'off', { by: 'ha' });
     expect(events).to.deep.include({ t: clock.now(), type: 'power.action', host: 'h1', action: 'off', by: 'ha', ok: true });
     expect(await svc.status('h1', { by: 'ha' })).to.equal('OFF');
-    expect(transitions.at(-1)).to.deep.equal({ host: 'h1', from: 'ON', to: 'OFF', by: 'ha' });
+    expect(transitions.at(-1)).to.deep.equal({ host: 'h1', from: 'ON', to: 'OFF', by: 'ha', seq: 3 }); // after the off (2)
     await svc.close();
   });
 

@@ -33,6 +33,8 @@ export interface EngineDeps {
   membershipChanged(partition: string): void;
   /** Our own command will move `host`'s power to `to` before `until`: not news when seen. */
   expectOwnPower(host: string, to: 'ON' | 'OFF', until: number): void;
+  /** Our own power-on of `host` was sent and no read has shown it ON yet. */
+  awaitingOwnPowerOn(host: string): boolean;
   /** The number of failing resources changed by `delta`. */
   failingChanged(delta: number): void;
 }

@@ -110,6 +110,10 @@ export class HaService {
       membershipChanged: (p) => this.partitions.reassess(p),
       failingChanged: (delta) => this.onFailingChanged(delta),
       expectOwnPower: (host, to, until) => this.ownPower.set(host, { to, until }),
+      awaitingOwnPowerOn: (host) => {
+        const own = this.ownPower.get(host);
+        return own?.to === 'ON' && this.clock.now() <= own.until;
+      },
     };
     this.resources = new ResourceEngine(this.deps);
     this.partitions = new PartitionEngine(this.deps, this.resources);

@@ -7,6 +7,8 @@ export interface PowerCallRequest {
   readonly by: Requester;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /** Called when the call leaves the host's queue for the controller, with its dispatch sequence number. */
+  readonly onDispatch?: (seq: number) => void;
 }
 
 /** A power transition seen by the power service, with who caused the read. */
@@ -15,6 +17,8 @@ export interface PowerTransition {
   readonly from: PowerState;
   readonly to: PowerState;
   readonly by: Requester;
+  /** Dispatch sequence number of the read that saw it: later than a command's means after it. */
+  readonly seq?: number;
 }
 
 /**

@@ -22,12 +22,16 @@ export interface PowerControlOptions {
   readonly job: JobControl;
   readonly timeoutMs: number;
   readonly clock: Clock;
-  /** A status read returned OFF: the engine's own proof (SPEC §3). */
-  readonly onOffRead: () => Promise<void>;
+  /** A status read returned OFF: the engine's own proof (SPEC §3); `seq` is the read's dispatch number. */
+  readonly onOffRead: (seq: number | undefined) => Promise<void>;
   /** Our own command will move power to `to`: the sync daemon's sighting of it is not news. */
   readonly expectOwn: (to: 'ON' | 'OFF') => void;
-  /** The stop command passed every gate and is about to be sent (synchronously before its intent). */
-  readonly stopSending: () => void;
+  /** The stop command passed every gate: its intent is recorded before it is sent. */
+  readonly stopSending: () => Promise<void>;
+  /** The stop command left the host's queue for the controller (its dispatch number). */
+  readonly stopDispatched: (seq: number) => void;
+  /** The power-on is about to be sent. */
+  readonly onSending: () => void;
   /** Our own power-on was acknowledged. */
   readonly onPoweredOn: () => Promise<void>;
   /** Why no stop command may be sent now (checked before and after the budget), or undefined. */
@@ -54,20 +58,22 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     refuseIfBarred();
     await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
     refuseIfBarred(); // the world may have changed while the command was held
-    o.stopSending();
     // The intent stays until the host is powered on again or the action ends, so an
     // action cancelled between off and on is reconciled by a status read (SPEC §2).
     await o.store.putIntent({ resource: o.resource, command, at: o.clock.now() });
-    await o.backend.command(o.host, command, request());
+    await o.stopSending();
+    await o.backend.command(o.host, command, { ...request(), onDispatch: o.stopDispatched });
   };
   return {
     status: async (): Promise<ChassisPower> => {
-      const state = await o.backend.status(o.host, request());
-      if (state === 'OFF' && !o.job.signal.aborted) await o.onOffRead();
+      let seq: number | undefined;
+      const state = await o.backend.status(o.host, { ...request(), onDispatch: (s) => (seq = s) });
+      if (state === 'OFF' && !o.job.signal.aborted) await o.onOffRead(seq);
       return state;
     },
     on: async () => {
       o.expectOwn('ON');
+      o.onSending();
       await o.backend.command(o.host, 'on', request());
       await o.store.clearIntent(o.resource);
       await o.onPoweredOn();

@@ -7,25 +7,23 @@ import type { Runtime } from './runtime.js';
 /**
  * Power transitions observed by the sync daemon or an operator's read (SPEC §5.1).
  * Transitions to ON or OFF that our own reads see are the flow's business; a stop
- * command of ours in flight explains an OFF. A controller that became unreadable is
- * news whoever read it.
+ * command of ours explains an OFF only when the read came after it reached the
+ * controller. A controller that became unreadable is news whoever read it.
  */
 export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt: Runtime, t: PowerTransition): Promise<void> {
   const host = rt.spec.ref.id;
   const state = rt.record.state;
-  const acting = rt.action?.kind === 'recover' || rt.action?.kind === 'fence';
   if (t.to === 'OFF') {
-    if (t.by === 'ha' || rt.action?.stopSent || rt.record.episode?.ownOff) return;
+    if (t.by === 'ha' || ownOff(rt, t)) return;
     // Proof that needs no command is taken at once, whatever else is going on: a queued,
     // held or running recovery or fence is dropped, and a host that carried workloads gets
     // its release once (in a failure episode it then goes to FENCED).
-    if (rt.record.episode) d.alert('warning', 'powered-off-outside', `${host} was switched off outside the framework during a failure episode`, host);
     await engine.actions.powerOffObserved(rt, `power ${t.from}→OFF observed`);
     return;
   }
-  if (acting) return;
+  const acting = rt.action?.kind === 'recover' || rt.action?.kind === 'fence';
   if (t.to === 'ON') {
-    if (t.by === 'ha') return;
+    if (t.by === 'ha' || acting) return;
     if (state === 'FENCED' || state === 'FAILED') {
       d.alert('critical', 'fenced-host-powered-on', `${host} was powered on outside the framework while ${state}`, host);
       return;
@@ -36,16 +34,27 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
   // → UNKNOWN: protected by the self-fence lease only, or not fenceable at all.
   if (state === 'FENCED' || state === 'FAILED') return;
   const lease = rt.provider.selfFenceLease
-    ? await withClockSignal(d.clock, rt.settings.powerOpTimeout, 'lease read',
+    ? await withClockSignal(d.clock, rt.settings.activityCheckTimeout, 'lease read',
       (signal) => rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal))).catch((err: unknown) => {
       d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
       return undefined;
     })
     : undefined;
-  if (lease && lease.state !== 'none') {
-    d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);
+  const protectedByLease = !!lease && lease.state !== 'none';
+  if (protectedByLease) d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);
+  else d.alert('warning', 'not-fenceable', `${host}: controller unreachable and no armed lease: not fenceable`, host);
+  if (acting) {
+    // A stop still queued or held by the budget cannot be delivered: the lease decides now.
+    await engine.actions.controllerLost(rt);
     return;
   }
-  d.alert('warning', 'not-fenceable', `${host}: controller unreachable and no armed lease: not fenceable`, host);
-  await engine.apply(rt, 'power-lost', `power ${t.from}→UNKNOWN`);
+  if (!protectedByLease) await engine.apply(rt, 'power-lost', `power ${t.from}→UNKNOWN`);
+}
+
+/** Whether an OFF seen by this read may be our own stop's doing. */
+function ownOff(rt: Runtime, t: PowerTransition): boolean {
+  const stopSeq = rt.action?.stopSeq;
+  if (stopSeq !== undefined) return t.seq === undefined || t.seq > stopSeq;
+  // No action in flight: a stop of ours left it OFF earlier in the episode (power-on unconfirmed).
+  return !rt.action && !!rt.record.episode?.ownOff;
 }

@@ -8,6 +8,7 @@ import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
+import type { Episode } from '../spi/state-store.js';
 
 /**
  * Activity checks, recoveries and fences: single flight per resource, gated by startup
@@ -29,11 +30,15 @@ export class ResourceActions {
         budget: this.d.budget, store: this.d.store, job: control, timeoutMs: rt.settings.powerOpTimeout,
         clock: this.d.clock,
         limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
-        onOffRead: () => this.offRead(rt, action),
+        onOffRead: (seq) => this.offRead(rt, action, seq),
         beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
         expectOwn: (to) => this.d.expectOwnPower(host, to, this.d.clock.now() + rt.settings.quietPeriod),
-        stopSending: () => {
-          action.stopSent = true;
+        stopSending: () => this.stopSending(rt, action),
+        stopDispatched: (seq) => {
+          action.stopSeq = seq;
+        },
+        onSending: () => {
+          action.onSent = true;
         },
         onPoweredOn: () => this.poweredOn(rt, action),
         mayStop: () => this.mayStop(rt, action),
@@ -101,8 +106,20 @@ export class ResourceActions {
     return undefined;
   }
 
+  /**
+   * A stop command of ours is about to be sent: from now until our power-on is confirmed
+   * an OFF may be ours (persisted, so a timeout or a restart never reads it as a stranger's).
+   */
+  private stopSending(rt: Runtime, action: InFlight): Promise<void> {
+    return this.engine.serial(rt, async () => {
+      if (!rt.record.episode || rt.record.episode.ownOff) return;
+      await this.engine.apply(rt, null, 'stop command sent', { counters: (e) => ({ ...e, ownOff: true }), actionId: action.id });
+    });
+  }
+
   /** Our own power-on was acknowledged: an OFF read from now on is not ours. */
   private poweredOn(rt: Runtime, action: InFlight): Promise<void> {
+    action.onAcked = true;
     return this.engine.serial(rt, async () => {
       if (!rt.record.episode?.ownOff) return;
       await this.engine.apply(rt, null, 'own power-on acknowledged', { counters: (e) => ({ ...e, ownOff: false }), actionId: action.id });
@@ -125,9 +142,10 @@ export class ResourceActions {
     if (!action) return;
     rt.action = undefined;
     action.job?.cancel(reason);
-    if (action.kind !== 'activity') {
-      this.reconcileLater(rt, reason).catch((err: unknown) => this.d.logger.error('interrupted stop not reconciled', { resource: rt.key, error: String(err) }));
-    }
+    if (action.kind === 'activity') return;
+    // A stop that never left the queue was refused there: nothing to reconcile.
+    const settle = action.stopSeq === undefined ? this.d.store.clearIntent(rt.key) : this.reconcileLater(rt, reason);
+    settle.catch((err: unknown) => this.d.logger.error('interrupted stop not reconciled', { resource: rt.key, error: String(err) }));
   }
 
   private startActivity(rt: Runtime): void {
@@ -170,10 +188,7 @@ export class ResourceActions {
     }
     // An earlier attempt of ours left the host OFF (its power-on never confirmed): finish
     // there, never read our own OFF as a stranger's (SPEC §5.1).
-    if (ep?.ownOff) {
-      await this.finishLeftOff(rt, 'an earlier recovery attempt powered it off');
-      return;
-    }
+    if (ep?.ownOff && (await this.finishLeftOff(rt, 'an earlier recovery attempt sent it a stop command', false, true))) return;
     const retryAt = rt.record.timers.retryAt;
     if (retryAt !== undefined && retryAt > this.d.clock.now()) return; // the state timer starts it
     if (this.gated(rt)) return;
@@ -192,10 +207,15 @@ export class ResourceActions {
     }
     const reason = outcome.kind === 'ok' ? outcome.value.reason ?? 'recovery failed'
       : outcome.kind === 'timeout' ? 'recovery timed out' : `recovery failed: ${errorText(outcome)}`;
+    if (action.onAcked) {
+      // off, verified OFF and on are done; only the read-back ran out of time.
+      await this.engine.apply(rt, 'recover-succeeded', `${reason} after its power-on was acknowledged`, { quiet: true });
+      return;
+    }
     // After its own verified OFF a recovery is never retried from scratch: the next
     // attempt would read our own OFF as a stranger's (SPEC §5.1). One read says how it was left.
-    if (rt.record.episode?.ownOff || (action.stopSent && action.offSeen)) {
-      await this.finishLeftOff(rt, `${reason} after its own verified OFF`);
+    if (rt.record.episode?.ownOff) {
+      await this.finishLeftOff(rt, `${reason} after its own stop command`, action.onSent);
       return;
     }
     const attempts = rt.record.episode?.recoverAttempts ?? 0;
@@ -246,7 +266,8 @@ export class ResourceActions {
     if (!rt.provider.selfFenceLease) return { state: 'none', reason: 'provider has no self-fence lease' };
     // Not on the fence lane: fences held by an exhausted budget must not starve proof
     // that needs no command (SPEC §4).
-    return withClockSignal(this.d.clock, rt.settings.powerOpTimeout, 'lease check', (signal) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)))
+    // A lease check reads the heartbeat and asks the peers, like an activity check: it gets that bound.
+    return withClockSignal(this.d.clock, rt.settings.activityCheckTimeout, 'lease check', (signal) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)))
       .catch((err: unknown) => ({ state: 'none' as const, reason: `lease unreadable (${String((err as Error)?.message ?? err)})` }));
   }
 
@@ -266,7 +287,7 @@ export class ResourceActions {
 
   private launch<T>(rt: Runtime, kind: InFlight['kind'], op: string, timeoutMs: number,
     work: (ctx: ProviderContext) => Promise<T>, done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>): void {
-    const action: InFlight = { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false, stopSent: false };
+    const action: InFlight = { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false, onSent: false };
     rt.action = action;
     const lane: Lane = kind;
     const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) => work(this.context(rt, control.signal, control, action)));
@@ -290,12 +311,12 @@ export class ResourceActions {
     return rt.record.state === action.state && rt.record.version === action.version && (rt.action === undefined || rt.action.id === action.id);
   }
 
-  private offRead(rt: Runtime, action: InFlight): Promise<void> {
+  private offRead(rt: Runtime, action: InFlight, seq: number | undefined): Promise<void> {
     return this.engine.serial(rt, async () => {
       if (!this.current(rt, action)) return;
       action.offSeen = true;
       if (action.kind !== 'recover') return; // a fence releases with its FENCED transition
-      if (action.stopSent) {
+      if (action.stopSeq !== undefined && (seq === undefined || seq > action.stopSeq)) {
         // A recovery's verified OFF is the moment workloads are released (SPEC §5.1).
         await this.engine.apply(rt, null, 'power verified OFF during recovery', {
           release: 'power-off', actionId: action.id, counters: (e) => ({ ...e, ownOff: true }),
@@ -314,6 +335,10 @@ export class ResourceActions {
    * failure episode it goes to FENCED — no stop command and no power-on follow.
    */
   async powerOffObserved(rt: Runtime, reason: string): Promise<void> {
+    const host = rt.spec.ref.id;
+    if (rt.record.episode) {
+      this.d.alert('warning', 'powered-off-outside', `${host} was switched off outside the framework during a failure episode`, host);
+    }
     this.cancel(rt, 'power read OFF from outside');
     await this.engine.apply(rt, 'power-off-observed', reason, {
       release: 'power-off', counters: (e) => ({ ...e, offRead: true, ownOff: false }),
@@ -321,24 +346,55 @@ export class ResourceActions {
   }
 
   /**
-   * A recovery that ended (timed out or failed) after its own verified OFF, before its
-   * power-on was confirmed: one status read says how it was left. OFF (or unreadable) is
-   * "left OFF" with an alert and FENCED — workloads were released at the verified OFF;
-   * ON means the power-on landed and the recovery finished.
+   * A recovery that ended (timed out or failed) after its own stop command was sent,
+   * before its power-on was confirmed: one status read says how it was left (SPEC §5.1,
+   * never our own OFF read as a stranger's). OFF is "left OFF": an alert, the release
+   * (that read is proof) and FENCED. ON with our power-on sent means the power-on landed;
+   * ON without it means our stop did not take: an ordinary failed attempt. Unreadable
+   * goes to FENCING, whose proof is a read of OFF or the self-fence lease.
    */
-  private async finishLeftOff(rt: Runtime, why: string): Promise<void> {
+  private async finishLeftOff(rt: Runtime, why: string, onSent: boolean, beforeAttempt = false): Promise<boolean> {
     const host = rt.spec.ref.id;
     const state = this.d.power?.has(host)
       ? await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout }).catch(() => 'UNKNOWN' as const)
       : 'UNKNOWN' as const;
-    if (rt.record.state !== 'RECOVERING' || rt.action) return;
-    if (state === 'ON') {
-      await this.engine.apply(rt, 'recover-succeeded', `${why}; power read ON: the power-on landed`, { quiet: true, counters: (e) => ({ ...e, ownOff: false }) });
-      return;
+    if (rt.record.state !== 'RECOVERING' || rt.action) return true;
+    const clear = (e: Episode): Episode => ({ ...e, ownOff: false });
+    if (state === 'ON' && beforeAttempt) {
+      // Our earlier stop did not take (or the host is on again): the new attempt goes ahead.
+      return !(await this.engine.apply(rt, null, `${why}; power read ON`, { counters: clear }));
     }
-    this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}; power read ${state}`, host);
-    // The release was written with our verified OFF; only a fresh read of OFF is proof anew.
-    await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read ${state}`, state === 'OFF' ? { release: 'power-off' } : {});
+    if (state === 'ON' && onSent) {
+      await this.engine.apply(rt, 'recover-succeeded', `${why}; power read ON: the power-on landed`, { quiet: true, counters: clear });
+    } else if (state === 'ON') {
+      const attempts = rt.record.episode?.recoverAttempts ?? 0;
+      const exhausted = attempts >= rt.settings.maxRecoveryAttempts;
+      await this.engine.apply(rt, exhausted ? 'recover-exhausted' : 'recover-failed', `${why}; power read ON: the stop did not take`, {
+        counters: clear, ...(exhausted ? {} : { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } }),
+      });
+    } else if (state === 'OFF') {
+      this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}`, host);
+      await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read OFF`, { release: 'power-off' });
+    } else {
+      await this.engine.apply(rt, 'recover-exhausted', `${why}; power unreadable: fencing decides by a read of OFF or the lease`);
+    }
+    return true;
+  }
+
+  /**
+   * The controller became unreadable while a recovery or fence waits to send its stop
+   * (queued or held by the fence budget): that stop cannot be delivered, and the proof
+   * that remains — the self-fence lease — needs no command, so it is never held (SPEC §4).
+   */
+  async controllerLost(rt: Runtime): Promise<void> {
+    const action = rt.action;
+    if (!action || action.kind === 'activity' || action.stopSeq !== undefined) return;
+    this.cancel(rt, 'controller unreachable before the stop command');
+    if (rt.record.state === 'RECOVERING') {
+      await this.engine.apply(rt, 'recover-exhausted', 'controller unreachable before the recovery could stop the host');
+    } else if (rt.record.state === 'FENCING') {
+      await this.leaseRoute(rt, 'controller unreachable before the fence could stop the host');
+    }
   }
 
   /** SPEC §3: health is re-checked right before every stop command of a recovery. */

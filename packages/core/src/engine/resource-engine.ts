@@ -34,6 +34,8 @@ interface HealthAnswer {
   readonly maintenance: boolean;
   readonly eligible: Verdict;
   readonly health: HealthResult;
+  /** When the check started: an eligibility verdict older than the last transition is stale. */
+  readonly startedAt?: number;
 }
 
 /**
@@ -301,12 +303,13 @@ export class ResourceEngine {
     this.scheduleHealth(rt, Math.max(this.d.clock.now(), due + jittered(s.healthCheckInterval, this.d.config.jitterFraction, keyedRandom(this.d.config.seed, rt.spec.ref.id, 'health', round))));
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
     const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
-      this.d.healthProbe?.(due, this.d.clock.now());
+      const startedAt = this.d.clock.now();
+      this.d.healthProbe?.(due, startedAt);
       const ctx = this.actions.context(rt, control.signal);
       const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
       const eligible = await rt.provider.isEligible(rt.spec, ctx);
       const health = await rt.provider.healthCheck(rt.spec, ctx);
-      return checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health });
+      return { ...checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health }), startedAt };
     });
     rt.healthJob = job;
     job.outcome.then((outcome) => {
@@ -326,7 +329,14 @@ export class ResourceEngine {
       && rt.healthy === true && rt.eligible === true && rt.maintenance === false;
   }
 
-  private async onHealth(rt: Runtime, a: Partial<HealthAnswer> & { health: HealthResult }): Promise<void> {
+  private async onHealth(rt: Runtime, answer: Partial<HealthAnswer> & { health: HealthResult }): Promise<void> {
+    // A verdict formed before the last transition (e.g. "power OFF" read before our own
+    // power-on landed) would undo that transition with stale facts: only its health counts.
+    const stale = answer.startedAt !== undefined && rt.record.since > answer.startedAt;
+    // Right after our own power-on the power cache may still say OFF (its read-back is slow
+    // or failed): "not eligible" then judges our own action, not the host.
+    const ownOn = answer.eligible?.ok === false && this.d.awaitingOwnPowerOn(rt.spec.ref.id);
+    const a = stale ? { health: answer.health } : ownOn ? { ...answer, eligible: undefined } : answer;
     const wasHealthy = rt.healthy;
     const wasEligible = rt.eligible;
     rt.healthy = a.health.healthy;

@@ -16,8 +16,16 @@ export interface InFlight {
   version: number;
   /** A status read of OFF was seen during the action (proof for release). */
   offSeen: boolean;
-  /** The action's stop command passed every gate and is being sent: an OFF from now on may be ours. */
-  stopSent: boolean;
+  /**
+   * Dispatch sequence number of the action's stop command once it left the host's queue
+   * for the controller: a read dispatched after it may see our own OFF; one before it
+   * cannot (SPEC §3: own actions are not news, §5.1: proof that needs no command).
+   */
+  stopSeq?: number;
+  /** The action's power-on was sent. */
+  onSent: boolean;
+  /** The action's power-on was acknowledged: what remains (a read-back) cannot fail the recovery. */
+  onAcked?: boolean;
   job?: JobHandle<unknown>;
 }
 

@@ -10,7 +10,7 @@ import { ConfigError, NotFoundError } from '../errors/engine-errors.js';
 import { AuthError } from '../errors/power-errors.js';
 import { powerTransition, type PowerEvent } from '../fsm/power-fsm.js';
 import { systemClock } from '../util/system-clock.js';
-import { raceAbort } from '../util/delay.js';
+import { abortReason, raceAbort } from '../util/delay.js';
 import { SerialQueue } from './concurrency.js';
 import { runDriverChain, type DriverCall } from './driver-chain.js';
 import { noopLogger } from './noop-logger.js';
@@ -50,6 +50,12 @@ export interface PowerOpOptions {
   signal?: AbortSignal;
   /** Timeout of each driver attempt, overriding the host's and the global one. */
   timeoutMs?: number;
+  /**
+   * Called when the operation leaves the host's queue for the controller, with its
+   * dispatch sequence number (increasing per service). Operations of one host run one at
+   * a time in this order, so a read dispatched after a command sees its effect.
+   */
+  onDispatch?: (seq: number) => void;
 }
 
 /** One change of a host's power state, with who caused the read. */
@@ -58,6 +64,8 @@ export interface PowerTransition {
   readonly from: PowerState;
   readonly to: PowerState;
   readonly by: Requester;
+  /** Dispatch sequence number of the read that saw it (see {@link PowerOpOptions.onDispatch}). */
+  readonly seq?: number;
 }
 
 /** Power settings used when the caller gives none (SPEC §4). */
@@ -122,6 +130,8 @@ export class PowerManagementService {
   private readonly events = new Subject<HaEvent>();
   private readonly transitions = new Subject<PowerTransition>();
   private readonly life = new AbortController();
+  /** Sequence of operations handed to controllers (see {@link PowerOpOptions.onDispatch}). */
+  private dispatchSeq = 0;
   private readonly sync: SyncDaemon;
 
   /** Builds the service; no I/O happens until an operation or {@link PowerManagementService.startSync}. */
@@ -190,13 +200,15 @@ export class PowerManagementService {
   async status(host: string, opts: PowerOpOptions): Promise<ChassisPower> {
     const entry = this.entry(host);
     let power: ChassisPower;
+    let seq: number | undefined;
+    const tracked: PowerOpOptions = { ...opts, onDispatch: (s) => { seq = s; opts.onDispatch?.(s); } };
     try {
-      power = await this.perform(host, entry, 'status', opts, (d, t, c) => d.status(t, c));
+      power = await this.perform(host, entry, 'status', tracked, (d, t, c) => d.status(t, c));
     } catch (err) {
-      if (!this.aborted(opts) && this.hosts.get(host) === entry) this.readFailed(host, entry, err, opts.by);
+      if (!this.aborted(opts) && this.hosts.get(host) === entry) this.readFailed(host, entry, err, opts.by, seq);
       throw err;
     }
-    if (this.hosts.get(host) === entry) this.readSucceeded(host, entry, power, opts.by);
+    if (this.hosts.get(host) === entry) this.readSucceeded(host, entry, power, opts.by, seq);
     return power;
   }
 
@@ -252,6 +264,10 @@ export class PowerManagementService {
         try {
           const timeoutMs = opts.timeoutMs ?? entry.binding.timeoutMs ?? this.config.powerOpTimeout;
           const signal = opts.signal ? AbortSignal.any([opts.signal, this.life.signal]) : this.life.signal;
+          // Cancelled while it waited in the queue: it never reaches the controller.
+          if (signal.aborted) throw abortReason(signal);
+          const seq = ++this.dispatchSeq;
+          opts.onDispatch?.(seq);
           const ctx = { clock: this.clock, logger: this.logger, host, op, timeoutMs, signal, holds };
           resolve(await runDriverChain(ctx, entry.chain, entry.binding.target, call));
         } catch (err) {
@@ -289,7 +305,7 @@ export class PowerManagementService {
   }
 
   /** A failed read: opens or lengthens the host's failure streak (SPEC §1 UNKNOWN rule, §5.1 reporting). */
-  private readFailed(host: string, entry: HostEntry, err: unknown, by: Requester): void {
+  private readFailed(host: string, entry: HostEntry, err: unknown, by: Requester, seq?: number): void {
     const error = err instanceof Error ? err.message : String(err); // already scrubbed by perform
     const now = this.clock.now();
     entry.failures++;
@@ -300,7 +316,7 @@ export class PowerManagementService {
       this.logger.debug('power read failed', { host, by, failures: entry.failures, error });
     }
     const limit = entry.failures >= this.config.powerReadsToUnknown;
-    this.feed(host, entry, limit ? 'read-failed-limit' : 'read-failed', by);
+    this.feed(host, entry, limit ? 'read-failed-limit' : 'read-failed', by, seq);
     // A refusal of the credentials is an answer: it has its own (daily) alert.
     if (limit && !entry.alerted && !(err instanceof AuthError)) {
       entry.alerted = true;
@@ -312,7 +328,7 @@ export class PowerManagementService {
   }
 
   /** A successful read: ends the host's failure streak, if any, and feeds the FSM. */
-  private readSucceeded(host: string, entry: HostEntry, power: ChassisPower, by: Requester): void {
+  private readSucceeded(host: string, entry: HostEntry, power: ChassisPower, by: Requester, seq?: number): void {
     const failures = entry.failures;
     const alerted = entry.alerted;
     entry.failures = 0;
@@ -328,17 +344,17 @@ export class PowerManagementService {
         });
       }
     }
-    this.feed(host, entry, power === 'ON' ? 'read-on' : 'read-off', by);
+    this.feed(host, entry, power === 'ON' ? 'read-on' : 'read-off', by, seq);
   }
 
-  private feed(host: string, entry: HostEntry, event: PowerEvent, by: Requester): void {
+  private feed(host: string, entry: HostEntry, event: PowerEvent, by: Requester, seq?: number): void {
     const from = entry.state;
     const to = powerTransition(from, event);
     if (!to || to === from) return;
     entry.state = to;
     this.logger.info('power state changed', { host, from, to, by });
     this.emit({ t: this.clock.now(), type: 'power.transition', host, from, to });
-    this.transitions.next({ host, from, to, by });
+    this.transitions.next({ host, from, to, by, ...(seq === undefined ? {} : { seq }) });
   }
 
   private reportAuthFailure(host: string): void {
