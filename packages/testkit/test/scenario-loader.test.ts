@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@hafence/core';
-import { createFakeCluster, createSimKvmEnv, loadScenarioFile, parseScenario, ScenarioError, UnsupportedScenarioError, runScenario } from '@hafence/testkit';
+import { createFakeCluster, createSimKvmEnv, loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, runScenario } from '@hafence/testkit';
 
 function issuesOf(fn: () => unknown): string[] {
   try {
@@ -23,6 +23,18 @@ describe('scenario loader', () => {
     expect(s.run).to.equal(3_600_000);
     expect(s.kvm.bootTime).to.equal(90_000);
     expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0].at).to.equal(600_005);
+  });
+
+  it('a megabyte-long duration is refused at once, naming the field (regression: the parser took minutes)', () => {
+    const huge = `${'1'.repeat(1_000_000)}m`;
+    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: huge, do: 'crash', host: 'h1' }], run: huge }))).to.deep.equal(['steps.0.at', 'run']);
+    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [], run: '10m', kvm: { heartbeatInterval: huge } }))).to.deep.equal(['kvm.heartbeatInterval']);
+  });
+
+  it('a step with a management-server fault is refused before the run starts (regression: exit 1 halfway)', async () => {
+    const s = parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'ms-crash', ms: 'ms1' }], run: '5m' });
+    const err = await ScenarioRun.start(s).then(async (run) => run.close(), (e: unknown) => e);
+    expect(err).to.be.instanceOf(UnsupportedScenarioError);
   });
 
   it('names the bad field: an unknown host, a malformed duration, an unknown fault', () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 /** Parses `90s`, `5m`, and compounds like `6m30s` or `1h15m`; NaN when malformed. */
 export function parseScenarioDuration(value: string | number): number {
   if (typeof value === 'number') return value;
+  if (value.length > 64) return Number.NaN; // no duration is that long; the regex must not chew megabytes
   const parts = value.trim().match(/\d+(?:\.\d+)?\s*(?:ms|s|m|h)/g);
   if (!parts || parts.join('').replace(/\s/g, '') !== value.replace(/\s/g, '')) return Number.NaN;
   return parts.reduce((sum, p) => sum + parseDuration(p), 0);
