@@ -68,7 +68,7 @@ describe('PowerManagementService with script drivers against ipmi_sim', () => {
     const off = next((t) => t.host === 'b' && t.to === 'OFF');
     await run('ipmitool', ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(FIRST_PORT + 1), '-U', sims.user, '-E', '-C', '3', 'chassis', 'power', 'off'],
       { env: { ...process.env, IPMI_PASSWORD: sims.password } });
-    expect(await off).to.deep.equal({ host: 'b', from: 'ON', to: 'OFF', by: 'sync' });
+    expect(await off).to.deep.include({ host: 'b', from: 'ON', to: 'OFF', by: 'sync' });
     service.stopSync();
   });
 
