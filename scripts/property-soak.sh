@@ -25,6 +25,9 @@ run() {
 }
 export -f run; export logs RUNS
 status=0
-printf '%s\n' $SEEDS | xargs -P "$PARALLEL" -I{} bash -c 'run {}' || status=1
+# In the background and waited for, so a stop signal runs the trap at once (bash defers
+# traps while a foreground command runs).
+printf '%s\n' $SEEDS | xargs -P "$PARALLEL" -I{} bash -c 'run {}' &
+wait $! || status=1
 echo "property soak: $(echo $SEEDS | wc -w) seeds × $RUNS runs in $(( $(date +%s) - start )) s"
 exit $status
