@@ -3,16 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig, resolveCredential } from '@hafence/core';
+import { configError } from './config-helpers.js';
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 // Hafence issue 9: configuration errors get printed, so they must not carry secrets or
 // megabytes; ids that name prototype slots must not silently drop an entry; files that

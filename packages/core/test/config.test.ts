@@ -6,17 +6,8 @@ import {
   checkOverrideTargets, ConfigError, DEFAULT_SETTINGS, loadConfigFile, parseConfig, parseDuration, resolveSettings,
   type ConfigIssue, type ConfigTargets,
 } from '@hafence/core';
+import { configError } from './config-helpers.js';
 
-/** The ConfigError thrown by `fn`. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const issueAt = (err: ConfigError, path: string): ConfigIssue | undefined => err.issues.find((i) => i.path === path);
 
