@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile, parseConfig, resolveCredential } from '@hafence/core';
+import { loadConfigFile, parseConfig, resolveCredential } from '@hafence/core';
 import { configError } from './config-helpers.js';
 
 
