@@ -1,5 +1,6 @@
 export type {
   HeartbeatRecord, AgentHealth, AgentConnectivity, ArmRequest, HeartbeatObservation, NeighborExecutor, KvmHostFacts, KvmInventory,
+  VmVolume, VmVolumeDirectory, VolumeActivity, VolumeReadFailure,
 } from './ports.js';
 
 export { KvmProvider } from './provider/kvm-provider.js';
@@ -11,6 +12,7 @@ export type { LeaseEvidence, NoLeaseCode } from './provider/lease-tracker.js';
 export { MemoryArmRecords, ArmGenConflictError } from './provider/arm-records.js';
 export type { ArmRecord, ArmRecords } from './provider/arm-records.js';
 export { CheckerPool } from './provider/checker-pool.js';
+export { sampleVolumes } from './provider/volume-sample.js';
 export { recoverByPower, fenceByPower, pollUntilOff, DEFAULT_POWER_POLL_MS } from './provider/power-steps.js';
 
 export { HostAgent } from './agent/host-agent.js';
@@ -18,7 +20,13 @@ export type { HostAgentOptions, HostAgentStatus } from './agent/host-agent.js';
 export { HeartbeatWriter, nodeHeartbeatFs } from './agent/heartbeat-writer.js';
 export type { HeartbeatFsLike, HeartbeatWriterOptions } from './agent/heartbeat-writer.js';
 export { readHeartbeatTwice, nodeHeartbeatReadFs } from './agent/heartbeat-reader.js';
-export type { HeartbeatReadFsLike } from './agent/heartbeat-reader.js';
+export type { HeartbeatReadFsLike, VolumeReadRequest } from './agent/heartbeat-reader.js';
+export { FileVolumeReader, VolumeReadError, nodeVolumeFs, VOLUME_MISSING, VOLUME_UNSUPPORTED } from './agent/volume-reader.js';
+export type { VolumeReader, VolumeFsLike, FileVolumeReaderOptions } from './agent/volume-reader.js';
+export { readVolumePass, compareVolumePasses, DEFAULT_VOLUME_PASS_LIMITS, MAX_VOLUMES_PER_READ } from './agent/volume-activity.js';
+export type { VolumePass, VolumePassLimits } from './agent/volume-activity.js';
+export { VirshVmInventory, FileVmInventory, VmInventoryError, MAX_LISTED_VOLUMES } from './agent/vm-inventory.js';
+export type { VmInventory } from './agent/vm-inventory.js';
 export { heartbeatPath, encodeHeartbeat, decodeHeartbeat, sameHeartbeat, armGenOf, DEFAULT_HEARTBEAT_DIR } from './agent/heartbeat-file.js';
 export { IsolationMonitor } from './agent/self-fence.js';
 export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe, PeerAnswer, PeerFailure } from './agent/self-fence.js';
@@ -33,6 +41,7 @@ export type { AuthFailureLogOptions } from './agent/auth-failure-log.js';
 export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError, ArmRefusedError, isLocalResourceError, LOCAL_RESOURCE_ERRNOS } from './agent/agent-errors.js';
 
 export { HttpAgentConnectivity, HttpNeighborExecutor } from './standalone/http-ports.js';
+export { HttpVolumeDirectory } from './standalone/http-volume-directory.js';
 export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.js';
 export { agentRequest } from './standalone/agent-client.js';
 export type { AgentRequestOptions } from './standalone/agent-client.js';

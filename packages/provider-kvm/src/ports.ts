@@ -73,18 +73,66 @@ export type HeartbeatObservation =
     readonly ok: true;
     readonly first: HeartbeatRecord;
     readonly second: HeartbeatRecord;
-    /** A VM volume of the suspect changed during the window (may only prove activity). */
-    readonly volumesChanged?: boolean;
+    /**
+     * What the checker saw of the VM volumes it was asked to read (absent when none were
+     * asked for). A changed volume proves activity; an unchanged one proves nothing.
+     */
+    readonly volumes?: VolumeActivity;
   }
   | { readonly ok: false; readonly reason: 'mount-unreadable' | 'no-heartbeat' | 'timeout' | 'error'; readonly detail: string };
+
+/** What a checker saw of a suspect's VM volumes over the activity window (SPEC §5.1). */
+export interface VolumeActivity {
+  /** Volumes read in both passes (changed or not). */
+  readonly read: number;
+  /** Volumes on storage the checker's reader does not handle (not read; they prove nothing). */
+  readonly skipped: number;
+  /** Volumes whose attributes differed between the passes (appeared or vanished too). */
+  readonly changed: readonly string[];
+  /** Volumes that could not be read in a pass (an error, a timeout): they prove nothing either way. */
+  readonly failed: readonly VolumeReadFailure[];
+}
+
+/** A volume a checker could not read. */
+export interface VolumeReadFailure {
+  readonly volume: string;
+  readonly detail: string;
+}
+
+/** A volume of a VM running on a host. */
+export interface VmVolume {
+  /** The VM (libvirt domain) name. */
+  readonly vm: string;
+  /** A path on the shared mount (file storage), or an id that the checker's volume reader resolves. */
+  readonly volume: string;
+}
+
+/**
+ * Control-plane port: the volumes of the VMs running on each host (SPEC §5.1, "VM volume
+ * activity"). A control plane that knows where its VMs run implements `volumesOf` from
+ * its own records; `hafence serve` asks each host's agent (`GET /volumes`) and keeps the
+ * last answer, since a suspect's agent is by definition not answering.
+ */
+export interface VmVolumeDirectory {
+  /** The volumes of the VMs last known to run on `host`; undefined when never known. */
+  volumesOf(host: string): readonly VmVolume[] | undefined;
+  /**
+   * Optional: refreshes the list for `host` from the host itself. The provider calls it
+   * after a health check that reached the host's agent, at most once per refresh interval;
+   * a failure keeps the last list.
+   */
+  refresh?(host: string, signal: AbortSignal): Promise<void>;
+}
 
 /** Activity check port: runs a read on a neighbour host (request/reply with a reply timeout). */
 export interface NeighborExecutor {
   /**
    * Asks `checker` to read `suspect`'s heartbeat twice, `windowMs` apart, bypassing
-   * caches. Rejects or answers `ok: false` when the checker cannot read the mount.
+   * caches — and, in the same two passes, the attributes of `volumes` (the suspect's VM
+   * volumes, each after a fresh open). Rejects or answers `ok: false` when the checker
+   * cannot read the mount.
    */
-  readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation>;
+  readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation>;
   /** Asks `peer` whether it can still reach `suspect` (lease condition 4). */
   canReach?(peer: string, suspect: string, signal: AbortSignal): Promise<boolean>;
 }

@@ -14,6 +14,7 @@ const handlers: AgentHandlers = {
   msRequest: () => {},
   health: () => ({ connected: true }),
   readHeartbeat: async () => ({ ok: false, reason: 'error', detail: 'n/a' }),
+  volumes: async () => ({ volumes: [], truncated: false }),
   arm: async (armed, armGen) => ({ armGen: armGen ?? 1, armed, haEnabled: armed, watchdog: 'simulated' }),
   peerReach: async () => true,
   peerStatus: () => ({ host: 'h1', storageOk: true, msContactOk: true }),
@@ -92,7 +93,7 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
     expect(accepted[0]!.bytesRead, 'bytes the server read').to.be.below(1024 * 1024);
   });
 
-  it('refuses an authenticated body over 4 KiB with 413 before reading it', async () => {
+  it('refuses an authenticated body over MAX_BODY (64 KiB) with 413 before reading it', async () => {
     server = createAgentServer(new Secret(TEST_TOKEN), handlers);
     const port = await listen(server);
     const c = await raw(port);

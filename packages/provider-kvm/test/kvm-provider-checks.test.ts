@@ -21,7 +21,7 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     ({ inventory, specs } = inventoryOf(4));
     for (const s of specs) kvm.host(s.ref.id);
     power = { h1: 'ON', h2: 'ON', h3: 'ON', h4: 'ON' };
-    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h] });
     alerts = [];
     provider.onAlert((a) => alerts.push(a));
   });
@@ -170,9 +170,64 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
 
     it('unchanged content is "inactive"; changed VM volumes may only prove activity', async () => {
       kvm.host('h1').alive = false;
-      expect((await check()).verdict).to.equal('inactive');
-      kvm.host('h1').volumesChanged = true;
-      expect((await check()).verdict).to.equal('active');
+      const quiet = await check();
+      expect(quiet.verdict).to.equal('inactive');
+      expect(quiet.reason).to.match(/1 VM volume\(s\) unchanged/);
+      kvm.host('h1').vmsWriting = true;
+      const busy = await check();
+      expect(busy.verdict).to.equal('active');
+      expect(busy.reason).to.include('/mnt/pool/h1-vm1.qcow2'); // the reason names the volume
+    });
+
+    it('a VM volume that cannot be read makes the check an error, never "inactive"', async () => {
+      kvm.host('h1').alive = false;
+      for (const h of ['h2', 'h3', 'h4']) kvm.host(h).volumeReadsFail = true;
+      const r = await check();
+      expect(r.verdict).to.equal('error');
+      expect(r.reason).to.match(/could not be read \(\/mnt\/pool\/h1-vm1\.qcow2: no answer within/);
+    });
+
+    it('a checker that ignores the volumes it was asked for gives an error, not "inactive"', async () => {
+      kvm.host('h1').alive = false;
+      const old = new KvmProvider({
+        agents: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h],
+        neighbors: { readHeartbeat: (c, s, w, sig) => kvm.readHeartbeat(c, s, w, sig) }, // an agent without volume reads
+      });
+      await old.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+      const run = old.activityCheck(specs[0], ctx('CHECKING'));
+      await clock.advance(60 * S);
+      const r = await run;
+      expect(r.verdict).to.equal('error');
+      expect(r.reason).to.match(/did not read the 1 VM volume/);
+    });
+
+    it('without a volume list (never known) the heartbeat alone decides, and says so', async () => {
+      kvm.host('h1').alive = false;
+      kvm.host('h1').vmsWriting = true;
+      const blind = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: { volumesOf: () => undefined }, clock, powerState: (h) => power[h] });
+      await blind.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+      const run = blind.activityCheck(specs[0], ctx('CHECKING'));
+      await clock.advance(60 * S);
+      const r = await run;
+      expect(r.verdict).to.equal('inactive');
+      expect(r.reason).to.match(/VM volumes unknown/);
+      expect(kvm.lastVolumesAsked).to.equal(undefined);
+    });
+
+    it('asks for at most maxVolumesPerCheck volumes, every VM in turn across checks', async () => {
+      kvm.host('h1').alive = false;
+      kvm.host('h1').vms = Array.from({ length: 6 }, (_, i) => ({ vm: `vm${i}`, volume: `/mnt/pool/vm${i}-disk` }));
+      const bounded = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, maxVolumesPerCheck: 4, powerState: (h) => power[h] });
+      await bounded.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+      const asked = new Set<string>();
+      for (let i = 0; i < 2; i++) {
+        const run = bounded.activityCheck(specs[0], ctx('CHECKING'));
+        await clock.advance(60 * S);
+        expect((await run).reason).to.match(/sampled 4 of 6/);
+        expect(kvm.lastVolumesAsked).to.have.length(4);
+        for (const v of kvm.lastVolumesAsked!) asked.add(v);
+      }
+      expect(asked.size).to.equal(6); // two checks cover all six VMs
     });
 
     it('no reply within window + reply timeout is an error, never "no activity"', async () => {

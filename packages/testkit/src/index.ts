@@ -22,6 +22,7 @@ export { SimBmcDriver } from './kvm/sim-bmc-driver.js';
 export type { ChassisListener } from './kvm/sim-bmc-driver.js';
 export { SimAgentConnectivity } from './kvm/sim-agent-connectivity.js';
 export { SimNeighborExecutor } from './kvm/sim-neighbor-executor.js';
+export { SimVolumeDirectory } from './kvm/sim-volume-directory.js';
 export { SimKvmInventory } from './kvm/sim-kvm-inventory.js';
 export { createSimKvmEnv } from './kvm/create-sim-kvm-env.js';
 export type { SimKvmEnv, SimKvmEnvOptions, SimKvmTiming } from './kvm/create-sim-kvm-env.js';

@@ -21,11 +21,37 @@ describe('simulated KVM cluster', () => {
     const obs = await p;
     expect(obs.ok).to.equal(true);
     if (obs.ok) expect(obs.second.counter - obs.first.counter).to.equal(2);
+    const vols = sim.host('h2').vms.map((vm) => vm.id);
+    const busy = neighbors.readHeartbeat('h1', 'h2', 20_000, signal(), vols);
+    await clock.advance(21_000);
+    const b = await busy;
+    expect(b.ok && b.volumes?.changed).to.deep.equal(vols); // busy VMs write by default
     sim.crash('h2');
-    const q = neighbors.readHeartbeat('h1', 'h2', 20_000, signal());
+    const q = neighbors.readHeartbeat('h1', 'h2', 20_000, signal(), vols);
     await clock.advance(21_000);
     const still = await q;
-    expect(still.ok && still.first.counter === still.second.counter && !still.volumesChanged).to.equal(true);
+    expect(still.ok && still.first.counter === still.second.counter && still.volumes?.changed.length === 0).to.equal(true);
+  });
+
+  it('agent-crash stops the heartbeat but not the VM writes; vms-idle stops the writes', async () => {
+    const { clock, sim, neighbors } = build();
+    await clock.advance(30_000);
+    const vols = sim.host('h2').vms.map((vm) => vm.id);
+    const read = async () => {
+      const p = neighbors.readHeartbeat('h1', 'h2', 20_000, signal(), vols);
+      await clock.advance(21_000);
+      const obs = await p;
+      if (!obs.ok) throw new Error(obs.detail);
+      return { beat: obs.second.counter - obs.first.counter, written: obs.volumes!.changed.length };
+    };
+    sim.setAgentCrashed('h2', true);
+    expect(await read()).to.deep.equal({ beat: 0, written: 2 });
+    expect(sim.reachablePeers('h1').map((p) => p.id)).to.not.include('h2'); // a dead agent answers no peer
+    sim.setVmsBusy('h2', false);
+    expect(await read()).to.deep.equal({ beat: 0, written: 0 });
+    sim.setAgentCrashed('h2', false);
+    sim.setVmsBusy('h2', true);
+    expect(await read()).to.deep.equal({ beat: 2, written: 2 });
   });
 
   it('a crashed host comes back after bootTime once power cycled, unless stuck', async () => {

@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { noopLogger, systemClock, type Clock, type Logger, type Secret } from '@hafence/core';
-import type { AgentHealth, HeartbeatObservation } from '../ports.js';
+import type { AgentHealth, HeartbeatObservation, VmVolume } from '../ports.js';
 import { ArmRefusedError } from './agent-errors.js';
 import { AuthFailureLog } from './auth-failure-log.js';
 import { guardConnections, markBusy, type ConnectionLimits } from './connection-guard.js';
 import type { PeerStatus } from './self-fence.js';
+import { MAX_VOLUMES_PER_READ } from './volume-activity.js';
 
 /** What the agent answers to `POST /arm`: the truth about its watchdog, not the request echoed. */
 export interface ArmOutcome {
@@ -25,8 +26,10 @@ export interface AgentHandlers {
   msRequest(): void;
   /** `GET /health`. */
   health(): AgentHealth;
-  /** `POST /read-heartbeat {suspect, windowMs}`. */
-  readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation>;
+  /** `POST /read-heartbeat {suspect, windowMs, volumes?}`: the heartbeat and, in the same passes, the VM volumes. */
+  readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation>;
+  /** `GET /volumes`: the volumes of the VMs running on this host (rejects when the inventory cannot tell). */
+  volumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }>;
   /**
    * `POST /arm {armed, armGen?}`: resolves to what was applied; rejects with
    * {@link ArmRefusedError} (HTTP 409) for a gen lower than the applied one.
@@ -40,8 +43,8 @@ export interface AgentHandlers {
 
 /** Longest window a read-heartbeat request may ask for. */
 export const MAX_READ_WINDOW_MS = 600_000;
-/** Largest request body read (bytes); a larger one is answered 413 and the connection closed. */
-export const MAX_BODY = 4096;
+/** Largest request body read (bytes; room for a read request naming 32 long volume paths); a larger one is answered 413 and the connection closed. */
+export const MAX_BODY = 65_536;
 
 /** Options of {@link createAgentServer}. */
 export interface AgentServerOptions {
@@ -106,7 +109,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
     return;
   }
   if (body === undefined) {
-    send(res, 400, { error: 'body must be a JSON object of at most 4 KiB' });
+    send(res, 400, { error: `body must be a JSON object of at most ${MAX_BODY} bytes` });
     return;
   }
   const abort = new AbortController();
@@ -117,15 +120,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
       send(res, 200, h.health());
       return;
     case 'POST /read-heartbeat': {
-      const { suspect, windowMs } = body as { suspect?: unknown; windowMs?: unknown };
-      if (typeof suspect !== 'string' || typeof windowMs !== 'number' || windowMs < 0 || windowMs > MAX_READ_WINDOW_MS) {
-        send(res, 400, { error: 'need {suspect: string, windowMs: 0..600000}' });
+      const { suspect, windowMs, volumes } = body as { suspect?: unknown; windowMs?: unknown; volumes?: unknown };
+      if (typeof suspect !== 'string' || typeof windowMs !== 'number' || windowMs < 0 || windowMs > MAX_READ_WINDOW_MS || !volumeList(volumes)) {
+        send(res, 400, { error: `need {suspect: string, windowMs: 0..600000, volumes?: at most ${MAX_VOLUMES_PER_READ} strings}` });
         return;
       }
       h.msRequest();
-      send(res, 200, await h.readHeartbeat(suspect, windowMs, abort.signal));
+      send(res, 200, await h.readHeartbeat(suspect, windowMs, abort.signal, volumes));
       return;
     }
+    case 'GET /volumes':
+      h.msRequest();
+      try {
+        send(res, 200, await h.volumes(abort.signal));
+      } catch (err) {
+        send(res, 503, { error: (err as Error).message });
+      }
+      return;
     case 'POST /arm': {
       const { armed, armGen } = body as { armed?: unknown; armGen?: unknown };
       if (typeof armed !== 'boolean' || (armGen !== undefined && !(typeof armGen === 'number' && Number.isSafeInteger(armGen) && armGen >= 0))) {
@@ -158,6 +169,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
     default:
       send(res, 404, { error: 'no such endpoint' });
   }
+}
+
+function volumeList(value: unknown): value is readonly string[] | undefined {
+  return value === undefined || (Array.isArray(value) && value.length <= MAX_VOLUMES_PER_READ && value.every((v) => typeof v === 'string'));
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | 'too large' | undefined> {

@@ -4,6 +4,8 @@ import { delay, type Clock } from '@hafence/core';
 import type { HeartbeatObservation, HeartbeatRecord } from '../ports.js';
 import { errnoOf } from './agent-errors.js';
 import { decodeHeartbeat } from './heartbeat-file.js';
+import { compareVolumePasses, readVolumePass, type VolumePassLimits } from './volume-activity.js';
+import type { VolumeReader } from './volume-reader.js';
 
 /** The reads a checker needs: a test seam for unreadable mounts. */
 export interface HeartbeatReadFsLike {
@@ -21,20 +23,30 @@ export const nodeHeartbeatReadFs: HeartbeatReadFsLike = {
 
 type ReadOutcome = { ok: true; record: HeartbeatRecord } | Extract<HeartbeatObservation, { ok: false }>;
 
+/** The suspect's VM volumes to read in the same two passes as its heartbeat. */
+export interface VolumeReadRequest {
+  readonly reader: VolumeReader;
+  readonly volumes: readonly string[];
+  readonly limits?: VolumePassLimits;
+}
+
 /**
  * Reads the heartbeat at `path` twice, `windowMs` apart (SPEC §5.1). Each read opens the
  * file afresh and compares content (with a counter), never attributes, so NFS attribute
  * caches and clock skew do not matter. A mount that cannot be listed is
- * `mount-unreadable` (the checker is at fault, not the suspect).
+ * `mount-unreadable` (the checker is at fault, not the suspect). With `volumes`, each
+ * pass also fingerprints the suspect's VM volumes right after the heartbeat read.
  */
 export async function readHeartbeatTwice(path: string, windowMs: number, clock: Clock, signal: AbortSignal,
-  fs: HeartbeatReadFsLike = nodeHeartbeatReadFs): Promise<HeartbeatObservation> {
+  fs: HeartbeatReadFsLike = nodeHeartbeatReadFs, volumes?: VolumeReadRequest): Promise<HeartbeatObservation> {
   const first = await readOnce(path, fs);
   if (!first.ok) return first;
+  const before = volumes && await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits);
   await delay(clock, windowMs, signal);
   const second = await readOnce(path, fs);
   if (!second.ok) return second;
-  return { ok: true, first: first.record, second: second.record };
+  const after = volumes && await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits);
+  return { ok: true, first: first.record, second: second.record, ...(before && after ? { volumes: compareVolumePasses(before, after) } : {}) };
 }
 
 async function readOnce(path: string, fs: HeartbeatReadFsLike): Promise<ReadOutcome> {

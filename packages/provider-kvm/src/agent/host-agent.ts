@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { delay, noopLogger, raceAbort, systemClock, type Clock, type Logger, type Secret, type TimerHandle } from '@hafence/core';
-import type { AgentHealth, HeartbeatObservation, HeartbeatRecord } from '../ports.js';
+import type { AgentHealth, HeartbeatObservation, HeartbeatRecord, VmVolume } from '../ports.js';
 import { agentRequest } from '../standalone/agent-client.js';
 import { AgentConfigError, ArmRefusedError, errnoInChain, errnoOf, HeartbeatWriteError, isLocalResourceError } from './agent-errors.js';
 import { createAgentServer, type ArmOutcome } from './agent-server.js';
@@ -11,6 +11,9 @@ import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
 import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
 import { HeartbeatWriter, type HeartbeatFsLike } from './heartbeat-writer.js';
 import { IsolationMonitor, type IsolationVerdict, type PeerAnswer, type PeerProbe, type PeerStatus } from './self-fence.js';
+import { MAX_LISTED_VOLUMES, VmInventoryError, type VmInventory } from './vm-inventory.js';
+import type { VolumePassLimits } from './volume-activity.js';
+import { FileVolumeReader, type VolumeReader } from './volume-reader.js';
 import type { Watchdog } from './watchdog.js';
 
 /** Options of {@link HostAgent} (`hafence agent`). */
@@ -52,6 +55,15 @@ export interface HostAgentOptions {
   readonly logger?: Logger;
   /** Test seam: how peers are asked (default: `GET /peer/status` on every peer). */
   readonly peerProbe?: PeerProbe;
+  /**
+   * The VMs running on this host and their volumes (`GET /volumes`; e.g.
+   * `VirshVmInventory`). Without one the agent answers that it cannot tell.
+   */
+  readonly vmInventory?: VmInventory;
+  /** Reads neighbours' VM volumes in activity checks (default: files on the mount, {@link FileVolumeReader}). */
+  readonly volumeReader?: VolumeReader;
+  /** Bounds of each pass over a suspect's volumes (default 2 s per read, 4 s per pass). */
+  readonly volumePassLimits?: VolumePassLimits;
   /** Test seams: heartbeat writes and reads. */
   readonly fs?: HeartbeatFsLike;
   readonly readFs?: HeartbeatReadFsLike;
@@ -109,6 +121,7 @@ export class HostAgent {
   private lastFlag: string | undefined;
   private lastWriteLocal = false;
   private readonly limits: ConnectionLimits;
+  private readonly volumeReader: VolumeReader;
   private shed = 0;
   private shedLogged = 0;
 
@@ -120,6 +133,7 @@ export class HostAgent {
     this.selfFenceAfter = positive('selfFenceAfterMs', options.selfFenceAfterMs ?? 60_000);
     if (this.selfFenceAfter < 2 * this.interval) throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
     this.limits = connectionLimits(options.nofileSoftLimit ?? readNofileSoftLimit(), options.maxConnections, options.maxConnectionsPerAddress);
+    this.volumeReader = options.volumeReader ?? new FileVolumeReader({ mount: options.mount });
     this.writer = new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
     this.monitor = new IsolationMonitor({ clock: this.clock, selfFenceAfterMs: this.selfFenceAfter, peers: options.peerProbe ?? ((s) => this.probePeers(s)) });
   }
@@ -130,7 +144,8 @@ export class HostAgent {
     const server = createAgentServer(this.options.token, {
       msRequest: () => this.monitor.msRequestReceived(),
       health: () => this.health(),
-      readHeartbeat: (suspect, windowMs, signal) => this.readHeartbeat(suspect, windowMs, signal),
+      readHeartbeat: (suspect, windowMs, signal, volumes) => this.readHeartbeat(suspect, windowMs, signal, volumes),
+      volumes: (signal) => this.listVolumes(signal),
       arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
       peerReach: (suspect, signal) => this.peerReach(suspect, signal),
       peerStatus: () => this.monitor.status(this.options.hostId),
@@ -338,14 +353,22 @@ export class HostAgent {
       : `heartbeat writes failing: ${this.lastWriteError}`;
   }
 
-  private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+  private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
     let path: string;
     try {
       path = heartbeatPath(this.options.mount, suspect, this.options.dir ?? DEFAULT_HEARTBEAT_DIR);
     } catch (err) {
       return { ok: false, reason: 'error', detail: (err as Error).message };
     }
-    return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs);
+    const request = volumes && volumes.length > 0 ? { reader: this.volumeReader, volumes, limits: this.options.volumePassLimits } : undefined;
+    return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs, request);
+  }
+
+  /** `GET /volumes`: the running VMs' volumes, at most {@link MAX_LISTED_VOLUMES}. */
+  private async listVolumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }> {
+    if (!this.options.vmInventory) throw new VmInventoryError('this agent has no VM inventory configured');
+    const all = await this.options.vmInventory.runningVolumes(signal);
+    return { volumes: all.slice(0, MAX_LISTED_VOLUMES), truncated: all.length > MAX_LISTED_VOLUMES };
   }
 
   private async peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined> {

@@ -1,6 +1,7 @@
 import { ConfigError, type Clock, type ConfigIssue, type Logger, type PowerState } from '@hafence/core';
-import type { AgentConnectivity, KvmInventory, NeighborExecutor } from '../ports.js';
+import type { AgentConnectivity, KvmInventory, NeighborExecutor, VmVolumeDirectory } from '../ports.js';
 import type { ArmRecords } from './arm-records.js';
+import { MAX_VOLUMES_PER_READ } from '../agent/volume-activity.js';
 import { DEFAULT_POWER_POLL_MS } from './power-steps.js';
 
 /** Options of {@link KvmProvider}. Durations are in ms. */
@@ -11,6 +12,16 @@ export interface KvmProviderOptions {
   readonly neighbors: NeighborExecutor;
   /** KVM facts per host (hypervisor, shared pool mounted, maintenance). */
   readonly inventory: KvmInventory;
+  /**
+   * The volumes of the VMs running on each host (SPEC §5.1, "VM volume activity"). With it,
+   * the activity check also looks for writes to the suspect's VM volumes; without it, the
+   * heartbeat alone decides (an agent killed while its VMs run gets the host power-cycled).
+   */
+  readonly volumes?: VmVolumeDirectory;
+  /** Most VM volumes read per activity check, sampled fairly across the VMs (default 32, at most 128). */
+  readonly maxVolumesPerCheck?: number;
+  /** Shortest gap between two refreshes of a host's volume list (default 60 s). */
+  readonly volumeRefreshMs?: number;
   /** Cached power state of a host (e.g. `PowerManagementService.state`); see the README. */
   readonly powerState?: (host: string) => PowerState | undefined;
   /** Defaults to the clock of each call's context (the engine's). */
@@ -44,6 +55,8 @@ export interface KvmProviderConfig {
   readonly leaseMarginMs: number;
   readonly replyTimeoutMs: number;
   readonly powerPollMs: number;
+  readonly maxVolumesPerCheck: number;
+  readonly volumeRefreshMs: number;
 }
 
 /** Applies defaults and validates; throws `ConfigError` with every broken rule. */
@@ -55,12 +68,17 @@ export function kvmProviderConfig(o: KvmProviderOptions): KvmProviderConfig {
     leaseMarginMs: o.leaseMarginMs ?? 30_000,
     replyTimeoutMs: o.replyTimeoutMs ?? 10_000,
     powerPollMs: o.powerPollMs ?? DEFAULT_POWER_POLL_MS,
+    maxVolumesPerCheck: o.maxVolumesPerCheck ?? 32,
+    volumeRefreshMs: o.volumeRefreshMs ?? 60_000,
   };
   const issues: ConfigIssue[] = [];
-  for (const key of ['heartbeatIntervalMs', 'activityWindowMs', 'replyTimeoutMs', 'powerPollMs'] as const) {
+  for (const key of ['heartbeatIntervalMs', 'activityWindowMs', 'replyTimeoutMs', 'powerPollMs', 'volumeRefreshMs'] as const) {
     if (!(Number.isFinite(c[key]) && c[key] > 0)) issues.push({ path: key, value: c[key], rule: 'must be a positive number of ms' });
   }
   if (!(Number.isFinite(c.leaseMarginMs) && c.leaseMarginMs >= 0)) issues.push({ path: 'leaseMarginMs', value: c.leaseMarginMs, rule: 'must be ≥ 0 ms' });
+  if (!(Number.isInteger(c.maxVolumesPerCheck) && c.maxVolumesPerCheck >= 1 && c.maxVolumesPerCheck <= MAX_VOLUMES_PER_READ)) {
+    issues.push({ path: 'maxVolumesPerCheck', value: c.maxVolumesPerCheck, rule: `must be an integer from 1 to ${MAX_VOLUMES_PER_READ}` });
+  }
   if (c.activityWindowMs < 2 * c.heartbeatIntervalMs) {
     issues.push({ path: 'activityWindowMs', value: c.activityWindowMs, rule: 'must be at least 2 × heartbeatIntervalMs (SPEC §5.1)' });
   }

@@ -9,6 +9,7 @@ import { MemoryArmRecords, type ArmRecord, type ArmRecords } from './arm-records
 import { CheckerPool } from './checker-pool.js';
 import { kvmProviderConfig, type KvmProviderConfig, type KvmProviderOptions } from './kvm-options.js';
 import { LeaseTracker } from './lease-tracker.js';
+import { sampleVolumes } from './volume-sample.js';
 import { fenceByPower, recoverByPower } from './power-steps.js';
 
 /** An alert raised by the provider (e.g. a checker that cannot read the shared mount). */
@@ -44,6 +45,10 @@ export class KvmProvider implements HAProvider {
   /** The `armGen` last sent to each host's agent, until a health answer shows it applied. */
   private readonly armRequested = new Map<string, number>();
   private readonly armRecords: ArmRecords;
+  /** Per host: which VM the next volume sample starts at (every VM gets its turn across checks). */
+  private readonly volumeTurn = new Map<string, number>();
+  private readonly volumesRefreshedAt = new Map<string, number>();
+  private readonly volumeRefreshFailing = new Set<string>();
   private tracker: LeaseTracker | undefined;
 
   /** Validates the options (`ConfigError` when invalid). */
@@ -118,18 +123,42 @@ export class KvmProvider implements HAProvider {
     }
     if (!answer.connected) return { healthy: false, reason: `agent not connected${answer.detail ? `: ${answer.detail}` : ''}` };
     await this.syncArm(resource, ctx, answer);
+    await this.refreshVolumes(host, ctx);
     return answer.storageOk === false ? { healthy: true, reason: `agent connected; storage failing: ${answer.detail ?? 'unknown'}` } : { healthy: true };
   }
 
+  /**
+   * Reads the suspect's heartbeat and VM volumes twice, a window apart, on a neighbour
+   * (SPEC §5.1). A changed heartbeat or a written volume is activity; a volume that could
+   * not be read makes the check an `error`, never `inactive`.
+   */
   async activityCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<ActivityResult> {
     this.updateLeaseMode(resource, ctx);
+    const host = resource.ref.id;
     const window = this.config.activityWindowMs;
-    const read = await this.readVia(resource, window, ctx);
+    const known = this.options.volumes?.volumesOf(host);
+    const turn = this.volumeTurn.get(host) ?? 0;
+    const sample = known ? sampleVolumes(known, this.config.maxVolumesPerCheck, turn) : undefined;
+    this.volumeTurn.set(host, (turn + Math.max(sample?.length ?? 0, 1)) % 1_000_000); // the next check starts at the first VM left out
+    const read = await this.readVia(resource, window, ctx, sample);
     if (!read.obs.ok) return { verdict: 'error', reason: `${read.checker ? `${read.checker}: ` : ''}${read.obs.reason}: ${read.obs.detail}` };
-    const { first, second, volumesChanged } = read.obs;
-    if (!sameHeartbeat(first, second)) return { verdict: 'active', reason: `heartbeat #${first.counter} → #${second.counter} in ${window} ms (read by ${read.checker})` };
-    if (volumesChanged) return { verdict: 'active', reason: `heartbeat unchanged but VM volumes changed (read by ${read.checker})` };
-    return { verdict: 'inactive', reason: `heartbeat #${second.counter} unchanged over ${window} ms (read by ${read.checker})` };
+    const { first, second, volumes } = read.obs;
+    const by = `read by ${read.checker}`;
+    if (!sameHeartbeat(first, second)) return { verdict: 'active', reason: `heartbeat #${first.counter} → #${second.counter} in ${window} ms (${by})` };
+    let seen = known === undefined ? 'VM volumes unknown' : 'no running VMs listed';
+    if (sample && sample.length > 0) {
+      if (!volumes) return { verdict: 'error', reason: `heartbeat unchanged, but ${read.checker} did not read the ${sample.length} VM volume(s) it was asked to (an agent without volume reads?)` };
+      if (volumes.changed.length > 0) {
+        const more = volumes.changed.length > 1 ? ` and ${volumes.changed.length - 1} more` : '';
+        return { verdict: 'active', reason: `VM volume ${volumes.changed[0]}${more} written within ${window} ms, heartbeat #${second.counter} unchanged (${by})` };
+      }
+      if (volumes.failed.length > 0) {
+        const f = volumes.failed[0]!;
+        return { verdict: 'error', reason: `heartbeat unchanged, but ${volumes.failed.length} of ${sample.length} VM volume(s) could not be read (${f.volume}: ${f.detail}): that proves nothing (${by})` };
+      }
+      seen = `${volumes.read} VM volume(s) unchanged${volumes.skipped > 0 ? `, ${volumes.skipped} on other storage not read` : ''}${known!.length > sample.length ? ` (sampled ${sample.length} of ${known!.length})` : ''}`;
+    }
+    return { verdict: 'inactive', reason: `heartbeat #${second.counter} unchanged over ${window} ms; ${seen} (${by})` };
   }
 
   async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
@@ -169,12 +198,12 @@ export class KvmProvider implements HAProvider {
   }
 
   /** Reads the suspect's heartbeat on the first neighbour that can; mount-unreadable checkers are excluded. */
-  private async readVia(resource: ResourceSpec, windowMs: number, ctx: ProviderContext): Promise<{ obs: HeartbeatObservation; checker?: string }> {
+  private async readVia(resource: ResourceSpec, windowMs: number, ctx: ProviderContext, volumes?: readonly string[]): Promise<{ obs: HeartbeatObservation; checker?: string }> {
     const host = resource.ref.id;
     const leases = this.leases(ctx);
     const checkers = this.pool.candidates(resource.partition, host).filter((c) => !leases.silenced(c));
     for (const checker of checkers) {
-      const obs = await this.observe(checker, host, windowMs, ctx);
+      const obs = await this.observe(checker, host, windowMs, ctx, volumes);
       // A checker whose read fails or hangs past the reply timeout cannot read the mount.
       if (!obs.ok && (obs.reason === 'mount-unreadable' || obs.reason === 'timeout')) {
         if (this.pool.exclude(checker, obs.detail)) this.alert(checker, 'checker-excluded', `${checker} cannot read the shared mount${detailOf(obs.detail, 'cannot read the shared mount')}: excluded as a checker until it can read again`, ctx);
@@ -190,11 +219,13 @@ export class KvmProvider implements HAProvider {
     return { obs: { ok: false, reason: 'error', detail } };
   }
 
-  private async observe(checker: string, suspect: string, windowMs: number, ctx: ProviderContext): Promise<HeartbeatObservation> {
+  private async observe(checker: string, suspect: string, windowMs: number, ctx: ProviderContext, volumes?: readonly string[]): Promise<HeartbeatObservation> {
     this.leases(ctx).requestSent(checker, this.clock(ctx).now());
     const timeout = windowMs + this.config.replyTimeoutMs;
     try {
-      return await this.ask(ctx, timeout, (s) => this.options.neighbors.readHeartbeat(checker, suspect, windowMs, s));
+      return await this.ask(ctx, timeout, (s) => (volumes && volumes.length > 0
+        ? this.options.neighbors.readHeartbeat(checker, suspect, windowMs, s, volumes)
+        : this.options.neighbors.readHeartbeat(checker, suspect, windowMs, s)));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       return err instanceof TimeoutError
@@ -263,6 +294,23 @@ export class KvmProvider implements HAProvider {
       if (ctx.signal.aborted) throw err;
       (this.options.logger ?? ctx.logger).warn(`${host}: could not ${request.armed ? 'arm' : 'disarm'} the agent (armGen ${request.armGen})`, { host, error: (err as Error).message });
     });
+  }
+
+  /** Refreshes `host`'s VM volume list while its agent answers, at most once per refresh interval; a failure keeps the last list. */
+  private async refreshVolumes(host: string, ctx: ProviderContext): Promise<void> {
+    const directory = this.options.volumes;
+    const now = this.clock(ctx).now();
+    if (!directory?.refresh || now - (this.volumesRefreshedAt.get(host) ?? -Infinity) < this.config.volumeRefreshMs) return;
+    this.volumesRefreshedAt.set(host, now);
+    const log = this.options.logger ?? ctx.logger;
+    try {
+      await this.ask(ctx, this.config.replyTimeoutMs, (s) => directory.refresh!(host, s));
+      if (this.volumeRefreshFailing.delete(host)) log.info(`${host}: its VM volume list is known again`, { host });
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      if (!this.volumeRefreshFailing.has(host)) log.warn(`${host}: could not list its VM volumes; the last list stands`, { host, error: (err as Error).message });
+      this.volumeRefreshFailing.add(host);
+    }
   }
 
   /** Once the episode depends on the lease, the provider stops contacting the host's agent (SPEC §5.1). */

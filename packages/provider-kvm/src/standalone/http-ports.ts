@@ -1,4 +1,4 @@
-import { NotFoundError, TimeoutError, type Clock, type Secret } from '@hafence/core';
+import { NotFoundError, ProtocolError, TimeoutError, type Clock, type Secret } from '@hafence/core';
 import type { AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, NeighborExecutor } from '../ports.js';
 import { agentRequest } from './agent-client.js';
 
@@ -60,13 +60,14 @@ export class HttpNeighborExecutor implements NeighborExecutor {
   /** Binds the port to the agent directory and token. */
   constructor(private readonly options: HttpPortsOptions) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
     const url = addressOf(this.options.agents, checker);
     if (!url) return { ok: false, reason: 'error', detail: `no agent address known for ${checker}` };
     const timeoutMs = windowMs + (this.options.replyTimeoutMs ?? 10_000);
     try {
-      return await agentRequest<HeartbeatObservation>(checker, url, '/read-heartbeat', this.options.token,
-        { method: 'POST', body: { suspect, windowMs }, timeoutMs, signal, clock: this.options.clock });
+      const body = volumes && volumes.length > 0 ? { suspect, windowMs, volumes } : { suspect, windowMs };
+      return checkedObservation(checker, await agentRequest<unknown>(checker, url, '/read-heartbeat', this.options.token,
+        { method: 'POST', body, timeoutMs, signal, clock: this.options.clock }));
     } catch (err) {
       if (signal.aborted) throw err;
       return { ok: false, reason: err instanceof TimeoutError ? 'timeout' : 'error', detail: (err as Error).message };
@@ -80,4 +81,18 @@ export class HttpNeighborExecutor implements NeighborExecutor {
       { method: 'POST', body: { suspect }, timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock });
     return answer.reachable === true;
   }
+}
+
+/** The checker's answer, checked where the provider relies on its shape (a hostile or broken agent gets a `ProtocolError`). */
+function checkedObservation(checker: string, answer: unknown): HeartbeatObservation {
+  const a = answer as { ok?: unknown; first?: unknown; second?: unknown; volumes?: { read?: unknown; skipped?: unknown; changed?: unknown; failed?: unknown } } | null;
+  if (!a || typeof a !== 'object' || typeof a.ok !== 'boolean') throw new ProtocolError(checker, 'read-heartbeat answer without ok');
+  if (a.ok && (!a.first || typeof a.first !== 'object' || !a.second || typeof a.second !== 'object')) throw new ProtocolError(checker, 'read-heartbeat answer without its two records');
+  const v = a.volumes;
+  if (v !== undefined) {
+    const strings = Array.isArray(v.changed) && v.changed.every((c) => typeof c === 'string');
+    const failures = Array.isArray(v.failed) && v.failed.every((f: { volume?: unknown; detail?: unknown } | null) => typeof f?.volume === 'string' && typeof f.detail === 'string');
+    if (!v || typeof v.read !== 'number' || typeof v.skipped !== 'number' || !strings || !failures) throw new ProtocolError(checker, 'read-heartbeat answer with a malformed volumes part');
+  }
+  return answer as HeartbeatObservation;
 }

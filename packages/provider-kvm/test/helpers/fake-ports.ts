@@ -5,6 +5,7 @@ import {
 } from '@hafence/core';
 import type {
   AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
+  VmVolume, VmVolumeDirectory,
 } from '@hafence/provider-kvm';
 import type { TestClock } from '@hafence/testkit';
 
@@ -22,7 +23,12 @@ export interface SimHost {
   counter: number;
   /** As a checker: `ok`, cannot read the mount, or never replies. */
   reads: 'ok' | 'mount-unreadable' | 'hang';
-  volumesChanged: boolean;
+  /** The host's VMs, as the control plane lists them (default: one VM with one volume). */
+  vms: VmVolume[];
+  /** Its VMs write their volumes while it is powered (default false: only the heartbeat shows life). */
+  vmsWriting: boolean;
+  /** As a checker: volume reads fail. */
+  volumeReadsFail: boolean;
   /** As a peer: whether it reaches each other host (default: reaches the alive ones). */
   reaches?: (suspect: string) => boolean;
   peerUp: boolean;
@@ -31,10 +37,12 @@ export interface SimHost {
 }
 
 /** Fake ports over simulated hosts, recording every request by target host. */
-export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventory {
+export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventory, VmVolumeDirectory {
   readonly hosts = new Map<string, SimHost>();
   readonly requests: { host: string; kind: string; at: number }[] = [];
   readonly armCalls: { host: string; armed: boolean; armGen: number }[] = [];
+  /** The volumes the last read request named. */
+  lastVolumesAsked: readonly string[] | undefined;
 
   /** Whether a host has power (default: always); unpowered hosts neither answer nor write. */
   powered: (host: string) => boolean = () => true;
@@ -51,7 +59,8 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     if (!h) {
       h = {
         facts: { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }, agentUp: true, storageOk: true, alive: true,
-        armed: true, armGen: 0, counter: 1, reads: 'ok', volumesChanged: false, peerUp: true,
+        armed: true, armGen: 0, counter: 1, reads: 'ok', peerUp: true,
+        vms: [{ vm: `${id}-vm1`, volume: `/mnt/pool/${id}-vm1.qcow2` }], vmsWriting: false, volumeReadsFail: false,
       };
       this.hosts.set(id, h);
     }
@@ -84,7 +93,12 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     h.armGen = request.armGen;
   }
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+  /** The control plane's list of `host`'s VM volumes. */
+  volumesOf(host: string): readonly VmVolume[] | undefined {
+    return this.hosts.get(host)?.vms;
+  }
+
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
     this.note(checker, 'read');
     const c = this.host(checker);
     if (!this.powered(checker)) await delay(this.clock, 365 * 86_400_000, signal);
@@ -93,7 +107,13 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     const first = this.record(suspect);
     await delay(this.clock, windowMs, signal);
     if (this.writing(suspect)) this.host(suspect).counter++;
-    return { ok: true, first, second: this.record(suspect), volumesChanged: this.host(suspect).volumesChanged };
+    const second = this.record(suspect);
+    if (!volumes) return { ok: true, first, second };
+    this.lastVolumesAsked = volumes;
+    const s = this.host(suspect);
+    const failed = c.volumeReadsFail ? volumes.map((volume) => ({ volume, detail: 'no answer within 2000 ms' })) : [];
+    const changed = !c.volumeReadsFail && s.vmsWriting && this.powered(suspect) ? [...volumes] : [];
+    return { ok: true, first, second, volumes: { read: volumes.length - failed.length, skipped: 0, changed, failed } };
   }
 
   async canReach(peer: string, suspect: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { SimAgentConnectivity } from './sim-agent-connectivity.js';
 import { SimKvmCluster, type SimNote } from './sim-kvm-cluster.js';
 import { SimKvmInventory } from './sim-kvm-inventory.js';
 import { SimNeighborExecutor } from './sim-neighbor-executor.js';
+import { SimVolumeDirectory } from './sim-volume-directory.js';
 
 /** KVM timing knobs of a simulated environment, in ms (SPEC §4, KVM row). */
 export interface SimKvmTiming {
@@ -104,6 +105,7 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   });
   const provider: HAProvider = options.provider?.(sim, clock) ?? new KvmProvider({
     agents: new SimAgentConnectivity(sim, clock), neighbors: new SimNeighborExecutor(sim, clock), inventory: new SimKvmInventory(sim), clock,
+    volumes: new SimVolumeDirectory(sim),
     powerState: (h) => power.state(h),
     activityWindowMs: k.activityWindowMs ?? 20_000, heartbeatIntervalMs: sim.heartbeatIntervalMs,
     leaseMarginMs: k.leaseMarginMs ?? 30_000, replyTimeoutMs: k.replyTimeoutMs ?? 30_000,

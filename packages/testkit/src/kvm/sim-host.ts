@@ -22,6 +22,13 @@ export class SimHost {
   stuck = false;
   /** Only the agent's control connection is down (`agent-down`). */
   agentLinkDown = false;
+  /**
+   * The agent process is dead, hung or starved (`agent-crash`): no health answer, no
+   * heartbeat, no peer answers, no self-fence — while the VMs run on and write.
+   */
+  agentCrashed = false;
+  /** The VMs write their volumes (`vms-busy`, the default); `vms-idle`: they run but write nothing. */
+  vmsBusy = true;
   /** The host lost every network (`isolate`): no agent, no store, VMs still in memory. */
   isolated = false;
   /** The agent holds its watchdog open for HA (SPEC §5.1). */
@@ -60,7 +67,12 @@ export class SimHost {
 
   /** The host's agent answers management servers. */
   agentReachable(now: number): boolean {
-    return this.alive(now) && !this.agentLinkDown && !this.isolated;
+    return this.alive(now) && !this.agentLinkDown && !this.isolated && !this.agentCrashed;
+  }
+
+  /** The host's agent runs and is on the cluster network (peer agents can talk to it). */
+  agentOnNetwork(now: number): boolean {
+    return this.onNetwork(now) && !this.agentCrashed;
   }
 
   /** The host is on the cluster network (peers can reach it). */
@@ -89,6 +101,7 @@ export class SimHost {
     this.os = 'booting';
     this.bootUntil = now + bootTime;
     // The agent starts fresh: its isolation clock begins at boot; it remembers no armGen.
+    this.agentCrashed = false;
     this.armGen = 0;
     this.lastWriteOkAt = now + bootTime;
     this.lastMsRequestAt = now + bootTime;

@@ -37,8 +37,9 @@ export interface SimKvmClusterOptions {
 }
 
 /**
- * A simulated KVM cluster in virtual time: hosts with agents and VMs, a shared store
- * with per-host outages, and in-process BMCs with a boot model. Every fault of SPEC §10
+ * A simulated KVM cluster in virtual time: hosts with agents and VMs (which write their
+ * volumes on the shared store while they run, busy by default), a shared store with
+ * per-host outages, and in-process BMCs with a boot model. Every fault of SPEC §10
  * (except the `ms-*` ones) is a method here; the port implementations read it.
  *
  * @example
@@ -111,6 +112,25 @@ export class SimKvmCluster {
   /** `agent-down` / `agent-up`: only the agent's control connection. */
   setAgentLink(id: string, up: boolean): void {
     this.host(id).agentLinkDown = !up;
+  }
+
+  /**
+   * `agent-crash` / `agent-start`: the agent process dies (no health answer, heartbeat,
+   * peer answer or self-fence) while the OS and the VMs run on; a start is a fresh agent
+   * that remembers no armGen (its isolation clock starts now).
+   */
+  setAgentCrashed(id: string, crashed: boolean): void {
+    const h = this.host(id);
+    if (!crashed && h.agentCrashed) {
+      const now = this.clock.now();
+      [h.armGen, h.lastWriteOkAt, h.lastMsRequestAt] = [0, now, now];
+    }
+    h.agentCrashed = crashed;
+  }
+
+  /** `vms-idle` / `vms-busy`: the host's VMs stop / resume writing their volumes (they still run). */
+  setVmsBusy(id: string, busy: boolean): void {
+    this.host(id).vmsBusy = busy;
   }
 
   /** `isolate` / `rejoin`: every network of the host. */
@@ -196,8 +216,8 @@ export class SimKvmCluster {
   /** Peers that `id` reaches over the network (both alive and on the network). */
   reachablePeers(id: string): SimHost[] {
     const now = this.clock.now();
-    if (!this.host(id).onNetwork(now)) return [];
-    return [...this.hostMap.values()].filter((p) => p.id !== id && p.onNetwork(now));
+    if (!this.host(id).agentOnNetwork(now)) return [];
+    return [...this.hostMap.values()].filter((p) => p.id !== id && p.agentOnNetwork(now));
   }
 
   private schedule(id: string, ms: number): void {
@@ -213,11 +233,13 @@ export class SimKvmCluster {
     if (!h.alive(now)) return;
     if (wasBooting) this.note('sim.booted', h.id);
     const storageOk = !h.isolated && this.store.mount(h.id) === 'up';
+    // The VMs write whatever their agent does; an idle VM writes nothing.
+    if (storageOk && h.vmsBusy) for (const vm of h.vms) if (vm.running) this.store.touchVolume(vm.id);
+    if (h.agentCrashed) return;
     if (storageOk) {
       h.counter++;
       h.lastWriteOkAt = now;
       this.store.writeHeartbeat(h.id, h.record());
-      for (const vm of h.vms) if (vm.running) this.store.touchVolume(vm.id);
     }
     if (this.isolatedLongEnough(h, now) && !this.peersShareLoss(h)) this.selfFence(h, now);
   }

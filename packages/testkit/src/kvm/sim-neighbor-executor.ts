@@ -17,16 +17,19 @@ export class SimNeighborExecutor implements NeighborExecutor {
   /** Builds the port; every request takes `latencyMs` of virtual time (default 2). */
   constructor(private readonly sim: SimKvmCluster, private readonly clock: Clock, private readonly latencyMs = 2) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
     await this.reach(checker, signal);
-    const stamps = () => this.sim.host(suspect).vms.map((vm) => this.sim.store.volumeStamp(vm.id)).join(',');
+    const stamps = () => (volumes ?? []).map((v) => this.sim.store.volumeStamp(v));
     const first = await this.read(checker, suspect, signal);
     if (!first.ok) return first;
     const before = stamps();
     await delay(this.clock, windowMs, signal);
     const second = await this.read(checker, suspect, signal);
     if (!second.ok) return second;
-    return { ok: true, first: first.record, second: second.record, volumesChanged: stamps() !== before };
+    if (!volumes || volumes.length === 0) return { ok: true, first: first.record, second: second.record };
+    const after = stamps();
+    const changed = volumes.filter((_, i) => after[i] !== before[i]);
+    return { ok: true, first: first.record, second: second.record, volumes: { read: volumes.length, skipped: 0, changed, failed: [] } };
   }
 
   async canReach(peer: string, suspect: string, signal: AbortSignal): Promise<boolean> {

@@ -9,6 +9,10 @@ export async function applyStep(env: SimKvmEnv, step: ScenarioStep): Promise<voi
     case 'crash': return sim.crash(step.host, step.stuck ?? false);
     case 'agent-down': return sim.setAgentLink(step.host, false);
     case 'agent-up': return sim.setAgentLink(step.host, true);
+    case 'agent-crash': return sim.setAgentCrashed(step.host, true);
+    case 'agent-start': return sim.setAgentCrashed(step.host, false);
+    case 'vms-idle': return sim.setVmsBusy(step.host, false);
+    case 'vms-busy': return sim.setVmsBusy(step.host, true);
     case 'isolate': return step.when === 'next-arm-request' ? sim.isolateOnArmRequest(step.host) : sim.setIsolated(step.host, true);
     case 'rejoin': return sim.setIsolated(step.host, false);
     case 'power-off': return sim.externalPower(step.host, false);

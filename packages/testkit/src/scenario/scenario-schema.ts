@@ -28,7 +28,7 @@ const knob = (min: number) => duration
 
 const hostId = z.string().regex(/^h[1-9]\d*$/, 'must be a host id h1..hN');
 const at = duration;
-const hostFaults = ['crash', 'agent-down', 'agent-up', 'isolate', 'rejoin', 'power-off', 'power-on', 'power-loss',
+const hostFaults = ['crash', 'agent-down', 'agent-up', 'agent-crash', 'agent-start', 'vms-idle', 'vms-busy', 'isolate', 'rejoin', 'power-off', 'power-on', 'power-loss',
   'power-restore', 'bmc-down', 'bmc-up', 'bmc-auth-broken', 'bmc-auth-fixed', 'bmc-fast', 'maintenance', 'maintenance-end'] as const;
 
 const hostStep = z.strictObject({

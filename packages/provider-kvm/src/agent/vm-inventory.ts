@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { HaError, hasControlChars } from '@hafence/core';
+import type { VmVolume } from '../ports.js';
+
+const run = promisify(execFile);
+
+/** Most volumes an agent lists (a larger inventory is cut, and says so). */
+export const MAX_LISTED_VOLUMES = 4096;
+
+/**
+ * The agent's view of its running VMs (SPEC §5.1): which volumes they use. `hafence serve`
+ * asks for it while the host is healthy and keeps the answer for the day the host is a
+ * suspect and its neighbours must look for VM writes.
+ */
+export interface VmInventory {
+  /** The volumes of the VMs running now. Rejects with {@link VmInventoryError} when it cannot tell. */
+  runningVolumes(signal: AbortSignal): Promise<VmVolume[]>;
+}
+
+/** The VM inventory could not be read (virsh failed, the file is malformed). */
+export class VmInventoryError extends HaError {
+  /** Builds the error; `detail` says what went wrong. */
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('HAF5107', `VM inventory: ${detail}`, options);
+  }
+}
+
+function volume(vm: string, path: string): VmVolume | undefined {
+  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) && path.length <= 1024 ? { vm, volume: path } : undefined;
+}
+
+/**
+ * {@link VmInventory} from libvirt: `virsh list --name --state-running`, then `virsh
+ * domblklist --details` per domain; the `disk` devices' sources are the volumes (CD-ROMs
+ * and empty drives are left out). argv only, never a shell; every call with a timeout.
+ */
+export class VirshVmInventory implements VmInventory {
+  /** `timeoutMs` bounds each virsh call (default 5 s). */
+  constructor(private readonly timeoutMs = 5_000) {}
+
+  async runningVolumes(signal: AbortSignal): Promise<VmVolume[]> {
+    const names = (await this.virsh(['list', '--name', '--state-running'], signal)).split('\n').map((s) => s.trim()).filter((s) => s.length > 0 && !hasControlChars(s));
+    const volumes: VmVolume[] = [];
+    for (const name of names) {
+      for (const line of (await this.virsh(['domblklist', '--details', '--domain', name], signal)).split('\n')) {
+        // Type  Device  Target  Source — the source may contain spaces.
+        const match = /^\s*(\S+)\s+disk\s+(\S+)\s+(.+?)\s*$/.exec(line);
+        const v = match && match[3] !== '-' ? volume(name, match[3]) : undefined;
+        if (v) volumes.push(v);
+      }
+    }
+    return volumes;
+  }
+
+  private async virsh(args: string[], signal: AbortSignal): Promise<string> {
+    try {
+      return (await run('virsh', args, { signal, timeout: this.timeoutMs, maxBuffer: 1 << 20 })).stdout;
+    } catch (err) {
+      throw new VmInventoryError(`virsh ${args[0]} failed (${(err as { code?: unknown }).code ?? (err as Error).message})`, { cause: err });
+    }
+  }
+}
+
+/**
+ * {@link VmInventory} from a JSON file `{"<vm>": ["<volume>", …], …}`, read afresh on every
+ * call: for tests, and for hosts whose VMs another tool manages.
+ */
+export class FileVmInventory implements VmInventory {
+  /** Reads `path` on every call. */
+  constructor(private readonly path: string) {}
+
+  async runningVolumes(): Promise<VmVolume[]> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(this.path, 'utf8'));
+    } catch (err) {
+      throw new VmInventoryError(`cannot read ${this.path} as JSON (${(err as { code?: string }).code ?? 'malformed'})`, { cause: err });
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new VmInventoryError(`${this.path} must hold an object of VM name → volume list`);
+    const volumes: VmVolume[] = [];
+    for (const [vm, list] of Object.entries(parsed)) {
+      if (!Array.isArray(list)) throw new VmInventoryError(`${this.path}: the volumes of a VM must be a list`);
+      for (const path of list) {
+        const v = typeof path === 'string' ? volume(vm, path) : undefined;
+        if (!v) throw new VmInventoryError(`${this.path}: a volume must be a non-empty path of at most 1024 characters, without control characters`);
+        volumes.push(v);
+      }
+    }
+    return volumes;
+  }
+}
