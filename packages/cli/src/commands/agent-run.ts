@@ -1,5 +1,5 @@
 import { ConfigError, HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
-import { AgentConfigError, HostAgent, systemWatchdog, virshStopVms } from '@hafence/provider-kvm';
+import { AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, VirshVmInventory, virshStopVms, type VmInventory } from '@hafence/provider-kvm';
 import { EXIT } from '../exit-codes.js';
 import { loadTokenFile } from '../secrets/token-file.js';
 import { stderrLogger } from '../stderr-logger.js';
@@ -64,6 +64,15 @@ function choice(name: string, value: string, allowed: readonly string[]): void {
   if (!allowed.includes(value)) throw new ConfigError([{ path: name, value, rule: `must be one of ${allowed.join(', ')}` }]);
 }
 
+/** `--vm-inventory`: `virsh`, `file:PATH` or `none`. */
+function vmInventoryOf(how: string): VmInventory | undefined {
+  if (how === 'virsh') return new VirshVmInventory();
+  if (how === 'none') return undefined;
+  const path = how.startsWith('file:') ? how.slice(5) : '';
+  if (path.length === 0 || hasControlChars(path)) throw new ConfigError([{ path: '--vm-inventory', value: how, rule: 'must be virsh, none or file:PATH' }]);
+  return new FileVmInventory(path);
+}
+
 /** Everything `hafence agent` checks before it touches the mount or the watchdog; a `ConfigError` names the option. */
 function agentSettings(opts: AgentCommandOptions) {
   const ids = [...checkId('--host-id', opts.hostId), ...checkId('--dir', opts.dir)];
@@ -89,6 +98,7 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
     agent = new HostAgent({
       hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings, watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
       armed: opts.armed === true, stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
+      vmInventory: vmInventoryOf(opts.vmInventory),
     });
   } catch (err) {
     if (!(err instanceof ConfigError || err instanceof AgentConfigError)) throw err;

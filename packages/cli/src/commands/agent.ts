@@ -13,6 +13,7 @@ export interface AgentCommandOptions {
   readonly watchdog: 'auto' | 'device' | 'softdog' | 'none';
   readonly armed?: boolean;
   readonly stopVms: 'virsh' | 'none';
+  readonly vmInventory: string;
   readonly watchdogDevice: string;
   readonly maxConnections?: string;
   readonly maxConnectionsPerAddress?: string;
@@ -45,6 +46,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--max-connections-per-address <n>', 'open connections from one source address (default 16)')
     .option('--armed', 'start armed (HA enabled for this host) instead of waiting for the management server')
     .option('--stop-vms <how>', 'how VMs are stopped before a self-fence: virsh | none', 'virsh')
+    .option('--vm-inventory <how>', 'where the running VMs\' volumes are listed for activity checks: virsh | file:PATH (JSON {"vm": ["/volume", …]}) | none', 'virsh')
     .action(async (opts: AgentCommandOptions) => {
       const { runAgent } = await import('./agent-run.js');
       process.exitCode = await runAgent(opts);

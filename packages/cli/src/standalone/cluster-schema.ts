@@ -83,6 +83,10 @@ export const clusterFileSchema = z.strictObject({
     leaseMargin: duration.default(30_000),
     replyTimeout: duration.default(10_000),
     powerPoll: duration.default(1_000),
+    /** Most VM volumes a neighbour reads per activity check (sampled fairly across the suspect's VMs). */
+    maxVolumesPerCheck: z.number().int().min(1).max(128).default(32),
+    /** How often each host's VM volume list is asked of its agent while it answers. */
+    volumeRefresh: duration.default(60_000),
   }).prefault({}),
   /** File holding the agents' bearer token (the same file as `hafence agent --token-file`; mode 0600). */
   agentTokenFile: text,

@@ -2,7 +2,7 @@ import {
   ConfigError, HA_SERVICE, createHaContainer, PowerManagementService, resolveCredential, systemClock,
   type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
 } from '@hafence/core';
-import { HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, type KvmInventory } from '@hafence/provider-kvm';
+import { HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, KvmProvider, type KvmInventory } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
 import { loadTokenFile } from '../secrets/token-file.js';
 import type { ClusterFile, ClusterHost } from './cluster-schema.js';
@@ -52,6 +52,7 @@ export class StandaloneEngine {
     const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock };
     const provider = new KvmProvider({
       agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), inventory: inventoryOf(file),
+      volumes: new HttpVolumeDirectory(ports), maxVolumesPerCheck: file.kvm.maxVolumesPerCheck, volumeRefreshMs: file.kvm.volumeRefresh,
       powerState: (h) => (power.has(h) ? power.state(h) : undefined), clock, logger: options.logger,
       heartbeatIntervalMs: file.kvm.heartbeatInterval, activityWindowMs: file.kvm.activityWindow,
       leaseMarginMs: file.kvm.leaseMargin, replyTimeoutMs: file.kvm.replyTimeout, powerPollMs: file.kvm.powerPoll,
