@@ -24,8 +24,8 @@ export { IsolationMonitor } from './agent/self-fence.js';
 export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe, PeerAnswer, PeerFailure } from './agent/self-fence.js';
 export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTimeoutMs } from './agent/watchdog.js';
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
-export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS, MAX_BODY } from './agent/agent-server.js';
-export type { AgentHandlers, AgentServerOptions, ArmOutcome } from './agent/agent-server.js';
+export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS, MAX_BODY, PEER_ROUTES } from './agent/agent-server.js';
+export type { AgentHandlers, AgentServerOptions, AgentServerTls, ArmOutcome } from './agent/agent-server.js';
 export type { ConnectionLimits } from './agent/connection-guard.js';
 export { connectionLimits, readNofileSoftLimit, DESCRIPTOR_RESERVE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS } from './agent/descriptor-budget.js';
 export { AuthFailureLog } from './agent/auth-failure-log.js';
@@ -34,8 +34,8 @@ export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError, ArmRefused
 
 export { HttpAgentConnectivity, HttpNeighborExecutor } from './standalone/http-ports.js';
 export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.js';
-export { agentRequest } from './standalone/agent-client.js';
-export type { AgentRequestOptions } from './standalone/agent-client.js';
+export { agentRequest, MAX_AGENT_ANSWER } from './standalone/agent-client.js';
+export type { AgentRequestOptions, AgentClientTls } from './standalone/agent-client.js';
 export { readTokenFile } from './standalone/token-file.js';
 export { systemWatchdog, NO_WATCHDOG, SOFTDOG_MARGIN_S } from './agent/system-watchdog.js';
 export type { WatchdogChoice } from './agent/system-watchdog.js';
