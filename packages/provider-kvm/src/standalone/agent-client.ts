@@ -87,8 +87,8 @@ function exchange(host: string, url: URL, token: Secret, options: AgentRequestOp
     const onResponse = (res: IncomingMessage) => {
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > max) {
+        reject(new ProtocolError(host, `answer of ${url.pathname} declares ${declared} bytes, over ${max}`)); // before destroy(): it rejects too
         res.destroy();
-        reject(new ProtocolError(host, `answer of ${url.pathname} declares ${declared} bytes, over ${max}`));
         return;
       }
       const chunks: Buffer[] = [];
@@ -96,8 +96,8 @@ function exchange(host: string, url: URL, token: Secret, options: AgentRequestOp
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > max) {
+          reject(new ProtocolError(host, `answer of ${url.pathname} is longer than ${max} bytes`)); // before destroy(): it rejects too
           res.destroy();
-          reject(new ProtocolError(host, `answer of ${url.pathname} is longer than ${max} bytes`));
           return;
         }
         chunks.push(chunk);
