@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, HaError, ProtocolError, Secret, type Logger } from '@hafence/core';
 import {
-  AgentConfigError, HostAgent, SimulatedWatchdog, agentRequest, createAgentServer,
+  AgentConfigError, HostAgent, HttpAgentConnectivity, SimulatedWatchdog, agentRequest, createAgentServer,
   type AgentClientTls, type AgentHandlers, type AgentServerTls,
 } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
@@ -187,6 +187,19 @@ describe('agent server: TLS and the split token (issue 9)', function () {
       agents.push(a);
       return a;
     }
+
+    it('the management server\'s HTTP ports reach an HTTPS agent that requires client certificates, and report a wrong CA as not connected', async () => {
+      const a = await agent('h1', { peerToken: PEER_TOKEN, tls: serverTls(pki.ca) }).start();
+      const agents = { h1: `https://127.0.0.1:${a.port}` };
+      const signal = new AbortController().signal;
+      const ok = new HttpAgentConnectivity({ agents, token: MS_TOKEN, tls: { ca: pki.ca, cert: pki.client.cert, key: new Secret(pki.client.key) } });
+      expect((await ok.health('h1', signal)).connected).to.equal(true);
+      await ok.setArmed('h1', { armed: false, armGen: 5 }, signal);
+      const wrongCa = new HttpAgentConnectivity({ agents, token: MS_TOKEN, tls: { ca: pki.otherCa, cert: pki.client.cert, key: new Secret(pki.client.key) } });
+      const health = await wrongCa.health('h1', signal);
+      expect(health.connected).to.equal(false);
+      expect(health.detail).to.include('h1').and.include('not verified');
+    });
 
     it('refuses the same token as management-server and peer token', () => {
       expect(() => agent('h1', { peerToken: new Secret(MS_TOKEN.reveal()) })).to.throw(AgentConfigError).with.property('code', 'HAF5103');
