@@ -1,6 +1,9 @@
 import { ConfigError, HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
-import { AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, VirshVmInventory, virshStopVms, type VmInventory } from '@hafence/provider-kvm';
+import {
+  AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms, type VmInventory,
+} from '@hafence/provider-kvm';
 import { EXIT } from '../exit-codes.js';
+import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
 import { loadTokenFile } from '../secrets/token-file.js';
 import { stderrLogger } from '../stderr-logger.js';
 import type { AgentCommandOptions } from './agent.js';
@@ -73,6 +76,39 @@ function vmInventoryOf(how: string): VmInventory | undefined {
   return new FileVmInventory(path);
 }
 
+/** The tokens: the management server's and, when given, the peers' (never the same). */
+function tokens(opts: AgentCommandOptions) {
+  const token = loadTokenFile(opts.tokenFile, '--token-file');
+  if (opts.peerTokenFile === undefined) return { token };
+  const peerToken = loadTokenFile(opts.peerTokenFile, '--peer-token-file');
+  if (tokenMatches(peerToken.reveal(), token)) {
+    throw new ConfigError([{ path: '--peer-token-file', value: opts.peerTokenFile, rule: 'holds the same token as --token-file: the peer token must differ (one token defeats the split)' }]);
+  }
+  return { token, peerToken };
+}
+
+/** The TLS of the server (`--tls-cert/--tls-key`, `--tls-client-ca`) and of requests to peers (`--tls-ca`). */
+function tlsSettings(opts: AgentCommandOptions, peers: Readonly<Record<string, string>>) {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    const [path, value] = opts.tlsCert === undefined ? ['--tls-key', opts.tlsKey] : ['--tls-cert', opts.tlsCert];
+    throw new ConfigError([{ path, value, rule: 'give both --tls-cert and --tls-key, or neither' }]);
+  }
+  if (opts.tlsClientCa !== undefined && opts.tlsCert === undefined) {
+    throw new ConfigError([{ path: '--tls-client-ca', value: opts.tlsClientCa, rule: 'needs --tls-cert and --tls-key (client certificates are checked over HTTPS only)' }]);
+  }
+  if (opts.tlsCa !== undefined) {
+    const plain = Object.entries(peers).find(([, url]) => url.startsWith('http:'));
+    if (plain) throw new ConfigError([{ path: '--peer', value: `${plain[0]}=${plain[1]}`, rule: 'must be an https:// URL when --tls-ca is given (no plaintext fallback)' }]);
+  }
+  const pair = opts.tlsCert !== undefined ? loadCertAndKey(opts.tlsCert, '--tls-cert', opts.tlsKey!, '--tls-key') : undefined;
+  const clientCa = opts.tlsClientCa !== undefined ? loadCertFile(opts.tlsClientCa, '--tls-client-ca') : undefined;
+  const ca = opts.tlsCa !== undefined ? loadCertFile(opts.tlsCa, '--tls-ca') : undefined;
+  return {
+    tls: pair && { ...pair, clientCa },
+    peerTls: ca !== undefined || pair ? { ca, cert: pair?.cert, key: pair?.key } : undefined,
+  };
+}
+
 /** Everything `hafence agent` checks before it touches the mount or the watchdog; a `ConfigError` names the option. */
 function agentSettings(opts: AgentCommandOptions) {
   const ids = [...checkId('--host-id', opts.hostId), ...checkId('--dir', opts.dir)];
@@ -83,9 +119,11 @@ function agentSettings(opts: AgentCommandOptions) {
   if (hasControlChars(opts.watchdogDevice)) throw new ConfigError([{ path: '--watchdog-device', value: opts.watchdogDevice, rule: 'must not contain control characters' }]);
   const { host, port, defaulted } = parseListen(opts.listen);
   if (defaulted) stderrLogger.warn(`--listen ${opts.listen} has no address: listening on 127.0.0.1 only (give 0.0.0.0:${port} or the management interface's address to be reached from other hosts)`, {});
+  const peers = parsePeers(opts.peer);
   return {
     listen: { host, port },
-    maxConnections: count('--max-connections', opts.maxConnections), maxConnectionsPerAddress: count('--max-connections-per-address', opts.maxConnectionsPerAddress), token: loadTokenFile(opts.tokenFile, '--token-file'), peers: parsePeers(opts.peer),
+    maxConnections: count('--max-connections', opts.maxConnections), maxConnectionsPerAddress: count('--max-connections-per-address', opts.maxConnectionsPerAddress), ...tokens(opts), peers,
+    ...tlsSettings(opts, peers),
     heartbeatIntervalMs: ms('--heartbeat-interval', opts.heartbeatInterval), selfFenceAfterMs: ms('--self-fence-after', opts.selfFenceAfter),
   };
 }
@@ -106,7 +144,7 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
     return EXIT.usage;
   }
   const address = await agent.start();
-  stderrLogger.info('agent started', { host: opts.hostId, listen: `${address.address}:${address.port}` });
+  stderrLogger.info('agent started', { host: opts.hostId, listen: `${address.address}:${address.port}`, tls: opts.tlsCert !== undefined, clientCerts: opts.tlsClientCa !== undefined });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

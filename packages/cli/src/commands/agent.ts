@@ -6,6 +6,11 @@ export interface AgentCommandOptions {
   readonly mount: string;
   readonly listen: string;
   readonly tokenFile: string;
+  readonly peerTokenFile?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsClientCa?: string;
+  readonly tlsCa?: string;
   readonly peer: readonly string[];
   readonly dir: string;
   readonly heartbeatInterval: string;
@@ -35,8 +40,13 @@ export function registerAgentCommand(program: Command): void {
     .requiredOption('--host-id <id>', 'this host\'s id (as the management server knows it)')
     .requiredOption('--mount <dir>', 'the shared (NFS) pool mount')
     .requiredOption('--listen <addr>', 'management server address, HOST:PORT (a bare PORT binds to 127.0.0.1)')
-    .requiredOption('--token-file <file>', 'file holding the bearer token (never pass the token itself)')
-    .option('--peer <id=url>', 'a peer agent, e.g. h2=http://10.0.0.2:7070 (repeatable)', collect, [])
+    .requiredOption('--token-file <file>', 'file holding the management server\'s bearer token (never pass the token itself)')
+    .option('--peer-token-file <file>', 'file holding the peer agents\' token: accepted only on peer routes, sent to peers (without it, --token-file serves both)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key); also presented to peers that require client certificates')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (mode 0600)')
+    .option('--tls-client-ca <file>', 'require a client certificate signed by this PEM CA (needs --tls-cert)')
+    .option('--tls-ca <file>', 'PEM CA that verifies https:// peers (default: the system CAs)')
+    .option('--peer <id=url>', 'a peer agent, e.g. h2=https://10.0.0.2:7070 (repeatable)', collect, [])
     .option('--dir <name>', 'heartbeat folder inside the mount', 'hafence')
     .option('--heartbeat-interval <duration>', 'heartbeat write and watchdog feed interval', '10s')
     .option('--self-fence-after <duration>', 'isolation lasting this long triggers the self-fence', '60s')

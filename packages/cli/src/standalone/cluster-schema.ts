@@ -90,6 +90,14 @@ export const clusterFileSchema = z.strictObject({
   }).prefault({}),
   /** File holding the agents' bearer token (the same file as `hafence agent --token-file`; mode 0600). */
   agentTokenFile: text,
+  /**
+   * TLS of the requests to the agents (`https://` agent URLs): `caFile` verifies the
+   * agents' certificates; `certFile` + `keyFile` (mode 0600) are the client certificate
+   * presented to agents started with `--tls-client-ca`. Given, every agent URL must be https.
+   */
+  agentTls: z.strictObject({ caFile: text, certFile: text.optional(), keyFile: text.optional() })
+    .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'give both certFile and keyFile, or neither', path: ['certFile'] })
+    .optional(),
   power: z.strictObject({
     defaultDrivers: z.array(z.enum(['ipmi', 'script'])).min(1).default(['ipmi']),
     /** Key of `passwordEncrypted` values when HAFENCE_SECRET_KEY is unset. */

@@ -11,6 +11,8 @@ export interface ServeOptions {
   readonly config: string;
   /** Print events as JSON lines (SPEC §10) instead of readable lines. */
   readonly json?: boolean;
+  /** The CA that verifies the agents' certificates (overrides the file's `agentTls.caFile`). */
+  readonly tlsCa?: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
   try {
-    engine = await StandaloneEngine.start({ file: loadClusterFile(options.config), onEvent, logger: stderrLogger });
+    engine = await StandaloneEngine.start({ file: loadClusterFile(options.config), onEvent, logger: stderrLogger, agentCaFile: options.tlsCa });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`hafence serve: ${err.message}\n`);

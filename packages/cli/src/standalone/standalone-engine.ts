@@ -2,8 +2,9 @@ import {
   ConfigError, HA_SERVICE, createHaContainer, PowerManagementService, resolveCredential, systemClock,
   type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
 } from '@hafence/core';
-import { HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, KvmProvider, type KvmInventory } from '@hafence/provider-kvm';
+import { HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, KvmProvider, type AgentClientTls, type KvmInventory } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
+import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
 import { loadTokenFile } from '../secrets/token-file.js';
 import type { ClusterFile, ClusterHost } from './cluster-schema.js';
 
@@ -20,6 +21,8 @@ export interface StandaloneEngineOptions {
   readonly clock?: Clock;
   /** Environment for `passwordEnv` and HAFENCE_SECRET_KEY (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** `hafence serve --tls-ca`: the CA that verifies the agents, instead of `agentTls.caFile`. */
+  readonly agentCaFile?: string;
 }
 
 /**
@@ -44,12 +47,13 @@ export class StandaloneEngine {
     const { file } = options;
     const clock = options.clock ?? systemClock;
     const token = loadTokenFile(file.agentTokenFile, 'agentTokenFile');
+    const tls = agentTls(file, options.agentCaFile);
     const bindings = new Map<string, PowerBinding>();
     for (const [id, host] of Object.entries(file.hosts)) bindings.set(id, binding(id, host, file, options.env));
     const drivers = await buildDrivers(file);
     const power = new PowerManagementService({ clock, drivers, logger: options.logger, config: powerConfig(file) });
     const urls = Object.fromEntries(Object.entries(file.hosts).map(([id, h]) => [id, h.agent.url]));
-    const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock };
+    const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock, tls };
     const provider = new KvmProvider({
       agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), inventory: inventoryOf(file),
       volumes: new HttpVolumeDirectory(ports), maxVolumesPerCheck: file.kvm.maxVolumesPerCheck, volumeRefreshMs: file.kvm.volumeRefresh,
@@ -84,6 +88,21 @@ export class StandaloneEngine {
     await this.power.close();
     this.stopSubs();
   }
+}
+
+/**
+ * The TLS of requests to agents: the CA (`--tls-ca` wins over `agentTls.caFile`) and the
+ * client certificate. With either, every agent URL must be https (no plaintext fallback).
+ */
+function agentTls(file: ClusterFile, caOverride: string | undefined): AgentClientTls | undefined {
+  const t = file.agentTls;
+  if (t === undefined && caOverride === undefined) return undefined;
+  for (const [id, h] of Object.entries(file.hosts)) {
+    if (!h.agent.url.startsWith('https:')) throw new ConfigError([{ path: `hosts.${id}.agent.url`, value: h.agent.url, rule: 'must be an https:// URL when agentTls or --tls-ca is given (no plaintext fallback)' }]);
+  }
+  const ca = caOverride !== undefined ? loadCertFile(caOverride, '--tls-ca') : loadCertFile(t!.caFile, 'agentTls.caFile');
+  const pair = t?.certFile !== undefined ? loadCertAndKey(t.certFile, 'agentTls.certFile', t.keyFile!, 'agentTls.keyFile') : undefined;
+  return { ca, cert: pair?.cert, key: pair?.key };
 }
 
 async function addPartitions(service: HaService, file: ClusterFile): Promise<void> {

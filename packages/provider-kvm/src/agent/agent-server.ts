@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { noopLogger, systemClock, type Clock, type Logger, type Secret } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation, VmVolume } from '../ports.js';
 import { ArmRefusedError } from './agent-errors.js';
@@ -22,7 +23,7 @@ export interface ArmOutcome {
 
 /** What the management server answers: the agent's behaviour behind each endpoint. */
 export interface AgentHandlers {
-  /** Any authenticated management-server request arrived (resets isolation). */
+  /** A request with the management-server token arrived (resets isolation); never called for a peer token. */
   msRequest(): void;
   /** `GET /health`. */
   health(): AgentHealth;
@@ -46,8 +47,28 @@ export const MAX_READ_WINDOW_MS = 600_000;
 /** Largest request body read (bytes; room for a read request naming 32 long volume paths); a larger one is answered 413 and the connection closed. */
 export const MAX_BODY = 65_536;
 
+/** The routes a peer token may call (every other route needs the management-server token). */
+export const PEER_ROUTES: readonly string[] = ['GET /peer/status', 'POST /peer-reach', 'POST /read-heartbeat'];
+
+/** TLS of the agent server: it serves HTTPS with this certificate. */
+export interface AgentServerTls {
+  /** PEM certificate chain of the agent. */
+  readonly cert: string;
+  /** Its PEM private key. */
+  readonly key: Secret;
+  /** PEM CA: when given, a client certificate signed by it is required (on top of the token). */
+  readonly clientCa?: string;
+}
+
 /** Options of {@link createAgentServer}. */
 export interface AgentServerOptions {
+  /**
+   * The peer agents' token, accepted only on {@link PEER_ROUTES} (403 elsewhere). Without
+   * it the management-server token is accepted everywhere (one shared token).
+   */
+  readonly peerToken?: Secret;
+  /** Serve HTTPS (default: plain HTTP). */
+  readonly tls?: AgentServerTls;
   /** Connection caps (default 128 in total, 16 per source address). */
   readonly limits?: ConnectionLimits;
   /** Failed authentications are logged here, rate-limited, with their source address. */
@@ -66,8 +87,11 @@ export function tokenMatches(presented: string, expected: Secret): boolean {
 }
 
 /**
- * The agent's management server: JSON over HTTP, every request authenticated by a
- * bearer token (compared in constant time). The token never appears in a response,
+ * The agent's management server: JSON over HTTP or HTTPS (`options.tls`, optionally
+ * requiring a client certificate), every request authenticated by a bearer token
+ * (compared in constant time): the management-server `token` on every route, the
+ * `peerToken` only on {@link PEER_ROUTES} (403 elsewhere, logged; it never counts as
+ * management-server contact). A token never appears in a response,
  * log line or error. Hardened against floods (SPEC §5.1): connections are capped in
  * total and per source address, idle or slow connections are closed after a few
  * seconds, the token is checked from the headers before any body is read (401 and the
@@ -75,22 +99,48 @@ export function tokenMatches(presented: string, expected: Secret): boolean {
  */
 export function createAgentServer(token: Secret, handlers: AgentHandlers, options: AgentServerOptions = {}): Server {
   const authLog = new AuthFailureLog({ clock: options.clock ?? systemClock, logger: options.logger ?? noopLogger });
-  const server = createServer({ headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
-    void handle(req, res, token, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
-  });
+  const tokens = { ms: token, peer: options.peerToken };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res, tokens, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
+  };
+  const timeouts = { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+  const tls = options.tls;
+  const server: Server = tls
+    ? createTlsServer({
+      ...timeouts, handshakeTimeout: 5_000, minVersion: 'TLSv1.2', cert: tls.cert, key: tls.key.reveal(),
+      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    }, listener)
+    : createServer(timeouts, listener);
   server.maxHeadersCount = 32;
   guardConnections(server, options.limits ?? { maxConnections: 128, maxPerAddress: 16 }, options.onShed ?? (() => {}));
   return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, h: AgentHandlers, authLog: AuthFailureLog): Promise<void> {
+/** Who presented which token: the management server's (every route) or a peer agent's. */
+type Caller = 'ms' | 'peer';
+
+function callerOf(presented: string, tokens: { ms: Secret; peer?: Secret }): Caller | undefined {
+  if (!presented) return undefined;
+  const ms = tokenMatches(presented, tokens.ms);
+  const peer = tokens.peer !== undefined && tokenMatches(presented, tokens.peer); // both compared: no timing hint of which
+  return ms ? 'ms' : peer ? 'peer' : undefined;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: Secret; peer?: Secret }, h: AgentHandlers, authLog: AuthFailureLog): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const presented = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  if (!presented || !tokenMatches(presented, token)) {
+  const caller = callerOf(presented, tokens);
+  if (!caller) {
     authLog.record(req.socket.remoteAddress ?? 'unknown', presented ? 'wrong token' : 'missing token');
     refuse(res, 401, { error: 'unauthorized' }); // the body is never read
     return;
   }
+  if (caller === 'peer' && !PEER_ROUTES.includes(`${req.method} ${(req.url ?? '').split('?')[0]}`)) {
+    authLog.record(req.socket.remoteAddress ?? 'unknown', 'peer token on a management-server route');
+    refuse(res, 403, { error: 'the peer token is not allowed on this route' });
+    return;
+  }
+  const msRequest = () => { if (caller === 'ms') h.msRequest(); };
   const declared = Number(req.headers['content-length'] ?? 0);
   if (!(declared <= MAX_BODY)) {
     refuse(res, 413, { error: `body over ${MAX_BODY} bytes` });
@@ -116,7 +166,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
   res.on('close', () => abort.abort(new Error('client went away')));
   switch (route) {
     case 'GET /health':
-      h.msRequest();
+      msRequest();
       send(res, 200, h.health());
       return;
     case 'POST /read-heartbeat': {
@@ -125,12 +175,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
         send(res, 400, { error: `need {suspect: string, windowMs: 0..600000, volumes?: at most ${MAX_VOLUMES_PER_READ} strings}` });
         return;
       }
-      h.msRequest();
+      msRequest();
       send(res, 200, await h.readHeartbeat(suspect, windowMs, abort.signal, volumes));
       return;
     }
     case 'GET /volumes':
-      h.msRequest();
+      msRequest();
       try {
         send(res, 200, await h.volumes(abort.signal));
       } catch (err) {
@@ -143,7 +193,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
         send(res, 400, { error: 'need {armed: boolean, armGen?: integer ≥ 0}' });
         return;
       }
-      h.msRequest();
+      msRequest();
       try {
         const applied = await h.arm(armed, armGen);
         const detail = armed && !applied.armed ? 'HA enabled but no watchdog: the self-fence lease stays unarmed' : undefined;
@@ -160,7 +210,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: Secret, 
         send(res, 400, { error: 'need {suspect: string}' });
         return;
       }
-      h.msRequest();
+      msRequest();
       const reachable = await h.peerReach(suspect, abort.signal);
       if (reachable === undefined) send(res, 404, { error: 'unknown peer' });
       else send(res, 200, { reachable });

@@ -64,8 +64,11 @@ export function guardConnections(server: Server, limits: ConnectionLimits, onShe
   }
 }
 
-/** Marks `socket` as serving an authenticated request (`true`) or idle again (`false`). */
+/**
+ * Marks `socket` as serving an authenticated request (`true`) or idle again (`false`). A
+ * TLS socket is tracked by the TCP socket under it (what the server's `connection` saw).
+ */
 export function markBusy(socket: Socket, busy: boolean): void {
-  const t = tracked.get(socket);
+  const t = tracked.get(socket) ?? tracked.get((socket as Socket & { _parent?: Socket })._parent as Socket);
   if (t) t.busy = busy;
 }

@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { delay, noopLogger, raceAbort, systemClock, type Clock, type Logger, type Secret, type TimerHandle } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation, HeartbeatRecord, VmVolume } from '../ports.js';
-import { agentRequest } from '../standalone/agent-client.js';
+import { agentRequest, type AgentClientTls } from '../standalone/agent-client.js';
 import { AgentConfigError, ArmRefusedError, errnoInChain, errnoOf, HeartbeatWriteError, isLocalResourceError } from './agent-errors.js';
-import { createAgentServer, type ArmOutcome } from './agent-server.js';
+import { createAgentServer, tokenMatches, type AgentServerTls, type ArmOutcome } from './agent-server.js';
 import { connectionLimits, readNofileSoftLimit } from './descriptor-budget.js';
 import type { ConnectionLimits } from './connection-guard.js';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
@@ -25,8 +25,18 @@ export interface HostAgentOptions {
   readonly dir?: string;
   /** Where the management server listens (default `127.0.0.1`, port 0 = any). */
   readonly listen?: { readonly host?: string; readonly port?: number };
-  /** Bearer token of the management server and of peer agents (read from a file by the CLI). */
+  /** Bearer token of the management server (and of peer agents without `peerToken`; read from a file by the CLI). */
   readonly token: Secret;
+  /**
+   * Bearer token of the peer agents, accepted only on `GET /peer/status`, `POST /peer-reach`
+   * and `POST /read-heartbeat`, and sent to peers. Without it `token` serves both (a
+   * warning is logged at start: then peers can arm and disarm each other).
+   */
+  readonly peerToken?: Secret;
+  /** Serve HTTPS with this certificate (optionally requiring client certificates). */
+  readonly tls?: AgentServerTls;
+  /** TLS of requests to `https://` peers: the CA that verifies them, the certificate presented. */
+  readonly peerTls?: AgentClientTls;
   readonly watchdog: Watchdog;
   /** Peer agents of the cluster: host id → base URL. */
   readonly peers?: Readonly<Record<string, string>>;
@@ -132,6 +142,7 @@ export class HostAgent {
     this.interval = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 10_000);
     this.selfFenceAfter = positive('selfFenceAfterMs', options.selfFenceAfterMs ?? 60_000);
     if (this.selfFenceAfter < 2 * this.interval) throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
+    if (options.peerToken && tokenMatches(options.peerToken.reveal(), options.token)) throw new AgentConfigError('peerToken', 'must differ from the management-server token (one token defeats the split)');
     this.limits = connectionLimits(options.nofileSoftLimit ?? readNofileSoftLimit(), options.maxConnections, options.maxConnectionsPerAddress);
     this.volumeReader = options.volumeReader ?? new FileVolumeReader({ mount: options.mount });
     this.writer = new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
@@ -141,6 +152,7 @@ export class HostAgent {
   /** Starts the management server and the heartbeat loop; resolves to the bound address. */
   async start(): Promise<AddressInfo> {
     if (this.options.armed) await this.arm(true);
+    if (!this.options.peerToken) this.log.warn('no peer token: peers share the management-server token and can arm/disarm each other (give a separate peer token)', { host: this.options.hostId });
     const server = createAgentServer(this.options.token, {
       msRequest: () => this.monitor.msRequestReceived(),
       health: () => this.health(),
@@ -149,7 +161,7 @@ export class HostAgent {
       arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
       peerReach: (suspect, signal) => this.peerReach(suspect, signal),
       peerStatus: () => this.monitor.status(this.options.hostId),
-    }, { limits: this.limits, logger: this.log, clock: this.clock, onShed: () => { this.shed++; } });
+    }, { limits: this.limits, logger: this.log, clock: this.clock, onShed: () => { this.shed++; }, peerToken: this.options.peerToken, tls: this.options.tls });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -387,8 +399,8 @@ export class HostAgent {
   }
 
   private peerStatus(id: string, url: string, signal: AbortSignal): Promise<PeerStatus> {
-    return raceAbort(agentRequest<PeerStatus>(id, url, '/peer/status', this.options.token,
-      { method: 'GET', timeoutMs: this.options.peerTimeoutMs ?? 3_000, clock: this.clock, signal }), signal);
+    return raceAbort(agentRequest<PeerStatus>(id, url, '/peer/status', this.options.peerToken ?? this.options.token,
+      { method: 'GET', timeoutMs: this.options.peerTimeoutMs ?? 3_000, clock: this.clock, signal, tls: this.options.peerTls }), signal);
   }
 }
 

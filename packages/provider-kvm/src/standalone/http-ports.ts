@@ -1,6 +1,6 @@
 import { NotFoundError, ProtocolError, TimeoutError, type Clock, type Secret } from '@hafence/core';
 import type { AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, NeighborExecutor } from '../ports.js';
-import { agentRequest } from './agent-client.js';
+import { agentRequest, type AgentClientTls } from './agent-client.js';
 
 /** Where each host's agent listens: a map of host id → base URL, or a lookup function. */
 export type AgentDirectory = Readonly<Record<string, string>> | ((host: string) => string | undefined);
@@ -13,6 +13,8 @@ export interface HttpPortsOptions {
   /** Reply timeout of a request, on top of a read window (default 10 s). */
   readonly replyTimeoutMs?: number;
   readonly clock?: Clock;
+  /** TLS settings of `https://` agents (the CA that verifies them, the client certificate). */
+  readonly tls?: AgentClientTls;
 }
 
 function addressOf(dir: AgentDirectory, host: string): string | undefined {
@@ -48,7 +50,7 @@ export class HttpAgentConnectivity implements AgentConnectivity {
   }
 
   private request(method: 'GET' | 'POST', body: unknown, signal: AbortSignal) {
-    return { method, body, signal, timeoutMs: this.options.replyTimeoutMs ?? 10_000, clock: this.options.clock };
+    return { method, body, signal, timeoutMs: this.options.replyTimeoutMs ?? 10_000, clock: this.options.clock, tls: this.options.tls };
   }
 }
 
@@ -67,7 +69,7 @@ export class HttpNeighborExecutor implements NeighborExecutor {
     try {
       const body = volumes && volumes.length > 0 ? { suspect, windowMs, volumes } : { suspect, windowMs };
       return checkedObservation(checker, await agentRequest<unknown>(checker, url, '/read-heartbeat', this.options.token,
-        { method: 'POST', body, timeoutMs, signal, clock: this.options.clock }));
+        { method: 'POST', body, timeoutMs, signal, clock: this.options.clock, tls: this.options.tls }));
     } catch (err) {
       if (signal.aborted) throw err;
       return { ok: false, reason: err instanceof TimeoutError ? 'timeout' : 'error', detail: (err as Error).message };
@@ -78,7 +80,7 @@ export class HttpNeighborExecutor implements NeighborExecutor {
     const url = addressOf(this.options.agents, peer);
     if (!url) throw new NotFoundError('agent address', peer);
     const answer = await agentRequest<{ reachable: boolean }>(peer, url, '/peer-reach', this.options.token,
-      { method: 'POST', body: { suspect }, timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock });
+      { method: 'POST', body: { suspect }, timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock, tls: this.options.tls });
     return answer.reachable === true;
   }
 }

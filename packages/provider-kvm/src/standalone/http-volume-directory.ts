@@ -25,7 +25,7 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
     const url = typeof agents === 'function' ? agents(host) : Object.hasOwn(agents, host) ? agents[host] : undefined;
     if (!url) throw new NotFoundError('agent address', host);
     const answer = await agentRequest<unknown>(host, url, '/volumes', this.options.token,
-      { method: 'GET', timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock });
+      { method: 'GET', timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock, tls: this.options.tls });
     this.lists.set(host, checkedVolumes(host, answer));
   }
 }
