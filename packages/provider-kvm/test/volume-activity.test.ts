@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { chmod, mkdir, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, systemClock } from '@hafence/core';
@@ -36,9 +37,21 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
 
     it('a volume outside the mount, or not a path (an RBD image), is another storage\'s: unsupported, never read', async () => {
       const opened: string[] = [];
-      const reader = new FileVolumeReader({ mount: dir, fs: { attributesAfterOpen: async (p) => { opened.push(p); return { size: 1n, mtimeNs: 1n, ctimeNs: 1n }; } } });
+      const reader = new FileVolumeReader({ mount: dir, fs: { realpath: async (p) => p, attributesAfterOpen: async (p) => { opened.push(p); return { size: 1n, mtimeNs: 1n, ctimeNs: 1n, regular: true }; } } });
       for (const v of ['/etc/passwd', `${dir}/../escape.img`, 'rbd-pool/vm1-disk', dir]) expect(await reader.fingerprint(v), v).to.equal(VOLUME_UNSUPPORTED);
       expect(opened).to.deep.equal([]);
+    });
+
+    it('a FIFO, a folder or a link leading out of the mount is unsupported, and the open of a FIFO does not hang', async () => {
+      const reader = new FileVolumeReader({ mount: dir });
+      const fifo = join(dir, 'vm.fifo');
+      execFileSync('mkfifo', [fifo]);
+      await mkdir(join(dir, 'folder'));
+      await symlink('/etc/hostname', join(dir, 'out.img'));
+      await writeFile(join(dir, 'real.img'), 'x');
+      await symlink(join(dir, 'real.img'), join(dir, 'in.img'));
+      for (const v of ['vm.fifo', 'folder', 'out.img']) expect(await reader.fingerprint(join(dir, v)), v).to.equal(VOLUME_UNSUPPORTED);
+      expect(await reader.fingerprint(join(dir, 'in.img')), 'a link inside the mount is read').to.match(/^\d+:\d+:\d+$/);
     });
 
     it('a name with control characters is refused with a typed error', async () => {
@@ -48,7 +61,7 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
     });
 
     it('an I/O error is a VolumeReadError naming the errno (never a fingerprint)', async () => {
-      const reader = new FileVolumeReader({ mount: dir, fs: { attributesAfterOpen: async () => { throw Object.assign(new Error('stale'), { code: 'ESTALE' }); } } });
+      const reader = new FileVolumeReader({ mount: dir, fs: { realpath: async (p) => p, attributesAfterOpen: async () => { throw Object.assign(new Error('stale'), { code: 'ESTALE' }); } } });
       const err = await reader.fingerprint(join(dir, 'vm.img')).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(VolumeReadError);
       expect((err as VolumeReadError).detail).to.include('ESTALE');
@@ -56,7 +69,7 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
 
     it('hung reads stay counted: past maxOutstanding a read fails at once ("reader busy"), keeping threads for the heartbeat', async () => {
       let calls = 0;
-      const reader = new FileVolumeReader({ mount: dir, maxOutstanding: 2, fs: { attributesAfterOpen: () => { calls++; return never(); } } });
+      const reader = new FileVolumeReader({ mount: dir, maxOutstanding: 2, fs: { realpath: async (p) => p, attributesAfterOpen: () => { calls++; return never(); } } });
       void reader.fingerprint(join(dir, 'a')).catch(() => undefined);
       void reader.fingerprint(join(dir, 'b')).catch(() => undefined);
       const err = await reader.fingerprint(join(dir, 'c')).then(() => undefined, (e: unknown) => e);

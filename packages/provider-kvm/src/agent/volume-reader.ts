@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HaError, hasControlChars } from '@hafence/core';
 import { errnoOf } from './agent-errors.js';
@@ -34,21 +35,28 @@ export class VolumeReadError extends HaError {
 
 /** The attribute read a {@link FileVolumeReader} needs: a test seam for hung or failing mounts. */
 export interface VolumeFsLike {
-  /** Opens `path` read-only (on NFS the open revalidates its attributes), reads them from the open file, closes it. */
-  attributesAfterOpen(path: string): Promise<{ size: bigint; mtimeNs: bigint; ctimeNs: bigint }>;
+  /**
+   * Opens `path` read-only without blocking (a FIFO must not hang the open; on NFS the
+   * open revalidates the attributes), reads them from the open file, closes it.
+   * `regular` is false for anything but a regular file.
+   */
+  attributesAfterOpen(path: string): Promise<{ size: bigint; mtimeNs: bigint; ctimeNs: bigint; regular: boolean }>;
+  /** The path with every symbolic link resolved. */
+  realpath(path: string): Promise<string>;
 }
 
 /** The real file system. */
 export const nodeVolumeFs: VolumeFsLike = {
   async attributesAfterOpen(path) {
-    const handle = await open(path, 'r');
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
       const st = await handle.stat({ bigint: true });
-      return { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+      return { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, regular: st.isFile() };
     } finally {
       await handle.close();
     }
   },
+  realpath: (path) => realpath(path),
 };
 
 /** Options of {@link FileVolumeReader}. */
@@ -69,7 +77,8 @@ export interface FileVolumeReaderOptions {
  * file system): each read opens the file afresh — NFS close-to-open consistency then
  * revalidates its attributes with the server — and fingerprints size, mtime and ctime
  * from the open file. No clock agreement is needed: only equality is compared. Volumes
- * are absolute paths; one outside the mount (another pool, a network disk) is
+ * are absolute paths of regular files; one outside the mount (another pool, a network
+ * disk, a link leading out) or not a regular file (a FIFO, a device, a folder) is
  * {@link VOLUME_UNSUPPORTED}; a name with control characters is refused.
  */
 export class FileVolumeReader implements VolumeReader {
@@ -77,6 +86,7 @@ export class FileVolumeReader implements VolumeReader {
   private readonly maxOutstanding: number;
   private readonly fs: VolumeFsLike;
   private outstanding = 0;
+  private resolvedMount: string | undefined;
 
   /** Binds the reader to the mount. */
   constructor(options: FileVolumeReaderOptions) {
@@ -91,7 +101,11 @@ export class FileVolumeReader implements VolumeReader {
     if (this.outstanding >= this.maxOutstanding) throw new VolumeReadError(volume, `reader busy: ${this.outstanding} reads of the mount still outstanding`);
     this.outstanding++;
     try {
+      // A link inside the mount that leads out of it is not a volume of the shared storage.
+      if (this.inside(await this.fs.realpath(path), await this.realMount()) === undefined) return VOLUME_UNSUPPORTED;
       const a = await this.fs.attributesAfterOpen(path);
+      // A FIFO, a device or a folder is no VM volume this reader can judge (a shared LUN's attributes do not move on writes).
+      if (!a.regular) return VOLUME_UNSUPPORTED;
       return `${a.size}:${a.mtimeNs}:${a.ctimeNs}`;
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return VOLUME_MISSING;
@@ -108,9 +122,18 @@ export class FileVolumeReader implements VolumeReader {
     }
     // Not a path (an RBD image `pool/image` is relative but libvirt lists file volumes absolute): not ours.
     if (!isAbsolute(volume)) return undefined;
-    const path = resolve(volume);
-    const inside = relative(this.mount, path);
-    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) return undefined;
-    return path;
+    return this.inside(resolve(volume), this.mount);
+  }
+
+  /** `path` when it lies strictly inside `mount`, else undefined. */
+  private inside(path: string, mount: string): string | undefined {
+    const rel = relative(mount, path);
+    return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : path;
+  }
+
+  /** The mount with its own links resolved (once it could be resolved). */
+  private async realMount(): Promise<string> {
+    this.resolvedMount ??= await this.fs.realpath(this.mount).catch(() => undefined);
+    return this.resolvedMount ?? this.mount;
   }
 }
