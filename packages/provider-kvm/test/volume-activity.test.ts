@@ -74,6 +74,7 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
       void reader.fingerprint(join(dir, 'b')).catch(() => undefined);
       const err = await reader.fingerprint(join(dir, 'c')).then(() => undefined, (e: unknown) => e);
       expect((err as VolumeReadError).detail).to.match(/reader busy/);
+      await new Promise((r) => setImmediate(r));
       expect(calls).to.equal(2);
     });
   });
