@@ -5,6 +5,9 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HaService, MemoryStateStore, parseConfig, PowerManagementService, Secret, systemClock, type HaEvent } from '@hafence/core';
+import { HostAgent, HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, SimulatedWatchdog } from '@hafence/provider-kvm';
+import { FakePowerDriver } from '@hafence/testkit';
 import { freePorts, waitFor } from './e2e-kvm-processes.js';
 import { HAFENCE_BIN } from './power-sim-helper.js';
 
@@ -20,7 +23,9 @@ const FLOOD_MS = 24_000;
  * as its watchdog device) gets 512 idle TCP connections, kept open from 32 source
  * addresses, plus bursts of 200 unauthenticated requests declaring 10 MB bodies. For the
  * whole flood its heartbeat counter advances every interval, the watchdog is fed, it
- * never self-fences, and it answers an authenticated health request at the end.
+ * never self-fences, and it answers an authenticated health request at the end. An HA
+ * engine watching it (in this process: the KVM provider over HTTP, two more agents as its
+ * neighbours on the same mount, a fake power driver) takes no power action on it.
  */
 describe('hafence agent under a connection flood (real process, prlimit --nofile=256)', function () {
   this.timeout(FLOOD_MS + 40_000);
@@ -34,8 +39,53 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
   let exited = false;
   let stderr = '';
   let flooding = false;
+  let engine: { service: HaService; power: PowerManagementService; neighbours: HostAgent[] } | undefined;
+  const events: HaEvent[] = [];
+  const driver = new FakePowerDriver();
 
-  after(() => {
+  /** The HA engine of the issue, in this process and in real time, watching h1 (the flooded agent) with h2, h3 as neighbours. */
+  async function startEngine(h1Port: number): Promise<void> {
+    const token = new Secret(TOKEN);
+    const neighbours = ['h2', 'h3'].map((id) => new HostAgent({ hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 1_000, selfFenceAfterMs: 30_000 }));
+    const urls: Record<string, string> = { h1: `http://127.0.0.1:${h1Port}` };
+    for (const [i, a] of neighbours.entries()) urls[`h${i + 2}`] = `http://127.0.0.1:${(await a.start()).port}`;
+    const config = parseConfig({
+      startupGrace: 0, defaultPowerDrivers: ['fake'],
+      defaults: { healthCheckInterval: 1_000, healthCheckTimeout: 5_000, activityCheckInterval: 2_000, maxActivityCheckInterval: 4_000,
+        activityCheckTimeout: 15_000, inactiveChecksToRecover: 2, maxUnhealthyFraction: 0.7, powerOpTimeout: 5_000, recoverRetryDelay: 2_000 },
+    });
+    const power = new PowerManagementService({ clock: systemClock, drivers: [driver], config: { defaultPowerDrivers: ['fake'], powerSyncInterval: 1_000 } });
+    const ports = { agents: urls, token, replyTimeoutMs: 5_000 };
+    const provider = new KvmProvider({
+      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), powerState: (h) => power.state(h),
+      inventory: { facts: () => ({ hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }) },
+      heartbeatIntervalMs: 1_000, activityWindowMs: 2_000, replyTimeoutMs: 5_000, powerPollMs: 250,
+    });
+    const service = new HaService({ providers: [provider], clock: systemClock, store: new MemoryStateStore(), config, power });
+    service.events$.subscribe((e) => events.push(e));
+    power.events$.subscribe((e) => events.push(e));
+    engine = { service, power, neighbours };
+    await service.start();
+    await service.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    for (const id of ['h1', 'h2', 'h3']) {
+      const binding = { target: { host: id, address: '127.0.0.1', username: 'admin', password: new Secret('pw') } };
+      power.register(id, binding);
+      await service.addResource({ ref: { type: 'host', id }, partition: 'c1', power: binding });
+    }
+    power.startSync();
+  }
+
+  async function stopEngine(): Promise<void> {
+    if (!engine) return;
+    engine.power.stopSync();
+    await engine.service.stop();
+    await engine.power.close();
+    await Promise.all(engine.neighbours.map((a) => a.stop()));
+    engine = undefined;
+  }
+
+  after(async () => {
+    await stopEngine();
     flooding = false;
     for (const s of sockets) s.destroy();
     if (agent && !exited) {
@@ -56,6 +106,7 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
 
   /** An idle connection from 127.0.0.<10+k>; reopened when the agent closes it while the flood lasts. */
   function idle(port: number, k: number): void {
+    if (!flooding) return; // a reopen scheduled just before the flood ended
     const s = connect({ port, host: '127.0.0.1', localAddress: `127.0.0.${10 + (k % 32)}` });
     sockets.add(s);
     s.on('error', () => {});
@@ -102,6 +153,9 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     agent.once('exit', () => { exited = true; });
     await waitFor('agent started', 10_000, () => stderr.includes('agent started'));
     await waitFor('first heartbeat', 5_000, () => counter() !== undefined);
+    await startEngine(port!);
+    const h1State = () => events.filter((e) => e.type === 'resource.transition' && e.resource === 'h1').map((e) => (e as { to: string }).to).at(-1);
+    await waitFor('the engine sees h1 AVAILABLE', 20_000, () => h1State() === 'AVAILABLE');
 
     flooding = true;
     for (let k = 0; k < IDLE; k++) idle(port!, k);
@@ -128,6 +182,12 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     const answer = await health(port!);
     expect(answer.status).to.equal(200);
     expect(answer.body).to.include({ connected: true, storageOk: true });
+    // The engine took no power action on any host, and never began recovering or fencing h1.
+    await stopEngine();
+    const h1Path = events.filter((e) => e.type === 'resource.transition' && e.resource === 'h1').map((e) => (e as { to: string }).to);
+    expect(h1Path, 'h1 states').to.not.include.members(['RECOVERING', 'FENCING', 'FENCED', 'FAILED']);
+    expect(events.filter((e) => e.type === 'power.action'), 'power actions').to.deep.equal([]);
+    for (const id of ['h1', 'h2', 'h3']) expect(driver.host(id).log.filter((op) => op !== 'status'), id).to.deep.equal([]);
     // The caps did the work, and failed authentications were logged, rate-limited, with their source.
     expect(stderr).to.include('connections dropped by the caps');
     const authLines = stderr.split('\n').filter((l) => l.includes('authentication failed'));
