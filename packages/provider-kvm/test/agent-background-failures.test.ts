@@ -85,3 +85,50 @@ describe('host agent: background failures are handled, never unhandled rejection
     expect(leaked).to.deep.equal([]);
   });
 });
+
+describe('host agent: stop() and a heartbeat write in progress', () => {
+  /** A file system whose writes land only when the test says so. */
+  class GatedFs extends MemFs {
+    release: (() => void) | undefined;
+    landed = 0;
+
+    override async writeFile(path: string, data: string): Promise<void> {
+      await new Promise<void>((resolve) => { this.release = resolve; });
+      await super.writeFile(path, data);
+      this.landed++;
+    }
+  }
+
+  async function started(fs: GatedFs, clock: TestClock): Promise<HostAgent> {
+    const agent = new HostAgent({ hostId: 'h1', mount: '/mnt', token: new Secret(TEST_TOKEN), watchdog: new SimulatedWatchdog(clock), clock, fs, heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S });
+    await agent.start();
+    await clock.advance(1); // the first beat has begun its write
+    expect(fs.release, 'a write is in progress').to.not.equal(undefined);
+    return agent;
+  }
+
+  it('waits for the write in progress to land before it resolves', async () => {
+    const clock = new TestClock();
+    const fs = new GatedFs();
+    const agent = await started(fs, clock);
+    let stopped = false;
+    const stopping = agent.stop().then(() => { stopped = true; });
+    await new Promise((r) => setImmediate(r));
+    expect(stopped, 'not before the write landed').to.equal(false);
+    fs.release!();
+    await stopping;
+    expect(fs.landed).to.equal(1);
+  });
+
+  it('gives up on a hung write after 2 s (a hung mount must not hang the stop)', async () => {
+    const clock = new TestClock();
+    const agent = await started(new GatedFs(), clock);
+    let stopped = false;
+    const stopping = agent.stop().then(() => { stopped = true; });
+    await clock.advance(1_999);
+    expect(stopped).to.equal(false);
+    await clock.advance(1);
+    await stopping;
+    expect(stopped).to.equal(true);
+  });
+});

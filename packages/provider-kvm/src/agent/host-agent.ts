@@ -16,6 +16,9 @@ import type { VolumePassLimits } from './volume-activity.js';
 import { FileVolumeReader, type VolumeReader } from './volume-reader.js';
 import type { Watchdog } from './watchdog.js';
 
+/** Longest wait of {@link HostAgent.stop} for a heartbeat write in progress. */
+const STOP_WRITE_WAIT_MS = 2_000;
+
 /** Options of {@link HostAgent} (`hafence agent`). */
 export interface HostAgentOptions {
   readonly hostId: string;
@@ -132,6 +135,7 @@ export class HostAgent {
   private lastWriteLocal = false;
   private readonly limits: ConnectionLimits;
   private readonly volumeReader: VolumeReader;
+  private inFlightWrite: Promise<void> | undefined;
   private shed = 0;
   private shedLogged = 0;
 
@@ -171,7 +175,10 @@ export class HostAgent {
     return server.address() as AddressInfo;
   }
 
-  /** Stops the loop and the server. A held watchdog stays armed unless HA was disabled. */
+  /**
+   * Stops the loop and the server, then waits (at most 2 s) for a heartbeat write in
+   * progress to land. A held watchdog stays armed unless HA was disabled.
+   */
   async stop(): Promise<void> {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -181,6 +188,16 @@ export class HostAgent {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections(); // a stopping agent does not wait for idle or flooding clients
     await closed;
+    await this.settleWrite();
+  }
+
+  /** Waits for a heartbeat write in progress, at most {@link STOP_WRITE_WAIT_MS} (a hung mount must not hang the stop). */
+  private async settleWrite(): Promise<void> {
+    const write = this.inFlightWrite;
+    if (!write) return;
+    let timer: TimerHandle | undefined;
+    await Promise.race([write, new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, STOP_WRITE_WAIT_MS); })]);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
   }
 
   /**
@@ -251,7 +268,7 @@ export class HostAgent {
   private async beat(): Promise<void> {
     const host = this.options.hostId;
     if (this.armed && !this.selfFenced) await this.options.watchdog.feed().catch((err: unknown) => this.log.error('watchdog feed failed', { host, errno: errnoOf(err) }));
-    if (!this.writing) this.writeHeartbeat().catch((err: unknown) => this.log.error('heartbeat write failed', { host, error: String(err) }));
+    if (!this.writing) this.inFlightWrite = this.writeHeartbeat().catch((err: unknown) => this.log.error('heartbeat write failed', { host, error: String(err) }));
     this.checkArmFlag().catch((err: unknown) => this.log.error('applying the HA flag failed', { host, errno: errnoOf(err), error: String(err) }));
     if (this.armed && !this.selfFencing && !this.evaluating) {
       this.evaluate().catch((err: unknown) => this.log.error('isolation evaluation failed', { host, error: String(err) }));
