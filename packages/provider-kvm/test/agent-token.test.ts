@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, Secret } from '@hafence/core';
@@ -69,12 +69,18 @@ describe('agent management server: token authentication', () => {
   it('reads the token from a file and never echoes its content in errors', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hafence-token-'));
     try {
-      await writeFile(join(dir, 'ok'), `${TEST_TOKEN}\n`);
+      await writeFile(join(dir, 'ok'), `${TEST_TOKEN}\n`, { mode: 0o600 });
       expect((await readTokenFile(join(dir, 'ok'))).reveal()).to.equal(TEST_TOKEN);
-      await writeFile(join(dir, 'short'), 'sekrit');
+      await writeFile(join(dir, 'short'), 'sekrit', { mode: 0o600 });
       const err = await readTokenFile(join(dir, 'short')).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.not.include('sekrit');
+      // readable by group or others: refused like ssh refuses a loose private key, content never shown
+      await writeFile(join(dir, 'loose'), `${TEST_TOKEN}\n`, { mode: 0o644 });
+      await chmod(join(dir, 'loose'), 0o644);
+      const loose = await readTokenFile(join(dir, 'loose')).then(() => undefined, (e: unknown) => e);
+      expect(loose).to.be.instanceOf(ConfigError);
+      expect((loose as Error).message).to.match(/group or others/).and.not.include(TEST_TOKEN);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,19 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { ConfigError, Secret } from '@hafence/core';
+import { ConfigError, readSecretFile, Secret } from '@hafence/core';
 
 /**
- * Reads the agents' bearer token from a file (never from argv: argv is world-readable in
- * `ps`). Surrounding whitespace is dropped; an empty file is a `ConfigError` that names
- * the file, never its content.
+ * Reads an agent bearer token from a file (never from argv: argv is world-readable in
+ * `ps`). Like ssh with a private key, a file that group or others can access is refused,
+ * as is anything but a regular UTF-8 file of at most 64 KiB. Surrounding whitespace is
+ * dropped; a token under 16 characters is refused. Every `ConfigError` names the file,
+ * never its content.
  */
 export async function readTokenFile(path: string): Promise<Secret> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ path: 'tokenFile', value: path, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
-  }
-  const token = text.trim();
+  const token = readSecretFile(path, 'tokenFile').trim();
   if (token.length < 16) throw new ConfigError([{ path: 'tokenFile', value: path, rule: 'must hold a token of at least 16 characters' }]);
   return new Secret(token);
 }
