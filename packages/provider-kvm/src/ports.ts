@@ -91,6 +91,12 @@ export interface VolumeActivity {
   readonly changed: readonly string[];
   /** Volumes that could not be read in a pass (an error, a timeout): they prove nothing either way. */
   readonly failed: readonly VolumeReadFailure[];
+  /**
+   * Each volume's fingerprint in the second pass (opaque; absent for volumes not read).
+   * The provider compares them with the previous check's, so a write between two checks
+   * is seen too (the seed: "write activity since the last health check").
+   */
+  readonly fingerprints?: Readonly<Record<string, string>>;
 }
 
 /** A volume a checker could not read. */

@@ -62,6 +62,7 @@ async function readOne(reader: VolumeReader, volume: string, clock: Clock, signa
 export function compareVolumePasses(first: VolumePass, second: VolumePass): VolumeActivity {
   const changed: string[] = [];
   const failed: VolumeReadFailure[] = [];
+  const fingerprints: Record<string, string> = Object.create(null) as Record<string, string>;
   let read = 0;
   let skipped = 0;
   for (const [volume, a] of first) {
@@ -76,7 +77,10 @@ export function compareVolumePasses(first: VolumePass, second: VolumePass): Volu
       continue;
     }
     read++;
-    if ('fingerprint' in a && b && 'fingerprint' in b && a.fingerprint !== b.fingerprint) changed.push(volume);
+    if ('fingerprint' in a && b && 'fingerprint' in b) {
+      fingerprints[volume] = b.fingerprint;
+      if (a.fingerprint !== b.fingerprint) changed.push(volume);
+    }
   }
-  return { read, skipped, changed, failed };
+  return { read, skipped, changed, failed, fingerprints: { ...fingerprints } };
 }

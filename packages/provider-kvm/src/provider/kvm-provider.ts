@@ -9,7 +9,7 @@ import { MemoryArmRecords, type ArmRecord, type ArmRecords } from './arm-records
 import { CheckerPool } from './checker-pool.js';
 import { kvmProviderConfig, type KvmProviderConfig, type KvmProviderOptions } from './kvm-options.js';
 import { LeaseTracker } from './lease-tracker.js';
-import { sampleVolumes } from './volume-sample.js';
+import { VolumeWatch, type VolumeSample } from './volume-watch.js';
 import { fenceByPower, recoverByPower } from './power-steps.js';
 
 /** An alert raised by the provider (e.g. a checker that cannot read the shared mount). */
@@ -45,8 +45,7 @@ export class KvmProvider implements HAProvider {
   /** The `armGen` last sent to each host's agent, until a health answer shows it applied. */
   private readonly armRequested = new Map<string, number>();
   private readonly armRecords: ArmRecords;
-  /** Per host: which VM the next volume sample starts at (every VM gets its turn across checks). */
-  private readonly volumeTurn = new Map<string, number>();
+  private readonly volumes: VolumeWatch;
   private readonly volumesRefreshedAt = new Map<string, number>();
   private readonly volumeRefreshFailing = new Set<string>();
   private tracker: LeaseTracker | undefined;
@@ -56,6 +55,7 @@ export class KvmProvider implements HAProvider {
     this.config = kvmProviderConfig(options);
     this.resourceType = this.config.resourceType;
     this.armRecords = options.armRecords ?? new MemoryArmRecords();
+    this.volumes = new VolumeWatch(options.volumes, this.config.maxVolumesPerCheck);
     if (options.clock) this.tracker = new LeaseTracker(options.clock.now(), this.config.leaseMarginMs, this.armRecords);
   }
 
@@ -122,6 +122,7 @@ export class KvmProvider implements HAProvider {
       this.storageAlerted.delete(host);
     }
     if (!answer.connected) return { healthy: false, reason: `agent not connected${answer.detail ? `: ${answer.detail}` : ''}` };
+    this.volumes.forget(host);
     await this.syncArm(resource, ctx, answer);
     await this.refreshVolumes(host, ctx);
     return answer.storageOk === false ? { healthy: true, reason: `agent connected; storage failing: ${answer.detail ?? 'unknown'}` } : { healthy: true };
@@ -136,27 +137,28 @@ export class KvmProvider implements HAProvider {
     this.updateLeaseMode(resource, ctx);
     const host = resource.ref.id;
     const window = this.config.activityWindowMs;
-    const known = this.options.volumes?.volumesOf(host);
-    const turn = this.volumeTurn.get(host) ?? 0;
-    const sample = known ? sampleVolumes(known, this.config.maxVolumesPerCheck, turn) : undefined;
-    this.volumeTurn.set(host, (turn + Math.max(sample?.length ?? 0, 1)) % 1_000_000); // the next check starts at the first VM left out
-    const read = await this.readVia(resource, window, ctx, sample);
+    const sample = this.volumes.sample(host);
+    const read = await this.readVia(resource, window, ctx, sample?.volumes);
     if (!read.obs.ok) return { verdict: 'error', reason: `${read.checker ? `${read.checker}: ` : ''}${read.obs.reason}: ${read.obs.detail}` };
     const { first, second, volumes } = read.obs;
     const by = `read by ${read.checker}`;
+    const since = sample && volumes ? this.volumes.note(host, sample.volumes, volumes, this.clock(ctx).now(), window) : [];
     if (!sameHeartbeat(first, second)) return { verdict: 'active', reason: `heartbeat #${first.counter} → #${second.counter} in ${window} ms (${by})` };
-    let seen = known === undefined ? 'VM volumes unknown' : 'no running VMs listed';
-    if (sample && sample.length > 0) {
-      if (!volumes) return { verdict: 'error', reason: `heartbeat unchanged, but ${read.checker} did not read the ${sample.length} VM volume(s) it was asked to (an agent without volume reads?)` };
-      if (volumes.changed.length > 0) {
-        const more = volumes.changed.length > 1 ? ` and ${volumes.changed.length - 1} more` : '';
-        return { verdict: 'active', reason: `VM volume ${volumes.changed[0]}${more} written within ${window} ms, heartbeat #${second.counter} unchanged (${by})` };
+    let seen = sample === undefined ? 'VM volumes unknown' : 'no running VMs listed';
+    if (sample && sample.volumes.length > 0) {
+      const asked = sample.volumes.length;
+      if (!volumes) return { verdict: 'error', reason: `heartbeat unchanged, but ${read.checker} did not read the ${asked} VM volume(s) it was asked to (an agent without volume reads?)` };
+      const written = volumes.changed.length > 0 ? volumes.changed : since;
+      if (written.length > 0) {
+        const more = written.length > 1 ? ` and ${written.length - 1} more` : '';
+        const when = volumes.changed.length > 0 ? `within ${window} ms` : 'since the previous check';
+        return { verdict: 'active', reason: `VM volume ${written[0]}${more} written ${when}, heartbeat #${second.counter} unchanged (${by})` };
       }
       if (volumes.failed.length > 0) {
         const f = volumes.failed[0]!;
-        return { verdict: 'error', reason: `heartbeat unchanged, but ${volumes.failed.length} of ${sample.length} VM volume(s) could not be read (${f.volume}: ${f.detail}): that proves nothing (${by})` };
+        return { verdict: 'error', reason: `heartbeat unchanged, but ${volumes.failed.length} of ${asked} VM volume(s) could not be read (${f.volume}: ${f.detail}): that proves nothing (${by})` };
       }
-      seen = `${volumes.read} VM volume(s) unchanged${volumes.skipped > 0 ? `, ${volumes.skipped} on other storage not read` : ''}${known!.length > sample.length ? ` (sampled ${sample.length} of ${known!.length})` : ''}`;
+      seen = `${volumes.read} VM volume(s) unchanged${volumes.skipped > 0 ? `, ${volumes.skipped} on other storage not read` : ''}${sample.listed > asked ? ` (sampled ${asked} of ${sample.listed})` : ''}`;
     }
     return { verdict: 'inactive', reason: `heartbeat #${second.counter} unchanged over ${window} ms; ${seen} (${by})` };
   }
@@ -184,17 +186,40 @@ export class KvmProvider implements HAProvider {
         : { state: 'none', reason: 'no armed self-fence lease' };
     }
     if (!this.options.neighbors.canReach) return { state: 'none', reason: 'the neighbour executor cannot ask peers (condition 4): lease unprovable' };
-    const fresh = await this.readVia(resource, 0, ctx);
-    const evidence = await leases.evaluate(host, this.clock(ctx).now());
-    if (evidence.kind === 'pending') return { state: 'pending', deadline: evidence.deadline, reason: evidence.reason };
+    const sample = this.volumes.sample(host);
+    const fresh = await this.readVia(resource, 0, ctx, sample?.volumes);
+    const now = this.clock(ctx).now();
+    const evidence = await leases.evaluate(host, now);
+    const quiet = this.volumesQuiet(host, sample, fresh.obs, now, leases);
+    if (evidence.kind === 'pending') return { state: 'pending', deadline: Math.max(evidence.deadline, quiet.kind === 'pending' ? quiet.deadline : 0), reason: evidence.reason };
     if (!fresh.obs.ok) return { state: 'none', reason: `heartbeat unreadable (${fresh.obs.reason}: ${fresh.obs.detail})` };
     if (evidence.kind === 'none') return { state: 'none', reason: evidence.reason };
+    if (quiet.kind === 'none') return { state: 'none', reason: quiet.reason };
+    if (quiet.kind === 'pending') return { state: 'pending', deadline: quiet.deadline, reason: quiet.reason };
     const peers = await this.askPeers(resource, ctx);
     if (peers.answered === 0) return { state: 'none', reason: 'no reachable peer agent to confirm the loss' };
     if (peers.cannotReach * 2 > peers.answered) {
       return { state: 'expired', evidence: `${evidence.evidence}; ${peers.cannotReach} of ${peers.answered} reachable peers cannot reach it` };
     }
     return { state: 'none', reason: `${peers.answered - peers.cannotReach} of ${peers.answered} reachable peers still reach it` };
+  }
+
+  /**
+   * Lease condition on the VM volumes: no volume of the host written (or unreadable)
+   * within the lease span — a host whose VMs write is alive, whatever its heartbeat says.
+   * Volumes never listed, or none, leave the lease to the heartbeat.
+   */
+  private volumesQuiet(host: string, sample: VolumeSample | undefined, obs: HeartbeatObservation, now: number, leases: LeaseTracker):
+    { kind: 'ok' } | { kind: 'none'; reason: string } | { kind: 'pending'; deadline: number; reason: string } {
+    if (!sample || sample.volumes.length === 0 || !obs.ok) return { kind: 'ok' };
+    if (!obs.volumes) return { kind: 'none', reason: 'the checker did not read the VM volumes: a live host cannot be ruled out' };
+    const since = this.volumes.note(host, sample.volumes, obs.volumes, now, 0);
+    if (obs.volumes.failed.length > 0) return { kind: 'none', reason: `VM volume ${obs.volumes.failed[0]!.volume} unreadable (${obs.volumes.failed[0]!.detail}): a live host cannot be ruled out` };
+    if (since.length > 0) return { kind: 'none', reason: `VM volume ${since[0]} written since the last read: the host is alive` };
+    const r = leases.latest(host);
+    const span = r ? r.selfFenceAfter + Math.max(this.config.leaseMarginMs, r.resetMarginMs ?? 0) : 0;
+    const quietSince = this.volumes.quietSince(host) ?? now;
+    return now - quietSince >= span ? { kind: 'ok' } : { kind: 'pending', deadline: quietSince + span, reason: `VM volumes quiet only since ${now - quietSince} ms of the ${span} ms span` };
   }
 
   /** Reads the suspect's heartbeat on the first neighbour that can; mount-unreadable checkers are excluded. */

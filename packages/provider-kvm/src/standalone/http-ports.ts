@@ -87,14 +87,15 @@ export class HttpNeighborExecutor implements NeighborExecutor {
 
 /** The checker's answer, checked where the provider relies on its shape (a hostile or broken agent gets a `ProtocolError`). */
 function checkedObservation(checker: string, answer: unknown): HeartbeatObservation {
-  const a = answer as { ok?: unknown; first?: unknown; second?: unknown; volumes?: { read?: unknown; skipped?: unknown; changed?: unknown; failed?: unknown } } | null;
+  const a = answer as { ok?: unknown; first?: unknown; second?: unknown; volumes?: { read?: unknown; skipped?: unknown; changed?: unknown; failed?: unknown; fingerprints?: unknown } } | null;
   if (!a || typeof a !== 'object' || typeof a.ok !== 'boolean') throw new ProtocolError(checker, 'read-heartbeat answer without ok');
   if (a.ok && (!a.first || typeof a.first !== 'object' || !a.second || typeof a.second !== 'object')) throw new ProtocolError(checker, 'read-heartbeat answer without its two records');
   const v = a.volumes;
   if (v !== undefined) {
     const strings = Array.isArray(v.changed) && v.changed.every((c) => typeof c === 'string');
     const failures = Array.isArray(v.failed) && v.failed.every((f: { volume?: unknown; detail?: unknown } | null) => typeof f?.volume === 'string' && typeof f.detail === 'string');
-    if (!v || typeof v.read !== 'number' || typeof v.skipped !== 'number' || !strings || !failures) throw new ProtocolError(checker, 'read-heartbeat answer with a malformed volumes part');
+    const prints = v.fingerprints === undefined || (typeof v.fingerprints === 'object' && v.fingerprints !== null && Object.values(v.fingerprints).every((f) => typeof f === 'string'));
+    if (!v || typeof v.read !== 'number' || typeof v.skipped !== 'number' || !strings || !failures || !prints) throw new ProtocolError(checker, 'read-heartbeat answer with a malformed volumes part');
   }
   return answer as HeartbeatObservation;
 }

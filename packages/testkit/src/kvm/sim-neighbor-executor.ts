@@ -29,7 +29,8 @@ export class SimNeighborExecutor implements NeighborExecutor {
     if (!volumes || volumes.length === 0) return { ok: true, first: first.record, second: second.record };
     const after = stamps();
     const changed = volumes.filter((_, i) => after[i] !== before[i]);
-    return { ok: true, first: first.record, second: second.record, volumes: { read: volumes.length, skipped: 0, changed, failed: [] } };
+    const fingerprints = Object.fromEntries(volumes.map((v, i) => [v, String(after[i])]));
+    return { ok: true, first: first.record, second: second.record, volumes: { read: volumes.length, skipped: 0, changed, failed: [], fingerprints } };
   }
 
   async canReach(peer: string, suspect: string, signal: AbortSignal): Promise<boolean> {
