@@ -128,6 +128,17 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
       }
     });
 
+    it('an inventory path that is a FIFO or too large is refused at once, never waited on', async () => {
+      const fifo = join(dir, 'vms.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const err = await new FileVmInventory(fifo).runningVolumes().then(() => undefined, (e: unknown) => e);
+      expect(err).to.include({ code: 'HAF5107' });
+      expect((err as Error).message).to.match(/not a regular file/);
+      const big = join(dir, 'big.json');
+      await writeFile(big, `{"vm": ["${'x'.repeat(2 << 20)}"]}`);
+      expect(await new FileVmInventory(big).runningVolumes().then(() => undefined, (e: unknown) => e)).to.include({ code: 'HAF5107' });
+    });
+
     it('the virsh inventory runs a real virsh (a stand-in script on PATH) by argv and keeps only disk sources', async () => {
       const bin = join(dir, 'bin');
       await mkdir(bin);

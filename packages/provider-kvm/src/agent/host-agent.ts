@@ -16,6 +16,9 @@ import type { VolumePassLimits } from './volume-activity.js';
 import { FileVolumeReader, type VolumeReader } from './volume-reader.js';
 import type { Watchdog } from './watchdog.js';
 
+/** Longest wait of `GET /volumes` for the VM inventory. */
+const LIST_VOLUMES_TIMEOUT_MS = 5_000;
+
 /** Longest wait of {@link HostAgent.stop} for a heartbeat write in progress. */
 const STOP_WRITE_WAIT_MS = 2_000;
 
@@ -136,6 +139,7 @@ export class HostAgent {
   private readonly limits: ConnectionLimits;
   private readonly volumeReader: VolumeReader;
   private inFlightWrite: Promise<void> | undefined;
+  private listing: Promise<VmVolume[]> | undefined;
   private shed = 0;
   private shedLogged = 0;
 
@@ -393,11 +397,26 @@ export class HostAgent {
     return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs, request);
   }
 
-  /** `GET /volumes`: the running VMs' volumes, at most {@link MAX_LISTED_VOLUMES}. */
+  /**
+   * `GET /volumes`: the running VMs' volumes, at most {@link MAX_LISTED_VOLUMES}. One
+   * listing runs at a time (concurrent requests share it), and an answer is waited for
+   * at most {@link LIST_VOLUMES_TIMEOUT_MS}: a hung inventory must not pile up work.
+   */
   private async listVolumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }> {
-    if (!this.options.vmInventory) throw new VmInventoryError('this agent has no VM inventory configured');
-    const all = await this.options.vmInventory.runningVolumes(signal);
-    return { volumes: all.slice(0, MAX_LISTED_VOLUMES), truncated: all.length > MAX_LISTED_VOLUMES };
+    const inventory = this.options.vmInventory;
+    if (!inventory) throw new VmInventoryError('this agent has no VM inventory configured');
+    this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() => { this.listing = undefined; });
+    const timeout = new AbortController();
+    const timer = this.clock.setTimeout(() => timeout.abort(new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`)), LIST_VOLUMES_TIMEOUT_MS);
+    const onAbort = () => timeout.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const all = await raceAbort(this.listing, timeout.signal);
+      return { volumes: all.slice(0, MAX_LISTED_VOLUMES), truncated: all.length > MAX_LISTED_VOLUMES };
+    } finally {
+      this.clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   private async peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined> {

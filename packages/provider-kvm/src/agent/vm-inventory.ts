@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { HaError, hasControlChars } from '@hafence/core';
 import type { VmVolume } from '../ports.js';
@@ -8,6 +9,9 @@ const run = promisify(execFile);
 
 /** Most volumes an agent lists (a larger inventory is cut, and says so). */
 export const MAX_LISTED_VOLUMES = 4096;
+
+/** Largest inventory file read (bytes). */
+export const MAX_INVENTORY_FILE_BYTES = 1 << 20;
 
 /**
  * The agent's view of its running VMs (SPEC §5.1): which volumes they use. `hafence serve`
@@ -63,9 +67,25 @@ export class VirshVmInventory implements VmInventory {
   }
 }
 
+/** Reads a regular file of at most {@link MAX_INVENTORY_FILE_BYTES}; the open never blocks (a FIFO is refused, not waited on). */
+async function readSmallFile(path: string): Promise<string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new VmInventoryError(`${path} is not a regular file`);
+    if (st.size > MAX_INVENTORY_FILE_BYTES) throw new VmInventoryError(`${path} is larger than ${MAX_INVENTORY_FILE_BYTES} bytes`);
+    const buf = Buffer.alloc(st.size);
+    const { bytesRead } = await handle.read(buf, 0, st.size, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * {@link VmInventory} from a JSON file `{"<vm>": ["<volume>", …], …}`, read afresh on every
- * call: for tests, and for hosts whose VMs another tool manages.
+ * call: for tests, and for hosts whose VMs another tool manages. Only a regular file of at
+ * most 1 MiB is read (a FIFO or a device is refused at once, never waited on).
  */
 export class FileVmInventory implements VmInventory {
   /** Reads `path` on every call. */
@@ -74,8 +94,9 @@ export class FileVmInventory implements VmInventory {
   async runningVolumes(): Promise<VmVolume[]> {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(this.path, 'utf8'));
+      parsed = JSON.parse(await readSmallFile(this.path));
     } catch (err) {
+      if (err instanceof VmInventoryError) throw err;
       throw new VmInventoryError(`cannot read ${this.path} as JSON (${(err as { code?: string }).code ?? 'malformed'})`, { cause: err });
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new VmInventoryError(`${this.path} must hold an object of VM name → volume list`);
