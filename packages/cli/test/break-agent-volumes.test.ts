@@ -220,4 +220,14 @@ describe('break: a FIFO as the --vm-inventory file (black box)', function () {
     expect(after, 'heartbeat stalled while GET /volumes read a FIFO inventory').to.be.greaterThan(before);
     expect(statuses, 'GET /volumes on a FIFO inventory').to.deep.equal([503, 503, 503, 503, 503]);
   });
+
+  // FAILS today: with inventory reads stuck on the FIFO the agent ignores SIGTERM (a service
+  // manager then SIGKILLs it; armed, the watchdog would reset the host on a mere restart).
+  it('SIGTERM stops the agent within 5 s even while inventory reads are stuck', async () => {
+    const pending = Array.from({ length: 3 }, () => call(port, '/volumes', TOKEN, undefined, 2_000).catch(() => undefined));
+    await Promise.all(pending);
+    agent.kill('SIGTERM');
+    const code = await agent.waitExit(5_000).catch(() => 'still running');
+    expect(code, 'agent exit after SIGTERM').to.not.equal('still running');
+  });
 });
