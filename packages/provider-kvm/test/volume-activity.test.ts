@@ -223,5 +223,21 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
       expect(none).to.include({ code: 'HAF1004' });
       expect(directory.volumesOf('h2')).to.equal(undefined);
     });
+
+    it('a VM that migrated away is dropped from the old host\'s last list (a live VM elsewhere must not keep a dead host DEGRADED)', async () => {
+      const [onH1, onH2] = [join(dir, 'vms-h1.json'), join(dir, 'vms-h2.json')];
+      const [web, db] = [join(dir, 'web.img'), join(dir, 'db.img')];
+      await writeFile(onH1, JSON.stringify({ web: [web], db: [db] }));
+      await writeFile(onH2, JSON.stringify({}));
+      const urls = { h1: await agent('h1', new FileVmInventory(onH1)), h2: await agent('h2', new FileVmInventory(onH2)) };
+      const directory = new HttpVolumeDirectory({ agents: urls, token, replyTimeoutMs: 1_000 });
+      await directory.refresh('h1', signal());
+      await directory.refresh('h2', signal());
+      await agents[0]!.stop(); // h1 dies right after `web` migrated to h2
+      await writeFile(onH2, JSON.stringify({ web: [web] }));
+      await directory.refresh('h2', signal());
+      expect(directory.volumesOf('h1')).to.deep.equal([{ vm: 'db', volume: db }]);
+      expect(directory.volumesOf('h2')).to.deep.equal([{ vm: 'web', volume: web }]);
+    });
   });
 });

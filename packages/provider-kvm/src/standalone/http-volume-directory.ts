@@ -8,7 +8,9 @@ import type { HttpPortsOptions } from './http-ports.js';
  * {@link VmVolumeDirectory} over the hafence agent's HTTP API (`GET /volumes`): each host's
  * agent lists the volumes of its running VMs while it answers, and the directory keeps the
  * last list — the one that matters on the day the host's agent no longer answers.
- * A malformed or oversized answer is refused (`ProtocolError`) and the last list stands.
+ * A volume listed by a host is dropped from every other host's list (a VM migrated away
+ * from a host that later dies is not that host's any more). A malformed or oversized
+ * answer is refused (`ProtocolError`) and the last list stands.
  */
 export class HttpVolumeDirectory implements VmVolumeDirectory {
   private readonly lists = new Map<string, readonly VmVolume[]>();
@@ -26,7 +28,15 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
     if (!url) throw new NotFoundError('agent address', host);
     const answer = await agentRequest<unknown>(host, url, '/volumes', this.options.token,
       { method: 'GET', timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock, tls: this.options.tls });
-    this.lists.set(host, checkedVolumes(host, answer));
+    const list = checkedVolumes(host, answer);
+    this.lists.set(host, list);
+    // A volume runs on one host at a time: one that moved here (a migrated VM) is no longer
+    // the other hosts'. Otherwise a dead host's last list would keep naming a volume that a
+    // live VM elsewhere writes, and the dead host would never be recovered.
+    const here = new Set(list.map((v) => v.volume));
+    for (const [other, volumes] of this.lists) {
+      if (other !== host && volumes.some((v) => here.has(v.volume))) this.lists.set(other, volumes.filter((v) => !here.has(v.volume)));
+    }
   }
 }
 
