@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HafenceProcess, freePorts, waitFor } from './e2e-kvm-processes.js';
 import { HAFENCE_BIN, type CliRun } from './power-sim-helper.js';
-import { makeTestPki, type TestPki } from './tls-test-pki.js';
+import { makeTestPki, type TestPki } from '@hafence/testkit';
 
 const MS_TOKEN = 'Ms-Tok-5f2a9c1e7b3d4a60';
 const PEER_TOKEN = 'Peer-Tok-0c8e2b6a4d1f9e37';

@@ -123,3 +123,68 @@ function isFree(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
+
+/** What {@link e2eClusterYaml} needs of each host: its agent URL and its SimBmc's UDP port. */
+export interface E2eHost {
+  readonly id: string;
+  readonly agentUrl: string;
+  readonly bmcPort: number;
+}
+
+/**
+ * The cluster file of the real-process e2e tests: one cluster, fast checks (1 s health,
+ * 2 s activity window), BMC passwords from `E2E_BMC_PW`. `extraDefaults` and `extraKvm`
+ * are YAML lines added to `ha.defaults` and to `kvm`.
+ */
+export function e2eClusterYaml(hosts: readonly E2eHost[], tokenFile: string, extra: { defaults?: readonly string[]; kvm?: string } = {}): string {
+  const list = hosts.map((h) => `  ${h.id}:
+    cluster: c1
+    agent: { url: "${h.agentUrl}" }
+    bmc: { address: 127.0.0.1, port: ${h.bmcPort}, username: admin, passwordEnv: E2E_BMC_PW, cipherSuite: 17 }`).join('\n');
+  return `ha:
+  startupGrace: 0
+  powerSyncInterval: 1s
+  defaults:
+    healthCheckInterval: 1s
+    healthCheckTimeout: 5s
+    maxUnhealthyFraction: 0.7   # 3 hosts: one slow health reply beside the suspect must not trip the storm guard on a loaded machine
+    activityCheckInterval: 2s
+    maxActivityCheckInterval: 4s
+    activityCheckTimeout: 15s
+    inactiveChecksToRecover: 2
+    recoverTimeout: 40s
+    recoverRetryDelay: 2s
+    powerOpTimeout: 5s
+    powerOffVerifyTimeout: 15s
+    quietPeriod: 30s
+${(extra.defaults ?? []).map((l) => `    ${l}\n`).join('')}kvm: { heartbeatInterval: 1s, activityWindow: 2s, replyTimeout: 5s, powerPoll: 250ms${extra.kvm ? `, ${extra.kvm}` : ''} }
+agentTokenFile: ${tokenFile}
+zones: { z1: {} }
+pods: { p1: { zone: z1 } }
+clusters: { c1: { pod: p1 } }
+hosts:
+${list}
+`;
+}
+
+/** Writes the last 40 lines of every child's stderr and of serve's stdout (status lines left out): for a failed test. */
+export function dumpChildren(children: readonly HafenceProcess[], serve: HafenceProcess): void {
+  const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+  for (const c of children) process.stderr.write(`--- ${c.name} (exit ${String(c.exitCode)}) stderr:\n${tail(c.stderr)}\n`);
+  process.stderr.write(`--- serve stdout:\n${tail(serve.stdoutLines.filter((l) => !l.includes('"status"')).join('\n'))}\n`);
+}
+
+/**
+ * Calls `boot` once the simulated chassis was switched off and then on again (the host
+ * "boots": the test restarts its agent). Returns the interval, to clear on teardown.
+ */
+export function onPowerCycle(chassis: { readonly log: readonly string[]; readonly power: string }, boot: () => void): NodeJS.Timeout {
+  const watch = setInterval(() => {
+    const off = chassis.log.indexOf('off');
+    if (off >= 0 && chassis.log.indexOf('on', off) > off && chassis.power === 'ON') {
+      clearInterval(watch);
+      boot();
+    }
+  }, 50);
+  return watch;
+}

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimBmc } from '@hafence/testkit';
-import { freePorts, HafenceProcess, waitFor } from './e2e-kvm-processes.js';
+import { dumpChildren, e2eClusterYaml, freePorts, HafenceProcess, onPowerCycle, waitFor } from './e2e-kvm-processes.js';
 import { hafence } from './power-sim-helper.js';
 
 const PASSWORD = 'E2e-Bmc-Pw-7341'; // IPMI 2.0 passwords are at most 20 bytes
@@ -64,10 +64,7 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
   });
 
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    const tail = (text: string) => text.split('\n').slice(-40).join('\n');
-    for (const c of children) process.stderr.write(`--- ${c.name} (exit ${String(c.exitCode)}) stderr:\n${tail(c.stderr)}\n`);
-    process.stderr.write(`--- serve stdout:\n${tail(serve.stdoutLines.filter((l) => !l.includes('"status"')).join('\n'))}\n`);
+    if (this.currentTest?.state === 'failed') dumpChildren(children, serve);
   });
 
   after(async () => {
@@ -79,34 +76,7 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
   });
 
   function clusterYaml(): string {
-    const hosts = HOSTS.map((h) => `  ${h}:
-    cluster: c1
-    agent: { url: "${urls.get(h)}" }
-    bmc: { address: 127.0.0.1, port: ${bmcs.get(h)!.port}, username: admin, passwordEnv: E2E_BMC_PW, cipherSuite: 17 }`).join('\n');
-    return `ha:
-  startupGrace: 0
-  powerSyncInterval: 1s
-  defaults:
-    healthCheckInterval: 1s
-    healthCheckTimeout: 5s
-    maxUnhealthyFraction: 0.7   # 3 hosts: one slow health reply beside h2 must not trip the storm guard on a loaded machine
-    activityCheckInterval: 2s
-    maxActivityCheckInterval: 4s
-    activityCheckTimeout: 15s
-    inactiveChecksToRecover: 2
-    recoverTimeout: 40s
-    recoverRetryDelay: 2s
-    powerOpTimeout: 5s
-    powerOffVerifyTimeout: 15s
-    quietPeriod: 30s
-kvm: { heartbeatInterval: 1s, activityWindow: 2s, replyTimeout: 5s, powerPoll: 250ms }
-agentTokenFile: ${tokenFile}
-zones: { z1: {} }
-pods: { p1: { zone: z1 } }
-clusters: { c1: { pod: p1 } }
-hosts:
-${hosts}
-`;
+    return e2eClusterYaml(HOSTS.map((h) => ({ id: h, agentUrl: urls.get(h)!, bmcPort: bmcs.get(h)!.port })), tokenFile);
   }
 
   it('all three hosts become AVAILABLE', async () => {
@@ -123,14 +93,7 @@ ${hosts}
     for (const c of children) c.readCmdline();
     agents.get('h2')!.kill('SIGKILL');
     // The host "boots" when its chassis went OFF and then ON again: restart its agent.
-    restartWatch = setInterval(() => {
-      const log = bmc2.chassis.log;
-      const off = log.indexOf('off');
-      if (off >= 0 && log.indexOf('on', off) > off && bmc2.chassis.power === 'ON') {
-        clearInterval(restartWatch);
-        startAgent('h2');
-      }
-    }, 50);
+    restartWatch = onPowerCycle(bmc2.chassis, () => startAgent('h2'));
     await waitFor('h2 AVAILABLE again', 90_000, () => {
       const after = events().slice(killedAt);
       return after.some((e) => e.type === 'resource.transition' && e.resource === 'h2' && e.to === 'AVAILABLE');

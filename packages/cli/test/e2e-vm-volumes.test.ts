@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimBmc } from '@hafence/testkit';
-import { freePorts, HafenceProcess, waitFor } from './e2e-kvm-processes.js';
+import { dumpChildren, e2eClusterYaml, freePorts, HafenceProcess, onPowerCycle, waitFor } from './e2e-kvm-processes.js';
 
 const PASSWORD = 'E2e-Vol-Pw-2291';
 const TOKEN = 'e2e-volume-token-8c3a1f6e0d';
@@ -81,10 +81,7 @@ describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing
   });
 
   afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    const tail = (text: string) => text.split('\n').slice(-40).join('\n');
-    for (const c of children) process.stderr.write(`--- ${c.name} (exit ${String(c.exitCode)}) stderr:\n${tail(c.stderr)}\n`);
-    process.stderr.write(`--- serve stdout:\n${tail(serve.stdoutLines.filter((l) => !l.includes('"status"')).join('\n'))}\n`);
+    if (this.currentTest?.state === 'failed') dumpChildren(children, serve);
   });
 
   after(async () => {
@@ -97,36 +94,8 @@ describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing
   });
 
   function clusterYaml(): string {
-    const hosts = HOSTS.map((h) => `  ${h}:
-    cluster: c1
-    agent: { url: "${urls.get(h)}" }
-    bmc: { address: 127.0.0.1, port: ${bmcs.get(h)!.port}, username: admin, passwordEnv: E2E_BMC_PW, cipherSuite: 17 }`).join('\n');
-    return `ha:
-  startupGrace: 0
-  powerSyncInterval: 1s
-  defaults:
-    healthCheckInterval: 1s
-    healthCheckTimeout: 5s
-    maxUnhealthyFraction: 0.7
-    activityCheckInterval: 2s
-    maxActivityCheckInterval: 4s
-    activityCheckTimeout: 15s
-    maxActivityChecks: 2
-    degradedRecheck: 8s
-    inactiveChecksToRecover: 2
-    recoverTimeout: 40s
-    recoverRetryDelay: 2s
-    powerOpTimeout: 5s
-    powerOffVerifyTimeout: 15s
-    quietPeriod: 30s
-kvm: { heartbeatInterval: 1s, activityWindow: 2s, replyTimeout: 5s, powerPoll: 250ms, volumeRefresh: 1s }
-agentTokenFile: ${tokenFile}
-zones: { z1: {} }
-pods: { p1: { zone: z1 } }
-clusters: { c1: { pod: p1 } }
-hosts:
-${hosts}
-`;
+    const hosts = HOSTS.map((h) => ({ id: h, agentUrl: urls.get(h)!, bmcPort: bmcs.get(h)!.port }));
+    return e2eClusterYaml(hosts, tokenFile, { defaults: ['maxActivityChecks: 2', 'degradedRecheck: 8s'], kvm: 'volumeRefresh: 1s' });
   }
 
   it('all three hosts become AVAILABLE (their VM lists fetched by the passing health checks)', async () => {
@@ -158,14 +127,7 @@ ${hosts}
   it('the writers stop: the next recheck sees nothing written, h2 is recovered by a verified off/on and comes back', async () => {
     const bmc2 = bmcs.get('h2')!;
     for (const w of writers) killGroup(w);
-    restartWatch = setInterval(() => {
-      const log = bmc2.chassis.log;
-      const off = log.indexOf('off');
-      if (off >= 0 && log.indexOf('on', off) > off && bmc2.chassis.power === 'ON') {
-        clearInterval(restartWatch);
-        startAgent('h2');
-      }
-    }, 50);
+    restartWatch = onPowerCycle(bmc2.chassis, () => startAgent('h2'));
     await waitFor('h2 AVAILABLE again', 90_000, () => h2(events().slice(killedAt)).some((e) => e.to === 'AVAILABLE'));
     const after = events().slice(killedAt);
     const path = h2(after).map((e) => String(e.to));

@@ -8,7 +8,7 @@ import {
 } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
 import { MemFs } from './helpers/mem-fs.js';
-import { makeTestPki, type TestPki } from './helpers/tls-certs.js';
+import { makeTestPki, type TestPki } from '@hafence/testkit';
 
 const MS_TOKEN = new Secret('ms-token-0123456789abcdef');
 const PEER_TOKEN = new Secret('peer-token-fedcba9876543210');

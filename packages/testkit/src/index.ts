@@ -35,3 +35,5 @@ export { ScenarioRun, runScenario, toJsonLines } from './scenario/scenario-run.j
 export type { ScenarioLine, ScenarioRunOptions } from './scenario/scenario-run.js';
 export { applyStep } from './scenario/apply-step.js';
 export { FUZZ_SEED, fuzzRuns, mutated, noise } from './fuzz/packet-arbitraries.js';
+export { makeTestPki } from './tls/test-pki.js';
+export type { TestPki } from './tls/test-pki.js';
