@@ -1,6 +1,11 @@
-import type {
-  ActivityResult, FenceResult, HAProvider, HealthResult, PartitionView, ProviderContext, RecoverResult, ResourceSpec, Verdict,
+import {
+  abortReason, delay,
+  type ActivityResult, type FenceResult, type HAProvider, type HealthResult, type PartitionView, type ProviderContext,
+  type RecoverResult, type ResourceSpec, type Verdict,
 } from '@hafence/core';
+// The safe power recipe (off → verify OFF by polling → on; fence = status, off, poll).
+// It lives in @hafence/provider-kvm today and is moving to @hafence/core: import it from there once it has moved.
+import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/provider-kvm';
 
 /** What the provider needs from the HTTP layer (the global `fetch` by default; a fake in tests). */
 export type FetchLike = (url: string, init: { method?: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
@@ -11,15 +16,20 @@ export interface HttpServiceProviderOptions {
   readonly baseUrl: (id: string) => string | undefined;
   /** Minimum healthy instances for HA in a partition (default 2). */
   readonly minInstances?: number;
+  /** How long the activity check watches the request counter (default 15 000 ms). */
+  readonly activityWindowMs?: number;
+  /** Interval between status reads while the power recipe verifies OFF (default 1 000 ms). */
+  readonly powerPollMs?: number;
   readonly fetch?: FetchLike;
 }
 
 /**
  * A third-party hafence provider: HA for instances of an HTTP service. Health is
  * `GET /healthz`; activity is the `requests_total` counter of `GET /metrics` moving
- * (an answer that fails is `error`, never "no activity"); recovery is `POST /restart`;
- * fencing powers the instance's machine off through the engine's power control, whose
- * verified OFF is the only proof the engine accepts.
+ * (an answer that fails is `error`, never "no activity"). Recovery and fencing use the
+ * core power recipe through the engine's power control, whose verified OFF is the only
+ * proof the engine accepts; an instance without a power controller is recovered by
+ * `POST /restart` and cannot be fenced.
  */
 export class HttpServiceProvider implements HAProvider {
   readonly resourceType = 'http-service';
@@ -53,25 +63,20 @@ export class HttpServiceProvider implements HAProvider {
   async activityCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<ActivityResult> {
     const first = await this.requests(resource, ctx.signal);
     if (first === undefined) return { verdict: 'error', reason: 'metrics unreadable' };
-    await new Promise<void>((resolve, reject) => {
-      const t = ctx.clock.setTimeout(resolve, 15_000);
-      ctx.signal.addEventListener('abort', () => (ctx.clock.clearTimeout(t), reject(ctx.signal.reason)), { once: true });
-    });
+    await delay(ctx.clock, this.options.activityWindowMs ?? 15_000, ctx.signal);
     const second = await this.requests(resource, ctx.signal);
     if (second === undefined) return { verdict: 'error', reason: 'metrics unreadable' };
     return second !== first ? { verdict: 'active', reason: `requests ${first} → ${second}` } : { verdict: 'inactive', reason: `requests stuck at ${first}` };
   }
 
   async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
+    if (ctx.power) return recoverByPower(ctx, ctx.clock, this.options.powerPollMs ?? DEFAULT_POWER_POLL_MS);
     const r = await this.call(resource, '/restart', 'POST', ctx.signal);
     return r.ok ? { ok: true, reason: 'restarted' } : { ok: false, reason: r.reason };
   }
 
   async fence(_resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
-    if (!ctx.power) return { outcome: 'unreachable', reason: 'no power controller configured' };
-    if ((await ctx.power.status()) === 'OFF') return { outcome: 'off', reason: 'already OFF' };
-    await ctx.power.off();
-    return (await ctx.power.status()) === 'OFF' ? { outcome: 'off', reason: 'verified OFF' } : { outcome: 'failed', reason: 'still ON' };
+    return fenceByPower(ctx, ctx.clock, this.options.powerPollMs ?? DEFAULT_POWER_POLL_MS);
   }
 
   private async requests(resource: ResourceSpec, signal: AbortSignal): Promise<number | undefined> {
@@ -87,6 +92,7 @@ export class HttpServiceProvider implements HAProvider {
       const res = await this.fetch(`${base}${path}`, { method, signal });
       return res.ok ? { ok: true, body: await res.text() } : { ok: false, reason: `${method} ${path}: HTTP ${res.status}` };
     } catch (err) {
+      if (signal.aborted) throw abortReason(signal); // the engine gave up on this call: say so, do not report a result
       return { ok: false, reason: `${method} ${path}: ${(err as Error).message}` };
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The ports through which the KVM provider talks to the world (SPEC §5.1). An embedding
+ * The ports through which the KVM provider talks to the world (docs/behaviour.md#kvm-hosts). An embedding
  * control plane implements them against its own agent connections and inventory; the
  * standalone mode implements them over the hafence host agent's HTTP API; the testkit
  * implements them over simulated hosts.
@@ -23,7 +23,7 @@ export interface HeartbeatRecord {
   readonly resetMarginMs?: number;
   /**
    * Additive (absent = 0): the `armGen` of the last arm/disarm request the agent applied
-   * (SPEC §7). The lease trusts `armed` only when this echoes the latest arm recorded.
+   * (docs/behaviour.md#several-management-servers). The lease trusts `armed` only when this echoes the latest arm recorded.
    */
   readonly armGen?: number;
 }
@@ -81,7 +81,7 @@ export type HeartbeatObservation =
   }
   | { readonly ok: false; readonly reason: 'mount-unreadable' | 'no-heartbeat' | 'timeout' | 'error'; readonly detail: string };
 
-/** What a checker saw of a suspect's VM volumes over the activity window (SPEC §5.1). */
+/** What a checker saw of a suspect's VM volumes over the activity window (docs/behaviour.md#kvm-hosts). */
 export interface VolumeActivity {
   /** Volumes read in both passes (changed or not). */
   readonly read: number;
@@ -114,7 +114,7 @@ export interface VmVolume {
 }
 
 /**
- * Control-plane port: the volumes of the VMs running on each host (SPEC §5.1, "VM volume
+ * Control-plane port: the volumes of the VMs running on each host (docs/behaviour.md#kvm-hosts, "VM volume
  * activity"). A control plane that knows where its VMs run implements `volumesOf` from
  * its own records; `hafence serve` asks each host's agent (`GET /volumes`) and keeps the
  * last answer, since a suspect's agent is by definition not answering.

@@ -11,6 +11,16 @@ export { createFakeCluster } from './cluster/fake-cluster.js';
 export type { FakeClusterOptions, FakeCluster } from './cluster/fake-cluster.js';
 export { describePowerDriverConformance } from './conformance/power-driver-conformance.js';
 export type { PowerDriverFixture, ConformanceOptions } from './conformance/power-driver-conformance.js';
+// Provider conformance (plain async checks + a mocha adapter; no chai or mocha import).
+export { describeProviderConformance } from './conformance/provider-conformance-mocha.js';
+export { providerConformanceChecks } from './conformance/provider-checks.js';
+export type { ProviderConformanceCheck } from './conformance/provider-checks.js';
+export { runProviderConformance, runProviderCheck } from './conformance/run-provider-conformance.js';
+export type { ProviderCheckResult } from './conformance/run-provider-conformance.js';
+export type { ProviderFixture, ProviderFixtureFactory, ProviderConformanceOptions } from './conformance/provider-fixture.js';
+export { ConformancePower } from './conformance/conformance-power.js';
+export type { ConformancePowerMode } from './conformance/conformance-power.js';
+export { ConformanceFailure, ConformanceSkip } from './conformance/provider-harness.js';
 export { SimBmc, SimBmcEngine, SimChassis, DEFAULT_SIM_USERS, type SimBmcOptions, type SimBmcFaults, type SimBmcEngineOptions, type SimChassisOptions, type ChassisLogEntry, type SimUser, type SimSession } from './bmc/index.js';
 export { SimKvmCluster } from './kvm/sim-kvm-cluster.js';
 export type { SimKvmClusterOptions, SimNote } from './kvm/sim-kvm-cluster.js';

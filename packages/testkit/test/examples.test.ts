@@ -25,6 +25,16 @@ describe('examples/ (compiled and run)', function () {
     expect(r.stdout).to.match(/3 passing/);
   });
 
+  it('custom-provider: its own test (describeProviderConformance) passes', () => {
+    const dir = join(root, 'examples', 'custom-provider');
+    execFileSync(tsc, ['-p', join(dir, 'test', 'tsconfig.json')], { stdio: 'pipe' });
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--unhandled-rejections=strict',
+      join(dir, 'dist-test', 'test', 'conformance.test.js')], { encoding: 'utf8', cwd: dir });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/HAProvider conformance: HttpServiceProvider/);
+    expect(r.stdout).to.not.match(/failing/);
+  });
+
   it('embed-in-control-plane: the toy control plane moves VMs only on workloads.released', async () => {
     const { runEmbedExample } = await load<{ runEmbedExample(): Promise<string[]> }>('examples/dist/embed-in-control-plane/embed.js');
     const log = await runEmbedExample();

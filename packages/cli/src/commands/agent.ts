@@ -29,7 +29,7 @@ function collect(value: string, previous: readonly string[]): string[] {
 }
 
 /**
- * Registers `hafence agent`: the host agent of SPEC §5.1 (heartbeat on the shared mount,
+ * Registers `hafence agent`: the host agent of docs/behaviour.md#kvm-hosts (heartbeat on the shared mount,
  * token-authenticated management server, self-fence only when isolated). The agent is
  * loaded only when the command runs; the token is read from a file, never from argv.
  */

@@ -9,7 +9,7 @@ export interface DemoOptions {
   readonly json?: boolean;
   /** Overrides the scenario's seed. */
   readonly seed?: number;
-  /** A scenario file (SPEC §10); the built-in demo when absent. */
+  /** A scenario file (docs/behaviour.md#scenarios); the built-in demo when absent. */
   readonly scenario?: string;
   /** Draw the live table even when stdout is not a terminal (tests). */
   readonly live?: boolean;

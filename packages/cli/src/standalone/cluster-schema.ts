@@ -20,7 +20,7 @@ const envName = z.string().superRefine((v, ctx) => {
   if (rule) ctx.addIssue({ code: 'custom', message: rule });
 });
 
-/** The longest duration of this file, as in `ha:` (SPEC §4: every value is bounded). */
+/** The longest duration of this file, as in `ha:` (docs/behaviour.md#scheduling-and-guards: every value is bounded). */
 const MAX_DURATION = 86_400_000;
 
 /** A duration: a number of ms or a string like `500ms`, `10s`, `5m`, `2h`; more than 0, at most 24h. */

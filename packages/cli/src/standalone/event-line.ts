@@ -1,7 +1,7 @@
 import type { HaEvent } from '@hafence/core';
 
 /**
- * One event as one line of `hafence serve`: the JSON of SPEC §10 with `--json`, a
+ * One event as one line of `hafence serve`: the JSON of docs/behaviour.md#scenarios with `--json`, a
  * readable line otherwise.
  */
 export function eventLine(event: HaEvent, json: boolean): string | undefined {

@@ -9,7 +9,7 @@ import { StandaloneEngine } from './standalone-engine.js';
 export interface ServeOptions {
   /** The cluster file (YAML or JSON). */
   readonly config: string;
-  /** Print events as JSON lines (SPEC §10) instead of readable lines. */
+  /** Print events as JSON lines (docs/behaviour.md#scenarios) instead of readable lines. */
   readonly json?: boolean;
   /** The CA that verifies the agents' certificates (overrides the file's `agentTls.caFile`). */
   readonly tlsCa?: string;

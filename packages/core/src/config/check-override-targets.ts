@@ -21,7 +21,7 @@ export interface CheckOverrideTargetsOptions {
 const KINDS: ReadonlyArray<[PartitionKind, 'zones' | 'pods' | 'clusters']> = [['zone', 'zones'], ['pod', 'pods'], ['cluster', 'clusters']];
 
 /**
- * Checks a validated configuration against what exists (SPEC §4 "Every value is
+ * Checks a validated configuration against what exists (docs/behaviour.md#scheduling-and-guards "Every value is
  * bounded"): an override naming a zone, pod, cluster or host that does not exist is an
  * error naming the field (`clusters.c9`), and the cross-field rules (quietPeriod ≥
  * healthCheckInterval, the recoverTimeout and fenceTimeout floors, …) hold for the

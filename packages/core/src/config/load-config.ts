@@ -25,7 +25,7 @@ export interface SettingsScope {
   readonly host?: string;
 }
 
-/** Effective settings: defaults ← global ← zone ← pod ← cluster ← host (SPEC §9). */
+/** Effective settings: defaults ← global ← zone ← pod ← cluster ← host (docs/behaviour.md#configuration). */
 export function resolveSettings(config: HaConfig, scope: SettingsScope): HaSettings {
   return {
     ...DEFAULT_SETTINGS,

@@ -56,7 +56,7 @@ export function isReservedKey(key: string): boolean {
   return RESERVED_KEYS.has(key);
 }
 
-/** How many characters of a value an error may show (SPEC §9). */
+/** How many characters of a value an error may show (docs/behaviour.md#configuration). */
 export const MAX_SHOWN_CHARS = 80;
 
 /** `value` cut to {@link MAX_SHOWN_CHARS} characters (strings and arrays of strings); other values unchanged. */

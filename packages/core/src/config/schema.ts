@@ -19,7 +19,7 @@ const positive = span(1);
 const delay = span(0);
 
 /**
- * Settings that may be overridden per zone, pod, cluster and host (SPEC §4). Every value
+ * Settings that may be overridden per zone, pod, cluster and host (docs/behaviour.md#scheduling-and-guards). Every value
  * has a range; the rules between values (quietPeriod ≥ healthCheckInterval, the
  * recoverTimeout and fenceTimeout floors, …) are checked on the effective settings of
  * every scope by {@link haConfigSchema}.
@@ -55,7 +55,7 @@ export const haSettingsSchema = z.strictObject({
 /** Effective per-resource settings, all in milliseconds or counts. */
 export type HaSettings = z.output<typeof haSettingsSchema>;
 
-/** Defaults of SPEC §4. */
+/** Defaults of docs/behaviour.md#scheduling-and-guards. */
 export const DEFAULT_SETTINGS: HaSettings = {
   healthCheckInterval: 10_000,
   healthCheckTimeout: 10_000,
@@ -108,7 +108,7 @@ const serviceSchema = z.strictObject({
 });
 
 /**
- * The one configuration schema (SPEC §9): global HA settings, then per-zone, pod,
+ * The one configuration schema (docs/behaviour.md#configuration): global HA settings, then per-zone, pod,
  * cluster and host overrides (keyed by id), plus service-wide settings.
  */
 export const haConfigSchema = serviceSchema.extend({
@@ -118,7 +118,7 @@ export const haConfigSchema = serviceSchema.extend({
   clusters: overrideMap,
   hosts: overrideMap,
 }).superRefine((cfg, ctx) => {
-  // Cross-field rules (SPEC §4), checked for the global settings and for every override
+  // Cross-field rules (docs/behaviour.md#scheduling-and-guards), checked for the global settings and for every override
   // on top of them; the lineage of real partitions is checked by checkOverrideTargets.
   const scopes: Array<[PropertyKey[], Partial<HaSettings>]> = [[['defaults'], cfg.defaults]];
   for (const kind of ['zones', 'pods', 'clusters', 'hosts'] as const) {

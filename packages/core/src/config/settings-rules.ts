@@ -1,6 +1,6 @@
 import type { HaSettings } from './schema.js';
 
-/** A rule between several HA settings (SPEC §4), checked on the effective settings of a scope. */
+/** A rule between several HA settings (docs/behaviour.md#scheduling-and-guards), checked on the effective settings of a scope. */
 export interface SettingsRule {
   /** The field an issue names. */
   readonly field: keyof HaSettings;
@@ -15,7 +15,7 @@ export interface SettingsRule {
 const recoverFloor = (s: HaSettings) => 3 * s.powerOpTimeout + s.powerOffVerifyTimeout;
 const fenceFloor = (s: HaSettings) => 2 * s.powerOpTimeout + s.powerOffVerifyTimeout;
 
-/** The cross-field rules of SPEC §4. */
+/** The cross-field rules of docs/behaviour.md#scheduling-and-guards. */
 export const SETTINGS_RULES: readonly SettingsRule[] = [
   {
     field: 'maxActivityCheckInterval', reads: ['maxActivityCheckInterval', 'activityCheckInterval'],

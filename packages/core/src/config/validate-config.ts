@@ -19,7 +19,7 @@ export interface ValidateConfigOptions {
 
 /**
  * Validates `data` against a zod schema. Throws {@link ConfigError} naming every bad
- * field (`hosts.h2.bmc.port`) and the rule (SPEC §9); the value only when the field
+ * field (`hosts.h2.bmc.port`) and the rule (docs/behaviour.md#configuration); the value only when the field
  * cannot hold a secret, cut to 80 characters. Unknown keys are named without their
  * values, a value at the root (a token file given as a configuration) is never shown,
  * and a key that names a prototype slot (`__proto__`, `constructor`, `prototype`) is
@@ -90,7 +90,7 @@ function toIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue {
   return { path, value: shownValue(issue.path, value), rule: issue.message };
 }
 
-/** What an error may show of `value` at `path` (SPEC §9): nothing of what may be a secret, and at most 80 characters. */
+/** What an error may show of `value` at `path` (docs/behaviour.md#configuration): nothing of what may be a secret, and at most 80 characters. */
 function shownValue(path: readonly PropertyKey[], value: unknown): unknown {
   if (path.length === 0) return '[not shown]'; // the whole file: a token file given as a configuration
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return '{…}';

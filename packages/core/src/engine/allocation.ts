@@ -11,14 +11,14 @@ export interface AllocationView {
 
 const NON_HA_OK: ReadonlySet<ResourceState> = new Set(['NONE', 'INELIGIBLE', 'INITIALIZING', 'AVAILABLE']);
 
-/** Work needing HA may go only to AVAILABLE resources (SPEC §8). */
+/** Work needing HA may go only to AVAILABLE resources (docs/behaviour.md#allocation-helpers). */
 export function hostsForHaWork(views: readonly AllocationView[]): ResourceRef[] {
   return views.filter((v) => v.state === 'AVAILABLE').map((v) => v.ref);
 }
 
 /**
  * Work not needing HA may go to NONE, INELIGIBLE, INITIALIZING and AVAILABLE resources,
- * those in partitions without HA first (SPEC §8).
+ * those in partitions without HA first (docs/behaviour.md#allocation-helpers).
  */
 export function hostsForNonHaWork(views: readonly AllocationView[]): ResourceRef[] {
   const ok = views.filter((v) => NON_HA_OK.has(v.state));

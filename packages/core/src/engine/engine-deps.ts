@@ -25,9 +25,9 @@ export interface EngineDeps {
   readonly startedAt: number;
   readonly healthProbe?: HealthProbe;
   emit(event: HaEvent): void;
-  /** Raises an alert with a stable `code` (SPEC §10). */
+  /** Raises an alert with a stable `code` (docs/behaviour.md#scenarios). */
   alert(level: AlertLevel, code: AlertCode, message: string, resource?: string): void;
-  /** This MS doubts itself (SPEC §4): no recoveries or fences start. */
+  /** This MS doubts itself (docs/behaviour.md#scheduling-and-guards): no recoveries or fences start. */
   selfDoubting(): boolean;
   /** A member's state, health or failing flag changed: reassess its partition. */
   membershipChanged(partition: string): void;

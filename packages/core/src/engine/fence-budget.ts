@@ -15,7 +15,7 @@ export type HaltListener = (scope: string, reason: string) => void;
 const RECHECK_MS = 60_000;
 
 /**
- * The fence budget (SPEC §4): at most N stop commands per partition and globally within
+ * The fence budget (docs/behaviour.md#scheduling-and-guards): at most N stop commands per partition and globally within
  * any sliding window, counted in the store so it survives restarts. An exhausted budget
  * holds the command (it is not sent and not failed) until the window frees a slot or
  * an operator resumes.

@@ -49,7 +49,7 @@ export interface ResourceStatus {
 }
 
 /**
- * The HA engine (SPEC §2–§4): partitions and resources added at run time, health checks
+ * The HA engine (docs/behaviour.md#partitions, #resource-states, #scheduling-and-guards): partitions and resources added at run time, health checks
  * in every state, activity checks with backoff, recovery, verified fencing, and the
  * safety guards. Every transition and action is on {@link HaService.events$}.
  *
@@ -81,7 +81,7 @@ export class HaService {
   private started = false;
   private powerSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
-  /** Power transitions our own commands will cause, per host (SPEC §3: not news). */
+  /** Power transitions our own commands will cause, per host (docs/behaviour.md#resource-states: not news). */
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
   /** Power host name (the resource id) → resource key. */
   private readonly hosts = new Map<string, string>();
@@ -236,23 +236,23 @@ export class HaService {
     return rec.state;
   }
 
-  /** Resources that may take work needing HA: AVAILABLE only (SPEC §8). */
+  /** Resources that may take work needing HA: AVAILABLE only (docs/behaviour.md#allocation-helpers). */
   forHaWork(): ResourceRef[] {
     return hostsForHaWork(this.allocationView());
   }
 
-  /** Resources that may take work not needing HA, preferring partitions without HA (SPEC §8). */
+  /** Resources that may take work not needing HA, preferring partitions without HA (docs/behaviour.md#allocation-helpers). */
   forNonHaWork(): ResourceRef[] {
     return hostsForNonHaWork(this.allocationView());
   }
 
-  /** Whether this MS currently doubts itself (SPEC §4). */
+  /** Whether this MS currently doubts itself (docs/behaviour.md#scheduling-and-guards). */
   get selfDoubting(): boolean {
     return this.doubting;
   }
 
   /**
-   * Self-check of SPEC §4 "a deadline is never lost": every resource whose state waits
+   * Self-check of docs/behaviour.md#scheduling-and-guards "a deadline is never lost": every resource whose state waits
    * for a persisted deadline has a live timer. Returns what breaks it (empty when sound);
    * for tests and diagnostics.
    */

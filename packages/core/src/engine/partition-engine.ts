@@ -17,7 +17,7 @@ interface PartitionRuntime {
 }
 
 /**
- * The partition FSM (SPEC §2): NONE / ACTIVE / INACTIVE from the operator switch, the
+ * The partition FSM (docs/behaviour.md#partitions): NONE / ACTIVE / INACTIVE from the operator switch, the
  * provider's conditions, the storm guard and its cooldown. Reassessment is coalesced:
  * many member changes at once cost one pass.
  */

@@ -22,7 +22,7 @@ export interface PowerControlOptions {
   readonly job: JobControl;
   readonly timeoutMs: number;
   readonly clock: Clock;
-  /** A status read returned OFF: the engine's own proof (SPEC §3); `seq` is the read's dispatch number. */
+  /** A status read returned OFF: the engine's own proof (docs/behaviour.md#resource-states); `seq` is the read's dispatch number. */
   readonly onOffRead: (seq: number | undefined) => Promise<void>;
   /** Our own command will move power to `to`: the sync daemon's sighting of it is not news. */
   readonly expectOwn: (to: 'ON' | 'OFF') => void;
@@ -59,7 +59,7 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
     refuseIfBarred(); // the world may have changed while the command was held
     // The intent stays until the host is powered on again or the action ends, so an
-    // action cancelled between off and on is reconciled by a status read (SPEC §2).
+    // action cancelled between off and on is reconciled by a status read (docs/behaviour.md#partitions).
     await o.store.putIntent({ resource: o.resource, command, at: o.clock.now() });
     await o.stopSending();
     await o.backend.command(o.host, command, { ...request(), onDispatch: o.stopDispatched });
@@ -91,7 +91,7 @@ const READ_BACK_PAUSE_MS = 1_000;
 
 /**
  * Reads power back after our own `on`, so the power state providers judge eligibility by
- * is fresh (a failed read-back must not leave a stale OFF behind: SPEC §3, own actions are
+ * is fresh (a failed read-back must not leave a stale OFF behind: docs/behaviour.md#resource-states, own actions are
  * not news). A few tries; a controller that never answers is the power FSM's business.
  */
 async function readBackOn(o: PowerControlOptions, request: () => { by: 'ha'; signal: AbortSignal; timeoutMs: number }): Promise<void> {

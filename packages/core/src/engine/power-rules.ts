@@ -5,7 +5,7 @@ import type { ResourceEngine } from './resource-engine.js';
 import type { Runtime } from './runtime.js';
 
 /**
- * Power transitions observed by the sync daemon or an operator's read (SPEC §5.1).
+ * Power transitions observed by the sync daemon or an operator's read (docs/behaviour.md#kvm-hosts).
  * Transitions to ON or OFF that our own reads see are the flow's business; a stop
  * command of ours explains an OFF only when the read came after it reached the
  * controller. A controller that became unreadable is news whoever read it.

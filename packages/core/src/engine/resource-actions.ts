@@ -13,7 +13,7 @@ import type { Episode } from '../spi/state-store.js';
 /**
  * Activity checks, recoveries and fences: single flight per resource, gated by startup
  * grace and self-doubt, results applied only if the resource is still where the action
- * started (stale results are discarded, SPEC §3).
+ * started (stale results are discarded, docs/behaviour.md#resource-states).
  */
 export class ResourceActions {
   private seq = 0;
@@ -85,7 +85,7 @@ export class ResourceActions {
     });
   }
 
-  /** SPEC §3: the transitions that carry an alert beyond their own event. */
+  /** docs/behaviour.md#resource-states: the transitions that carry an alert beyond their own event. */
   private alertOnEntry(rt: Runtime, from: ResourceState, to: ResourceState): void {
     const host = rt.spec.ref.id;
     if (to === 'FAILED') {
@@ -101,7 +101,7 @@ export class ResourceActions {
   private mayStop(rt: Runtime, action: InFlight): string | undefined {
     if (this.d.selfDoubting()) return 'self-doubt: this management server stopped acting';
     if (rt.action?.id !== action.id) return 'the action was cancelled';
-    // SPEC §5.1: never a stop command to a host read OFF in this episode.
+    // docs/behaviour.md#kvm-hosts: never a stop command to a host read OFF in this episode.
     if (rt.record.episode?.offRead) return 'the host was read OFF in this episode';
     return undefined;
   }
@@ -169,7 +169,7 @@ export class ResourceActions {
       event = n >= s.inactiveChecksToRecover ? 'activity-inactive-confirmed' : 'activity-inactive';
       counters = (e) => ({ ...e, checks: e.checks + 1, inactiveStreak: n, errorStreak: 0 });
     } else {
-      // An error is never "no activity" (SPEC §3): it resets the inactive streak.
+      // An error is never "no activity" (docs/behaviour.md#resource-states): it resets the inactive streak.
       const n = (ep?.errorStreak ?? 0) + 1;
       event = n >= s.maxActivityCheckErrors ? 'activity-errors-exhausted' : 'activity-error';
       counters = (e) => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
@@ -187,7 +187,7 @@ export class ResourceActions {
       return;
     }
     // An earlier attempt of ours left the host OFF (its power-on never confirmed): finish
-    // there, never read our own OFF as a stranger's (SPEC §5.1).
+    // there, never read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts).
     if (ep?.ownOff && (await this.finishLeftOff(rt, 'an earlier recovery attempt sent it a stop command', false, true))) return;
     const retryAt = rt.record.timers.retryAt;
     if (retryAt !== undefined && retryAt > this.d.clock.now()) return; // the state timer starts it
@@ -213,7 +213,7 @@ export class ResourceActions {
       return;
     }
     // After its own verified OFF a recovery is never retried from scratch: the next
-    // attempt would read our own OFF as a stranger's (SPEC §5.1). One read says how it was left.
+    // attempt would read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts). One read says how it was left.
     if (rt.record.episode?.ownOff) {
       await this.finishLeftOff(rt, `${reason} after its own stop command`, action.onSent);
       return;
@@ -243,7 +243,7 @@ export class ResourceActions {
     await this.leaseRoute(rt, reason);
   }
 
-  /** Fencing by power failed: the self-fence lease is the remaining proof (SPEC §5.1). */
+  /** Fencing by power failed: the self-fence lease is the remaining proof (docs/behaviour.md#kvm-hosts). */
   private async leaseRoute(rt: Runtime, why: string, recheck = false): Promise<void> {
     const state = rt.record.state;
     const lease = await this.readLease(rt);
@@ -265,13 +265,13 @@ export class ResourceActions {
   private async readLease(rt: Runtime): Promise<LeaseStatus> {
     if (!rt.provider.selfFenceLease) return { state: 'none', reason: 'provider has no self-fence lease' };
     // Not on the fence lane: fences held by an exhausted budget must not starve proof
-    // that needs no command (SPEC §4).
+    // that needs no command (docs/behaviour.md#scheduling-and-guards).
     // A lease check reads the heartbeat and asks the peers, like an activity check: it gets that bound.
     return withClockSignal(this.d.clock, rt.settings.activityCheckTimeout, 'lease check', (signal) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)))
       .catch((err: unknown) => ({ state: 'none' as const, reason: `lease unreadable (${String((err as Error)?.message ?? err)})` }));
   }
 
-  /** Startup grace and self-doubt hold recoveries and fences (SPEC §4). */
+  /** Startup grace and self-doubt hold recoveries and fences (docs/behaviour.md#scheduling-and-guards). */
   private gated(rt: Runtime): boolean {
     const now = this.d.clock.now();
     const graceEnd = this.d.startedAt + this.d.config.startupGrace;
@@ -298,7 +298,7 @@ export class ResourceActions {
       if (outcome.kind === 'cancelled') return;
       if (action.kind !== 'activity') await this.d.store.clearIntent(rt.key);
       if (!this.current(rt, action)) {
-        // Stale (SPEC §3): drop the result; if the resource is still where the action
+        // Stale (docs/behaviour.md#resource-states): drop the result; if the resource is still where the action
         // started, its work starts again from the current record.
         if (rt.record.state === action.state) this.entered(rt, action.state, action.state);
         return;
@@ -317,20 +317,20 @@ export class ResourceActions {
       action.offSeen = true;
       if (action.kind !== 'recover') return; // a fence releases with its FENCED transition
       if (action.stopSeq !== undefined && (seq === undefined || seq > action.stopSeq)) {
-        // A recovery's verified OFF is the moment workloads are released (SPEC §5.1).
+        // A recovery's verified OFF is the moment workloads are released (docs/behaviour.md#kvm-hosts).
         await this.engine.apply(rt, null, 'power verified OFF during recovery', {
           release: 'power-off', actionId: action.id, counters: (e) => ({ ...e, ownOff: true }),
         });
       } else if (!rt.record.episode?.ownOff) {
         // Read OFF before any stop of ours: switched off from outside. Proof that needs no
-        // command is taken at once; the framework never powers such a host on (SPEC §5.1).
+        // command is taken at once; the framework never powers such a host on (docs/behaviour.md#kvm-hosts).
         await this.powerOffObserved(rt, 'power read OFF before the recovery\'s stop command (switched off outside the framework)');
       }
     });
   }
 
   /**
-   * Proof that needs no command (SPEC §5.1): the host was read OFF from outside. Its
+   * Proof that needs no command (docs/behaviour.md#kvm-hosts): the host was read OFF from outside. Its
    * workloads are released at once, any queued or held action is dropped, and in a
    * failure episode it goes to FENCED — no stop command and no power-on follow.
    */
@@ -347,7 +347,7 @@ export class ResourceActions {
 
   /**
    * A recovery that ended (timed out or failed) after its own stop command was sent,
-   * before its power-on was confirmed: one status read says how it was left (SPEC §5.1,
+   * before its power-on was confirmed: one status read says how it was left (docs/behaviour.md#kvm-hosts,
    * never our own OFF read as a stranger's). OFF is "left OFF": an alert, the release
    * (that read is proof) and FENCED. ON with our power-on sent means the power-on landed;
    * ON without it means our stop did not take: an ordinary failed attempt. Unreadable
@@ -384,7 +384,7 @@ export class ResourceActions {
   /**
    * The controller became unreadable while a recovery or fence waits to send its stop
    * (queued or held by the fence budget): that stop cannot be delivered, and the proof
-   * that remains — the self-fence lease — needs no command, so it is never held (SPEC §4).
+   * that remains — the self-fence lease — needs no command, so it is never held (docs/behaviour.md#scheduling-and-guards).
    */
   async controllerLost(rt: Runtime): Promise<void> {
     const action = rt.action;
@@ -397,7 +397,7 @@ export class ResourceActions {
     }
   }
 
-  /** SPEC §3: health is re-checked right before every stop command of a recovery. */
+  /** docs/behaviour.md#resource-states: health is re-checked right before every stop command of a recovery. */
   private async recheckHealth(rt: Runtime, action: InFlight, signal: AbortSignal): Promise<void> {
     const health = await rt.provider.healthCheck(rt.spec, this.context(rt, signal));
     if (!health.healthy) return;
@@ -434,7 +434,7 @@ export class ResourceActions {
     }
   }
 
-  /** Our own status read saw the host OFF: that is proof, so its workloads are released (SPEC §5.1). */
+  /** Our own status read saw the host OFF: that is proof, so its workloads are released (docs/behaviour.md#kvm-hosts). */
   private async releaseLeftOff(rt: Runtime): Promise<void> {
     await this.engine.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', { release: 'power-off' });
   }

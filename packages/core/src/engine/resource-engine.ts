@@ -95,7 +95,7 @@ export class ResourceEngine {
     rt.settings = this.settingsOf(spec);
   }
 
-  /** Effective settings of a resource from its partition lineage (SPEC §9). */
+  /** Effective settings of a resource from its partition lineage (docs/behaviour.md#configuration). */
   settingsOf(spec: ResourceSpec): HaSettings {
     const scope: Record<string, string> = { host: spec.ref.id };
     for (const p of this.d.inventory.lineage(spec.partition)) scope[p.kind] = p.id;
@@ -206,7 +206,7 @@ export class ResourceEngine {
   }
 
   /**
-   * Arms the timer of the current state from the persisted deadlines. SPEC §4: a deadline
+   * Arms the timer of the current state from the persisted deadlines. docs/behaviour.md#scheduling-and-guards: a deadline
    * is never lost — a timer that fires early re-arms for the rest, and a deadline whose
    * handler left it in place is looked at again (never sooner than {@link OVERDUE_RETRY_MS}).
    */
@@ -230,7 +230,7 @@ export class ResourceEngine {
     return this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
   }
 
-  /** Engine invariant (SPEC §4): a state with a deadline has a live timer. Returns what breaks it. */
+  /** Engine invariant (docs/behaviour.md#scheduling-and-guards): a state with a deadline has a live timer. Returns what breaks it. */
   timerViolations(): string[] {
     const out: string[] = [];
     for (const rt of this.runtimes.values()) {

@@ -19,7 +19,7 @@ export interface InFlight {
   /**
    * Dispatch sequence number of the action's stop command once it left the host's queue
    * for the controller: a read dispatched after it may see our own OFF; one before it
-   * cannot (SPEC §3: own actions are not news, §5.1: proof that needs no command).
+   * cannot (docs/behaviour.md#resource-states: own actions are not news; #kvm-hosts: proof that needs no command).
    */
   stopSeq?: number;
   /** The action's power-on was sent. */
@@ -67,7 +67,7 @@ export function openEpisode(id: number, now: number): Episode {
   return { id, openedAt: now, released: false, checks: 0, activeResults: 0, inactiveStreak: 0, errorStreak: 0, recoverAttempts: 0, degradedAlerted: false };
 }
 
-/** Next activity check delay: 10 s, 20 s, 40 s … capped (SPEC §4). */
+/** Next activity check delay: 10 s, 20 s, 40 s … capped (docs/behaviour.md#scheduling-and-guards). */
 export function activityBackoff(settings: HaSettings, checks: number): number {
   const raw = settings.activityCheckInterval * 2 ** Math.min(checks, 30);
   return Math.min(raw, settings.maxActivityCheckInterval);

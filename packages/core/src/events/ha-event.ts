@@ -5,14 +5,14 @@ import type { PartitionState, ResourceState } from '../spi/states.js';
 /** Who asked for a power action. */
 export type Requester = 'operator' | 'ha' | 'sync' | (string & {});
 
-/** Proof that a resource's workloads can no longer run (SPEC §0, §3). */
+/** Proof that a resource's workloads can no longer run (docs/behaviour.md#vocabulary, #resource-states). */
 export type ReleaseProof = 'power-off' | 'lease';
 
 /**
- * Every event hafence emits (SPEC §10), stamped with virtual time `t` (ms).
+ * Every event hafence emits (docs/behaviour.md#scenarios), stamped with virtual time `t` (ms).
  *
  * - `power.action`: a command (`on`, `off`, `soft`, `cycle`, `reset`, `identify`,
- *   `validate`) ran, with who asked; a status read is not an action (SPEC §5.1).
+ *   `validate`) ran, with who asked; a status read is not an action (docs/behaviour.md#kvm-hosts).
  * - `power.read-failing`: the first failed status read of a host's failure streak, with
  *   its (redacted) error; the following failed reads of the streak are silent.
  * - `power.read-ok`: the first successful status read after a failure streak, with the

@@ -1,7 +1,7 @@
 import type { PartitionState } from '../spi/states.js';
 import { lookup, row, type TransitionTable } from './table.js';
 
-/** Inputs of the partition FSM (SPEC §2), classified by the engine. */
+/** Inputs of the partition FSM (docs/behaviour.md#partitions), classified by the engine. */
 export const PARTITION_EVENTS = [
   'ha-disabled', 'ha-enabled-met', 'ha-enabled-unmet', 'conditions-met', 'conditions-unmet',
 ] as const;

@@ -1,7 +1,7 @@
 import type { PowerState } from '../spi/power-driver.js';
 import { lookup, row, type TransitionTable } from './table.js';
 
-/** Inputs of the power FSM (SPEC §1): reads, and a run of failed reads reaching the limit. */
+/** Inputs of the power FSM (docs/behaviour.md#power): reads, and a run of failed reads reaching the limit. */
 export const POWER_EVENTS = ['read-on', 'read-off', 'read-failed', 'read-failed-limit'] as const;
 
 /** An input of the power FSM. */

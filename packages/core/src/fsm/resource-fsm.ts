@@ -2,7 +2,7 @@ import type { ResourceState } from '../spi/states.js';
 import { lookup, row, type TransitionTable } from './table.js';
 
 /**
- * Inputs of the resource HA FSM (SPEC §3). The engine classifies raw results into
+ * Inputs of the resource HA FSM (docs/behaviour.md#resource-states). The engine classifies raw results into
  * these (e.g. "no activity" below or at `inactiveChecksToRecover`), so the table is pure.
  */
 export const RESOURCE_EVENTS = [
@@ -27,13 +27,13 @@ const r = (cells: Partial<Record<ResourceEvent, ResourceState>>) => row<Resource
 const EPISODE_OFF = { 'power-off-observed': 'FENCED' } as const;
 
 /**
- * The total resource table. Rows follow SPEC §3; `power-off-observed` is a status read
+ * The total resource table. Rows follow docs/behaviour.md#resource-states; `power-off-observed` is a status read
  * of OFF by the sync daemon (never our own command), `power-on-observed` an outside
  * power-on, `power-lost` a controller that became unreadable without an armed lease.
  */
 export const RESOURCE_TABLE: TransitionTable<ResourceState, ResourceEvent> = {
   // An episode survives an INACTIVE spell: it resumes at SUSPECT, and a fenced or failed
-  // one stays so (the framework never powers a fenced host on, SPEC §3).
+  // one stays so (the framework never powers a fenced host on, docs/behaviour.md#resource-states).
   NONE: r({
     'partition-active': 'INITIALIZING', 'partition-resume-suspect': 'SUSPECT',
     'partition-resume-fenced': 'FENCED', 'partition-resume-failed': 'FAILED',

@@ -1,6 +1,6 @@
 /**
  * Runs tasks one at a time, in order: a power queue per host, so no two power
- * operations ever reach one BMC at once (SPEC §1).
+ * operations ever reach one BMC at once (docs/behaviour.md#power).
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors/engine-errors.js';
 import { Secret } from '../spi/secret.js';
 
 /**
- * Where a credential comes from (SPEC §1: never stored in clear): an environment
+ * Where a credential comes from (docs/behaviour.md#power: never stored in clear): an environment
  * variable, a file (first line, trailing newline removed), or a value encrypted with
  * {@link encryptSecret}.
  */

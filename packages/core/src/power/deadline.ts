@@ -13,7 +13,7 @@ export interface DeadlineRun<T> {
 /**
  * Runs `work` with an AbortSignal that fires after `ms` on `clock` (reason: a
  * {@link TimeoutError}) or when `parent` aborts. The result rejects as soon as the
- * signal fires, even if the work ignores it (SPEC §1: a timed-out operation is
+ * signal fires, even if the work ignores it (docs/behaviour.md#power: a timed-out operation is
  * cancelled for real, and the caller is not held hostage by a stuck driver).
  */
 export function runWithDeadline<T>(

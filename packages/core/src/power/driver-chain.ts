@@ -28,7 +28,7 @@ export interface DriverChainContext {
 export const MAX_SETTLE_GRACE_MS = 5_000;
 
 /**
- * Tries the drivers of a host in order (SPEC §1 fallback chain), each attempt bounded by
+ * Tries the drivers of a host in order (docs/behaviour.md#power fallback chain), each attempt bounded by
  * its own deadline. Unreachable, timeout, driver, unsupported and auth failures move on
  * to the next driver; when all fail, an `AuthError` is reported if any driver saw one,
  * else the last error. Any other error (protocol, config, cancellation) stops the chain.

@@ -17,12 +17,12 @@ import { noopLogger } from './noop-logger.js';
 import { scrub, stripUndefined } from './op-helpers.js';
 import { DEFAULT_SYNC_MAX_BACKOFF_MS, SyncDaemon } from './sync-daemon.js';
 
-/** Power settings of the service (SPEC §4 names and defaults). */
+/** Power settings of the service (docs/behaviour.md#scheduling-and-guards names and defaults). */
 export interface PowerServiceConfig {
   readonly powerOpTimeout: number;
   readonly powerReadsToUnknown: number;
   readonly powerSyncInterval: number;
-  /** Longest wait between two sync reads of a host whose reads fail (SPEC §5.1: 5 min). */
+  /** Longest wait between two sync reads of a host whose reads fail (docs/behaviour.md#kvm-hosts: 5 min). */
   readonly powerSyncMaxBackoff: number;
   readonly powerSyncConcurrency: number;
   readonly jitterFraction: number;
@@ -68,7 +68,7 @@ export interface PowerTransition {
   readonly seq?: number;
 }
 
-/** Power settings used when the caller gives none (SPEC §4). */
+/** Power settings used when the caller gives none (docs/behaviour.md#scheduling-and-guards). */
 export const DEFAULT_POWER_CONFIG: PowerServiceConfig = {
   powerOpTimeout: 20_000,
   powerReadsToUnknown: 3,
@@ -93,12 +93,12 @@ interface HostEntry {
 }
 
 /**
- * The power management service (SPEC §1): per-host power FSM, one operation at a time
+ * The power management service (docs/behaviour.md#power): per-host power FSM, one operation at a time
  * per BMC, a timeout on every driver attempt, a per-host driver fallback chain, events
  * for every command and transition, and the sync daemon. Secrets are redacted from every
  * event, log line and error it passes on.
  *
- * A status read is not an action (SPEC §5.1): whoever reads (sync, ha, operator), a read
+ * A status read is not an action (docs/behaviour.md#kvm-hosts): whoever reads (sync, ha, operator), a read
  * that changes nothing emits nothing. Failed reads are reported per failure streak —
  * `power.read-failing` at its first read, `power.read-ok` at the read that ends it — and
  * a streak of `powerReadsToUnknown` reads raises one `controller-unreachable` alert
@@ -195,7 +195,7 @@ export class PowerManagementService {
 
   /**
    * Reads the chassis power now; the result (or failure) feeds the power FSM and the
-   * host's failure streak. Not an action: no `power.action` event (SPEC §5.1).
+   * host's failure streak. Not an action: no `power.action` event (docs/behaviour.md#kvm-hosts).
    */
   async status(host: string, opts: PowerOpOptions): Promise<ChassisPower> {
     const entry = this.entry(host);
@@ -227,7 +227,7 @@ export class PowerManagementService {
     await this.perform(host, this.entry(host), 'validate', opts, (d, t, c) => d.validate(t, c));
   }
 
-  /** Starts the sync daemon (SPEC §1). */
+  /** Starts the sync daemon (docs/behaviour.md#power). */
   startSync(): void {
     this.sync.start();
   }
@@ -277,7 +277,7 @@ export class PowerManagementService {
       });
     });
     const guarded = opts.signal ? raceAbort(outcome, opts.signal) : outcome;
-    const action = op !== 'status'; // a status read is not an action (SPEC §5.1)
+    const action = op !== 'status'; // a status read is not an action (docs/behaviour.md#kvm-hosts)
     return guarded.then(
       (value) => {
         if (action) this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: true });
@@ -304,7 +304,7 @@ export class PowerManagementService {
     return q;
   }
 
-  /** A failed read: opens or lengthens the host's failure streak (SPEC §1 UNKNOWN rule, §5.1 reporting). */
+  /** A failed read: opens or lengthens the host's failure streak (docs/behaviour.md#power: the UNKNOWN rule and failure-streak reporting). */
   private readFailed(host: string, entry: HostEntry, err: unknown, by: Requester, seq?: number): void {
     const error = err instanceof Error ? err.message : String(err); // already scrubbed by perform
     const now = this.clock.now();

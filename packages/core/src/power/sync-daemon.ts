@@ -15,7 +15,7 @@ export interface SyncDaemonOptions {
   readonly concurrency: number;
   /**
    * Longest wait before the next read of a host whose reads fail (ms); 5 min by default
-   * (SPEC §5.1). Never shortens the normal interval.
+   * (docs/behaviour.md#kvm-hosts). Never shortens the normal interval.
    */
   readonly maxBackoffMs?: number;
   /**
@@ -26,7 +26,7 @@ export interface SyncDaemonOptions {
   readonly read: (host: string) => Promise<unknown>;
 }
 
-/** Default of {@link SyncDaemonOptions.maxBackoffMs}: 5 min (SPEC §5.1). */
+/** Default of {@link SyncDaemonOptions.maxBackoffMs}: 5 min (docs/behaviour.md#kvm-hosts). */
 export const DEFAULT_SYNC_MAX_BACKOFF_MS = 300_000;
 
 interface HostTimer {
@@ -39,11 +39,11 @@ interface HostTimer {
 
 /**
  * Polls every registered host's power on a jittered interval with a concurrency
- * limit (SPEC §1 sync daemon). Each host has its own timer; the next read is planned
+ * limit (docs/behaviour.md#power sync daemon). Each host has its own timer; the next read is planned
  * when the previous one finished, so reads of one host never overlap. A host whose reads
  * fail is read less often: the wait doubles per failed read in a row after the first
  * (interval, 2 × interval, 4 × interval, …) up to `maxBackoffMs`, jittered, and is the
- * normal interval again after a successful read (SPEC §5.1).
+ * normal interval again after a successful read (docs/behaviour.md#kvm-hosts).
  */
 export class SyncDaemon {
   private readonly hosts = new Map<string, HostTimer>();

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../spi/clock.js';
 
 /**
  * A deadline on the injected clock that can be paused and resumed — a stop command
- * held by the fence budget does not use up its action's timeout (SPEC §4).
+ * held by the fence budget does not use up its action's timeout (docs/behaviour.md#scheduling-and-guards).
  */
 export class PausableDeadline {
   private handle: TimerHandle | undefined;

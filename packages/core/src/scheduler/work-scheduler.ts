@@ -5,7 +5,7 @@ import { AbortedError } from '../errors/engine-errors.js';
 import { FifoQueue, type FifoEntry } from './fifo-queue.js';
 import { PausableDeadline } from './pausable-deadline.js';
 
-/** The four kinds of work, each with its own concurrency limit (SPEC §4). */
+/** The four kinds of work, each with its own concurrency limit (docs/behaviour.md#scheduling-and-guards). */
 export type Lane = 'health' | 'activity' | 'recover' | 'fence';
 
 /** Concurrency limit per lane. */
@@ -36,7 +36,7 @@ export interface JobHandle<T> {
 export interface WorkSchedulerOptions {
   readonly clock: Clock;
   readonly limits: LaneLimits;
-  /** Jobs waiting across all lanes before health checks are shed (SPEC §4). */
+  /** Jobs waiting across all lanes before health checks are shed (docs/behaviour.md#scheduling-and-guards). */
   readonly maxQueued: number;
 }
 
@@ -200,7 +200,7 @@ export class WorkScheduler {
         signal: controller.signal,
         // While held (a stop command waiting for the fence budget) the job neither uses its
         // timeout nor its lane slot: other work of the lane, e.g. proof that needs no
-        // command, must not starve behind it (SPEC §4).
+        // command, must not starve behind it (docs/behaviour.md#scheduling-and-guards).
         hold: async (promise) => {
           deadline.pause();
           if (job.holds++ === 0) this.lendSlot(job);

@@ -1,5 +1,5 @@
 /**
- * Stable identifier of an alert (SPEC §10): a control plane acts on the code, people read
+ * Stable identifier of an alert (docs/behaviour.md#scenarios): a control plane acts on the code, people read
  * the message (which may change). Providers may raise codes of their own.
  */
 export type AlertCode =

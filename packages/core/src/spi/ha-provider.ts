@@ -80,7 +80,7 @@ export interface FenceResult {
   readonly reason?: string;
 }
 
-/** The self-fence lease of a resource (SPEC §5.1). */
+/** The self-fence lease of a resource (docs/behaviour.md#kvm-hosts). */
 export type LeaseStatus =
   | { readonly state: 'none'; readonly reason: string }
   | { readonly state: 'pending'; readonly deadline: number; readonly reason?: string }
@@ -106,7 +106,7 @@ export interface PartitionView {
 }
 
 /**
- * A plugin that knows one resource kind (SPEC §5). Every method gets an AbortSignal
+ * A plugin that knows one resource kind (docs/behaviour.md#providers). Every method gets an AbortSignal
  * in its context and must stop its work when it fires.
  */
 export interface HAProvider {

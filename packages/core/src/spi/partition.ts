@@ -1,7 +1,7 @@
 /** Partition kinds, outermost first: zone ⊃ pod ⊃ cluster. */
 export type PartitionKind = 'zone' | 'pod' | 'cluster';
 
-/** A scope that holds resources (SPEC §0). */
+/** A scope that holds resources (docs/behaviour.md#vocabulary). */
 export interface Partition {
   readonly id: string;
   readonly kind: PartitionKind;

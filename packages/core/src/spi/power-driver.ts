@@ -1,6 +1,6 @@
 import type { Secret } from './secret.js';
 
-/** Power state of a host as hafence tracks it (SPEC §1). */
+/** Power state of a host as hafence tracks it (docs/behaviour.md#power). */
 export type PowerState = 'ON' | 'OFF' | 'UNKNOWN';
 
 /** What a driver can read from a chassis: the two known states. */
@@ -9,7 +9,7 @@ export type ChassisPower = 'ON' | 'OFF';
 /** Commands that change chassis power. `off`, `soft`, `cycle` and `reset` stop a host. */
 export type ChassisCommand = 'on' | 'off' | 'soft' | 'cycle' | 'reset';
 
-/** Every operation of the power service (SPEC §1). */
+/** Every operation of the power service (docs/behaviour.md#power). */
 export type PowerOperation = 'status' | ChassisCommand | 'identify' | 'validate';
 
 /** Commands that stop a host and therefore count against the fence budget. */

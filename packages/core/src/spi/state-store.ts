@@ -2,7 +2,7 @@ import type { ChassisCommand } from './power-driver.js';
 import type { ResourceRef } from './resource.js';
 import type { PartitionState, ResourceState } from './states.js';
 
-/** Counters and flags of one failure episode (SPEC §3). */
+/** Counters and flags of one failure episode (docs/behaviour.md#resource-states). */
 export interface Episode {
   /** Per-resource sequence number of the episode. */
   readonly id: number;
@@ -23,12 +23,12 @@ export interface Episode {
   readonly degradedAlerted: boolean;
   /**
    * Our own stop command left the host verified OFF and no power-on of ours has been
-   * confirmed since: an OFF read now is ours, never a stranger's (SPEC §5.1).
+   * confirmed since: an OFF read now is ours, never a stranger's (docs/behaviour.md#kvm-hosts).
    */
   readonly ownOff?: boolean;
   /**
    * The host was read OFF in this episode by something other than our own stop: no stop
-   * command may go to it any more, and the framework never powers it on (SPEC §5.1).
+   * command may go to it any more, and the framework never powers it on (docs/behaviour.md#kvm-hosts).
    */
   readonly offRead?: boolean;
   /** The episode reached FENCED or FAILED; it resumes there after an INACTIVE spell. */
@@ -91,7 +91,7 @@ export interface FenceLogEntry {
   readonly episode?: number;
 }
 
-/** A stop command's intent, persisted before the command is sent (SPEC §3). */
+/** A stop command's intent, persisted before the command is sent (docs/behaviour.md#resource-states). */
 export interface PowerIntent {
   readonly resource: string;
   readonly command: ChassisCommand;

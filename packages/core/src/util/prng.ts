@@ -10,7 +10,7 @@ function fnv1a(text: string): number {
 
 /**
  * A uniform number in [0, 1) keyed by (seed, resource, purpose, n) — the same key gives
- * the same number in every run, so jitter is reproducible (SPEC §3).
+ * the same number in every run, so jitter is reproducible (docs/behaviour.md#resource-states).
  */
 export function keyedRandom(seed: number, resource: string, purpose: string, n: number): number {
   // mulberry32 finaliser over the hashed key

@@ -10,7 +10,7 @@ export interface IpmiTargetOptions {
   readonly cipher?: number;
   /** Suite tried only when the BMC refuses the preferred one (default 3; `null`: none). */
   readonly fallbackCipherSuite?: number | null;
-  /** Allow cipher suite 0 (no authentication at all). Default false (SPEC §1). */
+  /** Allow cipher suite 0 (no authentication at all). Default false (docs/behaviour.md#power). */
   readonly allowCipher0?: boolean;
   /** Privilege to log in with: `administrator` (default), `operator` or a level 1–4. */
   readonly privilege?: 'operator' | 'administrator' | number;

@@ -1,11 +1,11 @@
 import { ConfigError } from '@hafence/core';
 
-/** The IPMI cipher suite hafence asks for unless told otherwise (SPEC §1: HMAC-SHA256, AES-CBC-128). */
+/** The IPMI cipher suite hafence asks for unless told otherwise (docs/behaviour.md#power: HMAC-SHA256, AES-CBC-128). */
 export const DEFAULT_CIPHER_SUITE = 17;
 
 /**
  * Validates a cipher suite: an integer 0–17; suite 0 (no authentication, no integrity)
- * is refused unless `allowZero` (SPEC §1: only when explicitly allowed per host).
+ * is refused unless `allowZero` (docs/behaviour.md#power: only when explicitly allowed per host).
  */
 export function checkCipherSuite(value: unknown, allowZero: boolean, path = 'cipher'): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;

@@ -24,7 +24,7 @@ export class AgentConfigError extends HaError {
   }
 }
 
-/** The agent refused an arm/disarm request older than one it has applied (SPEC §7). */
+/** The agent refused an arm/disarm request older than one it has applied (docs/behaviour.md#several-management-servers). */
 export class ArmRefusedError extends HaError {
   /** `armGen` was offered; the agent last applied `applied`. */
   constructor(readonly armGen: number, readonly applied: number) {
@@ -39,7 +39,7 @@ export function errnoOf(err: unknown): string {
 }
 
 /**
- * System errors of this host's own resources (SPEC §5.1): out of descriptors, memory or
+ * System errors of this host's own resources (docs/behaviour.md#kvm-hosts): out of descriptors, memory or
  * local disk space. They say nothing about the network or the shared storage, so they
  * never count as evidence of isolation.
  */

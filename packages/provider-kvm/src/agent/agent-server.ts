@@ -92,7 +92,7 @@ export function tokenMatches(presented: string, expected: Secret): boolean {
  * (compared in constant time): the management-server `token` on every route, the
  * `peerToken` only on {@link PEER_ROUTES} (403 elsewhere, logged; it never counts as
  * management-server contact). A token never appears in a response,
- * log line or error. Hardened against floods (SPEC §5.1): connections are capped in
+ * log line or error. Hardened against floods (docs/behaviour.md#kvm-hosts): connections are capped in
  * total and per source address, idle or slow connections are closed after a few
  * seconds, the token is checked from the headers before any body is read (401 and the
  * connection closed), and a body over {@link MAX_BODY} is refused (413) unread.

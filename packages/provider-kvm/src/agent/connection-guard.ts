@@ -19,7 +19,7 @@ interface Tracked {
 const tracked = new WeakMap<Socket, Tracked>();
 
 /**
- * Caps the server's open connections (SPEC §5.1: a flood is not isolation, and the
+ * Caps the server's open connections (docs/behaviour.md#kvm-hosts: a flood is not isolation, and the
  * heartbeat keeps its descriptors). A connection over the per-address cap is destroyed at
  * once. At the total cap the oldest connection not serving an authenticated request is
  * evicted for the new one (idle floods cannot lock a management server out); when every

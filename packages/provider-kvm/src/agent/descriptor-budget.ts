@@ -3,7 +3,7 @@ import { AgentConfigError } from './agent-errors.js';
 import type { ConnectionLimits } from './connection-guard.js';
 
 /**
- * Descriptors kept out of the connection budget (SPEC §5.1): the runtime's own (~25),
+ * Descriptors kept out of the connection budget (docs/behaviour.md#kvm-hosts): the runtime's own (~25),
  * the heartbeat write, the flag read, the watchdog, peer probes and the log.
  */
 export const DESCRIPTOR_RESERVE = 64;

@@ -7,7 +7,7 @@ export const DEFAULT_HEARTBEAT_DIR = 'hafence';
 
 const WATCHDOG_KINDS: readonly HeartbeatRecord['watchdog'][] = ['hardware', 'softdog', 'simulated', 'none'];
 
-/** `<mount>/<dir>/hb-<hostId>`: where `hostId` writes its heartbeat (SPEC §5.1). */
+/** `<mount>/<dir>/hb-<hostId>`: where `hostId` writes its heartbeat (docs/behaviour.md#kvm-hosts). */
 export function heartbeatPath(mount: string, hostId: string, dir = DEFAULT_HEARTBEAT_DIR): string {
   if (!/^[A-Za-z0-9._-]+$/.test(hostId)) throw new HeartbeatFormatError(hostId, 'host id may hold only letters, digits, ".", "_" and "-"');
   return join(mount, dir, `hb-${hostId}`);

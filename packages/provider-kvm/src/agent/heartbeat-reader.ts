@@ -31,7 +31,7 @@ export interface VolumeReadRequest {
 }
 
 /**
- * Reads the heartbeat at `path` twice, `windowMs` apart (SPEC §5.1). Each read opens the
+ * Reads the heartbeat at `path` twice, `windowMs` apart (docs/behaviour.md#kvm-hosts). Each read opens the
  * file afresh and compares content (with a counter), never attributes, so NFS attribute
  * caches and clock skew do not matter. A mount that cannot be listed is
  * `mount-unreadable` (the checker is at fault, not the suspect). With `volumes`, each

@@ -43,7 +43,7 @@ export interface HeartbeatWriterOptions {
 /**
  * Writes `<mount>/<dir>/hb-<hostId>` atomically: the record goes to a temp file in the
  * same folder, which is then renamed over the old one, so a reader never sees half a
- * record (SPEC §5.1). The counter grows on every attempt, so each written content differs.
+ * record (docs/behaviour.md#kvm-hosts). The counter grows on every attempt, so each written content differs.
  */
 export class HeartbeatWriter {
   /** Absolute path of the heartbeat file. */

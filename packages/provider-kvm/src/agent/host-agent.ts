@@ -101,14 +101,14 @@ export interface HostAgentStatus {
 }
 
 /**
- * The hafence host agent (SPEC §5.1): writes the heartbeat every interval, serves the
+ * The hafence host agent (docs/behaviour.md#kvm-hosts): writes the heartbeat every interval, serves the
  * management server, holds the watchdog open while armed, and self-fences only when
  * isolated — a best-effort stop of the VMs, then the watchdog is no longer fed.
  * Disarmed (HA disabled), it holds no watchdog and never self-fences; it keeps writing
  * its (unarmed) heartbeat, since that is what proves it alive to activity checks. It is
  * armed by a management server (`POST /arm`) or by a flag file on the mount.
  *
- * Every arm/disarm carries an `armGen` (SPEC §7): the agent refuses one lower than the
+ * Every arm/disarm carries an `armGen` (docs/behaviour.md#several-management-servers): the agent refuses one lower than the
  * last it applied ({@link ArmRefusedError}) and echoes the applied one in every heartbeat
  * and health answer, so the management server knows which of its decisions a heartbeat
  * reflects. A request or flag without a gen (an older server, a hand-written flag) is
@@ -313,7 +313,7 @@ export class HostAgent {
    * `disabled`, optionally followed by the `armGen` its writer recorded (`disabled 12`):
    * applied when its content changes (a management server may override it). A flag with
    * a gen lower than the applied one is refused like a request. Whoever writes a flag
-   * must record it in the management server's arm records first (SPEC §7): a hand-written
+   * must record it in the management server's arm records first (docs/behaviour.md#several-management-servers): a hand-written
    * `disabled` the server never recorded cannot void a lease if the host is cut off
    * before its next heartbeat shows it.
    */

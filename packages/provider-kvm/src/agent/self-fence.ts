@@ -42,7 +42,7 @@ export interface IsolationMonitorOptions {
 }
 
 /**
- * Decides when the host is **isolated** (SPEC §5.1): for `selfFenceAfter` no successful
+ * Decides when the host is **isolated** (docs/behaviour.md#kvm-hosts): for `selfFenceAfter` no successful
  * heartbeat write, no authenticated management-server request, and no majority of its
  * reachable peers reporting the same loss. A shared loss (storage hiccup, dead MS) holds.
  *

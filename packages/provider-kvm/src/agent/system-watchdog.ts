@@ -20,7 +20,7 @@ export const NO_WATCHDOG: Watchdog = {
 };
 
 /**
- * The host's watchdog (SPEC §5.1): `/dev/watchdog` where present, otherwise the kernel's
+ * The host's watchdog (docs/behaviour.md#kvm-hosts): `/dev/watchdog` where present, otherwise the kernel's
  * softdog (loaded with `modprobe softdog`). The device is only opened when the agent is
  * armed. Throws when `device`/`softdog` is asked for and cannot be had.
  */
@@ -29,7 +29,7 @@ export async function systemWatchdog(choice: WatchdogChoice, device = '/dev/watc
   const present = () => access(device).then(() => true, () => false);
   if (choice !== 'softdog' && (await present())) return new DeviceWatchdog(await detectWatchdogKind(), device, await readWatchdogTimeoutMs());
   if (choice === 'device') throw new Error(`no watchdog device at ${device}`);
-  // A short margin keeps the reset inside the management server's lease margin (SPEC §5.1).
+  // A short margin keeps the reset inside the management server's lease margin (docs/behaviour.md#kvm-hosts).
   await run('modprobe', ['softdog', `soft_margin=${SOFTDOG_MARGIN_S}`]).catch(() => undefined);
   if (await present()) return new DeviceWatchdog('softdog', device, (await readWatchdogTimeoutMs()) ?? SOFTDOG_MARGIN_S * 1000);
   if (choice === 'softdog') throw new Error('the softdog module could not be loaded');

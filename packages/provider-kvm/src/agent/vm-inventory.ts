@@ -14,7 +14,7 @@ export const MAX_LISTED_VOLUMES = 4096;
 export const MAX_INVENTORY_FILE_BYTES = 1 << 20;
 
 /**
- * The agent's view of its running VMs (SPEC §5.1): which volumes they use. `hafence serve`
+ * The agent's view of its running VMs (docs/behaviour.md#kvm-hosts): which volumes they use. `hafence serve`
  * asks for it while the host is healthy and keeps the answer for the day the host is a
  * suspect and its neighbours must look for VM writes.
  */

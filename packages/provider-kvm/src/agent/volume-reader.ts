@@ -11,7 +11,7 @@ export const VOLUME_MISSING = 'missing';
 export const VOLUME_UNSUPPORTED = 'unsupported';
 
 /**
- * Reads a VM volume's attributes on a checker host (SPEC §5.1, "VM volume activity"). The
+ * Reads a VM volume's attributes on a checker host (docs/behaviour.md#kvm-hosts, "VM volume activity"). The
  * storage plugin point: files on a shared mount today; a Ceph RBD or iSCSI reader
  * implements the same interface (e.g. from the image's header or the LUN's write counters).
  */

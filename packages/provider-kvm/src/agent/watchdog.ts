@@ -8,7 +8,7 @@ export type WatchdogKind = HeartbeatRecord['watchdog'];
 /**
  * A watchdog the agent holds open while armed. Feeding it keeps the host alive; when the
  * agent stops feeding (self-fence), the kernel resets the host even if qemu is stuck in
- * the D state (SPEC §5.1).
+ * the D state (docs/behaviour.md#kvm-hosts).
  */
 export interface Watchdog {
   /** `hardware`, `softdog`, `simulated` or `none`. */

@@ -1,7 +1,7 @@
 import type { PartitionView } from '@hafence/core';
 
 /**
- * The hosts that may check a suspect (SPEC §5.1): only AVAILABLE members of its cluster,
+ * The hosts that may check a suspect (docs/behaviour.md#kvm-hosts): only AVAILABLE members of its cluster,
  * and not those excluded because they could not read the shared mount (until they can
  * again). The provider sees member states only in `partitionConditions`, so the pool
  * caches the latest view of each partition.

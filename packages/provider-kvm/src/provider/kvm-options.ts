@@ -13,7 +13,7 @@ export interface KvmProviderOptions {
   /** KVM facts per host (hypervisor, shared pool mounted, maintenance). */
   readonly inventory: KvmInventory;
   /**
-   * The volumes of the VMs running on each host (SPEC §5.1, "VM volume activity"). With it,
+   * The volumes of the VMs running on each host (docs/behaviour.md#kvm-hosts, "VM volume activity"). With it,
    * the activity check also looks for writes to the suspect's VM volumes; without it, the
    * heartbeat alone decides (an agent killed while its VMs run gets the host power-cycled).
    */
@@ -39,7 +39,7 @@ export interface KvmProviderOptions {
   /** Interval of status reads while verifying OFF (default 1 s). */
   readonly powerPollMs?: number;
   /**
-   * Where arm/disarm decisions are recorded before they are sent (SPEC §7; default: in
+   * Where arm/disarm decisions are recorded before they are sent (docs/behaviour.md#several-management-servers; default: in
    * memory, so a restarted server proves no lease until it has re-armed the host).
    */
   readonly armRecords?: ArmRecords;

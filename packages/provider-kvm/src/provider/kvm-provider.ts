@@ -15,7 +15,7 @@ import { fenceByPower, recoverByPower } from './power-steps.js';
 /** An alert raised by the provider (e.g. a checker that cannot read the shared mount). */
 export interface KvmAlert {
   readonly host: string;
-  /** Stable code (SPEC §10): `storage-failing` or `checker-excluded`. */
+  /** Stable code (docs/behaviour.md#scenarios): `storage-failing` or `checker-excluded`. */
   readonly code: AlertCode;
   readonly message: string;
   readonly at: number;
@@ -26,7 +26,7 @@ type Ctx = Omit<ProviderContext, 'power' | 'state'>;
 const EPISODE_STATES: readonly ResourceState[] = ['SUSPECT', 'CHECKING', 'RECOVERING', 'DEGRADED'];
 
 /**
- * The KVM host provider (SPEC §5.1): eligibility, the cluster rule, health by agent
+ * The KVM host provider (docs/behaviour.md#kvm-hosts): eligibility, the cluster rule, health by agent
  * connectivity, a relative activity check run by an AVAILABLE neighbour, recovery and
  * fencing by verified power, and the self-fence lease proof. It reaches the world only
  * through its ports (`AgentConnectivity`, `NeighborExecutor`, `KvmInventory`).
@@ -92,7 +92,7 @@ export class KvmProvider implements HAProvider {
     this.pool.update(view);
     const disabled = [view.partition, ...view.ancestors].find((p) => !p.enabled);
     if (disabled) return { ok: false, reason: `${disabled.kind} ${disabled.id} is disabled` };
-    // A member in an open failure episode still counts (SPEC §2 Decision).
+    // A member in an open failure episode still counts (docs/behaviour.md#partitions Decision).
     const members = view.members.filter((m) => m.eligible && (m.healthy === true || m.inEpisode)).length;
     return members >= 2 ? { ok: true, reason: `${members} eligible members` } : { ok: false, reason: `${members} eligible healthy host(s), need 2` };
   }
@@ -113,7 +113,7 @@ export class KvmProvider implements HAProvider {
     if (answer.heartbeat) leases.agentReport(host, answer.heartbeat, this.clock(ctx).now());
     if (answer.connected && answer.armGen !== undefined) leases.armApplied(host, answer.armGen);
     if (answer.storageOk === true && this.pool.readmit(host)) (this.options.logger ?? ctx.logger).info(`${host} reads the shared mount again: readmitted as a checker`, { host });
-    // SPEC §5.1: while a management server reaches it, the agent keeps its VMs and
+    // docs/behaviour.md#kvm-hosts: while a management server reaches it, the agent keeps its VMs and
     // reports the storage failure in its health answer — one alert per failure spell.
     if (answer.connected && answer.storageOk === false && !this.storageAlerted.has(host)) {
       this.storageAlerted.add(host);
@@ -130,7 +130,7 @@ export class KvmProvider implements HAProvider {
 
   /**
    * Reads the suspect's heartbeat and VM volumes twice, a window apart, on a neighbour
-   * (SPEC §5.1). A changed heartbeat or a written volume is activity; a volume that could
+   * (docs/behaviour.md#kvm-hosts). A changed heartbeat or a written volume is activity; a volume that could
    * not be read makes the check an `error`, never `inactive`.
    */
   async activityCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<ActivityResult> {
@@ -173,7 +173,7 @@ export class KvmProvider implements HAProvider {
 
   /**
    * Outside FENCING/FAILED: whether the host is protected by an armed lease (`pending`).
-   * In FENCING/FAILED: the lease proof of SPEC §5.1, from a fresh heartbeat read and the peers.
+   * In FENCING/FAILED: the lease proof of docs/behaviour.md#kvm-hosts, from a fresh heartbeat read and the peers.
    */
   async selfFenceLease(resource: ResourceSpec, ctx: ProviderContext): Promise<LeaseStatus> {
     const host = resource.ref.id;
@@ -275,7 +275,7 @@ export class KvmProvider implements HAProvider {
   }
 
   /**
-   * Tells the agent whether HA is enabled for its host (SPEC §5.1, §7). Every new
+   * Tells the agent whether HA is enabled for its host (docs/behaviour.md#kvm-hosts, #several-management-servers). Every new
    * decision takes a new `armGen` (above the latest recorded and above the one the agent
    * reports) and is **recorded before it is sent**; a decision the agent has not applied
    * (a failed request, or an agent restarted since) is sent again with the same gen. A
@@ -306,7 +306,7 @@ export class KvmProvider implements HAProvider {
       this.armRequested.delete(host); // applied (the agent may lack a watchdog: its heartbeat says so)
       return;
     }
-    // An agent that echoes no armGen (older than SPEC §7) is asked once per decision; one
+    // An agent that echoes no armGen (older than docs/behaviour.md#several-management-servers) is asked once per decision; one
     // that echoes a lower gen than it acknowledged has restarted and is asked again.
     if (this.armRequested.get(host) === latest.gen && answer.armGen === undefined && heartbeat.armGen === undefined) return;
     const request = { armed: latest.armed, armGen: latest.gen };
@@ -338,7 +338,7 @@ export class KvmProvider implements HAProvider {
     }
   }
 
-  /** Once the episode depends on the lease, the provider stops contacting the host's agent (SPEC §5.1). */
+  /** Once the episode depends on the lease, the provider stops contacting the host's agent (docs/behaviour.md#kvm-hosts). */
   private updateLeaseMode(resource: ResourceSpec, ctx: ProviderContext): void {
     const host = resource.ref.id;
     const dependsOnLease = ctx.state === 'FENCING' || ctx.state === 'FAILED'

@@ -32,7 +32,7 @@ interface HostTrack {
 }
 
 /**
- * The management-server side of the self-fence lease (SPEC §5.1). It records every
+ * The management-server side of the self-fence lease (docs/behaviour.md#kvm-hosts). It records every
  * request the provider sends to a host, the heartbeat records it learns, and how long
  * a heartbeat's content has stayed the same; from these and the arm/disarm records it
  * decides conditions 1–3 of the lease proof (condition 4, the peers' view, is asked by
@@ -40,7 +40,7 @@ interface HostTrack {
  *
  * Condition (1) holds only when the latest arm/disarm recorded for the host is an
  * **arm** and the last heartbeat known says `armed` with a watchdog **and echoes that
- * arm's `armGen`** (SPEC §7). A disarm is recorded before it is sent, so a host cut off
+ * arm's `armGen`** (docs/behaviour.md#several-management-servers). A disarm is recorded before it is sent, so a host cut off
  * after its agent applied a disarm but before a heartbeat said so has no lease: its
  * stale `armed: true` echoes an older gen. A host with **no record** here has no lease
  * either, whatever its heartbeat says: a heartbeat armed with a gen from another
@@ -112,7 +112,7 @@ export class LeaseTracker {
   }
 
   /**
-   * The host is protected by an armed lease (lease-only mode, SPEC §5.1): the latest
+   * The host is protected by an armed lease (lease-only mode, docs/behaviour.md#kvm-hosts): the latest
    * recorded decision is an arm, the latest heartbeat known says `armed` with a watchdog,
    * and either that heartbeat echoes the arm's `armGen` (condition 1) or the agent has
    * acknowledged applying it (an armed agent that applies a later arm stays armed; no

@@ -17,7 +17,7 @@ export async function pollUntilOff(ctx: ProviderContext, clock: Clock, pollMs: n
 }
 
 /**
- * Recovery (SPEC §5.1): refresh power, verify ON, then off → verify OFF by polling → on.
+ * Recovery (docs/behaviour.md#kvm-hosts): refresh power, verify ON, then off → verify OFF by polling → on.
  * A bare power cycle is not used: its acknowledgement is no proof of OFF. Errors of a
  * step propagate: a failed step is a failed attempt.
  */
@@ -33,7 +33,7 @@ export async function recoverByPower(ctx: ProviderContext, clock: Clock, pollMs:
 }
 
 /**
- * Fence (SPEC §5.1): refresh status first (already OFF is success), else off and poll
+ * Fence (docs/behaviour.md#kvm-hosts): refresh status first (already OFF is success), else off and poll
  * until OFF. A controller that cannot be reached answers `unreachable`, which sends the
  * engine to the self-fence lease.
  */

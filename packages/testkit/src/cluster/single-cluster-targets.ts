@@ -1,7 +1,7 @@
 import type { ConfigTargets } from '@hafence/core';
 
 /**
- * The partitions and hosts of every simulated environment and scenario (SPEC §10): zone
+ * The partitions and hosts of every simulated environment and scenario (docs/behaviour.md#scenarios): zone
  * z1 ⊃ pod p1 ⊃ cluster c1 holding hosts h1..hN, for `checkOverrideTargets`.
  */
 export function singleClusterTargets(hosts: number): ConfigTargets {

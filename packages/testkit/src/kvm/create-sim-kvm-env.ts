@@ -11,7 +11,7 @@ import { SimKvmInventory } from './sim-kvm-inventory.js';
 import { SimNeighborExecutor } from './sim-neighbor-executor.js';
 import { SimVolumeDirectory } from './sim-volume-directory.js';
 
-/** KVM timing knobs of a simulated environment, in ms (SPEC §4, KVM row). */
+/** KVM timing knobs of a simulated environment, in ms (docs/behaviour.md#scheduling-and-guards, KVM row). */
 export interface SimKvmTiming {
   readonly bootTimeMs?: number;
   readonly heartbeatIntervalMs?: number;

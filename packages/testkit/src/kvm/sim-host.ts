@@ -31,7 +31,7 @@ export class SimHost {
   vmsBusy = true;
   /** The host lost every network (`isolate`): no agent, no store, VMs still in memory. */
   isolated = false;
-  /** The agent holds its watchdog open for HA (SPEC §5.1). */
+  /** The agent holds its watchdog open for HA (docs/behaviour.md#kvm-hosts). */
   armed = true;
   /** The `armGen` of the last arm/disarm request the agent applied (0: none since it started). */
   armGen = 0;

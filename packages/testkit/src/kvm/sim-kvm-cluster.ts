@@ -20,7 +20,7 @@ export interface SimKvmClusterOptions {
   readonly vmsPerHost?: number;
   /** Seeds the heartbeat phases (default 1). */
   readonly seed?: number;
-  /** Boot time after a power-on or reset (default 90 s, SPEC §4). */
+  /** Boot time after a power-on or reset (default 90 s, docs/behaviour.md#scheduling-and-guards). */
   readonly bootTimeMs?: number;
   /** Heartbeat write interval (default 10 s). */
   readonly heartbeatIntervalMs?: number;
@@ -39,7 +39,7 @@ export interface SimKvmClusterOptions {
 /**
  * A simulated KVM cluster in virtual time: hosts with agents and VMs (which write their
  * volumes on the shared store while they run, busy by default), a shared store with
- * per-host outages, and in-process BMCs with a boot model. Every fault of SPEC §10
+ * per-host outages, and in-process BMCs with a boot model. Every fault of docs/behaviour.md#scenarios
  * (except the `ms-*` ones) is a method here; the port implementations read it.
  *
  * @example
@@ -248,7 +248,7 @@ export class SimKvmCluster {
     return h.armed && now - h.lastWriteOkAt >= this.selfFenceAfterMs && now - h.lastMsRequestAt >= this.selfFenceAfterMs;
   }
 
-  /** A majority of reachable peers lost storage or MS contact too: a shared outage, hold (SPEC §5.1). */
+  /** A majority of reachable peers lost storage or MS contact too: a shared outage, hold (docs/behaviour.md#kvm-hosts). */
   private peersShareLoss(h: SimHost): boolean {
     const peers = this.reachablePeers(h.id);
     const now = this.clock.now();

@@ -6,7 +6,7 @@ export type MountState = 'up' | 'down' | 'hang';
 /**
  * The simulated shared store of a cluster: heartbeat files `hb-<hostId>` and VM volume
  * stamps, with a per-host view of the mount (an NFS outage can hit one host or all).
- * Reads return the content, never a cached attribute (SPEC §5.1).
+ * Reads return the content, never a cached attribute (docs/behaviour.md#kvm-hosts).
  */
 export class SimSharedStore {
   private readonly mounts = new Map<string, MountState>();

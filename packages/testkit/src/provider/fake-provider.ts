@@ -100,7 +100,7 @@ export class FakeProvider implements HAProvider {
   async isEligible(resource: ResourceSpec): Promise<Verdict> {
     const h = this.host(resource.ref.id);
     if (!h.eligible) return { ok: false, reason: 'not eligible (scripted)' };
-    // Like a KVM host (SPEC §5.1): a chassis read OFF is not protectable.
+    // Like a KVM host (docs/behaviour.md#kvm-hosts): a chassis read OFF is not protectable.
     return this.power(resource.ref.id) === 'OFF' ? { ok: false, reason: 'power OFF' } : { ok: true };
   }
 

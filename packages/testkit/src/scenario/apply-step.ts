@@ -2,7 +2,7 @@ import type { SimKvmEnv } from '../kvm/create-sim-kvm-env.js';
 import { UnsupportedScenarioError } from './scenario-error.js';
 import type { ScenarioStep } from './scenario-schema.js';
 
-/** Applies one fault of SPEC §10 to a running simulated environment. */
+/** Applies one fault of docs/behaviour.md#scenarios to a running simulated environment. */
 export async function applyStep(env: SimKvmEnv, step: ScenarioStep): Promise<void> {
   const sim = env.sim;
   switch (step.do) {

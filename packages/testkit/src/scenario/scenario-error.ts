@@ -7,7 +7,7 @@ export interface ScenarioIssue {
   readonly rule: string;
 }
 
-/** A scenario file that cannot be read or does not match the SPEC §10 format. */
+/** A scenario file that cannot be read or does not match the docs/behaviour.md#scenarios format. */
 export class ScenarioError extends HaError {
   /** Builds the error from every issue found in `source` (a file name or `(inline)`). */
   constructor(readonly source: string, readonly issues: readonly ScenarioIssue[], options?: { cause?: unknown }) {

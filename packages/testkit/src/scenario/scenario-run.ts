@@ -25,7 +25,7 @@ export interface ScenarioRunOptions {
   readonly quiet?: boolean;
   /**
    * The clock to run on (default a fresh {@link TestClock} with timers on time). A jittered
-   * clock checks the SPEC invariants under early and late timers; its log differs from the golden.
+   * clock checks the invariants of docs/behaviour.md under early and late timers; its log differs from the golden.
    */
   readonly clock?: TestClock;
 }
@@ -113,7 +113,7 @@ export class ScenarioRun {
 
 /**
  * Runs a scenario to its end in virtual time and returns its event log — the same
- * scenario and seed give the same log, byte for byte (SPEC §10).
+ * scenario and seed give the same log, byte for byte (docs/behaviour.md#scenarios).
  *
  * @example
  * const lines = await runScenario(loadScenarioFile('test/scenarios/host-crash.yaml'));

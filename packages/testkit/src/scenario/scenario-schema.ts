@@ -21,7 +21,7 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 });
 
 const DAY = 86_400_000;
-/** A simulation knob (SPEC §4: every value is bounded): at least `min` ms (1: more than 0), at most a day. */
+/** A simulation knob (docs/behaviour.md#scheduling-and-guards: every value is bounded): at least `min` ms (1: more than 0), at most a day. */
 const knob = (min: number) => duration
   .refine((v) => v >= min, min === 1 ? 'must be more than 0' : `must be at least ${min}ms`)
   .refine((v) => v <= DAY, 'must be at most 24h');
@@ -51,10 +51,10 @@ const storageStep = z.strictObject({
 const clusterStep = z.strictObject({ at, do: z.enum(['ha-disable', 'ha-enable']), cluster: z.string().default('c1') });
 const msStep = z.strictObject({ at, do: z.enum(['ms-crash', 'ms-start', 'ms-isolate', 'ms-rejoin']), ms: z.string().regex(/^ms[1-9]\d*$/, 'must be ms1..msN') });
 
-/** One timed fault of a scenario (SPEC §10). */
+/** One timed fault of a scenario (docs/behaviour.md#scenarios). */
 export const scenarioStepSchema = z.discriminatedUnion('do', [hostStep, slowStep, storageStep, clusterStep, msStep]);
 
-/** KVM simulation knobs (SPEC §4, KVM row). */
+/** KVM simulation knobs (docs/behaviour.md#scheduling-and-guards, KVM row). */
 const kvmSchema = z.strictObject({
   bootTime: knob(0).default(90_000),
   heartbeatInterval: knob(1).default(10_000),
@@ -83,7 +83,7 @@ export const scenarioExpectSchema = z.strictObject({
 });
 
 /**
- * The scenario format of SPEC §10. `config` is the service's configuration (validated
+ * The scenario format of docs/behaviour.md#scenarios. `config` is the service's configuration (validated
  * by core's schema, and its overrides against the scenario's z1/p1/c1/h1..hN, by
  * {@link parseScenario}); `kvm` tunes the simulated agents.
  */
