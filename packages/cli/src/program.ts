@@ -19,7 +19,7 @@ export function buildProgram(): Command {
     .description('run the HA engine on a simulated partition in virtual time and print the timeline')
     .option('--json', 'print the event log as JSON lines')
     .option('--seed <n>', 'PRNG seed (default: the scenario\'s)', (v) => Number.parseInt(v, 10))
-    .option('--scenario <file>', 'run a scenario file (SPEC §10) instead of the default demo')
+    .option('--scenario <file>', 'run a scenario file (docs/behaviour.md#scenarios) instead of the default demo')
     .action(async (opts: { json?: boolean; seed?: number; scenario?: string }) => {
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);

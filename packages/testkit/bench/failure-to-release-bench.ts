@@ -69,5 +69,5 @@ async function bench(label: string, extra: Pick<ScenarioOptions, 'config' | 'kvm
   console.log(`  engine overhead per logged event:        ${(perEvent * 1000).toFixed(0)} µs  (virtual/real speed-up ≈ ${Math.round((30 * 60_000) / (samples.reduce((s, x) => s + x.wallMs, 0) / RUNS))}×)`);
 }
 
-await bench('default configuration (SPEC §4)', {});
+await bench('default configuration (docs/behaviour.md#defaults)', {});
 await bench('fast-but-safe configuration (5 s health/activity/heartbeat, 10 s window, 60 s quiet period)', FAST_SAFE);

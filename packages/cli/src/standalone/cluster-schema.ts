@@ -123,7 +123,7 @@ export const clusterFileSchema = z.strictObject({
   for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
   for (const [h, host] of Object.entries(file.hosts)) ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
   if (file.kvm.activityWindow < 2 * file.kvm.heartbeatInterval) {
-    ctx.addIssue({ code: 'custom', path: ['kvm', 'activityWindow'], input: file.kvm.activityWindow, message: 'must be at least 2 × kvm.heartbeatInterval (SPEC §5.1)' });
+    ctx.addIssue({ code: 'custom', path: ['kvm', 'activityWindow'], input: file.kvm.activityWindow, message: 'must be at least 2 × kvm.heartbeatInterval (see docs/behaviour.md#kvm-hosts)' });
   }
 });
 

@@ -80,7 +80,7 @@ export function kvmProviderConfig(o: KvmProviderOptions): KvmProviderConfig {
     issues.push({ path: 'maxVolumesPerCheck', value: c.maxVolumesPerCheck, rule: `must be an integer from 1 to ${MAX_VOLUMES_PER_READ}` });
   }
   if (c.activityWindowMs < 2 * c.heartbeatIntervalMs) {
-    issues.push({ path: 'activityWindowMs', value: c.activityWindowMs, rule: 'must be at least 2 × heartbeatIntervalMs (SPEC §5.1)' });
+    issues.push({ path: 'activityWindowMs', value: c.activityWindowMs, rule: 'must be at least 2 × heartbeatIntervalMs (see docs/behaviour.md#kvm-hosts)' });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return c;
