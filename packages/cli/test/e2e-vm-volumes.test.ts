@@ -34,7 +34,7 @@ function killGroup(child: ChildProcess): void {
  * verified off/on like any dead host.
  */
 describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing (real processes)', function () {
-  this.timeout(150_000);
+  this.timeout(200_000);
   const dir = mkdtempSync(join(tmpdir(), 'hafence-e2e-volumes-'));
   const mount = join(dir, 'mount');
   const images = join(mount, 'images');
@@ -128,7 +128,7 @@ describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing
     const bmc2 = bmcs.get('h2')!;
     for (const w of writers) killGroup(w);
     restartWatch = onPowerCycle(bmc2.chassis, () => startAgent('h2'));
-    await waitFor('h2 AVAILABLE again', 90_000, () => h2(events().slice(killedAt)).some((e) => e.to === 'AVAILABLE'));
+    await waitFor('h2 AVAILABLE again', 120_000, () => h2(events().slice(killedAt)).some((e) => e.to === 'AVAILABLE'));
     const after = events().slice(killedAt);
     const path = h2(after).map((e) => String(e.to));
     expect(path.indexOf('DEGRADED')).to.be.lessThan(path.indexOf('RECOVERING'));
