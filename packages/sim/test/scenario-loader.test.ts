@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@hafence/core';
-import { createFakeCluster, createSimKvmEnv, loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, runScenario } from '@hafence/testkit';
+import { createFakeCluster } from '@hafence/testkit';
+import { createSimKvmEnv, loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, runScenario } from '@hafence/sim';
 
 function issuesOf(fn: () => unknown): string[] {
   try {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { SimBmc } from '@hafence/testkit';
+import { SimBmc } from '@hafence/power-ipmi/sim';
 
 const PASSWORD = 'tool-secret-9';
 const USERS = [{ name: 'admin', password: PASSWORD, privilege: 4 }];

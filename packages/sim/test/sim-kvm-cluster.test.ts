@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ArmRefusedError } from '@hafence/provider-kvm';
-import { SimAgentConnectivity, SimKvmCluster, SimNeighborExecutor, TestClock, type SimNote } from '@hafence/testkit';
+import { SimAgentConnectivity, SimKvmCluster, SimNeighborExecutor, type SimNote } from '@hafence/sim';
+import { TestClock } from '@hafence/testkit';
 
 const signal = () => new AbortController().signal;
 

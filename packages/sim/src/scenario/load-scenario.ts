@@ -1,5 +1,5 @@
 import { checkOverrideTargets, ConfigError, haConfigSchema, readConfigFile, validateConfig } from '@hafence/core';
-import { singleClusterTargets } from '../cluster/single-cluster-targets.js';
+import { singleClusterTargets } from '@hafence/testkit';
 import { ScenarioError } from './scenario-error.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 

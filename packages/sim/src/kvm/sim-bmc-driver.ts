@@ -1,5 +1,5 @@
 import type { ChassisCommand, PowerCallOptions, PowerTarget } from '@hafence/core';
-import { FakePowerDriver, type FakePowerDriverOptions } from '../power/fake-power-driver.js';
+import { FakePowerDriver, type FakePowerDriverOptions } from '@hafence/testkit';
 
 /** Called after a chassis command took effect: power before and after. */
 export type ChassisListener = (host: string, command: ChassisCommand, before: 'ON' | 'OFF', after: 'ON' | 'OFF') => void;

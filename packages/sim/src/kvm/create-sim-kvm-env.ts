@@ -3,8 +3,7 @@ import {
   type HaConfigOptions, type HaEvent, type HAProvider, type StateStore,
 } from '@hafence/core';
 import { KvmProvider } from '@hafence/provider-kvm';
-import { singleClusterTargets } from '../cluster/single-cluster-targets.js';
-import { TestClock } from '../time/test-clock.js';
+import { singleClusterTargets, TestClock } from '@hafence/testkit';
 import { SimAgentConnectivity } from './sim-agent-connectivity.js';
 import { SimKvmCluster, type SimNote } from './sim-kvm-cluster.js';
 import { SimKvmInventory } from './sim-kvm-inventory.js';

@@ -1,7 +1,7 @@
 import type { HaEvent } from '@hafence/core';
 import { createSimKvmEnv, type SimKvmEnv } from '../kvm/create-sim-kvm-env.js';
 import type { SimNote } from '../kvm/sim-kvm-cluster.js';
-import type { TestClock } from '../time/test-clock.js';
+import type { TestClock } from '@hafence/testkit';
 import { applyStep } from './apply-step.js';
 import { UnsupportedScenarioError } from './scenario-error.js';
 import type { Scenario, ScenarioStep } from './scenario-schema.js';

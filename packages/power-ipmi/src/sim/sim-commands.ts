@@ -1,6 +1,6 @@
 import {
   CIPHER_SUITES, Cmd, NetFn, encodeChannelAuthCapabilities, encodeChassisStatus, encodeDeviceId, type IpmiMessage,
-} from '@hafence/power-ipmi/protocol';
+} from '../protocol/index.js';
 import type { SimChassis } from './sim-chassis.js';
 import type { SimSession } from './sim-session.js';
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestClock, loadScenarioFile, parseTestClockMode, runScenario, toJsonLines, type Scenario, type ScenarioLine } from '@hafence/testkit';
+import { TestClock, parseTestClockMode } from '@hafence/testkit';
+import { loadScenarioFile, runScenario, toJsonLines, type Scenario, type ScenarioLine } from '@hafence/sim';
 import { checkGolden, repoRoot } from './golden.js';
 
 const dir = join(repoRoot(), 'test', 'scenarios');

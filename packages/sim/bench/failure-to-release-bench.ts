@@ -3,7 +3,7 @@
 // own overhead in real time. Virtual waits cost no wall time, so the wall time of a run
 // is the engine's (and the simulation's) own work: wall time minus configured waits.
 import 'reflect-metadata';
-import { parseScenario, ScenarioRun, type ScenarioOptions } from '@hafence/testkit';
+import { parseScenario, ScenarioRun, type ScenarioOptions } from '@hafence/sim';
 
 /**
  * The fast-but-safe configuration: every interval halved, none of the safety rules

@@ -5,7 +5,8 @@ import { IpmiClient } from '@hafence/power-ipmi';
 import {
   MalformedPacketError, PayloadType, encodeIpmiMessage, encodeV20Packet, ipmiRequest,
 } from '@hafence/power-ipmi/protocol';
-import { FUZZ_SEED, SimBmc, fuzzRuns, mutated, noise, type SimSession } from '@hafence/testkit';
+import { FUZZ_SEED, fuzzRuns, mutated, noise } from '@hafence/fuzz-helpers';
+import { SimBmc, type SimSession } from '@hafence/power-ipmi/sim';
 
 const SEED = FUZZ_SEED;
 const RUNS = { noise: fuzzRuns(15000), mutated: fuzzRuns(25000), sealed: fuzzRuns(15000) };

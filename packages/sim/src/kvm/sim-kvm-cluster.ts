@@ -1,6 +1,6 @@
 import { keyedRandom, type ChassisCommand, type Clock, type TimerHandle } from '@hafence/core';
 import { ArmRefusedError } from '@hafence/provider-kvm';
-import type { FakeBmcFault } from '../power/fake-power-driver.js';
+import type { FakeBmcFault } from '@hafence/testkit';
 import { SimBmcDriver } from './sim-bmc-driver.js';
 import { SimHost } from './sim-host.js';
 import { SimSharedStore, type MountState } from './sim-shared-store.js';

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '@hafence/core';
-import { ReplayWindow } from '@hafence/power-ipmi';
+import { ReplayWindow } from '../transport/replay-window.js';
 import {
   AuthType, ByteReader, MalformedPacketError, PayloadType, decodeAsf, decodeIpmiMessage,
   decodeOpenSessionRequest, decodeRakp1, decodeRakp34, decodeSessionPacket, deriveSessionKeys, encodeAsfPong,
   encodeIpmiMessage, encodeOpenSessionResponse, encodeRakp2, encodeRakp34, encodeV15Packet, encodeV20Packet,
   ipmiResponse, isAsfDatagram, passwordKey, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sameCode, suiteByAlgorithms,
   AsfType, type SessionPacket,
-} from '@hafence/power-ipmi/protocol';
+} from '../protocol/index.js';
 import { answerCommand } from './sim-commands.js';
 import type { SimChassis } from './sim-chassis.js';
 import type { SimSession } from './sim-session.js';
