@@ -127,3 +127,54 @@ describe('npx hafence from the repository root', function () {
     expect(out).to.match(/^Usage: hafence /);
   });
 });
+
+describe('entry points import no test framework', () => {
+  const byName = new Map(workspaces.map((w) => [w.pkg.name, w]));
+
+  /** The compiled file a specifier of a workspace package resolves to, or undefined for a third-party package. */
+  const resolveWorkspace = (spec: string): string | undefined => {
+    const m = /^(@hafence\/[^/]+)(\/.*)?$/.exec(spec);
+    const w = m ? byName.get(m[1]!) : undefined;
+    if (!m || !w) return undefined;
+    const entry = w.pkg.exports?.[m[2] ? `.${m[2]}` : '.'];
+    if (!entry) throw new Error(`${spec}: no such export`);
+    return join(w.dir, entry.default);
+  };
+
+  /** Every bare specifier reached from `file` through relative and workspace imports (static and dynamic). */
+  const reach = (file: string, seen = new Set<string>(), bare = new Set<string>()): Set<string> => {
+    if (seen.has(file)) return bare;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) reach(join(dirname(file), spec), seen, bare);
+      else {
+        bare.add(spec);
+        const target = resolveWorkspace(spec);
+        if (target) reach(target, seen, bare);
+      }
+    }
+    return bare;
+  };
+  const frameworks = (bare: Set<string>): string[] => [...bare].filter((s) => /^(chai|mocha|fast-check|sinon)(\/|$)/.test(s));
+
+  it('@hafence/testkit imports neither a test framework nor provider-kvm nor power-ipmi', () => {
+    const bare = reach(resolveWorkspace('@hafence/testkit')!);
+    expect(frameworks(bare)).to.deep.equal([]);
+    expect([...bare].filter((s) => /^@hafence\/(provider-kvm|power-ipmi|sim)/.test(s))).to.deep.equal([]);
+  });
+
+  it('@hafence/testkit/mocha is where chai comes in', () => {
+    expect(frameworks(reach(resolveWorkspace('@hafence/testkit/mocha')!))).to.include('chai');
+  });
+
+  it('@hafence/sim, @hafence/core and the whole CLI (bin and library) import no test framework', () => {
+    for (const spec of ['@hafence/sim', '@hafence/core', '@hafence/cli']) expect(frameworks(reach(resolveWorkspace(spec)!)), spec).to.deep.equal([]);
+    const bin = join(byName.get('@hafence/cli')!.dir, 'dist', 'bin.js');
+    const bare = reach(bin);
+    expect(frameworks(bare)).to.deep.equal([]);
+    expect(bare.has('@hafence/sim')).to.equal(true);
+    expect([...bare].filter((s) => s.startsWith('@hafence/testkit/'))).to.deep.equal([]);
+  });
+});
