@@ -3,7 +3,7 @@
 // virtual time — an hour of HA runs in well under a second.
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { createSimKvmEnv, parseScenario, runScenario, type SimKvmEnv } from '@hafence/testkit';
+import { createSimKvmEnv, parseScenario, runScenario, type SimKvmEnv } from '@hafence/sim';
 
 const MIN = 60_000;
 const host = (id: string) => ({ type: 'host', id });

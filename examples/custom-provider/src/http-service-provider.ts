@@ -4,8 +4,7 @@ import {
   type RecoverResult, type ResourceSpec, type Verdict,
 } from '@hafence/core';
 // The safe power recipe (off → verify OFF by polling → on; fence = status, off, poll).
-// It lives in @hafence/provider-kvm today and is moving to @hafence/core: import it from there once it has moved.
-import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/provider-kvm';
+import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/core';
 
 /** What the provider needs from the HTTP layer (the global `fetch` by default; a fake in tests). */
 export type FetchLike = (url: string, init: { method?: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;

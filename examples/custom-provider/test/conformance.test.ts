@@ -1,4 +1,5 @@
-import { describeProviderConformance, TestClock, type ProviderFixture } from '@hafence/testkit';
+import { TestClock, type ProviderFixture } from '@hafence/testkit';
+import { describeProviderConformance } from '@hafence/testkit/mocha';
 import { HttpServiceProvider } from '../src/index.js';
 import { FakeHttpService } from './fake-http-service.js';
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimBmc } from '@hafence/testkit';
+import { SimBmc } from '@hafence/sim';
 import { dumpChildren, e2eClusterYaml, freePorts, HafenceProcess, onPowerCycle, waitFor } from './e2e-kvm-processes.js';
 
 const PASSWORD = 'E2e-Vol-Pw-2291';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimBmc } from '@hafence/testkit';
+import { SimBmc } from '@hafence/sim';
 import { hafence } from './power-sim-helper.js';
 
 const PASSWORD = 'cli-ipmi-pw-3';

@@ -64,6 +64,7 @@ export { SerialQueue, Semaphore } from './power/concurrency.js';
 export { runWithDeadline } from './power/deadline.js';
 export type { DeadlineRun } from './power/deadline.js';
 export { noopLogger } from './power/noop-logger.js';
+export { recoverByPower, fenceByPower, pollUntilOff, DEFAULT_POWER_POLL_MS } from './power/power-recipe.js';
 
 export { clockScheduler } from './scheduler/clock-scheduler.js';
 export { WorkScheduler } from './scheduler/work-scheduler.js';

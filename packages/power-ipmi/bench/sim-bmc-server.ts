@@ -1,4 +1,4 @@
-import { SimBmc } from '@hafence/testkit';
+import { SimBmc } from '@hafence/power-ipmi/sim';
 
 // A SimBmc in its own process, so the benchmark's client CPU excludes the server.
 const port = Number(process.argv[2]);

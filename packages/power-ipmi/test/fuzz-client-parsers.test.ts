@@ -7,7 +7,7 @@ import {
   encodeChannelAuthCapabilities, encodeChassisStatus, encodeDeviceId, encodeIpmiMessage, encodeOpenSessionResponse,
   encodeRakp2, encodeRakp34, encodeV15Packet, encodeV20Packet, ipmiRequest, ipmiResponse, type PacketKeys,
 } from '@hafence/power-ipmi/protocol';
-import { FUZZ_SEED, fuzzRuns, mutated, noise } from '@hafence/testkit';
+import { FUZZ_SEED, fuzzRuns, mutated, noise } from '@hafence/fuzz-helpers';
 
 const SESSION = 0x11223344;
 const keysFor = (id: number): PacketKeys => ({

@@ -1,4 +1,4 @@
-import { describePowerDriverConformance } from '@hafence/testkit';
+import { describePowerDriverConformance } from '@hafence/testkit/mocha';
 import { simFixture } from './helpers/sim-fixture.js';
 
 describePowerDriverConformance('IpmiPowerDriver vs SimBmc, cipher suite 17', () => simFixture(17));

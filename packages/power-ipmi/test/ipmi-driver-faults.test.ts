@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AuthError, DriverError, ProtocolError, Secret, TimeoutError } from '@hafence/core';
 import { IpmiClient, IpmiPowerDriver } from '@hafence/power-ipmi';
-import { SimBmc } from '@hafence/testkit';
+import { SimBmc } from '@hafence/power-ipmi/sim';
 import { SIM_USERS, simTarget } from './helpers/sim-fixture.js';
 
 const call = (ms = 3000) => ({ signal: AbortSignal.timeout(ms + 500), timeoutMs: ms });

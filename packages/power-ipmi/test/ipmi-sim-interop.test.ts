@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AuthError, ProtocolError, Secret } from '@hafence/core';
 import { IpmiClient, IpmiPowerDriver } from '@hafence/power-ipmi';
-import { describePowerDriverConformance } from '@hafence/testkit';
+import { describePowerDriverConformance } from '@hafence/testkit/mocha';
 import { startIpmiSims, type IpmiSims } from './helpers/tools.js';
 
 const PORT = 9200;

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Secret, TimeoutError } from '@hafence/core';
 import { IpmiClient, UdpEndpoint } from '@hafence/power-ipmi';
-import { SimBmc, TestClock, flushMicrotasks } from '@hafence/testkit';
+import { SimBmc } from '@hafence/power-ipmi/sim';
+import { TestClock, flushMicrotasks } from '@hafence/testkit';
 import { SIM_USERS } from './helpers/sim-fixture.js';
 
 /** An endpoint that records sends (with the virtual time) and never delivers anything. */

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DriverError, ProtocolError, Secret, TimeoutError, type PowerTarget } from '@hafence/core';
-import { describePowerDriverConformance } from '@hafence/testkit';
+import { describePowerDriverConformance } from '@hafence/testkit/mocha';
 import { ScriptPowerDriver, type CustomPresetOptions } from '@hafence/power-script';
 import { BmcSims } from './helpers/bmc-sim.js';
 

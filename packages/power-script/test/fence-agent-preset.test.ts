@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { AuthError, ConfigError, TimeoutError, UnsupportedOperationError, type PowerTarget } from '@hafence/core';
-import { describePowerDriverConformance } from '@hafence/testkit';
+import { describePowerDriverConformance } from '@hafence/testkit/mocha';
 import { FenceAgentPreset, ScriptPowerDriver, parseFenceMetadata } from '@hafence/power-script';
 import { BmcSims, requireTools, watchProcessGroup } from './helpers/bmc-sim.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { AuthError, ConfigError, TimeoutError, UnreachableError, type PowerTarget } from '@hafence/core';
-import { describePowerDriverConformance } from '@hafence/testkit';
+import { describePowerDriverConformance } from '@hafence/testkit/mocha';
 import { ScriptPowerDriver } from '@hafence/power-script';
 import { BmcSims, eventually } from './helpers/bmc-sim.js';
 

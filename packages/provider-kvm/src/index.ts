@@ -13,7 +13,6 @@ export { MemoryArmRecords, ArmGenConflictError } from './provider/arm-records.js
 export type { ArmRecord, ArmRecords } from './provider/arm-records.js';
 export { CheckerPool } from './provider/checker-pool.js';
 export { sampleVolumes } from './provider/volume-sample.js';
-export { recoverByPower, fenceByPower, pollUntilOff, DEFAULT_POWER_POLL_MS } from './provider/power-steps.js';
 
 export { HostAgent } from './agent/host-agent.js';
 export type { HostAgentOptions, HostAgentStatus } from './agent/host-agent.js';

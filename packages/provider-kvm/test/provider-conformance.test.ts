@@ -1,5 +1,6 @@
 import { KvmProvider } from '@hafence/provider-kvm';
-import { describeProviderConformance, TestClock, type ProviderFixture } from '@hafence/testkit';
+import { TestClock, type ProviderFixture } from '@hafence/testkit';
+import { describeProviderConformance } from '@hafence/testkit/mocha';
 import { FakeKvm, inventoryOf } from './helpers/fake-ports.js';
 
 /** The KVM provider over the fake ports: h1 is the resource, h2 and h3 its checkers and peers. */

@@ -1,3 +1,10 @@
+/**
+ * `@hafence/testkit`: test helpers for hafence — virtual time ({@link TestClock}), a fake
+ * power driver, a fake provider and a fake cluster. This entry point imports no test
+ * framework (no chai, mocha or fast-check), so a production package may depend on it.
+ * Suites that need mocha and chai (the conformance suites) live at `@hafence/testkit/mocha`.
+ * @packageDocumentation
+ */
 export { TestClock, flushMicrotasks } from './time/test-clock.js';
 export type { TestClockOptions } from './time/test-clock.js';
 export type { TestClockJitterOptions } from './time/timer-jitter.js';
@@ -9,10 +16,8 @@ export { FakeProvider } from './provider/fake-provider.js';
 export type { FakeProviderOptions, FakeHost, FakeCall, Scripted } from './provider/fake-provider.js';
 export { createFakeCluster } from './cluster/fake-cluster.js';
 export type { FakeClusterOptions, FakeCluster } from './cluster/fake-cluster.js';
-export { describePowerDriverConformance } from './conformance/power-driver-conformance.js';
-export type { PowerDriverFixture, ConformanceOptions } from './conformance/power-driver-conformance.js';
-// Provider conformance (plain async checks + a mocha adapter; no chai or mocha import).
-export { describeProviderConformance } from './conformance/provider-conformance-mocha.js';
+export { singleClusterTargets } from './cluster/single-cluster-targets.js';
+// Provider conformance as plain async checks, runnable with any test runner (no chai or mocha import).
 export { providerConformanceChecks } from './conformance/provider-checks.js';
 export type { ProviderConformanceCheck } from './conformance/provider-checks.js';
 export { runProviderConformance, runProviderCheck } from './conformance/run-provider-conformance.js';
@@ -21,29 +26,5 @@ export type { ProviderFixture, ProviderFixtureFactory, ProviderConformanceOption
 export { ConformancePower } from './conformance/conformance-power.js';
 export type { ConformancePowerMode } from './conformance/conformance-power.js';
 export { ConformanceFailure, ConformanceSkip } from './conformance/provider-harness.js';
-export { SimBmc, SimBmcEngine, SimChassis, DEFAULT_SIM_USERS, type SimBmcOptions, type SimBmcFaults, type SimBmcEngineOptions, type SimChassisOptions, type ChassisLogEntry, type SimUser, type SimSession } from './bmc/index.js';
-export { SimKvmCluster } from './kvm/sim-kvm-cluster.js';
-export type { SimKvmClusterOptions, SimNote } from './kvm/sim-kvm-cluster.js';
-export { SimHost } from './kvm/sim-host.js';
-export type { SimOsState, SimVm } from './kvm/sim-host.js';
-export { SimSharedStore } from './kvm/sim-shared-store.js';
-export type { MountState } from './kvm/sim-shared-store.js';
-export { SimBmcDriver } from './kvm/sim-bmc-driver.js';
-export type { ChassisListener } from './kvm/sim-bmc-driver.js';
-export { SimAgentConnectivity } from './kvm/sim-agent-connectivity.js';
-export { SimNeighborExecutor } from './kvm/sim-neighbor-executor.js';
-export { SimVolumeDirectory } from './kvm/sim-volume-directory.js';
-export { SimKvmInventory } from './kvm/sim-kvm-inventory.js';
-export { createSimKvmEnv } from './kvm/create-sim-kvm-env.js';
-export type { SimKvmEnv, SimKvmEnvOptions, SimKvmTiming } from './kvm/create-sim-kvm-env.js';
-export { scenarioSchema, scenarioStepSchema, scenarioExpectSchema, parseScenarioDuration } from './scenario/scenario-schema.js';
-export type { Scenario, ScenarioOptions, ScenarioStep, ScenarioExpect } from './scenario/scenario-schema.js';
-export { parseScenario, loadScenarioFile } from './scenario/load-scenario.js';
-export { ScenarioError, UnsupportedScenarioError } from './scenario/scenario-error.js';
-export type { ScenarioIssue } from './scenario/scenario-error.js';
-export { ScenarioRun, runScenario, toJsonLines } from './scenario/scenario-run.js';
-export type { ScenarioLine, ScenarioRunOptions } from './scenario/scenario-run.js';
-export { applyStep } from './scenario/apply-step.js';
-export { FUZZ_SEED, fuzzRuns, mutated, noise } from './fuzz/packet-arbitraries.js';
 export { makeTestPki } from './tls/test-pki.js';
 export type { TestPki } from './tls/test-pki.js';

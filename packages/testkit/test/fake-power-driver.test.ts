@@ -1,5 +1,6 @@
 import { Secret } from '@hafence/core';
-import { FakePowerDriver, describePowerDriverConformance } from '@hafence/testkit';
+import { FakePowerDriver } from '@hafence/testkit';
+import { describePowerDriverConformance } from '@hafence/testkit/mocha';
 
 describePowerDriverConformance('FakePowerDriver', async () => {
   const driver = new FakePowerDriver({ password: 'pw-123' });

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import type { HAProvider, HealthResult, ResourceSpec } from '@hafence/core';
 import {
-  describeProviderConformance, FakeProvider, providerConformanceChecks, runProviderConformance, TestClock,
+  FakeProvider, providerConformanceChecks, runProviderConformance, TestClock,
   type ProviderFixture,
 } from '@hafence/testkit';
+import { describeProviderConformance } from '@hafence/testkit/mocha';
 
 const resource: ResourceSpec = { ref: { type: 'host', id: 'h1' }, partition: 'c1' };
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
-import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, type Scenario, type ScenarioLine } from '@hafence/testkit';
+import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, type Scenario, type ScenarioLine } from '@hafence/sim';
 
 /** Options of `hafence demo`. */
 export interface DemoOptions {

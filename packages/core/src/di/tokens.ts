@@ -1,16 +1,17 @@
+/* Tokens are registry symbols (`Symbol.for`), so two copies of @hafence/core share them. */
 /** DI token: the {@link Clock}. */
-export const CLOCK = Symbol('hafence.Clock');
+export const CLOCK = Symbol.for('hafence.Clock');
 /** DI token: the {@link StateStore}. */
-export const STATE_STORE = Symbol('hafence.StateStore');
+export const STATE_STORE = Symbol.for('hafence.StateStore');
 /** DI token: every {@link HAProvider} (resolve with `resolveAll`). */
-export const HA_PROVIDERS = Symbol('hafence.HAProviders');
+export const HA_PROVIDERS = Symbol.for('hafence.HAProviders');
 /** DI token: every {@link PowerDriver} (resolve with `resolveAll`). */
-export const POWER_DRIVERS = Symbol('hafence.PowerDrivers');
+export const POWER_DRIVERS = Symbol.for('hafence.PowerDrivers');
 /** DI token: the validated configuration. */
-export const HA_CONFIG = Symbol('hafence.Config');
+export const HA_CONFIG = Symbol.for('hafence.Config');
 /** DI token: the {@link Logger}. */
-export const LOGGER = Symbol('hafence.Logger');
+export const LOGGER = Symbol.for('hafence.Logger');
 /** DI token: the power backend the engine uses (the power management service). */
-export const POWER_BACKEND = Symbol('hafence.PowerBackend');
+export const POWER_BACKEND = Symbol.for('hafence.PowerBackend');
 /** DI token: the {@link HaService}. */
-export const HA_SERVICE = Symbol('hafence.HaService');
+export const HA_SERVICE = Symbol.for('hafence.HaService');

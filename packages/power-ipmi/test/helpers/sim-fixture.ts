@@ -1,6 +1,7 @@
 import { Secret, type PowerTarget } from '@hafence/core';
 import { IpmiPowerDriver } from '@hafence/power-ipmi';
-import { SimBmc, type PowerDriverFixture } from '@hafence/testkit';
+import { SimBmc } from '@hafence/power-ipmi/sim';
+import type { PowerDriverFixture } from '@hafence/testkit/mocha';
 
 /** Users of every SimBmc in these tests. */
 export const SIM_USERS = [

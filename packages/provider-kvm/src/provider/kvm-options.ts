@@ -1,8 +1,7 @@
-import { ConfigError, type Clock, type ConfigIssue, type Logger, type PowerState } from '@hafence/core';
+import { DEFAULT_POWER_POLL_MS, ConfigError, type Clock, type ConfigIssue, type Logger, type PowerState } from '@hafence/core';
 import type { AgentConnectivity, KvmInventory, NeighborExecutor, VmVolumeDirectory } from '../ports.js';
 import type { ArmRecords } from './arm-records.js';
 import { MAX_VOLUMES_PER_READ } from '../agent/volume-activity.js';
-import { DEFAULT_POWER_POLL_MS } from './power-steps.js';
 
 /** Options of {@link KvmProvider}. Durations are in ms. */
 export interface KvmProviderOptions {

@@ -1,5 +1,5 @@
 import {
-  raceAbort, TimeoutError, type AlertCode,
+  fenceByPower, recoverByPower, raceAbort, TimeoutError, type AlertCode,
   type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus, type PartitionView,
   type PowerState, type ProviderContext, type RecoverResult, type ResourceSpec, type ResourceState, type Verdict,
 } from '@hafence/core';
@@ -10,7 +10,6 @@ import { CheckerPool } from './checker-pool.js';
 import { kvmProviderConfig, type KvmProviderConfig, type KvmProviderOptions } from './kvm-options.js';
 import { LeaseTracker } from './lease-tracker.js';
 import { VolumeWatch, type VolumeSample } from './volume-watch.js';
-import { fenceByPower, recoverByPower } from './power-steps.js';
 
 /** An alert raised by the provider (e.g. a checker that cannot read the shared mount). */
 export interface KvmAlert {

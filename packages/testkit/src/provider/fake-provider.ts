@@ -1,9 +1,8 @@
 import {
-  delay, DriverError, systemClock,
+  DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower, delay, DriverError, systemClock,
   type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus,
   type PartitionKind, type PartitionView, type ProviderContext, type RecoverResult, type ResourceSpec, type Verdict,
 } from '@hafence/core';
-import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/provider-kvm';
 import type { FakePowerDriver } from '../power/fake-power-driver.js';
 
 /** How a scripted action answers. `hang` never answers (until aborted). */

@@ -1,0 +1,26 @@
+import type { CipherSuite, PacketKeys, RakpContext } from '../protocol/index.js';
+import { ReplayWindow } from '../transport/replay-window.js';
+import type { SimUser } from './sim-users.js';
+
+/** One session slot of the simulated BMC, from Open Session to Close Session. */
+export interface SimSession {
+  readonly bmcSessionId: number;
+  readonly consoleSessionId: number;
+  readonly suite: CipherSuite;
+  /** Maximum privilege granted at Open Session. */
+  readonly maxPrivilege: number;
+  state: 'opened' | 'rakp2-sent' | 'active';
+  /** Set once RAKP 1 arrived. */
+  rakp?: RakpContext;
+  user?: SimUser;
+  keys?: PacketKeys;
+  /** Current privilege (Set Session Privilege Level). */
+  privilege: number;
+  /** Outbound session sequence number. */
+  outSeq: number;
+  readonly window: ReplayWindow;
+  /** The last RAKP request payload and our answer, to answer a retransmission identically. */
+  lastRakp?: { readonly request: Buffer; readonly reply: Buffer };
+  /** Clock time of the last packet, for idle expiry. */
+  lastUsed: number;
+}

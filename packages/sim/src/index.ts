@@ -1,0 +1,30 @@
+/**
+ * `@hafence/sim`: the simulators hafence itself runs (`hafence demo`) and tests with — a
+ * simulated KVM cluster with its hosts, shared storage, agents and BMCs, the scenario format,
+ * loader and runner, and (re-exported from `@hafence/power-ipmi/sim`) the RMCP+ BMC simulator.
+ * @packageDocumentation
+ */
+export { SimKvmCluster } from './kvm/sim-kvm-cluster.js';
+export type { SimKvmClusterOptions, SimNote } from './kvm/sim-kvm-cluster.js';
+export { SimHost } from './kvm/sim-host.js';
+export type { SimOsState, SimVm } from './kvm/sim-host.js';
+export { SimSharedStore } from './kvm/sim-shared-store.js';
+export type { MountState } from './kvm/sim-shared-store.js';
+export { SimBmcDriver } from './kvm/sim-bmc-driver.js';
+export type { ChassisListener } from './kvm/sim-bmc-driver.js';
+export { SimAgentConnectivity } from './kvm/sim-agent-connectivity.js';
+export { SimNeighborExecutor } from './kvm/sim-neighbor-executor.js';
+export { SimVolumeDirectory } from './kvm/sim-volume-directory.js';
+export { SimKvmInventory } from './kvm/sim-kvm-inventory.js';
+export { createSimKvmEnv } from './kvm/create-sim-kvm-env.js';
+export type { SimKvmEnv, SimKvmEnvOptions, SimKvmTiming } from './kvm/create-sim-kvm-env.js';
+export { scenarioSchema, scenarioStepSchema, scenarioExpectSchema, parseScenarioDuration } from './scenario/scenario-schema.js';
+export type { Scenario, ScenarioOptions, ScenarioStep, ScenarioExpect } from './scenario/scenario-schema.js';
+export { parseScenario, loadScenarioFile } from './scenario/load-scenario.js';
+export { ScenarioError, UnsupportedScenarioError } from './scenario/scenario-error.js';
+export type { ScenarioIssue } from './scenario/scenario-error.js';
+export { ScenarioRun, runScenario, toJsonLines } from './scenario/scenario-run.js';
+export type { ScenarioLine, ScenarioRunOptions } from './scenario/scenario-run.js';
+export { applyStep } from './scenario/apply-step.js';
+export { SimBmc, SimBmcEngine, SimChassis, DEFAULT_SIM_USERS } from '@hafence/power-ipmi/sim';
+export type { SimBmcOptions, SimBmcFaults, SimBmcEngineOptions, SimChassisOptions, ChassisLogEntry, SimUser, SimSession } from '@hafence/power-ipmi/sim';
