@@ -76,9 +76,8 @@ export async function fenceByPower(ctx: ProviderContext, clock: Clock, pollMs: n
       : { outcome: 'failed', reason: 'power did not read OFF within powerOffVerifyTimeout' };
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    if (err instanceof UnreachableError || err instanceof TimeoutError || err instanceof AuthError) {
-      return { outcome: 'unreachable', reason: `controller unreachable: ${err.message}` };
-    }
+    if (err instanceof AuthError) return { outcome: 'unreachable', reason: `controller refused the credentials: ${err.message}` };
+    if (err instanceof UnreachableError || err instanceof TimeoutError) return { outcome: 'unreachable', reason: `controller unreachable: ${err.message}` };
     throw err;
   }
 }

@@ -24,13 +24,25 @@ export interface FakePowerDriverOptions {
   readonly name?: string;
   /** Base latency of every answer in ms (default 0). */
   readonly latencyMs?: number;
-  /** Password every chassis expects (default `secret`). */
+  /** Password every chassis expects (default `secret`); give the same in each binding's `target.password`. */
   readonly password?: string;
+  /**
+   * Called after every command a chassis accepted, with its power before and after: the
+   * hook that ties a fake resource to its chassis (OFF kills it, ON boots it).
+   */
+  readonly onCommand?: (host: string, command: ChassisCommand, before: ChassisPower, after: ChassisPower) => void;
 }
 
 /**
- * A scriptable in-memory power driver: chassis per host with power state, latency and
- * faults (down, wrong credentials, hang, garbage, error). Honours the AbortSignal.
+ * A scriptable in-memory power driver (registry name `fake`, password `secret` unless
+ * told otherwise): chassis per host with power state, latency and faults (down, wrong
+ * credentials, hang, garbage, error). Honours the AbortSignal. `onCommand` ties a fake
+ * resource to its chassis.
+ *
+ * @example
+ * const driver = new FakePowerDriver({ clock, onCommand: (host, cmd, before, after) => { if (after === 'OFF') world.kill(host); else if (before === 'OFF') world.boot(host); } });
+ * const power = new PowerManagementService({ drivers: [driver], clock, config: { defaultPowerDrivers: ['fake'] } });
+ * // bindings: { target: { host, address: 'bmc-1', username: 'admin', password: new Secret('secret') } }
  */
 export class FakePowerDriver implements PowerDriver {
   readonly name: string;
@@ -38,6 +50,7 @@ export class FakePowerDriver implements PowerDriver {
   private readonly chassis = new Map<string, FakeChassis>();
   private readonly latencyMs: number;
   private readonly password: string;
+  private readonly onCommand: FakePowerDriverOptions['onCommand'];
 
   /** Builds a driver with no chassis; they are created on first use (power ON). */
   constructor(options: FakePowerDriverOptions = {}) {
@@ -45,6 +58,7 @@ export class FakePowerDriver implements PowerDriver {
     this.name = options.name ?? 'fake';
     this.latencyMs = options.latencyMs ?? 0;
     this.password = options.password ?? 'secret';
+    this.onCommand = options.onCommand;
   }
 
   /** The chassis of `host` (created ON if new). */
@@ -64,9 +78,10 @@ export class FakePowerDriver implements PowerDriver {
 
   async control(target: PowerTarget, command: ChassisCommand, options: PowerCallOptions): Promise<void> {
     const c = await this.enter(target, command, options);
+    const before = c.power;
     if (command === 'on') c.power = 'ON';
     else if (command === 'off' || command === 'soft') c.power = 'OFF';
-    else if (command === 'cycle' && c.power === 'ON') c.power = 'ON';
+    this.onCommand?.(target.host, command, before, c.power);
   }
 
   async identify(target: PowerTarget, seconds: number, options: PowerCallOptions): Promise<void> {
