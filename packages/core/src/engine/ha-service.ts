@@ -21,6 +21,7 @@ import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
 import { applyPowerRules } from './power-rules.js';
 import { ResourceEngine } from './resource-engine.js';
+import { powerHostOf } from './power-backend.js';
 import { noopLogger } from '../power/noop-logger.js';
 
 /** Options of {@link HaService}. */
@@ -83,7 +84,7 @@ export class HaService {
   private readonly persisted = new Map<string, unknown>();
   /** Power transitions our own commands will cause, per host (SPEC §3: not news). */
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
-  /** Power host name (the resource id) → resource key. */
+  /** Power controller name (the binding's `target.host`) → the resource key bound to it. */
   private readonly hosts = new Map<string, string>();
 
   /**
@@ -111,7 +112,7 @@ export class HaService {
       failingChanged: (delta) => this.onFailingChanged(delta),
       expectOwnPower: (host, to, until) => this.ownPower.set(host, { to, until }),
       awaitingOwnPowerOn: (host) => {
-        const own = this.ownPower.get(host);
+        const own = host === undefined ? undefined : this.ownPower.get(host);
         return own?.to === 'ON' && this.clock.now() <= own.until;
       },
     };
@@ -180,35 +181,45 @@ export class HaService {
     this.inventory.deletePartition(id);
   }
 
-  /** Adds a resource to a partition; a persisted record of it is resumed. */
+  /**
+   * Adds a resource to a partition; a persisted record of it is resumed. Its power
+   * binding (`spec.power`), if any, is registered with the power backend under the
+   * binding's `target.host` — no separate `power.register` call is needed (one made
+   * before with the same binding is harmless). The engine reaches a resource's power only
+   * through its own binding. Throws {@link InvalidRequestError} when another resource is
+   * already bound to that controller name.
+   */
   async addResource(spec: ResourceSpec): Promise<void> {
     const provider = this.providers.get(spec.ref.type);
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
     if (this.resources.runtimes.has(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+    this.bindPower(key, undefined, spec);
     this.inventory.putResource(spec);
-    this.hosts.set(spec.ref.id, key);
     await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
     this.persisted.delete(`r:${key}`);
   }
 
-  /** Updates a resource's spec (attributes, power binding). */
+  /** Updates a resource's spec (attributes, power binding: re-registered when it changed). */
   async updateResource(spec: ResourceSpec): Promise<void> {
-    const rt = this.resources.runtimes.get(resourceKey(spec.ref));
-    if (!rt) throw new NotFoundError('resource', resourceKey(spec.ref));
+    const key = resourceKey(spec.ref);
+    const rt = this.resources.runtimes.get(key);
+    if (!rt) throw new NotFoundError('resource', key);
     if (rt.spec.partition !== spec.partition) throw new InvalidRequestError('moving a resource between partitions: remove and add it');
+    this.bindPower(key, rt.spec, spec);
     this.inventory.putResource(spec);
     this.resources.update(rt, spec);
   }
 
-  /** Removes a resource; its in-flight work is cancelled and its record deleted. */
+  /** Removes a resource; its in-flight work is cancelled, its record deleted and its power binding unregistered. */
   async removeResource(ref: ResourceRef): Promise<void> {
-    const rt = this.resources.runtimes.get(resourceKey(ref));
-    if (!rt) throw new NotFoundError('resource', resourceKey(ref));
+    const key = resourceKey(ref);
+    const rt = this.resources.runtimes.get(key);
+    if (!rt) throw new NotFoundError('resource', key);
     this.inventory.deleteResource(ref);
-    this.hosts.delete(ref.id);
     await this.resources.detach(rt);
+    this.bindPower(key, rt.spec, undefined);
   }
 
   /** Operator: lets held stop commands go for `scope` (a partition id or `global`). */
@@ -263,6 +274,24 @@ export class HaService {
   /** Scheduler figures: queued jobs and shed health checks. */
   get schedulerStats(): { queued: number; shed: number } {
     return { queued: this.scheduler.queued, shed: this.scheduler.shed };
+  }
+
+  /** Moves resource `key`'s power binding from `before`'s to `after`'s (either may be absent). */
+  private bindPower(key: string, before: ResourceSpec | undefined, after: ResourceSpec | undefined): void {
+    const old = before && powerHostOf(before);
+    const next = after && powerHostOf(after);
+    const owner = next === undefined ? undefined : this.hosts.get(next);
+    if (owner !== undefined && owner !== key) {
+      throw new InvalidRequestError(`power controller '${next}' is already bound to resource '${owner}'`);
+    }
+    if (old !== undefined && old !== next) {
+      this.hosts.delete(old);
+      this.options.power?.unregister?.(old);
+    }
+    if (next !== undefined && after?.power) {
+      this.options.power?.register?.(next, after.power);
+      this.hosts.set(next, key);
+    }
   }
 
   private allocationView(): AllocationView[] {

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
-import type { ChassisCommand, ChassisPower, PowerState } from '../spi/power-driver.js';
+import type { ChassisCommand, ChassisPower, PowerBinding, PowerState } from '../spi/power-driver.js';
+import type { ResourceSpec } from '../spi/resource.js';
 import type { Requester } from '../events/ha-event.js';
 
 /** Options of one power call made by the engine. */
@@ -27,7 +28,24 @@ export interface PowerTransition {
  */
 export interface PowerBackend {
   has(host: string): boolean;
+  /**
+   * Adds a controller; registering the same binding again changes nothing. The engine
+   * calls it from `HaService.addResource({ power })` with the binding's `target.host`.
+   * A backend without it only serves hosts its owner registered.
+   */
+  register?(host: string, binding: PowerBinding): void;
+  /** Forgets a controller (the engine calls it when its resource is removed). */
+  unregister?(host: string): void;
   status(host: string, request: PowerCallRequest): Promise<ChassisPower>;
   command(host: string, command: ChassisCommand, request: PowerCallRequest): Promise<void>;
   readonly transitions$?: Observable<PowerTransition>;
+}
+
+/**
+ * The power service's name of a resource's controller: its binding's `target.host`, or
+ * none without a binding. The engine reaches a resource's power only through its own
+ * binding, so two resources (of two types) with the same id never share a controller.
+ */
+export function powerHostOf(spec: ResourceSpec): string | undefined {
+  return spec.power?.target.host;
 }
