@@ -13,6 +13,7 @@ import type { PartitionState, ResourceState } from '../spi/states.js';
 import { WorkScheduler } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
 import { systemClock } from '../util/system-clock.js';
+import { delay } from '../util/delay.js';
 import { hostsForHaWork, hostsForNonHaWork, type AllocationView } from './allocation.js';
 import type { EngineDeps, HealthProbe } from './engine-deps.js';
 import { FenceBudget } from './fence-budget.js';
@@ -37,6 +38,27 @@ export interface HaServiceOptions {
   readonly power?: PowerBackend;
   /** Observes every health check start; used by benchmarks. */
   readonly healthProbe?: HealthProbe;
+  /**
+   * Joins the power backend's events (`power.events$`: `power.transition`, `power.action`,
+   * `power.read-failing`, controller alerts…) into {@link HaService.events$}, in the order
+   * they are emitted, so an embedder subscribes to one stream. Off by default for callers
+   * that still subscribe to `power.events$` themselves (they would see each power event
+   * twice); the DI container turns it on. Power events are not written to the store.
+   */
+  readonly joinPowerEvents?: boolean;
+}
+
+/** Options of {@link HaService.stop}. */
+export interface StopOptions {
+  /**
+   * How long (ms, on the service's clock) running checks and actions may take to end
+   * before they are aborted. Default 0: abort at once. Waiting work never starts.
+   */
+  readonly deadlineMs?: number;
+  /** Call every provider's `shutdown()` (default true). */
+  readonly closeProviders?: boolean;
+  /** Call the store's `close()` (default true). */
+  readonly closeStore?: boolean;
 }
 
 /** A resource's state as the service reports it. */
@@ -80,7 +102,9 @@ export class HaService {
   private failing = 0;
   private doubting = false;
   private started = false;
+  private stopping?: Promise<void>;
   private powerSub?: Subscription;
+  private readonly powerEventsSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
   /** Power transitions our own commands will cause, per host (SPEC §3: not news). */
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
@@ -118,6 +142,7 @@ export class HaService {
     };
     this.resources = new ResourceEngine(this.deps);
     this.partitions = new PartitionEngine(this.deps, this.resources);
+    if (options.joinPowerEvents) this.powerEventsSub = options.power?.events$?.subscribe((e) => this.subject.next(e));
   }
 
   /** Loads persisted state and starts watching power; the startup grace begins now. */
@@ -139,16 +164,47 @@ export class HaService {
     });
   }
 
-  /** Stops every timer and action. Persisted state stays for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the service; persisted state stays for the next start. No new check or action
+   * starts and waiting ones are dropped; running ones get `deadlineMs` (on the clock) to
+   * end — their results are applied and recorded as usual — and the rest are aborted. An
+   * aborted stop command keeps its persisted intent, which the next start reconciles by a
+   * status read (SPEC §2), so no stop command is left without its outcome known. Then
+   * every provider's `shutdown()` and the store's `close()` are called (unless told not
+   * to) and {@link HaService.events$} completes. Calling it again returns the same promise.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options);
+    return this.stopping;
+  }
+
+  private async shutdown(options: StopOptions): Promise<void> {
+    const clearTimers = () => {
+      for (const rt of this.resources.runtimes.values()) {
+        this.clock.clearTimeout(rt.healthTimer);
+        this.clock.clearTimeout(rt.stateTimer);
+      }
+    };
+    clearTimers();
+    const drained = this.scheduler.drain();
+    const deadline = options.deadlineMs ?? 0;
+    if (deadline > 0 && this.scheduler.inFlight > 0) {
+      const timer = new AbortController();
+      await Promise.race([drained, delay(this.clock, deadline, timer.signal).catch(() => undefined)]);
+      timer.abort();
+    }
     this.powerSub?.unsubscribe();
     this.scheduler.close();
-    for (const rt of this.resources.runtimes.values()) {
-      rt.removed = true;
-      this.clock.clearTimeout(rt.healthTimer);
-      this.clock.clearTimeout(rt.stateTimer);
-    }
+    // Let every result already in hand (or cancelled just now) finish its serial step.
+    await Promise.all([...this.resources.runtimes.values()].map((rt) => rt.chain));
+    clearTimers();
+    for (const rt of this.resources.runtimes.values()) rt.removed = true;
     this.partitions.detachAll();
+    if (options.closeProviders ?? true) {
+      await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
+    }
+    if (options.closeStore ?? true) await this.store.close?.().catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
+    this.powerEventsSub?.unsubscribe();
     this.subject.complete();
   }
 

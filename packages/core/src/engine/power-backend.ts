@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { ChassisCommand, ChassisPower, PowerBinding, PowerState } from '../spi/power-driver.js';
 import type { ResourceSpec } from '../spi/resource.js';
-import type { Requester } from '../events/ha-event.js';
+import type { HaEvent, Requester } from '../events/ha-event.js';
 
 /** Options of one power call made by the engine. */
 export interface PowerCallRequest {
@@ -39,6 +39,8 @@ export interface PowerBackend {
   status(host: string, request: PowerCallRequest): Promise<ChassisPower>;
   command(host: string, command: ChassisCommand, request: PowerCallRequest): Promise<void>;
   readonly transitions$?: Observable<PowerTransition>;
+  /** Every power event, joined into `HaService.events$` with `joinPowerEvents`. */
+  readonly events$?: Observable<HaEvent>;
 }
 
 /**
