@@ -72,12 +72,14 @@ export { PausableDeadline } from './scheduler/pausable-deadline.js';
 export { keyedRandom, keyedSequence, jittered } from './util/prng.js';
 export { MemoryStateStore } from './store/memory-state-store.js';
 export { HaService } from './engine/ha-service.js';
-export type { HaServiceOptions, ResourceStatus } from './engine/ha-service.js';
+export type { HaServiceOptions, ResourceStatus, StopOptions } from './engine/ha-service.js';
 export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
 export type { HealthProbe } from './engine/engine-deps.js';
 export { hostsForHaWork, hostsForNonHaWork } from './engine/allocation.js';
 export type { AllocationView } from './engine/allocation.js';
 export { MemoryInventory } from './engine/memory-inventory.js';
-export { createHaContainer } from './di/create-ha-container.js';
-export type { HaContainerOptions } from './di/create-ha-container.js';
-export { CLOCK, STATE_STORE, HA_PROVIDERS, POWER_DRIVERS, HA_CONFIG, LOGGER, POWER_BACKEND, HA_SERVICE } from './di/tokens.js';
+export { createHaContainer, registerPowerDriver, registerProvider, powerConfigOf } from './di/create-ha-container.js';
+export type { HaContainer, HaContainerOptions } from './di/create-ha-container.js';
+export {
+  CLOCK, STATE_STORE, HA_PROVIDERS, POWER_DRIVERS, HA_CONFIG, LOGGER, POWER_CONFIG, POWER_SERVICE, POWER_BACKEND, HA_SERVICE,
+} from './di/tokens.js';

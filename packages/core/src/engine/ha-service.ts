@@ -46,6 +46,11 @@ export interface HaServiceOptions {
    * twice); the DI container turns it on. Power events are not written to the store.
    */
   readonly joinPowerEvents?: boolean;
+  /**
+   * The service owns `power` (the DI container sets it when it built the power service):
+   * `start()` starts its sync daemon and `stop()` stops it and closes the backend last.
+   */
+  readonly ownPower?: boolean;
 }
 
 /** Options of {@link HaService.stop}. */
@@ -162,6 +167,7 @@ export class HaService {
       const rt = key === undefined ? undefined : this.resources.runtimes.get(key);
       if (rt) void this.resources.serial(rt, () => applyPowerRules(this.deps, this.resources, rt, t));
     });
+    if (this.options.ownPower) this.options.power?.startSync?.();
   }
 
   /**
@@ -186,6 +192,7 @@ export class HaService {
       }
     };
     clearTimers();
+    if (this.options.ownPower) this.options.power?.stopSync?.();
     const drained = this.scheduler.drain();
     const deadline = options.deadlineMs ?? 0;
     if (deadline > 0 && this.scheduler.inFlight > 0) {
@@ -204,6 +211,7 @@ export class HaService {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
     }
     if (options.closeStore ?? true) await this.store.close?.().catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
+    if (this.options.ownPower) await this.options.power?.close?.();
     this.powerEventsSub?.unsubscribe();
     this.subject.complete();
   }

@@ -39,6 +39,12 @@ export interface PowerBackend {
   status(host: string, request: PowerCallRequest): Promise<ChassisPower>;
   command(host: string, command: ChassisCommand, request: PowerCallRequest): Promise<void>;
   readonly transitions$?: Observable<PowerTransition>;
+  /** Starts the sync daemon (called by a service that owns the backend: `ownPower`). */
+  startSync?(): void;
+  /** Stops the sync daemon. */
+  stopSync?(): void;
+  /** Cancels running operations and closes the drivers. */
+  close?(): Promise<void>;
   /** Every power event, joined into `HaService.events$` with `joinPowerEvents`. */
   readonly events$?: Observable<HaEvent>;
 }
