@@ -1,3 +1,4 @@
+import type { HaSettings } from '../config/schema.js';
 import type { AlertCode, AlertLevel } from './alert.js';
 import type { Clock } from './clock.js';
 import type { Inventory } from './inventory.js';
@@ -36,8 +37,12 @@ export interface ProviderContext {
   readonly power?: PowerControl;
   /** Current HA state of the resource. */
   readonly state: ResourceState;
-  /** Effective settings for this resource (after overrides). */
-  readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * Effective settings of this resource (defaults, then zone, pod, cluster and resource
+   * overrides), in milliseconds or counts. Build one for a test with
+   * `{ ...DEFAULT_SETTINGS, …overrides }`.
+   */
+  readonly settings: Readonly<HaSettings>;
   /**
    * Raises an operator alert on the service's event bus (absent outside the engine):
    * `code` is a stable kebab-case identifier; `resource` defaults to this one.

@@ -8,7 +8,7 @@ export const DEFAULT_POWER_POLL_MS = 1_000;
 
 /** Polls status until it reads OFF within `powerOffVerifyTimeout`; a timeout is `false`, never success. */
 export async function pollUntilOff(ctx: ProviderContext, clock: Clock, pollMs: number): Promise<boolean> {
-  const limit = clock.now() + Number(ctx.settings.powerOffVerifyTimeout ?? 20_000);
+  const limit = clock.now() + ctx.settings.powerOffVerifyTimeout;
   for (;;) {
     if ((await ctx.power!.status()) === 'OFF') return true;
     if (clock.now() >= limit) return false;
