@@ -1,3 +1,6 @@
+// tsyringe refuses to load without a Reflect metadata polyfill, even with no decorator in
+// use (its index throws at import): the module that needs it loads it.
+import 'reflect-metadata';
 import { container as root, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { parseConfig } from '../config/load-config.js';
 import type { HaConfig, HaConfigOptions } from '../config/schema.js';
