@@ -12,6 +12,7 @@ export type {
 export { RESOURCE_STATES, PARTITION_STATES } from './spi/states.js';
 export type { ResourceState, PartitionState } from './spi/states.js';
 export type { Inventory } from './spi/inventory.js';
+export { defaultPartitionConditions } from './spi/ha-provider.js';
 export type {
   PowerControl, ProviderContext, Verdict, HealthResult, ActivityResult, RecoverResult,
   FenceResult, LeaseStatus, MemberView, PartitionView, HAProvider,

@@ -100,7 +100,7 @@ describe('standalone HTTP ports against real agents', () => {
       partition: lineage[0], ancestors: [],
       members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: spec.ref.id === 'h1' ? 'CHECKING' : 'AVAILABLE', eligible: true, healthy: true, inEpisode: false })),
     });
-    const ctx: ProviderContext = { signal: new AbortController().signal, clock: systemClock, logger: noopLogger, inventory, state: 'CHECKING', settings: DEFAULT_SETTINGS };
+    const ctx: ProviderContext = { signal: new AbortController().signal, clock: systemClock, logger: noopLogger, inventory, state: 'CHECKING', settings: DEFAULT_SETTINGS, sleep: async () => {} };
     const h1 = inventory.resourcesIn('c1')[0];
     const verdicts = [(await provider.activityCheck(h1, ctx)).verdict, (await provider.activityCheck(h1, ctx)).verdict];
     expect(verdicts).to.deep.equal(['active', 'active']);

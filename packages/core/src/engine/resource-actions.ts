@@ -3,7 +3,7 @@ import type { ResourceState } from '../spi/states.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { AbortedError } from '../errors/engine-errors.js';
-import { withClockSignal } from '../util/delay.js';
+import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import { powerHostOf } from './power-backend.js';
@@ -48,7 +48,7 @@ export class ResourceActions {
       : undefined;
     return {
       signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, power,
-      state: rt.record.state, settings: rt.settings,
+      state: rt.record.state, settings: rt.settings, sleep: (ms) => delay(this.d.clock, ms, signal),
       alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
     };
   }
