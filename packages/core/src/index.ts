@@ -1,5 +1,3 @@
-import 'reflect-metadata';
-
 export type { Clock, TimerHandle } from './spi/clock.js';
 export type { Logger, LogFields } from './spi/logger.js';
 export { resourceKey } from './spi/resource.js';
@@ -14,6 +12,7 @@ export type {
 export { RESOURCE_STATES, PARTITION_STATES } from './spi/states.js';
 export type { ResourceState, PartitionState } from './spi/states.js';
 export type { Inventory } from './spi/inventory.js';
+export { defaultPartitionConditions } from './spi/ha-provider.js';
 export type {
   PowerControl, ProviderContext, Verdict, HealthResult, ActivityResult, RecoverResult,
   FenceResult, LeaseStatus, MemberView, PartitionView, HAProvider,
@@ -31,7 +30,7 @@ export {
 } from './errors/engine-errors.js';
 export type { ConfigIssue } from './errors/engine-errors.js';
 
-export { RESOURCE_EVENTS, RESOURCE_TABLE, resourceTransition, FAILING_STATES } from './fsm/resource-fsm.js';
+export { RESOURCE_EVENTS, RESOURCE_TABLE, resourceTransition } from './fsm/resource-fsm.js';
 export type { ResourceEvent } from './fsm/resource-fsm.js';
 export { PARTITION_EVENTS, PARTITION_TABLE, partitionTransition } from './fsm/partition-fsm.js';
 export type { PartitionEvent } from './fsm/partition-fsm.js';
@@ -44,41 +43,35 @@ export { haConfigSchema, haSettingsSchema, DEFAULT_SETTINGS } from './config/sch
 export type { HaConfig, HaConfigOptions, HaSettings } from './config/schema.js';
 export { parseConfig, loadConfigFile, resolveSettings } from './config/load-config.js';
 export type { SettingsScope } from './config/load-config.js';
-export { validateConfig, readConfigFile, decodeUtf8 } from './config/validate-config.js';
-export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey, capShown, MAX_SHOWN_CHARS } from './config/safe-values.js';
+export { validateConfig, readConfigFile } from './config/validate-config.js';
 export type { ValidateConfigOptions } from './config/validate-config.js';
 export { checkOverrideTargets } from './config/check-override-targets.js';
 export type { ConfigTargets, CheckOverrideTargetsOptions } from './config/check-override-targets.js';
 
 export { systemClock } from './util/system-clock.js';
-export { delay, raceAbort, abortReason, withClockSignal } from './util/delay.js';
+export { delay, raceAbort, abortReason } from './util/delay.js';
 export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof } from './events/ha-event.js';
 export type { AlertCode, AlertLevel } from './spi/alert.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
 export type { PowerServiceOptions, PowerServiceConfig, PowerOpOptions, PowerTransition } from './power/power-management-service.js';
-export { encryptSecret, decryptSecret, resolveCredential, parseSecretKey, readSecretFile, SECRET_KEY_ENV } from './power/credentials.js';
+export { encryptSecret, decryptSecret, resolveCredential, readSecretFile, SECRET_KEY_ENV } from './power/credentials.js';
 export type { CredentialRef, ResolveCredentialOptions } from './power/credentials.js';
-export { redact, redactedMessage } from './power/redact.js';
-export { SerialQueue, Semaphore } from './power/concurrency.js';
-export { runWithDeadline } from './power/deadline.js';
-export type { DeadlineRun } from './power/deadline.js';
 export { noopLogger } from './power/noop-logger.js';
 export { recoverByPower, fenceByPower, pollUntilOff, DEFAULT_POWER_POLL_MS } from './power/power-recipe.js';
 
 export { clockScheduler } from './scheduler/clock-scheduler.js';
-export { WorkScheduler } from './scheduler/work-scheduler.js';
-export type { Lane, LaneLimits, JobControl, JobOutcome, JobHandle, WorkSchedulerOptions } from './scheduler/work-scheduler.js';
-export { PausableDeadline } from './scheduler/pausable-deadline.js';
-export { keyedRandom, keyedSequence, jittered } from './util/prng.js';
+
+/** @deprecated internal; import from `@hafence/core/internal` (kept here until the simulators move). */
+export { keyedRandom, jittered } from './util/prng.js';
 export { MemoryStateStore } from './store/memory-state-store.js';
 export { HaService } from './engine/ha-service.js';
-export type { HaServiceOptions, ResourceStatus } from './engine/ha-service.js';
+export type { HaServiceOptions, ResourceStatus, StopOptions } from './engine/ha-service.js';
 export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
 export type { HealthProbe } from './engine/engine-deps.js';
-export { hostsForHaWork, hostsForNonHaWork } from './engine/allocation.js';
-export type { AllocationView } from './engine/allocation.js';
 export { MemoryInventory } from './engine/memory-inventory.js';
-export { createHaContainer } from './di/create-ha-container.js';
-export type { HaContainerOptions } from './di/create-ha-container.js';
-export { CLOCK, STATE_STORE, HA_PROVIDERS, POWER_DRIVERS, HA_CONFIG, LOGGER, POWER_BACKEND, HA_SERVICE } from './di/tokens.js';
+export { createHaContainer, registerPowerDriver, registerProvider } from './di/create-ha-container.js';
+export type { HaContainer, HaContainerOptions } from './di/create-ha-container.js';
+export {
+  CLOCK, STATE_STORE, HA_PROVIDERS, POWER_DRIVERS, HA_CONFIG, LOGGER, POWER_CONFIG, POWER_SERVICE, POWER_BACKEND, HA_SERVICE,
+} from './di/tokens.js';

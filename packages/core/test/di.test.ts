@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { container as globalContainer } from 'tsyringe';
 import {
-  CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_DRIVERS, STATE_STORE,
-  HaService, MemoryStateStore, createHaContainer,
-  type HAProvider, type HaConfig,
+  CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_CONFIG, POWER_DRIVERS, POWER_SERVICE, STATE_STORE,
+  HaService, MemoryStateStore, PowerManagementService, Secret, createHaContainer, registerPowerDriver, registerProvider,
+  type HAProvider, type HaConfig, type HaEvent,
 } from '@hafence/core';
 import { FakeProvider, TestClock } from '@hafence/testkit';
+import { ScriptedDriver } from './power-service-helpers.js';
 
-const TOKENS = { CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_DRIVERS, STATE_STORE };
+const TOKENS = { CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_CONFIG, POWER_DRIVERS, POWER_SERVICE, STATE_STORE };
 
 describe('createHaContainer', () => {
   it('builds independent child containers, each with its own clock, store, config and service', () => {
@@ -83,5 +84,35 @@ describe('createHaContainer', () => {
     await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
     expect(ha.resource({ type: 'host', id: 'h1' }).partition).to.equal('c1');
     await ha.stop();
+  });
+
+  it('builds the power service from every registered driver and the engine owns it: one register call per plugin, one resolve', async () => {
+    const clock = new TestClock();
+    const c = createHaContainer({ clock, config: { powerSyncInterval: '1s' }, powerConfig: { defaultPowerDrivers: ['b'] } });
+    const a = new ScriptedDriver('a');
+    const b = new ScriptedDriver('b');
+    registerPowerDriver(c, a);
+    registerPowerDriver(c, () => b);
+    registerProvider(c, (k) => new FakeProvider({ clock: k.resolve(CLOCK) }));
+    const ha = c.resolve<HaService>(HA_SERVICE);
+    const power = c.resolve<PowerManagementService>(POWER_SERVICE);
+    expect(power).to.be.instanceOf(PowerManagementService);
+    const events: HaEvent[] = [];
+    ha.events$.subscribe((e) => events.push(e));
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1', power: { target: { host: 'h1', address: 'x', password: new Secret('pw') } } });
+    await clock.advance(5_000);
+    // The sync daemon was started by the engine, through the default driver `b` only.
+    expect(b.calls).to.include('status');
+    expect(a.calls).to.deep.equal([]);
+    expect(power.state('h1')).to.equal('ON');
+    // Power events arrive on the engine's one stream.
+    expect(events.some((e) => e.type === 'power.transition' && e.host === 'h1')).to.equal(true);
+    await ha.stop();
+    // Closed with the engine: no more reads.
+    const reads = b.calls.length;
+    await clock.advance(60_000);
+    expect(b.calls.length).to.equal(reads);
   });
 });

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import {
-  AbortedError, delay, TimeoutError, WorkScheduler,
-  type JobControl, type JobHandle, type Lane, type LaneLimits,
-} from '@hafence/core';
+import { AbortedError, delay, TimeoutError } from '@hafence/core';
+import { WorkScheduler, type JobControl, type JobHandle, type Lane, type LaneLimits } from '@hafence/core/internal';
 import { TestClock, flushMicrotasks } from '@hafence/testkit';
 
 /** A promise resolved from outside the work function. */

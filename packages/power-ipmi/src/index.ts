@@ -15,3 +15,4 @@ export type { SessionPolicy } from './transport/bmc-connection.js';
 export { ReplayWindow } from './transport/replay-window.js';
 export type { ChassisStatus, DeviceId } from './protocol/commands.js';
 export { MalformedPacketError } from './protocol/packet-error.js';
+export { registerIpmiDriver } from './register-ipmi-driver.js';

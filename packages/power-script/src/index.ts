@@ -13,3 +13,4 @@ export { checkCipherSuite, DEFAULT_CIPHER_SUITE } from './presets/cipher.js';
 export { classifyFailure } from './presets/classify.js';
 export { runProcess, minimalEnv, DEFAULT_PATH } from './process/run-process.js';
 export type { ProcessSpec, ProcessLimits, ProcessResult } from './process/run-process.js';
+export { registerScriptDriver } from './register-script-driver.js';

@@ -4,6 +4,7 @@ export type {
 } from './ports.js';
 
 export { KvmProvider } from './provider/kvm-provider.js';
+export { registerKvmProvider } from './provider/register-kvm-provider.js';
 export type { KvmAlert } from './provider/kvm-provider.js';
 export { kvmProviderConfig } from './provider/kvm-options.js';
 export type { KvmProviderOptions, KvmProviderConfig } from './provider/kvm-options.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryInventory, noopLogger, Secret, systemClock, type ProviderContext } from '@hafence/core';
+import { DEFAULT_SETTINGS, MemoryInventory, noopLogger, Secret, systemClock, type ProviderContext } from '@hafence/core';
 import {
   HostAgent, HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, nodeHeartbeatReadFs, SimulatedWatchdog,
 } from '@hafence/provider-kvm';
@@ -100,7 +100,7 @@ describe('standalone HTTP ports against real agents', () => {
       partition: lineage[0], ancestors: [],
       members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: spec.ref.id === 'h1' ? 'CHECKING' : 'AVAILABLE', eligible: true, healthy: true, inEpisode: false })),
     });
-    const ctx: ProviderContext = { signal: new AbortController().signal, clock: systemClock, logger: noopLogger, inventory, state: 'CHECKING', settings: {} };
+    const ctx: ProviderContext = { signal: new AbortController().signal, clock: systemClock, logger: noopLogger, inventory, state: 'CHECKING', settings: DEFAULT_SETTINGS, sleep: async () => {} };
     const h1 = inventory.resourcesIn('c1')[0];
     const verdicts = [(await provider.activityCheck(h1, ctx)).verdict, (await provider.activityCheck(h1, ctx)).verdict];
     expect(verdicts).to.deep.equal(['active', 'active']);

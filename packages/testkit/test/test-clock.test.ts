@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { firstValueFrom, interval, take, timer, toArray } from 'rxjs';
-import { AbortedError, clockScheduler, delay, withClockSignal } from '@hafence/core';
+import { AbortedError, clockScheduler, delay } from '@hafence/core';
+import { withClockSignal } from '@hafence/core/internal';
 import { TestClock, TestClockOptionsError, parseTestClockMode, testClockFromEnv } from '@hafence/testkit';
 
 /** One fired timer: when it was set, its deadline, and `now()` inside its callback. */

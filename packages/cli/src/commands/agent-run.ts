@@ -1,4 +1,5 @@
-import { ConfigError, HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
+import { ConfigError, HaError, parseDuration, type ConfigIssue } from '@hafence/core';
+import { hasControlChars, isHostOrIp, isReservedKey } from '@hafence/core/internal';
 import {
   AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms, type VmInventory,
 } from '@hafence/provider-kvm';

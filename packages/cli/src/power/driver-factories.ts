@@ -1,4 +1,5 @@
-import { ConfigError, envNameRule, type PowerDriver } from '@hafence/core';
+import { ConfigError, type PowerDriver } from '@hafence/core';
+import { envNameRule } from '@hafence/core/internal';
 
 /** Everything `hafence power` knows about the driver to build, from its options. */
 export interface DriverFactoryOptions {

@@ -1,6 +1,5 @@
-import {
-  ConfigError, PowerManagementService, Semaphore, hasControlChars, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret,
-} from '@hafence/core';
+import { ConfigError, PowerManagementService, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret } from '@hafence/core';
+import { Semaphore, hasControlChars } from '@hafence/core/internal';
 import { driverFactories } from './driver-factories.js';
 import { EXIT, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { formatTarget, parseTarget, readTargetsFile, type CliTarget } from './targets-file.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, addressRule, decodeUtf8, hasControlChars } from '@hafence/core';
+import { ConfigError } from '@hafence/core';
+import { addressRule, decodeUtf8, hasControlChars } from '@hafence/core/internal';
 
 /** One BMC from `--host`/`--port` or a `--targets` line. */
 export interface CliTarget {

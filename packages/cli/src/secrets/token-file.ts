@@ -1,4 +1,5 @@
-import { ConfigError, Secret, hasControlChars, readSecretFile } from '@hafence/core';
+import { ConfigError, Secret, readSecretFile } from '@hafence/core';
+import { hasControlChars } from '@hafence/core/internal';
 
 /** The shortest bearer token accepted (as the agent's own reader). */
 const MIN_TOKEN_CHARS = 16;

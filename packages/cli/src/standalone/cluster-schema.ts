@@ -1,4 +1,5 @@
-import { addressRule, envNameRule, hasControlChars, haConfigSchema, isReservedKey, parseDuration } from '@hafence/core';
+import { haConfigSchema, parseDuration } from '@hafence/core';
+import { addressRule, envNameRule, hasControlChars, isReservedKey } from '@hafence/core/internal';
 import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -')

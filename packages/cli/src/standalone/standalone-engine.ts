@@ -1,8 +1,11 @@
 import {
-  ConfigError, HA_SERVICE, createHaContainer, PowerManagementService, resolveCredential, systemClock,
-  type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
+  ConfigError, HA_SERVICE, POWER_SERVICE, createHaContainer, registerPowerDriver, resolveCredential, systemClock,
+  type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver,
+  type PowerManagementService, type Secret,
 } from '@hafence/core';
-import { HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, KvmProvider, type AgentClientTls, type KvmInventory } from '@hafence/provider-kvm';
+import {
+  HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, registerKvmProvider, type AgentClientTls, type KvmInventory,
+} from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
 import { loadTokenFile } from '../secrets/token-file.js';
@@ -42,6 +45,9 @@ export class StandaloneEngine {
     private readonly stopSubs: () => void,
   ) {}
 
+  /** The KVM provider's resource type. */
+  private static readonly RESOURCE_TYPE = 'host';
+
   /** Resolves every credential and driver first (a `ConfigError` starts nothing), then starts. */
   static async start(options: StandaloneEngineOptions): Promise<StandaloneEngine> {
     const { file } = options;
@@ -50,30 +56,30 @@ export class StandaloneEngine {
     const tls = agentTls(file, options.agentCaFile);
     const bindings = new Map<string, PowerBinding>();
     for (const [id, host] of Object.entries(file.hosts)) bindings.set(id, binding(id, host, file, options.env));
-    const drivers = await buildDrivers(file);
-    const power = new PowerManagementService({ clock, drivers, logger: options.logger, config: powerConfig(file) });
     const urls = Object.fromEntries(Object.entries(file.hosts).map(([id, h]) => [id, h.agent.url]));
     const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock, tls };
-    const provider = new KvmProvider({
+    // A child container per service (STYLE.md): the drivers and the provider register
+    // themselves; the container builds the power service from every driver and the engine
+    // from every provider, and the engine owns the power service (sync, close, events).
+    const c = createHaContainer({ clock, config: file.ha, logger: options.logger, powerConfig: { defaultPowerDrivers: file.power.defaultDrivers } });
+    for (const driver of await buildDrivers(file)) registerPowerDriver(c, driver);
+    registerKvmProvider(c, {
       agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), inventory: inventoryOf(file),
       volumes: new HttpVolumeDirectory(ports), maxVolumesPerCheck: file.kvm.maxVolumesPerCheck, volumeRefreshMs: file.kvm.volumeRefresh,
-      powerState: (h) => (power.has(h) ? power.state(h) : undefined), clock, logger: options.logger,
       heartbeatIntervalMs: file.kvm.heartbeatInterval, activityWindowMs: file.kvm.activityWindow,
       leaseMarginMs: file.kvm.leaseMargin, replyTimeoutMs: file.kvm.replyTimeout, powerPollMs: file.kvm.powerPoll,
     });
-    // A child container per service (STYLE.md): plugin families stay injectable by token.
-    const service = createHaContainer({ providers: [provider], drivers, clock, config: file.ha, logger: options.logger, power }).resolve<HaService>(HA_SERVICE);
-    const subs = [service.events$.subscribe(options.onEvent), power.events$.subscribe(options.onEvent)];
+    const service = c.resolve<HaService>(HA_SERVICE);
+    const power = c.resolve<PowerManagementService>(POWER_SERVICE);
+    const subs = [service.events$.subscribe(options.onEvent)];
     const engine = new StandaloneEngine(service, power, () => subs.forEach((s) => s.unsubscribe()));
     try {
       await service.start();
       await addPartitions(service, file);
       for (const [id, host] of Object.entries(file.hosts)) {
-        const b = bindings.get(id)!;
-        power.register(id, b);
-        await service.addResource({ ref: { type: provider.resourceType, id }, partition: host.cluster, power: b, attributes: { hypervisor: host.hypervisor } });
+        const power = bindings.get(id)!;
+        await service.addResource({ ref: { type: StandaloneEngine.RESOURCE_TYPE, id }, partition: host.cluster, power, attributes: { hypervisor: host.hypervisor } });
       }
-      power.startSync();
     } catch (err) {
       await engine.stop();
       throw err;
@@ -81,11 +87,12 @@ export class StandaloneEngine {
     return engine;
   }
 
-  /** Stops the sync daemon and the engine, closes the BMC sessions and sockets. */
-  async stop(): Promise<void> {
-    this.power.stopSync();
-    await this.service.stop();
-    await this.power.close();
+  /**
+   * Stops the engine (running checks and actions get `deadlineMs`, then are aborted), its
+   * power service's sync daemon, and closes the BMC sessions and sockets.
+   */
+  async stop(deadlineMs = 0): Promise<void> {
+    await this.service.stop({ deadlineMs });
     this.stopSubs();
   }
 }
@@ -120,14 +127,6 @@ function inventoryOf(file: ClusterFile): KvmInventory {
   };
 }
 
-function powerConfig(file: ClusterFile) {
-  const ha = file.ha;
-  return {
-    powerOpTimeout: ha.defaults.powerOpTimeout, powerReadsToUnknown: ha.defaults.powerReadsToUnknown,
-    powerSyncInterval: ha.powerSyncInterval, powerSyncConcurrency: ha.powerSyncConcurrency,
-    jitterFraction: ha.jitterFraction, seed: ha.seed, defaultPowerDrivers: file.power.defaultDrivers,
-  };
-}
 
 /** Only the drivers some host names are built (no script driver, no ipmitool lookup, unless listed). */
 async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {

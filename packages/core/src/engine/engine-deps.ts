@@ -34,7 +34,7 @@ export interface EngineDeps {
   /** Our own command will move `host`'s power to `to` before `until`: not news when seen. */
   expectOwnPower(host: string, to: 'ON' | 'OFF', until: number): void;
   /** Our own power-on of `host` was sent and no read has shown it ON yet. */
-  awaitingOwnPowerOn(host: string): boolean;
+  awaitingOwnPowerOn(host: string | undefined): boolean;
   /** The number of failing resources changed by `delta`. */
   failingChanged(delta: number): void;
 }

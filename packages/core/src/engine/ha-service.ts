@@ -13,6 +13,7 @@ import type { PartitionState, ResourceState } from '../spi/states.js';
 import { WorkScheduler } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
 import { systemClock } from '../util/system-clock.js';
+import { delay } from '../util/delay.js';
 import { hostsForHaWork, hostsForNonHaWork, type AllocationView } from './allocation.js';
 import type { EngineDeps, HealthProbe } from './engine-deps.js';
 import { FenceBudget } from './fence-budget.js';
@@ -21,6 +22,7 @@ import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
 import { applyPowerRules } from './power-rules.js';
 import { ResourceEngine } from './resource-engine.js';
+import { powerHostOf } from './power-backend.js';
 import { noopLogger } from '../power/noop-logger.js';
 
 /** Options of {@link HaService}. */
@@ -36,6 +38,32 @@ export interface HaServiceOptions {
   readonly power?: PowerBackend;
   /** Observes every health check start; used by benchmarks. */
   readonly healthProbe?: HealthProbe;
+  /**
+   * Joins the power backend's events (`power.events$`: `power.transition`, `power.action`,
+   * `power.read-failing`, controller alerts…) into {@link HaService.events$}, in the order
+   * they are emitted, so an embedder subscribes to one stream. Off by default for callers
+   * that still subscribe to `power.events$` themselves (they would see each power event
+   * twice); the DI container turns it on. Power events are not written to the store.
+   */
+  readonly joinPowerEvents?: boolean;
+  /**
+   * The service owns `power` (the DI container sets it when it built the power service):
+   * `start()` starts its sync daemon and `stop()` stops it and closes the backend last.
+   */
+  readonly ownPower?: boolean;
+}
+
+/** Options of {@link HaService.stop}. */
+export interface StopOptions {
+  /**
+   * How long (ms, on the service's clock) running checks and actions may take to end
+   * before they are aborted. Default 0: abort at once. Waiting work never starts.
+   */
+  readonly deadlineMs?: number;
+  /** Call every provider's `shutdown()` (default true). */
+  readonly closeProviders?: boolean;
+  /** Call the store's `close()` (default true). */
+  readonly closeStore?: boolean;
 }
 
 /** A resource's state as the service reports it. */
@@ -79,11 +107,13 @@ export class HaService {
   private failing = 0;
   private doubting = false;
   private started = false;
+  private stopping?: Promise<void>;
   private powerSub?: Subscription;
+  private readonly powerEventsSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
   /** Power transitions our own commands will cause, per host (docs/behaviour.md#resource-states: not news). */
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
-  /** Power host name (the resource id) → resource key. */
+  /** Power controller name (the binding's `target.host`) → the resource key bound to it. */
   private readonly hosts = new Map<string, string>();
 
   /**
@@ -111,12 +141,13 @@ export class HaService {
       failingChanged: (delta) => this.onFailingChanged(delta),
       expectOwnPower: (host, to, until) => this.ownPower.set(host, { to, until }),
       awaitingOwnPowerOn: (host) => {
-        const own = this.ownPower.get(host);
+        const own = host === undefined ? undefined : this.ownPower.get(host);
         return own?.to === 'ON' && this.clock.now() <= own.until;
       },
     };
     this.resources = new ResourceEngine(this.deps);
     this.partitions = new PartitionEngine(this.deps, this.resources);
+    if (options.joinPowerEvents) this.powerEventsSub = options.power?.events$?.subscribe((e) => this.subject.next(e));
   }
 
   /** Loads persisted state and starts watching power; the startup grace begins now. */
@@ -136,18 +167,52 @@ export class HaService {
       const rt = key === undefined ? undefined : this.resources.runtimes.get(key);
       if (rt) void this.resources.serial(rt, () => applyPowerRules(this.deps, this.resources, rt, t));
     });
+    if (this.options.ownPower) this.options.power?.startSync?.();
   }
 
-  /** Stops every timer and action. Persisted state stays for the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the service; persisted state stays for the next start. No new check or action
+   * starts and waiting ones are dropped; running ones get `deadlineMs` (on the clock) to
+   * end — their results are applied and recorded as usual — and the rest are aborted. An
+   * aborted stop command keeps its persisted intent, which the next start reconciles by a
+   * status read (SPEC §2), so no stop command is left without its outcome known. Then
+   * every provider's `shutdown()` and the store's `close()` are called (unless told not
+   * to) and {@link HaService.events$} completes. Calling it again returns the same promise.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options);
+    return this.stopping;
+  }
+
+  private async shutdown(options: StopOptions): Promise<void> {
+    const clearTimers = () => {
+      for (const rt of this.resources.runtimes.values()) {
+        this.clock.clearTimeout(rt.healthTimer);
+        this.clock.clearTimeout(rt.stateTimer);
+      }
+    };
+    clearTimers();
+    if (this.options.ownPower) this.options.power?.stopSync?.();
+    const drained = this.scheduler.drain();
+    const deadline = options.deadlineMs ?? 0;
+    if (deadline > 0 && this.scheduler.inFlight > 0) {
+      const timer = new AbortController();
+      await Promise.race([drained, delay(this.clock, deadline, timer.signal).catch(() => undefined)]);
+      timer.abort();
+    }
     this.powerSub?.unsubscribe();
     this.scheduler.close();
-    for (const rt of this.resources.runtimes.values()) {
-      rt.removed = true;
-      this.clock.clearTimeout(rt.healthTimer);
-      this.clock.clearTimeout(rt.stateTimer);
-    }
+    // Let every result already in hand (or cancelled just now) finish its serial step.
+    await Promise.all([...this.resources.runtimes.values()].map((rt) => rt.chain));
+    clearTimers();
+    for (const rt of this.resources.runtimes.values()) rt.removed = true;
     this.partitions.detachAll();
+    if (options.closeProviders ?? true) {
+      await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
+    }
+    if (options.closeStore ?? true) await this.store.close?.().catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
+    if (this.options.ownPower) await this.options.power?.close?.();
+    this.powerEventsSub?.unsubscribe();
     this.subject.complete();
   }
 
@@ -180,35 +245,45 @@ export class HaService {
     this.inventory.deletePartition(id);
   }
 
-  /** Adds a resource to a partition; a persisted record of it is resumed. */
+  /**
+   * Adds a resource to a partition; a persisted record of it is resumed. Its power
+   * binding (`spec.power`), if any, is registered with the power backend under the
+   * binding's `target.host` — no separate `power.register` call is needed (one made
+   * before with the same binding is harmless). The engine reaches a resource's power only
+   * through its own binding. Throws {@link InvalidRequestError} when another resource is
+   * already bound to that controller name.
+   */
   async addResource(spec: ResourceSpec): Promise<void> {
     const provider = this.providers.get(spec.ref.type);
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
     if (this.resources.runtimes.has(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+    this.bindPower(key, undefined, spec);
     this.inventory.putResource(spec);
-    this.hosts.set(spec.ref.id, key);
     await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
     this.persisted.delete(`r:${key}`);
   }
 
-  /** Updates a resource's spec (attributes, power binding). */
+  /** Updates a resource's spec (attributes, power binding: re-registered when it changed). */
   async updateResource(spec: ResourceSpec): Promise<void> {
-    const rt = this.resources.runtimes.get(resourceKey(spec.ref));
-    if (!rt) throw new NotFoundError('resource', resourceKey(spec.ref));
+    const key = resourceKey(spec.ref);
+    const rt = this.resources.runtimes.get(key);
+    if (!rt) throw new NotFoundError('resource', key);
     if (rt.spec.partition !== spec.partition) throw new InvalidRequestError('moving a resource between partitions: remove and add it');
+    this.bindPower(key, rt.spec, spec);
     this.inventory.putResource(spec);
     this.resources.update(rt, spec);
   }
 
-  /** Removes a resource; its in-flight work is cancelled and its record deleted. */
+  /** Removes a resource; its in-flight work is cancelled, its record deleted and its power binding unregistered. */
   async removeResource(ref: ResourceRef): Promise<void> {
-    const rt = this.resources.runtimes.get(resourceKey(ref));
-    if (!rt) throw new NotFoundError('resource', resourceKey(ref));
+    const key = resourceKey(ref);
+    const rt = this.resources.runtimes.get(key);
+    if (!rt) throw new NotFoundError('resource', key);
     this.inventory.deleteResource(ref);
-    this.hosts.delete(ref.id);
     await this.resources.detach(rt);
+    this.bindPower(key, rt.spec, undefined);
   }
 
   /** Operator: lets held stop commands go for `scope` (a partition id or `global`). */
@@ -263,6 +338,24 @@ export class HaService {
   /** Scheduler figures: queued jobs and shed health checks. */
   get schedulerStats(): { queued: number; shed: number } {
     return { queued: this.scheduler.queued, shed: this.scheduler.shed };
+  }
+
+  /** Moves resource `key`'s power binding from `before`'s to `after`'s (either may be absent). */
+  private bindPower(key: string, before: ResourceSpec | undefined, after: ResourceSpec | undefined): void {
+    const old = before && powerHostOf(before);
+    const next = after && powerHostOf(after);
+    const owner = next === undefined ? undefined : this.hosts.get(next);
+    if (owner !== undefined && owner !== key) {
+      throw new InvalidRequestError(`power controller '${next}' is already bound to resource '${owner}'`);
+    }
+    if (old !== undefined && old !== next) {
+      this.hosts.delete(old);
+      this.options.power?.unregister?.(old);
+    }
+    if (next !== undefined && after?.power) {
+      this.options.power?.register?.(next, after.power);
+      this.hosts.set(next, key);
+    }
   }
 
   private allocationView(): AllocationView[] {

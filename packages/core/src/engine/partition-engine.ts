@@ -1,9 +1,9 @@
 import { partitionTransition, type PartitionEvent } from '../fsm/partition-fsm.js';
-import type { HAProvider, MemberView, Verdict } from '../spi/ha-provider.js';
+import { defaultPartitionConditions, type HAProvider, type MemberView, type Verdict } from '../spi/ha-provider.js';
 import type { Partition } from '../spi/partition.js';
 import type { PartitionRecord } from '../spi/state-store.js';
 import type { TimerHandle } from '../spi/clock.js';
-import { withClockSignal } from '../util/delay.js';
+import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { ResourceEngine } from './resource-engine.js';
 
@@ -117,11 +117,15 @@ export class PartitionEngine {
       this.d.alert('info', 'storm-lifted', `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`);
     }
     const conditions: Verdict = pr.partition.haEnabled
-      ? await withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', (signal) => pr.provider.partitionConditions(
-        { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views },
-        { signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
-          alert: (level, code, message, resource) => this.d.alert(level, code, message, resource) },
-      )).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
+      ? await withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', async (signal) => {
+        const view = { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views };
+        if (!pr.provider.partitionConditions) return defaultPartitionConditions(view);
+        return pr.provider.partitionConditions(view, {
+          signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
+          sleep: (ms) => delay(this.d.clock, ms, signal),
+          alert: (level, code, message, resource) => this.d.alert(level, code, message, resource),
+        });
+      }).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
       : { ok: false, reason: 'HA disabled by the operator' };
     const cooling = cooldownUntil !== undefined && cooldownUntil > now;
     const met = conditions.ok && !storm && !cooling;

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
-import type { ChassisCommand, ChassisPower, PowerState } from '../spi/power-driver.js';
-import type { Requester } from '../events/ha-event.js';
+import type { ChassisCommand, ChassisPower, PowerBinding, PowerState } from '../spi/power-driver.js';
+import type { ResourceSpec } from '../spi/resource.js';
+import type { HaEvent, Requester } from '../events/ha-event.js';
 
 /** Options of one power call made by the engine. */
 export interface PowerCallRequest {
@@ -27,7 +28,32 @@ export interface PowerTransition {
  */
 export interface PowerBackend {
   has(host: string): boolean;
+  /**
+   * Adds a controller; registering the same binding again changes nothing. The engine
+   * calls it from `HaService.addResource({ power })` with the binding's `target.host`.
+   * A backend without it only serves hosts its owner registered.
+   */
+  register?(host: string, binding: PowerBinding): void;
+  /** Forgets a controller (the engine calls it when its resource is removed). */
+  unregister?(host: string): void;
   status(host: string, request: PowerCallRequest): Promise<ChassisPower>;
   command(host: string, command: ChassisCommand, request: PowerCallRequest): Promise<void>;
   readonly transitions$?: Observable<PowerTransition>;
+  /** Starts the sync daemon (called by a service that owns the backend: `ownPower`). */
+  startSync?(): void;
+  /** Stops the sync daemon. */
+  stopSync?(): void;
+  /** Cancels running operations and closes the drivers. */
+  close?(): Promise<void>;
+  /** Every power event, joined into `HaService.events$` with `joinPowerEvents`. */
+  readonly events$?: Observable<HaEvent>;
+}
+
+/**
+ * The power service's name of a resource's controller: its binding's `target.host`, or
+ * none without a binding. The engine reaches a resource's power only through its own
+ * binding, so two resources (of two types) with the same id never share a controller.
+ */
+export function powerHostOf(spec: ResourceSpec): string | undefined {
+  return spec.power?.target.host;
 }

@@ -3,9 +3,10 @@ import type { ResourceState } from '../spi/states.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { AbortedError } from '../errors/engine-errors.js';
-import { withClockSignal } from '../util/delay.js';
+import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
+import { powerHostOf } from './power-backend.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
 import type { Episode } from '../spi/state-store.js';
@@ -24,15 +25,16 @@ export class ResourceActions {
   /** Provider context for `rt`, with power control bound to the action when given. */
   context(rt: Runtime, signal: AbortSignal, control?: JobControl, action?: InFlight): ProviderContext {
     const host = rt.spec.ref.id;
-    const power = control && action && this.d.power?.has(host)
+    const bmc = powerHostOf(rt.spec);
+    const power = control && action && bmc !== undefined && this.d.power?.has(bmc)
       ? createPowerControl({
-        host, resource: rt.key, partition: rt.spec.partition, episode: rt.record.episode?.id, backend: this.d.power,
+        host: bmc, resource: rt.key, partition: rt.spec.partition, episode: rt.record.episode?.id, backend: this.d.power,
         budget: this.d.budget, store: this.d.store, job: control, timeoutMs: rt.settings.powerOpTimeout,
         clock: this.d.clock,
         limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
         onOffRead: (seq) => this.offRead(rt, action, seq),
         beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
-        expectOwn: (to) => this.d.expectOwnPower(host, to, this.d.clock.now() + rt.settings.quietPeriod),
+        expectOwn: (to) => this.d.expectOwnPower(bmc, to, this.d.clock.now() + rt.settings.quietPeriod),
         stopSending: () => this.stopSending(rt, action),
         stopDispatched: (seq) => {
           action.stopSeq = seq;
@@ -46,7 +48,7 @@ export class ResourceActions {
       : undefined;
     return {
       signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, power,
-      state: rt.record.state, settings: rt.settings,
+      state: rt.record.state, settings: rt.settings, sleep: (ms) => delay(this.d.clock, ms, signal),
       alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
     };
   }
@@ -355,8 +357,9 @@ export class ResourceActions {
    */
   private async finishLeftOff(rt: Runtime, why: string, onSent: boolean, beforeAttempt = false): Promise<boolean> {
     const host = rt.spec.ref.id;
-    const state = this.d.power?.has(host)
-      ? await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout }).catch(() => 'UNKNOWN' as const)
+    const bmc = powerHostOf(rt.spec);
+    const state = bmc !== undefined && this.d.power?.has(bmc)
+      ? await this.d.power.status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout }).catch(() => 'UNKNOWN' as const)
       : 'UNKNOWN' as const;
     if (rt.record.state !== 'RECOVERING' || rt.action) return true;
     const clear = (e: Episode): Episode => ({ ...e, ownOff: false });
@@ -419,12 +422,13 @@ export class ResourceActions {
   /** Status read after an interrupted stop command; true when the host was left OFF. */
   private async reconcile(rt: Runtime, reason: string): Promise<boolean> {
     const host = rt.spec.ref.id;
-    if (!this.d.power?.has(host)) {
+    const bmc = powerHostOf(rt.spec);
+    if (bmc === undefined || !this.d.power?.has(bmc)) {
       await this.d.store.clearIntent(rt.key);
       return false;
     }
     try {
-      const state = await this.d.power.status(host, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
+      const state = await this.d.power.status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
       if (state === 'OFF') this.d.alert('warning', 'left-off', `${host} was left OFF by an interrupted stop command (${reason})`, host);
       await this.d.store.clearIntent(rt.key);
       return state === 'OFF';

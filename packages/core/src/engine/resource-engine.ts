@@ -11,6 +11,7 @@ import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
 import { newRecord, openEpisode, timersOnEntry, type Runtime } from './runtime.js';
+import { powerHostOf } from './power-backend.js';
 
 /** Options of one FSM step. */
 export interface ApplyOptions {
@@ -335,7 +336,7 @@ export class ResourceEngine {
     const stale = answer.startedAt !== undefined && rt.record.since > answer.startedAt;
     // Right after our own power-on the power cache may still say OFF (its read-back is slow
     // or failed): "not eligible" then judges our own action, not the host.
-    const ownOn = answer.eligible?.ok === false && this.d.awaitingOwnPowerOn(rt.spec.ref.id);
+    const ownOn = answer.eligible?.ok === false && this.d.awaitingOwnPowerOn(powerHostOf(rt.spec));
     const a = stale ? { health: answer.health } : ownOn ? { ...answer, eligible: undefined } : answer;
     const wasHealthy = rt.healthy;
     const wasEligible = rt.eligible;

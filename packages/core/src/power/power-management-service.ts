@@ -156,8 +156,16 @@ export class PowerManagementService {
     });
   }
 
-  /** Adds or replaces a host; its power state starts `UNKNOWN`. Unknown driver names are a {@link ConfigError}. */
+  /**
+   * Adds or replaces a host; its power state starts `UNKNOWN`. Unknown driver names are a
+   * {@link ConfigError}. Registering a host again with the same binding (the same object,
+   * or equal drivers, timeout and target) changes nothing: its state, failure streak and
+   * sync schedule stay. `HaService.addResource({ power })` registers the resource's binding
+   * here itself; callers that still register it first keep working.
+   */
   register(host: string, binding: PowerBinding): void {
+    const known = this.hosts.get(host);
+    if (known && sameBinding(known.binding, binding)) return;
     const names = binding.drivers ?? this.config.defaultPowerDrivers;
     const chosen = names.length > 0 ? names : [...this.drivers.keys()].slice(0, 1);
     if (chosen.length === 0) throw new ConfigError([{ path: `hosts.${host}.drivers`, value: [], rule: 'no power driver configured' }]);
@@ -369,4 +377,16 @@ export class PowerManagementService {
   private emit(event: HaEvent): void {
     if (!this.events.closed) this.events.next(event);
   }
+}
+
+/** Whether two bindings name the same controller the same way (passwords compared by value). */
+export function sameBinding(a: PowerBinding, b: PowerBinding): boolean {
+  if (a === b) return true;
+  const ta = a.target;
+  const tb = b.target;
+  return a.timeoutMs === b.timeoutMs
+    && JSON.stringify(a.drivers ?? null) === JSON.stringify(b.drivers ?? null)
+    && ta.host === tb.host && ta.address === tb.address && ta.port === tb.port && ta.username === tb.username
+    && ta.password?.reveal() === tb.password?.reveal()
+    && JSON.stringify(ta.options ?? {}) === JSON.stringify(tb.options ?? {});
 }

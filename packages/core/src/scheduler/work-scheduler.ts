@@ -70,6 +70,8 @@ export class WorkScheduler {
   private readonly running = new Map<Lane, number>();
   private waitingCount = 0;
   private closed = false;
+  /** Outcomes of the jobs running now (held ones included). */
+  private readonly runningJobs = new Set<Promise<unknown>>();
   /** Health checks dropped because the queue was full. */
   shed = 0;
 
@@ -113,6 +115,22 @@ export class WorkScheduler {
       this.pump(lane);
     }
     return { cancel: (reason) => this.cancel(job, reason), outcome };
+  }
+
+  /**
+   * Refuses new work (a later `submit` is cancelled at once), cancels every waiting job and
+   * resolves when every running job — held ones included — has ended. Running work is not
+   * aborted: {@link WorkScheduler.close} does that.
+   */
+  async drain(): Promise<void> {
+    this.closed = true;
+    for (const queue of this.waiting.values()) for (const job of queue.values()) this.cancel(job, 'scheduler closed');
+    while (this.runningJobs.size > 0) await Promise.all([...this.runningJobs]);
+  }
+
+  /** Jobs running now, all lanes (held ones included). */
+  get inFlight(): number {
+    return this.runningJobs.size;
   }
 
   /** Cancels everything and stops the lanes. */
@@ -178,9 +196,14 @@ export class WorkScheduler {
       job.state = 'running';
       this.running.set(job.lane, this.active(job.lane) + 1);
       const controller = new AbortController();
+      let ended!: () => void;
+      const end = new Promise<void>((resolve) => (ended = resolve));
+      this.runningJobs.add(end);
       const finish = (outcome: JobOutcome<unknown>) => {
         if (job.state === 'done') return;
         job.state = 'done';
+        this.runningJobs.delete(end);
+        ended();
         deadline.cancel();
         if (job.holds === 0) this.running.set(job.lane, this.active(job.lane) - 1);
         job.settle(outcome);

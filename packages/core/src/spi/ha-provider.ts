@@ -1,3 +1,4 @@
+import type { HaSettings } from '../config/schema.js';
 import type { AlertCode, AlertLevel } from './alert.js';
 import type { Clock } from './clock.js';
 import type { Inventory } from './inventory.js';
@@ -36,8 +37,18 @@ export interface ProviderContext {
   readonly power?: PowerControl;
   /** Current HA state of the resource. */
   readonly state: ResourceState;
-  /** Effective settings for this resource (after overrides). */
-  readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * Effective settings of this resource (defaults, then zone, pod, cluster and resource
+   * overrides), in milliseconds or counts. Build one for a test with
+   * `{ ...DEFAULT_SETTINGS, …overrides }`.
+   */
+  readonly settings: Readonly<HaSettings>;
+  /**
+   * Waits `ms` on the injected clock (virtual time under a test clock); rejects with the
+   * call's abort reason as soon as {@link ProviderContext.signal} fires. Use it for every
+   * pause between polls instead of `setTimeout`.
+   */
+  readonly sleep: (ms: number) => Promise<void>;
   /**
    * Raises an operator alert on the service's event bus (absent outside the engine):
    * `code` is a stable kebab-case identifier; `resource` defaults to this one.
@@ -118,8 +129,12 @@ export interface HAProvider {
   isEligible(resource: ResourceSpec, ctx: ProviderContext): Promise<Verdict>;
   /** Operator maintenance → INELIGIBLE. */
   isInMaintenance(resource: ResourceSpec, ctx: ProviderContext): Promise<boolean>;
-  /** Do the partition's conditions permit HA (→ ACTIVE)? */
-  partitionConditions(view: PartitionView, ctx: Omit<ProviderContext, 'power' | 'state'>): Promise<Verdict>;
+  /**
+   * Do the partition's conditions permit HA (→ ACTIVE)? Optional: without it the engine
+   * uses {@link defaultPartitionConditions} (the partition and every enclosing one
+   * enabled, and at least one eligible member).
+   */
+  partitionConditions?(view: PartitionView, ctx: Omit<ProviderContext, 'power' | 'state'>): Promise<Verdict>;
   /** Cheap, read-only check; runs in every state. */
   healthCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<HealthResult>;
   /** Passive observation of the resource's side effects. */
@@ -132,4 +147,16 @@ export interface HAProvider {
   selfFenceLease?(resource: ResourceSpec, ctx: ProviderContext): Promise<LeaseStatus>;
   /** Releases what the provider holds. */
   shutdown?(): Promise<void>;
+}
+
+/**
+ * The partition conditions used when a provider has no `partitionConditions`: the
+ * partition and every enclosing partition are enabled, and at least one member is
+ * eligible. The storm guard and the operator's HA switch are the engine's, on top.
+ */
+export function defaultPartitionConditions(view: PartitionView): Verdict {
+  const disabled = [view.partition, ...view.ancestors].find((p) => !p.enabled);
+  if (disabled) return { ok: false, reason: `${disabled.kind} ${disabled.id} is disabled` };
+  if (!view.members.some((m) => m.eligible)) return { ok: false, reason: 'no eligible member' };
+  return { ok: true };
 }

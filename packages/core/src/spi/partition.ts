@@ -1,5 +1,8 @@
-/** Partition kinds, outermost first: zone ⊃ pod ⊃ cluster. */
-export type PartitionKind = 'zone' | 'pod' | 'cluster';
+/**
+ * Partition kinds. The built-in ones, outermost first: zone ⊃ pod ⊃ cluster; a provider
+ * may name its own (e.g. `'rack'`, `'storage-pool'`) as its `partitionKind`.
+ */
+export type PartitionKind = 'zone' | 'pod' | 'cluster' | (string & {});
 
 /** A scope that holds resources (docs/behaviour.md#vocabulary). */
 export interface Partition {

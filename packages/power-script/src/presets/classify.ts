@@ -1,4 +1,5 @@
-import { AuthError, DriverError, ProtocolError, UnreachableError, UnsupportedOperationError, redact, type PowerTarget } from '@hafence/core';
+import { AuthError, DriverError, ProtocolError, UnreachableError, UnsupportedOperationError, type PowerTarget } from '@hafence/core';
+import { redact } from '@hafence/core/internal';
 import type { ProcessResult } from '../process/run-process.js';
 import type { ScriptRequest } from './script-preset.js';
 

@@ -1,4 +1,5 @@
-import { ConfigError, UnsupportedOperationError, envNameRule, hasControlChars, type ChassisPower } from '@hafence/core';
+import { ConfigError, UnsupportedOperationError, type ChassisPower } from '@hafence/core';
+import { envNameRule, hasControlChars } from '@hafence/core/internal';
 import type { ProcessResult } from '../process/run-process.js';
 import { classifyFailure, garbage } from './classify.js';
 import { checkTargetFields } from './field-guard.js';

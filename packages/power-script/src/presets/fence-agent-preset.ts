@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, UnsupportedOperationError, hasControlChars, type ChassisPower, type Clock } from '@hafence/core';
+import { ConfigError, UnsupportedOperationError, type ChassisPower, type Clock } from '@hafence/core';
+import { hasControlChars } from '@hafence/core/internal';
 import { minimalEnv, runProcess, type ProcessResult } from '../process/run-process.js';
 import { DEFAULT_CIPHER_SUITE, checkCipherSuite } from './cipher.js';
 import { classifyFailure, garbage } from './classify.js';

@@ -1,4 +1,5 @@
-import { ConfigError, addressRule, hasControlChars, type ConfigIssue, type PowerTarget } from '@hafence/core';
+import { ConfigError, type ConfigIssue, type PowerTarget } from '@hafence/core';
+import { addressRule, hasControlChars } from '@hafence/core/internal';
 
 /**
  * The preset's own check of a target, before anything is started (the second line of

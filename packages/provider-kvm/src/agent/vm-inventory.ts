@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { HaError, hasControlChars } from '@hafence/core';
+import { HaError } from '@hafence/core';
+import { hasControlChars } from '@hafence/core/internal';
 import type { VmVolume } from '../ports.js';
 
 const run = promisify(execFile);

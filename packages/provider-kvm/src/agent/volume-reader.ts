@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { HaError, hasControlChars } from '@hafence/core';
+import { HaError } from '@hafence/core';
+import { hasControlChars } from '@hafence/core/internal';
 import { errnoOf } from './agent-errors.js';
 
 /** The fingerprint of a volume that does not exist (both passes alike prove nothing). */

@@ -1,4 +1,5 @@
-import { NotFoundError, ProtocolError, hasControlChars } from '@hafence/core';
+import { NotFoundError, ProtocolError } from '@hafence/core';
+import { hasControlChars } from '@hafence/core/internal';
 import type { VmVolume, VmVolumeDirectory } from '../ports.js';
 import { MAX_LISTED_VOLUMES } from '../agent/vm-inventory.js';
 import { agentRequest } from './agent-client.js';

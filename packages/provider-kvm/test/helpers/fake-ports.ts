@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SETTINGS,
   delay, MemoryInventory, noopLogger, UnreachableError,
   type ChassisPower, type Clock, type MemberView, type PartitionView, type PowerControl, type ProviderContext,
   type ResourceSpec, type ResourceState,
@@ -182,7 +183,7 @@ export function inventoryOf(n: number, opts: { podEnabled?: boolean; haEnabled?:
 
 /** A provider context for one call. */
 export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: ResourceState, power?: PowerControl, signal = new AbortController().signal): ProviderContext {
-  return { signal, clock, logger: noopLogger, inventory, power, state, settings: { powerOffVerifyTimeout: 20_000 } };
+  return { signal, clock, logger: noopLogger, inventory, power, state, settings: { ...DEFAULT_SETTINGS, powerOffVerifyTimeout: 20_000 }, sleep: (ms) => delay(clock, ms, signal) };
 }
 
 /** A partition view of c1 where every host has the given state (default AVAILABLE, healthy). */

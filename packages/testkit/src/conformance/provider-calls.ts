@@ -1,4 +1,4 @@
-import type { PartitionView, ProviderContext } from '@hafence/core';
+import { defaultPartitionConditions, type PartitionView, type ProviderContext } from '@hafence/core';
 import type { ProviderFixture } from './provider-fixture.js';
 
 /** The provider methods the suite calls. */
@@ -36,7 +36,7 @@ export function invoke(fx: ProviderFixture, method: ProviderMethod, ctx: Provide
   switch (method) {
     case 'isEligible': return p.isEligible(r, ctx);
     case 'isInMaintenance': return p.isInMaintenance(r, ctx);
-    case 'partitionConditions': return p.partitionConditions(partitionViewOf(fx), ctx);
+    case 'partitionConditions': return p.partitionConditions ? p.partitionConditions(partitionViewOf(fx), ctx) : Promise.resolve(defaultPartitionConditions(partitionViewOf(fx)));
     case 'healthCheck': return p.healthCheck(r, ctx);
     case 'activityCheck': return p.activityCheck(r, ctx);
     case 'recover': return p.recover(r, ctx);

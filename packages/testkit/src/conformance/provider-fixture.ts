@@ -1,4 +1,4 @@
-import type { Clock, HAProvider, Inventory, ResourceSpec } from '@hafence/core';
+import type { Clock, HAProvider, HaSettings, Inventory, ResourceSpec } from '@hafence/core';
 
 /**
  * What a provider under test hands to the provider conformance suite. A fresh fixture
@@ -17,8 +17,8 @@ export interface ProviderFixture {
   advance?(ms: number): Promise<void>;
   /** The inventory handed in `ctx.inventory` (an empty `MemoryInventory` when absent). */
   readonly inventory?: Inventory;
-  /** Extra `ctx.settings` (the suite sets `powerOffVerifyTimeout` itself). */
-  readonly settings?: Readonly<Record<string, unknown>>;
+  /** `ctx.settings` over the defaults (the suite sets `powerOffVerifyTimeout` itself). */
+  readonly settings?: Readonly<Partial<HaSettings>>;
   /**
    * Makes the resource's activity impossible to observe from here on (metrics
    * unreadable, shared mount unreadable…): the activity check must then answer `error`.

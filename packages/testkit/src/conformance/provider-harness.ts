@@ -1,5 +1,5 @@
 import {
-  AbortedError, abortReason, HaError, MemoryInventory, noopLogger,
+  AbortedError, abortReason, DEFAULT_SETTINGS, delay, HaError, MemoryInventory, noopLogger,
   type ProviderContext, type ResourceState,
 } from '@hafence/core';
 import { flushMicrotasks } from '../time/test-clock.js';
@@ -42,7 +42,8 @@ export function callSetup(fx: ProviderFixture, budgets: ConformanceBudgets, stat
     logger: noopLogger,
     inventory: fx.inventory ?? new MemoryInventory(),
     state,
-    settings: { ...fx.settings, powerOffVerifyTimeout: budgets.powerOffVerifyTimeoutMs },
+    settings: { ...DEFAULT_SETTINGS, ...fx.settings, powerOffVerifyTimeout: budgets.powerOffVerifyTimeoutMs },
+    sleep: (ms) => delay(fx.clock, ms, abort.signal),
     ...(mode === 'none' ? {} : { power }),
   };
   return { ctx, abort, power };

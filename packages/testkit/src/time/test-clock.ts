@@ -41,6 +41,8 @@ export class TestClock implements Clock {
   private readonly timerJitter?: TimerJitter;
   /** Latest firing time per delay, so timers of one delay fire in the order set (as in Node). */
   private readonly lastFireByDelay = new Map<number, number>();
+  /** Real work (sockets, files, child processes) in flight, see {@link TestClock.track}. */
+  private readonly realWork = new Set<Promise<void>>();
 
   /** Starts virtual time at `start` (ms since the epoch); `options.jitter` makes timers fire early and late. */
   constructor(start = Date.UTC(2026, 0, 1), options: TestClockOptions = {}) {
@@ -72,6 +74,30 @@ export class TestClock implements Clock {
     if (typeof handle === 'number') this.live.delete(handle);
   }
 
+  /**
+   * Marks real work — a socket exchange, a file read, a child process — as in flight until
+   * `work` settles, and returns it. While any tracked work is in flight, `advance` and
+   * `advanceTo` do not jump: virtual time follows real time (1:1) up to the next timer,
+   * so a provider's real I/O is not starved by a long `advance` and its virtual timeouts
+   * still fire if the I/O really takes that long. With nothing tracked, time jumps as
+   * before (the default; untracked work is invisible to the clock).
+   *
+   * @example
+   * // in a provider under test, or a port wrapper:
+   * const reply = await clock.track(agent.request(host, signal));
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(() => undefined, () => undefined);
+    this.realWork.add(settled);
+    void settled.then(() => this.realWork.delete(settled));
+    return work;
+  }
+
+  /** Tracked real work in flight ({@link TestClock.track}). */
+  get realWorkInFlight(): number {
+    return this.realWork.size;
+  }
+
   /** Timers not yet fired or cancelled. */
   get pending(): number {
     return this.live.size;
@@ -90,6 +116,10 @@ export class TestClock implements Clock {
     await flushMicrotasks();
     for (;;) {
       const next = this.heap.peek();
+      if (this.realWork.size > 0 && this.current < Math.min(next?.due ?? target, target)) {
+        await this.followRealTime(Math.min(next?.due ?? target, target));
+        continue; // the work may have set an earlier timer
+      }
       if (!next || next.due > target) break;
       this.heap.pop();
       if (!this.live.delete(next.id)) continue;
@@ -98,6 +128,21 @@ export class TestClock implements Clock {
       await flushMicrotasks();
     }
     this.current = Math.max(this.current, target);
+    await flushMicrotasks();
+  }
+
+  /**
+   * Real work is in flight: lets up to 50 real ms pass (less if the work settles first)
+   * and moves virtual time by as much, never past `horizon`.
+   */
+  private async followRealTime(horizon: number): Promise<void> {
+    const started = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Real time on purpose: this is the one place the test clock waits for the world.
+    const tick = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(50, horizon - this.current))));
+    await Promise.race([tick, ...this.realWork]);
+    clearTimeout(timer);
+    this.current = Math.min(horizon, this.current + Math.max(1, Math.round(performance.now() - started)));
     await flushMicrotasks();
   }
 

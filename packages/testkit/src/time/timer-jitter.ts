@@ -1,4 +1,4 @@
-import { keyedSequence } from '@hafence/core';
+import { keyedSequence } from '@hafence/core/internal';
 import { TestClockOptionsError } from './test-clock-error.js';
 
 /** How far a jittered {@link TestClock}'s timers may fire from their deadline. */

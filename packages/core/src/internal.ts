@@ -1,0 +1,13 @@
+/**
+ * `@hafence/core/internal`: building blocks the hafence packages share (the work
+ * scheduler, a semaphore, seeded jitter, input rules of the configuration and CLI,
+ * redaction). Not part of the embedding API: it may change in any release without notice.
+ */
+export { Semaphore } from './power/concurrency.js';
+export { WorkScheduler } from './scheduler/work-scheduler.js';
+export type { Lane, LaneLimits, JobControl, JobOutcome, JobHandle, WorkSchedulerOptions } from './scheduler/work-scheduler.js';
+export { keyedRandom, keyedSequence, jittered } from './util/prng.js';
+export { withClockSignal } from './util/delay.js';
+export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';
+export { decodeUtf8 } from './config/validate-config.js';
+export { redact } from './power/redact.js';

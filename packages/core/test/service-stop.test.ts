@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import {
+  HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent,
+} from '@hafence/core';
+import { FakeProvider, TestClock } from '@hafence/testkit';
+import { ScriptedDriver } from './power-service-helpers.js';
+
+class ClosingStore extends MemoryStateStore {
+  closed = 0;
+  async close(): Promise<void> {
+    this.closed++;
+  }
+}
+
+/** A service with one host whose checks take `latencyMs`; returns once a health check runs. */
+async function running(latencyMs: number) {
+  const clock = new TestClock();
+  const provider = new FakeProvider({ clock, latencyMs });
+  let shutdowns = 0;
+  Object.assign(provider, { shutdown: async () => { shutdowns++; } });
+  const store = new ClosingStore();
+  const ha = new HaService({ providers: [provider], clock, store });
+  await ha.start();
+  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+  await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
+  for (let i = 0; i < 600 && !provider.calls.some((c) => c.endedAt === undefined); i++) await clock.advance(100);
+  const call = provider.calls.find((c) => c.endedAt === undefined);
+  expect(call, 'a health check is running').to.not.equal(undefined);
+  return { clock, provider, store, ha, call: call!, shutdowns: () => shutdowns };
+}
+
+describe('HaService.stop', () => {
+  it('lets running work end within the deadline, then closes the providers and the store', async () => {
+    const { clock, store, ha, call, shutdowns } = await running(5_000);
+    let done = false;
+    const stopped = ha.stop({ deadlineMs: 10_000 }).then(() => (done = true));
+    await clock.advance(4_000);
+    expect(done).to.equal(false);
+    expect(shutdowns()).to.equal(0);
+    await clock.advance(1_500);
+    await stopped;
+    expect(call.aborted).to.equal(false);
+    expect(call.endedAt).to.be.a('number');
+    expect(shutdowns()).to.equal(1);
+    expect(store.closed).to.equal(1);
+    expect(clock.now() - call.startedAt).to.be.lessThan(10_000);
+  });
+
+  it('aborts work that outlasts the deadline, at the deadline', async () => {
+    const { clock, ha, call } = await running(60_000);
+    const t0 = clock.now();
+    let done = false;
+    const stopped = ha.stop({ deadlineMs: 10_000 }).then(() => (done = true));
+    await clock.advance(9_900);
+    expect(done).to.equal(false);
+    expect(call.aborted).to.equal(false);
+    await clock.advance(200);
+    await stopped;
+    expect(call.aborted).to.equal(true);
+    expect(clock.now() - t0).to.be.lessThan(10_200);
+  });
+
+  it('without a deadline aborts at once; keeps the store open when asked; a second stop is the same stop', async () => {
+    const { ha, call, store, shutdowns } = await running(60_000);
+    const first = ha.stop({ closeStore: false, closeProviders: false });
+    expect(ha.stop()).to.equal(first);
+    await first;
+    expect(call.aborted).to.equal(true);
+    expect(store.closed).to.equal(0);
+    expect(shutdowns()).to.equal(0);
+  });
+
+  it('no check starts after stop began', async () => {
+    const { clock, provider, ha } = await running(5_000);
+    const stopped = ha.stop({ deadlineMs: 60_000 });
+    const before = provider.calls.length;
+    await clock.advance(120_000);
+    await stopped;
+    expect(provider.calls.length).to.equal(before);
+  });
+});
+
+describe('HaService joinPowerEvents', () => {
+  it('delivers the power events in events$ in the order a subscriber to both streams sees them, and not with it off', async () => {
+    const run = async (join: boolean) => {
+      const clock = new TestClock();
+      const power = new PowerManagementService({ clock, drivers: [new ScriptedDriver('fake')], config: { powerSyncInterval: 1_000 } });
+      const ha = new HaService({ providers: [new FakeProvider({ clock })], clock, power, joinPowerEvents: join });
+      const joined: HaEvent[] = [];
+      const both: HaEvent[] = [];
+      ha.events$.subscribe((e) => joined.push(e));
+      ha.events$.subscribe((e) => both.push(e));
+      power.events$.subscribe((e) => both.push(e));
+      await ha.start();
+      await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+      await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1', power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } } });
+      power.startSync();
+      await clock.advance(30_000);
+      power.stopSync();
+      await ha.stop();
+      await power.close();
+      return { joined, both };
+    };
+    const on = await run(true);
+    expect(on.joined.some((e) => e.type === 'power.transition')).to.equal(true);
+    // `both` got every power event twice when joined (once through each stream): drop the
+    // second copy and the two orders must be the same.
+    const once = on.both.filter((e, i) => !(e.type.startsWith('power.') && on.both.indexOf(e) !== i));
+    expect(on.joined).to.deep.equal(once);
+    const off = await run(false);
+    expect(off.joined.some((e) => e.type.startsWith('power.'))).to.equal(false);
+  });
+});
