@@ -119,7 +119,8 @@ function choosePassword(opts: PowerCommandOptions): Secret | undefined {
   if (opts.passwordFile) refs.push({ file: opts.passwordFile });
   if (opts.passwordEncrypted) refs.push({ encrypted: opts.passwordEncrypted });
   if (refs.length > 1) throw new ConfigError([{ path: '--password-*', value: refs.length, rule: 'give one password source' }]);
-  return refs.length === 1 ? resolveCredential(refs[0]) : undefined;
+  const [ref] = refs;
+  return ref === undefined ? undefined : resolveCredential(ref);
 }
 
 function formatOk(action: PowerAction, state: string | undefined, target: string | undefined, json?: boolean): string {

@@ -131,13 +131,18 @@ function powerConfig(file: ClusterFile) {
 
 /** Only the drivers some host names are built (no script driver, no ipmitool lookup, unless listed). */
 async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
-  const names = new Set<string>(file.power.defaultDrivers);
+  const names = new Set(file.power.defaultDrivers);
   for (const h of Object.values(file.hosts)) for (const d of h.bmc.drivers ?? []) names.add(d);
   const s = file.power.script;
   const drivers: PowerDriver[] = [];
   for (const name of names) {
+    const factory = driverFactories[name];
+    if (!factory) {
+      const path = file.power.defaultDrivers.includes(name) ? 'power.defaultDrivers' : 'hosts.*.bmc.drivers';
+      throw new ConfigError([{ path, value: name, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
+    }
     try {
-      drivers.push(await driverFactories[name]({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
+      drivers.push(await factory({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
     } catch (err) {
       // The factories speak in CLI flags (`--command`); name the field of this file instead.
       if (!(err instanceof ConfigError)) throw err;

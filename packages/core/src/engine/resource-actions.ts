@@ -150,7 +150,7 @@ export class ResourceActions {
 
   private startActivity(rt: Runtime): void {
     this.launch(rt, 'activity', 'activity check', rt.settings.activityCheckTimeout, (ctx) => rt.provider.activityCheck(rt.spec, ctx),
-      (action, outcome) => this.onActivity(rt, outcome));
+      (_action, outcome) => this.onActivity(rt, outcome));
   }
 
   private async onActivity(rt: Runtime, outcome: JobOutcome<ActivityResult>): Promise<void> {

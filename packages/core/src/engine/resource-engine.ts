@@ -3,7 +3,7 @@ import type { HaSettings } from '../config/schema.js';
 import type { ReleaseProof } from '../events/ha-event.js';
 import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
 import { ProviderContractError } from '../errors/engine-errors.js';
-import type { HAProvider, HealthResult, ProviderContext, Verdict } from '../spi/ha-provider.js';
+import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';

@@ -64,8 +64,8 @@ function algorithm(type: number, alg: number): Buffer {
 
 function readAlgorithm(r: ByteReader, type: number): number {
   const b = r.bytes(8, 'algorithm payload');
-  if (b[0] !== type) throw new MalformedPacketError('algorithm payload type');
-  return b[4] & 0x3f;
+  if (b.readUInt8(0) !== type) throw new MalformedPacketError('algorithm payload type');
+  return b.readUInt8(4) & 0x3f;
 }
 
 /** Encodes an Open Session Request. */

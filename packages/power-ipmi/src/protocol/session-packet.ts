@@ -117,7 +117,7 @@ function verifyTrailer(buf: Buffer, r: ByteReader, keys: PacketKeys): void {
 
 /** Whether a datagram is RMCP class ASF (a presence ping or pong). */
 export function isAsfDatagram(buf: Buffer): boolean {
-  return buf.length >= 4 && buf[0] === 0x06 && (buf[3] & 0x7f) === RmcpClass.ASF;
+  return buf.length >= 4 && buf.readUInt8(0) === 0x06 && (buf.readUInt8(3) & 0x7f) === RmcpClass.ASF;
 }
 
 /**

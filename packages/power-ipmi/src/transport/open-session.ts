@@ -62,7 +62,7 @@ async function checkCapabilities(link: BmcLink, b: Budget): Promise<void> {
 
 async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget, now: () => number): Promise<IpmiSession> {
   const host = link.to.host;
-  const tag = randomBytes(1)[0];
+  const tag = randomBytes(1).readUInt8(0);
   const consoleSessionId = randomSessionId();
   const open = await link.exchange(sessionless(PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
     tag, privilege: login.privilege, consoleSessionId, auth: suite.auth, integrity: suite.integrity, confidentiality: suite.confidentiality,

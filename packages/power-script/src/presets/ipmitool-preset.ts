@@ -1,4 +1,4 @@
-import type { ChassisPower } from '@hafence/core';
+import type { ChassisCommand, ChassisPower } from '@hafence/core';
 import type { ProcessResult } from '../process/run-process.js';
 import { checkCipherSuite, DEFAULT_CIPHER_SUITE } from './cipher.js';
 import { classifyFailure, garbage } from './classify.js';
@@ -22,7 +22,7 @@ export interface IpmitoolPresetOptions {
 }
 
 const STATUS = /Chassis Power is (on|off)\b/i;
-const CONTROL: Record<string, RegExp> = {
+const CONTROL: Record<ChassisCommand, RegExp> = {
   on: /Chassis Power Control: Up\/On/i,
   off: /Chassis Power Control: Down\/Off/i,
   soft: /Chassis Power Control: Soft/i,
@@ -68,7 +68,8 @@ export class IpmitoolPreset implements ScriptPreset {
     if (op === 'status' || op === 'validate') {
       const m = STATUS.exec(result.stdout);
       if (!m) throw garbage(request, result, "'Chassis Power is on|off'");
-      return op === 'status' ? (m[1].toLowerCase() === 'on' ? 'ON' : 'OFF') : undefined;
+      const [, state = ''] = m;
+      return op === 'status' ? (state.toLowerCase() === 'on' ? 'ON' : 'OFF') : undefined;
     }
     const want = op === 'identify' ? IDENTIFY : CONTROL[op];
     if (!want.test(result.stdout)) throw garbage(request, result, `ipmitool's acknowledgement of ${op}`);

@@ -51,7 +51,8 @@ export class VirshVmInventory implements VmInventory {
       for (const line of (await this.virsh(['domblklist', '--details', '--domain', name], signal)).split('\n')) {
         // Type  Device  Target  Source — the source may contain spaces.
         const match = /^\s*(\S+)\s+disk\s+(\S+)\s+(.+?)\s*$/.exec(line);
-        const v = match && match[3] !== '-' ? volume(name, match[3]) : undefined;
+        const source = match?.[3];
+        const v = source !== undefined && source !== '-' ? volume(name, source) : undefined;
         if (v) volumes.push(v);
       }
     }

@@ -162,11 +162,11 @@ export class KvmProvider implements HAProvider {
     return { verdict: 'inactive', reason: `heartbeat #${second.counter} unchanged over ${window} ms; ${seen} (${by})` };
   }
 
-  async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
+  async recover(_resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
     return recoverByPower(ctx, this.clock(ctx), this.config.powerPollMs);
   }
 
-  async fence(resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
+  async fence(_resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
     return fenceByPower(ctx, this.clock(ctx), this.config.powerPollMs);
   }
 

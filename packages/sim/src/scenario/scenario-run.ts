@@ -77,8 +77,8 @@ export class ScenarioRun {
   async advanceTo(t: number): Promise<void> {
     const target = Math.min(t, this.scenario.run);
     const steps = this.scenario.steps;
-    while (this.next < steps.length && steps[this.next].at <= target) {
-      const step = steps[this.next++];
+    for (let step = steps[this.next]; step !== undefined && step.at <= target; step = steps[this.next]) {
+      this.next += 1;
       await this.env.clock.advanceTo(this.env.startedAt + step.at);
       this.drain();
       if (this.options.steps !== false) this.lines.push(stepLine(step));
@@ -98,8 +98,8 @@ export class ScenarioRun {
 
   private drain(): void {
     const timeline = this.env.timeline;
-    for (; this.drained < timeline.length; this.drained++) {
-      const e = timeline[this.drained];
+    for (const e of timeline.slice(this.drained)) {
+      this.drained += 1;
       if (this.keep(e)) this.lines.push({ ...e, t: e.t - this.env.startedAt });
     }
   }
