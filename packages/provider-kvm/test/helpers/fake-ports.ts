@@ -187,9 +187,10 @@ export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: Resou
 
 /** A partition view of c1 where every host has the given state (default AVAILABLE, healthy). */
 export function viewOf(inventory: MemoryInventory, states: Record<string, Partial<MemberView>> = {}): PartitionView {
-  const lineage = inventory.lineage('c1');
+  const [partition, ...ancestors] = inventory.lineage('c1');
+  if (!partition) throw new Error('fixture inventory has no partition c1');
   return {
-    partition: lineage[0], ancestors: lineage.slice(1),
+    partition, ancestors,
     members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: 'AVAILABLE', eligible: true, healthy: true, inEpisode: false, ...states[spec.ref.id] })),
   };
 }
