@@ -75,8 +75,8 @@ async function benchFifty(dir: string): Promise<void> {
     const targets = ports.map((port) => ({ host: `bmc-${port}`, address: '127.0.0.1', port, username: 'admin', password: new Secret(PASSWORD) }));
     const a = await ours('hafence IpmiPowerDriver, 50 BMCs, sessions reused', targets, driver, pids, SECONDS);
     await driver.close();
-    const seq = await tool('ipmitool -C 3, one after another', (i) => ipmitool(ports[i % COUNT], 3)(), 100, 1, pids);
-    const par = await tool('ipmitool -C 3, 16 in parallel', (i) => ipmitool(ports[i % COUNT], 3)(), 320, 16, pids);
+    const seq = await tool('ipmitool -C 3, one after another', (i) => ipmitool(FIRST + (i % COUNT), 3)(), 100, 1, pids);
+    const par = await tool('ipmitool -C 3, 16 in parallel', (i) => ipmitool(FIRST + (i % COUNT), 3)(), 320, 16, pids);
     const conf = join(dir, 'freeipmi.conf');
     await writeFile(conf, `username admin\npassword ${PASSWORD}\n`, { mode: 0o600 });
     const calls = 10;
@@ -116,9 +116,11 @@ async function benchSimBmc(): Promise<void> {
       sides.push(await tool(`ipmitool -C ${suite}, one after another`, () => ipmitool(SIM_PORT, suite)(), 40, 1, [server.pid!]));
     }
     report('(b) one SimBmc (separate process), per-op latency', sides);
-    for (let i = 0; i < sides.length; i += 2) {
-      const ratio = percentile(sides[i + 1].latencies, 50) / percentile(sides[i].latencies, 50);
-      console.log(`${sides[i].name}: ipmitool p50 / ours p50 = ${ratio.toFixed(0)}×`);
+    for (const [i, mine] of sides.entries()) {
+      const theirs = sides[i + 1];
+      if (i % 2 !== 0 || !theirs) continue; // pairs: ours, then ipmitool's
+      const ratio = percentile(theirs.latencies, 50) / percentile(mine.latencies, 50);
+      console.log(`${mine.name}: ipmitool p50 / ours p50 = ${ratio.toFixed(0)}×`);
     }
   } finally {
     server.kill('SIGTERM');

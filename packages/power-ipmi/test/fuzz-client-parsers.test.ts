@@ -20,7 +20,7 @@ const SESSION3 = 0x55667788;
 function reply(cmd: number, netFn: number, data: Buffer): Buffer {
   return encodeIpmiMessage(ipmiResponse(ipmiRequest(netFn, cmd, 5), 0, data));
 }
-const PLAIN_REPLIES = [
+const PLAIN_REPLIES: readonly [Buffer, Buffer, Buffer, Buffer] = [
   reply(0x01, 0x00, encodeChassisStatus({ powerOn: true, powerFault: false, identifyActive: false })),
   reply(0x01, 0x06, encodeDeviceId({ deviceId: 1, manufacturerId: 343, productId: 7 })),
   reply(0x38, 0x06, encodeChannelAuthCapabilities(1)),

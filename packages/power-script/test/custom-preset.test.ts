@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ describe('ScriptPowerDriver custom preset', () => {
     expect(err).to.be.instanceOf(TimeoutError);
     expect(Date.now() - started).to.be.lessThan(2000);
     const [shell, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    assert.isDefined(shell, 'the script wrote its pid');
+    assert.isDefined(child, 'the script wrote its child\'s pid');
     await new Promise((r) => setTimeout(r, 100));
     expect(alive(shell), 'script').to.equal(false);
     expect(alive(child), 'its child').to.equal(false);
