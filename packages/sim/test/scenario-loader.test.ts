@@ -23,7 +23,7 @@ describe('scenario loader', () => {
     expect(s.steps.map((x) => x.at)).to.deep.equal([250, 2000, 180_000]);
     expect(s.run).to.equal(3_600_000);
     expect(s.kvm.bootTime).to.equal(90_000);
-    expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0].at).to.equal(600_005);
+    expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0]?.at).to.equal(600_005);
   });
 
   it('a megabyte-long duration is refused at once, naming the field (regression: the parser took minutes)', () => {
