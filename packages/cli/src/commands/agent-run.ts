@@ -1,4 +1,4 @@
-import { ConfigError, HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
+import { ConfigError, type HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
 import {
   AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms, type VmInventory,
 } from '@hafence/provider-kvm';

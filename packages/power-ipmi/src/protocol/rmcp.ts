@@ -1,4 +1,4 @@
-import { ByteReader } from './byte-reader.js';
+import type { ByteReader } from './byte-reader.js';
 import { MalformedPacketError } from './packet-error.js';
 
 /** RMCP message classes (DMTF ASF 2.0 §3.2.2.1). */
