@@ -50,7 +50,8 @@ describe('configuration', () => {
     });
 
     it('keeps the other concurrency defaults when only one limit is given', () => {
-      expect(parseConfig({ concurrency: { health: 500 } }).concurrency).to.deep.equal({ health: 500, activity: 25, recover: 10, fence: 10 });
+      expect(parseConfig({ concurrency: { health: 500 } }).concurrency).to.deep.equal({ health: 500, activity: 25,
+        recover: 10, fence: 10 });
     });
   });
 
@@ -93,7 +94,8 @@ describe('configuration', () => {
         defaults: { healthCheckInterval: '10s', quietPeriod: '5m', powerOpTimeout: 250, recoverRetryDelay: '250ms', fenceWindow: '2h', degradedRecheck: '1.5s' },
       });
       expect(config.defaults).to.deep.equal({
-        healthCheckInterval: 10_000, quietPeriod: 300_000, powerOpTimeout: 250, recoverRetryDelay: 250, fenceWindow: 7_200_000, degradedRecheck: 1_500,
+        healthCheckInterval: 10_000, quietPeriod: 300_000, powerOpTimeout: 250, recoverRetryDelay: 250,
+        fenceWindow: 7_200_000, degradedRecheck: 1_500,
       });
       expect(parseConfig({ startupGrace: '0s' }).startupGrace).to.equal(0);
     });
@@ -247,7 +249,8 @@ describe('configuration', () => {
     };
 
     it('accepts overrides of partitions and hosts that exist', () => {
-      const config = parseConfig({ zones: { z1: {} }, pods: { p1: {} }, clusters: { c1: {}, c2: {} }, hosts: { h1: {}, h2: {} } });
+      const config =
+        parseConfig({ zones: { z1: {} }, pods: { p1: {} }, clusters: { c1: {}, c2: {} }, hosts: { h1: {}, h2: {} } });
       expect(() => checkOverrideTargets(config, targets)).to.not.throw();
     });
 

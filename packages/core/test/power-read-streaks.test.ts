@@ -26,7 +26,8 @@ function setup(config: object = {}) {
     }
   };
   const svc = new PowerManagementService({
-    clock, drivers: [driver], config: { powerSyncInterval: INTERVAL, jitterFraction: 0.1, powerOpTimeout: 5000, ...config },
+    clock, drivers: [driver],
+    config: { powerSyncInterval: INTERVAL, jitterFraction: 0.1, powerOpTimeout: 5000, ...config },
   });
   const events: HaEvent[] = [];
   svc.events$.subscribe((e) => events.push(e));

@@ -20,7 +20,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? '5');
 const CALL = { signal: new AbortController().signal, timeoutMs: 10000 };
 setMaxListeners(0, CALL.signal); // one signal shared by 50 concurrent calls
 
-async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDriver, serverPids: number[], seconds: number): Promise<Side> {
+async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDriver, serverPids: number[],
+  seconds: number): Promise<Side> {
   await Promise.all(targets.map((t) => driver.status(t, CALL))); // log in once
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
@@ -36,10 +37,12 @@ async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDrive
   }));
   const wallMs = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  return { name, ops: latencies.length, wallMs, latencies, clientCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: totalCpu(serverPids) - srv0 };
+  return { name, ops: latencies.length, wallMs, latencies, clientCpuMs: (cpu.user + cpu.system) / 1000,
+    serverCpuMs: totalCpu(serverPids) - srv0 };
 }
 
-async function tool(name: string, runOne: (i: number) => Promise<void>, ops: number, parallel: number, serverPids: number[]): Promise<Side> {
+async function tool(name: string, runOne: (i: number) => Promise<void>, ops: number, parallel: number,
+  serverPids: number[]): Promise<Side> {
   const latencies: number[] = [];
   const c0 = procCpu().children;
   const srv0 = totalCpu(serverPids);
@@ -53,7 +56,8 @@ async function tool(name: string, runOne: (i: number) => Promise<void>, ops: num
       latencies.push(performance.now() - t0);
     }
   }));
-  return { name, ops, wallMs: performance.now() - start, latencies, clientCpuMs: procCpu().children - c0, serverCpuMs: totalCpu(serverPids) - srv0 };
+  return { name, ops, wallMs: performance.now() - start, latencies, clientCpuMs: procCpu().children - c0,
+    serverCpuMs: totalCpu(serverPids) - srv0 };
 }
 
 function ipmitool(port: number, suite: number) {

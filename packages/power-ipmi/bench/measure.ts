@@ -50,9 +50,11 @@ export function totalCpu(pids: number[]): number {
 }
 
 /** Runs a program (no shell); resolves with its exit code and output. */
-export function exec(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+export function exec(cmd: string, args: string[],
+  env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 60000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 60000, maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${String(stdout)}${String(stderr)}` });
     });
   });

@@ -79,7 +79,8 @@ describe('IPMI codecs', () => {
     expect(toIpmiBmc(t).cipherSuites).to.deep.equal([17, 3]);
     expect(toIpmiBmc({ ...t, options: { fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([17]);
     expect(() => toIpmiBmc({ ...t, options: { cipherSuite: 0 } })).to.throw(DriverError);
-    expect(toIpmiBmc({ ...t, options: { cipherSuite: 0, allowCipher0: true, fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([0]);
+    expect(toIpmiBmc({ ...t,
+      options: { cipherSuite: 0, allowCipher0: true, fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([0]);
     expect(toIpmiBmc({ ...t, options: { privilege: 'operator' } }).privilege).to.equal(3);
   });
 });

@@ -34,7 +34,8 @@ interface SweepResult {
   readonly wallMs: number;
 }
 
-async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, concurrency: number, rounds: number): Promise<SweepResult> {
+async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, concurrency: number,
+  rounds: number): Promise<SweepResult> {
   const service = new PowerManagementService({
     drivers: [new ScriptPowerDriver(driverOptions)],
     config: { powerOpTimeout: 20_000 },
@@ -64,7 +65,8 @@ async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, conc
   }
   await service.close();
   latencies.sort((a, b) => a - b);
-  return { name, concurrency, ops: latencies.length, failures, p50: pct(latencies, 50), p99: pct(latencies, 99), wallMs: wallMs / rounds };
+  return { name, concurrency, ops: latencies.length, failures, p50: pct(latencies, 50), p99: pct(latencies, 99),
+    wallMs: wallMs / rounds };
 }
 
 async function main(): Promise<void> {

@@ -100,7 +100,8 @@ describe('ScriptPowerDriver custom preset', () => {
       preset: 'custom', maxOutputBytes: 1024,
       custom: { command: script('noisy.sh', 'head -c 5000000 /dev/zero | tr "\\0" x; echo; echo off'), args: [] },
     });
-    expect(await noisy.status(target(), call()).catch((e: unknown) => e)).to.be.instanceOf(ProtocolError); // "off" was beyond the cap
+    expect(await noisy.status(target(),
+      call()).catch((e: unknown) => e)).to.be.instanceOf(ProtocolError); // "off" was beyond the cap
   });
 
   it('refuses {password} in templates and any argv that would carry the password', async () => {

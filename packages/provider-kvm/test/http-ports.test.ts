@@ -32,7 +32,8 @@ describe('standalone HTTP ports against real agents', () => {
     for (const id of ['h1', 'h2', 'h3']) {
       const unreadable = id === 'h3';
       const agent = new HostAgent({
-        hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 20, selfFenceAfterMs: 5_000, peers,
+        hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 20,
+        selfFenceAfterMs: 5_000, peers,
         readFs: unreadable ? { ...nodeHeartbeatReadFs, readdir: async () => { throw Object.assign(new Error('stale'), { code: 'ESTALE' }); } } : undefined,
       });
       agents[id] = agent;
@@ -96,7 +97,8 @@ describe('standalone HTTP ports against real agents', () => {
     for (const id of ['h1', 'h2', 'h3']) inventory.putResource({ ref: { type: 'host', id }, partition: 'c1' });
     const facts = { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false };
     const provider = new KvmProvider({
-      agents: new HttpAgentConnectivity({ agents: urls, token }), neighbors: new HttpNeighborExecutor({ agents: urls, token }),
+      agents: new HttpAgentConnectivity({ agents: urls, token }),
+      neighbors: new HttpNeighborExecutor({ agents: urls, token }),
       inventory: { facts: () => facts }, heartbeatIntervalMs: 20, activityWindowMs: 100, replyTimeoutMs: 1_000,
     });
     const alerts: string[] = [];

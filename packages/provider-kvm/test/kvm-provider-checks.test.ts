@@ -22,7 +22,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     ({ inventory, specs } = inventoryOf(4));
     for (const s of specs) kvm.host(s.ref.id);
     power = { h1: 'ON', h2: 'ON', h3: 'ON', h4: 'ON' };
-    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h] });
+    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock,
+      powerState: (h) => power[h] });
     alerts = [];
     provider.onAlert((a) => alerts.push(a));
   });
@@ -46,7 +47,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   it('power UNKNOWN: eligible only in lease-only mode, when the agent reported an armed lease this server armed', async () => {
     power.h1 = 'UNKNOWN';
     // An agent that cannot be told anything: unarmed, then armed by someone else (no record here).
-    const deaf = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    const deaf = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock,
+      powerState: (h) => power[h] });
     kvm.host('h1').armed = false;
     await deaf.healthCheck(at(specs, 0), ctx());
     expect((await deaf.isEligible(at(specs, 0), ctx())).ok).to.equal(false);
@@ -76,7 +78,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   it('cluster rule: cluster, pod and zone enabled; ≥ 2 eligible healthy members, a host in an episode still counting', async () => {
     const two = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: true, state: 'SUSPECT' } });
     expect((await provider.partitionConditions(two)).ok).to.equal(true);
-    const one = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: false } });
+    const one = viewOf(inventory,
+      { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: false } });
     expect((await provider.partitionConditions(one)).ok).to.equal(false);
     const podOff = inventoryOf(4, { podEnabled: false }).inventory;
     expect((await provider.partitionConditions(viewOf(podOff))).reason).to.match(/pod p1 is disabled/);
@@ -192,7 +195,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
       kvm.host('h1').alive = false;
       const old = new KvmProvider({
         agents: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h],
-        neighbors: { readHeartbeat: (c, s, w, sig) => kvm.readHeartbeat(c, s, w, sig) }, // an agent without volume reads
+        neighbors: { readHeartbeat: (c, s, w, sig) => kvm.readHeartbeat(c, s, w, sig) },
+        // an agent without volume reads
       });
       await old.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
       const run = old.activityCheck(at(specs, 0), ctx('CHECKING'));
@@ -205,7 +209,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('without a volume list (never known) the heartbeat alone decides, and says so', async () => {
       kvm.host('h1').alive = false;
       kvm.host('h1').vmsWriting = true;
-      const blind = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: { volumesOf: () => undefined }, clock, powerState: (h) => power[h] });
+      const blind = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm,
+        volumes: { volumesOf: () => undefined }, clock, powerState: (h) => power[h] });
       await blind.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
       const run = blind.activityCheck(at(specs, 0), ctx('CHECKING'));
       await clock.advance(60 * S);
@@ -218,7 +223,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('asks for at most maxVolumesPerCheck volumes, every VM in turn across checks', async () => {
       kvm.host('h1').alive = false;
       kvm.host('h1').vms = Array.from({ length: 6 }, (_, i) => ({ vm: `vm${i}`, volume: `/mnt/pool/vm${i}-disk` }));
-      const bounded = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, maxVolumesPerCheck: 4, powerState: (h) => power[h] });
+      const bounded = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock,
+        maxVolumesPerCheck: 4, powerState: (h) => power[h] });
       await bounded.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
       const asked = new Set<string>();
       for (let i = 0; i < 2; i++) {

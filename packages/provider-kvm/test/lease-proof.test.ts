@@ -123,7 +123,8 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     await lease();
     await clock.advance(SPAN + S);
     expect((await lease()).state).to.equal('none');
-    const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) }, inventory: kvm, clock });
+    const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) },
+      inventory: kvm, clock });
     const r = await noPeers.selfFenceLease(at(specs, 0), ctxOf(clock, inventory, 'FENCING'));
     expect((r as { reason: string }).reason).to.match(/condition 4/);
   });
@@ -173,7 +174,8 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
   });
 
   it('a host armed by a gen this server never recorded has no lease until it arms the host itself', async () => {
-    const noArming = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    const noArming = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock,
+      powerState: (h) => power[h] });
     await noArming.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
     await noArming.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // armed, armGen 1 (recorded by another provider)
     const lastSent = clock.now();

@@ -46,7 +46,9 @@ describe('examples/ (compiled and run)', function () {
   });
 
   it('custom-provider: the HTTP-service provider restarts a stuck instance through the engine', async () => {
-    type Ctor = new (o: { baseUrl(id: string): string; fetch(url: string, init: { method?: string }): Promise<{ ok: boolean; status: number; text(): Promise<string> }> }) => HAProvider;
+    type Ctor =
+      new (o: { baseUrl(id: string): string; fetch(url: string,
+      init: { method?: string }): Promise<{ ok: boolean; status: number; text(): Promise<string> }> }) => HAProvider;
     const { HttpServiceProvider } = await load<{ HttpServiceProvider: Ctor }>('examples/custom-provider/dist/index.js');
     const clock = new TestClock();
     const broken = new Set<string>();

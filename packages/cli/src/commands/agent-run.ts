@@ -1,6 +1,7 @@
 import { ConfigError, type HaError, hasControlChars, isHostOrIp, isReservedKey, parseDuration, type ConfigIssue } from '@hafence/core';
 import {
-  AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms, type VmInventory,
+  AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms,
+  type VmInventory,
 } from '@hafence/provider-kvm';
 import { EXIT } from '../exit-codes.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
@@ -134,7 +135,8 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
   try {
     const settings = agentSettings(opts);
     agent = new HostAgent({
-      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings, watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
+      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings,
+      watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
       armed: opts.armed === true, stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
       vmInventory: vmInventoryOf(opts.vmInventory),
     });

@@ -1,5 +1,6 @@
 import {
-  ConfigError, PowerManagementService, Semaphore, hasControlChars, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret,
+  ConfigError, PowerManagementService, Semaphore, hasControlChars, resolveCredential, type ChassisCommand,
+  type CredentialRef, type HaError, type Secret,
 } from '@hafence/core';
 import { driverFactories } from './driver-factories.js';
 import { EXIT, exitCodeFor, worstExitCode } from '../exit-codes.js';
@@ -45,7 +46,8 @@ const processIo: PowerIo = {
 };
 
 /** Runs `hafence power ACTION` on one BMC or on every line of `--targets`; resolves to the exit code. */
-export async function runPower(action: PowerAction, opts: PowerCommandOptions, io: PowerIo = processIo): Promise<number> {
+export async function runPower(action: PowerAction, opts: PowerCommandOptions,
+  io: PowerIo = processIo): Promise<number> {
   let service: PowerManagementService | undefined;
   try {
     const targets = chooseTargets(opts);
@@ -56,9 +58,11 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
     const factory = driverFactories[opts.driver];
     if (!factory) throw new ConfigError([{ path: '--driver', value: opts.driver, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
     const driver = await factory({
-      preset: opts.preset, agent: opts.agent, cipher: opts.cipher, command: opts.command, args: opts.arg, passwordVar: opts.passwordVar,
+      preset: opts.preset, agent: opts.agent, cipher: opts.cipher, command: opts.command, args: opts.arg,
+      passwordVar: opts.passwordVar,
     });
-    service = new PowerManagementService({ drivers: [driver], config: opts.timeoutMs ? { powerOpTimeout: opts.timeoutMs } : {} });
+    service = new PowerManagementService({ drivers: [driver],
+      config: opts.timeoutMs ? { powerOpTimeout: opts.timeoutMs } : {} });
     const svc = service;
     const limit = new Semaphore(opts.concurrency);
     const many = opts.targets !== undefined;
@@ -66,7 +70,8 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
       const host = `${formatTarget(t)}#${i}`;
       svc.register(host, {
         drivers: [driver.name],
-        target: { host: formatTarget(t), address: t.address, port: t.port, username: opts.username, password, options: opts.cipher === undefined ? {} : { cipher: opts.cipher } },
+        target: { host: formatTarget(t), address: t.address, port: t.port, username: opts.username, password,
+          options: opts.cipher === undefined ? {} : { cipher: opts.cipher } },
       });
       try {
         const state = await perform(svc, host, action, opts.seconds);
@@ -86,7 +91,8 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
   }
 }
 
-async function perform(svc: PowerManagementService, host: string, action: PowerAction, seconds: number): Promise<string | undefined> {
+async function perform(svc: PowerManagementService, host: string, action: PowerAction,
+  seconds: number): Promise<string | undefined> {
   const by = { by: 'operator' };
   switch (action) {
     case 'status':
@@ -107,7 +113,8 @@ function chooseTargets(opts: PowerCommandOptions): CliTarget[] {
   if (opts.targets !== undefined && opts.host !== undefined) {
     throw new ConfigError([{ path: '--targets', value: opts.targets, rule: 'give either --host or --targets, not both' }]);
   }
-  if (opts.targets !== undefined) return readTargetsFile(opts.targets).map((t) => ({ address: t.address, port: t.port ?? opts.port }));
+  if (opts.targets !== undefined) return readTargetsFile(opts.targets).map((t) =>
+    ({ address: t.address, port: t.port ?? opts.port }));
   if (opts.host === undefined) throw new ConfigError([{ path: '--host', value: undefined, rule: 'is required (or --targets FILE)' }]);
   const t = parseTarget(opts.host);
   return [{ address: t.address, port: opts.port ?? t.port }];

@@ -1,6 +1,7 @@
 import {
   ConfigError, HA_SERVICE, createHaContainer, PowerManagementService, resolveCredential, systemClock,
-  type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver, type Secret,
+  type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver,
+  type Secret,
 } from '@hafence/core';
 import { HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, KvmProvider, type AgentClientTls, type KvmInventory } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
@@ -31,7 +32,10 @@ export interface StandaloneEngineOptions {
  * hafence agents' HTTP API, and the HA engine, wired from one cluster file.
  *
  * @example
- * const engine = await StandaloneEngine.start({ file: loadClusterFile('cluster.yaml'), onEvent: (e) => console.log(e) });
+ * const engine = await StandaloneEngine.start({
+ *   file: loadClusterFile('cluster.yaml'),
+ *   onEvent: (e) => console.log(e),
+ * });
  * // … on SIGTERM:
  * await engine.stop();
  */
@@ -55,14 +59,17 @@ export class StandaloneEngine {
     const urls = Object.fromEntries(Object.entries(file.hosts).map(([id, h]) => [id, h.agent.url]));
     const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock, tls };
     const provider = new KvmProvider({
-      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), inventory: inventoryOf(file),
-      volumes: new HttpVolumeDirectory(ports), maxVolumesPerCheck: file.kvm.maxVolumesPerCheck, volumeRefreshMs: file.kvm.volumeRefresh,
+      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports),
+      inventory: inventoryOf(file),
+      volumes: new HttpVolumeDirectory(ports), maxVolumesPerCheck: file.kvm.maxVolumesPerCheck,
+      volumeRefreshMs: file.kvm.volumeRefresh,
       powerState: (h) => (power.has(h) ? power.state(h) : undefined), clock, logger: options.logger,
       heartbeatIntervalMs: file.kvm.heartbeatInterval, activityWindowMs: file.kvm.activityWindow,
       leaseMarginMs: file.kvm.leaseMargin, replyTimeoutMs: file.kvm.replyTimeout, powerPollMs: file.kvm.powerPoll,
     });
     // A child container per service (STYLE.md): plugin families stay injectable by token.
-    const service = createHaContainer({ providers: [provider], drivers, clock, config: file.ha, logger: options.logger, power }).resolve<HaService>(HA_SERVICE);
+    const service = createHaContainer({ providers: [provider], drivers, clock, config: file.ha, logger: options.logger,
+      power }).resolve<HaService>(HA_SERVICE);
     const subs = [service.events$.subscribe(options.onEvent), power.events$.subscribe(options.onEvent)];
     const engine = new StandaloneEngine(service, power, () => subs.forEach((s) => s.unsubscribe()));
     try {
@@ -71,7 +78,8 @@ export class StandaloneEngine {
       for (const [id, host] of Object.entries(file.hosts)) {
         const b = bindings.get(id)!;
         power.register(id, b);
-        await service.addResource({ ref: { type: provider.resourceType, id }, partition: host.cluster, power: b, attributes: { hypervisor: host.hypervisor } });
+        await service.addResource({ ref: { type: provider.resourceType, id }, partition: host.cluster, power: b,
+          attributes: { hypervisor: host.hypervisor } });
       }
       power.startSync();
     } catch (err) {
@@ -115,7 +123,8 @@ function inventoryOf(file: ClusterFile): KvmInventory {
   return {
     facts: (host) => {
       const h = Object.hasOwn(file.hosts, host) ? file.hosts[host] : undefined;
-      return h && { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
+      return h &&
+        { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
     },
   };
 }
@@ -142,7 +151,8 @@ async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
       throw new ConfigError([{ path, value: name, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
     }
     try {
-      drivers.push(await factory({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
+      drivers.push(await factory({ preset: s.preset, agent: s.agent, command: s.command, args: s.args,
+        passwordVar: s.passwordVar }));
     } catch (err) {
       // The factories speak in CLI flags (`--command`); name the field of this file instead.
       if (!(err instanceof ConfigError)) throw err;
@@ -152,7 +162,8 @@ async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
   return drivers;
 }
 
-function binding(id: string, host: ClusterHost, file: ClusterFile, env?: Readonly<Record<string, string | undefined>>): PowerBinding {
+function binding(id: string, host: ClusterHost, file: ClusterFile,
+  env?: Readonly<Record<string, string | undefined>>): PowerBinding {
   const bmc = host.bmc;
   const [field, ref, shown]: [string, CredentialRef, string] = bmc.passwordEnv !== undefined ? ['passwordEnv', { env: bmc.passwordEnv }, bmc.passwordEnv]
     : bmc.passwordFile !== undefined ? ['passwordFile', { file: bmc.passwordFile }, bmc.passwordFile]

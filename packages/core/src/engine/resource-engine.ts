@@ -150,7 +150,8 @@ export class ResourceEngine {
       }
       if (episode && (target === 'FENCED' || target === 'FAILED')) episode = { ...episode, outcome: target };
       if (episode && target === 'INITIALIZING') episode = { ...episode, outcome: undefined };
-      next = { ...next, state: target, since: now, timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false) };
+      next = { ...next, state: target, since: now,
+        timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false) };
     }
     if (o.timers) next = { ...next, timers: { ...next.timers, ...o.timers } };
     let released: ReleaseProof | undefined;
@@ -206,9 +207,9 @@ export class ResourceEngine {
   }
 
   /**
-   * Arms the timer of the current state from the persisted deadlines. docs/behaviour.md#scheduling-and-guards: a deadline
-   * is never lost — a timer that fires early re-arms for the rest, and a deadline whose
-   * handler left it in place is looked at again (never sooner than {@link OVERDUE_RETRY_MS}).
+   * Arms the timer of the current state from the persisted deadlines. docs/behaviour.md#scheduling-and-guards: a
+   * deadline is never lost — a timer that fires early re-arms for the rest, and a deadline whose handler left it in
+   * place is looked at again (never sooner than {@link OVERDUE_RETRY_MS}).
    */
   armStateTimer(rt: Runtime): void {
     this.d.clock.clearTimeout(rt.stateTimer);
@@ -230,7 +231,10 @@ export class ResourceEngine {
     return this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
   }
 
-  /** Engine invariant (docs/behaviour.md#scheduling-and-guards): a state with a deadline has a live timer. Returns what breaks it. */
+  /**
+   * Engine invariant (docs/behaviour.md#scheduling-and-guards): a state with a deadline has a live timer. Returns what
+   * breaks it.
+   */
   timerViolations(): string[] {
     const out: string[] = [];
     for (const rt of this.runtimes.values()) {

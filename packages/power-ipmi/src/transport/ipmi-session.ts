@@ -80,7 +80,8 @@ export class IpmiSession {
     const payload = encodeIpmiMessage(req);
     const build = () => {
       this.#seq = (this.#seq + 1) >>> 0 || 1;
-      return encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: this.state.bmcSessionId, seq: this.#seq, payload }, this.state.keys);
+      return encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: this.state.bmcSessionId, seq: this.#seq,
+        payload }, this.state.keys);
     };
     const match = (msg: Incoming) => {
       if (msg.kind !== 'ipmi' || msg.packet.authType !== AuthType.RMCP_PLUS) return undefined;

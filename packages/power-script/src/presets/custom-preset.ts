@@ -48,7 +48,11 @@ const KNOWN = new Set(['action', 'op', 'host', 'address', 'port', 'username', 's
  * or stdin, configurable success codes and status parsing.
  *
  * @example
- * new CustomPreset({ command: '/opt/bmc/power.sh', args: ['--bmc', '{address}', '{action}'], status: { exitCodes: { on: [0], off: [2] } } });
+ * new CustomPreset({
+ *   command: '/opt/bmc/power.sh',
+ *   args: ['--bmc', '{address}', '{action}'],
+ *   status: { exitCodes: { on: [0], off: [2] } },
+ * });
  */
 export class CustomPreset implements ScriptPreset {
   readonly name: string;

@@ -5,7 +5,10 @@ import { classifyFailure, garbage } from './classify.js';
 import { checkTargetFields } from './field-guard.js';
 import type { ScriptInvocation, ScriptPreset, ScriptRequest } from './script-preset.js';
 
-/** Options of the `ipmitool` preset; a target's `options.cipher`, `options.privilege`, `options.allowCipherZero` override them per host. */
+/**
+ * Options of the `ipmitool` preset; a target's `options.cipher`, `options.privilege`, `options.allowCipherZero`
+ * override them per host.
+ */
 export interface IpmitoolPresetOptions {
   /** The ipmitool executable (default `ipmitool` on the child's PATH). */
   readonly command?: string;
@@ -17,7 +20,10 @@ export interface IpmitoolPresetOptions {
   readonly privilege?: 'ADMINISTRATOR' | 'OPERATOR' | 'USER';
   /** Seconds ipmitool waits per try (`-N`, default 1). */
   readonly retryTimeoutSec?: number;
-  /** Retries (`-R`); by default as many as fit in the call's deadline (ipmitool over lanplus takes about R × (R + 1) × N s to give up), 1–4. */
+  /**
+   * Retries (`-R`); by default as many as fit in the call's deadline (ipmitool over lanplus takes about R × (R + 1) × N
+   * s to give up), 1–4.
+   */
   readonly retries?: number;
 }
 

@@ -32,7 +32,8 @@ export class VmInventoryError extends HaError {
 }
 
 function volume(vm: string, path: string): VmVolume | undefined {
-  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) && path.length <= 1024 ? { vm, volume: path } : undefined;
+  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) &&
+    path.length <= 1024 ? { vm, volume: path } : undefined;
 }
 
 /**
@@ -68,7 +69,10 @@ export class VirshVmInventory implements VmInventory {
   }
 }
 
-/** Reads a regular file of at most {@link MAX_INVENTORY_FILE_BYTES}; the open never blocks (a FIFO is refused, not waited on). */
+/**
+ * Reads a regular file of at most {@link MAX_INVENTORY_FILE_BYTES}; the open never blocks (a FIFO is refused, not
+ * waited on).
+ */
 async function readSmallFile(path: string): Promise<string> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {

@@ -4,7 +4,8 @@ import {
   type ResourceSpec, type ResourceState,
 } from '@hafence/core';
 import type {
-  AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
+  AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory,
+  NeighborExecutor,
   VmVolume, VmVolumeDirectory,
 } from '@hafence/provider-kvm';
 import type { TestClock } from '@hafence/testkit';
@@ -98,7 +99,8 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     return this.hosts.get(host)?.vms;
   }
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation> {
     this.note(checker, 'read');
     const c = this.host(checker);
     if (!this.powered(checker)) await delay(this.clock, 365 * 86_400_000, signal);
@@ -166,7 +168,8 @@ export class FakePower implements PowerControl {
 }
 
 /** A cluster c1 ⊂ pod p1 ⊂ zone z1 with hosts h1..hn. */
-export function inventoryOf(n: number, opts: { podEnabled?: boolean; haEnabled?: boolean } = {}): { inventory: MemoryInventory; specs: ResourceSpec[] } {
+export function inventoryOf(n: number,
+  opts: { podEnabled?: boolean; haEnabled?: boolean } = {}): { inventory: MemoryInventory; specs: ResourceSpec[] } {
   const inventory = new MemoryInventory();
   inventory.putPartition({ id: 'z1', kind: 'zone', enabled: true, haEnabled: true });
   inventory.putPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: opts.podEnabled ?? true, haEnabled: true });
@@ -181,7 +184,8 @@ export function inventoryOf(n: number, opts: { podEnabled?: boolean; haEnabled?:
 }
 
 /** A provider context for one call. */
-export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: ResourceState, power?: PowerControl, signal = new AbortController().signal): ProviderContext {
+export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: ResourceState, power?: PowerControl,
+  signal = new AbortController().signal): ProviderContext {
   return { signal, clock, logger: noopLogger, inventory, power, state, settings: { powerOffVerifyTimeout: 20_000 } };
 }
 
