@@ -13,7 +13,15 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: process.cwd() },
     },
     plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
-    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    settings: {
+      // ESM sources import './x.js' for './x.ts': without the alias nothing resolves and no cycle is seen.
+      'import-x/resolver-next': [
+        importX.createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } }),
+      ],
+      // …and the imported .ts files must be parsed as TypeScript to follow their own imports.
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
