@@ -43,9 +43,18 @@ export class ToyControlPlane {
   restartElsewhere(id: string): string[] {
     const from = this.hosts.get(id)!;
     const targets = [...this.hosts.values()].filter((h) => h.id !== id && h.alive && !h.maintenance);
-    const moved = from.vms.map((vm, i) => `${vm} → ${targets[i % targets.length].id}`);
-    from.vms.forEach((vm, i) => targets[i % targets.length].vms.push(vm));
-    from.vms = [];
+    const moved: string[] = [];
+    const stranded: string[] = [];
+    for (const [i, vm] of from.vms.entries()) {
+      const to = targets[i % targets.length];
+      if (to) {
+        to.vms.push(vm);
+        moved.push(`${vm} → ${to.id}`);
+      } else {
+        stranded.push(vm); // no live host to take it: it stays where it was
+      }
+    }
+    from.vms = stranded;
     return moved;
   }
 }

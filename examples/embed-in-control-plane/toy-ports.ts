@@ -18,7 +18,8 @@ export class ToyAgents implements AgentConnectivity {
 export class ToyNeighbors implements NeighborExecutor {
   constructor(private readonly cp: ToyControlPlane, private readonly clock: Clock) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number,
+    signal: AbortSignal): Promise<HeartbeatObservation> {
     if (!this.cp.hosts.get(checker)?.agentConnected) return { ok: false, reason: 'error', detail: `${checker} unreachable` };
     const read = (): HeartbeatRecord | undefined => {
       const counter = this.cp.nfs.get(`hb-${suspect}`);

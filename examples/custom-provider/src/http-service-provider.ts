@@ -7,7 +7,8 @@ import {
 import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/core';
 
 /** What the provider needs from the HTTP layer (the global `fetch` by default; a fake in tests). */
-export type FetchLike = (url: string, init: { method?: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+export type FetchLike = (url: string, init: { method?: string; signal: AbortSignal }) =>
+  Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
 /** Options of {@link HttpServiceProvider}. */
 export interface HttpServiceProviderOptions {
@@ -84,7 +85,8 @@ export class HttpServiceProvider implements HAProvider {
     return m ? Number(m[1]) : undefined;
   }
 
-  private async call(resource: ResourceSpec, path: string, method: string, signal: AbortSignal): Promise<{ ok: true; body: string } | { ok: false; reason: string }> {
+  private async call(resource: ResourceSpec, path: string, method: string,
+    signal: AbortSignal): Promise<{ ok: true; body: string } | { ok: false; reason: string }> {
     const base = this.options.baseUrl(resource.ref.id);
     if (!base) return { ok: false, reason: 'no base URL' };
     try {

@@ -1,6 +1,9 @@
 import { AuthError, ConfigError, ProtocolError, TimeoutError, UnreachableError } from '@hafence/core';
 
-/** Exit codes of every `hafence` command: 0 ok, 1 other failure, 2 usage or config, 3 auth refused, 4 timeout or unreachable, 5 protocol. */
+/**
+ * Exit codes of every `hafence` command: 0 ok, 1 other failure, 2 usage or config, 3 auth refused, 4 timeout or
+ * unreachable, 5 protocol.
+ */
 export const EXIT = {
   ok: 0,
   failure: 1,

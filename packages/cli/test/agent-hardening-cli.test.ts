@@ -43,7 +43,10 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
   const events: HaEvent[] = [];
   const driver = new FakePowerDriver();
 
-  /** The HA engine of the issue, in this process and in real time, watching h1 (the flooded agent) with h2, h3 as neighbours. */
+  /**
+   * The HA engine of the issue, in this process and in real time, watching h1 (the flooded agent) with h2, h3 as
+   * neighbours.
+   */
   async function startEngine(h1Port: number): Promise<void> {
     const token = new Secret(TOKEN);
     const neighbours = ['h2', 'h3'].map((id) => new HostAgent({ hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 1_000, selfFenceAfterMs: 30_000 }));
@@ -51,17 +54,21 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     for (const [i, a] of neighbours.entries()) urls[`h${i + 2}`] = `http://127.0.0.1:${(await a.start()).port}`;
     const config = parseConfig({
       startupGrace: 0, defaultPowerDrivers: ['fake'],
-      defaults: { healthCheckInterval: 1_000, healthCheckTimeout: 5_000, activityCheckInterval: 2_000, maxActivityCheckInterval: 4_000,
-        activityCheckTimeout: 15_000, inactiveChecksToRecover: 2, maxUnhealthyFraction: 0.7, powerOpTimeout: 5_000, recoverRetryDelay: 2_000 },
+      defaults: { healthCheckInterval: 1_000, healthCheckTimeout: 5_000, activityCheckInterval: 2_000,
+        maxActivityCheckInterval: 4_000,
+        activityCheckTimeout: 15_000, inactiveChecksToRecover: 2, maxUnhealthyFraction: 0.7, powerOpTimeout: 5_000,
+        recoverRetryDelay: 2_000 },
     });
     const power = new PowerManagementService({ clock: systemClock, drivers: [driver], config: { defaultPowerDrivers: ['fake'], powerSyncInterval: 1_000 } });
     const ports = { agents: urls, token, replyTimeoutMs: 5_000 };
     const provider = new KvmProvider({
-      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), powerState: (h) => power.state(h),
+      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports),
+      powerState: (h) => power.state(h),
       inventory: { facts: () => ({ hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }) },
       heartbeatIntervalMs: 1_000, activityWindowMs: 2_000, replyTimeoutMs: 5_000, powerPollMs: 250,
     });
-    const service = new HaService({ providers: [provider], clock: systemClock, store: new MemoryStateStore(), config, power });
+    const service =
+      new HaService({ providers: [provider], clock: systemClock, store: new MemoryStateStore(), config, power });
     service.events$.subscribe((e) => events.push(e));
     power.events$.subscribe((e) => events.push(e));
     engine = { service, power, neighbours };

@@ -52,7 +52,8 @@ describe('hafence agent / serve: TLS and the split token (real processes)', func
     '--token-file', msTokenFile, '--watchdog', 'none', '--stop-vms', 'none', ...extra];
 
   /** One HTTPS request to the agent, verified with the test CA. */
-  function https(port: number, method: string, path: string, token: string, clientCert: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+  function https(port: number, method: string, path: string, token: string,
+    clientCert: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
       const req = request({
         host: '127.0.0.1', port, method, path, ca: pki.ca, ...(clientCert ? { cert: pki.client.cert, key: pki.client.key } : {}),

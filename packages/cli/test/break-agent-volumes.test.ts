@@ -11,7 +11,10 @@ const PEER_TOKEN = 'break-peer-token-83bb0f4e61';
 type Answer = { status: number; body: Record<string, unknown>; ms: number };
 type VolumeResult = { read: number; skipped: number; changed: string[]; failed: { volume: string; detail: string }[] };
 
-/** Adversarial black-box tests of `hafence agent`'s volume routes and inventory (written without reading the agent's source). */
+/**
+ * Adversarial black-box tests of `hafence agent`'s volume routes and inventory (written without reading the agent's
+ * source).
+ */
 function startAgent(dir: string, mount: string, port: number, inventory: string): HafenceProcess {
   return new HafenceProcess('agent h1', [
     'agent', '--host-id', 'h1', '--mount', mount, '--listen', `127.0.0.1:${port}`,
@@ -48,7 +51,9 @@ function counter(mount: string): number {
   return (JSON.parse(readFileSync(join(mount, 'hafence', 'hb-h1'), 'utf8')) as { counter: number }).counter;
 }
 
-/** Unblocks every open() waiting on a FIFO by opening it for writing (non-blocking from the shell's side via timeout). */
+/**
+ * Unblocks every open() waiting on a FIFO by opening it for writing (non-blocking from the shell's side via timeout).
+ */
 function releaseFifo(path: string): void {
   for (let i = 0; i < 4; i++) {
     try {

@@ -9,7 +9,10 @@ const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
-interface Line { t: number; type: string; host?: string; resource?: string; to?: string; proof?: string; action?: string; by?: string; do?: string }
+interface Line {
+  t: number; type: string; host?: string; resource?: string; to?: string; proof?: string; action?: string; by?: string;
+  do?: string;
+}
 
 function scenariosDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -98,7 +101,8 @@ describe('hafence demo', function () {
 
   it('on a terminal: a live table of hosts redrawn with ANSI codes, with the timeline below', async () => {
     const demoModule = new URL('../../dist/commands/demo.js', import.meta.url).href;
-    const { runDemo } = (await import(demoModule)) as { runDemo(o: { live?: boolean; liveBudgetMs?: number }): Promise<number> };
+    const { runDemo } =
+      (await import(demoModule)) as { runDemo(o: { live?: boolean; liveBudgetMs?: number }): Promise<number> };
     const chunks: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;

@@ -136,7 +136,8 @@ export interface E2eHost {
  * 2 s activity window), BMC passwords from `E2E_BMC_PW`. `extraDefaults` and `extraKvm`
  * are YAML lines added to `ha.defaults` and to `kvm`.
  */
-export function e2eClusterYaml(hosts: readonly E2eHost[], tokenFile: string, extra: { defaults?: readonly string[]; kvm?: string } = {}): string {
+export function e2eClusterYaml(hosts: readonly E2eHost[], tokenFile: string,
+  extra: { defaults?: readonly string[]; kvm?: string } = {}): string {
   const list = hosts.map((h) => `  ${h.id}:
     cluster: c1
     agent: { url: "${h.agentUrl}" }
@@ -167,7 +168,9 @@ ${list}
 `;
 }
 
-/** Writes the last 40 lines of every child's stderr and of serve's stdout (status lines left out): for a failed test. */
+/**
+ * Writes the last 40 lines of every child's stderr and of serve's stdout (status lines left out): for a failed test.
+ */
 export function dumpChildren(children: readonly HafenceProcess[], serve: HafenceProcess): void {
   const tail = (text: string) => text.split('\n').slice(-40).join('\n');
   for (const c of children) process.stderr.write(`--- ${c.name} (exit ${String(c.exitCode)}) stderr:\n${tail(c.stderr)}\n`);
@@ -178,7 +181,8 @@ export function dumpChildren(children: readonly HafenceProcess[], serve: Hafence
  * Calls `boot` once the simulated chassis was switched off and then on again (the host
  * "boots": the test restarts its agent). Returns the interval, to clear on teardown.
  */
-export function onPowerCycle(chassis: { readonly log: readonly string[]; readonly power: string }, boot: () => void): NodeJS.Timeout {
+export function onPowerCycle(chassis: { readonly log: readonly string[]; readonly power: string },
+  boot: () => void): NodeJS.Timeout {
   const watch = setInterval(() => {
     const off = chassis.log.indexOf('off');
     if (off >= 0 && chassis.log.indexOf('on', off) > off && chassis.power === 'ON') {

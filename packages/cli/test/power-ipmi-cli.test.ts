@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,11 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
   const bmcs: SimBmc[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'hafence-cli-ipmi-'));
   const env = { BMC_PW: PASSWORD, BAD_PW: 'not-it' };
+  const bmc = (i: number): SimBmc => {
+    const b = bmcs[i];
+    assert.exists(b, `simulated BMC ${i} started`);
+    return b;
+  };
   const ipmi = (action: string, port: number, ...extra: string[]) => hafence([
     'power', action, '--driver', 'ipmi', '--host', `127.0.0.1:${port}`, '--username', 'admin', '--password-env', 'BMC_PW', ...extra,
   ], env);
@@ -26,7 +31,7 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
   });
 
   it('status with cipher suite 17 (default) and 3', async () => {
-    const b = bmcs[0];
+    const b = bmc(0);
     expect(await ipmi('status', b.port)).to.deep.include({ code: 0, stdout: 'off\n' });
     b.chassis.power = 'ON';
     expect(await ipmi('status', b.port, '--cipher', '3')).to.deep.include({ code: 0, stdout: 'on\n' });
@@ -34,7 +39,7 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
   });
 
   it('on, off, identify and validate change (or keep) the simulated chassis', async () => {
-    const b = bmcs[1];
+    const b = bmc(1);
     expect((await ipmi('on', b.port)).code).to.equal(0);
     expect(b.chassis.power).to.equal('ON');
     expect((await ipmi('off', b.port)).code).to.equal(0);
@@ -46,7 +51,7 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
   });
 
   it('a wrong password exits 3 and never prints the password', async () => {
-    const r = await hafence(['power', 'status', '--driver', 'ipmi', '--host', `127.0.0.1:${bmcs[0].port}`, '--username', 'admin',
+    const r = await hafence(['power', 'status', '--driver', 'ipmi', '--host', `127.0.0.1:${bmc(0).port}`, '--username', 'admin',
       '--password-env', 'BAD_PW'], env);
     expect(r.code).to.equal(3);
     expect(r.stdout + r.stderr).to.not.include('not-it');

@@ -30,7 +30,8 @@ export interface CliRun {
 export function hafence(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [HAFENCE_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [HAFENCE_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });

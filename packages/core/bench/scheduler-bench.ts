@@ -71,23 +71,22 @@ class Histogram {
 
   add(ms: number): void {
     const v = Math.max(0, Math.min(120_000, Math.round(ms)));
-    this.counts[v]++;
+    this.counts[v] = (this.counts[v] ?? 0) + 1;
     this.total++;
     if (v > this.max) this.max = v;
   }
 
   /** Share of samples above `ms`. */
   above(ms: number): number {
-    let n = 0;
-    for (let v = ms + 1; v < this.counts.length; v++) n += this.counts[v];
+    const n = this.counts.subarray(ms + 1).reduce((sum, count) => sum + count, 0);
     return this.total ? n / this.total : 0;
   }
 
   quantile(q: number): number {
     const rank = Math.ceil(q * this.total);
     let seen = 0;
-    for (let v = 0; v < this.counts.length; v++) {
-      seen += this.counts[v];
+    for (const [v, count] of this.counts.entries()) {
+      seen += count;
       if (seen >= rank && seen > 0) return v;
     }
     return 0;
@@ -105,7 +104,7 @@ function envNumber(name: string, fallback: number): number {
 function scenarios(): Scenario[] {
   const raw = process.env.BENCH_SCENARIOS ?? '10000@50,100000@50,100000@200,100000@1000';
   return raw.split(',').map((s) => {
-    const [resources, health] = s.split('@').map(Number);
+    const [resources = Number.NaN, health] = s.split('@').map(Number);
     return { resources, health: health || 50 };
   });
 }
@@ -127,7 +126,7 @@ async function converge(ha: HaService, resources: number, t0: number): Promise<n
 /** Run-queue wait of this process's main thread (ns), where Linux exposes it. */
 function schedstat(): { waitNs: number } | undefined {
   try {
-    const [, waitNs] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    const [, waitNs = Number.NaN] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
     return Number.isFinite(waitNs) ? { waitNs } : undefined;
   } catch {
     return undefined;
@@ -216,7 +215,7 @@ async function runScenario(s: Scenario): Promise<Result> {
     shed: ha.schedulerStats.shed - shedBefore,
     queuedPeak,
     available,
-    load1: loadavg()[0],
+    load1: loadavg().at(0) ?? Number.NaN,
     runQueuePct: sched0 && sched1 ? ((sched1.waitNs - sched0.waitNs) / 1e6 / wall) * 100 : Number.NaN,
   };
   await ha.stop();
@@ -256,8 +255,8 @@ function printTable(results: readonly Result[]): void {
       `${fmt(r.loopP99, 1)} ms`, Number.isNaN(r.runQueuePct) ? 'n/a' : `${fmt(r.runQueuePct, 1)} %`, fmt(r.shed), meetsGoal(r) ? 'met' : 'MISSED',
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
@@ -286,7 +285,9 @@ async function main(): Promise<void> {
 
 const scenarioArg = process.argv.indexOf('--scenario');
 if (scenarioArg >= 0) {
-  const result = await runScenario(JSON.parse(process.argv[scenarioArg + 1]) as Scenario);
+  const json = process.argv[scenarioArg + 1];
+  if (json === undefined) throw new Error('--scenario needs the scenario as a JSON argument');
+  const result = await runScenario(JSON.parse(json) as Scenario);
   process.send?.(result, () => process.exit(0));
 } else {
   await main();

@@ -35,7 +35,8 @@ describe('clockScheduler', () => {
   it('runs rxjs interval in virtual time, period after period', async () => {
     const ticks: Array<[number, number]> = [];
     let completed = false;
-    interval(500, scheduler).pipe(take(4)).subscribe({ next: (n) => ticks.push([n, elapsed()]), complete: () => (completed = true) });
+    interval(500, scheduler).pipe(take(4)).subscribe({ next: (n) => ticks.push([n, elapsed()]),
+      complete: () => (completed = true) });
     await clock.advance(1_999);
     expect(ticks).to.deep.equal([[0, 500], [1, 1000], [2, 1500]]);
     await clock.advance(10_000);

@@ -50,7 +50,8 @@ describe('configuration', () => {
     });
 
     it('keeps the other concurrency defaults when only one limit is given', () => {
-      expect(parseConfig({ concurrency: { health: 500 } }).concurrency).to.deep.equal({ health: 500, activity: 25, recover: 10, fence: 10 });
+      expect(parseConfig({ concurrency: { health: 500 } }).concurrency).to.deep.equal({ health: 500, activity: 25,
+        recover: 10, fence: 10 });
     });
   });
 
@@ -93,7 +94,8 @@ describe('configuration', () => {
         defaults: { healthCheckInterval: '10s', quietPeriod: '5m', powerOpTimeout: 250, recoverRetryDelay: '250ms', fenceWindow: '2h', degradedRecheck: '1.5s' },
       });
       expect(config.defaults).to.deep.equal({
-        healthCheckInterval: 10_000, quietPeriod: 300_000, powerOpTimeout: 250, recoverRetryDelay: 250, fenceWindow: 7_200_000, degradedRecheck: 1_500,
+        healthCheckInterval: 10_000, quietPeriod: 300_000, powerOpTimeout: 250, recoverRetryDelay: 250,
+        fenceWindow: 7_200_000, degradedRecheck: 1_500,
       });
       expect(parseConfig({ startupGrace: '0s' }).startupGrace).to.equal(0);
     });
@@ -118,7 +120,7 @@ describe('configuration', () => {
       const err = configError(() => parseConfig({ clusters: { c1: { healthCheckInterval: 'ten' } } }));
       expect(err.issues).to.have.length(1);
       expect(err.issues[0]).to.deep.include({ path: 'clusters.c1.healthCheckInterval', value: 'ten' });
-      expect(err.issues[0].rule).to.match(/duration/);
+      expect(err.issues[0]?.rule).to.match(/duration/);
       expect(err.message).to.contain('[HAF2001]').and.contain('clusters.c1.healthCheckInterval').and.contain('"ten"');
     });
 
@@ -139,25 +141,25 @@ describe('configuration', () => {
 
     it('rejects unknown keys at every level, naming the key', () => {
       const top = configError(() => parseConfig({ healthCheckInterval: '10s' }));
-      expect(top.issues[0].rule).to.contain('healthCheckInterval');
+      expect(top.issues[0]?.rule).to.contain('healthCheckInterval');
       const typo = configError(() => parseConfig({ defaults: { healthCheckIntervl: '10s' } }));
       expect(typo.issues[0]).to.include({ path: 'defaults' });
-      expect(typo.issues[0].rule).to.contain('healthCheckIntervl');
+      expect(typo.issues[0]?.rule).to.contain('healthCheckIntervl');
       const nested = configError(() => parseConfig({ clusters: { c1: { quietPeriod: '1m', bogus: true } } }));
       expect(nested.issues[0]).to.include({ path: 'clusters.c1' });
-      expect(nested.issues[0].rule).to.contain('bogus');
+      expect(nested.issues[0]?.rule).to.contain('bogus');
       const limits = configError(() => parseConfig({ concurrency: { healt: 5 } }));
-      expect(limits.issues[0].rule).to.contain('healt');
+      expect(limits.issues[0]?.rule).to.contain('healt');
     });
 
     it('checks that the activity backoff cap is not below its start', () => {
       const err = configError(() => parseConfig({ defaults: { activityCheckInterval: '300s' } }));
       expect(err.issues[0]).to.include({ path: 'defaults.maxActivityCheckInterval', value: 250_000 });
-      expect(err.issues[0].rule).to.equal('must be at least activityCheckInterval (300000 ms)');
+      expect(err.issues[0]?.rule).to.equal('must be at least activityCheckInterval (300000 ms)');
     });
 
     it('rejects a configuration that is not an object', () => {
-      expect(configError(() => parseConfig('healthCheckInterval: 10s')).issues[0].path).to.equal('');
+      expect(configError(() => parseConfig('healthCheckInterval: 10s')).issues[0]?.path).to.equal('');
       expect(configError(() => parseConfig([1, 2])).issues).to.have.length.greaterThan(0);
     });
   });
@@ -247,7 +249,8 @@ describe('configuration', () => {
     };
 
     it('accepts overrides of partitions and hosts that exist', () => {
-      const config = parseConfig({ zones: { z1: {} }, pods: { p1: {} }, clusters: { c1: {}, c2: {} }, hosts: { h1: {}, h2: {} } });
+      const config =
+        parseConfig({ zones: { z1: {} }, pods: { p1: {} }, clusters: { c1: {}, c2: {} }, hosts: { h1: {}, h2: {} } });
       expect(() => checkOverrideTargets(config, targets)).to.not.throw();
     });
 
@@ -269,7 +272,7 @@ describe('configuration', () => {
       const err = configError(() => checkOverrideTargets(config, targets));
       expect(err.issues).to.have.length(1);
       expect(err.issues[0]).to.include({ path: 'clusters.c1.quietPeriod', value: 30_000 });
-      expect(err.issues[0].rule).to.contain('(60000 ms)');
+      expect(err.issues[0]?.rule).to.contain('(60000 ms)');
       const power = parseConfig({ pods: { p1: { recoverTimeout: '100s' } }, hosts: { h2: { powerOpTimeout: '30s' } } });
       expect(configError(() => checkOverrideTargets(power, targets)).issues.map((i) => [i.path, i.value])).to.deep.equal([['hosts.h2.recoverTimeout', 100_000]]);
     });
@@ -320,10 +323,10 @@ describe('configuration', () => {
       const missing = join(dir, 'missing.yaml');
       const err = configError(() => loadConfigFile(missing));
       expect(err.issues[0]).to.include({ path: '(file)', value: missing });
-      expect(err.issues[0].rule).to.contain('cannot be read');
+      expect(err.issues[0]?.rule).to.contain('cannot be read');
       const folder = join(dir, 'a-folder.yaml');
       mkdirSync(folder);
-      expect(configError(() => loadConfigFile(folder)).issues[0].rule).to.contain('cannot be read');
+      expect(configError(() => loadConfigFile(folder)).issues[0]?.rule).to.contain('cannot be read');
     });
 
     it('gives a ConfigError for text that is not YAML or JSON', () => {
@@ -331,7 +334,7 @@ describe('configuration', () => {
       writeFileSync(file, 'defaults: {healthCheckInterval: 10s\n  quietPeriod: [\n');
       const err = configError(() => loadConfigFile(file));
       expect(err.issues[0]).to.include({ path: '(file)', value: file });
-      expect(err.issues[0].rule).to.contain('not valid YAML/JSON');
+      expect(err.issues[0]?.rule).to.contain('not valid YAML/JSON');
     });
   });
 });

@@ -245,7 +245,8 @@ class Monitor {
   private stormSince?: number;
   private stormUntil = -Infinity;
 
-  constructor(private readonly c: FakeCluster, private readonly startedAt: number, private readonly checked: ReadonlySet<Invariant>) {
+  constructor(private readonly c: FakeCluster, private readonly startedAt: number,
+    private readonly checked: ReadonlySet<Invariant>) {
     for (const id of c.hostIds) {
       const chassis = c.driver.host(id);
       this.hosts.set(id, {

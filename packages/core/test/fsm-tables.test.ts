@@ -19,9 +19,10 @@ function parse(spec: string): Map<string, string> {
     if (!line) continue;
     const m = /^(\S+)\s+(\S+)\s+→\s+(\S+)$/.exec(line);
     if (!m) throw new Error(`bad expectation line: ${line}`);
-    const key = `${m[1]} × ${m[2]}`;
+    const [, state = '', event = '', next = ''] = m;
+    const key = `${state} × ${event}`;
     if (out.has(key)) throw new Error(`duplicate expectation: ${key}`);
-    out.set(key, m[3]);
+    out.set(key, next);
   }
   return out;
 }

@@ -66,7 +66,8 @@ describe('power credentials', () => {
     expect(wrong).to.be.instanceOf(ConfigError);
     expect(wrong.message).to.not.include(other).and.not.include('tamper-pw');
     const raw = Buffer.from(stored.slice(3), 'base64');
-    raw[raw.length - 1] ^= 1;
+    const last = raw.length - 1;
+    raw.writeUInt8(raw.readUInt8(last) ^ 1, last);
     expect(catchErr(() => decryptSecret(`v1:${raw.toString('base64')}`, key))).to.be.instanceOf(ConfigError);
     const bad = catchErr(() => resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: 'short-key-value' } }));
     expect(bad).to.be.instanceOf(ConfigError);

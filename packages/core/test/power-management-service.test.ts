@@ -19,7 +19,8 @@ function setup(drivers: ScriptedDriver[] | FakePowerDriver[], config = {}) {
   return { clock, svc, events, transitions };
 }
 
-const settle = <T>(p: Promise<T>) => p.then((v) => ({ v, e: undefined as unknown }), (e: unknown) => ({ v: undefined, e }));
+const settle = <T>(p: Promise<T>) =>
+  p.then((v) => ({ v, e: undefined as unknown }), (e: unknown) => ({ v: undefined, e }));
 
 describe('PowerManagementService', () => {
   it('starts UNKNOWN and a read drives the FSM, with who asked', async () => {
@@ -147,7 +148,8 @@ describe('PowerManagementService', () => {
     const lines: string[] = [];
     const log = (m: string, f?: object) => lines.push(m + JSON.stringify(f ?? {}));
     const clock = new TestClock();
-    const svc = new PowerManagementService({ clock, drivers: [d], logger: { debug: log, info: log, warn: log, error: log } });
+    const svc =
+      new PowerManagementService({ clock, drivers: [d], logger: { debug: log, info: log, warn: log, error: log } });
     const events: HaEvent[] = [];
     svc.events$.subscribe((e) => events.push(e));
     svc.register('h', { target: target('h') });

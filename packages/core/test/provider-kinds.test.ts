@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { HaService, type ProviderContext } from '@hafence/core';
 import { FakeProvider, TestClock } from '@hafence/testkit';
 
@@ -59,9 +59,11 @@ describe('provider defaults', () => {
     await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
     await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
     await clock.advance(30_000);
-    expect(seen.length).to.be.greaterThan(0);
-    expect(seen[0].error).to.equal('TimeoutError');
-    expect(seen[0].endedAt! - seen[0].startedAt).to.equal(5_000);
+    const first = seen[0];
+    assert.exists(first, 'a health check ran');
+    expect(first.error).to.equal('TimeoutError');
+    assert.exists(first.endedAt, 'the check ended');
+    expect(first.endedAt - first.startedAt).to.equal(5_000);
     await ha.stop();
   });
 });

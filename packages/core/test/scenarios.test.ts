@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { MemoryStateStore } from '@hafence/core';
 import { TestClock, createFakeCluster, type FakeCluster } from '@hafence/testkit';
 import { MIN, cluster, path, released, stops } from './cluster-views.js';
@@ -101,8 +101,11 @@ describe('safety guards', () => {
     expect(c.service.resource({ type: 'host', id: 'h1' }).state).to.equal('RECOVERING');
     expect(stops(c)).to.equal(0);
     await c.clock.advance(3 * MIN);
-    const first = (c.store as MemoryStateStore).fenceEntries()[0];
-    expect(first.at - c.events[0].t).to.be.at.least(300_000);
+    const [first] = (c.store as MemoryStateStore).fenceEntries();
+    const [start] = c.events;
+    assert.exists(first, 'a fence entry');
+    assert.exists(start, 'an event');
+    expect(first.at - start.t).to.be.at.least(300_000);
   });
 
   it('fence budget: a flapping host gets at most 3 stop commands an hour, then fencing.halted', async () => {

@@ -20,7 +20,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? '5');
 const CALL = { signal: new AbortController().signal, timeoutMs: 10000 };
 setMaxListeners(0, CALL.signal); // one signal shared by 50 concurrent calls
 
-async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDriver, serverPids: number[], seconds: number): Promise<Side> {
+async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDriver, serverPids: number[],
+  seconds: number): Promise<Side> {
   await Promise.all(targets.map((t) => driver.status(t, CALL))); // log in once
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
@@ -36,10 +37,12 @@ async function ours(name: string, targets: PowerTarget[], driver: IpmiPowerDrive
   }));
   const wallMs = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  return { name, ops: latencies.length, wallMs, latencies, clientCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: totalCpu(serverPids) - srv0 };
+  return { name, ops: latencies.length, wallMs, latencies, clientCpuMs: (cpu.user + cpu.system) / 1000,
+    serverCpuMs: totalCpu(serverPids) - srv0 };
 }
 
-async function tool(name: string, runOne: (i: number) => Promise<void>, ops: number, parallel: number, serverPids: number[]): Promise<Side> {
+async function tool(name: string, runOne: (i: number) => Promise<void>, ops: number, parallel: number,
+  serverPids: number[]): Promise<Side> {
   const latencies: number[] = [];
   const c0 = procCpu().children;
   const srv0 = totalCpu(serverPids);
@@ -53,7 +56,8 @@ async function tool(name: string, runOne: (i: number) => Promise<void>, ops: num
       latencies.push(performance.now() - t0);
     }
   }));
-  return { name, ops, wallMs: performance.now() - start, latencies, clientCpuMs: procCpu().children - c0, serverCpuMs: totalCpu(serverPids) - srv0 };
+  return { name, ops, wallMs: performance.now() - start, latencies, clientCpuMs: procCpu().children - c0,
+    serverCpuMs: totalCpu(serverPids) - srv0 };
 }
 
 function ipmitool(port: number, suite: number) {
@@ -75,8 +79,8 @@ async function benchFifty(dir: string): Promise<void> {
     const targets = ports.map((port) => ({ host: `bmc-${port}`, address: '127.0.0.1', port, username: 'admin', password: new Secret(PASSWORD) }));
     const a = await ours('hafence IpmiPowerDriver, 50 BMCs, sessions reused', targets, driver, pids, SECONDS);
     await driver.close();
-    const seq = await tool('ipmitool -C 3, one after another', (i) => ipmitool(ports[i % COUNT], 3)(), 100, 1, pids);
-    const par = await tool('ipmitool -C 3, 16 in parallel', (i) => ipmitool(ports[i % COUNT], 3)(), 320, 16, pids);
+    const seq = await tool('ipmitool -C 3, one after another', (i) => ipmitool(FIRST + (i % COUNT), 3)(), 100, 1, pids);
+    const par = await tool('ipmitool -C 3, 16 in parallel', (i) => ipmitool(FIRST + (i % COUNT), 3)(), 320, 16, pids);
     const conf = join(dir, 'freeipmi.conf');
     await writeFile(conf, `username admin\npassword ${PASSWORD}\n`, { mode: 0o600 });
     const calls = 10;
@@ -116,9 +120,11 @@ async function benchSimBmc(): Promise<void> {
       sides.push(await tool(`ipmitool -C ${suite}, one after another`, () => ipmitool(SIM_PORT, suite)(), 40, 1, [server.pid!]));
     }
     report('(b) one SimBmc (separate process), per-op latency', sides);
-    for (let i = 0; i < sides.length; i += 2) {
-      const ratio = percentile(sides[i + 1].latencies, 50) / percentile(sides[i].latencies, 50);
-      console.log(`${sides[i].name}: ipmitool p50 / ours p50 = ${ratio.toFixed(0)}×`);
+    for (const [i, mine] of sides.entries()) {
+      const theirs = sides[i + 1];
+      if (i % 2 !== 0 || !theirs) continue; // pairs: ours, then ipmitool's
+      const ratio = percentile(theirs.latencies, 50) / percentile(mine.latencies, 50);
+      console.log(`${mine.name}: ipmitool p50 / ours p50 = ${ratio.toFixed(0)}×`);
     }
   } finally {
     server.kill('SIGTERM');

@@ -19,7 +19,7 @@ export interface Side {
 export function percentile(xs: number[], p: number): number {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
 }
 
 /** Operations per second of a side. */
@@ -50,9 +50,11 @@ export function totalCpu(pids: number[]): number {
 }
 
 /** Runs a program (no shell); resolves with its exit code and output. */
-export function exec(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+export function exec(cmd: string, args: string[],
+  env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 60000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 60000, maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${String(stdout)}${String(stderr)}` });
     });
   });

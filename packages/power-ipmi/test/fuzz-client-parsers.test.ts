@@ -20,7 +20,7 @@ const SESSION3 = 0x55667788;
 function reply(cmd: number, netFn: number, data: Buffer): Buffer {
   return encodeIpmiMessage(ipmiResponse(ipmiRequest(netFn, cmd, 5), 0, data));
 }
-const PLAIN_REPLIES = [
+const PLAIN_REPLIES: readonly [Buffer, Buffer, Buffer, Buffer] = [
   reply(0x01, 0x00, encodeChassisStatus({ powerOn: true, powerFault: false, identifyActive: false })),
   reply(0x01, 0x06, encodeDeviceId({ deviceId: 1, manufacturerId: 343, productId: 7 })),
   reply(0x38, 0x06, encodeChannelAuthCapabilities(1)),
@@ -29,13 +29,19 @@ const PLAIN_REPLIES = [
 const CORPUS = [
   encodeAsfPong(3),
   encodeV15Packet(PLAIN_REPLIES[2]),
-  encodeV20Packet({ payloadType: PayloadType.OPEN_SESSION_RESPONSE, sessionId: 0, seq: 0, payload: encodeOpenSessionResponse({
-    tag: 1, status: 0, privilege: 4, consoleSessionId: SESSION, bmcSessionId: 9, auth: 3, integrity: 4, confidentiality: 1 }) }),
+  encodeV20Packet({ payloadType: PayloadType.OPEN_SESSION_RESPONSE, sessionId: 0, seq: 0,
+    payload: encodeOpenSessionResponse({
+    tag: 1, status: 0, privilege: 4, consoleSessionId: SESSION, bmcSessionId: 9, auth: 3, integrity: 4,
+    confidentiality: 1 }) }),
   encodeV20Packet({ payloadType: PayloadType.RAKP2, sessionId: 0, seq: 0, payload: encodeRakp2({
-    tag: 2, status: 0, consoleSessionId: SESSION, bmcRandom: randomBytes(16), bmcGuid: randomBytes(16), authCode: randomBytes(32) }) }),
-  encodeV20Packet({ payloadType: PayloadType.RAKP4, sessionId: 0, seq: 0, payload: encodeRakp34({ tag: 3, status: 0, sessionId: SESSION, code: randomBytes(16) }) }),
-  ...PLAIN_REPLIES.map((p, i) => encodeV20Packet({ payloadType: 0, sessionId: SESSION, seq: i + 1, payload: p }, KEYS17)),
-  ...PLAIN_REPLIES.map((p, i) => encodeV20Packet({ payloadType: 0, sessionId: SESSION3, seq: i + 1, payload: p }, KEYS3)),
+    tag: 2, status: 0, consoleSessionId: SESSION, bmcRandom: randomBytes(16), bmcGuid: randomBytes(16),
+    authCode: randomBytes(32) }) }),
+  encodeV20Packet({ payloadType: PayloadType.RAKP4, sessionId: 0, seq: 0,
+    payload: encodeRakp34({ tag: 3, status: 0, sessionId: SESSION, code: randomBytes(16) }) }),
+  ...PLAIN_REPLIES.map((p, i) =>
+    encodeV20Packet({ payloadType: 0, sessionId: SESSION, seq: i + 1, payload: p }, KEYS17)),
+  ...PLAIN_REPLIES.map((p, i) =>
+    encodeV20Packet({ payloadType: 0, sessionId: SESSION3, seq: i + 1, payload: p }, KEYS3)),
 ];
 
 /** The client's whole inbound path: datagram, session wrapper, payload parsers. */
@@ -77,17 +83,21 @@ describe('fuzzing the client parsers', function () {
   });
 
   it(`${CLIENT_FUZZ_RUNS.noise} random datagrams: no crash, only MalformedPacketError`, () => {
-    fc.assert(fc.property(noise(), (b) => { onlyTypedRejections(b); }), { seed: FUZZ_SEED, numRuns: CLIENT_FUZZ_RUNS.noise });
+    fc.assert(fc.property(noise(), (b) => { onlyTypedRejections(b); }),
+      { seed: FUZZ_SEED, numRuns: CLIENT_FUZZ_RUNS.noise });
   });
 
   it(`${CLIENT_FUZZ_RUNS.mutated} mutated valid replies: no crash, only MalformedPacketError`, () => {
-    fc.assert(fc.property(mutated(CORPUS), (b) => { onlyTypedRejections(b); }), { seed: FUZZ_SEED + 1, numRuns: CLIENT_FUZZ_RUNS.mutated });
+    fc.assert(fc.property(mutated(CORPUS), (b) => { onlyTypedRejections(b); }),
+      { seed: FUZZ_SEED + 1, numRuns: CLIENT_FUZZ_RUNS.mutated });
   });
 
   it(`${CLIENT_FUZZ_RUNS.sealed} mutated payloads sealed with valid integrity and encryption (suites 17 and 3)`, () => {
     const sealed = fc.tuple(mutated(PLAIN_REPLIES), fc.boolean(), fc.nat()).map(([p, use17, seq]) => {
-      return encodeV20Packet({ payloadType: 0, sessionId: use17 ? SESSION : SESSION3, seq, payload: p }, use17 ? KEYS17 : KEYS3);
+      return encodeV20Packet({ payloadType: 0, sessionId: use17 ? SESSION : SESSION3, seq, payload: p },
+        use17 ? KEYS17 : KEYS3);
     });
-    fc.assert(fc.property(sealed, (b) => { onlyTypedRejections(b); }), { seed: FUZZ_SEED + 2, numRuns: CLIENT_FUZZ_RUNS.sealed });
+    fc.assert(fc.property(sealed, (b) => { onlyTypedRejections(b); }),
+      { seed: FUZZ_SEED + 2, numRuns: CLIENT_FUZZ_RUNS.sealed });
   });
 });

@@ -49,7 +49,8 @@ describe('IpmiClient vs OpenIPMI ipmi_sim: every command it supports', function 
   });
 
   it('only suite 17 → no common cipher suite (ProtocolError)', async () => {
-    const err = await client.chassisStatus(bmc({ cipherSuites: [17] }), { timeoutMs: 3000 }).then(() => undefined, (e: unknown) => e);
+    const err = await client.chassisStatus(bmc({ cipherSuites: [17] }), { timeoutMs: 3000 }).then(() => undefined,
+      (e: unknown) => e);
     expect(err).to.be.instanceOf(ProtocolError);
   });
 

@@ -15,7 +15,7 @@ describe('IPMI codecs', () => {
     expect(checksum(b, 0, 3)).to.equal(0);
     expect(checksum(b, 3)).to.equal(0);
     expect(decodeIpmiMessage(b)).to.include({ netFn: 0, cmd: 2, seq: 7 });
-    b[6] ^= 1;
+    b.writeUInt8(b.readUInt8(6) ^ 1, 6);
     expect(() => decodeIpmiMessage(b)).to.throw(MalformedPacketError);
   });
 
@@ -49,7 +49,7 @@ describe('IPMI codecs', () => {
       expect(back).to.include({ authenticated: true, encrypted: true, seq: 3 });
       for (let i = 4; i < pkt.length; i += 7) {
         const bad = Buffer.from(pkt);
-        bad[i] ^= 0x01;
+        bad.writeUInt8(bad.readUInt8(i) ^ 0x01, i);
         expect(() => decodeSessionPacket(bad, (sid) => (sid === 42 ? pk : undefined))).to.throw(MalformedPacketError);
       }
     });
@@ -79,7 +79,8 @@ describe('IPMI codecs', () => {
     expect(toIpmiBmc(t).cipherSuites).to.deep.equal([17, 3]);
     expect(toIpmiBmc({ ...t, options: { fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([17]);
     expect(() => toIpmiBmc({ ...t, options: { cipherSuite: 0 } })).to.throw(DriverError);
-    expect(toIpmiBmc({ ...t, options: { cipherSuite: 0, allowCipher0: true, fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([0]);
+    expect(toIpmiBmc({ ...t,
+      options: { cipherSuite: 0, allowCipher0: true, fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([0]);
     expect(toIpmiBmc({ ...t, options: { privilege: 'operator' } }).privilege).to.equal(3);
   });
 });

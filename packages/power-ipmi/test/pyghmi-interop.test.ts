@@ -55,7 +55,8 @@ describe('IpmiClient vs pyghmi fakebmc (suite 3, admin/password)', function () {
 
   // Last: fakebmc answers suite 17 with suite 3's algorithms (a downgrade); we must refuse.
   it('a BMC that answers suite 17 with other algorithms is rejected, not followed', async () => {
-    const err = await client.chassisStatus(bmc({ cipherSuites: [17] }), { timeoutMs: 2000 }).then(() => undefined, (e: unknown) => e);
+    const err = await client.chassisStatus(bmc({ cipherSuites: [17] }), { timeoutMs: 2000 }).then(() => undefined,
+      (e: unknown) => e);
     expect(err).to.be.instanceOf(ProtocolError);
     expect((err as Error).message).to.match(/other algorithms/);
   });

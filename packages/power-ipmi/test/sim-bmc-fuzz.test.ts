@@ -33,7 +33,8 @@ describe('fuzzing the SimBmc parsers', function () {
     }
     bmc.engine.handle = handle;
     sessions = [...bmc.engine.sessions.values()].filter((s) => s.state === 'active');
-    for (const [netFn, cmd, data] of [[0, 1, []], [0, 2, [1]], [0, 4, [5, 0]], [6, 1, []], [6, 0x3b, [4]], [6, 0x38, [0x8e, 4]], [6, 0x3c, [0, 0, 0, 0]]] as const) {
+    for (const [netFn, cmd, data] of [[0, 1, []], [0, 2, [1]], [0, 4, [5, 0]], [6, 1, []], [6, 0x3b, [4]],
+      [6, 0x38, [0x8e, 4]], [6, 0x3c, [0, 0, 0, 0]]] as const) {
       plain.push(encodeIpmiMessage(ipmiRequest(netFn, cmd, 9, Buffer.from(data))));
     }
     // Client sessions stay open on purpose: the sealed fuzz below speaks inside them.
@@ -59,7 +60,8 @@ describe('fuzzing the SimBmc parsers', function () {
   });
 
   it(`${RUNS.mutated} mutated client packets (ping, capabilities, open session, RAKP 1/3, session commands)`, () => {
-    fc.assert(fc.property(mutated(corpus), (b) => { onlyTypedRejections(b); }), { seed: SEED + 1, numRuns: RUNS.mutated });
+    fc.assert(fc.property(mutated(corpus), (b) => { onlyTypedRejections(b); }),
+      { seed: SEED + 1, numRuns: RUNS.mutated });
   });
 
   it(`${RUNS.sealed} mutated requests sealed with the live sessions' keys`, () => {

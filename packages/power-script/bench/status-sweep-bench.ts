@@ -21,7 +21,8 @@ function simDir(): string {
   return join(dir, 'scripts', 'bmc-sim');
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const pct = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
 interface SweepResult {
   readonly name: string;
@@ -33,7 +34,8 @@ interface SweepResult {
   readonly wallMs: number;
 }
 
-async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, concurrency: number, rounds: number): Promise<SweepResult> {
+async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, concurrency: number,
+  rounds: number): Promise<SweepResult> {
   const service = new PowerManagementService({
     drivers: [new ScriptPowerDriver(driverOptions)],
     config: { powerOpTimeout: 20_000 },
@@ -63,7 +65,8 @@ async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, conc
   }
   await service.close();
   latencies.sort((a, b) => a - b);
-  return { name, concurrency, ops: latencies.length, failures, p50: pct(latencies, 50), p99: pct(latencies, 99), wallMs: wallMs / rounds };
+  return { name, concurrency, ops: latencies.length, failures, p50: pct(latencies, 50), p99: pct(latencies, 99),
+    wallMs: wallMs / rounds };
 }
 
 async function main(): Promise<void> {

@@ -87,7 +87,8 @@ export class ScriptPowerDriver implements PowerDriver {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
-    const timer = this.clock.setTimeout(() => ctl.abort(new TimeoutError(request.op, request.timeoutMs, request.target.host)), request.timeoutMs);
+    const timer = this.clock.setTimeout(() =>
+      ctl.abort(new TimeoutError(request.op, request.timeoutMs, request.target.host)), request.timeoutMs);
     try {
       const inv = await this.preset.prepare(request, ctl.signal);
       checkInvocation([inv.command, ...inv.args], inv.env, request.target.host);
@@ -97,8 +98,10 @@ export class ScriptPowerDriver implements PowerDriver {
         throw new ConfigError([{ path: `hosts.${request.target.host}`, value: '[redacted]', rule: 'the password would appear on the command line; refused' }]);
       }
       const result = await runProcess(
-        { command: inv.command, args: inv.args, env: minimalEnv(inv.env, this.options.path ?? DEFAULT_PATH), stdin: inv.stdin },
-        { signal: ctl.signal, maxOutputBytes: this.maxOutputBytes, clock: this.clock, onSpawn: (pid) => this.options.onSpawn?.(pid, request.op, request.target.host) },
+        { command: inv.command, args: inv.args, env: minimalEnv(inv.env, this.options.path ?? DEFAULT_PATH),
+          stdin: inv.stdin },
+        { signal: ctl.signal, maxOutputBytes: this.maxOutputBytes, clock: this.clock,
+          onSpawn: (pid) => this.options.onSpawn?.(pid, request.op, request.target.host) },
         { driver: `${this.name}:${this.preset.name}`, host: request.target.host },
       );
       return this.preset.interpret(request, result);

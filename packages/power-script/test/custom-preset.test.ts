@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,8 @@ describe('ScriptPowerDriver custom preset', () => {
     expect(err).to.be.instanceOf(TimeoutError);
     expect(Date.now() - started).to.be.lessThan(2000);
     const [shell, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    assert.isDefined(shell, 'the script wrote its pid');
+    assert.isDefined(child, 'the script wrote its child\'s pid');
     await new Promise((r) => setTimeout(r, 100));
     expect(alive(shell), 'script').to.equal(false);
     expect(alive(child), 'its child').to.equal(false);
@@ -98,7 +100,8 @@ describe('ScriptPowerDriver custom preset', () => {
       preset: 'custom', maxOutputBytes: 1024,
       custom: { command: script('noisy.sh', 'head -c 5000000 /dev/zero | tr "\\0" x; echo; echo off'), args: [] },
     });
-    expect(await noisy.status(target(), call()).catch((e: unknown) => e)).to.be.instanceOf(ProtocolError); // "off" was beyond the cap
+    expect(await noisy.status(target(),
+      call()).catch((e: unknown) => e)).to.be.instanceOf(ProtocolError); // "off" was beyond the cap
   });
 
   it('refuses {password} in templates and any argv that would carry the password', async () => {

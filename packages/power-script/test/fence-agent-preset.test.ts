@@ -111,7 +111,8 @@ describe('ScriptPowerDriver fence-agent (real fence_ipmilan → ipmi_sim)', () =
     expect(String(await badChoice.status(targetOf(FIRST_PORT), call()).catch((e: unknown) => e))).to.match(/auth.*one of md5/);
     const secretOpt = new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agentOptions: { passwd: 'x' } } });
     expect(await secretOpt.status(targetOf(FIRST_PORT), call()).catch((e: unknown) => e)).to.be.instanceOf(ConfigError);
-    const preset = new FenceAgentPreset({ agentOptions: { power_wait: 1 } }, { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
+    const preset = new FenceAgentPreset({ agentOptions: { power_wait: 1 } }, { now: Date.now,
+      setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
     const inv = await preset.prepare({ op: 'cycle', target: targetOf(FIRST_PORT), timeoutMs: 5000 }, new AbortController().signal);
     expect(inv.args).to.deep.equal([]);
     expect(inv.stdin!.split('\n')[0]).to.equal('action=reboot');

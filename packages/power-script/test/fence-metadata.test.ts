@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AuthError, ConfigError, DriverError, Secret, UnreachableError } from '@hafence/core';
+import { AuthError, type ConfigError, DriverError, Secret, UnreachableError } from '@hafence/core';
 import { classifyFailure, parseFenceMetadata, validateFenceOptions } from '@hafence/power-script';
 
 const XML = `<?xml version="1.0" ?>

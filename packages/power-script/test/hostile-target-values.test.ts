@@ -45,7 +45,8 @@ describe('presets refuse control characters in every field, before spawning anyt
         let spawned = 0;
         const watched = new ScriptPowerDriver({ ...options, onSpawn: () => spawned++ });
         for (const d of [driver, watched]) {
-          const err = await d.status(mutate(base()), { signal: AbortSignal.timeout(5000), timeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
+          const err = await d.status(mutate(base()),
+            { signal: AbortSignal.timeout(5000), timeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
           expect(err, `${preset} ${field}`).to.be.instanceOf(ConfigError);
           expect((err as ConfigError).code).to.equal('HAF2001');
           expect((err as Error).message).to.not.include('Pw-123');

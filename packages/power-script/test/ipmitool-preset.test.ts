@@ -66,7 +66,8 @@ describe('ScriptPowerDriver ipmitool against ipmi_sim', () => {
     it('never puts the password on argv: -E and IPMI_PASSWORD, never -P', async () => {
       cmdlines.length = 0;
       await driver.status(targetOf(port), call());
-      await driver.status(targetOf(DEAD_PORT), call(800)).catch(() => {}); // a child that surely lives long enough to be seen
+      await driver.status(targetOf(DEAD_PORT),
+        call(800)).catch(() => {}); // a child that surely lives long enough to be seen
       expect(cmdlines).to.have.length(2);
       expect(cmdlines[1]).to.include(' -E ');
       expect(cmdlines[1]).to.not.include(sims.password);

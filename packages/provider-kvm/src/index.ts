@@ -1,5 +1,6 @@
 export type {
-  HeartbeatRecord, AgentHealth, AgentConnectivity, ArmRequest, HeartbeatObservation, NeighborExecutor, KvmHostFacts, KvmInventory,
+  HeartbeatRecord, AgentHealth, AgentConnectivity, ArmRequest, HeartbeatObservation, NeighborExecutor, KvmHostFacts,
+  KvmInventory,
   VmVolume, VmVolumeDirectory, VolumeActivity, VolumeReadFailure,
 } from './ports.js';
 

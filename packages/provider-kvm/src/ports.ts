@@ -23,7 +23,8 @@ export interface HeartbeatRecord {
   readonly resetMarginMs?: number;
   /**
    * Additive (absent = 0): the `armGen` of the last arm/disarm request the agent applied
-   * (docs/behaviour.md#several-management-servers). The lease trusts `armed` only when this echoes the latest arm recorded.
+   * (docs/behaviour.md#several-management-servers). The lease trusts `armed` only when this echoes the latest arm
+   * recorded.
    */
   readonly armGen?: number;
 }
@@ -138,7 +139,8 @@ export interface NeighborExecutor {
    * volumes, each after a fresh open). Rejects or answers `ok: false` when the checker
    * cannot read the mount.
    */
-  readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation>;
+  readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation>;
   /** Asks `peer` whether it can still reach `suspect` (lease condition 4). */
   canReach?(peer: string, suspect: string, signal: AbortSignal): Promise<boolean>;
 }

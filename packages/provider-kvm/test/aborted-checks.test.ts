@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { AbortedError, UnreachableError, type MemoryInventory, type ResourceSpec } from '@hafence/core';
 import { KvmProvider, type AgentHealth, type HeartbeatObservation } from '@hafence/provider-kvm';
 import { TestClock, flushMicrotasks } from '@hafence/testkit';
+import { at } from './helpers/at.js';
 import { ctxOf, FakeKvm, inventoryOf, viewOf } from './helpers/fake-ports.js';
 
 /**
@@ -56,7 +57,7 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
 
   it('healthCheck with an already aborted signal rejects with the abort reason; the late port failure is handled', async () => {
     const reason = new AbortedError('health job aborted');
-    expect(await outcome(provider.healthCheck(specs[0], abortedCtx(reason)))).to.deep.equal({ error: reason });
+    expect(await outcome(provider.healthCheck(at(specs, 0), abortedCtx(reason)))).to.deep.equal({ error: reason });
     await lateFailuresSettled();
     expect(leaked).to.deep.equal([]);
   });
@@ -64,7 +65,7 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
   it('activityCheck with an already aborted signal rejects with the abort reason; the late port failure is handled', async () => {
     await provider.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } })); // h2, h3 may check h1
     const reason = new AbortedError('activity job aborted');
-    expect(await outcome(provider.activityCheck(specs[0], abortedCtx(reason)))).to.deep.equal({ error: reason });
+    expect(await outcome(provider.activityCheck(at(specs, 0), abortedCtx(reason)))).to.deep.equal({ error: reason });
     await lateFailuresSettled();
     expect(leaked).to.deep.equal([]);
   });
@@ -73,7 +74,7 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
     const ctl = new AbortController();
     const reason = new AbortedError('health check exceeded 0 ms');
     clock.setTimeout(() => ctl.abort(reason), 0);
-    const result = outcome(provider.healthCheck(specs[0], ctxOf(clock, inventory, 'SUSPECT', undefined, ctl.signal)));
+    const result = outcome(provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'SUSPECT', undefined, ctl.signal)));
     await clock.advance(0);
     expect(await result).to.deep.equal({ error: reason });
     await lateFailuresSettled();

@@ -136,7 +136,8 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
   it('logs failed authentications with the source address, at most one line per address per minute, never the token', async () => {
     const clock = new TestClock();
     const lines: { message: string; fields: LogFields }[] = [];
-    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message, fields) => lines.push({ message, fields: fields ?? {} }) };
+    const logger: Logger =
+      { debug() {}, info() {}, error() {}, warn: (message, fields) => lines.push({ message, fields: fields ?? {} }) };
     server = createAgentServer(new Secret(TEST_TOKEN), handlers, { logger, clock });
     const port = await listen(server);
     const bad = (localAddress: string, auth?: string) => new Promise<number>((resolve, reject) => {
@@ -165,8 +166,10 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
   it('rate-limits the log across addresses too: a flood from many addresses logs at most 20 lines a minute, then a count', async () => {
     const clock = new TestClock();
     const lines: { message: string; fields: LogFields }[] = [];
-    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (message, fields) => lines.push({ message, fields: fields ?? {} }) };
-    server = createAgentServer(new Secret(TEST_TOKEN), handlers, { logger, clock, limits: { maxConnections: 64, maxPerAddress: 4 } });
+    const logger: Logger =
+      { debug() {}, info() {}, error() {}, warn: (message, fields) => lines.push({ message, fields: fields ?? {} }) };
+    server = createAgentServer(new Secret(TEST_TOKEN), handlers,
+      { logger, clock, limits: { maxConnections: 64, maxPerAddress: 4 } });
     const port = await listen(server);
     await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise<void>((resolve) => {
       const socket = connect({ port, host: '127.0.0.1', localAddress: `127.0.1.${i + 1}` }, () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));

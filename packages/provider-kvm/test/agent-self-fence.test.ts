@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Secret } from '@hafence/core';
 import { HostAgent, SimulatedWatchdog, type PeerStatus } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
+import { at } from './helpers/at.js';
 import { MemFs, TEST_TOKEN } from './helpers/mem-fs.js';
 
 const S = 1_000;
@@ -73,13 +74,14 @@ describe('host agent: self-fence only when isolated', () => {
     await r.clock.advance(11 * S);
     expect(r.agent.status().selfFenced).to.equal(true);
     expect(r.stops).to.have.length(1);
-    expect(r.stops[0] - lost).to.be.within(60 * S, 70 * S);
-    const lastFeed = r.watchdog.feeds[r.watchdog.feeds.length - 1];
-    expect(lastFeed).to.be.at.most(r.stops[0]);
+    const stoppedAt = at(r.stops, 0);
+    expect(stoppedAt - lost).to.be.within(60 * S, 70 * S);
+    const lastFeed = at(r.watchdog.feeds, -1);
+    expect(lastFeed).to.be.at.most(stoppedAt);
     await r.clock.advance(5 * 60 * S);
-    expect(r.watchdog.feeds.filter((t) => t > r.stops[0]), 'watchdog not fed after the self-fence').to.deep.equal([]);
+    expect(r.watchdog.feeds.filter((t) => t > stoppedAt), 'watchdog not fed after the self-fence').to.deep.equal([]);
     expect(r.resets).to.have.length(1);
-    expect(r.resets[0] - lastFeed).to.equal(15 * S);
+    expect(at(r.resets, 0) - lastFeed).to.equal(15 * S);
     const health = await (await msRequest(r)).json() as { connected: boolean; detail: string };
     expect(health).to.include({ connected: false, detail: 'self-fencing' });
   });

@@ -186,7 +186,8 @@ describe('agent server: TLS and the split token (issue 9)', function () {
     const agents: HostAgent[] = [];
     afterEach(async () => { await Promise.all(agents.splice(0).map((a) => a.stop())); });
 
-    function agent(hostId: string, extra: Partial<ConstructorParameters<typeof HostAgent>[0]> = {}, lines?: { msg: string; fields: Record<string, unknown> }[]) {
+    function agent(hostId: string, extra: Partial<ConstructorParameters<typeof HostAgent>[0]> = {},
+      lines?: { msg: string; fields: Record<string, unknown> }[]) {
       const clock = new TestClock();
       const a = new HostAgent({ hostId, mount: '/mnt/pool', token: MS_TOKEN, watchdog: new SimulatedWatchdog(clock), clock, fs: new MemFs(), logger: lines ? recordingLogger(lines) : undefined, ...extra });
       agents.push(a);
@@ -197,10 +198,12 @@ describe('agent server: TLS and the split token (issue 9)', function () {
       const a = await agent('h1', { peerToken: PEER_TOKEN, tls: serverTls(pki.ca) }).start();
       const agents = { h1: `https://127.0.0.1:${a.port}` };
       const signal = new AbortController().signal;
-      const ok = new HttpAgentConnectivity({ agents, token: MS_TOKEN, tls: { ca: pki.ca, cert: pki.client.cert, key: new Secret(pki.client.key) } });
+      const ok = new HttpAgentConnectivity({ agents, token: MS_TOKEN,
+        tls: { ca: pki.ca, cert: pki.client.cert, key: new Secret(pki.client.key) } });
       expect((await ok.health('h1', signal)).connected).to.equal(true);
       await ok.setArmed('h1', { armed: false, armGen: 5 }, signal);
-      const wrongCa = new HttpAgentConnectivity({ agents, token: MS_TOKEN, tls: { ca: pki.otherCa, cert: pki.client.cert, key: new Secret(pki.client.key) } });
+      const wrongCa = new HttpAgentConnectivity({ agents, token: MS_TOKEN,
+        tls: { ca: pki.otherCa, cert: pki.client.cert, key: new Secret(pki.client.key) } });
       const health = await wrongCa.health('h1', signal);
       expect(health.connected).to.equal(false);
       expect(health.detail).to.include('h1').and.include('not verified');

@@ -30,7 +30,8 @@ async function cluster(hosts = 4): Promise<Cluster> {
   });
   const kvm = new FakeKvm(clock);
   kvm.powered = (h) => driver.host(h).power === 'ON';
-  const provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power.state(h) });
+  const provider =
+    new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power.state(h) });
   const service = new HaService({ providers: [provider], clock, store: new MemoryStateStore(), config, power });
   const events: HaEvent[] = [];
   service.events$.subscribe((e) => events.push(e));

@@ -8,6 +8,7 @@ import { DEFAULT_SETTINGS, MemoryInventory, noopLogger, Secret, systemClock, typ
 import {
   HostAgent, HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, nodeHeartbeatReadFs, SimulatedWatchdog,
 } from '@hafence/provider-kvm';
+import { at } from './helpers/at.js';
 import { TEST_TOKEN } from './helpers/mem-fs.js';
 
 const token = new Secret(TEST_TOKEN);
@@ -17,6 +18,11 @@ describe('standalone HTTP ports against real agents', () => {
   let mount: string;
   let agents: Record<string, HostAgent>;
   let urls: Record<string, string>;
+  const agentOf = (id: string): HostAgent => {
+    const found = agents[id];
+    if (!found) throw new Error(`no agent ${id} in this test`);
+    return found;
+  };
 
   beforeEach(async () => {
     mount = await mkdtemp(join(tmpdir(), 'hafence-mount-'));
@@ -26,7 +32,8 @@ describe('standalone HTTP ports against real agents', () => {
     for (const id of ['h1', 'h2', 'h3']) {
       const unreadable = id === 'h3';
       const agent = new HostAgent({
-        hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 20, selfFenceAfterMs: 5_000, peers,
+        hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 20,
+        selfFenceAfterMs: 5_000, peers,
         readFs: unreadable ? { ...nodeHeartbeatReadFs, readdir: async () => { throw Object.assign(new Error('stale'), { code: 'ESTALE' }); } } : undefined,
       });
       agents[id] = agent;
@@ -57,7 +64,7 @@ describe('standalone HTTP ports against real agents', () => {
     expect((await port.health('h1', signal)).armGen).to.equal(3);
     const refused = await port.setArmed('h1', { armed: false, armGen: 2 }, signal).then(() => undefined, (err: unknown) => err);
     expect(refused).to.include({ code: 'HAF1004' });
-    expect(agents.h1.status()).to.include({ armed: true, armGen: 3 });
+    expect(agentOf('h1').status()).to.include({ armed: true, armGen: 3 });
     let heartbeat = (await port.health('h1', signal)).heartbeat;
     for (let i = 0; i < 100 && heartbeat?.armGen !== 3; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -80,7 +87,7 @@ describe('standalone HTTP ports against real agents', () => {
     const neighbors = new HttpNeighborExecutor({ agents: urls, token });
     const signal = new AbortController().signal;
     expect(await neighbors.canReach('h2', 'h1', signal)).to.equal(true);
-    await agents.h1.stop();
+    await agentOf('h1').stop();
     expect(await neighbors.canReach('h2', 'h1', signal)).to.equal(false);
   });
 
@@ -90,22 +97,22 @@ describe('standalone HTTP ports against real agents', () => {
     for (const id of ['h1', 'h2', 'h3']) inventory.putResource({ ref: { type: 'host', id }, partition: 'c1' });
     const facts = { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false };
     const provider = new KvmProvider({
-      agents: new HttpAgentConnectivity({ agents: urls, token }), neighbors: new HttpNeighborExecutor({ agents: urls, token }),
+      agents: new HttpAgentConnectivity({ agents: urls, token }),
+      neighbors: new HttpNeighborExecutor({ agents: urls, token }),
       inventory: { facts: () => facts }, heartbeatIntervalMs: 20, activityWindowMs: 100, replyTimeoutMs: 1_000,
     });
     const alerts: string[] = [];
     provider.onAlert((a) => alerts.push(a.host));
-    const lineage = inventory.lineage('c1');
     await provider.partitionConditions({
-      partition: lineage[0], ancestors: [],
+      partition: at(inventory.lineage('c1'), 0), ancestors: [],
       members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: spec.ref.id === 'h1' ? 'CHECKING' : 'AVAILABLE', eligible: true, healthy: true, inEpisode: false })),
     });
     const ctx: ProviderContext = { signal: new AbortController().signal, clock: systemClock, logger: noopLogger, inventory, state: 'CHECKING', settings: DEFAULT_SETTINGS, sleep: async () => {} };
-    const h1 = inventory.resourcesIn('c1')[0];
+    const h1 = at(inventory.resourcesIn('c1'), 0);
     const verdicts = [(await provider.activityCheck(h1, ctx)).verdict, (await provider.activityCheck(h1, ctx)).verdict];
     expect(verdicts).to.deep.equal(['active', 'active']);
     expect(alerts).to.deep.equal(['h3']);
-    await agents.h1.stop();
+    await agentOf('h1').stop();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await provider.activityCheck(h1, ctx)).verdict).to.equal('inactive');
   });

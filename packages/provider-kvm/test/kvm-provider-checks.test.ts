@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { ConfigError, type MemoryInventory, type ResourceSpec } from '@hafence/core';
 import { KvmProvider, MemoryArmRecords, type KvmAlert } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
+import { at } from './helpers/at.js';
 import { ctxOf, FakeKvm, inventoryOf, viewOf } from './helpers/fake-ports.js';
 
 const S = 1_000;
@@ -21,7 +22,8 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     ({ inventory, specs } = inventoryOf(4));
     for (const s of specs) kvm.host(s.ref.id);
     power = { h1: 'ON', h2: 'ON', h3: 'ON', h4: 'ON' };
-    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h] });
+    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock,
+      powerState: (h) => power[h] });
     alerts = [];
     provider.onAlert((a) => alerts.push(a));
   });
@@ -33,30 +35,31 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   });
 
   it('eligible: KVM, shared pool mounted, power ON; OFF, other hypervisors and unmounted pools are not', async () => {
-    expect((await provider.isEligible(specs[0], ctx())).ok).to.equal(true);
+    expect((await provider.isEligible(at(specs, 0), ctx())).ok).to.equal(true);
     kvm.host('h2').facts = { ...kvm.host('h2').facts, hypervisor: 'XenServer' };
     kvm.host('h3').facts = { ...kvm.host('h3').facts, sharedPoolMounted: false };
     power.h4 = 'OFF';
-    expect(await provider.isEligible(specs[1], ctx())).to.deep.include({ ok: false });
-    expect((await provider.isEligible(specs[2], ctx())).reason).to.match(/not mounted/);
-    expect((await provider.isEligible(specs[3], ctx())).reason).to.match(/power OFF/);
+    expect(await provider.isEligible(at(specs, 1), ctx())).to.deep.include({ ok: false });
+    expect((await provider.isEligible(at(specs, 2), ctx())).reason).to.match(/not mounted/);
+    expect((await provider.isEligible(at(specs, 3), ctx())).reason).to.match(/power OFF/);
   });
 
   it('power UNKNOWN: eligible only in lease-only mode, when the agent reported an armed lease this server armed', async () => {
     power.h1 = 'UNKNOWN';
     // An agent that cannot be told anything: unarmed, then armed by someone else (no record here).
-    const deaf = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    const deaf = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock,
+      powerState: (h) => power[h] });
     kvm.host('h1').armed = false;
-    await deaf.healthCheck(specs[0], ctx());
-    expect((await deaf.isEligible(specs[0], ctx())).ok).to.equal(false);
+    await deaf.healthCheck(at(specs, 0), ctx());
+    expect((await deaf.isEligible(at(specs, 0), ctx())).ok).to.equal(false);
     Object.assign(kvm.host('h1'), { armed: true, armGen: 7 });
-    await deaf.healthCheck(specs[0], ctx());
-    expect((await deaf.isEligible(specs[0], ctx())).ok, 'armed by a gen this server never recorded').to.equal(false);
+    await deaf.healthCheck(at(specs, 0), ctx());
+    expect((await deaf.isEligible(at(specs, 0), ctx())).ok, 'armed by a gen this server never recorded').to.equal(false);
     // This server arms it (armGen above the one it reports) and the heartbeat echoes it.
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 8 }]);
-    await provider.healthCheck(specs[0], ctx()); // a heartbeat echoing armGen 8
-    const v = await provider.isEligible(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx()); // a heartbeat echoing armGen 8
+    const v = await provider.isEligible(at(specs, 0), ctx());
     expect(v.ok).to.equal(true);
     expect(v.reason).to.match(/lease-only/);
   });
@@ -64,42 +67,43 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   it('power UNKNOWN right after a restart: asks the agent once (and re-arms it with its own armGen) instead of flapping to UNSUPPORTED', async () => {
     power.h1 = 'UNKNOWN';
     // Armed by a previous life of this server (no record here): re-armed, acknowledged, protected.
-    const v = await provider.isEligible(specs[0], ctx());
+    const v = await provider.isEligible(at(specs, 0), ctx());
     expect(v.ok).to.equal(true);
     expect(kvm.sentTo('h1', 'health')).to.equal(1);
     expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
-    await provider.isEligible(specs[0], ctx());
+    await provider.isEligible(at(specs, 0), ctx());
     expect(kvm.sentTo('h1', 'health')).to.equal(1);
   });
 
   it('cluster rule: cluster, pod and zone enabled; ≥ 2 eligible healthy members, a host in an episode still counting', async () => {
     const two = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: true, state: 'SUSPECT' } });
     expect((await provider.partitionConditions(two)).ok).to.equal(true);
-    const one = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: false } });
+    const one = viewOf(inventory,
+      { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: false } });
     expect((await provider.partitionConditions(one)).ok).to.equal(false);
     const podOff = inventoryOf(4, { podEnabled: false }).inventory;
     expect((await provider.partitionConditions(viewOf(podOff))).reason).to.match(/pod p1 is disabled/);
   });
 
   it('health is the agent connection; storage failure is reported but the host stays healthy', async () => {
-    expect(await provider.healthCheck(specs[0], ctx())).to.deep.equal({ healthy: true });
+    expect(await provider.healthCheck(at(specs, 0), ctx())).to.deep.equal({ healthy: true });
     kvm.host('h1').storageOk = false;
-    expect((await provider.healthCheck(specs[0], ctx())).reason).to.match(/storage failing/);
+    expect((await provider.healthCheck(at(specs, 0), ctx())).reason).to.match(/storage failing/);
     kvm.host('h1').agentUp = false;
-    expect((await provider.healthCheck(specs[0], ctx())).healthy).to.equal(false);
+    expect((await provider.healthCheck(at(specs, 0), ctx())).healthy).to.equal(false);
   });
 
   it('arms the agent while HA is enabled for its host, and disarms it in maintenance, each with a new armGen', async () => {
     kvm.host('h1').armed = false;
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls, 'applied: not sent again').to.have.length(1);
     kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: true };
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: false, armGen: 2 });
     kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: false };
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls[2]).to.deep.equal({ host: 'h1', armed: true, armGen: 3 });
   });
 
@@ -122,9 +126,9 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
       await setArmed(host, request);
     };
     kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: true };
-    await recording.healthCheck(specs[0], ctx());
+    await recording.healthCheck(at(specs, 0), ctx());
     kvm.host('h1').facts = { ...kvm.host('h1').facts, maintenance: false };
-    await recording.healthCheck(specs[0], ctx());
+    await recording.healthCheck(at(specs, 0), ctx());
     expect(seen).to.deep.equal(['record 1', 'send 1', 'record 2', 'send 2']);
     expect(await records.latest('h1')).to.include({ gen: 2, armed: true });
   });
@@ -137,17 +141,17 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
       await setArmed(host, request);
     };
     kvm.host('h1').armed = false;
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     fail = false;
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
     expect(kvm.host('h1')).to.include({ armed: true, armGen: 1 });
     Object.assign(kvm.host('h1'), { armed: false, armGen: 0 }); // the agent restarted: it forgot the gen
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls[1], 'sent again, same gen').to.deep.equal({ host: 'h1', armed: true, armGen: 1 });
     kvm.armCalls.splice(1);
     kvm.host('h1').armGen = 5; // armed by another server meanwhile
-    await provider.healthCheck(specs[0], ctx());
+    await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: true, armGen: 6 });
   });
 
@@ -157,7 +161,7 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     });
 
     async function check(): Promise<{ verdict: string; reason?: string }> {
-      const run = provider.activityCheck(specs[0], ctx('CHECKING'));
+      const run = provider.activityCheck(at(specs, 0), ctx('CHECKING'));
       await clock.advance(60 * S);
       return run;
     }
@@ -191,10 +195,11 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
       kvm.host('h1').alive = false;
       const old = new KvmProvider({
         agents: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h],
-        neighbors: { readHeartbeat: (c, s, w, sig) => kvm.readHeartbeat(c, s, w, sig) }, // an agent without volume reads
+        neighbors: { readHeartbeat: (c, s, w, sig) => kvm.readHeartbeat(c, s, w, sig) },
+        // an agent without volume reads
       });
       await old.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
-      const run = old.activityCheck(specs[0], ctx('CHECKING'));
+      const run = old.activityCheck(at(specs, 0), ctx('CHECKING'));
       await clock.advance(60 * S);
       const r = await run;
       expect(r.verdict).to.equal('error');
@@ -204,9 +209,10 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('without a volume list (never known) the heartbeat alone decides, and says so', async () => {
       kvm.host('h1').alive = false;
       kvm.host('h1').vmsWriting = true;
-      const blind = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: { volumesOf: () => undefined }, clock, powerState: (h) => power[h] });
+      const blind = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm,
+        volumes: { volumesOf: () => undefined }, clock, powerState: (h) => power[h] });
       await blind.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
-      const run = blind.activityCheck(specs[0], ctx('CHECKING'));
+      const run = blind.activityCheck(at(specs, 0), ctx('CHECKING'));
       await clock.advance(60 * S);
       const r = await run;
       expect(r.verdict).to.equal('inactive');
@@ -217,11 +223,12 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('asks for at most maxVolumesPerCheck volumes, every VM in turn across checks', async () => {
       kvm.host('h1').alive = false;
       kvm.host('h1').vms = Array.from({ length: 6 }, (_, i) => ({ vm: `vm${i}`, volume: `/mnt/pool/vm${i}-disk` }));
-      const bounded = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, maxVolumesPerCheck: 4, powerState: (h) => power[h] });
+      const bounded = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock,
+        maxVolumesPerCheck: 4, powerState: (h) => power[h] });
       await bounded.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
       const asked = new Set<string>();
       for (let i = 0; i < 2; i++) {
-        const run = bounded.activityCheck(specs[0], ctx('CHECKING'));
+        const run = bounded.activityCheck(at(specs, 0), ctx('CHECKING'));
         await clock.advance(60 * S);
         expect((await run).reason).to.match(/sampled 4 of 6/);
         expect(kvm.lastVolumesAsked).to.have.length(4);
@@ -233,7 +240,7 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('no reply within window + reply timeout is an error, never "no activity"', async () => {
       kvm.host('h1').alive = false;
       for (const h of ['h2', 'h3', 'h4']) kvm.host(h).reads = 'hang';
-      const run = provider.activityCheck(specs[0], ctx('CHECKING'));
+      const run = provider.activityCheck(at(specs, 0), ctx('CHECKING'));
       await clock.advance(180 * S); // each checker: window + reply timeout, then the next one
       const r = await run;
       expect(r.verdict).to.equal('error');
@@ -254,7 +261,7 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
       for (let i = 0; i < 3; i++) await check();
       expect(kvm.sentTo('h2', 'read') + kvm.sentTo('h3', 'read')).to.equal(2); // excluded since
       // h2 reads again: its health answer says storage is fine → readmitted
-      await provider.healthCheck(specs[1], ctx());
+      await provider.healthCheck(at(specs, 1), ctx());
       kvm.host('h4').reads = 'hang';
       kvm.host('h2').reads = 'ok';
       const again = await check();

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { LeaseTracker, MemoryArmRecords, type HeartbeatRecord } from '@hafence/provider-kvm';
 
 /** `HAFENCE_PROPERTY_SEED` replays a reported failure; otherwise a random seed, printed in the title. */
-const SEED = process.env.HAFENCE_PROPERTY_SEED !== undefined ? Number(process.env.HAFENCE_PROPERTY_SEED) : Math.floor(Math.random() * 2 ** 31);
+const SEED = process.env.HAFENCE_PROPERTY_SEED !== undefined ? Number(process.env.HAFENCE_PROPERTY_SEED) :
+  Math.floor(Math.random() * 2 ** 31);
 const RUNS = 300;
 const S = 1_000;
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { MemoryInventory, ResourceSpec, ResourceState } from '@hafence/core';
 import { KvmProvider } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
+import { at } from './helpers/at.js';
 import { ctxOf, FakeKvm, inventoryOf, viewOf } from './helpers/fake-ports.js';
 
 const S = 1_000;
@@ -23,12 +24,12 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     power = { h1: 'ON', h2: 'ON', h3: 'ON' };
     provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
     await provider.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // arms it (armGen 1)
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // learns: armed, echoing armGen 1
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // arms it (armGen 1)
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // learns: armed, echoing armGen 1
   });
 
   async function lease(state: ResourceState = 'FENCING') {
-    const p = provider.selfFenceLease(specs[0], ctxOf(clock, inventory, state));
+    const p = provider.selfFenceLease(at(specs, 0), ctxOf(clock, inventory, state));
     await clock.advance(0);
     return p;
   }
@@ -41,7 +42,7 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
   it('outside FENCING/FAILED it only says whether the host is protected by an armed lease', async () => {
     expect((await lease('AVAILABLE')).state).to.equal('pending');
     kvm.host('h1').armed = false;
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
     expect(await lease('AVAILABLE')).to.deep.include({ state: 'none' });
   });
 
@@ -56,7 +57,7 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     const before = kvm.sentTo('h1');
     for (let i = 0; i < 9; i++) {
       await clock.advance(10 * S);
-      expect((await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'FENCING'))).healthy).to.equal(false);
+      expect((await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'FENCING'))).healthy).to.equal(false);
     }
     expect(kvm.sentTo('h1')).to.equal(before);
     await clock.advanceTo((first as { deadline: number }).deadline);
@@ -67,7 +68,7 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
 
   it('the agent\'s own reset margin wins over a smaller configured margin', async () => {
     kvm.host('h1').resetMarginMs = 45 * S;
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
     const lastSent = clock.now();
     die();
     const r = await lease();
@@ -81,7 +82,7 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
       await clock.advance(30 * S);
       expect((await lease()).state).to.equal('pending');
     }
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'FAILED'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'FAILED'));
     expect(kvm.sentTo('h1', 'health')).to.be.greaterThan(1);
   });
 
@@ -89,7 +90,7 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     die();
     await lease();
     await clock.advance(SPAN - 10 * S);
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'RECOVERING')); // not yet lease mode: sent
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'RECOVERING')); // not yet lease mode: sent
     const again = await lease();
     expect(again.state).to.equal('pending');
     expect((again as { deadline: number }).deadline).to.equal(clock.now() + SPAN);
@@ -122,8 +123,9 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     await lease();
     await clock.advance(SPAN + S);
     expect((await lease()).state).to.equal('none');
-    const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) }, inventory: kvm, clock });
-    const r = await noPeers.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
+    const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) },
+      inventory: kvm, clock });
+    const r = await noPeers.selfFenceLease(at(specs, 0), ctxOf(clock, inventory, 'FENCING'));
     expect((r as { reason: string }).reason).to.match(/condition 4/);
   });
 
@@ -139,12 +141,12 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     kvm.setArmed = async () => {
       die();
     };
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'NONE'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'NONE'));
     expect(kvm.host('h1').armed, 'the stale heartbeat still says armed').to.equal(true);
     expect(await lease('NONE'), 'no lease-only protection after an unconfirmed disarm').to.deep.include({ state: 'none' });
     setHa(true); // HA back on: the host is found dead; every other condition of the lease holds
     await clock.advance(5 * S);
-    expect((await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'))).healthy).to.equal(false);
+    expect((await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'))).healthy).to.equal(false);
     await lease();
     for (let i = 0; i < 6; i++) {
       await clock.advance(SPAN / 3);
@@ -155,14 +157,14 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
 
   it('a heartbeat echoing the disarm, then a later arm echoed: the lease works again', async () => {
     setHa(false);
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'NONE'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'NONE'));
     expect(kvm.host('h1')).to.include({ armed: false, armGen: 2 });
     expect(await lease('NONE')).to.deep.include({ state: 'none' });
     setHa(true);
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
     expect(kvm.armCalls.map((c) => [c.armed, c.armGen])).to.deep.equal([[true, 1], [false, 2], [true, 3]]);
     expect(await lease('AVAILABLE'), 'arm sent, not yet echoed').to.deep.include({ state: 'none' });
-    await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE'));
+    await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
     expect((await lease('AVAILABLE')).state).to.equal('pending');
     const lastSent = clock.now();
     die();
@@ -172,16 +174,17 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
   });
 
   it('a host armed by a gen this server never recorded has no lease until it arms the host itself', async () => {
-    const noArming = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
+    const noArming = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock,
+      powerState: (h) => power[h] });
     await noArming.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
-    await noArming.healthCheck(specs[0], ctxOf(clock, inventory, 'AVAILABLE')); // armed, armGen 1 (recorded by another provider)
+    await noArming.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // armed, armGen 1 (recorded by another provider)
     const lastSent = clock.now();
     die();
     await clock.advanceTo(lastSent + SPAN + S);
-    const first = noArming.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
+    const first = noArming.selfFenceLease(at(specs, 0), ctxOf(clock, inventory, 'FENCING'));
     await clock.advance(0);
     await first;
-    const r = noArming.selfFenceLease(specs[0], ctxOf(clock, inventory, 'FENCING'));
+    const r = noArming.selfFenceLease(at(specs, 0), ctxOf(clock, inventory, 'FENCING'));
     await clock.advance(0);
     expect(await r).to.deep.include({ state: 'none' });
   });
@@ -189,11 +192,11 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
   it('power UNKNOWN during an episode: the agent is not contacted while its heartbeat is frozen', async () => {
     power.h1 = 'UNKNOWN';
     die();
-    const read = provider.activityCheck(specs[0], ctxOf(clock, inventory, 'CHECKING'));
+    const read = provider.activityCheck(at(specs, 0), ctxOf(clock, inventory, 'CHECKING'));
     await clock.advance(60 * S);
     expect((await read).verdict).to.equal('inactive');
     const before = kvm.sentTo('h1');
-    const h = await provider.healthCheck(specs[0], ctxOf(clock, inventory, 'SUSPECT'));
+    const h = await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'SUSPECT'));
     expect(h.reason).to.match(/self-fence lease/);
     expect(kvm.sentTo('h1')).to.equal(before);
   });

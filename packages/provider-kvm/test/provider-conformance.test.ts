@@ -1,6 +1,7 @@
 import { KvmProvider } from '@hafence/provider-kvm';
 import { TestClock, type ProviderFixture } from '@hafence/testkit';
 import { describeProviderConformance } from '@hafence/testkit/mocha';
+import { at } from './helpers/at.js';
 import { FakeKvm, inventoryOf } from './helpers/fake-ports.js';
 
 /** The KVM provider over the fake ports: h1 is the resource, h2 and h3 its checkers and peers. */
@@ -12,7 +13,7 @@ function kvmFixture(): ProviderFixture {
   const provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, powerState: () => 'ON' });
   return {
     provider, clock, inventory,
-    resource: specs[0],
+    resource: at(specs, 0),
     advance: (ms) => clock.advance(ms),
     makeActivityUndecidable: () => {
       for (const s of specs.slice(1)) kvm.host(s.ref.id).reads = 'mount-unreadable';

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, systemClock } from '@hafence/core';
 import {
-  compareVolumePasses, FileVmInventory, FileVolumeReader, HostAgent, HttpNeighborExecutor, HttpVolumeDirectory, readVolumePass,
-  sampleVolumes, SimulatedWatchdog, VirshVmInventory, VOLUME_MISSING, VOLUME_UNSUPPORTED, VolumeReadError, type VmInventory, type VolumeReader,
+  compareVolumePasses, FileVmInventory, FileVolumeReader, HostAgent, HttpNeighborExecutor, HttpVolumeDirectory,
+  readVolumePass,
+  sampleVolumes, SimulatedWatchdog, VirshVmInventory, VOLUME_MISSING, VOLUME_UNSUPPORTED, VolumeReadError,
+  type VmInventory, type VolumeReader,
 } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
 import { TEST_TOKEN } from './helpers/mem-fs.js';
@@ -37,7 +39,9 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
 
     it('a volume outside the mount, or not a path (an RBD image), is another storage\'s: unsupported, never read', async () => {
       const opened: string[] = [];
-      const reader = new FileVolumeReader({ mount: dir, fs: { realpath: async (p) => p, attributesAfterOpen: async (p) => { opened.push(p); return { size: 1n, mtimeNs: 1n, ctimeNs: 1n, regular: true }; } } });
+      const reader =
+        new FileVolumeReader({ mount: dir, fs: { realpath: async (p) => p, attributesAfterOpen: async (p) =>
+        { opened.push(p); return { size: 1n, mtimeNs: 1n, ctimeNs: 1n, regular: true }; } } });
       for (const v of ['/etc/passwd', `${dir}/../escape.img`, 'rbd-pool/vm1-disk', dir]) expect(await reader.fingerprint(v), v).to.equal(VOLUME_UNSUPPORTED);
       expect(opened).to.deep.equal([]);
     });
@@ -69,7 +73,8 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
 
     it('hung reads stay counted: past maxOutstanding a read fails at once ("reader busy"), keeping threads for the heartbeat', async () => {
       let calls = 0;
-      const reader = new FileVolumeReader({ mount: dir, maxOutstanding: 2, fs: { realpath: async (p) => p, attributesAfterOpen: () => { calls++; return never(); } } });
+      const reader = new FileVolumeReader({ mount: dir, maxOutstanding: 2,
+        fs: { realpath: async (p) => p, attributesAfterOpen: () => { calls++; return never(); } } });
       void reader.fingerprint(join(dir, 'a')).catch(() => undefined);
       void reader.fingerprint(join(dir, 'b')).catch(() => undefined);
       const err = await reader.fingerprint(join(dir, 'c')).then(() => undefined, (e: unknown) => e);
@@ -179,7 +184,8 @@ describe('VM volume activity: reading a suspect\'s volumes (SPEC §5.1)', () => 
     });
 
     async function agent(id: string, vmInventory?: VmInventory): Promise<string> {
-      const a = new HostAgent({ hostId: id, mount: dir, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 20, selfFenceAfterMs: 5_000, vmInventory });
+      const a = new HostAgent({ hostId: id, mount: dir, token, watchdog: new SimulatedWatchdog(systemClock),
+        heartbeatIntervalMs: 20, selfFenceAfterMs: 5_000, vmInventory });
       agents.push(a);
       return `http://127.0.0.1:${(await a.start()).port}`;
     }

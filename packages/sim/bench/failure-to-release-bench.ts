@@ -54,8 +54,8 @@ async function sample(seed: number, host: string, extra: Pick<ScenarioOptions, '
 
 function stats(values: number[]): string {
   const v = [...values].sort((a, b) => a - b);
-  const pct = (p: number) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
-  return `min ${v[0].toFixed(0)}  median ${pct(0.5).toFixed(0)}  p90 ${pct(0.9).toFixed(0)}  max ${v[v.length - 1].toFixed(0)}`;
+  const pct = (p: number) => v[Math.min(v.length - 1, Math.floor(p * v.length))] ?? Number.NaN;
+  return `min ${pct(0).toFixed(0)}  median ${pct(0.5).toFixed(0)}  p90 ${pct(0.9).toFixed(0)}  max ${pct(1).toFixed(0)}`;
 }
 
 async function bench(label: string, extra: Pick<ScenarioOptions, 'config' | 'kvm'>): Promise<void> {

@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,11 +40,15 @@ describe('examples/ (compiled and run)', function () {
     const log = await runEmbedExample();
     const released = log.filter((l) => l.startsWith('released'));
     expect(released).to.deep.equal(['released kvm-2 (power-off): vm-2a → kvm-1, vm-2b → kvm-3']);
-    expect(log.indexOf(released[0])).to.be.greaterThan(log.indexOf('kvm-2 CHECKING → RECOVERING'));
+    const [release] = released;
+    assert.exists(release);
+    expect(log.indexOf(release)).to.be.greaterThan(log.indexOf('kvm-2 CHECKING → RECOVERING'));
   });
 
   it('custom-provider: the HTTP-service provider restarts a stuck instance through the engine', async () => {
-    type Ctor = new (o: { baseUrl(id: string): string; fetch(url: string, init: { method?: string }): Promise<{ ok: boolean; status: number; text(): Promise<string> }> }) => HAProvider;
+    type Ctor =
+      new (o: { baseUrl(id: string): string; fetch(url: string,
+      init: { method?: string }): Promise<{ ok: boolean; status: number; text(): Promise<string> }> }) => HAProvider;
     const { HttpServiceProvider } = await load<{ HttpServiceProvider: Ctor }>('examples/custom-provider/dist/index.js');
     const clock = new TestClock();
     const broken = new Set<string>();
@@ -53,7 +57,9 @@ describe('examples/ (compiled and run)', function () {
     const provider = new HttpServiceProvider({
       baseUrl: (id) => `http://${id}`,
       fetch: async (url, init) => {
-        const [, id, path] = /^http:\/\/([^/]+)(\/.*)$/.exec(url)!;
+        const match = /^http:\/\/([^/]+)(\/.*)$/.exec(url);
+        if (!match) throw new Error(`unexpected URL ${url}`);
+        const [, id = '', path = ''] = match;
         if (path === '/restart' && init.method === 'POST') (restarts.push(id), broken.delete(id));
         if (!broken.has(id)) counters.set(id, (counters.get(id) ?? 0) + 1);
         const body = path === '/metrics' ? `requests_total ${counters.get(id) ?? 0}\n` : 'ok';

@@ -23,7 +23,7 @@ describe('scenario loader', () => {
     expect(s.steps.map((x) => x.at)).to.deep.equal([250, 2000, 180_000]);
     expect(s.run).to.equal(3_600_000);
     expect(s.kvm.bootTime).to.equal(90_000);
-    expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0].at).to.equal(600_005);
+    expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0]?.at).to.equal(600_005);
   });
 
   it('a megabyte-long duration is refused at once, naming the field (regression: the parser took minutes)', () => {
@@ -51,7 +51,8 @@ describe('scenario loader', () => {
     const base = { name: 'b', hosts: 6, run: '10m' };
 
     it('validates config with core\'s schema, naming the field under config', () => {
-      expect(issuesOf(() => parseScenario({ ...base, config: { defaults: { fenceTimeout: 0, inactiveChecksToRecover: 0 } } })))
+      expect(issuesOf(() =>
+        parseScenario({ ...base, config: { defaults: { fenceTimeout: 0, inactiveChecksToRecover: 0 } } })))
         .to.deep.equal(['config.defaults.inactiveChecksToRecover', 'config.defaults.fenceTimeout']);
       expect(issuesOf(() => parseScenario({ ...base, config: { clusters: { c1: { quietPeriod: '5s' } } } }))).to.deep.equal(['config.clusters.c1.quietPeriod']);
       expect(issuesOf(() => parseScenario({ ...base, config: { hosts: { h2: { powerOpTimeout: '40s' } } } })))
@@ -62,7 +63,8 @@ describe('scenario loader', () => {
     it('refuses an override of a host or partition the scenario does not have', () => {
       expect(issuesOf(() => parseScenario({ ...base, config: { hosts: { h9: { quietPeriod: '3m' } }, clusters: { c2: {} }, pods: { p1: {} } } })))
         .to.deep.equal(['config.clusters.c2', 'config.hosts.h9']);
-      expect(() => parseScenario({ ...base, config: { hosts: { h6: {} }, clusters: { c1: {} }, pods: { p1: {} }, zones: { z1: {} } } })).to.not.throw();
+      expect(() => parseScenario({ ...base,
+        config: { hosts: { h6: {} }, clusters: { c1: {} }, pods: { p1: {} }, zones: { z1: {} } } })).to.not.throw();
     });
 
     it('createSimKvmEnv and createFakeCluster refuse an override of a host they do not build, before starting anything', async () => {

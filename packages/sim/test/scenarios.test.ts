@@ -1,4 +1,4 @@
-import { expect } from 'chai';
+import { assert, expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestClock, parseTestClockMode } from '@hafence/testkit';
@@ -66,7 +66,9 @@ describe('scenario suite (test/scenarios, SPEC §10)', function () {
   });
 
   it('is deterministic for a seed, byte for byte, and the seed matters', async () => {
-    const scenario = loadScenarioFile(join(dir, files[0]));
+    const [file] = files;
+    assert.exists(file, 'a scenario file');
+    const scenario = loadScenarioFile(join(dir, file));
     const a = toJsonLines(await runScenario(scenario));
     expect(toJsonLines(await runScenario(scenario))).to.equal(a);
     expect(toJsonLines(await runScenario(scenario, { seed: scenario.seed + 1 }))).to.not.equal(a);

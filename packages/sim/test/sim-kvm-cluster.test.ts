@@ -10,7 +10,8 @@ function build(hosts = ['h1', 'h2', 'h3']) {
   const notes: SimNote[] = [];
   const sim = new SimKvmCluster({ clock, hosts, onNote: (n) => notes.push(n) });
   sim.start();
-  return { clock, sim, notes, agents: new SimAgentConnectivity(sim, clock), neighbors: new SimNeighborExecutor(sim, clock) };
+  return { clock, sim, notes, agents: new SimAgentConnectivity(sim, clock),
+    neighbors: new SimNeighborExecutor(sim, clock) };
 }
 
 describe('simulated KVM cluster', () => {
@@ -31,7 +32,8 @@ describe('simulated KVM cluster', () => {
     const q = neighbors.readHeartbeat('h1', 'h2', 20_000, signal(), vols);
     await clock.advance(21_000);
     const still = await q;
-    expect(still.ok && still.first.counter === still.second.counter && still.volumes?.changed.length === 0).to.equal(true);
+    expect(still.ok && still.first.counter === still.second.counter &&
+      still.volumes?.changed.length === 0).to.equal(true);
   });
 
   it('agent-crash stops the heartbeat but not the VM writes; vms-idle stops the writes', async () => {

@@ -1,7 +1,8 @@
-import { ConfigError, HaError, parseDuration, type ConfigIssue } from '@hafence/core';
+import { ConfigError, parseDuration, type ConfigIssue, type HaError } from '@hafence/core';
 import { hasControlChars, isHostOrIp, isReservedKey } from '@hafence/core/internal';
 import {
-  AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms, type VmInventory,
+  AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms,
+  type VmInventory,
 } from '@hafence/provider-kvm';
 import { EXIT } from '../exit-codes.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
@@ -135,7 +136,8 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
   try {
     const settings = agentSettings(opts);
     agent = new HostAgent({
-      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings, watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
+      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings,
+      watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
       armed: opts.armed === true, stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
       vmInventory: vmInventoryOf(opts.vmInventory),
     });

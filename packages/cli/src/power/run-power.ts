@@ -44,7 +44,8 @@ const processIo: PowerIo = {
 };
 
 /** Runs `hafence power ACTION` on one BMC or on every line of `--targets`; resolves to the exit code. */
-export async function runPower(action: PowerAction, opts: PowerCommandOptions, io: PowerIo = processIo): Promise<number> {
+export async function runPower(action: PowerAction, opts: PowerCommandOptions,
+  io: PowerIo = processIo): Promise<number> {
   let service: PowerManagementService | undefined;
   try {
     const targets = chooseTargets(opts);
@@ -55,9 +56,11 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
     const factory = driverFactories[opts.driver];
     if (!factory) throw new ConfigError([{ path: '--driver', value: opts.driver, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
     const driver = await factory({
-      preset: opts.preset, agent: opts.agent, cipher: opts.cipher, command: opts.command, args: opts.arg, passwordVar: opts.passwordVar,
+      preset: opts.preset, agent: opts.agent, cipher: opts.cipher, command: opts.command, args: opts.arg,
+      passwordVar: opts.passwordVar,
     });
-    service = new PowerManagementService({ drivers: [driver], config: opts.timeoutMs ? { powerOpTimeout: opts.timeoutMs } : {} });
+    service = new PowerManagementService({ drivers: [driver],
+      config: opts.timeoutMs ? { powerOpTimeout: opts.timeoutMs } : {} });
     const svc = service;
     const limit = new Semaphore(opts.concurrency);
     const many = opts.targets !== undefined;
@@ -65,7 +68,8 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
       const host = `${formatTarget(t)}#${i}`;
       svc.register(host, {
         drivers: [driver.name],
-        target: { host: formatTarget(t), address: t.address, port: t.port, username: opts.username, password, options: opts.cipher === undefined ? {} : { cipher: opts.cipher } },
+        target: { host: formatTarget(t), address: t.address, port: t.port, username: opts.username, password,
+          options: opts.cipher === undefined ? {} : { cipher: opts.cipher } },
       });
       try {
         const state = await perform(svc, host, action, opts.seconds);
@@ -85,7 +89,8 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions, i
   }
 }
 
-async function perform(svc: PowerManagementService, host: string, action: PowerAction, seconds: number): Promise<string | undefined> {
+async function perform(svc: PowerManagementService, host: string, action: PowerAction,
+  seconds: number): Promise<string | undefined> {
   const by = { by: 'operator' };
   switch (action) {
     case 'status':
@@ -106,7 +111,8 @@ function chooseTargets(opts: PowerCommandOptions): CliTarget[] {
   if (opts.targets !== undefined && opts.host !== undefined) {
     throw new ConfigError([{ path: '--targets', value: opts.targets, rule: 'give either --host or --targets, not both' }]);
   }
-  if (opts.targets !== undefined) return readTargetsFile(opts.targets).map((t) => ({ address: t.address, port: t.port ?? opts.port }));
+  if (opts.targets !== undefined) return readTargetsFile(opts.targets).map((t) =>
+    ({ address: t.address, port: t.port ?? opts.port }));
   if (opts.host === undefined) throw new ConfigError([{ path: '--host', value: undefined, rule: 'is required (or --targets FILE)' }]);
   const t = parseTarget(opts.host);
   return [{ address: t.address, port: opts.port ?? t.port }];
@@ -118,7 +124,8 @@ function choosePassword(opts: PowerCommandOptions): Secret | undefined {
   if (opts.passwordFile) refs.push({ file: opts.passwordFile });
   if (opts.passwordEncrypted) refs.push({ encrypted: opts.passwordEncrypted });
   if (refs.length > 1) throw new ConfigError([{ path: '--password-*', value: refs.length, rule: 'give one password source' }]);
-  return refs.length === 1 ? resolveCredential(refs[0]) : undefined;
+  const [ref] = refs;
+  return ref === undefined ? undefined : resolveCredential(ref);
 }
 
 function formatOk(action: PowerAction, state: string | undefined, target: string | undefined, json?: boolean): string {

@@ -16,11 +16,12 @@ export function parseTarget(text: string, where = '--host'): CliTarget {
   const plain = /^([^:\s]+)(?::(\d+))?$/.exec(s);
   const m = v6 ?? plain;
   if (!m) throw new ConfigError([{ path: where, value: s, rule: 'must be host or host:port' }]);
-  const port = m[2] === undefined ? undefined : Number(m[2]);
+  const [, address = '', portText] = m;
+  const port = portText === undefined ? undefined : Number(portText);
   if (port !== undefined && (port < 1 || port > 65535)) throw new ConfigError([{ path: where, value: s, rule: 'port must be 1-65535' }]);
-  const bad = addressRule(m[1]);
+  const bad = addressRule(address);
   if (bad) throw new ConfigError([{ path: where, value: s, rule: bad }]);
-  return { address: m[1], port };
+  return { address, port };
 }
 
 /** Reads a targets file: one `host[:port]` a line; blank lines and `#` comments are ignored. */

@@ -40,7 +40,8 @@ export function loadCertFile(path: string, field: string): string {
  * @example
  * const { cert, key } = loadCertAndKey('/etc/hafence/agent.pem', '--tls-cert', '/etc/hafence/agent.key', '--tls-key');
  */
-export function loadCertAndKey(certPath: string, certField: string, keyPath: string, keyField: string): { cert: string; key: Secret } {
+export function loadCertAndKey(certPath: string, certField: string, keyPath: string,
+  keyField: string): { cert: string; key: Secret } {
   const cert = loadCertFile(certPath, certField);
   const keyText = readSecretFile(keyPath, keyField);
   let matches: boolean;

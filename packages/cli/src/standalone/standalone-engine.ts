@@ -34,7 +34,10 @@ export interface StandaloneEngineOptions {
  * hafence agents' HTTP API, and the HA engine, wired from one cluster file.
  *
  * @example
- * const engine = await StandaloneEngine.start({ file: loadClusterFile('cluster.yaml'), onEvent: (e) => console.log(e) });
+ * const engine = await StandaloneEngine.start({
+ *   file: loadClusterFile('cluster.yaml'),
+ *   onEvent: (e) => console.log(e),
+ * });
  * // … on SIGTERM:
  * await engine.stop();
  */
@@ -122,7 +125,8 @@ function inventoryOf(file: ClusterFile): KvmInventory {
   return {
     facts: (host) => {
       const h = Object.hasOwn(file.hosts, host) ? file.hosts[host] : undefined;
-      return h && { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
+      return h &&
+        { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
     },
   };
 }
@@ -130,13 +134,19 @@ function inventoryOf(file: ClusterFile): KvmInventory {
 
 /** Only the drivers some host names are built (no script driver, no ipmitool lookup, unless listed). */
 async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
-  const names = new Set<string>(file.power.defaultDrivers);
+  const names = new Set(file.power.defaultDrivers);
   for (const h of Object.values(file.hosts)) for (const d of h.bmc.drivers ?? []) names.add(d);
   const s = file.power.script;
   const drivers: PowerDriver[] = [];
   for (const name of names) {
+    const factory = driverFactories[name];
+    if (!factory) {
+      const path = file.power.defaultDrivers.includes(name) ? 'power.defaultDrivers' : 'hosts.*.bmc.drivers';
+      throw new ConfigError([{ path, value: name, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
+    }
     try {
-      drivers.push(await driverFactories[name]({ preset: s.preset, agent: s.agent, command: s.command, args: s.args, passwordVar: s.passwordVar }));
+      drivers.push(await factory({ preset: s.preset, agent: s.agent, command: s.command, args: s.args,
+        passwordVar: s.passwordVar }));
     } catch (err) {
       // The factories speak in CLI flags (`--command`); name the field of this file instead.
       if (!(err instanceof ConfigError)) throw err;
@@ -146,7 +156,8 @@ async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
   return drivers;
 }
 
-function binding(id: string, host: ClusterHost, file: ClusterFile, env?: Readonly<Record<string, string | undefined>>): PowerBinding {
+function binding(id: string, host: ClusterHost, file: ClusterFile,
+  env?: Readonly<Record<string, string | undefined>>): PowerBinding {
   const bmc = host.bmc;
   const [field, ref, shown]: [string, CredentialRef, string] = bmc.passwordEnv !== undefined ? ['passwordEnv', { env: bmc.passwordEnv }, bmc.passwordEnv]
     : bmc.passwordFile !== undefined ? ['passwordFile', { file: bmc.passwordFile }, bmc.passwordFile]

@@ -36,11 +36,16 @@ const KINDS: ReadonlyArray<[PartitionKind, 'zones' | 'pods' | 'clusters']> = [['
  *
  * @example
  * checkOverrideTargets(config, {
- *   partitions: [{ id: 'z1', kind: 'zone' }, { id: 'p1', kind: 'pod', parent: 'z1' }, { id: 'c1', kind: 'cluster', parent: 'p1' }],
+ *   partitions: [
+ *     { id: 'z1', kind: 'zone' },
+ *     { id: 'p1', kind: 'pod', parent: 'z1' },
+ *     { id: 'c1', kind: 'cluster', parent: 'p1' },
+ *   ],
  *   resources: [{ id: 'h1', partition: 'c1' }],
  * });
  */
-export function checkOverrideTargets(config: HaConfig, targets: ConfigTargets, options: CheckOverrideTargetsOptions = {}): void {
+export function checkOverrideTargets(config: HaConfig, targets: ConfigTargets,
+  options: CheckOverrideTargetsOptions = {}): void {
   const prefix = options.path ? `${options.path}.` : '';
   const issues = [...unknownTargets(config, targets), ...lineageIssues(config, targets)];
   if (issues.length > 0) throw new ConfigError(issues.map((i) => ({ ...i, path: prefix + i.path })));
@@ -66,7 +71,8 @@ function lineageIssues(config: HaConfig, targets: ConfigTargets): ConfigIssue[] 
   const byId = new Map(targets.partitions.map((p) => [p.id, p]));
   const scopeOf = (partition: string | undefined, host?: string): SettingsScope => {
     const scope: Record<string, string> = host === undefined ? {} : { host };
-    for (let p = partition === undefined ? undefined : byId.get(partition), n = 0; p && n < 8; p = p.parent === undefined ? undefined : byId.get(p.parent), n++) {
+    const lookup = (id: string | undefined) => (id === undefined ? undefined : byId.get(id));
+    for (let p = lookup(partition), n = 0; p && n < 8; p = lookup(p.parent), n++) {
       scope[p.kind] = p.id;
     }
     return scope;
@@ -91,7 +97,8 @@ function lineageIssues(config: HaConfig, targets: ConfigTargets): ConfigIssue[] 
 }
 
 /** The override nearest to the resource that writes one of `fields`, as a path (`clusters.c1`). */
-function nearestWriter(config: HaConfig, scope: SettingsScope, fields: readonly (keyof HaSettings)[]): string | undefined {
+function nearestWriter(config: HaConfig, scope: SettingsScope,
+  fields: readonly (keyof HaSettings)[]): string | undefined {
   const chain: Array<['hosts' | 'clusters' | 'pods' | 'zones', string | undefined]> = [
     ['hosts', scope.host], ['clusters', scope.cluster], ['pods', scope.pod], ['zones', scope.zone],
   ];

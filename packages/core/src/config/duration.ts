@@ -6,7 +6,8 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 export function parseDuration(value: string | number): number {
   if (typeof value === 'number') return value;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(value);
-  return match ? Number(match[1]) * UNITS[match[2]] : Number.NaN;
+  const unit = match?.[2] === undefined ? undefined : UNITS[match[2]];
+  return match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
 }
 
 /** A zod duration: milliseconds as a number, or a string with an `ms`/`s`/`m`/`h` suffix. */

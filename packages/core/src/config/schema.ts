@@ -19,10 +19,9 @@ const positive = span(1);
 const delay = span(0);
 
 /**
- * Settings that may be overridden per zone, pod, cluster and host (docs/behaviour.md#scheduling-and-guards). Every value
- * has a range; the rules between values (quietPeriod ≥ healthCheckInterval, the
- * recoverTimeout and fenceTimeout floors, …) are checked on the effective settings of
- * every scope by {@link haConfigSchema}.
+ * Settings that may be overridden per zone, pod, cluster and host (docs/behaviour.md#scheduling-and-guards). Every
+ * value has a range; the rules between values (quietPeriod ≥ healthCheckInterval, the recoverTimeout and fenceTimeout
+ * floors, …) are checked on the effective settings of every scope by {@link haConfigSchema}.
  */
 export const haSettingsSchema = z.strictObject({
   healthCheckInterval: span(100),

@@ -1,6 +1,9 @@
 import type { HaSettings } from './schema.js';
 
-/** A rule between several HA settings (docs/behaviour.md#scheduling-and-guards), checked on the effective settings of a scope. */
+/**
+ * A rule between several HA settings (docs/behaviour.md#scheduling-and-guards), checked on the effective settings of a
+ * scope.
+ */
 export interface SettingsRule {
   /** The field an issue names. */
   readonly field: keyof HaSettings;

@@ -90,7 +90,10 @@ function toIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue {
   return { path, value: shownValue(issue.path, value), rule: issue.message };
 }
 
-/** What an error may show of `value` at `path` (docs/behaviour.md#configuration): nothing of what may be a secret, and at most 80 characters. */
+/**
+ * What an error may show of `value` at `path` (docs/behaviour.md#configuration): nothing of what may be a secret, and
+ * at most 80 characters.
+ */
 function shownValue(path: readonly PropertyKey[], value: unknown): unknown {
   if (path.length === 0) return '[not shown]'; // the whole file: a token file given as a configuration
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return '{…}';

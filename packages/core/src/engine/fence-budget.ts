@@ -27,7 +27,8 @@ export class FenceBudget {
   private readonly waiters = new Set<() => void>();
 
   /** Builds the budget over `store`. */
-  constructor(private readonly store: StateStore, private readonly clock: Clock, private readonly onHalt: HaltListener) {}
+  constructor(private readonly store: StateStore, private readonly clock: Clock,
+    private readonly onHalt: HaltListener) {}
 
   /**
    * Waits for a free slot, then records `entry` in the fence log — atomically with the
@@ -66,7 +67,8 @@ export class FenceBudget {
     return this.halted.has(scope);
   }
 
-  private async blockedScope(partition: string, limits: BudgetLimits, now: number): Promise<{ scope: string; reason: string } | undefined> {
+  private async blockedScope(partition: string, limits: BudgetLimits,
+    now: number): Promise<{ scope: string; reason: string } | undefined> {
     const since = (scope: string) => Math.max(now - limits.windowMs, this.resumedAt.get(scope) ?? -Infinity);
     const inPartition = await this.store.countFenceLog(since(partition), partition);
     if (inPartition >= limits.perPartition) {

@@ -77,8 +77,8 @@ export interface ResourceStatus {
 }
 
 /**
- * The HA engine (docs/behaviour.md#partitions, #resource-states, #scheduling-and-guards): partitions and resources added at run time, health checks
- * in every state, activity checks with backoff, recovery, verified fencing, and the
+ * The HA engine (docs/behaviour.md#partitions, #resource-states, #scheduling-and-guards): partitions and resources
+ * added at run time, health checks in every state, activity checks with backoff, recovery, verified fencing, and the
  * safety guards. Every transition and action is on {@link HaService.events$}.
  *
  * @example
@@ -128,7 +128,8 @@ export class HaService {
     for (const p of options.providers) this.providers.set(p.resourceType, p);
     this.events$ = this.subject.asObservable();
     this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
-    this.scheduler = new WorkScheduler({ clock: this.clock, limits: this.config.concurrency, maxQueued: this.config.maxQueued });
+    this.scheduler =
+      new WorkScheduler({ clock: this.clock, limits: this.config.concurrency, maxQueued: this.config.maxQueued });
     this.budget = new FenceBudget(this.store, this.clock, (scope, reason) => this.emit({ t: this.clock.now(), type: 'fencing.halted', scope, reason }));
     this.deps = {
       clock: this.clock, store: this.store, scheduler: this.scheduler, config: this.config,
@@ -296,7 +297,8 @@ export class HaService {
     const rt = this.resources.runtimes.get(resourceKey(ref));
     if (!rt) throw new NotFoundError('resource', resourceKey(ref));
     const ep = rt.record.episode;
-    return { ref: rt.spec.ref, partition: rt.spec.partition, state: rt.record.state, healthy: rt.healthy, inEpisode: !!ep, released: !!ep?.released || rt.record.releasedOutside };
+    return { ref: rt.spec.ref, partition: rt.spec.partition, state: rt.record.state, healthy: rt.healthy,
+      inEpisode: !!ep, released: !!ep?.released || rt.record.releasedOutside };
   }
 
   /** Every resource's state. */
@@ -316,7 +318,10 @@ export class HaService {
     return hostsForHaWork(this.allocationView());
   }
 
-  /** Resources that may take work not needing HA, preferring partitions without HA (docs/behaviour.md#allocation-helpers). */
+  /**
+   * Resources that may take work not needing HA, preferring partitions without HA
+   * (docs/behaviour.md#allocation-helpers).
+   */
   forNonHaWork(): ResourceRef[] {
     return hostsForNonHaWork(this.allocationView());
   }

@@ -22,7 +22,10 @@ export interface PowerControlOptions {
   readonly job: JobControl;
   readonly timeoutMs: number;
   readonly clock: Clock;
-  /** A status read returned OFF: the engine's own proof (docs/behaviour.md#resource-states); `seq` is the read's dispatch number. */
+  /**
+   * A status read returned OFF: the engine's own proof (docs/behaviour.md#resource-states); `seq` is the read's
+   * dispatch number.
+   */
   readonly onOffRead: (seq: number | undefined) => Promise<void>;
   /** Our own command will move power to `to`: the sync daemon's sighting of it is not news. */
   readonly expectOwn: (to: 'ON' | 'OFF') => void;
@@ -56,7 +59,8 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
   const stop = async (command: ChassisCommand): Promise<void> => {
     await o.beforeStop?.();
     refuseIfBarred();
-    await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode }, o.limits, o.job.signal));
+    await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode },
+      o.limits, o.job.signal));
     refuseIfBarred(); // the world may have changed while the command was held
     // The intent stays until the host is powered on again or the action ends, so an
     // action cancelled between off and on is reconciled by a status read (docs/behaviour.md#partitions).

@@ -10,7 +10,8 @@ import type { Runtime } from './runtime.js';
  * command of ours explains an OFF only when the read came after it reached the
  * controller. A controller that became unreadable is news whoever read it.
  */
-export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt: Runtime, t: PowerTransition): Promise<void> {
+export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt: Runtime,
+  t: PowerTransition): Promise<void> {
   const host = rt.spec.ref.id;
   const state = rt.record.state;
   if (t.to === 'OFF') {

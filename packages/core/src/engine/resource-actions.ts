@@ -31,7 +31,8 @@ export class ResourceActions {
         host: bmc, resource: rt.key, partition: rt.spec.partition, episode: rt.record.episode?.id, backend: this.d.power,
         budget: this.d.budget, store: this.d.store, job: control, timeoutMs: rt.settings.powerOpTimeout,
         clock: this.d.clock,
-        limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow, windowMs: rt.settings.fenceWindow },
+        limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow,
+          windowMs: rt.settings.fenceWindow },
         onOffRead: (seq) => this.offRead(rt, action, seq),
         beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
         expectOwn: (to) => this.d.expectOwnPower(bmc, to, this.d.clock.now() + rt.settings.quietPeriod),
@@ -152,7 +153,7 @@ export class ResourceActions {
 
   private startActivity(rt: Runtime): void {
     this.launch(rt, 'activity', 'activity check', rt.settings.activityCheckTimeout, (ctx) => rt.provider.activityCheck(rt.spec, ctx),
-      (action, outcome) => this.onActivity(rt, outcome));
+      (_action, outcome) => this.onActivity(rt, outcome));
   }
 
   private async onActivity(rt: Runtime, outcome: JobOutcome<ActivityResult>): Promise<void> {
@@ -196,7 +197,8 @@ export class ResourceActions {
     if (this.gated(rt)) return;
     // A recovery is a new start: the "no activity" and error streaks of before it do not carry over.
     await this.engine.apply(rt, null, 'recovery attempt started', {
-      counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1, inactiveStreak: 0, errorStreak: 0 }), timers: { retryAt: undefined },
+      counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1, inactiveStreak: 0, errorStreak: 0 }),
+      timers: { retryAt: undefined },
     });
     this.launch(rt, 'recover', 'recover', rt.settings.recoverTimeout, (ctx) => rt.provider.recover(rt.spec, ctx),
       (action, outcome) => this.onRecover(rt, action, outcome));
@@ -288,11 +290,14 @@ export class ResourceActions {
   }
 
   private launch<T>(rt: Runtime, kind: InFlight['kind'], op: string, timeoutMs: number,
-    work: (ctx: ProviderContext) => Promise<T>, done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>): void {
-    const action: InFlight = { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false, onSent: false };
+    work: (ctx: ProviderContext) => Promise<T>,
+    done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>): void {
+    const action: InFlight =
+      { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false, onSent: false };
     rt.action = action;
     const lane: Lane = kind;
-    const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) => work(this.context(rt, control.signal, control, action)));
+    const job = this.d.scheduler.submit(lane, op, timeoutMs,
+      (control) => work(this.context(rt, control.signal, control, action)));
     action.job = job as InFlight['job'];
     void job.outcome.then((outcome) => this.engine.serial(rt, async () => {
       if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
@@ -310,7 +315,8 @@ export class ResourceActions {
   }
 
   private current(rt: Runtime, action: InFlight): boolean {
-    return rt.record.state === action.state && rt.record.version === action.version && (rt.action === undefined || rt.action.id === action.id);
+    return rt.record.state === action.state && rt.record.version === action.version &&
+      (rt.action === undefined || rt.action.id === action.id);
   }
 
   private offRead(rt: Runtime, action: InFlight, seq: number | undefined): Promise<void> {
@@ -373,7 +379,8 @@ export class ResourceActions {
       const attempts = rt.record.episode?.recoverAttempts ?? 0;
       const exhausted = attempts >= rt.settings.maxRecoveryAttempts;
       await this.engine.apply(rt, exhausted ? 'recover-exhausted' : 'recover-failed', `${why}; power read ON: the stop did not take`, {
-        counters: clear, ...(exhausted ? {} : { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } }),
+        counters: clear,
+        ...(exhausted ? {} : { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } }),
       });
     } else if (state === 'OFF') {
       this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}`, host);
@@ -387,7 +394,8 @@ export class ResourceActions {
   /**
    * The controller became unreadable while a recovery or fence waits to send its stop
    * (queued or held by the fence budget): that stop cannot be delivered, and the proof
-   * that remains — the self-fence lease — needs no command, so it is never held (docs/behaviour.md#scheduling-and-guards).
+   * that remains — the self-fence lease — needs no command, so it is never held
+   * (docs/behaviour.md#scheduling-and-guards).
    */
   async controllerLost(rt: Runtime): Promise<void> {
     const action = rt.action;
@@ -438,7 +446,9 @@ export class ResourceActions {
     }
   }
 
-  /** Our own status read saw the host OFF: that is proof, so its workloads are released (docs/behaviour.md#kvm-hosts). */
+  /**
+   * Our own status read saw the host OFF: that is proof, so its workloads are released (docs/behaviour.md#kvm-hosts).
+   */
   private async releaseLeftOff(rt: Runtime): Promise<void> {
     await this.engine.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', { release: 'power-off' });
   }

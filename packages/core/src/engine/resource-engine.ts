@@ -3,7 +3,7 @@ import type { HaSettings } from '../config/schema.js';
 import type { ReleaseProof } from '../events/ha-event.js';
 import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
 import { ProviderContractError } from '../errors/engine-errors.js';
-import type { HAProvider, HealthResult, ProviderContext, Verdict } from '../spi/ha-provider.js';
+import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
@@ -151,7 +151,8 @@ export class ResourceEngine {
       }
       if (episode && (target === 'FENCED' || target === 'FAILED')) episode = { ...episode, outcome: target };
       if (episode && target === 'INITIALIZING') episode = { ...episode, outcome: undefined };
-      next = { ...next, state: target, since: now, timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false) };
+      next = { ...next, state: target, since: now,
+        timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false) };
     }
     if (o.timers) next = { ...next, timers: { ...next.timers, ...o.timers } };
     let released: ReleaseProof | undefined;
@@ -207,9 +208,9 @@ export class ResourceEngine {
   }
 
   /**
-   * Arms the timer of the current state from the persisted deadlines. docs/behaviour.md#scheduling-and-guards: a deadline
-   * is never lost — a timer that fires early re-arms for the rest, and a deadline whose
-   * handler left it in place is looked at again (never sooner than {@link OVERDUE_RETRY_MS}).
+   * Arms the timer of the current state from the persisted deadlines. docs/behaviour.md#scheduling-and-guards: a
+   * deadline is never lost — a timer that fires early re-arms for the rest, and a deadline whose handler left it in
+   * place is looked at again (never sooner than {@link OVERDUE_RETRY_MS}).
    */
   armStateTimer(rt: Runtime): void {
     this.d.clock.clearTimeout(rt.stateTimer);
@@ -231,7 +232,10 @@ export class ResourceEngine {
     return this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
   }
 
-  /** Engine invariant (docs/behaviour.md#scheduling-and-guards): a state with a deadline has a live timer. Returns what breaks it. */
+  /**
+   * Engine invariant (docs/behaviour.md#scheduling-and-guards): a state with a deadline has a live timer. Returns what
+   * breaks it.
+   */
   timerViolations(): string[] {
     const out: string[] = [];
     for (const rt of this.runtimes.values()) {

@@ -18,7 +18,9 @@ export class ConfigError extends HaError {
   }
 }
 
-/** At most this many characters of a value reach a message (docs/behaviour.md#configuration), whoever built the issue. */
+/**
+ * At most this many characters of a value reach a message (docs/behaviour.md#configuration), whoever built the issue.
+ */
 const MAX_SHOWN = 80;
 
 function formatIssue(issue: ConfigIssue): string {

@@ -7,7 +7,8 @@ const classBrand = (name: string): symbol => Symbol.for(`hafence.error.${name}`)
 /** Marks `error` with the hafence brand and the brand of each class from `leaf` up to Error (non-enumerable). */
 function brand(error: Error, leaf: Function): void {
   Object.defineProperty(error, HA_ERROR_BRAND, { value: true });
-  for (let c: Function | null = leaf; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
+  const isBrandable = (c: Function | null): c is Function => !!c && c !== Error && c !== Function.prototype;
+  for (let c: Function | null = leaf; isBrandable(c); c = Object.getPrototypeOf(c) as Function | null) {
     Object.defineProperty(error, classBrand(c.name), { value: true });
   }
 }

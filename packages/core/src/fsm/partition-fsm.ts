@@ -9,7 +9,8 @@ export const PARTITION_EVENTS = [
 /** An input of the partition FSM. */
 export type PartitionEvent = (typeof PARTITION_EVENTS)[number];
 
-const r = (cells: Partial<Record<PartitionEvent, PartitionState>>) => row<PartitionState, PartitionEvent>(PARTITION_EVENTS, cells);
+const r = (cells: Partial<Record<PartitionEvent, PartitionState>>) =>
+  row<PartitionState, PartitionEvent>(PARTITION_EVENTS, cells);
 
 /** The total partition table. "Conditions" include the storm guard and its cooldown. */
 export const PARTITION_TABLE: TransitionTable<PartitionState, PartitionEvent> = {

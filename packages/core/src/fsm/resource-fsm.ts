@@ -22,7 +22,8 @@ export const RESOURCE_EVENTS = [
 /** An input of the resource HA FSM. */
 export type ResourceEvent = (typeof RESOURCE_EVENTS)[number];
 
-const r = (cells: Partial<Record<ResourceEvent, ResourceState>>) => row<ResourceState, ResourceEvent>(RESOURCE_EVENTS, cells);
+const r = (cells: Partial<Record<ResourceEvent, ResourceState>>) =>
+  row<ResourceState, ResourceEvent>(RESOURCE_EVENTS, cells);
 
 const EPISODE_OFF = { 'power-off-observed': 'FENCED' } as const;
 

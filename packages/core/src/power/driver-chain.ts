@@ -33,7 +33,8 @@ export const MAX_SETTLE_GRACE_MS = 5_000;
  * to the next driver; when all fail, an `AuthError` is reported if any driver saw one,
  * else the last error. Any other error (protocol, config, cancellation) stops the chain.
  */
-export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly PowerDriver[], target: PowerTarget, call: DriverCall<T>): Promise<T> {
+export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly PowerDriver[], target: PowerTarget,
+  call: DriverCall<T>): Promise<T> {
   const { host, op, timeoutMs, signal, holds } = ctx;
   let authError: unknown;
   let lastError: unknown;
@@ -41,7 +42,8 @@ export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly
     if (signal.aborted) throw abortReason(signal);
     // the previous driver may ignore its signal: wait (bounded) until it let go of the BMC
     await Promise.all(holds);
-    const run = runWithDeadline(ctx.clock, timeoutMs, { op, host }, signal, (s) => call(driver, target, { signal: s, timeoutMs }));
+    const run = runWithDeadline(ctx.clock, timeoutMs, { op, host }, signal,
+      (s) => call(driver, target, { signal: s, timeoutMs }));
     try {
       return await run.result;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { Observable, Subject } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
 import type {
@@ -108,7 +108,10 @@ interface HostEntry {
  *
  * @example
  * const power = new PowerManagementService({ drivers: [new ScriptPowerDriver({ preset: 'ipmitool' })] });
- * power.register('kvm1', { drivers: ['script'], target: { host: 'kvm1', address: '10.0.0.11', username: 'admin', password } });
+ * power.register('kvm1', {
+ *   drivers: ['script'],
+ *   target: { host: 'kvm1', address: '10.0.0.11', username: 'admin', password },
+ * });
  * await power.command('kvm1', 'off', { by: 'operator' });
  */
 export class PowerManagementService {
@@ -264,7 +267,8 @@ export class PowerManagementService {
     return Boolean(opts.signal?.aborted) || this.life.signal.aborted;
   }
 
-  private perform<T>(host: string, entry: HostEntry, op: PowerOperation, opts: PowerOpOptions, call: DriverCall<T>): Promise<T> {
+  private perform<T>(host: string, entry: HostEntry, op: PowerOperation, opts: PowerOpOptions,
+    call: DriverCall<T>): Promise<T> {
     const secrets = [entry.binding.target.password];
     const outcome = new Promise<T>((resolve, reject) => {
       void this.queueOf(host).run(async () => {
@@ -312,7 +316,10 @@ export class PowerManagementService {
     return q;
   }
 
-  /** A failed read: opens or lengthens the host's failure streak (docs/behaviour.md#power: the UNKNOWN rule and failure-streak reporting). */
+  /**
+   * A failed read: opens or lengthens the host's failure streak (docs/behaviour.md#power: the UNKNOWN rule and
+   * failure-streak reporting).
+   */
   private readFailed(host: string, entry: HostEntry, err: unknown, by: Requester, seq?: number): void {
     const error = err instanceof Error ? err.message : String(err); // already scrubbed by perform
     const now = this.clock.now();

@@ -111,7 +111,8 @@ export class SyncDaemon {
     if (!this.running || h.busy || this.hosts.get(host) !== h) return;
     h.busy = true;
     try {
-      await this.limit.with(() => (this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve()));
+      await this.limit.with(() =>
+        (this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve()));
       h.failures = 0;
     } catch {
       // the power service already recorded the failure (FSM, events, log)

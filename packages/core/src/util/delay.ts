@@ -48,7 +48,8 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
  * Runs `work` with an AbortSignal that aborts after `ms` on `clock` (never
  * `AbortSignal.timeout`: real time); the timer is cleared as soon as `work` settles.
  */
-export async function withClockSignal<T>(clock: Clock, ms: number, op: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withClockSignal<T>(clock: Clock, ms: number, op: string,
+  work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const handle = clock.setTimeout(() => controller.abort(new AbortedError(`${op} exceeded ${ms} ms`)), ms);
   try {

@@ -1,5 +1,6 @@
 import {
-  DriverError, HaError, type ChassisCommand, type ChassisPower, type PowerCallOptions, type PowerDriver, type PowerTarget,
+  DriverError, HaError, type ChassisCommand, type ChassisPower, type PowerCallOptions, type PowerDriver,
+  type PowerTarget,
 } from '@hafence/core';
 import type { DeviceId } from '../protocol/commands.js';
 import { IpmiClient, type ChassisAction, type IpmiClientOptions } from '../transport/ipmi-client.js';
@@ -43,7 +44,8 @@ export class IpmiPowerDriver implements PowerDriver {
 
   /** Chassis Control: on, off, soft, cycle, reset. */
   control(target: PowerTarget, command: ChassisCommand, options: PowerCallOptions): Promise<void> {
-    return this.#guard(target, options, () => this.#client.chassisControl(toIpmiBmc(target), ACTIONS[command], options));
+    return this.#guard(target, options,
+      () => this.#client.chassisControl(toIpmiBmc(target), ACTIONS[command], options));
   }
 
   /** Chassis Identify for `seconds` (0 off). */

@@ -29,7 +29,9 @@ export class ByteReader {
   /** One unsigned byte. */
   u8(what = 'byte'): number {
     this.#need(1, what);
-    return this.buf[this.#pos++];
+    const v = this.buf.readUInt8(this.#pos);
+    this.#pos += 1;
+    return v;
   }
 
   /** Little-endian unsigned 16-bit integer. */

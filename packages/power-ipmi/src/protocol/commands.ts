@@ -85,8 +85,8 @@ export function decodeDeviceId(data: Buffer): DeviceId {
     deviceId, deviceRevision,
     firmware: `${major}.${minor.toString(16).padStart(2, '0')}`,
     ipmiVersion: `${v & 0x0f}.${v >> 4}`,
-    manufacturerId: m[0] | (m[1] << 8) | ((m[2] & 0x0f) << 16),
-    productId: p[0] | (p[1] << 8),
+    manufacturerId: m.readUIntLE(0, 3) & 0x0fffff,
+    productId: p.readUInt16LE(0),
   };
 }
 

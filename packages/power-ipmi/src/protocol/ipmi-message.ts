@@ -24,7 +24,7 @@ export interface IpmiMessage {
 /** Two's-complement checksum of `bytes` (IPMI's 8-bit zero-sum). */
 export function checksum(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let sum = 0;
-  for (let i = start; i < end; i++) sum = (sum + bytes[i]) & 0xff;
+  for (const byte of bytes.subarray(start, end)) sum = (sum + byte) & 0xff;
   return (0x100 - sum) & 0xff;
 }
 
@@ -65,8 +65,8 @@ export function decodeIpmiMessage(b: Buffer): IpmiMessage {
   if (checksum(b, 0, 3) !== 0) throw new MalformedPacketError('ipmi header checksum');
   if (checksum(b, 3, b.length) !== 0) throw new MalformedPacketError('ipmi data checksum');
   return {
-    targetAddress: b[0], netFn: b[1] >> 2, targetLun: b[1] & 3,
-    sourceAddress: b[3], seq: b[4] >> 2, sourceLun: b[4] & 3, cmd: b[5],
+    targetAddress: b.readUInt8(0), netFn: b.readUInt8(1) >> 2, targetLun: b.readUInt8(1) & 3,
+    sourceAddress: b.readUInt8(3), seq: b.readUInt8(4) >> 2, sourceLun: b.readUInt8(4) & 3, cmd: b.readUInt8(5),
     data: Buffer.from(b.subarray(6, b.length - 1)),
   };
 }

@@ -1,4 +1,4 @@
-import { ByteReader } from './byte-reader.js';
+import type { ByteReader } from './byte-reader.js';
 import { MalformedPacketError } from './packet-error.js';
 
 /** RMCP message classes (DMTF ASF 2.0 §3.2.2.1). */
@@ -69,7 +69,7 @@ export function decodeAsf(r: ByteReader): AsfMessage {
   const data = r.bytes(len, 'asf data');
   if (type === AsfType.PONG) {
     if (len < 9) throw new MalformedPacketError('asf pong length');
-    return { type, tag, ipmiSupported: (data[8] & 0x80) !== 0 };
+    return { type, tag, ipmiSupported: (data.readUInt8(8) & 0x80) !== 0 };
   }
   if (type !== AsfType.PING) throw new MalformedPacketError('asf type');
   return { type, tag };

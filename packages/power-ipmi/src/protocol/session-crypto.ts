@@ -87,7 +87,7 @@ export function decryptPayload(k2: Buffer, payload: Buffer): Buffer {
   const d = createDecipheriv('aes-128-cbc', k2.subarray(0, 16), payload.subarray(0, 16));
   d.setAutoPadding(false);
   const plain = Buffer.concat([d.update(payload.subarray(16)), d.final()]);
-  const padLength = plain[plain.length - 1];
+  const padLength = plain.readUInt8(plain.length - 1);
   if (padLength > 15) throw new MalformedPacketError('confidentiality pad length');
   return plain.subarray(0, plain.length - 1 - padLength);
 }

@@ -76,7 +76,8 @@ function decodeV15(r: ByteReader): SessionPacket {
   if (sessionId !== 0) throw new MalformedPacketError('IPMI 1.5 sessions are not supported');
   const len = r.u8('v1.5 length');
   const payload = Buffer.from(r.bytes(len, 'v1.5 payload'));
-  return { authType: AuthType.NONE, payloadType: PayloadType.IPMI, sessionId, seq: 0, authenticated: false, encrypted: false, payload };
+  return { authType: AuthType.NONE, payloadType: PayloadType.IPMI, sessionId, seq: 0, authenticated: false,
+    encrypted: false, payload };
 }
 
 function decodeV20(buf: Buffer, r: ByteReader, lookup: KeyLookup): SessionPacket {
@@ -90,7 +91,8 @@ function decodeV20(buf: Buffer, r: ByteReader, lookup: KeyLookup): SessionPacket
   const len = r.u16le('payload length');
   let payload = r.bytes(len, 'payload');
   if (!encrypted && !authenticated) {
-    return { authType: AuthType.RMCP_PLUS, payloadType, sessionId, seq, authenticated, encrypted, payload: Buffer.from(payload) };
+    return { authType: AuthType.RMCP_PLUS, payloadType, sessionId, seq, authenticated, encrypted,
+      payload: Buffer.from(payload) };
   }
   const keys = sessionId === 0 ? undefined : lookup(sessionId);
   if (!keys) throw new MalformedPacketError('protected packet for an unknown session');
@@ -99,7 +101,8 @@ function decodeV20(buf: Buffer, r: ByteReader, lookup: KeyLookup): SessionPacket
   }
   if (authenticated) verifyTrailer(buf, r, keys);
   if (encrypted) payload = decryptPayload(keys.keys.k2, payload);
-  return { authType: AuthType.RMCP_PLUS, payloadType, sessionId, seq, authenticated, encrypted, payload: Buffer.from(payload) };
+  return { authType: AuthType.RMCP_PLUS, payloadType, sessionId, seq, authenticated, encrypted,
+    payload: Buffer.from(payload) };
 }
 
 function verifyTrailer(buf: Buffer, r: ByteReader, keys: PacketKeys): void {
@@ -117,7 +120,7 @@ function verifyTrailer(buf: Buffer, r: ByteReader, keys: PacketKeys): void {
 
 /** Whether a datagram is RMCP class ASF (a presence ping or pong). */
 export function isAsfDatagram(buf: Buffer): boolean {
-  return buf.length >= 4 && buf[0] === 0x06 && (buf[3] & 0x7f) === RmcpClass.ASF;
+  return buf.length >= 4 && buf.readUInt8(0) === 0x06 && (buf.readUInt8(3) & 0x7f) === RmcpClass.ASF;
 }
 
 /**

@@ -1,4 +1,7 @@
-/** The simulated BMC (`@hafence/power-ipmi/sim`): an RMCP+ server over UDP speaking the protocol of this package, for tests and demos. */
+/**
+ * The simulated BMC (`@hafence/power-ipmi/sim`): an RMCP+ server over UDP speaking the protocol of this package, for
+ * tests and demos.
+ */
 export { SimBmc } from './sim-bmc.js';
 export type { SimBmcOptions, SimBmcFaults } from './sim-bmc.js';
 export { SimBmcEngine } from './sim-bmc-engine.js';

@@ -60,9 +60,12 @@ export class SimBmcEngine {
     if (pkt.authType === AuthType.NONE) return [encodeV15Packet(this.#sessionless(pkt.payload))];
     switch (pkt.payloadType) {
       case PayloadType.IPMI: return this.#ipmi(pkt);
-      case PayloadType.OPEN_SESSION_REQUEST: return [this.#raw(PayloadType.OPEN_SESSION_RESPONSE, this.#open(pkt.payload))];
-      case PayloadType.RAKP1: return [this.#raw(PayloadType.RAKP2, this.#replayed(pkt.payload, 4) ?? this.#rakp1(pkt.payload))];
-      case PayloadType.RAKP3: return [this.#raw(PayloadType.RAKP4, this.#replayed(pkt.payload, 4) ?? this.#rakp3(pkt.payload))];
+      case PayloadType.OPEN_SESSION_REQUEST: return [this.#raw(PayloadType.OPEN_SESSION_RESPONSE,
+        this.#open(pkt.payload))];
+      case PayloadType.RAKP1: return [this.#raw(PayloadType.RAKP2,
+        this.#replayed(pkt.payload, 4) ?? this.#rakp1(pkt.payload))];
+      case PayloadType.RAKP3: return [this.#raw(PayloadType.RAKP4,
+        this.#replayed(pkt.payload, 4) ?? this.#rakp3(pkt.payload))];
       default: throw new MalformedPacketError(`unexpected payload type 0x${pkt.payloadType.toString(16)}`);
     }
   }
@@ -96,7 +99,8 @@ export class SimBmcEngine {
 
   #ipmi(pkt: SessionPacket): Buffer[] {
     if (pkt.sessionId === 0) {
-      return [encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: 0, seq: 0, payload: this.#sessionless(pkt.payload) })];
+      return [encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: 0, seq: 0,
+        payload: this.#sessionless(pkt.payload) })];
     }
     const s = this.sessions.get(pkt.sessionId);
     if (!s || s.state !== 'active' || !s.keys) throw new MalformedPacketError('unknown session');
@@ -136,22 +140,28 @@ export class SimBmcEngine {
     const m = decodeRakp1(payload);
     const s = this.sessions.get(m.bmcSessionId);
     const fail = (status: number, consoleSessionId = 0) =>
-      encodeRakp2({ tag: m.tag, status, consoleSessionId, bmcRandom: Buffer.alloc(0), bmcGuid: Buffer.alloc(0), authCode: Buffer.alloc(0) });
+      encodeRakp2({ tag: m.tag, status, consoleSessionId, bmcRandom: Buffer.alloc(0), bmcGuid: Buffer.alloc(0),
+        authCode: Buffer.alloc(0) });
     if (!s || s.state !== 'opened') return fail(0x02);
     const name = m.username.toString('utf8');
     const user = this.options.users.find((u) => u.name === name);
     if (!user) { this.sessions.delete(s.bmcSessionId); return fail(0x0d, s.consoleSessionId); }
     const role = (m.role & 0x0f) || Math.min(user.privilege, s.maxPrivilege);
-    if (role > user.privilege || role > s.maxPrivilege) { this.sessions.delete(s.bmcSessionId); return fail(0x0a, s.consoleSessionId); }
+    if (role > user.privilege || role > s.maxPrivilege) {
+      this.sessions.delete(s.bmcSessionId);
+      return fail(0x0a, s.consoleSessionId);
+    }
     s.user = user;
     s.rakp = {
-      suite: s.suite, consoleSessionId: s.consoleSessionId, bmcSessionId: s.bmcSessionId, consoleRandom: m.consoleRandom,
+      suite: s.suite, consoleSessionId: s.consoleSessionId, bmcSessionId: s.bmcSessionId,
+      consoleRandom: m.consoleRandom,
       bmcRandom: randomBytes(16), bmcGuid: this.#guid, role: m.role, username: m.username,
     };
     s.state = 'rakp2-sent';
     const key = passwordKey(this.wrongKey ?? user.password);
     return this.#remember(s, payload, encodeRakp2({
-      tag: m.tag, status: 0, consoleSessionId: s.consoleSessionId, bmcRandom: s.rakp.bmcRandom, bmcGuid: this.#guid, authCode: rakp2AuthCode(s.rakp, key),
+      tag: m.tag, status: 0, consoleSessionId: s.consoleSessionId, bmcRandom: s.rakp.bmcRandom, bmcGuid: this.#guid,
+      authCode: rakp2AuthCode(s.rakp, key),
     }));
   }
 
@@ -162,13 +172,15 @@ export class SimBmcEngine {
     const kuid = passwordKey(s.user.password);
     if (m.status !== 0 || !sameCode(m.code, rakp3AuthCode(s.rakp, kuid))) {
       this.sessions.delete(s.bmcSessionId);
-      return encodeRakp34({ tag: m.tag, status: m.status || 0x0f, sessionId: s.consoleSessionId, code: Buffer.alloc(0) });
+      return encodeRakp34({ tag: m.tag, status: m.status || 0x0f, sessionId: s.consoleSessionId,
+        code: Buffer.alloc(0) });
     }
     const keys = deriveSessionKeys(s.suite, kuid, s.rakp.consoleRandom, s.rakp.bmcRandom, s.rakp.role, s.rakp.username);
     s.keys = { suite: s.suite, keys };
     s.state = 'active';
     s.privilege = Math.min((s.rakp.role & 0x0f) || s.user.privilege, s.user.privilege, s.maxPrivilege);
-    return this.#remember(s, payload, encodeRakp34({ tag: m.tag, status: 0, sessionId: s.consoleSessionId, code: rakp4Icv(s.rakp, keys.sik) }));
+    return this.#remember(s, payload,
+      encodeRakp34({ tag: m.tag, status: 0, sessionId: s.consoleSessionId, code: rakp4Icv(s.rakp, keys.sik) }));
   }
 
   #expire(): void {

@@ -140,6 +140,6 @@ export class SimBmc {
 function corrupt(buf: Buffer): Buffer {
   const out = Buffer.from(buf);
   const i = Math.min(out.length - 1, 4 + Math.floor((out.length - 4) / 2));
-  out[i] ^= 0x5a;
+  if (i >= 0) out.writeUInt8(out.readUInt8(i) ^ 0x5a, i);
   return out;
 }

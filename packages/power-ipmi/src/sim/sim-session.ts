@@ -1,5 +1,5 @@
 import type { CipherSuite, PacketKeys, RakpContext } from '../protocol/index.js';
-import { ReplayWindow } from '../transport/replay-window.js';
+import type { ReplayWindow } from '../transport/replay-window.js';
 import type { SimUser } from './sim-users.js';
 
 /** One session slot of the simulated BMC, from Open Session to Close Session. */

@@ -89,7 +89,8 @@ export class BmcLink {
         if (left <= 0) { finish(new TimeoutError(b.op, b.timeoutMs, this.to.host)); return; }
         this.endpoint.send(build(), this.to.address, this.to.port).catch((err: NodeJS.ErrnoException) =>
           finish(new UnreachableError(this.to.host, `${this.to.address}:${this.to.port}`, err.code ?? 'send failed', { cause: err })));
-        timer = this.clock.setTimeout(() => { rto = Math.min(rto * 2, this.retransmit.maxMs); attempt(); }, Math.min(rto, left));
+        timer = this.clock.setTimeout(() => { rto = Math.min(rto * 2, this.retransmit.maxMs); attempt(); },
+          Math.min(rto, left));
       };
       this.#pending = onMessage;
       b.signal.addEventListener('abort', onAbort, { once: true });

@@ -176,8 +176,10 @@ export class IpmiClient {
     const key = [address, port, bmc.username, fp, privilege, suites.join(',')].join('|');
     let conn = this.#connections.get(key);
     if (!conn) {
-      const link = new BmcLink({ host: bmc.host ?? bmc.address, address, port }, this.#endpoint, this.#clock, this.#retransmit);
-      conn = new BmcConnection(link, { username: bmc.username, password: bmc.password, privilege, suites }, this.#clock, this.#policy);
+      const link =
+        new BmcLink({ host: bmc.host ?? bmc.address, address, port }, this.#endpoint, this.#clock, this.#retransmit);
+      conn = new BmcConnection(link, { username: bmc.username, password: bmc.password, privilege, suites }, this.#clock,
+        this.#policy);
       this.#connections.set(key, conn);
     }
     return conn;

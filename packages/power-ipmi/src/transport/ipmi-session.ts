@@ -36,7 +36,7 @@ export function matchResponse(packet: SessionPacket, req: IpmiMessage): CommandR
     return undefined;
   }
   if (m.netFn !== (req.netFn | 1) || m.cmd !== req.cmd || m.seq !== req.seq || m.data.length < 1) return undefined;
-  return { cc: m.data[0], data: m.data.subarray(1) };
+  return { cc: m.data.readUInt8(0), data: m.data.subarray(1) };
 }
 
 /** Throws the typed error for a non-zero completion code. */
@@ -80,7 +80,8 @@ export class IpmiSession {
     const payload = encodeIpmiMessage(req);
     const build = () => {
       this.#seq = (this.#seq + 1) >>> 0 || 1;
-      return encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: this.state.bmcSessionId, seq: this.#seq, payload }, this.state.keys);
+      return encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: this.state.bmcSessionId, seq: this.#seq,
+        payload }, this.state.keys);
     };
     const match = (msg: Incoming) => {
       if (msg.kind !== 'ipmi' || msg.packet.authType !== AuthType.RMCP_PLUS) return undefined;

@@ -53,19 +53,22 @@ function rmcpReply(msg: Incoming, payloadType: number): Buffer | undefined {
 }
 
 async function checkCapabilities(link: BmcLink, b: Budget): Promise<void> {
-  const reply = await sessionlessCall(link, ipmiRequest(NetFn.APP, Cmd.GET_CHANNEL_AUTH_CAPABILITIES, 0, Buffer.from([0x8e, 0x04])), b);
+  const reply = await sessionlessCall(link,
+    ipmiRequest(NetFn.APP, Cmd.GET_CHANNEL_AUTH_CAPABILITIES, 0, Buffer.from([0x8e, 0x04])), b);
   const data = checkCompletion(link.to.host, 'Get Channel Authentication Capabilities', reply);
   const caps = tryDecode(decodeChannelAuthCapabilities, data);
   if (!caps) throw new ProtocolError(link.to.host, 'malformed Get Channel Authentication Capabilities reply');
   if (!caps.ipmi20) throw new ProtocolError(link.to.host, 'BMC does not support IPMI 2.0 / RMCP+ (IPMI 1.5 is refused)');
 }
 
-async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget, now: () => number): Promise<IpmiSession> {
+async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget,
+  now: () => number): Promise<IpmiSession> {
   const host = link.to.host;
-  const tag = randomBytes(1)[0];
+  const tag = randomBytes(1).readUInt8(0);
   const consoleSessionId = randomSessionId();
   const open = await link.exchange(sessionless(PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
-    tag, privilege: login.privilege, consoleSessionId, auth: suite.auth, integrity: suite.integrity, confidentiality: suite.confidentiality,
+    tag, privilege: login.privilege, consoleSessionId, auth: suite.auth, integrity: suite.integrity,
+    confidentiality: suite.confidentiality,
   })), (msg) => {
     const r = tryDecode(decodeOpenSessionResponse, rmcpReply(msg, PayloadType.OPEN_SESSION_RESPONSE));
     return r && r.tag === tag && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
@@ -75,7 +78,8 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
     if (RMCP_AUTH_STATUS.has(open.status)) throw new AuthError(host, 'ipmi', `open session refused: ${rmcpStatus(open.status)}`);
     throw new ProtocolError(host, `open session refused: ${rmcpStatus(open.status)}`);
   }
-  if (open.auth !== suite.auth || open.integrity !== suite.integrity || open.confidentiality !== suite.confidentiality) {
+  if (open.auth !== suite.auth || open.integrity !== suite.integrity ||
+    open.confidentiality !== suite.confidentiality) {
     // A BMC that answers with other algorithms than asked (pyghmi does) would downgrade us.
     throw new ProtocolError(host, `BMC answered cipher suite ${suite.id} with other algorithms`);
   }
@@ -111,14 +115,16 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   if (r4.status === INVALID_SESSION_ID) throw new LoginRestart('RAKP 4: invalid session id');
   if (r4.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 4: ${rmcpStatus(r4.status)}`);
   if (!sameCode(r4.code, rakp4Icv(ctx, keys.sik))) throw new AuthError(host, 'ipmi', 'the BMC\'s RAKP 4 integrity check value does not match');
-  const session = new IpmiSession(link, { suite, consoleSessionId, bmcSessionId: open.bmcSessionId, keys: { suite, keys } }, now());
+  const session =
+    new IpmiSession(link, { suite, consoleSessionId, bmcSessionId: open.bmcSessionId, keys: { suite, keys } }, now());
   const set = await session.call(NetFn.APP, Cmd.SET_SESSION_PRIVILEGE, Buffer.from([login.privilege]), b, now);
   checkCompletion(host, 'Set Session Privilege Level', set);
   return session;
 }
 
 /** A lost RAKP answer can leave the BMC a step ahead of us; start over (twice at most). */
-async function rakpWithRestarts(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget, now: () => number): Promise<IpmiSession> {
+async function rakpWithRestarts(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget,
+  now: () => number): Promise<IpmiSession> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await rakp(link, login, suite, b, now);
@@ -134,7 +140,8 @@ async function rakpWithRestarts(link: BmcLink, login: LoginOptions, suite: Ciphe
  * back along `login.suites` only when the BMC refuses the algorithms), RAKP 1–4 with
  * both BMC proofs verified, key derivation, Set Session Privilege Level.
  */
-export async function openSession(link: BmcLink, login: LoginOptions, b: Budget, now: () => number): Promise<IpmiSession> {
+export async function openSession(link: BmcLink, login: LoginOptions, b: Budget,
+  now: () => number): Promise<IpmiSession> {
   await checkCapabilities(link, b);
   let refused = '';
   for (const id of login.suites) {

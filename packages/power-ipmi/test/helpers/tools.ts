@@ -15,7 +15,8 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; secrets go through `env`, never `args`. */
-export function run(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30000): Promise<RunResult> {
+export function run(cmd: string, args: string[], env: Record<string, string> = {},
+  timeoutMs = 30000): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -34,7 +35,8 @@ export interface IpmiSims {
 }
 
 /** Starts `count` ipmi_sim on `firstPort`…; fails (never skips) when a tool is missing. */
-export async function startIpmiSims(count: number, firstPort: number, user: string, password: string): Promise<IpmiSims> {
+export async function startIpmiSims(count: number, firstPort: number, user: string,
+  password: string): Promise<IpmiSims> {
   const runDir = await mkdtemp(join(tmpdir(), 'hafence-ipmisim-'));
   const env = { BMCSIM_RUN: runDir };
   const started = await run('sh', [join(REPO_ROOT, 'scripts/bmc-sim/start-bmcs.sh'), String(count), String(firstPort), user, password], env, 60000);

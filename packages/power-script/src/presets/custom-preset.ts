@@ -49,7 +49,11 @@ const KNOWN = new Set(['action', 'op', 'host', 'address', 'port', 'username', 's
  * or stdin, configurable success codes and status parsing.
  *
  * @example
- * new CustomPreset({ command: '/opt/bmc/power.sh', args: ['--bmc', '{address}', '{action}'], status: { exitCodes: { on: [0], off: [2] } } });
+ * new CustomPreset({
+ *   command: '/opt/bmc/power.sh',
+ *   args: ['--bmc', '{address}', '{action}'],
+ *   status: { exitCodes: { on: [0], off: [2] } },
+ * });
  */
 export class CustomPreset implements ScriptPreset {
   readonly name: string;
@@ -60,11 +64,11 @@ export class CustomPreset implements ScriptPreset {
   /** Builds the preset; a `{password}` in the templates or an unknown placeholder is a `ConfigError`. */
   constructor(private readonly options: CustomPresetOptions) {
     if (!options.command) throw new ConfigError([{ path: 'custom.command', value: options.command, rule: 'is required' }]);
-    for (const [i, t] of [...options.args.map((a) => ['args', a]), ...(options.stdin ?? []).map((s) => ['stdin', s])].entries()) {
+    for (const [i, t] of [...options.args.map((a) => ['args', a] as const), ...(options.stdin ?? []).map((s) => ['stdin', s] as const)].entries()) {
       if (hasControlChars(t[1])) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: 'must not contain control characters' }]);
-      for (const m of t[1].matchAll(PLACEHOLDER)) {
-        if (m[1] === 'password') throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: '{password} is not allowed in templates: use password.env or password.stdin' }]);
-        if (!KNOWN.has(m[1])) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: `unknown placeholder {${m[1]}}` }]);
+      for (const [, name = ''] of t[1].matchAll(PLACEHOLDER)) {
+        if (name === 'password') throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: '{password} is not allowed in templates: use password.env or password.stdin' }]);
+        if (!KNOWN.has(name)) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: `unknown placeholder {${name}}` }]);
       }
     }
     const envName = options.password && 'env' in options.password ? options.password.env : undefined;

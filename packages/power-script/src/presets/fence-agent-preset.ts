@@ -68,7 +68,8 @@ export class FenceAgentPreset implements ScriptPreset {
     // Before anything runs (the metadata run included): every line on stdin is name=value.
     checkTargetFields(target);
     const o = target.options ?? {};
-    const user = stringify({ ...this.options.agentOptions, ...(o.agentOptions as Record<string, unknown> | undefined) });
+    const user =
+      stringify({ ...this.options.agentOptions, ...(o.agentOptions as Record<string, unknown> | undefined) });
     for (const [key, value] of Object.entries(user)) {
       if (SECRET_KEY.test(key)) throw new ConfigError([{ path: `agentOptions.${key}`, value: '[not shown]', rule: 'secrets go in the target password, never in agent options' }]);
       if (!/^[A-Za-z0-9_-]+$/.test(key) || hasControlChars(value)) {

@@ -21,9 +21,9 @@ export interface FenceAgentMetadata {
   readonly actions: ReadonlySet<string>;
 }
 
-const attr = (tag: string, name: string): string | undefined => {
-  const m = new RegExp(`\\b${name}="([^"]*)"`).exec(tag);
-  return m ? unescapeXml(m[1]) : undefined;
+const attr = (tag: string | undefined, name: string): string | undefined => {
+  const value = tag === undefined ? undefined : new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
+  return value === undefined ? undefined : unescapeXml(value);
 };
 
 function unescapeXml(s: string): string {
@@ -41,21 +41,22 @@ export function parseFenceMetadata(xml: string): FenceAgentMetadata {
   const parameters = new Map<string, FenceParameter>();
   const paramRe = /<parameter\b([^>]*)>([\s\S]*?)<\/parameter>/g;
   for (let m = paramRe.exec(xml); m; m = paramRe.exec(xml)) {
-    const name = attr(m[1], 'name');
+    const [, tag = '', body = ''] = m;
+    const name = attr(tag, 'name');
     if (!name) continue;
-    const content = /<content\b([^>]*)\/?>([\s\S]*?(?:<\/content>|$))?/.exec(m[2]);
-    const choices = [...(content?.[2] ?? '').matchAll(/<option\b[^>]*value="([^"]*)"/g)].map((o) => unescapeXml(o[1]));
+    const content = /<content\b([^>]*)\/?>([\s\S]*?(?:<\/content>|$))?/.exec(body);
+    const choices = [...(content?.[2] ?? '').matchAll(/<option\b[^>]*value="([^"]*)"/g)].map(([, v = '']) => unescapeXml(v));
     parameters.set(name, {
       name,
-      required: attr(m[1], 'required') === '1',
-      deprecated: attr(m[1], 'deprecated') === '1',
-      obsoletes: attr(m[1], 'obsoletes'),
-      type: (content && attr(content[1], 'type')) ?? 'string',
-      default: content ? attr(content[1], 'default') : undefined,
+      required: attr(tag, 'required') === '1',
+      deprecated: attr(tag, 'deprecated') === '1',
+      obsoletes: attr(tag, 'obsoletes'),
+      type: attr(content?.[1], 'type') ?? 'string',
+      default: attr(content?.[1], 'default'),
       choices: choices.length > 0 ? choices : undefined,
     });
   }
-  const actions = new Set([...xml.matchAll(/<action\b[^>]*name="([^"]+)"/g)].map((a) => a[1]));
+  const actions = new Set([...xml.matchAll(/<action\b[^>]*name="([^"]+)"/g)].map(([, action = '']) => action));
   return { name: attr(head[0], 'name') ?? 'fence agent', parameters, actions };
 }
 

@@ -40,8 +40,11 @@ function optionIssues(node: unknown, path: string, depth: number): ConfigIssue[]
   return issues;
 }
 
-/** Refuses control characters in the argv and environment values of an invocation (any preset, ours or a third party's). */
-export function checkInvocation(args: readonly string[], env: Readonly<Record<string, string>> | undefined, host: string): void {
+/**
+ * Refuses control characters in the argv and environment values of an invocation (any preset, ours or a third party's).
+ */
+export function checkInvocation(args: readonly string[], env: Readonly<Record<string, string>> | undefined,
+  host: string): void {
   const issues: ConfigIssue[] = [];
   args.forEach((a, i) => {
     if (hasControlChars(a)) issues.push({ path: `hosts.${host}.argv[${i}]`, value: '[not shown]', rule: 'an argument holds a control character; refused' });

@@ -1,11 +1,14 @@
-import type { ChassisPower } from '@hafence/core';
+import type { ChassisCommand, ChassisPower } from '@hafence/core';
 import type { ProcessResult } from '../process/run-process.js';
 import { checkCipherSuite, DEFAULT_CIPHER_SUITE } from './cipher.js';
 import { classifyFailure, garbage } from './classify.js';
 import { checkTargetFields } from './field-guard.js';
 import type { ScriptInvocation, ScriptPreset, ScriptRequest } from './script-preset.js';
 
-/** Options of the `ipmitool` preset; a target's `options.cipher`, `options.privilege`, `options.allowCipherZero` override them per host. */
+/**
+ * Options of the `ipmitool` preset; a target's `options.cipher`, `options.privilege`, `options.allowCipherZero`
+ * override them per host.
+ */
 export interface IpmitoolPresetOptions {
   /** The ipmitool executable (default `ipmitool` on the child's PATH). */
   readonly command?: string;
@@ -17,12 +20,15 @@ export interface IpmitoolPresetOptions {
   readonly privilege?: 'ADMINISTRATOR' | 'OPERATOR' | 'USER';
   /** Seconds ipmitool waits per try (`-N`, default 1). */
   readonly retryTimeoutSec?: number;
-  /** Retries (`-R`); by default as many as fit in the call's deadline (ipmitool over lanplus takes about R × (R + 1) × N s to give up), 1–4. */
+  /**
+   * Retries (`-R`); by default as many as fit in the call's deadline (ipmitool over lanplus takes about R × (R + 1) × N
+   * s to give up), 1–4.
+   */
   readonly retries?: number;
 }
 
 const STATUS = /Chassis Power is (on|off)\b/i;
-const CONTROL: Record<string, RegExp> = {
+const CONTROL: Record<ChassisCommand, RegExp> = {
   on: /Chassis Power Control: Up\/On/i,
   off: /Chassis Power Control: Down\/Off/i,
   soft: /Chassis Power Control: Soft/i,
@@ -68,7 +74,8 @@ export class IpmitoolPreset implements ScriptPreset {
     if (op === 'status' || op === 'validate') {
       const m = STATUS.exec(result.stdout);
       if (!m) throw garbage(request, result, "'Chassis Power is on|off'");
-      return op === 'status' ? (m[1].toLowerCase() === 'on' ? 'ON' : 'OFF') : undefined;
+      const [, state = ''] = m;
+      return op === 'status' ? (state.toLowerCase() === 'on' ? 'ON' : 'OFF') : undefined;
     }
     const want = op === 'identify' ? IDENTIFY : CONTROL[op];
     if (!want.test(result.stdout)) throw garbage(request, result, `ipmitool's acknowledgement of ${op}`);

@@ -71,7 +71,8 @@ class CappedBuffer {
  * SIGKILL and the promise rejects with the signal's reason once the child is gone.
  * A missing or non-executable binary is a {@link DriverError}.
  */
-export function runProcess(spec: ProcessSpec, limits: ProcessLimits, who: { driver: string; host: string }): Promise<ProcessResult> {
+export function runProcess(spec: ProcessSpec, limits: ProcessLimits,
+  who: { driver: string; host: string }): Promise<ProcessResult> {
   return new Promise<ProcessResult>((resolve, reject) => {
     if (limits.signal.aborted) {
       reject(limits.signal.reason);
@@ -129,7 +130,8 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits, who: { driv
     child.on('close', (code, sig) => {
       if (limits.signal.aborted) return; // onAbort settles
       killGroup(); // reap grandchildren the child left behind
-      finish(() => resolve({ code, signal: sig, stdout: out.text(), stderr: err.text(), truncated: out.overflow || err.overflow }));
+      finish(() => resolve({ code, signal: sig, stdout: out.text(), stderr: err.text(),
+        truncated: out.overflow || err.overflow }));
     });
     child.stdin.end(spec.stdin ?? '');
   });

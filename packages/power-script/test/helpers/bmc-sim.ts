@@ -34,7 +34,8 @@ export function requireTools(...tools: string[]): void {
 export class BmcSims {
   readonly runDir = mkdtempSync(join(tmpdir(), 'hafence-ps-sim-'));
 
-  private constructor(readonly firstPort: number, readonly count: number, readonly user: string, readonly password: string) {}
+  private constructor(readonly firstPort: number, readonly count: number, readonly user: string,
+    readonly password: string) {}
 
   /** Starts `count` simulators on UDP `firstPort`…; power starts off. */
   static async start(count: number, firstPort: number, user = 'admin', password = 'Pw-Sim-4471'): Promise<BmcSims> {

@@ -24,7 +24,9 @@ export class AgentConfigError extends HaError {
   }
 }
 
-/** The agent refused an arm/disarm request older than one it has applied (docs/behaviour.md#several-management-servers). */
+/**
+ * The agent refused an arm/disarm request older than one it has applied (docs/behaviour.md#several-management-servers).
+ */
 export class ArmRefusedError extends HaError {
   /** `armGen` was offered; the agent last applied `applied`. */
   constructor(readonly armGen: number, readonly applied: number) {

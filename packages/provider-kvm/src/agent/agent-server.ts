@@ -28,7 +28,8 @@ export interface AgentHandlers {
   /** `GET /health`. */
   health(): AgentHealth;
   /** `POST /read-heartbeat {suspect, windowMs, volumes?}`: the heartbeat and, in the same passes, the VM volumes. */
-  readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation>;
+  readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation>;
   /** `GET /volumes`: the volumes of the VMs running on this host (rejects when the inventory cannot tell). */
   volumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }>;
   /**
@@ -44,7 +45,10 @@ export interface AgentHandlers {
 
 /** Longest window a read-heartbeat request may ask for. */
 export const MAX_READ_WINDOW_MS = 600_000;
-/** Largest request body read (bytes; room for a read request naming 32 long volume paths); a larger one is answered 413 and the connection closed. */
+/**
+ * Largest request body read (bytes; room for a read request naming 32 long volume paths); a larger one is answered 413
+ * and the connection closed.
+ */
 export const MAX_BODY = 65_536;
 
 /** The routes a peer token may call (every other route needs the management-server token). */
@@ -103,7 +107,8 @@ export function createAgentServer(token: Secret, handlers: AgentHandlers, option
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res, tokens, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
   };
-  const timeouts = { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+  const timeouts =
+    { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
   const tls = options.tls;
   const server: Server = tls
     ? createTlsServer({
@@ -122,11 +127,13 @@ type Caller = 'ms' | 'peer';
 function callerOf(presented: string, tokens: { ms: Secret; peer?: Secret }): Caller | undefined {
   if (!presented) return undefined;
   const ms = tokenMatches(presented, tokens.ms);
-  const peer = tokens.peer !== undefined && tokenMatches(presented, tokens.peer); // both compared: no timing hint of which
+  const peer = tokens.peer !== undefined &&
+    tokenMatches(presented, tokens.peer); // both compared: no timing hint of which
   return ms ? 'ms' : peer ? 'peer' : undefined;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: Secret; peer?: Secret }, h: AgentHandlers, authLog: AuthFailureLog): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: Secret; peer?: Secret },
+  h: AgentHandlers, authLog: AuthFailureLog): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const presented = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   const caller = callerOf(presented, tokens);

@@ -31,7 +31,10 @@ export class AuthFailureLog {
     this.windowStart = options.clock.now();
   }
 
-  /** One failed authentication from `source` (`reason`: a `missing` or `wrong` token, or a peer token where it is not allowed). */
+  /**
+   * One failed authentication from `source` (`reason`: a `missing` or `wrong` token, or a peer token where it is not
+   * allowed).
+   */
   record(source: string, reason: 'missing token' | 'wrong token' | 'peer token on a management-server route'): void {
     const now = this.options.clock.now();
     this.roll(now);

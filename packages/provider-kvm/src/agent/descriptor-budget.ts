@@ -29,7 +29,8 @@ export function readNofileSoftLimit(path = '/proc/self/limits'): number | undefi
  * never take the descriptors the heartbeat write needs. An explicit cap that would is a
  * configuration error, as is a limit too low to serve anything.
  */
-export function connectionLimits(softLimit: number | undefined, maxConnections?: number, maxPerAddress?: number): ConnectionLimits {
+export function connectionLimits(softLimit: number | undefined, maxConnections?: number,
+  maxPerAddress?: number): ConnectionLimits {
   const room = (softLimit ?? 1024) - DESCRIPTOR_RESERVE;
   if (room < 8) throw new AgentConfigError('maxConnections', `the descriptor limit ${softLimit} leaves no room beside the ${DESCRIPTOR_RESERVE} kept for the heartbeat (raise ulimit -n)`);
   const total = maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, room);

@@ -46,7 +46,8 @@ export async function readHeartbeatTwice(path: string, windowMs: number, clock: 
   const second = await readOnce(path, fs);
   if (!second.ok) return second;
   const after = volumes && await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits);
-  return { ok: true, first: first.record, second: second.record, ...(before && after ? { volumes: compareVolumePasses(before, after) } : {}) };
+  return { ok: true, first: first.record, second: second.record,
+    ...(before && after ? { volumes: compareVolumePasses(before, after) } : {}) };
 }
 
 async function readOnce(path: string, fs: HeartbeatReadFsLike): Promise<ReadOutcome> {

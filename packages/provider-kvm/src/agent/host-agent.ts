@@ -108,11 +108,10 @@ export interface HostAgentStatus {
  * its (unarmed) heartbeat, since that is what proves it alive to activity checks. It is
  * armed by a management server (`POST /arm`) or by a flag file on the mount.
  *
- * Every arm/disarm carries an `armGen` (docs/behaviour.md#several-management-servers): the agent refuses one lower than the
- * last it applied ({@link ArmRefusedError}) and echoes the applied one in every heartbeat
- * and health answer, so the management server knows which of its decisions a heartbeat
- * reflects. A request or flag without a gen (an older server, a hand-written flag) is
- * applied as the next gen after the applied one: a gen no management server recorded,
+ * Every arm/disarm carries an `armGen` (docs/behaviour.md#several-management-servers): the agent refuses one lower than
+ * the last it applied ({@link ArmRefusedError}) and echoes the applied one in every heartbeat and health answer, so the
+ * management server knows which of its decisions a heartbeat reflects. A request or flag without a gen (an older
+ * server, a hand-written flag) is applied as the next gen after the applied one: a gen no management server recorded,
  * so no lease is proven on it until a server arms the host with its own, higher gen.
  */
 export class HostAgent {
@@ -151,10 +150,13 @@ export class HostAgent {
     this.selfFenceAfter = positive('selfFenceAfterMs', options.selfFenceAfterMs ?? 60_000);
     if (this.selfFenceAfter < 2 * this.interval) throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
     if (options.peerToken && tokenMatches(options.peerToken.reveal(), options.token)) throw new AgentConfigError('peerToken', 'must differ from the management-server token (one token defeats the split)');
-    this.limits = connectionLimits(options.nofileSoftLimit ?? readNofileSoftLimit(), options.maxConnections, options.maxConnectionsPerAddress);
+    this.limits = connectionLimits(options.nofileSoftLimit ?? readNofileSoftLimit(), options.maxConnections,
+      options.maxConnectionsPerAddress);
     this.volumeReader = options.volumeReader ?? new FileVolumeReader({ mount: options.mount });
-    this.writer = new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
-    this.monitor = new IsolationMonitor({ clock: this.clock, selfFenceAfterMs: this.selfFenceAfter, peers: options.peerProbe ?? ((s) => this.probePeers(s)) });
+    this.writer =
+      new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
+    this.monitor = new IsolationMonitor({ clock: this.clock, selfFenceAfterMs: this.selfFenceAfter,
+      peers: options.peerProbe ?? ((s) => this.probePeers(s)) });
   }
 
   /** Starts the management server and the heartbeat loop; resolves to the bound address. */
@@ -169,7 +171,8 @@ export class HostAgent {
       arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
       peerReach: (suspect, signal) => this.peerReach(suspect, signal),
       peerStatus: () => this.monitor.status(this.options.hostId),
-    }, { limits: this.limits, logger: this.log, clock: this.clock, onShed: () => { this.shed++; }, peerToken: this.options.peerToken, tls: this.options.tls });
+    }, { limits: this.limits, logger: this.log, clock: this.clock, onShed: () => { this.shed++; },
+    peerToken: this.options.peerToken, tls: this.options.tls });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -195,12 +198,15 @@ export class HostAgent {
     await this.settleWrite();
   }
 
-  /** Waits for a heartbeat write in progress, at most {@link STOP_WRITE_WAIT_MS} (a hung mount must not hang the stop). */
+  /**
+   * Waits for a heartbeat write in progress, at most {@link STOP_WRITE_WAIT_MS} (a hung mount must not hang the stop).
+   */
   private async settleWrite(): Promise<void> {
     const write = this.inFlightWrite;
     if (!write) return;
     let timer: TimerHandle | undefined;
-    await Promise.race([write, new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, STOP_WRITE_WAIT_MS); })]);
+    await Promise.race([write,
+      new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, STOP_WRITE_WAIT_MS); })]);
     if (timer !== undefined) this.clock.clearTimeout(timer);
   }
 
@@ -214,7 +220,8 @@ export class HostAgent {
   async arm(enabled: boolean, armGen?: number): Promise<number> {
     if (this.selfFencing) return this.armGen; // a self-fence is never undone by software
     const gen = armGen ?? this.armGen + 1;
-    if (gen < this.armGen || (gen === this.armGen && enabled !== this.haEnabled)) throw new ArmRefusedError(gen, this.armGen);
+    if (gen < this.armGen || (gen === this.armGen && enabled !== this.haEnabled)) throw new ArmRefusedError(gen,
+      this.armGen);
     const previous = this.armGen;
     this.armGen = gen;
     this.haEnabled = enabled;
@@ -249,8 +256,10 @@ export class HostAgent {
   /** A snapshot of the agent's state. */
   status(): HostAgentStatus {
     return {
-      armed: this.armed, armGen: this.armGen, haEnabled: this.haEnabled, selfFenced: this.selfFenced, storageOk: this.lastWriteError === undefined,
-      lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict, shedConnections: this.shed,
+      armed: this.armed, armGen: this.armGen, haEnabled: this.haEnabled, selfFenced: this.selfFenced,
+      storageOk: this.lastWriteError === undefined,
+      lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict,
+      shedConnections: this.shed,
     };
   }
 
@@ -301,7 +310,10 @@ export class HostAgent {
     }
   }
 
-  /** Worst case from `selfFenceAfter` to the reset: one interval, the peer query, the VM-stop grace, the watchdog timeout. */
+  /**
+   * Worst case from `selfFenceAfter` to the reset: one interval, the peer query, the VM-stop grace, the watchdog
+   * timeout.
+   */
   private resetMarginMs(): number | undefined {
     const timeout = this.options.watchdog.timeoutMs;
     if (!this.armed || timeout === undefined) return undefined;
@@ -313,13 +325,14 @@ export class HostAgent {
    * `disabled`, optionally followed by the `armGen` its writer recorded (`disabled 12`):
    * applied when its content changes (a management server may override it). A flag with
    * a gen lower than the applied one is refused like a request. Whoever writes a flag
-   * must record it in the management server's arm records first (docs/behaviour.md#several-management-servers): a hand-written
-   * `disabled` the server never recorded cannot void a lease if the host is cut off
-   * before its next heartbeat shows it.
+   * must record it in the management server's arm records first (docs/behaviour.md#several-management-servers): a
+   * hand-written `disabled` the server never recorded cannot void a lease if the host is cut off before its next
+   * heartbeat shows it.
    */
   private async checkArmFlag(): Promise<void> {
     const path = heartbeatPath(this.options.mount, this.options.hostId, this.options.dir ?? DEFAULT_HEARTBEAT_DIR).replace(/hb-([^/]+)$/, 'ha-$1');
-    const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(), () => undefined);
+    const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(),
+      () => undefined);
     if (text === undefined || text === this.lastFlag) return;
     this.lastFlag = text;
     const flag = /^(enabled|disabled)(?:\s+(\d{1,15}))?$/.exec(text);
@@ -361,7 +374,8 @@ export class HostAgent {
     try {
       if (stop) {
         const controller = new AbortController();
-        const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000, controller.signal).catch(() => undefined); // aborted once the race is over
+        const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000,
+          controller.signal).catch(() => undefined); // aborted once the race is over
         // a stopVms that throws instead of rejecting must not skip the self-fence either
         const stopping = Promise.resolve().then(() => stop(controller.signal))
           .catch((err: unknown) => this.log.error('stopping VMs failed', { error: String(err) }));
@@ -377,7 +391,8 @@ export class HostAgent {
     const storageOk = this.lastWriteError === undefined;
     // A host that decided to self-fence is going down: it must not look healthy meanwhile.
     if (this.selfFencing) return { connected: false, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: 'self-fencing' };
-    return { connected: true, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: storageOk ? undefined : this.writeFailureDetail() };
+    return { connected: true, storageOk, heartbeat: this.lastRecord, armGen: this.armGen,
+      detail: storageOk ? undefined : this.writeFailureDetail() };
   }
 
   private writeFailureDetail(): string {
@@ -386,14 +401,16 @@ export class HostAgent {
       : `heartbeat writes failing: ${this.lastWriteError}`;
   }
 
-  private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation> {
     let path: string;
     try {
       path = heartbeatPath(this.options.mount, suspect, this.options.dir ?? DEFAULT_HEARTBEAT_DIR);
     } catch (err) {
       return { ok: false, reason: 'error', detail: (err as Error).message };
     }
-    const request = volumes && volumes.length > 0 ? { reader: this.volumeReader, volumes, limits: this.options.volumePassLimits } : undefined;
+    const request = volumes &&
+      volumes.length > 0 ? { reader: this.volumeReader, volumes, limits: this.options.volumePassLimits } : undefined;
     return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs, request);
   }
 
@@ -405,7 +422,8 @@ export class HostAgent {
   private async listVolumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }> {
     const inventory = this.options.vmInventory;
     if (!inventory) throw new VmInventoryError('this agent has no VM inventory configured');
-    this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() => { this.listing = undefined; });
+    this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() =>
+      { this.listing = undefined; });
     const timeout = new AbortController();
     const timer = this.clock.setTimeout(() => timeout.abort(new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`)), LIST_VOLUMES_TIMEOUT_MS);
     const onAbort = () => timeout.abort(signal.reason);
@@ -428,7 +446,8 @@ export class HostAgent {
   /** Asks every configured peer; a failure says whether it was the network or this host's own resources. */
   private async probePeers(signal: AbortSignal): Promise<PeerAnswer[]> {
     const peers = Object.entries(this.options.peers ?? {}).filter(([id]) => id !== this.options.hostId);
-    return Promise.all(peers.map(([id, url]) => this.peerStatus(id, url, signal).then((s): PeerAnswer => s, (err: unknown): PeerAnswer => {
+    return Promise.all(peers.map(([id, url]) =>
+      this.peerStatus(id, url, signal).then((s): PeerAnswer => s, (err: unknown): PeerAnswer => {
       const errno = errnoInChain(err);
       return { host: id, failure: isLocalResourceError(errno) ? 'local' : 'network', errno };
     })));

@@ -33,7 +33,8 @@ export class VmInventoryError extends HaError {
 }
 
 function volume(vm: string, path: string): VmVolume | undefined {
-  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) && path.length <= 1024 ? { vm, volume: path } : undefined;
+  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) &&
+    path.length <= 1024 ? { vm, volume: path } : undefined;
 }
 
 /**
@@ -52,7 +53,8 @@ export class VirshVmInventory implements VmInventory {
       for (const line of (await this.virsh(['domblklist', '--details', '--domain', name], signal)).split('\n')) {
         // Type  Device  Target  Source — the source may contain spaces.
         const match = /^\s*(\S+)\s+disk\s+(\S+)\s+(.+?)\s*$/.exec(line);
-        const v = match && match[3] !== '-' ? volume(name, match[3]) : undefined;
+        const source = match?.[3];
+        const v = source !== undefined && source !== '-' ? volume(name, source) : undefined;
         if (v) volumes.push(v);
       }
     }
@@ -68,7 +70,10 @@ export class VirshVmInventory implements VmInventory {
   }
 }
 
-/** Reads a regular file of at most {@link MAX_INVENTORY_FILE_BYTES}; the open never blocks (a FIFO is refused, not waited on). */
+/**
+ * Reads a regular file of at most {@link MAX_INVENTORY_FILE_BYTES}; the open never blocks (a FIFO is refused, not
+ * waited on).
+ */
 async function readSmallFile(path: string): Promise<string> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {

@@ -24,7 +24,8 @@ export type VolumePass = ReadonlyMap<string, { readonly fingerprint: string } | 
  * within the pass budget. Never rejects for a volume (a failure is recorded per volume);
  * rejects only when `signal` aborts.
  */
-export async function readVolumePass(reader: VolumeReader, volumes: readonly string[], clock: Clock, signal: AbortSignal,
+export async function readVolumePass(reader: VolumeReader, volumes: readonly string[], clock: Clock,
+  signal: AbortSignal,
   limits: VolumePassLimits = DEFAULT_VOLUME_PASS_LIMITS): Promise<VolumePass> {
   const pass = new Map<string, { fingerprint: string } | { failed: string }>();
   const start = clock.now();
@@ -39,7 +40,8 @@ export async function readVolumePass(reader: VolumeReader, volumes: readonly str
   return pass;
 }
 
-async function readOne(reader: VolumeReader, volume: string, clock: Clock, signal: AbortSignal, timeoutMs: number): Promise<{ fingerprint: string } | { failed: string }> {
+async function readOne(reader: VolumeReader, volume: string, clock: Clock, signal: AbortSignal,
+  timeoutMs: number): Promise<{ fingerprint: string } | { failed: string }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });

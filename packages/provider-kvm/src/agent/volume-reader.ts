@@ -8,7 +8,10 @@ import { errnoOf } from './agent-errors.js';
 /** The fingerprint of a volume that does not exist (both passes alike prove nothing). */
 export const VOLUME_MISSING = 'missing';
 
-/** The fingerprint of a volume on storage this reader does not handle (e.g. an RBD image for the file reader): skipped, proves nothing. */
+/**
+ * The fingerprint of a volume on storage this reader does not handle (e.g. an RBD image for the file reader): skipped,
+ * proves nothing.
+ */
 export const VOLUME_UNSUPPORTED = 'unsupported';
 
 /**
@@ -105,7 +108,8 @@ export class FileVolumeReader implements VolumeReader {
       // A link inside the mount that leads out of it is not a volume of the shared storage.
       if (this.inside(await this.fs.realpath(path), await this.realMount()) === undefined) return VOLUME_UNSUPPORTED;
       const a = await this.fs.attributesAfterOpen(path);
-      // A FIFO, a device or a folder is no VM volume this reader can judge (a shared LUN's attributes do not move on writes).
+      // A FIFO, a device or a folder is no VM volume this reader can judge (a shared LUN's attributes do not move on
+      // writes).
       if (!a.regular) return VOLUME_UNSUPPORTED;
       return `${a.size}:${a.mtimeNs}:${a.ctimeNs}`;
     } catch (err) {

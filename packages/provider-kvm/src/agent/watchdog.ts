@@ -76,7 +76,8 @@ export class SimulatedWatchdog implements Watchdog {
   private timer: TimerHandle | undefined;
 
   /** A watchdog counting on `clock`; `onExpire` models the host reset. */
-  constructor(private readonly clock: Clock, readonly timeoutMs = 15_000, private readonly onExpire: () => void = () => {}) {}
+  constructor(private readonly clock: Clock, readonly timeoutMs = 15_000,
+    private readonly onExpire: () => void = () => {}) {}
 
   /** The device is held open (armed). */
   get opened(): boolean {

@@ -1,6 +1,9 @@
 import { HaError } from '@hafence/core';
 
-/** One arm or disarm the management server decided for a host (docs/behaviour.md#kvm-hosts, #several-management-servers). */
+/**
+ * One arm or disarm the management server decided for a host (docs/behaviour.md#kvm-hosts,
+ * #several-management-servers).
+ */
 export interface ArmRecord {
   /** Increases with every arm/disarm of the host; the agent echoes the one it last applied. */
   readonly gen: number;
@@ -11,10 +14,9 @@ export interface ArmRecord {
 }
 
 /**
- * Where arm/disarm decisions are recorded **before** they are sent (docs/behaviour.md#several-management-servers: "stored
- * before it is sent"). The lease proof trusts a heartbeat's `armed` only when it echoes
- * the `gen` of the latest record and that record is an arm: a disarm whose effect no
- * heartbeat has shown yet voids the lease.
+ * Where arm/disarm decisions are recorded **before** they are sent (docs/behaviour.md#several-management-servers:
+ * "stored before it is sent"). The lease proof trusts a heartbeat's `armed` only when it echoes the `gen` of the latest
+ * record and that record is an arm: a disarm whose effect no heartbeat has shown yet voids the lease.
  *
  * An implementation shared by several management servers (a database) must make
  * `record` a compare-and-set: it rejects a `gen` not above the host's latest.

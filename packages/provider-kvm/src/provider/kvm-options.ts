@@ -38,8 +38,8 @@ export interface KvmProviderOptions {
   /** Interval of status reads while verifying OFF (default 1 s). */
   readonly powerPollMs?: number;
   /**
-   * Where arm/disarm decisions are recorded before they are sent (docs/behaviour.md#several-management-servers; default: in
-   * memory, so a restarted server proves no lease until it has re-armed the host).
+   * Where arm/disarm decisions are recorded before they are sent (docs/behaviour.md#several-management-servers;
+   * default: in memory, so a restarted server proves no lease until it has re-armed the host).
    */
   readonly armRecords?: ArmRecords;
   /** Receives alerts besides {@link KvmProvider.onAlert} listeners (default: the call's logger). */
@@ -75,7 +75,8 @@ export function kvmProviderConfig(o: KvmProviderOptions): KvmProviderConfig {
     if (!(Number.isFinite(c[key]) && c[key] > 0)) issues.push({ path: key, value: c[key], rule: 'must be a positive number of ms' });
   }
   if (!(Number.isFinite(c.leaseMarginMs) && c.leaseMarginMs >= 0)) issues.push({ path: 'leaseMarginMs', value: c.leaseMarginMs, rule: 'must be ≥ 0 ms' });
-  if (!(Number.isInteger(c.maxVolumesPerCheck) && c.maxVolumesPerCheck >= 1 && c.maxVolumesPerCheck <= MAX_VOLUMES_PER_READ)) {
+  if (!(Number.isInteger(c.maxVolumesPerCheck) && c.maxVolumesPerCheck >= 1 &&
+    c.maxVolumesPerCheck <= MAX_VOLUMES_PER_READ)) {
     issues.push({ path: 'maxVolumesPerCheck', value: c.maxVolumesPerCheck, rule: `must be an integer from 1 to ${MAX_VOLUMES_PER_READ}` });
   }
   if (c.activityWindowMs < 2 * c.heartbeatIntervalMs) {

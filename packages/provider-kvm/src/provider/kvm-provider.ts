@@ -1,6 +1,7 @@
 import {
   fenceByPower, recoverByPower, raceAbort, TimeoutError, type AlertCode,
-  type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus, type PartitionView,
+  type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus,
+  type PartitionView,
   type PowerState, type ProviderContext, type RecoverResult, type ResourceSpec, type ResourceState, type Verdict,
 } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation } from '../ports.js';
@@ -75,7 +76,8 @@ export class KvmProvider implements HAProvider {
     if (power === 'UNKNOWN') {
       const leases = this.leases(ctx);
       // Right after a (re)start nothing is known yet: ask the agent once rather than flap to UNSUPPORTED.
-      if (leases.latest(host) === undefined && !leases.silenced(host)) await this.healthCheck(resource, ctx).catch(() => undefined);
+      if (leases.latest(host) === undefined && !leases.silenced(host)) await this.healthCheck(resource,
+        ctx).catch(() => undefined);
       return await leases.armed(host)
         ? { ok: true, reason: 'lease-only: controller unreachable, protected by the armed self-fence lease' }
         : { ok: false, reason: 'no reachable controller and no armed self-fence lease' };
@@ -141,7 +143,8 @@ export class KvmProvider implements HAProvider {
     if (!read.obs.ok) return { verdict: 'error', reason: `${read.checker ? `${read.checker}: ` : ''}${read.obs.reason}: ${read.obs.detail}` };
     const { first, second, volumes } = read.obs;
     const by = `read by ${read.checker}`;
-    const since = sample && volumes ? this.volumes.note(host, sample.volumes, volumes, this.clock(ctx).now(), window) : [];
+    const since = sample &&
+      volumes ? this.volumes.note(host, sample.volumes, volumes, this.clock(ctx).now(), window) : [];
     if (!sameHeartbeat(first, second)) return { verdict: 'active', reason: `heartbeat #${first.counter} → #${second.counter} in ${window} ms (${by})` };
     let seen = sample === undefined ? 'VM volumes unknown' : 'no running VMs listed';
     if (sample && sample.volumes.length > 0) {
@@ -162,11 +165,11 @@ export class KvmProvider implements HAProvider {
     return { verdict: 'inactive', reason: `heartbeat #${second.counter} unchanged over ${window} ms; ${seen} (${by})` };
   }
 
-  async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
+  async recover(_resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
     return recoverByPower(ctx, this.clock(ctx), this.config.powerPollMs);
   }
 
-  async fence(resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
+  async fence(_resource: ResourceSpec, ctx: ProviderContext): Promise<FenceResult> {
     return fenceByPower(ctx, this.clock(ctx), this.config.powerPollMs);
   }
 
@@ -208,7 +211,8 @@ export class KvmProvider implements HAProvider {
    * within the lease span — a host whose VMs write is alive, whatever its heartbeat says.
    * Volumes never listed, or none, leave the lease to the heartbeat.
    */
-  private volumesQuiet(host: string, sample: VolumeSample | undefined, obs: HeartbeatObservation, now: number, leases: LeaseTracker):
+  private volumesQuiet(host: string, sample: VolumeSample | undefined, obs: HeartbeatObservation, now: number,
+    leases: LeaseTracker):
     { kind: 'ok' } | { kind: 'none'; reason: string } | { kind: 'pending'; deadline: number; reason: string } {
     if (!sample || sample.volumes.length === 0 || !obs.ok) return { kind: 'ok' };
     if (!obs.volumes) return { kind: 'none', reason: 'the checker did not read the VM volumes: a live host cannot be ruled out' };
@@ -222,7 +226,8 @@ export class KvmProvider implements HAProvider {
   }
 
   /** Reads the suspect's heartbeat on the first neighbour that can; mount-unreadable checkers are excluded. */
-  private async readVia(resource: ResourceSpec, windowMs: number, ctx: ProviderContext, volumes?: readonly string[]): Promise<{ obs: HeartbeatObservation; checker?: string }> {
+  private async readVia(resource: ResourceSpec, windowMs: number, ctx: ProviderContext,
+    volumes?: readonly string[]): Promise<{ obs: HeartbeatObservation; checker?: string }> {
     const host = resource.ref.id;
     const leases = this.leases(ctx);
     const checkers = this.pool.candidates(resource.partition, host).filter((c) => !leases.silenced(c));
@@ -243,7 +248,8 @@ export class KvmProvider implements HAProvider {
     return { obs: { ok: false, reason: 'error', detail } };
   }
 
-  private async observe(checker: string, suspect: string, windowMs: number, ctx: ProviderContext, volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  private async observe(checker: string, suspect: string, windowMs: number, ctx: ProviderContext,
+    volumes?: readonly string[]): Promise<HeartbeatObservation> {
     this.leases(ctx).requestSent(checker, this.clock(ctx).now());
     const timeout = windowMs + this.config.replyTimeoutMs;
     try {
@@ -259,14 +265,16 @@ export class KvmProvider implements HAProvider {
   }
 
   /** Condition 4: asks every other member's agent whether it can reach the suspect. */
-  private async askPeers(resource: ResourceSpec, ctx: ProviderContext): Promise<{ answered: number; cannotReach: number }> {
+  private async askPeers(resource: ResourceSpec,
+    ctx: ProviderContext): Promise<{ answered: number; cannotReach: number }> {
     const host = resource.ref.id;
     const leases = this.leases(ctx);
     const peers = ctx.inventory.resourcesIn(resource.partition)
       .map((r) => r.ref).filter((r) => r.type === this.resourceType && r.id !== host && !leases.silenced(r.id));
     const answers = await Promise.all(peers.map(async ({ id }) => {
       leases.requestSent(id, this.clock(ctx).now());
-      return this.ask(ctx, this.config.replyTimeoutMs, (s) => this.options.neighbors.canReach!(id, host, s)).catch(() => undefined);
+      return this.ask(ctx, this.config.replyTimeoutMs,
+        (s) => this.options.neighbors.canReach!(id, host, s)).catch(() => undefined);
     }));
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const known = answers.filter((a): a is boolean => a !== undefined);
@@ -274,25 +282,26 @@ export class KvmProvider implements HAProvider {
   }
 
   /**
-   * Tells the agent whether HA is enabled for its host (docs/behaviour.md#kvm-hosts, #several-management-servers). Every new
-   * decision takes a new `armGen` (above the latest recorded and above the one the agent
-   * reports) and is **recorded before it is sent**; a decision the agent has not applied
-   * (a failed request, or an agent restarted since) is sent again with the same gen. A
-   * host this server never armed is armed with its own gen, so its lease can be proven
-   * once a heartbeat echoes it. The agent's acknowledgement counts for lease-only
-   * protection, never for the proof.
+   * Tells the agent whether HA is enabled for its host (docs/behaviour.md#kvm-hosts, #several-management-servers).
+   * Every new decision takes a new `armGen` (above the latest recorded and above the one the agent reports) and is
+   * **recorded before it is sent**; a decision the agent has not applied (a failed request, or an agent restarted
+   * since) is sent again with the same gen. A host this server never armed is armed with its own gen, so its lease can
+   * be proven once a heartbeat echoes it. The agent's acknowledgement counts for lease-only protection, never for the
+   * proof.
    */
   private async syncArm(resource: ResourceSpec, ctx: ProviderContext, answer: AgentHealth): Promise<void> {
     const host = resource.ref.id;
     const setArmed = this.options.agents.setArmed?.bind(this.options.agents);
     const heartbeat = answer.heartbeat;
     if (!setArmed || heartbeat === undefined) return;
-    const desired = ctx.inventory.partition(resource.partition)?.haEnabled === true && !(this.options.inventory.facts(host)?.maintenance ?? false);
+    const desired = ctx.inventory.partition(resource.partition)?.haEnabled === true &&
+      !(this.options.inventory.facts(host)?.maintenance ?? false);
     const applied = answer.armGen ?? armGenOf(heartbeat);
     let latest = await this.armRecords.latest(host);
     if (!latest && !desired && !heartbeat.armed) return; // never armed by this server, and not armed: nothing to undo
     if (!latest || latest.armed !== desired || applied > latest.gen) {
-      const decision: ArmRecord = { gen: Math.max(latest?.gen ?? 0, applied) + 1, armed: desired, at: this.clock(ctx).now() };
+      const decision: ArmRecord =
+        { gen: Math.max(latest?.gen ?? 0, applied) + 1, armed: desired, at: this.clock(ctx).now() };
       try {
         await this.armRecords.record(host, decision);
       } catch (err) {
@@ -305,9 +314,10 @@ export class KvmProvider implements HAProvider {
       this.armRequested.delete(host); // applied (the agent may lack a watchdog: its heartbeat says so)
       return;
     }
-    // An agent that echoes no armGen (older than docs/behaviour.md#several-management-servers) is asked once per decision; one
-    // that echoes a lower gen than it acknowledged has restarted and is asked again.
-    if (this.armRequested.get(host) === latest.gen && answer.armGen === undefined && heartbeat.armGen === undefined) return;
+    // An agent that echoes no armGen (older than docs/behaviour.md#several-management-servers) is asked once per
+    // decision; one that echoes a lower gen than it acknowledged has restarted and is asked again.
+    if (this.armRequested.get(host) === latest.gen && answer.armGen === undefined &&
+      heartbeat.armGen === undefined) return;
     const request = { armed: latest.armed, armGen: latest.gen };
     this.armRequested.set(host, request.armGen);
     this.leases(ctx).requestSent(host, this.clock(ctx).now());
@@ -320,11 +330,15 @@ export class KvmProvider implements HAProvider {
     });
   }
 
-  /** Refreshes `host`'s VM volume list while its agent answers, at most once per refresh interval; a failure keeps the last list. */
+  /**
+   * Refreshes `host`'s VM volume list while its agent answers, at most once per refresh interval; a failure keeps the
+   * last list.
+   */
   private async refreshVolumes(host: string, ctx: ProviderContext): Promise<void> {
     const directory = this.options.volumes;
     const now = this.clock(ctx).now();
-    if (!directory?.refresh || now - (this.volumesRefreshedAt.get(host) ?? -Infinity) < this.config.volumeRefreshMs) return;
+    if (!directory?.refresh ||
+      now - (this.volumesRefreshedAt.get(host) ?? -Infinity) < this.config.volumeRefreshMs) return;
     this.volumesRefreshedAt.set(host, now);
     const log = this.options.logger ?? ctx.logger;
     try {
@@ -337,7 +351,10 @@ export class KvmProvider implements HAProvider {
     }
   }
 
-  /** Once the episode depends on the lease, the provider stops contacting the host's agent (docs/behaviour.md#kvm-hosts). */
+  /**
+   * Once the episode depends on the lease, the provider stops contacting the host's agent
+   * (docs/behaviour.md#kvm-hosts).
+   */
   private updateLeaseMode(resource: ResourceSpec, ctx: ProviderContext): void {
     const host = resource.ref.id;
     const dependsOnLease = ctx.state === 'FENCING' || ctx.state === 'FAILED'

@@ -40,14 +40,12 @@ interface HostTrack {
  *
  * Condition (1) holds only when the latest arm/disarm recorded for the host is an
  * **arm** and the last heartbeat known says `armed` with a watchdog **and echoes that
- * arm's `armGen`** (docs/behaviour.md#several-management-servers). A disarm is recorded before it is sent, so a host cut off
- * after its agent applied a disarm but before a heartbeat said so has no lease: its
- * stale `armed: true` echoes an older gen. A host with **no record** here has no lease
- * either, whatever its heartbeat says: a heartbeat armed with a gen from another
- * server, a previous life of this one or a hand-written flag proves nothing about the
- * disarms this server did not send (a persistent {@link ArmRecords} keeps the records
- * across restarts; otherwise the provider re-arms the host with a new gen and the lease
- * holds once a heartbeat echoes it).
+ * arm's `armGen`** (docs/behaviour.md#several-management-servers). A disarm is recorded before it is sent, so a host
+ * cut off after its agent applied a disarm but before a heartbeat said so has no lease: its stale `armed: true` echoes
+ * an older gen. A host with **no record** here has no lease either, whatever its heartbeat says: a heartbeat armed with
+ * a gen from another server, a previous life of this one or a hand-written flag proves nothing about the disarms this
+ * server did not send (a persistent {@link ArmRecords} keeps the records across restarts; otherwise the provider
+ * re-arms the host with a new gen and the lease holds once a heartbeat echoes it).
  */
 export class LeaseTracker {
   private readonly hosts = new Map<string, HostTrack>();
@@ -57,7 +55,8 @@ export class LeaseTracker {
    * its previous life sent. `marginMs` is added to the agent's `selfFenceAfter`.
    * `arms` holds the arm/disarm decisions (default: in memory).
    */
-  constructor(private readonly startedAt: number, private readonly marginMs: number, readonly arms: ArmRecords = new MemoryArmRecords()) {}
+  constructor(private readonly startedAt: number, private readonly marginMs: number,
+    readonly arms: ArmRecords = new MemoryArmRecords()) {}
 
   /** The provider is about to send a request to `host`'s agent. */
   requestSent(host: string, now: number): void {

@@ -17,11 +17,11 @@ interface Marks {
 
 /**
  * What the KVM provider has seen of each suspect's VM volumes across checks (see
- * docs/behaviour.md#kvm-hosts and the provider README's "VM volume activity"). A check reads the volumes twice a window apart; the watch also
- * compares each check's fingerprints with the previous check's, so a write *between*
- * two checks counts ("write activity since the last health check" — a VM that writes in
- * bursts is not caught idle twice), and it keeps since when the volumes have been quiet,
- * which the self-fence lease needs: no lease expires while a VM wrote within its span.
+ * docs/behaviour.md#kvm-hosts and the provider README's "VM volume activity"). A check reads the volumes twice a window
+ * apart; the watch also compares each check's fingerprints with the previous check's, so a write *between* two checks
+ * counts ("write activity since the last health check" — a VM that writes in bursts is not caught idle twice), and it
+ * keeps since when the volumes have been quiet, which the self-fence lease needs: no lease expires while a VM wrote
+ * within its span.
  */
 export class VolumeWatch {
   private readonly marks = new Map<string, Marks>();

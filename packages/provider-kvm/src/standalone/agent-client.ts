@@ -45,7 +45,8 @@ const CERT_UNVERIFIED = /CERT|ISSUER|SIGNATURE|ALTNAME/;
  * or one longer than `maxAnswerBytes`). The token is sent in a header only, never in a
  * URL, message or log. An `https://` agent is never asked over plaintext.
  */
-export async function agentRequest<T>(host: string, baseUrl: string, path: string, token: Secret, options: AgentRequestOptions): Promise<T> {
+export async function agentRequest<T>(host: string, baseUrl: string, path: string, token: Secret,
+  options: AgentRequestOptions): Promise<T> {
   const clock = options.clock ?? systemClock;
   const controller = new AbortController();
   let timedOut = false;
@@ -78,7 +79,8 @@ export async function agentRequest<T>(host: string, baseUrl: string, path: strin
 }
 
 /** One HTTP(S) exchange; the answer is read up to the cap. */
-function exchange(host: string, url: URL, token: Secret, options: AgentRequestOptions, signal: AbortSignal): Promise<{ status: number; text: string }> {
+function exchange(host: string, url: URL, token: Secret, options: AgentRequestOptions,
+  signal: AbortSignal): Promise<{ status: number; text: string }> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string | number> = { authorization: `Bearer ${token.reveal()}`, 'content-type': 'application/json' };
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);

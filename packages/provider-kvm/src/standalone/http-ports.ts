@@ -50,7 +50,8 @@ export class HttpAgentConnectivity implements AgentConnectivity {
   }
 
   private request(method: 'GET' | 'POST', body: unknown, signal: AbortSignal) {
-    return { method, body, signal, timeoutMs: this.options.replyTimeoutMs ?? 10_000, clock: this.options.clock, tls: this.options.tls };
+    return { method, body, signal, timeoutMs: this.options.replyTimeoutMs ?? 10_000, clock: this.options.clock,
+      tls: this.options.tls };
   }
 }
 
@@ -62,7 +63,8 @@ export class HttpNeighborExecutor implements NeighborExecutor {
   /** Binds the port to the agent directory and token. */
   constructor(private readonly options: HttpPortsOptions) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation> {
     const url = addressOf(this.options.agents, checker);
     if (!url) return { ok: false, reason: 'error', detail: `no agent address known for ${checker}` };
     const timeoutMs = windowMs + (this.options.replyTimeoutMs ?? 10_000);
@@ -85,9 +87,15 @@ export class HttpNeighborExecutor implements NeighborExecutor {
   }
 }
 
-/** The checker's answer, checked where the provider relies on its shape (a hostile or broken agent gets a `ProtocolError`). */
+/**
+ * The checker's answer, checked where the provider relies on its shape (a hostile or broken agent gets a
+ * `ProtocolError`).
+ */
 function checkedObservation(checker: string, answer: unknown): HeartbeatObservation {
-  const a = answer as { ok?: unknown; first?: unknown; second?: unknown; volumes?: { read?: unknown; skipped?: unknown; changed?: unknown; failed?: unknown; fingerprints?: unknown } } | null;
+  const a = answer as {
+    ok?: unknown; first?: unknown; second?: unknown;
+    volumes?: { read?: unknown; skipped?: unknown; changed?: unknown; failed?: unknown; fingerprints?: unknown };
+  } | null;
   if (!a || typeof a !== 'object' || typeof a.ok !== 'boolean') throw new ProtocolError(checker, 'read-heartbeat answer without ok');
   if (a.ok && (!a.first || typeof a.first !== 'object' || !a.second || typeof a.second !== 'object')) throw new ProtocolError(checker, 'read-heartbeat answer without its two records');
   const v = a.volumes;

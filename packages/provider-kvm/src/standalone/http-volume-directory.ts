@@ -36,7 +36,8 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
     // live VM elsewhere writes, and the dead host would never be recovered.
     const here = new Set(list.map((v) => v.volume));
     for (const [other, volumes] of this.lists) {
-      if (other !== host && volumes.some((v) => here.has(v.volume))) this.lists.set(other, volumes.filter((v) => !here.has(v.volume)));
+      if (other !== host && volumes.some((v) => here.has(v.volume))) this.lists.set(other,
+        volumes.filter((v) => !here.has(v.volume)));
     }
   }
 }

@@ -5,7 +5,8 @@ import {
   type ResourceSpec, type ResourceState,
 } from '@hafence/core';
 import type {
-  AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
+  AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory,
+  NeighborExecutor,
   VmVolume, VmVolumeDirectory,
 } from '@hafence/provider-kvm';
 import type { TestClock } from '@hafence/testkit';
@@ -99,7 +100,8 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     return this.hosts.get(host)?.vms;
   }
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation> {
     this.note(checker, 'read');
     const c = this.host(checker);
     if (!this.powered(checker)) await delay(this.clock, 365 * 86_400_000, signal);
@@ -167,7 +169,8 @@ export class FakePower implements PowerControl {
 }
 
 /** A cluster c1 ⊂ pod p1 ⊂ zone z1 with hosts h1..hn. */
-export function inventoryOf(n: number, opts: { podEnabled?: boolean; haEnabled?: boolean } = {}): { inventory: MemoryInventory; specs: ResourceSpec[] } {
+export function inventoryOf(n: number,
+  opts: { podEnabled?: boolean; haEnabled?: boolean } = {}): { inventory: MemoryInventory; specs: ResourceSpec[] } {
   const inventory = new MemoryInventory();
   inventory.putPartition({ id: 'z1', kind: 'zone', enabled: true, haEnabled: true });
   inventory.putPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: opts.podEnabled ?? true, haEnabled: true });
@@ -188,9 +191,10 @@ export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: Resou
 
 /** A partition view of c1 where every host has the given state (default AVAILABLE, healthy). */
 export function viewOf(inventory: MemoryInventory, states: Record<string, Partial<MemberView>> = {}): PartitionView {
-  const lineage = inventory.lineage('c1');
+  const [partition, ...ancestors] = inventory.lineage('c1');
+  if (!partition) throw new Error('fixture inventory has no partition c1');
   return {
-    partition: lineage[0], ancestors: lineage.slice(1),
+    partition, ancestors,
     members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: 'AVAILABLE', eligible: true, healthy: true, inEpisode: false, ...states[spec.ref.id] })),
   };
 }

@@ -29,7 +29,10 @@ export interface SimKvmEnvOptions {
   readonly vmsPerHost?: number;
   /** Seeds the engine's jitter and the agents' heartbeat phases (default 42). */
   readonly seed?: number;
-  /** Service configuration (same schema as `hafence`'s); an override of a host or partition the environment lacks is a `ConfigError`. */
+  /**
+   * Service configuration (same schema as `hafence`'s); an override of a host or partition the environment lacks is a
+   * `ConfigError`.
+   */
   readonly config?: HaConfigOptions;
   readonly kvm?: SimKvmTiming;
   readonly clock?: TestClock;
@@ -89,7 +92,8 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   const hostIds = Array.from({ length: options.hosts ?? 6 }, (_, i) => `h${i + 1}`);
   const sim = new SimKvmCluster({
     clock, hosts: hostIds, vmsPerHost: options.vmsPerHost, seed, bootTimeMs: k.bootTimeMs,
-    heartbeatIntervalMs: k.heartbeatIntervalMs, selfFenceAfterMs: k.selfFenceAfterMs, watchdogAction: k.watchdogAction, onNote: (n) => {
+    heartbeatIntervalMs: k.heartbeatIntervalMs, selfFenceAfterMs: k.selfFenceAfterMs, watchdogAction: k.watchdogAction,
+    onNote: (n) => {
       notes.push(n);
       timeline.push(n);
     },
@@ -97,19 +101,22 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   const power = new PowerManagementService({
     clock, drivers: [sim.bmc],
     config: {
-      powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000, powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
+      powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000,
+      powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
       powerSyncInterval: config.powerSyncInterval, powerSyncConcurrency: config.powerSyncConcurrency,
       jitterFraction: config.jitterFraction, seed, defaultPowerDrivers: ['fake'],
     },
   });
   const provider: HAProvider = options.provider?.(sim, clock) ?? new KvmProvider({
-    agents: new SimAgentConnectivity(sim, clock), neighbors: new SimNeighborExecutor(sim, clock), inventory: new SimKvmInventory(sim), clock,
+    agents: new SimAgentConnectivity(sim, clock), neighbors: new SimNeighborExecutor(sim, clock),
+    inventory: new SimKvmInventory(sim), clock,
     volumes: new SimVolumeDirectory(sim),
     powerState: (h) => power.state(h),
     activityWindowMs: k.activityWindowMs ?? 20_000, heartbeatIntervalMs: sim.heartbeatIntervalMs,
     leaseMarginMs: k.leaseMarginMs ?? 30_000, replyTimeoutMs: k.replyTimeoutMs ?? 30_000,
   });
-  const service = new HaService({ providers: [provider], clock, store: options.store ?? new MemoryStateStore(), config, power });
+  const service =
+    new HaService({ providers: [provider], clock, store: options.store ?? new MemoryStateStore(), config, power });
   service.events$.subscribe(onEvent);
   power.events$.subscribe(onEvent);
   const startedAt = clock.now();

@@ -53,7 +53,8 @@ export class SimHost {
    * Builds a running host with `vms` VMs, alive since `now`. `resetMarginMs` is the
    * agent's worst case from `selfFenceAfter` to the reset (the sim checks once per heartbeat).
    */
-  constructor(readonly id: string, vms: number, now: number, readonly selfFenceAfter: number, readonly resetMarginMs = 0) {
+  constructor(readonly id: string, vms: number, now: number, readonly selfFenceAfter: number,
+    readonly resetMarginMs = 0) {
     this.lastWriteOkAt = now;
     this.lastMsRequestAt = now;
     for (let i = 1; i <= vms; i++) this.vms.push({ id: `${id}-vm${i}`, running: true });

@@ -71,7 +71,8 @@ export class SimKvmCluster {
       (host, command, before, after) => this.onChassis(host, command, before, after));
     const ids = options.hosts ?? ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
     for (const id of ids) {
-      this.hostMap.set(id, new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs, this.heartbeatIntervalMs));
+      this.hostMap.set(id,
+        new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs, this.heartbeatIntervalMs));
       this.bmc.host(id).power = 'ON';
     }
   }
@@ -245,10 +246,13 @@ export class SimKvmCluster {
   }
 
   private isolatedLongEnough(h: SimHost, now: number): boolean {
-    return h.armed && now - h.lastWriteOkAt >= this.selfFenceAfterMs && now - h.lastMsRequestAt >= this.selfFenceAfterMs;
+    return h.armed && now - h.lastWriteOkAt >= this.selfFenceAfterMs &&
+      now - h.lastMsRequestAt >= this.selfFenceAfterMs;
   }
 
-  /** A majority of reachable peers lost storage or MS contact too: a shared outage, hold (docs/behaviour.md#kvm-hosts). */
+  /**
+   * A majority of reachable peers lost storage or MS contact too: a shared outage, hold (docs/behaviour.md#kvm-hosts).
+   */
   private peersShareLoss(h: SimHost): boolean {
     const peers = this.reachablePeers(h.id);
     const now = this.clock.now();

@@ -3,7 +3,8 @@ import type { HeartbeatObservation, HeartbeatRecord, NeighborExecutor } from '@h
 import type { SimKvmCluster } from './sim-kvm-cluster.js';
 
 /** One read of a heartbeat file through a checker's mount. */
-type ReadResult = { readonly ok: true; readonly record: HeartbeatRecord } | Extract<HeartbeatObservation, { ok: false }>;
+type ReadResult =
+  { readonly ok: true; readonly record: HeartbeatRecord } | Extract<HeartbeatObservation, { ok: false }>;
 
 /** How long a request to an agent that never answers stays unanswered before the sim gives up. */
 const LOST_REQUEST_MS = 10 * 60_000;
@@ -17,7 +18,8 @@ export class SimNeighborExecutor implements NeighborExecutor {
   /** Builds the port; every request takes `latencyMs` of virtual time (default 2). */
   constructor(private readonly sim: SimKvmCluster, private readonly clock: Clock, private readonly latencyMs = 2) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal, volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
+    volumes?: readonly string[]): Promise<HeartbeatObservation> {
     await this.reach(checker, signal);
     const stamps = () => (volumes ?? []).map((v) => this.sim.store.volumeStamp(v));
     const first = await this.read(checker, suspect, signal);
@@ -30,7 +32,8 @@ export class SimNeighborExecutor implements NeighborExecutor {
     const after = stamps();
     const changed = volumes.filter((_, i) => after[i] !== before[i]);
     const fingerprints = Object.fromEntries(volumes.map((v, i) => [v, String(after[i])]));
-    return { ok: true, first: first.record, second: second.record, volumes: { read: volumes.length, skipped: 0, changed, failed: [], fingerprints } };
+    return { ok: true, first: first.record, second: second.record,
+      volumes: { read: volumes.length, skipped: 0, changed, failed: [], fingerprints } };
   }
 
   async canReach(peer: string, suspect: string, signal: AbortSignal): Promise<boolean> {

@@ -42,7 +42,8 @@ export class ScenarioRun {
   private next = 0;
   private closed = false;
 
-  private constructor(readonly scenario: Scenario, readonly env: SimKvmEnv, private readonly options: ScenarioRunOptions) {}
+  private constructor(readonly scenario: Scenario, readonly env: SimKvmEnv,
+    private readonly options: ScenarioRunOptions) {}
 
   /** Builds the simulated cluster of `scenario` and starts its engine at virtual time 0. */
   static async start(scenario: Scenario, options: ScenarioRunOptions = {}): Promise<ScenarioRun> {
@@ -52,10 +53,12 @@ export class ScenarioRun {
     if (msStep) throw new UnsupportedScenarioError(`the '${msStep.do}' fault (several management servers)`);
     const k = scenario.kvm;
     const env = await createSimKvmEnv({
-      hosts: scenario.hosts, vmsPerHost: scenario.vmsPerHost, seed: options.seed ?? scenario.seed, config: scenario.config, clock: options.clock,
+      hosts: scenario.hosts, vmsPerHost: scenario.vmsPerHost, seed: options.seed ?? scenario.seed,
+      config: scenario.config, clock: options.clock,
       kvm: {
         bootTimeMs: k.bootTime, heartbeatIntervalMs: k.heartbeatInterval, activityWindowMs: k.activityWindow,
-        selfFenceAfterMs: k.selfFenceAfter, leaseMarginMs: k.leaseMargin, replyTimeoutMs: k.replyTimeout, watchdogAction: k.watchdog,
+        selfFenceAfterMs: k.selfFenceAfter, leaseMarginMs: k.leaseMargin, replyTimeoutMs: k.replyTimeout,
+        watchdogAction: k.watchdog,
       },
     });
     const run = new ScenarioRun(scenario, env, options);
@@ -77,8 +80,8 @@ export class ScenarioRun {
   async advanceTo(t: number): Promise<void> {
     const target = Math.min(t, this.scenario.run);
     const steps = this.scenario.steps;
-    while (this.next < steps.length && steps[this.next].at <= target) {
-      const step = steps[this.next++];
+    for (let step = steps[this.next]; step !== undefined && step.at <= target; step = steps[this.next]) {
+      this.next += 1;
       await this.env.clock.advanceTo(this.env.startedAt + step.at);
       this.drain();
       if (this.options.steps !== false) this.lines.push(stepLine(step));
@@ -98,8 +101,8 @@ export class ScenarioRun {
 
   private drain(): void {
     const timeline = this.env.timeline;
-    for (; this.drained < timeline.length; this.drained++) {
-      const e = timeline[this.drained];
+    for (const e of timeline.slice(this.drained)) {
+      this.drained += 1;
       if (this.keep(e)) this.lines.push({ ...e, t: e.t - this.env.startedAt });
     }
   }

@@ -21,7 +21,10 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 });
 
 const DAY = 86_400_000;
-/** A simulation knob (docs/behaviour.md#scheduling-and-guards: every value is bounded): at least `min` ms (1: more than 0), at most a day. */
+/**
+ * A simulation knob (docs/behaviour.md#scheduling-and-guards: every value is bounded): at least `min` ms (1: more than
+ * 0), at most a day.
+ */
 const knob = (min: number) => duration
   .refine((v) => v >= min, min === 1 ? 'must be more than 0' : `must be at least ${min}ms`)
   .refine((v) => v <= DAY, 'must be at most 24h');

@@ -57,12 +57,14 @@ export async function createFakeCluster(options: FakeClusterOptions = {}): Promi
   const power = new PowerManagementService({
     clock, drivers: [driver],
     config: {
-      powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000, powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
+      powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000,
+      powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
       powerSyncInterval: config.powerSyncInterval, powerSyncConcurrency: config.powerSyncConcurrency,
       jitterFraction: config.jitterFraction, seed: config.seed, defaultPowerDrivers: ['fake'],
     },
   });
-  const provider = new FakeProvider({ clock, power: driver, latencyMs: options.latencyMs, bootTimeMs: options.bootTimeMs });
+  const provider =
+    new FakeProvider({ clock, power: driver, latencyMs: options.latencyMs, bootTimeMs: options.bootTimeMs });
   const service = new HaService({ providers: [provider], clock, store, config, power });
   const events: HaEvent[] = [];
   service.events$.subscribe((e) => events.push(e));

@@ -150,7 +150,8 @@ export function describePowerDriverConformance(
     it('an already aborted signal rejects without sending anything', async () => {
       const ctl = new AbortController();
       ctl.abort(new Error('cancelled by test'));
-      const err = await fx.driver.status(fx.target, { signal: ctl.signal, timeoutMs }).then(() => undefined, (e: unknown) => e);
+      const err =
+        await fx.driver.status(fx.target, { signal: ctl.signal, timeoutMs }).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(Error);
     });
 

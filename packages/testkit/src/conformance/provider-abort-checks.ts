@@ -11,7 +11,8 @@ import {
 const RUN_BEFORE_ABORT_MS = 10;
 
 /** An aborted recover or fence may fail or reject, but never claim a success its chassis did not prove. */
-function assertNoUnprovenSuccess(method: ProviderMethod, s: Exclude<Settled<unknown>, { pending: true }>, setup: CallSetup): void {
+function assertNoUnprovenSuccess(method: ProviderMethod, s: Exclude<Settled<unknown>, { pending: true }>,
+  setup: CallSetup): void {
   if (!('value' in s) || setup.power.offVerified) return;
   if (method === 'recover') check(!(s.value as RecoverResult).ok, `aborted recover answered ${show(s.value)} without a verified OFF`);
   if (method === 'fence') check((s.value as FenceResult).outcome !== 'off', `aborted fence answered ${show(s.value)} without a verified OFF`);

@@ -20,7 +20,8 @@ export const STATE_OF: Readonly<Record<ProviderMethod, ProviderContext['state']>
 /** The partition of the fixture's resource with it as its one healthy member. */
 export function partitionViewOf(fx: ProviderFixture): PartitionView {
   const lineage = fx.inventory?.lineage(fx.resource.partition) ?? [];
-  const partition = lineage[0] ?? { id: fx.resource.partition, kind: fx.provider.partitionKind, enabled: true, haEnabled: true };
+  const partition = lineage[0] ??
+    { id: fx.resource.partition, kind: fx.provider.partitionKind, enabled: true, haEnabled: true };
   const members = fx.inventory?.resourcesIn(fx.resource.partition) ?? [fx.resource];
   return {
     partition,
@@ -30,7 +31,8 @@ export function partitionViewOf(fx: ProviderFixture): PartitionView {
 }
 
 /** Calls `method` on the fixture's resource; `undefined` when the provider lacks it (`selfFenceLease`). */
-export function invoke(fx: ProviderFixture, method: ProviderMethod, ctx: ProviderContext): Promise<unknown> | undefined {
+export function invoke(fx: ProviderFixture, method: ProviderMethod,
+  ctx: ProviderContext): Promise<unknown> | undefined {
   const p = fx.provider;
   const r = fx.resource;
   switch (method) {

@@ -20,7 +20,8 @@ export interface ProviderConformanceCheck {
 }
 
 /** How one call ended: resolved with `value`, or rejected with a typed `error`. */
-export type CallOutcome = { readonly value: unknown; readonly setup: CallSetup } | { readonly error: unknown; readonly setup: CallSetup };
+export type CallOutcome =
+  { readonly value: unknown; readonly setup: CallSetup } | { readonly error: unknown; readonly setup: CallSetup };
 
 /** Calls `method` once with a chassis in `mode`; it must settle within the call budget, typed and well shaped. */
 export async function callOnce(fx: ProviderFixture, b: ConformanceBudgets, method: ProviderMethod, mode: ConformancePowerMode | 'none' = 'working'): Promise<CallOutcome> {
@@ -155,7 +156,8 @@ const powerChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
  * @example
  * for (const c of providerConformanceChecks()) await runProviderCheck(c, makeFixture);
  */
-export function providerConformanceChecks(options: ProviderConformanceOptions = {}): readonly ProviderConformanceCheck[] {
+export function providerConformanceChecks(options: ProviderConformanceOptions =
+  {}): readonly ProviderConformanceCheck[] {
   const b = budgetsOf(options);
   return [...healthChecks(b), ...shapeChecks(b), ...powerChecks(b), ...abortChecks(b)];
 }

@@ -8,9 +8,12 @@ import { runProviderCheck } from './run-provider-conformance.js';
  * hook it needs.
  *
  * @example
- * describeProviderConformance('my-provider', () => ({ provider, resource, clock, advance: (ms) => clock.advance(ms), makeActivityUndecidable }));
+ * describeProviderConformance('my-provider', () => ({
+ *   provider, resource, clock, advance: (ms) => clock.advance(ms), makeActivityUndecidable,
+ * }));
  */
-export function describeProviderConformance(name: string, makeFixture: ProviderFixtureFactory, options: ProviderConformanceOptions = {}): void {
+export function describeProviderConformance(name: string, makeFixture: ProviderFixtureFactory,
+  options: ProviderConformanceOptions = {}): void {
   describe(`HAProvider conformance: ${name}`, function () {
     for (const check of providerConformanceChecks(options)) {
       it(check.name, async function () {

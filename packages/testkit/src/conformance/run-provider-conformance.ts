@@ -15,7 +15,8 @@ export interface ProviderCheckResult {
  * Runs one check on a fresh fixture, then closes it. Any rejection left unhandled
  * while it ran (a provider's forgotten promise) fails the check.
  */
-export async function runProviderCheck(check: ProviderConformanceCheck, makeFixture: ProviderFixtureFactory): Promise<ProviderCheckResult> {
+export async function runProviderCheck(check: ProviderConformanceCheck,
+  makeFixture: ProviderFixtureFactory): Promise<ProviderCheckResult> {
   const leaked: unknown[] = [];
   const onLeak = (reason: unknown) => void leaked.push(reason);
   process.on('unhandledRejection', onLeak);
@@ -50,7 +51,8 @@ export async function runProviderCheck(check: ProviderConformanceCheck, makeFixt
  * @example
  * const failed = (await runProviderConformance(makeFixture)).filter((r) => r.status === 'failed');
  */
-export async function runProviderConformance(makeFixture: ProviderFixtureFactory, options: ProviderConformanceOptions = {}): Promise<ProviderCheckResult[]> {
+export async function runProviderConformance(makeFixture: ProviderFixtureFactory,
+  options: ProviderConformanceOptions = {}): Promise<ProviderCheckResult[]> {
   const results: ProviderCheckResult[] = [];
   for (const check of providerConformanceChecks(options)) results.push(await runProviderCheck(check, makeFixture));
   return results;

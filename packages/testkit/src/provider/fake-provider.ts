@@ -87,13 +87,15 @@ export class FakeProvider implements HAProvider {
   /** The simulated host `id` (created healthy). */
   host(id: string): FakeHost {
     let h = this.hosts.get(id);
-    if (!h) this.hosts.set(id, (h = { crashed: false, stuck: false, agentDown: false, eligible: true, maintenance: false, bootedAt: 0, wasOff: false }));
+    if (!h) this.hosts.set(id, (h = { crashed: false, stuck: false, agentDown: false, eligible: true,
+      maintenance: false, bootedAt: 0, wasOff: false }));
     return h;
   }
 
   /** Calls of `kind` still running for `host`. */
   running(host?: string, kind?: FakeCall['kind']): FakeCall[] {
-    return this.calls.filter((c) => c.endedAt === undefined && (!host || c.host === host) && (!kind || c.kind === kind));
+    return this.calls.filter((c) => c.endedAt === undefined && (!host || c.host === host) &&
+      (!kind || c.kind === kind));
   }
 
   async isEligible(resource: ResourceSpec): Promise<Verdict> {
@@ -169,7 +171,8 @@ export class FakeProvider implements HAProvider {
     if (!h.stuck) h.crashed = false;
   }
 
-  private async scripted<TV extends string, TR>(value: Scripted<TV>, ctx: ProviderContext, answer: (v: TV) => TR): Promise<TR> {
+  private async scripted<TV extends string, TR>(value: Scripted<TV>, ctx: ProviderContext,
+    answer: (v: TV) => TR): Promise<TR> {
     if (value === 'hang') {
       await delay(this.clock, 365 * 24 * 3_600_000, ctx.signal);
     }

@@ -28,6 +28,7 @@ export function parseTestClockMode(text: string | undefined): TestClockOptions {
  * // HAFENCE_TEST_CLOCK=jitter:7 npx mocha
  * const clock = testClockFromEnv();
  */
-export function testClockFromEnv(start?: number, env: Readonly<Record<string, string | undefined>> = process.env): TestClock {
+export function testClockFromEnv(start?: number,
+  env: Readonly<Record<string, string | undefined>> = process.env): TestClock {
   return new TestClock(start, parseTestClockMode(env[TEST_CLOCK_ENV]));
 }

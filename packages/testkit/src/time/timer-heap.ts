@@ -21,14 +21,17 @@ export class TimerHeap {
 
   push(timer: VirtualTimer): void {
     const a = this.items;
+    // Sift the hole up from the end; `timer` is written once, where it belongs.
+    let i = a.length;
     a.push(timer);
-    let i = a.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(a[i], a[parent])) break;
-      [a[i], a[parent]] = [a[parent], a[i]];
+      const up = this.at(parent);
+      if (!before(timer, up)) break;
+      a[i] = up;
       i = parent;
     }
+    a[i] = timer;
   }
 
   pop(): VirtualTimer | undefined {
@@ -36,20 +39,35 @@ export class TimerHeap {
     const top = a[0];
     const last = a.pop();
     if (a.length > 0 && last) {
-      a[0] = last;
+      // Sift the hole down from the root, moving the earlier child up while it precedes `last`.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= a.length) break;
+        let m = l;
+        let child = this.at(l);
         const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l], a[m])) m = l;
-        if (r < a.length && before(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
+        if (r < a.length) {
+          const right = this.at(r);
+          if (before(right, child)) {
+            m = r;
+            child = right;
+          }
+        }
+        if (!before(child, last)) break;
+        a[i] = child;
         i = m;
       }
+      a[i] = last;
     }
     return top;
+  }
+
+  /** The item at an index the heap arithmetic keeps below `size`. */
+  private at(i: number): VirtualTimer {
+    const timer = this.items[i];
+    if (timer === undefined) throw new Error(`TimerHeap: no item at index ${i} of ${this.items.length}`);
+    return timer;
   }
 }
 
