@@ -16,13 +16,17 @@ export async function runEmbedExample(): Promise<string[]> {
   const bmcs = new FakePowerDriver({ clock, password: 'bmc-pw', latencyMs: 5 });
   const power = new PowerManagementService({ clock, drivers: [bmcs], config: { defaultPowerDrivers: ['fake'] } });
   const provider = new KvmProvider({
-    agents: new ToyAgents(cp), neighbors: new ToyNeighbors(cp, clock), inventory: new ToyInventory(cp),
-    clock, powerState: (h) => power.state(h),
+    agents: new ToyAgents(cp),
+    neighbors: new ToyNeighbors(cp, clock),
+    inventory: new ToyInventory(cp),
+    clock,
+    powerState: (h) => power.state(h),
   });
   const ha = new HaService({ providers: [provider], clock, power, config: { startupGrace: '1m' } });
   const log: string[] = [];
   ha.events$.subscribe((e: HaEvent) => {
-    if (e.type === 'workloads.released') log.push(`released ${e.host} (${e.proof}): ${cp.restartElsewhere(e.host).join(', ')}`);
+    if (e.type === 'workloads.released')
+      log.push(`released ${e.host} (${e.proof}): ${cp.restartElsewhere(e.host).join(', ')}`);
     if (e.type === 'resource.transition' && e.resource === 'kvm-2') log.push(`kvm-2 ${e.from} → ${e.to}`);
   });
   await ha.start();
@@ -30,7 +34,9 @@ export async function runEmbedExample(): Promise<string[]> {
   await ha.addPartition({ id: 'pod-a', kind: 'pod', parent: 'zone-a', enabled: true, haEnabled: true });
   await ha.addPartition({ id: 'cluster-a', kind: 'cluster', parent: 'pod-a', enabled: true, haEnabled: true });
   for (const id of cp.hosts.keys()) {
-    const binding = { target: { host: id, address: `bmc-${id}.example`, username: 'admin', password: new Secret('bmc-pw') } };
+    const binding = {
+      target: { host: id, address: `bmc-${id}.example`, username: 'admin', password: new Secret('bmc-pw') },
+    };
     power.register(id, binding);
     await ha.addResource({ ref: { type: 'host', id }, partition: 'cluster-a', power: binding });
   }

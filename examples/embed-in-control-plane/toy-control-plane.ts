@@ -22,13 +22,24 @@ export class ToyControlPlane {
   readonly nfs = new Map<string, number>();
 
   /** Adds `count` KVM hosts with two VMs each, and starts their heartbeat writers. */
-  constructor(private readonly clock: Clock, count: number) {
+  constructor(
+    private readonly clock: Clock,
+    count: number,
+  ) {
     for (let i = 1; i <= count; i++) {
       const id = `kvm-${i}`;
-      this.hosts.set(id, { id, hypervisor: 'KVM', maintenance: false, vms: [`vm-${i}a`, `vm-${i}b`], agentConnected: true, alive: true });
+      this.hosts.set(id, {
+        id,
+        hypervisor: 'KVM',
+        maintenance: false,
+        vms: [`vm-${i}a`, `vm-${i}b`],
+        agentConnected: true,
+        alive: true,
+      });
     }
     const beat = () => {
-      for (const h of this.hosts.values()) if (h.alive) this.nfs.set(`hb-${h.id}`, (this.nfs.get(`hb-${h.id}`) ?? 0) + 1);
+      for (const h of this.hosts.values())
+        if (h.alive) this.nfs.set(`hb-${h.id}`, (this.nfs.get(`hb-${h.id}`) ?? 0) + 1);
       this.clock.setTimeout(beat, 10_000);
     };
     beat();

@@ -1,7 +1,13 @@
 // The three ports of the KVM provider, implemented against the toy control plane.
 import { delay, type Clock } from '@hafence/core';
 import type {
-  AgentConnectivity, AgentHealth, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory, NeighborExecutor,
+  AgentConnectivity,
+  AgentHealth,
+  HeartbeatObservation,
+  HeartbeatRecord,
+  KvmHostFacts,
+  KvmInventory,
+  NeighborExecutor,
 } from '@hafence/provider-kvm';
 import type { ToyControlPlane } from './toy-control-plane.js';
 
@@ -16,11 +22,19 @@ export class ToyAgents implements AgentConnectivity {
 
 /** Activity check port: "run this read on host X" — here, read the toy NFS map twice. */
 export class ToyNeighbors implements NeighborExecutor {
-  constructor(private readonly cp: ToyControlPlane, private readonly clock: Clock) {}
+  constructor(
+    private readonly cp: ToyControlPlane,
+    private readonly clock: Clock,
+  ) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number,
-    signal: AbortSignal): Promise<HeartbeatObservation> {
-    if (!this.cp.hosts.get(checker)?.agentConnected) return { ok: false, reason: 'error', detail: `${checker} unreachable` };
+  async readHeartbeat(
+    checker: string,
+    suspect: string,
+    windowMs: number,
+    signal: AbortSignal,
+  ): Promise<HeartbeatObservation> {
+    if (!this.cp.hosts.get(checker)?.agentConnected)
+      return { ok: false, reason: 'error', detail: `${checker} unreachable` };
     const read = (): HeartbeatRecord | undefined => {
       const counter = this.cp.nfs.get(`hb-${suspect}`);
       return counter === undefined ? undefined : { counter, armed: false, selfFenceAfter: 60_000, watchdog: 'none' };
@@ -28,7 +42,9 @@ export class ToyNeighbors implements NeighborExecutor {
     const first = read();
     await delay(this.clock, windowMs, signal);
     const second = read();
-    return first && second ? { ok: true, first, second } : { ok: false, reason: 'no-heartbeat', detail: `no heartbeat file for ${suspect}` };
+    return first && second
+      ? { ok: true, first, second }
+      : { ok: false, reason: 'no-heartbeat', detail: `no heartbeat file for ${suspect}` };
   }
 }
 

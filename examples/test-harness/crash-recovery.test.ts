@@ -30,14 +30,24 @@ describe('example: testing HA behaviour with the simulated cluster', () => {
   it('a host that only lost its agent is never powered off', async () => {
     env.sim.setAgentLink('h3', false);
     await env.clock.advance(30 * MIN);
-    expect(env.events.filter((e) => e.type === 'power.action' && e.by === 'ha' && e.action !== 'status')).to.deep.equal([]);
+    expect(env.events.filter((e) => e.type === 'power.action' && e.by === 'ha' && e.action !== 'status')).to.deep.equal(
+      [],
+    );
     expect(env.service.resource(host('h3')).state).to.be.oneOf(['DEGRADED', 'SUSPECT', 'CHECKING']);
   });
 
   it('the same thing as a scenario, the format of `hafence demo --scenario`', async () => {
-    const lines = await runScenario(parseScenario({
-      name: 'storage outage', hosts: 4, steps: [{ at: '6m', do: 'storage-down' }, { at: '20m', do: 'storage-up' }], run: '30m',
-    }));
+    const lines = await runScenario(
+      parseScenario({
+        name: 'storage outage',
+        hosts: 4,
+        steps: [
+          { at: '6m', do: 'storage-down' },
+          { at: '20m', do: 'storage-up' },
+        ],
+        run: '30m',
+      }),
+    );
     expect(lines.filter((l) => l.type === 'workloads.released')).to.deep.equal([]);
   });
 });

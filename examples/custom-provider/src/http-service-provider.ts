@@ -1,14 +1,24 @@
 import {
-  abortReason, delay,
-  type ActivityResult, type FenceResult, type HAProvider, type HealthResult, type PartitionView, type ProviderContext,
-  type RecoverResult, type ResourceSpec, type Verdict,
+  abortReason,
+  delay,
+  type ActivityResult,
+  type FenceResult,
+  type HAProvider,
+  type HealthResult,
+  type PartitionView,
+  type ProviderContext,
+  type RecoverResult,
+  type ResourceSpec,
+  type Verdict,
 } from '@hafence/core';
 // The safe power recipe (off → verify OFF by polling → on; fence = status, off, poll).
 import { DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower } from '@hafence/core';
 
 /** What the provider needs from the HTTP layer (the global `fetch` by default; a fake in tests). */
-export type FetchLike = (url: string, init: { method?: string; signal: AbortSignal }) =>
-  Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+export type FetchLike = (
+  url: string,
+  init: { method?: string; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
 /** Options of {@link HttpServiceProvider}. */
 export interface HttpServiceProviderOptions {
@@ -52,7 +62,9 @@ export class HttpServiceProvider implements HAProvider {
   async partitionConditions(view: PartitionView): Promise<Verdict> {
     const n = view.members.filter((m) => m.eligible && (m.healthy === true || m.inEpisode)).length;
     const need = this.options.minInstances ?? 2;
-    return n >= need ? { ok: true, reason: `${n} instances` } : { ok: false, reason: `${n} healthy instances, need ${need}` };
+    return n >= need
+      ? { ok: true, reason: `${n} instances` }
+      : { ok: false, reason: `${n} healthy instances, need ${need}` };
   }
 
   async healthCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<HealthResult> {
@@ -66,7 +78,9 @@ export class HttpServiceProvider implements HAProvider {
     await delay(ctx.clock, this.options.activityWindowMs ?? 15_000, ctx.signal);
     const second = await this.requests(resource, ctx.signal);
     if (second === undefined) return { verdict: 'error', reason: 'metrics unreadable' };
-    return second !== first ? { verdict: 'active', reason: `requests ${first} → ${second}` } : { verdict: 'inactive', reason: `requests stuck at ${first}` };
+    return second !== first
+      ? { verdict: 'active', reason: `requests ${first} → ${second}` }
+      : { verdict: 'inactive', reason: `requests stuck at ${first}` };
   }
 
   async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
@@ -85,13 +99,19 @@ export class HttpServiceProvider implements HAProvider {
     return m ? Number(m[1]) : undefined;
   }
 
-  private async call(resource: ResourceSpec, path: string, method: string,
-    signal: AbortSignal): Promise<{ ok: true; body: string } | { ok: false; reason: string }> {
+  private async call(
+    resource: ResourceSpec,
+    path: string,
+    method: string,
+    signal: AbortSignal,
+  ): Promise<{ ok: true; body: string } | { ok: false; reason: string }> {
     const base = this.options.baseUrl(resource.ref.id);
     if (!base) return { ok: false, reason: 'no base URL' };
     try {
       const res = await this.fetch(`${base}${path}`, { method, signal });
-      return res.ok ? { ok: true, body: await res.text() } : { ok: false, reason: `${method} ${path}: HTTP ${res.status}` };
+      return res.ok
+        ? { ok: true, body: await res.text() }
+        : { ok: false, reason: `${method} ${path}: HTTP ${res.status}` };
     } catch (err) {
       if (signal.aborted) throw abortReason(signal); // the engine gave up on this call: say so, do not report a result
       return { ok: false, reason: `${method} ${path}: ${(err as Error).message}` };

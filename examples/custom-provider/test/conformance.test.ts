@@ -10,7 +10,8 @@ function fixture(): ProviderFixture {
   const provider = new HttpServiceProvider({ baseUrl: (id) => `http://${id}`, fetch: service.fetch });
   const api1 = service.instance('api-1');
   return {
-    provider, clock,
+    provider,
+    clock,
     resource: { ref: { type: 'http-service', id: 'api-1' }, partition: 'c1' },
     advance: (ms) => clock.advance(ms),
     makeActivityUndecidable: () => void (api1.metricsBroken = true),

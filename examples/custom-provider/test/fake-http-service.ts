@@ -29,7 +29,9 @@ export class FakeHttpService {
     const [, id = '', path = ''] = /^http:\/\/([^/]+)(\/.*)$/.exec(url) ?? [];
     const i = this.instance(id);
     if (i.hanging) {
-      await new Promise<never>((_, reject) => init.signal.addEventListener('abort', () => reject(abortReason(init.signal)), { once: true }));
+      await new Promise<never>((_, reject) =>
+        init.signal.addEventListener('abort', () => reject(abortReason(init.signal)), { once: true }),
+      );
     }
     i.requests++;
     const status = (path === '/healthz' && i.unhealthy) || (path === '/metrics' && i.metricsBroken) ? 503 : 200;

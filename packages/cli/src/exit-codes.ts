@@ -17,7 +17,8 @@ export const EXIT = {
 export function exitCodeFor(err: unknown): number {
   if (err instanceof ConfigError) return EXIT.usage;
   if (err instanceof AuthError) return EXIT.auth;
-  if (err instanceof TimeoutError || err instanceof UnreachableError || (err as Error)?.name === 'TimeoutError') return EXIT.unreachable;
+  if (err instanceof TimeoutError || err instanceof UnreachableError || (err as Error)?.name === 'TimeoutError')
+    return EXIT.unreachable;
   if (err instanceof ProtocolError) return EXIT.protocol;
   return EXIT.failure;
 }

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 
-
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
@@ -18,7 +17,7 @@ export function buildProgram(): Command {
     .command('demo')
     .description('run the HA engine on a simulated partition in virtual time and print the timeline')
     .option('--json', 'print the event log as JSON lines')
-    .option('--seed <n>', 'PRNG seed (default: the scenario\'s)', (v) => Number.parseInt(v, 10))
+    .option('--seed <n>', "PRNG seed (default: the scenario's)", (v) => Number.parseInt(v, 10))
     .option('--scenario <file>', 'run a scenario file (docs/behaviour.md#scenarios) instead of the default demo')
     .action(async (opts: { json?: boolean; seed?: number; scenario?: string }) => {
       const { runDemo } = await import('./commands/demo.js');

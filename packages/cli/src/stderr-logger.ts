@@ -9,5 +9,7 @@ export const stderrLogger: Logger = {
 };
 
 function write(level: string, message: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ t: new Date(systemClock.now()).toISOString(), level, message, ...fields })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ t: new Date(systemClock.now()).toISOString(), level, message, ...fields })}\n`,
+  );
 }

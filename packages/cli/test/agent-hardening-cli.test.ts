@@ -5,8 +5,22 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HaService, MemoryStateStore, parseConfig, PowerManagementService, Secret, systemClock, type HaEvent } from '@hafence/core';
-import { HostAgent, HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, SimulatedWatchdog } from '@hafence/provider-kvm';
+import {
+  HaService,
+  MemoryStateStore,
+  parseConfig,
+  PowerManagementService,
+  Secret,
+  systemClock,
+  type HaEvent,
+} from '@hafence/core';
+import {
+  HostAgent,
+  HttpAgentConnectivity,
+  HttpNeighborExecutor,
+  KvmProvider,
+  SimulatedWatchdog,
+} from '@hafence/provider-kvm';
 import { FakePowerDriver } from '@hafence/testkit';
 import { freePorts, waitFor } from './e2e-kvm-processes.js';
 import { HAFENCE_BIN } from './power-sim-helper.js';
@@ -49,26 +63,57 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
    */
   async function startEngine(h1Port: number): Promise<void> {
     const token = new Secret(TOKEN);
-    const neighbours = ['h2', 'h3'].map((id) => new HostAgent({ hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 1_000, selfFenceAfterMs: 30_000 }));
+    const neighbours = ['h2', 'h3'].map(
+      (id) =>
+        new HostAgent({
+          hostId: id,
+          mount,
+          token,
+          watchdog: new SimulatedWatchdog(systemClock),
+          heartbeatIntervalMs: 1_000,
+          selfFenceAfterMs: 30_000,
+        }),
+    );
     const urls: Record<string, string> = { h1: `http://127.0.0.1:${h1Port}` };
     for (const [i, a] of neighbours.entries()) urls[`h${i + 2}`] = `http://127.0.0.1:${(await a.start()).port}`;
     const config = parseConfig({
-      startupGrace: 0, defaultPowerDrivers: ['fake'],
-      defaults: { healthCheckInterval: 1_000, healthCheckTimeout: 5_000, activityCheckInterval: 2_000,
+      startupGrace: 0,
+      defaultPowerDrivers: ['fake'],
+      defaults: {
+        healthCheckInterval: 1_000,
+        healthCheckTimeout: 5_000,
+        activityCheckInterval: 2_000,
         maxActivityCheckInterval: 4_000,
-        activityCheckTimeout: 15_000, inactiveChecksToRecover: 2, maxUnhealthyFraction: 0.7, powerOpTimeout: 5_000,
-        recoverRetryDelay: 2_000 },
+        activityCheckTimeout: 15_000,
+        inactiveChecksToRecover: 2,
+        maxUnhealthyFraction: 0.7,
+        powerOpTimeout: 5_000,
+        recoverRetryDelay: 2_000,
+      },
     });
-    const power = new PowerManagementService({ clock: systemClock, drivers: [driver], config: { defaultPowerDrivers: ['fake'], powerSyncInterval: 1_000 } });
+    const power = new PowerManagementService({
+      clock: systemClock,
+      drivers: [driver],
+      config: { defaultPowerDrivers: ['fake'], powerSyncInterval: 1_000 },
+    });
     const ports = { agents: urls, token, replyTimeoutMs: 5_000 };
     const provider = new KvmProvider({
-      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports),
+      agents: new HttpAgentConnectivity(ports),
+      neighbors: new HttpNeighborExecutor(ports),
       powerState: (h) => power.state(h),
       inventory: { facts: () => ({ hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }) },
-      heartbeatIntervalMs: 1_000, activityWindowMs: 2_000, replyTimeoutMs: 5_000, powerPollMs: 250,
+      heartbeatIntervalMs: 1_000,
+      activityWindowMs: 2_000,
+      replyTimeoutMs: 5_000,
+      powerPollMs: 250,
     });
-    const service =
-      new HaService({ providers: [provider], clock: systemClock, store: new MemoryStateStore(), config, power });
+    const service = new HaService({
+      providers: [provider],
+      clock: systemClock,
+      store: new MemoryStateStore(),
+      config,
+      power,
+    });
     service.events$.subscribe((e) => events.push(e));
     power.events$.subscribe((e) => events.push(e));
     engine = { service, power, neighbours };
@@ -98,7 +143,9 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     if (agent && !exited) {
       try {
         process.kill(-agent.pid!, 'SIGKILL');
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   });
@@ -130,7 +177,9 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
     s.on('connect', () => {
-      s.write(`POST /arm HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`);
+      s.write(
+        `POST /arm HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`,
+      );
       for (let i = 0; i < 4; i++) s.write(Buffer.alloc(64 * 1024, 0x20));
     });
     s.setTimeout(10_000, () => s.destroy());
@@ -138,10 +187,27 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
 
   function health(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/health', localAddress: '127.0.0.2', headers: { authorization: `Bearer ${TOKEN}` }, timeout: 5_000 }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/health',
+          localAddress: '127.0.0.2',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          timeout: 5_000,
+        },
+        (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => {
+              text += c;
+            })
+            .on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+            );
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('health timed out')));
       req.on('error', reject);
       req.end();
@@ -153,15 +219,49 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     chmodSync(tokenFile, 0o600);
     writeFileSync(watchdogFile, '');
     const [port] = await freePorts(1);
-    agent = spawn('prlimit', [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, HAFENCE_BIN, 'agent', '--host-id', 'h1', '--mount', mount,
-      '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile, '--heartbeat-interval', '1s', '--self-fence-after', '5s',
-      '--watchdog', 'device', '--watchdog-device', watchdogFile, '--armed', '--stop-vms', 'none'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    agent.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    agent.once('exit', () => { exited = true; });
+    agent = spawn(
+      'prlimit',
+      [
+        `--nofile=${NOFILE}:${NOFILE}`,
+        process.execPath,
+        HAFENCE_BIN,
+        'agent',
+        '--host-id',
+        'h1',
+        '--mount',
+        mount,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--token-file',
+        tokenFile,
+        '--heartbeat-interval',
+        '1s',
+        '--self-fence-after',
+        '5s',
+        '--watchdog',
+        'device',
+        '--watchdog-device',
+        watchdogFile,
+        '--armed',
+        '--stop-vms',
+        'none',
+      ],
+      { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    agent.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    agent.once('exit', () => {
+      exited = true;
+    });
     await waitFor('agent started', 10_000, () => stderr.includes('agent started'));
     await waitFor('first heartbeat', 5_000, () => counter() !== undefined);
     await startEngine(port!);
-    const h1State = () => events.filter((e) => e.type === 'resource.transition' && e.resource === 'h1').map((e) => (e as { to: string }).to).at(-1);
+    const h1State = () =>
+      events
+        .filter((e) => e.type === 'resource.transition' && e.resource === 'h1')
+        .map((e) => (e as { to: string }).to)
+        .at(-1);
     await waitFor('the engine sees h1 AVAILABLE', 20_000, () => h1State() === 'AVAILABLE');
 
     flooding = true;
@@ -183,7 +283,9 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     // Every 3 s window of the flood saw the heartbeat counter advance (interval 1 s).
     for (const s of samples.filter((x) => x.t >= 3_000)) {
       const before = samples.filter((x) => x.t <= s.t - 3_000).at(-1)!;
-      expect(s.counter ?? -1, `heartbeat counter advanced between ${before.t} ms and ${s.t} ms`).to.be.greaterThan(before.counter ?? -1);
+      expect(s.counter ?? -1, `heartbeat counter advanced between ${before.t} ms and ${s.t} ms`).to.be.greaterThan(
+        before.counter ?? -1,
+      );
       expect(s.watchdog, `watchdog fed between ${before.t} ms and ${s.t} ms`).to.be.greaterThan(before.watchdog);
     }
     const answer = await health(port!);
@@ -191,10 +293,19 @@ describe('hafence agent under a connection flood (real process, prlimit --nofile
     expect(answer.body).to.include({ connected: true, storageOk: true });
     // The engine took no power action on any host, and never began recovering or fencing h1.
     await stopEngine();
-    const h1Path = events.filter((e) => e.type === 'resource.transition' && e.resource === 'h1').map((e) => (e as { to: string }).to);
+    const h1Path = events
+      .filter((e) => e.type === 'resource.transition' && e.resource === 'h1')
+      .map((e) => (e as { to: string }).to);
     expect(h1Path, 'h1 states').to.not.include.members(['RECOVERING', 'FENCING', 'FENCED', 'FAILED']);
-    expect(events.filter((e) => e.type === 'power.action'), 'power actions').to.deep.equal([]);
-    for (const id of ['h1', 'h2', 'h3']) expect(driver.host(id).log.filter((op) => op !== 'status'), id).to.deep.equal([]);
+    expect(
+      events.filter((e) => e.type === 'power.action'),
+      'power actions',
+    ).to.deep.equal([]);
+    for (const id of ['h1', 'h2', 'h3'])
+      expect(
+        driver.host(id).log.filter((op) => op !== 'status'),
+        id,
+      ).to.deep.equal([]);
     // The caps did the work, and failed authentications were logged, rate-limited, with their source.
     expect(stderr).to.include('connections dropped by the caps');
     const authLines = stderr.split('\n').filter((l) => l.includes('authentication failed'));
@@ -221,10 +332,30 @@ describe('hafence agent --listen without an address', function () {
       writeFileSync(tokenFile, `${TOKEN}\n`);
       chmodSync(tokenFile, 0o600);
       const [port] = await freePorts(1);
-      const child = spawn(process.execPath, [HAFENCE_BIN, 'agent', '--host-id', 'h1', '--mount', join(dir, 'mount'), '--listen', form.replace('PORT', String(port)),
-        '--token-file', tokenFile, '--watchdog', 'none', '--stop-vms', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          HAFENCE_BIN,
+          'agent',
+          '--host-id',
+          'h1',
+          '--mount',
+          join(dir, 'mount'),
+          '--listen',
+          form.replace('PORT', String(port)),
+          '--token-file',
+          tokenFile,
+          '--watchdog',
+          'none',
+          '--stop-vms',
+          'none',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let err = '';
-      child.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c; });
+      child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+        err += c;
+      });
       const exited = new Promise((resolve) => child.once('exit', resolve));
       try {
         await waitFor('agent started', 10_000, () => err.includes('agent started'));
@@ -232,7 +363,10 @@ describe('hafence agent --listen without an address', function () {
         child.kill('SIGTERM');
         await exited;
       }
-      const lines = err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; message: string; listen?: string });
+      const lines = err
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: string; message: string; listen?: string });
       expect(lines.find((l) => l.message === 'agent started')?.listen).to.equal(`127.0.0.1:${port}`);
       expect(lines.some((l) => l.level === 'warn' && l.message.includes('127.0.0.1 only'))).to.equal(true);
     });

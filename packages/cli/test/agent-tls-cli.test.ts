@@ -15,10 +15,19 @@ const PEER_TOKEN = 'Peer-Tok-0c8e2b6a4d1f9e37';
 function within(ms: number, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [HAFENCE_BIN, ...args], { env: { ...process.env, ...env }, timeout: ms, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
+    execFile(
+      process.execPath,
+      [HAFENCE_BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: ms, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
   });
 }
 
@@ -42,26 +51,63 @@ describe('hafence agent / serve: TLS and the split token (real processes)', func
     pki = makeTestPki();
     mkdirSync(mount, { recursive: true });
   });
-  afterEach(() => { for (const p of procs.splice(0)) p.killGroup(); });
+  afterEach(() => {
+    for (const p of procs.splice(0)) p.killGroup();
+  });
   after(() => {
     pki.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const agentArgs = (port: number, extra: string[]) => ['agent', '--host-id', 'h1', '--mount', mount, '--listen', `127.0.0.1:${port}`,
-    '--token-file', msTokenFile, '--watchdog', 'none', '--stop-vms', 'none', ...extra];
+  const agentArgs = (port: number, extra: string[]) => [
+    'agent',
+    '--host-id',
+    'h1',
+    '--mount',
+    mount,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--token-file',
+    msTokenFile,
+    '--watchdog',
+    'none',
+    '--stop-vms',
+    'none',
+    ...extra,
+  ];
 
   /** One HTTPS request to the agent, verified with the test CA. */
-  function https(port: number, method: string, path: string, token: string,
-    clientCert: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+  function https(
+    port: number,
+    method: string,
+    path: string,
+    token: string,
+    clientCert: boolean,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
-      const req = request({
-        host: '127.0.0.1', port, method, path, ca: pki.ca, ...(clientCert ? { cert: pki.client.cert, key: pki.client.key } : {}),
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, timeout: 5_000,
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          ca: pki.ca,
+          ...(clientCert ? { cert: pki.client.cert, key: pki.client.key } : {}),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          timeout: 5_000,
+        },
+        (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => {
+              text += c;
+            })
+            .on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+            );
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', reject);
       req.end(method === 'POST' ? '{"armed":false,"armGen":7}' : undefined);
@@ -70,8 +116,19 @@ describe('hafence agent / serve: TLS and the split token (real processes)', func
 
   it('serves HTTPS with a required client certificate; the peer token is refused on /arm (403), the MS token is not', async () => {
     const [port] = await freePorts(1);
-    const agent = new HafenceProcess('agent', agentArgs(port!, ['--peer-token-file', peerTokenFile,
-      '--tls-cert', pki.files.serverCert, '--tls-key', pki.files.serverKey, '--tls-client-ca', pki.files.ca]));
+    const agent = new HafenceProcess(
+      'agent',
+      agentArgs(port!, [
+        '--peer-token-file',
+        peerTokenFile,
+        '--tls-cert',
+        pki.files.serverCert,
+        '--tls-key',
+        pki.files.serverKey,
+        '--tls-client-ca',
+        pki.files.ca,
+      ]),
+    );
     procs.push(agent);
     await waitFor('agent started', 10_000, () => agent.stderr.includes('agent started') || !agent.alive);
     expect(agent.alive, agent.stderr).to.equal(true);
@@ -85,7 +142,10 @@ describe('hafence agent / serve: TLS and the split token (real processes)', func
     expect(peerArm.body.error).to.be.a('string');
     expect((await https(port!, 'GET', '/peer/status', PEER_TOKEN, true)).status).to.equal(200);
     expect((await https(port!, 'POST', '/arm', MS_TOKEN, true)).status).to.equal(200);
-    const noCert = await https(port!, 'GET', '/health', MS_TOKEN, false).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code ?? 'error');
+    const noCert = await https(port!, 'GET', '/health', MS_TOKEN, false).then(
+      () => 'answered',
+      (e: NodeJS.ErrnoException) => e.code ?? 'error',
+    );
     expect(noCert).to.not.equal('answered');
     await waitFor('the 403 logged', 5_000, () => agent.stderr.includes('peer token on a management-server route'));
     expect(agent.stderr).to.not.include(PEER_TOKEN).and.not.include(MS_TOKEN);
@@ -107,9 +167,12 @@ describe('hafence agent / serve: TLS and the split token (real processes)', func
     expect(r.stderr).to.include('--tls-key').and.include('group or others').and.not.include('PRIVATE KEY');
   });
 
-  it('a key that is not the certificate\'s, or --tls-cert without --tls-key: exit 2 naming the flag', async () => {
+  it("a key that is not the certificate's, or --tls-cert without --tls-key: exit 2 naming the flag", async () => {
     const [port] = await freePorts(1);
-    const wrong = await within(10_000, agentArgs(port!, ['--tls-cert', pki.files.serverCert, '--tls-key', pki.files.clientKey]));
+    const wrong = await within(
+      10_000,
+      agentArgs(port!, ['--tls-cert', pki.files.serverCert, '--tls-key', pki.files.clientKey]),
+    );
     expect(wrong.code).to.equal(2);
     expect(wrong.stderr).to.include('--tls-key').and.include('not the private key');
     const half = await within(10_000, agentArgs(port!, ['--tls-cert', pki.files.serverCert]));
@@ -140,9 +203,10 @@ clusters: { c1: { pod: p1 } }
 hosts:
   h1: { cluster: c1, agent: { url: "${url}" }, bmc: { address: 10.0.0.1, username: admin, passwordEnv: TLS_BMC_PW } }
 `;
-    const serve = (name: string, text: string, extra: string[] = []) => within(10_000, ['serve', '--config', file(name, text), ...extra], { TLS_BMC_PW: 'Bmc-Pw-31' });
+    const serve = (name: string, text: string, extra: string[] = []) =>
+      within(10_000, ['serve', '--config', file(name, text), ...extra], { TLS_BMC_PW: 'Bmc-Pw-31' });
 
-    it('agentTls with an http:// agent URL, or --tls-ca with one: exit 2 naming the host\'s url', async () => {
+    it("agentTls with an http:// agent URL, or --tls-ca with one: exit 2 naming the host's url", async () => {
       const r = await serve('plain.yaml', cluster('http://127.0.0.1:9', `agentTls: { caFile: ${pki.files.ca} }\n`));
       expect(r.code).to.equal(2);
       expect(r.stderr).to.include('hosts.h1.agent.url').and.include('https');
@@ -153,16 +217,28 @@ hosts:
 
     it('agentTls.keyFile readable by others: exit 2 naming the field', async () => {
       const loose = file('serve-loose.key', pki.client.key, 0o640);
-      const r = await serve('loose.yaml', cluster('https://127.0.0.1:9', `agentTls: { caFile: ${pki.files.ca}, certFile: ${pki.files.clientCert}, keyFile: ${loose} }\n`));
+      const r = await serve(
+        'loose.yaml',
+        cluster(
+          'https://127.0.0.1:9',
+          `agentTls: { caFile: ${pki.files.ca}, certFile: ${pki.files.clientCert}, keyFile: ${loose} }\n`,
+        ),
+      );
       expect(r.code).to.equal(2);
       expect(r.stderr).to.include('agentTls.keyFile').and.include('group or others');
     });
 
     it('agentTls.certFile without keyFile, or a caFile that is no certificate: exit 2 naming the field', async () => {
-      const half = await serve('half.yaml', cluster('https://127.0.0.1:9', `agentTls: { caFile: ${pki.files.ca}, certFile: ${pki.files.clientCert} }\n`));
+      const half = await serve(
+        'half.yaml',
+        cluster('https://127.0.0.1:9', `agentTls: { caFile: ${pki.files.ca}, certFile: ${pki.files.clientCert} }\n`),
+      );
       expect(half.code).to.equal(2);
       expect(half.stderr).to.include('agentTls.certFile');
-      const notCa = await serve('not-ca.yaml', cluster('https://127.0.0.1:9', `agentTls: { caFile: ${msTokenFile} }\n`));
+      const notCa = await serve(
+        'not-ca.yaml',
+        cluster('https://127.0.0.1:9', `agentTls: { caFile: ${msTokenFile} }\n`),
+      );
       expect(notCa.code).to.equal(2);
       expect(notCa.stderr).to.include('agentTls.caFile').and.not.include(MS_TOKEN);
     });

@@ -10,7 +10,14 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const run = (...args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
 interface Line {
-  t: number; type: string; host?: string; resource?: string; to?: string; proof?: string; action?: string; by?: string;
+  t: number;
+  type: string;
+  host?: string;
+  resource?: string;
+  to?: string;
+  proof?: string;
+  action?: string;
+  by?: string;
   do?: string;
 }
 
@@ -47,17 +54,25 @@ describe('hafence demo', function () {
     const started = process.hrtime.bigint();
     const text = run('demo', '--json', '--seed', '7');
     expect(Number(process.hrtime.bigint() - started) / 1e9).to.be.below(60);
-    const events = text.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const events = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
     const released = events.filter((e) => e.type === 'workloads.released');
     expect(released.map((e) => e.host).sort()).to.deep.equal(['h3', 'h5']);
     expect(released.every((e) => e.proof === 'power-off')).to.equal(true);
     const last = (id: string) => events.filter((e) => e.type === 'resource.transition' && e.resource === id).pop()?.to;
     expect(last('h3')).to.equal('AVAILABLE');
     expect(last('h5')).to.equal('FENCED');
-    expect(events.some((e) => e.type === 'resource.transition' && e.resource === 'h1' && e.to === 'DEGRADED')).to.equal(true);
+    expect(events.some((e) => e.type === 'resource.transition' && e.resource === 'h1' && e.to === 'DEGRADED')).to.equal(
+      true,
+    );
     const at = (what: string) => events.find((e) => e.type === 'scenario.step' && e.do === what)!.t;
     const duringOutage = events.filter((e) => e.t >= at('storage-down') && e.t <= at('storage-up') + 10 * 60_000);
-    expect(duringOutage.filter((e) => e.type === 'power.action' && e.by === 'ha'), 'power actions during the storage outage').to.deep.equal([]);
+    expect(
+      duringOutage.filter((e) => e.type === 'power.action' && e.by === 'ha'),
+      'power actions during the storage outage',
+    ).to.deep.equal([]);
     expect(run('demo', '--json', '--seed', '7')).to.equal(text);
   });
 
@@ -101,8 +116,9 @@ describe('hafence demo', function () {
 
   it('on a terminal: a live table of hosts redrawn with ANSI codes, with the timeline below', async () => {
     const demoModule = new URL('../../dist/commands/demo.js', import.meta.url).href;
-    const { runDemo } =
-      (await import(demoModule)) as { runDemo(o: { live?: boolean; liveBudgetMs?: number }): Promise<number> };
+    const { runDemo } = (await import(demoModule)) as {
+      runDemo(o: { live?: boolean; liveBudgetMs?: number }): Promise<number>;
+    };
     const chunks: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
@@ -114,7 +130,10 @@ describe('hafence demo', function () {
     const text = chunks.join('');
     expect(text.split('\x1b[H\x1b[J').length).to.be.greaterThan(100);
     const lastFrame = text.slice(text.lastIndexOf('\x1b[H\x1b[J'));
-    expect(lastFrame).to.match(/HOST\s+HA STATE\s+POWER\s+LAST EVENT/).and.include('timeline:').and.match(/h5\s+FENCED\s+OFF/);
+    expect(lastFrame)
+      .to.match(/HOST\s+HA STATE\s+POWER\s+LAST EVENT/)
+      .and.include('timeline:')
+      .and.match(/h5\s+FENCED\s+OFF/);
     expect(text).to.include('done:');
   });
 });

@@ -15,16 +15,26 @@ export class HafenceProcess {
   private partial = '';
 
   /** Spawns `node bin.js ARGS` with `env` added to this process's environment. */
-  constructor(readonly name: string, args: readonly string[], env: Record<string, string> = {}) {
+  constructor(
+    readonly name: string,
+    args: readonly string[],
+    env: Record<string, string> = {},
+  ) {
     this.child = spawn(process.execPath, [HAFENCE_BIN, ...args], {
-      env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onStdout(chunk));
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => {
-      this.exitCode = code;
-      resolve(code);
-    }));
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
   }
 
   /** Reads `/proc/<pid>/cmdline` of the live process and keeps it (for checks after it is gone). */
@@ -47,7 +57,9 @@ export class HafenceProcess {
     for (const line of this.stdoutLines) {
       try {
         out.push(JSON.parse(line) as T);
-      } catch { /* not an event line */ }
+      } catch {
+        /* not an event line */
+      }
     }
     return out;
   }
@@ -62,7 +74,9 @@ export class HafenceProcess {
     if (!this.alive) return;
     try {
       process.kill(-this.pid, 'SIGKILL');
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 
   /** Resolves with the exit code, or rejects after `ms`. */
@@ -100,7 +114,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
   ]);
 }
 
@@ -136,12 +152,19 @@ export interface E2eHost {
  * 2 s activity window), BMC passwords from `E2E_BMC_PW`. `extraDefaults` and `extraKvm`
  * are YAML lines added to `ha.defaults` and to `kvm`.
  */
-export function e2eClusterYaml(hosts: readonly E2eHost[], tokenFile: string,
-  extra: { defaults?: readonly string[]; kvm?: string } = {}): string {
-  const list = hosts.map((h) => `  ${h.id}:
+export function e2eClusterYaml(
+  hosts: readonly E2eHost[],
+  tokenFile: string,
+  extra: { defaults?: readonly string[]; kvm?: string } = {},
+): string {
+  const list = hosts
+    .map(
+      (h) => `  ${h.id}:
     cluster: c1
     agent: { url: "${h.agentUrl}" }
-    bmc: { address: 127.0.0.1, port: ${h.bmcPort}, username: admin, passwordEnv: E2E_BMC_PW, cipherSuite: 17 }`).join('\n');
+    bmc: { address: 127.0.0.1, port: ${h.bmcPort}, username: admin, passwordEnv: E2E_BMC_PW, cipherSuite: 17 }`,
+    )
+    .join('\n');
   return `ha:
   startupGrace: 0
   powerSyncInterval: 1s
@@ -173,16 +196,21 @@ ${list}
  */
 export function dumpChildren(children: readonly HafenceProcess[], serve: HafenceProcess): void {
   const tail = (text: string) => text.split('\n').slice(-40).join('\n');
-  for (const c of children) process.stderr.write(`--- ${c.name} (exit ${String(c.exitCode)}) stderr:\n${tail(c.stderr)}\n`);
-  process.stderr.write(`--- serve stdout:\n${tail(serve.stdoutLines.filter((l) => !l.includes('"status"')).join('\n'))}\n`);
+  for (const c of children)
+    process.stderr.write(`--- ${c.name} (exit ${String(c.exitCode)}) stderr:\n${tail(c.stderr)}\n`);
+  process.stderr.write(
+    `--- serve stdout:\n${tail(serve.stdoutLines.filter((l) => !l.includes('"status"')).join('\n'))}\n`,
+  );
 }
 
 /**
  * Calls `boot` once the simulated chassis was switched off and then on again (the host
  * "boots": the test restarts its agent). Returns the interval, to clear on teardown.
  */
-export function onPowerCycle(chassis: { readonly log: readonly string[]; readonly power: string },
-  boot: () => void): NodeJS.Timeout {
+export function onPowerCycle(
+  chassis: { readonly log: readonly string[]; readonly power: string },
+  boot: () => void,
+): NodeJS.Timeout {
   const watch = setInterval(() => {
     const off = chassis.log.indexOf('off');
     if (off >= 0 && chassis.log.indexOf('on', off) > off && chassis.power === 'ON') {

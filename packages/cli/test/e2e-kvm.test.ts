@@ -41,8 +41,24 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
   function startAgent(host: string): HafenceProcess {
     const peers = HOSTS.filter((h) => h !== host).flatMap((h) => ['--peer', `${h}=${urls.get(h)}`]);
     const p = new HafenceProcess(`agent ${host}`, [
-      'agent', '--host-id', host, '--mount', mount, '--listen', listenOf(host), '--token-file', tokenFile, ...peers,
-      '--watchdog', 'none', '--stop-vms', 'none', '--heartbeat-interval', '1s', '--self-fence-after', '30s',
+      'agent',
+      '--host-id',
+      host,
+      '--mount',
+      mount,
+      '--listen',
+      listenOf(host),
+      '--token-file',
+      tokenFile,
+      ...peers,
+      '--watchdog',
+      'none',
+      '--stop-vms',
+      'none',
+      '--heartbeat-interval',
+      '1s',
+      '--self-fence-after',
+      '30s',
     ]);
     children.push(p);
     agents.set(host, p);
@@ -76,7 +92,10 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
   });
 
   function clusterYaml(): string {
-    return e2eClusterYaml(HOSTS.map((h) => ({ id: h, agentUrl: urls.get(h)!, bmcPort: bmcs.get(h)!.port })), tokenFile);
+    return e2eClusterYaml(
+      HOSTS.map((h) => ({ id: h, agentUrl: urls.get(h)!, bmcPort: bmcs.get(h)!.port })),
+      tokenFile,
+    );
   }
 
   it('all three hosts become AVAILABLE', async () => {
@@ -87,7 +106,7 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
     });
   });
 
-  it('kill -9 of h2\'s agent: verified off, workloads released once, power on, h2 AVAILABLE again', async () => {
+  it("kill -9 of h2's agent: verified off, workloads released once, power on, h2 AVAILABLE again", async () => {
     const bmc2 = bmcs.get('h2')!;
     killedAt = events().length;
     for (const c of children) c.readCmdline();
@@ -107,11 +126,18 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
     expect(path).to.not.include.members(['FENCING', 'FENCED', 'FAILED']);
 
     const at = (pred: (e: Event) => boolean) => after.findIndex(pred);
-    const off = at((e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'off' && e.by === 'ha' && e.ok === true);
+    const off = at(
+      (e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'off' && e.by === 'ha' && e.ok === true,
+    );
     const readOff = at((e) => e.type === 'power.transition' && e.host === 'h2' && e.from === 'ON' && e.to === 'OFF');
     const released = at((e) => e.type === 'workloads.released' && e.host === 'h2');
-    const on = at((e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'on' && e.by === 'ha' && e.ok === true);
-    expect([off, readOff, released, on].every((i) => i >= 0), `off ${off}, read OFF ${readOff}, released ${released}, on ${on}`).to.equal(true);
+    const on = at(
+      (e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'on' && e.by === 'ha' && e.ok === true,
+    );
+    expect(
+      [off, readOff, released, on].every((i) => i >= 0),
+      `off ${off}, read OFF ${readOff}, released ${released}, on ${on}`,
+    ).to.equal(true);
     expect(off).to.be.lessThan(readOff);
     expect(readOff).to.be.lessThan(released);
     expect(released).to.be.lessThan(on);
@@ -121,17 +147,22 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
     expect(all.filter((e) => e.type === 'workloads.released')).to.have.length(1);
     expect(bmc2.chassis.log.filter((c) => STOPS.includes(c))).to.deep.equal(['off']);
     for (const h of ['h1', 'h3']) {
-      expect(all.filter((e) => e.type === 'power.action' && e.host === h && STOPS.includes(String(e.action))), h).to.deep.equal([]);
+      expect(
+        all.filter((e) => e.type === 'power.action' && e.host === h && STOPS.includes(String(e.action))),
+        h,
+      ).to.deep.equal([]);
       expect(bmcs.get(h)!.chassis.log, h).to.deep.equal([]);
       expect(bmcs.get(h)!.chassis.power).to.equal('ON');
     }
     expect(bmc2.chassis.power).to.equal('ON');
   });
 
-  it('the BMC password is in no child\'s argv and in none of their output', () => {
+  it("the BMC password is in no child's argv and in none of their output", () => {
     for (const c of children) {
       expect(c.readCmdline(), c.name).to.include('bin.js').and.not.include(PASSWORD);
-      expect(c.stdoutLines.join('\n') + c.stderr, c.name).to.not.include(PASSWORD).and.not.include(TOKEN);
+      expect(c.stdoutLines.join('\n') + c.stderr, c.name)
+        .to.not.include(PASSWORD)
+        .and.not.include(TOKEN);
     }
   });
 
@@ -160,7 +191,11 @@ hosts:
 `;
 
   it('exits 2 naming each bad field, never echoing an inline password, and starts nothing', async () => {
-    const r = await hafence(['serve', '--config', file('bad.yaml', base('{ address: 10.0.0.1, port: 70000, username: admin, password: Inline-Pw-99 }'))]);
+    const r = await hafence([
+      'serve',
+      '--config',
+      file('bad.yaml', base('{ address: 10.0.0.1, port: 70000, username: admin, password: Inline-Pw-99 }')),
+    ]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('hosts.h1.bmc.port').and.include('hosts.h1.bmc').and.include('password');
     expect(r.stderr + r.stdout).to.not.include('Inline-Pw-99');
@@ -171,7 +206,11 @@ hosts:
   const withHa = (name: string, ha: string) => file(name, `ha: ${ha}\n${base(okBmc)}`);
 
   it('exits 2 naming an ha: override of a zone, pod, cluster or host the file does not list (SPEC §4)', async () => {
-    const r = await hafence(['serve', '--config', withHa('targets.yaml', '{ hosts: { kvm9: { quietPeriod: 5m } }, clusters: { cX: {} }, zones: { z1: {} } }')]);
+    const r = await hafence([
+      'serve',
+      '--config',
+      withHa('targets.yaml', '{ hosts: { kvm9: { quietPeriod: 5m } }, clusters: { cX: {} }, zones: { z1: {} } }'),
+    ]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('ha.hosts.kvm9').and.include('ha.clusters.cX').and.not.include('ha.zones.z1');
     expect(r.stdout).to.equal('');
@@ -181,25 +220,44 @@ hosts:
     const zero = await hafence(['serve', '--config', withHa('zero.yaml', '{ defaults: { fenceTimeout: 0 } }')]);
     expect(zero.code).to.equal(2);
     expect(zero.stderr).to.include('ha.defaults.fenceTimeout = 0');
-    const quiet = await hafence(['serve', '--config', withHa('quiet.yaml', '{ clusters: { c1: { healthCheckInterval: 1m, quietPeriod: 30s } } }')]);
+    const quiet = await hafence([
+      'serve',
+      '--config',
+      withHa('quiet.yaml', '{ clusters: { c1: { healthCheckInterval: 1m, quietPeriod: 30s } } }'),
+    ]);
     expect(quiet.code).to.equal(2);
     expect(quiet.stderr).to.include('ha.clusters.c1.quietPeriod = 30000');
-    const floor = await hafence(['serve', '--config', withHa('floor.yaml', '{ hosts: { h1: { powerOpTimeout: 40s } } }')]);
+    const floor = await hafence([
+      'serve',
+      '--config',
+      withHa('floor.yaml', '{ hosts: { h1: { powerOpTimeout: 40s } } }'),
+    ]);
     expect(floor.code).to.equal(2);
-    expect(floor.stderr).to.include('ha.hosts.h1.recoverTimeout = 120000').and.include('ha.hosts.h1.fenceTimeout = 90000');
+    expect(floor.stderr)
+      .to.include('ha.hosts.h1.recoverTimeout = 120000')
+      .and.include('ha.hosts.h1.fenceTimeout = 90000');
     const kvm = await hafence(['serve', '--config', file('kvm.yaml', `kvm: { leaseMargin: 25h }\n${base(okBmc)}`)]);
     expect(kvm.code).to.equal(2);
     expect(kvm.stderr).to.include('kvm.leaseMargin');
   });
 
-  it('exits 2 naming the host\'s passwordEnv when the variable is unset or too long for IPMI, and the token file when unreadable', async () => {
+  it("exits 2 naming the host's passwordEnv when the variable is unset or too long for IPMI, and the token file when unreadable", async () => {
     writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-1234\n', { mode: 0o600 });
-    const r = await hafence(['serve', '--config', file('env.yaml', base('{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_UNSET_VAR }'))]);
+    const r = await hafence([
+      'serve',
+      '--config',
+      file('env.yaml', base('{ address: 10.0.0.1, username: admin, passwordEnv: HAFENCE_E2E_UNSET_VAR }')),
+    ]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include('hosts.h1.bmc.passwordEnv');
-    const long = await hafence(['serve', '--config', join(dir, 'env.yaml')], { HAFENCE_E2E_UNSET_VAR: 'a-password-of-27-bytes-long' });
+    const long = await hafence(['serve', '--config', join(dir, 'env.yaml')], {
+      HAFENCE_E2E_UNSET_VAR: 'a-password-of-27-bytes-long',
+    });
     expect(long.code).to.equal(2);
-    expect(long.stderr).to.include('hosts.h1.bmc.passwordEnv').and.include('20 bytes').and.not.include('a-password-of-27');
+    expect(long.stderr)
+      .to.include('hosts.h1.bmc.passwordEnv')
+      .and.include('20 bytes')
+      .and.not.include('a-password-of-27');
     rmSync(join(dir, 'token'));
     const t = await hafence(['serve', '--config', join(dir, 'env.yaml')]);
     expect(t.code).to.equal(2);

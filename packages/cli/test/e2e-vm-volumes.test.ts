@@ -15,15 +15,22 @@ type Event = { t: number; type: string; [k: string]: unknown };
 
 /** A "VM": a real process appending to its volume file every 200 ms, until killed. */
 function startWriter(volume: string): ChildProcess {
-  return spawn(process.execPath, ['-e', `const fs = require('node:fs'); setInterval(() => fs.appendFileSync(${JSON.stringify(volume)}, 'w'), 200);`], {
-    detached: true, stdio: 'ignore',
-  });
+  return spawn(
+    process.execPath,
+    ['-e', `const fs = require('node:fs'); setInterval(() => fs.appendFileSync(${JSON.stringify(volume)}, 'w'), 200);`],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
 }
 
 function killGroup(child: ChildProcess): void {
   try {
     process.kill(-child.pid!, 'SIGKILL');
-  } catch { /* gone */ }
+  } catch {
+    /* gone */
+  }
 }
 
 /**
@@ -54,11 +61,30 @@ describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing
 
   function startAgent(host: string): void {
     const peers = HOSTS.filter((h) => h !== host).flatMap((h) => ['--peer', `${h}=${urls.get(h)}`]);
-    children.push(new HafenceProcess(`agent ${host}`, [
-      'agent', '--host-id', host, '--mount', mount, '--listen', urls.get(host)!.replace('http://', ''), '--token-file', tokenFile, ...peers,
-      '--watchdog', 'none', '--stop-vms', 'none', '--heartbeat-interval', '1s', '--self-fence-after', '30s',
-      '--vm-inventory', `file:${join(dir, `vms-${host}.json`)}`,
-    ]));
+    children.push(
+      new HafenceProcess(`agent ${host}`, [
+        'agent',
+        '--host-id',
+        host,
+        '--mount',
+        mount,
+        '--listen',
+        urls.get(host)!.replace('http://', ''),
+        '--token-file',
+        tokenFile,
+        ...peers,
+        '--watchdog',
+        'none',
+        '--stop-vms',
+        'none',
+        '--heartbeat-interval',
+        '1s',
+        '--self-fence-after',
+        '30s',
+        '--vm-inventory',
+        `file:${join(dir, `vms-${host}.json`)}`,
+      ]),
+    );
   }
 
   before(async () => {
@@ -95,20 +121,25 @@ describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing
 
   function clusterYaml(): string {
     const hosts = HOSTS.map((h) => ({ id: h, agentUrl: urls.get(h)!, bmcPort: bmcs.get(h)!.port }));
-    return e2eClusterYaml(hosts, tokenFile, { defaults: ['maxActivityChecks: 2', 'degradedRecheck: 8s'], kvm: 'volumeRefresh: 1s' });
+    return e2eClusterYaml(hosts, tokenFile, {
+      defaults: ['maxActivityChecks: 2', 'degradedRecheck: 8s'],
+      kvm: 'volumeRefresh: 1s',
+    });
   }
 
   it('all three hosts become AVAILABLE (their VM lists fetched by the passing health checks)', async () => {
     await waitFor('h1..h3 AVAILABLE', 45_000, () => {
       if (!serve.alive) throw new Error(`serve exited ${serve.exitCode}: ${serve.stderr}`);
       const list = events();
-      return HOSTS.every((h) => list.filter((e) => e.type === 'resource.transition' && e.resource === h).at(-1)?.to === 'AVAILABLE');
+      return HOSTS.every(
+        (h) => list.filter((e) => e.type === 'resource.transition' && e.resource === h).at(-1)?.to === 'AVAILABLE',
+      );
     });
     await new Promise((r) => setTimeout(r, 2_000)); // a refresh or two more
     expect(serve.stderr).to.not.match(/could not list its VM volumes/);
   });
 
-  it('kill -9 of h2\'s agent while its VMs write: DEGRADED, no power command, the reason names a volume', async () => {
+  it("kill -9 of h2's agent while its VMs write: DEGRADED, no power command, the reason names a volume", async () => {
     killedAt = events().length;
     const h2agent = children.find((c) => c.name === 'agent h2')!;
     h2agent.kill('SIGKILL');
@@ -134,13 +165,18 @@ describe('e2e: VM volume activity — kill -9 of an agent whose VMs keep writing
     expect(path.indexOf('DEGRADED')).to.be.lessThan(path.indexOf('RECOVERING'));
     expect(path).to.not.include.members(['FENCING', 'FENCED', 'FAILED']);
     const recovering = h2(after).find((e) => e.to === 'RECOVERING');
-    expect(String(recovering?.reason), JSON.stringify(recovering)).to.match(/heartbeat #\d+ unchanged over \d+ ms; 2 VM volume\(s\) unchanged/);
+    expect(String(recovering?.reason), JSON.stringify(recovering)).to.match(
+      /heartbeat #\d+ unchanged over \d+ ms; 2 VM volume\(s\) unchanged/,
+    );
     expect(after.filter((e) => e.type === 'workloads.released')).to.have.length(1);
     expect(bmc2.chassis.log.filter((c) => STOPS.includes(c))).to.deep.equal(['off']);
     for (const h of ['h1', 'h3']) expect(bmcs.get(h)!.chassis.log, h).to.deep.equal([]);
   });
 
   it('the token and the BMC password appear in no output', () => {
-    for (const c of children) expect(c.stdoutLines.join('\n') + c.stderr, c.name).to.not.include(PASSWORD).and.not.include(TOKEN);
+    for (const c of children)
+      expect(c.stdoutLines.join('\n') + c.stderr, c.name)
+        .to.not.include(PASSWORD)
+        .and.not.include(TOKEN);
   });
 });

@@ -13,14 +13,52 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
   let sims: CliSims;
   const dir = mkdtempSync(join(tmpdir(), 'hafence-cli-'));
   const env = () => ({ BMC_PW: sims.password });
-  const ipmitool = (action: string, port: number, ...extra: string[]) => hafence([
-    'power', action, '--driver', 'script', '--preset', 'ipmitool', '--host', '127.0.0.1', '--port', String(port),
-    '--username', sims.user, '--password-env', 'BMC_PW', '--cipher', '3', ...extra,
-  ], env());
-  const fence = (action: string, port: number, ...extra: string[]) => hafence([
-    'power', action, '--driver', 'script', '--preset', 'fence-agent', '--agent', 'fence_ipmilan', '--host', `127.0.0.1:${port}`,
-    '--username', sims.user, '--password-env', 'BMC_PW', '--cipher', '3', ...extra,
-  ], env());
+  const ipmitool = (action: string, port: number, ...extra: string[]) =>
+    hafence(
+      [
+        'power',
+        action,
+        '--driver',
+        'script',
+        '--preset',
+        'ipmitool',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--username',
+        sims.user,
+        '--password-env',
+        'BMC_PW',
+        '--cipher',
+        '3',
+        ...extra,
+      ],
+      env(),
+    );
+  const fence = (action: string, port: number, ...extra: string[]) =>
+    hafence(
+      [
+        'power',
+        action,
+        '--driver',
+        'script',
+        '--preset',
+        'fence-agent',
+        '--agent',
+        'fence_ipmilan',
+        '--host',
+        `127.0.0.1:${port}`,
+        '--username',
+        sims.user,
+        '--password-env',
+        'BMC_PW',
+        '--cipher',
+        '3',
+        ...extra,
+      ],
+      env(),
+    );
 
   before(async () => {
     sims = await CliSims.start(4, FIRST);
@@ -42,7 +80,15 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
 
   it('every action through ipmitool, and the simulator reports the state after it', async () => {
     const p = FIRST + 1;
-    for (const [action, want] of [['on', 'ON'], ['soft', 'OFF'], ['on', 'ON'], ['reset', 'ON'], ['off', 'OFF'], ['identify', 'OFF'], ['validate', 'OFF']] as const) {
+    for (const [action, want] of [
+      ['on', 'ON'],
+      ['soft', 'OFF'],
+      ['on', 'ON'],
+      ['reset', 'ON'],
+      ['off', 'OFF'],
+      ['identify', 'OFF'],
+      ['validate', 'OFF'],
+    ] as const) {
       const r = await ipmitool(action, p);
       expect(r.code, `${action}: ${r.stderr}`).to.equal(0);
       expect(r.stdout).to.equal('ok\n');
@@ -69,18 +115,59 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
   it('takes an AES-256-GCM encrypted password with the key from HAFENCE_SECRET_KEY', async () => {
     const { encryptSecret } = await import('@hafence/core');
     const key = randomBytes(32).toString('hex');
-    const r = await hafence(['power', 'status', '--host', '127.0.0.1', '--port', String(FIRST), '--username', sims.user,
-      '--password-encrypted', encryptSecret(sims.password, key), '--cipher', '3'], { HAFENCE_SECRET_KEY: key });
+    const r = await hafence(
+      [
+        'power',
+        'status',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(FIRST),
+        '--username',
+        sims.user,
+        '--password-encrypted',
+        encryptSecret(sims.password, key),
+        '--cipher',
+        '3',
+      ],
+      { HAFENCE_SECRET_KEY: key },
+    );
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^(on|off)\n$/);
-    const wrongKey = await hafence(['power', 'status', '--host', '127.0.0.1', '--port', String(FIRST),
-      '--password-encrypted', encryptSecret(sims.password, key)], { HAFENCE_SECRET_KEY: randomBytes(32).toString('hex') });
+    const wrongKey = await hafence(
+      [
+        'power',
+        'status',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(FIRST),
+        '--password-encrypted',
+        encryptSecret(sims.password, key),
+      ],
+      { HAFENCE_SECRET_KEY: randomBytes(32).toString('hex') },
+    );
     expect(wrongKey.code).to.equal(2);
   });
 
   it('a wrong password exits 3 and never prints the password', async () => {
-    const r = await hafence(['power', 'status', '--host', '127.0.0.1', '--port', String(FIRST), '--username', sims.user,
-      '--password-env', 'BMC_PW', '--cipher', '3'], { BMC_PW: 'Wrong-Cli-Pw-42' });
+    const r = await hafence(
+      [
+        'power',
+        'status',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(FIRST),
+        '--username',
+        sims.user,
+        '--password-env',
+        'BMC_PW',
+        '--cipher',
+        '3',
+      ],
+      { BMC_PW: 'Wrong-Cli-Pw-42' },
+    );
     expect(r.code).to.equal(3);
     expect(r.stderr).to.include('HAF1001');
     expect(r.stdout + r.stderr).to.not.include('Wrong-Cli-Pw-42');
@@ -99,7 +186,23 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
     const s = join(dir, 'garbage.sh');
     writeFileSync(s, '#!/bin/sh\necho "~~ no idea ~~"\n');
     chmodSync(s, 0o755);
-    const r = await hafence(['power', 'status', '--preset', 'custom', '--command', s, '--arg', '{action}', '--arg', '{address}', '--host', 'h1'], {});
+    const r = await hafence(
+      [
+        'power',
+        'status',
+        '--preset',
+        'custom',
+        '--command',
+        s,
+        '--arg',
+        '{action}',
+        '--arg',
+        '{address}',
+        '--host',
+        'h1',
+      ],
+      {},
+    );
     expect(r.code).to.equal(5);
     expect(r.stderr).to.include('HAF1004');
   });
@@ -108,7 +211,9 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
     expect((await hafence(['power', 'status', '--password-env', 'BMC_PW'], env())).code).to.equal(2); // no --host
     expect((await hafence(['power', 'explode', '--host', 'x'])).code).to.equal(2);
     expect((await hafence(['power', 'status', '--host', 'x', '--port', '70000'])).code).to.equal(2);
-    expect((await hafence(['power', 'status', '--host', 'x', '--password-env', 'UNSET_VAR_XYZ'])).stderr).to.include('UNSET_VAR_XYZ');
+    expect((await hafence(['power', 'status', '--host', 'x', '--password-env', 'UNSET_VAR_XYZ'])).stderr).to.include(
+      'UNSET_VAR_XYZ',
+    );
     expect((await hafence(['power', 'status', '--host', 'x', '--password-env', 'UNSET_VAR_XYZ'])).code).to.equal(2);
     const zero = await ipmitool('status', FIRST, '--cipher', '0');
     expect(zero.code).to.equal(2);
@@ -121,8 +226,25 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
     sims.setPower(FIRST, 'ON');
     sims.setPower(FIRST + 3, 'OFF');
     writeFileSync(file, `# rack 1\n127.0.0.1:${FIRST}\n127.0.0.1:${FIRST + 3}\n\n127.0.0.1:${DEAD}\n`);
-    const r = await hafence(['power', 'status', '--targets', file, '--concurrency', '2', '--username', sims.user,
-      '--password-env', 'BMC_PW', '--cipher', '3', '--timeout-ms', '1000'], env());
+    const r = await hafence(
+      [
+        'power',
+        'status',
+        '--targets',
+        file,
+        '--concurrency',
+        '2',
+        '--username',
+        sims.user,
+        '--password-env',
+        'BMC_PW',
+        '--cipher',
+        '3',
+        '--timeout-ms',
+        '1000',
+      ],
+      env(),
+    );
     const lines = r.stdout.trim().split('\n').sort();
     expect(lines).to.have.length(3);
     expect(lines[0]).to.equal(`127.0.0.1:${FIRST} on`);
@@ -130,9 +252,32 @@ describe('hafence power (real ipmitool / fence_ipmilan against ipmi_sim)', funct
     expect(lines[2]).to.match(new RegExp(`^127.0.0.1:${DEAD} error \\[HAF100[23]\\]`));
     expect(r.code).to.equal(4);
     writeFileSync(file, `127.0.0.1:${FIRST}\n127.0.0.1:${FIRST + 3}\n`);
-    const ok = await hafence(['power', 'status', '--targets', file, '--username', sims.user, '--password-env', 'BMC_PW', '--cipher', '3', '--json'], env());
+    const ok = await hafence(
+      [
+        'power',
+        'status',
+        '--targets',
+        file,
+        '--username',
+        sims.user,
+        '--password-env',
+        'BMC_PW',
+        '--cipher',
+        '3',
+        '--json',
+      ],
+      env(),
+    );
     expect(ok.code).to.equal(0);
-    expect(ok.stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.target.localeCompare(b.target)))
-      .to.deep.equal([{ target: `127.0.0.1:${FIRST}`, state: 'on' }, { target: `127.0.0.1:${FIRST + 3}`, state: 'off' }]);
+    expect(
+      ok.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .sort((a, b) => a.target.localeCompare(b.target)),
+    ).to.deep.equal([
+      { target: `127.0.0.1:${FIRST}`, state: 'on' },
+      { target: `127.0.0.1:${FIRST + 3}`, state: 'off' },
+    ]);
   });
 });

@@ -18,12 +18,29 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
     assert.exists(b, `simulated BMC ${i} started`);
     return b;
   };
-  const ipmi = (action: string, port: number, ...extra: string[]) => hafence([
-    'power', action, '--driver', 'ipmi', '--host', `127.0.0.1:${port}`, '--username', 'admin', '--password-env', 'BMC_PW', ...extra,
-  ], env);
+  const ipmi = (action: string, port: number, ...extra: string[]) =>
+    hafence(
+      [
+        'power',
+        action,
+        '--driver',
+        'ipmi',
+        '--host',
+        `127.0.0.1:${port}`,
+        '--username',
+        'admin',
+        '--password-env',
+        'BMC_PW',
+        ...extra,
+      ],
+      env,
+    );
 
   before(async () => {
-    for (let i = 0; i < 3; i++) bmcs.push(await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'OFF', cycleMs: 50 }));
+    for (let i = 0; i < 3; i++)
+      bmcs.push(
+        await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'OFF', cycleMs: 50 }),
+      );
   });
   after(async () => {
     await Promise.all(bmcs.map((b) => b.close()));
@@ -51,8 +68,21 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
   });
 
   it('a wrong password exits 3 and never prints the password', async () => {
-    const r = await hafence(['power', 'status', '--driver', 'ipmi', '--host', `127.0.0.1:${bmc(0).port}`, '--username', 'admin',
-      '--password-env', 'BAD_PW'], env);
+    const r = await hafence(
+      [
+        'power',
+        'status',
+        '--driver',
+        'ipmi',
+        '--host',
+        `127.0.0.1:${bmc(0).port}`,
+        '--username',
+        'admin',
+        '--password-env',
+        'BAD_PW',
+      ],
+      env,
+    );
     expect(r.code).to.equal(3);
     expect(r.stdout + r.stderr).to.not.include('not-it');
   });
@@ -67,8 +97,23 @@ describe('hafence power --driver ipmi (native RMCP+ against SimBmc)', function (
     const file = join(dir, 'targets.txt');
     writeFileSync(file, `${bmcs.map((b) => `127.0.0.1:${b.port}`).join('\n')}\n127.0.0.1:${CLOSED_PORT}\n`);
     for (const b of bmcs) b.chassis.power = 'ON';
-    const r = await hafence(['power', 'status', '--driver', 'ipmi', '--targets', file, '--username', 'admin',
-      '--password-env', 'BMC_PW', '--timeout-ms', '1000'], env);
+    const r = await hafence(
+      [
+        'power',
+        'status',
+        '--driver',
+        'ipmi',
+        '--targets',
+        file,
+        '--username',
+        'admin',
+        '--password-env',
+        'BMC_PW',
+        '--timeout-ms',
+        '1000',
+      ],
+      env,
+    );
     expect(r.code).to.equal(4);
     for (const b of bmcs) expect(r.stdout).to.include(`127.0.0.1:${b.port} on`);
   });

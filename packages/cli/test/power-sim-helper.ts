@@ -30,11 +30,19 @@ export interface CliRun {
 export function hafence(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [HAFENCE_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 },
+    execFile(
+      process.execPath,
+      [HAFENCE_BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
   });
 }
 
@@ -44,14 +52,21 @@ export class CliSims {
   readonly user = 'admin';
   readonly password = 'Cli-Sim-Pw-6120';
 
-  private constructor(readonly firstPort: number, readonly count: number) {}
+  private constructor(
+    readonly firstPort: number,
+    readonly count: number,
+  ) {}
 
   /** Starts `count` simulators from `firstPort`; fails if ipmi_sim or ipmitool is missing. */
   static async start(count: number, firstPort: number): Promise<CliSims> {
     const s = new CliSims(firstPort, count);
-    await run('sh', [join(repoRoot(), 'scripts', 'bmc-sim', 'start-bmcs.sh'), String(count), String(firstPort), s.user, s.password], {
-      env: { ...process.env, BMCSIM_RUN: s.runDir, BMCSIM_POWER: 'off' },
-    });
+    await run(
+      'sh',
+      [join(repoRoot(), 'scripts', 'bmc-sim', 'start-bmcs.sh'), String(count), String(firstPort), s.user, s.password],
+      {
+        env: { ...process.env, BMCSIM_RUN: s.runDir, BMCSIM_POWER: 'off' },
+      },
+    );
     return s;
   }
 
@@ -64,7 +79,9 @@ export class CliSims {
   }
 
   async stop(): Promise<void> {
-    await run('sh', [join(repoRoot(), 'scripts', 'bmc-sim', 'stop-bmcs.sh'), '--purge'], { env: { ...process.env, BMCSIM_RUN: this.runDir } });
+    await run('sh', [join(repoRoot(), 'scripts', 'bmc-sim', 'stop-bmcs.sh'), '--purge'], {
+      env: { ...process.env, BMCSIM_RUN: this.runDir },
+    });
     rmSync(this.runDir, { recursive: true, force: true });
   }
 }

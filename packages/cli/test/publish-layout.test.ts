@@ -43,8 +43,13 @@ describe('publishable packages (npm pack --dry-run)', function () {
 
   it('every workspace package except the private fuzz helpers is publishable', () => {
     expect(publishable.map((w) => w.pkg.name).sort()).to.deep.equal([
-      '@hafence/cli', '@hafence/core', '@hafence/power-ipmi', '@hafence/power-script',
-      '@hafence/provider-kvm', '@hafence/sim', '@hafence/testkit',
+      '@hafence/cli',
+      '@hafence/core',
+      '@hafence/power-ipmi',
+      '@hafence/power-script',
+      '@hafence/provider-kvm',
+      '@hafence/sim',
+      '@hafence/testkit',
     ]);
     expect(workspaces.filter((w) => w.pkg.private).map((w) => w.pkg.name)).to.deep.equal(['@hafence/fuzz-helpers']);
   });
@@ -53,7 +58,10 @@ describe('publishable packages (npm pack --dry-run)', function () {
     describe(pkg.name, () => {
       let files: string[] = [];
       before(() => {
-        const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8' });
+        const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+          cwd: dir,
+          encoding: 'utf8',
+        });
         files = (JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
       });
 
@@ -67,8 +75,14 @@ describe('publishable packages (npm pack --dry-run)', function () {
       });
 
       it('main, types, every export and every bin point at shipped files', () => {
-        const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports ?? {}).flatMap((e) => [e.types, e.default]),
-          ...Object.values(pkg.bin ?? {})].filter((t): t is string => t !== undefined).map(strip);
+        const targets = [
+          pkg.main,
+          pkg.types,
+          ...Object.values(pkg.exports ?? {}).flatMap((e) => [e.types, e.default]),
+          ...Object.values(pkg.bin ?? {}),
+        ]
+          .filter((t): t is string => t !== undefined)
+          .map(strip);
         expect(targets.length).to.be.greaterThan(0);
         expect(targets.filter((t) => !files.includes(t))).to.deep.equal([]);
       });
@@ -81,7 +95,13 @@ describe('publishable packages (npm pack --dry-run)', function () {
   }
 
   it('plugins take @hafence/core as a peer dependency, never as a dependency', () => {
-    for (const name of ['@hafence/power-ipmi', '@hafence/power-script', '@hafence/provider-kvm', '@hafence/sim', '@hafence/testkit']) {
+    for (const name of [
+      '@hafence/power-ipmi',
+      '@hafence/power-script',
+      '@hafence/provider-kvm',
+      '@hafence/sim',
+      '@hafence/testkit',
+    ]) {
       const pkg = workspaces.find((w) => w.pkg.name === name)!.pkg;
       expect(pkg.peerDependencies?.['@hafence/core'], name).to.be.a('string');
       expect(pkg.dependencies?.['@hafence/core'], name).to.equal(undefined);
@@ -91,14 +111,24 @@ describe('publishable packages (npm pack --dry-run)', function () {
 
 describe('workspace package graph', () => {
   const names = new Set(workspaces.map((w) => w.pkg.name));
-  const edges = new Map(workspaces.map((w) => [w.pkg.name, Object.keys({
-    ...w.pkg.dependencies, ...w.pkg.devDependencies, ...w.pkg.peerDependencies,
-  }).filter((d) => names.has(d))]));
+  const edges = new Map(
+    workspaces.map((w) => [
+      w.pkg.name,
+      Object.keys({
+        ...w.pkg.dependencies,
+        ...w.pkg.devDependencies,
+        ...w.pkg.peerDependencies,
+      }).filter((d) => names.has(d)),
+    ]),
+  );
 
   it('has no cycle (dependencies, devDependencies and peerDependencies)', () => {
     const cycles: string[] = [];
     const visit = (name: string, path: string[]): void => {
-      if (path.includes(name)) { cycles.push([...path.slice(path.indexOf(name)), name].join(' -> ')); return; }
+      if (path.includes(name)) {
+        cycles.push([...path.slice(path.indexOf(name)), name].join(' -> '));
+        return;
+      }
       for (const next of edges.get(name) ?? []) visit(next, [...path, name]);
     };
     for (const name of names) visit(name, []);
@@ -115,10 +145,13 @@ describe('workspace package graph', () => {
 describe('npx hafence from the repository root', function () {
   this.timeout(60_000);
 
-  it('the bin npm links is a committed file, so a fresh clone\'s npm install links it before any build', () => {
+  it("the bin npm links is a committed file, so a fresh clone's npm install links it before any build", () => {
     const link = join(root, 'node_modules', '.bin', 'hafence');
     expect(realpathSync(link)).to.equal(realpathSync(join(root, 'packages', 'cli', 'bin', 'hafence.js')));
-    const tracked = execFileSync('git', ['ls-files', 'packages/cli/bin/hafence.js'], { cwd: root, encoding: 'utf8' }).trim();
+    const tracked = execFileSync('git', ['ls-files', 'packages/cli/bin/hafence.js'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
     expect(tracked).to.equal('packages/cli/bin/hafence.js');
   });
 
@@ -157,7 +190,8 @@ describe('entry points import no test framework', () => {
     }
     return bare;
   };
-  const frameworks = (bare: Set<string>): string[] => [...bare].filter((s) => /^(chai|mocha|fast-check|sinon)(\/|$)/.test(s));
+  const frameworks = (bare: Set<string>): string[] =>
+    [...bare].filter((s) => /^(chai|mocha|fast-check|sinon)(\/|$)/.test(s));
 
   it('@hafence/testkit imports neither a test framework nor provider-kvm nor power-ipmi', () => {
     const bare = reach(resolveWorkspace('@hafence/testkit')!);
@@ -170,7 +204,8 @@ describe('entry points import no test framework', () => {
   });
 
   it('@hafence/sim, @hafence/core and the whole CLI (bin and library) import no test framework', () => {
-    for (const spec of ['@hafence/sim', '@hafence/core', '@hafence/cli']) expect(frameworks(reach(resolveWorkspace(spec)!)), spec).to.deep.equal([]);
+    for (const spec of ['@hafence/sim', '@hafence/core', '@hafence/cli'])
+      expect(frameworks(reach(resolveWorkspace(spec)!)), spec).to.deep.equal([]);
     const bin = join(byName.get('@hafence/cli')!.dir, 'dist', 'bin.js');
     const bare = reach(bin);
     expect(frameworks(bare)).to.deep.equal([]);

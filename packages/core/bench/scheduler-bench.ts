@@ -225,17 +225,24 @@ async function runScenario(s: Scenario): Promise<Result> {
 function runChild(s: Scenario): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--scenario', JSON.stringify(s)], {
-      execArgv: [...process.execArgv, '--max-old-space-size=4096', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
+      execArgv: [
+        ...process.execArgv,
+        '--max-old-space-size=4096',
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let result: Result | undefined;
     child.on('message', (m) => (result = m as Result));
     child.on('error', reject);
-    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`scenario ${JSON.stringify(s)} exited with ${code}`))));
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`scenario ${JSON.stringify(s)} exited with ${code}`)),
+    );
   });
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function meetsGoal(r: Result): boolean {
   const due = r.resources / (INTERVAL_MS / 1000);
@@ -244,15 +251,44 @@ function meetsGoal(r: Result): boolean {
 }
 
 function printTable(results: readonly Result[]): void {
-  const header = ['resources', 'health limit', 'due/s', 'achieved/s', 'ratio', 'p50 late', 'p99 late', 'max late', '> 100 ms', 'CPU % core', 'CPU µs/check', 'peak RSS', 'loop p99', 'waited for CPU', 'shed', 'goal'];
+  const header = [
+    'resources',
+    'health limit',
+    'due/s',
+    'achieved/s',
+    'ratio',
+    'p50 late',
+    'p99 late',
+    'max late',
+    '> 100 ms',
+    'CPU % core',
+    'CPU µs/check',
+    'peak RSS',
+    'loop p99',
+    'waited for CPU',
+    'shed',
+    'goal',
+  ];
   const rows = results.map((r) => {
     const due = r.resources / (INTERVAL_MS / 1000);
     const achieved = r.checks / (r.windowMs / 1000);
     return [
-      fmt(r.resources), String(r.health), fmt(due), fmt(achieved), `${fmt((achieved / due) * 100, 1)} %`,
-      `${fmt(r.p50)} ms`, `${fmt(r.p99)} ms`, `${fmt(r.max)} ms`, `${fmt(r.lateShare * 100, 2)} %`, `${fmt(r.cpuPct, 1)} %`,
-      fmt((r.cpuPct / 100) * (r.windowMs / 1000) * 1e6 / Math.max(1, r.checks)), `${fmt(r.maxRssMb)} MB`,
-      `${fmt(r.loopP99, 1)} ms`, Number.isNaN(r.runQueuePct) ? 'n/a' : `${fmt(r.runQueuePct, 1)} %`, fmt(r.shed), meetsGoal(r) ? 'met' : 'MISSED',
+      fmt(r.resources),
+      String(r.health),
+      fmt(due),
+      fmt(achieved),
+      `${fmt((achieved / due) * 100, 1)} %`,
+      `${fmt(r.p50)} ms`,
+      `${fmt(r.p99)} ms`,
+      `${fmt(r.max)} ms`,
+      `${fmt(r.lateShare * 100, 2)} %`,
+      `${fmt(r.cpuPct, 1)} %`,
+      fmt(((r.cpuPct / 100) * (r.windowMs / 1000) * 1e6) / Math.max(1, r.checks)),
+      `${fmt(r.maxRssMb)} MB`,
+      `${fmt(r.loopP99, 1)} ms`,
+      Number.isNaN(r.runQueuePct) ? 'n/a' : `${fmt(r.runQueuePct, 1)} %`,
+      fmt(r.shed),
+      meetsGoal(r) ? 'met' : 'MISSED',
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
@@ -266,17 +302,24 @@ async function main(): Promise<void> {
   const list = scenarios();
   const windowS = envNumber('BENCH_SECONDS', 60);
   const flags = process.env.BENCH_NODE_FLAGS ? `, node flags ${process.env.BENCH_NODE_FLAGS}` : '';
-  console.log(`hafence scheduler bench — node ${process.version}${flags}, health interval ${INTERVAL_MS / 1000} s, provider latency 1 ms, `
-    + `clusters of ${fmt(HOSTS_PER_CLUSTER)} hosts, warm-up ${envNumber('BENCH_WARMUP_SECONDS', 30)} s, window ${windowS} s per scenario`);
-  console.log(`goal: ${fmt(100_000)} resources, p99 lateness < ${GOAL_P99_MS} ms, < 1 core, every due check run (≥ 98 %), nothing shed\n`);
+  console.log(
+    `hafence scheduler bench — node ${process.version}${flags}, health interval ${INTERVAL_MS / 1000} s, provider latency 1 ms, ` +
+      `clusters of ${fmt(HOSTS_PER_CLUSTER)} hosts, warm-up ${envNumber('BENCH_WARMUP_SECONDS', 30)} s, window ${windowS} s per scenario`,
+  );
+  console.log(
+    `goal: ${fmt(100_000)} resources, p99 lateness < ${GOAL_P99_MS} ms, < 1 core, every due check run (≥ 98 %), nothing shed\n`,
+  );
   const results: Result[] = [];
   for (const s of list) {
     console.log(`running ${fmt(s.resources)} resources, health concurrency ${s.health} …`);
     const r = await runChild(s);
-    const converged = r.convergedMs < 0 ? 'NOT all AVAILABLE within the cap' : `all AVAILABLE after ${fmt(r.convergedMs / 1000, 1)} s`;
-    console.log(`  setup ${fmt(r.setupMs / 1000, 1)} s, ${converged}, limits ${JSON.stringify(r.limits)}, maxQueued ${fmt(r.maxQueued)}, `
-      + `queue peak ${fmt(r.queuedPeak)}, AVAILABLE ${fmt(r.available)}/${fmt(r.resources)}, heap ${fmt(r.heapMb)} MB, `
-      + `load average ${fmt(r.load1, 2)} on ${cpus().length} cores`);
+    const converged =
+      r.convergedMs < 0 ? 'NOT all AVAILABLE within the cap' : `all AVAILABLE after ${fmt(r.convergedMs / 1000, 1)} s`;
+    console.log(
+      `  setup ${fmt(r.setupMs / 1000, 1)} s, ${converged}, limits ${JSON.stringify(r.limits)}, maxQueued ${fmt(r.maxQueued)}, ` +
+        `queue peak ${fmt(r.queuedPeak)}, AVAILABLE ${fmt(r.available)}/${fmt(r.resources)}, heap ${fmt(r.heapMb)} MB, ` +
+        `load average ${fmt(r.load1, 2)} on ${cpus().length} cores`,
+    );
     results.push(r);
   }
   console.log('');

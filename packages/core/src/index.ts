@@ -6,27 +6,58 @@ export type { Partition, PartitionKind } from './spi/partition.js';
 export { Secret } from './spi/secret.js';
 export { STOP_COMMANDS } from './spi/power-driver.js';
 export type {
-  PowerState, ChassisPower, ChassisCommand, PowerOperation, PowerTarget, PowerCallOptions,
-  PowerDriver, PowerBinding,
+  PowerState,
+  ChassisPower,
+  ChassisCommand,
+  PowerOperation,
+  PowerTarget,
+  PowerCallOptions,
+  PowerDriver,
+  PowerBinding,
 } from './spi/power-driver.js';
 export { RESOURCE_STATES, PARTITION_STATES } from './spi/states.js';
 export type { ResourceState, PartitionState } from './spi/states.js';
 export type { Inventory } from './spi/inventory.js';
 export { defaultPartitionConditions } from './spi/ha-provider.js';
 export type {
-  PowerControl, ProviderContext, Verdict, HealthResult, ActivityResult, RecoverResult,
-  FenceResult, LeaseStatus, MemberView, PartitionView, HAProvider,
+  PowerControl,
+  ProviderContext,
+  Verdict,
+  HealthResult,
+  ActivityResult,
+  RecoverResult,
+  FenceResult,
+  LeaseStatus,
+  MemberView,
+  PartitionView,
+  HAProvider,
 } from './spi/ha-provider.js';
 export type {
-  Episode, ResourceTimers, ResourceRecord, PartitionRecord, FenceLogEntry, PowerIntent, StateStore,
+  Episode,
+  ResourceTimers,
+  ResourceRecord,
+  PartitionRecord,
+  FenceLogEntry,
+  PowerIntent,
+  StateStore,
 } from './spi/state-store.js';
 
 export { HaError } from './errors/ha-error.js';
 export {
-  AuthError, TimeoutError, UnreachableError, ProtocolError, UnsupportedOperationError, DriverError,
+  AuthError,
+  TimeoutError,
+  UnreachableError,
+  ProtocolError,
+  UnsupportedOperationError,
+  DriverError,
 } from './errors/power-errors.js';
 export {
-  ConfigError, NotFoundError, FencingHaltedError, InvalidRequestError, AbortedError, ProviderContractError,
+  ConfigError,
+  NotFoundError,
+  FencingHaltedError,
+  InvalidRequestError,
+  AbortedError,
+  ProviderContractError,
 } from './errors/engine-errors.js';
 export type { ConfigIssue } from './errors/engine-errors.js';
 
@@ -54,8 +85,19 @@ export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof } from '
 export type { AlertCode, AlertLevel } from './spi/alert.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
-export type { PowerServiceOptions, PowerServiceConfig, PowerOpOptions, PowerTransition } from './power/power-management-service.js';
-export { encryptSecret, decryptSecret, resolveCredential, readSecretFile, SECRET_KEY_ENV } from './power/credentials.js';
+export type {
+  PowerServiceOptions,
+  PowerServiceConfig,
+  PowerOpOptions,
+  PowerTransition,
+} from './power/power-management-service.js';
+export {
+  encryptSecret,
+  decryptSecret,
+  resolveCredential,
+  readSecretFile,
+  SECRET_KEY_ENV,
+} from './power/credentials.js';
 export type { CredentialRef, ResolveCredentialOptions } from './power/credentials.js';
 export { noopLogger } from './power/noop-logger.js';
 export { recoverByPower, fenceByPower, pollUntilOff, DEFAULT_POWER_POLL_MS } from './power/power-recipe.js';
@@ -73,5 +115,14 @@ export { MemoryInventory } from './engine/memory-inventory.js';
 export { createHaContainer, registerPowerDriver, registerProvider } from './di/create-ha-container.js';
 export type { HaContainer, HaContainerOptions } from './di/create-ha-container.js';
 export {
-  CLOCK, STATE_STORE, HA_PROVIDERS, POWER_DRIVERS, HA_CONFIG, LOGGER, POWER_CONFIG, POWER_SERVICE, POWER_BACKEND, HA_SERVICE,
+  CLOCK,
+  STATE_STORE,
+  HA_PROVIDERS,
+  POWER_DRIVERS,
+  HA_CONFIG,
+  LOGGER,
+  POWER_CONFIG,
+  POWER_SERVICE,
+  POWER_BACKEND,
+  HA_SERVICE,
 } from './di/tokens.js';

@@ -5,7 +5,14 @@
  */
 export { Semaphore } from './power/concurrency.js';
 export { WorkScheduler } from './scheduler/work-scheduler.js';
-export type { Lane, LaneLimits, JobControl, JobOutcome, JobHandle, WorkSchedulerOptions } from './scheduler/work-scheduler.js';
+export type {
+  Lane,
+  LaneLimits,
+  JobControl,
+  JobOutcome,
+  JobHandle,
+  WorkSchedulerOptions,
+} from './scheduler/work-scheduler.js';
 export { keyedRandom, keyedSequence, jittered } from './util/prng.js';
 export { withClockSignal } from './util/delay.js';
 export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';

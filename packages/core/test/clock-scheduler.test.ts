@@ -35,12 +35,22 @@ describe('clockScheduler', () => {
   it('runs rxjs interval in virtual time, period after period', async () => {
     const ticks: Array<[number, number]> = [];
     let completed = false;
-    interval(500, scheduler).pipe(take(4)).subscribe({ next: (n) => ticks.push([n, elapsed()]),
-      complete: () => (completed = true) });
+    interval(500, scheduler)
+      .pipe(take(4))
+      .subscribe({ next: (n) => ticks.push([n, elapsed()]), complete: () => (completed = true) });
     await clock.advance(1_999);
-    expect(ticks).to.deep.equal([[0, 500], [1, 1000], [2, 1500]]);
+    expect(ticks).to.deep.equal([
+      [0, 500],
+      [1, 1000],
+      [2, 1500],
+    ]);
     await clock.advance(10_000);
-    expect(ticks).to.deep.equal([[0, 500], [1, 1000], [2, 1500], [3, 2000]]);
+    expect(ticks).to.deep.equal([
+      [0, 500],
+      [1, 1000],
+      [2, 1500],
+      [3, 2000],
+    ]);
     expect(completed).to.equal(true);
     expect(clock.pending).to.equal(0);
   });
@@ -71,7 +81,10 @@ describe('clockScheduler', () => {
     await clock.advance(1_000);
     source.next('b');
     await clock.advance(5_000);
-    expect(seen).to.deep.equal([['a', 3_000], ['b', 4_000]]);
+    expect(seen).to.deep.equal([
+      ['a', 3_000],
+      ['b', 4_000],
+    ]);
 
     let error: unknown;
     new Subject<number>().pipe(timeout({ first: 10_000, scheduler })).subscribe({ error: (e: unknown) => (error = e) });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { loadConfigFile, parseConfig, resolveCredential } from '@hafence/core';
 import { configError } from './config-helpers.js';
 
-
 // Hafence issue 9: configuration errors get printed, so they must not carry secrets or
 // megabytes; ids that name prototype slots must not silently drop an entry; files that
 // hold secrets are refused when others may read them (as ssh refuses a private key).
@@ -24,10 +23,12 @@ describe('configuration: hostile inputs (SPEC §9)', () => {
     expect(err.issues.map((i) => JSON.stringify(i.value)).join()).to.not.include('Tok-3f9a');
   });
 
-  it('a YAML syntax error names the file and the line, never the line\'s text', () => {
+  it("a YAML syntax error names the file and the line, never the line's text", () => {
     const f = file('broken.yaml', 'defaults:\n  healthCheckInterval: 10s\nbmc: { password: Inline-Pw-4242, port: [\n');
     const err = configError(() => loadConfigFile(f));
-    expect(err.message).to.include(f).and.match(/line \d+/);
+    expect(err.message)
+      .to.include(f)
+      .and.match(/line \d+/);
     expect(err.message).to.not.include('Inline-Pw-4242');
   });
 
@@ -41,7 +42,10 @@ describe('configuration: hostile inputs (SPEC §9)', () => {
   });
 
   it('a host, cluster, pod or zone id __proto__ or constructor is refused, not silently dropped', () => {
-    const f = file('proto.yaml', 'hosts:\n  __proto__: { quietPeriod: 1s }\nclusters:\n  constructor: { quietPeriod: 1s }\n');
+    const f = file(
+      'proto.yaml',
+      'hosts:\n  __proto__: { quietPeriod: 1s }\nclusters:\n  constructor: { quietPeriod: 1s }\n',
+    );
     const err = configError(() => loadConfigFile(f));
     expect(err.issues.map((i) => i.path)).to.include.members(['hosts.__proto__', 'clusters.constructor']);
     const json = configError(() => parseConfig(JSON.parse('{"zones": {"__proto__": {"fenceTimeout": "0s"}}}')));
@@ -49,7 +53,10 @@ describe('configuration: hostile inputs (SPEC §9)', () => {
   });
 
   it('a configuration file that is not UTF-8 is refused, naming the file', () => {
-    const f = file('latin1.yaml', Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\ndefaults: {}\n')]));
+    const f = file(
+      'latin1.yaml',
+      Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\ndefaults: {}\n')]),
+    );
     const err = configError(() => loadConfigFile(f));
     expect(err.message).to.include(f).and.include('UTF-8');
   });
@@ -66,7 +73,9 @@ describe('configuration: hostile inputs (SPEC §9)', () => {
       expect(resolveCredential({ file: file('pw-600', 'Tight-Pw-1\n') }).reveal()).to.equal('Tight-Pw-1');
       const key = file('key-644', `${'ab'.repeat(32)}\n`);
       chmodSync(key, 0o644);
-      expect(configError(() => resolveCredential({ encrypted: 'v1:AAAA' }, { env: {}, keyFile: key })).message).to.include('group or others');
+      expect(
+        configError(() => resolveCredential({ encrypted: 'v1:AAAA' }, { env: {}, keyFile: key })).message,
+      ).to.include('group or others');
     });
 
     it('a password file that is not UTF-8 is refused, naming the file', () => {
@@ -86,4 +95,3 @@ describe('configuration: hostile inputs (SPEC §9)', () => {
     });
   });
 });
-

@@ -22,11 +22,18 @@ describe('raceAbort', () => {
   function later<T>(): { promise: Promise<T>; reject: (err: Error) => void; resolve: (v: T) => void } {
     let reject!: (err: Error) => void;
     let resolve!: (v: T) => void;
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     return { promise, reject, resolve };
   }
 
-  const outcome = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+  const outcome = <T>(p: Promise<T>) =>
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
 
   it('an already aborted signal: rejects with its reason, and a later rejection of the inner promise is handled', async () => {
     const ctl = new AbortController();

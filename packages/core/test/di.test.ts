@@ -1,14 +1,42 @@
 import { expect } from 'chai';
 import { container as globalContainer } from 'tsyringe';
 import {
-  CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_CONFIG, POWER_DRIVERS, POWER_SERVICE, STATE_STORE,
-  HaService, MemoryStateStore, PowerManagementService, Secret, createHaContainer, registerPowerDriver, registerProvider,
-  type HAProvider, type HaConfig, type HaEvent,
+  CLOCK,
+  HA_CONFIG,
+  HA_PROVIDERS,
+  HA_SERVICE,
+  LOGGER,
+  POWER_BACKEND,
+  POWER_CONFIG,
+  POWER_DRIVERS,
+  POWER_SERVICE,
+  STATE_STORE,
+  HaService,
+  MemoryStateStore,
+  PowerManagementService,
+  Secret,
+  createHaContainer,
+  registerPowerDriver,
+  registerProvider,
+  type HAProvider,
+  type HaConfig,
+  type HaEvent,
 } from '@hafence/core';
 import { FakeProvider, TestClock } from '@hafence/testkit';
 import { ScriptedDriver } from './power-service-helpers.js';
 
-const TOKENS = { CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_CONFIG, POWER_DRIVERS, POWER_SERVICE, STATE_STORE };
+const TOKENS = {
+  CLOCK,
+  HA_CONFIG,
+  HA_PROVIDERS,
+  HA_SERVICE,
+  LOGGER,
+  POWER_BACKEND,
+  POWER_CONFIG,
+  POWER_DRIVERS,
+  POWER_SERVICE,
+  STATE_STORE,
+};
 
 describe('createHaContainer', () => {
   it('builds independent child containers, each with its own clock, store, config and service', () => {
@@ -35,7 +63,9 @@ describe('createHaContainer', () => {
   });
 
   it('validates the configuration when the container is built', () => {
-    expect(() => createHaContainer({ config: { clusters: { c1: { healthCheckInterval: 'ten' } } } })).to.throw(/clusters\.c1\.healthCheckInterval/);
+    expect(() => createHaContainer({ config: { clusters: { c1: { healthCheckInterval: 'ten' } } } })).to.throw(
+      /clusters\.c1\.healthCheckInterval/,
+    );
   });
 
   it('resolves several providers under HA_PROVIDERS with resolveAll, including ones registered later', async () => {
@@ -50,7 +80,8 @@ describe('createHaContainer', () => {
     const ha = c.resolve<HaService>(HA_SERVICE);
     await ha.start();
     await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    for (const type of ['host', 'vm', 'storage']) await ha.addResource({ ref: { type, id: `${type}1` }, partition: 'c1' });
+    for (const type of ['host', 'vm', 'storage'])
+      await ha.addResource({ ref: { type, id: `${type}1` }, partition: 'c1' });
     expect(ha.list().map((r) => r.ref.type)).to.deep.equal(['host', 'vm', 'storage']);
     await ha.stop();
   });
@@ -88,7 +119,11 @@ describe('createHaContainer', () => {
 
   it('builds the power service from every registered driver and the engine owns it: one register call per plugin, one resolve', async () => {
     const clock = new TestClock();
-    const c = createHaContainer({ clock, config: { powerSyncInterval: '1s' }, powerConfig: { defaultPowerDrivers: ['b'] } });
+    const c = createHaContainer({
+      clock,
+      config: { powerSyncInterval: '1s' },
+      powerConfig: { defaultPowerDrivers: ['b'] },
+    });
     const a = new ScriptedDriver('a');
     const b = new ScriptedDriver('b');
     registerPowerDriver(c, a);
@@ -101,7 +136,11 @@ describe('createHaContainer', () => {
     ha.events$.subscribe((e) => events.push(e));
     await ha.start();
     await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1', power: { target: { host: 'h1', address: 'x', password: new Secret('pw') } } });
+    await ha.addResource({
+      ref: { type: 'host', id: 'h1' },
+      partition: 'c1',
+      power: { target: { host: 'h1', address: 'x', password: new Secret('pw') } },
+    });
     await clock.advance(5_000);
     // The sync daemon was started by the engine, through the default driver `b` only.
     expect(b.calls).to.include('status');

@@ -1,11 +1,28 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  PARTITION_EVENTS, POWER_EVENTS, RESOURCE_EVENTS, partitionTransition, powerTransition, resourceTransition,
-  type FenceLogEntry, type HaEvent, type LeaseStatus, type PartitionState, type PowerState, type ResourceEvent,
+  PARTITION_EVENTS,
+  POWER_EVENTS,
+  RESOURCE_EVENTS,
+  partitionTransition,
+  powerTransition,
+  resourceTransition,
+  type FenceLogEntry,
+  type HaEvent,
+  type LeaseStatus,
+  type PartitionState,
+  type PowerState,
+  type ResourceEvent,
   type ResourceState,
 } from '@hafence/core';
-import { TestClock, createFakeCluster, flushMicrotasks, testClockFromEnv, type FakeCall, type FakeCluster } from '@hafence/testkit';
+import {
+  TestClock,
+  createFakeCluster,
+  flushMicrotasks,
+  testClockFromEnv,
+  type FakeCall,
+  type FakeCluster,
+} from '@hafence/testkit';
 
 /**
  * Model-based property tests of the HA engine (SPEC §2–§4): random fault schedules run
@@ -49,8 +66,17 @@ type Invariant =
   | 'k-no-stop-after-off'; // no stop command once the engine has taken a host's outside OFF in the episode (SPEC §5.1)
 
 const ALL_INVARIANTS: readonly Invariant[] = [
-  'a-table', 'b-release', 'c-budget', 'd-gates', 'e-single-flight', 'f-late-result', 'g-progress', 'h-no-power-on', 'i-alerts',
-  'j-deadline', 'k-no-stop-after-off',
+  'a-table',
+  'b-release',
+  'c-budget',
+  'd-gates',
+  'e-single-flight',
+  'f-late-result',
+  'g-progress',
+  'h-no-power-on',
+  'i-alerts',
+  'j-deadline',
+  'k-no-stop-after-off',
 ];
 
 /**
@@ -86,7 +112,11 @@ type Command =
   | { readonly do: 'maintenance'; readonly host: string; readonly on: boolean }
   | { readonly do: 'eligible'; readonly host: string; readonly on: boolean }
   | { readonly do: 'ha'; readonly enabled: boolean }
-  | { readonly do: 'lease'; readonly host: string; readonly lease: 'expired' | 'none' | 'unset' | { readonly pendingMs: number } };
+  | {
+      readonly do: 'lease';
+      readonly host: string;
+      readonly lease: 'expired' | 'none' | 'unset' | { readonly pendingMs: number };
+    };
 
 interface Schedule {
   readonly hosts: number;
@@ -97,28 +127,65 @@ interface Schedule {
  * Virtual-time steps: milliseconds (to land commands inside a running recovery or fence,
  * whose power commands take a few ms), seconds, minutes, and rare "clock jumps" of hours.
  */
-const advance = fc.oneof(
-  { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }) },
-  { weight: 8, arbitrary: fc.integer({ min: 1, max: 60 }).map((s) => s * SEC) },
-  { weight: 3, arbitrary: fc.integer({ min: 1, max: 10 }).map((m) => m * MIN) },
-  { weight: 1, arbitrary: fc.integer({ min: 30, max: 90 }).map((m) => m * MIN) },
-).map((ms): Command => ({ do: 'advance', ms }));
+const advance = fc
+  .oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }) },
+    { weight: 8, arbitrary: fc.integer({ min: 1, max: 60 }).map((s) => s * SEC) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 10 }).map((m) => m * MIN) },
+    { weight: 1, arbitrary: fc.integer({ min: 30, max: 90 }).map((m) => m * MIN) },
+  )
+  .map((ms): Command => ({ do: 'advance', ms }));
 
 function commandArb(hosts: number): fc.Arbitrary<Command> {
   const host = fc.integer({ min: 1, max: hosts }).map((i) => `h${i}`);
-  const scripted = <T extends string>(...values: T[]) => fc.constantFrom<T | 'hang' | 'throw' | undefined>(...values, 'hang', 'throw', undefined);
+  const scripted = <T extends string>(...values: T[]) =>
+    fc.constantFrom<T | 'hang' | 'throw' | undefined>(...values, 'hang', 'throw', undefined);
   return fc.oneof(
     { weight: 12, arbitrary: advance },
     { weight: 4, arbitrary: fc.record({ do: fc.constant('crash' as const), host, stuck: fc.boolean() }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constantFrom('agent-down' as const, 'agent-up' as const, 'repair' as const), host }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        do: fc.constantFrom('agent-down' as const, 'agent-up' as const, 'repair' as const),
+        host,
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ do: fc.constant('repair' as const), host }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('health' as const), host, value: scripted('pass', 'fail') }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('activity' as const), host, value: scripted('active', 'inactive', 'error') }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        do: fc.constant('activity' as const),
+        host,
+        value: scripted('active', 'inactive', 'error'),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('recover' as const), host, value: scripted('ok', 'fail') }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('fence' as const), host, value: scripted('off', 'failed', 'unreachable') }) },
-    { weight: 2, arbitrary: fc.record({ do: fc.constant('bmc' as const), host, fault: fc.constantFrom('none' as const, 'down' as const, 'auth' as const, 'hang' as const) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        do: fc.constant('fence' as const),
+        host,
+        value: scripted('off', 'failed', 'unreachable'),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        do: fc.constant('bmc' as const),
+        host,
+        fault: fc.constantFrom('none' as const, 'down' as const, 'auth' as const, 'hang' as const),
+      }),
+    },
     // A slow BMC stretches a recovery or fence over seconds, so commands land inside it.
-    { weight: 2, arbitrary: fc.record({ do: fc.constant('bmc-latency' as const), host, ms: fc.constantFrom(0, 2000, 8000, 15_000) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        do: fc.constant('bmc-latency' as const),
+        host,
+        ms: fc.constantFrom(0, 2000, 8000, 15_000),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ do: fc.constantFrom('power-off' as const, 'power-on' as const), host }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('maintenance' as const), host, on: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ do: fc.constant('eligible' as const), host, on: fc.boolean() }) },
@@ -126,7 +193,8 @@ function commandArb(hosts: number): fc.Arbitrary<Command> {
     {
       weight: 3,
       arbitrary: fc.record({
-        do: fc.constant('lease' as const), host,
+        do: fc.constant('lease' as const),
+        host,
         lease: fc.oneof(
           fc.constantFrom('expired' as const, 'expired' as const, 'none' as const, 'unset' as const),
           fc.record({ pendingMs: fc.integer({ min: 0, max: 30 }).map((m) => m * MIN) }),
@@ -136,31 +204,66 @@ function commandArb(hosts: number): fc.Arbitrary<Command> {
   );
 }
 
-const scheduleArb: fc.Arbitrary<Schedule> = fc.integer({ min: 4, max: 6 }).chain((hosts) => fc.record({
-  hosts: fc.constant(hosts),
-  commands: fc.array(commandArb(hosts), { minLength: 20, maxLength: 40 }),
-}));
+const scheduleArb: fc.Arbitrary<Schedule> = fc.integer({ min: 4, max: 6 }).chain((hosts) =>
+  fc.record({
+    hosts: fc.constant(hosts),
+    commands: fc.array(commandArb(hosts), { minLength: 20, maxLength: 40 }),
+  }),
+);
 
 async function execute(c: FakeCluster, cmd: Command): Promise<void> {
   if (cmd.do === 'advance') return c.clock.advance(cmd.ms);
   if (cmd.do === 'ha') return c.service.setHaEnabled(PARTITION, cmd.enabled);
   const h = c.provider.host(cmd.host);
   switch (cmd.do) {
-    case 'crash': h.crashed = true; h.stuck = cmd.stuck; break;
-    case 'agent-down': h.agentDown = true; break;
-    case 'agent-up': h.agentDown = false; break;
-    case 'repair': h.crashed = false; h.stuck = false; h.agentDown = false; break;
-    case 'health': h.health = cmd.value; break;
-    case 'activity': h.activity = cmd.value; break;
-    case 'recover': h.recover = cmd.value; break;
-    case 'fence': h.fence = cmd.value; break;
-    case 'bmc': c.driver.host(cmd.host).fault = cmd.fault; break;
-    case 'bmc-latency': c.driver.host(cmd.host).latencyMs = cmd.ms; break;
-    case 'power-off': c.driver.host(cmd.host).power = 'OFF'; break;
-    case 'power-on': c.driver.host(cmd.host).power = 'ON'; break;
-    case 'maintenance': h.maintenance = cmd.on; break;
-    case 'eligible': h.eligible = cmd.on; break;
-    case 'lease': h.lease = leaseOf(cmd.lease, c.clock.now()); break;
+    case 'crash':
+      h.crashed = true;
+      h.stuck = cmd.stuck;
+      break;
+    case 'agent-down':
+      h.agentDown = true;
+      break;
+    case 'agent-up':
+      h.agentDown = false;
+      break;
+    case 'repair':
+      h.crashed = false;
+      h.stuck = false;
+      h.agentDown = false;
+      break;
+    case 'health':
+      h.health = cmd.value;
+      break;
+    case 'activity':
+      h.activity = cmd.value;
+      break;
+    case 'recover':
+      h.recover = cmd.value;
+      break;
+    case 'fence':
+      h.fence = cmd.value;
+      break;
+    case 'bmc':
+      c.driver.host(cmd.host).fault = cmd.fault;
+      break;
+    case 'bmc-latency':
+      c.driver.host(cmd.host).latencyMs = cmd.ms;
+      break;
+    case 'power-off':
+      c.driver.host(cmd.host).power = 'OFF';
+      break;
+    case 'power-on':
+      c.driver.host(cmd.host).power = 'ON';
+      break;
+    case 'maintenance':
+      h.maintenance = cmd.on;
+      break;
+    case 'eligible':
+      h.eligible = cmd.on;
+      break;
+    case 'lease':
+      h.lease = leaseOf(cmd.lease, c.clock.now());
+      break;
   }
   await flushMicrotasks();
 }
@@ -245,13 +348,27 @@ class Monitor {
   private stormSince?: number;
   private stormUntil = -Infinity;
 
-  constructor(private readonly c: FakeCluster, private readonly startedAt: number,
-    private readonly checked: ReadonlySet<Invariant>) {
+  constructor(
+    private readonly c: FakeCluster,
+    private readonly startedAt: number,
+    private readonly checked: ReadonlySet<Invariant>,
+  ) {
     for (const id of c.hostIds) {
       const chassis = c.driver.host(id);
       this.hosts.set(id, {
-        state: 'NONE', enteredAt: c.clock.now(), scriptedAt: c.clock.now(), power: 'UNKNOWN', failedAlertDue: false, releasedOutside: false, lastReleaseSeq: 0, chassisOff: chassis.power === 'OFF',
-        lastChassisOffSeq: -1, lastOffReadSeq: -1, inFlight: [], lastEnded: {}, stops: [],
+        state: 'NONE',
+        enteredAt: c.clock.now(),
+        scriptedAt: c.clock.now(),
+        power: 'UNKNOWN',
+        failedAlertDue: false,
+        releasedOutside: false,
+        lastReleaseSeq: 0,
+        chassisOff: chassis.power === 'OFF',
+        lastChassisOffSeq: -1,
+        lastOffReadSeq: -1,
+        inFlight: [],
+        lastEnded: {},
+        stops: [],
       });
       this.hookChassis(id);
       this.hookLease(id);
@@ -261,7 +378,11 @@ class Monitor {
   }
 
   private fail(invariant: Invariant, message: string): void {
-    if (this.checked.has(invariant)) this.violations.push({ invariant, message: `[${invariant}] t=${this.c.clock.now() - this.startedAt}ms ${message}` });
+    if (this.checked.has(invariant))
+      this.violations.push({
+        invariant,
+        message: `[${invariant}] t=${this.c.clock.now() - this.startedAt}ms ${message}`,
+      });
   }
 
   private host(id: string): HostModel {
@@ -296,7 +417,8 @@ class Monitor {
     const chassis = this.c.driver.host(id);
     let power = chassis.power;
     Object.defineProperty(chassis, 'power', {
-      configurable: true, enumerable: true,
+      configurable: true,
+      enumerable: true,
       get: () => power,
       set: (v: typeof power) => {
         if (v === power) return;
@@ -318,7 +440,8 @@ class Monitor {
     const fake = this.c.provider.host(id);
     let lease = fake.lease;
     Object.defineProperty(fake, 'lease', {
-      configurable: true, enumerable: true,
+      configurable: true,
+      enumerable: true,
       get: () => {
         this.host(id).lastLeaseRead = { seq: ++this.seq, state: lease?.state ?? 'unset' };
         return lease;
@@ -339,7 +462,11 @@ class Monitor {
       this.fail('h-no-power-on', `${id}: power on sent outside a recovery that powered it off`);
     }
     if (!STOP_COMMANDS.has(op)) return;
-    if (h.episode?.offTaken) this.fail('k-no-stop-after-off', `${id}: stop command '${op}' after the engine took the host's outside OFF in this episode`);
+    if (h.episode?.offTaken)
+      this.fail(
+        'k-no-stop-after-off',
+        `${id}: stop command '${op}' after the engine took the host's outside OFF in this episode`,
+      );
     for (const x of h.inFlight) x.stopped = true;
     const now = this.c.clock.now();
     h.stops.push(now);
@@ -354,7 +481,10 @@ class Monitor {
     count(`${kind} call`);
     const others = h.inFlight.filter((x) => x.call.endedAt === undefined);
     if (others.length > 0) {
-      this.fail('e-single-flight', `${call.host}: ${kind} call starts while ${others.map((o) => `${o.kind} (started t=${o.call.startedAt - this.startedAt}ms${o.call.aborted ? ', aborted' : ''})`).join(', ')} still in flight`);
+      this.fail(
+        'e-single-flight',
+        `${call.host}: ${kind} call starts while ${others.map((o) => `${o.kind} (started t=${o.call.startedAt - this.startedAt}ms${o.call.aborted ? ', aborted' : ''})`).join(', ')} still in flight`,
+      );
     }
     if (kind !== 'activity') this.gate(call.host, `${kind} call started`);
     const info: CallInfo = { call, kind, startState: h.state, cancelled: false, consumed: false, stopped: false };
@@ -362,7 +492,8 @@ class Monitor {
     let aborted = call.aborted;
     let endedAt = call.endedAt;
     Object.defineProperty(call, 'aborted', {
-      configurable: true, enumerable: true,
+      configurable: true,
+      enumerable: true,
       get: () => aborted,
       set: (v: boolean) => {
         if (v && !aborted) {
@@ -376,7 +507,8 @@ class Monitor {
       },
     });
     Object.defineProperty(call, 'endedAt', {
-      configurable: true, enumerable: true,
+      configurable: true,
+      enumerable: true,
       get: () => endedAt,
       set: (v: number | undefined) => {
         endedAt = v;
@@ -393,17 +525,22 @@ class Monitor {
     const state = this.c.service.partitionState(PARTITION);
     if (state !== 'ACTIVE') this.fail('d-gates', `${host}: ${what} while partition ${PARTITION} is ${state}`);
     if (now < this.startedAt + STARTUP_GRACE) this.fail('d-gates', `${host}: ${what} within the startup grace`);
-    if (this.stormSince !== undefined || now < this.stormUntil) this.fail('d-gates', `${host}: ${what} while the storm guard holds`);
+    if (this.stormSince !== undefined || now < this.stormUntil)
+      this.fail('d-gates', `${host}: ${what} while the storm guard holds`);
   }
 
   private onEvent(e: HaEvent): void {
     const seq = ++this.seq;
     switch (e.type) {
-      case 'resource.transition': return this.onTransition(e, seq);
-      case 'workloads.released': return this.onRelease(e.host, e.proof, seq);
+      case 'resource.transition':
+        return this.onTransition(e, seq);
+      case 'workloads.released':
+        return this.onRelease(e.host, e.proof, seq);
       case 'partition.transition': {
-        if (e.from !== this.partition) this.fail('a-table', `partition transition from ${e.from}, but it was ${this.partition}`);
-        if (!PARTITION_EVENTS.some((ev) => partitionTransition(e.from, ev) === e.to)) this.fail('a-table', `partition ${e.from}→${e.to} is in no cell of PARTITION_TABLE`);
+        if (e.from !== this.partition)
+          this.fail('a-table', `partition transition from ${e.from}, but it was ${this.partition}`);
+        if (!PARTITION_EVENTS.some((ev) => partitionTransition(e.from, ev) === e.to))
+          this.fail('a-table', `partition ${e.from}→${e.to} is in no cell of PARTITION_TABLE`);
         this.partition = e.to;
         this.partitionSince = e.t;
         count(`partition → ${e.to}`);
@@ -412,8 +549,10 @@ class Monitor {
       case 'power.transition': {
         const h = this.hosts.get(e.host);
         if (!h) return;
-        if (e.from !== h.power) this.fail('a-table', `${e.host}: power transition from ${e.from}, but it was ${h.power}`);
-        if (!POWER_EVENTS.some((ev) => powerTransition(e.from, ev) === e.to)) this.fail('a-table', `${e.host}: power ${e.from}→${e.to} is in no cell of POWER_TABLE`);
+        if (e.from !== h.power)
+          this.fail('a-table', `${e.host}: power transition from ${e.from}, but it was ${h.power}`);
+        if (!POWER_EVENTS.some((ev) => powerTransition(e.from, ev) === e.to))
+          this.fail('a-table', `${e.host}: power ${e.from}→${e.to} is in no cell of POWER_TABLE`);
         h.power = e.to;
         return;
       }
@@ -434,7 +573,8 @@ class Monitor {
         const h = this.hosts.get(e.host);
         if (!h) return;
         count('power.auth-failed');
-        if (h.lastAuthFailedAt !== undefined && e.t - h.lastAuthFailedAt < 24 * HOUR) this.fail('i-alerts', `${e.host}: power.auth-failed twice within a day`);
+        if (h.lastAuthFailedAt !== undefined && e.t - h.lastAuthFailedAt < 24 * HOUR)
+          this.fail('i-alerts', `${e.host}: power.auth-failed twice within a day`);
         h.lastAuthFailedAt = e.t;
         return;
       }
@@ -450,24 +590,37 @@ class Monitor {
     const why = m?.[2] ?? '';
     count(`${e.from}→${e.to}`);
     // (a) the transition is the table's answer for the event named in its reason.
-    if (e.from !== h.state) this.fail('a-table', `${e.resource}: transition from ${e.from}, but it was ${h.state} (${e.reason})`);
+    if (e.from !== h.state)
+      this.fail('a-table', `${e.resource}: transition from ${e.from}, but it was ${h.state} (${e.reason})`);
     if (!(RESOURCE_EVENTS as readonly string[]).includes(event)) {
       this.fail('a-table', `${e.resource}: reason does not start with an FSM event: '${e.reason}'`);
     } else if (resourceTransition(e.from, event as ResourceEvent) !== e.to) {
-      this.fail('a-table', `${e.resource}: ${e.from} × ${event} → ${e.to}, table says ${resourceTransition(e.from, event as ResourceEvent) ?? 'ignored'} (${e.reason})`);
+      this.fail(
+        'a-table',
+        `${e.resource}: ${e.from} × ${event} → ${e.to}, table says ${resourceTransition(e.from, event as ResourceEvent) ?? 'ignored'} (${e.reason})`,
+      );
     }
     // (f) a result transition comes from the latest call of its kind, never a cancelled one.
     const kind = resultKind(event, why);
     if (kind) {
       const cause = h.lastEnded[kind];
       if (!cause) this.fail('f-late-result', `${e.resource}: ${event} without any ${kind} call (${e.reason})`);
-      else if (cause.cancelled) this.fail('f-late-result', `${e.resource}: ${event} applied from a cancelled ${kind} call started t=${cause.call.startedAt - this.startedAt}ms in ${cause.startState} (${e.reason})`);
-      else if (cause.consumed) this.fail('f-late-result', `${e.resource}: second result transition ${event} from one ${kind} call (${e.reason})`);
+      else if (cause.cancelled)
+        this.fail(
+          'f-late-result',
+          `${e.resource}: ${event} applied from a cancelled ${kind} call started t=${cause.call.startedAt - this.startedAt}ms in ${cause.startState} (${e.reason})`,
+        );
+      else if (cause.consumed)
+        this.fail(
+          'f-late-result',
+          `${e.resource}: second result transition ${event} from one ${kind} call (${e.reason})`,
+        );
       if (cause) cause.consumed = true;
     }
     if (e.to !== h.state) h.enteredAt = this.c.clock.now();
     h.state = e.to;
-    if (e.to === 'SUSPECT' && !h.episode) h.episode = { openSeq: seq, released: h.releasedOutside, degradedAlerts: 0, offTaken: false };
+    if (e.to === 'SUSPECT' && !h.episode)
+      h.episode = { openSeq: seq, released: h.releasedOutside, degradedAlerts: 0, offTaken: false };
     if (event === 'power-off-observed' && h.episode) h.episode.offTaken = true;
     if (e.to === 'FAILED' && e.from !== 'FAILED') h.failedAlertDue = true;
     if (e.to === 'AVAILABLE') h.episode = undefined;
@@ -482,7 +635,8 @@ class Monitor {
     if (code === 'degraded') {
       count('DEGRADED alert');
       if (!h.episode) this.fail('i-alerts', `${id}: DEGRADED alert outside a failure episode`);
-      else if (++h.episode.degradedAlerts > 1) this.fail('i-alerts', `${id}: DEGRADED alert ${h.episode.degradedAlerts} times in one episode`);
+      else if (++h.episode.degradedAlerts > 1)
+        this.fail('i-alerts', `${id}: DEGRADED alert ${h.episode.degradedAlerts} times in one episode`);
     }
   }
 
@@ -494,18 +648,23 @@ class Monitor {
       if (h.episode.released) this.fail('b-release', `${id}: workloads.released twice in one failure episode`);
       h.episode.released = true;
     } else {
-      if (h.releasedOutside) this.fail('b-release', `${id}: workloads.released twice outside an episode without being AVAILABLE in between`);
+      if (h.releasedOutside)
+        this.fail('b-release', `${id}: workloads.released twice outside an episode without being AVAILABLE in between`);
       h.releasedOutside = true;
     }
     const since = Math.max(h.lastReleaseSeq, h.episode?.openSeq ?? 0);
     if (proof === 'power-off') {
       const wasOff = h.chassisOff || h.lastChassisOffSeq > (h.episode?.openSeq ?? h.lastReleaseSeq);
       if (!wasOff) this.fail('b-release', `${id}: released by power-off, but the chassis was never OFF in the episode`);
-      if (h.lastOffReadSeq <= h.lastReleaseSeq) this.fail('b-release', `${id}: released by power-off without a status read of OFF since the previous release`);
+      if (h.lastOffReadSeq <= h.lastReleaseSeq)
+        this.fail('b-release', `${id}: released by power-off without a status read of OFF since the previous release`);
     } else if (proof === 'lease') {
       const read = h.lastLeaseRead;
       if (!read || read.seq <= since || read.state !== 'expired') {
-        this.fail('b-release', `${id}: released by lease, but the latest lease read was ${read ? `${read.state}${read.seq <= since ? ' (before this episode)' : ''}` : 'never made'}`);
+        this.fail(
+          'b-release',
+          `${id}: released by lease, but the latest lease read was ${read ? `${read.state}${read.seq <= since ? ' (before this episode)' : ''}` : 'never made'}`,
+        );
       }
     } else {
       this.fail('b-release', `${id}: unknown proof '${proof}'`);
@@ -520,7 +679,8 @@ class Monitor {
     // (a) every transition was emitted: the service's state is the one the events tell.
     for (const [id, h] of this.hosts) {
       const state = this.c.service.resource({ type: 'host', id }).state;
-      if (state !== h.state) this.fail('a-table', `${id}: service says ${state}, the transitions emitted say ${h.state}`);
+      if (state !== h.state)
+        this.fail('a-table', `${id}: service says ${state}, the transitions emitted say ${h.state}`);
     }
     // (i) every entry into FAILED raised its alert.
     for (const [id, h] of this.hosts) {
@@ -528,7 +688,8 @@ class Monitor {
     }
     // (b) a FENCED host in an open episode has had its workloads released.
     for (const [id, h] of this.hosts) {
-      if (h.state === 'FENCED' && h.episode && !h.episode.released) this.fail('b-release', `${id}: FENCED without workloads.released in its episode`);
+      if (h.state === 'FENCED' && h.episode && !h.episode.released)
+        this.fail('b-release', `${id}: FENCED without workloads.released in its episode`);
     }
     // (c) the fence budget: stop commands logged, and stop commands that reached a chassis.
     const entries = (this.c.store as unknown as { fenceEntries(): readonly FenceLogEntry[] }).fenceEntries();
@@ -542,7 +703,11 @@ class Monitor {
     this.window(delivered, `stop commands delivered to chassis of ${PARTITION}`, 2 * POWER_OP_TIMEOUT);
     for (const [id, h] of this.hosts) {
       const logged = entries.filter((e) => e.resource === `host:${id}`).length;
-      if (h.stops.length > logged) this.fail('c-budget', `${id}: ${h.stops.length} stop commands reached the chassis, only ${logged} in the fence log`);
+      if (h.stops.length > logged)
+        this.fail(
+          'c-budget',
+          `${id}: ${h.stops.length} stop commands reached the chassis, only ${logged} in the fence log`,
+        );
     }
     if (entries.length > 0) count('fence log entries');
     // (g) progress: no resource sits in a working state beyond its bound.
@@ -552,7 +717,10 @@ class Monitor {
         const bound = PROGRESS_BOUND[h.state];
         const since = Math.max(h.enteredAt, this.partitionSince, h.scriptedAt);
         if (bound !== undefined && now - since > bound) {
-          this.fail('g-progress', `${id}: stuck in ${h.state} for ${Math.round((now - h.enteredAt) / SEC)} s (bound ${bound / SEC} s)`);
+          this.fail(
+            'g-progress',
+            `${id}: stuck in ${h.state} for ${Math.round((now - h.enteredAt) / SEC)} s (bound ${bound / SEC} s)`,
+          );
         }
       }
     }
@@ -567,7 +735,13 @@ class Monitor {
     const sorted = [...times].sort((x, y) => x - y);
     for (let i = 0; i + MAX_FENCES < sorted.length; i++) {
       if (sorted[i + MAX_FENCES]! - sorted[i]! < FENCE_WINDOW - lagMs) {
-        this.fail('c-budget', `${what}: ${MAX_FENCES + 1} within ${(sorted[i + MAX_FENCES]! - sorted[i]!) / MIN} min (at ${sorted.slice(i, i + MAX_FENCES + 1).map((t) => t - this.startedAt).join(', ')} ms)`);
+        this.fail(
+          'c-budget',
+          `${what}: ${MAX_FENCES + 1} within ${(sorted[i + MAX_FENCES]! - sorted[i]!) / MIN} min (at ${sorted
+            .slice(i, i + MAX_FENCES + 1)
+            .map((t) => t - this.startedAt)
+            .join(', ')} ms)`,
+        );
         return;
       }
     }
@@ -580,21 +754,30 @@ class Monitor {
 async function runSchedule(schedule: Schedule, checked: ReadonlySet<Invariant>, clock: TestClock): Promise<string[]> {
   const startedAt = clock.now();
   const c = await createFakeCluster({
-    hosts: schedule.hosts, clock,
+    hosts: schedule.hosts,
+    clock,
     // Sparser health checks and power reads than the defaults keep an hour of virtual
     // time cheap; every other setting is the SPEC default.
     config: {
-      startupGrace: STARTUP_GRACE, powerSyncInterval: '60s',
+      startupGrace: STARTUP_GRACE,
+      powerSyncInterval: '60s',
       defaults: {
-        healthCheckInterval: '20s', maxFencesPerWindow: MAX_FENCES, fenceWindow: FENCE_WINDOW,
-        stormCooldown: STORM_COOLDOWN, powerOpTimeout: POWER_OP_TIMEOUT,
+        healthCheckInterval: '20s',
+        maxFencesPerWindow: MAX_FENCES,
+        fenceWindow: FENCE_WINDOW,
+        stormCooldown: STORM_COOLDOWN,
+        powerOpTimeout: POWER_OP_TIMEOUT,
       },
     },
   });
   const monitor = new Monitor(c, startedAt, checked);
   try {
     for (const [i, cmd] of schedule.commands.entries()) {
-      if ('host' in cmd && ['health', 'activity', 'recover', 'fence', 'lease', 'maintenance', 'eligible'].includes(cmd.do)) monitor.scripted(cmd.host);
+      if (
+        'host' in cmd &&
+        ['health', 'activity', 'recover', 'fence', 'lease', 'maintenance', 'eligible'].includes(cmd.do)
+      )
+        monitor.scripted(cmd.host);
       await execute(c, cmd);
       monitor.afterStep();
       if (monitor.violations.length > 0) {
@@ -611,9 +794,18 @@ async function runSchedule(schedule: Schedule, checked: ReadonlySet<Invariant>, 
 /** Prints the event log and action calls of a failing run (HAFENCE_PROPERTY_TRACE=1). */
 function trace(c: FakeCluster, startedAt: number): void {
   const lines = [
-    ...c.events.filter((e) => e.type !== 'power.action').map((e) => ({ t: e.t, text: JSON.stringify({ ...e, t: undefined }) })),
-    ...(c.store as unknown as { fenceEntries(): readonly FenceLogEntry[] }).fenceEntries().map((e) => ({ t: e.at, text: `fence log ${JSON.stringify({ ...e, at: undefined })}` })),
-    ...c.provider.calls.filter((x) => x.kind !== 'health').map((x) => ({ t: x.startedAt, text: `call ${JSON.stringify({ ...x, startedAt: undefined, endedAt: x.endedAt === undefined ? undefined : x.endedAt - startedAt })}` })),
+    ...c.events
+      .filter((e) => e.type !== 'power.action')
+      .map((e) => ({ t: e.t, text: JSON.stringify({ ...e, t: undefined }) })),
+    ...(c.store as unknown as { fenceEntries(): readonly FenceLogEntry[] })
+      .fenceEntries()
+      .map((e) => ({ t: e.at, text: `fence log ${JSON.stringify({ ...e, at: undefined })}` })),
+    ...c.provider.calls
+      .filter((x) => x.kind !== 'health')
+      .map((x) => ({
+        t: x.startedAt,
+        text: `call ${JSON.stringify({ ...x, startedAt: undefined, endedAt: x.endedAt === undefined ? undefined : x.endedAt - startedAt })}`,
+      })),
   ].sort((x, y) => x.t - y.t);
   console.log(lines.map((l) => `${String(l.t - startedAt).padStart(9)} ${l.text}`).join('\n'));
 }
@@ -638,27 +830,48 @@ function jitterProperty(checked: readonly Invariant[]) {
 /** Shrunk counterexamples of two engine bugs (now fixed), replayed first as regression cases. */
 const REGRESSIONS: Schedule[] = [
   // BUG-1: the BMC is down and the lease is "pending" with a deadline already passed.
-  { hosts: 4, commands: [
-    { do: 'crash', host: 'h3', stuck: false }, { do: 'bmc', host: 'h3', fault: 'down' },
-    { do: 'lease', host: 'h3', lease: { pendingMs: 0 } }, { do: 'advance', ms: 3 * HOUR },
-  ] },
+  {
+    hosts: 4,
+    commands: [
+      { do: 'crash', host: 'h3', stuck: false },
+      { do: 'bmc', host: 'h3', fault: 'down' },
+      { do: 'lease', host: 'h3', lease: { pendingMs: 0 } },
+      { do: 'advance', ms: 3 * HOUR },
+    ],
+  },
   // BUG-2: a hung activity check, and meanwhile the sync daemon sees UNKNOWN→ON: the
   // power rule writes `releasedOutside: false` (an ignored event with a patch), the
   // version moves, the check's timeout result is dropped as stale and rt.action stays.
-  { hosts: 5, commands: [
-    { do: 'advance', ms: 2 * MIN }, { do: 'lease', host: 'h3', lease: { pendingMs: 10 * HOUR } },
-    { do: 'bmc', host: 'h3', fault: 'down' }, { do: 'advance', ms: 5 * MIN },
-    { do: 'crash', host: 'h3', stuck: false }, { do: 'activity', host: 'h3', value: 'hang' }, { do: 'advance', ms: 45 * SEC },
-    { do: 'bmc', host: 'h3', fault: 'none' }, { do: 'advance', ms: HOUR },
-  ] },
+  {
+    hosts: 5,
+    commands: [
+      { do: 'advance', ms: 2 * MIN },
+      { do: 'lease', host: 'h3', lease: { pendingMs: 10 * HOUR } },
+      { do: 'bmc', host: 'h3', fault: 'down' },
+      { do: 'advance', ms: 5 * MIN },
+      { do: 'crash', host: 'h3', stuck: false },
+      { do: 'activity', host: 'h3', value: 'hang' },
+      { do: 'advance', ms: 45 * SEC },
+      { do: 'bmc', host: 'h3', fault: 'none' },
+      { do: 'advance', ms: HOUR },
+    ],
+  },
   // Issue 8 item 10 (seed 31337): a power-off and power-on from outside, then a crash before
   // the host was AVAILABLE again. The release of the outside OFF stands for the episode
   // that follows (the host carried no new HA workloads): FENCED needs no second release.
-  { hosts: 5, commands: [
-    { do: 'power-off', host: 'h4' }, { do: 'advance', ms: MIN }, { do: 'power-on', host: 'h4' },
-    { do: 'crash', host: 'h4', stuck: true }, { do: 'advance', ms: 1000 }, { do: 'advance', ms: 4 * MIN },
-    { do: 'advance', ms: 10 * MIN }, { do: 'advance', ms: 3000 },
-  ] },
+  {
+    hosts: 5,
+    commands: [
+      { do: 'power-off', host: 'h4' },
+      { do: 'advance', ms: MIN },
+      { do: 'power-on', host: 'h4' },
+      { do: 'crash', host: 'h4', stuck: true },
+      { do: 'advance', ms: 1000 },
+      { do: 'advance', ms: 4 * MIN },
+      { do: 'advance', ms: 10 * MIN },
+      { do: 'advance', ms: 3000 },
+    ],
+  },
 ];
 
 /** `HAFENCE_PROPERTY_INVARIANTS=a-table,g-progress` checks only those (hunting, replay). */
@@ -666,7 +879,9 @@ const SELECTED = process.env.HAFENCE_PROPERTY_INVARIANTS?.split(',').map((x) => 
 
 function assertProperty(checked: readonly Invariant[], examples: Schedule[] = []): Promise<void> {
   return fc.assert(property(SELECTED ?? checked), {
-    seed: SEED, numRuns: RUNS, examples: examples.map((e) => [e] as [Schedule]),
+    seed: SEED,
+    numRuns: RUNS,
+    examples: examples.map((e) => [e] as [Schedule]),
     ...(process.env.HAFENCE_PROPERTY_PATH ? { path: process.env.HAFENCE_PROPERTY_PATH } : {}),
   });
 }
@@ -674,7 +889,8 @@ function assertProperty(checked: readonly Invariant[], examples: Schedule[] = []
 /** Asserts the jitter property for `checked` (or the selected invariants). */
 function assertJitterProperty(checked: readonly Invariant[]): Promise<void> {
   return fc.assert(jitterProperty(SELECTED ?? checked), {
-    seed: SEED, numRuns: JITTER_RUNS,
+    seed: SEED,
+    numRuns: JITTER_RUNS,
     ...(process.env.HAFENCE_PROPERTY_PATH ? { path: process.env.HAFENCE_PROPERTY_PATH } : {}),
   });
 }
@@ -684,7 +900,13 @@ describe('engine properties (model-based, random fault schedules)', function () 
   this.timeout(Math.max(10 * 60_000, (RUNS + JITTER_RUNS) * 200));
 
   after(() => {
-    if (process.env.HAFENCE_PROPERTY_STATS) console.log([...coverage].sort().map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    if (process.env.HAFENCE_PROPERTY_STATS)
+      console.log(
+        [...coverage]
+          .sort()
+          .map(([k, v]) => `  ${k}: ${v}`)
+          .join('\n'),
+      );
   });
 
   it(`holds the SPEC invariants (a)–(k) after every step (${RUNS} runs, seed ${SEED})`, async () => {
@@ -701,7 +923,14 @@ describe('engine properties (model-based, random fault schedules)', function () 
     const c = await createFakeCluster({ hosts: 4, clock, config: { startupGrace: STARTUP_GRACE } });
     const monitor = new Monitor(c, clock.now(), new Set(ALL_INVARIANTS));
     c.events.push({ t: clock.now(), type: 'workloads.released', host: 'h1', proof: 'power-off' });
-    c.events.push({ t: clock.now(), type: 'resource.transition', resource: 'h2', from: 'NONE', to: 'AVAILABLE', reason: 'partition-active: forged' });
+    c.events.push({
+      t: clock.now(),
+      type: 'resource.transition',
+      resource: 'h2',
+      from: 'NONE',
+      to: 'AVAILABLE',
+      reason: 'partition-active: forged',
+    });
     monitor.afterStep();
     await c.close();
     expect(monitor.violations.map((v) => v.invariant)).to.include.members(['b-release', 'a-table']);

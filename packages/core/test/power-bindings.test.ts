@@ -13,7 +13,8 @@ async function setup() {
   const power = new PowerManagementService({ clock, drivers: [driver] });
   const ha = new HaService({
     providers: [new FakeProvider({ clock, resourceType: 'host' }), new FakeProvider({ clock, resourceType: 'vm' })],
-    clock, power,
+    clock,
+    power,
   });
   await ha.start();
   await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
@@ -60,9 +61,16 @@ describe('HaService power bindings (addResource({ power }))', () => {
   it('refuses a second resource bound to a controller name already taken, naming both', async () => {
     const { power, ha } = await setup();
     await ha.addResource({ ref: { type: 'host', id: 'x1' }, partition: 'c1', power: bindingOf('x1') });
-    const err = await ha.addResource({ ref: { type: 'vm', id: 'x1' }, partition: 'c1', power: bindingOf('x1', 'other') }).then(() => undefined, (e: unknown) => e);
+    const err = await ha
+      .addResource({ ref: { type: 'vm', id: 'x1' }, partition: 'c1', power: bindingOf('x1', 'other') })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(InvalidRequestError);
-    expect((err as Error).message).to.contain("'x1'").and.to.contain("'host:x1'");
+    expect((err as Error).message)
+      .to.contain("'x1'")
+      .and.to.contain("'host:x1'");
     expect(ha.list().map((r) => `${r.ref.type}:${r.ref.id}`)).to.deep.equal(['host:x1']);
     expect(power.list()).to.deep.equal(['x1']);
     await ha.stop();

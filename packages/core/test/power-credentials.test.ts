@@ -47,8 +47,12 @@ describe('power credentials', () => {
     const stored = encryptSecret('enc-pw-42', hexKey);
     expect(stored).to.match(/^v1:[A-Za-z0-9+/=]+$/);
     expect(stored).to.not.include('enc-pw-42');
-    expect(resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: hexKey } }).reveal()).to.equal('enc-pw-42');
-    expect(resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: key.toString('base64') } }).reveal()).to.equal('enc-pw-42');
+    expect(resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: hexKey } }).reveal()).to.equal(
+      'enc-pw-42',
+    );
+    expect(
+      resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: key.toString('base64') } }).reveal(),
+    ).to.equal('enc-pw-42');
     expect(encryptSecret('enc-pw-42', key)).to.not.equal(stored); // fresh IV every time
   });
 
@@ -69,7 +73,9 @@ describe('power credentials', () => {
     const last = raw.length - 1;
     raw.writeUInt8(raw.readUInt8(last) ^ 1, last);
     expect(catchErr(() => decryptSecret(`v1:${raw.toString('base64')}`, key))).to.be.instanceOf(ConfigError);
-    const bad = catchErr(() => resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: 'short-key-value' } }));
+    const bad = catchErr(() =>
+      resolveCredential({ encrypted: stored }, { env: { HAFENCE_SECRET_KEY: 'short-key-value' } }),
+    );
     expect(bad).to.be.instanceOf(ConfigError);
     expect(bad.message).to.include('HAFENCE_SECRET_KEY').and.not.include('short-key-value');
     const none = catchErr(() => resolveCredential({ encrypted: stored }, { env: {} }));

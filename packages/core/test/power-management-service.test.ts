@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import {
-  AuthError, ConfigError, DriverError, NotFoundError, PowerManagementService, ProtocolError, Secret, TimeoutError,
-  UnreachableError, delay, type HaEvent, type PowerTransition,
+  AuthError,
+  ConfigError,
+  DriverError,
+  NotFoundError,
+  PowerManagementService,
+  ProtocolError,
+  Secret,
+  TimeoutError,
+  UnreachableError,
+  delay,
+  type HaEvent,
+  type PowerTransition,
 } from '@hafence/core';
 import { FakePowerDriver, TestClock, flushMicrotasks } from '@hafence/testkit';
 import { ScriptedDriver, forever } from './power-service-helpers.js';
@@ -20,7 +30,10 @@ function setup(drivers: ScriptedDriver[] | FakePowerDriver[], config = {}) {
 }
 
 const settle = <T>(p: Promise<T>) =>
-  p.then((v) => ({ v, e: undefined as unknown }), (e: unknown) => ({ v: undefined, e }));
+  p.then(
+    (v) => ({ v, e: undefined as unknown }),
+    (e: unknown) => ({ v: undefined, e }),
+  );
 
 describe('PowerManagementService', () => {
   it('starts UNKNOWN and a read drives the FSM, with who asked', async () => {
@@ -34,9 +47,19 @@ describe('PowerManagementService', () => {
     // The read's dispatch number tells our own commands' effects from what was there before.
     expect(transitions).to.deep.equal([{ host: 'h1', from: 'UNKNOWN', to: 'ON', by: 'operator', seq: 1 }]);
     expect(events).to.deep.include({ t: clock.now(), type: 'power.transition', host: 'h1', from: 'UNKNOWN', to: 'ON' });
-    expect(events.filter((e) => e.type === 'power.action'), 'a status read is not an action').to.deep.equal([]);
+    expect(
+      events.filter((e) => e.type === 'power.action'),
+      'a status read is not an action',
+    ).to.deep.equal([]);
     await svc.command('h1', 'off', { by: 'ha' });
-    expect(events).to.deep.include({ t: clock.now(), type: 'power.action', host: 'h1', action: 'off', by: 'ha', ok: true });
+    expect(events).to.deep.include({
+      t: clock.now(),
+      type: 'power.action',
+      host: 'h1',
+      action: 'off',
+      by: 'ha',
+      ok: true,
+    });
     expect(await svc.status('h1', { by: 'ha' })).to.equal('OFF');
     expect(transitions.at(-1)).to.deep.equal({ host: 'h1', from: 'ON', to: 'OFF', by: 'ha', seq: 3 }); // after the off (2)
     await svc.close();
@@ -47,7 +70,9 @@ describe('PowerManagementService', () => {
     const { svc } = setup([d], { powerReadsToUnknown: 3 });
     svc.register('h1', { target: target('h1') });
     await svc.status('h1', { by: 'sync' });
-    d.behave = async () => { throw new UnreachableError('h1', 'bmc-h1', 'no route'); };
+    d.behave = async () => {
+      throw new UnreachableError('h1', 'bmc-h1', 'no route');
+    };
     for (let i = 0; i < 2; i++) {
       expect((await settle(svc.status('h1', { by: 'sync' }))).e).to.be.instanceOf(UnreachableError);
       expect(svc.state('h1')).to.equal('ON');
@@ -62,7 +87,10 @@ describe('PowerManagementService', () => {
   it('times out a driver that ignores its signal: per-call > per-host > global', async () => {
     const d = new ScriptedDriver('a');
     const seen: number[] = [];
-    d.behave = async (_op, _t, o) => { seen.push(o.timeoutMs); await forever(); };
+    d.behave = async (_op, _t, o) => {
+      seen.push(o.timeoutMs);
+      await forever();
+    };
     const { svc, clock, events } = setup([d], { powerOpTimeout: 5000 });
     svc.register('g', { target: target('g') });
     svc.register('h', { target: target('h'), timeoutMs: 2000 });
@@ -79,14 +107,24 @@ describe('PowerManagementService', () => {
     await check(svc.command('h', 'off', { by: 'ha' }), 2000);
     await check(svc.validate('h', { by: 'operator', timeoutMs: 700 }), 700);
     expect(seen).to.deep.equal([5000, 2000, 700]);
-    expect(events.filter((e) => e.type === 'power.action' && !e.ok).map((e) => e.type === 'power.action' && e.action)).to.deep.equal(['off', 'validate']);
-    expect(events.filter((e) => e.type === 'power.read-failing').map((e) => e.type === 'power.read-failing' && e.host)).to.deep.equal(['g']);
+    expect(
+      events.filter((e) => e.type === 'power.action' && !e.ok).map((e) => e.type === 'power.action' && e.action),
+    ).to.deep.equal(['off', 'validate']);
+    expect(
+      events.filter((e) => e.type === 'power.read-failing').map((e) => e.type === 'power.read-failing' && e.host),
+    ).to.deep.equal(['g']);
   });
 
   it('aborts the signal it gave the driver when the timeout fires', async () => {
     const d = new ScriptedDriver('a');
     let aborted: unknown;
-    d.behave = (_op, _t, o) => new Promise((_res, rej) => o.signal.addEventListener('abort', () => { aborted = o.signal.reason; rej(o.signal.reason); }));
+    d.behave = (_op, _t, o) =>
+      new Promise((_res, rej) =>
+        o.signal.addEventListener('abort', () => {
+          aborted = o.signal.reason;
+          rej(o.signal.reason);
+        }),
+      );
     const { svc, clock } = setup([d]);
     svc.register('h', { target: target('h') });
     const r = settle(svc.status('h', { by: 'operator' }));
@@ -104,7 +142,9 @@ describe('PowerManagementService', () => {
     svc.register('h1', { target: target('h1') });
     svc.register('h2', { target: target('h2') });
     const all = Promise.all([
-      svc.status('h1', { by: 'sync' }), svc.command('h1', 'off', { by: 'ha' }), svc.identify('h1', 5, { by: 'operator' }),
+      svc.status('h1', { by: 'sync' }),
+      svc.command('h1', 'off', { by: 'ha' }),
+      svc.identify('h1', 5, { by: 'operator' }),
       svc.status('h2', { by: 'sync' }),
     ]);
     await clock.advance(100);
@@ -117,15 +157,23 @@ describe('PowerManagementService', () => {
   it('falls back to the next driver; an AuthError wins the report when all fail', async () => {
     const first = new ScriptedDriver('ipmi');
     const second = new ScriptedDriver('script');
-    first.behave = async () => { throw new UnreachableError('h', 'bmc-h', 'no answer'); };
+    first.behave = async () => {
+      throw new UnreachableError('h', 'bmc-h', 'no answer');
+    };
     second.power = 'OFF';
     const { svc } = setup([first, second]);
     svc.register('h', { drivers: ['ipmi', 'script'], target: target('h') });
     expect(await svc.status('h', { by: 'operator' })).to.equal('OFF');
-    first.behave = async () => { throw new AuthError('h', 'ipmi'); };
-    second.behave = async () => { throw new DriverError('script', 'h', 'exit 1'); };
+    first.behave = async () => {
+      throw new AuthError('h', 'ipmi');
+    };
+    second.behave = async () => {
+      throw new DriverError('script', 'h', 'exit 1');
+    };
     expect((await settle(svc.status('h', { by: 'operator' }))).e).to.be.instanceOf(AuthError);
-    first.behave = async () => { throw new ProtocolError('h', 'garbage'); };
+    first.behave = async () => {
+      throw new ProtocolError('h', 'garbage');
+    };
     second.calls = [];
     expect((await settle(svc.status('h', { by: 'operator' }))).e).to.be.instanceOf(ProtocolError);
     expect(second.calls).to.deep.equal([]); // a garbled answer is not retried elsewhere
@@ -144,17 +192,24 @@ describe('PowerManagementService', () => {
 
   it('redacts the password from errors, events and logs even if a driver leaks it', async () => {
     const d = new ScriptedDriver('leaky');
-    d.behave = async () => { throw new DriverError('leaky', 'h', `ipmitool -P ${PW} failed`); };
+    d.behave = async () => {
+      throw new DriverError('leaky', 'h', `ipmitool -P ${PW} failed`);
+    };
     const lines: string[] = [];
     const log = (m: string, f?: object) => lines.push(m + JSON.stringify(f ?? {}));
     const clock = new TestClock();
-    const svc =
-      new PowerManagementService({ clock, drivers: [d], logger: { debug: log, info: log, warn: log, error: log } });
+    const svc = new PowerManagementService({
+      clock,
+      drivers: [d],
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
     const events: HaEvent[] = [];
     svc.events$.subscribe((e) => events.push(e));
     svc.register('h', { target: target('h') });
     const { e } = await settle(svc.command('h', 'off', { by: 'operator' }));
-    expect((e as Error).message).to.include('[redacted]').and.not.include(PW);
+    expect((e as Error).message)
+      .to.include('[redacted]')
+      .and.not.include(PW);
     expect(String((e as Error).stack)).to.not.include(PW);
     expect(JSON.stringify(events)).to.not.include(PW);
     expect(lines.join('\n')).to.include('failed').and.not.include(PW);
@@ -179,7 +234,8 @@ describe('PowerManagementService', () => {
 
   it('the caller can cancel an operation, including one waiting in the queue', async () => {
     const d = new ScriptedDriver('a');
-    d.behave = async (_op, _t, o) => new Promise((_r, rej) => o.signal.addEventListener('abort', () => rej(o.signal.reason)));
+    d.behave = async (_op, _t, o) =>
+      new Promise((_r, rej) => o.signal.addEventListener('abort', () => rej(o.signal.reason)));
     const { svc } = setup([d]);
     svc.register('h', { target: target('h') });
     const ctl = new AbortController();
@@ -216,7 +272,10 @@ describe('PowerManagementService', () => {
     const stuck = new ScriptedDriver('stuck');
     const next = new ScriptedDriver('next');
     let release: () => void = () => {};
-    stuck.behave = () => new Promise<void>((r) => { release = r; });
+    stuck.behave = () =>
+      new Promise<void>((r) => {
+        release = r;
+      });
     const { svc, clock } = setup([stuck, next], { powerOpTimeout: 1000 });
     svc.register('h', { drivers: ['stuck', 'next'], target: target('h') });
     const first = settle(svc.status('h', { by: 'ha' }));

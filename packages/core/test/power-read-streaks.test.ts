@@ -9,7 +9,11 @@ const HOUR = 3_600_000;
 const INTERVAL = 30_000;
 const CAP = 300_000;
 
-interface Read { readonly start: number; end: number; readonly host: string }
+interface Read {
+  readonly start: number;
+  end: number;
+  readonly host: string;
+}
 
 function setup(config: object = {}) {
   const clock = new TestClock();
@@ -26,7 +30,8 @@ function setup(config: object = {}) {
     }
   };
   const svc = new PowerManagementService({
-    clock, drivers: [driver],
+    clock,
+    drivers: [driver],
     config: { powerSyncInterval: INTERVAL, jitterFraction: 0.1, powerOpTimeout: 5000, ...config },
   });
   const events: HaEvent[] = [];
@@ -37,7 +42,11 @@ function setup(config: object = {}) {
   return { clock, driver, svc, events, reads, alerts, ofType };
 }
 
-const settle = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const settle = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 /** Time from the end of each read to the start of the next one: the daemon's planned delays. */
 const pauses = (reads: readonly Read[]): number[] => {
@@ -71,12 +80,15 @@ describe('power status reads: failure streaks, alerts and backoff (SPEC §5.1)',
     const gaps = pauses(reads);
     gaps.forEach((gap, i) => {
       const base = Math.min(INTERVAL * 2 ** i, CAP);
-      expect(gap, `pause after failed read ${i + 1}`).to.be.within(Math.floor(base * 0.9), Math.min(Math.ceil(base * 1.1), CAP));
+      expect(gap, `pause after failed read ${i + 1}`).to.be.within(
+        Math.floor(base * 0.9),
+        Math.min(Math.ceil(base * 1.1), CAP),
+      );
     });
     expect(reads.length).to.be.within(30, 45); // vs ~300 without backoff
   });
 
-  it('the third failed read in a row alerts even when it is the engine\'s own (by: ha), once per streak', async () => {
+  it("the third failed read in a row alerts even when it is the engine's own (by: ha), once per streak", async () => {
     const { clock, driver, svc, alerts, ofType } = setup({ powerReadsToUnknown: 3 });
     const read = async (by: string) => {
       const r = settle(svc.status('h', { by }));
@@ -198,7 +210,9 @@ describe('power status reads: failure streaks, alerts and backoff (SPEC §5.1)',
     expect(gaps.slice(2).every((g) => g >= 54_000)).to.equal(true);
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => new PowerManagementService({ drivers: [driver], config: { powerSyncMaxBackoff: bad } }), String(bad))
-        .to.throw(ConfigError).with.property('issues').that.deep.include({ path: 'powerSyncMaxBackoff', value: bad, rule: 'must be a positive number of ms' });
+        .to.throw(ConfigError)
+        .with.property('issues')
+        .that.deep.include({ path: 'powerSyncMaxBackoff', value: bad, rule: 'must be a positive number of ms' });
     }
   });
 });

@@ -1,5 +1,10 @@
 import {
-  abortReason, type ChassisCommand, type ChassisPower, type PowerCallOptions, type PowerDriver, type PowerTarget,
+  abortReason,
+  type ChassisCommand,
+  type ChassisPower,
+  type PowerCallOptions,
+  type PowerDriver,
+  type PowerTarget,
 } from '@hafence/core';
 
 /** A driver whose behaviour each test scripts; records concurrency per host. */

@@ -8,7 +8,8 @@ function setup(config: object, latencyMs = 0) {
   const clock = new TestClock();
   const driver = new FakePowerDriver({ clock, latencyMs });
   const svc = new PowerManagementService({
-    clock, drivers: [driver],
+    clock,
+    drivers: [driver],
     config: { powerSyncInterval: 10_000, jitterFraction: 0.1, powerOpTimeout: 5000, ...config },
   });
   const events: HaEvent[] = [];

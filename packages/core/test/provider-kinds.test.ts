@@ -5,7 +5,11 @@ import { FakeProvider, TestClock } from '@hafence/testkit';
 describe('a provider with its own partition kind', () => {
   it('partitions of kind "rack" hold its resources, which become AVAILABLE', async () => {
     const clock = new TestClock();
-    const ha = new HaService({ providers: [new FakeProvider({ clock, resourceType: 'pdu', partitionKind: 'rack', minMembers: 1 })], clock, config: { startupGrace: 0 } });
+    const ha = new HaService({
+      providers: [new FakeProvider({ clock, resourceType: 'pdu', partitionKind: 'rack', minMembers: 1 })],
+      clock,
+      config: { startupGrace: 0 },
+    });
     await ha.start();
     await ha.addPartition({ id: 'rack-1', kind: 'rack', enabled: true, haEnabled: true });
     await ha.addResource({ ref: { type: 'pdu', id: 'p1' }, partition: 'rack-1' });
@@ -54,7 +58,11 @@ describe('provider defaults', () => {
         }
       },
     });
-    const ha = new HaService({ providers: [provider], clock, config: { startupGrace: 0, defaults: { healthCheckTimeout: '5s' } } });
+    const ha = new HaService({
+      providers: [provider],
+      clock,
+      config: { startupGrace: 0, defaults: { healthCheckTimeout: '5s' } },
+    });
     await ha.start();
     await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
     await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });

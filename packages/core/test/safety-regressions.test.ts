@@ -20,7 +20,8 @@ const commands = (events: readonly HaEvent[], host: string, action: string) =>
 
 /** Eligibility from the power service's cached state, as the KVM provider judges it. */
 function eligibilityFromPowerService(c: FakeCluster): void {
-  c.provider.isEligible = async (r) => (c.power.state(r.ref.id) === 'OFF' ? { ok: false, reason: 'power OFF' } : { ok: true });
+  c.provider.isEligible = async (r) =>
+    c.power.state(r.ref.id) === 'OFF' ? { ok: false, reason: 'power OFF' } : { ok: true };
 }
 
 async function until(c: FakeCluster, done: () => boolean, stepMs = 100, limitMs = 3 * 3_600_000): Promise<void> {
@@ -101,13 +102,17 @@ describe('safety regressions (round 2)', () => {
   });
 
   describe('slow but working controllers', () => {
-    it('slow-bmc-recovery-timeout: a recovery that times out after its own verified OFF is never retried as a stranger\'s OFF', async () => {
+    it("slow-bmc-recovery-timeout: a recovery that times out after its own verified OFF is never retried as a stranger's OFF", async () => {
       // 13 s per BMC answer: status, off, verify and on do not fit into the recovery timeout.
-      c = await cluster({ config: { defaults: { powerOpTimeout: '14s', powerOffVerifyTimeout: '14s', recoverTimeout: '56s' } } });
+      c = await cluster({
+        config: { defaults: { powerOpTimeout: '14s', powerOffVerifyTimeout: '14s', recoverTimeout: '56s' } },
+      });
       c.driver.host('h3').latencyMs = 13_000;
       c.provider.host('h3').crashed = true;
       await c.clock.advance(60 * MIN);
-      const reasons = c.events.flatMap((e) => (e.type === 'resource.transition' && e.resource === 'h3' ? [e.reason] : []));
+      const reasons = c.events.flatMap((e) =>
+        e.type === 'resource.transition' && e.resource === 'h3' ? [e.reason] : [],
+      );
       expect(reasons.some((r) => r.includes('must be ON'))).to.equal(false);
       expect(commands(c.events, 'h3', 'off')).to.have.length(1);
       expect(released(c.events, 'h3')).to.have.length(1);
@@ -147,7 +152,9 @@ describe('safety regressions (round 2)', () => {
       const eligible = c.provider.isEligible.bind(c.provider);
       c.provider.isEligible = async (r) => (r.ref.id === 'h2' ? (undefined as never) : eligible(r));
       await c.clock.advance(5 * MIN);
-      const reasons = c.events.flatMap((e) => (e.type === 'resource.transition' && e.resource === 'h2' ? [e.reason] : []));
+      const reasons = c.events.flatMap((e) =>
+        e.type === 'resource.transition' && e.resource === 'h2' ? [e.reason] : [],
+      );
       expect(reasons.some((r) => r.includes('HAF2006') && r.includes('isEligible'))).to.equal(true);
       expect(c.service.resource({ type: 'host', id: 'h2' }).state).to.not.equal('AVAILABLE');
     });

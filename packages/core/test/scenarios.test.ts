@@ -12,8 +12,15 @@ describe('scenarios in virtual time', () => {
     c.provider.host('h3').crashed = true;
     await c.clock.advance(30 * MIN);
     expect(path(c.events, 'h3')).to.deep.equal([
-      'NONE→INITIALIZING', 'INITIALIZING→AVAILABLE', 'AVAILABLE→SUSPECT', 'SUSPECT→CHECKING', 'CHECKING→SUSPECT',
-      'SUSPECT→CHECKING', 'CHECKING→RECOVERING', 'RECOVERING→INITIALIZING', 'INITIALIZING→AVAILABLE',
+      'NONE→INITIALIZING',
+      'INITIALIZING→AVAILABLE',
+      'AVAILABLE→SUSPECT',
+      'SUSPECT→CHECKING',
+      'CHECKING→SUSPECT',
+      'SUSPECT→CHECKING',
+      'CHECKING→RECOVERING',
+      'RECOVERING→INITIALIZING',
+      'INITIALIZING→AVAILABLE',
     ]);
     expect(released(c.events, 'h3').map((e) => (e as { proof: string }).proof)).to.deep.equal(['power-off']);
     expect(stops(c)).to.equal(1);
@@ -81,7 +88,9 @@ describe('scenarios in virtual time', () => {
     const checks = c.provider.calls.filter((k) => k.host === 'h5' && k.kind === 'activity');
     expect(checks.length).to.be.at.least(5);
     expect(checks.every((k) => k.aborted && k.endedAt! - k.startedAt >= 60_000)).to.equal(true);
-    const reasons = c.events.flatMap((e) => (e.type === 'resource.transition' && e.resource === 'h5' ? [e.reason] : []));
+    const reasons = c.events.flatMap((e) =>
+      e.type === 'resource.transition' && e.resource === 'h5' ? [e.reason] : [],
+    );
     expect(reasons.filter((r) => r.startsWith('activity-error: activity check timed out'))).to.have.length(4);
     expect(reasons.some((r) => r.startsWith('activity-errors-exhausted'))).to.equal(true);
     expect(c.service.resource({ type: 'host', id: 'h5' }).state).to.equal('FAILED');
@@ -155,7 +164,8 @@ describe('safety guards', () => {
   it('health is re-checked right before a stop command: a host healthy again is not powered off', async () => {
     c = await cluster();
     c.service.events$.subscribe((e) => {
-      if (e.type === 'resource.transition' && e.resource === 'h3' && e.to === 'RECOVERING') c.provider.host('h3').health = 'pass';
+      if (e.type === 'resource.transition' && e.resource === 'h3' && e.to === 'RECOVERING')
+        c.provider.host('h3').health = 'pass';
     });
     c.provider.host('h3').crashed = true;
     await c.clock.advance(10 * MIN);
@@ -247,7 +257,8 @@ describe('regressions found in review', () => {
     c = await cluster({ hosts: 8, config: { clusters: { c1: { maxUnhealthyFraction: 0.9 } } } });
     c.driver.host('h1').latencyMs = 15_000; // a slow BMC: the recovery is still before its off
     c.provider.host('h1').crashed = true;
-    for (let i = 0; i < 600 && c.service.resource({ type: 'host', id: 'h1' }).state !== 'RECOVERING'; i++) await c.clock.advance(1000);
+    for (let i = 0; i < 600 && c.service.resource({ type: 'host', id: 'h1' }).state !== 'RECOVERING'; i++)
+      await c.clock.advance(1000);
     for (const id of ['h2', 'h3', 'h4', 'h5']) c.provider.host(id).crashed = true;
     await c.clock.advance(10 * MIN);
     expect(c.service.selfDoubting).to.equal(true);
@@ -259,7 +270,8 @@ describe('regressions found in review', () => {
     const store = new MemoryStateStore();
     c = await cluster({ store });
     Object.assign(c.provider.host('h3'), { crashed: true, recover: 'fail' });
-    for (let i = 0; i < 10_000 && !path(c.events, 'h3').includes('RECOVERING→RECOVERING'); i++) await c.clock.advance(100);
+    for (let i = 0; i < 10_000 && !path(c.events, 'h3').includes('RECOVERING→RECOVERING'); i++)
+      await c.clock.advance(100);
     const t0 = c.clock.now();
     await c.close();
     const clock = new TestClock(t0 + 40_000); // the retry time has passed
@@ -271,6 +283,8 @@ describe('regressions found in review', () => {
     await c.clock.advance(1000);
     expect(timers).to.be.below(500);
     await c.clock.advance(10 * MIN);
-    expect(c.provider.calls.filter((k) => k.host === 'h3' && k.kind === 'recover' && k.startedAt < t0 + 40_000 + 300_000)).to.have.length(0);
+    expect(
+      c.provider.calls.filter((k) => k.host === 'h3' && k.kind === 'recover' && k.startedAt < t0 + 40_000 + 300_000),
+    ).to.have.length(0);
   });
 });

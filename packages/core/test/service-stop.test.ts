@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import {
-  HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent,
-} from '@hafence/core';
+import { HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent } from '@hafence/core';
 import { FakeProvider, TestClock } from '@hafence/testkit';
 import { ScriptedDriver } from './power-service-helpers.js';
 
@@ -17,7 +15,11 @@ async function running(latencyMs: number) {
   const clock = new TestClock();
   const provider = new FakeProvider({ clock, latencyMs });
   let shutdowns = 0;
-  Object.assign(provider, { shutdown: async () => { shutdowns++; } });
+  Object.assign(provider, {
+    shutdown: async () => {
+      shutdowns++;
+    },
+  });
   const store = new ClosingStore();
   const ha = new HaService({ providers: [provider], clock, store });
   await ha.start();
@@ -84,7 +86,11 @@ describe('HaService joinPowerEvents', () => {
   it('delivers the power events in events$ in the order a subscriber to both streams sees them, and not with it off', async () => {
     const run = async (join: boolean) => {
       const clock = new TestClock();
-      const power = new PowerManagementService({ clock, drivers: [new ScriptedDriver('fake')], config: { powerSyncInterval: 1_000 } });
+      const power = new PowerManagementService({
+        clock,
+        drivers: [new ScriptedDriver('fake')],
+        config: { powerSyncInterval: 1_000 },
+      });
       const ha = new HaService({ providers: [new FakeProvider({ clock })], clock, power, joinPowerEvents: join });
       const joined: HaEvent[] = [];
       const both: HaEvent[] = [];
@@ -93,7 +99,11 @@ describe('HaService joinPowerEvents', () => {
       power.events$.subscribe((e) => both.push(e));
       await ha.start();
       await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-      await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1', power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } } });
+      await ha.addResource({
+        ref: { type: 'host', id: 'h1' },
+        partition: 'c1',
+        power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
+      });
       power.startSync();
       await clock.advance(30_000);
       power.stopSync();

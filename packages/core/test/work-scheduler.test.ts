@@ -43,14 +43,16 @@ describe('WorkScheduler', () => {
         for (const lane of lanes) {
           const id = `${lane}${i}`;
           gates.set(id, gate());
-          handles.push(scheduler.submit(lane, id, 60_000, async () => {
-            started.push(id);
-            running.set(lane, running.get(lane)! + 1);
-            peak.set(lane, Math.max(peak.get(lane)!, running.get(lane)!));
-            const value = await gates.get(id)!.promise;
-            running.set(lane, running.get(lane)! - 1);
-            return value;
-          }));
+          handles.push(
+            scheduler.submit(lane, id, 60_000, async () => {
+              started.push(id);
+              running.set(lane, running.get(lane)! + 1);
+              peak.set(lane, Math.max(peak.get(lane)!, running.get(lane)!));
+              const value = await gates.get(id)!.promise;
+              running.set(lane, running.get(lane)! - 1);
+              return value;
+            }),
+          );
         }
       }
       await flushMicrotasks();
@@ -97,10 +99,11 @@ describe('WorkScheduler', () => {
         return { g, handle: scheduler.submit(lane, `${lane}-blocker`, 60_000, () => g.promise) };
       });
       const ran: string[] = [];
-      const job = (lane: Lane, id: string) => scheduler.submit(lane, id, 60_000, async () => {
-        ran.push(id);
-        return id;
-      });
+      const job = (lane: Lane, id: string) =>
+        scheduler.submit(lane, id, 60_000, async () => {
+          ran.push(id);
+          return id;
+        });
       const h1 = job('health', 'h1');
       const r1 = job('recover', 'r1');
       const h2 = job('health', 'h2');
@@ -182,7 +185,9 @@ describe('WorkScheduler', () => {
     it('starts the timeout when the job starts running, not while it waits', async () => {
       build({ health: 1, activity: 1, recover: 1, fence: 1 });
       const blocker = scheduler.submit('fence', 'first', 60_000, (c) => delay(clock, 30_000, c.signal));
-      const waiting = scheduler.submit('fence', 'second', 10_000, (c) => delay(clock, 9_000, c.signal).then(() => 'in time'));
+      const waiting = scheduler.submit('fence', 'second', 10_000, (c) =>
+        delay(clock, 9_000, c.signal).then(() => 'in time'),
+      );
       await clock.advance(30_000);
       expect((await blocker.outcome).kind).to.equal('ok');
       await clock.advance(9_000);

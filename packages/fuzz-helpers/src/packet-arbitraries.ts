@@ -13,23 +13,26 @@ export function fuzzRuns(base: number): number {
 
 /** A valid packet with random byte edits, a cut, and junk appended. */
 export function mutated(corpus: readonly Buffer[]): fc.Arbitrary<Buffer> {
-  return fc.record({
-    base: fc.constantFrom(...corpus),
-    edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-    cut: fc.option(fc.nat(), { nil: undefined }),
-    extra: fc.uint8Array({ maxLength: 24 }),
-  }).map(({ base, edits, cut, extra }) => {
-    const b = Buffer.concat([Buffer.from(base), Buffer.from(extra)]);
-    for (const [at, v] of edits) if (b.length) b[at % b.length] = v;
-    return cut === undefined || b.length === 0 ? b : b.subarray(0, cut % (b.length + 1));
-  });
+  return fc
+    .record({
+      base: fc.constantFrom(...corpus),
+      edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+      cut: fc.option(fc.nat(), { nil: undefined }),
+      extra: fc.uint8Array({ maxLength: 24 }),
+    })
+    .map(({ base, edits, cut, extra }) => {
+      const b = Buffer.concat([Buffer.from(base), Buffer.from(extra)]);
+      for (const [at, v] of edits) if (b.length) b[at % b.length] = v;
+      return cut === undefined || b.length === 0 ? b : b.subarray(0, cut % (b.length + 1));
+    });
 }
 
 /** Random datagrams: pure noise, and noise behind a valid RMCP header. */
 export function noise(): fc.Arbitrary<Buffer> {
   return fc.oneof(
     fc.uint8Array({ maxLength: 160 }).map((a) => Buffer.from(a)),
-    fc.tuple(fc.constantFrom(0x06, 0x07), fc.constantFrom(0x00, 0x06), fc.uint8Array({ maxLength: 120 }))
+    fc
+      .tuple(fc.constantFrom(0x06, 0x07), fc.constantFrom(0x00, 0x06), fc.uint8Array({ maxLength: 120 }))
       .map(([cls, auth, rest]) => Buffer.concat([Buffer.from([0x06, 0x00, 0xff, cls, auth]), Buffer.from(rest)])),
   );
 }

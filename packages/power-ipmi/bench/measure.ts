@@ -50,24 +50,48 @@ export function totalCpu(pids: number[]): number {
 }
 
 /** Runs a program (no shell); resolves with its exit code and output. */
-export function exec(cmd: string, args: string[],
-  env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+export function exec(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 60000, maxBuffer: 1 << 24 },
+    execFile(
+      cmd,
+      args,
+      { env: { ...process.env, ...env }, timeout: 60000, maxBuffer: 1 << 24 },
       (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${String(stdout)}${String(stderr)}` });
-    });
+        resolve({
+          code: err ? (typeof err.code === 'number' ? err.code : -1) : 0,
+          out: `${String(stdout)}${String(stderr)}`,
+        });
+      },
+    );
   });
 }
 
 /** Prints the sides as a table, with ratios against `base`. */
 export function report(title: string, sides: Side[]): void {
   console.log(`\n${title}`);
-  console.log('side'.padEnd(46), 'ops'.padStart(6), 'ops/s'.padStart(9), 'p50 ms'.padStart(9), 'p99 ms'.padStart(9), 'cpu/op ms'.padStart(10), 'srv cpu/op'.padStart(11));
+  console.log(
+    'side'.padEnd(46),
+    'ops'.padStart(6),
+    'ops/s'.padStart(9),
+    'p50 ms'.padStart(9),
+    'p99 ms'.padStart(9),
+    'cpu/op ms'.padStart(10),
+    'srv cpu/op'.padStart(11),
+  );
   for (const s of sides) {
-    console.log(s.name.padEnd(46), String(s.ops).padStart(6), opsPerSec(s).toFixed(1).padStart(9),
-      percentile(s.latencies, 50).toFixed(3).padStart(9), percentile(s.latencies, 99).toFixed(3).padStart(9),
-      (s.clientCpuMs / s.ops).toFixed(3).padStart(10), (s.serverCpuMs === undefined ? '' : (s.serverCpuMs / s.ops).toFixed(3)).padStart(11));
+    console.log(
+      s.name.padEnd(46),
+      String(s.ops).padStart(6),
+      opsPerSec(s).toFixed(1).padStart(9),
+      percentile(s.latencies, 50).toFixed(3).padStart(9),
+      percentile(s.latencies, 99).toFixed(3).padStart(9),
+      (s.clientCpuMs / s.ops).toFixed(3).padStart(10),
+      (s.serverCpuMs === undefined ? '' : (s.serverCpuMs / s.ops).toFixed(3)).padStart(11),
+    );
     if (s.note) console.log(`  (${s.note})`);
   }
 }

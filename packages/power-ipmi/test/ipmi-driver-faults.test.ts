@@ -5,7 +5,11 @@ import { SimBmc } from '@hafence/power-ipmi/sim';
 import { SIM_USERS, simTarget } from './helpers/sim-fixture.js';
 
 const call = (ms = 3000) => ({ signal: AbortSignal.timeout(ms + 500), timeoutMs: ms });
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
   this.timeout(15000);
@@ -110,22 +114,27 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
   it('corrupt replies are dropped and end in a typed error, never a crash', async () => {
     bmc.faults.corruptReplies = true;
     const err = await failure(driver.status(simTarget(bmc, 17), call(500)));
-    expect(err).to.satisfy((e: unknown) => e instanceof TimeoutError || e instanceof AuthError ||
-      e instanceof ProtocolError);
+    expect(err).to.satisfy(
+      (e: unknown) => e instanceof TimeoutError || e instanceof AuthError || e instanceof ProtocolError,
+    );
   });
 
   it('randomly mutated replies end in success or a typed error within the deadline, never a hang', async () => {
     let state = 12345;
-    const rand = () => { state = (state * 1103515245 + 12345) & 0x7fffffff; return state / 0x7fffffff; };
+    const rand = () => {
+      state = (state * 1103515245 + 12345) & 0x7fffffff;
+      return state / 0x7fffffff;
+    };
     const handle = bmc.engine.handle.bind(bmc.engine);
-    bmc.engine.handle = (d: Buffer) => handle(d).map((r) => {
-      if (rand() > 0.3) return r;
-      const out = Buffer.from(r);
-      for (let i = 0, n = 1 + Math.floor(rand() * 4); i < n; i++) {
-        out[Math.floor(rand() * out.length)] = Math.floor(rand() * 256);
-      }
-      return rand() < 0.2 ? out.subarray(0, Math.floor(rand() * out.length)) : out;
-    });
+    bmc.engine.handle = (d: Buffer) =>
+      handle(d).map((r) => {
+        if (rand() > 0.3) return r;
+        const out = Buffer.from(r);
+        for (let i = 0, n = 1 + Math.floor(rand() * 4); i < n; i++) {
+          out[Math.floor(rand() * out.length)] = Math.floor(rand() * 256);
+        }
+        return rand() < 0.2 ? out.subarray(0, Math.floor(rand() * out.length)) : out;
+      });
     const outcomes = { ok: 0, typed: 0 };
     for (let i = 0; i < 30; i++) {
       const started = Date.now();
@@ -133,8 +142,10 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
       expect(Date.now() - started).to.be.lessThan(1500);
       if (err === undefined) outcomes.ok++;
       else {
-        expect(err).to.satisfy((e: unknown) => e instanceof TimeoutError || e instanceof AuthError ||
-          e instanceof ProtocolError, String(err));
+        expect(err).to.satisfy(
+          (e: unknown) => e instanceof TimeoutError || e instanceof AuthError || e instanceof ProtocolError,
+          String(err),
+        );
         outcomes.typed++;
       }
     }
@@ -170,8 +181,9 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
   it('serialises calls per BMC and runs BMCs in parallel', async () => {
     const others = await Promise.all([1, 2, 3].map(() => SimBmc.start({ users: SIM_USERS, power: 'OFF' })));
     try {
-      const all =
-        [bmc, ...others].flatMap((b) => Array.from({ length: 10 }, () => driver.status(simTarget(b, 17), call())));
+      const all = [bmc, ...others].flatMap((b) =>
+        Array.from({ length: 10 }, () => driver.status(simTarget(b, 17), call())),
+      );
       const res = await Promise.all(all);
       expect(res.filter((r) => r === 'ON')).to.have.length(10);
       expect(res.filter((r) => r === 'OFF')).to.have.length(30);

@@ -4,9 +4,24 @@ import fc from 'fast-check';
 import { DriverError, Secret } from '@hafence/core';
 import { ReplayWindow, toIpmiBmc } from '@hafence/power-ipmi';
 import {
-  CIPHER_SUITES, MalformedPacketError, checksum, decodeIpmiMessage, decodeOpenSessionRequest, decodeRakp1,
-  decodeSessionPacket, decryptPayload, deriveSessionKeys, encodeIpmiMessage, encodeOpenSessionRequest, encodeRakp1,
-  encodeV20Packet, encryptPayload, ipmiRequest, passwordKey, rakp4Icv, type PacketKeys,
+  CIPHER_SUITES,
+  MalformedPacketError,
+  checksum,
+  decodeIpmiMessage,
+  decodeOpenSessionRequest,
+  decodeRakp1,
+  decodeSessionPacket,
+  decryptPayload,
+  deriveSessionKeys,
+  encodeIpmiMessage,
+  encodeOpenSessionRequest,
+  encodeRakp1,
+  encodeV20Packet,
+  encryptPayload,
+  ipmiRequest,
+  passwordKey,
+  rakp4Icv,
+  type PacketKeys,
 } from '@hafence/power-ipmi/protocol';
 
 describe('IPMI codecs', () => {
@@ -28,18 +43,28 @@ describe('IPMI codecs', () => {
 
   it('AES-CBC-128 payloads round-trip for every length (property)', () => {
     const k2 = randomBytes(20);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (a) => {
-      const data = Buffer.from(a);
-      const sealed = encryptPayload(k2, data);
-      expect(sealed.length % 16).to.equal(0);
-      expect(decryptPayload(k2, sealed).equals(data)).to.equal(true);
-    }), { seed: 7, numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (a) => {
+        const data = Buffer.from(a);
+        const sealed = encryptPayload(k2, data);
+        expect(sealed.length % 16).to.equal(0);
+        expect(decryptPayload(k2, sealed).equals(data)).to.equal(true);
+      }),
+      { seed: 7, numRuns: 300 },
+    );
   });
 
   for (const id of [3, 17]) {
     it(`suite ${id}: sealed packets verify, and one flipped bit is a MalformedPacketError`, () => {
       const suite = CIPHER_SUITES.get(id)!;
-      const keys = deriveSessionKeys(suite, passwordKey('pw'), randomBytes(16), randomBytes(16), 0x14, Buffer.from('admin'));
+      const keys = deriveSessionKeys(
+        suite,
+        passwordKey('pw'),
+        randomBytes(16),
+        randomBytes(16),
+        0x14,
+        Buffer.from('admin'),
+      );
       expect(keys.k1.length).to.equal(suite.authCodeLength);
       const pk: PacketKeys = { suite, keys };
       const payload = encodeIpmiMessage(ipmiRequest(0, 1, 1));
@@ -56,9 +81,20 @@ describe('IPMI codecs', () => {
   }
 
   it('RAKP 4 ICV is 12 bytes for suite 3 and 16 for suite 17', () => {
-    for (const [id, len] of [[3, 12], [17, 16]] as const) {
-      const ctx = { suite: CIPHER_SUITES.get(id)!, consoleSessionId: 1, bmcSessionId: 2, consoleRandom: randomBytes(16),
-        bmcRandom: randomBytes(16), bmcGuid: randomBytes(16), role: 0x14, username: Buffer.from('a') };
+    for (const [id, len] of [
+      [3, 12],
+      [17, 16],
+    ] as const) {
+      const ctx = {
+        suite: CIPHER_SUITES.get(id)!,
+        consoleSessionId: 1,
+        bmcSessionId: 2,
+        consoleRandom: randomBytes(16),
+        bmcRandom: randomBytes(16),
+        bmcGuid: randomBytes(16),
+        role: 0x14,
+        username: Buffer.from('a'),
+      };
       expect(rakp4Icv(ctx, randomBytes(32)).length).to.equal(len);
     }
   });
@@ -79,8 +115,9 @@ describe('IPMI codecs', () => {
     expect(toIpmiBmc(t).cipherSuites).to.deep.equal([17, 3]);
     expect(toIpmiBmc({ ...t, options: { fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([17]);
     expect(() => toIpmiBmc({ ...t, options: { cipherSuite: 0 } })).to.throw(DriverError);
-    expect(toIpmiBmc({ ...t,
-      options: { cipherSuite: 0, allowCipher0: true, fallbackCipherSuite: null } }).cipherSuites).to.deep.equal([0]);
+    expect(
+      toIpmiBmc({ ...t, options: { cipherSuite: 0, allowCipher0: true, fallbackCipherSuite: null } }).cipherSuites,
+    ).to.deep.equal([0]);
     expect(toIpmiBmc({ ...t, options: { privilege: 'operator' } }).privilege).to.equal(3);
   });
 });

@@ -11,7 +11,12 @@ describe('IpmiClient vs pyghmi fakebmc (suite 3, admin/password)', function () {
   let fake: Awaited<ReturnType<typeof startFakeBmc>>;
   const client = new IpmiClient({ retransmit: { initialMs: 100, maxMs: 300 } });
   const bmc = (extra: Partial<IpmiBmc> = {}): IpmiBmc => ({
-    address: '127.0.0.1', port: PORT, username: 'admin', password: new Secret('password'), cipherSuites: [3], ...extra,
+    address: '127.0.0.1',
+    port: PORT,
+    username: 'admin',
+    password: new Secret('password'),
+    cipherSuites: [3],
+    ...extra,
   });
 
   before(async () => {
@@ -27,7 +32,10 @@ describe('IpmiClient vs pyghmi fakebmc (suite 3, admin/password)', function () {
     }
     throw new Error(`fakebmc did not come up: ${String(lastErr)}`);
   });
-  after(async () => { await client.close(); await fake?.stop(); });
+  after(async () => {
+    await client.close();
+    await fake?.stop();
+  });
 
   it('Get Device ID', async () => {
     expect((await client.deviceId(bmc())).ipmiVersion).to.equal('2.0');
@@ -43,20 +51,28 @@ describe('IpmiClient vs pyghmi fakebmc (suite 3, admin/password)', function () {
   });
 
   it('a command fakebmc lacks (power cycle) is a typed ProtocolError with the completion code', async () => {
-    const err = await client.chassisControl(bmc(), 'cycle').then(() => undefined, (e: unknown) => e);
+    const err = await client.chassisControl(bmc(), 'cycle').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ProtocolError);
     expect((err as Error).message).to.match(/completion code 0x/);
   });
 
   it('a wrong password is an AuthError', async () => {
-    const err = await client.chassisStatus(bmc({ password: new Secret('wrong') })).then(() => undefined, (e: unknown) => e);
+    const err = await client.chassisStatus(bmc({ password: new Secret('wrong') })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(AuthError);
   });
 
   // Last: fakebmc answers suite 17 with suite 3's algorithms (a downgrade); we must refuse.
   it('a BMC that answers suite 17 with other algorithms is rejected, not followed', async () => {
-    const err = await client.chassisStatus(bmc({ cipherSuites: [17] }), { timeoutMs: 2000 }).then(() => undefined,
-      (e: unknown) => e);
+    const err = await client.chassisStatus(bmc({ cipherSuites: [17] }), { timeoutMs: 2000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ProtocolError);
     expect((err as Error).message).to.match(/other algorithms/);
   });

@@ -8,8 +8,12 @@ import { SIM_USERS } from './helpers/sim-fixture.js';
 /** An endpoint that records sends (with the virtual time) and never delivers anything. */
 class BlackHole extends UdpEndpoint {
   readonly sentAt: number[] = [];
-  constructor(private readonly clock: TestClock) { super(); }
-  override async send(): Promise<void> { this.sentAt.push(this.clock.now()); }
+  constructor(private readonly clock: TestClock) {
+    super();
+  }
+  override async send(): Promise<void> {
+    this.sentAt.push(this.clock.now());
+  }
 }
 
 describe('retransmission', function () {
@@ -20,7 +24,10 @@ describe('retransmission', function () {
     const endpoint = new BlackHole(clock);
     const client = new IpmiClient({ clock, endpoint });
     const bmc = { address: '127.0.0.1', port: 9295, username: 'admin', password: new Secret('x') };
-    const result = client.chassisStatus(bmc, { timeoutMs: 3000 }).then(() => undefined, (e: unknown) => e);
+    const result = client.chassisStatus(bmc, { timeoutMs: 3000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await flushMicrotasks();
     await clock.advance(5000);
     const err = await result;

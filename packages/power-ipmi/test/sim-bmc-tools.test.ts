@@ -22,8 +22,28 @@ describe('SimBmc vs ipmitool without -C (Get Channel Cipher Suites)', function (
   it('ipmitool picks a suite from our list and reads the power state', async () => {
     const bmc = await SimBmc.start({ users: USERS, power: 'ON' });
     try {
-      const r = await run('ipmitool', ['-I', 'lanplus', '-N', '1', '-R', '2', '-H', '127.0.0.1', '-p', String(bmc.port), '-U', 'admin', '-E',
-        'chassis', 'power', 'status'], { IPMI_PASSWORD: PASSWORD });
+      const r = await run(
+        'ipmitool',
+        [
+          '-I',
+          'lanplus',
+          '-N',
+          '1',
+          '-R',
+          '2',
+          '-H',
+          '127.0.0.1',
+          '-p',
+          String(bmc.port),
+          '-U',
+          'admin',
+          '-E',
+          'chassis',
+          'power',
+          'status',
+        ],
+        { IPMI_PASSWORD: PASSWORD },
+      );
       expect(r.out).to.match(/Chassis Power is on/);
     } finally {
       await bmc.close();
@@ -37,12 +57,36 @@ for (const suite of [17, 3]) {
   describe(`SimBmc vs ipmitool -I lanplus -C ${suite}`, function () {
     this.timeout(30000);
     let bmc: SimBmc;
-    const ipmitool = (...cmd: string[]) => run('ipmitool',
-      ['-I', 'lanplus', '-C', String(suite), '-N', '1', '-R', '2', '-H', '127.0.0.1', '-p', String(bmc.port), '-U', 'admin', '-E', ...cmd],
-      { IPMI_PASSWORD: PASSWORD });
+    const ipmitool = (...cmd: string[]) =>
+      run(
+        'ipmitool',
+        [
+          '-I',
+          'lanplus',
+          '-C',
+          String(suite),
+          '-N',
+          '1',
+          '-R',
+          '2',
+          '-H',
+          '127.0.0.1',
+          '-p',
+          String(bmc.port),
+          '-U',
+          'admin',
+          '-E',
+          ...cmd,
+        ],
+        { IPMI_PASSWORD: PASSWORD },
+      );
 
-    before(async () => { bmc = await SimBmc.start({ users: USERS, cycleMs: 100 }); });
-    after(async () => { await bmc.close(); });
+    before(async () => {
+      bmc = await SimBmc.start({ users: USERS, cycleMs: 100 });
+    });
+    after(async () => {
+      await bmc.close();
+    });
 
     it('chassis power status / on / off', async () => {
       bmc.chassis.power = 'OFF';
@@ -71,8 +115,30 @@ for (const suite of [17, 3]) {
     });
 
     it('a wrong password fails', async () => {
-      const r = await run('ipmitool', ['-I', 'lanplus', '-C', String(suite), '-N', '1', '-R', '1', '-H', '127.0.0.1',
-        '-p', String(bmc.port), '-U', 'admin', '-E', 'chassis', 'power', 'status'], { IPMI_PASSWORD: 'wrong' });
+      const r = await run(
+        'ipmitool',
+        [
+          '-I',
+          'lanplus',
+          '-C',
+          String(suite),
+          '-N',
+          '1',
+          '-R',
+          '1',
+          '-H',
+          '127.0.0.1',
+          '-p',
+          String(bmc.port),
+          '-U',
+          'admin',
+          '-E',
+          'chassis',
+          'power',
+          'status',
+        ],
+        { IPMI_PASSWORD: 'wrong' },
+      );
       expect(r.code).to.not.equal(0);
     });
   });
@@ -82,8 +148,18 @@ for (const suite of [17, 3]) {
     let bmc: SimBmc;
     let dir: string;
     let conf: string;
-    const ipmipower = (action: string) => run('ipmipower',
-      ['--config-file', conf, '-D', 'LAN_2_0', '-I', String(suite), '-h', `127.0.0.1:${bmc.port}`, action]);
+    const ipmipower = (action: string) =>
+      run('ipmipower', [
+        '--config-file',
+        conf,
+        '-D',
+        'LAN_2_0',
+        '-I',
+        String(suite),
+        '-h',
+        `127.0.0.1:${bmc.port}`,
+        action,
+      ]);
 
     before(async () => {
       bmc = await SimBmc.start({ users: USERS, cycleMs: 100 });
@@ -91,7 +167,10 @@ for (const suite of [17, 3]) {
       conf = join(dir, 'freeipmi.conf');
       await writeFile(conf, `username admin\npassword ${PASSWORD}\n`, { mode: 0o600 });
     });
-    after(async () => { await bmc.close(); await rm(dir, { recursive: true, force: true }); });
+    after(async () => {
+      await bmc.close();
+      await rm(dir, { recursive: true, force: true });
+    });
 
     it('--stat, --on, --off, --cycle, --reset, --soft', async () => {
       bmc.chassis.power = 'OFF';

@@ -34,39 +34,61 @@ interface SweepResult {
   readonly wallMs: number;
 }
 
-async function sweep(name: string, driverOptions: ScriptPowerDriverOptions, concurrency: number,
-  rounds: number): Promise<SweepResult> {
+async function sweep(
+  name: string,
+  driverOptions: ScriptPowerDriverOptions,
+  concurrency: number,
+  rounds: number,
+): Promise<SweepResult> {
   const service = new PowerManagementService({
     drivers: [new ScriptPowerDriver(driverOptions)],
     config: { powerOpTimeout: 20_000 },
   });
   const hosts = Array.from({ length: COUNT }, (_, i) => `bmc${FIRST_PORT + i}`);
-  hosts.forEach((host, i) => service.register(host, {
-    target: { host, address: '127.0.0.1', port: FIRST_PORT + i, username: USER, password: new Secret(PASSWORD), options: { cipher: 3 } },
-  }));
+  hosts.forEach((host, i) =>
+    service.register(host, {
+      target: {
+        host,
+        address: '127.0.0.1',
+        port: FIRST_PORT + i,
+        username: USER,
+        password: new Secret(PASSWORD),
+        options: { cipher: 3 },
+      },
+    }),
+  );
   const latencies: number[] = [];
   let failures = 0;
   let wallMs = 0;
   for (let r = 0; r < rounds; r++) {
     const queue = [...hosts];
     const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let host = queue.shift(); host; host = queue.shift()) {
-        const t0 = performance.now();
-        try {
-          await service.status(host, { by: 'operator' });
-        } catch {
-          failures++;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let host = queue.shift(); host; host = queue.shift()) {
+          const t0 = performance.now();
+          try {
+            await service.status(host, { by: 'operator' });
+          } catch {
+            failures++;
+          }
+          latencies.push(performance.now() - t0);
         }
-        latencies.push(performance.now() - t0);
-      }
-    }));
+      }),
+    );
     wallMs += performance.now() - started;
   }
   await service.close();
   latencies.sort((a, b) => a - b);
-  return { name, concurrency, ops: latencies.length, failures, p50: pct(latencies, 50), p99: pct(latencies, 99),
-    wallMs: wallMs / rounds };
+  return {
+    name,
+    concurrency,
+    ops: latencies.length,
+    failures,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    wallMs: wallMs / rounds,
+  };
 }
 
 async function main(): Promise<void> {
@@ -85,11 +107,15 @@ async function main(): Promise<void> {
     await run('sh', [join(simDir(), 'stop-bmcs.sh'), '--purge'], { env });
     rmSync(runDir, { recursive: true, force: true });
   }
-  console.log(`status sweep over ${COUNT} ipmi_sim BMCs through ScriptPowerDriver (${cpus().length} CPUs, Node ${process.version})`);
+  console.log(
+    `status sweep over ${COUNT} ipmi_sim BMCs through ScriptPowerDriver (${cpus().length} CPUs, Node ${process.version})`,
+  );
   console.log('sweep                    conc  ops  fail  p50 ms  p99 ms  wall ms  ops/s');
   for (const r of results) {
-    console.log(`${r.name.padEnd(24)} ${String(r.concurrency).padStart(4)} ${String(r.ops).padStart(4)} ${String(r.failures).padStart(5)}`
-      + ` ${r.p50.toFixed(1).padStart(7)} ${r.p99.toFixed(1).padStart(7)} ${r.wallMs.toFixed(0).padStart(8)} ${(COUNT / (r.wallMs / 1000)).toFixed(1).padStart(6)}`);
+    console.log(
+      `${r.name.padEnd(24)} ${String(r.concurrency).padStart(4)} ${String(r.ops).padStart(4)} ${String(r.failures).padStart(5)}` +
+        ` ${r.p50.toFixed(1).padStart(7)} ${r.p99.toFixed(1).padStart(7)} ${r.wallMs.toFixed(0).padStart(8)} ${(COUNT / (r.wallMs / 1000)).toFixed(1).padStart(6)}`,
+    );
   }
   console.log(JSON.stringify({ bench: 'power-script.status-sweep', bmcs: COUNT, results }));
   if (results.some((r) => r.failures > 0)) process.exitCode = 1;

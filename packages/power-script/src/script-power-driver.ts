@@ -1,6 +1,14 @@
 import {
-  ConfigError, TimeoutError, abortReason, systemClock,
-  type ChassisCommand, type ChassisPower, type Clock, type PowerCallOptions, type PowerDriver, type PowerTarget,
+  ConfigError,
+  TimeoutError,
+  abortReason,
+  systemClock,
+  type ChassisCommand,
+  type ChassisPower,
+  type Clock,
+  type PowerCallOptions,
+  type PowerDriver,
+  type PowerTarget,
 } from '@hafence/core';
 import { DEFAULT_PATH, minimalEnv, runProcess } from './process/run-process.js';
 import { CustomPreset, type CustomPresetOptions } from './presets/custom-preset.js';
@@ -63,7 +71,8 @@ export class ScriptPowerDriver implements PowerDriver {
 
   async status(target: PowerTarget, options: PowerCallOptions): Promise<ChassisPower> {
     const state = await this.run({ op: 'status', target, timeoutMs: options.timeoutMs }, options.signal);
-    if (state === undefined) throw new ConfigError([{ path: 'preset', value: this.preset.name, rule: 'status gave no state' }]);
+    if (state === undefined)
+      throw new ConfigError([{ path: 'preset', value: this.preset.name, rule: 'status gave no state' }]);
     return state;
   }
 
@@ -87,21 +96,37 @@ export class ScriptPowerDriver implements PowerDriver {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
-    const timer = this.clock.setTimeout(() =>
-      ctl.abort(new TimeoutError(request.op, request.timeoutMs, request.target.host)), request.timeoutMs);
+    const timer = this.clock.setTimeout(
+      () => ctl.abort(new TimeoutError(request.op, request.timeoutMs, request.target.host)),
+      request.timeoutMs,
+    );
     try {
       const inv = await this.preset.prepare(request, ctl.signal);
       checkInvocation([inv.command, ...inv.args], inv.env, request.target.host);
       const password = request.target.password?.reveal();
       if (password && [inv.command, ...inv.args].some((a) => a.includes(password))) {
         // a username or address equal to the password would still leak it through ps
-        throw new ConfigError([{ path: `hosts.${request.target.host}`, value: '[redacted]', rule: 'the password would appear on the command line; refused' }]);
+        throw new ConfigError([
+          {
+            path: `hosts.${request.target.host}`,
+            value: '[redacted]',
+            rule: 'the password would appear on the command line; refused',
+          },
+        ]);
       }
       const result = await runProcess(
-        { command: inv.command, args: inv.args, env: minimalEnv(inv.env, this.options.path ?? DEFAULT_PATH),
-          stdin: inv.stdin },
-        { signal: ctl.signal, maxOutputBytes: this.maxOutputBytes, clock: this.clock,
-          onSpawn: (pid) => this.options.onSpawn?.(pid, request.op, request.target.host) },
+        {
+          command: inv.command,
+          args: inv.args,
+          env: minimalEnv(inv.env, this.options.path ?? DEFAULT_PATH),
+          stdin: inv.stdin,
+        },
+        {
+          signal: ctl.signal,
+          maxOutputBytes: this.maxOutputBytes,
+          clock: this.clock,
+          onSpawn: (pid) => this.options.onSpawn?.(pid, request.op, request.target.host),
+        },
         { driver: `${this.name}:${this.preset.name}`, host: request.target.host },
       );
       return this.preset.interpret(request, result);
@@ -128,9 +153,12 @@ function makePreset(options: ScriptPowerDriverOptions, clock: Clock): ScriptPres
     case 'fence-agent':
       return new FenceAgentPreset(options.fenceAgent ?? {}, clock);
     case 'custom':
-      if (!options.custom) throw new ConfigError([{ path: 'custom', value: undefined, rule: 'is required with preset custom' }]);
+      if (!options.custom)
+        throw new ConfigError([{ path: 'custom', value: undefined, rule: 'is required with preset custom' }]);
       return new CustomPreset(options.custom);
     default:
-      throw new ConfigError([{ path: 'preset', value: options.preset, rule: 'must be ipmitool, fence-agent or custom' }]);
+      throw new ConfigError([
+        { path: 'preset', value: options.preset, rule: 'must be ipmitool, fence-agent or custom' },
+      ]);
   }
 }

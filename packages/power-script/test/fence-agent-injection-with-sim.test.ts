@@ -29,7 +29,10 @@ describe('fence_ipmilan: a newline in the address or username never reaches the 
       sims.setPower(PORT, 'ON');
       const t = sims.target(PORT);
       const hostile = { ...t, [field]: `${t[field]}\naction=off` };
-      const err = await driver.status(hostile, call()).then(() => undefined, (e: unknown) => e);
+      const err = await driver.status(hostile, call()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(ConfigError);
       expect(sims.readPower(PORT)).to.equal('ON');
       expect(sims.chassisLog(PORT)).to.not.match(/power 0/);
@@ -39,7 +42,10 @@ describe('fence_ipmilan: a newline in the address or username never reaches the 
 
   it('the preset puts exactly one action= line on stdin for clean values', async () => {
     const preset = new FenceAgentPreset({ agent: 'fence_ipmilan' }, systemClock);
-    const inv = await preset.prepare({ op: 'status', target: sims.target(PORT), timeoutMs: 5000 }, AbortSignal.timeout(10_000));
+    const inv = await preset.prepare(
+      { op: 'status', target: sims.target(PORT), timeoutMs: 5000 },
+      AbortSignal.timeout(10_000),
+    );
     expect(inv.stdin!.split('\n').filter((l) => l.startsWith('action='))).to.deep.equal(['action=status']);
   });
 });

@@ -33,16 +33,20 @@ describe('ScriptPowerDriver fence-agent (real fence_ipmilan → ipmi_sim)', () =
     await sims?.stop();
   });
 
-  describePowerDriverConformance('ScriptPowerDriver fence-agent fence_ipmilan', async () => ({
-    driver,
-    target: targetOf(FIRST_PORT),
-    readPower: async () => sims.readPower(FIRST_PORT),
-    setPower: async (s) => sims.setPower(FIRST_PORT, s),
-    wrongPasswordTarget: targetOf(FIRST_PORT, 'Wrong-Fence-Pw-9'),
-    unreachableTarget: targetOf(DEAD_PORT),
-    unsupported: ['soft', 'reset', 'identify'],
-    close: async () => {},
-  }), { timeoutMs: 10_000, settleMs: 3000 });
+  describePowerDriverConformance(
+    'ScriptPowerDriver fence-agent fence_ipmilan',
+    async () => ({
+      driver,
+      target: targetOf(FIRST_PORT),
+      readPower: async () => sims.readPower(FIRST_PORT),
+      setPower: async (s) => sims.setPower(FIRST_PORT, s),
+      wrongPasswordTarget: targetOf(FIRST_PORT, 'Wrong-Fence-Pw-9'),
+      unreachableTarget: targetOf(DEAD_PORT),
+      unsupported: ['soft', 'reset', 'identify'],
+      close: async () => {},
+    }),
+    { timeoutMs: 10_000, settleMs: 3000 },
+  );
 
   it('on / off / reboot / status / monitor, and the simulator agrees', async function () {
     this.timeout(30_000);
@@ -74,7 +78,10 @@ describe('ScriptPowerDriver fence-agent (real fence_ipmilan → ipmi_sim)', () =
     }
     const argvs = watched!.stop();
     expect(argvs.some((a) => a.includes('fence_ipmilan'))).to.equal(true);
-    expect(argvs.some((a) => /ipmitool .*-E/.test(a)), argvs.join('\n')).to.equal(true);
+    expect(
+      argvs.some((a) => /ipmitool .*-E/.test(a)),
+      argvs.join('\n'),
+    ).to.equal(true);
     for (const a of argvs) expect(a).to.not.include(sims.password);
   });
 
@@ -92,31 +99,60 @@ describe('ScriptPowerDriver fence-agent (real fence_ipmilan → ipmi_sim)', () =
   });
 
   it('soft, reset and identify are unsupported by the fence-agent API', async () => {
-    for (const p of [driver.control(targetOf(FIRST_PORT), 'soft', call()), driver.identify(targetOf(FIRST_PORT), 5, call())]) {
+    for (const p of [
+      driver.control(targetOf(FIRST_PORT), 'soft', call()),
+      driver.identify(targetOf(FIRST_PORT), 5, call()),
+    ]) {
       expect(await p.catch((e: unknown) => e)).to.be.instanceOf(UnsupportedOperationError);
     }
   });
 
   it('parses the agent metadata and validates options against it', async () => {
-    const xml = execFileSync('fence_ipmilan', ['-o', 'metadata'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const xml = execFileSync('fence_ipmilan', ['-o', 'metadata'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const meta = parseFenceMetadata(xml);
     expect(meta.name).to.equal('fence_ipmilan');
-    expect([...meta.actions]).to.include.members(['on', 'off', 'reboot', 'status', 'monitor', 'metadata', 'validate-all']);
+    expect([...meta.actions]).to.include.members([
+      'on',
+      'off',
+      'reboot',
+      'status',
+      'monitor',
+      'metadata',
+      'validate-all',
+    ]);
     expect(meta.parameters.get('ipport')?.type).to.equal('integer');
     expect(meta.parameters.get('auth')?.choices).to.deep.equal(['md5', 'password', 'none']);
     expect(meta.parameters.get('password')?.obsoletes).to.equal('passwd');
     const bad = new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agentOptions: { no_such_option: 1 } } });
     expect(await bad.status(targetOf(FIRST_PORT), call()).catch((e: unknown) => e)).to.be.instanceOf(ConfigError);
     const badChoice = new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agentOptions: { auth: 'rot13' } } });
-    expect(String(await badChoice.status(targetOf(FIRST_PORT), call()).catch((e: unknown) => e))).to.match(/auth.*one of md5/);
+    expect(String(await badChoice.status(targetOf(FIRST_PORT), call()).catch((e: unknown) => e))).to.match(
+      /auth.*one of md5/,
+    );
     const secretOpt = new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agentOptions: { passwd: 'x' } } });
     expect(await secretOpt.status(targetOf(FIRST_PORT), call()).catch((e: unknown) => e)).to.be.instanceOf(ConfigError);
-    const preset = new FenceAgentPreset({ agentOptions: { power_wait: 1 } }, { now: Date.now,
-      setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) });
-    const inv = await preset.prepare({ op: 'cycle', target: targetOf(FIRST_PORT), timeoutMs: 5000 }, new AbortController().signal);
+    const preset = new FenceAgentPreset(
+      { agentOptions: { power_wait: 1 } },
+      {
+        now: Date.now,
+        setTimeout: (f, ms) => setTimeout(f, ms),
+        clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+    );
+    const inv = await preset.prepare(
+      { op: 'cycle', target: targetOf(FIRST_PORT), timeoutMs: 5000 },
+      new AbortController().signal,
+    );
     expect(inv.args).to.deep.equal([]);
     expect(inv.stdin!.split('\n')[0]).to.equal('action=reboot');
-    expect(inv.stdin).to.include('ipport=9105').and.include('lanplus=1').and.include('cipher=3').and.include('power_wait=1');
+    expect(inv.stdin)
+      .to.include('ipport=9105')
+      .and.include('lanplus=1')
+      .and.include('cipher=3')
+      .and.include('power_wait=1');
     expect(inv.stdin).to.not.include(sims.password);
     expect(inv.env).to.have.property('IPMI_PASSWORD', sims.password);
   });

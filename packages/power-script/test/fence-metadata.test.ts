@@ -37,7 +37,9 @@ describe('fence-agent metadata and failure classification', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(err({ bogus: '1' }).message).to.include('agentOptions.bogus').and.include('no such option');
+    expect(err({ bogus: '1' }).message)
+      .to.include('agentOptions.bogus')
+      .and.include('no such option');
     expect(err({ ipport: 'x' }).message).to.include('must be an integer');
     expect(err({ lanplus: 'maybe' }).message).to.include('boolean');
     expect(err({ method: 'magic' }).message).to.include('one of onoff, cycle');
@@ -45,16 +47,26 @@ describe('fence-agent metadata and failure classification', () => {
   });
 
   it('maps tool output to typed errors and keeps the password out of the excerpt', () => {
-    const request = { op: 'status' as const, target: { host: 'h', address: 'a', password: new Secret('pw-xyz-1') }, timeoutMs: 1000 };
+    const request = {
+      op: 'status' as const,
+      target: { host: 'h', address: 'a', password: new Secret('pw-xyz-1') },
+      timeoutMs: 1000,
+    };
     const result = (stderr: string, code = 1) => ({ code, signal: null, stdout: '', stderr, truncated: false });
-    expect(classifyFailure('d', request, result('> RAKP 2 HMAC is invalid\nusing pw-xyz-1'))).to.be.instanceOf(AuthError);
-    expect(classifyFailure('d', request, result('RAKP 2 message indicates an error : unauthorized name'))).to.be.instanceOf(AuthError);
+    expect(classifyFailure('d', request, result('> RAKP 2 HMAC is invalid\nusing pw-xyz-1'))).to.be.instanceOf(
+      AuthError,
+    );
+    expect(
+      classifyFailure('d', request, result('RAKP 2 message indicates an error : unauthorized name')),
+    ).to.be.instanceOf(AuthError);
     expect(classifyFailure('d', request, result('Get Auth Capabilities error'))).to.be.instanceOf(UnreachableError);
     expect(classifyFailure('d', request, result('ERROR: Connection timed out'))).to.be.instanceOf(UnreachableError);
     const other = classifyFailure('d', request, result('disk on fire pw-xyz-1', 9));
     expect(other).to.be.instanceOf(DriverError);
     expect(other.message).to.include('exit 9').and.include('[redacted]');
     expect(other.message).to.not.include('pw-xyz-1');
-    expect(classifyFailure('d', request, result('> RAKP 2 HMAC is invalid pw-xyz-1')).message).to.not.include('pw-xyz-1');
+    expect(classifyFailure('d', request, result('> RAKP 2 HMAC is invalid pw-xyz-1')).message).to.not.include(
+      'pw-xyz-1',
+    );
   });
 });

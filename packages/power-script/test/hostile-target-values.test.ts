@@ -21,7 +21,14 @@ describe('presets refuse control characters in every field, before spawning anyt
   after(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => rmSync(marker, { force: true }));
 
-  const base = (): PowerTarget => ({ host: 'h1', address: '10.0.0.1', port: 623, username: 'admin', password: new Secret('Pw-123'), options: { cipher: 3 } });
+  const base = (): PowerTarget => ({
+    host: 'h1',
+    address: '10.0.0.1',
+    port: 623,
+    username: 'admin',
+    password: new Secret('Pw-123'),
+    options: { cipher: 3 },
+  });
   const cases: Array<[string, (t: PowerTarget) => PowerTarget]> = [
     ['address', (t) => ({ ...t, address: `10.0.0.1${INJECT}` })],
     ['username', (t) => ({ ...t, username: `admin${INJECT}` })],
@@ -35,8 +42,22 @@ describe('presets refuse control characters in every field, before spawning anyt
   const drivers: Array<[string, ScriptPowerDriverOptions]> = [
     ['ipmitool', { preset: 'ipmitool', ipmitool: { command: exe, cipher: 3 } }],
     ['fence-agent', { preset: 'fence-agent', fenceAgent: { agent: exe, cipher: 3 } }],
-    ['custom (password in the environment)', { preset: 'custom', custom: { command: exe, args: ['{address}', '{username}', '{host}', '{action}'] } }],
-    ['custom (password on stdin)', { preset: 'custom', custom: { command: exe, args: ['{action}'], password: { stdin: true }, stdin: ['user={username}', 'ip={address}'] } }],
+    [
+      'custom (password in the environment)',
+      { preset: 'custom', custom: { command: exe, args: ['{address}', '{username}', '{host}', '{action}'] } },
+    ],
+    [
+      'custom (password on stdin)',
+      {
+        preset: 'custom',
+        custom: {
+          command: exe,
+          args: ['{action}'],
+          password: { stdin: true },
+          stdin: ['user={username}', 'ip={address}'],
+        },
+      },
+    ],
   ];
   for (const [preset, options] of drivers) {
     for (const [field, mutate] of cases) {
@@ -45,8 +66,10 @@ describe('presets refuse control characters in every field, before spawning anyt
         let spawned = 0;
         const watched = new ScriptPowerDriver({ ...options, onSpawn: () => spawned++ });
         for (const d of [driver, watched]) {
-          const err = await d.status(mutate(base()),
-            { signal: AbortSignal.timeout(5000), timeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
+          const err = await d.status(mutate(base()), { signal: AbortSignal.timeout(5000), timeoutMs: 5000 }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(err, `${preset} ${field}`).to.be.instanceOf(ConfigError);
           expect((err as ConfigError).code).to.equal('HAF2001');
           expect((err as Error).message).to.not.include('Pw-123');
@@ -58,7 +81,25 @@ describe('presets refuse control characters in every field, before spawning anyt
   }
 
   it('a custom preset refuses loader and shell variables as the password variable', () => {
-    for (const name of ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'PATH', 'HOME', 'IFS', 'NODE_OPTIONS', 'BASH_ENV', 'ENV', 'PYTHONPATH', 'PYTHONSTARTUP', 'PERL5OPT', 'GCONV_PATH', 'LC_ALL', 'path', 'A-B', '1X', '']) {
+    for (const name of [
+      'LD_PRELOAD',
+      'LD_LIBRARY_PATH',
+      'PATH',
+      'HOME',
+      'IFS',
+      'NODE_OPTIONS',
+      'BASH_ENV',
+      'ENV',
+      'PYTHONPATH',
+      'PYTHONSTARTUP',
+      'PERL5OPT',
+      'GCONV_PATH',
+      'LC_ALL',
+      'path',
+      'A-B',
+      '1X',
+      '',
+    ]) {
       const err = (() => {
         try {
           new CustomPreset({ command: exe, args: ['{action}'], password: { env: name } });
@@ -69,6 +110,8 @@ describe('presets refuse control characters in every field, before spawning anyt
       })();
       expect(err, name).to.be.instanceOf(ConfigError);
     }
-    expect(() => new CustomPreset({ command: exe, args: ['{action}'], password: { env: 'BMC_PASSWORD' } })).to.not.throw();
+    expect(
+      () => new CustomPreset({ command: exe, args: ['{action}'], password: { env: 'BMC_PASSWORD' } }),
+    ).to.not.throw();
   });
 });

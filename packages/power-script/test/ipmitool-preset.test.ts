@@ -66,8 +66,8 @@ describe('ScriptPowerDriver ipmitool against ipmi_sim', () => {
     it('never puts the password on argv: -E and IPMI_PASSWORD, never -P', async () => {
       cmdlines.length = 0;
       await driver.status(targetOf(port), call());
-      await driver.status(targetOf(DEAD_PORT),
-        call(800)).catch(() => {}); // a child that surely lives long enough to be seen
+      // a child that surely lives long enough to be seen
+      await driver.status(targetOf(DEAD_PORT), call(800)).catch(() => {});
       expect(cmdlines).to.have.length(2);
       expect(cmdlines[1]).to.include(' -E ');
       expect(cmdlines[1]).to.not.include(sims.password);
@@ -78,7 +78,9 @@ describe('ScriptPowerDriver ipmitool against ipmi_sim', () => {
     it('a wrong password is an AuthError naming the RAKP failure, without the password', async () => {
       const err = await driver.status(targetOf(port, 'Not-The-Pw-77'), call()).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(AuthError);
-      expect((err as Error).message).to.include('RAKP 2 HMAC is invalid').and.not.include('Not-The-Pw-77');
+      expect((err as Error).message)
+        .to.include('RAKP 2 HMAC is invalid')
+        .and.not.include('Not-The-Pw-77');
     });
 
     it('nothing listening: UnreachableError from ipmitool, or TimeoutError at the deadline', async function () {
@@ -93,12 +95,19 @@ describe('ScriptPowerDriver ipmitool against ipmi_sim', () => {
 
     it('defaults to cipher suite 17 and refuses 0 unless allowed for the host', async () => {
       const inv = await new ScriptPowerDriver({ preset: 'ipmitool' }).preset.prepare(
-        { op: 'status', target: { ...targetOf(port), options: {} }, timeoutMs: 5000 }, new AbortController().signal);
+        { op: 'status', target: { ...targetOf(port), options: {} }, timeoutMs: 5000 },
+        new AbortController().signal,
+      );
       expect(inv.args.join(' ')).to.include('-C 17');
-      expect(() => new ScriptPowerDriver({ preset: 'ipmitool', ipmitool: { cipher: 0 } })).to.throw(ConfigError, /cipher suite 0/);
+      expect(() => new ScriptPowerDriver({ preset: 'ipmitool', ipmitool: { cipher: 0 } })).to.throw(
+        ConfigError,
+        /cipher suite 0/,
+      );
       const zero = await driver.status({ ...targetOf(port), options: { cipher: 0 } }, call()).catch((e: unknown) => e);
       expect(zero).to.be.instanceOf(ConfigError);
-      expect(await driver.status({ ...targetOf(port), options: { cipher: 0, allowCipherZero: true } }, call())).to.be.oneOf(['ON', 'OFF']);
+      expect(
+        await driver.status({ ...targetOf(port), options: { cipher: 0, allowCipherZero: true } }, call()),
+      ).to.be.oneOf(['ON', 'OFF']);
     });
   });
 });

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { AuthError, PowerManagementService, Secret, TimeoutError, type HaEvent, type PowerTarget, type PowerTransition } from '@hafence/core';
+import {
+  AuthError,
+  PowerManagementService,
+  Secret,
+  TimeoutError,
+  type HaEvent,
+  type PowerTarget,
+  type PowerTransition,
+} from '@hafence/core';
 import { ScriptPowerDriver } from '@hafence/power-script';
 import { BmcSims } from './helpers/bmc-sim.js';
 
@@ -15,15 +23,21 @@ describe('PowerManagementService with script drivers against ipmi_sim', () => {
   const events: HaEvent[] = [];
   const logs: string[] = [];
   const log = (m: string, f?: object) => logs.push(`${m} ${JSON.stringify(f ?? {})}`);
-  const next = (want: (t: PowerTransition) => boolean) => new Promise<PowerTransition>((resolve) => {
-    const sub = service.transitions$.subscribe((t) => {
-      if (!want(t)) return;
-      sub.unsubscribe();
-      resolve(t);
+  const next = (want: (t: PowerTransition) => boolean) =>
+    new Promise<PowerTransition>((resolve) => {
+      const sub = service.transitions$.subscribe((t) => {
+        if (!want(t)) return;
+        sub.unsubscribe();
+        resolve(t);
+      });
     });
-  });
   const target = (port: number, password = sims.password): PowerTarget => ({
-    host: `kvm${port}`, address: '127.0.0.1', port, username: sims.user, password: new Secret(password), options: { cipher: 3 },
+    host: `kvm${port}`,
+    address: '127.0.0.1',
+    port,
+    username: sims.user,
+    password: new Secret(password),
+    options: { cipher: 3 },
   });
 
   before(async function () {
@@ -66,8 +80,26 @@ describe('PowerManagementService with script drivers against ipmi_sim', () => {
     service.startSync();
     expect(await on).to.deep.include({ from: 'UNKNOWN', to: 'ON', by: 'sync' });
     const off = next((t) => t.host === 'b' && t.to === 'OFF');
-    await run('ipmitool', ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(FIRST_PORT + 1), '-U', sims.user, '-E', '-C', '3', 'chassis', 'power', 'off'],
-      { env: { ...process.env, IPMI_PASSWORD: sims.password } });
+    await run(
+      'ipmitool',
+      [
+        '-I',
+        'lanplus',
+        '-H',
+        '127.0.0.1',
+        '-p',
+        String(FIRST_PORT + 1),
+        '-U',
+        sims.user,
+        '-E',
+        '-C',
+        '3',
+        'chassis',
+        'power',
+        'off',
+      ],
+      { env: { ...process.env, IPMI_PASSWORD: sims.password } },
+    );
     expect(await off).to.deep.include({ host: 'b', from: 'ON', to: 'OFF', by: 'sync' });
     service.stopSync();
   });

@@ -1,7 +1,16 @@
 export type {
-  HeartbeatRecord, AgentHealth, AgentConnectivity, ArmRequest, HeartbeatObservation, NeighborExecutor, KvmHostFacts,
+  HeartbeatRecord,
+  AgentHealth,
+  AgentConnectivity,
+  ArmRequest,
+  HeartbeatObservation,
+  NeighborExecutor,
+  KvmHostFacts,
   KvmInventory,
-  VmVolume, VmVolumeDirectory, VolumeActivity, VolumeReadFailure,
+  VmVolume,
+  VmVolumeDirectory,
+  VolumeActivity,
+  VolumeReadFailure,
 } from './ports.js';
 
 export { KvmProvider } from './provider/kvm-provider.js';
@@ -22,24 +31,62 @@ export { HeartbeatWriter, nodeHeartbeatFs } from './agent/heartbeat-writer.js';
 export type { HeartbeatFsLike, HeartbeatWriterOptions } from './agent/heartbeat-writer.js';
 export { readHeartbeatTwice, nodeHeartbeatReadFs } from './agent/heartbeat-reader.js';
 export type { HeartbeatReadFsLike, VolumeReadRequest } from './agent/heartbeat-reader.js';
-export { FileVolumeReader, VolumeReadError, nodeVolumeFs, VOLUME_MISSING, VOLUME_UNSUPPORTED } from './agent/volume-reader.js';
+export {
+  FileVolumeReader,
+  VolumeReadError,
+  nodeVolumeFs,
+  VOLUME_MISSING,
+  VOLUME_UNSUPPORTED,
+} from './agent/volume-reader.js';
 export type { VolumeReader, VolumeFsLike, FileVolumeReaderOptions } from './agent/volume-reader.js';
-export { readVolumePass, compareVolumePasses, DEFAULT_VOLUME_PASS_LIMITS, MAX_VOLUMES_PER_READ } from './agent/volume-activity.js';
+export {
+  readVolumePass,
+  compareVolumePasses,
+  DEFAULT_VOLUME_PASS_LIMITS,
+  MAX_VOLUMES_PER_READ,
+} from './agent/volume-activity.js';
 export type { VolumePass, VolumePassLimits } from './agent/volume-activity.js';
 export { VirshVmInventory, FileVmInventory, VmInventoryError, MAX_LISTED_VOLUMES } from './agent/vm-inventory.js';
 export type { VmInventory } from './agent/vm-inventory.js';
-export { heartbeatPath, encodeHeartbeat, decodeHeartbeat, sameHeartbeat, armGenOf, DEFAULT_HEARTBEAT_DIR } from './agent/heartbeat-file.js';
+export {
+  heartbeatPath,
+  encodeHeartbeat,
+  decodeHeartbeat,
+  sameHeartbeat,
+  armGenOf,
+  DEFAULT_HEARTBEAT_DIR,
+} from './agent/heartbeat-file.js';
 export { IsolationMonitor } from './agent/self-fence.js';
-export type { IsolationMonitorOptions, IsolationVerdict, PeerStatus, PeerProbe, PeerAnswer, PeerFailure } from './agent/self-fence.js';
+export type {
+  IsolationMonitorOptions,
+  IsolationVerdict,
+  PeerStatus,
+  PeerProbe,
+  PeerAnswer,
+  PeerFailure,
+} from './agent/self-fence.js';
 export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTimeoutMs } from './agent/watchdog.js';
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
 export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS, MAX_BODY, PEER_ROUTES } from './agent/agent-server.js';
 export type { AgentHandlers, AgentServerOptions, AgentServerTls, ArmOutcome } from './agent/agent-server.js';
 export type { ConnectionLimits } from './agent/connection-guard.js';
-export { connectionLimits, readNofileSoftLimit, DESCRIPTOR_RESERVE, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_ADDRESS } from './agent/descriptor-budget.js';
+export {
+  connectionLimits,
+  readNofileSoftLimit,
+  DESCRIPTOR_RESERVE,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PER_ADDRESS,
+} from './agent/descriptor-budget.js';
 export { AuthFailureLog } from './agent/auth-failure-log.js';
 export type { AuthFailureLogOptions } from './agent/auth-failure-log.js';
-export { HeartbeatWriteError, HeartbeatFormatError, AgentConfigError, ArmRefusedError, isLocalResourceError, LOCAL_RESOURCE_ERRNOS } from './agent/agent-errors.js';
+export {
+  HeartbeatWriteError,
+  HeartbeatFormatError,
+  AgentConfigError,
+  ArmRefusedError,
+  isLocalResourceError,
+  LOCAL_RESOURCE_ERRNOS,
+} from './agent/agent-errors.js';
 
 export { HttpAgentConnectivity, HttpNeighborExecutor } from './standalone/http-ports.js';
 export { HttpVolumeDirectory } from './standalone/http-volume-directory.js';

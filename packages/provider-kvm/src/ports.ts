@@ -71,16 +71,20 @@ export interface AgentConnectivity {
 /** What a checker saw when it read a suspect's heartbeat twice, a window apart. */
 export type HeartbeatObservation =
   | {
-    readonly ok: true;
-    readonly first: HeartbeatRecord;
-    readonly second: HeartbeatRecord;
-    /**
-     * What the checker saw of the VM volumes it was asked to read (absent when none were
-     * asked for). A changed volume proves activity; an unchanged one proves nothing.
-     */
-    readonly volumes?: VolumeActivity;
-  }
-  | { readonly ok: false; readonly reason: 'mount-unreadable' | 'no-heartbeat' | 'timeout' | 'error'; readonly detail: string };
+      readonly ok: true;
+      readonly first: HeartbeatRecord;
+      readonly second: HeartbeatRecord;
+      /**
+       * What the checker saw of the VM volumes it was asked to read (absent when none were
+       * asked for). A changed volume proves activity; an unchanged one proves nothing.
+       */
+      readonly volumes?: VolumeActivity;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: 'mount-unreadable' | 'no-heartbeat' | 'timeout' | 'error';
+      readonly detail: string;
+    };
 
 /** What a checker saw of a suspect's VM volumes over the activity window (docs/behaviour.md#kvm-hosts). */
 export interface VolumeActivity {
@@ -139,8 +143,13 @@ export interface NeighborExecutor {
    * volumes, each after a fresh open). Rejects or answers `ok: false` when the checker
    * cannot read the mount.
    */
-  readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
-    volumes?: readonly string[]): Promise<HeartbeatObservation>;
+  readHeartbeat(
+    checker: string,
+    suspect: string,
+    windowMs: number,
+    signal: AbortSignal,
+    volumes?: readonly string[],
+  ): Promise<HeartbeatObservation>;
   /** Asks `peer` whether it can still reach `suspect` (lease condition 4). */
   canReach?(peer: string, suspect: string, signal: AbortSignal): Promise<boolean>;
 }

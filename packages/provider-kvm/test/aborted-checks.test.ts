@@ -29,12 +29,19 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
     ({ inventory, specs } = inventoryOf(3));
     for (const s of specs) kvm.host(s.ref.id);
     const pending: Array<() => void> = [];
-    failPending = () => { for (const fail of pending.splice(0)) fail(); };
-    const late = <T>(host: string) => new Promise<T>((_, reject) => pending.push(() => reject(new UnreachableError(host, 'agent', 'request failed after the caller gave up'))));
+    failPending = () => {
+      for (const fail of pending.splice(0)) fail();
+    };
+    const late = <T>(host: string) =>
+      new Promise<T>((_, reject) =>
+        pending.push(() => reject(new UnreachableError(host, 'agent', 'request failed after the caller gave up'))),
+      );
     provider = new KvmProvider({
       agents: { health: (host) => late<AgentHealth>(host) },
       neighbors: { readHeartbeat: (checker) => late<HeartbeatObservation>(checker) },
-      inventory: kvm, clock, powerState: () => 'ON',
+      inventory: kvm,
+      clock,
+      powerState: () => 'ON',
     });
   });
   afterEach(() => {
@@ -46,7 +53,11 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
     ctl.abort(reason);
     return ctxOf(clock, inventory, 'SUSPECT', undefined, ctl.signal);
   };
-  const outcome = <T>(p: Promise<T>) => p.then((value) => ({ value }), (error: unknown) => ({ error }));
+  const outcome = <T>(p: Promise<T>) =>
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
 
   /** Lets the late port failures settle and Node's rejection tracking report them. */
   async function lateFailuresSettled(): Promise<void> {
@@ -63,7 +74,9 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
   });
 
   it('activityCheck with an already aborted signal rejects with the abort reason; the late port failure is handled', async () => {
-    await provider.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } })); // h2, h3 may check h1
+    await provider.partitionConditions(
+      viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }),
+    ); // h2, h3 may check h1
     const reason = new AbortedError('activity job aborted');
     expect(await outcome(provider.activityCheck(at(specs, 0), abortedCtx(reason)))).to.deep.equal({ error: reason });
     await lateFailuresSettled();
@@ -74,7 +87,9 @@ describe('KVM provider: checks on an aborted signal leave no unhandled rejection
     const ctl = new AbortController();
     const reason = new AbortedError('health check exceeded 0 ms');
     clock.setTimeout(() => ctl.abort(reason), 0);
-    const result = outcome(provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'SUSPECT', undefined, ctl.signal)));
+    const result = outcome(
+      provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'SUSPECT', undefined, ctl.signal)),
+    );
     await clock.advance(0);
     expect(await result).to.deep.equal({ error: reason });
     await lateFailuresSettled();

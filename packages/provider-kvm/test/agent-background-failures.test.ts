@@ -45,8 +45,16 @@ describe('host agent: background failures are handled, never unhandled rejection
     const flags = new Map([['/mnt/pool/hafence/ha-h1', 'enabled']]);
     const watchdog = new BusyWatchdog(clock);
     agent = new HostAgent({
-      hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog, clock, fs, logger,
-      heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S, armed: false,
+      hostId: 'h1',
+      mount: '/mnt/pool',
+      token: new Secret(TEST_TOKEN),
+      watchdog,
+      clock,
+      fs,
+      logger,
+      heartbeatIntervalMs: 10 * S,
+      selfFenceAfterMs: 60 * S,
+      armed: false,
       readFs: { readdir: async () => [], readFile: async (path) => flags.get(path) ?? '' },
     });
     await agent.start();
@@ -68,11 +76,26 @@ describe('host agent: background failures are handled, never unhandled rejection
     const fs = new MemFs();
     const watchdog = new SimulatedWatchdog(clock, 15 * S);
     agent = new HostAgent({
-      hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog, clock, fs, logger,
-      heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S, armed: true,
-      stopVms: () => { throw Object.assign(new Error('virsh not found'), { code: 'ENOENT' }); },
+      hostId: 'h1',
+      mount: '/mnt/pool',
+      token: new Secret(TEST_TOKEN),
+      watchdog,
+      clock,
+      fs,
+      logger,
+      heartbeatIntervalMs: 10 * S,
+      selfFenceAfterMs: 60 * S,
+      armed: true,
+      stopVms: () => {
+        throw Object.assign(new Error('virsh not found'), { code: 'ENOENT' });
+      },
       peerProbe: async () => [],
-      readFs: { readdir: async () => [], readFile: async () => { throw Object.assign(new Error('missing'), { code: 'ENOENT' }); } },
+      readFs: {
+        readdir: async () => [],
+        readFile: async () => {
+          throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+        },
+      },
     });
     await agent.start();
     fs.failWith = 'EROFS';
@@ -93,14 +116,25 @@ describe('host agent: stop() and a heartbeat write in progress', () => {
     landed = 0;
 
     override async writeFile(path: string, data: string): Promise<void> {
-      await new Promise<void>((resolve) => { this.release = resolve; });
+      await new Promise<void>((resolve) => {
+        this.release = resolve;
+      });
       await super.writeFile(path, data);
       this.landed++;
     }
   }
 
   async function started(fs: GatedFs, clock: TestClock): Promise<HostAgent> {
-    const agent = new HostAgent({ hostId: 'h1', mount: '/mnt', token: new Secret(TEST_TOKEN), watchdog: new SimulatedWatchdog(clock), clock, fs, heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S });
+    const agent = new HostAgent({
+      hostId: 'h1',
+      mount: '/mnt',
+      token: new Secret(TEST_TOKEN),
+      watchdog: new SimulatedWatchdog(clock),
+      clock,
+      fs,
+      heartbeatIntervalMs: 10 * S,
+      selfFenceAfterMs: 60 * S,
+    });
     await agent.start();
     await clock.advance(1); // the first beat has begun its write
     expect(fs.release, 'a write is in progress').to.not.equal(undefined);
@@ -112,7 +146,9 @@ describe('host agent: stop() and a heartbeat write in progress', () => {
     const fs = new GatedFs();
     const agent = await started(fs, clock);
     let stopped = false;
-    const stopping = agent.stop().then(() => { stopped = true; });
+    const stopping = agent.stop().then(() => {
+      stopped = true;
+    });
     await new Promise((r) => setImmediate(r));
     expect(stopped, 'not before the write landed').to.equal(false);
     fs.release!();
@@ -124,7 +160,9 @@ describe('host agent: stop() and a heartbeat write in progress', () => {
     const clock = new TestClock();
     const agent = await started(new GatedFs(), clock);
     let stopped = false;
-    const stopping = agent.stop().then(() => { stopped = true; });
+    const stopping = agent.stop().then(() => {
+      stopped = true;
+    });
     await clock.advance(1_999);
     expect(stopped).to.equal(false);
     await clock.advance(1);

@@ -3,7 +3,13 @@ import type { Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Secret, type LogFields, type Logger } from '@hafence/core';
 import {
-  connectionLimits, createAgentServer, HostAgent, NO_WATCHDOG, SimulatedWatchdog, type AgentHandlers, type PeerAnswer,
+  connectionLimits,
+  createAgentServer,
+  HostAgent,
+  NO_WATCHDOG,
+  SimulatedWatchdog,
+  type AgentHandlers,
+  type PeerAnswer,
 } from '@hafence/provider-kvm';
 import { TestClock } from '@hafence/testkit';
 import { MemFs, TEST_TOKEN } from './helpers/mem-fs.js';
@@ -41,8 +47,12 @@ function raw(port: number, localAddress = '127.0.0.1'): Promise<Raw> {
     const r = { received: '' } as Raw;
     const socket = connect({ port, host: '127.0.0.1', localAddress }, () => resolve(r));
     (r as { socket: Socket }).socket = socket;
-    socket.setEncoding('utf8').on('data', (c: string) => { r.received += c; });
-    socket.on('close', () => { r.closedAt = Date.now(); });
+    socket.setEncoding('utf8').on('data', (c: string) => {
+      r.received += c;
+    });
+    socket.on('close', () => {
+      r.closedAt = Date.now();
+    });
     socket.on('error', () => {});
     socket.once('error', reject);
   });
@@ -87,7 +97,11 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
       pushed++;
     }, 10);
     try {
-      await until('the server closes the connection (long before its 10 s request timeout)', 5_000, () => c.closedAt !== undefined);
+      await until(
+        'the server closes the connection (long before its 10 s request timeout)',
+        5_000,
+        () => c.closedAt !== undefined,
+      );
     } finally {
       clearInterval(pusher);
     }
@@ -101,7 +115,9 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
     const port = await listen(server);
     const c = await raw(port);
     clients.push(c.socket);
-    c.socket.write(`POST /arm HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nContent-Length: 5000000\r\n\r\n`);
+    c.socket.write(
+      `POST /arm HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nContent-Length: 5000000\r\n\r\n`,
+    );
     await until('the server closes the connection', 2_000, () => c.closedAt !== undefined);
     expect(c.received).to.match(/^HTTP\/1\.1 413 /);
   });
@@ -136,17 +152,28 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
   it('logs failed authentications with the source address, at most one line per address per minute, never the token', async () => {
     const clock = new TestClock();
     const lines: { message: string; fields: LogFields }[] = [];
-    const logger: Logger =
-      { debug() {}, info() {}, error() {}, warn: (message, fields) => lines.push({ message, fields: fields ?? {} }) };
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (message, fields) => lines.push({ message, fields: fields ?? {} }),
+    };
     server = createAgentServer(new Secret(TEST_TOKEN), handlers, { logger, clock });
     const port = await listen(server);
-    const bad = (localAddress: string, auth?: string) => new Promise<number>((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1', localAddress }, () => {
-        socket.write(`GET /health HTTP/1.1\r\nHost: x\r\n${auth ? `Authorization: Bearer ${auth}\r\n` : ''}\r\n`);
+    const bad = (localAddress: string, auth?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = connect({ port, host: '127.0.0.1', localAddress }, () => {
+          socket.write(`GET /health HTTP/1.1\r\nHost: x\r\n${auth ? `Authorization: Bearer ${auth}\r\n` : ''}\r\n`);
+        });
+        let text = '';
+        socket
+          .setEncoding('utf8')
+          .on('data', (c: string) => {
+            text += c;
+          })
+          .on('close', () => resolve(Number(text.slice(9, 12))))
+          .on('error', reject);
       });
-      let text = '';
-      socket.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('close', () => resolve(Number(text.slice(9, 12)))).on('error', reject);
-    });
     for (let i = 0; i < 5; i++) expect(await bad('127.0.0.3', 'wrong-token-xyz')).to.equal(401);
     expect(await bad('127.0.0.4')).to.equal(401);
     const auth = () => lines.filter((l) => l.message.includes('authentication failed'));
@@ -156,7 +183,10 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
     ]);
     await clock.advance(61 * S);
     await bad('127.0.0.3', 'wrong-token-xyz');
-    expect(lines.find((l) => l.message.includes('not logged'))?.fields, 'the failures not logged are counted').to.deep.equal({ count: 4, windowMs: 60 * S });
+    expect(
+      lines.find((l) => l.message.includes('not logged'))?.fields,
+      'the failures not logged are counted',
+    ).to.deep.equal({ count: 4, windowMs: 60 * S });
     expect(auth().at(-1)!.fields).to.deep.equal({ source: '127.0.0.3', reason: 'wrong token', failures: 1 });
     expect(auth()).to.have.length(3);
     expect(JSON.stringify(lines)).to.not.include('wrong-token-xyz');
@@ -166,19 +196,39 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
   it('rate-limits the log across addresses too: a flood from many addresses logs at most 20 lines a minute, then a count', async () => {
     const clock = new TestClock();
     const lines: { message: string; fields: LogFields }[] = [];
-    const logger: Logger =
-      { debug() {}, info() {}, error() {}, warn: (message, fields) => lines.push({ message, fields: fields ?? {} }) };
-    server = createAgentServer(new Secret(TEST_TOKEN), handlers,
-      { logger, clock, limits: { maxConnections: 64, maxPerAddress: 4 } });
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (message, fields) => lines.push({ message, fields: fields ?? {} }),
+    };
+    server = createAgentServer(new Secret(TEST_TOKEN), handlers, {
+      logger,
+      clock,
+      limits: { maxConnections: 64, maxPerAddress: 4 },
+    });
     const port = await listen(server);
-    await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise<void>((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1', localAddress: `127.0.1.${i + 1}` }, () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
-      socket.on('close', () => resolve()).on('error', () => resolve()).resume();
-    })));
+    await Promise.all(
+      Array.from(
+        { length: 30 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const socket = connect({ port, host: '127.0.0.1', localAddress: `127.0.1.${i + 1}` }, () =>
+              socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'),
+            );
+            socket
+              .on('close', () => resolve())
+              .on('error', () => resolve())
+              .resume();
+          }),
+      ),
+    );
     expect(lines.filter((l) => l.message.includes('authentication failed'))).to.have.length(20);
     await clock.advance(61 * S);
     await new Promise<void>((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.1.99' }, () => socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+      const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.1.99' }, () =>
+        socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'),
+      );
       socket.on('close', () => resolve()).resume();
     });
     expect(lines.find((l) => l.message.includes('not logged'))?.fields).to.include({ count: 10 });
@@ -189,9 +239,15 @@ describe('connection limits: descriptors kept in reserve for the heartbeat', () 
   it('defaults the total cap to the soft descriptor limit minus 64, at most 256; refuses a cap that eats the reserve', () => {
     expect(connectionLimits(256)).to.deep.equal({ maxConnections: 192, maxPerAddress: 16 });
     expect(connectionLimits(65536)).to.deep.equal({ maxConnections: 256, maxPerAddress: 16 });
-    expect(() => connectionLimits(256, 250)).to.throw().with.property('code', 'HAF5103');
-    expect(() => connectionLimits(64)).to.throw().with.property('code', 'HAF5103');
-    expect(() => connectionLimits(1024, 10, 11)).to.throw().with.property('code', 'HAF5103');
+    expect(() => connectionLimits(256, 250))
+      .to.throw()
+      .with.property('code', 'HAF5103');
+    expect(() => connectionLimits(64))
+      .to.throw()
+      .with.property('code', 'HAF5103');
+    expect(() => connectionLimits(1024, 10, 11))
+      .to.throw()
+      .with.property('code', 'HAF5103');
   });
 });
 
@@ -207,9 +263,22 @@ describe('host agent: its own trouble is never isolation (SPEC §5.1)', () => {
     const fs = new MemFs();
     const watchdog = new SimulatedWatchdog(clock, 15 * S);
     agent = new HostAgent({
-      hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog, clock, fs,
-      heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S, armed: true, peerProbe: async () => options.peers ?? [],
-      readFs: { readdir: async () => [], readFile: async () => { throw Object.assign(new Error('missing'), { code: 'ENOENT' }); } },
+      hostId: 'h1',
+      mount: '/mnt/pool',
+      token: new Secret(TEST_TOKEN),
+      watchdog,
+      clock,
+      fs,
+      heartbeatIntervalMs: 10 * S,
+      selfFenceAfterMs: 60 * S,
+      armed: true,
+      peerProbe: async () => options.peers ?? [],
+      readFs: {
+        readdir: async () => [],
+        readFile: async () => {
+          throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+        },
+      },
     });
     fs.failWith = options.failWith;
     return { clock, watchdog, agent };
@@ -224,14 +293,22 @@ describe('host agent: its own trouble is never isolation (SPEC §5.1)', () => {
       expect(r.agent.status().lastVerdict).to.deep.include({ kind: 'holding' });
       expect(r.agent.status().lastVerdict!.reason).to.include(errno);
       expect(r.watchdog.expiredAt).to.equal(undefined);
-      const health = await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json() as { storageOk: boolean; detail: string };
+      const health = (await (
+        await fetch(`${base}/health`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })
+      ).json()) as { storageOk: boolean; detail: string };
       expect(health.storageOk).to.equal(false);
       expect(health.detail).to.include('local resource error').and.include(errno);
     });
   }
 
   it('a peer that could not be asked for lack of descriptors is no evidence: storage lost (EIO), it holds', async () => {
-    const r = start({ failWith: 'EIO', peers: [{ host: 'h2', failure: 'local', errno: 'EMFILE' }, { host: 'h3', failure: 'network', errno: 'ECONNREFUSED' }] });
+    const r = start({
+      failWith: 'EIO',
+      peers: [
+        { host: 'h2', failure: 'local', errno: 'EMFILE' },
+        { host: 'h3', failure: 'network', errno: 'ECONNREFUSED' },
+      ],
+    });
     await r.agent.start();
     await r.clock.advance(5 * 60 * S);
     expect(r.agent.status().selfFenced).to.equal(false);
@@ -239,7 +316,13 @@ describe('host agent: its own trouble is never isolation (SPEC §5.1)', () => {
   });
 
   it('every configured peer unreachable on the network, storage lost (EIO), no management server: positive evidence, it self-fences', async () => {
-    const r = start({ failWith: 'EIO', peers: [{ host: 'h2', failure: 'network', errno: 'ETIMEDOUT' }, { host: 'h3', failure: 'network', errno: 'ECONNREFUSED' }] });
+    const r = start({
+      failWith: 'EIO',
+      peers: [
+        { host: 'h2', failure: 'network', errno: 'ETIMEDOUT' },
+        { host: 'h3', failure: 'network', errno: 'ECONNREFUSED' },
+      ],
+    });
     await r.agent.start();
     await r.clock.advance(70 * S);
     expect(r.agent.status().selfFenced).to.equal(true);
@@ -250,14 +333,28 @@ describe('host agent: its own trouble is never isolation (SPEC §5.1)', () => {
 describe('host agent: POST /arm tells the truth', () => {
   it('without a watchdog, arming answers armed: false (HA enabled, lease unarmed) and says why', async () => {
     const agent = new HostAgent({
-      hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog: NO_WATCHDOG, clock: new TestClock(), fs: new MemFs(),
-      readFs: { readdir: async () => [], readFile: async () => { throw Object.assign(new Error('missing'), { code: 'ENOENT' }); } },
+      hostId: 'h1',
+      mount: '/mnt/pool',
+      token: new Secret(TEST_TOKEN),
+      watchdog: NO_WATCHDOG,
+      clock: new TestClock(),
+      fs: new MemFs(),
+      readFs: {
+        readdir: async () => [],
+        readFile: async () => {
+          throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+        },
+      },
     });
     const base = `http://127.0.0.1:${(await agent.start()).port}`;
     try {
-      const res = await fetch(`${base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ armed: true, armGen: 3 }) });
+      const res = await fetch(`${base}/arm`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        body: JSON.stringify({ armed: true, armGen: 3 }),
+      });
       expect(res.status).to.equal(200);
-      const body = await res.json() as Record<string, unknown>;
+      const body = (await res.json()) as Record<string, unknown>;
       expect(body).to.include({ armed: false, haEnabled: true, armGen: 3, watchdog: 'none' });
       expect(body.detail).to.be.a('string');
     } finally {

@@ -26,9 +26,18 @@ async function rig(options: { armed?: boolean; flags?: Map<string, string> } = {
   const stops: number[] = [];
   const r = { clock, fs, watchdog, stops, resets, peers: [] as PeerStatus[] } as Rig;
   r.agent = new HostAgent({
-    hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog, clock, fs,
-    heartbeatIntervalMs: 10 * S, selfFenceAfterMs: 60 * S, armed: options.armed ?? true,
-    stopVms: async () => { stops.push(clock.now()); },
+    hostId: 'h1',
+    mount: '/mnt/pool',
+    token: new Secret(TEST_TOKEN),
+    watchdog,
+    clock,
+    fs,
+    heartbeatIntervalMs: 10 * S,
+    selfFenceAfterMs: 60 * S,
+    armed: options.armed ?? true,
+    stopVms: async () => {
+      stops.push(clock.now());
+    },
     peerProbe: async () => r.peers,
     readFs: {
       readdir: async () => [],
@@ -58,7 +67,7 @@ describe('host agent: self-fence only when isolated', () => {
       await r.clock.advance(10 * S);
       await msRequest(r);
     }
-    const health = await (await msRequest(r)).json() as { storageOk: boolean; detail: string };
+    const health = (await (await msRequest(r)).json()) as { storageOk: boolean; detail: string };
     expect(health.storageOk).to.equal(false);
     expect(health.detail).to.include('ENOSPC');
     expect(r.agent.status().selfFenced).to.equal(false);
@@ -79,10 +88,13 @@ describe('host agent: self-fence only when isolated', () => {
     const lastFeed = at(r.watchdog.feeds, -1);
     expect(lastFeed).to.be.at.most(stoppedAt);
     await r.clock.advance(5 * 60 * S);
-    expect(r.watchdog.feeds.filter((t) => t > stoppedAt), 'watchdog not fed after the self-fence').to.deep.equal([]);
+    expect(
+      r.watchdog.feeds.filter((t) => t > stoppedAt),
+      'watchdog not fed after the self-fence',
+    ).to.deep.equal([]);
     expect(r.resets).to.have.length(1);
     expect(at(r.resets, 0) - lastFeed).to.equal(15 * S);
-    const health = await (await msRequest(r)).json() as { connected: boolean; detail: string };
+    const health = (await (await msRequest(r)).json()) as { connected: boolean; detail: string };
     expect(health).to.include({ connected: false, detail: 'self-fencing' });
   });
 
@@ -133,11 +145,21 @@ describe('host agent: self-fence only when isolated', () => {
   it('arms and disarms on a management-server request; the heartbeat carries armed and the watchdog kind', async () => {
     r = await rig({ armed: false });
     await r.clock.advance(10 * S);
-    const arm = (armed: boolean) => fetch(`${r.base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ armed }) });
+    const arm = (armed: boolean) =>
+      fetch(`${r.base}/arm`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        body: JSON.stringify({ armed }),
+      });
     expect((await arm(true)).status).to.equal(200);
     await r.clock.advance(10 * S);
     // resetMarginMs: interval 10 s + peer query 3 s + VM-stop grace 5 s + watchdog 15 s
-    expect(r.agent.status().lastRecord).to.include({ armed: true, watchdog: 'simulated', selfFenceAfter: 60 * S, resetMarginMs: 33 * S });
+    expect(r.agent.status().lastRecord).to.include({
+      armed: true,
+      watchdog: 'simulated',
+      selfFenceAfter: 60 * S,
+      resetMarginMs: 33 * S,
+    });
     expect(r.watchdog.opened).to.equal(true);
     await arm(false);
     await r.clock.advance(10 * S);
@@ -164,7 +186,12 @@ describe('host agent: self-fence only when isolated', () => {
 
   it('applies arm requests in armGen order: refuses a lower armGen (409) and echoes the applied one in heartbeat and health', async () => {
     r = await rig({ armed: false });
-    const arm = (body: unknown) => fetch(`${r.base}/arm`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify(body) });
+    const arm = (body: unknown) =>
+      fetch(`${r.base}/arm`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        body: JSON.stringify(body),
+      });
     const ok = await arm({ armed: true, armGen: 5 });
     expect(ok.status).to.equal(200);
     expect(await ok.json()).to.deep.equal({ armed: true, haEnabled: true, armGen: 5, watchdog: 'simulated' });
@@ -186,8 +213,13 @@ describe('host agent: self-fence only when isolated', () => {
 
   it('an arm whose watchdog cannot be opened is not applied: its armGen is not echoed', async () => {
     r = await rig({ armed: false });
-    r.watchdog.open = async () => { throw Object.assign(new Error('busy'), { code: 'EBUSY' }); };
-    const err = await r.agent.arm(true, 3).then(() => undefined, (e: unknown) => e);
+    r.watchdog.open = async () => {
+      throw Object.assign(new Error('busy'), { code: 'EBUSY' });
+    };
+    const err = await r.agent.arm(true, 3).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.include({ code: 'EBUSY' });
     expect(r.agent.status()).to.include({ armed: false, haEnabled: false, armGen: 0 });
   });

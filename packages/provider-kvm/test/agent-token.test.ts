@@ -14,7 +14,14 @@ describe('agent management server: token authentication', () => {
 
   beforeEach(async () => {
     clock = new TestClock();
-    agent = new HostAgent({ hostId: 'h1', mount: '/mnt/pool', token: new Secret(TEST_TOKEN), watchdog: new SimulatedWatchdog(clock), clock, fs: new MemFs() });
+    agent = new HostAgent({
+      hostId: 'h1',
+      mount: '/mnt/pool',
+      token: new Secret(TEST_TOKEN),
+      watchdog: new SimulatedWatchdog(clock),
+      clock,
+      fs: new MemFs(),
+    });
     const address = await agent.start();
     base = `http://127.0.0.1:${address.port}`;
   });
@@ -72,15 +79,23 @@ describe('agent management server: token authentication', () => {
       await writeFile(join(dir, 'ok'), `${TEST_TOKEN}\n`, { mode: 0o600 });
       expect((await readTokenFile(join(dir, 'ok'))).reveal()).to.equal(TEST_TOKEN);
       await writeFile(join(dir, 'short'), 'sekrit', { mode: 0o600 });
-      const err = await readTokenFile(join(dir, 'short')).then(() => undefined, (e: unknown) => e);
+      const err = await readTokenFile(join(dir, 'short')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as Error).message).to.not.include('sekrit');
       // readable by group or others: refused like ssh refuses a loose private key, content never shown
       await writeFile(join(dir, 'loose'), `${TEST_TOKEN}\n`, { mode: 0o644 });
       await chmod(join(dir, 'loose'), 0o644);
-      const loose = await readTokenFile(join(dir, 'loose')).then(() => undefined, (e: unknown) => e);
+      const loose = await readTokenFile(join(dir, 'loose')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(loose).to.be.instanceOf(ConfigError);
-      expect((loose as Error).message).to.match(/group or others/).and.not.include(TEST_TOKEN);
+      expect((loose as Error).message)
+        .to.match(/group or others/)
+        .and.not.include(TEST_TOKEN);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

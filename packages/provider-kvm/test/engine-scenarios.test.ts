@@ -22,16 +22,27 @@ async function cluster(hosts = 4): Promise<Cluster> {
   const config = parseConfig({ startupGrace: 0, defaultPowerDrivers: ['fake'] });
   const driver = new FakePowerDriver({ clock, password: PASSWORD, latencyMs: 5 });
   const power = new PowerManagementService({
-    clock, drivers: [driver],
+    clock,
+    drivers: [driver],
     config: {
-      powerOpTimeout: 20_000, powerReadsToUnknown: 3, powerSyncInterval: config.powerSyncInterval,
-      powerSyncConcurrency: config.powerSyncConcurrency, jitterFraction: config.jitterFraction, seed: config.seed, defaultPowerDrivers: ['fake'],
+      powerOpTimeout: 20_000,
+      powerReadsToUnknown: 3,
+      powerSyncInterval: config.powerSyncInterval,
+      powerSyncConcurrency: config.powerSyncConcurrency,
+      jitterFraction: config.jitterFraction,
+      seed: config.seed,
+      defaultPowerDrivers: ['fake'],
     },
   });
   const kvm = new FakeKvm(clock);
   kvm.powered = (h) => driver.host(h).power === 'ON';
-  const provider =
-    new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power.state(h) });
+  const provider = new KvmProvider({
+    agents: kvm,
+    neighbors: kvm,
+    inventory: kvm,
+    clock,
+    powerState: (h) => power.state(h),
+  });
   const service = new HaService({ providers: [provider], clock, store: new MemoryStateStore(), config, power });
   const events: HaEvent[] = [];
   service.events$.subscribe((e) => events.push(e));
@@ -68,7 +79,8 @@ describe('KVM provider in the real engine (virtual time)', () => {
 
   it('all hosts become AVAILABLE and their agents are armed', async () => {
     c = await cluster();
-    for (const id of ['h1', 'h2', 'h3', 'h4']) expect(c.service.resource({ type: 'host', id }).state, id).to.equal('AVAILABLE');
+    for (const id of ['h1', 'h2', 'h3', 'h4'])
+      expect(c.service.resource({ type: 'host', id }).state, id).to.equal('AVAILABLE');
   });
 
   it('a dead host whose BMC is also unreachable is FENCED by the self-fence lease, released once with proof "lease"', async () => {

@@ -19,8 +19,16 @@ describe('heartbeat reader (checker side)', () => {
   it('tells a missing heartbeat, an unreadable mount and a corrupt record apart', async () => {
     const path = heartbeatPath(mount, 'h1');
     expect(await readHeartbeatTwice(path, 0, clock, signal)).to.deep.include({ ok: false, reason: 'no-heartbeat' });
-    const broken = { ...nodeHeartbeatReadFs, readdir: async () => { throw Object.assign(new Error('io'), { code: 'EIO' }); } };
-    expect(await readHeartbeatTwice(path, 0, clock, signal, broken)).to.deep.include({ ok: false, reason: 'mount-unreadable' });
+    const broken = {
+      ...nodeHeartbeatReadFs,
+      readdir: async () => {
+        throw Object.assign(new Error('io'), { code: 'EIO' });
+      },
+    };
+    expect(await readHeartbeatTwice(path, 0, clock, signal, broken)).to.deep.include({
+      ok: false,
+      reason: 'mount-unreadable',
+    });
     await writeFile(path, '{"counter": 3, "armed"');
     expect(await readHeartbeatTwice(path, 0, clock, signal)).to.deep.include({ ok: false, reason: 'error' });
   });

@@ -4,9 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS, MemoryInventory, noopLogger, Secret, systemClock, type ProviderContext } from '@hafence/core';
 import {
-  HostAgent, HttpAgentConnectivity, HttpNeighborExecutor, KvmProvider, nodeHeartbeatReadFs, SimulatedWatchdog,
+  DEFAULT_SETTINGS,
+  MemoryInventory,
+  noopLogger,
+  Secret,
+  systemClock,
+  type ProviderContext,
+} from '@hafence/core';
+import {
+  HostAgent,
+  HttpAgentConnectivity,
+  HttpNeighborExecutor,
+  KvmProvider,
+  nodeHeartbeatReadFs,
+  SimulatedWatchdog,
 } from '@hafence/provider-kvm';
 import { at } from './helpers/at.js';
 import { TEST_TOKEN } from './helpers/mem-fs.js';
@@ -32,9 +44,21 @@ describe('standalone HTTP ports against real agents', () => {
     for (const id of ['h1', 'h2', 'h3']) {
       const unreadable = id === 'h3';
       const agent = new HostAgent({
-        hostId: id, mount, token, watchdog: new SimulatedWatchdog(systemClock), heartbeatIntervalMs: 20,
-        selfFenceAfterMs: 5_000, peers,
-        readFs: unreadable ? { ...nodeHeartbeatReadFs, readdir: async () => { throw Object.assign(new Error('stale'), { code: 'ESTALE' }); } } : undefined,
+        hostId: id,
+        mount,
+        token,
+        watchdog: new SimulatedWatchdog(systemClock),
+        heartbeatIntervalMs: 20,
+        selfFenceAfterMs: 5_000,
+        peers,
+        readFs: unreadable
+          ? {
+              ...nodeHeartbeatReadFs,
+              readdir: async () => {
+                throw Object.assign(new Error('stale'), { code: 'ESTALE' });
+              },
+            }
+          : undefined,
       });
       agents[id] = agent;
       urls[id] = `http://127.0.0.1:${(await agent.start()).port}`;
@@ -52,9 +76,14 @@ describe('standalone HTTP ports against real agents', () => {
     const ok = await new HttpAgentConnectivity({ agents: urls, token }).health('h1', new AbortController().signal);
     expect(ok.connected).to.equal(true);
     expect(ok.heartbeat?.counter).to.be.greaterThan(0);
-    const bad = await new HttpAgentConnectivity({ agents: urls, token: new Secret('wrong-token-wrong-token') }).health('h1', new AbortController().signal);
+    const bad = await new HttpAgentConnectivity({ agents: urls, token: new Secret('wrong-token-wrong-token') }).health(
+      'h1',
+      new AbortController().signal,
+    );
     expect(bad.connected).to.equal(false);
-    expect(bad.detail).to.match(/token refused/).and.not.include('wrong-token');
+    expect(bad.detail)
+      .to.match(/token refused/)
+      .and.not.include('wrong-token');
   });
 
   it('arm requests over HTTP carry their armGen; the agent echoes it, and a lower one is refused (a ProtocolError)', async () => {
@@ -62,7 +91,10 @@ describe('standalone HTTP ports against real agents', () => {
     const signal = new AbortController().signal;
     await port.setArmed('h1', { armed: true, armGen: 3 }, signal);
     expect((await port.health('h1', signal)).armGen).to.equal(3);
-    const refused = await port.setArmed('h1', { armed: false, armGen: 2 }, signal).then(() => undefined, (err: unknown) => err);
+    const refused = await port.setArmed('h1', { armed: false, armGen: 2 }, signal).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(refused).to.include({ code: 'HAF1004' });
     expect(agentOf('h1').status()).to.include({ armed: true, armGen: 3 });
     let heartbeat = (await port.health('h1', signal)).heartbeat;
@@ -99,15 +131,33 @@ describe('standalone HTTP ports against real agents', () => {
     const provider = new KvmProvider({
       agents: new HttpAgentConnectivity({ agents: urls, token }),
       neighbors: new HttpNeighborExecutor({ agents: urls, token }),
-      inventory: { facts: () => facts }, heartbeatIntervalMs: 20, activityWindowMs: 100, replyTimeoutMs: 1_000,
+      inventory: { facts: () => facts },
+      heartbeatIntervalMs: 20,
+      activityWindowMs: 100,
+      replyTimeoutMs: 1_000,
     });
     const alerts: string[] = [];
     provider.onAlert((a) => alerts.push(a.host));
     await provider.partitionConditions({
-      partition: at(inventory.lineage('c1'), 0), ancestors: [],
-      members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: spec.ref.id === 'h1' ? 'CHECKING' : 'AVAILABLE', eligible: true, healthy: true, inEpisode: false })),
+      partition: at(inventory.lineage('c1'), 0),
+      ancestors: [],
+      members: inventory.resourcesIn('c1').map((spec) => ({
+        spec,
+        state: spec.ref.id === 'h1' ? 'CHECKING' : 'AVAILABLE',
+        eligible: true,
+        healthy: true,
+        inEpisode: false,
+      })),
     });
-    const ctx: ProviderContext = { signal: new AbortController().signal, clock: systemClock, logger: noopLogger, inventory, state: 'CHECKING', settings: DEFAULT_SETTINGS, sleep: async () => {} };
+    const ctx: ProviderContext = {
+      signal: new AbortController().signal,
+      clock: systemClock,
+      logger: noopLogger,
+      inventory,
+      state: 'CHECKING',
+      settings: DEFAULT_SETTINGS,
+      sleep: async () => {},
+    };
     const h1 = at(inventory.resourcesIn('c1'), 0);
     const verdicts = [(await provider.activityCheck(h1, ctx)).verdict, (await provider.activityCheck(h1, ctx)).verdict];
     expect(verdicts).to.deep.equal(['active', 'active']);
@@ -120,10 +170,18 @@ describe('standalone HTTP ports against real agents', () => {
   describe('reply timeout', () => {
     let silent: Server;
     // Stop accepting first, then drop open sockets: a late connection cannot keep close() waiting.
-    afterEach(() => new Promise<void>((resolve) => { silent.close(() => resolve()); silent.closeAllConnections(); }));
+    afterEach(
+      () =>
+        new Promise<void>((resolve) => {
+          silent.close(() => resolve());
+          silent.closeAllConnections();
+        }),
+    );
 
     it('no reply within window + reply timeout is a "timeout" observation', async () => {
-      silent = createServer(() => { /* never answers */ });
+      silent = createServer(() => {
+        /* never answers */
+      });
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
       const neighbors = new HttpNeighborExecutor({ agents: { h2: url }, token, replyTimeoutMs: 100 });

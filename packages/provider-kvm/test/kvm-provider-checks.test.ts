@@ -22,8 +22,14 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     ({ inventory, specs } = inventoryOf(4));
     for (const s of specs) kvm.host(s.ref.id);
     power = { h1: 'ON', h2: 'ON', h3: 'ON', h4: 'ON' };
-    provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock,
-      powerState: (h) => power[h] });
+    provider = new KvmProvider({
+      agents: kvm,
+      neighbors: kvm,
+      inventory: kvm,
+      volumes: kvm,
+      clock,
+      powerState: (h) => power[h],
+    });
     alerts = [];
     provider.onAlert((a) => alerts.push(a));
   });
@@ -31,7 +37,16 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   const ctx = (state: Parameters<typeof ctxOf>[2] = 'AVAILABLE') => ctxOf(clock, inventory, state);
 
   it('validates its options: the activity window is at least two heartbeats', () => {
-    expect(() => new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, heartbeatIntervalMs: 10 * S, activityWindowMs: 15 * S })).to.throw(ConfigError, /activityWindowMs/);
+    expect(
+      () =>
+        new KvmProvider({
+          agents: kvm,
+          neighbors: kvm,
+          inventory: kvm,
+          heartbeatIntervalMs: 10 * S,
+          activityWindowMs: 15 * S,
+        }),
+    ).to.throw(ConfigError, /activityWindowMs/);
   });
 
   it('eligible: KVM, shared pool mounted, power ON; OFF, other hypervisors and unmounted pools are not', async () => {
@@ -47,14 +62,21 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   it('power UNKNOWN: eligible only in lease-only mode, when the agent reported an armed lease this server armed', async () => {
     power.h1 = 'UNKNOWN';
     // An agent that cannot be told anything: unarmed, then armed by someone else (no record here).
-    const deaf = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock,
-      powerState: (h) => power[h] });
+    const deaf = new KvmProvider({
+      agents: { health: kvm.health.bind(kvm) },
+      neighbors: kvm,
+      inventory: kvm,
+      clock,
+      powerState: (h) => power[h],
+    });
     kvm.host('h1').armed = false;
     await deaf.healthCheck(at(specs, 0), ctx());
     expect((await deaf.isEligible(at(specs, 0), ctx())).ok).to.equal(false);
     Object.assign(kvm.host('h1'), { armed: true, armGen: 7 });
     await deaf.healthCheck(at(specs, 0), ctx());
-    expect((await deaf.isEligible(at(specs, 0), ctx())).ok, 'armed by a gen this server never recorded').to.equal(false);
+    expect((await deaf.isEligible(at(specs, 0), ctx())).ok, 'armed by a gen this server never recorded').to.equal(
+      false,
+    );
     // This server arms it (armGen above the one it reports) and the heartbeat echoes it.
     await provider.healthCheck(at(specs, 0), ctx());
     expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 8 }]);
@@ -76,10 +98,17 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
   });
 
   it('cluster rule: cluster, pod and zone enabled; ≥ 2 eligible healthy members, a host in an episode still counting', async () => {
-    const two = viewOf(inventory, { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: true, state: 'SUSPECT' } });
+    const two = viewOf(inventory, {
+      h3: { eligible: false },
+      h4: { eligible: false },
+      h2: { healthy: false, inEpisode: true, state: 'SUSPECT' },
+    });
     expect((await provider.partitionConditions(two)).ok).to.equal(true);
-    const one = viewOf(inventory,
-      { h3: { eligible: false }, h4: { eligible: false }, h2: { healthy: false, inEpisode: false } });
+    const one = viewOf(inventory, {
+      h3: { eligible: false },
+      h4: { eligible: false },
+      h2: { healthy: false, inEpisode: false },
+    });
     expect((await provider.partitionConditions(one)).ok).to.equal(false);
     const podOff = inventoryOf(4, { podEnabled: false }).inventory;
     expect((await provider.partitionConditions(viewOf(podOff))).reason).to.match(/pod p1 is disabled/);
@@ -111,7 +140,11 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     const seen: string[] = [];
     const records = new MemoryArmRecords();
     const recording = new KvmProvider({
-      agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h],
+      agents: kvm,
+      neighbors: kvm,
+      inventory: kvm,
+      clock,
+      powerState: (h) => power[h],
       armRecords: {
         record: async (host, rec) => {
           seen.push(`record ${rec.gen}`);
@@ -157,7 +190,9 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
 
   describe('activity check', () => {
     beforeEach(async () => {
-      await provider.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+      await provider.partitionConditions(
+        viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }),
+      );
     });
 
     async function check(): Promise<{ verdict: string; reason?: string }> {
@@ -194,7 +229,11 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('a checker that ignores the volumes it was asked for gives an error, not "inactive"', async () => {
       kvm.host('h1').alive = false;
       const old = new KvmProvider({
-        agents: kvm, inventory: kvm, volumes: kvm, clock, powerState: (h) => power[h],
+        agents: kvm,
+        inventory: kvm,
+        volumes: kvm,
+        clock,
+        powerState: (h) => power[h],
         neighbors: { readHeartbeat: (c, s, w, sig) => kvm.readHeartbeat(c, s, w, sig) },
         // an agent without volume reads
       });
@@ -209,9 +248,17 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('without a volume list (never known) the heartbeat alone decides, and says so', async () => {
       kvm.host('h1').alive = false;
       kvm.host('h1').vmsWriting = true;
-      const blind = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm,
-        volumes: { volumesOf: () => undefined }, clock, powerState: (h) => power[h] });
-      await blind.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+      const blind = new KvmProvider({
+        agents: kvm,
+        neighbors: kvm,
+        inventory: kvm,
+        volumes: { volumesOf: () => undefined },
+        clock,
+        powerState: (h) => power[h],
+      });
+      await blind.partitionConditions(
+        viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }),
+      );
       const run = blind.activityCheck(at(specs, 0), ctx('CHECKING'));
       await clock.advance(60 * S);
       const r = await run;
@@ -223,9 +270,18 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('asks for at most maxVolumesPerCheck volumes, every VM in turn across checks', async () => {
       kvm.host('h1').alive = false;
       kvm.host('h1').vms = Array.from({ length: 6 }, (_, i) => ({ vm: `vm${i}`, volume: `/mnt/pool/vm${i}-disk` }));
-      const bounded = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock,
-        maxVolumesPerCheck: 4, powerState: (h) => power[h] });
-      await bounded.partitionConditions(viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }));
+      const bounded = new KvmProvider({
+        agents: kvm,
+        neighbors: kvm,
+        inventory: kvm,
+        volumes: kvm,
+        clock,
+        maxVolumesPerCheck: 4,
+        powerState: (h) => power[h],
+      });
+      await bounded.partitionConditions(
+        viewOf(inventory, { h1: { state: 'CHECKING', healthy: false, inEpisode: true } }),
+      );
       const asked = new Set<string>();
       for (let i = 0; i < 2; i++) {
         const run = bounded.activityCheck(at(specs, 0), ctx('CHECKING'));
@@ -247,7 +303,9 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
       expect(r.reason).to.match(/no AVAILABLE neighbour could read the shared mount/);
       // a checker whose read hangs cannot read the mount: excluded, with an alert, one by one
       expect(alerts.map((a) => a.host).sort()).to.deep.equal(['h2', 'h3', 'h4']);
-      expect(alerts.every((a) => a.code === 'checker-excluded' && /no reply from h\d within/.test(a.message))).to.equal(true);
+      expect(alerts.every((a) => a.code === 'checker-excluded' && /no reply from h\d within/.test(a.message))).to.equal(
+        true,
+      );
     });
 
     it('a checker that cannot read the mount is excluded with an alert, and another neighbour is asked', async () => {
@@ -272,7 +330,9 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     it('every neighbour unable to read, or none AVAILABLE, is an error', async () => {
       for (const h of ['h2', 'h3', 'h4']) kvm.host(h).reads = 'mount-unreadable';
       expect((await check()).verdict).to.equal('error');
-      await provider.partitionConditions(viewOf(inventory, { h2: { state: 'SUSPECT' }, h3: { state: 'INITIALIZING' }, h4: { state: 'NONE' } }));
+      await provider.partitionConditions(
+        viewOf(inventory, { h2: { state: 'SUSPECT' }, h3: { state: 'INITIALIZING' }, h4: { state: 'NONE' } }),
+      );
       const r = await check();
       expect(r.verdict).to.equal('error');
       expect(r.reason).to.match(/no AVAILABLE neighbour/);

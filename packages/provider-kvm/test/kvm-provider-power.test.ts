@@ -36,7 +36,9 @@ describe('KVM provider: recovery and fencing by verified power', () => {
 
   it('recover fails when power is not ON first, or does not read OFF within powerOffVerifyTimeout', async () => {
     power.power = 'OFF';
-    expect((await run(provider.recover(at(specs, 0), ctxOf(clock, inventory, 'RECOVERING', power)))).ok).to.equal(false);
+    expect((await run(provider.recover(at(specs, 0), ctxOf(clock, inventory, 'RECOVERING', power)))).ok).to.equal(
+      false,
+    );
     const stuck = new FakePower();
     stuck.offAfterReads = Infinity;
     const r = await run(provider.recover(at(specs, 0), ctxOf(clock, inventory, 'RECOVERING', stuck)));
@@ -46,12 +48,16 @@ describe('KVM provider: recovery and fencing by verified power', () => {
 
   it('fence: already OFF on the first read is success without a stop command', async () => {
     power.power = 'OFF';
-    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING', power)))).outcome).to.equal('off');
+    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING', power)))).outcome).to.equal(
+      'off',
+    );
     expect(power.calls).to.deep.equal(['status']);
   });
 
   it('fence: off, then verified OFF by polling; a verify timeout is a failure, never success', async () => {
-    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING', power)))).outcome).to.equal('off');
+    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING', power)))).outcome).to.equal(
+      'off',
+    );
     const stuck = new FakePower();
     stuck.offAfterReads = Infinity;
     const started = clock.now();
@@ -63,7 +69,11 @@ describe('KVM provider: recovery and fencing by verified power', () => {
 
   it('fence: an unreachable controller answers "unreachable" (the engine turns to the lease)', async () => {
     power.unreachable = true;
-    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING', power)))).outcome).to.equal('unreachable');
-    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING')))).outcome).to.equal('unreachable');
+    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING', power)))).outcome).to.equal(
+      'unreachable',
+    );
+    expect((await run(provider.fence(at(specs, 0), ctxOf(clock, inventory, 'FENCING')))).outcome).to.equal(
+      'unreachable',
+    );
   });
 });

@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import { LeaseTracker, MemoryArmRecords, type HeartbeatRecord } from '@hafence/provider-kvm';
 
 /** `HAFENCE_PROPERTY_SEED` replays a reported failure; otherwise a random seed, printed in the title. */
-const SEED = process.env.HAFENCE_PROPERTY_SEED !== undefined ? Number(process.env.HAFENCE_PROPERTY_SEED) :
-  Math.floor(Math.random() * 2 ** 31);
+const SEED =
+  process.env.HAFENCE_PROPERTY_SEED !== undefined
+    ? Number(process.env.HAFENCE_PROPERTY_SEED)
+    : Math.floor(Math.random() * 2 ** 31);
 const RUNS = 300;
 const S = 1_000;
 
@@ -18,7 +20,15 @@ type Step =
   | { readonly kind: 'time'; readonly ms: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('decide' as const), armed: fc.boolean(), delivered: fc.boolean(), acked: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('decide' as const),
+      armed: fc.boolean(),
+      delivered: fc.boolean(),
+      acked: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.constant({ kind: 'write' as const }) },
   { weight: 3, arbitrary: fc.constant({ kind: 'read' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'cut-off' as const }) },
@@ -28,7 +38,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 /** A run that must reach "due": armed, echoed, read, then silent past the span. */
 const ARMED_THEN_SILENT: Step[] = [
-  { kind: 'decide', armed: true, delivered: true, acked: true }, { kind: 'write' }, { kind: 'read' }, { kind: 'cut-off' }, { kind: 'time', ms: 100 * S },
+  { kind: 'decide', armed: true, delivered: true, acked: true },
+  { kind: 'write' },
+  { kind: 'read' },
+  { kind: 'cut-off' },
+  { kind: 'time', ms: 100 * S },
 ];
 
 /**
@@ -61,7 +75,13 @@ async function check(steps: readonly Step[]): Promise<number> {
         break;
       case 'write':
         if (!agent.cutOff) {
-          file = { counter: ++agent.counter, armed: agent.armed, selfFenceAfter: 60 * S, watchdog: agent.armed ? 'simulated' : 'none', armGen: agent.armGen };
+          file = {
+            counter: ++agent.counter,
+            armed: agent.armed,
+            selfFenceAfter: 60 * S,
+            watchdog: agent.armed ? 'simulated' : 'none',
+            armGen: agent.armGen,
+          };
         }
         break;
       case 'read':
@@ -87,7 +107,8 @@ async function check(steps: readonly Step[]): Promise<number> {
     const claim = `after ${s.kind} at ${now} ms: latest ${JSON.stringify(latest)}, heartbeat ${JSON.stringify(known)}`;
     if (!echoed) expect(evidence.kind, claim).to.equal('none');
     if (!latest?.armed) expect(armed, claim).to.equal(false);
-    if (evidence.kind !== 'none' || armed) expect(agent.armed, `${claim}: the agent is in fact disarmed`).to.equal(true);
+    if (evidence.kind !== 'none' || armed)
+      expect(agent.armed, `${claim}: the agent is in fact disarmed`).to.equal(true);
     if (evidence.kind === 'due') due++;
   }
   return due;
@@ -96,9 +117,12 @@ async function check(steps: readonly Step[]): Promise<number> {
 describe('lease tracker: armGen property (SPEC §5.1 condition 1, §7)', () => {
   it(`never due/pending unless the latest record is an arm echoed by the last heartbeat; never armed after a disarm (${RUNS} runs, seed ${SEED})`, async () => {
     let due = 0;
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), async (steps) => {
-      due += await check(steps);
-    }), { seed: SEED, numRuns: RUNS, examples: [[ARMED_THEN_SILENT]] });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), async (steps) => {
+        due += await check(steps);
+      }),
+      { seed: SEED, numRuns: RUNS, examples: [[ARMED_THEN_SILENT]] },
+    );
     expect(due, 'some runs reach "due" (the property is not vacuous)').to.be.greaterThan(0);
   });
 });

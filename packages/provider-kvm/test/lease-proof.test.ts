@@ -23,7 +23,9 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     for (const s of specs) kvm.host(s.ref.id);
     power = { h1: 'ON', h2: 'ON', h3: 'ON' };
     provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, clock, powerState: (h) => power[h] });
-    await provider.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
+    await provider.partitionConditions(
+      viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }),
+    );
     await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // arms it (armGen 1)
     await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // learns: armed, echoing armGen 1
   });
@@ -63,10 +65,12 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     await clock.advanceTo((first as { deadline: number }).deadline);
     const done = await lease();
     expect(done.state).to.equal('expired');
-    expect((done as { evidence: string }).evidence).to.match(/armed.*unchanged.*2 of 2 reachable peers cannot reach it/);
+    expect((done as { evidence: string }).evidence).to.match(
+      /armed.*unchanged.*2 of 2 reachable peers cannot reach it/,
+    );
   });
 
-  it('the agent\'s own reset margin wins over a smaller configured margin', async () => {
+  it("the agent's own reset margin wins over a smaller configured margin", async () => {
     kvm.host('h1').resetMarginMs = 45 * S;
     await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
     const lastSent = clock.now();
@@ -123,8 +127,12 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     await lease();
     await clock.advance(SPAN + S);
     expect((await lease()).state).to.equal('none');
-    const noPeers = new KvmProvider({ agents: kvm, neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) },
-      inventory: kvm, clock });
+    const noPeers = new KvmProvider({
+      agents: kvm,
+      neighbors: { readHeartbeat: kvm.readHeartbeat.bind(kvm) },
+      inventory: kvm,
+      clock,
+    });
     const r = await noPeers.selfFenceLease(at(specs, 0), ctxOf(clock, inventory, 'FENCING'));
     expect((r as { reason: string }).reason).to.match(/condition 4/);
   });
@@ -143,7 +151,9 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     };
     await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'NONE'));
     expect(kvm.host('h1').armed, 'the stale heartbeat still says armed').to.equal(true);
-    expect(await lease('NONE'), 'no lease-only protection after an unconfirmed disarm').to.deep.include({ state: 'none' });
+    expect(await lease('NONE'), 'no lease-only protection after an unconfirmed disarm').to.deep.include({
+      state: 'none',
+    });
     setHa(true); // HA back on: the host is found dead; every other condition of the lease holds
     await clock.advance(5 * S);
     expect((await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'))).healthy).to.equal(false);
@@ -162,7 +172,11 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
     expect(await lease('NONE')).to.deep.include({ state: 'none' });
     setHa(true);
     await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
-    expect(kvm.armCalls.map((c) => [c.armed, c.armGen])).to.deep.equal([[true, 1], [false, 2], [true, 3]]);
+    expect(kvm.armCalls.map((c) => [c.armed, c.armGen])).to.deep.equal([
+      [true, 1],
+      [false, 2],
+      [true, 3],
+    ]);
     expect(await lease('AVAILABLE'), 'arm sent, not yet echoed').to.deep.include({ state: 'none' });
     await provider.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE'));
     expect((await lease('AVAILABLE')).state).to.equal('pending');
@@ -174,9 +188,16 @@ describe('KVM provider: self-fence lease proof (SPEC §5.1)', () => {
   });
 
   it('a host armed by a gen this server never recorded has no lease until it arms the host itself', async () => {
-    const noArming = new KvmProvider({ agents: { health: kvm.health.bind(kvm) }, neighbors: kvm, inventory: kvm, clock,
-      powerState: (h) => power[h] });
-    await noArming.partitionConditions(viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }));
+    const noArming = new KvmProvider({
+      agents: { health: kvm.health.bind(kvm) },
+      neighbors: kvm,
+      inventory: kvm,
+      clock,
+      powerState: (h) => power[h],
+    });
+    await noArming.partitionConditions(
+      viewOf(inventory, { h1: { state: 'SUSPECT', healthy: false, inEpisode: true } }),
+    );
     await noArming.healthCheck(at(specs, 0), ctxOf(clock, inventory, 'AVAILABLE')); // armed, armGen 1 (recorded by another provider)
     const lastSent = clock.now();
     die();

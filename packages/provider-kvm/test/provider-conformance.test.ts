@@ -10,9 +10,18 @@ function kvmFixture(): ProviderFixture {
   const kvm = new FakeKvm(clock);
   const { inventory, specs } = inventoryOf(3);
   for (const s of specs) kvm.host(s.ref.id);
-  const provider = new KvmProvider({ agents: kvm, neighbors: kvm, inventory: kvm, volumes: kvm, clock, powerState: () => 'ON' });
+  const provider = new KvmProvider({
+    agents: kvm,
+    neighbors: kvm,
+    inventory: kvm,
+    volumes: kvm,
+    clock,
+    powerState: () => 'ON',
+  });
   return {
-    provider, clock, inventory,
+    provider,
+    clock,
+    inventory,
     resource: at(specs, 0),
     advance: (ms) => clock.advance(ms),
     makeActivityUndecidable: () => {

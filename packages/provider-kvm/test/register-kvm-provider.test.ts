@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import {
-  HA_SERVICE, POWER_SERVICE, Secret, createHaContainer, registerPowerDriver,
-  type HaEvent, type HaService, type PowerManagementService,
+  HA_SERVICE,
+  POWER_SERVICE,
+  Secret,
+  createHaContainer,
+  registerPowerDriver,
+  type HaEvent,
+  type HaService,
+  type PowerManagementService,
 } from '@hafence/core';
 import { registerKvmProvider } from '@hafence/provider-kvm';
 import { FakePowerDriver, TestClock } from '@hafence/testkit';
@@ -26,7 +32,11 @@ describe('registerKvmProvider (the whole wiring: register calls and one resolve)
     await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
     for (const id of ['h1', 'h2', 'h3']) {
       kvm.host(id);
-      await ha.addResource({ ref: { type: 'host', id }, partition: 'c1', power: { target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(PASSWORD) } } });
+      await ha.addResource({
+        ref: { type: 'host', id },
+        partition: 'c1',
+        power: { target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(PASSWORD) } },
+      });
     }
     await clock.advance(2 * MIN);
     // The provider sees the power the container's power service tracks.

@@ -14,7 +14,10 @@ import { parseScenario, ScenarioRun, type ScenarioOptions } from '@hafence/sim';
 export const FAST_SAFE: Pick<ScenarioOptions, 'config' | 'kvm'> = {
   config: {
     defaults: {
-      healthCheckInterval: '5s', healthCheckTimeout: '5s', activityCheckInterval: '5s', quietPeriod: '60s',
+      healthCheckInterval: '5s',
+      healthCheckTimeout: '5s',
+      activityCheckInterval: '5s',
+      quietPeriod: '60s',
     },
   },
   kvm: { heartbeatInterval: '5s', activityWindow: '10s' },
@@ -35,7 +38,12 @@ interface Sample {
 
 async function sample(seed: number, host: string, extra: Pick<ScenarioOptions, 'config' | 'kvm'>): Promise<Sample> {
   const scenario = parseScenario({
-    name: 'bench', hosts: 6, seed, ...extra, steps: [{ at: CRASH_AT, do: 'crash', host }], run: CRASH_AT + 20 * 60_000,
+    name: 'bench',
+    hosts: 6,
+    seed,
+    ...extra,
+    steps: [{ at: CRASH_AT, do: 'crash', host }],
+    run: CRASH_AT + 20 * 60_000,
   });
   const started = process.hrtime.bigint();
   const run = await ScenarioRun.start(scenario, { quiet: false });
@@ -64,9 +72,13 @@ async function bench(label: string, extra: Pick<ScenarioOptions, 'config' | 'kvm
   const perEvent = samples.reduce((s, x) => s + x.wallMs, 0) / samples.reduce((s, x) => s + x.events, 0);
   console.log(`\n${label} (${RUNS} runs, 6 hosts, crash at 10 min, 30 min of virtual time each)`);
   console.log(`  failure → workloads.released, virtual s: ${stats(samples.map((s) => s.virtualMs / 1000))}`);
-  console.log(`  engine overhead on that path, real ms:   ${stats(samples.map((s) => s.overheadMs))}  (wall time minus configured waits, which cost none)`);
+  console.log(
+    `  engine overhead on that path, real ms:   ${stats(samples.map((s) => s.overheadMs))}  (wall time minus configured waits, which cost none)`,
+  );
   console.log(`  whole 30-minute run, real ms:            ${stats(samples.map((s) => s.wallMs))}`);
-  console.log(`  engine overhead per logged event:        ${(perEvent * 1000).toFixed(0)} µs  (virtual/real speed-up ≈ ${Math.round((30 * 60_000) / (samples.reduce((s, x) => s + x.wallMs, 0) / RUNS))}×)`);
+  console.log(
+    `  engine overhead per logged event:        ${(perEvent * 1000).toFixed(0)} µs  (virtual/real speed-up ≈ ${Math.round((30 * 60_000) / (samples.reduce((s, x) => s + x.wallMs, 0) / RUNS))}×)`,
+  );
 }
 
 await bench('default configuration (docs/behaviour.md#defaults)', {});

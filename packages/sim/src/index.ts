@@ -18,7 +18,12 @@ export { SimVolumeDirectory } from './kvm/sim-volume-directory.js';
 export { SimKvmInventory } from './kvm/sim-kvm-inventory.js';
 export { createSimKvmEnv } from './kvm/create-sim-kvm-env.js';
 export type { SimKvmEnv, SimKvmEnvOptions, SimKvmTiming } from './kvm/create-sim-kvm-env.js';
-export { scenarioSchema, scenarioStepSchema, scenarioExpectSchema, parseScenarioDuration } from './scenario/scenario-schema.js';
+export {
+  scenarioSchema,
+  scenarioStepSchema,
+  scenarioExpectSchema,
+  parseScenarioDuration,
+} from './scenario/scenario-schema.js';
 export type { Scenario, ScenarioOptions, ScenarioStep, ScenarioExpect } from './scenario/scenario-schema.js';
 export { parseScenario, loadScenarioFile } from './scenario/load-scenario.js';
 export { ScenarioError, UnsupportedScenarioError } from './scenario/scenario-error.js';
@@ -27,4 +32,12 @@ export { ScenarioRun, runScenario, toJsonLines } from './scenario/scenario-run.j
 export type { ScenarioLine, ScenarioRunOptions } from './scenario/scenario-run.js';
 export { applyStep } from './scenario/apply-step.js';
 export { SimBmc, SimBmcEngine, SimChassis, DEFAULT_SIM_USERS } from '@hafence/power-ipmi/sim';
-export type { SimBmcOptions, SimBmcFaults, SimBmcEngineOptions, SimChassisOptions, ChassisLogEntry, SimUser, SimSession } from '@hafence/power-ipmi/sim';
+export type {
+  SimBmcOptions,
+  SimBmcFaults,
+  SimBmcEngineOptions,
+  SimChassisOptions,
+  ChassisLogEntry,
+  SimUser,
+  SimSession,
+} from '@hafence/power-ipmi/sim';

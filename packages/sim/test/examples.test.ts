@@ -19,8 +19,16 @@ describe('examples/ (compiled and run)', function () {
   });
 
   it('test-harness: its mocha suite passes', () => {
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--require', 'reflect-metadata',
-      join(root, 'examples', 'dist', 'test-harness', 'crash-recovery.test.js')], { encoding: 'utf8', cwd: root });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+        '--require',
+        'reflect-metadata',
+        join(root, 'examples', 'dist', 'test-harness', 'crash-recovery.test.js'),
+      ],
+      { encoding: 'utf8', cwd: root },
+    );
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.match(/3 passing/);
   });
@@ -28,15 +36,24 @@ describe('examples/ (compiled and run)', function () {
   it('custom-provider: its own test (describeProviderConformance) passes', () => {
     const dir = join(root, 'examples', 'custom-provider');
     execFileSync(tsc, ['-p', join(dir, 'test', 'tsconfig.json')], { stdio: 'pipe' });
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--unhandled-rejections=strict',
-      join(dir, 'dist-test', 'test', 'conformance.test.js')], { encoding: 'utf8', cwd: dir });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+        '--unhandled-rejections=strict',
+        join(dir, 'dist-test', 'test', 'conformance.test.js'),
+      ],
+      { encoding: 'utf8', cwd: dir },
+    );
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.match(/HAProvider conformance: HttpServiceProvider/);
     expect(r.stdout).to.not.match(/failing/);
   });
 
   it('embed-in-control-plane: the toy control plane moves VMs only on workloads.released', async () => {
-    const { runEmbedExample } = await load<{ runEmbedExample(): Promise<string[]> }>('examples/dist/embed-in-control-plane/embed.js');
+    const { runEmbedExample } = await load<{ runEmbedExample(): Promise<string[]> }>(
+      'examples/dist/embed-in-control-plane/embed.js',
+    );
     const log = await runEmbedExample();
     const released = log.filter((l) => l.startsWith('released'));
     expect(released).to.deep.equal(['released kvm-2 (power-off): vm-2a → kvm-1, vm-2b → kvm-3']);
@@ -46,9 +63,10 @@ describe('examples/ (compiled and run)', function () {
   });
 
   it('custom-provider: the HTTP-service provider restarts a stuck instance through the engine', async () => {
-    type Ctor =
-      new (o: { baseUrl(id: string): string; fetch(url: string,
-      init: { method?: string }): Promise<{ ok: boolean; status: number; text(): Promise<string> }> }) => HAProvider;
+    type Ctor = new (o: {
+      baseUrl(id: string): string;
+      fetch(url: string, init: { method?: string }): Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+    }) => HAProvider;
     const { HttpServiceProvider } = await load<{ HttpServiceProvider: Ctor }>('examples/custom-provider/dist/index.js');
     const clock = new TestClock();
     const broken = new Set<string>();
@@ -63,7 +81,11 @@ describe('examples/ (compiled and run)', function () {
         if (path === '/restart' && init.method === 'POST') (restarts.push(id), broken.delete(id));
         if (!broken.has(id)) counters.set(id, (counters.get(id) ?? 0) + 1);
         const body = path === '/metrics' ? `requests_total ${counters.get(id) ?? 0}\n` : 'ok';
-        return { ok: !(broken.has(id) && path === '/healthz'), status: broken.has(id) && path === '/healthz' ? 503 : 200, text: async () => body };
+        return {
+          ok: !(broken.has(id) && path === '/healthz'),
+          status: broken.has(id) && path === '/healthz' ? 503 : 200,
+          text: async () => body,
+        };
       },
     });
     const ha = new HaService({ providers: [provider], clock, config: { startupGrace: 0 } });
@@ -71,7 +93,8 @@ describe('examples/ (compiled and run)', function () {
     ha.events$.subscribe((e) => events.push(e));
     await ha.start();
     await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    for (const id of ['api-1', 'api-2', 'api-3']) await ha.addResource({ ref: { type: 'http-service', id }, partition: 'c1' });
+    for (const id of ['api-1', 'api-2', 'api-3'])
+      await ha.addResource({ ref: { type: 'http-service', id }, partition: 'c1' });
     await clock.advance(60_000);
     broken.add('api-2');
     await clock.advance(10 * 60_000);

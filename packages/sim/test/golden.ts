@@ -39,5 +39,8 @@ export function checkGolden(path: string, actual: string): void {
   }
   if (!existsSync(path)) throw new Error(`no golden ${path}: run \`npm run scenarios:update\` and review it`);
   const diff = firstDiff(readFileSync(path, 'utf8'), actual);
-  if (diff) throw new Error(`event log differs from ${path}\n${diff}\n(if the change is intended: npm run scenarios:update, then review the diff)`);
+  if (diff)
+    throw new Error(
+      `event log differs from ${path}\n${diff}\n(if the change is intended: npm run scenarios:update, then review the diff)`,
+    );
 }

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@hafence/core';
 import { createFakeCluster } from '@hafence/testkit';
-import { createSimKvmEnv, loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, runScenario } from '@hafence/sim';
+import {
+  createSimKvmEnv,
+  loadScenarioFile,
+  parseScenario,
+  ScenarioError,
+  ScenarioRun,
+  UnsupportedScenarioError,
+  runScenario,
+} from '@hafence/sim';
 
 function issuesOf(fn: () => unknown): string[] {
   try {
@@ -19,52 +27,118 @@ function issuesOf(fn: () => unknown): string[] {
 
 describe('scenario loader', () => {
   it('parses durations in ms, s, m and h', () => {
-    const s = parseScenario({ name: 'd', hosts: 2, steps: [{ at: '250ms', do: 'crash', host: 'h1' }, { at: '2s', do: 'bmc-slow', host: 'h2', delay: '15s' }, { at: '3m', do: 'storage-down' }], run: '1h' });
+    const s = parseScenario({
+      name: 'd',
+      hosts: 2,
+      steps: [
+        { at: '250ms', do: 'crash', host: 'h1' },
+        { at: '2s', do: 'bmc-slow', host: 'h2', delay: '15s' },
+        { at: '3m', do: 'storage-down' },
+      ],
+      run: '1h',
+    });
     expect(s.steps.map((x) => x.at)).to.deep.equal([250, 2000, 180_000]);
     expect(s.run).to.equal(3_600_000);
     expect(s.kvm.bootTime).to.equal(90_000);
-    expect(parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0]?.at).to.equal(600_005);
+    expect(
+      parseScenario({ name: 'd', hosts: 2, steps: [{ at: '10m5ms', do: 'crash', host: 'h1' }], run: '1h' }).steps[0]
+        ?.at,
+    ).to.equal(600_005);
   });
 
   it('a megabyte-long duration is refused at once, naming the field (regression: the parser took minutes)', () => {
     const huge = `${'1'.repeat(1_000_000)}m`;
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: huge, do: 'crash', host: 'h1' }], run: huge }))).to.deep.equal(['steps.0.at', 'run']);
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [], run: '10m', kvm: { heartbeatInterval: huge } }))).to.deep.equal(['kvm.heartbeatInterval']);
+    expect(
+      issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: huge, do: 'crash', host: 'h1' }], run: huge })),
+    ).to.deep.equal(['steps.0.at', 'run']);
+    expect(
+      issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [], run: '10m', kvm: { heartbeatInterval: huge } })),
+    ).to.deep.equal(['kvm.heartbeatInterval']);
   });
 
   it('a step with a management-server fault is refused before the run starts (regression: exit 1 halfway)', async () => {
     const s = parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'ms-crash', ms: 'ms1' }], run: '5m' });
-    const err = await ScenarioRun.start(s).then(async (run) => run.close(), (e: unknown) => e);
+    const err = await ScenarioRun.start(s).then(
+      async (run) => run.close(),
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(UnsupportedScenarioError);
   });
 
   it('names the bad field: an unknown host, a malformed duration, an unknown fault', () => {
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'crash', host: 'h9' }], run: '10m' }))).to.deep.equal(['steps.0.host']);
+    expect(
+      issuesOf(() =>
+        parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'crash', host: 'h9' }], run: '10m' }),
+      ),
+    ).to.deep.equal(['steps.0.host']);
     expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [], run: '10 minutes' }))).to.deep.equal(['run']);
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'explode', host: 'h1' }], run: '10m' }))[0]).to.match(/^steps\.0/);
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'agent-down', host: 'h1', stuck: true }], run: '10m' }))).to.deep.equal(['steps.0.stuck']);
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1h', do: 'crash', host: 'h1' }], run: '10m' }))).to.deep.equal(['steps.0.at']);
-    expect(issuesOf(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'crash', host: 'h1', when: 'next-arm-request' }], run: '10m' }))).to.deep.equal(['steps.0.when']);
+    expect(
+      issuesOf(() =>
+        parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'explode', host: 'h1' }], run: '10m' }),
+      )[0],
+    ).to.match(/^steps\.0/);
+    expect(
+      issuesOf(() =>
+        parseScenario({
+          name: 'x',
+          hosts: 3,
+          steps: [{ at: '1m', do: 'agent-down', host: 'h1', stuck: true }],
+          run: '10m',
+        }),
+      ),
+    ).to.deep.equal(['steps.0.stuck']);
+    expect(
+      issuesOf(() =>
+        parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1h', do: 'crash', host: 'h1' }], run: '10m' }),
+      ),
+    ).to.deep.equal(['steps.0.at']);
+    expect(
+      issuesOf(() =>
+        parseScenario({
+          name: 'x',
+          hosts: 3,
+          steps: [{ at: '1m', do: 'crash', host: 'h1', when: 'next-arm-request' }],
+          run: '10m',
+        }),
+      ),
+    ).to.deep.equal(['steps.0.when']);
   });
 
   describe('every value is bounded (SPEC §4)', () => {
     const base = { name: 'b', hosts: 6, run: '10m' };
 
-    it('validates config with core\'s schema, naming the field under config', () => {
-      expect(issuesOf(() =>
-        parseScenario({ ...base, config: { defaults: { fenceTimeout: 0, inactiveChecksToRecover: 0 } } })))
-        .to.deep.equal(['config.defaults.inactiveChecksToRecover', 'config.defaults.fenceTimeout']);
-      expect(issuesOf(() => parseScenario({ ...base, config: { clusters: { c1: { quietPeriod: '5s' } } } }))).to.deep.equal(['config.clusters.c1.quietPeriod']);
-      expect(issuesOf(() => parseScenario({ ...base, config: { hosts: { h2: { powerOpTimeout: '40s' } } } })))
-        .to.deep.equal(['config.hosts.h2.recoverTimeout', 'config.hosts.h2.fenceTimeout']);
-      expect(issuesOf(() => parseScenario({ ...base, config: { healthCheckInterval: '10s' } }))).to.deep.equal(['config']);
+    it("validates config with core's schema, naming the field under config", () => {
+      expect(
+        issuesOf(() =>
+          parseScenario({ ...base, config: { defaults: { fenceTimeout: 0, inactiveChecksToRecover: 0 } } }),
+        ),
+      ).to.deep.equal(['config.defaults.inactiveChecksToRecover', 'config.defaults.fenceTimeout']);
+      expect(
+        issuesOf(() => parseScenario({ ...base, config: { clusters: { c1: { quietPeriod: '5s' } } } })),
+      ).to.deep.equal(['config.clusters.c1.quietPeriod']);
+      expect(
+        issuesOf(() => parseScenario({ ...base, config: { hosts: { h2: { powerOpTimeout: '40s' } } } })),
+      ).to.deep.equal(['config.hosts.h2.recoverTimeout', 'config.hosts.h2.fenceTimeout']);
+      expect(issuesOf(() => parseScenario({ ...base, config: { healthCheckInterval: '10s' } }))).to.deep.equal([
+        'config',
+      ]);
     });
 
     it('refuses an override of a host or partition the scenario does not have', () => {
-      expect(issuesOf(() => parseScenario({ ...base, config: { hosts: { h9: { quietPeriod: '3m' } }, clusters: { c2: {} }, pods: { p1: {} } } })))
-        .to.deep.equal(['config.clusters.c2', 'config.hosts.h9']);
-      expect(() => parseScenario({ ...base,
-        config: { hosts: { h6: {} }, clusters: { c1: {} }, pods: { p1: {} }, zones: { z1: {} } } })).to.not.throw();
+      expect(
+        issuesOf(() =>
+          parseScenario({
+            ...base,
+            config: { hosts: { h9: { quietPeriod: '3m' } }, clusters: { c2: {} }, pods: { p1: {} } },
+          }),
+        ),
+      ).to.deep.equal(['config.clusters.c2', 'config.hosts.h9']);
+      expect(() =>
+        parseScenario({
+          ...base,
+          config: { hosts: { h6: {} }, clusters: { c1: {} }, pods: { p1: {} }, zones: { z1: {} } },
+        }),
+      ).to.not.throw();
     });
 
     it('createSimKvmEnv and createFakeCluster refuse an override of a host they do not build, before starting anything', async () => {
@@ -74,26 +148,46 @@ describe('scenario loader', () => {
       ];
       for (const [create, path] of cases) {
         let caught: unknown;
-        await create().then((env) => env.close(), (e: unknown) => (caught = e));
+        await create().then(
+          (env) => env.close(),
+          (e: unknown) => (caught = e),
+        );
         expect(caught, path).to.be.instanceOf(ConfigError);
         expect((caught as ConfigError).issues.map((i) => i.path)).to.deep.equal([path]);
       }
     });
 
     it('bounds the simulation knobs and names steps and expectations that point nowhere', () => {
-      expect(issuesOf(() => parseScenario({ ...base, kvm: { heartbeatInterval: 0, selfFenceAfter: '25h' } })))
-        .to.deep.equal(['kvm.heartbeatInterval', 'kvm.selfFenceAfter']);
+      expect(
+        issuesOf(() => parseScenario({ ...base, kvm: { heartbeatInterval: 0, selfFenceAfter: '25h' } })),
+      ).to.deep.equal(['kvm.heartbeatInterval', 'kvm.selfFenceAfter']);
       expect(parseScenario({ ...base, kvm: { leaseMargin: 0 } }).kvm.leaseMargin).to.equal(0);
-      expect(issuesOf(() => parseScenario({
-        ...base, managementServers: 2, expect: { released: ['h7'], final: { h8: 'FENCED' } },
-        steps: [{ at: '1m', do: 'ha-disable', cluster: 'c2' }, { at: '2m', do: 'ms-crash', ms: 'ms3' }, { at: '3m', do: 'bmc-slow', host: 'h1', delay: '25h' }],
-      }))).to.have.members(['steps.0.cluster', 'steps.1.ms', 'steps.2.delay', 'expect.released', 'expect.final.h8']);
+      expect(
+        issuesOf(() =>
+          parseScenario({
+            ...base,
+            managementServers: 2,
+            expect: { released: ['h7'], final: { h8: 'FENCED' } },
+            steps: [
+              { at: '1m', do: 'ha-disable', cluster: 'c2' },
+              { at: '2m', do: 'ms-crash', ms: 'ms3' },
+              { at: '3m', do: 'bmc-slow', host: 'h1', delay: '25h' },
+            ],
+          }),
+        ),
+      ).to.have.members(['steps.0.cluster', 'steps.1.ms', 'steps.2.delay', 'expect.released', 'expect.final.h8']);
     });
   });
 
   it('the message carries the field, the value and the rule', () => {
-    expect(() => parseScenario({ name: 'x', hosts: 3, steps: [{ at: '1m', do: 'bmc-slow', host: 'h1', delay: 'soon' }], run: '10m' }))
-      .to.throw(ScenarioError, /steps\.0\.delay = "soon": must be a duration/);
+    expect(() =>
+      parseScenario({
+        name: 'x',
+        hosts: 3,
+        steps: [{ at: '1m', do: 'bmc-slow', host: 'h1', delay: 'soon' }],
+        run: '10m',
+      }),
+    ).to.throw(ScenarioError, /steps\.0\.delay = "soon": must be a duration/);
   });
 
   it('reads YAML files and reports unreadable ones as typed errors', () => {

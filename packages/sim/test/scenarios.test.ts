@@ -6,7 +6,9 @@ import { loadScenarioFile, runScenario, toJsonLines, type Scenario, type Scenari
 import { checkGolden, repoRoot } from './golden.js';
 
 const dir = join(repoRoot(), 'test', 'scenarios');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const STOPS = new Set(['off', 'soft', 'cycle', 'reset']);
 
 /** Checks a scenario's `expect` block against its log. */
@@ -22,14 +24,19 @@ function checkExpectations(s: Scenario, lines: readonly ScenarioLine[]): void {
     expect(transitions.filter((l) => l.resource === host).pop()?.to, `final state of ${host}`).to.equal(state);
   }
   for (const [host, states] of Object.entries(x.never ?? {})) {
-    const entered = transitions.filter((l) => l.resource === host && states.includes(l.to as never)).map((l) => `${String(l.to)}@${l.t}`);
+    const entered = transitions
+      .filter((l) => l.resource === host && states.includes(l.to as never))
+      .map((l) => `${String(l.to)}@${l.t}`);
     expect(entered, `${host} must never enter ${states.join('/')}`).to.deep.equal([]);
   }
 }
 
 /** Checks what must hold under any clock: no unsafe release (ground truth) and the `expect` block. */
 function checkSpec(s: Scenario, lines: readonly ScenarioLine[]): void {
-  expect(lines.filter((l) => l.type === 'sim.unsafe-release'), 'workloads released while the VMs still ran').to.deep.equal([]);
+  expect(
+    lines.filter((l) => l.type === 'sim.unsafe-release'),
+    'workloads released while the VMs still ran',
+  ).to.deep.equal([]);
   checkExpectations(s, lines);
 }
 

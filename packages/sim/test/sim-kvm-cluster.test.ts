@@ -10,8 +10,13 @@ function build(hosts = ['h1', 'h2', 'h3']) {
   const notes: SimNote[] = [];
   const sim = new SimKvmCluster({ clock, hosts, onNote: (n) => notes.push(n) });
   sim.start();
-  return { clock, sim, notes, agents: new SimAgentConnectivity(sim, clock),
-    neighbors: new SimNeighborExecutor(sim, clock) };
+  return {
+    clock,
+    sim,
+    notes,
+    agents: new SimAgentConnectivity(sim, clock),
+    neighbors: new SimNeighborExecutor(sim, clock),
+  };
 }
 
 describe('simulated KVM cluster', () => {
@@ -32,8 +37,9 @@ describe('simulated KVM cluster', () => {
     const q = neighbors.readHeartbeat('h1', 'h2', 20_000, signal(), vols);
     await clock.advance(21_000);
     const still = await q;
-    expect(still.ok && still.first.counter === still.second.counter &&
-      still.volumes?.changed.length === 0).to.equal(true);
+    expect(still.ok && still.first.counter === still.second.counter && still.volumes?.changed.length === 0).to.equal(
+      true,
+    );
   });
 
   it('agent-crash stops the heartbeat but not the VM writes; vms-idle stops the writes', async () => {
@@ -115,7 +121,10 @@ describe('simulated KVM cluster', () => {
     const { clock, sim, agents } = build();
     // The outcome (undefined, or the error) is taken at once: a rejection must never wait unhandled.
     const send = async (armed: boolean, armGen: number) => {
-      const p = agents.setArmed('h2', { armed, armGen }, signal()).then(() => undefined, (err: unknown) => err);
+      const p = agents.setArmed('h2', { armed, armGen }, signal()).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       await clock.advance(10);
       return p;
     };
@@ -141,7 +150,10 @@ describe('simulated KVM cluster', () => {
     expect(sim.host('h2')).to.include({ isolated: true, armed: false, armGen: 1 });
     expect(notes.map((n) => n.type)).to.include('sim.cut-off-after-arm-request');
     await clock.advance(60_000);
-    expect(sim.store.readHeartbeat('h2'), 'the last heartbeat written still says armed').to.include({ armed: true, armGen: 0 });
+    expect(sim.store.readHeartbeat('h2'), 'the last heartbeat written still says armed').to.include({
+      armed: true,
+      armGen: 0,
+    });
   });
 
   it('storage down for all, no MS contact: a majority of peers shares the loss, nobody self-fences', async () => {
@@ -156,7 +168,10 @@ describe('simulated KVM cluster', () => {
     sim.setStorage('hang', ['h1']);
     const ctl = new AbortController();
     let settled = false;
-    const p = neighbors.readHeartbeat('h1', 'h2', 20_000, ctl.signal).then(() => (settled = true), () => (settled = true));
+    const p = neighbors.readHeartbeat('h1', 'h2', 20_000, ctl.signal).then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await clock.advance(60_000);
     expect(settled).to.equal(false);
     ctl.abort(new Error('reply timeout'));

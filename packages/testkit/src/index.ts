@@ -22,7 +22,11 @@ export { providerConformanceChecks } from './conformance/provider-checks.js';
 export type { ProviderConformanceCheck } from './conformance/provider-checks.js';
 export { runProviderConformance, runProviderCheck } from './conformance/run-provider-conformance.js';
 export type { ProviderCheckResult } from './conformance/run-provider-conformance.js';
-export type { ProviderFixture, ProviderFixtureFactory, ProviderConformanceOptions } from './conformance/provider-fixture.js';
+export type {
+  ProviderFixture,
+  ProviderFixtureFactory,
+  ProviderConformanceOptions,
+} from './conformance/provider-fixture.js';
 export { ConformancePower } from './conformance/conformance-power.js';
 export type { ConformancePowerMode } from './conformance/conformance-power.js';
 export { ConformanceFailure, ConformanceSkip } from './conformance/provider-harness.js';

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import type { HAProvider, HealthResult, ResourceSpec } from '@hafence/core';
 import {
-  FakeProvider, providerConformanceChecks, runProviderConformance, TestClock,
+  FakeProvider,
+  providerConformanceChecks,
+  runProviderConformance,
+  TestClock,
   type ProviderFixture,
 } from '@hafence/testkit';
 import { describeProviderConformance } from '@hafence/testkit/mocha';
@@ -12,7 +15,9 @@ function fakeFixture(): ProviderFixture {
   const clock = new TestClock();
   const provider = new FakeProvider({ clock });
   return {
-    provider, resource, clock,
+    provider,
+    resource,
+    clock,
     advance: (ms) => clock.advance(ms),
     makeActivityUndecidable: () => void (provider.host('h1').activity = 'error'),
     breakHealth: () => void (provider.host('h1').crashed = true),
@@ -39,7 +44,9 @@ describe('provider conformance: the checks fail providers that break the contrac
     (await runProviderConformance(make)).filter((r) => r.status === 'failed').map((r) => r.name);
 
   it('a fence that trusts the off acknowledgement fails the lying-controller check', async () => {
-    const failed = await failedNames(broken({ fence: async (_r, ctx) => (await ctx.power!.off(), { outcome: 'off' }) }));
+    const failed = await failedNames(
+      broken({ fence: async (_r, ctx) => (await ctx.power!.off(), { outcome: 'off' }) }),
+    );
     expect(failed).to.include('fence never reports off when the controller acknowledges off but the chassis stays ON');
     expect(failed).to.include('fence of a chassis already OFF succeeds without a stop command');
   });
@@ -59,7 +66,13 @@ describe('provider conformance: the checks fail providers that break the contrac
   // A floating rejection is not provoked here: mocha runs with --unhandled-rejections=strict,
   // which turns it into an uncaught exception that fails the running test by itself.
   it('an untyped rejection fails', async () => {
-    const failed = await failedNames(broken({ isInMaintenance: async () => { throw new Error('untyped'); } }));
+    const failed = await failedNames(
+      broken({
+        isInMaintenance: async () => {
+          throw new Error('untyped');
+        },
+      }),
+    );
     expect(failed).to.include('isInMaintenance answers its documented shape for a healthy resource');
   });
 

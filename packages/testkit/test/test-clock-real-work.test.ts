@@ -7,7 +7,10 @@ import { TestClock } from '@hafence/testkit';
 async function check(clock: TestClock, ioMs: number, tracked: boolean): Promise<string> {
   const timeout = new AbortController();
   const io = realSleep(ioMs).then(() => 'answered');
-  const timedOut = delay(clock, 5_000, timeout.signal).then(() => 'timed out', () => 'cancelled');
+  const timedOut = delay(clock, 5_000, timeout.signal).then(
+    () => 'timed out',
+    () => 'cancelled',
+  );
   const result = await Promise.race([tracked ? clock.track(io) : io, timedOut]);
   timeout.abort();
   return result;
@@ -34,7 +37,9 @@ describe('TestClock.track: time skipping that waits for real work', () => {
   it('tracked I/O that really outlasts the virtual timeout still times out, after about as much real time', async () => {
     const clock = new TestClock();
     const started = performance.now();
-    const hung = clock.track(realSleep(60_000, undefined, { signal: AbortSignal.timeout(1_500) }).catch(() => 'aborted'));
+    const hung = clock.track(
+      realSleep(60_000, undefined, { signal: AbortSignal.timeout(1_500) }).catch(() => 'aborted'),
+    );
     const timeout = delay(clock, 300, undefined).then(() => 'timed out');
     await clock.advance(1_000);
     expect(await timeout).to.equal('timed out');

@@ -67,7 +67,8 @@ describe('TestClock', () => {
 
     it('never goes backwards in time, and never fires a timer before it was set', async () => {
       const fired = await workload(jittery(11));
-      for (let i = 1; i < fired.length; i++) expect(fired[i]!.at, `timer ${fired[i]!.id}`).to.be.at.least(fired[i - 1]!.at);
+      for (let i = 1; i < fired.length; i++)
+        expect(fired[i]!.at, `timer ${fired[i]!.id}`).to.be.at.least(fired[i - 1]!.at);
       for (const f of fired) expect(f.at, `timer ${f.id}`).to.be.at.least(f.setAt);
     });
 
@@ -178,7 +179,9 @@ describe('TestClock', () => {
       const t = firstValueFrom(timer(10_000, s).pipe(toArray()));
       const ticks = firstValueFrom(interval(1000, s).pipe(take(5), toArray()));
       const times: number[] = [];
-      const sub = interval(1000, s).pipe(take(5)).subscribe(() => times.push(clock.now()));
+      const sub = interval(1000, s)
+        .pipe(take(5))
+        .subscribe(() => times.push(clock.now()));
       await clock.advance(11_000);
       expect(await t).to.deep.equal([0]);
       expect(await ticks).to.deep.equal([0, 1, 2, 3, 4]);
@@ -191,9 +194,15 @@ describe('TestClock', () => {
       const clock = new TestClock(0, { jitter: { seed: 8 } });
       let resolvedAt = -1;
       const waited = delay(clock, 5000).then(() => (resolvedAt = clock.now()));
-      const timedOut = withClockSignal(clock, 3000, 'probe', (signal) => new Promise<never>((_, reject) => {
-        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-      })).catch((e: unknown) => [e, clock.now()] as const);
+      const timedOut = withClockSignal(
+        clock,
+        3000,
+        'probe',
+        (signal) =>
+          new Promise<never>((_, reject) => {
+            signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+          }),
+      ).catch((e: unknown) => [e, clock.now()] as const);
       await clock.advance(6000);
       await waited;
       expect(resolvedAt).to.be.within(5000 - 2, 5000 + 50);
@@ -214,14 +223,24 @@ describe('TestClock', () => {
     it('reads default, jitter and jitter:<seed>', () => {
       expect(testClockFromEnv(0, {}).jitter).to.equal(undefined);
       expect(testClockFromEnv(0, { HAFENCE_TEST_CLOCK: 'default' }).jitter).to.equal(undefined);
-      expect(testClockFromEnv(0, { HAFENCE_TEST_CLOCK: 'jitter' }).jitter).to.deep.equal({ seed: 1, earlyMs: 2, lateMs: 50 });
-      expect(testClockFromEnv(5, { HAFENCE_TEST_CLOCK: 'jitter:42' }).jitter).to.deep.equal({ seed: 42, earlyMs: 2, lateMs: 50 });
+      expect(testClockFromEnv(0, { HAFENCE_TEST_CLOCK: 'jitter' }).jitter).to.deep.equal({
+        seed: 1,
+        earlyMs: 2,
+        lateMs: 50,
+      });
+      expect(testClockFromEnv(5, { HAFENCE_TEST_CLOCK: 'jitter:42' }).jitter).to.deep.equal({
+        seed: 42,
+        earlyMs: 2,
+        lateMs: 50,
+      });
       expect(testClockFromEnv(5, {}).now()).to.equal(5);
     });
 
     it('rejects anything else with a typed error naming the variable', () => {
       for (const text of ['jiter', 'jitter:', 'jitter:x', 'jitter:1.5', 'fast']) {
-        expect(() => parseTestClockMode(text), text).to.throw(TestClockOptionsError).with.property('field', 'HAFENCE_TEST_CLOCK');
+        expect(() => parseTestClockMode(text), text)
+          .to.throw(TestClockOptionsError)
+          .with.property('field', 'HAFENCE_TEST_CLOCK');
       }
     });
   });

@@ -1,7 +1,13 @@
 import { ConfigError, parseDuration, type ConfigIssue, type HaError } from '@hafence/core';
 import { hasControlChars, isHostOrIp, isReservedKey } from '@hafence/core/internal';
 import {
-  AgentConfigError, FileVmInventory, HostAgent, systemWatchdog, tokenMatches, VirshVmInventory, virshStopVms,
+  AgentConfigError,
+  FileVmInventory,
+  HostAgent,
+  systemWatchdog,
+  tokenMatches,
+  VirshVmInventory,
+  virshStopVms,
   type VmInventory,
 } from '@hafence/provider-kvm';
 import { EXIT } from '../exit-codes.js';
@@ -29,12 +35,15 @@ export function parseListen(addr: string): { host: string; port: number; default
 
 function count(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new ConfigError([{ path: name, value, rule: 'must be a positive integer' }]);
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1)
+    throw new ConfigError([{ path: name, value, rule: 'must be a positive integer' }]);
   return Number(value);
 }
 
 function checkId(path: string, value: string): ConfigIssue[] {
-  return ID.test(value) && !isReservedKey(value) ? [] : [{ path, value, rule: 'must be an id of letters, digits, . _ - (not __proto__, constructor, prototype)' }];
+  return ID.test(value) && !isReservedKey(value)
+    ? []
+    : [{ path, value, rule: 'must be an id of letters, digits, . _ - (not __proto__, constructor, prototype)' }];
 }
 
 function parsePeers(list: readonly string[]): Record<string, string> {
@@ -43,7 +52,8 @@ function parsePeers(list: readonly string[]): Record<string, string> {
     const eq = entry.indexOf('=');
     const [id, url] = [entry.slice(0, Math.max(eq, 0)), entry.slice(eq + 1)];
     const issues = eq <= 0 ? [{ path: '--peer', value: entry, rule: 'must be ID=URL' }] : checkId('--peer', id);
-    if (issues.length === 0 && !isHttpUrl(url)) issues.push({ path: '--peer', value: entry, rule: 'the URL must be http(s)://HOST:PORT' });
+    if (issues.length === 0 && !isHttpUrl(url))
+      issues.push({ path: '--peer', value: entry, rule: 'the URL must be http(s)://HOST:PORT' });
     if (issues.length > 0) throw new ConfigError(issues);
     peers[id] = url;
   }
@@ -61,12 +71,14 @@ function isHttpUrl(text: string): boolean {
 
 function ms(name: string, value: string): number {
   const n = parseDuration(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError([{ path: name, value, rule: 'must be a duration like 10s' }]);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError([{ path: name, value, rule: 'must be a duration like 10s' }]);
   return n;
 }
 
 function choice(name: string, value: string, allowed: readonly string[]): void {
-  if (!allowed.includes(value)) throw new ConfigError([{ path: name, value, rule: `must be one of ${allowed.join(', ')}` }]);
+  if (!allowed.includes(value))
+    throw new ConfigError([{ path: name, value, rule: `must be one of ${allowed.join(', ')}` }]);
 }
 
 /** `--vm-inventory`: `virsh`, `file:PATH` or `none`. */
@@ -74,7 +86,8 @@ function vmInventoryOf(how: string): VmInventory | undefined {
   if (how === 'virsh') return new VirshVmInventory();
   if (how === 'none') return undefined;
   const path = how.startsWith('file:') ? how.slice(5) : '';
-  if (path.length === 0 || hasControlChars(path)) throw new ConfigError([{ path: '--vm-inventory', value: how, rule: 'must be virsh, none or file:PATH' }]);
+  if (path.length === 0 || hasControlChars(path))
+    throw new ConfigError([{ path: '--vm-inventory', value: how, rule: 'must be virsh, none or file:PATH' }]);
   return new FileVmInventory(path);
 }
 
@@ -84,7 +97,13 @@ function tokens(opts: AgentCommandOptions) {
   if (opts.peerTokenFile === undefined) return { token };
   const peerToken = loadTokenFile(opts.peerTokenFile, '--peer-token-file');
   if (tokenMatches(peerToken.reveal(), token)) {
-    throw new ConfigError([{ path: '--peer-token-file', value: opts.peerTokenFile, rule: 'holds the same token as --token-file: the peer token must differ (one token defeats the split)' }]);
+    throw new ConfigError([
+      {
+        path: '--peer-token-file',
+        value: opts.peerTokenFile,
+        rule: 'holds the same token as --token-file: the peer token must differ (one token defeats the split)',
+      },
+    ]);
   }
   return { token, peerToken };
 }
@@ -96,13 +115,27 @@ function tlsSettings(opts: AgentCommandOptions, peers: Readonly<Record<string, s
     throw new ConfigError([{ path, value, rule: 'give both --tls-cert and --tls-key, or neither' }]);
   }
   if (opts.tlsClientCa !== undefined && opts.tlsCert === undefined) {
-    throw new ConfigError([{ path: '--tls-client-ca', value: opts.tlsClientCa, rule: 'needs --tls-cert and --tls-key (client certificates are checked over HTTPS only)' }]);
+    throw new ConfigError([
+      {
+        path: '--tls-client-ca',
+        value: opts.tlsClientCa,
+        rule: 'needs --tls-cert and --tls-key (client certificates are checked over HTTPS only)',
+      },
+    ]);
   }
   if (opts.tlsCa !== undefined) {
     const plain = Object.entries(peers).find(([, url]) => url.startsWith('http:'));
-    if (plain) throw new ConfigError([{ path: '--peer', value: `${plain[0]}=${plain[1]}`, rule: 'must be an https:// URL when --tls-ca is given (no plaintext fallback)' }]);
+    if (plain)
+      throw new ConfigError([
+        {
+          path: '--peer',
+          value: `${plain[0]}=${plain[1]}`,
+          rule: 'must be an https:// URL when --tls-ca is given (no plaintext fallback)',
+        },
+      ]);
   }
-  const pair = opts.tlsCert !== undefined ? loadCertAndKey(opts.tlsCert, '--tls-cert', opts.tlsKey!, '--tls-key') : undefined;
+  const pair =
+    opts.tlsCert !== undefined ? loadCertAndKey(opts.tlsCert, '--tls-cert', opts.tlsKey!, '--tls-key') : undefined;
   const clientCa = opts.tlsClientCa !== undefined ? loadCertFile(opts.tlsClientCa, '--tls-client-ca') : undefined;
   const ca = opts.tlsCa !== undefined ? loadCertFile(opts.tlsCa, '--tls-ca') : undefined;
   return {
@@ -115,18 +148,30 @@ function tlsSettings(opts: AgentCommandOptions, peers: Readonly<Record<string, s
 function agentSettings(opts: AgentCommandOptions) {
   const ids = [...checkId('--host-id', opts.hostId), ...checkId('--dir', opts.dir)];
   if (ids.length > 0) throw new ConfigError(ids);
-  if (hasControlChars(opts.mount)) throw new ConfigError([{ path: '--mount', value: opts.mount, rule: 'must not contain control characters' }]);
+  if (hasControlChars(opts.mount))
+    throw new ConfigError([{ path: '--mount', value: opts.mount, rule: 'must not contain control characters' }]);
   choice('--watchdog', opts.watchdog, WATCHDOGS);
   choice('--stop-vms', opts.stopVms, STOP_VMS);
-  if (hasControlChars(opts.watchdogDevice)) throw new ConfigError([{ path: '--watchdog-device', value: opts.watchdogDevice, rule: 'must not contain control characters' }]);
+  if (hasControlChars(opts.watchdogDevice))
+    throw new ConfigError([
+      { path: '--watchdog-device', value: opts.watchdogDevice, rule: 'must not contain control characters' },
+    ]);
   const { host, port, defaulted } = parseListen(opts.listen);
-  if (defaulted) stderrLogger.warn(`--listen ${opts.listen} has no address: listening on 127.0.0.1 only (give 0.0.0.0:${port} or the management interface's address to be reached from other hosts)`, {});
+  if (defaulted)
+    stderrLogger.warn(
+      `--listen ${opts.listen} has no address: listening on 127.0.0.1 only (give 0.0.0.0:${port} or the management interface's address to be reached from other hosts)`,
+      {},
+    );
   const peers = parsePeers(opts.peer);
   return {
     listen: { host, port },
-    maxConnections: count('--max-connections', opts.maxConnections), maxConnectionsPerAddress: count('--max-connections-per-address', opts.maxConnectionsPerAddress), ...tokens(opts), peers,
+    maxConnections: count('--max-connections', opts.maxConnections),
+    maxConnectionsPerAddress: count('--max-connections-per-address', opts.maxConnectionsPerAddress),
+    ...tokens(opts),
+    peers,
     ...tlsSettings(opts, peers),
-    heartbeatIntervalMs: ms('--heartbeat-interval', opts.heartbeatInterval), selfFenceAfterMs: ms('--self-fence-after', opts.selfFenceAfter),
+    heartbeatIntervalMs: ms('--heartbeat-interval', opts.heartbeatInterval),
+    selfFenceAfterMs: ms('--self-fence-after', opts.selfFenceAfter),
   };
 }
 
@@ -136,9 +181,14 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
   try {
     const settings = agentSettings(opts);
     agent = new HostAgent({
-      hostId: opts.hostId, mount: opts.mount, dir: opts.dir, ...settings,
+      hostId: opts.hostId,
+      mount: opts.mount,
+      dir: opts.dir,
+      ...settings,
       watchdog: await systemWatchdog(opts.watchdog, opts.watchdogDevice),
-      armed: opts.armed === true, stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined, logger: stderrLogger,
+      armed: opts.armed === true,
+      stopVms: opts.stopVms === 'virsh' ? virshStopVms : undefined,
+      logger: stderrLogger,
       vmInventory: vmInventoryOf(opts.vmInventory),
     });
   } catch (err) {
@@ -147,7 +197,12 @@ export async function runAgent(opts: AgentCommandOptions): Promise<number> {
     return EXIT.usage;
   }
   const address = await agent.start();
-  stderrLogger.info('agent started', { host: opts.hostId, listen: `${address.address}:${address.port}`, tls: opts.tlsCert !== undefined, clientCerts: opts.tlsClientCa !== undefined });
+  stderrLogger.info('agent started', {
+    host: opts.hostId,
+    listen: `${address.address}:${address.port}`,
+    tls: opts.tlsCert !== undefined,
+    clientCerts: opts.tlsClientCa !== undefined,
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

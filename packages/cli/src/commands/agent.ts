@@ -37,12 +37,21 @@ export function registerAgentCommand(program: Command): void {
   program
     .command('agent')
     .description('run the KVM host agent: heartbeat on the shared mount, management server, watchdog self-fence')
-    .requiredOption('--host-id <id>', 'this host\'s id (as the management server knows it)')
+    .requiredOption('--host-id <id>', "this host's id (as the management server knows it)")
     .requiredOption('--mount <dir>', 'the shared (NFS) pool mount')
     .requiredOption('--listen <addr>', 'management server address, HOST:PORT (a bare PORT binds to 127.0.0.1)')
-    .requiredOption('--token-file <file>', 'file holding the management server\'s bearer token (never pass the token itself)')
-    .option('--peer-token-file <file>', 'file holding the peer agents\' token: accepted only on peer routes, sent to peers (without it, --token-file serves both)')
-    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key); also presented to peers that require client certificates')
+    .requiredOption(
+      '--token-file <file>',
+      "file holding the management server's bearer token (never pass the token itself)",
+    )
+    .option(
+      '--peer-token-file <file>',
+      "file holding the peer agents' token: accepted only on peer routes, sent to peers (without it, --token-file serves both)",
+    )
+    .option(
+      '--tls-cert <file>',
+      'serve HTTPS with this PEM certificate (with --tls-key); also presented to peers that require client certificates',
+    )
     .option('--tls-key <file>', 'the PEM private key of --tls-cert (mode 0600)')
     .option('--tls-client-ca <file>', 'require a client certificate signed by this PEM CA (needs --tls-cert)')
     .option('--tls-ca <file>', 'PEM CA that verifies https:// peers (default: the system CAs)')
@@ -52,11 +61,18 @@ export function registerAgentCommand(program: Command): void {
     .option('--self-fence-after <duration>', 'isolation lasting this long triggers the self-fence', '60s')
     .option('--watchdog <kind>', 'auto | device | softdog | none', 'auto')
     .option('--watchdog-device <path>', 'the watchdog device opened by --watchdog device|auto', '/dev/watchdog')
-    .option('--max-connections <n>', 'open connections served at once (default: the descriptor limit minus a reserve for the heartbeat, at most 256)')
+    .option(
+      '--max-connections <n>',
+      'open connections served at once (default: the descriptor limit minus a reserve for the heartbeat, at most 256)',
+    )
     .option('--max-connections-per-address <n>', 'open connections from one source address (default 16)')
     .option('--armed', 'start armed (HA enabled for this host) instead of waiting for the management server')
     .option('--stop-vms <how>', 'how VMs are stopped before a self-fence: virsh | none', 'virsh')
-    .option('--vm-inventory <how>', 'where the running VMs\' volumes are listed for activity checks: virsh | file:PATH (JSON {"vm": ["/volume", …]}) | none', 'virsh')
+    .option(
+      '--vm-inventory <how>',
+      'where the running VMs\' volumes are listed for activity checks: virsh | file:PATH (JSON {"vm": ["/volume", …]}) | none',
+      'virsh',
+    )
     .action(async (opts: AgentCommandOptions) => {
       const { runAgent } = await import('./agent-run.js');
       process.exitCode = await runAgent(opts);

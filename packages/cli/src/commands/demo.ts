@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
-import { loadScenarioFile, parseScenario, ScenarioError, ScenarioRun, UnsupportedScenarioError, type Scenario, type ScenarioLine } from '@hafence/sim';
+import {
+  loadScenarioFile,
+  parseScenario,
+  ScenarioError,
+  ScenarioRun,
+  UnsupportedScenarioError,
+  type Scenario,
+  type ScenarioLine,
+} from '@hafence/sim';
 
 /** Options of `hafence demo`. */
 export interface DemoOptions {
@@ -16,7 +24,6 @@ export interface DemoOptions {
   /** Real time the live view spends on the whole run (default 20 s). */
   readonly liveBudgetMs?: number;
 }
-
 
 /** Real time the live view spends on a run, in ms (it must finish in under a minute). */
 const LIVE_BUDGET_MS = 20_000;
@@ -78,7 +85,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     await run.close();
   }
   if (options.json) out(run.lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  else if (!live) out(`hafence demo: ${scenario.name} — ${scenario.hosts} simulated hosts in cluster c1, virtual time\n\n${run.lines.map(format).filter(Boolean).join('\n')}\n`);
+  else if (!live)
+    out(
+      `hafence demo: ${scenario.name} — ${scenario.hosts} simulated hosts in cluster c1, virtual time\n\n${run.lines.map(format).filter(Boolean).join('\n')}\n`,
+    );
   if (live) out(`\ndone: ${summary(run)}\n`);
   else if (!options.json) out(`\nfinal states:\n${table(run)}\n\n${summary(run)}\n`);
   return 0;
@@ -99,7 +109,12 @@ function frame(run: ScenarioRun): string {
   const timeline = run.lines.map(format).filter(Boolean).slice(-16);
   return [
     `hafence demo: ${run.scenario.name} — virtual time ${stamp(run.now)} of ${stamp(run.scenario.run)} — partition c1 ${part}`,
-    '', table(run), '', 'timeline:', ...timeline, '',
+    '',
+    table(run),
+    '',
+    'timeline:',
+    ...timeline,
+    '',
   ].join('\n');
 }
 
@@ -107,16 +122,24 @@ function table(run: ScenarioRun): string {
   const rows = [`  ${'HOST'.padEnd(5)} ${'HA STATE'.padEnd(13)} ${'POWER'.padEnd(8)} LAST EVENT`];
   for (const r of run.env.service.list()) {
     const id = r.ref.id;
-    const last = [...run.lines].reverse().find((l) => (l.host === id || l.resource === id) && describe(l) && l.type !== 'scenario.step');
+    const last = [...run.lines]
+      .reverse()
+      .find((l) => (l.host === id || l.resource === id) && describe(l) && l.type !== 'scenario.step');
     const note = last ? `${stamp(last.t).trim()} ${describe(last)}` : '';
-    rows.push(`  ${id.padEnd(5)} ${r.state.padEnd(13)} ${run.env.power.state(id).padEnd(8)} ${note}${r.released ? '  (workloads released)' : ''}`);
+    rows.push(
+      `  ${id.padEnd(5)} ${r.state.padEnd(13)} ${run.env.power.state(id).padEnd(8)} ${note}${r.released ? '  (workloads released)' : ''}`,
+    );
   }
   return rows.join('\n');
 }
 
 function summary(run: ScenarioRun): string {
-  const released = run.lines.filter((l) => l.type === 'workloads.released').map((l) => `${String(l.host)} (${String(l.proof)})`);
-  const stops = run.lines.filter((l) => l.type === 'power.action' && l.by === 'ha' && ['off', 'soft', 'cycle', 'reset'].includes(String(l.action))).length;
+  const released = run.lines
+    .filter((l) => l.type === 'workloads.released')
+    .map((l) => `${String(l.host)} (${String(l.proof)})`);
+  const stops = run.lines.filter(
+    (l) => l.type === 'power.action' && l.by === 'ha' && ['off', 'soft', 'cycle', 'reset'].includes(String(l.action)),
+  ).length;
   return `${stamp(run.scenario.run).trim()} of virtual time, ${stops} stop command(s), workloads released: ${released.join(', ') || 'none'}`;
 }
 
@@ -128,24 +151,40 @@ function stamp(ms: number): string {
 function format(e: ScenarioLine): string {
   const text = describe(e);
   if (!text) return '';
-  return e.type === 'scenario.step' ? `${stamp(e.t)}  >>> ${text}` : `${stamp(e.t)}  ${String(e.host ?? e.resource ?? e.partition ?? '').padEnd(4)} ${text}`;
+  return e.type === 'scenario.step'
+    ? `${stamp(e.t)}  >>> ${text}`
+    : `${stamp(e.t)}  ${String(e.host ?? e.resource ?? e.partition ?? '').padEnd(4)} ${text}`;
 }
 
 function describe(e: ScenarioLine): string {
   switch (e.type) {
-    case 'scenario.step': return `${String(e.do)} ${String(e.host ?? (e.hosts as string[] | undefined)?.join(',') ?? e.cluster ?? 'all hosts')}${e.stuck ? ' (stuck)' : ''}${e.delay ? ` (${String(e.delay)} ms)` : ''}`;
-    case 'resource.transition': return `${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
-    case 'partition.transition': return `partition ${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
-    case 'power.transition': return `power ${String(e.from)} → ${String(e.to)}`;
-    case 'power.action': return `power ${String(e.action)} by ${String(e.by)}: ${e.ok ? 'ok' : `failed (${String(e.error)})`}`;
-    case 'power.read-failing': return `power reads failing (${String(e.error)})`;
-    case 'power.read-ok': return `power read ok again after ${String(e.failures)} failed read(s)`;
-    case 'power.auth-failed': return 'BMC refused the credentials';
-    case 'workloads.released': return `*** WORKLOADS RELEASED (proof: ${String(e.proof)}) — its VMs may restart elsewhere`;
-    case 'fencing.halted': return `fencing halted for ${String(e.scope)}: ${String(e.reason)}`;
-    case 'alert': return `[${String(e.level)}] ${String(e.message)}`;
-    case 'sim.self-fence': return '(agent fenced its own host: VMs stopped, watchdog reset)';
-    case 'sim.booted': return '(booted)';
-    default: return e.type;
+    case 'scenario.step':
+      return `${String(e.do)} ${String(e.host ?? (e.hosts as string[] | undefined)?.join(',') ?? e.cluster ?? 'all hosts')}${e.stuck ? ' (stuck)' : ''}${e.delay ? ` (${String(e.delay)} ms)` : ''}`;
+    case 'resource.transition':
+      return `${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
+    case 'partition.transition':
+      return `partition ${String(e.from)} → ${String(e.to)}  (${String(e.reason)})`;
+    case 'power.transition':
+      return `power ${String(e.from)} → ${String(e.to)}`;
+    case 'power.action':
+      return `power ${String(e.action)} by ${String(e.by)}: ${e.ok ? 'ok' : `failed (${String(e.error)})`}`;
+    case 'power.read-failing':
+      return `power reads failing (${String(e.error)})`;
+    case 'power.read-ok':
+      return `power read ok again after ${String(e.failures)} failed read(s)`;
+    case 'power.auth-failed':
+      return 'BMC refused the credentials';
+    case 'workloads.released':
+      return `*** WORKLOADS RELEASED (proof: ${String(e.proof)}) — its VMs may restart elsewhere`;
+    case 'fencing.halted':
+      return `fencing halted for ${String(e.scope)}: ${String(e.reason)}`;
+    case 'alert':
+      return `[${String(e.level)}] ${String(e.message)}`;
+    case 'sim.self-fence':
+      return '(agent fenced its own host: VMs stopped, watchdog reset)';
+    case 'sim.booted':
+      return '(booted)';
+    default:
+      return e.type;
   }
 }

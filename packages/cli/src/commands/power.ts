@@ -4,7 +4,8 @@ const ACTIONS = ['status', 'on', 'off', 'soft', 'cycle', 'reset', 'identify', 'v
 
 function int(min: number, max: number): (v: string) => number {
   return (v) => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new InvalidArgumentError(`must be an integer ${min}-${max}`);
     return Number(v);
   };
 }
@@ -36,8 +37,16 @@ export function registerPowerCommand(program: Command): void {
     .option('--timeout-ms <ms>', 'timeout of one power operation', int(1, 3_600_000))
     .option('--seconds <n>', 'identify: how long to blink', int(0, 255), 15)
     .option('--command <path>', 'custom preset: the executable')
-    .option('--arg <template>', 'custom preset: one argv template ({action} {address} {port} {username}); repeatable', collect)
-    .option('--password-var <name>', 'custom preset: environment variable that carries the password', 'HAFENCE_PASSWORD')
+    .option(
+      '--arg <template>',
+      'custom preset: one argv template ({action} {address} {port} {username}); repeatable',
+      collect,
+    )
+    .option(
+      '--password-var <name>',
+      'custom preset: environment variable that carries the password',
+      'HAFENCE_PASSWORD',
+    )
     .option('--json', 'print JSON')
     .action(async (action: string, opts: Record<string, unknown>) => {
       const { runPower } = await import('../power/run-power.js');

@@ -10,9 +10,12 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the HA engine of a bare-metal KVM cluster from a cluster file (YAML or JSON)')
-    .requiredOption('--config <file>', 'the cluster file: ha settings, zones/pods/clusters, hosts with agent URL and BMC')
+    .requiredOption(
+      '--config <file>',
+      'the cluster file: ha settings, zones/pods/clusters, hosts with agent URL and BMC',
+    )
     .option('--json', 'print every event as a JSON line on stdout')
-    .option('--tls-ca <file>', 'PEM CA that verifies https:// agents (overrides the cluster file\'s agentTls.caFile)')
+    .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
     .action(async (opts: { config: string; json?: boolean; tlsCa?: string }) => {
       const { runServe } = await import('../standalone/run-serve.js');
       process.exitCode = await runServe(opts);

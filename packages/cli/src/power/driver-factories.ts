@@ -30,16 +30,24 @@ export const driverFactories: Record<string, DriverFactory> = {
       case 'ipmitool':
         return new ScriptPowerDriver({ preset: 'ipmitool', ipmitool: { cipher: o.cipher } });
       case 'fence-agent':
-        return new ScriptPowerDriver({ preset: 'fence-agent', fenceAgent: { agent: o.agent ?? 'fence_ipmilan', cipher: o.cipher } });
+        return new ScriptPowerDriver({
+          preset: 'fence-agent',
+          fenceAgent: { agent: o.agent ?? 'fence_ipmilan', cipher: o.cipher },
+        });
       case 'custom':
-        if (!o.command) throw new ConfigError([{ path: '--command', value: undefined, rule: 'is required with --preset custom' }]);
+        if (!o.command)
+          throw new ConfigError([{ path: '--command', value: undefined, rule: 'is required with --preset custom' }]);
         // the password lands in this variable of the script's environment: never LD_PRELOAD, PATH, BASH_ENV…
         if (o.passwordVar !== undefined && envNameRule(o.passwordVar)) {
           throw new ConfigError([{ path: '--password-var', value: o.passwordVar, rule: envNameRule(o.passwordVar)! }]);
         }
         return new ScriptPowerDriver({
           preset: 'custom',
-          custom: { command: o.command, args: o.args ?? ['{action}'], password: { env: o.passwordVar ?? 'HAFENCE_PASSWORD' } },
+          custom: {
+            command: o.command,
+            args: o.args ?? ['{action}'],
+            password: { env: o.passwordVar ?? 'HAFENCE_PASSWORD' },
+          },
         });
       default:
         throw new ConfigError([{ path: '--preset', value: o.preset, rule: 'must be ipmitool, fence-agent or custom' }]);

@@ -1,4 +1,12 @@
-import { ConfigError, PowerManagementService, resolveCredential, type ChassisCommand, type CredentialRef, type HaError, type Secret } from '@hafence/core';
+import {
+  ConfigError,
+  PowerManagementService,
+  resolveCredential,
+  type ChassisCommand,
+  type CredentialRef,
+  type HaError,
+  type Secret,
+} from '@hafence/core';
 import { Semaphore, hasControlChars } from '@hafence/core/internal';
 import { driverFactories } from './driver-factories.js';
 import { EXIT, exitCodeFor, worstExitCode } from '../exit-codes.js';
@@ -44,42 +52,70 @@ const processIo: PowerIo = {
 };
 
 /** Runs `hafence power ACTION` on one BMC or on every line of `--targets`; resolves to the exit code. */
-export async function runPower(action: PowerAction, opts: PowerCommandOptions,
-  io: PowerIo = processIo): Promise<number> {
+export async function runPower(
+  action: PowerAction,
+  opts: PowerCommandOptions,
+  io: PowerIo = processIo,
+): Promise<number> {
   let service: PowerManagementService | undefined;
   try {
     const targets = chooseTargets(opts);
     if (opts.username !== undefined && hasControlChars(opts.username)) {
-      throw new ConfigError([{ path: '--username', value: opts.username, rule: 'must not contain control characters (newline, NUL, escape…)' }]);
+      throw new ConfigError([
+        {
+          path: '--username',
+          value: opts.username,
+          rule: 'must not contain control characters (newline, NUL, escape…)',
+        },
+      ]);
     }
     const password = choosePassword(opts);
     const factory = driverFactories[opts.driver];
-    if (!factory) throw new ConfigError([{ path: '--driver', value: opts.driver, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
+    if (!factory)
+      throw new ConfigError([
+        { path: '--driver', value: opts.driver, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` },
+      ]);
     const driver = await factory({
-      preset: opts.preset, agent: opts.agent, cipher: opts.cipher, command: opts.command, args: opts.arg,
+      preset: opts.preset,
+      agent: opts.agent,
+      cipher: opts.cipher,
+      command: opts.command,
+      args: opts.arg,
       passwordVar: opts.passwordVar,
     });
-    service = new PowerManagementService({ drivers: [driver],
-      config: opts.timeoutMs ? { powerOpTimeout: opts.timeoutMs } : {} });
+    service = new PowerManagementService({
+      drivers: [driver],
+      config: opts.timeoutMs ? { powerOpTimeout: opts.timeoutMs } : {},
+    });
     const svc = service;
     const limit = new Semaphore(opts.concurrency);
     const many = opts.targets !== undefined;
-    const codes = await Promise.all(targets.map((t, i) => limit.with(async () => {
-      const host = `${formatTarget(t)}#${i}`;
-      svc.register(host, {
-        drivers: [driver.name],
-        target: { host: formatTarget(t), address: t.address, port: t.port, username: opts.username, password,
-          options: opts.cipher === undefined ? {} : { cipher: opts.cipher } },
-      });
-      try {
-        const state = await perform(svc, host, action, opts.seconds);
-        io.out(formatOk(action, state, many ? formatTarget(t) : undefined, opts.json));
-        return EXIT.ok;
-      } catch (err) {
-        report(io, err, many ? formatTarget(t) : undefined, opts.json);
-        return exitCodeFor(err);
-      }
-    })));
+    const codes = await Promise.all(
+      targets.map((t, i) =>
+        limit.with(async () => {
+          const host = `${formatTarget(t)}#${i}`;
+          svc.register(host, {
+            drivers: [driver.name],
+            target: {
+              host: formatTarget(t),
+              address: t.address,
+              port: t.port,
+              username: opts.username,
+              password,
+              options: opts.cipher === undefined ? {} : { cipher: opts.cipher },
+            },
+          });
+          try {
+            const state = await perform(svc, host, action, opts.seconds);
+            io.out(formatOk(action, state, many ? formatTarget(t) : undefined, opts.json));
+            return EXIT.ok;
+          } catch (err) {
+            report(io, err, many ? formatTarget(t) : undefined, opts.json);
+            return exitCodeFor(err);
+          }
+        }),
+      ),
+    );
     return worstExitCode(codes);
   } catch (err) {
     report(io, err, undefined, opts.json);
@@ -89,8 +125,12 @@ export async function runPower(action: PowerAction, opts: PowerCommandOptions,
   }
 }
 
-async function perform(svc: PowerManagementService, host: string, action: PowerAction,
-  seconds: number): Promise<string | undefined> {
+async function perform(
+  svc: PowerManagementService,
+  host: string,
+  action: PowerAction,
+  seconds: number,
+): Promise<string | undefined> {
   const by = { by: 'operator' };
   switch (action) {
     case 'status':
@@ -109,11 +149,14 @@ async function perform(svc: PowerManagementService, host: string, action: PowerA
 
 function chooseTargets(opts: PowerCommandOptions): CliTarget[] {
   if (opts.targets !== undefined && opts.host !== undefined) {
-    throw new ConfigError([{ path: '--targets', value: opts.targets, rule: 'give either --host or --targets, not both' }]);
+    throw new ConfigError([
+      { path: '--targets', value: opts.targets, rule: 'give either --host or --targets, not both' },
+    ]);
   }
-  if (opts.targets !== undefined) return readTargetsFile(opts.targets).map((t) =>
-    ({ address: t.address, port: t.port ?? opts.port }));
-  if (opts.host === undefined) throw new ConfigError([{ path: '--host', value: undefined, rule: 'is required (or --targets FILE)' }]);
+  if (opts.targets !== undefined)
+    return readTargetsFile(opts.targets).map((t) => ({ address: t.address, port: t.port ?? opts.port }));
+  if (opts.host === undefined)
+    throw new ConfigError([{ path: '--host', value: undefined, rule: 'is required (or --targets FILE)' }]);
   const t = parseTarget(opts.host);
   return [{ address: t.address, port: opts.port ?? t.port }];
 }
@@ -123,7 +166,8 @@ function choosePassword(opts: PowerCommandOptions): Secret | undefined {
   if (opts.passwordEnv) refs.push({ env: opts.passwordEnv });
   if (opts.passwordFile) refs.push({ file: opts.passwordFile });
   if (opts.passwordEncrypted) refs.push({ encrypted: opts.passwordEncrypted });
-  if (refs.length > 1) throw new ConfigError([{ path: '--password-*', value: refs.length, rule: 'give one password source' }]);
+  if (refs.length > 1)
+    throw new ConfigError([{ path: '--password-*', value: refs.length, rule: 'give one password source' }]);
   const [ref] = refs;
   return ref === undefined ? undefined : resolveCredential(ref);
 }
@@ -138,7 +182,13 @@ function report(io: PowerIo, err: unknown, target: string | undefined, json?: bo
   const e = err as Partial<HaError> & Error;
   const message = e?.message ?? String(err);
   if (json) {
-    io.out(JSON.stringify({ ...(target ? { target } : {}), ok: false, error: { code: e?.code ?? 'HAF0000', type: e?.name ?? 'Error', message } }));
+    io.out(
+      JSON.stringify({
+        ...(target ? { target } : {}),
+        ok: false,
+        error: { code: e?.code ?? 'HAF0000', type: e?.name ?? 'Error', message },
+      }),
+    );
   } else if (target) {
     io.out(`${target} error ${message}`);
   } else {

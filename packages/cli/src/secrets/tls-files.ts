@@ -17,16 +17,23 @@ export function loadCertFile(path: string, field: string): string {
   let text: string;
   try {
     const buf = readFileSync(path);
-    if (buf.length > MAX_CERT_FILE_BYTES) throw new ConfigError([{ path: field, value: path, rule: `is larger than ${MAX_CERT_FILE_BYTES} bytes: not a certificate file` }]);
+    if (buf.length > MAX_CERT_FILE_BYTES)
+      throw new ConfigError([
+        { path: field, value: path, rule: `is larger than ${MAX_CERT_FILE_BYTES} bytes: not a certificate file` },
+      ]);
     text = buf.toString('utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError([{ path: field, value: path, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new ConfigError([
+      { path: field, value: path, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
   try {
     new X509Certificate(text); // parsed only to check it
   } catch {
-    throw new ConfigError([{ path: field, value: path, rule: 'must hold a PEM certificate (-----BEGIN CERTIFICATE-----)' }]);
+    throw new ConfigError([
+      { path: field, value: path, rule: 'must hold a PEM certificate (-----BEGIN CERTIFICATE-----)' },
+    ]);
   }
   return text;
 }
@@ -40,8 +47,12 @@ export function loadCertFile(path: string, field: string): string {
  * @example
  * const { cert, key } = loadCertAndKey('/etc/hafence/agent.pem', '--tls-cert', '/etc/hafence/agent.key', '--tls-key');
  */
-export function loadCertAndKey(certPath: string, certField: string, keyPath: string,
-  keyField: string): { cert: string; key: Secret } {
+export function loadCertAndKey(
+  certPath: string,
+  certField: string,
+  keyPath: string,
+  keyField: string,
+): { cert: string; key: Secret } {
   const cert = loadCertFile(certPath, certField);
   const keyText = readSecretFile(keyPath, keyField);
   let matches: boolean;
@@ -50,6 +61,9 @@ export function loadCertAndKey(certPath: string, certField: string, keyPath: str
   } catch {
     throw new ConfigError([{ path: keyField, value: keyPath, rule: 'must hold an unencrypted PEM private key' }]);
   }
-  if (!matches) throw new ConfigError([{ path: keyField, value: keyPath, rule: `is not the private key of ${certField} ${certPath}` }]);
+  if (!matches)
+    throw new ConfigError([
+      { path: keyField, value: keyPath, rule: `is not the private key of ${certField} ${certPath}` },
+    ]);
   return { cert, key: new Secret(keyText) };
 }

@@ -16,8 +16,12 @@ const MIN_TOKEN_CHARS = 16;
  */
 export function loadTokenFile(path: string, field: string): Secret {
   const text = readSecretFile(path, field).trim();
-  const rule = text.length < MIN_TOKEN_CHARS ? `must hold a token of at least ${MIN_TOKEN_CHARS} characters`
-    : hasControlChars(text) ? 'the token must be one line without control characters' : undefined;
+  const rule =
+    text.length < MIN_TOKEN_CHARS
+      ? `must hold a token of at least ${MIN_TOKEN_CHARS} characters`
+      : hasControlChars(text)
+        ? 'the token must be one line without control characters'
+        : undefined;
   if (rule) throw new ConfigError([{ path: field, value: path, rule }]);
   return new Secret(text);
 }

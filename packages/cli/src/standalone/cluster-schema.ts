@@ -2,19 +2,28 @@ import { haConfigSchema, parseDuration } from '@hafence/core';
 import { addressRule, envNameRule, hasControlChars, isReservedKey } from '@hafence/core/internal';
 import { z } from 'zod';
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -')
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an id of letters, digits, . _ -')
   .refine((v) => !isReservedKey(v), 'is a reserved name (__proto__, constructor, prototype): not an id');
 
 /**
  * Text that may reach a power script's stdin, argv or environment: no control character
  * (a fence agent keeps the last `action=` line: `admin\naction=off` is a power-off).
  */
-const text = z.string().min(1).max(4096).refine((v) => !hasControlChars(v), 'must not contain control characters (newline, NUL, escape…)');
+const text = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((v) => !hasControlChars(v), 'must not contain control characters (newline, NUL, escape…)');
 /** A BMC address: a host name or an IP literal, nothing else. */
-const address = z.string().max(253).superRefine((v, ctx) => {
-  const rule = hasControlChars(v) ? 'must not contain control characters (newline, NUL, escape…)' : addressRule(v);
-  if (rule) ctx.addIssue({ code: 'custom', message: rule });
-});
+const address = z
+  .string()
+  .max(253)
+  .superRefine((v, ctx) => {
+    const rule = hasControlChars(v) ? 'must not contain control characters (newline, NUL, escape…)' : addressRule(v);
+    if (rule) ctx.addIssue({ code: 'custom', message: rule });
+  });
 /** The variable that hands a custom script its password: never one a loader or shell acts on. */
 const envName = z.string().superRefine((v, ctx) => {
   const rule = envNameRule(v);
@@ -28,7 +37,10 @@ const MAX_DURATION = 86_400_000;
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = Math.round(parseDuration(v));
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DURATION) {
-    ctx.addIssue({ code: 'custom', message: 'must be a positive duration of at most 24h like 500ms, 10s, 5m or a number of ms' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a positive duration of at most 24h like 500ms, 10s, 5m or a number of ms',
+    });
     return z.NEVER;
   }
   return ms;
@@ -37,31 +49,51 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 /** Operator switches of a zone, pod or cluster (both default to on). */
 const switches = { enabled: z.boolean().default(true), haEnabled: z.boolean().default(true) };
 
-const bmcSchema = z.strictObject({
-  address,
-  port: z.number().int().min(1).max(65535).default(623),
-  username: text,
-  /** Environment variable holding the password. */
-  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-  /** File whose first line is the password (mode 0600: no access for group or others). */
-  passwordFile: text.optional(),
-  /** AES-256-GCM value (`v1:…`) made with `encryptSecret`; key from HAFENCE_SECRET_KEY or `power.secretKeyFile`. */
-  passwordEncrypted: z.string().startsWith('v1:', 'must be a v1: value made by encryptSecret').optional(),
-  cipherSuite: z.number().int().min(0).max(255).optional(),
-  allowCipher0: z.boolean().optional(),
-  /** Driver chain, first choice first (default `power.defaultDrivers`). */
-  drivers: z.array(z.enum(['ipmi', 'script'])).min(1).optional(),
-  timeout: duration.optional(),
-}).superRefine((bmc, ctx) => {
-  const given = ['passwordEnv', 'passwordFile', 'passwordEncrypted'].filter((k) => bmc[k as keyof typeof bmc] !== undefined);
-  if (given.length !== 1) {
-    ctx.addIssue({ code: 'custom', path: ['passwordEnv'], input: given, message: 'give exactly one of passwordEnv, passwordFile, passwordEncrypted (never the password itself)' });
-  }
-});
+const bmcSchema = z
+  .strictObject({
+    address,
+    port: z.number().int().min(1).max(65535).default(623),
+    username: text,
+    /** Environment variable holding the password. */
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
+    /** File whose first line is the password (mode 0600: no access for group or others). */
+    passwordFile: text.optional(),
+    /** AES-256-GCM value (`v1:…`) made with `encryptSecret`; key from HAFENCE_SECRET_KEY or `power.secretKeyFile`. */
+    passwordEncrypted: z.string().startsWith('v1:', 'must be a v1: value made by encryptSecret').optional(),
+    cipherSuite: z.number().int().min(0).max(255).optional(),
+    allowCipher0: z.boolean().optional(),
+    /** Driver chain, first choice first (default `power.defaultDrivers`). */
+    drivers: z
+      .array(z.enum(['ipmi', 'script']))
+      .min(1)
+      .optional(),
+    timeout: duration.optional(),
+  })
+  .superRefine((bmc, ctx) => {
+    const given = ['passwordEnv', 'passwordFile', 'passwordEncrypted'].filter(
+      (k) => bmc[k as keyof typeof bmc] !== undefined,
+    );
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['passwordEnv'],
+        input: given,
+        message: 'give exactly one of passwordEnv, passwordFile, passwordEncrypted (never the password itself)',
+      });
+    }
+  });
 
 const hostSchema = z.strictObject({
   cluster: id,
-  agent: z.strictObject({ url: z.string().refine((v) => !hasControlChars(v), 'must not contain control characters').pipe(z.url({ protocol: /^https?$/ })) }),
+  agent: z.strictObject({
+    url: z
+      .string()
+      .refine((v) => !hasControlChars(v), 'must not contain control characters')
+      .pipe(z.url({ protocol: /^https?$/ })),
+  }),
   bmc: bmcSchema,
   hypervisor: text.default('KVM'),
   /** The cluster's shared pool is mounted on this host (what the agent's `--mount` points at). */
@@ -76,57 +108,86 @@ const hostSchema = z.strictObject({
  * zones ⊃ pods ⊃ clusters and the hosts with their agent URL and BMC. Secrets are
  * never values of this file: only where to find them.
  */
-export const clusterFileSchema = z.strictObject({
-  ha: haConfigSchema.prefault({}),
-  kvm: z.strictObject({
-    heartbeatInterval: duration.default(10_000),
-    activityWindow: duration.default(20_000),
-    leaseMargin: duration.default(30_000),
-    replyTimeout: duration.default(10_000),
-    powerPoll: duration.default(1_000),
-    /** Most VM volumes a neighbour reads per activity check (sampled fairly across the suspect's VMs). */
-    maxVolumesPerCheck: z.number().int().min(1).max(128).default(32),
-    /** How often each host's VM volume list is asked of its agent while it answers. */
-    volumeRefresh: duration.default(60_000),
-  }).prefault({}),
-  /** File holding the agents' bearer token (the same file as `hafence agent --token-file`; mode 0600). */
-  agentTokenFile: text,
-  /**
-   * TLS of the requests to the agents (`https://` agent URLs): `caFile` verifies the
-   * agents' certificates; `certFile` + `keyFile` (mode 0600) are the client certificate
-   * presented to agents started with `--tls-client-ca`. Given, every agent URL must be https.
-   */
-  agentTls: z.strictObject({ caFile: text, certFile: text.optional(), keyFile: text.optional() })
-    .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'give both certFile and keyFile, or neither', path: ['certFile'] })
-    .optional(),
-  power: z.strictObject({
-    defaultDrivers: z.array(z.enum(['ipmi', 'script'])).min(1).default(['ipmi']),
-    /** Key of `passwordEncrypted` values when HAFENCE_SECRET_KEY is unset. */
-    secretKeyFile: text.optional(),
-    /** The script driver, used when a host lists `script` (e.g. as the fallback after `ipmi`). */
-    script: z.strictObject({
-      preset: z.enum(['ipmitool', 'fence-agent', 'custom']).default('ipmitool'),
-      agent: text.optional(),
-      command: text.optional(),
-      args: z.array(z.string().max(4096).refine((v) => !hasControlChars(v), 'must not contain control characters')).optional(),
-      passwordVar: envName.optional(),
-    }).prefault({}),
-  }).prefault({}),
-  zones: z.record(id, z.strictObject({ ...switches })),
-  pods: z.record(id, z.strictObject({ zone: id, ...switches })),
-  clusters: z.record(id, z.strictObject({ pod: id, ...switches })),
-  hosts: z.record(id, hostSchema),
-}).superRefine((file, ctx) => {
-  const ref = (path: (string | number)[], value: string, within: Record<string, unknown>, what: string) => {
-    if (!Object.hasOwn(within, value)) ctx.addIssue({ code: 'custom', path, input: value, message: `must name a ${what} of this file` });
-  };
-  for (const [p, pod] of Object.entries(file.pods)) ref(['pods', p, 'zone'], pod.zone, file.zones, 'zone');
-  for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
-  for (const [h, host] of Object.entries(file.hosts)) ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
-  if (file.kvm.activityWindow < 2 * file.kvm.heartbeatInterval) {
-    ctx.addIssue({ code: 'custom', path: ['kvm', 'activityWindow'], input: file.kvm.activityWindow, message: 'must be at least 2 × kvm.heartbeatInterval (see docs/behaviour.md#kvm-hosts)' });
-  }
-});
+export const clusterFileSchema = z
+  .strictObject({
+    ha: haConfigSchema.prefault({}),
+    kvm: z
+      .strictObject({
+        heartbeatInterval: duration.default(10_000),
+        activityWindow: duration.default(20_000),
+        leaseMargin: duration.default(30_000),
+        replyTimeout: duration.default(10_000),
+        powerPoll: duration.default(1_000),
+        /** Most VM volumes a neighbour reads per activity check (sampled fairly across the suspect's VMs). */
+        maxVolumesPerCheck: z.number().int().min(1).max(128).default(32),
+        /** How often each host's VM volume list is asked of its agent while it answers. */
+        volumeRefresh: duration.default(60_000),
+      })
+      .prefault({}),
+    /** File holding the agents' bearer token (the same file as `hafence agent --token-file`; mode 0600). */
+    agentTokenFile: text,
+    /**
+     * TLS of the requests to the agents (`https://` agent URLs): `caFile` verifies the
+     * agents' certificates; `certFile` + `keyFile` (mode 0600) are the client certificate
+     * presented to agents started with `--tls-client-ca`. Given, every agent URL must be https.
+     */
+    agentTls: z
+      .strictObject({ caFile: text, certFile: text.optional(), keyFile: text.optional() })
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+        message: 'give both certFile and keyFile, or neither',
+        path: ['certFile'],
+      })
+      .optional(),
+    power: z
+      .strictObject({
+        defaultDrivers: z
+          .array(z.enum(['ipmi', 'script']))
+          .min(1)
+          .default(['ipmi']),
+        /** Key of `passwordEncrypted` values when HAFENCE_SECRET_KEY is unset. */
+        secretKeyFile: text.optional(),
+        /** The script driver, used when a host lists `script` (e.g. as the fallback after `ipmi`). */
+        script: z
+          .strictObject({
+            preset: z.enum(['ipmitool', 'fence-agent', 'custom']).default('ipmitool'),
+            agent: text.optional(),
+            command: text.optional(),
+            args: z
+              .array(
+                z
+                  .string()
+                  .max(4096)
+                  .refine((v) => !hasControlChars(v), 'must not contain control characters'),
+              )
+              .optional(),
+            passwordVar: envName.optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    zones: z.record(id, z.strictObject({ ...switches })),
+    pods: z.record(id, z.strictObject({ zone: id, ...switches })),
+    clusters: z.record(id, z.strictObject({ pod: id, ...switches })),
+    hosts: z.record(id, hostSchema),
+  })
+  .superRefine((file, ctx) => {
+    const ref = (path: (string | number)[], value: string, within: Record<string, unknown>, what: string) => {
+      if (!Object.hasOwn(within, value))
+        ctx.addIssue({ code: 'custom', path, input: value, message: `must name a ${what} of this file` });
+    };
+    for (const [p, pod] of Object.entries(file.pods)) ref(['pods', p, 'zone'], pod.zone, file.zones, 'zone');
+    for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
+    for (const [h, host] of Object.entries(file.hosts))
+      ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
+    if (file.kvm.activityWindow < 2 * file.kvm.heartbeatInterval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kvm', 'activityWindow'],
+        input: file.kvm.activityWindow,
+        message: 'must be at least 2 × kvm.heartbeatInterval (see docs/behaviour.md#kvm-hosts)',
+      });
+    }
+  });
 
 /** The cluster file as written (durations may be strings). */
 export type ClusterFileOptions = z.input<typeof clusterFileSchema>;

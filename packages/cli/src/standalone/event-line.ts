@@ -12,15 +12,25 @@ export function eventLine(event: HaEvent, json: boolean): string | undefined {
 
 function describe(e: HaEvent): string | undefined {
   switch (e.type) {
-    case 'resource.transition': return `${e.resource.padEnd(8)} ${e.from} → ${e.to}  (${e.reason})`;
-    case 'partition.transition': return `${e.partition.padEnd(8)} partition ${e.from} → ${e.to}  (${e.reason})`;
-    case 'power.transition': return `${e.host.padEnd(8)} power ${e.from} → ${e.to}`;
-    case 'power.action': return `${e.host.padEnd(8)} power ${e.action} by ${e.by}: ${e.ok ? 'ok' : `failed (${e.error ?? 'unknown error'})`}`;
-    case 'power.read-failing': return `${e.host.padEnd(8)} power reads failing (${e.error})`;
-    case 'power.read-ok': return `${e.host.padEnd(8)} power read ok again after ${e.failures} failed read(s)`;
-    case 'power.auth-failed': return `${e.host.padEnd(8)} BMC refused the credentials`;
-    case 'workloads.released': return `${e.host.padEnd(8)} WORKLOADS RELEASED (proof: ${e.proof}): its VMs may restart elsewhere`;
-    case 'fencing.halted': return `fencing halted for ${e.scope}: ${e.reason}`;
-    case 'alert': return `${(e.resource ?? '').padEnd(8)} [${e.level}] ${e.message}`;
+    case 'resource.transition':
+      return `${e.resource.padEnd(8)} ${e.from} → ${e.to}  (${e.reason})`;
+    case 'partition.transition':
+      return `${e.partition.padEnd(8)} partition ${e.from} → ${e.to}  (${e.reason})`;
+    case 'power.transition':
+      return `${e.host.padEnd(8)} power ${e.from} → ${e.to}`;
+    case 'power.action':
+      return `${e.host.padEnd(8)} power ${e.action} by ${e.by}: ${e.ok ? 'ok' : `failed (${e.error ?? 'unknown error'})`}`;
+    case 'power.read-failing':
+      return `${e.host.padEnd(8)} power reads failing (${e.error})`;
+    case 'power.read-ok':
+      return `${e.host.padEnd(8)} power read ok again after ${e.failures} failed read(s)`;
+    case 'power.auth-failed':
+      return `${e.host.padEnd(8)} BMC refused the credentials`;
+    case 'workloads.released':
+      return `${e.host.padEnd(8)} WORKLOADS RELEASED (proof: ${e.proof}): its VMs may restart elsewhere`;
+    case 'fencing.halted':
+      return `fencing halted for ${e.scope}: ${e.reason}`;
+    case 'alert':
+      return `${(e.resource ?? '').padEnd(8)} [${e.level}] ${e.message}`;
   }
 }

@@ -27,8 +27,12 @@ export async function runServe(options: ServeOptions): Promise<number> {
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
   try {
-    engine = await StandaloneEngine.start({ file: loadClusterFile(options.config), onEvent, logger: stderrLogger,
-      agentCaFile: options.tlsCa });
+    engine = await StandaloneEngine.start({
+      file: loadClusterFile(options.config),
+      onEvent,
+      logger: stderrLogger,
+      agentCaFile: options.tlsCa,
+    });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`hafence serve: ${err.message}\n`);

@@ -1,10 +1,28 @@
 import {
-  ConfigError, HA_SERVICE, POWER_SERVICE, createHaContainer, registerPowerDriver, resolveCredential, systemClock,
-  type Clock, type CredentialRef, type HaService, type HaEvent, type Logger, type PowerBinding, type PowerDriver,
-  type PowerManagementService, type Secret,
+  ConfigError,
+  HA_SERVICE,
+  POWER_SERVICE,
+  createHaContainer,
+  registerPowerDriver,
+  resolveCredential,
+  systemClock,
+  type Clock,
+  type CredentialRef,
+  type HaService,
+  type HaEvent,
+  type Logger,
+  type PowerBinding,
+  type PowerDriver,
+  type PowerManagementService,
+  type Secret,
 } from '@hafence/core';
 import {
-  HttpAgentConnectivity, HttpNeighborExecutor, HttpVolumeDirectory, registerKvmProvider, type AgentClientTls, type KvmInventory,
+  HttpAgentConnectivity,
+  HttpNeighborExecutor,
+  HttpVolumeDirectory,
+  registerKvmProvider,
+  type AgentClientTls,
+  type KvmInventory,
 } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
@@ -64,13 +82,25 @@ export class StandaloneEngine {
     // A child container per service (STYLE.md): the drivers and the provider register
     // themselves; the container builds the power service from every driver and the engine
     // from every provider, and the engine owns the power service (sync, close, events).
-    const c = createHaContainer({ clock, config: file.ha, logger: options.logger, powerConfig: { defaultPowerDrivers: file.power.defaultDrivers } });
+    const c = createHaContainer({
+      clock,
+      config: file.ha,
+      logger: options.logger,
+      powerConfig: { defaultPowerDrivers: file.power.defaultDrivers },
+    });
     for (const driver of await buildDrivers(file)) registerPowerDriver(c, driver);
     registerKvmProvider(c, {
-      agents: new HttpAgentConnectivity(ports), neighbors: new HttpNeighborExecutor(ports), inventory: inventoryOf(file),
-      volumes: new HttpVolumeDirectory(ports), maxVolumesPerCheck: file.kvm.maxVolumesPerCheck, volumeRefreshMs: file.kvm.volumeRefresh,
-      heartbeatIntervalMs: file.kvm.heartbeatInterval, activityWindowMs: file.kvm.activityWindow,
-      leaseMarginMs: file.kvm.leaseMargin, replyTimeoutMs: file.kvm.replyTimeout, powerPollMs: file.kvm.powerPoll,
+      agents: new HttpAgentConnectivity(ports),
+      neighbors: new HttpNeighborExecutor(ports),
+      inventory: inventoryOf(file),
+      volumes: new HttpVolumeDirectory(ports),
+      maxVolumesPerCheck: file.kvm.maxVolumesPerCheck,
+      volumeRefreshMs: file.kvm.volumeRefresh,
+      heartbeatIntervalMs: file.kvm.heartbeatInterval,
+      activityWindowMs: file.kvm.activityWindow,
+      leaseMarginMs: file.kvm.leaseMargin,
+      replyTimeoutMs: file.kvm.replyTimeout,
+      powerPollMs: file.kvm.powerPoll,
     });
     const service = c.resolve<HaService>(HA_SERVICE);
     const power = c.resolve<PowerManagementService>(POWER_SERVICE);
@@ -81,7 +111,12 @@ export class StandaloneEngine {
       await addPartitions(service, file);
       for (const [id, host] of Object.entries(file.hosts)) {
         const power = bindings.get(id)!;
-        await service.addResource({ ref: { type: StandaloneEngine.RESOURCE_TYPE, id }, partition: host.cluster, power, attributes: { hypervisor: host.hypervisor } });
+        await service.addResource({
+          ref: { type: StandaloneEngine.RESOURCE_TYPE, id },
+          partition: host.cluster,
+          power,
+          attributes: { hypervisor: host.hypervisor },
+        });
       }
     } catch (err) {
       await engine.stop();
@@ -108,29 +143,48 @@ function agentTls(file: ClusterFile, caOverride: string | undefined): AgentClien
   const t = file.agentTls;
   if (t === undefined && caOverride === undefined) return undefined;
   for (const [id, h] of Object.entries(file.hosts)) {
-    if (!h.agent.url.startsWith('https:')) throw new ConfigError([{ path: `hosts.${id}.agent.url`, value: h.agent.url, rule: 'must be an https:// URL when agentTls or --tls-ca is given (no plaintext fallback)' }]);
+    if (!h.agent.url.startsWith('https:'))
+      throw new ConfigError([
+        {
+          path: `hosts.${id}.agent.url`,
+          value: h.agent.url,
+          rule: 'must be an https:// URL when agentTls or --tls-ca is given (no plaintext fallback)',
+        },
+      ]);
   }
-  const ca = caOverride !== undefined ? loadCertFile(caOverride, '--tls-ca') : loadCertFile(t!.caFile, 'agentTls.caFile');
-  const pair = t?.certFile !== undefined ? loadCertAndKey(t.certFile, 'agentTls.certFile', t.keyFile!, 'agentTls.keyFile') : undefined;
+  const ca =
+    caOverride !== undefined ? loadCertFile(caOverride, '--tls-ca') : loadCertFile(t!.caFile, 'agentTls.caFile');
+  const pair =
+    t?.certFile !== undefined
+      ? loadCertAndKey(t.certFile, 'agentTls.certFile', t.keyFile!, 'agentTls.keyFile')
+      : undefined;
   return { ca, cert: pair?.cert, key: pair?.key };
 }
 
 async function addPartitions(service: HaService, file: ClusterFile): Promise<void> {
-  for (const [id, z] of Object.entries(file.zones)) await service.addPartition({ id, kind: 'zone', enabled: z.enabled, haEnabled: z.haEnabled });
-  for (const [id, p] of Object.entries(file.pods)) await service.addPartition({ id, kind: 'pod', parent: p.zone, enabled: p.enabled, haEnabled: p.haEnabled });
-  for (const [id, c] of Object.entries(file.clusters)) await service.addPartition({ id, kind: 'cluster', parent: c.pod, enabled: c.enabled, haEnabled: c.haEnabled });
+  for (const [id, z] of Object.entries(file.zones))
+    await service.addPartition({ id, kind: 'zone', enabled: z.enabled, haEnabled: z.haEnabled });
+  for (const [id, p] of Object.entries(file.pods))
+    await service.addPartition({ id, kind: 'pod', parent: p.zone, enabled: p.enabled, haEnabled: p.haEnabled });
+  for (const [id, c] of Object.entries(file.clusters))
+    await service.addPartition({ id, kind: 'cluster', parent: c.pod, enabled: c.enabled, haEnabled: c.haEnabled });
 }
 
 function inventoryOf(file: ClusterFile): KvmInventory {
   return {
     facts: (host) => {
       const h = Object.hasOwn(file.hosts, host) ? file.hosts[host] : undefined;
-      return h &&
-        { hypervisor: h.hypervisor, sharedPoolMounted: h.sharedPoolMounted, maintenance: h.maintenance, vms: h.vms };
+      return (
+        h && {
+          hypervisor: h.hypervisor,
+          sharedPoolMounted: h.sharedPoolMounted,
+          maintenance: h.maintenance,
+          vms: h.vms,
+        }
+      );
     },
   };
 }
-
 
 /** Only the drivers some host names are built (no script driver, no ipmitool lookup, unless listed). */
 async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
@@ -145,8 +199,15 @@ async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
       throw new ConfigError([{ path, value: name, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
     }
     try {
-      drivers.push(await factory({ preset: s.preset, agent: s.agent, command: s.command, args: s.args,
-        passwordVar: s.passwordVar }));
+      drivers.push(
+        await factory({
+          preset: s.preset,
+          agent: s.agent,
+          command: s.command,
+          args: s.args,
+          passwordVar: s.passwordVar,
+        }),
+      );
     } catch (err) {
       // The factories speak in CLI flags (`--command`); name the field of this file instead.
       if (!(err instanceof ConfigError)) throw err;
@@ -156,23 +217,37 @@ async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
   return drivers;
 }
 
-function binding(id: string, host: ClusterHost, file: ClusterFile,
-  env?: Readonly<Record<string, string | undefined>>): PowerBinding {
+function binding(
+  id: string,
+  host: ClusterHost,
+  file: ClusterFile,
+  env?: Readonly<Record<string, string | undefined>>,
+): PowerBinding {
   const bmc = host.bmc;
-  const [field, ref, shown]: [string, CredentialRef, string] = bmc.passwordEnv !== undefined ? ['passwordEnv', { env: bmc.passwordEnv }, bmc.passwordEnv]
-    : bmc.passwordFile !== undefined ? ['passwordFile', { file: bmc.passwordFile }, bmc.passwordFile]
-      : ['passwordEncrypted', { encrypted: bmc.passwordEncrypted! }, '[redacted]'];
+  const [field, ref, shown]: [string, CredentialRef, string] =
+    bmc.passwordEnv !== undefined
+      ? ['passwordEnv', { env: bmc.passwordEnv }, bmc.passwordEnv]
+      : bmc.passwordFile !== undefined
+        ? ['passwordFile', { file: bmc.passwordFile }, bmc.passwordFile]
+        : ['passwordEncrypted', { encrypted: bmc.passwordEncrypted! }, '[redacted]'];
   let password: Secret;
   try {
     password = resolveCredential(ref, { env, keyFile: file.power.secretKeyFile });
   } catch (err) {
     // Name the host's field; the credential module never puts the value in its message.
-    const rule = err instanceof ConfigError ? err.issues.map((i) => `${i.path}: ${i.rule}`).join('; ') : (err as Error).message;
+    const rule =
+      err instanceof ConfigError ? err.issues.map((i) => `${i.path}: ${i.rule}`).join('; ') : (err as Error).message;
     throw new ConfigError([{ path: `hosts.${id}.bmc.${field}`, value: shown, rule }]);
   }
   const drivers = bmc.drivers ?? file.power.defaultDrivers;
   if (drivers.includes('ipmi') && Buffer.byteLength(password.reveal(), 'utf8') > IPMI_PASSWORD_MAX_BYTES) {
-    throw new ConfigError([{ path: `hosts.${id}.bmc.${field}`, value: shown, rule: `the password is longer than ${IPMI_PASSWORD_MAX_BYTES} bytes, the IPMI 2.0 maximum` }]);
+    throw new ConfigError([
+      {
+        path: `hosts.${id}.bmc.${field}`,
+        value: shown,
+        rule: `the password is longer than ${IPMI_PASSWORD_MAX_BYTES} bytes, the IPMI 2.0 maximum`,
+      },
+    ]);
   }
   const options: Record<string, unknown> = {};
   if (bmc.cipherSuite !== undefined) options.cipherSuite = bmc.cipherSuite;

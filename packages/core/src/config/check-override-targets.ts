@@ -18,7 +18,11 @@ export interface CheckOverrideTargetsOptions {
   readonly path?: string;
 }
 
-const KINDS: ReadonlyArray<[PartitionKind, 'zones' | 'pods' | 'clusters']> = [['zone', 'zones'], ['pod', 'pods'], ['cluster', 'clusters']];
+const KINDS: ReadonlyArray<[PartitionKind, 'zones' | 'pods' | 'clusters']> = [
+  ['zone', 'zones'],
+  ['pod', 'pods'],
+  ['cluster', 'clusters'],
+];
 
 /**
  * Checks a validated configuration against what exists (docs/behaviour.md#scheduling-and-guards "Every value is
@@ -44,8 +48,11 @@ const KINDS: ReadonlyArray<[PartitionKind, 'zones' | 'pods' | 'clusters']> = [['
  *   resources: [{ id: 'h1', partition: 'c1' }],
  * });
  */
-export function checkOverrideTargets(config: HaConfig, targets: ConfigTargets,
-  options: CheckOverrideTargetsOptions = {}): void {
+export function checkOverrideTargets(
+  config: HaConfig,
+  targets: ConfigTargets,
+  options: CheckOverrideTargetsOptions = {},
+): void {
   const prefix = options.path ? `${options.path}.` : '';
   const issues = [...unknownTargets(config, targets), ...lineageIssues(config, targets)];
   if (issues.length > 0) throw new ConfigError(issues.map((i) => ({ ...i, path: prefix + i.path })));
@@ -61,7 +68,8 @@ function unknownTargets(config: HaConfig, targets: ConfigTargets): ConfigIssue[]
   }
   const resources = new Set(targets.resources.map((r) => r.id));
   for (const id of Object.keys(config.hosts)) {
-    if (!resources.has(id)) issues.push({ path: `hosts.${id}`, value: id, rule: 'must name an existing host (resource)' });
+    if (!resources.has(id))
+      issues.push({ path: `hosts.${id}`, value: id, rule: 'must name an existing host (resource)' });
   }
   return issues;
 }
@@ -89,7 +97,9 @@ function lineageIssues(config: HaConfig, targets: ConfigTargets): ConfigIssue[] 
       if (path === undefined) continue; // the global settings alone: the schema reports those
       const where = scope.host ?? scope.cluster ?? scope.pod ?? scope.zone;
       issues.set(`${path}.${rule.field}`, {
-        path: `${path}.${rule.field}`, value: settings[rule.field], rule: `${rule.rule(settings)}, effective for ${where}`,
+        path: `${path}.${rule.field}`,
+        value: settings[rule.field],
+        rule: `${rule.rule(settings)}, effective for ${where}`,
       });
     }
   }
@@ -97,10 +107,16 @@ function lineageIssues(config: HaConfig, targets: ConfigTargets): ConfigIssue[] 
 }
 
 /** The override nearest to the resource that writes one of `fields`, as a path (`clusters.c1`). */
-function nearestWriter(config: HaConfig, scope: SettingsScope,
-  fields: readonly (keyof HaSettings)[]): string | undefined {
+function nearestWriter(
+  config: HaConfig,
+  scope: SettingsScope,
+  fields: readonly (keyof HaSettings)[],
+): string | undefined {
   const chain: Array<['hosts' | 'clusters' | 'pods' | 'zones', string | undefined]> = [
-    ['hosts', scope.host], ['clusters', scope.cluster], ['pods', scope.pod], ['zones', scope.zone],
+    ['hosts', scope.host],
+    ['clusters', scope.cluster],
+    ['pods', scope.pod],
+    ['zones', scope.zone],
   ];
   for (const [key, id] of chain) {
     const override = id === undefined || !Object.hasOwn(config[key], id) ? undefined : config[key][id];

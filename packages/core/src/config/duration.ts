@@ -11,13 +11,14 @@ export function parseDuration(value: string | number): number {
 }
 
 /** A zod duration: milliseconds as a number, or a string with an `ms`/`s`/`m`/`h` suffix. */
-export const duration = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (!Number.isFinite(ms) || ms < 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a non-negative duration like 500ms, 10s, 5m, 2h or a number of ms' });
-      return z.NEVER;
-    }
-    return Math.round(ms);
-  });
+export const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (!Number.isFinite(ms) || ms < 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a non-negative duration like 500ms, 10s, 5m, 2h or a number of ms',
+    });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});

@@ -34,7 +34,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  * Variables a loader, a shell or an interpreter acts on: a password put there would
  * change what the child runs (LD_PRELOAD, BASH_ENV, NODE_OPTIONS…) or where it looks.
  */
-const DANGEROUS_ENV = /^(?:LD_|DYLD_|PYTHON|PERL|RUBY|NODE_|BASH_|LC_|GCONV_|MALLOC_|GLIBC_|JAVA_|_JAVA_|GIT_|SSL_|OPENSSL_)|^(?:PATH|HOME|IFS|ENV|SHELL|SHELLOPTS|BASHOPTS|PS4|CDPATH|GLOBIGNORE|LANG|LANGUAGE|TZ|TMPDIR|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|NLSPATH|LOCPATH|USER|LOGNAME|TERM|PWD|OLDPWD|JDK_JAVA_OPTIONS|CLASSPATH|RUBYOPT|PERL5OPT|PERL5LIB|PERLLIB|TERMINFO|TERMCAP)$/i;
+const DANGEROUS_ENV =
+  /^(?:LD_|DYLD_|PYTHON|PERL|RUBY|NODE_|BASH_|LC_|GCONV_|MALLOC_|GLIBC_|JAVA_|_JAVA_|GIT_|SSL_|OPENSSL_)|^(?:PATH|HOME|IFS|ENV|SHELL|SHELLOPTS|BASHOPTS|PS4|CDPATH|GLOBIGNORE|LANG|LANGUAGE|TZ|TMPDIR|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|NLSPATH|LOCPATH|USER|LOGNAME|TERM|PWD|OLDPWD|JDK_JAVA_OPTIONS|CLASSPATH|RUBYOPT|PERL5OPT|PERL5LIB|PERLLIB|TERMINFO|TERMCAP)$/i;
 
 /**
  * The rule an environment variable name breaks as the carrier of a password handed to
@@ -43,8 +44,10 @@ const DANGEROUS_ENV = /^(?:LD_|DYLD_|PYTHON|PERL|RUBY|NODE_|BASH_|LC_|GCONV_|MAL
  * `HOME`, `IFS`, `NODE_OPTIONS`, `BASH_ENV`, `ENV`, `PYTHON*`…).
  */
 export function envNameRule(name: string): string | undefined {
-  if (!ENV_NAME.test(name)) return 'must be an environment variable name: letters, digits and _, not starting with a digit, at most 64';
-  if (DANGEROUS_ENV.test(name)) return 'must not be a variable a loader, shell or interpreter acts on (LD_*, PATH, HOME, IFS, NODE_OPTIONS, BASH_ENV, ENV, PYTHON*…)';
+  if (!ENV_NAME.test(name))
+    return 'must be an environment variable name: letters, digits and _, not starting with a digit, at most 64';
+  if (DANGEROUS_ENV.test(name))
+    return 'must not be a variable a loader, shell or interpreter acts on (LD_*, PATH, HOME, IFS, NODE_OPTIONS, BASH_ENV, ENV, PYTHON*…)';
   return undefined;
 }
 
@@ -61,7 +64,9 @@ export const MAX_SHOWN_CHARS = 80;
 
 /** `value` cut to {@link MAX_SHOWN_CHARS} characters (strings and arrays of strings); other values unchanged. */
 export function capShown(value: unknown): unknown {
-  if (typeof value === 'string') return value.length > MAX_SHOWN_CHARS ? `${value.slice(0, MAX_SHOWN_CHARS)}…(${value.length} chars)` : value;
-  if (Array.isArray(value)) return value.length > 10 ? [...value.slice(0, 10).map(capShown), `…(${value.length} items)`] : value.map(capShown);
+  if (typeof value === 'string')
+    return value.length > MAX_SHOWN_CHARS ? `${value.slice(0, MAX_SHOWN_CHARS)}…(${value.length} chars)` : value;
+  if (Array.isArray(value))
+    return value.length > 10 ? [...value.slice(0, 10).map(capShown), `…(${value.length} items)`] : value.map(capShown);
   return value;
 }

@@ -10,9 +10,10 @@ const MAX_COUNT = 1000;
 
 const count = (min: number, max = MAX_COUNT) => z.number().int().min(min).max(max);
 /** A duration of at least `min` ms (1: more than zero) and at most a day. */
-const span = (min: number) => duration
-  .refine((v) => v >= min, min === 1 ? 'must be more than 0' : `must be at least ${min}ms`)
-  .refine((v) => v <= MAX_DURATION, 'must be at most 24h');
+const span = (min: number) =>
+  duration
+    .refine((v) => v >= min, min === 1 ? 'must be more than 0' : `must be at least ${min}ms`)
+    .refine((v) => v <= MAX_DURATION, 'must be at most 24h');
 /** A timeout, a period or an interval: more than zero, at most a day. */
 const positive = span(1);
 /** A delay or grace that may be zero, at most a day. */
@@ -82,7 +83,9 @@ export const DEFAULT_SETTINGS: HaSettings = {
 
 const overrides = haSettingsSchema.partial();
 /** The id of a zone, pod, cluster or host an override names: no control character, no prototype slot. */
-const overrideId = z.string().min(1)
+const overrideId = z
+  .string()
+  .min(1)
   .refine((k) => !hasControlChars(k), 'must not contain control characters')
   .refine((k) => !isReservedKey(k), 'is a reserved name (__proto__, constructor, prototype): not an id');
 const overrideMap = z.record(overrideId, overrides).default({});
@@ -96,12 +99,14 @@ const serviceSchema = z.strictObject({
   powerSyncConcurrency: count(1).default(20),
   jitterFraction: z.number().min(0).max(0.5).default(0.1),
   seed: z.number().int().default(1),
-  concurrency: z.strictObject({
-    health: count(1, 10_000).default(50),
-    activity: count(1, 10_000).default(25),
-    recover: count(1, 10_000).default(10),
-    fence: count(1, 10_000).default(10),
-  }).prefault({}),
+  concurrency: z
+    .strictObject({
+      health: count(1, 10_000).default(50),
+      activity: count(1, 10_000).default(25),
+      recover: count(1, 10_000).default(10),
+      fence: count(1, 10_000).default(10),
+    })
+    .prefault({}),
   maxQueued: count(1, 10_000_000).default(200_000),
   defaultPowerDrivers: z.array(z.string().min(1)).default([]),
 });
@@ -110,29 +115,37 @@ const serviceSchema = z.strictObject({
  * The one configuration schema (docs/behaviour.md#configuration): global HA settings, then per-zone, pod,
  * cluster and host overrides (keyed by id), plus service-wide settings.
  */
-export const haConfigSchema = serviceSchema.extend({
-  defaults: overrides.default({}),
-  zones: overrideMap,
-  pods: overrideMap,
-  clusters: overrideMap,
-  hosts: overrideMap,
-}).superRefine((cfg, ctx) => {
-  // Cross-field rules (docs/behaviour.md#scheduling-and-guards), checked for the global settings and for every override
-  // on top of them; the lineage of real partitions is checked by checkOverrideTargets.
-  const scopes: Array<[PropertyKey[], Partial<HaSettings>]> = [[['defaults'], cfg.defaults]];
-  for (const kind of ['zones', 'pods', 'clusters', 'hosts'] as const) {
-    for (const [id, o] of Object.entries(cfg[kind])) scopes.push([[kind, id], o]);
-  }
-  // A field already out of its own range is reported once, for that: no rule that reads it.
-  const failed = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
-  for (const [path, override] of scopes) {
-    const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults, ...override };
-    const inRange = (f: string) => !failed.has([...path, f].join('.')) && !failed.has(['defaults', f].join('.'));
-    for (const rule of brokenRules(merged, override).filter((r) => r.reads.every(inRange))) {
-      ctx.addIssue({ code: 'custom', path: [...path, rule.field], params: { value: merged[rule.field] }, message: rule.rule(merged) });
+export const haConfigSchema = serviceSchema
+  .extend({
+    defaults: overrides.default({}),
+    zones: overrideMap,
+    pods: overrideMap,
+    clusters: overrideMap,
+    hosts: overrideMap,
+  })
+  .superRefine((cfg, ctx) => {
+    // Cross-field rules (docs/behaviour.md#scheduling-and-guards), checked for the global settings
+    // and for every override
+    // on top of them; the lineage of real partitions is checked by checkOverrideTargets.
+    const scopes: Array<[PropertyKey[], Partial<HaSettings>]> = [[['defaults'], cfg.defaults]];
+    for (const kind of ['zones', 'pods', 'clusters', 'hosts'] as const) {
+      for (const [id, o] of Object.entries(cfg[kind])) scopes.push([[kind, id], o]);
     }
-  }
-});
+    // A field already out of its own range is reported once, for that: no rule that reads it.
+    const failed = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
+    for (const [path, override] of scopes) {
+      const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults, ...override };
+      const inRange = (f: string) => !failed.has([...path, f].join('.')) && !failed.has(['defaults', f].join('.'));
+      for (const rule of brokenRules(merged, override).filter((r) => r.reads.every(inRange))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, rule.field],
+          params: { value: merged[rule.field] },
+          message: rule.rule(merged),
+        });
+      }
+    }
+  });
 
 /** Configuration as written by a user (durations may be strings). */
 export type HaConfigOptions = z.input<typeof haConfigSchema>;

@@ -44,7 +44,9 @@ export function readConfigFile(path: string): unknown {
   try {
     bytes = readFileSync(path);
   } catch (cause) {
-    throw new ConfigError([{ path: '(file)', value: path, rule: `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new ConfigError([
+      { path: '(file)', value: path, rule: `cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
   const text = decodeUtf8(bytes, '(file)', path);
   try {
@@ -53,7 +55,13 @@ export function readConfigFile(path: string): unknown {
     const pos = (cause as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
     const kind = (cause as { code?: unknown }).code;
-    throw new ConfigError([{ path: '(file)', value: path, rule: `is not valid YAML/JSON${where}${typeof kind === 'string' ? ` (${kind})` : ''}` }]);
+    throw new ConfigError([
+      {
+        path: '(file)',
+        value: path,
+        rule: `is not valid YAML/JSON${where}${typeof kind === 'string' ? ` (${kind})` : ''}`,
+      },
+    ]);
   }
 }
 
@@ -75,7 +83,12 @@ function reservedKeys(node: unknown, path: string[], depth: number): ConfigIssue
   const issues: ConfigIssue[] = [];
   for (const key of Object.keys(node)) {
     const here = [...path, key];
-    if (isReservedKey(key)) issues.push({ path: here.join('.'), value: key, rule: 'is a reserved name (__proto__, constructor, prototype): not an id' });
+    if (isReservedKey(key))
+      issues.push({
+        path: here.join('.'),
+        value: key,
+        rule: 'is a reserved name (__proto__, constructor, prototype): not an id',
+      });
     else issues.push(...reservedKeys((node as Record<string, unknown>)[key], here, depth + 1));
   }
   return issues;
@@ -83,7 +96,12 @@ function reservedKeys(node: unknown, path: string[], depth: number): ConfigIssue
 
 function toIssue(issue: z.core.$ZodIssue, root: unknown): ConfigIssue {
   const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return { path, value: capShown(issue.keys), rule: `unknown field(s) ${issue.keys.map((k) => capShown(k)).join(', ')}` };
+  if (issue.code === 'unrecognized_keys')
+    return {
+      path,
+      value: capShown(issue.keys),
+      rule: `unknown field(s) ${issue.keys.map((k) => capShown(k)).join(', ')}`,
+    };
   // A cross-field rule reports the effective value (a default may stand where nothing was written).
   const effective = issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
   const value = effective ?? ('input' in issue && issue.input !== undefined ? issue.input : valueAt(root, issue.path));

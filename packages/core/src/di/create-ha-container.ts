@@ -16,7 +16,16 @@ import { systemClock } from '../util/system-clock.js';
 import { noopLogger } from '../power/noop-logger.js';
 import { PowerManagementService, type PowerServiceConfig } from '../power/power-management-service.js';
 import {
-  CLOCK, HA_CONFIG, HA_PROVIDERS, HA_SERVICE, LOGGER, POWER_BACKEND, POWER_CONFIG, POWER_DRIVERS, POWER_SERVICE, STATE_STORE,
+  CLOCK,
+  HA_CONFIG,
+  HA_PROVIDERS,
+  HA_SERVICE,
+  LOGGER,
+  POWER_BACKEND,
+  POWER_CONFIG,
+  POWER_DRIVERS,
+  POWER_SERVICE,
+  STATE_STORE,
 } from './tokens.js';
 
 /** The container an embedder wires hafence in (tsyringe's `DependencyContainer`). */
@@ -70,20 +79,32 @@ export function createHaContainer(options: HaContainerOptions = {}): HaContainer
   for (const p of options.providers ?? []) c.register(HA_PROVIDERS, { useValue: p });
   for (const d of options.drivers ?? []) c.register(POWER_DRIVERS, { useValue: d });
   c.register(POWER_SERVICE, {
-    useFactory: instanceCachingFactory((k) => new PowerManagementService({
-      clock: k.resolve<Clock>(CLOCK),
-      logger: k.resolve<Logger>(LOGGER),
-      drivers: k.isRegistered(POWER_DRIVERS, true) ? k.resolveAll<PowerDriver>(POWER_DRIVERS) : [],
-      config: { ...powerConfigOf(k.resolve<HaConfig>(HA_CONFIG)), ...k.resolve<Partial<PowerServiceConfig>>(POWER_CONFIG) },
-    })),
+    useFactory: instanceCachingFactory(
+      (k) =>
+        new PowerManagementService({
+          clock: k.resolve<Clock>(CLOCK),
+          logger: k.resolve<Logger>(LOGGER),
+          drivers: k.isRegistered(POWER_DRIVERS, true) ? k.resolveAll<PowerDriver>(POWER_DRIVERS) : [],
+          config: {
+            ...powerConfigOf(k.resolve<HaConfig>(HA_CONFIG)),
+            ...k.resolve<Partial<PowerServiceConfig>>(POWER_CONFIG),
+          },
+        }),
+    ),
   });
   const power = options.power;
-  if (power) c.register(POWER_BACKEND, { useFactory: instanceCachingFactory((k) => (typeof power === 'function' ? power(k) : power)) });
+  if (power)
+    c.register(POWER_BACKEND, {
+      useFactory: instanceCachingFactory((k) => (typeof power === 'function' ? power(k) : power)),
+    });
   c.register(HA_SERVICE, {
     useFactory: instanceCachingFactory((k) => {
       const own = !k.isRegistered(POWER_BACKEND, true) && k.isRegistered(POWER_DRIVERS, true);
-      const backend = own ? k.resolve<PowerBackend>(POWER_SERVICE)
-        : k.isRegistered(POWER_BACKEND, true) ? k.resolve<PowerBackend>(POWER_BACKEND) : undefined;
+      const backend = own
+        ? k.resolve<PowerBackend>(POWER_SERVICE)
+        : k.isRegistered(POWER_BACKEND, true)
+          ? k.resolve<PowerBackend>(POWER_BACKEND)
+          : undefined;
       return new HaService({
         providers: k.isRegistered(HA_PROVIDERS, true) ? k.resolveAll<HAProvider>(HA_PROVIDERS) : [],
         clock: k.resolve<Clock>(CLOCK),
@@ -105,8 +126,10 @@ export function powerConfigOf(config: HaConfig): Partial<PowerServiceConfig> {
   return {
     ...(d.powerOpTimeout === undefined ? {} : { powerOpTimeout: d.powerOpTimeout }),
     ...(d.powerReadsToUnknown === undefined ? {} : { powerReadsToUnknown: d.powerReadsToUnknown }),
-    powerSyncInterval: config.powerSyncInterval, powerSyncConcurrency: config.powerSyncConcurrency,
-    jitterFraction: config.jitterFraction, seed: config.seed,
+    powerSyncInterval: config.powerSyncInterval,
+    powerSyncConcurrency: config.powerSyncConcurrency,
+    jitterFraction: config.jitterFraction,
+    seed: config.seed,
   };
 }
 
@@ -114,8 +137,12 @@ export function powerConfigOf(config: HaConfig): Partial<PowerServiceConfig> {
  * Adds a power driver to the container (plugin packages wrap this in their own
  * `register…Driver`). Resolve {@link HA_SERVICE} after every driver is registered.
  */
-export function registerPowerDriver(container: HaContainer, driver: PowerDriver | ((c: HaContainer) => PowerDriver)): void {
-  if (typeof driver === 'function') container.register(POWER_DRIVERS, { useFactory: instanceCachingFactory<PowerDriver>(driver) });
+export function registerPowerDriver(
+  container: HaContainer,
+  driver: PowerDriver | ((c: HaContainer) => PowerDriver),
+): void {
+  if (typeof driver === 'function')
+    container.register(POWER_DRIVERS, { useFactory: instanceCachingFactory<PowerDriver>(driver) });
   else container.register(POWER_DRIVERS, { useValue: driver });
 }
 
@@ -123,7 +150,11 @@ export function registerPowerDriver(container: HaContainer, driver: PowerDriver 
  * Adds a provider to the container (plugin packages wrap this in their own
  * `register…Provider`); a factory may resolve {@link POWER_SERVICE}, {@link CLOCK}….
  */
-export function registerProvider(container: HaContainer, provider: HAProvider | ((c: HaContainer) => HAProvider)): void {
-  if (typeof provider === 'function') container.register(HA_PROVIDERS, { useFactory: instanceCachingFactory<HAProvider>(provider) });
+export function registerProvider(
+  container: HaContainer,
+  provider: HAProvider | ((c: HaContainer) => HAProvider),
+): void {
+  if (typeof provider === 'function')
+    container.register(HA_PROVIDERS, { useFactory: instanceCachingFactory<HAProvider>(provider) });
   else container.register(HA_PROVIDERS, { useValue: provider });
 }

@@ -27,8 +27,11 @@ export class FenceBudget {
   private readonly waiters = new Set<() => void>();
 
   /** Builds the budget over `store`. */
-  constructor(private readonly store: StateStore, private readonly clock: Clock,
-    private readonly onHalt: HaltListener) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly clock: Clock,
+    private readonly onHalt: HaltListener,
+  ) {}
 
   /**
    * Waits for a free slot, then records `entry` in the fence log — atomically with the
@@ -67,16 +70,25 @@ export class FenceBudget {
     return this.halted.has(scope);
   }
 
-  private async blockedScope(partition: string, limits: BudgetLimits,
-    now: number): Promise<{ scope: string; reason: string } | undefined> {
+  private async blockedScope(
+    partition: string,
+    limits: BudgetLimits,
+    now: number,
+  ): Promise<{ scope: string; reason: string } | undefined> {
     const since = (scope: string) => Math.max(now - limits.windowMs, this.resumedAt.get(scope) ?? -Infinity);
     const inPartition = await this.store.countFenceLog(since(partition), partition);
     if (inPartition >= limits.perPartition) {
-      return { scope: partition, reason: `${inPartition} stop commands within ${limits.windowMs / 60_000} min (limit ${limits.perPartition})` };
+      return {
+        scope: partition,
+        reason: `${inPartition} stop commands within ${limits.windowMs / 60_000} min (limit ${limits.perPartition})`,
+      };
     }
     const everywhere = await this.store.countFenceLog(since('global'));
     if (everywhere >= limits.global) {
-      return { scope: 'global', reason: `${everywhere} stop commands within ${limits.windowMs / 60_000} min across all partitions (limit ${limits.global})` };
+      return {
+        scope: 'global',
+        reason: `${everywhere} stop commands within ${limits.windowMs / 60_000} min across all partitions (limit ${limits.global})`,
+      };
     }
     return undefined;
   }
@@ -97,7 +109,10 @@ export class FenceBudget {
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn);
-    this.lock = run.then(() => undefined, () => undefined);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 }

@@ -128,15 +128,28 @@ export class HaService {
     for (const p of options.providers) this.providers.set(p.resourceType, p);
     this.events$ = this.subject.asObservable();
     this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
-    this.scheduler =
-      new WorkScheduler({ clock: this.clock, limits: this.config.concurrency, maxQueued: this.config.maxQueued });
-    this.budget = new FenceBudget(this.store, this.clock, (scope, reason) => this.emit({ t: this.clock.now(), type: 'fencing.halted', scope, reason }));
+    this.scheduler = new WorkScheduler({
+      clock: this.clock,
+      limits: this.config.concurrency,
+      maxQueued: this.config.maxQueued,
+    });
+    this.budget = new FenceBudget(this.store, this.clock, (scope, reason) =>
+      this.emit({ t: this.clock.now(), type: 'fencing.halted', scope, reason }),
+    );
     this.deps = {
-      clock: this.clock, store: this.store, scheduler: this.scheduler, config: this.config,
-      logger: options.logger ?? noopLogger, inventory: this.inventory, power: options.power, budget: this.budget,
-      startedAt: this.clock.now(), healthProbe: options.healthProbe,
+      clock: this.clock,
+      store: this.store,
+      scheduler: this.scheduler,
+      config: this.config,
+      logger: options.logger ?? noopLogger,
+      inventory: this.inventory,
+      power: options.power,
+      budget: this.budget,
+      startedAt: this.clock.now(),
+      healthProbe: options.healthProbe,
       emit: (e) => this.emit(e),
-      alert: (level, code, message, resource) => this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
+      alert: (level, code, message, resource) =>
+        this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
       selfDoubting: () => this.doubting,
       membershipChanged: (p) => this.partitions.reassess(p),
       failingChanged: (delta) => this.onFailingChanged(delta),
@@ -211,7 +224,10 @@ export class HaService {
     if (options.closeProviders ?? true) {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
     }
-    if (options.closeStore ?? true) await this.store.close?.().catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
+    if (options.closeStore ?? true)
+      await this.store
+        .close?.()
+        .catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
     if (this.options.ownPower) await this.options.power?.close?.();
     this.powerEventsSub?.unsubscribe();
     this.subject.complete();
@@ -241,7 +257,8 @@ export class HaService {
 
   /** Removes an empty partition. */
   async removePartition(id: string): Promise<void> {
-    if (this.inventory.resourcesIn(id).length > 0) throw new InvalidRequestError(`partition '${id}' still has resources`);
+    if (this.inventory.resourcesIn(id).length > 0)
+      throw new InvalidRequestError(`partition '${id}' still has resources`);
     this.partitions.detach(id);
     this.inventory.deletePartition(id);
   }
@@ -271,7 +288,8 @@ export class HaService {
     const key = resourceKey(spec.ref);
     const rt = this.resources.runtimes.get(key);
     if (!rt) throw new NotFoundError('resource', key);
-    if (rt.spec.partition !== spec.partition) throw new InvalidRequestError('moving a resource between partitions: remove and add it');
+    if (rt.spec.partition !== spec.partition)
+      throw new InvalidRequestError('moving a resource between partitions: remove and add it');
     this.bindPower(key, rt.spec, spec);
     this.inventory.putResource(spec);
     this.resources.update(rt, spec);
@@ -297,8 +315,14 @@ export class HaService {
     const rt = this.resources.runtimes.get(resourceKey(ref));
     if (!rt) throw new NotFoundError('resource', resourceKey(ref));
     const ep = rt.record.episode;
-    return { ref: rt.spec.ref, partition: rt.spec.partition, state: rt.record.state, healthy: rt.healthy,
-      inEpisode: !!ep, released: !!ep?.released || rt.record.releasedOutside };
+    return {
+      ref: rt.spec.ref,
+      partition: rt.spec.partition,
+      state: rt.record.state,
+      healthy: rt.healthy,
+      inEpisode: !!ep,
+      released: !!ep?.released || rt.record.releasedOutside,
+    };
   }
 
   /** Every resource's state. */
@@ -365,7 +389,9 @@ export class HaService {
 
   private allocationView(): AllocationView[] {
     return [...this.resources.runtimes.values()].map((rt) => ({
-      ref: rt.spec.ref, state: rt.record.state, partitionHa: this.partitions.record(rt.spec.partition)?.state ?? 'NONE',
+      ref: rt.spec.ref,
+      state: rt.record.state,
+      partitionHa: this.partitions.record(rt.spec.partition)?.state ?? 'NONE',
     }));
   }
 
@@ -384,19 +410,33 @@ export class HaService {
     const doubt = total >= this.config.selfDoubtMinSample && this.failing / total > fraction;
     if (doubt === this.doubting) return;
     this.doubting = doubt;
-    this.deps.alert(doubt ? 'critical' : 'info', doubt ? 'self-doubt' : 'self-doubt-cleared', doubt
-      ? `self-doubt: ${this.failing} of ${total} resources failing — most likely this management server's own network; recoveries and fences stop`
-      : 'self-doubt cleared; recoveries and fences may resume');
+    this.deps.alert(
+      doubt ? 'critical' : 'info',
+      doubt ? 'self-doubt' : 'self-doubt-cleared',
+      doubt
+        ? `self-doubt: ${this.failing} of ${total} resources failing — most likely this management server's own network; recoveries and fences stop`
+        : 'self-doubt cleared; recoveries and fences may resume',
+    );
   }
 
   private emit(event: HaEvent): void {
     this.subject.next(event);
     if (event.type !== 'power.action') {
-      this.store.appendEvent(event).catch((err: unknown) => this.deps.logger.warn('event not persisted', { type: event.type, error: String(err) }));
+      this.store
+        .appendEvent(event)
+        .catch((err: unknown) =>
+          this.deps.logger.warn('event not persisted', { type: event.type, error: String(err) }),
+        );
     }
   }
 }
 
 function isParsed(config: unknown): config is HaConfig {
-  return typeof config === 'object' && config !== null && 'concurrency' in config && 'zones' in config && 'maxQueued' in config;
+  return (
+    typeof config === 'object' &&
+    config !== null &&
+    'concurrency' in config &&
+    'zones' in config &&
+    'maxQueued' in config
+  );
 }

@@ -32,7 +32,8 @@ export class MemoryInventory implements Inventory {
 
   /** Adds or replaces a partition. */
   putPartition(partition: Partition): void {
-    if (partition.parent !== undefined && !this.partitions.has(partition.parent)) throw new NotFoundError('parent partition', partition.parent);
+    if (partition.parent !== undefined && !this.partitions.has(partition.parent))
+      throw new NotFoundError('parent partition', partition.parent);
     this.partitions.set(partition.id, partition);
   }
 

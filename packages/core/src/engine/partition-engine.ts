@@ -25,11 +25,20 @@ export class PartitionEngine {
   private readonly runtimes = new Map<string, PartitionRuntime>();
 
   /** Binds the partition engine to the resource engine it drives. */
-  constructor(private readonly d: EngineDeps, private readonly resources: ResourceEngine) {}
+  constructor(
+    private readonly d: EngineDeps,
+    private readonly resources: ResourceEngine,
+  ) {}
 
   /** Starts managing a partition (resuming a persisted record). */
   async attach(partition: Partition, provider: HAProvider, persisted?: PartitionRecord): Promise<void> {
-    let record = persisted ?? { id: partition.id, state: 'NONE' as const, version: 0, since: this.d.clock.now(), reason: 'created' };
+    let record = persisted ?? {
+      id: partition.id,
+      state: 'NONE' as const,
+      version: 0,
+      since: this.d.clock.now(),
+      reason: 'created',
+    };
     if (!persisted && !(await this.d.store.savePartition(record, null))) {
       record = (await this.d.store.loadPartitions()).find((p) => p.id === partition.id) ?? record;
     }
@@ -99,49 +108,86 @@ export class PartitionEngine {
     const now = this.d.clock.now();
     const members = [...(this.resources.members.get(pr.partition.id) ?? [])];
     const views: MemberView[] = members.map((rt) => ({
-      spec: rt.spec, state: rt.record.state, eligible: rt.eligible !== false, healthy: rt.healthy,
+      spec: rt.spec,
+      state: rt.record.state,
+      eligible: rt.eligible !== false,
+      healthy: rt.healthy,
       inEpisode: !!rt.record.episode,
     }));
     const eligible = members.filter((rt) => rt.eligible !== false).length;
     const failing = members.filter((rt) => rt.failing && rt.eligible !== false).length;
-    const settings = this.resources.settingsOf({ ref: { type: pr.provider.resourceType, id: '' }, partition: pr.partition.id });
+    const settings = this.resources.settingsOf({
+      ref: { type: pr.provider.resourceType, id: '' },
+      partition: pr.partition.id,
+    });
     const storm = eligible > 0 && failing / eligible > settings.maxUnhealthyFraction;
     let { stormSince, cooldownUntil } = pr.record;
     if (storm && stormSince === undefined) {
       stormSince = now;
       cooldownUntil = undefined;
-      this.d.alert('critical', 'storm', `storm guard: ${failing} of ${eligible} resources of ${pr.partition.id} failing at once — a shared failure; HA actions halted`);
+      this.d.alert(
+        'critical',
+        'storm',
+        `storm guard: ${failing} of ${eligible} resources of ${pr.partition.id} failing at once — a shared failure; HA actions halted`,
+      );
     } else if (!storm && stormSince !== undefined) {
       stormSince = undefined;
       cooldownUntil = now + settings.stormCooldown;
-      this.d.alert('info', 'storm-lifted', `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`);
+      this.d.alert(
+        'info',
+        'storm-lifted',
+        `storm guard lifted for ${pr.partition.id}; HA actions resume after the cooldown`,
+      );
     }
     const conditions: Verdict = pr.partition.haEnabled
       ? await withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', async (signal) => {
-        const view = { partition: pr.partition, ancestors: this.d.inventory.lineage(pr.partition.id).slice(1), members: views };
-        if (!pr.provider.partitionConditions) return defaultPartitionConditions(view);
-        return pr.provider.partitionConditions(view, {
-          signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, settings,
-          sleep: (ms) => delay(this.d.clock, ms, signal),
-          alert: (level, code, message, resource) => this.d.alert(level, code, message, resource),
-        });
-      }).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
+          const view = {
+            partition: pr.partition,
+            ancestors: this.d.inventory.lineage(pr.partition.id).slice(1),
+            members: views,
+          };
+          if (!pr.provider.partitionConditions) return defaultPartitionConditions(view);
+          return pr.provider.partitionConditions(view, {
+            signal,
+            clock: this.d.clock,
+            logger: this.d.logger,
+            inventory: this.d.inventory,
+            settings,
+            sleep: (ms) => delay(this.d.clock, ms, signal),
+            alert: (level, code, message, resource) => this.d.alert(level, code, message, resource),
+          });
+        }).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
       : { ok: false, reason: 'HA disabled by the operator' };
     const cooling = cooldownUntil !== undefined && cooldownUntil > now;
     const met = conditions.ok && !storm && !cooling;
-    const reason = storm ? `storm guard: ${failing} of ${eligible} failing`
-      : !conditions.ok ? conditions.reason ?? 'conditions not met'
-        : cooling ? `storm cooldown until ${new Date(cooldownUntil!).toISOString()}` : conditions.reason ?? 'conditions met';
-    const event: PartitionEvent = !pr.partition.haEnabled ? 'ha-disabled'
-      : pr.record.state === 'NONE' ? (met ? 'ha-enabled-met' : 'ha-enabled-unmet')
-        : met ? 'conditions-met' : 'conditions-unmet';
+    const reason = storm
+      ? `storm guard: ${failing} of ${eligible} failing`
+      : !conditions.ok
+        ? (conditions.reason ?? 'conditions not met')
+        : cooling
+          ? `storm cooldown until ${new Date(cooldownUntil!).toISOString()}`
+          : (conditions.reason ?? 'conditions met');
+    const event: PartitionEvent = !pr.partition.haEnabled
+      ? 'ha-disabled'
+      : pr.record.state === 'NONE'
+        ? met
+          ? 'ha-enabled-met'
+          : 'ha-enabled-unmet'
+        : met
+          ? 'conditions-met'
+          : 'conditions-unmet';
     const from = pr.record.state;
     const to = partitionTransition(from, event);
     if (cooling) this.armCooldown(pr, cooldownUntil!);
     if (to === undefined && stormSince === pr.record.stormSince && cooldownUntil === pr.record.cooldownUntil) return;
     const next: PartitionRecord = {
-      ...pr.record, state: to ?? from, version: pr.record.version + 1, since: to ? now : pr.record.since,
-      reason: to ? reason : pr.record.reason, stormSince, cooldownUntil,
+      ...pr.record,
+      state: to ?? from,
+      version: pr.record.version + 1,
+      since: to ? now : pr.record.since,
+      reason: to ? reason : pr.record.reason,
+      stormSince,
+      cooldownUntil,
     };
     if (!(await this.d.store.savePartition(next, pr.record.version))) {
       pr.record = (await this.d.store.loadPartitions()).find((p) => p.id === pr.partition.id) ?? pr.record;

@@ -59,8 +59,13 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
   const stop = async (command: ChassisCommand): Promise<void> => {
     await o.beforeStop?.();
     refuseIfBarred();
-    await o.job.hold(o.budget.take({ partition: o.partition, resource: o.resource, command, episode: o.episode },
-      o.limits, o.job.signal));
+    await o.job.hold(
+      o.budget.take(
+        { partition: o.partition, resource: o.resource, command, episode: o.episode },
+        o.limits,
+        o.job.signal,
+      ),
+    );
     refuseIfBarred(); // the world may have changed while the command was held
     // The intent stays until the host is powered on again or the action ends, so an
     // action cancelled between off and on is reconciled by a status read (docs/behaviour.md#partitions).
@@ -98,7 +103,10 @@ const READ_BACK_PAUSE_MS = 1_000;
  * is fresh (a failed read-back must not leave a stale OFF behind: docs/behaviour.md#resource-states, own actions are
  * not news). A few tries; a controller that never answers is the power FSM's business.
  */
-async function readBackOn(o: PowerControlOptions, request: () => { by: 'ha'; signal: AbortSignal; timeoutMs: number }): Promise<void> {
+async function readBackOn(
+  o: PowerControlOptions,
+  request: () => { by: 'ha'; signal: AbortSignal; timeoutMs: number },
+): Promise<void> {
   for (let i = 0; i < READ_BACK_TRIES && !o.job.signal.aborted; i++) {
     const state = await o.backend.status(o.host, request()).catch(() => undefined);
     if (state === 'ON') return;

@@ -10,8 +10,12 @@ import type { Runtime } from './runtime.js';
  * command of ours explains an OFF only when the read came after it reached the
  * controller. A controller that became unreadable is news whoever read it.
  */
-export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt: Runtime,
-  t: PowerTransition): Promise<void> {
+export async function applyPowerRules(
+  d: EngineDeps,
+  engine: ResourceEngine,
+  rt: Runtime,
+  t: PowerTransition,
+): Promise<void> {
   const host = rt.spec.ref.id;
   const state = rt.record.state;
   if (t.to === 'OFF') {
@@ -26,7 +30,12 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
   if (t.to === 'ON') {
     if (t.by === 'ha' || acting) return;
     if (state === 'FENCED' || state === 'FAILED') {
-      d.alert('critical', 'fenced-host-powered-on', `${host} was powered on outside the framework while ${state}`, host);
+      d.alert(
+        'critical',
+        'fenced-host-powered-on',
+        `${host} was powered on outside the framework while ${state}`,
+        host,
+      );
       return;
     }
     await engine.apply(rt, 'power-on-observed', `power ${t.from}→ON observed`, { quiet: true });
@@ -35,14 +44,16 @@ export async function applyPowerRules(d: EngineDeps, engine: ResourceEngine, rt:
   // → UNKNOWN: protected by the self-fence lease only, or not fenceable at all.
   if (state === 'FENCED' || state === 'FAILED') return;
   const lease = rt.provider.selfFenceLease
-    ? await withClockSignal(d.clock, rt.settings.activityCheckTimeout, 'lease read',
-      (signal) => rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal))).catch((err: unknown) => {
-      d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
-      return undefined;
-    })
+    ? await withClockSignal(d.clock, rt.settings.activityCheckTimeout, 'lease read', (signal) =>
+        rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal)),
+      ).catch((err: unknown) => {
+        d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
+        return undefined;
+      })
     : undefined;
   const protectedByLease = !!lease && lease.state !== 'none';
-  if (protectedByLease) d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);
+  if (protectedByLease)
+    d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);
   else d.alert('warning', 'not-fenceable', `${host}: controller unreachable and no armed lease: not fenceable`, host);
   if (acting) {
     // A stop still queued or held by the budget cannot be delivered: the lease decides now.

@@ -20,36 +20,56 @@ export class ResourceActions {
   private seq = 0;
 
   /** Binds the actions to the engine. */
-  constructor(private readonly d: EngineDeps, private readonly engine: ResourceEngine) {}
+  constructor(
+    private readonly d: EngineDeps,
+    private readonly engine: ResourceEngine,
+  ) {}
 
   /** Provider context for `rt`, with power control bound to the action when given. */
   context(rt: Runtime, signal: AbortSignal, control?: JobControl, action?: InFlight): ProviderContext {
     const host = rt.spec.ref.id;
     const bmc = powerHostOf(rt.spec);
-    const power = control && action && bmc !== undefined && this.d.power?.has(bmc)
-      ? createPowerControl({
-        host: bmc, resource: rt.key, partition: rt.spec.partition, episode: rt.record.episode?.id, backend: this.d.power,
-        budget: this.d.budget, store: this.d.store, job: control, timeoutMs: rt.settings.powerOpTimeout,
-        clock: this.d.clock,
-        limits: { perPartition: rt.settings.maxFencesPerWindow, global: this.d.config.globalMaxFencesPerWindow,
-          windowMs: rt.settings.fenceWindow },
-        onOffRead: (seq) => this.offRead(rt, action, seq),
-        beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
-        expectOwn: (to) => this.d.expectOwnPower(bmc, to, this.d.clock.now() + rt.settings.quietPeriod),
-        stopSending: () => this.stopSending(rt, action),
-        stopDispatched: (seq) => {
-          action.stopSeq = seq;
-        },
-        onSending: () => {
-          action.onSent = true;
-        },
-        onPoweredOn: () => this.poweredOn(rt, action),
-        mayStop: () => this.mayStop(rt, action),
-      })
-      : undefined;
+    const power =
+      control && action && bmc !== undefined && this.d.power?.has(bmc)
+        ? createPowerControl({
+            host: bmc,
+            resource: rt.key,
+            partition: rt.spec.partition,
+            episode: rt.record.episode?.id,
+            backend: this.d.power,
+            budget: this.d.budget,
+            store: this.d.store,
+            job: control,
+            timeoutMs: rt.settings.powerOpTimeout,
+            clock: this.d.clock,
+            limits: {
+              perPartition: rt.settings.maxFencesPerWindow,
+              global: this.d.config.globalMaxFencesPerWindow,
+              windowMs: rt.settings.fenceWindow,
+            },
+            onOffRead: (seq) => this.offRead(rt, action, seq),
+            beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
+            expectOwn: (to) => this.d.expectOwnPower(bmc, to, this.d.clock.now() + rt.settings.quietPeriod),
+            stopSending: () => this.stopSending(rt, action),
+            stopDispatched: (seq) => {
+              action.stopSeq = seq;
+            },
+            onSending: () => {
+              action.onSent = true;
+            },
+            onPoweredOn: () => this.poweredOn(rt, action),
+            mayStop: () => this.mayStop(rt, action),
+          })
+        : undefined;
     return {
-      signal, clock: this.d.clock, logger: this.d.logger, inventory: this.d.inventory, power,
-      state: rt.record.state, settings: rt.settings, sleep: (ms) => delay(this.d.clock, ms, signal),
+      signal,
+      clock: this.d.clock,
+      logger: this.d.logger,
+      inventory: this.d.inventory,
+      power,
+      state: rt.record.state,
+      settings: rt.settings,
+      sleep: (ms) => delay(this.d.clock, ms, signal),
       alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
     };
   }
@@ -57,7 +77,8 @@ export class ResourceActions {
   /** After a (re)start: reconcile a persisted stop intent, then restart the state's work. */
   async resume(rt: Runtime): Promise<void> {
     const intents = await this.d.store.listIntents();
-    if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart'))) await this.releaseLeftOff(rt);
+    if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart')))
+      await this.releaseLeftOff(rt);
     this.engine.armStateTimer(rt);
     this.entered(rt, rt.record.state, rt.record.state);
   }
@@ -69,21 +90,37 @@ export class ResourceActions {
     void this.engine.serial(rt, async () => {
       if (rt.record.state !== to) return;
       switch (to) {
-        case 'CHECKING': if (!rt.action) this.startActivity(rt); break;
-        case 'RECOVERING': await this.startRecover(rt); break;
-        case 'FENCING': this.startFence(rt); break;
+        case 'CHECKING':
+          if (!rt.action) this.startActivity(rt);
+          break;
+        case 'RECOVERING':
+          await this.startRecover(rt);
+          break;
+        case 'FENCING':
+          this.startFence(rt);
+          break;
         case 'DEGRADED':
           if (rt.record.episode && !rt.record.episode.degradedAlerted) {
-            this.d.alert('warning', 'degraded', `${rt.spec.ref.id} is alive but not controllable (DEGRADED)`, rt.spec.ref.id);
-            await this.engine.apply(rt, null, 'degraded alert raised', { counters: (e) => ({ ...e, degradedAlerted: true }) });
+            this.d.alert(
+              'warning',
+              'degraded',
+              `${rt.spec.ref.id} is alive but not controllable (DEGRADED)`,
+              rt.spec.ref.id,
+            );
+            await this.engine.apply(rt, null, 'degraded alert raised', {
+              counters: (e) => ({ ...e, degradedAlerted: true }),
+            });
           }
           break;
         case 'FAILED':
           if (rt.provider.selfFenceLease && rt.record.timers.leaseAt === undefined) {
-            await this.engine.apply(rt, null, 'watch the lease', { timers: { leaseAt: this.d.clock.now() + rt.settings.degradedRecheck } });
+            await this.engine.apply(rt, null, 'watch the lease', {
+              timers: { leaseAt: this.d.clock.now() + rt.settings.degradedRecheck },
+            });
           }
           break;
-        default: break;
+        default:
+          break;
       }
     });
   }
@@ -92,11 +129,21 @@ export class ResourceActions {
   private alertOnEntry(rt: Runtime, from: ResourceState, to: ResourceState): void {
     const host = rt.spec.ref.id;
     if (to === 'FAILED') {
-      this.d.alert('critical', 'failed', `${host} FAILED: automated recovery and fencing failed; operator needed`, host);
+      this.d.alert(
+        'critical',
+        'failed',
+        `${host} FAILED: automated recovery and fencing failed; operator needed`,
+        host,
+      );
     } else if (to === 'FENCING' && from === 'RECOVERING') {
       this.d.alert('warning', 'recovery-exhausted', `${host}: recovery attempts exhausted; fencing`, host);
     } else if (to === 'FENCED' && from !== 'NONE' && rt.record.episode) {
-      this.d.alert('warning', 'fenced', `${host} FENCED: its workloads are released; the framework will not power it on`, host);
+      this.d.alert(
+        'warning',
+        'fenced',
+        `${host} FENCED: its workloads are released; the framework will not power it on`,
+        host,
+      );
     }
   }
 
@@ -116,7 +163,10 @@ export class ResourceActions {
   private stopSending(rt: Runtime, action: InFlight): Promise<void> {
     return this.engine.serial(rt, async () => {
       if (!rt.record.episode || rt.record.episode.ownOff) return;
-      await this.engine.apply(rt, null, 'stop command sent', { counters: (e) => ({ ...e, ownOff: true }), actionId: action.id });
+      await this.engine.apply(rt, null, 'stop command sent', {
+        counters: (e) => ({ ...e, ownOff: true }),
+        actionId: action.id,
+      });
     });
   }
 
@@ -125,7 +175,10 @@ export class ResourceActions {
     action.onAcked = true;
     return this.engine.serial(rt, async () => {
       if (!rt.record.episode?.ownOff) return;
-      await this.engine.apply(rt, null, 'own power-on acknowledged', { counters: (e) => ({ ...e, ownOff: false }), actionId: action.id });
+      await this.engine.apply(rt, null, 'own power-on acknowledged', {
+        counters: (e) => ({ ...e, ownOff: false }),
+        actionId: action.id,
+      });
     });
   }
 
@@ -134,7 +187,11 @@ export class ResourceActions {
     const state = rt.record.state;
     if (state === 'RECOVERING' && !rt.action) await this.startRecover(rt);
     else if (state === 'FENCING' && !rt.action && rt.record.timers.leaseAt === undefined) this.startFence(rt);
-    else if ((state === 'FENCING' || state === 'FAILED') && !rt.action && (rt.record.timers.leaseAt ?? Infinity) <= this.d.clock.now()) {
+    else if (
+      (state === 'FENCING' || state === 'FAILED') &&
+      !rt.action &&
+      (rt.record.timers.leaseAt ?? Infinity) <= this.d.clock.now()
+    ) {
       await this.leaseRoute(rt, 'lease re-check', true);
     }
   }
@@ -148,18 +205,32 @@ export class ResourceActions {
     if (action.kind === 'activity') return;
     // A stop that never left the queue was refused there: nothing to reconcile.
     const settle = action.stopSeq === undefined ? this.d.store.clearIntent(rt.key) : this.reconcileLater(rt, reason);
-    settle.catch((err: unknown) => this.d.logger.error('interrupted stop not reconciled', { resource: rt.key, error: String(err) }));
+    settle.catch((err: unknown) =>
+      this.d.logger.error('interrupted stop not reconciled', { resource: rt.key, error: String(err) }),
+    );
   }
 
   private startActivity(rt: Runtime): void {
-    this.launch(rt, 'activity', 'activity check', rt.settings.activityCheckTimeout, (ctx) => rt.provider.activityCheck(rt.spec, ctx),
-      (_action, outcome) => this.onActivity(rt, outcome));
+    this.launch(
+      rt,
+      'activity',
+      'activity check',
+      rt.settings.activityCheckTimeout,
+      (ctx) => rt.provider.activityCheck(rt.spec, ctx),
+      (_action, outcome) => this.onActivity(rt, outcome),
+    );
   }
 
   private async onActivity(rt: Runtime, outcome: JobOutcome<ActivityResult>): Promise<void> {
     const s = rt.settings;
-    const result: ActivityResult = outcome.kind === 'ok' ? outcome.value
-      : { verdict: 'error', reason: outcome.kind === 'timeout' ? 'activity check timed out' : `activity check failed: ${errorText(outcome)}` };
+    const result: ActivityResult =
+      outcome.kind === 'ok'
+        ? outcome.value
+        : {
+            verdict: 'error',
+            reason:
+              outcome.kind === 'timeout' ? 'activity check timed out' : `activity check failed: ${errorText(outcome)}`,
+          };
     const ep = rt.record.episode;
     let event: ResourceEvent;
     let counters = (e: NonNullable<typeof ep>) => ({ ...e, checks: e.checks + 1 });
@@ -176,7 +247,13 @@ export class ResourceActions {
       const n = (ep?.errorStreak ?? 0) + 1;
       event = n >= s.maxActivityCheckErrors ? 'activity-errors-exhausted' : 'activity-error';
       counters = (e) => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
-      if (event === 'activity-errors-exhausted') this.d.alert('critical', 'activity-errors', `${rt.spec.ref.id}: ${n} activity check errors in a row`, rt.spec.ref.id);
+      if (event === 'activity-errors-exhausted')
+        this.d.alert(
+          'critical',
+          'activity-errors',
+          `${rt.spec.ref.id}: ${n} activity check errors in a row`,
+          rt.spec.ref.id,
+        );
     }
     await this.engine.apply(rt, event, result.reason ?? result.verdict, { counters });
   }
@@ -191,7 +268,8 @@ export class ResourceActions {
     }
     // An earlier attempt of ours left the host OFF (its power-on never confirmed): finish
     // there, never read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts).
-    if (ep?.ownOff && (await this.finishLeftOff(rt, 'an earlier recovery attempt sent it a stop command', false, true))) return;
+    if (ep?.ownOff && (await this.finishLeftOff(rt, 'an earlier recovery attempt sent it a stop command', false, true)))
+      return;
     const retryAt = rt.record.timers.retryAt;
     if (retryAt !== undefined && retryAt > this.d.clock.now()) return; // the state timer starts it
     if (this.gated(rt)) return;
@@ -200,8 +278,14 @@ export class ResourceActions {
       counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1, inactiveStreak: 0, errorStreak: 0 }),
       timers: { retryAt: undefined },
     });
-    this.launch(rt, 'recover', 'recover', rt.settings.recoverTimeout, (ctx) => rt.provider.recover(rt.spec, ctx),
-      (action, outcome) => this.onRecover(rt, action, outcome));
+    this.launch(
+      rt,
+      'recover',
+      'recover',
+      rt.settings.recoverTimeout,
+      (ctx) => rt.provider.recover(rt.spec, ctx),
+      (action, outcome) => this.onRecover(rt, action, outcome),
+    );
   }
 
   private async onRecover(rt: Runtime, action: InFlight, outcome: JobOutcome<RecoverResult>): Promise<void> {
@@ -209,11 +293,17 @@ export class ResourceActions {
       await this.engine.apply(rt, 'recover-succeeded', outcome.value.reason ?? 'recovery steps done', { quiet: true });
       return;
     }
-    const reason = outcome.kind === 'ok' ? outcome.value.reason ?? 'recovery failed'
-      : outcome.kind === 'timeout' ? 'recovery timed out' : `recovery failed: ${errorText(outcome)}`;
+    const reason =
+      outcome.kind === 'ok'
+        ? (outcome.value.reason ?? 'recovery failed')
+        : outcome.kind === 'timeout'
+          ? 'recovery timed out'
+          : `recovery failed: ${errorText(outcome)}`;
     if (action.onAcked) {
       // off, verified OFF and on are done; only the read-back ran out of time.
-      await this.engine.apply(rt, 'recover-succeeded', `${reason} after its power-on was acknowledged`, { quiet: true });
+      await this.engine.apply(rt, 'recover-succeeded', `${reason} after its power-on was acknowledged`, {
+        quiet: true,
+      });
       return;
     }
     // After its own verified OFF a recovery is never retried from scratch: the next
@@ -226,24 +316,39 @@ export class ResourceActions {
     if (attempts >= rt.settings.maxRecoveryAttempts) {
       await this.engine.apply(rt, 'recover-exhausted', `${reason}; ${attempts} attempt(s) used`);
     } else {
-      await this.engine.apply(rt, 'recover-failed', reason, { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } });
+      await this.engine.apply(rt, 'recover-failed', reason, {
+        timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay },
+      });
     }
   }
 
   private startFence(rt: Runtime): void {
     if (rt.action || rt.record.state !== 'FENCING' || this.gated(rt)) return;
-    this.launch(rt, 'fence', 'fence', rt.settings.fenceTimeout, (ctx) => rt.provider.fence(rt.spec, ctx),
-      (action, outcome) => this.onFence(rt, action, outcome));
+    this.launch(
+      rt,
+      'fence',
+      'fence',
+      rt.settings.fenceTimeout,
+      (ctx) => rt.provider.fence(rt.spec, ctx),
+      (action, outcome) => this.onFence(rt, action, outcome),
+    );
   }
 
   private async onFence(rt: Runtime, action: InFlight, outcome: JobOutcome<FenceResult>): Promise<void> {
     if (outcome.kind === 'ok' && outcome.value.outcome === 'off' && action.offSeen) {
-      await this.engine.apply(rt, 'fence-verified-off', outcome.value.reason ?? 'power verified OFF', { release: 'power-off' });
+      await this.engine.apply(rt, 'fence-verified-off', outcome.value.reason ?? 'power verified OFF', {
+        release: 'power-off',
+      });
       return;
     }
-    const reason = outcome.kind === 'ok'
-      ? (outcome.value.outcome === 'off' ? 'provider reported OFF without a status read of OFF (not proof)' : outcome.value.reason ?? outcome.value.outcome)
-      : outcome.kind === 'timeout' ? 'fence timed out' : `fence failed: ${errorText(outcome)}`;
+    const reason =
+      outcome.kind === 'ok'
+        ? outcome.value.outcome === 'off'
+          ? 'provider reported OFF without a status read of OFF (not proof)'
+          : (outcome.value.reason ?? outcome.value.outcome)
+        : outcome.kind === 'timeout'
+          ? 'fence timed out'
+          : `fence failed: ${errorText(outcome)}`;
     await this.leaseRoute(rt, reason);
   }
 
@@ -254,15 +359,27 @@ export class ResourceActions {
     if (rt.record.state !== state || rt.action) return;
     const now = this.d.clock.now();
     if (lease.state === 'expired') {
-      await this.engine.apply(rt, 'fence-lease-expired', `${why}; self-fence lease expired: ${lease.evidence}`, { release: 'lease', timers: { leaseAt: undefined } });
+      await this.engine.apply(rt, 'fence-lease-expired', `${why}; self-fence lease expired: ${lease.evidence}`, {
+        release: 'lease',
+        timers: { leaseAt: undefined },
+      });
     } else if (lease.state === 'pending' && !recheck && lease.deadline <= now + rt.settings.leaseWaitMax) {
-      await this.engine.apply(rt, null, `${why}; waiting for the self-fence lease`, { timers: { leaseAt: Math.max(lease.deadline, now + 1000) } });
+      await this.engine.apply(rt, null, `${why}; waiting for the self-fence lease`, {
+        timers: { leaseAt: Math.max(lease.deadline, now + 1000) },
+      });
     } else if (state === 'FENCING') {
       // The wait for the lease is bounded: one wait, then FAILED (never an endless loop).
-      const detail = lease.state === 'none' ? lease.reason : recheck ? 'lease not expired at its deadline' : 'lease deadline too far';
+      const detail =
+        lease.state === 'none'
+          ? lease.reason
+          : recheck
+            ? 'lease not expired at its deadline'
+            : 'lease deadline too far';
       await this.engine.apply(rt, 'fence-failed', `${why}; ${detail}`, { timers: { leaseAt: undefined } });
     } else {
-      await this.engine.apply(rt, null, 'lease not expired', { timers: { leaseAt: now + rt.settings.degradedRecheck } });
+      await this.engine.apply(rt, null, 'lease not expired', {
+        timers: { leaseAt: now + rt.settings.degradedRecheck },
+      });
     }
   }
 
@@ -271,8 +388,12 @@ export class ResourceActions {
     // Not on the fence lane: fences held by an exhausted budget must not starve proof
     // that needs no command (docs/behaviour.md#scheduling-and-guards).
     // A lease check reads the heartbeat and asks the peers, like an activity check: it gets that bound.
-    return withClockSignal(this.d.clock, rt.settings.activityCheckTimeout, 'lease check', (signal) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)))
-      .catch((err: unknown) => ({ state: 'none' as const, reason: `lease unreadable (${String((err as Error)?.message ?? err)})` }));
+    return withClockSignal(this.d.clock, rt.settings.activityCheckTimeout, 'lease check', (signal) =>
+      rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)),
+    ).catch((err: unknown) => ({
+      state: 'none' as const,
+      reason: `lease unreadable (${String((err as Error)?.message ?? err)})`,
+    }));
   }
 
   /** Startup grace and self-doubt hold recoveries and fences (docs/behaviour.md#scheduling-and-guards). */
@@ -289,34 +410,51 @@ export class ResourceActions {
     return true;
   }
 
-  private launch<T>(rt: Runtime, kind: InFlight['kind'], op: string, timeoutMs: number,
+  private launch<T>(
+    rt: Runtime,
+    kind: InFlight['kind'],
+    op: string,
+    timeoutMs: number,
     work: (ctx: ProviderContext) => Promise<T>,
-    done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>): void {
-    const action: InFlight =
-      { id: ++this.seq, kind, state: rt.record.state, version: rt.record.version, offSeen: false, onSent: false };
+    done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>,
+  ): void {
+    const action: InFlight = {
+      id: ++this.seq,
+      kind,
+      state: rt.record.state,
+      version: rt.record.version,
+      offSeen: false,
+      onSent: false,
+    };
     rt.action = action;
     const lane: Lane = kind;
-    const job = this.d.scheduler.submit(lane, op, timeoutMs,
-      (control) => work(this.context(rt, control.signal, control, action)));
+    const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) =>
+      work(this.context(rt, control.signal, control, action)),
+    );
     action.job = job as InFlight['job'];
-    void job.outcome.then((outcome) => this.engine.serial(rt, async () => {
-      if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
-      rt.action = undefined;
-      if (outcome.kind === 'cancelled') return;
-      if (action.kind !== 'activity') await this.d.store.clearIntent(rt.key);
-      if (!this.current(rt, action)) {
-        // Stale (docs/behaviour.md#resource-states): drop the result; if the resource is still where the action
-        // started, its work starts again from the current record.
-        if (rt.record.state === action.state) this.entered(rt, action.state, action.state);
-        return;
-      }
-      await done(action, outcome);
-    }));
+    void job.outcome.then((outcome) =>
+      this.engine.serial(rt, async () => {
+        if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
+        rt.action = undefined;
+        if (outcome.kind === 'cancelled') return;
+        if (action.kind !== 'activity') await this.d.store.clearIntent(rt.key);
+        if (!this.current(rt, action)) {
+          // Stale (docs/behaviour.md#resource-states): drop the result; if the resource is still where the action
+          // started, its work starts again from the current record.
+          if (rt.record.state === action.state) this.entered(rt, action.state, action.state);
+          return;
+        }
+        await done(action, outcome);
+      }),
+    );
   }
 
   private current(rt: Runtime, action: InFlight): boolean {
-    return rt.record.state === action.state && rt.record.version === action.version &&
-      (rt.action === undefined || rt.action.id === action.id);
+    return (
+      rt.record.state === action.state &&
+      rt.record.version === action.version &&
+      (rt.action === undefined || rt.action.id === action.id)
+    );
   }
 
   private offRead(rt: Runtime, action: InFlight, seq: number | undefined): Promise<void> {
@@ -327,12 +465,17 @@ export class ResourceActions {
       if (action.stopSeq !== undefined && (seq === undefined || seq > action.stopSeq)) {
         // A recovery's verified OFF is the moment workloads are released (docs/behaviour.md#kvm-hosts).
         await this.engine.apply(rt, null, 'power verified OFF during recovery', {
-          release: 'power-off', actionId: action.id, counters: (e) => ({ ...e, ownOff: true }),
+          release: 'power-off',
+          actionId: action.id,
+          counters: (e) => ({ ...e, ownOff: true }),
         });
       } else if (!rt.record.episode?.ownOff) {
         // Read OFF before any stop of ours: switched off from outside. Proof that needs no
         // command is taken at once; the framework never powers such a host on (docs/behaviour.md#kvm-hosts).
-        await this.powerOffObserved(rt, 'power read OFF before the recovery\'s stop command (switched off outside the framework)');
+        await this.powerOffObserved(
+          rt,
+          "power read OFF before the recovery's stop command (switched off outside the framework)",
+        );
       }
     });
   }
@@ -345,11 +488,17 @@ export class ResourceActions {
   async powerOffObserved(rt: Runtime, reason: string): Promise<void> {
     const host = rt.spec.ref.id;
     if (rt.record.episode) {
-      this.d.alert('warning', 'powered-off-outside', `${host} was switched off outside the framework during a failure episode`, host);
+      this.d.alert(
+        'warning',
+        'powered-off-outside',
+        `${host} was switched off outside the framework during a failure episode`,
+        host,
+      );
     }
     this.cancel(rt, 'power read OFF from outside');
     await this.engine.apply(rt, 'power-off-observed', reason, {
-      release: 'power-off', counters: (e) => ({ ...e, offRead: true, ownOff: false }),
+      release: 'power-off',
+      counters: (e) => ({ ...e, offRead: true, ownOff: false }),
     });
   }
 
@@ -364,9 +513,12 @@ export class ResourceActions {
   private async finishLeftOff(rt: Runtime, why: string, onSent: boolean, beforeAttempt = false): Promise<boolean> {
     const host = rt.spec.ref.id;
     const bmc = powerHostOf(rt.spec);
-    const state = bmc !== undefined && this.d.power?.has(bmc)
-      ? await this.d.power.status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout }).catch(() => 'UNKNOWN' as const)
-      : 'UNKNOWN' as const;
+    const state =
+      bmc !== undefined && this.d.power?.has(bmc)
+        ? await this.d.power
+            .status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout })
+            .catch(() => 'UNKNOWN' as const)
+        : ('UNKNOWN' as const);
     if (rt.record.state !== 'RECOVERING' || rt.action) return true;
     const clear = (e: Episode): Episode => ({ ...e, ownOff: false });
     if (state === 'ON' && beforeAttempt) {
@@ -374,19 +526,31 @@ export class ResourceActions {
       return !(await this.engine.apply(rt, null, `${why}; power read ON`, { counters: clear }));
     }
     if (state === 'ON' && onSent) {
-      await this.engine.apply(rt, 'recover-succeeded', `${why}; power read ON: the power-on landed`, { quiet: true, counters: clear });
+      await this.engine.apply(rt, 'recover-succeeded', `${why}; power read ON: the power-on landed`, {
+        quiet: true,
+        counters: clear,
+      });
     } else if (state === 'ON') {
       const attempts = rt.record.episode?.recoverAttempts ?? 0;
       const exhausted = attempts >= rt.settings.maxRecoveryAttempts;
-      await this.engine.apply(rt, exhausted ? 'recover-exhausted' : 'recover-failed', `${why}; power read ON: the stop did not take`, {
-        counters: clear,
-        ...(exhausted ? {} : { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } }),
-      });
+      await this.engine.apply(
+        rt,
+        exhausted ? 'recover-exhausted' : 'recover-failed',
+        `${why}; power read ON: the stop did not take`,
+        {
+          counters: clear,
+          ...(exhausted ? {} : { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } }),
+        },
+      );
     } else if (state === 'OFF') {
       this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}`, host);
       await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read OFF`, { release: 'power-off' });
     } else {
-      await this.engine.apply(rt, 'recover-exhausted', `${why}; power unreadable: fencing decides by a read of OFF or the lease`);
+      await this.engine.apply(
+        rt,
+        'recover-exhausted',
+        `${why}; power unreadable: fencing decides by a read of OFF or the lease`,
+      );
     }
     return true;
   }
@@ -402,7 +566,11 @@ export class ResourceActions {
     if (!action || action.kind === 'activity' || action.stopSeq !== undefined) return;
     this.cancel(rt, 'controller unreachable before the stop command');
     if (rt.record.state === 'RECOVERING') {
-      await this.engine.apply(rt, 'recover-exhausted', 'controller unreachable before the recovery could stop the host');
+      await this.engine.apply(
+        rt,
+        'recover-exhausted',
+        'controller unreachable before the recovery could stop the host',
+      );
     } else if (rt.record.state === 'FENCING') {
       await this.leaseRoute(rt, 'controller unreachable before the fence could stop the host');
     }
@@ -414,7 +582,8 @@ export class ResourceActions {
     if (!health.healthy) return;
     await this.engine.serial(rt, async () => {
       rt.healthy = true;
-      if (this.current(rt, action)) await this.engine.apply(rt, 'health-passed', 'healthy again right before a stop command');
+      if (this.current(rt, action))
+        await this.engine.apply(rt, 'health-passed', 'healthy again right before a stop command');
     });
     throw new AbortedError('healthy again: stop command not sent');
   }
@@ -437,11 +606,17 @@ export class ResourceActions {
     }
     try {
       const state = await this.d.power.status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
-      if (state === 'OFF') this.d.alert('warning', 'left-off', `${host} was left OFF by an interrupted stop command (${reason})`, host);
+      if (state === 'OFF')
+        this.d.alert('warning', 'left-off', `${host} was left OFF by an interrupted stop command (${reason})`, host);
       await this.d.store.clearIntent(rt.key);
       return state === 'OFF';
     } catch (err) {
-      this.d.alert('warning', 'reconcile-failed', `${host}: an interrupted stop command could not be reconciled (${String(err)})`, host);
+      this.d.alert(
+        'warning',
+        'reconcile-failed',
+        `${host}: an interrupted stop command could not be reconciled (${String(err)})`,
+        host,
+      );
       return false;
     }
   }
@@ -450,7 +625,9 @@ export class ResourceActions {
    * Our own status read saw the host OFF: that is proof, so its workloads are released (docs/behaviour.md#kvm-hosts).
    */
   private async releaseLeftOff(rt: Runtime): Promise<void> {
-    await this.engine.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', { release: 'power-off' });
+    await this.engine.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', {
+      release: 'power-off',
+    });
   }
 }
 

@@ -62,14 +62,25 @@ export class ResourceEngine {
       record = (await this.d.store.getResource(key)) ?? record;
     }
     const rt: Runtime = {
-      spec, key, provider, record, settings: this.settingsOf(spec), failing: false, healthDue: now,
-      healthRound: 0, chain: Promise.resolve(), removed: false, stepping: false,
+      spec,
+      key,
+      provider,
+      record,
+      settings: this.settingsOf(spec),
+      failing: false,
+      healthDue: now,
+      healthRound: 0,
+      chain: Promise.resolve(),
+      removed: false,
+      stepping: false,
     };
     this.runtimes.set(key, rt);
     let members = this.members.get(spec.partition);
     if (!members) this.members.set(spec.partition, (members = new Set()));
     members.add(rt);
-    const first = Math.floor(keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval);
+    const first = Math.floor(
+      keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval,
+    );
     this.scheduleHealth(rt, now + first);
     await this.serial(rt, () => this.actions.resume(rt));
     return rt;
@@ -151,8 +162,12 @@ export class ResourceEngine {
       }
       if (episode && (target === 'FENCED' || target === 'FAILED')) episode = { ...episode, outcome: target };
       if (episode && target === 'INITIALIZING') episode = { ...episode, outcome: undefined };
-      next = { ...next, state: target, since: now,
-        timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false) };
+      next = {
+        ...next,
+        state: target,
+        since: now,
+        timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false),
+      };
     }
     if (o.timers) next = { ...next, timers: { ...next.timers, ...o.timers } };
     let released: ReleaseProof | undefined;
@@ -179,7 +194,14 @@ export class ResourceEngine {
     if (rt.action && (o.actionId === rt.action.id || target === undefined)) rt.action.version = next.version;
     const id = rt.spec.ref.id;
     if (target !== undefined) {
-      this.d.emit({ t: now, type: 'resource.transition', resource: id, from, to: target, reason: `${event}: ${reason}` });
+      this.d.emit({
+        t: now,
+        type: 'resource.transition',
+        resource: id,
+        from,
+        to: target,
+        reason: `${event}: ${reason}`,
+      });
     }
     if (released) this.d.emit({ t: now, type: 'workloads.released', host: id, proof: released });
     if (target !== undefined) this.enter(rt, from, target);
@@ -217,10 +239,13 @@ export class ResourceEngine {
     rt.stateTimer = undefined;
     const at = this.deadline(rt);
     if (at === undefined) return;
-    rt.stateTimer = this.d.clock.setTimeout(() => {
-      rt.stateTimer = undefined;
-      this.serial(rt, () => this.onStateTimer(rt)).catch(() => undefined);
-    }, Math.max(0, at - this.d.clock.now()));
+    rt.stateTimer = this.d.clock.setTimeout(
+      () => {
+        rt.stateTimer = undefined;
+        this.serial(rt, () => this.onStateTimer(rt)).catch(() => undefined);
+      },
+      Math.max(0, at - this.d.clock.now()),
+    );
   }
 
   /**
@@ -240,7 +265,8 @@ export class ResourceEngine {
     const out: string[] = [];
     for (const rt of this.runtimes.values()) {
       const at = rt.stepping ? undefined : this.deadline(rt);
-      if (at !== undefined && rt.stateTimer === undefined) out.push(`${rt.key}: ${rt.record.state} waits for ${at} with no live timer`);
+      if (at !== undefined && rt.stateTimer === undefined)
+        out.push(`${rt.key}: ${rt.record.state} waits for ${at} with no live timer`);
     }
     return out;
   }
@@ -251,13 +277,19 @@ export class ResourceEngine {
       return defined.length ? Math.min(...defined) : undefined;
     };
     switch (state) {
-      case 'SUSPECT': return t.activityAt;
-      case 'DEGRADED': return t.recheckAt;
+      case 'SUSPECT':
+        return t.activityAt;
+      case 'DEGRADED':
+        return t.recheckAt;
       // A gated retry waits for the later of its own time and the gate (never a past deadline).
-      case 'RECOVERING': return extraAt !== undefined ? Math.max(t.retryAt ?? extraAt, extraAt) : t.retryAt;
-      case 'FENCING': return pick(t.leaseAt, extraAt);
-      case 'FAILED': return t.leaseAt;
-      default: return undefined;
+      case 'RECOVERING':
+        return extraAt !== undefined ? Math.max(t.retryAt ?? extraAt, extraAt) : t.retryAt;
+      case 'FENCING':
+        return pick(t.leaseAt, extraAt);
+      case 'FAILED':
+        return t.leaseAt;
+      default:
+        return undefined;
     }
   }
 
@@ -271,9 +303,14 @@ export class ResourceEngine {
       return;
     }
     switch (rt.record.state) {
-      case 'SUSPECT': await this.apply(rt, 'activity-due', 'activity check due'); break;
-      case 'DEGRADED': await this.apply(rt, 'degraded-recheck', 'periodic re-check'); break;
-      default: await this.actions.onTimer(rt);
+      case 'SUSPECT':
+        await this.apply(rt, 'activity-due', 'activity check due');
+        break;
+      case 'DEGRADED':
+        await this.apply(rt, 'degraded-recheck', 'periodic re-check');
+        break;
+      default:
+        await this.actions.onTimer(rt);
     }
   }
 
@@ -305,7 +342,18 @@ export class ResourceEngine {
     const s = rt.settings;
     const due = rt.healthDue;
     const round = ++rt.healthRound;
-    this.scheduleHealth(rt, Math.max(this.d.clock.now(), due + jittered(s.healthCheckInterval, this.d.config.jitterFraction, keyedRandom(this.d.config.seed, rt.spec.ref.id, 'health', round))));
+    this.scheduleHealth(
+      rt,
+      Math.max(
+        this.d.clock.now(),
+        due +
+          jittered(
+            s.healthCheckInterval,
+            this.d.config.jitterFraction,
+            keyedRandom(this.d.config.seed, rt.spec.ref.id, 'health', round),
+          ),
+      ),
+    );
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
     const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
       const startedAt = this.d.clock.now();
@@ -317,21 +365,41 @@ export class ResourceEngine {
       return { ...checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health }), startedAt };
     });
     rt.healthJob = job;
-    job.outcome.then((outcome) => {
-      if (rt.healthJob === job) rt.healthJob = undefined;
-      if (outcome.kind === 'cancelled') return;
-      if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
-      const answer: Partial<HealthAnswer> & { health: HealthResult } = outcome.kind === 'ok'
-        ? outcome.value
-        : { health: { healthy: false, reason: outcome.kind === 'timeout' ? 'health check timed out' : `health check error: ${String(outcome.error)}` } };
-      void this.serial(rt, () => this.onHealth(rt, answer));
-    }).catch((err: unknown) => this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) }));
+    job.outcome
+      .then((outcome) => {
+        if (rt.healthJob === job) rt.healthJob = undefined;
+        if (outcome.kind === 'cancelled') return;
+        if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
+        const answer: Partial<HealthAnswer> & { health: HealthResult } =
+          outcome.kind === 'ok'
+            ? outcome.value
+            : {
+                health: {
+                  healthy: false,
+                  reason:
+                    outcome.kind === 'timeout'
+                      ? 'health check timed out'
+                      : `health check error: ${String(outcome.error)}`,
+                },
+              };
+        void this.serial(rt, () => this.onHealth(rt, answer));
+      })
+      .catch((err: unknown) =>
+        this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) }),
+      );
   }
 
   /** An AVAILABLE resource passed again with nothing else changed: no step, no write. */
   private nothingNew(rt: Runtime, a: HealthAnswer): boolean {
-    return a.health.healthy && a.eligible.ok && !a.maintenance && rt.record.state === 'AVAILABLE'
-      && rt.healthy === true && rt.eligible === true && rt.maintenance === false;
+    return (
+      a.health.healthy &&
+      a.eligible.ok &&
+      !a.maintenance &&
+      rt.record.state === 'AVAILABLE' &&
+      rt.healthy === true &&
+      rt.eligible === true &&
+      rt.maintenance === false
+    );
   }
 
   private async onHealth(rt: Runtime, answer: Partial<HealthAnswer> & { health: HealthResult }): Promise<void> {
@@ -348,12 +416,15 @@ export class ResourceEngine {
     if (a.eligible) rt.eligible = a.eligible.ok;
     if (a.maintenance !== undefined) {
       rt.maintenance = a.maintenance;
-      if (a.maintenance && rt.record.state !== 'INELIGIBLE') await this.apply(rt, 'maintenance-start', 'operator maintenance');
-      if (!a.maintenance && rt.record.state === 'INELIGIBLE') await this.apply(rt, 'maintenance-end', 'maintenance ended');
+      if (a.maintenance && rt.record.state !== 'INELIGIBLE')
+        await this.apply(rt, 'maintenance-start', 'operator maintenance');
+      if (!a.maintenance && rt.record.state === 'INELIGIBLE')
+        await this.apply(rt, 'maintenance-end', 'maintenance ended');
     }
     if (a.eligible && !a.maintenance) {
       if (!a.eligible.ok) await this.apply(rt, 'eligibility-lost', a.eligible.reason ?? 'not eligible');
-      else if (rt.record.state === 'UNSUPPORTED') await this.apply(rt, 'eligibility-regained', a.eligible.reason ?? 'eligible again');
+      else if (rt.record.state === 'UNSUPPORTED')
+        await this.apply(rt, 'eligibility-regained', a.eligible.reason ?? 'eligible again');
     }
     if (a.health.healthy) {
       await this.apply(rt, 'health-passed', a.health.reason ?? 'health check passed');
@@ -367,24 +438,37 @@ export class ResourceEngine {
 
   /** The partition became ACTIVE: NONE members start again (open episodes resume). */
   async partitionActivated(partition: string, reason: string): Promise<void> {
-    await Promise.all([...(this.members.get(partition) ?? [])].map((rt) => this.serial(rt, async () => {
-      const ep = rt.record.episode;
-      // An open episode resumes where it was; a host whose latest health check passed
-      // starts like any other (INITIALIZING, then AVAILABLE closes the episode) rather than
-      // passing through SUSPECT for nothing. FENCED and FAILED stay so (never powered on).
-      const event: ResourceEvent = !ep ? 'partition-active'
-        : ep.outcome === 'FENCED' ? 'partition-resume-fenced'
-          : ep.outcome === 'FAILED' ? 'partition-resume-failed'
-            : rt.healthy === true ? 'partition-active' : 'partition-resume-suspect';
-      await this.apply(rt, event, reason);
-    })));
+    await Promise.all(
+      [...(this.members.get(partition) ?? [])].map((rt) =>
+        this.serial(rt, async () => {
+          const ep = rt.record.episode;
+          // An open episode resumes where it was; a host whose latest health check passed
+          // starts like any other (INITIALIZING, then AVAILABLE closes the episode) rather than
+          // passing through SUSPECT for nothing. FENCED and FAILED stay so (never powered on).
+          const event: ResourceEvent = !ep
+            ? 'partition-active'
+            : ep.outcome === 'FENCED'
+              ? 'partition-resume-fenced'
+              : ep.outcome === 'FAILED'
+                ? 'partition-resume-failed'
+                : rt.healthy === true
+                  ? 'partition-active'
+                  : 'partition-resume-suspect';
+          await this.apply(rt, event, reason);
+        }),
+      ),
+    );
   }
 
   /** The partition left ACTIVE: every member goes to NONE, in-flight work is cancelled. */
   async partitionDeactivated(partition: string, reason: string): Promise<void> {
-    await Promise.all([...(this.members.get(partition) ?? [])].map((rt) => this.serial(rt, async () => {
-      await this.apply(rt, 'partition-inactive', reason);
-    })));
+    await Promise.all(
+      [...(this.members.get(partition) ?? [])].map((rt) =>
+        this.serial(rt, async () => {
+          await this.apply(rt, 'partition-inactive', reason);
+        }),
+      ),
+    );
   }
 }
 
@@ -392,7 +476,9 @@ export class ResourceEngine {
 function checkedAnswer(type: string, a: { maintenance: unknown; eligible: unknown; health: unknown }): HealthAnswer {
   const bad = (call: string, what: string) => new ProviderContractError(type, call, what);
   if (typeof a.maintenance !== 'boolean') throw bad('isInMaintenance', 'did not answer a boolean');
-  if (typeof (a.eligible as Verdict | undefined)?.ok !== 'boolean') throw bad('isEligible', 'answered no verdict with a boolean `ok`');
-  if (typeof (a.health as HealthResult | undefined)?.healthy !== 'boolean') throw bad('healthCheck', 'answered no result with a boolean `healthy`');
+  if (typeof (a.eligible as Verdict | undefined)?.ok !== 'boolean')
+    throw bad('isEligible', 'answered no verdict with a boolean `ok`');
+  if (typeof (a.health as HealthResult | undefined)?.healthy !== 'boolean')
+    throw bad('healthCheck', 'answered no result with a boolean `healthy`');
   return a as HealthAnswer;
 }

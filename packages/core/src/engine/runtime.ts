@@ -59,13 +59,32 @@ export interface Runtime {
 
 /** A fresh record in state NONE. */
 export function newRecord(spec: ResourceSpec, key: string, now: number): ResourceRecord {
-  return { key, ref: spec.ref, partition: spec.partition, state: 'NONE', version: 0, since: now, nextEpisode: 1, releasedOutside: false, timers: {} };
+  return {
+    key,
+    ref: spec.ref,
+    partition: spec.partition,
+    state: 'NONE',
+    version: 0,
+    since: now,
+    nextEpisode: 1,
+    releasedOutside: false,
+    timers: {},
+  };
 }
 
 /** A new failure episode. */
 export function openEpisode(id: number, now: number): Episode {
-  return { id, openedAt: now, released: false, checks: 0, activeResults: 0, inactiveStreak: 0, errorStreak: 0,
-    recoverAttempts: 0, degradedAlerted: false };
+  return {
+    id,
+    openedAt: now,
+    released: false,
+    checks: 0,
+    activeResults: 0,
+    inactiveStreak: 0,
+    errorStreak: 0,
+    recoverAttempts: 0,
+    degradedAlerted: false,
+  };
 }
 
 /** Next activity check delay: 10 s, 20 s, 40 s … capped (docs/behaviour.md#scheduling-and-guards). */
@@ -75,8 +94,13 @@ export function activityBackoff(settings: HaSettings, checks: number): number {
 }
 
 /** Timers that belong to a state once it is entered. */
-export function timersOnEntry(state: ResourceState, episode: Episode | undefined, settings: HaSettings, now: number,
-  quiet: boolean): ResourceTimers {
+export function timersOnEntry(
+  state: ResourceState,
+  episode: Episode | undefined,
+  settings: HaSettings,
+  now: number,
+  quiet: boolean,
+): ResourceTimers {
   switch (state) {
     case 'SUSPECT':
       return { activityAt: now + activityBackoff(settings, episode?.checks ?? 0) };

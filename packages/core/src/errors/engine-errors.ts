@@ -43,7 +43,10 @@ function safeJson(value: unknown): string {
 /** A resource, partition, provider or driver that the service does not know. */
 export class NotFoundError extends HaError {
   /** Builds the error for a missing `what` named `id`. */
-  constructor(readonly what: string, readonly id: string) {
+  constructor(
+    readonly what: string,
+    readonly id: string,
+  ) {
     super('HAF2002', `unknown ${what} '${id}'`);
   }
 }
@@ -51,7 +54,10 @@ export class NotFoundError extends HaError {
 /** The fence budget is exhausted; the stop command is held, not sent. */
 export class FencingHaltedError extends HaError {
   /** Builds the error for `scope` (a partition id or `global`). */
-  constructor(readonly scope: string, readonly reason: string) {
+  constructor(
+    readonly scope: string,
+    readonly reason: string,
+  ) {
     super('HAF2003', `fencing halted for ${scope}: ${reason}`);
   }
 }
@@ -75,7 +81,11 @@ export class AbortedError extends HaError {
 /** A provider answered something its contract does not allow (e.g. a verdict without `ok`). */
 export class ProviderContractError extends HaError {
   /** Builds the error naming the provider's resource type, the call and what was wrong. */
-  constructor(readonly resourceType: string, readonly call: string, detail: string) {
+  constructor(
+    readonly resourceType: string,
+    readonly call: string,
+    detail: string,
+  ) {
     super('HAF2006', `provider '${resourceType}' broke its contract in ${call}: ${detail}`);
   }
 }

@@ -19,16 +19,51 @@ export type ReleaseProof = 'power-off' | 'lease';
  *   number of failed reads in a row it ended.
  */
 export type HaEvent =
-  | { readonly t: number; readonly type: 'resource.transition'; readonly resource: string; readonly from: ResourceState; readonly to: ResourceState; readonly reason: string }
-  | { readonly t: number; readonly type: 'partition.transition'; readonly partition: string; readonly from: PartitionState; readonly to: PartitionState; readonly reason: string }
-  | { readonly t: number; readonly type: 'power.transition'; readonly host: string; readonly from: PowerState; readonly to: PowerState }
-  | { readonly t: number; readonly type: 'power.action'; readonly host: string; readonly action: string; readonly by: Requester; readonly ok: boolean; readonly error?: string }
+  | {
+      readonly t: number;
+      readonly type: 'resource.transition';
+      readonly resource: string;
+      readonly from: ResourceState;
+      readonly to: ResourceState;
+      readonly reason: string;
+    }
+  | {
+      readonly t: number;
+      readonly type: 'partition.transition';
+      readonly partition: string;
+      readonly from: PartitionState;
+      readonly to: PartitionState;
+      readonly reason: string;
+    }
+  | {
+      readonly t: number;
+      readonly type: 'power.transition';
+      readonly host: string;
+      readonly from: PowerState;
+      readonly to: PowerState;
+    }
+  | {
+      readonly t: number;
+      readonly type: 'power.action';
+      readonly host: string;
+      readonly action: string;
+      readonly by: Requester;
+      readonly ok: boolean;
+      readonly error?: string;
+    }
   | { readonly t: number; readonly type: 'power.read-failing'; readonly host: string; readonly error: string }
   | { readonly t: number; readonly type: 'power.read-ok'; readonly host: string; readonly failures: number }
   | { readonly t: number; readonly type: 'power.auth-failed'; readonly host: string }
   | { readonly t: number; readonly type: 'workloads.released'; readonly host: string; readonly proof: ReleaseProof }
   | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }
-  | { readonly t: number; readonly type: 'alert'; readonly level: AlertLevel; readonly code: AlertCode; readonly message: string; readonly resource?: string };
+  | {
+      readonly t: number;
+      readonly type: 'alert';
+      readonly level: AlertLevel;
+      readonly code: AlertCode;
+      readonly message: string;
+      readonly resource?: string;
+    };
 
 /** The `type` strings of {@link HaEvent}. */
 export type HaEventType = HaEvent['type'];

@@ -3,7 +3,11 @@ import { lookup, row, type TransitionTable } from './table.js';
 
 /** Inputs of the partition FSM (docs/behaviour.md#partitions), classified by the engine. */
 export const PARTITION_EVENTS = [
-  'ha-disabled', 'ha-enabled-met', 'ha-enabled-unmet', 'conditions-met', 'conditions-unmet',
+  'ha-disabled',
+  'ha-enabled-met',
+  'ha-enabled-unmet',
+  'conditions-met',
+  'conditions-unmet',
 ] as const;
 
 /** An input of the partition FSM. */

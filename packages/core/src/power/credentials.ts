@@ -80,7 +80,8 @@ export function resolveCredential(ref: CredentialRef, options: ResolveCredential
   const env = options.env ?? process.env;
   if ('env' in ref) {
     const value = env[ref.env];
-    if (value === undefined || value === '') throw configError(`env.${ref.env}`, undefined, 'environment variable is not set');
+    if (value === undefined || value === '')
+      throw configError(`env.${ref.env}`, undefined, 'environment variable is not set');
     return plain(value, `env.${ref.env}`);
   }
   if ('file' in ref) return plain(readFirstLine(ref.file, 'file'), `file ${ref.file}`);
@@ -91,7 +92,8 @@ export function resolveCredential(ref: CredentialRef, options: ResolveCredential
 // (a fence agent reads `name=value` lines: "pw\naction=off" is a power-off). Node
 // decodes the environment as UTF-8 and puts U+FFFD where bytes were not: refused too.
 function plain(value: string, source: string): Secret {
-  if (hasControlChars(value)) throw configError(source, '[redacted]', 'the secret contains a control character (newline, NUL, escape…); refused');
+  if (hasControlChars(value))
+    throw configError(source, '[redacted]', 'the secret contains a control character (newline, NUL, escape…); refused');
   if (value.includes('\uFFFD')) throw configError(source, '[redacted]', 'the secret is not valid UTF-8 text');
   return new Secret(value);
 }
@@ -120,9 +122,14 @@ export function readSecretFile(file: string, what: string): string {
     const st = fstatSync(fd);
     if (!st.isFile()) throw configError(where, undefined, 'must be a regular file');
     if ((st.mode & 0o077) !== 0) {
-      throw configError(where, `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`, 'is accessible by group or others: a secret file must be readable by its owner only (chmod 600)');
+      throw configError(
+        where,
+        `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`,
+        'is accessible by group or others: a secret file must be readable by its owner only (chmod 600)',
+      );
     }
-    if (st.size > MAX_SECRET_FILE_BYTES) throw configError(where, `${st.size} bytes`, `is larger than ${MAX_SECRET_FILE_BYTES} bytes: not a secret file`);
+    if (st.size > MAX_SECRET_FILE_BYTES)
+      throw configError(where, `${st.size} bytes`, `is larger than ${MAX_SECRET_FILE_BYTES} bytes: not a secret file`);
     const buf = Buffer.alloc(st.size);
     let got = 0;
     while (got < buf.length) {

@@ -38,13 +38,21 @@ export function runWithDeadline<T>(
   } catch (err) {
     inner = Promise.reject(err);
   }
-  const settled = inner.then(() => undefined, () => undefined).finally(cleanup);
+  const settled = inner
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(cleanup);
   const result = new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(normalise(abortReason(ctl.signal), what, ms));
     if (ctl.signal.aborted) onAbort();
     ctl.signal.addEventListener('abort', onAbort, { once: true });
     inner.then(
-      (v) => { ctl.signal.removeEventListener('abort', onAbort); resolve(v); },
+      (v) => {
+        ctl.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
       (e: unknown) => {
         ctl.signal.removeEventListener('abort', onAbort);
         reject(ctl.signal.aborted ? normalise(abortReason(ctl.signal), what, ms) : e);
@@ -56,6 +64,7 @@ export function runWithDeadline<T>(
 
 // A DOMException('TimeoutError') from AbortSignal.timeout() becomes our typed error.
 function normalise(err: Error, what: { op: string; host: string }, ms: number): Error {
-  if (err.name === 'TimeoutError' && !(err instanceof TimeoutError)) return new TimeoutError(what.op, ms, what.host, { cause: err });
+  if (err.name === 'TimeoutError' && !(err instanceof TimeoutError))
+    return new TimeoutError(what.op, ms, what.host, { cause: err });
   return err;
 }

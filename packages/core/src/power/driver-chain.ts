@@ -33,8 +33,12 @@ export const MAX_SETTLE_GRACE_MS = 5_000;
  * to the next driver; when all fail, an `AuthError` is reported if any driver saw one,
  * else the last error. Any other error (protocol, config, cancellation) stops the chain.
  */
-export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly PowerDriver[], target: PowerTarget,
-  call: DriverCall<T>): Promise<T> {
+export async function runDriverChain<T>(
+  ctx: DriverChainContext,
+  chain: readonly PowerDriver[],
+  target: PowerTarget,
+  call: DriverCall<T>,
+): Promise<T> {
   const { host, op, timeoutMs, signal, holds } = ctx;
   let authError: unknown;
   let lastError: unknown;
@@ -42,8 +46,9 @@ export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly
     if (signal.aborted) throw abortReason(signal);
     // the previous driver may ignore its signal: wait (bounded) until it let go of the BMC
     await Promise.all(holds);
-    const run = runWithDeadline(ctx.clock, timeoutMs, { op, host }, signal,
-      (s) => call(driver, target, { signal: s, timeoutMs }));
+    const run = runWithDeadline(ctx.clock, timeoutMs, { op, host }, signal, (s) =>
+      call(driver, target, { signal: s, timeoutMs }),
+    );
     try {
       return await run.result;
     } catch (err) {
@@ -51,7 +56,12 @@ export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly
       if (!worthFallback(err)) throw err;
       if (err instanceof AuthError) authError ??= err;
       lastError = err;
-      ctx.logger.debug('power driver failed', { host, op, driver: driver.name, error: redact(String((err as Error).message), [target.password]) });
+      ctx.logger.debug('power driver failed', {
+        host,
+        op,
+        driver: driver.name,
+        error: redact(String((err as Error).message), [target.password]),
+      });
     } finally {
       // the grace for a driver that ignores cancellation starts when its result is in
       holds.push(settleWithin(ctx, run.settled, driver.name));
@@ -63,10 +73,13 @@ export async function runDriverChain<T>(ctx: DriverChainContext, chain: readonly
 function settleWithin(ctx: DriverChainContext, settled: Promise<void>, driver: string): Promise<void> {
   let timer: unknown;
   const grace = new Promise<void>((resolve) => {
-    timer = ctx.clock.setTimeout(() => {
-      ctx.logger.warn('power driver ignored cancellation; releasing the host queue', { host: ctx.host, driver });
-      resolve();
-    }, Math.min(ctx.timeoutMs, MAX_SETTLE_GRACE_MS));
+    timer = ctx.clock.setTimeout(
+      () => {
+        ctx.logger.warn('power driver ignored cancellation; releasing the host queue', { host: ctx.host, driver });
+        resolve();
+      },
+      Math.min(ctx.timeoutMs, MAX_SETTLE_GRACE_MS),
+    );
   });
   return Promise.race([settled.then(() => ctx.clock.clearTimeout(timer)), grace]);
 }

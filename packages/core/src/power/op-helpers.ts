@@ -1,10 +1,21 @@
-import { AuthError, DriverError, TimeoutError, UnreachableError, UnsupportedOperationError } from '../errors/power-errors.js';
+import {
+  AuthError,
+  DriverError,
+  TimeoutError,
+  UnreachableError,
+  UnsupportedOperationError,
+} from '../errors/power-errors.js';
 import { redact } from './redact.js';
 
 /** Errors after which the next driver of the chain is tried (an AuthError too; it wins the report). */
 export function worthFallback(err: unknown): boolean {
-  return err instanceof UnreachableError || err instanceof TimeoutError || err instanceof DriverError
-    || err instanceof UnsupportedOperationError || err instanceof AuthError;
+  return (
+    err instanceof UnreachableError ||
+    err instanceof TimeoutError ||
+    err instanceof DriverError ||
+    err instanceof UnsupportedOperationError ||
+    err instanceof AuthError
+  );
 }
 
 // Defence in depth: a driver's message must never carry the password out of the service.

@@ -3,7 +3,12 @@ import { type Observable, Subject } from 'rxjs';
 import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
 import type {
-  ChassisCommand, ChassisPower, PowerBinding, PowerDriver, PowerOperation, PowerState,
+  ChassisCommand,
+  ChassisPower,
+  PowerBinding,
+  PowerDriver,
+  PowerOperation,
+  PowerState,
 } from '../spi/power-driver.js';
 import type { HaEvent, Requester } from '../events/ha-event.js';
 import { ConfigError, NotFoundError } from '../errors/engine-errors.js';
@@ -143,7 +148,8 @@ export class PowerManagementService {
     this.logger = options.logger ?? noopLogger;
     this.config = { ...DEFAULT_POWER_CONFIG, ...stripUndefined(options.config ?? {}) };
     const cap = this.config.powerSyncMaxBackoff;
-    if (!(cap > 0) || !Number.isFinite(cap)) throw new ConfigError([{ path: 'powerSyncMaxBackoff', value: cap, rule: 'must be a positive number of ms' }]);
+    if (!(cap > 0) || !Number.isFinite(cap))
+      throw new ConfigError([{ path: 'powerSyncMaxBackoff', value: cap, rule: 'must be a positive number of ms' }]);
     for (const d of options.drivers) this.drivers.set(d.name, d);
     setMaxListeners(0, this.life.signal); // every running operation listens to it; not a leak
     this.events$ = this.events.asObservable();
@@ -171,10 +177,18 @@ export class PowerManagementService {
     if (known && sameBinding(known.binding, binding)) return;
     const names = binding.drivers ?? this.config.defaultPowerDrivers;
     const chosen = names.length > 0 ? names : [...this.drivers.keys()].slice(0, 1);
-    if (chosen.length === 0) throw new ConfigError([{ path: `hosts.${host}.drivers`, value: [], rule: 'no power driver configured' }]);
+    if (chosen.length === 0)
+      throw new ConfigError([{ path: `hosts.${host}.drivers`, value: [], rule: 'no power driver configured' }]);
     const chain = chosen.map((name) => {
       const d = this.drivers.get(name);
-      if (!d) throw new ConfigError([{ path: `hosts.${host}.drivers`, value: name, rule: `unknown power driver (known: ${[...this.drivers.keys()].join(', ')})` }]);
+      if (!d)
+        throw new ConfigError([
+          {
+            path: `hosts.${host}.drivers`,
+            value: name,
+            rule: `unknown power driver (known: ${[...this.drivers.keys()].join(', ')})`,
+          },
+        ]);
       return d;
     });
     this.hosts.set(host, { binding, chain, state: 'UNKNOWN', failures: 0, alerted: false });
@@ -212,7 +226,13 @@ export class PowerManagementService {
     const entry = this.entry(host);
     let power: ChassisPower;
     let seq: number | undefined;
-    const tracked: PowerOpOptions = { ...opts, onDispatch: (s) => { seq = s; opts.onDispatch?.(s); } };
+    const tracked: PowerOpOptions = {
+      ...opts,
+      onDispatch: (s) => {
+        seq = s;
+        opts.onDispatch?.(s);
+      },
+    };
     try {
       power = await this.perform(host, entry, 'status', tracked, (d, t, c) => d.status(t, c));
     } catch (err) {
@@ -267,8 +287,13 @@ export class PowerManagementService {
     return Boolean(opts.signal?.aborted) || this.life.signal.aborted;
   }
 
-  private perform<T>(host: string, entry: HostEntry, op: PowerOperation, opts: PowerOpOptions,
-    call: DriverCall<T>): Promise<T> {
+  private perform<T>(
+    host: string,
+    entry: HostEntry,
+    op: PowerOperation,
+    opts: PowerOpOptions,
+    call: DriverCall<T>,
+  ): Promise<T> {
     const secrets = [entry.binding.target.password];
     const outcome = new Promise<T>((resolve, reject) => {
       void this.queueOf(host).run(async () => {
@@ -298,7 +323,15 @@ export class PowerManagementService {
       (err: unknown) => {
         const safe = scrub(err, secrets);
         if (action) {
-          this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: false, error: safe.message });
+          this.emit({
+            t: this.clock.now(),
+            type: 'power.action',
+            host,
+            action: op,
+            by: opts.by,
+            ok: false,
+            error: safe.message,
+          });
           this.logger.warn('power operation failed', { host, op, by: opts.by, error: safe.message });
         }
         if (safe instanceof AuthError) this.reportAuthFailure(host);
@@ -336,7 +369,11 @@ export class PowerManagementService {
     if (limit && !entry.alerted && !(err instanceof AuthError)) {
       entry.alerted = true;
       this.emit({
-        t: now, type: 'alert', level: 'warning', code: 'controller-unreachable', resource: host,
+        t: now,
+        type: 'alert',
+        level: 'warning',
+        code: 'controller-unreachable',
+        resource: host,
         message: `power controller of ${host} did not answer ${entry.failures} status reads in a row (${error})`,
       });
     }
@@ -354,7 +391,11 @@ export class PowerManagementService {
       this.emit({ t: now, type: 'power.read-ok', host, failures });
       if (alerted) {
         this.emit({
-          t: now, type: 'alert', level: 'info', code: 'controller-reachable', resource: host,
+          t: now,
+          type: 'alert',
+          level: 'info',
+          code: 'controller-reachable',
+          resource: host,
           message: `power controller of ${host} answers again after ${failures} failed status reads`,
         });
       }
@@ -378,7 +419,14 @@ export class PowerManagementService {
     if (last !== undefined && now - last < DAY_MS) return;
     this.lastAuthEvent.set(host, now);
     this.emit({ t: now, type: 'power.auth-failed', host });
-    this.emit({ t: now, type: 'alert', level: 'warning', code: 'controller-auth-refused', resource: host, message: `power controller of ${host} refused the credentials` });
+    this.emit({
+      t: now,
+      type: 'alert',
+      level: 'warning',
+      code: 'controller-auth-refused',
+      resource: host,
+      message: `power controller of ${host} refused the credentials`,
+    });
   }
 
   private emit(event: HaEvent): void {
@@ -391,9 +439,14 @@ export function sameBinding(a: PowerBinding, b: PowerBinding): boolean {
   if (a === b) return true;
   const ta = a.target;
   const tb = b.target;
-  return a.timeoutMs === b.timeoutMs
-    && JSON.stringify(a.drivers ?? null) === JSON.stringify(b.drivers ?? null)
-    && ta.host === tb.host && ta.address === tb.address && ta.port === tb.port && ta.username === tb.username
-    && ta.password?.reveal() === tb.password?.reveal()
-    && JSON.stringify(ta.options ?? {}) === JSON.stringify(tb.options ?? {});
+  return (
+    a.timeoutMs === b.timeoutMs &&
+    JSON.stringify(a.drivers ?? null) === JSON.stringify(b.drivers ?? null) &&
+    ta.host === tb.host &&
+    ta.address === tb.address &&
+    ta.port === tb.port &&
+    ta.username === tb.username &&
+    ta.password?.reveal() === tb.password?.reveal() &&
+    JSON.stringify(ta.options ?? {}) === JSON.stringify(tb.options ?? {})
+  );
 }

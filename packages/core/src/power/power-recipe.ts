@@ -48,7 +48,8 @@ export async function recoverByPower(ctx: ProviderContext, clock: Clock, pollMs:
   const before = await power.status();
   if (before !== 'ON') return { ok: false, reason: `power read ${before} before recovery (must be ON)` };
   await power.off();
-  if (!(await pollUntilOff(ctx, clock, pollMs))) return { ok: false, reason: 'power did not read OFF within powerOffVerifyTimeout' };
+  if (!(await pollUntilOff(ctx, clock, pollMs)))
+    return { ok: false, reason: 'power did not read OFF within powerOffVerifyTimeout' };
   await power.on();
   return { ok: true, reason: 'power off, verified OFF, on' };
 }
@@ -76,8 +77,10 @@ export async function fenceByPower(ctx: ProviderContext, clock: Clock, pollMs: n
       : { outcome: 'failed', reason: 'power did not read OFF within powerOffVerifyTimeout' };
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    if (err instanceof AuthError) return { outcome: 'unreachable', reason: `controller refused the credentials: ${err.message}` };
-    if (err instanceof UnreachableError || err instanceof TimeoutError) return { outcome: 'unreachable', reason: `controller unreachable: ${err.message}` };
+    if (err instanceof AuthError)
+      return { outcome: 'unreachable', reason: `controller refused the credentials: ${err.message}` };
+    if (err instanceof UnreachableError || err instanceof TimeoutError)
+      return { outcome: 'unreachable', reason: `controller unreachable: ${err.message}` };
     throw err;
   }
 }

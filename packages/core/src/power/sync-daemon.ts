@@ -101,10 +101,13 @@ export class SyncDaemon {
 
   private plan(host: string, h: HostTimer, ms: number): void {
     this.cancel(h);
-    h.timer = this.options.clock.setTimeout(() => {
-      h.timer = undefined;
-      void this.fire(host, h);
-    }, Math.max(0, Math.round(ms)));
+    h.timer = this.options.clock.setTimeout(
+      () => {
+        h.timer = undefined;
+        void this.fire(host, h);
+      },
+      Math.max(0, Math.round(ms)),
+    );
   }
 
   private async fire(host: string, h: HostTimer): Promise<void> {
@@ -112,7 +115,8 @@ export class SyncDaemon {
     h.busy = true;
     try {
       await this.limit.with(() =>
-        (this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve()));
+        this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve(),
+      );
       h.failures = 0;
     } catch {
       // the power service already recorded the failure (FSM, events, log)

@@ -12,7 +12,11 @@ export class PausableDeadline {
   private done = false;
 
   /** Arms a deadline of `ms`; `onExpire` runs once when it passes. */
-  constructor(private readonly clock: Clock, ms: number, private readonly onExpire: () => void) {
+  constructor(
+    private readonly clock: Clock,
+    ms: number,
+    private readonly onExpire: () => void,
+  ) {
     this.remaining = ms;
     this.arm();
   }
@@ -38,10 +42,13 @@ export class PausableDeadline {
 
   private arm(): void {
     this.startedAt = this.clock.now();
-    this.handle = this.clock.setTimeout(() => {
-      if (this.done) return;
-      this.done = true;
-      this.onExpire();
-    }, Math.max(0, this.remaining));
+    this.handle = this.clock.setTimeout(
+      () => {
+        if (this.done) return;
+        this.done = true;
+        this.onExpire();
+      },
+      Math.max(0, this.remaining),
+    );
   }
 }

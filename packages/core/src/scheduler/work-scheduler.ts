@@ -243,7 +243,8 @@ export class WorkScheduler {
       }
       pending.then(
         (value) => finish({ kind: 'ok', value }),
-        (error: unknown) => finish(controller.signal.aborted ? { kind: 'cancelled', reason: String(error) } : { kind: 'error', error }),
+        (error: unknown) =>
+          finish(controller.signal.aborted ? { kind: 'cancelled', reason: String(error) } : { kind: 'error', error }),
       );
       // Unsubscribing (scheduler closed) aborts the work.
       return () => {

@@ -3,11 +3,28 @@
  * the message (which may change). Providers may raise codes of their own.
  */
 export type AlertCode =
-  | 'controller-unreachable' | 'controller-reachable' | 'lease-only' | 'not-fenceable' | 'left-off'
-  | 'reconcile-failed' | 'recovery-exhausted' | 'fenced' | 'fence-failed' | 'failed' | 'degraded'
-  | 'activity-errors' | 'storm' | 'storm-lifted' | 'budget-exhausted' | 'storage-failing'
-  | 'checker-excluded' | 'self-doubt' | 'self-doubt-cleared' | 'fenced-host-powered-on'
-  | 'powered-off-outside' | (string & {});
+  | 'controller-unreachable'
+  | 'controller-reachable'
+  | 'lease-only'
+  | 'not-fenceable'
+  | 'left-off'
+  | 'reconcile-failed'
+  | 'recovery-exhausted'
+  | 'fenced'
+  | 'fence-failed'
+  | 'failed'
+  | 'degraded'
+  | 'activity-errors'
+  | 'storm'
+  | 'storm-lifted'
+  | 'budget-exhausted'
+  | 'storage-failing'
+  | 'checker-excluded'
+  | 'self-doubt'
+  | 'self-doubt-cleared'
+  | 'fenced-host-powered-on'
+  | 'powered-off-outside'
+  | (string & {});
 
 /** Severity of an alert. */
 export type AlertLevel = 'info' | 'warning' | 'critical';

@@ -1,7 +1,17 @@
 /** The twelve HA states of a resource (docs/behaviour.md#resource-states). */
 export const RESOURCE_STATES = [
-  'NONE', 'INITIALIZING', 'AVAILABLE', 'INELIGIBLE', 'UNSUPPORTED', 'SUSPECT',
-  'CHECKING', 'DEGRADED', 'RECOVERING', 'FENCING', 'FENCED', 'FAILED',
+  'NONE',
+  'INITIALIZING',
+  'AVAILABLE',
+  'INELIGIBLE',
+  'UNSUPPORTED',
+  'SUSPECT',
+  'CHECKING',
+  'DEGRADED',
+  'RECOVERING',
+  'FENCING',
+  'FENCED',
+  'FAILED',
 ] as const;
 
 /** HA state of a resource (docs/behaviour.md#resource-states). */

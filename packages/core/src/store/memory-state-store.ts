@@ -70,8 +70,12 @@ export class MemoryStateStore implements StateStore {
   }
 }
 
-function cas<T extends { version: number }>(map: Map<string, T>, key: string, record: T,
-  expected: number | null): boolean {
+function cas<T extends { version: number }>(
+  map: Map<string, T>,
+  key: string,
+  record: T,
+  expected: number | null,
+): boolean {
   const current = map.get(key);
   if (expected === null ? current !== undefined : current?.version !== expected) return false;
   map.set(key, record);

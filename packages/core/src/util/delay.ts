@@ -36,8 +36,14 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
     promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
@@ -48,8 +54,12 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
  * Runs `work` with an AbortSignal that aborts after `ms` on `clock` (never
  * `AbortSignal.timeout`: real time); the timer is cleared as soon as `work` settles.
  */
-export async function withClockSignal<T>(clock: Clock, ms: number, op: string,
-  work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withClockSignal<T>(
+  clock: Clock,
+  ms: number,
+  op: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const handle = clock.setTimeout(() => controller.abort(new AbortedError(`${op} exceeded ${ms} ms`)), ms);
   try {

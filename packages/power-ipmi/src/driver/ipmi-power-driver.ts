@@ -1,5 +1,10 @@
 import {
-  DriverError, HaError, type ChassisCommand, type ChassisPower, type PowerCallOptions, type PowerDriver,
+  DriverError,
+  HaError,
+  type ChassisCommand,
+  type ChassisPower,
+  type PowerCallOptions,
+  type PowerDriver,
   type PowerTarget,
 } from '@hafence/core';
 import type { DeviceId } from '../protocol/commands.js';
@@ -13,7 +18,11 @@ export interface IpmiPowerDriverOptions extends IpmiClientOptions {
 }
 
 const ACTIONS: Readonly<Record<ChassisCommand, ChassisAction>> = {
-  on: 'up', off: 'down', soft: 'softShutdown', cycle: 'cycle', reset: 'hardReset',
+  on: 'up',
+  off: 'down',
+  soft: 'softShutdown',
+  cycle: 'cycle',
+  reset: 'hardReset',
 };
 
 /**
@@ -39,13 +48,16 @@ export class IpmiPowerDriver implements PowerDriver {
 
   /** Get Chassis Status → `ON`/`OFF`. */
   status(target: PowerTarget, options: PowerCallOptions): Promise<ChassisPower> {
-    return this.#guard(target, options, async () => ((await this.#client.chassisStatus(toIpmiBmc(target), options)).powerOn ? 'ON' : 'OFF'));
+    return this.#guard(target, options, async () =>
+      (await this.#client.chassisStatus(toIpmiBmc(target), options)).powerOn ? 'ON' : 'OFF',
+    );
   }
 
   /** Chassis Control: on, off, soft, cycle, reset. */
   control(target: PowerTarget, command: ChassisCommand, options: PowerCallOptions): Promise<void> {
-    return this.#guard(target, options,
-      () => this.#client.chassisControl(toIpmiBmc(target), ACTIONS[command], options));
+    return this.#guard(target, options, () =>
+      this.#client.chassisControl(toIpmiBmc(target), ACTIONS[command], options),
+    );
   }
 
   /** Chassis Identify for `seconds` (0 off). */

@@ -27,7 +27,8 @@ function privilegeOf(v: unknown, host: string): number {
   if (v === undefined || v === 'administrator' || v === 'admin') return Privilege.ADMINISTRATOR;
   if (v === 'operator') return Privilege.OPERATOR;
   const n = num(v, 'privilege', host);
-  if (n === undefined || n < 1 || n > 4) throw new DriverError('ipmi', host, 'option privilege must be operator, administrator or 1-4');
+  if (n === undefined || n < 1 || n > 4)
+    throw new DriverError('ipmi', host, 'option privilege must be operator, administrator or 1-4');
   return n;
 }
 
@@ -39,14 +40,19 @@ export function toIpmiBmc(target: PowerTarget): IpmiBmc {
   const o = (target.options ?? {}) as Record<string, unknown>;
   const host = target.host;
   const preferred = num(o.cipherSuite, 'cipherSuite', host) ?? num(o.cipher, 'cipher', host) ?? 17;
-  const fallback = o.fallbackCipherSuite === null ? undefined : num(o.fallbackCipherSuite, 'fallbackCipherSuite', host) ?? 3;
+  const fallback =
+    o.fallbackCipherSuite === null ? undefined : (num(o.fallbackCipherSuite, 'fallbackCipherSuite', host) ?? 3);
   const suites = fallback === undefined || fallback === preferred ? [preferred] : [preferred, fallback];
   if (suites.includes(0) && o.allowCipher0 !== true) {
     throw new DriverError('ipmi', host, 'cipher suite 0 (no authentication) is refused unless allowCipher0 is set');
   }
   return {
-    host, address: target.address, port: target.port ?? 623,
-    username: target.username ?? '', password: target.password ?? new Secret(''),
-    privilege: privilegeOf(o.privilege, host), cipherSuites: suites,
+    host,
+    address: target.address,
+    port: target.port ?? 623,
+    username: target.username ?? '',
+    password: target.password ?? new Secret(''),
+    privilege: privilegeOf(o.privilege, host),
+    cipherSuites: suites,
   };
 }

@@ -8,7 +8,10 @@ export class ByteReader {
   #pos: number;
 
   /** Reads `buf` from `start`. */
-  constructor(readonly buf: Buffer, start = 0) {
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+  ) {
     this.#pos = start;
   }
 

@@ -26,11 +26,21 @@ export interface CipherSuite {
 }
 
 function suite(id: number, auth: number, integrity: number, confidentiality: number): CipherSuite {
-  const authHash = auth === AuthAlgorithm.HMAC_SHA1 ? 'sha1' : auth === AuthAlgorithm.HMAC_SHA256 ? 'sha256' : undefined;
-  const integrityHash = integrity === IntegrityAlgorithm.HMAC_SHA1_96 ? 'sha1'
-    : integrity === IntegrityAlgorithm.HMAC_SHA256_128 ? 'sha256' : undefined;
+  const authHash =
+    auth === AuthAlgorithm.HMAC_SHA1 ? 'sha1' : auth === AuthAlgorithm.HMAC_SHA256 ? 'sha256' : undefined;
+  const integrityHash =
+    integrity === IntegrityAlgorithm.HMAC_SHA1_96
+      ? 'sha1'
+      : integrity === IntegrityAlgorithm.HMAC_SHA256_128
+        ? 'sha256'
+        : undefined;
   return {
-    id, auth, integrity, confidentiality, authHash, integrityHash,
+    id,
+    auth,
+    integrity,
+    confidentiality,
+    authHash,
+    integrityHash,
     authCodeLength: authHash === 'sha1' ? 20 : authHash === 'sha256' ? 32 : 0,
     rakp4IcvLength: authHash === 'sha1' ? 12 : authHash === 'sha256' ? 16 : 0,
     integrityLength: integrityHash === 'sha1' ? 12 : integrityHash === 'sha256' ? 16 : 0,

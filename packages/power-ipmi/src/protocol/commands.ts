@@ -23,8 +23,15 @@ export const Privilege = { CALLBACK: 1, USER: 2, OPERATOR: 3, ADMINISTRATOR: 4 }
 
 /** Completion codes with a name worth printing. */
 export const COMPLETION_CODES: Readonly<Record<number, string>> = {
-  0x00: 'ok', 0xc0: 'node busy', 0xc1: 'invalid command', 0xc3: 'timeout', 0xc7: 'request data length invalid',
-  0xcc: 'invalid data field', 0xd4: 'insufficient privilege', 0xd5: 'not supported in present state', 0xff: 'unspecified error',
+  0x00: 'ok',
+  0xc0: 'node busy',
+  0xc1: 'invalid command',
+  0xc3: 'timeout',
+  0xc7: 'request data length invalid',
+  0xcc: 'invalid data field',
+  0xd4: 'insufficient privilege',
+  0xd5: 'not supported in present state',
+  0xff: 'unspecified error',
 };
 
 /** RMCP+ status codes (IPMI 2.0 §13.24) that mean "who are you?" rather than "try again". */
@@ -35,12 +42,24 @@ export const RMCP_SUITE_REFUSED: ReadonlySet<number> = new Set([0x03, 0x04, 0x05
 
 /** RMCP+ status codes with a name. */
 export const RMCP_STATUS: Readonly<Record<number, string>> = {
-  0x01: 'insufficient resources', 0x02: 'invalid session id', 0x03: 'invalid payload type',
-  0x04: 'invalid authentication algorithm', 0x05: 'invalid integrity algorithm', 0x06: 'no matching authentication payload',
-  0x07: 'no matching integrity payload', 0x08: 'inactive session id', 0x09: 'invalid role',
-  0x0a: 'unauthorized role or privilege', 0x0b: 'insufficient resources at the requested role', 0x0c: 'invalid name length',
-  0x0d: 'unauthorized name', 0x0e: 'unauthorized GUID', 0x0f: 'invalid integrity check value',
-  0x10: 'invalid confidentiality algorithm', 0x11: 'no cipher suite match', 0x12: 'illegal parameter',
+  0x01: 'insufficient resources',
+  0x02: 'invalid session id',
+  0x03: 'invalid payload type',
+  0x04: 'invalid authentication algorithm',
+  0x05: 'invalid integrity algorithm',
+  0x06: 'no matching authentication payload',
+  0x07: 'no matching integrity payload',
+  0x08: 'inactive session id',
+  0x09: 'invalid role',
+  0x0a: 'unauthorized role or privilege',
+  0x0b: 'insufficient resources at the requested role',
+  0x0c: 'invalid name length',
+  0x0d: 'unauthorized name',
+  0x0e: 'unauthorized GUID',
+  0x0f: 'invalid integrity check value',
+  0x10: 'invalid confidentiality algorithm',
+  0x11: 'no cipher suite match',
+  0x12: 'illegal parameter',
 };
 
 /** Get Chassis Status response data (after the completion code). */
@@ -77,12 +96,17 @@ export interface DeviceId {
 /** Decodes Get Device ID data (completion code stripped). */
 export function decodeDeviceId(data: Buffer): DeviceId {
   const r = new ByteReader(data);
-  const deviceId = r.u8(); const deviceRevision = r.u8() & 0x0f;
-  const major = r.u8() & 0x7f; const minor = r.u8();
-  const v = r.u8(); r.u8('additional support');
-  const m = r.bytes(3, 'manufacturer'); const p = r.bytes(2, 'product');
+  const deviceId = r.u8();
+  const deviceRevision = r.u8() & 0x0f;
+  const major = r.u8() & 0x7f;
+  const minor = r.u8();
+  const v = r.u8();
+  r.u8('additional support');
+  const m = r.bytes(3, 'manufacturer');
+  const p = r.bytes(2, 'product');
   return {
-    deviceId, deviceRevision,
+    deviceId,
+    deviceRevision,
     firmware: `${major}.${minor.toString(16).padStart(2, '0')}`,
     ipmiVersion: `${v & 0x0f}.${v >> 4}`,
     manufacturerId: m.readUIntLE(0, 3) & 0x0fffff,

@@ -3,7 +3,9 @@ import { decodeAsf, type AsfMessage } from './rmcp.js';
 import { decodeSessionPacket, isAsfDatagram, type KeyLookup, type SessionPacket } from './session-packet.js';
 
 /** A decoded datagram: an ASF presence message or an IPMI session packet. */
-export type Datagram = { readonly kind: 'asf'; readonly asf: AsfMessage } | { readonly kind: 'ipmi'; readonly packet: SessionPacket };
+export type Datagram =
+  | { readonly kind: 'asf'; readonly asf: AsfMessage }
+  | { readonly kind: 'ipmi'; readonly packet: SessionPacket };
 
 /**
  * Decodes any datagram a BMC or console may send: RMCP/ASF or IPMI (1.5 without

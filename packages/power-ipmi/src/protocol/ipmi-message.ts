@@ -45,16 +45,27 @@ export function encodeIpmiMessage(m: IpmiMessage): Buffer {
 /** Builds a request from a remote console to the BMC. */
 export function ipmiRequest(netFn: number, cmd: number, seq: number, data: Buffer = Buffer.alloc(0)): IpmiMessage {
   return {
-    targetAddress: BMC_SLAVE_ADDRESS, netFn, targetLun: 0,
-    sourceAddress: REMOTE_CONSOLE_SWID, seq, sourceLun: 0, cmd, data,
+    targetAddress: BMC_SLAVE_ADDRESS,
+    netFn,
+    targetLun: 0,
+    sourceAddress: REMOTE_CONSOLE_SWID,
+    seq,
+    sourceLun: 0,
+    cmd,
+    data,
   };
 }
 
 /** Builds the response to `req` with completion code `cc` and `data`. */
 export function ipmiResponse(req: IpmiMessage, cc: number, data: Buffer = Buffer.alloc(0)): IpmiMessage {
   return {
-    targetAddress: req.sourceAddress, netFn: req.netFn | 1, targetLun: req.sourceLun,
-    sourceAddress: req.targetAddress, seq: req.seq, sourceLun: req.targetLun, cmd: req.cmd,
+    targetAddress: req.sourceAddress,
+    netFn: req.netFn | 1,
+    targetLun: req.sourceLun,
+    sourceAddress: req.targetAddress,
+    seq: req.seq,
+    sourceLun: req.targetLun,
+    cmd: req.cmd,
     data: Buffer.concat([Buffer.from([cc]), data]),
   };
 }
@@ -65,8 +76,13 @@ export function decodeIpmiMessage(b: Buffer): IpmiMessage {
   if (checksum(b, 0, 3) !== 0) throw new MalformedPacketError('ipmi header checksum');
   if (checksum(b, 3, b.length) !== 0) throw new MalformedPacketError('ipmi data checksum');
   return {
-    targetAddress: b.readUInt8(0), netFn: b.readUInt8(1) >> 2, targetLun: b.readUInt8(1) & 3,
-    sourceAddress: b.readUInt8(3), seq: b.readUInt8(4) >> 2, sourceLun: b.readUInt8(4) & 3, cmd: b.readUInt8(5),
+    targetAddress: b.readUInt8(0),
+    netFn: b.readUInt8(1) >> 2,
+    targetLun: b.readUInt8(1) & 3,
+    sourceAddress: b.readUInt8(3),
+    seq: b.readUInt8(4) >> 2,
+    sourceLun: b.readUInt8(4) & 3,
+    cmd: b.readUInt8(5),
     data: Buffer.from(b.subarray(6, b.length - 1)),
   };
 }

@@ -38,7 +38,12 @@ export function passwordKey(password: string): Buffer {
 
 /** Derives SIK from Kg (or Kuid) and the RAKP exchange, then K1 and K2 from SIK. */
 export function deriveSessionKeys(
-  suite: CipherSuite, kg: Buffer, rm: Buffer, rc: Buffer, role: number, username: Buffer,
+  suite: CipherSuite,
+  kg: Buffer,
+  rm: Buffer,
+  rc: Buffer,
+  role: number,
+  username: Buffer,
 ): SessionKeys {
   if (!suite.authHash) return { sik: Buffer.alloc(0), k1: Buffer.alloc(0), k2: Buffer.alloc(0) };
   const sik = hmac(suite.authHash, kg, rm, rc, Buffer.from([role, username.length]), username);

@@ -8,8 +8,13 @@ export const AuthType = { NONE: 0x00, RMCP_PLUS: 0x06 } as const;
 
 /** RMCP+ payload types (IPMI 2.0 §13.27.3). */
 export const PayloadType = {
-  IPMI: 0x00, OPEN_SESSION_REQUEST: 0x10, OPEN_SESSION_RESPONSE: 0x11,
-  RAKP1: 0x12, RAKP2: 0x13, RAKP3: 0x14, RAKP4: 0x15,
+  IPMI: 0x00,
+  OPEN_SESSION_REQUEST: 0x10,
+  OPEN_SESSION_RESPONSE: 0x11,
+  RAKP1: 0x12,
+  RAKP2: 0x13,
+  RAKP3: 0x14,
+  RAKP4: 0x15,
 } as const;
 
 /** One IPMI-class datagram after its session wrapper was removed. */
@@ -76,8 +81,15 @@ function decodeV15(r: ByteReader): SessionPacket {
   if (sessionId !== 0) throw new MalformedPacketError('IPMI 1.5 sessions are not supported');
   const len = r.u8('v1.5 length');
   const payload = Buffer.from(r.bytes(len, 'v1.5 payload'));
-  return { authType: AuthType.NONE, payloadType: PayloadType.IPMI, sessionId, seq: 0, authenticated: false,
-    encrypted: false, payload };
+  return {
+    authType: AuthType.NONE,
+    payloadType: PayloadType.IPMI,
+    sessionId,
+    seq: 0,
+    authenticated: false,
+    encrypted: false,
+    payload,
+  };
 }
 
 function decodeV20(buf: Buffer, r: ByteReader, lookup: KeyLookup): SessionPacket {
@@ -91,8 +103,15 @@ function decodeV20(buf: Buffer, r: ByteReader, lookup: KeyLookup): SessionPacket
   const len = r.u16le('payload length');
   let payload = r.bytes(len, 'payload');
   if (!encrypted && !authenticated) {
-    return { authType: AuthType.RMCP_PLUS, payloadType, sessionId, seq, authenticated, encrypted,
-      payload: Buffer.from(payload) };
+    return {
+      authType: AuthType.RMCP_PLUS,
+      payloadType,
+      sessionId,
+      seq,
+      authenticated,
+      encrypted,
+      payload: Buffer.from(payload),
+    };
   }
   const keys = sessionId === 0 ? undefined : lookup(sessionId);
   if (!keys) throw new MalformedPacketError('protected packet for an unknown session');
@@ -101,8 +120,15 @@ function decodeV20(buf: Buffer, r: ByteReader, lookup: KeyLookup): SessionPacket
   }
   if (authenticated) verifyTrailer(buf, r, keys);
   if (encrypted) payload = decryptPayload(keys.keys.k2, payload);
-  return { authType: AuthType.RMCP_PLUS, payloadType, sessionId, seq, authenticated, encrypted,
-    payload: Buffer.from(payload) };
+  return {
+    authType: AuthType.RMCP_PLUS,
+    payloadType,
+    sessionId,
+    seq,
+    authenticated,
+    encrypted,
+    payload: Buffer.from(payload),
+  };
 }
 
 function verifyTrailer(buf: Buffer, r: ByteReader, keys: PacketKeys): void {
@@ -115,7 +141,8 @@ function verifyTrailer(buf: Buffer, r: ByteReader, keys: PacketKeys): void {
   const signedEnd = r.pos;
   const code = r.bytes(keys.suite.integrityLength, 'auth code');
   if (r.remaining !== 0) throw new MalformedPacketError('bytes after auth code');
-  if (!sameCode(code, integrityCode(keys, buf.subarray(4, signedEnd)))) throw new MalformedPacketError('integrity check');
+  if (!sameCode(code, integrityCode(keys, buf.subarray(4, signedEnd))))
+    throw new MalformedPacketError('integrity check');
 }
 
 /** Whether a datagram is RMCP class ASF (a presence ping or pong). */

@@ -69,8 +69,11 @@ export class SimBmc {
     this.#clock = options.clock ?? systemClock;
     this.chassis = new SimChassis(options);
     this.engine = new SimBmcEngine(this.chassis, {
-      users: options.users ?? DEFAULT_SIM_USERS, cipherSuites: options.cipherSuites,
-      maxSessions: options.maxSessions, sessionTimeoutMs: options.sessionTimeoutMs, clock: options.clock,
+      users: options.users ?? DEFAULT_SIM_USERS,
+      cipherSuites: options.cipherSuites,
+      maxSessions: options.maxSessions,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      clock: options.clock,
     });
     socket.on('message', (msg, from) => this.#onMessage(msg, from));
   }
@@ -80,7 +83,10 @@ export class SimBmc {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(options.port ?? 0, options.address ?? '127.0.0.1', () => { socket.removeListener('error', reject); resolve(); });
+      socket.bind(options.port ?? 0, options.address ?? '127.0.0.1', () => {
+        socket.removeListener('error', reject);
+        resolve();
+      });
     });
     return new SimBmc(socket, options);
   }
@@ -129,10 +135,18 @@ export class SimBmc {
     const go = () => {
       if (this.#closed) return;
       this.stats.answered++;
-      this.#socket.send(buf, to.port, to.address, () => { /* a closed socket or a gone peer is a lost datagram */ });
+      this.#socket.send(buf, to.port, to.address, () => {
+        /* a closed socket or a gone peer is a lost datagram */
+      });
     };
-    if (!this.faults.slowMs) { go(); return; }
-    const t = this.#clock.setTimeout(() => { this.#delayed.delete(t); go(); }, this.faults.slowMs);
+    if (!this.faults.slowMs) {
+      go();
+      return;
+    }
+    const t = this.#clock.setTimeout(() => {
+      this.#delayed.delete(t);
+      go();
+    }, this.faults.slowMs);
     this.#delayed.add(t);
   }
 }

@@ -43,19 +43,29 @@ export class SimChassis {
   /** Applies Chassis Control data byte `action`; returns a completion code. */
   control(action: number): number {
     switch (action) {
-      case 0x00: this.#set('OFF'); this.log.push('off'); return 0;
-      case 0x01: this.#set('ON'); this.log.push('on'); return 0;
+      case 0x00:
+        this.#set('OFF');
+        this.log.push('off');
+        return 0;
+      case 0x01:
+        this.#set('ON');
+        this.log.push('on');
+        return 0;
       case 0x02:
         this.#set('OFF');
         this.log.push('cycle');
         this.#later(this.#cycleMs, 'ON');
         return 0;
-      case 0x03: this.resets++; this.log.push('reset'); return 0;
+      case 0x03:
+        this.resets++;
+        this.log.push('reset');
+        return 0;
       case 0x05:
         this.log.push('soft');
         if (this.power === 'ON') this.#later(this.#softOffMs, 'OFF');
         return 0;
-      default: return 0xcc;
+      default:
+        return 0xcc;
     }
   }
 
@@ -77,7 +87,12 @@ export class SimChassis {
 
   #later(ms: number, p: ChassisPower): void {
     this.stop();
-    if (ms <= 0) { this.power = p; return; }
-    this.#timer = this.#clock.setTimeout(() => { this.power = p; }, ms);
+    if (ms <= 0) {
+      this.power = p;
+      return;
+    }
+    this.#timer = this.#clock.setTimeout(() => {
+      this.power = p;
+    }, ms);
   }
 }

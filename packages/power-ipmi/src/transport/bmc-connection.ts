@@ -23,8 +23,12 @@ export class BmcConnection {
   #pingTag = 0;
 
   /** Wraps `link` with `login`. */
-  constructor(readonly link: BmcLink, private readonly login: LoginOptions, private readonly clock: Clock,
-    private readonly policy: SessionPolicy) {}
+  constructor(
+    readonly link: BmcLink,
+    private readonly login: LoginOptions,
+    private readonly clock: Clock,
+    private readonly policy: SessionPolicy,
+  ) {}
 
   /** Whether no operation is running or queued. */
   get idle(): boolean {
@@ -42,7 +46,9 @@ export class BmcConnection {
     const idle = this.#busy === 0;
     this.#busy++;
     let release!: () => void;
-    const mine = new Promise<void>((r) => { release = r; });
+    const mine = new Promise<void>((r) => {
+      release = r;
+    });
     this.#queue = prev.then(() => mine);
     try {
       if (!idle) await raceAbort(prev, signal);
@@ -76,9 +82,13 @@ export class BmcConnection {
 
   /** RMCP/ASF presence ping: proves something RMCP-aware listens, without logging in. */
   ping(b: Budget): Promise<AsfMessage> {
-    const tag = this.#pingTag = (this.#pingTag + 1) & 0xff;
+    const tag = (this.#pingTag = (this.#pingTag + 1) & 0xff);
     const pkt = encodeAsfPing(tag);
-    return this.link.exchange(() => pkt, (m) => (m.kind === 'asf' && m.asf.type === AsfType.PONG && m.asf.tag === tag ? m.asf : undefined), b);
+    return this.link.exchange(
+      () => pkt,
+      (m) => (m.kind === 'asf' && m.asf.type === AsfType.PONG && m.asf.tag === tag ? m.asf : undefined),
+      b,
+    );
   }
 
   /** Closes the session if one is open (best effort, bounded by a short deadline). */
@@ -86,7 +96,9 @@ export class BmcConnection {
     const s = this.#session;
     if (!s) return;
     this.#session = undefined; // the session clears the link's keys once its Close Session is answered
-    await s.close({ deadline: this.clock.now() + ms, signal, op: 'close session', timeoutMs: ms }, () => this.clock.now());
+    await s.close({ deadline: this.clock.now() + ms, signal, op: 'close session', timeoutMs: ms }, () =>
+      this.clock.now(),
+    );
   }
 
   #forget(): void {

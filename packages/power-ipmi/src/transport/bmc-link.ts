@@ -41,8 +41,12 @@ export class BmcLink {
   dropped = 0;
 
   /** Opens the route for `to` on `endpoint`. */
-  constructor(readonly to: LinkAddress, private readonly endpoint: UdpEndpoint, private readonly clock: Clock,
-    private readonly retransmit: RetransmitPolicy) {
+  constructor(
+    readonly to: LinkAddress,
+    private readonly endpoint: UdpEndpoint,
+    private readonly clock: Clock,
+    private readonly retransmit: RetransmitPolicy,
+  ) {
     this.#unroute = endpoint.route(to.address, to.port, (msg) => this.#onDatagram(msg));
   }
 
@@ -63,7 +67,10 @@ export class BmcLink {
    */
   exchange<T>(build: () => Buffer, match: (msg: Incoming) => T | undefined, b: Budget): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (b.signal.aborted) { reject(abortReason(b.signal)); return; }
+      if (b.signal.aborted) {
+        reject(abortReason(b.signal));
+        return;
+      }
       let rto = this.retransmit.initialMs;
       let timer: unknown;
       let done = false;
@@ -73,7 +80,8 @@ export class BmcLink {
         this.clock.clearTimeout(timer);
         if (this.#pending === onMessage) this.#pending = undefined;
         b.signal.removeEventListener('abort', onAbort);
-        if (err) reject(err); else resolve(value as T);
+        if (err) reject(err);
+        else resolve(value as T);
       };
       const onAbort = () => finish(abortReason(b.signal));
       const onMessage = (msg: Incoming) => {
@@ -86,11 +94,24 @@ export class BmcLink {
       };
       const attempt = () => {
         const left = b.deadline - this.clock.now();
-        if (left <= 0) { finish(new TimeoutError(b.op, b.timeoutMs, this.to.host)); return; }
+        if (left <= 0) {
+          finish(new TimeoutError(b.op, b.timeoutMs, this.to.host));
+          return;
+        }
         this.endpoint.send(build(), this.to.address, this.to.port).catch((err: NodeJS.ErrnoException) =>
-          finish(new UnreachableError(this.to.host, `${this.to.address}:${this.to.port}`, err.code ?? 'send failed', { cause: err })));
-        timer = this.clock.setTimeout(() => { rto = Math.min(rto * 2, this.retransmit.maxMs); attempt(); },
-          Math.min(rto, left));
+          finish(
+            new UnreachableError(this.to.host, `${this.to.address}:${this.to.port}`, err.code ?? 'send failed', {
+              cause: err,
+            }),
+          ),
+        );
+        timer = this.clock.setTimeout(
+          () => {
+            rto = Math.min(rto * 2, this.retransmit.maxMs);
+            attempt();
+          },
+          Math.min(rto, left),
+        );
       };
       this.#pending = onMessage;
       b.signal.addEventListener('abort', onAbort, { once: true });

@@ -4,7 +4,14 @@ import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ProtocolError, UnreachableError, raceAbort, systemClock, type Clock, type Secret } from '@hafence/core';
 import {
-  ChassisControl, Cmd, NetFn, Privilege, decodeChassisStatus, decodeDeviceId, type ChassisStatus, type DeviceId,
+  ChassisControl,
+  Cmd,
+  NetFn,
+  Privilege,
+  decodeChassisStatus,
+  decodeDeviceId,
+  type ChassisStatus,
+  type DeviceId,
 } from '../protocol/commands.js';
 import type { AsfMessage } from '../protocol/rmcp.js';
 import { BmcConnection, type SessionPolicy } from './bmc-connection.js';
@@ -98,7 +105,14 @@ export class IpmiClient {
 
   /** Chassis Control: `up`, `down`, `cycle`, `hardReset` or `softShutdown`. */
   async chassisControl(bmc: IpmiBmc, action: ChassisAction, options: IpmiCallOptions = {}): Promise<void> {
-    await this.command(bmc, NetFn.CHASSIS, Cmd.CHASSIS_CONTROL, Buffer.from([ChassisControl[action]]), options, `chassis ${action}`);
+    await this.command(
+      bmc,
+      NetFn.CHASSIS,
+      Cmd.CHASSIS_CONTROL,
+      Buffer.from([ChassisControl[action]]),
+      options,
+      `chassis ${action}`,
+    );
   }
 
   /** Chassis Identify for `seconds` (0 turns the light off; at most 255). */
@@ -121,7 +135,14 @@ export class IpmiClient {
   }
 
   /** Sends any command in a session; returns the data after a zero completion code. */
-  async command(bmc: IpmiBmc, netFn: number, cmd: number, data: Buffer, options: IpmiCallOptions = {}, op = 'command'): Promise<Buffer> {
+  async command(
+    bmc: IpmiBmc,
+    netFn: number,
+    cmd: number,
+    data: Buffer,
+    options: IpmiCallOptions = {},
+    op = 'command',
+  ): Promise<Buffer> {
     const b = this.#budget(options, op);
     const conn = await this.#connection(bmc, b.signal);
     try {
@@ -141,10 +162,12 @@ export class IpmiClient {
   async close(): Promise<void> {
     const conns = [...this.#connections.values()];
     this.#connections.clear();
-    await Promise.all(conns.map((c) => {
-      const signal = new AbortController().signal;
-      return c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close());
-    }));
+    await Promise.all(
+      conns.map((c) => {
+        const signal = new AbortController().signal;
+        return c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close());
+      }),
+    );
     if (this.#ownEndpoint) await this.#endpoint.close();
   }
 
@@ -176,10 +199,18 @@ export class IpmiClient {
     const key = [address, port, bmc.username, fp, privilege, suites.join(',')].join('|');
     let conn = this.#connections.get(key);
     if (!conn) {
-      const link =
-        new BmcLink({ host: bmc.host ?? bmc.address, address, port }, this.#endpoint, this.#clock, this.#retransmit);
-      conn = new BmcConnection(link, { username: bmc.username, password: bmc.password, privilege, suites }, this.#clock,
-        this.#policy);
+      const link = new BmcLink(
+        { host: bmc.host ?? bmc.address, address, port },
+        this.#endpoint,
+        this.#clock,
+        this.#retransmit,
+      );
+      conn = new BmcConnection(
+        link,
+        { username: bmc.username, password: bmc.password, privilege, suites },
+        this.#clock,
+        this.#policy,
+      );
       this.#connections.set(key, conn);
     }
     return conn;
@@ -202,7 +233,9 @@ export class IpmiClient {
       return (await (signal ? raceAbort(found, signal) : found)).address;
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw new UnreachableError(bmc.host ?? bmc.address, `${bmc.address}:${port}`, 'name does not resolve', { cause: err });
+      throw new UnreachableError(bmc.host ?? bmc.address, `${bmc.address}:${port}`, 'name does not resolve', {
+        cause: err,
+      });
     }
   }
 }

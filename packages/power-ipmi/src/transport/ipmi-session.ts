@@ -4,7 +4,13 @@ import { Cmd, COMPLETION_CODES, NetFn } from '../protocol/commands.js';
 import { decodeIpmiMessage, encodeIpmiMessage, ipmiRequest, type IpmiMessage } from '../protocol/ipmi-message.js';
 import type { CipherSuite } from '../protocol/cipher-suites.js';
 import type { PacketKeys } from '../protocol/session-crypto.js';
-import { AuthType, PayloadType, encodeV15Packet, encodeV20Packet, type SessionPacket } from '../protocol/session-packet.js';
+import {
+  AuthType,
+  PayloadType,
+  encodeV15Packet,
+  encodeV20Packet,
+  type SessionPacket,
+} from '../protocol/session-packet.js';
 import type { BmcLink, Budget, Incoming } from './bmc-link.js';
 
 /** A command's answer: completion code and the data after it. */
@@ -54,7 +60,11 @@ export function checkCompletion(host: string, what: string, reply: CommandReply)
  */
 export function sessionlessCall(link: BmcLink, req: IpmiMessage, b: Budget): Promise<CommandReply> {
   const pkt = encodeV15Packet(encodeIpmiMessage(req));
-  return link.exchange(() => pkt, (msg) => (msg.kind === 'ipmi' && msg.packet.sessionId === 0 ? matchResponse(msg.packet, req) : undefined), b);
+  return link.exchange(
+    () => pkt,
+    (msg) => (msg.kind === 'ipmi' && msg.packet.sessionId === 0 ? matchResponse(msg.packet, req) : undefined),
+    b,
+  );
 }
 
 /**
@@ -68,7 +78,11 @@ export class IpmiSession {
   lastUsed: number;
 
   /** Wraps an established state; installs its keys on the link. */
-  constructor(private readonly link: BmcLink, readonly state: SessionState, now: number) {
+  constructor(
+    private readonly link: BmcLink,
+    readonly state: SessionState,
+    now: number,
+  ) {
     this.lastUsed = now;
     link.setSession({ sessionId: state.consoleSessionId, keys: state.keys });
   }
@@ -80,8 +94,10 @@ export class IpmiSession {
     const payload = encodeIpmiMessage(req);
     const build = () => {
       this.#seq = (this.#seq + 1) >>> 0 || 1;
-      return encodeV20Packet({ payloadType: PayloadType.IPMI, sessionId: this.state.bmcSessionId, seq: this.#seq,
-        payload }, this.state.keys);
+      return encodeV20Packet(
+        { payloadType: PayloadType.IPMI, sessionId: this.state.bmcSessionId, seq: this.#seq, payload },
+        this.state.keys,
+      );
     };
     const match = (msg: Incoming) => {
       if (msg.kind !== 'ipmi' || msg.packet.authType !== AuthType.RMCP_PLUS) return undefined;

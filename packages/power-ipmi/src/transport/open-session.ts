@@ -1,11 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { AuthError, ProtocolError, type Secret } from '@hafence/core';
 import { CIPHER_SUITES, type CipherSuite } from '../protocol/cipher-suites.js';
-import { Cmd, NetFn, RMCP_AUTH_STATUS, RMCP_STATUS, RMCP_SUITE_REFUSED, decodeChannelAuthCapabilities } from '../protocol/commands.js';
+import {
+  Cmd,
+  NetFn,
+  RMCP_AUTH_STATUS,
+  RMCP_STATUS,
+  RMCP_SUITE_REFUSED,
+  decodeChannelAuthCapabilities,
+} from '../protocol/commands.js';
 import { ipmiRequest } from '../protocol/ipmi-message.js';
 import {
-  decodeOpenSessionResponse, decodeRakp2, decodeRakp34, encodeOpenSessionRequest, encodeRakp1, encodeRakp34,
-  rakp2AuthCode, rakp3AuthCode, rakp4Icv, type RakpContext,
+  decodeOpenSessionResponse,
+  decodeRakp2,
+  decodeRakp34,
+  encodeOpenSessionRequest,
+  encodeRakp1,
+  encodeRakp34,
+  rakp2AuthCode,
+  rakp3AuthCode,
+  rakp4Icv,
+  type RakpContext,
 } from '../protocol/rakp.js';
 import { deriveSessionKeys, passwordKey, sameCode } from '../protocol/session-crypto.js';
 import { AuthType, PayloadType, encodeV20Packet } from '../protocol/session-packet.js';
@@ -48,38 +63,63 @@ function sessionless(payloadType: number, payload: Buffer) {
 }
 
 function rmcpReply(msg: Incoming, payloadType: number): Buffer | undefined {
-  if (msg.kind !== 'ipmi' || msg.packet.authType !== AuthType.RMCP_PLUS || msg.packet.payloadType !== payloadType) return undefined;
+  if (msg.kind !== 'ipmi' || msg.packet.authType !== AuthType.RMCP_PLUS || msg.packet.payloadType !== payloadType)
+    return undefined;
   return msg.packet.sessionId === 0 ? msg.packet.payload : undefined;
 }
 
 async function checkCapabilities(link: BmcLink, b: Budget): Promise<void> {
-  const reply = await sessionlessCall(link,
-    ipmiRequest(NetFn.APP, Cmd.GET_CHANNEL_AUTH_CAPABILITIES, 0, Buffer.from([0x8e, 0x04])), b);
+  const reply = await sessionlessCall(
+    link,
+    ipmiRequest(NetFn.APP, Cmd.GET_CHANNEL_AUTH_CAPABILITIES, 0, Buffer.from([0x8e, 0x04])),
+    b,
+  );
   const data = checkCompletion(link.to.host, 'Get Channel Authentication Capabilities', reply);
   const caps = tryDecode(decodeChannelAuthCapabilities, data);
   if (!caps) throw new ProtocolError(link.to.host, 'malformed Get Channel Authentication Capabilities reply');
-  if (!caps.ipmi20) throw new ProtocolError(link.to.host, 'BMC does not support IPMI 2.0 / RMCP+ (IPMI 1.5 is refused)');
+  if (!caps.ipmi20)
+    throw new ProtocolError(link.to.host, 'BMC does not support IPMI 2.0 / RMCP+ (IPMI 1.5 is refused)');
 }
 
-async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget,
-  now: () => number): Promise<IpmiSession> {
+async function rakp(
+  link: BmcLink,
+  login: LoginOptions,
+  suite: CipherSuite,
+  b: Budget,
+  now: () => number,
+): Promise<IpmiSession> {
   const host = link.to.host;
   const tag = randomBytes(1).readUInt8(0);
   const consoleSessionId = randomSessionId();
-  const open = await link.exchange(sessionless(PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
-    tag, privilege: login.privilege, consoleSessionId, auth: suite.auth, integrity: suite.integrity,
-    confidentiality: suite.confidentiality,
-  })), (msg) => {
-    const r = tryDecode(decodeOpenSessionResponse, rmcpReply(msg, PayloadType.OPEN_SESSION_RESPONSE));
-    return r && r.tag === tag && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
-  }, b);
+  const open = await link.exchange(
+    sessionless(
+      PayloadType.OPEN_SESSION_REQUEST,
+      encodeOpenSessionRequest({
+        tag,
+        privilege: login.privilege,
+        consoleSessionId,
+        auth: suite.auth,
+        integrity: suite.integrity,
+        confidentiality: suite.confidentiality,
+      }),
+    ),
+    (msg) => {
+      const r = tryDecode(decodeOpenSessionResponse, rmcpReply(msg, PayloadType.OPEN_SESSION_RESPONSE));
+      return r && r.tag === tag && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
+    },
+    b,
+  );
   if (open.status !== 0) {
     if (RMCP_SUITE_REFUSED.has(open.status)) throw new SuiteRefused(rmcpStatus(open.status));
-    if (RMCP_AUTH_STATUS.has(open.status)) throw new AuthError(host, 'ipmi', `open session refused: ${rmcpStatus(open.status)}`);
+    if (RMCP_AUTH_STATUS.has(open.status))
+      throw new AuthError(host, 'ipmi', `open session refused: ${rmcpStatus(open.status)}`);
     throw new ProtocolError(host, `open session refused: ${rmcpStatus(open.status)}`);
   }
-  if (open.auth !== suite.auth || open.integrity !== suite.integrity ||
-    open.confidentiality !== suite.confidentiality) {
+  if (
+    open.auth !== suite.auth ||
+    open.integrity !== suite.integrity ||
+    open.confidentiality !== suite.confidentiality
+  ) {
     // A BMC that answers with other algorithms than asked (pyghmi does) would downgrade us.
     throw new ProtocolError(host, `BMC answered cipher suite ${suite.id} with other algorithms`);
   }
@@ -88,43 +128,83 @@ async function rakp(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: B
   const role = (login.privilege & 0x0f) | 0x10; // name-only lookup
   const consoleRandom = randomBytes(16);
   const tag1 = (tag + 1) & 0xff;
-  const r2 = await link.exchange(sessionless(PayloadType.RAKP1, encodeRakp1({
-    tag: tag1, bmcSessionId: open.bmcSessionId, consoleRandom, role, username,
-  })), (msg) => {
-    const r = tryDecode(decodeRakp2, rmcpReply(msg, PayloadType.RAKP2));
-    return r && r.tag === tag1 && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
-  }, b);
+  const r2 = await link.exchange(
+    sessionless(
+      PayloadType.RAKP1,
+      encodeRakp1({
+        tag: tag1,
+        bmcSessionId: open.bmcSessionId,
+        consoleRandom,
+        role,
+        username,
+      }),
+    ),
+    (msg) => {
+      const r = tryDecode(decodeRakp2, rmcpReply(msg, PayloadType.RAKP2));
+      return r && r.tag === tag1 && (r.status !== 0 || r.consoleSessionId === consoleSessionId) ? r : undefined;
+    },
+    b,
+  );
   if (r2.status === INVALID_SESSION_ID) throw new LoginRestart('RAKP 2: invalid session id');
   if (r2.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 2: ${rmcpStatus(r2.status)}`);
   const ctx: RakpContext = {
-    suite, consoleSessionId, bmcSessionId: open.bmcSessionId, consoleRandom,
-    bmcRandom: r2.bmcRandom, bmcGuid: r2.bmcGuid, role, username,
+    suite,
+    consoleSessionId,
+    bmcSessionId: open.bmcSessionId,
+    consoleRandom,
+    bmcRandom: r2.bmcRandom,
+    bmcGuid: r2.bmcGuid,
+    role,
+    username,
   };
   const kuid = passwordKey(login.password.reveal());
   if (!sameCode(r2.authCode, rakp2AuthCode(ctx, kuid))) {
-    throw new AuthError(host, 'ipmi', 'the BMC\'s RAKP 2 HMAC does not match (wrong password, or a BMC that does not know it)');
+    throw new AuthError(
+      host,
+      'ipmi',
+      "the BMC's RAKP 2 HMAC does not match (wrong password, or a BMC that does not know it)",
+    );
   }
   const keys = deriveSessionKeys(suite, kuid, consoleRandom, r2.bmcRandom, role, username);
   const tag3 = (tag + 2) & 0xff;
-  const r4 = await link.exchange(sessionless(PayloadType.RAKP3, encodeRakp34({
-    tag: tag3, status: 0, sessionId: open.bmcSessionId, code: rakp3AuthCode(ctx, kuid),
-  })), (msg) => {
-    const r = tryDecode(decodeRakp34, rmcpReply(msg, PayloadType.RAKP4));
-    return r && r.tag === tag3 && (r.status !== 0 || r.sessionId === consoleSessionId) ? r : undefined;
-  }, b);
+  const r4 = await link.exchange(
+    sessionless(
+      PayloadType.RAKP3,
+      encodeRakp34({
+        tag: tag3,
+        status: 0,
+        sessionId: open.bmcSessionId,
+        code: rakp3AuthCode(ctx, kuid),
+      }),
+    ),
+    (msg) => {
+      const r = tryDecode(decodeRakp34, rmcpReply(msg, PayloadType.RAKP4));
+      return r && r.tag === tag3 && (r.status !== 0 || r.sessionId === consoleSessionId) ? r : undefined;
+    },
+    b,
+  );
   if (r4.status === INVALID_SESSION_ID) throw new LoginRestart('RAKP 4: invalid session id');
   if (r4.status !== 0) throw new AuthError(host, 'ipmi', `RAKP 4: ${rmcpStatus(r4.status)}`);
-  if (!sameCode(r4.code, rakp4Icv(ctx, keys.sik))) throw new AuthError(host, 'ipmi', 'the BMC\'s RAKP 4 integrity check value does not match');
-  const session =
-    new IpmiSession(link, { suite, consoleSessionId, bmcSessionId: open.bmcSessionId, keys: { suite, keys } }, now());
+  if (!sameCode(r4.code, rakp4Icv(ctx, keys.sik)))
+    throw new AuthError(host, 'ipmi', "the BMC's RAKP 4 integrity check value does not match");
+  const session = new IpmiSession(
+    link,
+    { suite, consoleSessionId, bmcSessionId: open.bmcSessionId, keys: { suite, keys } },
+    now(),
+  );
   const set = await session.call(NetFn.APP, Cmd.SET_SESSION_PRIVILEGE, Buffer.from([login.privilege]), b, now);
   checkCompletion(host, 'Set Session Privilege Level', set);
   return session;
 }
 
 /** A lost RAKP answer can leave the BMC a step ahead of us; start over (twice at most). */
-async function rakpWithRestarts(link: BmcLink, login: LoginOptions, suite: CipherSuite, b: Budget,
-  now: () => number): Promise<IpmiSession> {
+async function rakpWithRestarts(
+  link: BmcLink,
+  login: LoginOptions,
+  suite: CipherSuite,
+  b: Budget,
+  now: () => number,
+): Promise<IpmiSession> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await rakp(link, login, suite, b, now);
@@ -140,8 +220,12 @@ async function rakpWithRestarts(link: BmcLink, login: LoginOptions, suite: Ciphe
  * back along `login.suites` only when the BMC refuses the algorithms), RAKP 1–4 with
  * both BMC proofs verified, key derivation, Set Session Privilege Level.
  */
-export async function openSession(link: BmcLink, login: LoginOptions, b: Budget,
-  now: () => number): Promise<IpmiSession> {
+export async function openSession(
+  link: BmcLink,
+  login: LoginOptions,
+  b: Budget,
+  now: () => number,
+): Promise<IpmiSession> {
   await checkCapabilities(link, b);
   let refused = '';
   for (const id of login.suites) {

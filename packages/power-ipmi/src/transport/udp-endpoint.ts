@@ -55,10 +55,12 @@ export class UdpEndpoint {
   async close(): Promise<void> {
     const sockets = [...this.#sockets.values()];
     this.#sockets.clear();
-    await Promise.all(sockets.map(async (p) => {
-      const s = await p.catch(() => undefined);
-      if (s) await new Promise<void>((r) => s.close(() => r()));
-    }));
+    await Promise.all(
+      sockets.map(async (p) => {
+        const s = await p.catch(() => undefined);
+        if (s) await new Promise<void>((r) => s.close(() => r()));
+      }),
+    );
   }
 
   #socket(type: 'udp4' | 'udp6'): Promise<Socket> {
@@ -73,7 +75,9 @@ export class UdpEndpoint {
         s.once('error', reject);
         s.bind({ port: 0, address: this.#bindAddress }, () => {
           s.removeListener('error', reject);
-          s.on('error', () => { /* ICMP errors on an unconnected socket: the retransmit timer handles loss */ });
+          s.on('error', () => {
+            /* ICMP errors on an unconnected socket: the retransmit timer handles loss */
+          });
           s.unref();
           resolve(s);
         });

@@ -13,8 +13,12 @@ export const SIM_USERS = [
 /** A target for `bmc` with cipher suite `suite` (no fallback unless given). */
 export function simTarget(bmc: SimBmc, suite: number, extra: Record<string, unknown> = {}): PowerTarget {
   return {
-    host: `sim-${bmc.port}`, address: '127.0.0.1', port: bmc.port, username: 'admin',
-    password: new Secret('sim-secret-1'), options: { cipherSuite: suite, fallbackCipherSuite: null, ...extra },
+    host: `sim-${bmc.port}`,
+    address: '127.0.0.1',
+    port: bmc.port,
+    username: 'admin',
+    password: new Secret('sim-secret-1'),
+    options: { cipherSuite: suite, fallbackCipherSuite: null, ...extra },
   };
 }
 
@@ -24,11 +28,17 @@ export async function simFixture(suite: number): Promise<PowerDriverFixture> {
   const driver = new IpmiPowerDriver({ retransmit: { initialMs: 100, maxMs: 400 } });
   const target = simTarget(bmc, suite);
   return {
-    driver, target,
+    driver,
+    target,
     readPower: async () => bmc.chassis.power,
-    setPower: async (p) => { bmc.chassis.power = p; },
+    setPower: async (p) => {
+      bmc.chassis.power = p;
+    },
     wrongPasswordTarget: { ...target, password: new Secret('not-the-password') },
     unreachableTarget: { ...target, host: 'closed-port', port: 9299 },
-    close: async () => { await driver.close(); await bmc.close(); },
+    close: async () => {
+      await driver.close();
+      await bmc.close();
+    },
   };
 }

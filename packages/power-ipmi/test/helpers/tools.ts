@@ -15,8 +15,12 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell; secrets go through `env`, never `args`. */
-export function run(cmd: string, args: string[], env: Record<string, string> = {},
-  timeoutMs = 30000): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -35,15 +39,25 @@ export interface IpmiSims {
 }
 
 /** Starts `count` ipmi_sim on `firstPort`…; fails (never skips) when a tool is missing. */
-export async function startIpmiSims(count: number, firstPort: number, user: string,
-  password: string): Promise<IpmiSims> {
+export async function startIpmiSims(
+  count: number,
+  firstPort: number,
+  user: string,
+  password: string,
+): Promise<IpmiSims> {
   const runDir = await mkdtemp(join(tmpdir(), 'hafence-ipmisim-'));
   const env = { BMCSIM_RUN: runDir };
-  const started = await run('sh', [join(REPO_ROOT, 'scripts/bmc-sim/start-bmcs.sh'), String(count), String(firstPort), user, password], env, 60000);
+  const started = await run(
+    'sh',
+    [join(REPO_ROOT, 'scripts/bmc-sim/start-bmcs.sh'), String(count), String(firstPort), user, password],
+    env,
+    60000,
+  );
   if (started.code !== 0) throw new Error(`start-bmcs.sh failed: ${started.stderr || started.stdout}`);
   const powerFile = (port: number) => join(runDir, `bmc-${port}`, 'chassis', 'power');
   return {
-    run: runDir, powerFile,
+    run: runDir,
+    powerFile,
     readPower: async (port) => ((await readFile(powerFile(port), 'utf8')).trim() === '1' ? 'ON' : 'OFF'),
     setPower: async (port, p) => writeFile(powerFile(port), p === 'ON' ? '1\n' : '0\n'),
     stop: async () => {
@@ -59,7 +73,9 @@ export async function startFakeBmc(port: number): Promise<{ child: ChildProcess;
   // A missing fakebmc must fail the suite, not skip it.
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
-    child.once('error', (e) => reject(new Error(`fakebmc could not start (apt-get install python3-pyghmi): ${e.message}`)));
+    child.once('error', (e) =>
+      reject(new Error(`fakebmc could not start (apt-get install python3-pyghmi): ${e.message}`)),
+    );
   });
   return {
     child,

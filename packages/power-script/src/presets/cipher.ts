@@ -13,7 +13,13 @@ export function checkCipherSuite(value: unknown, allowZero: boolean, path = 'cip
     throw new ConfigError([{ path, value, rule: 'must be an IPMI cipher suite 0-17' }]);
   }
   if (n === 0 && !allowZero) {
-    throw new ConfigError([{ path, value, rule: 'cipher suite 0 sends commands without authentication; refused unless allowCipherZero is set for this host' }]);
+    throw new ConfigError([
+      {
+        path,
+        value,
+        rule: 'cipher suite 0 sends commands without authentication; refused unless allowCipherZero is set for this host',
+      },
+    ]);
   }
   return n;
 }

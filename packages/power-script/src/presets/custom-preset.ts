@@ -63,12 +63,27 @@ export class CustomPreset implements ScriptPreset {
 
   /** Builds the preset; a `{password}` in the templates or an unknown placeholder is a `ConfigError`. */
   constructor(private readonly options: CustomPresetOptions) {
-    if (!options.command) throw new ConfigError([{ path: 'custom.command', value: options.command, rule: 'is required' }]);
-    for (const [i, t] of [...options.args.map((a) => ['args', a] as const), ...(options.stdin ?? []).map((s) => ['stdin', s] as const)].entries()) {
-      if (hasControlChars(t[1])) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: 'must not contain control characters' }]);
+    if (!options.command)
+      throw new ConfigError([{ path: 'custom.command', value: options.command, rule: 'is required' }]);
+    for (const [i, t] of [
+      ...options.args.map((a) => ['args', a] as const),
+      ...(options.stdin ?? []).map((s) => ['stdin', s] as const),
+    ].entries()) {
+      if (hasControlChars(t[1]))
+        throw new ConfigError([
+          { path: `custom.${t[0]}[${i}]`, value: t[1], rule: 'must not contain control characters' },
+        ]);
       for (const [, name = ''] of t[1].matchAll(PLACEHOLDER)) {
-        if (name === 'password') throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: '{password} is not allowed in templates: use password.env or password.stdin' }]);
-        if (!KNOWN.has(name)) throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: `unknown placeholder {${name}}` }]);
+        if (name === 'password')
+          throw new ConfigError([
+            {
+              path: `custom.${t[0]}[${i}]`,
+              value: t[1],
+              rule: '{password} is not allowed in templates: use password.env or password.stdin',
+            },
+          ]);
+        if (!KNOWN.has(name))
+          throw new ConfigError([{ path: `custom.${t[0]}[${i}]`, value: t[1], rule: `unknown placeholder {${name}}` }]);
       }
     }
     const envName = options.password && 'env' in options.password ? options.password.env : undefined;
@@ -86,8 +101,13 @@ export class CustomPreset implements ScriptPreset {
     const { target } = request;
     checkTargetFields(target);
     const values: Record<string, string> = {
-      action, op: request.op, host: target.host, address: target.address, port: target.port === undefined ? '' : String(target.port),
-      username: target.username ?? '', seconds: String(request.seconds ?? ''),
+      action,
+      op: request.op,
+      host: target.host,
+      address: target.address,
+      port: target.port === undefined ? '' : String(target.port),
+      username: target.username ?? '',
+      seconds: String(request.seconds ?? ''),
     };
     const fill = (t: string) => t.replace(PLACEHOLDER, (_all, k: string) => values[k] ?? '');
     const via = this.options.password ?? { env: 'HAFENCE_PASSWORD' };
@@ -99,14 +119,25 @@ export class CustomPreset implements ScriptPreset {
       else stdin.push(password);
     }
     stdin.push(...(this.options.stdin ?? []).map(fill));
-    return { command: this.options.command, args: this.options.args.map(fill), env, stdin: stdin.length ? `${stdin.join('\n')}\n` : '' };
+    return {
+      command: this.options.command,
+      args: this.options.args.map(fill),
+      env,
+      stdin: stdin.length ? `${stdin.join('\n')}\n` : '',
+    };
   }
 
   interpret(request: ScriptRequest, result: ProcessResult): ChassisPower | undefined {
     const codes = this.options.status?.exitCodes;
     if (this.failure?.test(result.stdout)) throw classifyFailure(`script:${this.name}`, request, result);
     if (request.op === 'status') {
-      const byCode = codes ? (codes.on.includes(result.code ?? -1) ? 'ON' : codes.off.includes(result.code ?? -1) ? 'OFF' : undefined) : undefined;
+      const byCode = codes
+        ? codes.on.includes(result.code ?? -1)
+          ? 'ON'
+          : codes.off.includes(result.code ?? -1)
+            ? 'OFF'
+            : undefined
+        : undefined;
       if (codes && !byCode) throw classifyFailure(`script:${this.name}`, request, result);
       if (!codes && result.code !== 0) throw classifyFailure(`script:${this.name}`, request, result);
       const on = this.on.test(result.stdout);
@@ -119,7 +150,8 @@ export class CustomPreset implements ScriptPreset {
       if (!byText) throw garbage(request, result, `exactly one of /${this.on.source}/ or /${this.off.source}/`);
       return byText;
     }
-    if (!(this.options.successCodes ?? [0]).includes(result.code ?? -1)) throw classifyFailure(`script:${this.name}`, request, result);
+    if (!(this.options.successCodes ?? [0]).includes(result.code ?? -1))
+      throw classifyFailure(`script:${this.name}`, request, result);
     return undefined;
   }
 }

@@ -27,7 +27,13 @@ export interface FenceAgentPresetOptions {
 }
 
 /** Maps hafence operations to fence-agent actions; absent ones are unsupported. */
-const ACTIONS: Partial<Record<ScriptOp, string>> = { status: 'status', on: 'on', off: 'off', cycle: 'reboot', validate: 'monitor' };
+const ACTIONS: Partial<Record<ScriptOp, string>> = {
+  status: 'status',
+  on: 'on',
+  off: 'off',
+  cycle: 'reboot',
+  validate: 'monitor',
+};
 const SECRET_KEY = /pass|secret|kg|key|community|token/i;
 const SHIM = fileURLToPath(new URL('../../shim/ipmitool-env-shim.sh', import.meta.url));
 const METADATA_TIMEOUT_MS = 10_000;
@@ -43,10 +49,15 @@ export class FenceAgentPreset implements ScriptPreset {
   private meta?: Promise<FenceAgentMetadata>;
 
   /** Builds the preset; bad names or a zero cipher throw `ConfigError` here already. */
-  constructor(private readonly options: FenceAgentPresetOptions, private readonly clock: Clock) {
+  constructor(
+    private readonly options: FenceAgentPresetOptions,
+    private readonly clock: Clock,
+  ) {
     this.agent = options.agent ?? 'fence_ipmilan';
     if (!/^fence_[A-Za-z0-9_]+$/.test(this.agent) && !this.agent.startsWith('/')) {
-      throw new ConfigError([{ path: 'fenceAgent.agent', value: this.agent, rule: 'must be a fence_* agent name or an absolute path' }]);
+      throw new ConfigError([
+        { path: 'fenceAgent.agent', value: this.agent, rule: 'must be a fence_* agent name or an absolute path' },
+      ]);
     }
     checkCipherSuite(options.cipher ?? DEFAULT_CIPHER_SUITE, options.allowCipherZero ?? false, 'fenceAgent.cipher');
     this.name = `fence-agent:${this.agent.split('/').pop()}`;
@@ -68,12 +79,27 @@ export class FenceAgentPreset implements ScriptPreset {
     // Before anything runs (the metadata run included): every line on stdin is name=value.
     checkTargetFields(target);
     const o = target.options ?? {};
-    const user =
-      stringify({ ...this.options.agentOptions, ...(o.agentOptions as Record<string, unknown> | undefined) });
+    const user = stringify({
+      ...this.options.agentOptions,
+      ...(o.agentOptions as Record<string, unknown> | undefined),
+    });
     for (const [key, value] of Object.entries(user)) {
-      if (SECRET_KEY.test(key)) throw new ConfigError([{ path: `agentOptions.${key}`, value: '[not shown]', rule: 'secrets go in the target password, never in agent options' }]);
+      if (SECRET_KEY.test(key))
+        throw new ConfigError([
+          {
+            path: `agentOptions.${key}`,
+            value: '[not shown]',
+            rule: 'secrets go in the target password, never in agent options',
+          },
+        ]);
       if (!/^[A-Za-z0-9_-]+$/.test(key) || hasControlChars(value)) {
-        throw new ConfigError([{ path: 'agentOptions', value: key, rule: 'option names are letters, digits, _ and -; values hold no control characters' }]);
+        throw new ConfigError([
+          {
+            path: 'agentOptions',
+            value: key,
+            rule: 'option names are letters, digits, _ and -; values hold no control characters',
+          },
+        ]);
       }
     }
     const meta = await this.metadata(signal);
@@ -89,7 +115,16 @@ export class FenceAgentPreset implements ScriptPreset {
     put(['lanplus'], '1');
     const allowZero = o.allowCipherZero === true || (this.options.allowCipherZero ?? false);
     if (meta.parameters.has('cipher')) {
-      lines.set('cipher', String(checkCipherSuite(o.cipher ?? this.options.cipher ?? DEFAULT_CIPHER_SUITE, allowZero, `hosts.${target.host}.cipher`)));
+      lines.set(
+        'cipher',
+        String(
+          checkCipherSuite(
+            o.cipher ?? this.options.cipher ?? DEFAULT_CIPHER_SUITE,
+            allowZero,
+            `hosts.${target.host}.cipher`,
+          ),
+        ),
+      );
     }
     for (const [k, v] of Object.entries(user)) lines.set(findParameter(meta, k)!.name, v);
     const env: Record<string, string> = {};
@@ -107,7 +142,10 @@ export class FenceAgentPreset implements ScriptPreset {
     }
     const body = [`action=${action}`, ...[...lines].map(([k, v]) => `${k}=${v}`)].join('\n');
     // one line per option, one action line: nothing above can have added another
-    if (body.split('\n').length !== lines.size + 1) throw new ConfigError([{ path: `hosts.${target.host}`, value: '[not shown]', rule: 'an option value spans lines; refused' }]);
+    if (body.split('\n').length !== lines.size + 1)
+      throw new ConfigError([
+        { path: `hosts.${target.host}`, value: '[not shown]', rule: 'an option value spans lines; refused' },
+      ]);
     return { command: this.agent, args: [], env, stdin: `${body}\n` };
   }
 
@@ -116,7 +154,8 @@ export class FenceAgentPreset implements ScriptPreset {
     if (request.op === 'status') {
       if (result.code !== 0 && result.code !== 2) throw classifyFailure(`script:${this.name}`, request, result);
       const state: ChassisPower = result.code === 0 ? 'ON' : 'OFF';
-      if (said !== undefined && said !== state) throw garbage(request, result, `'Status: ${state}' for exit ${result.code}`);
+      if (said !== undefined && said !== state)
+        throw garbage(request, result, `'Status: ${state}' for exit ${result.code}`);
       return state;
     }
     if (result.code !== 0) throw classifyFailure(`script:${this.name}`, request, result);
@@ -130,12 +169,17 @@ export class FenceAgentPreset implements ScriptPreset {
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = this.clock.setTimeout(() => ctl.abort(new Error('metadata timed out')), METADATA_TIMEOUT_MS);
     try {
-      const result = await runProcess({ command: this.agent, args: [], env: minimalEnv(), stdin: 'action=metadata\n' },
-        { signal: ctl.signal, maxOutputBytes: 1 << 20, clock: this.clock }, who);
+      const result = await runProcess(
+        { command: this.agent, args: [], env: minimalEnv(), stdin: 'action=metadata\n' },
+        { signal: ctl.signal, maxOutputBytes: 1 << 20, clock: this.clock },
+        who,
+      );
       return parseFenceMetadata(result.stdout);
     } catch (err) {
       if (err instanceof ConfigError || (err as { code?: string }).code) throw err;
-      throw new ConfigError([{ path: 'fenceAgent.agent', value: this.agent, rule: `metadata unusable: ${(err as Error).message}` }]);
+      throw new ConfigError([
+        { path: 'fenceAgent.agent', value: this.agent, rule: `metadata unusable: ${(err as Error).message}` },
+      ]);
     } finally {
       this.clock.clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);

@@ -27,7 +27,12 @@ const attr = (tag: string | undefined, name: string): string | undefined => {
 };
 
 function unescapeXml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /**
@@ -37,7 +42,8 @@ function unescapeXml(s: string): string {
  */
 export function parseFenceMetadata(xml: string): FenceAgentMetadata {
   const head = /<resource-agent\b[^>]*>/.exec(xml);
-  if (!head || !/<parameters>/.test(xml)) throw new Error('not fence-agent metadata (no <resource-agent> with <parameters>)');
+  if (!head || !/<parameters>/.test(xml))
+    throw new Error('not fence-agent metadata (no <resource-agent> with <parameters>)');
   const parameters = new Map<string, FenceParameter>();
   const paramRe = /<parameter\b([^>]*)>([\s\S]*?)<\/parameter>/g;
   for (let m = paramRe.exec(xml); m; m = paramRe.exec(xml)) {
@@ -45,7 +51,9 @@ export function parseFenceMetadata(xml: string): FenceAgentMetadata {
     const name = attr(tag, 'name');
     if (!name) continue;
     const content = /<content\b([^>]*)\/?>([\s\S]*?(?:<\/content>|$))?/.exec(body);
-    const choices = [...(content?.[2] ?? '').matchAll(/<option\b[^>]*value="([^"]*)"/g)].map(([, v = '']) => unescapeXml(v));
+    const choices = [...(content?.[2] ?? '').matchAll(/<option\b[^>]*value="([^"]*)"/g)].map(([, v = '']) =>
+      unescapeXml(v),
+    );
     parameters.set(name, {
       name,
       required: attr(tag, 'required') === '1',
@@ -72,7 +80,11 @@ export function findParameter(meta: FenceAgentMetadata, name: string): FencePara
  * Checks user-given agent options against the metadata: known names, no newlines,
  * `select` values among the choices, booleans and integers well-formed.
  */
-export function validateFenceOptions(meta: FenceAgentMetadata, options: Readonly<Record<string, string>>, path = 'agentOptions'): void {
+export function validateFenceOptions(
+  meta: FenceAgentMetadata,
+  options: Readonly<Record<string, string>>,
+  path = 'agentOptions',
+): void {
   const issues: { path: string; value: unknown; rule: string }[] = [];
   for (const [key, value] of Object.entries(options)) {
     const p = findParameter(meta, key);
@@ -83,7 +95,10 @@ export function validateFenceOptions(meta: FenceAgentMetadata, options: Readonly
       issues.push({ path: where, value: '[not shown]', rule: 'must not contain a newline' });
     } else if (p.choices && !p.choices.includes(value)) {
       issues.push({ path: where, value, rule: `must be one of ${p.choices.join(', ')}` });
-    } else if (p.type === 'boolean' && !['0', '1', 'true', 'false', 'on', 'off', 'yes', 'no', ''].includes(value.toLowerCase())) {
+    } else if (
+      p.type === 'boolean' &&
+      !['0', '1', 'true', 'false', 'on', 'off', 'yes', 'no', ''].includes(value.toLowerCase())
+    ) {
       issues.push({ path: where, value, rule: 'must be a boolean (0/1)' });
     } else if (p.type === 'integer' && !/^-?\d+$/.test(value)) {
       issues.push({ path: where, value, rule: 'must be an integer' });

@@ -12,7 +12,8 @@ import { addressRule, hasControlChars } from '@hafence/core/internal';
 export function checkTargetFields(target: PowerTarget): void {
   const issues: ConfigIssue[] = [];
   const host = typeof target.host === 'string' && !hasControlChars(target.host) ? target.host : '(host)';
-  if (host !== target.host) issues.push({ path: 'target.host', value: target.host, rule: 'must not contain control characters' });
+  if (host !== target.host)
+    issues.push({ path: 'target.host', value: target.host, rule: 'must not contain control characters' });
   const at = `hosts.${host}`;
   const address = String(target.address ?? '');
   const bad = hasControlChars(address) ? 'must not contain control characters' : addressRule(address);
@@ -22,7 +23,11 @@ export function checkTargetFields(target: PowerTarget): void {
   }
   const password = target.password?.reveal();
   if (password !== undefined && hasControlChars(password)) {
-    issues.push({ path: `${at}.password`, value: '[redacted]', rule: 'must not contain control characters (newline, NUL, escape…)' });
+    issues.push({
+      path: `${at}.password`,
+      value: '[redacted]',
+      rule: 'must not contain control characters (newline, NUL, escape…)',
+    });
   }
   issues.push(...optionIssues(target.options, `${at}.options`, 0));
   if (issues.length > 0) throw new ConfigError(issues);
@@ -30,7 +35,8 @@ export function checkTargetFields(target: PowerTarget): void {
 
 /** Every string (keys included) inside a target's options, nested up to a few levels. */
 function optionIssues(node: unknown, path: string, depth: number): ConfigIssue[] {
-  if (typeof node === 'string') return hasControlChars(node) ? [{ path, value: node, rule: 'must not contain control characters' }] : [];
+  if (typeof node === 'string')
+    return hasControlChars(node) ? [{ path, value: node, rule: 'must not contain control characters' }] : [];
   if (node === null || typeof node !== 'object' || depth > 4) return [];
   const issues: ConfigIssue[] = [];
   for (const [k, v] of Object.entries(node)) {
@@ -43,14 +49,27 @@ function optionIssues(node: unknown, path: string, depth: number): ConfigIssue[]
 /**
  * Refuses control characters in the argv and environment values of an invocation (any preset, ours or a third party's).
  */
-export function checkInvocation(args: readonly string[], env: Readonly<Record<string, string>> | undefined,
-  host: string): void {
+export function checkInvocation(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> | undefined,
+  host: string,
+): void {
   const issues: ConfigIssue[] = [];
   args.forEach((a, i) => {
-    if (hasControlChars(a)) issues.push({ path: `hosts.${host}.argv[${i}]`, value: '[not shown]', rule: 'an argument holds a control character; refused' });
+    if (hasControlChars(a))
+      issues.push({
+        path: `hosts.${host}.argv[${i}]`,
+        value: '[not shown]',
+        rule: 'an argument holds a control character; refused',
+      });
   });
   for (const [k, v] of Object.entries(env ?? {})) {
-    if (hasControlChars(k) || hasControlChars(v)) issues.push({ path: `hosts.${host}.env`, value: '[not shown]', rule: `environment variable ${hasControlChars(k) ? '(name)' : k} holds a control character; refused` });
+    if (hasControlChars(k) || hasControlChars(v))
+      issues.push({
+        path: `hosts.${host}.env`,
+        value: '[not shown]',
+        rule: `environment variable ${hasControlChars(k) ? '(name)' : k} holds a control character; refused`,
+      });
   }
   if (issues.length > 0) throw new ConfigError(issues);
 }

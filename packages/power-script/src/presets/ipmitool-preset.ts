@@ -55,7 +55,11 @@ export class IpmitoolPreset implements ScriptPreset {
     checkTargetFields(target);
     const o = target.options ?? {};
     const allowZero = o.allowCipherZero === true || (this.options.allowCipherZero ?? false);
-    const cipher = checkCipherSuite(o.cipher ?? this.options.cipher ?? DEFAULT_CIPHER_SUITE, allowZero, `hosts.${target.host}.cipher`);
+    const cipher = checkCipherSuite(
+      o.cipher ?? this.options.cipher ?? DEFAULT_CIPHER_SUITE,
+      allowZero,
+      `hosts.${target.host}.cipher`,
+    );
     const privilege = String(o.privilege ?? this.options.privilege ?? 'ADMINISTRATOR');
     const perTry = this.options.retryTimeoutSec ?? 1;
     const retries = this.options.retries ?? retriesWithin(request.timeoutMs, perTry);
@@ -63,7 +67,18 @@ export class IpmitoolPreset implements ScriptPreset {
     if (target.port !== undefined) args.push('-p', String(target.port));
     if (target.username) args.push('-U', target.username);
     if (target.password) args.push('-E');
-    args.push('-C', String(cipher), '-L', privilege, '-N', String(perTry), '-R', String(retries), '-v', ...command(request));
+    args.push(
+      '-C',
+      String(cipher),
+      '-L',
+      privilege,
+      '-N',
+      String(perTry),
+      '-R',
+      String(retries),
+      '-v',
+      ...command(request),
+    );
     const env: Record<string, string> = target.password ? { IPMI_PASSWORD: target.password.reveal() } : {};
     return { command: this.options.command ?? 'ipmitool', args, env };
   }

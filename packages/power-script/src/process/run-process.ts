@@ -71,15 +71,21 @@ class CappedBuffer {
  * SIGKILL and the promise rejects with the signal's reason once the child is gone.
  * A missing or non-executable binary is a {@link DriverError}.
  */
-export function runProcess(spec: ProcessSpec, limits: ProcessLimits,
-  who: { driver: string; host: string }): Promise<ProcessResult> {
+export function runProcess(
+  spec: ProcessSpec,
+  limits: ProcessLimits,
+  who: { driver: string; host: string },
+): Promise<ProcessResult> {
   return new Promise<ProcessResult>((resolve, reject) => {
     if (limits.signal.aborted) {
       reject(limits.signal.reason);
       return;
     }
     const child = spawn(spec.command, [...spec.args], {
-      env: spec.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true,
+      env: spec.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
     });
     const out = new CappedBuffer(limits.maxOutputBytes);
     const err = new CappedBuffer(limits.maxOutputBytes);
@@ -116,7 +122,12 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits,
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.stdin.on('error', () => {}); // a child that does not read stdin: EPIPE is not our failure
     child.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ENOENT' ? 'executable not found' : e.code === 'EACCES' ? 'executable not permitted' : e.code ?? 'spawn failed';
+      const why =
+        e.code === 'ENOENT'
+          ? 'executable not found'
+          : e.code === 'EACCES'
+            ? 'executable not permitted'
+            : (e.code ?? 'spawn failed');
       finish(() => reject(new DriverError(who.driver, who.host, `${why}: ${spec.command}`, { cause: e })));
     });
     if (child.pid !== undefined && limits.onSpawn) {
@@ -130,8 +141,9 @@ export function runProcess(spec: ProcessSpec, limits: ProcessLimits,
     child.on('close', (code, sig) => {
       if (limits.signal.aborted) return; // onAbort settles
       killGroup(); // reap grandchildren the child left behind
-      finish(() => resolve({ code, signal: sig, stdout: out.text(), stderr: err.text(),
-        truncated: out.overflow || err.overflow }));
+      finish(() =>
+        resolve({ code, signal: sig, stdout: out.text(), stderr: err.text(), truncated: out.overflow || err.overflow }),
+      );
     });
     child.stdin.end(spec.stdin ?? '');
   });

@@ -23,7 +23,10 @@ export function simScripts(): string {
 export function requireTools(...tools: string[]): void {
   for (const t of tools) {
     try {
-      execFileSync('sh', ['-c', `command -v ${t}`], { env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }, stdio: 'pipe' });
+      execFileSync('sh', ['-c', `command -v ${t}`], {
+        env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` },
+        stdio: 'pipe',
+      });
     } catch {
       throw new Error(`${t} is not installed: run scripts/setup.sh (apt-get install openipmi ipmitool fence-agents)`);
     }
@@ -34,8 +37,12 @@ export function requireTools(...tools: string[]): void {
 export class BmcSims {
   readonly runDir = mkdtempSync(join(tmpdir(), 'hafence-ps-sim-'));
 
-  private constructor(readonly firstPort: number, readonly count: number, readonly user: string,
-    readonly password: string) {}
+  private constructor(
+    readonly firstPort: number,
+    readonly count: number,
+    readonly user: string,
+    readonly password: string,
+  ) {}
 
   /** Starts `count` simulators on UDP `firstPort`…; power starts off. */
   static async start(count: number, firstPort: number, user = 'admin', password = 'Pw-Sim-4471'): Promise<BmcSims> {
@@ -54,7 +61,14 @@ export class BmcSims {
 
   /** A power target for the instance on `port` (cipher suite 3: ipmi_sim has no 17). */
   target(port: number, password = this.password): PowerTarget {
-    return { host: `bmc${port}`, address: '127.0.0.1', port, username: this.user, password: new Secret(password), options: { cipher: 3 } };
+    return {
+      host: `bmc${port}`,
+      address: '127.0.0.1',
+      port,
+      username: this.user,
+      password: new Secret(password),
+      options: { cipher: 3 },
+    };
   }
 
   /** The chassis power the simulator reports. */
@@ -75,7 +89,9 @@ export class BmcSims {
 
   /** Stops every instance and removes the run directory. */
   async stop(): Promise<void> {
-    await run('sh', [join(simScripts(), 'stop-bmcs.sh'), '--purge'], { env: { ...process.env, BMCSIM_RUN: this.runDir } });
+    await run('sh', [join(simScripts(), 'stop-bmcs.sh'), '--purge'], {
+      env: { ...process.env, BMCSIM_RUN: this.runDir },
+    });
     rmSync(this.runDir, { recursive: true, force: true });
   }
 

@@ -3,7 +3,11 @@ import { HaError } from '@hafence/core';
 /** The agent could not write its heartbeat (read-only mount, full disk, I/O error). */
 export class HeartbeatWriteError extends HaError {
   /** Builds the error for `path` with the system error code (`EROFS`, `ENOSPC`…). */
-  constructor(readonly path: string, readonly errno: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    readonly errno: string,
+    options?: { cause?: unknown },
+  ) {
     super('HAF5101', `heartbeat write to ${path} failed (${errno})`, options);
   }
 }
@@ -11,7 +15,10 @@ export class HeartbeatWriteError extends HaError {
 /** A heartbeat file did not hold a valid record. */
 export class HeartbeatFormatError extends HaError {
   /** Builds the error for `path`; `detail` says what was wrong. */
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super('HAF5102', `invalid heartbeat in ${path}: ${detail}`);
   }
 }
@@ -19,7 +26,10 @@ export class HeartbeatFormatError extends HaError {
 /** The agent's options are invalid; it was not started. */
 export class AgentConfigError extends HaError {
   /** Builds the error naming the option and the rule it broke. */
-  constructor(readonly option: string, rule: string) {
+  constructor(
+    readonly option: string,
+    rule: string,
+  ) {
     super('HAF5103', `agent option ${option}: ${rule}`);
   }
 }
@@ -29,7 +39,10 @@ export class AgentConfigError extends HaError {
  */
 export class ArmRefusedError extends HaError {
   /** `armGen` was offered; the agent last applied `applied`. */
-  constructor(readonly armGen: number, readonly applied: number) {
+  constructor(
+    readonly armGen: number,
+    readonly applied: number,
+  ) {
     super('HAF5105', `arm request with armGen ${armGen} refused: the agent has applied armGen ${applied}`);
   }
 }

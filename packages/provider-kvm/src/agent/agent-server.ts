@@ -28,8 +28,12 @@ export interface AgentHandlers {
   /** `GET /health`. */
   health(): AgentHealth;
   /** `POST /read-heartbeat {suspect, windowMs, volumes?}`: the heartbeat and, in the same passes, the VM volumes. */
-  readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal,
-    volumes?: readonly string[]): Promise<HeartbeatObservation>;
+  readHeartbeat(
+    suspect: string,
+    windowMs: number,
+    signal: AbortSignal,
+    volumes?: readonly string[],
+  ): Promise<HeartbeatObservation>;
   /** `GET /volumes`: the volumes of the VMs running on this host (rejects when the inventory cannot tell). */
   volumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }>;
   /**
@@ -107,14 +111,25 @@ export function createAgentServer(token: Secret, handlers: AgentHandlers, option
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res, tokens, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
   };
-  const timeouts =
-    { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+  const timeouts = {
+    headersTimeout: 5_000,
+    requestTimeout: 10_000,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: 1_000,
+  };
   const tls = options.tls;
   const server: Server = tls
-    ? createTlsServer({
-      ...timeouts, handshakeTimeout: 5_000, minVersion: 'TLSv1.2', cert: tls.cert, key: tls.key.reveal(),
-      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-    }, listener)
+    ? createTlsServer(
+        {
+          ...timeouts,
+          handshakeTimeout: 5_000,
+          minVersion: 'TLSv1.2',
+          cert: tls.cert,
+          key: tls.key.reveal(),
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        listener,
+      )
     : createServer(timeouts, listener);
   server.maxHeadersCount = 32;
   guardConnections(server, options.limits ?? { maxConnections: 128, maxPerAddress: 16 }, options.onShed ?? (() => {}));
@@ -127,13 +142,18 @@ type Caller = 'ms' | 'peer';
 function callerOf(presented: string, tokens: { ms: Secret; peer?: Secret }): Caller | undefined {
   if (!presented) return undefined;
   const ms = tokenMatches(presented, tokens.ms);
-  const peer = tokens.peer !== undefined &&
-    tokenMatches(presented, tokens.peer); // both compared: no timing hint of which
+  // both compared: no timing hint of which
+  const peer = tokens.peer !== undefined && tokenMatches(presented, tokens.peer);
   return ms ? 'ms' : peer ? 'peer' : undefined;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: Secret; peer?: Secret },
-  h: AgentHandlers, authLog: AuthFailureLog): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  tokens: { ms: Secret; peer?: Secret },
+  h: AgentHandlers,
+  authLog: AuthFailureLog,
+): Promise<void> {
   const auth = req.headers.authorization ?? '';
   const presented = auth.startsWith('Bearer ') ? auth.slice(7) : '';
   const caller = callerOf(presented, tokens);
@@ -147,7 +167,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: S
     refuse(res, 403, { error: 'the peer token is not allowed on this route' });
     return;
   }
-  const msRequest = () => { if (caller === 'ms') h.msRequest(); };
+  const msRequest = () => {
+    if (caller === 'ms') h.msRequest();
+  };
   const declared = Number(req.headers['content-length'] ?? 0);
   if (!(declared <= MAX_BODY)) {
     refuse(res, 413, { error: `body over ${MAX_BODY} bytes` });
@@ -178,8 +200,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: S
       return;
     case 'POST /read-heartbeat': {
       const { suspect, windowMs, volumes } = body as { suspect?: unknown; windowMs?: unknown; volumes?: unknown };
-      if (typeof suspect !== 'string' || typeof windowMs !== 'number' || windowMs < 0 || windowMs > MAX_READ_WINDOW_MS || !volumeList(volumes)) {
-        send(res, 400, { error: `need {suspect: string, windowMs: 0..600000, volumes?: at most ${MAX_VOLUMES_PER_READ} strings}` });
+      if (
+        typeof suspect !== 'string' ||
+        typeof windowMs !== 'number' ||
+        windowMs < 0 ||
+        windowMs > MAX_READ_WINDOW_MS ||
+        !volumeList(volumes)
+      ) {
+        send(res, 400, {
+          error: `need {suspect: string, windowMs: 0..600000, volumes?: at most ${MAX_VOLUMES_PER_READ} strings}`,
+        });
         return;
       }
       msRequest();
@@ -196,14 +226,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: S
       return;
     case 'POST /arm': {
       const { armed, armGen } = body as { armed?: unknown; armGen?: unknown };
-      if (typeof armed !== 'boolean' || (armGen !== undefined && !(typeof armGen === 'number' && Number.isSafeInteger(armGen) && armGen >= 0))) {
+      if (
+        typeof armed !== 'boolean' ||
+        (armGen !== undefined && !(typeof armGen === 'number' && Number.isSafeInteger(armGen) && armGen >= 0))
+      ) {
         send(res, 400, { error: 'need {armed: boolean, armGen?: integer ≥ 0}' });
         return;
       }
       msRequest();
       try {
         const applied = await h.arm(armed, armGen);
-        const detail = armed && !applied.armed ? 'HA enabled but no watchdog: the self-fence lease stays unarmed' : undefined;
+        const detail =
+          armed && !applied.armed ? 'HA enabled but no watchdog: the self-fence lease stays unarmed' : undefined;
         send(res, 200, { ...applied, ...(detail ? { detail } : {}) });
       } catch (err) {
         if (!(err instanceof ArmRefusedError)) throw err;
@@ -229,7 +263,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, tokens: { ms: S
 }
 
 function volumeList(value: unknown): value is readonly string[] | undefined {
-  return value === undefined || (Array.isArray(value) && value.length <= MAX_VOLUMES_PER_READ && value.every((v) => typeof v === 'string'));
+  return (
+    value === undefined ||
+    (Array.isArray(value) && value.length <= MAX_VOLUMES_PER_READ && value.every((v) => typeof v === 'string'))
+  );
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | 'too large' | undefined> {
@@ -259,7 +296,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 function refuse(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    connection: 'close',
+  });
   const socket = res.socket;
   res.end(text, () => socket?.destroy());
   // A peer that does not read its answer cannot hold the socket either.

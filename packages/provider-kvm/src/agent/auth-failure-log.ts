@@ -61,7 +61,10 @@ export class AuthFailureLog {
       this.perAddress.delete(address);
     }
     if (this.suppressed > 0) {
-      this.options.logger.warn('agent: failed authentications not logged (rate limit)', { count: this.suppressed, windowMs: this.windowMs });
+      this.options.logger.warn('agent: failed authentications not logged (rate limit)', {
+        count: this.suppressed,
+        windowMs: this.windowMs,
+      });
     }
     this.windowStart = now;
     this.lines = 0;

@@ -27,7 +27,11 @@ const tracked = new WeakMap<Socket, Tracked>();
  * of sockets the process holds never exceeds `maxConnections` (+1 for an instant).
  * `onShed` is told of every connection dropped.
  */
-export function guardConnections(server: Server, limits: ConnectionLimits, onShed: (address: string, why: 'per-address' | 'total') => void): void {
+export function guardConnections(
+  server: Server,
+  limits: ConnectionLimits,
+  onShed: (address: string, why: 'per-address' | 'total') => void,
+): void {
   const open = new Set<Socket>(); // insertion order = age
   const perAddress = new Map<string, number>();
   server.on('connection', (socket: Socket) => {

@@ -15,7 +15,9 @@ export const DEFAULT_MAX_PER_ADDRESS = 16;
 /** The soft `RLIMIT_NOFILE` of this process from `/proc/self/limits`, or undefined off Linux. */
 export function readNofileSoftLimit(path = '/proc/self/limits'): number | undefined {
   try {
-    const line = readFileSync(path, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync(path, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     return soft === 'unlimited' ? Number.MAX_SAFE_INTEGER : soft === undefined ? undefined : Number(soft) || undefined;
   } catch {
@@ -29,13 +31,23 @@ export function readNofileSoftLimit(path = '/proc/self/limits'): number | undefi
  * never take the descriptors the heartbeat write needs. An explicit cap that would is a
  * configuration error, as is a limit too low to serve anything.
  */
-export function connectionLimits(softLimit: number | undefined, maxConnections?: number,
-  maxPerAddress?: number): ConnectionLimits {
+export function connectionLimits(
+  softLimit: number | undefined,
+  maxConnections?: number,
+  maxPerAddress?: number,
+): ConnectionLimits {
   const room = (softLimit ?? 1024) - DESCRIPTOR_RESERVE;
-  if (room < 8) throw new AgentConfigError('maxConnections', `the descriptor limit ${softLimit} leaves no room beside the ${DESCRIPTOR_RESERVE} kept for the heartbeat (raise ulimit -n)`);
+  if (room < 8)
+    throw new AgentConfigError(
+      'maxConnections',
+      `the descriptor limit ${softLimit} leaves no room beside the ${DESCRIPTOR_RESERVE} kept for the heartbeat (raise ulimit -n)`,
+    );
   const total = maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, room);
   if (!Number.isSafeInteger(total) || total < 1 || total > room) {
-    throw new AgentConfigError('maxConnections', `must be an integer 1..${room} (the descriptor limit ${softLimit ?? 1024} minus ${DESCRIPTOR_RESERVE} kept for the heartbeat)`);
+    throw new AgentConfigError(
+      'maxConnections',
+      `must be an integer 1..${room} (the descriptor limit ${softLimit ?? 1024} minus ${DESCRIPTOR_RESERVE} kept for the heartbeat)`,
+    );
   }
   const perAddress = maxPerAddress ?? Math.min(DEFAULT_MAX_PER_ADDRESS, total);
   if (!Number.isSafeInteger(perAddress) || perAddress < 1 || perAddress > total) {

@@ -9,7 +9,8 @@ const WATCHDOG_KINDS: readonly HeartbeatRecord['watchdog'][] = ['hardware', 'sof
 
 /** `<mount>/<dir>/hb-<hostId>`: where `hostId` writes its heartbeat (docs/behaviour.md#kvm-hosts). */
 export function heartbeatPath(mount: string, hostId: string, dir = DEFAULT_HEARTBEAT_DIR): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(hostId)) throw new HeartbeatFormatError(hostId, 'host id may hold only letters, digits, ".", "_" and "-"');
+  if (!/^[A-Za-z0-9._-]+$/.test(hostId))
+    throw new HeartbeatFormatError(hostId, 'host id may hold only letters, digits, ".", "_" and "-"');
   return join(mount, dir, `hb-${hostId}`);
 }
 
@@ -28,15 +29,23 @@ export function decodeHeartbeat(text: string, path = 'heartbeat'): HeartbeatReco
     throw new HeartbeatFormatError(path, 'not JSON');
   }
   const r = raw as Partial<HeartbeatRecord> | null;
-  if (!r || typeof r.counter !== 'number' || typeof r.armed !== 'boolean' || typeof r.selfFenceAfter !== 'number'
-    || !WATCHDOG_KINDS.includes(r.watchdog as HeartbeatRecord['watchdog'])
-    || (r.resetMarginMs !== undefined && typeof r.resetMarginMs !== 'number')
-    || (r.armGen !== undefined && !(Number.isSafeInteger(r.armGen) && r.armGen >= 0))) {
+  if (
+    !r ||
+    typeof r.counter !== 'number' ||
+    typeof r.armed !== 'boolean' ||
+    typeof r.selfFenceAfter !== 'number' ||
+    !WATCHDOG_KINDS.includes(r.watchdog as HeartbeatRecord['watchdog']) ||
+    (r.resetMarginMs !== undefined && typeof r.resetMarginMs !== 'number') ||
+    (r.armGen !== undefined && !(Number.isSafeInteger(r.armGen) && r.armGen >= 0))
+  ) {
     throw new HeartbeatFormatError(path, 'missing or mistyped field');
   }
   // Absent optional fields stay absent (an agent without armGen support echoes none: 0).
   return {
-    counter: r.counter, armed: r.armed, selfFenceAfter: r.selfFenceAfter, watchdog: r.watchdog as HeartbeatRecord['watchdog'],
+    counter: r.counter,
+    armed: r.armed,
+    selfFenceAfter: r.selfFenceAfter,
+    watchdog: r.watchdog as HeartbeatRecord['watchdog'],
     ...(r.resetMarginMs === undefined ? {} : { resetMarginMs: r.resetMarginMs }),
     ...(r.armGen === undefined ? {} : { armGen: r.armGen }),
   };

@@ -37,17 +37,27 @@ export interface VolumeReadRequest {
  * `mount-unreadable` (the checker is at fault, not the suspect). With `volumes`, each
  * pass also fingerprints the suspect's VM volumes right after the heartbeat read.
  */
-export async function readHeartbeatTwice(path: string, windowMs: number, clock: Clock, signal: AbortSignal,
-  fs: HeartbeatReadFsLike = nodeHeartbeatReadFs, volumes?: VolumeReadRequest): Promise<HeartbeatObservation> {
+export async function readHeartbeatTwice(
+  path: string,
+  windowMs: number,
+  clock: Clock,
+  signal: AbortSignal,
+  fs: HeartbeatReadFsLike = nodeHeartbeatReadFs,
+  volumes?: VolumeReadRequest,
+): Promise<HeartbeatObservation> {
   const first = await readOnce(path, fs);
   if (!first.ok) return first;
-  const before = volumes && await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits);
+  const before = volumes && (await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits));
   await delay(clock, windowMs, signal);
   const second = await readOnce(path, fs);
   if (!second.ok) return second;
-  const after = volumes && await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits);
-  return { ok: true, first: first.record, second: second.record,
-    ...(before && after ? { volumes: compareVolumePasses(before, after) } : {}) };
+  const after = volumes && (await readVolumePass(volumes.reader, volumes.volumes, clock, signal, volumes.limits));
+  return {
+    ok: true,
+    first: first.record,
+    second: second.record,
+    ...(before && after ? { volumes: compareVolumePasses(before, after) } : {}),
+  };
 }
 
 async function readOnce(path: string, fs: HeartbeatReadFsLike): Promise<ReadOutcome> {

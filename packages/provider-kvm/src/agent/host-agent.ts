@@ -1,16 +1,38 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { delay, noopLogger, raceAbort, systemClock, type Clock, type Logger, type Secret, type TimerHandle } from '@hafence/core';
+import {
+  delay,
+  noopLogger,
+  raceAbort,
+  systemClock,
+  type Clock,
+  type Logger,
+  type Secret,
+  type TimerHandle,
+} from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation, HeartbeatRecord, VmVolume } from '../ports.js';
 import { agentRequest, type AgentClientTls } from '../standalone/agent-client.js';
-import { AgentConfigError, ArmRefusedError, errnoInChain, errnoOf, HeartbeatWriteError, isLocalResourceError } from './agent-errors.js';
+import {
+  AgentConfigError,
+  ArmRefusedError,
+  errnoInChain,
+  errnoOf,
+  HeartbeatWriteError,
+  isLocalResourceError,
+} from './agent-errors.js';
 import { createAgentServer, tokenMatches, type AgentServerTls, type ArmOutcome } from './agent-server.js';
 import { connectionLimits, readNofileSoftLimit } from './descriptor-budget.js';
 import type { ConnectionLimits } from './connection-guard.js';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
 import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
 import { HeartbeatWriter, type HeartbeatFsLike } from './heartbeat-writer.js';
-import { IsolationMonitor, type IsolationVerdict, type PeerAnswer, type PeerProbe, type PeerStatus } from './self-fence.js';
+import {
+  IsolationMonitor,
+  type IsolationVerdict,
+  type PeerAnswer,
+  type PeerProbe,
+  type PeerStatus,
+} from './self-fence.js';
 import { MAX_LISTED_VOLUMES, VmInventoryError, type VmInventory } from './vm-inventory.js';
 import type { VolumePassLimits } from './volume-activity.js';
 import { FileVolumeReader, type VolumeReader } from './volume-reader.js';
@@ -148,31 +170,62 @@ export class HostAgent {
     this.log = options.logger ?? noopLogger;
     this.interval = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 10_000);
     this.selfFenceAfter = positive('selfFenceAfterMs', options.selfFenceAfterMs ?? 60_000);
-    if (this.selfFenceAfter < 2 * this.interval) throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
-    if (options.peerToken && tokenMatches(options.peerToken.reveal(), options.token)) throw new AgentConfigError('peerToken', 'must differ from the management-server token (one token defeats the split)');
-    this.limits = connectionLimits(options.nofileSoftLimit ?? readNofileSoftLimit(), options.maxConnections,
-      options.maxConnectionsPerAddress);
+    if (this.selfFenceAfter < 2 * this.interval)
+      throw new AgentConfigError('selfFenceAfterMs', 'must be at least 2 × heartbeatIntervalMs');
+    if (options.peerToken && tokenMatches(options.peerToken.reveal(), options.token))
+      throw new AgentConfigError(
+        'peerToken',
+        'must differ from the management-server token (one token defeats the split)',
+      );
+    this.limits = connectionLimits(
+      options.nofileSoftLimit ?? readNofileSoftLimit(),
+      options.maxConnections,
+      options.maxConnectionsPerAddress,
+    );
     this.volumeReader = options.volumeReader ?? new FileVolumeReader({ mount: options.mount });
-    this.writer =
-      new HeartbeatWriter({ mount: options.mount, hostId: options.hostId, dir: options.dir, fs: options.fs });
-    this.monitor = new IsolationMonitor({ clock: this.clock, selfFenceAfterMs: this.selfFenceAfter,
-      peers: options.peerProbe ?? ((s) => this.probePeers(s)) });
+    this.writer = new HeartbeatWriter({
+      mount: options.mount,
+      hostId: options.hostId,
+      dir: options.dir,
+      fs: options.fs,
+    });
+    this.monitor = new IsolationMonitor({
+      clock: this.clock,
+      selfFenceAfterMs: this.selfFenceAfter,
+      peers: options.peerProbe ?? ((s) => this.probePeers(s)),
+    });
   }
 
   /** Starts the management server and the heartbeat loop; resolves to the bound address. */
   async start(): Promise<AddressInfo> {
     if (this.options.armed) await this.arm(true);
-    if (!this.options.peerToken) this.log.warn('no peer token: peers share the management-server token and can arm/disarm each other (give a separate peer token)', { host: this.options.hostId });
-    const server = createAgentServer(this.options.token, {
-      msRequest: () => this.monitor.msRequestReceived(),
-      health: () => this.health(),
-      readHeartbeat: (suspect, windowMs, signal, volumes) => this.readHeartbeat(suspect, windowMs, signal, volumes),
-      volumes: (signal) => this.listVolumes(signal),
-      arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
-      peerReach: (suspect, signal) => this.peerReach(suspect, signal),
-      peerStatus: () => this.monitor.status(this.options.hostId),
-    }, { limits: this.limits, logger: this.log, clock: this.clock, onShed: () => { this.shed++; },
-    peerToken: this.options.peerToken, tls: this.options.tls });
+    if (!this.options.peerToken)
+      this.log.warn(
+        'no peer token: peers share the management-server token and can arm/disarm each other (give a separate peer token)',
+        { host: this.options.hostId },
+      );
+    const server = createAgentServer(
+      this.options.token,
+      {
+        msRequest: () => this.monitor.msRequestReceived(),
+        health: () => this.health(),
+        readHeartbeat: (suspect, windowMs, signal, volumes) => this.readHeartbeat(suspect, windowMs, signal, volumes),
+        volumes: (signal) => this.listVolumes(signal),
+        arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
+        peerReach: (suspect, signal) => this.peerReach(suspect, signal),
+        peerStatus: () => this.monitor.status(this.options.hostId),
+      },
+      {
+        limits: this.limits,
+        logger: this.log,
+        clock: this.clock,
+        onShed: () => {
+          this.shed++;
+        },
+        peerToken: this.options.peerToken,
+        tls: this.options.tls,
+      },
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -205,8 +258,12 @@ export class HostAgent {
     const write = this.inFlightWrite;
     if (!write) return;
     let timer: TimerHandle | undefined;
-    await Promise.race([write,
-      new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, STOP_WRITE_WAIT_MS); })]);
+    await Promise.race([
+      write,
+      new Promise<void>((resolve) => {
+        timer = this.clock.setTimeout(resolve, STOP_WRITE_WAIT_MS);
+      }),
+    ]);
     if (timer !== undefined) this.clock.clearTimeout(timer);
   }
 
@@ -220,8 +277,8 @@ export class HostAgent {
   async arm(enabled: boolean, armGen?: number): Promise<number> {
     if (this.selfFencing) return this.armGen; // a self-fence is never undone by software
     const gen = armGen ?? this.armGen + 1;
-    if (gen < this.armGen || (gen === this.armGen && enabled !== this.haEnabled)) throw new ArmRefusedError(gen,
-      this.armGen);
+    if (gen < this.armGen || (gen === this.armGen && enabled !== this.haEnabled))
+      throw new ArmRefusedError(gen, this.armGen);
     const previous = this.armGen;
     this.armGen = gen;
     this.haEnabled = enabled;
@@ -250,15 +307,25 @@ export class HostAgent {
 
   /** What `POST /arm` answers: whether a watchdog is really held, not what was asked. */
   private armOutcome(armGen: number): ArmOutcome {
-    return { armGen, armed: this.armed, haEnabled: this.haEnabled, watchdog: this.armed ? this.options.watchdog.kind : 'none' };
+    return {
+      armGen,
+      armed: this.armed,
+      haEnabled: this.haEnabled,
+      watchdog: this.armed ? this.options.watchdog.kind : 'none',
+    };
   }
 
   /** A snapshot of the agent's state. */
   status(): HostAgentStatus {
     return {
-      armed: this.armed, armGen: this.armGen, haEnabled: this.haEnabled, selfFenced: this.selfFenced,
+      armed: this.armed,
+      armGen: this.armGen,
+      haEnabled: this.haEnabled,
+      selfFenced: this.selfFenced,
       storageOk: this.lastWriteError === undefined,
-      lastRecord: this.lastRecord, lastWriteError: this.lastWriteError, lastVerdict: this.lastVerdict,
+      lastRecord: this.lastRecord,
+      lastWriteError: this.lastWriteError,
+      lastVerdict: this.lastVerdict,
       shedConnections: this.shed,
     };
   }
@@ -272,7 +339,11 @@ export class HostAgent {
     this.timer = this.clock.setTimeout(() => this.tick(), this.interval);
     const host = this.options.hostId;
     if (this.shed > this.shedLogged) {
-      this.log.warn('connections dropped by the caps (a flood is not isolation)', { host, dropped: this.shed - this.shedLogged, ...this.limits });
+      this.log.warn('connections dropped by the caps (a flood is not isolation)', {
+        host,
+        dropped: this.shed - this.shedLogged,
+        ...this.limits,
+      });
       this.shedLogged = this.shed;
     }
     this.beat().catch((err: unknown) => this.log.error('heartbeat beat failed', { host, error: String(err) }));
@@ -280,11 +351,21 @@ export class HostAgent {
 
   private async beat(): Promise<void> {
     const host = this.options.hostId;
-    if (this.armed && !this.selfFenced) await this.options.watchdog.feed().catch((err: unknown) => this.log.error('watchdog feed failed', { host, errno: errnoOf(err) }));
-    if (!this.writing) this.inFlightWrite = this.writeHeartbeat().catch((err: unknown) => this.log.error('heartbeat write failed', { host, error: String(err) }));
-    this.checkArmFlag().catch((err: unknown) => this.log.error('applying the HA flag failed', { host, errno: errnoOf(err), error: String(err) }));
+    if (this.armed && !this.selfFenced)
+      await this.options.watchdog
+        .feed()
+        .catch((err: unknown) => this.log.error('watchdog feed failed', { host, errno: errnoOf(err) }));
+    if (!this.writing)
+      this.inFlightWrite = this.writeHeartbeat().catch((err: unknown) =>
+        this.log.error('heartbeat write failed', { host, error: String(err) }),
+      );
+    this.checkArmFlag().catch((err: unknown) =>
+      this.log.error('applying the HA flag failed', { host, errno: errnoOf(err), error: String(err) }),
+    );
     if (this.armed && !this.selfFencing && !this.evaluating) {
-      this.evaluate().catch((err: unknown) => this.log.error('isolation evaluation failed', { host, error: String(err) }));
+      this.evaluate().catch((err: unknown) =>
+        this.log.error('isolation evaluation failed', { host, error: String(err) }),
+      );
     }
   }
 
@@ -292,7 +373,10 @@ export class HostAgent {
     this.writing = true;
     try {
       this.lastRecord = await this.writer.write({
-        armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: this.armed ? this.options.watchdog.kind : 'none', resetMarginMs: this.resetMarginMs(),
+        armed: this.armed,
+        selfFenceAfter: this.selfFenceAfter,
+        watchdog: this.armed ? this.options.watchdog.kind : 'none',
+        resetMarginMs: this.resetMarginMs(),
         armGen: this.armGen,
       });
       this.lastWriteError = undefined;
@@ -303,8 +387,12 @@ export class HostAgent {
       this.lastWriteError = (err as Error).message;
       this.lastWriteLocal = isLocalResourceError(errno);
       this.monitor.writeFailed(errno);
-      this.log.warn(this.lastWriteLocal ? 'heartbeat write failed: local resource error, not storage loss' : 'heartbeat write failed',
-        { host: this.options.hostId, errno, error: this.lastWriteError });
+      this.log.warn(
+        this.lastWriteLocal
+          ? 'heartbeat write failed: local resource error, not storage loss'
+          : 'heartbeat write failed',
+        { host: this.options.hostId, errno, error: this.lastWriteError },
+      );
     } finally {
       this.writing = false;
     }
@@ -330,14 +418,22 @@ export class HostAgent {
    * heartbeat shows it.
    */
   private async checkArmFlag(): Promise<void> {
-    const path = heartbeatPath(this.options.mount, this.options.hostId, this.options.dir ?? DEFAULT_HEARTBEAT_DIR).replace(/hb-([^/]+)$/, 'ha-$1');
-    const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then((t) => t.trim().toLowerCase(),
-      () => undefined);
+    const path = heartbeatPath(
+      this.options.mount,
+      this.options.hostId,
+      this.options.dir ?? DEFAULT_HEARTBEAT_DIR,
+    ).replace(/hb-([^/]+)$/, 'ha-$1');
+    const text = await (this.options.readFs ?? nodeHeartbeatReadFs).readFile(path).then(
+      (t) => t.trim().toLowerCase(),
+      () => undefined,
+    );
     if (text === undefined || text === this.lastFlag) return;
     this.lastFlag = text;
     const flag = /^(enabled|disabled)(?:\s+(\d{1,15}))?$/.exec(text);
     if (!flag) {
-      this.log.warn(`ignoring ${path}: expected "enabled" or "disabled", optionally followed by an armGen`, { host: this.options.hostId });
+      this.log.warn(`ignoring ${path}: expected "enabled" or "disabled", optionally followed by an armGen`, {
+        host: this.options.hostId,
+      });
       return;
     }
     try {
@@ -358,7 +454,8 @@ export class HostAgent {
     try {
       const signal = new AbortController().signal;
       const verdict = await this.monitor.evaluate(signal);
-      if (verdict.kind !== this.lastVerdict?.kind) this.log.warn(`isolation: ${verdict.kind}`, { host: this.options.hostId, reason: verdict.reason });
+      if (verdict.kind !== this.lastVerdict?.kind)
+        this.log.warn(`isolation: ${verdict.kind}`, { host: this.options.hostId, reason: verdict.reason });
       this.lastVerdict = verdict;
       if (verdict.kind === 'isolated' && this.armed) await this.selfFence(verdict.reason);
     } finally {
@@ -374,10 +471,11 @@ export class HostAgent {
     try {
       if (stop) {
         const controller = new AbortController();
-        const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000,
-          controller.signal).catch(() => undefined); // aborted once the race is over
+        // aborted once the race is over
+        const grace = delay(this.clock, this.options.stopVmsGraceMs ?? 5_000, controller.signal).catch(() => undefined);
         // a stopVms that throws instead of rejecting must not skip the self-fence either
-        const stopping = Promise.resolve().then(() => stop(controller.signal))
+        const stopping = Promise.resolve()
+          .then(() => stop(controller.signal))
           .catch((err: unknown) => this.log.error('stopping VMs failed', { error: String(err) }));
         await Promise.race([stopping, grace]);
         controller.abort();
@@ -390,9 +488,15 @@ export class HostAgent {
   private health(): AgentHealth {
     const storageOk = this.lastWriteError === undefined;
     // A host that decided to self-fence is going down: it must not look healthy meanwhile.
-    if (this.selfFencing) return { connected: false, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: 'self-fencing' };
-    return { connected: true, storageOk, heartbeat: this.lastRecord, armGen: this.armGen,
-      detail: storageOk ? undefined : this.writeFailureDetail() };
+    if (this.selfFencing)
+      return { connected: false, storageOk, heartbeat: this.lastRecord, armGen: this.armGen, detail: 'self-fencing' };
+    return {
+      connected: true,
+      storageOk,
+      heartbeat: this.lastRecord,
+      armGen: this.armGen,
+      detail: storageOk ? undefined : this.writeFailureDetail(),
+    };
   }
 
   private writeFailureDetail(): string {
@@ -401,16 +505,22 @@ export class HostAgent {
       : `heartbeat writes failing: ${this.lastWriteError}`;
   }
 
-  private async readHeartbeat(suspect: string, windowMs: number, signal: AbortSignal,
-    volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  private async readHeartbeat(
+    suspect: string,
+    windowMs: number,
+    signal: AbortSignal,
+    volumes?: readonly string[],
+  ): Promise<HeartbeatObservation> {
     let path: string;
     try {
       path = heartbeatPath(this.options.mount, suspect, this.options.dir ?? DEFAULT_HEARTBEAT_DIR);
     } catch (err) {
       return { ok: false, reason: 'error', detail: (err as Error).message };
     }
-    const request = volumes &&
-      volumes.length > 0 ? { reader: this.volumeReader, volumes, limits: this.options.volumePassLimits } : undefined;
+    const request =
+      volumes && volumes.length > 0
+        ? { reader: this.volumeReader, volumes, limits: this.options.volumePassLimits }
+        : undefined;
     return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs, request);
   }
 
@@ -422,10 +532,14 @@ export class HostAgent {
   private async listVolumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }> {
     const inventory = this.options.vmInventory;
     if (!inventory) throw new VmInventoryError('this agent has no VM inventory configured');
-    this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() =>
-      { this.listing = undefined; });
+    this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() => {
+      this.listing = undefined;
+    });
     const timeout = new AbortController();
-    const timer = this.clock.setTimeout(() => timeout.abort(new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`)), LIST_VOLUMES_TIMEOUT_MS);
+    const timer = this.clock.setTimeout(
+      () => timeout.abort(new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`)),
+      LIST_VOLUMES_TIMEOUT_MS,
+    );
     const onAbort = () => timeout.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -440,22 +554,39 @@ export class HostAgent {
   private async peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined> {
     const url = this.options.peers?.[suspect];
     if (!url) return undefined;
-    return this.peerStatus(suspect, url, signal).then(() => true, () => false);
+    return this.peerStatus(suspect, url, signal).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Asks every configured peer; a failure says whether it was the network or this host's own resources. */
   private async probePeers(signal: AbortSignal): Promise<PeerAnswer[]> {
     const peers = Object.entries(this.options.peers ?? {}).filter(([id]) => id !== this.options.hostId);
-    return Promise.all(peers.map(([id, url]) =>
-      this.peerStatus(id, url, signal).then((s): PeerAnswer => s, (err: unknown): PeerAnswer => {
-      const errno = errnoInChain(err);
-      return { host: id, failure: isLocalResourceError(errno) ? 'local' : 'network', errno };
-    })));
+    return Promise.all(
+      peers.map(([id, url]) =>
+        this.peerStatus(id, url, signal).then(
+          (s): PeerAnswer => s,
+          (err: unknown): PeerAnswer => {
+            const errno = errnoInChain(err);
+            return { host: id, failure: isLocalResourceError(errno) ? 'local' : 'network', errno };
+          },
+        ),
+      ),
+    );
   }
 
   private peerStatus(id: string, url: string, signal: AbortSignal): Promise<PeerStatus> {
-    return raceAbort(agentRequest<PeerStatus>(id, url, '/peer/status', this.options.peerToken ?? this.options.token,
-      { method: 'GET', timeoutMs: this.options.peerTimeoutMs ?? 3_000, clock: this.clock, signal, tls: this.options.peerTls }), signal);
+    return raceAbort(
+      agentRequest<PeerStatus>(id, url, '/peer/status', this.options.peerToken ?? this.options.token, {
+        method: 'GET',
+        timeoutMs: this.options.peerTimeoutMs ?? 3_000,
+        clock: this.clock,
+        signal,
+        tls: this.options.peerTls,
+      }),
+      signal,
+    );
   }
 }
 

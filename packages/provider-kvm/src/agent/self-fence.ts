@@ -105,10 +105,14 @@ export class IsolationMonitor {
   async evaluate(signal: AbortSignal): Promise<IsolationVerdict> {
     const now = this.options.clock.now();
     if (this.storageOk) return { kind: 'connected', reason: 'heartbeat writes succeed' };
-    if (this.msContactOk) return { kind: 'connected', reason: 'a management server reaches the agent (storage failing)' };
+    if (this.msContactOk)
+      return { kind: 'connected', reason: 'a management server reaches the agent (storage failing)' };
     const local = this.lastLocalError;
     if (local && now - local.at < this.options.selfFenceAfterMs) {
-      return { kind: 'holding', reason: `heartbeat writes fail with a local resource error (${local.errno}): not isolation` };
+      return {
+        kind: 'holding',
+        reason: `heartbeat writes fail with a local resource error (${local.errno}): not isolation`,
+      };
     }
     const lost = `no heartbeat write and no management-server request for ${this.options.selfFenceAfterMs} ms`;
     let answers: readonly PeerAnswer[];
@@ -120,13 +124,19 @@ export class IsolationMonitor {
     if (answers.length === 0) return { kind: 'isolated', reason: `${lost}; no peers configured` };
     const unasked = answers.filter((a): a is PeerFailure => 'failure' in a && a.failure === 'local');
     if (unasked.length > 0) {
-      return { kind: 'holding', reason: `${unasked.length} of ${answers.length} peers could not be asked (${unasked[0]!.errno}, a local error): no evidence` };
+      return {
+        kind: 'holding',
+        reason: `${unasked.length} of ${answers.length} peers could not be asked (${unasked[0]!.errno}, a local error): no evidence`,
+      };
     }
     const reached = answers.filter((a): a is PeerStatus => !('failure' in a));
     const sharing = reached.filter((p) => !p.storageOk || !p.msContactOk).length;
     if (sharing * 2 > reached.length) {
       return { kind: 'holding', reason: `${sharing} of ${reached.length} reachable peers share the loss` };
     }
-    return { kind: 'isolated', reason: `${lost}; ${answers.length - reached.length} of ${answers.length} peers unreachable, ${sharing} of ${reached.length} reachable share the loss` };
+    return {
+      kind: 'isolated',
+      reason: `${lost}; ${answers.length - reached.length} of ${answers.length} peers unreachable, ${sharing} of ${reached.length} reachable share the loss`,
+    };
   }
 }

@@ -26,12 +26,18 @@ export const NO_WATCHDOG: Watchdog = {
  */
 export async function systemWatchdog(choice: WatchdogChoice, device = '/dev/watchdog'): Promise<Watchdog> {
   if (choice === 'none') return NO_WATCHDOG;
-  const present = () => access(device).then(() => true, () => false);
-  if (choice !== 'softdog' && (await present())) return new DeviceWatchdog(await detectWatchdogKind(), device, await readWatchdogTimeoutMs());
+  const present = () =>
+    access(device).then(
+      () => true,
+      () => false,
+    );
+  if (choice !== 'softdog' && (await present()))
+    return new DeviceWatchdog(await detectWatchdogKind(), device, await readWatchdogTimeoutMs());
   if (choice === 'device') throw new Error(`no watchdog device at ${device}`);
   // A short margin keeps the reset inside the management server's lease margin (docs/behaviour.md#kvm-hosts).
   await run('modprobe', ['softdog', `soft_margin=${SOFTDOG_MARGIN_S}`]).catch(() => undefined);
-  if (await present()) return new DeviceWatchdog('softdog', device, (await readWatchdogTimeoutMs()) ?? SOFTDOG_MARGIN_S * 1000);
+  if (await present())
+    return new DeviceWatchdog('softdog', device, (await readWatchdogTimeoutMs()) ?? SOFTDOG_MARGIN_S * 1000);
   if (choice === 'softdog') throw new Error('the softdog module could not be loaded');
   return NO_WATCHDOG;
 }

@@ -33,8 +33,9 @@ export class VmInventoryError extends HaError {
 }
 
 function volume(vm: string, path: string): VmVolume | undefined {
-  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) &&
-    path.length <= 1024 ? { vm, volume: path } : undefined;
+  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) && path.length <= 1024
+    ? { vm, volume: path }
+    : undefined;
 }
 
 /**
@@ -47,7 +48,10 @@ export class VirshVmInventory implements VmInventory {
   constructor(private readonly timeoutMs = 5_000) {}
 
   async runningVolumes(signal: AbortSignal): Promise<VmVolume[]> {
-    const names = (await this.virsh(['list', '--name', '--state-running'], signal)).split('\n').map((s) => s.trim()).filter((s) => s.length > 0 && !hasControlChars(s));
+    const names = (await this.virsh(['list', '--name', '--state-running'], signal))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0 && !hasControlChars(s));
     const volumes: VmVolume[] = [];
     for (const name of names) {
       for (const line of (await this.virsh(['domblklist', '--details', '--domain', name], signal)).split('\n')) {
@@ -65,7 +69,10 @@ export class VirshVmInventory implements VmInventory {
     try {
       return (await run('virsh', args, { signal, timeout: this.timeoutMs, maxBuffer: 1 << 20 })).stdout;
     } catch (err) {
-      throw new VmInventoryError(`virsh ${args[0]} failed (${(err as { code?: unknown }).code ?? (err as Error).message})`, { cause: err });
+      throw new VmInventoryError(
+        `virsh ${args[0]} failed (${(err as { code?: unknown }).code ?? (err as Error).message})`,
+        { cause: err },
+      );
     }
   }
 }
@@ -79,7 +86,8 @@ async function readSmallFile(path: string): Promise<string> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new VmInventoryError(`${path} is not a regular file`);
-    if (st.size > MAX_INVENTORY_FILE_BYTES) throw new VmInventoryError(`${path} is larger than ${MAX_INVENTORY_FILE_BYTES} bytes`);
+    if (st.size > MAX_INVENTORY_FILE_BYTES)
+      throw new VmInventoryError(`${path} is larger than ${MAX_INVENTORY_FILE_BYTES} bytes`);
     const buf = Buffer.alloc(st.size);
     const { bytesRead } = await handle.read(buf, 0, st.size, 0);
     return buf.subarray(0, bytesRead).toString('utf8');
@@ -103,15 +111,22 @@ export class FileVmInventory implements VmInventory {
       parsed = JSON.parse(await readSmallFile(this.path));
     } catch (err) {
       if (err instanceof VmInventoryError) throw err;
-      throw new VmInventoryError(`cannot read ${this.path} as JSON (${(err as { code?: string }).code ?? 'malformed'})`, { cause: err });
+      throw new VmInventoryError(
+        `cannot read ${this.path} as JSON (${(err as { code?: string }).code ?? 'malformed'})`,
+        { cause: err },
+      );
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new VmInventoryError(`${this.path} must hold an object of VM name → volume list`);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new VmInventoryError(`${this.path} must hold an object of VM name → volume list`);
     const volumes: VmVolume[] = [];
     for (const [vm, list] of Object.entries(parsed)) {
       if (!Array.isArray(list)) throw new VmInventoryError(`${this.path}: the volumes of a VM must be a list`);
       for (const path of list) {
         const v = typeof path === 'string' ? volume(vm, path) : undefined;
-        if (!v) throw new VmInventoryError(`${this.path}: a volume must be a non-empty path of at most 1024 characters, without control characters`);
+        if (!v)
+          throw new VmInventoryError(
+            `${this.path}: a volume must be a non-empty path of at most 1024 characters, without control characters`,
+          );
         volumes.push(v);
       }
     }

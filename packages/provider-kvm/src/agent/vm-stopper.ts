@@ -10,6 +10,9 @@ const run = promisify(execFile);
  */
 export async function virshStopVms(signal: AbortSignal): Promise<void> {
   const { stdout } = await run('virsh', ['list', '--name', '--state-running'], { signal });
-  const names = stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  const names = stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
   await Promise.all(names.map((name) => run('virsh', ['destroy', name], { signal }).catch(() => undefined)));
 }

@@ -24,9 +24,13 @@ export type VolumePass = ReadonlyMap<string, { readonly fingerprint: string } | 
  * within the pass budget. Never rejects for a volume (a failure is recorded per volume);
  * rejects only when `signal` aborts.
  */
-export async function readVolumePass(reader: VolumeReader, volumes: readonly string[], clock: Clock,
+export async function readVolumePass(
+  reader: VolumeReader,
+  volumes: readonly string[],
+  clock: Clock,
   signal: AbortSignal,
-  limits: VolumePassLimits = DEFAULT_VOLUME_PASS_LIMITS): Promise<VolumePass> {
+  limits: VolumePassLimits = DEFAULT_VOLUME_PASS_LIMITS,
+): Promise<VolumePass> {
   const pass = new Map<string, { fingerprint: string } | { failed: string }>();
   const start = clock.now();
   for (const volume of volumes) {
@@ -40,12 +44,20 @@ export async function readVolumePass(reader: VolumeReader, volumes: readonly str
   return pass;
 }
 
-async function readOne(reader: VolumeReader, volume: string, clock: Clock, signal: AbortSignal,
-  timeoutMs: number): Promise<{ fingerprint: string } | { failed: string }> {
+async function readOne(
+  reader: VolumeReader,
+  volume: string,
+  clock: Clock,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<{ fingerprint: string } | { failed: string }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  const timer = clock.setTimeout(() => controller.abort(new VolumeReadError(volume, `no answer within ${timeoutMs} ms`)), timeoutMs);
+  const timer = clock.setTimeout(
+    () => controller.abort(new VolumeReadError(volume, `no answer within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     return { fingerprint: await raceAbort(reader.fingerprint(volume, controller.signal), controller.signal) };
   } catch (err) {
@@ -69,7 +81,8 @@ export function compareVolumePasses(first: VolumePass, second: VolumePass): Volu
   let skipped = 0;
   for (const [volume, a] of first) {
     const b = second.get(volume);
-    const failure = 'failed' in a ? a.failed : b === undefined ? 'not read in the second pass' : 'failed' in b ? b.failed : undefined;
+    const failure =
+      'failed' in a ? a.failed : b === undefined ? 'not read in the second pass' : 'failed' in b ? b.failed : undefined;
     if (failure !== undefined) {
       failed.push({ volume, detail: failure });
       continue;

@@ -32,7 +32,11 @@ export interface VolumeReader {
 /** A volume could not be read (refused name, I/O error, timeout, reader busy). */
 export class VolumeReadError extends HaError {
   /** Builds the error for `volume`; `detail` says what went wrong. */
-  constructor(readonly volume: string, readonly detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly volume: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
     super('HAF5106', `VM volume ${volume}: ${detail}`, options);
   }
 }
@@ -102,7 +106,8 @@ export class FileVolumeReader implements VolumeReader {
   async fingerprint(volume: string): Promise<string> {
     const path = this.resolve(volume);
     if (path === undefined) return VOLUME_UNSUPPORTED;
-    if (this.outstanding >= this.maxOutstanding) throw new VolumeReadError(volume, `reader busy: ${this.outstanding} reads of the mount still outstanding`);
+    if (this.outstanding >= this.maxOutstanding)
+      throw new VolumeReadError(volume, `reader busy: ${this.outstanding} reads of the mount still outstanding`);
     this.outstanding++;
     try {
       // A link inside the mount that leads out of it is not a volume of the shared storage.
@@ -123,7 +128,10 @@ export class FileVolumeReader implements VolumeReader {
   /** The volume's path inside the mount; undefined for a volume elsewhere (another storage). */
   private resolve(volume: string): string | undefined {
     if (volume.length === 0 || volume.length > 1024 || hasControlChars(volume)) {
-      throw new VolumeReadError(volume.slice(0, 80), 'not a volume path (empty, over 1024 characters, or control characters)');
+      throw new VolumeReadError(
+        volume.slice(0, 80),
+        'not a volume path (empty, over 1024 characters, or control characters)',
+      );
     }
     // Not a path (an RBD image `pool/image` is relative but libvirt lists file volumes absolute): not ours.
     if (!isAbsolute(volume)) return undefined;

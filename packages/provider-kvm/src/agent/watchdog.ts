@@ -31,7 +31,11 @@ export class DeviceWatchdog implements Watchdog {
   private handle: FileHandle | undefined;
 
   /** Binds to `device`; `kind` is `hardware` or `softdog` (see {@link detectWatchdogKind}); `timeoutMs` if known. */
-  constructor(readonly kind: 'hardware' | 'softdog', private readonly device = '/dev/watchdog', readonly timeoutMs?: number) {}
+  constructor(
+    readonly kind: 'hardware' | 'softdog',
+    private readonly device = '/dev/watchdog',
+    readonly timeoutMs?: number,
+  ) {}
 
   async open(): Promise<void> {
     this.handle ??= await open(this.device, 'w');
@@ -51,13 +55,17 @@ export class DeviceWatchdog implements Watchdog {
 }
 
 /** The device's timeout from `/sys/class/watchdog/watchdog0/timeout` (seconds), in ms. */
-export async function readWatchdogTimeoutMs(sysfs = '/sys/class/watchdog/watchdog0/timeout'): Promise<number | undefined> {
+export async function readWatchdogTimeoutMs(
+  sysfs = '/sys/class/watchdog/watchdog0/timeout',
+): Promise<number | undefined> {
   const seconds = Number((await readFile(sysfs, 'utf8').catch(() => '')).trim());
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** Reads `/sys/class/watchdog/watchdog0/identity`: `softdog` for the kernel's soft watchdog. */
-export async function detectWatchdogKind(sysfs = '/sys/class/watchdog/watchdog0/identity'): Promise<'hardware' | 'softdog'> {
+export async function detectWatchdogKind(
+  sysfs = '/sys/class/watchdog/watchdog0/identity',
+): Promise<'hardware' | 'softdog'> {
   const identity = await readFile(sysfs, 'utf8').catch(() => '');
   return /soft/i.test(identity) ? 'softdog' : 'hardware';
 }
@@ -76,8 +84,11 @@ export class SimulatedWatchdog implements Watchdog {
   private timer: TimerHandle | undefined;
 
   /** A watchdog counting on `clock`; `onExpire` models the host reset. */
-  constructor(private readonly clock: Clock, readonly timeoutMs = 15_000,
-    private readonly onExpire: () => void = () => {}) {}
+  constructor(
+    private readonly clock: Clock,
+    readonly timeoutMs = 15_000,
+    private readonly onExpire: () => void = () => {},
+  ) {}
 
   /** The device is held open (armed). */
   get opened(): boolean {

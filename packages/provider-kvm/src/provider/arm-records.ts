@@ -31,8 +31,15 @@ export interface ArmRecords {
 /** A `gen` that is not above the host's latest recorded one. */
 export class ArmGenConflictError extends HaError {
   /** `gen` was offered for `host` whose latest recorded gen is `latest`. */
-  constructor(readonly host: string, readonly gen: number, readonly latest: number) {
-    super('HAF5104', `arm record for ${host}: armGen ${gen} is not a positive integer above the latest recorded ${latest}`);
+  constructor(
+    readonly host: string,
+    readonly gen: number,
+    readonly latest: number,
+  ) {
+    super(
+      'HAF5104',
+      `arm record for ${host}: armGen ${gen} is not a positive integer above the latest recorded ${latest}`,
+    );
   }
 }
 

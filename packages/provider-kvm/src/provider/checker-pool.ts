@@ -13,7 +13,10 @@ export class CheckerPool {
 
   /** Records the AVAILABLE members of the partition in `view`. */
   update(view: PartitionView): void {
-    this.available.set(view.partition.id, view.members.filter((m) => m.state === 'AVAILABLE').map((m) => m.spec.ref.id));
+    this.available.set(
+      view.partition.id,
+      view.members.filter((m) => m.state === 'AVAILABLE').map((m) => m.spec.ref.id),
+    );
   }
 
   /** Checkers for `suspect`, rotated so the load spreads over the neighbours. */

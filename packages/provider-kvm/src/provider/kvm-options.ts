@@ -1,4 +1,11 @@
-import { DEFAULT_POWER_POLL_MS, ConfigError, type Clock, type ConfigIssue, type Logger, type PowerState } from '@hafence/core';
+import {
+  DEFAULT_POWER_POLL_MS,
+  ConfigError,
+  type Clock,
+  type ConfigIssue,
+  type Logger,
+  type PowerState,
+} from '@hafence/core';
 import type { AgentConnectivity, KvmInventory, NeighborExecutor, VmVolumeDirectory } from '../ports.js';
 import type { ArmRecords } from './arm-records.js';
 import { MAX_VOLUMES_PER_READ } from '../agent/volume-activity.js';
@@ -71,16 +78,37 @@ export function kvmProviderConfig(o: KvmProviderOptions): KvmProviderConfig {
     volumeRefreshMs: o.volumeRefreshMs ?? 60_000,
   };
   const issues: ConfigIssue[] = [];
-  for (const key of ['heartbeatIntervalMs', 'activityWindowMs', 'replyTimeoutMs', 'powerPollMs', 'volumeRefreshMs'] as const) {
-    if (!(Number.isFinite(c[key]) && c[key] > 0)) issues.push({ path: key, value: c[key], rule: 'must be a positive number of ms' });
+  for (const key of [
+    'heartbeatIntervalMs',
+    'activityWindowMs',
+    'replyTimeoutMs',
+    'powerPollMs',
+    'volumeRefreshMs',
+  ] as const) {
+    if (!(Number.isFinite(c[key]) && c[key] > 0))
+      issues.push({ path: key, value: c[key], rule: 'must be a positive number of ms' });
   }
-  if (!(Number.isFinite(c.leaseMarginMs) && c.leaseMarginMs >= 0)) issues.push({ path: 'leaseMarginMs', value: c.leaseMarginMs, rule: 'must be ≥ 0 ms' });
-  if (!(Number.isInteger(c.maxVolumesPerCheck) && c.maxVolumesPerCheck >= 1 &&
-    c.maxVolumesPerCheck <= MAX_VOLUMES_PER_READ)) {
-    issues.push({ path: 'maxVolumesPerCheck', value: c.maxVolumesPerCheck, rule: `must be an integer from 1 to ${MAX_VOLUMES_PER_READ}` });
+  if (!(Number.isFinite(c.leaseMarginMs) && c.leaseMarginMs >= 0))
+    issues.push({ path: 'leaseMarginMs', value: c.leaseMarginMs, rule: 'must be ≥ 0 ms' });
+  if (
+    !(
+      Number.isInteger(c.maxVolumesPerCheck) &&
+      c.maxVolumesPerCheck >= 1 &&
+      c.maxVolumesPerCheck <= MAX_VOLUMES_PER_READ
+    )
+  ) {
+    issues.push({
+      path: 'maxVolumesPerCheck',
+      value: c.maxVolumesPerCheck,
+      rule: `must be an integer from 1 to ${MAX_VOLUMES_PER_READ}`,
+    });
   }
   if (c.activityWindowMs < 2 * c.heartbeatIntervalMs) {
-    issues.push({ path: 'activityWindowMs', value: c.activityWindowMs, rule: 'must be at least 2 × heartbeatIntervalMs (see docs/behaviour.md#kvm-hosts)' });
+    issues.push({
+      path: 'activityWindowMs',
+      value: c.activityWindowMs,
+      rule: 'must be at least 2 × heartbeatIntervalMs (see docs/behaviour.md#kvm-hosts)',
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return c;

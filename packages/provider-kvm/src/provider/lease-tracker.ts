@@ -9,7 +9,13 @@ import { MemoryArmRecords, type ArmRecords } from './arm-records.js';
  * heartbeat is not armed with a watchdog; the heartbeat was never read by a neighbour.
  */
 export type NoLeaseCode =
-  | 'no-heartbeat' | 'no-arm-record' | 'disarm-unconfirmed' | 'disarmed' | 'arm-gen-not-echoed' | 'not-armed' | 'never-read';
+  | 'no-heartbeat'
+  | 'no-arm-record'
+  | 'disarm-unconfirmed'
+  | 'disarmed'
+  | 'arm-gen-not-echoed'
+  | 'not-armed'
+  | 'never-read';
 
 /** Conditions 1–3 of the lease proof, as far as the tracker's records go. */
 export type LeaseEvidence =
@@ -55,8 +61,11 @@ export class LeaseTracker {
    * its previous life sent. `marginMs` is added to the agent's `selfFenceAfter`.
    * `arms` holds the arm/disarm decisions (default: in memory).
    */
-  constructor(private readonly startedAt: number, private readonly marginMs: number,
-    readonly arms: ArmRecords = new MemoryArmRecords()) {}
+  constructor(
+    private readonly startedAt: number,
+    private readonly marginMs: number,
+    readonly arms: ArmRecords = new MemoryArmRecords(),
+  ) {}
 
   /** The provider is about to send a request to `host`'s agent. */
   requestSent(host: string, now: number): void {
@@ -159,14 +168,19 @@ export class LeaseTracker {
     if (refused) return refused;
     const t = this.hosts.get(host)!;
     const r = t.latest!;
-    if (t.contentSince === undefined) return { kind: 'none', code: 'never-read', reason: 'heartbeat never read by a neighbour' };
+    if (t.contentSince === undefined)
+      return { kind: 'none', code: 'never-read', reason: 'heartbeat never read by a neighbour' };
     // The agent's own worst case to the reset wins over a smaller configured margin.
     const margin = Math.max(this.marginMs, r.resetMarginMs ?? 0);
     const span = r.selfFenceAfter + margin;
     const sent = this.lastSent(host);
     const deadline = Math.max(sent, t.contentSince) + span;
     if (now < deadline) {
-      return { kind: 'pending', deadline, reason: `lease expires at ${new Date(deadline).toISOString()} unless the heartbeat changes` };
+      return {
+        kind: 'pending',
+        deadline,
+        reason: `lease expires at ${new Date(deadline).toISOString()} unless the heartbeat changes`,
+      };
     }
     return {
       kind: 'due',
@@ -179,15 +193,26 @@ export class LeaseTracker {
     const r = this.hosts.get(host)?.latest;
     if (!r) return { kind: 'none', code: 'no-heartbeat', reason: 'no heartbeat record known' };
     const arm = await this.arms.latest(host);
-    if (!arm) return { kind: 'none', code: 'no-arm-record', reason: 'no arm recorded for the host by this management server' };
+    if (!arm)
+      return { kind: 'none', code: 'no-arm-record', reason: 'no arm recorded for the host by this management server' };
     const echoed = armGenOf(r);
     if (!arm.armed) {
       return echoed === arm.gen
         ? { kind: 'none', code: 'disarmed', reason: `disarmed (armGen ${arm.gen})` }
-        : { kind: 'none', code: 'disarm-unconfirmed', reason: `disarm sent at ${new Date(arm.at).toISOString()} (armGen ${arm.gen}) not yet confirmed by a heartbeat (it echoes armGen ${echoed})` };
+        : {
+            kind: 'none',
+            code: 'disarm-unconfirmed',
+            reason: `disarm sent at ${new Date(arm.at).toISOString()} (armGen ${arm.gen}) not yet confirmed by a heartbeat (it echoes armGen ${echoed})`,
+          };
     }
-    if (echoed !== arm.gen) return { kind: 'none', code: 'arm-gen-not-echoed', reason: `heartbeat does not echo the latest armGen ${arm.gen} (it echoes ${echoed})` };
-    if (!r.armed || r.watchdog === 'none') return { kind: 'none', code: 'not-armed', reason: 'last heartbeat is not armed with a watchdog' };
+    if (echoed !== arm.gen)
+      return {
+        kind: 'none',
+        code: 'arm-gen-not-echoed',
+        reason: `heartbeat does not echo the latest armGen ${arm.gen} (it echoes ${echoed})`,
+      };
+    if (!r.armed || r.watchdog === 'none')
+      return { kind: 'none', code: 'not-armed', reason: 'last heartbeat is not armed with a watchdog' };
     return undefined;
   }
 

@@ -1,4 +1,14 @@
-import { CLOCK, LOGGER, POWER_DRIVERS, POWER_SERVICE, registerProvider, type Clock, type HaContainer, type Logger, type PowerManagementService } from '@hafence/core';
+import {
+  CLOCK,
+  LOGGER,
+  POWER_DRIVERS,
+  POWER_SERVICE,
+  registerProvider,
+  type Clock,
+  type HaContainer,
+  type Logger,
+  type PowerManagementService,
+} from '@hafence/core';
 import { KvmProvider } from './kvm-provider.js';
 import type { KvmProviderOptions } from './kvm-options.js';
 

@@ -28,7 +28,10 @@ export class VolumeWatch {
   private readonly turns = new Map<string, number>();
 
   /** Watches the volumes `directory` lists, at most `max` per check. */
-  constructor(private readonly directory: VmVolumeDirectory | undefined, private readonly max: number) {}
+  constructor(
+    private readonly directory: VmVolumeDirectory | undefined,
+    private readonly max: number,
+  ) {}
 
   /**
    * The volumes the next check of `host` reads, sampled fairly across its VMs; each
@@ -63,7 +66,7 @@ export class VolumeWatch {
     }
     // A volume that could not be read may have been written: no quiet evidence then.
     const unsure = seen.changed.length > 0 || since.length > 0 || seen.failed.length > 0;
-    this.marks.set(host, { prints, quietSince: unsure ? now : marks?.quietSince ?? now - windowMs });
+    this.marks.set(host, { prints, quietSince: unsure ? now : (marks?.quietSince ?? now - windowMs) });
     return since;
   }
 

@@ -1,7 +1,13 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import {
-  AuthError, ProtocolError, TimeoutError, UnreachableError, systemClock, type Clock, type Secret,
+  AuthError,
+  ProtocolError,
+  TimeoutError,
+  UnreachableError,
+  systemClock,
+  type Clock,
+  type Secret,
 } from '@hafence/core';
 
 /** Largest answer read from an agent by default (bytes); a longer one is a `ProtocolError`. */
@@ -45,8 +51,13 @@ const CERT_UNVERIFIED = /CERT|ISSUER|SIGNATURE|ALTNAME/;
  * or one longer than `maxAnswerBytes`). The token is sent in a header only, never in a
  * URL, message or log. An `https://` agent is never asked over plaintext.
  */
-export async function agentRequest<T>(host: string, baseUrl: string, path: string, token: Secret,
-  options: AgentRequestOptions): Promise<T> {
+export async function agentRequest<T>(
+  host: string,
+  baseUrl: string,
+  path: string,
+  token: Secret,
+  options: AgentRequestOptions,
+): Promise<T> {
   const clock = options.clock ?? systemClock;
   const controller = new AbortController();
   let timedOut = false;
@@ -70,7 +81,10 @@ export async function agentRequest<T>(host: string, baseUrl: string, path: strin
   } catch (err) {
     if (err instanceof AuthError || err instanceof ProtocolError) throw err;
     if (timedOut) throw new TimeoutError(`agent ${path}`, options.timeoutMs, host);
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new TimeoutError(`agent ${path}`, options.timeoutMs, host);
+    if (options.signal?.aborted)
+      throw options.signal.reason instanceof Error
+        ? options.signal.reason
+        : new TimeoutError(`agent ${path}`, options.timeoutMs, host);
     throw tlsError(host, baseUrl, err) ?? new UnreachableError(host, baseUrl, (err as Error).message, { cause: err });
   } finally {
     clock.clearTimeout(timer);
@@ -79,10 +93,18 @@ export async function agentRequest<T>(host: string, baseUrl: string, path: strin
 }
 
 /** One HTTP(S) exchange; the answer is read up to the cap. */
-function exchange(host: string, url: URL, token: Secret, options: AgentRequestOptions,
-  signal: AbortSignal): Promise<{ status: number; text: string }> {
+function exchange(
+  host: string,
+  url: URL,
+  token: Secret,
+  options: AgentRequestOptions,
+  signal: AbortSignal,
+): Promise<{ status: number; text: string }> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string | number> = { authorization: `Bearer ${token.reveal()}`, 'content-type': 'application/json' };
+  const headers: Record<string, string | number> = {
+    authorization: `Bearer ${token.reveal()}`,
+    'content-type': 'application/json',
+  };
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
   const max = options.maxAnswerBytes ?? MAX_AGENT_ANSWER;
   return new Promise((resolve, reject) => {
@@ -109,9 +131,21 @@ function exchange(host: string, url: URL, token: Secret, options: AgentRequestOp
       res.on('aborted', () => reject(new Error('answer cut short')));
     };
     const common = { method: options.method, headers, signal };
-    const req = url.protocol === 'https:'
-      ? httpsRequest(url, { ...common, ca: options.tls?.ca, cert: options.tls?.cert, key: options.tls?.key?.reveal(), rejectUnauthorized: true, minVersion: 'TLSv1.2' }, onResponse)
-      : httpRequest(url, common, onResponse);
+    const req =
+      url.protocol === 'https:'
+        ? httpsRequest(
+            url,
+            {
+              ...common,
+              ca: options.tls?.ca,
+              cert: options.tls?.cert,
+              key: options.tls?.key?.reveal(),
+              rejectUnauthorized: true,
+              minVersion: 'TLSv1.2',
+            },
+            onResponse,
+          )
+        : httpRequest(url, common, onResponse);
     req.on('error', reject);
     req.end(body);
   });
@@ -122,11 +156,19 @@ function tlsError(host: string, baseUrl: string, err: unknown): AuthError | Prot
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string') return undefined;
   if (CERT_UNVERIFIED.test(code) && !code.startsWith('ERR_SSL_')) {
-    return new AuthError(host, 'hafence-agent', `TLS: the certificate of ${baseUrl} was not verified (${code})`, { cause: err });
+    return new AuthError(host, 'hafence-agent', `TLS: the certificate of ${baseUrl} was not verified (${code})`, {
+      cause: err,
+    });
   }
   if (/^ERR_SSL_.*ALERT/.test(code)) {
-    return new AuthError(host, 'hafence-agent', `TLS: ${baseUrl} refused the handshake (${code}: is a client certificate required, or not trusted?)`, { cause: err });
+    return new AuthError(
+      host,
+      'hafence-agent',
+      `TLS: ${baseUrl} refused the handshake (${code}: is a client certificate required, or not trusted?)`,
+      { cause: err },
+    );
   }
-  if (code.startsWith('ERR_SSL_')) return new ProtocolError(host, `TLS handshake with ${baseUrl} failed (${code})`, { cause: err });
+  if (code.startsWith('ERR_SSL_'))
+    return new ProtocolError(host, `TLS handshake with ${baseUrl} failed (${code})`, { cause: err });
   return undefined;
 }

@@ -36,7 +36,13 @@ export class HttpAgentConnectivity implements AgentConnectivity {
     const url = addressOf(this.options.agents, host);
     if (!url) return { connected: false, detail: 'no agent address known' };
     try {
-      return await agentRequest<AgentHealth>(host, url, '/health', this.options.token, this.request('GET', undefined, signal));
+      return await agentRequest<AgentHealth>(
+        host,
+        url,
+        '/health',
+        this.options.token,
+        this.request('GET', undefined, signal),
+      );
     } catch (err) {
       return { connected: false, detail: (err as Error).message };
     }
@@ -46,12 +52,24 @@ export class HttpAgentConnectivity implements AgentConnectivity {
   async setArmed(host: string, request: ArmRequest, signal: AbortSignal): Promise<void> {
     const url = addressOf(this.options.agents, host);
     if (!url) throw new NotFoundError('agent address', host);
-    await agentRequest(host, url, '/arm', this.options.token, this.request('POST', { armed: request.armed, armGen: request.armGen }, signal));
+    await agentRequest(
+      host,
+      url,
+      '/arm',
+      this.options.token,
+      this.request('POST', { armed: request.armed, armGen: request.armGen }, signal),
+    );
   }
 
   private request(method: 'GET' | 'POST', body: unknown, signal: AbortSignal) {
-    return { method, body, signal, timeoutMs: this.options.replyTimeoutMs ?? 10_000, clock: this.options.clock,
-      tls: this.options.tls };
+    return {
+      method,
+      body,
+      signal,
+      timeoutMs: this.options.replyTimeoutMs ?? 10_000,
+      clock: this.options.clock,
+      tls: this.options.tls,
+    };
   }
 }
 
@@ -63,15 +81,29 @@ export class HttpNeighborExecutor implements NeighborExecutor {
   /** Binds the port to the agent directory and token. */
   constructor(private readonly options: HttpPortsOptions) {}
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
-    volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  async readHeartbeat(
+    checker: string,
+    suspect: string,
+    windowMs: number,
+    signal: AbortSignal,
+    volumes?: readonly string[],
+  ): Promise<HeartbeatObservation> {
     const url = addressOf(this.options.agents, checker);
     if (!url) return { ok: false, reason: 'error', detail: `no agent address known for ${checker}` };
     const timeoutMs = windowMs + (this.options.replyTimeoutMs ?? 10_000);
     try {
       const body = volumes && volumes.length > 0 ? { suspect, windowMs, volumes } : { suspect, windowMs };
-      return checkedObservation(checker, await agentRequest<unknown>(checker, url, '/read-heartbeat', this.options.token,
-        { method: 'POST', body, timeoutMs, signal, clock: this.options.clock, tls: this.options.tls }));
+      return checkedObservation(
+        checker,
+        await agentRequest<unknown>(checker, url, '/read-heartbeat', this.options.token, {
+          method: 'POST',
+          body,
+          timeoutMs,
+          signal,
+          clock: this.options.clock,
+          tls: this.options.tls,
+        }),
+      );
     } catch (err) {
       if (signal.aborted) throw err;
       return { ok: false, reason: err instanceof TimeoutError ? 'timeout' : 'error', detail: (err as Error).message };
@@ -81,8 +113,14 @@ export class HttpNeighborExecutor implements NeighborExecutor {
   async canReach(peer: string, suspect: string, signal: AbortSignal): Promise<boolean> {
     const url = addressOf(this.options.agents, peer);
     if (!url) throw new NotFoundError('agent address', peer);
-    const answer = await agentRequest<{ reachable: boolean }>(peer, url, '/peer-reach', this.options.token,
-      { method: 'POST', body: { suspect }, timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock, tls: this.options.tls });
+    const answer = await agentRequest<{ reachable: boolean }>(peer, url, '/peer-reach', this.options.token, {
+      method: 'POST',
+      body: { suspect },
+      timeoutMs: this.options.replyTimeoutMs ?? 10_000,
+      signal,
+      clock: this.options.clock,
+      tls: this.options.tls,
+    });
     return answer.reachable === true;
   }
 }
@@ -93,17 +131,31 @@ export class HttpNeighborExecutor implements NeighborExecutor {
  */
 function checkedObservation(checker: string, answer: unknown): HeartbeatObservation {
   const a = answer as {
-    ok?: unknown; first?: unknown; second?: unknown;
+    ok?: unknown;
+    first?: unknown;
+    second?: unknown;
     volumes?: { read?: unknown; skipped?: unknown; changed?: unknown; failed?: unknown; fingerprints?: unknown };
   } | null;
-  if (!a || typeof a !== 'object' || typeof a.ok !== 'boolean') throw new ProtocolError(checker, 'read-heartbeat answer without ok');
-  if (a.ok && (!a.first || typeof a.first !== 'object' || !a.second || typeof a.second !== 'object')) throw new ProtocolError(checker, 'read-heartbeat answer without its two records');
+  if (!a || typeof a !== 'object' || typeof a.ok !== 'boolean')
+    throw new ProtocolError(checker, 'read-heartbeat answer without ok');
+  if (a.ok && (!a.first || typeof a.first !== 'object' || !a.second || typeof a.second !== 'object'))
+    throw new ProtocolError(checker, 'read-heartbeat answer without its two records');
   const v = a.volumes;
   if (v !== undefined) {
     const strings = Array.isArray(v.changed) && v.changed.every((c) => typeof c === 'string');
-    const failures = Array.isArray(v.failed) && v.failed.every((f: { volume?: unknown; detail?: unknown } | null) => typeof f?.volume === 'string' && typeof f.detail === 'string');
-    const prints = v.fingerprints === undefined || (typeof v.fingerprints === 'object' && v.fingerprints !== null && Object.values(v.fingerprints).every((f) => typeof f === 'string'));
-    if (!v || typeof v.read !== 'number' || typeof v.skipped !== 'number' || !strings || !failures || !prints) throw new ProtocolError(checker, 'read-heartbeat answer with a malformed volumes part');
+    const failures =
+      Array.isArray(v.failed) &&
+      v.failed.every(
+        (f: { volume?: unknown; detail?: unknown } | null) =>
+          typeof f?.volume === 'string' && typeof f.detail === 'string',
+      );
+    const prints =
+      v.fingerprints === undefined ||
+      (typeof v.fingerprints === 'object' &&
+        v.fingerprints !== null &&
+        Object.values(v.fingerprints).every((f) => typeof f === 'string'));
+    if (!v || typeof v.read !== 'number' || typeof v.skipped !== 'number' || !strings || !failures || !prints)
+      throw new ProtocolError(checker, 'read-heartbeat answer with a malformed volumes part');
   }
   return answer as HeartbeatObservation;
 }

@@ -27,8 +27,13 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
     const agents = this.options.agents;
     const url = typeof agents === 'function' ? agents(host) : Object.hasOwn(agents, host) ? agents[host] : undefined;
     if (!url) throw new NotFoundError('agent address', host);
-    const answer = await agentRequest<unknown>(host, url, '/volumes', this.options.token,
-      { method: 'GET', timeoutMs: this.options.replyTimeoutMs ?? 10_000, signal, clock: this.options.clock, tls: this.options.tls });
+    const answer = await agentRequest<unknown>(host, url, '/volumes', this.options.token, {
+      method: 'GET',
+      timeoutMs: this.options.replyTimeoutMs ?? 10_000,
+      signal,
+      clock: this.options.clock,
+      tls: this.options.tls,
+    });
     const list = checkedVolumes(host, answer);
     this.lists.set(host, list);
     // A volume runs on one host at a time: one that moved here (a migrated VM) is no longer
@@ -36,18 +41,26 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
     // live VM elsewhere writes, and the dead host would never be recovered.
     const here = new Set(list.map((v) => v.volume));
     for (const [other, volumes] of this.lists) {
-      if (other !== host && volumes.some((v) => here.has(v.volume))) this.lists.set(other,
-        volumes.filter((v) => !here.has(v.volume)));
+      if (other !== host && volumes.some((v) => here.has(v.volume)))
+        this.lists.set(
+          other,
+          volumes.filter((v) => !here.has(v.volume)),
+        );
     }
   }
 }
 
 function checkedVolumes(host: string, answer: unknown): VmVolume[] {
   const list = (answer as { volumes?: unknown } | null)?.volumes;
-  if (!Array.isArray(list) || list.length > MAX_LISTED_VOLUMES) throw new ProtocolError(host, `volumes answer must list at most ${MAX_LISTED_VOLUMES} volumes`);
+  if (!Array.isArray(list) || list.length > MAX_LISTED_VOLUMES)
+    throw new ProtocolError(host, `volumes answer must list at most ${MAX_LISTED_VOLUMES} volumes`);
   const ok = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 1024 && !hasControlChars(v);
   return list.map((entry: { vm?: unknown; volume?: unknown } | null) => {
-    if (!ok(entry?.vm) || !ok(entry?.volume)) throw new ProtocolError(host, 'volumes answer with an entry that is not {vm, volume} strings without control characters');
+    if (!ok(entry?.vm) || !ok(entry?.volume))
+      throw new ProtocolError(
+        host,
+        'volumes answer with an entry that is not {vm, volume} strings without control characters',
+      );
     return { vm: entry!.vm as string, volume: entry!.volume as string };
   });
 }

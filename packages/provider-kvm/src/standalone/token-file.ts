@@ -9,6 +9,7 @@ import { ConfigError, readSecretFile, Secret } from '@hafence/core';
  */
 export async function readTokenFile(path: string): Promise<Secret> {
   const token = readSecretFile(path, 'tokenFile').trim();
-  if (token.length < 16) throw new ConfigError([{ path: 'tokenFile', value: path, rule: 'must hold a token of at least 16 characters' }]);
+  if (token.length < 16)
+    throw new ConfigError([{ path: 'tokenFile', value: path, rule: 'must hold a token of at least 16 characters' }]);
   return new Secret(token);
 }

@@ -1,13 +1,29 @@
 import {
   DEFAULT_SETTINGS,
-  delay, MemoryInventory, noopLogger, UnreachableError,
-  type ChassisPower, type Clock, type MemberView, type PartitionView, type PowerControl, type ProviderContext,
-  type ResourceSpec, type ResourceState,
+  delay,
+  MemoryInventory,
+  noopLogger,
+  UnreachableError,
+  type ChassisPower,
+  type Clock,
+  type MemberView,
+  type PartitionView,
+  type PowerControl,
+  type ProviderContext,
+  type ResourceSpec,
+  type ResourceState,
 } from '@hafence/core';
 import type {
-  AgentConnectivity, AgentHealth, ArmRequest, HeartbeatObservation, HeartbeatRecord, KvmHostFacts, KvmInventory,
+  AgentConnectivity,
+  AgentHealth,
+  ArmRequest,
+  HeartbeatObservation,
+  HeartbeatRecord,
+  KvmHostFacts,
+  KvmInventory,
   NeighborExecutor,
-  VmVolume, VmVolumeDirectory,
+  VmVolume,
+  VmVolumeDirectory,
 } from '@hafence/provider-kvm';
 import type { TestClock } from '@hafence/testkit';
 
@@ -60,9 +76,18 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     let h = this.hosts.get(id);
     if (!h) {
       h = {
-        facts: { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false }, agentUp: true, storageOk: true, alive: true,
-        armed: true, armGen: 0, counter: 1, reads: 'ok', peerUp: true,
-        vms: [{ vm: `${id}-vm1`, volume: `/mnt/pool/${id}-vm1.qcow2` }], vmsWriting: false, volumeReadsFail: false,
+        facts: { hypervisor: 'KVM', sharedPoolMounted: true, maintenance: false },
+        agentUp: true,
+        storageOk: true,
+        alive: true,
+        armed: true,
+        armGen: 0,
+        counter: 1,
+        reads: 'ok',
+        peerUp: true,
+        vms: [{ vm: `${id}-vm1`, volume: `/mnt/pool/${id}-vm1.qcow2` }],
+        vmsWriting: false,
+        volumeReadsFail: false,
       };
       this.hosts.set(id, h);
     }
@@ -71,7 +96,13 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
 
   record(id: string): HeartbeatRecord {
     const h = this.host(id);
-    const r: HeartbeatRecord = { counter: h.counter, armed: h.armed, selfFenceAfter: 60_000, watchdog: h.armed ? 'simulated' : 'none', armGen: h.armGen };
+    const r: HeartbeatRecord = {
+      counter: h.counter,
+      armed: h.armed,
+      selfFenceAfter: 60_000,
+      watchdog: h.armed ? 'simulated' : 'none',
+      armGen: h.armGen,
+    };
     return h.resetMarginMs === undefined ? r : { ...r, resetMarginMs: h.resetMarginMs };
   }
 
@@ -82,7 +113,9 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
   async health(host: string): Promise<AgentHealth> {
     this.note(host, 'health');
     const h = this.host(host);
-    return h.agentUp && this.powered(host) ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host), armGen: h.armGen } : { connected: false, detail: 'no connection' };
+    return h.agentUp && this.powered(host)
+      ? { connected: true, storageOk: h.storageOk, heartbeat: this.record(host), armGen: h.armGen }
+      : { connected: false, detail: 'no connection' };
   }
 
   /** Applies the request (the fake's heartbeat shows it at once); refuses a lower armGen. */
@@ -100,8 +133,13 @@ export class FakeKvm implements AgentConnectivity, NeighborExecutor, KvmInventor
     return this.hosts.get(host)?.vms;
   }
 
-  async readHeartbeat(checker: string, suspect: string, windowMs: number, signal: AbortSignal,
-    volumes?: readonly string[]): Promise<HeartbeatObservation> {
+  async readHeartbeat(
+    checker: string,
+    suspect: string,
+    windowMs: number,
+    signal: AbortSignal,
+    volumes?: readonly string[],
+  ): Promise<HeartbeatObservation> {
     this.note(checker, 'read');
     const c = this.host(checker);
     if (!this.powered(checker)) await delay(this.clock, 365 * 86_400_000, signal);
@@ -163,21 +201,31 @@ export class FakePower implements PowerControl {
     this.pendingReads = this.offAfterReads;
   }
 
-  async cycle(): Promise<void> { this.calls.push('cycle'); }
+  async cycle(): Promise<void> {
+    this.calls.push('cycle');
+  }
 
-  async reset(): Promise<void> { this.calls.push('reset'); }
+  async reset(): Promise<void> {
+    this.calls.push('reset');
+  }
 }
 
 /** A cluster c1 ⊂ pod p1 ⊂ zone z1 with hosts h1..hn. */
-export function inventoryOf(n: number,
-  opts: { podEnabled?: boolean; haEnabled?: boolean } = {}): { inventory: MemoryInventory; specs: ResourceSpec[] } {
+export function inventoryOf(
+  n: number,
+  opts: { podEnabled?: boolean; haEnabled?: boolean } = {},
+): { inventory: MemoryInventory; specs: ResourceSpec[] } {
   const inventory = new MemoryInventory();
   inventory.putPartition({ id: 'z1', kind: 'zone', enabled: true, haEnabled: true });
   inventory.putPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: opts.podEnabled ?? true, haEnabled: true });
   inventory.putPartition({ id: 'c1', kind: 'cluster', parent: 'p1', enabled: true, haEnabled: opts.haEnabled ?? true });
   const specs: ResourceSpec[] = [];
   for (let i = 1; i <= n; i++) {
-    const spec: ResourceSpec = { ref: { type: 'host', id: `h${i}` }, partition: 'c1', power: { target: { host: `bmc${i}` } } as unknown as ResourceSpec['power'] };
+    const spec: ResourceSpec = {
+      ref: { type: 'host', id: `h${i}` },
+      partition: 'c1',
+      power: { target: { host: `bmc${i}` } } as unknown as ResourceSpec['power'],
+    };
     inventory.putResource(spec);
     specs.push(spec);
   }
@@ -185,8 +233,23 @@ export function inventoryOf(n: number,
 }
 
 /** A provider context for one call. */
-export function ctxOf(clock: TestClock, inventory: MemoryInventory, state: ResourceState, power?: PowerControl, signal = new AbortController().signal): ProviderContext {
-  return { signal, clock, logger: noopLogger, inventory, power, state, settings: { ...DEFAULT_SETTINGS, powerOffVerifyTimeout: 20_000 }, sleep: (ms) => delay(clock, ms, signal) };
+export function ctxOf(
+  clock: TestClock,
+  inventory: MemoryInventory,
+  state: ResourceState,
+  power?: PowerControl,
+  signal = new AbortController().signal,
+): ProviderContext {
+  return {
+    signal,
+    clock,
+    logger: noopLogger,
+    inventory,
+    power,
+    state,
+    settings: { ...DEFAULT_SETTINGS, powerOffVerifyTimeout: 20_000 },
+    sleep: (ms) => delay(clock, ms, signal),
+  };
 }
 
 /** A partition view of c1 where every host has the given state (default AVAILABLE, healthy). */
@@ -194,7 +257,15 @@ export function viewOf(inventory: MemoryInventory, states: Record<string, Partia
   const [partition, ...ancestors] = inventory.lineage('c1');
   if (!partition) throw new Error('fixture inventory has no partition c1');
   return {
-    partition, ancestors,
-    members: inventory.resourcesIn('c1').map((spec) => ({ spec, state: 'AVAILABLE', eligible: true, healthy: true, inEpisode: false, ...states[spec.ref.id] })),
+    partition,
+    ancestors,
+    members: inventory.resourcesIn('c1').map((spec) => ({
+      spec,
+      state: 'AVAILABLE',
+      eligible: true,
+      healthy: true,
+      inEpisode: false,
+      ...states[spec.ref.id],
+    })),
   };
 }

@@ -1,6 +1,14 @@
 import {
-  checkOverrideTargets, HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
-  type HaConfigOptions, type HaEvent, type HAProvider, type StateStore,
+  checkOverrideTargets,
+  HaService,
+  MemoryStateStore,
+  PowerManagementService,
+  Secret,
+  parseConfig,
+  type HaConfigOptions,
+  type HaEvent,
+  type HAProvider,
+  type StateStore,
 } from '@hafence/core';
 import { KvmProvider } from '@hafence/provider-kvm';
 import { singleClusterTargets, TestClock } from '@hafence/testkit';
@@ -91,32 +99,53 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   };
   const hostIds = Array.from({ length: options.hosts ?? 6 }, (_, i) => `h${i + 1}`);
   const sim = new SimKvmCluster({
-    clock, hosts: hostIds, vmsPerHost: options.vmsPerHost, seed, bootTimeMs: k.bootTimeMs,
-    heartbeatIntervalMs: k.heartbeatIntervalMs, selfFenceAfterMs: k.selfFenceAfterMs, watchdogAction: k.watchdogAction,
+    clock,
+    hosts: hostIds,
+    vmsPerHost: options.vmsPerHost,
+    seed,
+    bootTimeMs: k.bootTimeMs,
+    heartbeatIntervalMs: k.heartbeatIntervalMs,
+    selfFenceAfterMs: k.selfFenceAfterMs,
+    watchdogAction: k.watchdogAction,
     onNote: (n) => {
       notes.push(n);
       timeline.push(n);
     },
   });
   const power = new PowerManagementService({
-    clock, drivers: [sim.bmc],
+    clock,
+    drivers: [sim.bmc],
     config: {
       powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000,
       powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
-      powerSyncInterval: config.powerSyncInterval, powerSyncConcurrency: config.powerSyncConcurrency,
-      jitterFraction: config.jitterFraction, seed, defaultPowerDrivers: ['fake'],
+      powerSyncInterval: config.powerSyncInterval,
+      powerSyncConcurrency: config.powerSyncConcurrency,
+      jitterFraction: config.jitterFraction,
+      seed,
+      defaultPowerDrivers: ['fake'],
     },
   });
-  const provider: HAProvider = options.provider?.(sim, clock) ?? new KvmProvider({
-    agents: new SimAgentConnectivity(sim, clock), neighbors: new SimNeighborExecutor(sim, clock),
-    inventory: new SimKvmInventory(sim), clock,
-    volumes: new SimVolumeDirectory(sim),
-    powerState: (h) => power.state(h),
-    activityWindowMs: k.activityWindowMs ?? 20_000, heartbeatIntervalMs: sim.heartbeatIntervalMs,
-    leaseMarginMs: k.leaseMarginMs ?? 30_000, replyTimeoutMs: k.replyTimeoutMs ?? 30_000,
+  const provider: HAProvider =
+    options.provider?.(sim, clock) ??
+    new KvmProvider({
+      agents: new SimAgentConnectivity(sim, clock),
+      neighbors: new SimNeighborExecutor(sim, clock),
+      inventory: new SimKvmInventory(sim),
+      clock,
+      volumes: new SimVolumeDirectory(sim),
+      powerState: (h) => power.state(h),
+      activityWindowMs: k.activityWindowMs ?? 20_000,
+      heartbeatIntervalMs: sim.heartbeatIntervalMs,
+      leaseMarginMs: k.leaseMarginMs ?? 30_000,
+      replyTimeoutMs: k.replyTimeoutMs ?? 30_000,
+    });
+  const service = new HaService({
+    providers: [provider],
+    clock,
+    store: options.store ?? new MemoryStateStore(),
+    config,
+    power,
   });
-  const service =
-    new HaService({ providers: [provider], clock, store: options.store ?? new MemoryStateStore(), config, power });
   service.events$.subscribe(onEvent);
   power.events$.subscribe(onEvent);
   const startedAt = clock.now();
@@ -126,13 +155,29 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   await service.addPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: true, haEnabled: true });
   await service.addPartition({ id: 'c1', kind: 'cluster', parent: 'p1', enabled: true, haEnabled: true });
   for (const id of hostIds) {
-    const binding = { target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(sim.password) } };
+    const binding = {
+      target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(sim.password) },
+    };
     power.register(id, binding);
-    await service.addResource({ ref: { type: provider.resourceType, id }, partition: 'c1', power: binding, attributes: { hypervisor: 'KVM', vms: sim.host(id).vms.length } });
+    await service.addResource({
+      ref: { type: provider.resourceType, id },
+      partition: 'c1',
+      power: binding,
+      attributes: { hypervisor: 'KVM', vms: sim.host(id).vms.length },
+    });
   }
   if (options.sync !== false) power.startSync();
   return {
-    clock, sim, service, power, provider, events, notes, timeline, startedAt, hostIds,
+    clock,
+    sim,
+    service,
+    power,
+    provider,
+    events,
+    notes,
+    timeline,
+    startedAt,
+    hostIds,
     close: async () => {
       power.stopSync();
       sim.stop();

@@ -10,7 +10,11 @@ import type { SimKvmCluster } from './sim-kvm-cluster.js';
  */
 export class SimAgentConnectivity implements AgentConnectivity {
   /** Builds the port; every answer takes `latencyMs` of virtual time (default 2). */
-  constructor(private readonly sim: SimKvmCluster, private readonly clock: Clock, private readonly latencyMs = 2) {}
+  constructor(
+    private readonly sim: SimKvmCluster,
+    private readonly clock: Clock,
+    private readonly latencyMs = 2,
+  ) {}
 
   async health(host: string, signal: AbortSignal): Promise<AgentHealth> {
     await delay(this.clock, this.latencyMs, signal);
@@ -19,7 +23,13 @@ export class SimAgentConnectivity implements AgentConnectivity {
     if (!h.agentReachable(now)) return { connected: false, detail: detailOf(h.os) };
     h.lastMsRequestAt = now;
     const storageOk = this.sim.store.mount(host) === 'up';
-    return { connected: true, storageOk, heartbeat: this.sim.store.readHeartbeat(host) ?? h.record(), armGen: h.armGen, ...(storageOk ? {} : { detail: 'heartbeat writes to the shared mount fail' }) };
+    return {
+      connected: true,
+      storageOk,
+      heartbeat: this.sim.store.readHeartbeat(host) ?? h.record(),
+      armGen: h.armGen,
+      ...(storageOk ? {} : { detail: 'heartbeat writes to the shared mount fail' }),
+    };
   }
 
   async setArmed(host: string, request: ArmRequest, signal: AbortSignal): Promise<void> {

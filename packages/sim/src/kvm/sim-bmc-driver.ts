@@ -2,7 +2,12 @@ import type { ChassisCommand, PowerCallOptions, PowerTarget } from '@hafence/cor
 import { FakePowerDriver, type FakePowerDriverOptions } from '@hafence/testkit';
 
 /** Called after a chassis command took effect: power before and after. */
-export type ChassisListener = (host: string, command: ChassisCommand, before: 'ON' | 'OFF', after: 'ON' | 'OFF') => void;
+export type ChassisListener = (
+  host: string,
+  command: ChassisCommand,
+  before: 'ON' | 'OFF',
+  after: 'ON' | 'OFF',
+) => void;
 
 /**
  * The in-process BMCs of a simulated KVM cluster: a {@link FakePowerDriver} whose
@@ -10,7 +15,10 @@ export type ChassisListener = (host: string, command: ChassisCommand, before: 'O
  */
 export class SimBmcDriver extends FakePowerDriver {
   /** Builds the driver; `listener` learns of every command that changed or reset a chassis. */
-  constructor(options: FakePowerDriverOptions, private readonly listener: ChassisListener) {
+  constructor(
+    options: FakePowerDriverOptions,
+    private readonly listener: ChassisListener,
+  ) {
     super(options);
   }
 

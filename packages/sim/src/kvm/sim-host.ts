@@ -53,8 +53,13 @@ export class SimHost {
    * Builds a running host with `vms` VMs, alive since `now`. `resetMarginMs` is the
    * agent's worst case from `selfFenceAfter` to the reset (the sim checks once per heartbeat).
    */
-  constructor(readonly id: string, vms: number, now: number, readonly selfFenceAfter: number,
-    readonly resetMarginMs = 0) {
+  constructor(
+    readonly id: string,
+    vms: number,
+    now: number,
+    readonly selfFenceAfter: number,
+    readonly resetMarginMs = 0,
+  ) {
     this.lastWriteOkAt = now;
     this.lastMsRequestAt = now;
     for (let i = 1; i <= vms; i++) this.vms.push({ id: `${id}-vm${i}`, running: true });
@@ -83,7 +88,14 @@ export class SimHost {
 
   /** The heartbeat record the agent writes now. */
   record(): HeartbeatRecord {
-    return { counter: this.counter, armed: this.armed, selfFenceAfter: this.selfFenceAfter, watchdog: 'simulated', resetMarginMs: this.resetMarginMs, armGen: this.armGen };
+    return {
+      counter: this.counter,
+      armed: this.armed,
+      selfFenceAfter: this.selfFenceAfter,
+      watchdog: 'simulated',
+      resetMarginMs: this.resetMarginMs,
+      armGen: this.armGen,
+    };
   }
 
   /** The chassis lost power or was switched off: the OS and every VM stop. */

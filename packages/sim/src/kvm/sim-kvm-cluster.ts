@@ -67,12 +67,16 @@ export class SimKvmCluster {
     this.bootTimeMs = options.bootTimeMs ?? 90_000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
     this.selfFenceAfterMs = options.selfFenceAfterMs ?? 60_000;
-    this.bmc = new SimBmcDriver({ clock: this.clock, password: this.password, latencyMs: options.bmcLatencyMs ?? 5 },
-      (host, command, before, after) => this.onChassis(host, command, before, after));
+    this.bmc = new SimBmcDriver(
+      { clock: this.clock, password: this.password, latencyMs: options.bmcLatencyMs ?? 5 },
+      (host, command, before, after) => this.onChassis(host, command, before, after),
+    );
     const ids = options.hosts ?? ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
     for (const id of ids) {
-      this.hostMap.set(id,
-        new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs, this.heartbeatIntervalMs));
+      this.hostMap.set(
+        id,
+        new SimHost(id, options.vmsPerHost ?? 2, this.clock.now(), this.selfFenceAfterMs, this.heartbeatIntervalMs),
+      );
       this.bmc.host(id).power = 'ON';
     }
   }
@@ -222,10 +226,13 @@ export class SimKvmCluster {
   }
 
   private schedule(id: string, ms: number): void {
-    this.timers.set(id, this.clock.setTimeout(() => {
-      this.tick(this.host(id));
-      this.schedule(id, this.heartbeatIntervalMs);
-    }, ms));
+    this.timers.set(
+      id,
+      this.clock.setTimeout(() => {
+        this.tick(this.host(id));
+        this.schedule(id, this.heartbeatIntervalMs);
+      }, ms),
+    );
   }
 
   private tick(h: SimHost): void {
@@ -246,8 +253,9 @@ export class SimKvmCluster {
   }
 
   private isolatedLongEnough(h: SimHost, now: number): boolean {
-    return h.armed && now - h.lastWriteOkAt >= this.selfFenceAfterMs &&
-      now - h.lastMsRequestAt >= this.selfFenceAfterMs;
+    return (
+      h.armed && now - h.lastWriteOkAt >= this.selfFenceAfterMs && now - h.lastMsRequestAt >= this.selfFenceAfterMs
+    );
   }
 
   /**

@@ -11,6 +11,9 @@ export class SimVolumeDirectory implements VmVolumeDirectory {
   constructor(private readonly sim: SimKvmCluster) {}
 
   volumesOf(host: string): readonly VmVolume[] {
-    return this.sim.host(host).vms.filter((vm) => vm.running).map((vm) => ({ vm: vm.id, volume: vm.id }));
+    return this.sim
+      .host(host)
+      .vms.filter((vm) => vm.running)
+      .map((vm) => ({ vm: vm.id, volume: vm.id }));
   }
 }

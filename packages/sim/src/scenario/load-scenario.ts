@@ -23,7 +23,10 @@ export function parseScenario(data: unknown, source = '(inline)'): Scenario {
 
 /** Reads a YAML or JSON scenario file and validates it. */
 export function loadScenarioFile(path: string): Scenario {
-  return parseScenario(asScenarioError(path, () => readConfigFile(path)), path);
+  return parseScenario(
+    asScenarioError(path, () => readConfigFile(path)),
+    path,
+  );
 }
 
 function asScenarioError<T>(source: string, fn: () => T): T {

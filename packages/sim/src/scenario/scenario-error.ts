@@ -10,8 +10,16 @@ export interface ScenarioIssue {
 /** A scenario file that cannot be read or does not match the docs/behaviour.md#scenarios format. */
 export class ScenarioError extends HaError {
   /** Builds the error from every issue found in `source` (a file name or `(inline)`). */
-  constructor(readonly source: string, readonly issues: readonly ScenarioIssue[], options?: { cause?: unknown }) {
-    super('HAF6001', `invalid scenario ${source}: ${issues.map((i) => `${i.path || '(root)'} = ${show(i.value)}: ${i.rule}`).join('; ')}`, options);
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ScenarioIssue[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'HAF6001',
+      `invalid scenario ${source}: ${issues.map((i) => `${i.path || '(root)'} = ${show(i.value)}: ${i.rule}`).join('; ')}`,
+      options,
+    );
   }
 }
 

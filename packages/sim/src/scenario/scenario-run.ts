@@ -42,22 +42,33 @@ export class ScenarioRun {
   private next = 0;
   private closed = false;
 
-  private constructor(readonly scenario: Scenario, readonly env: SimKvmEnv,
-    private readonly options: ScenarioRunOptions) {}
+  private constructor(
+    readonly scenario: Scenario,
+    readonly env: SimKvmEnv,
+    private readonly options: ScenarioRunOptions,
+  ) {}
 
   /** Builds the simulated cluster of `scenario` and starts its engine at virtual time 0. */
   static async start(scenario: Scenario, options: ScenarioRunOptions = {}): Promise<ScenarioRun> {
-    if (scenario.managementServers > 1) throw new UnsupportedScenarioError(`managementServers: ${scenario.managementServers}`);
+    if (scenario.managementServers > 1)
+      throw new UnsupportedScenarioError(`managementServers: ${scenario.managementServers}`);
     // Refused before anything runs, like the count of servers: not halfway through the run.
     const msStep = scenario.steps.find((s) => s.do.startsWith('ms-'));
     if (msStep) throw new UnsupportedScenarioError(`the '${msStep.do}' fault (several management servers)`);
     const k = scenario.kvm;
     const env = await createSimKvmEnv({
-      hosts: scenario.hosts, vmsPerHost: scenario.vmsPerHost, seed: options.seed ?? scenario.seed,
-      config: scenario.config, clock: options.clock,
+      hosts: scenario.hosts,
+      vmsPerHost: scenario.vmsPerHost,
+      seed: options.seed ?? scenario.seed,
+      config: scenario.config,
+      clock: options.clock,
       kvm: {
-        bootTimeMs: k.bootTime, heartbeatIntervalMs: k.heartbeatInterval, activityWindowMs: k.activityWindow,
-        selfFenceAfterMs: k.selfFenceAfter, leaseMarginMs: k.leaseMargin, replyTimeoutMs: k.replyTimeout,
+        bootTimeMs: k.bootTime,
+        heartbeatIntervalMs: k.heartbeatInterval,
+        activityWindowMs: k.activityWindow,
+        selfFenceAfterMs: k.selfFenceAfter,
+        leaseMarginMs: k.leaseMargin,
+        replyTimeoutMs: k.replyTimeout,
         watchdogAction: k.watchdog,
       },
     });

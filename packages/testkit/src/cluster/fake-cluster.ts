@@ -1,6 +1,13 @@
 import {
-  checkOverrideTargets, HaService, MemoryStateStore, PowerManagementService, Secret, parseConfig,
-  type HaConfigOptions, type HaEvent, type StateStore,
+  checkOverrideTargets,
+  HaService,
+  MemoryStateStore,
+  PowerManagementService,
+  Secret,
+  parseConfig,
+  type HaConfigOptions,
+  type HaEvent,
+  type StateStore,
 } from '@hafence/core';
 import { FakePowerDriver } from '../power/fake-power-driver.js';
 import { FakeProvider } from '../provider/fake-provider.js';
@@ -55,16 +62,24 @@ export async function createFakeCluster(options: FakeClusterOptions = {}): Promi
   checkOverrideTargets(config, singleClusterTargets(options.hosts ?? 6));
   const driver = new FakePowerDriver({ clock, password: PASSWORD, latencyMs: 5 });
   const power = new PowerManagementService({
-    clock, drivers: [driver],
+    clock,
+    drivers: [driver],
     config: {
       powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000,
       powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
-      powerSyncInterval: config.powerSyncInterval, powerSyncConcurrency: config.powerSyncConcurrency,
-      jitterFraction: config.jitterFraction, seed: config.seed, defaultPowerDrivers: ['fake'],
+      powerSyncInterval: config.powerSyncInterval,
+      powerSyncConcurrency: config.powerSyncConcurrency,
+      jitterFraction: config.jitterFraction,
+      seed: config.seed,
+      defaultPowerDrivers: ['fake'],
     },
   });
-  const provider =
-    new FakeProvider({ clock, power: driver, latencyMs: options.latencyMs, bootTimeMs: options.bootTimeMs });
+  const provider = new FakeProvider({
+    clock,
+    power: driver,
+    latencyMs: options.latencyMs,
+    bootTimeMs: options.bootTimeMs,
+  });
   const service = new HaService({ providers: [provider], clock, store, config, power });
   const events: HaEvent[] = [];
   service.events$.subscribe((e) => events.push(e));
@@ -83,7 +98,14 @@ export async function createFakeCluster(options: FakeClusterOptions = {}): Promi
   }
   if (options.sync !== false) power.startSync();
   return {
-    clock, service, provider, driver, power, store, events, hostIds,
+    clock,
+    service,
+    provider,
+    driver,
+    power,
+    store,
+    events,
+    hostIds,
     close: async () => {
       power.stopSync();
       await service.stop();

@@ -6,7 +6,11 @@ import type { ConfigTargets } from '@hafence/core';
  */
 export function singleClusterTargets(hosts: number): ConfigTargets {
   return {
-    partitions: [{ id: 'z1', kind: 'zone' }, { id: 'p1', kind: 'pod', parent: 'z1' }, { id: 'c1', kind: 'cluster', parent: 'p1' }],
+    partitions: [
+      { id: 'z1', kind: 'zone' },
+      { id: 'p1', kind: 'pod', parent: 'z1' },
+      { id: 'c1', kind: 'cluster', parent: 'p1' },
+    ],
     resources: Array.from({ length: hosts }, (_, i) => ({ id: `h${i + 1}`, partition: 'c1' })),
   };
 }

@@ -22,7 +22,10 @@ export class ConformancePower implements PowerControl {
   private offRead = false;
 
   /** Builds the chassis in `mode`; calls reject with the abort reason once `signal` fired. */
-  constructor(readonly mode: ConformancePowerMode, private readonly signal: AbortSignal) {
+  constructor(
+    readonly mode: ConformancePowerMode,
+    private readonly signal: AbortSignal,
+  ) {
     this.power = mode === 'already-off' ? 'OFF' : 'ON';
   }
 
@@ -73,9 +76,12 @@ export class ConformancePower implements PowerControl {
   private async enter(call: string): Promise<void> {
     this.calls.push(call);
     if (this.signal.aborted) throw abortReason(this.signal);
-    if (this.mode === 'unreachable') throw new UnreachableError('conformance-host', 'conformance', 'no route to the controller');
+    if (this.mode === 'unreachable')
+      throw new UnreachableError('conformance-host', 'conformance', 'no route to the controller');
     if (this.mode === 'hanging') {
-      await new Promise<never>((_, reject) => this.signal.addEventListener('abort', () => reject(abortReason(this.signal)), { once: true }));
+      await new Promise<never>((_, reject) =>
+        this.signal.addEventListener('abort', () => reject(abortReason(this.signal)), { once: true }),
+      );
     }
   }
 }

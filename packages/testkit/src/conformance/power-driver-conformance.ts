@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { HaError, TimeoutError, UnreachableError, AuthError, type ChassisPower, type PowerDriver, type PowerTarget } from '@hafence/core';
+import {
+  HaError,
+  TimeoutError,
+  UnreachableError,
+  AuthError,
+  type ChassisPower,
+  type PowerDriver,
+  type PowerTarget,
+} from '@hafence/core';
 
 /** What a driver under test provides to the conformance suite. */
 export interface PowerDriverFixture {
@@ -128,7 +136,10 @@ export function describePowerDriverConformance(
 
     it('a wrong password is an AuthError that does not contain the password', async function () {
       if (!fx.wrongPasswordTarget) this.skip();
-      const err = await fx.driver.status(fx.wrongPasswordTarget!, call()).then(() => undefined, (e: unknown) => e);
+      const err = await fx.driver.status(fx.wrongPasswordTarget!, call()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(AuthError);
       const secret = fx.wrongPasswordTarget!.password?.reveal() ?? '';
       if (secret) expect(String((err as Error).message) + String((err as Error).stack)).to.not.include(secret);
@@ -140,24 +151,34 @@ export function describePowerDriverConformance(
       const started = Date.now();
       const err = await fx.driver
         .status(fx.unreachableTarget!, { signal: AbortSignal.timeout(limit), timeoutMs: limit })
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       const took = Date.now() - started;
-      expect(err instanceof TimeoutError || err instanceof UnreachableError || (err as Error)?.name === 'TimeoutError',
-        `got ${String(err)}`).to.equal(true);
+      expect(
+        err instanceof TimeoutError || err instanceof UnreachableError || (err as Error)?.name === 'TimeoutError',
+        `got ${String(err)}`,
+      ).to.equal(true);
       expect(took).to.be.lessThan(limit + 1000);
     });
 
     it('an already aborted signal rejects without sending anything', async () => {
       const ctl = new AbortController();
       ctl.abort(new Error('cancelled by test'));
-      const err =
-        await fx.driver.status(fx.target, { signal: ctl.signal, timeoutMs }).then(() => undefined, (e: unknown) => e);
+      const err = await fx.driver.status(fx.target, { signal: ctl.signal, timeoutMs }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(Error);
     });
 
     it('every failure is a typed HaError with a stable code', async function () {
       if (!fx.wrongPasswordTarget) this.skip();
-      const err = await fx.driver.validate(fx.wrongPasswordTarget!, call()).then(() => undefined, (e: unknown) => e);
+      const err = await fx.driver.validate(fx.wrongPasswordTarget!, call()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(HaError);
       expect((err as HaError).code).to.match(/^HAF\d{4}$/);
     });

@@ -3,19 +3,33 @@ import { invoke, PROVIDER_METHODS, STATE_OF, type ProviderMethod } from './provi
 import type { ProviderConformanceCheck } from './provider-checks.js';
 import type { ProviderFixture } from './provider-fixture.js';
 import {
-  abortCall, assertSettled, assertTypedRejection, callSetup, check, ConformanceSkip, drive, show,
-  type CallSetup, type ConformanceBudgets, type Settled,
+  abortCall,
+  assertSettled,
+  assertTypedRejection,
+  callSetup,
+  check,
+  ConformanceSkip,
+  drive,
+  show,
+  type CallSetup,
+  type ConformanceBudgets,
+  type Settled,
 } from './provider-harness.js';
 
 /** How long a call runs before the mid-call abort (virtual or real ms). */
 const RUN_BEFORE_ABORT_MS = 10;
 
 /** An aborted recover or fence may fail or reject, but never claim a success its chassis did not prove. */
-function assertNoUnprovenSuccess(method: ProviderMethod, s: Exclude<Settled<unknown>, { pending: true }>,
-  setup: CallSetup): void {
+function assertNoUnprovenSuccess(
+  method: ProviderMethod,
+  s: Exclude<Settled<unknown>, { pending: true }>,
+  setup: CallSetup,
+): void {
   if (!('value' in s) || setup.power.offVerified) return;
-  if (method === 'recover') check(!(s.value as RecoverResult).ok, `aborted recover answered ${show(s.value)} without a verified OFF`);
-  if (method === 'fence') check((s.value as FenceResult).outcome !== 'off', `aborted fence answered ${show(s.value)} without a verified OFF`);
+  if (method === 'recover')
+    check(!(s.value as RecoverResult).ok, `aborted recover answered ${show(s.value)} without a verified OFF`);
+  if (method === 'fence')
+    check((s.value as FenceResult).outcome !== 'off', `aborted fence answered ${show(s.value)} without a verified OFF`);
 }
 
 function started(fx: ProviderFixture, method: ProviderMethod, setup: CallSetup): Promise<unknown> {

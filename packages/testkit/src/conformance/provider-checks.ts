@@ -3,8 +3,16 @@ import type { ConformancePowerMode } from './conformance-power.js';
 import { invoke, PROVIDER_METHODS, STATE_OF, type ProviderMethod } from './provider-calls.js';
 import type { ProviderConformanceOptions, ProviderFixture } from './provider-fixture.js';
 import {
-  assertSettled, assertTypedRejection, budgetsOf, callSetup, check, ConformanceSkip, drive, show,
-  type CallSetup, type ConformanceBudgets,
+  assertSettled,
+  assertTypedRejection,
+  budgetsOf,
+  callSetup,
+  check,
+  ConformanceSkip,
+  drive,
+  show,
+  type CallSetup,
+  type ConformanceBudgets,
 } from './provider-harness.js';
 import { assertShape } from './result-shapes.js';
 import { abortChecks } from './provider-abort-checks.js';
@@ -21,10 +29,16 @@ export interface ProviderConformanceCheck {
 
 /** How one call ended: resolved with `value`, or rejected with a typed `error`. */
 export type CallOutcome =
-  { readonly value: unknown; readonly setup: CallSetup } | { readonly error: unknown; readonly setup: CallSetup };
+  | { readonly value: unknown; readonly setup: CallSetup }
+  | { readonly error: unknown; readonly setup: CallSetup };
 
 /** Calls `method` once with a chassis in `mode`; it must settle within the call budget, typed and well shaped. */
-export async function callOnce(fx: ProviderFixture, b: ConformanceBudgets, method: ProviderMethod, mode: ConformancePowerMode | 'none' = 'working'): Promise<CallOutcome> {
+export async function callOnce(
+  fx: ProviderFixture,
+  b: ConformanceBudgets,
+  method: ProviderMethod,
+  mode: ConformancePowerMode | 'none' = 'working',
+): Promise<CallOutcome> {
   const setup = callSetup(fx, b, STATE_OF[method], mode);
   const call = invoke(fx, method, setup.ctx);
   if (!call) throw new ConformanceSkip(`the provider has no ${method}`);
@@ -39,7 +53,12 @@ export async function callOnce(fx: ProviderFixture, b: ConformanceBudgets, metho
 }
 
 /** Calls `method` once; it must resolve (not reject). */
-async function answer<T>(fx: ProviderFixture, b: ConformanceBudgets, method: ProviderMethod, mode: ConformancePowerMode | 'none' = 'working'): Promise<{ value: T; setup: CallSetup }> {
+async function answer<T>(
+  fx: ProviderFixture,
+  b: ConformanceBudgets,
+  method: ProviderMethod,
+  mode: ConformancePowerMode | 'none' = 'working',
+): Promise<{ value: T; setup: CallSetup }> {
   const o = await callOnce(fx, b, method, mode);
   if ('error' in o) check(false, `${method} rejected (${show(o.error)}) where an answer was expected`);
   return o as { value: T; setup: CallSetup };
@@ -56,7 +75,10 @@ const healthChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
     name: 'names a resource type and a partition kind',
     run: async (fx) => {
       check(typeof fx.provider.resourceType === 'string' && fx.provider.resourceType !== '', 'resourceType is empty');
-      check(typeof fx.provider.partitionKind === 'string' && (fx.provider.partitionKind as string) !== '', 'partitionKind is empty');
+      check(
+        typeof fx.provider.partitionKind === 'string' && (fx.provider.partitionKind as string) !== '',
+        'partitionKind is empty',
+      );
     },
   },
   {
@@ -74,7 +96,10 @@ const healthChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
       if (!fx.breakHealth) throw new ConformanceSkip('the fixture has no breakHealth');
       await fx.breakHealth();
       const health = await callOnce(fx, b, 'healthCheck');
-      check(!('value' in health) || (health.value as { healthy: boolean }).healthy === false, 'healthCheck passed a broken resource');
+      check(
+        !('value' in health) || (health.value as { healthy: boolean }).healthy === false,
+        'healthCheck passed a broken resource',
+      );
     },
   },
   {
@@ -82,7 +107,11 @@ const healthChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
     run: async (fx) => {
       await fx.makeActivityUndecidable();
       const o = await callOnce(fx, b, 'activityCheck');
-      if ('value' in o) check((o.value as { verdict: string }).verdict === 'error', `activityCheck answered ${show(o.value)} when it could not observe`);
+      if ('value' in o)
+        check(
+          (o.value as { verdict: string }).verdict === 'error',
+          `activityCheck answered ${show(o.value)} when it could not observe`,
+        );
     },
   },
 ];
@@ -96,33 +125,49 @@ const powerChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
     run: async (fx) => {
       const o = await answer<RecoverResult>(fx, b, 'recover');
       check(o.value.ok, `recover failed with a working controller: ${o.value.reason ?? ''}`);
-      check(o.setup.power.offVerified, `recover succeeded without reading power OFF after its stop command (calls: ${o.setup.power.calls.join(', ')})`);
+      check(
+        o.setup.power.offVerified,
+        `recover succeeded without reading power OFF after its stop command (calls: ${o.setup.power.calls.join(', ')})`,
+      );
     },
   },
   {
     name: 'recover never succeeds when the controller acknowledges off but the chassis stays ON',
     run: async (fx) => {
       const o = await callOnce(fx, b, 'recover', 'lying');
-      check(notRecovered(o), `recover reported success on a chassis that never read OFF (calls: ${o.setup.power.calls.join(', ')})`);
+      check(
+        notRecovered(o),
+        `recover reported success on a chassis that never read OFF (calls: ${o.setup.power.calls.join(', ')})`,
+      );
     },
   },
   {
     name: 'recover with an unreachable controller is a failure, never success',
-    run: async (fx) => check(notRecovered(await callOnce(fx, b, 'recover', 'unreachable')), 'recover succeeded without reaching the controller'),
+    run: async (fx) =>
+      check(
+        notRecovered(await callOnce(fx, b, 'recover', 'unreachable')),
+        'recover succeeded without reaching the controller',
+      ),
   },
   {
     name: 'fence reports off only after power read back OFF',
     run: async (fx) => {
       const o = await answer<FenceResult>(fx, b, 'fence');
       check(o.value.outcome === 'off', `fence with a working controller answered ${o.value.outcome}`);
-      check(o.setup.power.offVerified, `fence answered off without a status read of OFF (calls: ${o.setup.power.calls.join(', ')})`);
+      check(
+        o.setup.power.offVerified,
+        `fence answered off without a status read of OFF (calls: ${o.setup.power.calls.join(', ')})`,
+      );
     },
   },
   {
     name: 'fence never reports off when the controller acknowledges off but the chassis stays ON',
     run: async (fx) => {
       const o = await callOnce(fx, b, 'fence', 'lying');
-      check(outcomeOf(o) !== 'off', `fence answered off on a chassis that never read OFF (calls: ${o.setup.power.calls.join(', ')})`);
+      check(
+        outcomeOf(o) !== 'off',
+        `fence answered off on a chassis that never read OFF (calls: ${o.setup.power.calls.join(', ')})`,
+      );
     },
   },
   {
@@ -130,7 +175,10 @@ const powerChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
     run: async (fx) => {
       const o = await answer<FenceResult>(fx, b, 'fence', 'already-off');
       check(o.value.outcome === 'off', `fence of an OFF chassis answered ${o.value.outcome}`);
-      check(o.setup.power.stopCommands === 0, `fence sent a stop command to an OFF chassis (calls: ${o.setup.power.calls.join(', ')})`);
+      check(
+        o.setup.power.stopCommands === 0,
+        `fence sent a stop command to an OFF chassis (calls: ${o.setup.power.calls.join(', ')})`,
+      );
     },
   },
   {
@@ -142,7 +190,8 @@ const powerChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
   },
   {
     name: 'fence without power control never reports off',
-    run: async (fx) => check(outcomeOf(await callOnce(fx, b, 'fence', 'none')) !== 'off', 'fence answered off with no power control'),
+    run: async (fx) =>
+      check(outcomeOf(await callOnce(fx, b, 'fence', 'none')) !== 'off', 'fence answered off with no power control'),
   },
 ];
 
@@ -156,8 +205,9 @@ const powerChecks = (b: ConformanceBudgets): ProviderConformanceCheck[] => [
  * @example
  * for (const c of providerConformanceChecks()) await runProviderCheck(c, makeFixture);
  */
-export function providerConformanceChecks(options: ProviderConformanceOptions =
-  {}): readonly ProviderConformanceCheck[] {
+export function providerConformanceChecks(
+  options: ProviderConformanceOptions = {},
+): readonly ProviderConformanceCheck[] {
   const b = budgetsOf(options);
   return [...healthChecks(b), ...shapeChecks(b), ...powerChecks(b), ...abortChecks(b)];
 }

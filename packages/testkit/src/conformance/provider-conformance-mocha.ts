@@ -12,8 +12,11 @@ import { runProviderCheck } from './run-provider-conformance.js';
  *   provider, resource, clock, advance: (ms) => clock.advance(ms), makeActivityUndecidable,
  * }));
  */
-export function describeProviderConformance(name: string, makeFixture: ProviderFixtureFactory,
-  options: ProviderConformanceOptions = {}): void {
+export function describeProviderConformance(
+  name: string,
+  makeFixture: ProviderFixtureFactory,
+  options: ProviderConformanceOptions = {},
+): void {
   describe(`HAProvider conformance: ${name}`, function () {
     for (const check of providerConformanceChecks(options)) {
       it(check.name, async function () {

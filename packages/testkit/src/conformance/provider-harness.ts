@@ -1,6 +1,13 @@
 import {
-  AbortedError, abortReason, DEFAULT_SETTINGS, delay, HaError, MemoryInventory, noopLogger,
-  type ProviderContext, type ResourceState,
+  AbortedError,
+  abortReason,
+  DEFAULT_SETTINGS,
+  delay,
+  HaError,
+  MemoryInventory,
+  noopLogger,
+  type ProviderContext,
+  type ResourceState,
 } from '@hafence/core';
 import { flushMicrotasks } from '../time/test-clock.js';
 import { ConformancePower, type ConformancePowerMode } from './conformance-power.js';
@@ -33,7 +40,12 @@ export interface CallSetup {
 }
 
 /** Builds a context for one call in `state`, with a chassis in `mode` (no `ctx.power` when `mode` is `none`). */
-export function callSetup(fx: ProviderFixture, budgets: ConformanceBudgets, state: ResourceState, mode: ConformancePowerMode | 'none' = 'working'): CallSetup {
+export function callSetup(
+  fx: ProviderFixture,
+  budgets: ConformanceBudgets,
+  state: ResourceState,
+  mode: ConformancePowerMode | 'none' = 'working',
+): CallSetup {
   const abort = new AbortController();
   const power = new ConformancePower(mode === 'none' ? 'working' : mode, abort.signal);
   const ctx: ProviderContext = {
@@ -61,7 +73,10 @@ export function abortCall(setup: CallSetup, why: string): void {
  */
 export async function drive<T>(fx: ProviderFixture, call: Promise<T>, budgetMs: number): Promise<Settled<T>> {
   let result: Settled<T> | undefined;
-  const observed = call.then((value) => void (result = { value }), (error: unknown) => void (result = { error }));
+  const observed = call.then(
+    (value) => void (result = { value }),
+    (error: unknown) => void (result = { error }),
+  );
   if (fx.advance) {
     const step = Math.max(1, Math.floor(budgetMs / 100));
     await flushMicrotasks();
@@ -88,7 +103,9 @@ export function assertSettled<T>(s: Settled<T>, what: string): asserts s is Excl
 export function assertTypedRejection(error: unknown, signal: AbortSignal, what: string): void {
   if (signal.aborted && error === abortReason(signal)) return;
   if (error instanceof HaError && /^HAF\d{4}$/.test(error.code)) return;
-  throw new ConformanceFailure(`${what}: rejected with an untyped error (${show(error)}); expected an HaError or the abort reason`);
+  throw new ConformanceFailure(
+    `${what}: rejected with an untyped error (${show(error)}); expected an HaError or the abort reason`,
+  );
 }
 
 /** A conformance check failed: the provider broke its contract. */

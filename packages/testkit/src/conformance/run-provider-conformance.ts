@@ -15,8 +15,10 @@ export interface ProviderCheckResult {
  * Runs one check on a fresh fixture, then closes it. Any rejection left unhandled
  * while it ran (a provider's forgotten promise) fails the check.
  */
-export async function runProviderCheck(check: ProviderConformanceCheck,
-  makeFixture: ProviderFixtureFactory): Promise<ProviderCheckResult> {
+export async function runProviderCheck(
+  check: ProviderConformanceCheck,
+  makeFixture: ProviderFixtureFactory,
+): Promise<ProviderCheckResult> {
   const leaked: unknown[] = [];
   const onLeak = (reason: unknown) => void leaked.push(reason);
   process.on('unhandledRejection', onLeak);
@@ -39,7 +41,11 @@ export async function runProviderCheck(check: ProviderConformanceCheck,
     process.off('unhandledRejection', onLeak);
   }
   if (leaked.length > 0 && result.status !== 'failed') {
-    return { name: check.name, status: 'failed', error: new ConformanceFailure(`unhandled rejection: ${show(leaked[0])}`) };
+    return {
+      name: check.name,
+      status: 'failed',
+      error: new ConformanceFailure(`unhandled rejection: ${show(leaked[0])}`),
+    };
   }
   return result;
 }
@@ -51,8 +57,10 @@ export async function runProviderCheck(check: ProviderConformanceCheck,
  * @example
  * const failed = (await runProviderConformance(makeFixture)).filter((r) => r.status === 'failed');
  */
-export async function runProviderConformance(makeFixture: ProviderFixtureFactory,
-  options: ProviderConformanceOptions = {}): Promise<ProviderCheckResult[]> {
+export async function runProviderConformance(
+  makeFixture: ProviderFixtureFactory,
+  options: ProviderConformanceOptions = {},
+): Promise<ProviderCheckResult[]> {
   const results: ProviderCheckResult[] = [];
   for (const check of providerConformanceChecks(options)) results.push(await runProviderCheck(check, makeFixture));
   return results;

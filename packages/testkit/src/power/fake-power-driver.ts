@@ -1,6 +1,18 @@
 import {
-  AuthError, DriverError, abortReason, ProtocolError, TimeoutError, UnreachableError, delay, systemClock,
-  type ChassisCommand, type ChassisPower, type Clock, type PowerCallOptions, type PowerDriver, type PowerTarget,
+  AuthError,
+  DriverError,
+  abortReason,
+  ProtocolError,
+  TimeoutError,
+  UnreachableError,
+  delay,
+  systemClock,
+  type ChassisCommand,
+  type ChassisPower,
+  type Clock,
+  type PowerCallOptions,
+  type PowerDriver,
+  type PowerTarget,
 } from '@hafence/core';
 
 /** Faults a {@link FakePowerDriver} chassis can be told to show. */
@@ -40,7 +52,13 @@ export interface FakePowerDriverOptions {
  * resource to its chassis.
  *
  * @example
- * const driver = new FakePowerDriver({ clock, onCommand: (host, cmd, before, after) => { if (after === 'OFF') world.kill(host); else if (before === 'OFF') world.boot(host); } });
+ * const driver = new FakePowerDriver({
+ *   clock,
+ *   onCommand: (host, cmd, before, after) => {
+ *     if (after === 'OFF') world.kill(host);
+ *     else if (before === 'OFF') world.boot(host);
+ *   },
+ * });
  * const power = new PowerManagementService({ drivers: [driver], clock, config: { defaultPowerDrivers: ['fake'] } });
  * // bindings: { target: { host, address: 'bmc-1', username: 'admin', password: new Secret('secret') } }
  */

@@ -1,7 +1,22 @@
 import {
-  DEFAULT_POWER_POLL_MS, fenceByPower, recoverByPower, delay, DriverError, systemClock,
-  type ActivityResult, type Clock, type FenceResult, type HAProvider, type HealthResult, type LeaseStatus,
-  type PartitionKind, type PartitionView, type ProviderContext, type RecoverResult, type ResourceSpec, type Verdict,
+  DEFAULT_POWER_POLL_MS,
+  fenceByPower,
+  recoverByPower,
+  delay,
+  DriverError,
+  systemClock,
+  type ActivityResult,
+  type Clock,
+  type FenceResult,
+  type HAProvider,
+  type HealthResult,
+  type LeaseStatus,
+  type PartitionKind,
+  type PartitionView,
+  type ProviderContext,
+  type RecoverResult,
+  type ResourceSpec,
+  type Verdict,
 } from '@hafence/core';
 import type { FakePowerDriver } from '../power/fake-power-driver.js';
 
@@ -87,15 +102,27 @@ export class FakeProvider implements HAProvider {
   /** The simulated host `id` (created healthy). */
   host(id: string): FakeHost {
     let h = this.hosts.get(id);
-    if (!h) this.hosts.set(id, (h = { crashed: false, stuck: false, agentDown: false, eligible: true,
-      maintenance: false, bootedAt: 0, wasOff: false }));
+    if (!h)
+      this.hosts.set(
+        id,
+        (h = {
+          crashed: false,
+          stuck: false,
+          agentDown: false,
+          eligible: true,
+          maintenance: false,
+          bootedAt: 0,
+          wasOff: false,
+        }),
+      );
     return h;
   }
 
   /** Calls of `kind` still running for `host`. */
   running(host?: string, kind?: FakeCall['kind']): FakeCall[] {
-    return this.calls.filter((c) => c.endedAt === undefined && (!host || c.host === host) &&
-      (!kind || c.kind === kind));
+    return this.calls.filter(
+      (c) => c.endedAt === undefined && (!host || c.host === host) && (!kind || c.kind === kind),
+    );
   }
 
   async isEligible(resource: ResourceSpec): Promise<Verdict> {
@@ -111,12 +138,15 @@ export class FakeProvider implements HAProvider {
 
   async partitionConditions(view: PartitionView): Promise<Verdict> {
     const members = view.members.filter((m) => m.eligible && (m.healthy === true || m.inEpisode)).length;
-    return members >= this.minMembers ? { ok: true, reason: `${members} members` } : { ok: false, reason: `${members} eligible healthy members, need ${this.minMembers}` };
+    return members >= this.minMembers
+      ? { ok: true, reason: `${members} members` }
+      : { ok: false, reason: `${members} eligible healthy members, need ${this.minMembers}` };
   }
 
   async healthCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<HealthResult> {
     return this.track(resource, 'health', ctx, async (h) => {
-      if (h.health !== undefined) return this.scripted(h.health, ctx, (v) => ({ healthy: v === 'pass', reason: `scripted ${v}` }));
+      if (h.health !== undefined)
+        return this.scripted(h.health, ctx, (v) => ({ healthy: v === 'pass', reason: `scripted ${v}` }));
       const power = this.power(resource.ref.id);
       this.noticePower(h, power);
       if (power === 'OFF') return { healthy: false, reason: 'powered off' };
@@ -129,15 +159,19 @@ export class FakeProvider implements HAProvider {
 
   async activityCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<ActivityResult> {
     return this.track(resource, 'activity', ctx, async (h) => {
-      if (h.activity !== undefined) return this.scripted(h.activity, ctx, (v) => ({ verdict: v, reason: `scripted ${v}` }));
+      if (h.activity !== undefined)
+        return this.scripted(h.activity, ctx, (v) => ({ verdict: v, reason: `scripted ${v}` }));
       const alive = this.power(resource.ref.id) === 'ON' && !h.crashed;
-      return alive ? { verdict: 'active', reason: 'heartbeat advancing' } : { verdict: 'inactive', reason: 'heartbeat unchanged' };
+      return alive
+        ? { verdict: 'active', reason: 'heartbeat advancing' }
+        : { verdict: 'inactive', reason: 'heartbeat unchanged' };
     });
   }
 
   async recover(resource: ResourceSpec, ctx: ProviderContext): Promise<RecoverResult> {
     return this.track(resource, 'recover', ctx, async (h) => {
-      if (h.recover !== undefined) return this.scripted(h.recover, ctx, (v) => ({ ok: v === 'ok', reason: `scripted ${v}` }));
+      if (h.recover !== undefined)
+        return this.scripted(h.recover, ctx, (v) => ({ ok: v === 'ok', reason: `scripted ${v}` }));
       // The KVM provider's own steps: verify ON, off, verify OFF by polling, on.
       const result = await recoverByPower(ctx, this.clock, DEFAULT_POWER_POLL_MS);
       if (result.ok) this.booted(h);
@@ -171,8 +205,11 @@ export class FakeProvider implements HAProvider {
     if (!h.stuck) h.crashed = false;
   }
 
-  private async scripted<TV extends string, TR>(value: Scripted<TV>, ctx: ProviderContext,
-    answer: (v: TV) => TR): Promise<TR> {
+  private async scripted<TV extends string, TR>(
+    value: Scripted<TV>,
+    ctx: ProviderContext,
+    answer: (v: TV) => TR,
+  ): Promise<TR> {
     if (value === 'hang') {
       await delay(this.clock, 365 * 24 * 3_600_000, ctx.signal);
     }
@@ -180,7 +217,12 @@ export class FakeProvider implements HAProvider {
     return answer(value as TV);
   }
 
-  private async track<T>(resource: ResourceSpec, kind: FakeCall['kind'], ctx: ProviderContext, fn: (h: FakeHost) => Promise<T>): Promise<T> {
+  private async track<T>(
+    resource: ResourceSpec,
+    kind: FakeCall['kind'],
+    ctx: ProviderContext,
+    fn: (h: FakeHost) => Promise<T>,
+  ): Promise<T> {
     if (this.options.recordCalls === false) {
       // Benchmarks: no call record, so no abort listener to keep it up to date.
       if (this.latency > 0) await delay(this.clock, this.latency, ctx.signal);

@@ -5,7 +5,11 @@ import { HaError } from '@hafence/core';
  */
 export class TestClockOptionsError extends HaError {
   /** Builds the error for `field` holding `value`, which breaks `rule`. */
-  constructor(readonly field: string, readonly value: unknown, readonly rule: string) {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly rule: string,
+  ) {
     super('HAF6003', `invalid test clock option ${field} = ${JSON.stringify(value) ?? String(value)}: ${rule}`);
   }
 }

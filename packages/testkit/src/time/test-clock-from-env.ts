@@ -16,7 +16,8 @@ export function parseTestClockMode(text: string | undefined): TestClockOptions {
   if (mode === '' || mode === 'default') return {};
   const m = /^jitter(?::(-?\d+))?$/.exec(mode);
   const seed = m ? Number(m[1] ?? DEFAULT_JITTER_SEED) : NaN;
-  if (!m || !Number.isSafeInteger(seed)) throw new TestClockOptionsError(TEST_CLOCK_ENV, text, "'default', 'jitter' or 'jitter:<integer seed>'");
+  if (!m || !Number.isSafeInteger(seed))
+    throw new TestClockOptionsError(TEST_CLOCK_ENV, text, "'default', 'jitter' or 'jitter:<integer seed>'");
   return { jitter: { seed } };
 }
 
@@ -28,7 +29,9 @@ export function parseTestClockMode(text: string | undefined): TestClockOptions {
  * // HAFENCE_TEST_CLOCK=jitter:7 npx mocha
  * const clock = testClockFromEnv();
  */
-export function testClockFromEnv(start?: number,
-  env: Readonly<Record<string, string | undefined>> = process.env): TestClock {
+export function testClockFromEnv(
+  start?: number,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TestClock {
   return new TestClock(start, parseTestClockMode(env[TEST_CLOCK_ENV]));
 }

@@ -87,7 +87,10 @@ export class TestClock implements Clock {
    * const reply = await clock.track(agent.request(host, signal));
    */
   track<T>(work: Promise<T>): Promise<T> {
-    const settled = work.then(() => undefined, () => undefined);
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
     this.realWork.add(settled);
     void settled.then(() => this.realWork.delete(settled));
     return work;
