@@ -37,7 +37,6 @@ export async function runEmbedExample(): Promise<string[]> {
     const binding = {
       target: { host: id, address: `bmc-${id}.example`, username: 'admin', password: new Secret('bmc-pw') },
     };
-    power.register(id, binding);
     await ha.addResource({ ref: { type: 'host', id }, partition: 'cluster-a', power: binding });
   }
   power.startSync();

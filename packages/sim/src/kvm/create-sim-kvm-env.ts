@@ -145,9 +145,9 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
     store: options.store ?? new MemoryStateStore(),
     config,
     power,
+    joinPowerEvents: true, // one stream, in emission order
   });
   service.events$.subscribe(onEvent);
-  power.events$.subscribe(onEvent);
   const startedAt = clock.now();
   sim.start();
   await service.start();
@@ -158,7 +158,6 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
     const binding = {
       target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(sim.password) },
     };
-    power.register(id, binding);
     await service.addResource({
       ref: { type: provider.resourceType, id },
       partition: 'c1',

@@ -80,10 +80,9 @@ export async function createFakeCluster(options: FakeClusterOptions = {}): Promi
     latencyMs: options.latencyMs,
     bootTimeMs: options.bootTimeMs,
   });
-  const service = new HaService({ providers: [provider], clock, store, config, power });
+  const service = new HaService({ providers: [provider], clock, store, config, power, joinPowerEvents: true });
   const events: HaEvent[] = [];
   service.events$.subscribe((e) => events.push(e));
-  power.events$.subscribe((e) => events.push(e));
   await service.start();
   await service.addPartition({ id: 'z1', kind: 'zone', enabled: true, haEnabled: true });
   await service.addPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: true, haEnabled: true });
@@ -93,7 +92,6 @@ export async function createFakeCluster(options: FakeClusterOptions = {}): Promi
     const id = `h${i}`;
     hostIds.push(id);
     const binding = { target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(PASSWORD) } };
-    power.register(id, binding);
     await service.addResource({ ref: { type: 'host', id }, partition: 'c1', power: binding });
   }
   if (options.sync !== false) power.startSync();
