@@ -26,7 +26,7 @@ export async function runEmbedExample(): Promise<string[]> {
   const log: string[] = [];
   ha.events$.subscribe((e: HaEvent) => {
     if (e.type === 'workloads.released')
-      log.push(`released ${e.host} (${e.proof}): ${cp.restartElsewhere(e.host).join(', ')}`);
+      log.push(`released ${e.resource} (${e.proof}): ${cp.restartElsewhere(e.resource).join(', ')}`);
     if (e.type === 'resource.transition' && e.resource === 'kvm-2') log.push(`kvm-2 ${e.from} → ${e.to}`);
   });
   await ha.start();

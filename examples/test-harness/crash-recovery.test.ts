@@ -24,7 +24,7 @@ describe('example: testing HA behaviour with the simulated cluster', () => {
     expect(env.service.resource(host('h2')).state).to.equal('AVAILABLE');
     const released = env.events.filter((e) => e.type === 'workloads.released');
     expect(released).to.have.length(1);
-    expect(released[0]).to.include({ host: 'h2', proof: 'power-off' });
+    expect(released[0]).to.include({ resource: 'h2', resourceType: 'host', proof: 'power-off' });
   });
 
   it('a host that only lost its agent is never powered off', async () => {

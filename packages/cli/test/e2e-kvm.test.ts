@@ -130,7 +130,7 @@ describe('e2e: hafence agent ×3 + hafence serve, SimBmc over UDP (real processe
       (e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'off' && e.by === 'ha' && e.ok === true,
     );
     const readOff = at((e) => e.type === 'power.transition' && e.host === 'h2' && e.from === 'ON' && e.to === 'OFF');
-    const released = at((e) => e.type === 'workloads.released' && e.host === 'h2');
+    const released = at((e) => e.type === 'workloads.released' && e.resource === 'h2');
     const on = at(
       (e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'on' && e.by === 'ha' && e.ok === true,
     );

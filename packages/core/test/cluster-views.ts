@@ -11,7 +11,7 @@ export function path(events: readonly HaEvent[], host: string): string[] {
 
 /** The `workloads.released` events of one host. */
 export function released(events: readonly HaEvent[], host: string): HaEvent[] {
-  return events.filter((e) => e.type === 'workloads.released' && e.host === host);
+  return events.filter((e) => e.type === 'workloads.released' && e.resource === host);
 }
 
 /** Stop commands in the fence log. */

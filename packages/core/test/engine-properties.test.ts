@@ -922,11 +922,19 @@ describe('engine properties (model-based, random fault schedules)', function () 
     const clock = new TestClock();
     const c = await createFakeCluster({ hosts: 4, clock, config: { startupGrace: STARTUP_GRACE } });
     const monitor = new Monitor(c, clock.now(), new Set(ALL_INVARIANTS));
-    c.events.push({ t: clock.now(), type: 'workloads.released', host: 'h1', proof: 'power-off' });
+    c.events.push({
+      t: clock.now(),
+      type: 'workloads.released',
+      resource: 'h1',
+      resourceType: 'host',
+      host: 'h1',
+      proof: 'power-off',
+    });
     c.events.push({
       t: clock.now(),
       type: 'resource.transition',
       resource: 'h2',
+      resourceType: 'host',
       from: 'NONE',
       to: 'AVAILABLE',
       reason: 'partition-active: forged',

@@ -67,7 +67,7 @@ function path(events: readonly HaEvent[], host: string): string[] {
 }
 
 function releases(events: readonly HaEvent[], host: string): string[] {
-  return events.flatMap((e) => (e.type === 'workloads.released' && e.host === host ? [e.proof] : []));
+  return events.flatMap((e) => (e.type === 'workloads.released' && e.resource === host ? [e.proof] : []));
 }
 
 describe('KVM provider in the real engine (virtual time)', () => {

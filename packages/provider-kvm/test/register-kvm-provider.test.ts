@@ -44,7 +44,7 @@ describe('registerKvmProvider (the whole wiring: register calls and one resolve)
     for (const id of ['h1', 'h2', 'h3']) expect(ha.resource({ type: 'host', id }).state, id).to.equal('AVAILABLE');
     Object.assign(kvm.host('h2'), { alive: false, agentUp: false });
     await clock.advance(60 * MIN);
-    const released = events.flatMap((e) => (e.type === 'workloads.released' && e.host === 'h2' ? [e.proof] : []));
+    const released = events.flatMap((e) => (e.type === 'workloads.released' && e.resource === 'h2' ? [e.proof] : []));
     expect(released).to.deep.equal(['power-off']);
     expect(events.some((e) => e.type === 'power.action' && e.host === 'h2' && e.action === 'off')).to.equal(true);
     await ha.stop();

@@ -15,7 +15,7 @@ const STOPS = new Set(['off', 'soft', 'cycle', 'reset']);
 function checkExpectations(s: Scenario, lines: readonly ScenarioLine[]): void {
   const x = s.expect;
   if (!x) return;
-  const released = lines.filter((l) => l.type === 'workloads.released').map((l) => String(l.host));
+  const released = lines.filter((l) => l.type === 'workloads.released').map((l) => String(l.resource));
   if (x.released) expect([...released].sort(), 'hosts released (each once)').to.deep.equal([...x.released].sort());
   const stops = lines.filter((l) => l.type === 'power.action' && l.by === 'ha' && STOPS.has(String(l.action))).length;
   if (x.stops !== undefined) expect(stops, 'stop commands sent by the engine').to.equal(x.stops);

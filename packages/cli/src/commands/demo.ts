@@ -136,7 +136,7 @@ function table(run: ScenarioRun): string {
 function summary(run: ScenarioRun): string {
   const released = run.lines
     .filter((l) => l.type === 'workloads.released')
-    .map((l) => `${String(l.host)} (${String(l.proof)})`);
+    .map((l) => `${String(l.resource)} (${String(l.proof)})`);
   const stops = run.lines.filter(
     (l) => l.type === 'power.action' && l.by === 'ha' && ['off', 'soft', 'cycle', 'reset'].includes(String(l.action)),
   ).length;

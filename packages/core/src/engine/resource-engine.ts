@@ -198,12 +198,16 @@ export class ResourceEngine {
         t: now,
         type: 'resource.transition',
         resource: id,
+        resourceType: rt.spec.ref.type,
         from,
         to: target,
         reason: `${event}: ${reason}`,
       });
     }
-    if (released) this.d.emit({ t: now, type: 'workloads.released', host: id, proof: released });
+    if (released) {
+      const resourceType = rt.spec.ref.type;
+      this.d.emit({ t: now, type: 'workloads.released', resource: id, resourceType, host: id, proof: released });
+    }
     if (target !== undefined) this.enter(rt, from, target);
     else this.armStateTimer(rt);
     return true;

@@ -22,7 +22,10 @@ export type HaEvent =
   | {
       readonly t: number;
       readonly type: 'resource.transition';
+      /** The resource's id (`ResourceRef.id`). */
       readonly resource: string;
+      /** The resource's type (`ResourceRef.type`): `host` for hypervisor hosts, a provider's own otherwise. */
+      readonly resourceType: string;
       readonly from: ResourceState;
       readonly to: ResourceState;
       readonly reason: string;
@@ -54,7 +57,17 @@ export type HaEvent =
   | { readonly t: number; readonly type: 'power.read-failing'; readonly host: string; readonly error: string }
   | { readonly t: number; readonly type: 'power.read-ok'; readonly host: string; readonly failures: number }
   | { readonly t: number; readonly type: 'power.auth-failed'; readonly host: string }
-  | { readonly t: number; readonly type: 'workloads.released'; readonly host: string; readonly proof: ReleaseProof }
+  | {
+      readonly t: number;
+      readonly type: 'workloads.released';
+      /** The released resource's id (`ResourceRef.id`). */
+      readonly resource: string;
+      /** The released resource's type (`ResourceRef.type`). */
+      readonly resourceType: string;
+      /** @deprecated The resource's id, whatever its type; use `resource` and `resourceType`. */
+      readonly host: string;
+      readonly proof: ReleaseProof;
+    }
   | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }
   | {
       readonly t: number;

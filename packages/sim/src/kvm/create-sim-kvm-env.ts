@@ -95,7 +95,7 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   const onEvent = (e: HaEvent) => {
     events.push(e);
     timeline.push(e);
-    if (e.type === 'workloads.released') sim.checkRelease(e.host);
+    if (e.type === 'workloads.released') sim.checkRelease(e.resource);
   };
   const hostIds = Array.from({ length: options.hosts ?? 6 }, (_, i) => `h${i + 1}`);
   const sim = new SimKvmCluster({
