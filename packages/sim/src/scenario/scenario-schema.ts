@@ -1,4 +1,4 @@
-import { parseDuration } from '@hafence/core';
+import { parseDuration, RESOURCE_STATES } from '@hafence/core';
 import { z } from 'zod';
 
 /** Parses `90s`, `5m`, and compounds like `6m30s` or `1h15m`; NaN when malformed. */
@@ -109,20 +109,7 @@ const kvmSchema = z
     message: 'must be at least 2 × heartbeatInterval',
   });
 
-const stateName = z.enum([
-  'NONE',
-  'INITIALIZING',
-  'AVAILABLE',
-  'INELIGIBLE',
-  'UNSUPPORTED',
-  'SUSPECT',
-  'CHECKING',
-  'DEGRADED',
-  'RECOVERING',
-  'FENCING',
-  'FENCED',
-  'FAILED',
-]);
+const stateName = z.enum(RESOURCE_STATES);
 
 /**
  * Extension: outcomes a test asserts besides the golden log (the runner ignores them).
