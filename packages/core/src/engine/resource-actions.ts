@@ -80,12 +80,11 @@ export class ResourceActions {
     if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart')))
       await this.releaseLeftOff(rt);
     this.engine.armStateTimer(rt);
-    this.entered(rt, rt.record.state, rt.record.state);
+    this.startWork(rt, rt.record.state);
   }
 
   /** Starts the work that belongs to the state just entered. */
-  entered(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    if (from !== to) this.alertOnEntry(rt, from, to);
+  startWork(rt: Runtime, to: ResourceState): void {
     // The state's work runs as the next serial step, after the write that entered it.
     void this.engine.serial(rt, async () => {
       if (rt.record.state !== to) return;
@@ -123,28 +122,6 @@ export class ResourceActions {
           break;
       }
     });
-  }
-
-  /** docs/behaviour.md#resource-states: the transitions that carry an alert beyond their own event. */
-  private alertOnEntry(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    const host = rt.spec.ref.id;
-    if (to === 'FAILED') {
-      this.d.alert(
-        'critical',
-        'failed',
-        `${host} FAILED: automated recovery and fencing failed; operator needed`,
-        host,
-      );
-    } else if (to === 'FENCING' && from === 'RECOVERING') {
-      this.d.alert('warning', 'recovery-exhausted', `${host}: recovery attempts exhausted; fencing`, host);
-    } else if (to === 'FENCED' && from !== 'NONE' && rt.record.episode) {
-      this.d.alert(
-        'warning',
-        'fenced',
-        `${host} FENCED: its workloads are released; the framework will not power it on`,
-        host,
-      );
-    }
   }
 
   /** Why no stop command may be sent to `rt` now, or undefined (checked before and after the budget). */
@@ -441,7 +418,7 @@ export class ResourceActions {
         if (!this.current(rt, action)) {
           // Stale (docs/behaviour.md#resource-states): drop the result; if the resource is still where the action
           // started, its work starts again from the current record.
-          if (rt.record.state === action.state) this.entered(rt, action.state, action.state);
+          if (rt.record.state === action.state) this.startWork(rt, action.state);
           return;
         }
         await done(action, outcome);

@@ -1,16 +1,16 @@
 import { resolveSettings } from '../config/load-config.js';
 import type { HaSettings } from '../config/schema.js';
 import type { ReleaseProof } from '../events/ha-event.js';
-import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
+import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { ProviderContractError } from '../errors/engine-errors.js';
 import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
-import type { ResourceState } from '../spi/states.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
-import { newRecord, openEpisode, timersOnEntry, type Runtime } from './runtime.js';
+import { newRecord, type Runtime } from './runtime.js';
+import { deadlineOf, decide, type StepEffect } from './decide.js';
 import { powerHostOf } from './power-backend.js';
 
 /** Options of one FSM step. */
@@ -142,75 +142,51 @@ export class ResourceEngine {
    * or another writer got there first (the record is then reloaded).
    */
   async apply(rt: Runtime, event: ResourceEvent | null, reason: string, o: ApplyOptions = {}): Promise<boolean> {
-    const from = rt.record.state;
-    const target = event ? resourceTransition(from, event) : undefined;
-    // The hot path: a routine passing health check writes (and allocates) nothing.
-    if (target === undefined && !o.counters && !o.timers && !o.release && !o.patch) return false;
-    const now = this.d.clock.now();
-    let episode = rt.record.episode && o.counters ? o.counters(rt.record.episode) : rt.record.episode;
-    let next: ResourceRecord = { ...rt.record, ...o.patch, version: rt.record.version + 1 };
-    if (target !== undefined) {
-      if (target === 'SUSPECT' && !episode) {
-        // Workloads already released (power seen OFF, not on since) stay released: the
-        // new episode must not release them a second time.
-        episode = { ...openEpisode(next.nextEpisode, now), released: next.releasedOutside };
-        next = { ...next, nextEpisode: next.nextEpisode + 1 };
-      }
-      if (target === 'AVAILABLE') {
-        episode = undefined;
-        next = { ...next, releasedOutside: false };
-      }
-      if (episode && (target === 'FENCED' || target === 'FAILED')) episode = { ...episode, outcome: target };
-      if (episode && target === 'INITIALIZING') episode = { ...episode, outcome: undefined };
-      next = {
-        ...next,
-        state: target,
-        since: now,
-        timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false),
-      };
-    }
-    if (o.timers) next = { ...next, timers: { ...next.timers, ...o.timers } };
-    let released: ReleaseProof | undefined;
-    if (o.release) {
-      if (episode && !episode.released) {
-        episode = { ...episode, released: true };
-        released = o.release;
-      } else if (!episode && !next.releasedOutside) {
-        next = { ...next, releasedOutside: true };
-        released = o.release;
-      }
-    }
-    next = { ...next, episode };
-    if (target === undefined && !o.counters && !o.timers && !released && !o.patch) return false;
-    if (!(await this.d.store.saveResource(next, rt.record.version))) {
+    const action = rt.action ? { id: rt.action.id, state: rt.action.state } : undefined;
+    const decision = decide(
+      rt.record,
+      { ...o, event, reason },
+      { now: this.d.clock.now(), settings: rt.settings, action },
+    );
+    if (!decision) return false;
+    if (!(await this.d.store.saveResource(decision.record, rt.record.version))) {
       this.d.logger.warn('stale write dropped', { resource: rt.key, event });
       const fresh = await this.d.store.getResource(rt.key);
       if (fresh) rt.record = fresh;
       return false;
     }
-    rt.record = next;
-    // A write that does not change the state (a flag, a timer, our own release) keeps the
-    // in-flight action current; only a state change makes its result stale.
-    if (rt.action && (o.actionId === rt.action.id || target === undefined)) rt.action.version = next.version;
-    const id = rt.spec.ref.id;
-    if (target !== undefined) {
-      this.d.emit({
-        t: now,
-        type: 'resource.transition',
-        resource: id,
-        resourceType: rt.spec.ref.type,
-        from,
-        to: target,
-        reason: `${event}: ${reason}`,
-      });
-    }
-    if (released) {
-      const resourceType = rt.spec.ref.type;
-      this.d.emit({ t: now, type: 'workloads.released', resource: id, resourceType, host: id, proof: released });
-    }
-    if (target !== undefined) this.enter(rt, from, target);
-    else this.armStateTimer(rt);
+    rt.record = decision.record;
+    for (const effect of decision.effects) if (effect.kind === 'adopt-version') this.carryOut(rt, effect);
+    for (const e of decision.events) this.d.emit(e);
+    for (const effect of decision.effects) if (effect.kind !== 'adopt-version') this.carryOut(rt, effect);
     return true;
+  }
+
+  /** Carries out one effect of a decided step. */
+  private carryOut(rt: Runtime, effect: StepEffect): void {
+    switch (effect.kind) {
+      case 'adopt-version':
+        if (rt.action) rt.action.version = rt.record.version;
+        break;
+      case 'cancel-action':
+        this.actions.cancel(rt, effect.reason);
+        break;
+      case 'refresh-failing':
+        this.refreshFailing(rt);
+        break;
+      case 'membership-changed':
+        this.d.membershipChanged(rt.spec.partition);
+        break;
+      case 'arm-state-timer':
+        this.armStateTimer(rt);
+        break;
+      case 'alert':
+        this.d.alert(effect.level, effect.code, effect.message, rt.spec.ref.id);
+        break;
+      case 'start-work':
+        this.actions.startWork(rt, effect.state);
+        break;
+    }
   }
 
   /** Re-evaluates whether the resource counts as failing (storm guard, self-doubt). */
@@ -223,14 +199,6 @@ export class ResourceEngine {
     if (rt.failing === failing) return;
     rt.failing = failing;
     this.d.failingChanged(failing ? 1 : -1);
-  }
-
-  private enter(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    if (rt.action && rt.action.state !== to) this.actions.cancel(rt, `left ${rt.action.state} for ${to}`);
-    this.refreshFailing(rt);
-    if (from !== to) this.d.membershipChanged(rt.spec.partition);
-    this.armStateTimer(rt);
-    this.actions.entered(rt, from, to);
   }
 
   /**
@@ -258,7 +226,7 @@ export class ResourceEngine {
    */
   deadline(rt: Runtime): number | undefined {
     if (rt.removed || rt.action) return undefined;
-    return this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
+    return deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
   }
 
   /**
@@ -273,28 +241,6 @@ export class ResourceEngine {
         out.push(`${rt.key}: ${rt.record.state} waits for ${at} with no live timer`);
     }
     return out;
-  }
-
-  private deadlineOf(state: ResourceState, t: ResourceTimers, extraAt?: number): number | undefined {
-    const pick = (...xs: Array<number | undefined>) => {
-      const defined = xs.filter((x): x is number => x !== undefined);
-      return defined.length ? Math.min(...defined) : undefined;
-    };
-    switch (state) {
-      case 'SUSPECT':
-        return t.activityAt;
-      case 'DEGRADED':
-        return t.recheckAt;
-      // A gated retry waits for the later of its own time and the gate (never a past deadline).
-      case 'RECOVERING':
-        return extraAt !== undefined ? Math.max(t.retryAt ?? extraAt, extraAt) : t.retryAt;
-      case 'FENCING':
-        return pick(t.leaseAt, extraAt);
-      case 'FAILED':
-        return t.leaseAt;
-      default:
-        return undefined;
-    }
   }
 
   private async onStateTimer(rt: Runtime): Promise<void> {
