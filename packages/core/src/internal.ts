@@ -18,5 +18,5 @@ export { withClockSignal } from './util/delay.js';
 export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';
 export { decodeUtf8 } from './config/validate-config.js';
 export { redact } from './power/redact.js';
-export { decide, deadlineOf, entryAlerts } from './engine/decide.js';
-export type { StepInput, StepContext, StepEffect, StepEvent, StepDecision } from './engine/decide.js';
+export { decide, deadlineOf, entryAlerts, activityStep, timerEvent, resumeEvent } from './engine/decide.js';
+export type { StepInput, StepContext, StepEffect, StepEvent, StepDecision, ActivityStep } from './engine/decide.js';

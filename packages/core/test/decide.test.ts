@@ -5,12 +5,22 @@ import {
   RESOURCE_EVENTS,
   RESOURCE_STATES,
   resourceTransition,
+  type ActivityResult,
   type Episode,
   type ResourceEvent,
   type ResourceRecord,
   type ResourceState,
 } from '@hafence/core';
-import { deadlineOf, decide, type StepContext, type StepDecision, type StepInput } from '@hafence/core/internal';
+import {
+  activityStep,
+  deadlineOf,
+  decide,
+  resumeEvent,
+  timerEvent,
+  type StepContext,
+  type StepDecision,
+  type StepInput,
+} from '@hafence/core/internal';
 
 /**
  * The resource engine's pure decision function (docs/behaviour.md#resource-states): every
@@ -348,5 +358,71 @@ describe('decide: the resource engine decision function', () => {
         { numRuns: 2000 },
       );
     });
+  });
+});
+
+describe('decide: outcome classifiers', () => {
+  const settings = { ...S, maxActivityChecks: 3, inactiveChecksToRecover: 2, maxActivityCheckErrors: 2 };
+  const ep = (over: Partial<Episode> = {}) => episode({ checks: 5, ...over });
+
+  it('activity verdicts against the streaks', () => {
+    const cases: Array<[ActivityResult['verdict'], Partial<Episode>, ResourceEvent, Partial<Episode>]> = [
+      ['active', {}, 'activity-active', { checks: 6, activeResults: 1, inactiveStreak: 0, errorStreak: 0 }],
+      [
+        'active',
+        { activeResults: 2, inactiveStreak: 1 },
+        'activity-active-limit',
+        { activeResults: 3, inactiveStreak: 0 },
+      ],
+      ['inactive', { errorStreak: 1 }, 'activity-inactive', { checks: 6, inactiveStreak: 1, errorStreak: 0 }],
+      ['inactive', { inactiveStreak: 1 }, 'activity-inactive-confirmed', { inactiveStreak: 2 }],
+      ['error', { inactiveStreak: 1 }, 'activity-error', { checks: 6, errorStreak: 1, inactiveStreak: 0 }],
+      ['error', { errorStreak: 1 }, 'activity-errors-exhausted', { errorStreak: 2 }],
+    ];
+    for (const [verdict, over, event, after] of cases) {
+      const e = ep(over);
+      const a = activityStep('h1', e, { verdict }, settings);
+      expect(a.event, `${verdict} ${JSON.stringify(over)}`).to.equal(event);
+      expect(a.counters(e)).to.deep.include(after);
+      expect(a.reason).to.equal(verdict);
+      expect(a.alert === undefined).to.equal(event !== 'activity-errors-exhausted');
+    }
+    expect(activityStep('h1', ep({ errorStreak: 1 }), { verdict: 'error', reason: 'x' }, settings).alert).to.deep.equal(
+      {
+        kind: 'alert',
+        level: 'critical',
+        code: 'activity-errors',
+        message: 'h1: 2 activity check errors in a row',
+      },
+    );
+  });
+
+  it('a malformed verdict counts as an error, never as "no activity"', () => {
+    const a = activityStep('h1', ep({ inactiveStreak: 1 }), { verdict: 'maybe' as 'error' }, settings);
+    expect(a.event).to.equal('activity-error');
+  });
+
+  it("timer events: SUSPECT and DEGRADED have their own; the others are the actions' business", () => {
+    const got = Object.fromEntries(RESOURCE_STATES.map((s) => [s, timerEvent(s)]));
+    expect(Object.entries(got).filter(([, e]) => e !== undefined)).to.deep.equal([
+      ['SUSPECT', 'activity-due'],
+      ['DEGRADED', 'degraded-recheck'],
+    ]);
+  });
+
+  it('resume events when the partition becomes ACTIVE', () => {
+    expect(resumeEvent(undefined, false)).to.equal('partition-active');
+    expect(resumeEvent(episode({ outcome: 'FENCED' }), true)).to.equal('partition-resume-fenced');
+    expect(resumeEvent(episode({ outcome: 'FAILED' }), true)).to.equal('partition-resume-failed');
+    expect(resumeEvent(episode(), true)).to.equal('partition-active');
+    expect(resumeEvent(episode(), false)).to.equal('partition-resume-suspect');
+    expect(resumeEvent(episode(), undefined)).to.equal('partition-resume-suspect');
+    for (const e of [
+      'partition-active',
+      'partition-resume-fenced',
+      'partition-resume-failed',
+      'partition-resume-suspect',
+    ] as const)
+      expect(resourceTransition('NONE', e)).to.not.equal(undefined);
   });
 });

@@ -2,6 +2,7 @@ import type { HaSettings } from '../config/schema.js';
 import type { ReleaseProof } from '../events/ha-event.js';
 import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
 import type { AlertCode, AlertLevel } from '../spi/alert.js';
+import type { ActivityResult } from '../spi/ha-provider.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
 import { openEpisode, timersOnEntry } from './runtime.js';
@@ -201,4 +202,72 @@ export function deadlineOf(state: ResourceState, t: ResourceTimers, gateAt?: num
     default:
       return undefined;
   }
+}
+
+/** An activity check's verdict as an engine step: the FSM event, the episode's new counters, an alert first. */
+export interface ActivityStep {
+  readonly event: ResourceEvent;
+  readonly reason: string;
+  readonly counters: (episode: Episode) => Episode;
+  readonly alert?: Extract<StepEffect, { kind: 'alert' }>;
+}
+
+/**
+ * Classifies an activity check's result against the episode's streaks
+ * (docs/behaviour.md#resource-states): enough "active" results degrade, enough "inactive"
+ * in a row recover, enough errors in a row fail. An error is never "no activity": it
+ * resets the inactive streak.
+ */
+export function activityStep(
+  host: string,
+  episode: Episode | undefined,
+  result: ActivityResult,
+  settings: HaSettings,
+): ActivityStep {
+  const reason = result.reason ?? result.verdict;
+  if (result.verdict === 'active') {
+    const n = (episode?.activeResults ?? 0) + 1;
+    return {
+      event: n >= settings.maxActivityChecks ? 'activity-active-limit' : 'activity-active',
+      reason,
+      counters: (e) => ({ ...e, checks: e.checks + 1, activeResults: n, inactiveStreak: 0, errorStreak: 0 }),
+    };
+  }
+  if (result.verdict === 'inactive') {
+    const n = (episode?.inactiveStreak ?? 0) + 1;
+    return {
+      event: n >= settings.inactiveChecksToRecover ? 'activity-inactive-confirmed' : 'activity-inactive',
+      reason,
+      counters: (e) => ({ ...e, checks: e.checks + 1, inactiveStreak: n, errorStreak: 0 }),
+    };
+  }
+  const n = (episode?.errorStreak ?? 0) + 1;
+  const counters = (e: Episode): Episode => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
+  if (n < settings.maxActivityCheckErrors) return { event: 'activity-error', reason, counters };
+  const message = `${host}: ${n} activity check errors in a row`;
+  return {
+    event: 'activity-errors-exhausted',
+    reason,
+    counters,
+    alert: { kind: 'alert', level: 'critical', code: 'activity-errors', message },
+  };
+}
+
+/** The FSM event a due state timer means, or undefined when the state's action handles it. */
+export function timerEvent(state: ResourceState): ResourceEvent | undefined {
+  if (state === 'SUSPECT') return 'activity-due';
+  if (state === 'DEGRADED') return 'degraded-recheck';
+  return undefined;
+}
+
+/**
+ * The event a member gets when its partition becomes ACTIVE: an open episode resumes where it was; a resource
+ * whose latest health check passed starts like any other (INITIALIZING, then AVAILABLE closes the episode)
+ * rather than passing through SUSPECT for nothing. FENCED and FAILED stay so (never powered on).
+ */
+export function resumeEvent(episode: Episode | undefined, healthy: boolean | undefined): ResourceEvent {
+  if (!episode) return 'partition-active';
+  if (episode.outcome === 'FENCED') return 'partition-resume-fenced';
+  if (episode.outcome === 'FAILED') return 'partition-resume-failed';
+  return healthy === true ? 'partition-active' : 'partition-resume-suspect';
 }

@@ -1,11 +1,11 @@
 import type { ActivityResult, FenceResult, LeaseStatus, ProviderContext, RecoverResult } from '../spi/ha-provider.js';
 import type { ResourceState } from '../spi/states.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
-import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { AbortedError } from '../errors/engine-errors.js';
 import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
+import { activityStep } from './decide.js';
 import { powerHostOf } from './power-backend.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
@@ -199,7 +199,6 @@ export class ResourceActions {
   }
 
   private async onActivity(rt: Runtime, outcome: JobOutcome<ActivityResult>): Promise<void> {
-    const s = rt.settings;
     const result: ActivityResult =
       outcome.kind === 'ok'
         ? outcome.value
@@ -208,31 +207,9 @@ export class ResourceActions {
             reason:
               outcome.kind === 'timeout' ? 'activity check timed out' : `activity check failed: ${errorText(outcome)}`,
           };
-    const ep = rt.record.episode;
-    let event: ResourceEvent;
-    let counters = (e: NonNullable<typeof ep>) => ({ ...e, checks: e.checks + 1 });
-    if (result.verdict === 'active') {
-      const n = (ep?.activeResults ?? 0) + 1;
-      event = n >= s.maxActivityChecks ? 'activity-active-limit' : 'activity-active';
-      counters = (e) => ({ ...e, checks: e.checks + 1, activeResults: n, inactiveStreak: 0, errorStreak: 0 });
-    } else if (result.verdict === 'inactive') {
-      const n = (ep?.inactiveStreak ?? 0) + 1;
-      event = n >= s.inactiveChecksToRecover ? 'activity-inactive-confirmed' : 'activity-inactive';
-      counters = (e) => ({ ...e, checks: e.checks + 1, inactiveStreak: n, errorStreak: 0 });
-    } else {
-      // An error is never "no activity" (docs/behaviour.md#resource-states): it resets the inactive streak.
-      const n = (ep?.errorStreak ?? 0) + 1;
-      event = n >= s.maxActivityCheckErrors ? 'activity-errors-exhausted' : 'activity-error';
-      counters = (e) => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
-      if (event === 'activity-errors-exhausted')
-        this.d.alert(
-          'critical',
-          'activity-errors',
-          `${rt.spec.ref.id}: ${n} activity check errors in a row`,
-          rt.spec.ref.id,
-        );
-    }
-    await this.engine.apply(rt, event, result.reason ?? result.verdict, { counters });
+    const step = activityStep(rt.spec.ref.id, rt.record.episode, result, rt.settings);
+    if (step.alert) this.d.alert(step.alert.level, step.alert.code, step.alert.message, rt.spec.ref.id);
+    await this.engine.apply(rt, step.event, step.reason, { counters: step.counters });
   }
 
   private async startRecover(rt: Runtime): Promise<void> {

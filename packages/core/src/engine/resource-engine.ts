@@ -10,7 +10,7 @@ import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
 import { newRecord, type Runtime } from './runtime.js';
-import { deadlineOf, decide, type StepEffect } from './decide.js';
+import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
 import { powerHostOf } from './power-backend.js';
 
 /** Options of one FSM step. */
@@ -252,16 +252,10 @@ export class ResourceEngine {
       this.armStateTimer(rt);
       return;
     }
-    switch (rt.record.state) {
-      case 'SUSPECT':
-        await this.apply(rt, 'activity-due', 'activity check due');
-        break;
-      case 'DEGRADED':
-        await this.apply(rt, 'degraded-recheck', 'periodic re-check');
-        break;
-      default:
-        await this.actions.onTimer(rt);
-    }
+    const event = timerEvent(rt.record.state);
+    if (event === 'activity-due') await this.apply(rt, event, 'activity check due');
+    else if (event === 'degraded-recheck') await this.apply(rt, event, 'periodic re-check');
+    else await this.actions.onTimer(rt);
   }
 
   /** After every serial step: a state that waits for a deadline keeps a live timer. */
@@ -391,19 +385,7 @@ export class ResourceEngine {
     await Promise.all(
       [...(this.members.get(partition) ?? [])].map((rt) =>
         this.serial(rt, async () => {
-          const ep = rt.record.episode;
-          // An open episode resumes where it was; a host whose latest health check passed
-          // starts like any other (INITIALIZING, then AVAILABLE closes the episode) rather than
-          // passing through SUSPECT for nothing. FENCED and FAILED stay so (never powered on).
-          const event: ResourceEvent = !ep
-            ? 'partition-active'
-            : ep.outcome === 'FENCED'
-              ? 'partition-resume-fenced'
-              : ep.outcome === 'FAILED'
-                ? 'partition-resume-failed'
-                : rt.healthy === true
-                  ? 'partition-active'
-                  : 'partition-resume-suspect';
+          const event = resumeEvent(rt.record.episode, rt.healthy);
           await this.apply(rt, event, reason);
         }),
       ),
