@@ -20,3 +20,12 @@ export { decodeUtf8 } from './config/validate-config.js';
 export { redact } from './power/redact.js';
 export { decide, deadlineOf, entryAlerts, activityStep, timerEvent, resumeEvent } from './engine/decide.js';
 export type { StepInput, StepContext, StepEffect, StepEvent, StepDecision, ActivityStep } from './engine/decide.js';
+export {
+  maintenanceEvent,
+  eligibilityEvent,
+  healthEvent,
+  recoverStep,
+  fenceStep,
+  errorText,
+} from './engine/outcomes.js';
+export type { EventStep, RecoverStep, FenceStep } from './engine/outcomes.js';

@@ -6,6 +6,7 @@ import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import { activityStep } from './decide.js';
+import { errorText, fenceStep, recoverStep } from './outcomes.js';
 import { powerHostOf } from './power-backend.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
@@ -243,37 +244,13 @@ export class ResourceActions {
   }
 
   private async onRecover(rt: Runtime, action: InFlight, outcome: JobOutcome<RecoverResult>): Promise<void> {
-    if (outcome.kind === 'ok' && outcome.value.ok) {
-      await this.engine.apply(rt, 'recover-succeeded', outcome.value.reason ?? 'recovery steps done', { quiet: true });
+    const step = recoverStep(outcome, action, rt.record.episode, rt.settings, this.d.clock.now());
+    if (step.kind === 'finish-left-off') {
+      await this.finishLeftOff(rt, step.why, step.onSent);
       return;
     }
-    const reason =
-      outcome.kind === 'ok'
-        ? (outcome.value.reason ?? 'recovery failed')
-        : outcome.kind === 'timeout'
-          ? 'recovery timed out'
-          : `recovery failed: ${errorText(outcome)}`;
-    if (action.onAcked) {
-      // off, verified OFF and on are done; only the read-back ran out of time.
-      await this.engine.apply(rt, 'recover-succeeded', `${reason} after its power-on was acknowledged`, {
-        quiet: true,
-      });
-      return;
-    }
-    // After its own verified OFF a recovery is never retried from scratch: the next
-    // attempt would read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts). One read says how it was left.
-    if (rt.record.episode?.ownOff) {
-      await this.finishLeftOff(rt, `${reason} after its own stop command`, action.onSent);
-      return;
-    }
-    const attempts = rt.record.episode?.recoverAttempts ?? 0;
-    if (attempts >= rt.settings.maxRecoveryAttempts) {
-      await this.engine.apply(rt, 'recover-exhausted', `${reason}; ${attempts} attempt(s) used`);
-    } else {
-      await this.engine.apply(rt, 'recover-failed', reason, {
-        timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay },
-      });
-    }
+    const { event, reason, quiet, timers } = step;
+    await this.engine.apply(rt, event, reason, { ...(quiet ? { quiet } : {}), ...(timers ? { timers } : {}) });
   }
 
   private startFence(rt: Runtime): void {
@@ -289,21 +266,10 @@ export class ResourceActions {
   }
 
   private async onFence(rt: Runtime, action: InFlight, outcome: JobOutcome<FenceResult>): Promise<void> {
-    if (outcome.kind === 'ok' && outcome.value.outcome === 'off' && action.offSeen) {
-      await this.engine.apply(rt, 'fence-verified-off', outcome.value.reason ?? 'power verified OFF', {
-        release: 'power-off',
-      });
-      return;
-    }
-    const reason =
-      outcome.kind === 'ok'
-        ? outcome.value.outcome === 'off'
-          ? 'provider reported OFF without a status read of OFF (not proof)'
-          : (outcome.value.reason ?? outcome.value.outcome)
-        : outcome.kind === 'timeout'
-          ? 'fence timed out'
-          : `fence failed: ${errorText(outcome)}`;
-    await this.leaseRoute(rt, reason);
+    const step = fenceStep(outcome, action.offSeen);
+    if (step.kind === 'fenced')
+      await this.engine.apply(rt, 'fence-verified-off', step.reason, { release: 'power-off' });
+    else await this.leaseRoute(rt, step.why);
   }
 
   /** Fencing by power failed: the self-fence lease is the remaining proof (docs/behaviour.md#kvm-hosts). */
@@ -583,8 +549,4 @@ export class ResourceActions {
       release: 'power-off',
     });
   }
-}
-
-function errorText(outcome: JobOutcome<unknown>): string {
-  return outcome.kind === 'error' ? String((outcome.error as Error)?.message ?? outcome.error) : outcome.kind;
 }

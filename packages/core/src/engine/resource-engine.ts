@@ -10,6 +10,7 @@ import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
 import { newRecord, type Runtime } from './runtime.js';
+import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
 import { powerHostOf } from './power-backend.js';
 
@@ -360,22 +361,15 @@ export class ResourceEngine {
     if (a.eligible) rt.eligible = a.eligible.ok;
     if (a.maintenance !== undefined) {
       rt.maintenance = a.maintenance;
-      if (a.maintenance && rt.record.state !== 'INELIGIBLE')
-        await this.apply(rt, 'maintenance-start', 'operator maintenance');
-      if (!a.maintenance && rt.record.state === 'INELIGIBLE')
-        await this.apply(rt, 'maintenance-end', 'maintenance ended');
+      const m = maintenanceEvent(rt.record.state, a.maintenance);
+      if (m) await this.apply(rt, m.event, m.reason);
     }
     if (a.eligible && !a.maintenance) {
-      if (!a.eligible.ok) await this.apply(rt, 'eligibility-lost', a.eligible.reason ?? 'not eligible');
-      else if (rt.record.state === 'UNSUPPORTED')
-        await this.apply(rt, 'eligibility-regained', a.eligible.reason ?? 'eligible again');
+      const e = eligibilityEvent(rt.record.state, a.eligible);
+      if (e) await this.apply(rt, e.event, e.reason);
     }
-    if (a.health.healthy) {
-      await this.apply(rt, 'health-passed', a.health.reason ?? 'health check passed');
-    } else {
-      const quiet = rt.record.state === 'INITIALIZING' && (rt.record.timers.quietUntil ?? 0) > this.d.clock.now();
-      await this.apply(rt, quiet ? 'health-failed-quiet' : 'health-failed', a.health.reason ?? 'health check failed');
-    }
+    const h = healthEvent(rt.record, a.health, this.d.clock.now());
+    await this.apply(rt, h.event, h.reason);
     this.refreshFailing(rt);
     if (wasHealthy !== rt.healthy || wasEligible !== rt.eligible) this.d.membershipChanged(rt.spec.partition);
   }
