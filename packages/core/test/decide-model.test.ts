@@ -11,6 +11,9 @@ import {
   activityStep,
   deadlineOf,
   decide,
+  fenceStep,
+  healthEvent,
+  recoverStep,
   resumeEvent,
   timerEvent,
   type StepDecision,
@@ -57,11 +60,7 @@ const worldArb: fc.Arbitrary<World> = fc.oneof(
 function stepFor(r: ResourceRecord, w: World, healthy: boolean | undefined, now: number): StepInput | undefined {
   switch (w.kind) {
     case 'health':
-      if (w.healthy) return { event: 'health-passed', reason: 'ok' };
-      return {
-        event: r.state === 'INITIALIZING' && (r.timers.quietUntil ?? 0) > now ? 'health-failed-quiet' : 'health-failed',
-        reason: 'down',
-      };
+      return healthEvent(r, { healthy: w.healthy }, now);
     case 'activity': {
       if (r.state !== 'CHECKING') return undefined; // only a running check answers
       const a = activityStep('h1', r.episode, { verdict: w.verdict }, S);
@@ -72,22 +71,23 @@ function stepFor(r: ResourceRecord, w: World, healthy: boolean | undefined, now:
       const event = timerEvent(r.state);
       return at !== undefined && at <= now && event ? { event, reason: 'due' } : undefined;
     }
-    case 'recover':
+    case 'recover': {
       if (r.state !== 'RECOVERING') return undefined;
-      if (w.ok) return { event: 'recover-succeeded', reason: 'done', quiet: true };
-      return (r.episode?.recoverAttempts ?? 0) >= S.maxRecoveryAttempts
-        ? { event: 'recover-exhausted', reason: 'used up' }
-        : {
-            event: 'recover-failed',
-            reason: 'failed',
-            counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1 }),
-            timers: { retryAt: now + S.recoverRetryDelay },
-          };
-    case 'fence':
+      const step = recoverStep({ kind: 'ok', value: { ok: w.ok } }, { onSent: false }, r.episode, S, now);
+      if (step.kind !== 'apply') return undefined; // a status read decides (not modelled: no stop command here)
+      // The attempt is counted when it starts; the model merges it into its outcome.
+      const { event, reason, quiet, timers } = step;
+      return { event, reason, quiet, timers, counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1 }) };
+    }
+    case 'fence': {
       if (r.state !== 'FENCING') return undefined;
-      if (w.outcome === 'verified-off') return { event: 'fence-verified-off', reason: 'OFF', release: 'power-off' };
       if (w.outcome === 'lease') return { event: 'fence-lease-expired', reason: 'lease', release: 'lease' };
-      return { event: 'fence-failed', reason: 'no proof', timers: { leaseAt: undefined } };
+      const outcome = w.outcome === 'verified-off' ? ('off' as const) : ('failed' as const);
+      const step = fenceStep({ kind: 'ok', value: { outcome } }, true);
+      return step.kind === 'fenced'
+        ? { event: 'fence-verified-off', reason: step.reason, release: 'power-off' }
+        : { event: 'fence-failed', reason: step.why, timers: { leaseAt: undefined } };
+    }
     case 'off-observed':
       return {
         event: 'power-off-observed',
