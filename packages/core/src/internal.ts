@@ -26,6 +26,7 @@ export {
   healthEvent,
   recoverStep,
   fenceStep,
+  leaseStep,
   errorText,
 } from './engine/outcomes.js';
-export type { EventStep, RecoverStep, FenceStep } from './engine/outcomes.js';
+export type { EventStep, RecoverStep, FenceStep, LeaseStep } from './engine/outcomes.js';

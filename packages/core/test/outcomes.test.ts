@@ -6,7 +6,14 @@ import {
   resourceTransition,
   type ResourceRecord,
 } from '@hafence/core';
-import { eligibilityEvent, fenceStep, healthEvent, maintenanceEvent, recoverStep } from '@hafence/core/internal';
+import {
+  eligibilityEvent,
+  fenceStep,
+  healthEvent,
+  leaseStep,
+  maintenanceEvent,
+  recoverStep,
+} from '@hafence/core/internal';
 
 /** The engine's pure outcome classifiers: health answers, recovery and fence outcomes → steps. */
 
@@ -149,6 +156,49 @@ describe('engine outcomes (pure classifiers)', () => {
       expect(fenceStep({ kind: 'error', error: 'x' }, true)).to.deep.equal({
         kind: 'lease-route',
         why: 'fence failed: x',
+      });
+    });
+  });
+
+  describe('the self-fence lease', () => {
+    const L = { ...S, leaseWaitMax: 60_000, degradedRecheck: 30_000 };
+    it('an expired lease fences, with the lease as proof', () => {
+      expect(leaseStep('FENCING', { state: 'expired', evidence: 'e' }, 'w', false, L, NOW)).to.deep.equal({
+        event: 'fence-lease-expired',
+        reason: 'w; self-fence lease expired: e',
+        release: 'lease',
+        timers: { leaseAt: undefined },
+      });
+    });
+    it('a pending lease close enough is waited for once, never sooner than a second', () => {
+      expect(leaseStep('FENCING', { state: 'pending', deadline: NOW + 10 }, 'w', false, L, NOW)).to.deep.equal({
+        event: null,
+        reason: 'w; waiting for the self-fence lease',
+        timers: { leaseAt: NOW + 1000 },
+      });
+      expect(
+        leaseStep('FENCING', { state: 'pending', deadline: NOW + 50_000 }, 'w', false, L, NOW).timers,
+      ).to.deep.equal({ leaseAt: NOW + 50_000 });
+    });
+    it('in FENCING anything else fails: bounded, one wait only', () => {
+      const far = leaseStep('FENCING', { state: 'pending', deadline: NOW + 60_001 }, 'w', false, L, NOW);
+      expect(far).to.deep.equal({
+        event: 'fence-failed',
+        reason: 'w; lease deadline too far',
+        timers: { leaseAt: undefined },
+      });
+      const again = leaseStep('FENCING', { state: 'pending', deadline: NOW + 10 }, 'w', true, L, NOW);
+      expect(again.event).to.equal('fence-failed');
+      expect(again.reason).to.equal('w; lease not expired at its deadline');
+      expect(leaseStep('FENCING', { state: 'none', reason: 'no lease' }, 'w', false, L, NOW).reason).to.equal(
+        'w; no lease',
+      );
+    });
+    it('in FAILED the lease is watched on', () => {
+      expect(leaseStep('FAILED', { state: 'none', reason: 'r' }, 'w', true, L, NOW)).to.deep.equal({
+        event: null,
+        reason: 'lease not expired',
+        timers: { leaseAt: NOW + 30_000 },
       });
     });
   });

@@ -1,7 +1,8 @@
 import type { HaSettings } from '../config/schema.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import type { JobOutcome } from '../scheduler/work-scheduler.js';
-import type { FenceResult, HealthResult, RecoverResult, Verdict } from '../spi/ha-provider.js';
+import type { FenceResult, HealthResult, LeaseStatus, RecoverResult, Verdict } from '../spi/ha-provider.js';
+import type { ReleaseProof } from '../events/ha-event.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
 
@@ -105,6 +106,43 @@ export function fenceStep(outcome: JobOutcome<FenceResult>, offSeen: boolean): F
         ? 'fence timed out'
         : `fence failed: ${errorText(outcome)}`;
   return { kind: 'lease-route', why };
+}
+
+/** What a read of the self-fence lease asks of the engine: an FSM event (or none) with its timers and proof. */
+export interface LeaseStep {
+  readonly event: ResourceEvent | null;
+  readonly reason: string;
+  readonly timers: ResourceTimers;
+  readonly release?: ReleaseProof;
+}
+
+/**
+ * Fencing by power failed: the self-fence lease is the remaining proof (docs/behaviour.md#kvm-hosts). An expired
+ * lease fences with the release; a pending one close enough is waited for once (never sooner than a second); in
+ * FENCING anything else fails (the wait is bounded, never an endless loop); in FAILED the lease is watched on.
+ */
+export function leaseStep(
+  state: ResourceState,
+  lease: LeaseStatus,
+  why: string,
+  recheck: boolean,
+  settings: HaSettings,
+  now: number,
+): LeaseStep {
+  if (lease.state === 'expired') {
+    const reason = `${why}; self-fence lease expired: ${lease.evidence}`;
+    return { event: 'fence-lease-expired', reason, release: 'lease', timers: { leaseAt: undefined } };
+  }
+  if (lease.state === 'pending' && !recheck && lease.deadline <= now + settings.leaseWaitMax) {
+    const reason = `${why}; waiting for the self-fence lease`;
+    return { event: null, reason, timers: { leaseAt: Math.max(lease.deadline, now + 1000) } };
+  }
+  if (state === 'FENCING') {
+    const detail =
+      lease.state === 'none' ? lease.reason : recheck ? 'lease not expired at its deadline' : 'lease deadline too far';
+    return { event: 'fence-failed', reason: `${why}; ${detail}`, timers: { leaseAt: undefined } };
+  }
+  return { event: null, reason: 'lease not expired', timers: { leaseAt: now + settings.degradedRecheck } };
 }
 
 /** The text of a job's failure. */

@@ -6,7 +6,7 @@ import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import { activityStep } from './decide.js';
-import { errorText, fenceStep, recoverStep } from './outcomes.js';
+import { errorText, fenceStep, leaseStep, recoverStep } from './outcomes.js';
 import { powerHostOf } from './power-backend.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
@@ -277,30 +277,9 @@ export class ResourceActions {
     const state = rt.record.state;
     const lease = await this.readLease(rt);
     if (rt.record.state !== state || rt.action) return;
-    const now = this.d.clock.now();
-    if (lease.state === 'expired') {
-      await this.engine.apply(rt, 'fence-lease-expired', `${why}; self-fence lease expired: ${lease.evidence}`, {
-        release: 'lease',
-        timers: { leaseAt: undefined },
-      });
-    } else if (lease.state === 'pending' && !recheck && lease.deadline <= now + rt.settings.leaseWaitMax) {
-      await this.engine.apply(rt, null, `${why}; waiting for the self-fence lease`, {
-        timers: { leaseAt: Math.max(lease.deadline, now + 1000) },
-      });
-    } else if (state === 'FENCING') {
-      // The wait for the lease is bounded: one wait, then FAILED (never an endless loop).
-      const detail =
-        lease.state === 'none'
-          ? lease.reason
-          : recheck
-            ? 'lease not expired at its deadline'
-            : 'lease deadline too far';
-      await this.engine.apply(rt, 'fence-failed', `${why}; ${detail}`, { timers: { leaseAt: undefined } });
-    } else {
-      await this.engine.apply(rt, null, 'lease not expired', {
-        timers: { leaseAt: now + rt.settings.degradedRecheck },
-      });
-    }
+    const step = leaseStep(state, lease, why, recheck, rt.settings, this.d.clock.now());
+    const { event, reason, timers, release } = step;
+    await this.engine.apply(rt, event, reason, release ? { release, timers } : { timers });
   }
 
   private async readLease(rt: Runtime): Promise<LeaseStatus> {
