@@ -18,3 +18,15 @@ export { withClockSignal } from './util/delay.js';
 export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';
 export { decodeUtf8 } from './config/validate-config.js';
 export { redact } from './power/redact.js';
+export { decide, deadlineOf, entryAlerts, activityStep, timerEvent, resumeEvent } from './engine/decide.js';
+export type { StepInput, StepContext, StepEffect, StepEvent, StepDecision, ActivityStep } from './engine/decide.js';
+export {
+  maintenanceEvent,
+  eligibilityEvent,
+  healthEvent,
+  recoverStep,
+  fenceStep,
+  leaseStep,
+  errorText,
+} from './engine/outcomes.js';
+export type { EventStep, RecoverStep, FenceStep, LeaseStep } from './engine/outcomes.js';

@@ -1,11 +1,12 @@
 import type { ActivityResult, FenceResult, LeaseStatus, ProviderContext, RecoverResult } from '../spi/ha-provider.js';
 import type { ResourceState } from '../spi/states.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
-import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { AbortedError } from '../errors/engine-errors.js';
 import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
+import { activityStep } from './decide.js';
+import { errorText, fenceStep, leaseStep, recoverStep } from './outcomes.js';
 import { powerHostOf } from './power-backend.js';
 import type { ResourceEngine } from './resource-engine.js';
 import type { InFlight, Runtime } from './runtime.js';
@@ -80,12 +81,11 @@ export class ResourceActions {
     if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart')))
       await this.releaseLeftOff(rt);
     this.engine.armStateTimer(rt);
-    this.entered(rt, rt.record.state, rt.record.state);
+    this.startWork(rt, rt.record.state);
   }
 
   /** Starts the work that belongs to the state just entered. */
-  entered(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    if (from !== to) this.alertOnEntry(rt, from, to);
+  startWork(rt: Runtime, to: ResourceState): void {
     // The state's work runs as the next serial step, after the write that entered it.
     void this.engine.serial(rt, async () => {
       if (rt.record.state !== to) return;
@@ -123,28 +123,6 @@ export class ResourceActions {
           break;
       }
     });
-  }
-
-  /** docs/behaviour.md#resource-states: the transitions that carry an alert beyond their own event. */
-  private alertOnEntry(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    const host = rt.spec.ref.id;
-    if (to === 'FAILED') {
-      this.d.alert(
-        'critical',
-        'failed',
-        `${host} FAILED: automated recovery and fencing failed; operator needed`,
-        host,
-      );
-    } else if (to === 'FENCING' && from === 'RECOVERING') {
-      this.d.alert('warning', 'recovery-exhausted', `${host}: recovery attempts exhausted; fencing`, host);
-    } else if (to === 'FENCED' && from !== 'NONE' && rt.record.episode) {
-      this.d.alert(
-        'warning',
-        'fenced',
-        `${host} FENCED: its workloads are released; the framework will not power it on`,
-        host,
-      );
-    }
   }
 
   /** Why no stop command may be sent to `rt` now, or undefined (checked before and after the budget). */
@@ -222,7 +200,6 @@ export class ResourceActions {
   }
 
   private async onActivity(rt: Runtime, outcome: JobOutcome<ActivityResult>): Promise<void> {
-    const s = rt.settings;
     const result: ActivityResult =
       outcome.kind === 'ok'
         ? outcome.value
@@ -231,31 +208,9 @@ export class ResourceActions {
             reason:
               outcome.kind === 'timeout' ? 'activity check timed out' : `activity check failed: ${errorText(outcome)}`,
           };
-    const ep = rt.record.episode;
-    let event: ResourceEvent;
-    let counters = (e: NonNullable<typeof ep>) => ({ ...e, checks: e.checks + 1 });
-    if (result.verdict === 'active') {
-      const n = (ep?.activeResults ?? 0) + 1;
-      event = n >= s.maxActivityChecks ? 'activity-active-limit' : 'activity-active';
-      counters = (e) => ({ ...e, checks: e.checks + 1, activeResults: n, inactiveStreak: 0, errorStreak: 0 });
-    } else if (result.verdict === 'inactive') {
-      const n = (ep?.inactiveStreak ?? 0) + 1;
-      event = n >= s.inactiveChecksToRecover ? 'activity-inactive-confirmed' : 'activity-inactive';
-      counters = (e) => ({ ...e, checks: e.checks + 1, inactiveStreak: n, errorStreak: 0 });
-    } else {
-      // An error is never "no activity" (docs/behaviour.md#resource-states): it resets the inactive streak.
-      const n = (ep?.errorStreak ?? 0) + 1;
-      event = n >= s.maxActivityCheckErrors ? 'activity-errors-exhausted' : 'activity-error';
-      counters = (e) => ({ ...e, checks: e.checks + 1, errorStreak: n, inactiveStreak: 0 });
-      if (event === 'activity-errors-exhausted')
-        this.d.alert(
-          'critical',
-          'activity-errors',
-          `${rt.spec.ref.id}: ${n} activity check errors in a row`,
-          rt.spec.ref.id,
-        );
-    }
-    await this.engine.apply(rt, event, result.reason ?? result.verdict, { counters });
+    const step = activityStep(rt.spec.ref.id, rt.record.episode, result, rt.settings);
+    if (step.alert) this.d.alert(step.alert.level, step.alert.code, step.alert.message, rt.spec.ref.id);
+    await this.engine.apply(rt, step.event, step.reason, { counters: step.counters });
   }
 
   private async startRecover(rt: Runtime): Promise<void> {
@@ -289,37 +244,13 @@ export class ResourceActions {
   }
 
   private async onRecover(rt: Runtime, action: InFlight, outcome: JobOutcome<RecoverResult>): Promise<void> {
-    if (outcome.kind === 'ok' && outcome.value.ok) {
-      await this.engine.apply(rt, 'recover-succeeded', outcome.value.reason ?? 'recovery steps done', { quiet: true });
+    const step = recoverStep(outcome, action, rt.record.episode, rt.settings, this.d.clock.now());
+    if (step.kind === 'finish-left-off') {
+      await this.finishLeftOff(rt, step.why, step.onSent);
       return;
     }
-    const reason =
-      outcome.kind === 'ok'
-        ? (outcome.value.reason ?? 'recovery failed')
-        : outcome.kind === 'timeout'
-          ? 'recovery timed out'
-          : `recovery failed: ${errorText(outcome)}`;
-    if (action.onAcked) {
-      // off, verified OFF and on are done; only the read-back ran out of time.
-      await this.engine.apply(rt, 'recover-succeeded', `${reason} after its power-on was acknowledged`, {
-        quiet: true,
-      });
-      return;
-    }
-    // After its own verified OFF a recovery is never retried from scratch: the next
-    // attempt would read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts). One read says how it was left.
-    if (rt.record.episode?.ownOff) {
-      await this.finishLeftOff(rt, `${reason} after its own stop command`, action.onSent);
-      return;
-    }
-    const attempts = rt.record.episode?.recoverAttempts ?? 0;
-    if (attempts >= rt.settings.maxRecoveryAttempts) {
-      await this.engine.apply(rt, 'recover-exhausted', `${reason}; ${attempts} attempt(s) used`);
-    } else {
-      await this.engine.apply(rt, 'recover-failed', reason, {
-        timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay },
-      });
-    }
+    const { event, reason, quiet, timers } = step;
+    await this.engine.apply(rt, event, reason, { ...(quiet ? { quiet } : {}), ...(timers ? { timers } : {}) });
   }
 
   private startFence(rt: Runtime): void {
@@ -335,21 +266,10 @@ export class ResourceActions {
   }
 
   private async onFence(rt: Runtime, action: InFlight, outcome: JobOutcome<FenceResult>): Promise<void> {
-    if (outcome.kind === 'ok' && outcome.value.outcome === 'off' && action.offSeen) {
-      await this.engine.apply(rt, 'fence-verified-off', outcome.value.reason ?? 'power verified OFF', {
-        release: 'power-off',
-      });
-      return;
-    }
-    const reason =
-      outcome.kind === 'ok'
-        ? outcome.value.outcome === 'off'
-          ? 'provider reported OFF without a status read of OFF (not proof)'
-          : (outcome.value.reason ?? outcome.value.outcome)
-        : outcome.kind === 'timeout'
-          ? 'fence timed out'
-          : `fence failed: ${errorText(outcome)}`;
-    await this.leaseRoute(rt, reason);
+    const step = fenceStep(outcome, action.offSeen);
+    if (step.kind === 'fenced')
+      await this.engine.apply(rt, 'fence-verified-off', step.reason, { release: 'power-off' });
+    else await this.leaseRoute(rt, step.why);
   }
 
   /** Fencing by power failed: the self-fence lease is the remaining proof (docs/behaviour.md#kvm-hosts). */
@@ -357,30 +277,9 @@ export class ResourceActions {
     const state = rt.record.state;
     const lease = await this.readLease(rt);
     if (rt.record.state !== state || rt.action) return;
-    const now = this.d.clock.now();
-    if (lease.state === 'expired') {
-      await this.engine.apply(rt, 'fence-lease-expired', `${why}; self-fence lease expired: ${lease.evidence}`, {
-        release: 'lease',
-        timers: { leaseAt: undefined },
-      });
-    } else if (lease.state === 'pending' && !recheck && lease.deadline <= now + rt.settings.leaseWaitMax) {
-      await this.engine.apply(rt, null, `${why}; waiting for the self-fence lease`, {
-        timers: { leaseAt: Math.max(lease.deadline, now + 1000) },
-      });
-    } else if (state === 'FENCING') {
-      // The wait for the lease is bounded: one wait, then FAILED (never an endless loop).
-      const detail =
-        lease.state === 'none'
-          ? lease.reason
-          : recheck
-            ? 'lease not expired at its deadline'
-            : 'lease deadline too far';
-      await this.engine.apply(rt, 'fence-failed', `${why}; ${detail}`, { timers: { leaseAt: undefined } });
-    } else {
-      await this.engine.apply(rt, null, 'lease not expired', {
-        timers: { leaseAt: now + rt.settings.degradedRecheck },
-      });
-    }
+    const step = leaseStep(state, lease, why, recheck, rt.settings, this.d.clock.now());
+    const { event, reason, timers, release } = step;
+    await this.engine.apply(rt, event, reason, release ? { release, timers } : { timers });
   }
 
   private async readLease(rt: Runtime): Promise<LeaseStatus> {
@@ -441,7 +340,7 @@ export class ResourceActions {
         if (!this.current(rt, action)) {
           // Stale (docs/behaviour.md#resource-states): drop the result; if the resource is still where the action
           // started, its work starts again from the current record.
-          if (rt.record.state === action.state) this.entered(rt, action.state, action.state);
+          if (rt.record.state === action.state) this.startWork(rt, action.state);
           return;
         }
         await done(action, outcome);
@@ -629,8 +528,4 @@ export class ResourceActions {
       release: 'power-off',
     });
   }
-}
-
-function errorText(outcome: JobOutcome<unknown>): string {
-  return outcome.kind === 'error' ? String((outcome.error as Error)?.message ?? outcome.error) : outcome.kind;
 }

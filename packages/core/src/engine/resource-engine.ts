@@ -1,16 +1,17 @@
 import { resolveSettings } from '../config/load-config.js';
 import type { HaSettings } from '../config/schema.js';
 import type { ReleaseProof } from '../events/ha-event.js';
-import { resourceTransition, type ResourceEvent } from '../fsm/resource-fsm.js';
+import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { ProviderContractError } from '../errors/engine-errors.js';
 import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
-import type { ResourceState } from '../spi/states.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
-import { newRecord, openEpisode, timersOnEntry, type Runtime } from './runtime.js';
+import { newRecord, type Runtime } from './runtime.js';
+import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
+import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
 import { powerHostOf } from './power-backend.js';
 
 /** Options of one FSM step. */
@@ -142,75 +143,51 @@ export class ResourceEngine {
    * or another writer got there first (the record is then reloaded).
    */
   async apply(rt: Runtime, event: ResourceEvent | null, reason: string, o: ApplyOptions = {}): Promise<boolean> {
-    const from = rt.record.state;
-    const target = event ? resourceTransition(from, event) : undefined;
-    // The hot path: a routine passing health check writes (and allocates) nothing.
-    if (target === undefined && !o.counters && !o.timers && !o.release && !o.patch) return false;
-    const now = this.d.clock.now();
-    let episode = rt.record.episode && o.counters ? o.counters(rt.record.episode) : rt.record.episode;
-    let next: ResourceRecord = { ...rt.record, ...o.patch, version: rt.record.version + 1 };
-    if (target !== undefined) {
-      if (target === 'SUSPECT' && !episode) {
-        // Workloads already released (power seen OFF, not on since) stay released: the
-        // new episode must not release them a second time.
-        episode = { ...openEpisode(next.nextEpisode, now), released: next.releasedOutside };
-        next = { ...next, nextEpisode: next.nextEpisode + 1 };
-      }
-      if (target === 'AVAILABLE') {
-        episode = undefined;
-        next = { ...next, releasedOutside: false };
-      }
-      if (episode && (target === 'FENCED' || target === 'FAILED')) episode = { ...episode, outcome: target };
-      if (episode && target === 'INITIALIZING') episode = { ...episode, outcome: undefined };
-      next = {
-        ...next,
-        state: target,
-        since: now,
-        timers: timersOnEntry(target, episode, rt.settings, now, o.quiet ?? false),
-      };
-    }
-    if (o.timers) next = { ...next, timers: { ...next.timers, ...o.timers } };
-    let released: ReleaseProof | undefined;
-    if (o.release) {
-      if (episode && !episode.released) {
-        episode = { ...episode, released: true };
-        released = o.release;
-      } else if (!episode && !next.releasedOutside) {
-        next = { ...next, releasedOutside: true };
-        released = o.release;
-      }
-    }
-    next = { ...next, episode };
-    if (target === undefined && !o.counters && !o.timers && !released && !o.patch) return false;
-    if (!(await this.d.store.saveResource(next, rt.record.version))) {
+    const action = rt.action ? { id: rt.action.id, state: rt.action.state } : undefined;
+    const decision = decide(
+      rt.record,
+      { ...o, event, reason },
+      { now: this.d.clock.now(), settings: rt.settings, action },
+    );
+    if (!decision) return false;
+    if (!(await this.d.store.saveResource(decision.record, rt.record.version))) {
       this.d.logger.warn('stale write dropped', { resource: rt.key, event });
       const fresh = await this.d.store.getResource(rt.key);
       if (fresh) rt.record = fresh;
       return false;
     }
-    rt.record = next;
-    // A write that does not change the state (a flag, a timer, our own release) keeps the
-    // in-flight action current; only a state change makes its result stale.
-    if (rt.action && (o.actionId === rt.action.id || target === undefined)) rt.action.version = next.version;
-    const id = rt.spec.ref.id;
-    if (target !== undefined) {
-      this.d.emit({
-        t: now,
-        type: 'resource.transition',
-        resource: id,
-        resourceType: rt.spec.ref.type,
-        from,
-        to: target,
-        reason: `${event}: ${reason}`,
-      });
-    }
-    if (released) {
-      const resourceType = rt.spec.ref.type;
-      this.d.emit({ t: now, type: 'workloads.released', resource: id, resourceType, host: id, proof: released });
-    }
-    if (target !== undefined) this.enter(rt, from, target);
-    else this.armStateTimer(rt);
+    rt.record = decision.record;
+    for (const effect of decision.effects) if (effect.kind === 'adopt-version') this.carryOut(rt, effect);
+    for (const e of decision.events) this.d.emit(e);
+    for (const effect of decision.effects) if (effect.kind !== 'adopt-version') this.carryOut(rt, effect);
     return true;
+  }
+
+  /** Carries out one effect of a decided step. */
+  private carryOut(rt: Runtime, effect: StepEffect): void {
+    switch (effect.kind) {
+      case 'adopt-version':
+        if (rt.action) rt.action.version = rt.record.version;
+        break;
+      case 'cancel-action':
+        this.actions.cancel(rt, effect.reason);
+        break;
+      case 'refresh-failing':
+        this.refreshFailing(rt);
+        break;
+      case 'membership-changed':
+        this.d.membershipChanged(rt.spec.partition);
+        break;
+      case 'arm-state-timer':
+        this.armStateTimer(rt);
+        break;
+      case 'alert':
+        this.d.alert(effect.level, effect.code, effect.message, rt.spec.ref.id);
+        break;
+      case 'start-work':
+        this.actions.startWork(rt, effect.state);
+        break;
+    }
   }
 
   /** Re-evaluates whether the resource counts as failing (storm guard, self-doubt). */
@@ -223,14 +200,6 @@ export class ResourceEngine {
     if (rt.failing === failing) return;
     rt.failing = failing;
     this.d.failingChanged(failing ? 1 : -1);
-  }
-
-  private enter(rt: Runtime, from: ResourceState, to: ResourceState): void {
-    if (rt.action && rt.action.state !== to) this.actions.cancel(rt, `left ${rt.action.state} for ${to}`);
-    this.refreshFailing(rt);
-    if (from !== to) this.d.membershipChanged(rt.spec.partition);
-    this.armStateTimer(rt);
-    this.actions.entered(rt, from, to);
   }
 
   /**
@@ -258,7 +227,7 @@ export class ResourceEngine {
    */
   deadline(rt: Runtime): number | undefined {
     if (rt.removed || rt.action) return undefined;
-    return this.deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
+    return deadlineOf(rt.record.state, rt.record.timers, rt.gateUntil);
   }
 
   /**
@@ -275,28 +244,6 @@ export class ResourceEngine {
     return out;
   }
 
-  private deadlineOf(state: ResourceState, t: ResourceTimers, extraAt?: number): number | undefined {
-    const pick = (...xs: Array<number | undefined>) => {
-      const defined = xs.filter((x): x is number => x !== undefined);
-      return defined.length ? Math.min(...defined) : undefined;
-    };
-    switch (state) {
-      case 'SUSPECT':
-        return t.activityAt;
-      case 'DEGRADED':
-        return t.recheckAt;
-      // A gated retry waits for the later of its own time and the gate (never a past deadline).
-      case 'RECOVERING':
-        return extraAt !== undefined ? Math.max(t.retryAt ?? extraAt, extraAt) : t.retryAt;
-      case 'FENCING':
-        return pick(t.leaseAt, extraAt);
-      case 'FAILED':
-        return t.leaseAt;
-      default:
-        return undefined;
-    }
-  }
-
   private async onStateTimer(rt: Runtime): Promise<void> {
     const now = this.d.clock.now();
     const at = this.deadline(rt);
@@ -306,16 +253,10 @@ export class ResourceEngine {
       this.armStateTimer(rt);
       return;
     }
-    switch (rt.record.state) {
-      case 'SUSPECT':
-        await this.apply(rt, 'activity-due', 'activity check due');
-        break;
-      case 'DEGRADED':
-        await this.apply(rt, 'degraded-recheck', 'periodic re-check');
-        break;
-      default:
-        await this.actions.onTimer(rt);
-    }
+    const event = timerEvent(rt.record.state);
+    if (event === 'activity-due') await this.apply(rt, event, 'activity check due');
+    else if (event === 'degraded-recheck') await this.apply(rt, event, 'periodic re-check');
+    else await this.actions.onTimer(rt);
   }
 
   /** After every serial step: a state that waits for a deadline keeps a live timer. */
@@ -420,22 +361,15 @@ export class ResourceEngine {
     if (a.eligible) rt.eligible = a.eligible.ok;
     if (a.maintenance !== undefined) {
       rt.maintenance = a.maintenance;
-      if (a.maintenance && rt.record.state !== 'INELIGIBLE')
-        await this.apply(rt, 'maintenance-start', 'operator maintenance');
-      if (!a.maintenance && rt.record.state === 'INELIGIBLE')
-        await this.apply(rt, 'maintenance-end', 'maintenance ended');
+      const m = maintenanceEvent(rt.record.state, a.maintenance);
+      if (m) await this.apply(rt, m.event, m.reason);
     }
     if (a.eligible && !a.maintenance) {
-      if (!a.eligible.ok) await this.apply(rt, 'eligibility-lost', a.eligible.reason ?? 'not eligible');
-      else if (rt.record.state === 'UNSUPPORTED')
-        await this.apply(rt, 'eligibility-regained', a.eligible.reason ?? 'eligible again');
+      const e = eligibilityEvent(rt.record.state, a.eligible);
+      if (e) await this.apply(rt, e.event, e.reason);
     }
-    if (a.health.healthy) {
-      await this.apply(rt, 'health-passed', a.health.reason ?? 'health check passed');
-    } else {
-      const quiet = rt.record.state === 'INITIALIZING' && (rt.record.timers.quietUntil ?? 0) > this.d.clock.now();
-      await this.apply(rt, quiet ? 'health-failed-quiet' : 'health-failed', a.health.reason ?? 'health check failed');
-    }
+    const h = healthEvent(rt.record, a.health, this.d.clock.now());
+    await this.apply(rt, h.event, h.reason);
     this.refreshFailing(rt);
     if (wasHealthy !== rt.healthy || wasEligible !== rt.eligible) this.d.membershipChanged(rt.spec.partition);
   }
@@ -445,19 +379,7 @@ export class ResourceEngine {
     await Promise.all(
       [...(this.members.get(partition) ?? [])].map((rt) =>
         this.serial(rt, async () => {
-          const ep = rt.record.episode;
-          // An open episode resumes where it was; a host whose latest health check passed
-          // starts like any other (INITIALIZING, then AVAILABLE closes the episode) rather than
-          // passing through SUSPECT for nothing. FENCED and FAILED stay so (never powered on).
-          const event: ResourceEvent = !ep
-            ? 'partition-active'
-            : ep.outcome === 'FENCED'
-              ? 'partition-resume-fenced'
-              : ep.outcome === 'FAILED'
-                ? 'partition-resume-failed'
-                : rt.healthy === true
-                  ? 'partition-active'
-                  : 'partition-resume-suspect';
+          const event = resumeEvent(rt.record.episode, rt.healthy);
           await this.apply(rt, event, reason);
         }),
       ),
