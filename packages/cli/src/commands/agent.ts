@@ -75,10 +75,10 @@ export function registerAgentCommand(program: Command): void {
     )
     .action(async (opts: AgentCommandOptions) => {
       const { runAgent } = await import('./agent-run.js');
-      process.exitCode = await runAgent(opts);
+      const code = await runAgent(opts);
       // A file operation hung on a dead NFS server would keep the process alive after the
       // agent stopped; a service manager would then SIGKILL it (and an armed watchdog reset
-      // the host). Leave at most 1 s after the stop.
-      setTimeout(() => process.exit(), 1_000).unref();
+      // the host). Leave as soon as what was written to stderr is out.
+      process.stderr.write('', () => process.exit(code));
     });
 }

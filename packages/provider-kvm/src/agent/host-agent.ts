@@ -10,7 +10,7 @@ import {
   type Secret,
   type TimerHandle,
 } from '@hafence/core';
-import type { AgentHealth, HeartbeatObservation, HeartbeatRecord, VmVolume } from '../ports.js';
+import type { AgentHealth, HeartbeatRecord } from '../ports.js';
 import { agentRequest, type AgentClientTls } from '../standalone/agent-client.js';
 import {
   AgentConfigError,
@@ -20,11 +20,12 @@ import {
   HeartbeatWriteError,
   isLocalResourceError,
 } from './agent-errors.js';
+import { AgentReads } from './agent-reads.js';
 import { createAgentServer, tokenMatches, type AgentServerTls, type ArmOutcome } from './agent-server.js';
 import { connectionLimits, readNofileSoftLimit } from './descriptor-budget.js';
 import type { ConnectionLimits } from './connection-guard.js';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
-import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
+import { nodeHeartbeatReadFs, type HeartbeatReadFsLike } from './heartbeat-reader.js';
 import { HeartbeatWriter, type HeartbeatFsLike } from './heartbeat-writer.js';
 import {
   IsolationMonitor,
@@ -33,13 +34,10 @@ import {
   type PeerProbe,
   type PeerStatus,
 } from './self-fence.js';
-import { MAX_LISTED_VOLUMES, VmInventoryError, type VmInventory } from './vm-inventory.js';
+import type { VmInventory } from './vm-inventory.js';
 import type { VolumePassLimits } from './volume-activity.js';
-import { FileVolumeReader, type VolumeReader } from './volume-reader.js';
+import type { VolumeReader } from './volume-reader.js';
 import type { Watchdog } from './watchdog.js';
-
-/** Longest wait of `GET /volumes` for the VM inventory. */
-const LIST_VOLUMES_TIMEOUT_MS = 5_000;
 
 /** Longest wait of {@link HostAgent.stop} for a heartbeat write in progress. */
 const STOP_WRITE_WAIT_MS = 2_000;
@@ -158,9 +156,8 @@ export class HostAgent {
   private lastFlag: string | undefined;
   private lastWriteLocal = false;
   private readonly limits: ConnectionLimits;
-  private readonly volumeReader: VolumeReader;
+  private readonly reads: AgentReads;
   private inFlightWrite: Promise<void> | undefined;
-  private listing: Promise<VmVolume[]> | undefined;
   private shed = 0;
   private shedLogged = 0;
 
@@ -182,7 +179,7 @@ export class HostAgent {
       options.maxConnections,
       options.maxConnectionsPerAddress,
     );
-    this.volumeReader = options.volumeReader ?? new FileVolumeReader({ mount: options.mount });
+    this.reads = new AgentReads({ ...options, clock: this.clock });
     this.writer = new HeartbeatWriter({
       mount: options.mount,
       hostId: options.hostId,
@@ -209,8 +206,9 @@ export class HostAgent {
       {
         msRequest: () => this.monitor.msRequestReceived(),
         health: () => this.health(),
-        readHeartbeat: (suspect, windowMs, signal, volumes) => this.readHeartbeat(suspect, windowMs, signal, volumes),
-        volumes: (signal) => this.listVolumes(signal),
+        readHeartbeat: (suspect, windowMs, signal, volumes) =>
+          this.reads.readHeartbeat(suspect, windowMs, signal, volumes),
+        volumes: (signal) => this.reads.listVolumes(signal),
         arm: async (armed, armGen) => this.armOutcome(await this.arm(armed, armGen)),
         peerReach: (suspect, signal) => this.peerReach(suspect, signal),
         peerStatus: () => this.monitor.status(this.options.hostId),
@@ -503,52 +501,6 @@ export class HostAgent {
     return this.lastWriteLocal
       ? `heartbeat writes failing with a local resource error (not storage loss): ${this.lastWriteError}`
       : `heartbeat writes failing: ${this.lastWriteError}`;
-  }
-
-  private async readHeartbeat(
-    suspect: string,
-    windowMs: number,
-    signal: AbortSignal,
-    volumes?: readonly string[],
-  ): Promise<HeartbeatObservation> {
-    let path: string;
-    try {
-      path = heartbeatPath(this.options.mount, suspect, this.options.dir ?? DEFAULT_HEARTBEAT_DIR);
-    } catch (err) {
-      return { ok: false, reason: 'error', detail: (err as Error).message };
-    }
-    const request =
-      volumes && volumes.length > 0
-        ? { reader: this.volumeReader, volumes, limits: this.options.volumePassLimits }
-        : undefined;
-    return readHeartbeatTwice(path, windowMs, this.clock, signal, this.options.readFs ?? nodeHeartbeatReadFs, request);
-  }
-
-  /**
-   * `GET /volumes`: the running VMs' volumes, at most {@link MAX_LISTED_VOLUMES}. One
-   * listing runs at a time (concurrent requests share it), and an answer is waited for
-   * at most {@link LIST_VOLUMES_TIMEOUT_MS}: a hung inventory must not pile up work.
-   */
-  private async listVolumes(signal: AbortSignal): Promise<{ volumes: VmVolume[]; truncated: boolean }> {
-    const inventory = this.options.vmInventory;
-    if (!inventory) throw new VmInventoryError('this agent has no VM inventory configured');
-    this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() => {
-      this.listing = undefined;
-    });
-    const timeout = new AbortController();
-    const timer = this.clock.setTimeout(
-      () => timeout.abort(new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`)),
-      LIST_VOLUMES_TIMEOUT_MS,
-    );
-    const onAbort = () => timeout.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const all = await raceAbort(this.listing, timeout.signal);
-      return { volumes: all.slice(0, MAX_LISTED_VOLUMES), truncated: all.length > MAX_LISTED_VOLUMES };
-    } finally {
-      this.clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
   }
 
   private async peerReach(suspect: string, signal: AbortSignal): Promise<boolean | undefined> {
