@@ -59,12 +59,30 @@ export async function withClockSignal<T>(
   ms: number,
   op: string,
   work: (signal: AbortSignal) => Promise<T>,
+  options: ClockSignalOptions = {},
 ): Promise<T> {
   const controller = new AbortController();
-  const handle = clock.setTimeout(() => controller.abort(new AbortedError(`${op} exceeded ${ms} ms`)), ms);
+  const reason = options.timeoutReason ?? (() => new AbortedError(`${op} exceeded ${ms} ms`));
+  const handle = clock.setTimeout(() => controller.abort(reason()), ms);
+  const parent = options.parent;
+  const onAbort = () => controller.abort(parent?.reason);
+  parent?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await work(controller.signal);
+    if (parent?.aborted) controller.abort(parent.reason);
+    const running = work(controller.signal);
+    return await (options.race ? raceAbort(running, controller.signal) : running);
   } finally {
     clock.clearTimeout(handle);
+    parent?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Options of {@link withClockSignal}. */
+export interface ClockSignalOptions {
+  /** Aborts the work too when it aborts (with its reason). */
+  readonly parent?: AbortSignal;
+  /** The reason the signal carries when the time is up (default an `AbortedError` naming `op`). */
+  readonly timeoutReason?: () => Error;
+  /** Settle at the abort even if `work` ignores its signal (the work's late result is dropped). */
+  readonly race?: boolean;
 }

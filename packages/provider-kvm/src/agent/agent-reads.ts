@@ -1,4 +1,5 @@
-import { raceAbort, type Clock } from '@hafence/core';
+import type { Clock } from '@hafence/core';
+import { withClockSignal } from '@hafence/core/internal';
 import type { HeartbeatObservation, VmVolume } from '../ports.js';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
 import { nodeHeartbeatReadFs, readHeartbeatTwice, type HeartbeatReadFsLike } from './heartbeat-reader.js';
@@ -65,20 +66,12 @@ export class AgentReads {
     this.listing ??= inventory.runningVolumes(new AbortController().signal).finally(() => {
       this.listing = undefined;
     });
-    const clock = this.options.clock;
-    const timeout = new AbortController();
-    const timer = clock.setTimeout(
-      () => timeout.abort(new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`)),
-      LIST_VOLUMES_TIMEOUT_MS,
-    );
-    const onAbort = () => timeout.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const all = await raceAbort(this.listing, timeout.signal);
-      return { volumes: all.slice(0, MAX_LISTED_VOLUMES), truncated: all.length > MAX_LISTED_VOLUMES };
-    } finally {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+    const listing = this.listing;
+    const all = await withClockSignal(this.options.clock, LIST_VOLUMES_TIMEOUT_MS, 'volume listing', () => listing, {
+      parent: signal,
+      timeoutReason: () => new VmInventoryError(`no answer within ${LIST_VOLUMES_TIMEOUT_MS} ms`),
+      race: true,
+    });
+    return { volumes: all.slice(0, MAX_LISTED_VOLUMES), truncated: all.length > MAX_LISTED_VOLUMES };
   }
 }

@@ -32,10 +32,16 @@ export class VmInventoryError extends HaError {
   }
 }
 
+/** Longest VM or volume name listed or read (characters). */
+export const MAX_VOLUME_NAME = 1024;
+
+/** A VM or volume name hafence accepts: a non-empty string of at most {@link MAX_VOLUME_NAME} characters, no control characters. */
+export function isVolumeName(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_VOLUME_NAME && !hasControlChars(value);
+}
+
 function volume(vm: string, path: string): VmVolume | undefined {
-  return vm.length > 0 && path.length > 0 && !hasControlChars(vm) && !hasControlChars(path) && path.length <= 1024
-    ? { vm, volume: path }
-    : undefined;
+  return isVolumeName(vm) && isVolumeName(path) ? { vm, volume: path } : undefined;
 }
 
 /**
@@ -125,7 +131,7 @@ export class FileVmInventory implements VmInventory {
         const v = typeof path === 'string' ? volume(vm, path) : undefined;
         if (!v)
           throw new VmInventoryError(
-            `${this.path}: a volume must be a non-empty path of at most 1024 characters, without control characters`,
+            `${this.path}: a volume must be a non-empty path of at most ${MAX_VOLUME_NAME} characters, without control characters`,
           );
         volumes.push(v);
       }

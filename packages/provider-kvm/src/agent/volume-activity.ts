@@ -1,4 +1,5 @@
-import { abortReason, raceAbort, type Clock } from '@hafence/core';
+import { abortReason, type Clock } from '@hafence/core';
+import { withClockSignal } from '@hafence/core/internal';
 import type { VolumeActivity, VolumeReadFailure } from '../ports.js';
 import { VOLUME_UNSUPPORTED, VolumeReadError, type VolumeReader } from './volume-reader.js';
 
@@ -51,21 +52,19 @@ async function readOne(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<{ fingerprint: string } | { failed: string }> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const timer = clock.setTimeout(
-    () => controller.abort(new VolumeReadError(volume, `no answer within ${timeoutMs} ms`)),
-    timeoutMs,
-  );
   try {
-    return { fingerprint: await raceAbort(reader.fingerprint(volume, controller.signal), controller.signal) };
+    const timeoutReason = () => new VolumeReadError(volume, `no answer within ${timeoutMs} ms`);
+    const read = (s: AbortSignal) => reader.fingerprint(volume, s);
+    return {
+      fingerprint: await withClockSignal(clock, timeoutMs, 'volume read', read, {
+        parent: signal,
+        timeoutReason,
+        race: true,
+      }),
+    };
   } catch (err) {
     if (signal.aborted) throw abortReason(signal);
     return { failed: err instanceof VolumeReadError ? err.detail : `cannot read it (${(err as Error).message})` };
-  } finally {
-    clock.clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
   }
 }
 

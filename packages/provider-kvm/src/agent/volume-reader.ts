@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HaError } from '@hafence/core';
-import { hasControlChars } from '@hafence/core/internal';
+import { isVolumeName, MAX_VOLUME_NAME } from './vm-inventory.js';
 import { errnoOf } from './agent-errors.js';
 
 /** The fingerprint of a volume that does not exist (both passes alike prove nothing). */
@@ -127,10 +127,10 @@ export class FileVolumeReader implements VolumeReader {
 
   /** The volume's path inside the mount; undefined for a volume elsewhere (another storage). */
   private resolve(volume: string): string | undefined {
-    if (volume.length === 0 || volume.length > 1024 || hasControlChars(volume)) {
+    if (!isVolumeName(volume)) {
       throw new VolumeReadError(
         volume.slice(0, 80),
-        'not a volume path (empty, over 1024 characters, or control characters)',
+        `not a volume path (empty, over ${MAX_VOLUME_NAME} characters, or control characters)`,
       );
     }
     // Not a path (an RBD image `pool/image` is relative but libvirt lists file volumes absolute): not ours.

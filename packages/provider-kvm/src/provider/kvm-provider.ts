@@ -1,7 +1,6 @@
 import {
   fenceByPower,
   recoverByPower,
-  raceAbort,
   TimeoutError,
   type AlertCode,
   type ActivityResult,
@@ -18,6 +17,7 @@ import {
   type ResourceState,
   type Verdict,
 } from '@hafence/core';
+import { withClockSignal } from '@hafence/core/internal';
 import type { AgentHealth, HeartbeatObservation } from '../ports.js';
 import { armGenOf, sameHeartbeat } from '../agent/heartbeat-file.js';
 import { MemoryArmRecords, type ArmRecord, type ArmRecords } from './arm-records.js';
@@ -230,8 +230,7 @@ export class KvmProvider implements HAProvider {
       return r && (await leases.armed(host))
         ? {
             state: 'pending',
-            deadline:
-              this.clock(ctx).now() + r.selfFenceAfter + Math.max(this.config.leaseMarginMs, r.resetMarginMs ?? 0),
+            deadline: this.clock(ctx).now() + leases.span(r),
             reason: 'armed: lease-only protection',
           }
         : { state: 'none', reason: 'no armed self-fence lease' };
@@ -292,7 +291,7 @@ export class KvmProvider implements HAProvider {
     if (since.length > 0)
       return { kind: 'none', reason: `VM volume ${since[0]} written since the last read: the host is alive` };
     const r = leases.latest(host);
-    const span = r ? r.selfFenceAfter + Math.max(this.config.leaseMarginMs, r.resetMarginMs ?? 0) : 0;
+    const span = r ? leases.span(r) : 0;
     const quietSince = this.volumes.quietSince(host) ?? now;
     return now - quietSince >= span
       ? { kind: 'ok' }
@@ -503,18 +502,11 @@ export class KvmProvider implements HAProvider {
 
   /** Runs `fn` with a reply timeout on the clock, also aborted by the call's signal. */
   private async ask<T>(ctx: Ctx, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const clock = this.clock(ctx);
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const timer = clock.setTimeout(() => controller.abort(new TimeoutError('agent request', ms)), ms);
-    try {
-      if (ctx.signal.aborted) controller.abort(ctx.signal.reason);
-      return await raceAbort(fn(controller.signal), controller.signal);
-    } finally {
-      clock.clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onAbort);
-    }
+    return withClockSignal(this.clock(ctx), ms, 'agent request', fn, {
+      parent: ctx.signal,
+      timeoutReason: () => new TimeoutError('agent request', ms),
+      race: true,
+    });
   }
 
   private clock(ctx: Ctx): Clock {

@@ -160,6 +160,15 @@ export class LeaseTracker {
   }
 
   /**
+   * How long `r`'s host must stay silent before its lease can expire: `selfFenceAfter`
+   * plus the margin — the agent's own worst case to the reset wins over a smaller
+   * configured margin.
+   */
+  span(r: HeartbeatRecord): number {
+    return r.selfFenceAfter + Math.max(this.marginMs, r.resetMarginMs ?? 0);
+  }
+
+  /**
    * Conditions 1–3: the latest recorded arm echoed by a heartbeat armed with a watchdog,
    * no request sent and content unchanged for `selfFenceAfter + margin`.
    */
@@ -170,9 +179,7 @@ export class LeaseTracker {
     const r = t.latest!;
     if (t.contentSince === undefined)
       return { kind: 'none', code: 'never-read', reason: 'heartbeat never read by a neighbour' };
-    // The agent's own worst case to the reset wins over a smaller configured margin.
-    const margin = Math.max(this.marginMs, r.resetMarginMs ?? 0);
-    const span = r.selfFenceAfter + margin;
+    const span = this.span(r);
     const sent = this.lastSent(host);
     const deadline = Math.max(sent, t.contentSince) + span;
     if (now < deadline) {
@@ -184,7 +191,7 @@ export class LeaseTracker {
     }
     return {
       kind: 'due',
-      evidence: `armed (${r.watchdog} watchdog), no request sent for ${now - sent} ms, heartbeat #${r.counter} unchanged for ${now - t.contentSince} ms (selfFenceAfter ${r.selfFenceAfter} + margin ${margin} ms)`,
+      evidence: `armed (${r.watchdog} watchdog), no request sent for ${now - sent} ms, heartbeat #${r.counter} unchanged for ${now - t.contentSince} ms (selfFenceAfter ${r.selfFenceAfter} + margin ${span - r.selfFenceAfter} ms)`,
     };
   }
 

@@ -54,7 +54,7 @@ export class VolumeWatch {
    */
   note(host: string, asked: readonly string[], seen: VolumeActivity, now: number, windowMs: number): string[] {
     const marks = this.marks.get(host);
-    const prints = new Map(marks?.prints);
+    const prints = marks?.prints ?? new Map<string, string>();
     const since: string[] = [];
     const fresh = seen.fingerprints ?? {};
     for (const volume of asked) {

@@ -1,7 +1,6 @@
 import { NotFoundError, ProtocolError } from '@hafence/core';
-import { hasControlChars } from '@hafence/core/internal';
 import type { VmVolume, VmVolumeDirectory } from '../ports.js';
-import { MAX_LISTED_VOLUMES } from '../agent/vm-inventory.js';
+import { isVolumeName, MAX_LISTED_VOLUMES } from '../agent/vm-inventory.js';
 import { agentRequest } from './agent-client.js';
 import type { HttpPortsOptions } from './http-ports.js';
 
@@ -15,6 +14,8 @@ import type { HttpPortsOptions } from './http-ports.js';
  */
 export class HttpVolumeDirectory implements VmVolumeDirectory {
   private readonly lists = new Map<string, readonly VmVolume[]>();
+  /** Which host's list names each volume (the latest to list it). */
+  private readonly owner = new Map<string, string>();
 
   /** Binds the directory to the agent directory and token. */
   constructor(private readonly options: HttpPortsOptions) {}
@@ -35,17 +36,22 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
       tls: this.options.tls,
     });
     const list = checkedVolumes(host, answer);
-    this.lists.set(host, list);
+    for (const { volume } of this.lists.get(host) ?? []) if (this.owner.get(volume) === host) this.owner.delete(volume);
     // A volume runs on one host at a time: one that moved here (a migrated VM) is no longer
     // the other hosts'. Otherwise a dead host's last list would keep naming a volume that a
     // live VM elsewhere writes, and the dead host would never be recovered.
-    const here = new Set(list.map((v) => v.volume));
-    for (const [other, volumes] of this.lists) {
-      if (other !== host && volumes.some((v) => here.has(v.volume)))
-        this.lists.set(
-          other,
-          volumes.filter((v) => !here.has(v.volume)),
-        );
+    const losers = new Set<string>();
+    for (const { volume } of list) {
+      const before = this.owner.get(volume);
+      if (before !== undefined && before !== host) losers.add(before);
+      this.owner.set(volume, host);
+    }
+    this.lists.set(host, list);
+    for (const other of losers) {
+      this.lists.set(
+        other,
+        (this.lists.get(other) ?? []).filter((v) => this.owner.get(v.volume) === other),
+      );
     }
   }
 }
@@ -54,9 +60,8 @@ function checkedVolumes(host: string, answer: unknown): VmVolume[] {
   const list = (answer as { volumes?: unknown } | null)?.volumes;
   if (!Array.isArray(list) || list.length > MAX_LISTED_VOLUMES)
     throw new ProtocolError(host, `volumes answer must list at most ${MAX_LISTED_VOLUMES} volumes`);
-  const ok = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 1024 && !hasControlChars(v);
   return list.map((entry: { vm?: unknown; volume?: unknown } | null) => {
-    if (!ok(entry?.vm) || !ok(entry?.volume))
+    if (!isVolumeName(entry?.vm) || !isVolumeName(entry?.volume))
       throw new ProtocolError(
         host,
         'volumes answer with an entry that is not {vm, volume} strings without control characters',
