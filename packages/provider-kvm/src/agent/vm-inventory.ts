@@ -35,7 +35,10 @@ export class VmInventoryError extends HaError {
 /** Longest VM or volume name listed or read (characters). */
 export const MAX_VOLUME_NAME = 1024;
 
-/** A VM or volume name hafence accepts: a non-empty string of at most {@link MAX_VOLUME_NAME} characters, no control characters. */
+/**
+ * A VM or volume name hafence accepts: a non-empty string of at most
+ * {@link MAX_VOLUME_NAME} characters, without control characters.
+ */
 export function isVolumeName(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_VOLUME_NAME && !hasControlChars(value);
 }
