@@ -40,6 +40,17 @@ export type {
   FenceLogEntry,
   PowerIntent,
   StateStore,
+  WriteFence,
+  WriteOptions,
+  StopLimits,
+  StopVerdict,
+  ArmRecord,
+  StoredEvent,
+  EventQuery,
+  EventRetention,
+  MemberRecord,
+  PartitionLease,
+  CoordinationStore,
 } from './spi/state-store.js';
 
 export { HaError } from './errors/ha-error.js';
@@ -58,6 +69,7 @@ export {
   InvalidRequestError,
   AbortedError,
   ProviderContractError,
+  LeaseLostError,
 } from './errors/engine-errors.js';
 export type { ConfigIssue } from './errors/engine-errors.js';
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../spi/clock.js';
-import type { FenceLogEntry, StateStore } from '../spi/state-store.js';
+import type { FenceLogEntry, StateStore, StopVerdict } from '../spi/state-store.js';
 import { delay } from '../util/delay.js';
 
 /** Limits of the fence budget for one request. */
@@ -35,20 +35,20 @@ export class FenceBudget {
 
   /**
    * Waits for a free slot, then records `entry` in the fence log — atomically with the
-   * check, so two callers never take the last slot twice.
+   * check ({@link StateStore.takeStop}), so two callers, or two servers, never take the
+   * last slot twice.
    */
   async take(entry: Omit<FenceLogEntry, 'at'>, limits: BudgetLimits, signal: AbortSignal): Promise<void> {
     for (;;) {
       const verdict = await this.exclusive(async () => {
-        const now = this.clock.now();
-        const blocked = await this.blockedScope(entry.partition, limits, now);
-        if (!blocked) {
-          await this.store.appendFenceLog({ ...entry, at: now });
+        const resumedAt = Object.fromEntries(this.resumedAt);
+        const taken = await this.store.takeStop({ ...entry, at: this.clock.now() }, { ...limits, resumedAt });
+        if (taken.taken) {
           this.halted.delete(entry.partition);
           this.halted.delete('global');
           return undefined;
         }
-        return blocked;
+        return { scope: taken.scope, reason: haltReason(taken, limits) };
       });
       if (!verdict) return;
       if (!this.halted.has(verdict.scope)) {
@@ -68,29 +68,6 @@ export class FenceBudget {
   /** Whether `scope` is currently holding commands. */
   isHalted(scope: string): boolean {
     return this.halted.has(scope);
-  }
-
-  private async blockedScope(
-    partition: string,
-    limits: BudgetLimits,
-    now: number,
-  ): Promise<{ scope: string; reason: string } | undefined> {
-    const since = (scope: string) => Math.max(now - limits.windowMs, this.resumedAt.get(scope) ?? -Infinity);
-    const inPartition = await this.store.countFenceLog(since(partition), partition);
-    if (inPartition >= limits.perPartition) {
-      return {
-        scope: partition,
-        reason: `${inPartition} stop commands within ${limits.windowMs / 60_000} min (limit ${limits.perPartition})`,
-      };
-    }
-    const everywhere = await this.store.countFenceLog(since('global'));
-    if (everywhere >= limits.global) {
-      return {
-        scope: 'global',
-        reason: `${everywhere} stop commands within ${limits.windowMs / 60_000} min across all partitions (limit ${limits.global})`,
-      };
-    }
-    return undefined;
   }
 
   private waitForChange(signal: AbortSignal): Promise<void> {
@@ -115,4 +92,11 @@ export class FenceBudget {
     );
     return run;
   }
+}
+
+function haltReason(verdict: Extract<StopVerdict, { taken: false }>, limits: BudgetLimits): string {
+  const within = `${verdict.count} stop commands within ${limits.windowMs / 60_000} min`;
+  return verdict.scope === 'global'
+    ? `${within} across all partitions (limit ${verdict.limit})`
+    : `${within} (limit ${verdict.limit})`;
 }

@@ -89,3 +89,14 @@ export class ProviderContractError extends HaError {
     super('HAF2006', `provider '${resourceType}' broke its contract in ${call}: ${detail}`);
   }
 }
+
+/** A fenced write or command found the partition's lease gone: this server no longer owns it. */
+export class LeaseLostError extends HaError {
+  /** Builds the error for `partition`, with what was found instead. */
+  constructor(
+    readonly partition: string,
+    detail: string,
+  ) {
+    super('HAF2007', `lease of partition '${partition}' lost: ${detail}`);
+  }
+}

@@ -99,23 +99,155 @@ export interface PowerIntent {
 }
 
 /**
+ * Proof that a write comes from the partition's current owner (docs/behaviour.md#several-servers).
+ * A store checks it in the same transaction as the write: the partition's owner row must
+ * still hold `epoch` and `runId`, else nothing is written and {@link LeaseLostError} is thrown.
+ */
+export interface WriteFence {
+  readonly partition: string;
+  readonly epoch: number;
+  readonly runId: string;
+}
+
+/** Options of a state write. */
+export interface WriteOptions {
+  /** Write only while this server still owns the partition (several servers). */
+  readonly fence?: WriteFence;
+}
+
+/** Limits of the fence budget for one stop command (docs/behaviour.md#scheduling-and-guards). */
+export interface StopLimits {
+  /** Stop commands allowed per partition within the window. */
+  readonly perPartition: number;
+  /** Stop commands allowed across all partitions within the window. */
+  readonly global: number;
+  readonly windowMs: number;
+  /** Operator resumes: commands at or before these times no longer count (`global` or a partition id). */
+  readonly resumedAt?: Readonly<Record<string, number>>;
+}
+
+/** What {@link StateStore.takeStop} decided. */
+export type StopVerdict =
+  | { readonly taken: true }
+  | { readonly taken: false; readonly scope: string; readonly count: number; readonly limit: number };
+
+/** An arm or disarm of a host agent's self-fence, recorded before it is sent (docs/behaviour.md#kvm-hosts). */
+export interface ArmRecord {
+  readonly resource: string;
+  /** Increases with every arm and disarm of the resource. */
+  readonly armGen: number;
+  readonly kind: 'arm' | 'disarm';
+  readonly at: number;
+}
+
+/** One event of the history as stored. */
+export interface StoredEvent {
+  /** Increasing id assigned by the store. */
+  readonly id: number;
+  readonly t: number;
+  readonly type: string;
+  /** The whole event as JSON. */
+  readonly json: string;
+}
+
+/** A page of the event history: events with an id above `afterId`, oldest first. */
+export interface EventQuery {
+  readonly afterId?: number;
+  readonly limit: number;
+}
+
+/** How much event history to keep; older or surplus events are pruned. */
+export interface EventRetention {
+  /** Events with `t` before this are dropped. */
+  readonly before: number;
+  /** At most this many events are kept (the newest). */
+  readonly maxRows: number;
+}
+
+/**
  * Where HA state lives. Writes are compare-and-set: `expectedVersion` is the version
  * the caller read (`null` to insert); a mismatch returns false and writes nothing.
+ * A write with a {@link WriteFence} whose lease is gone throws {@link LeaseLostError}.
  */
 export interface StateStore {
   loadResources(): Promise<ResourceRecord[]>;
   getResource(key: string): Promise<ResourceRecord | undefined>;
-  saveResource(record: ResourceRecord, expectedVersion: number | null): Promise<boolean>;
-  deleteResource(key: string): Promise<void>;
+  saveResource(record: ResourceRecord, expectedVersion: number | null, options?: WriteOptions): Promise<boolean>;
+  deleteResource(key: string, options?: WriteOptions): Promise<void>;
   loadPartitions(): Promise<PartitionRecord[]>;
-  savePartition(record: PartitionRecord, expectedVersion: number | null): Promise<boolean>;
-  appendFenceLog(entry: FenceLogEntry): Promise<void>;
-  /** Stop commands since `since`, in one partition or (without it) everywhere. */
+  savePartition(record: PartitionRecord, expectedVersion: number | null, options?: WriteOptions): Promise<boolean>;
+  appendFenceLog(entry: FenceLogEntry, options?: WriteOptions): Promise<void>;
+  /** Stop commands since `since` (exclusive), in one partition or (without it) everywhere. */
   countFenceLog(since: number, partition?: string): Promise<number>;
-  putIntent(intent: PowerIntent): Promise<void>;
-  clearIntent(resource: string): Promise<void>;
+  /**
+   * The fence budget's one atomic step: counts the window in the partition and globally
+   * and, when both are below their limits, appends `entry` to the fence log — in one
+   * transaction that serialises concurrent callers (several servers cannot overspend).
+   */
+  takeStop(entry: FenceLogEntry, limits: StopLimits, options?: WriteOptions): Promise<StopVerdict>;
+  putIntent(intent: PowerIntent, options?: WriteOptions): Promise<void>;
+  clearIntent(resource: string, options?: WriteOptions): Promise<void>;
   listIntents(): Promise<PowerIntent[]>;
+  /** Records an arm or disarm; `armGen` must exceed the resource's latest, else false and nothing is written. */
+  recordArm(record: ArmRecord, options?: WriteOptions): Promise<boolean>;
+  /** The resource's latest arm or disarm. */
+  latestArm(resource: string): Promise<ArmRecord | undefined>;
   /** Appends to the event history. */
   appendEvent(event: Readonly<{ t: number; type: string }>): Promise<void>;
+  /** Reads a page of the event history. */
+  listEvents(query: EventQuery): Promise<StoredEvent[]>;
+  /** Drops history beyond `retention`; returns how many events went. */
+  pruneEvents(retention: EventRetention): Promise<number>;
   close?(): Promise<void>;
+}
+
+/** A management server's membership row (docs/behaviour.md#several-servers). */
+export interface MemberRecord {
+  readonly msId: string;
+  /** Fresh per process start. */
+  readonly runId: string;
+  /** Increases with every renewal of this run. */
+  readonly renewSeq: number;
+  /** Reach score per partition (0–1), published for hand-overs. */
+  readonly reach?: Readonly<Record<string, number>>;
+}
+
+/** A partition's ownership lease. `epoch` is the fencing token; it only grows. */
+export interface PartitionLease {
+  readonly partition: string;
+  readonly msId: string;
+  /** Empty when released voluntarily (a taker may act at once). */
+  readonly runId: string;
+  readonly epoch: number;
+  readonly renewSeq: number;
+  /** The holder's own lease length. */
+  readonly leaseTtlMs: number;
+  /** Increases with every fenced write. */
+  readonly writeSeq: number;
+}
+
+/**
+ * Membership and partition leases in the shared database — the only coordinator between
+ * management servers. No wall-clock comparison: a challenger watches `renewSeq` on its
+ * own monotonic clock and then compare-and-sets the epoch.
+ */
+export interface CoordinationStore {
+  /** Inserts or updates `member` (keyed by `runId`). */
+  renewMember(member: MemberRecord): Promise<void>;
+  listMembers(): Promise<MemberRecord[]>;
+  /** Retires a run (clean stop or self-doubt). */
+  removeMember(runId: string): Promise<void>;
+  listLeases(): Promise<PartitionLease[]>;
+  /**
+   * Takes `partition` when its lease still has `expectedEpoch` (`null`: no lease row yet):
+   * the new lease has epoch `expectedEpoch + 1` (1 for a first lease). Undefined when another server won.
+   */
+  acquireLease(
+    take: Readonly<{ partition: string; msId: string; runId: string; leaseTtlMs: number }>,
+    expectedEpoch: number | null,
+  ): Promise<PartitionLease | undefined>;
+  /** Renews a held lease (bumps `renewSeq`); false when it is no longer held by `runId` at `epoch`. */
+  renewLease(partition: string, runId: string, epoch: number): Promise<boolean>;
+  /** Releases a held lease (empties `runId`, keeps the epoch); false when not held. */
+  releaseLease(partition: string, runId: string, epoch: number): Promise<boolean>;
 }

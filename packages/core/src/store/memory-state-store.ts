@@ -1,17 +1,43 @@
-import type { FenceLogEntry, PartitionRecord, PowerIntent, ResourceRecord, StateStore } from '../spi/state-store.js';
+import { LeaseLostError } from '../errors/engine-errors.js';
+import type {
+  ArmRecord,
+  CoordinationStore,
+  EventQuery,
+  EventRetention,
+  FenceLogEntry,
+  MemberRecord,
+  PartitionLease,
+  PartitionRecord,
+  PowerIntent,
+  ResourceRecord,
+  StateStore,
+  StopLimits,
+  StopVerdict,
+  StoredEvent,
+  WriteOptions,
+} from '../spi/state-store.js';
 
 /**
- * The in-memory {@link StateStore}: compare-and-set writes on `version`, a fence log
- * and an event history. Survives an engine restart within one process (tests), not a
- * process restart.
+ * The in-memory {@link StateStore} and {@link CoordinationStore}: compare-and-set writes on
+ * `version`, fenced writes checked against the partition leases, a fence log and an event
+ * history. Survives an engine restart within one process (tests, several simulated
+ * servers sharing one store), not a process restart.
  */
-export class MemoryStateStore implements StateStore {
+export class MemoryStateStore implements StateStore, CoordinationStore {
   private readonly resources = new Map<string, ResourceRecord>();
   private readonly partitions = new Map<string, PartitionRecord>();
   private readonly fenceLog: FenceLogEntry[] = [];
   private readonly intents = new Map<string, PowerIntent>();
-  /** The event history, oldest first. */
-  readonly events: Array<Readonly<{ t: number; type: string }>> = [];
+  private readonly arms = new Map<string, ArmRecord>();
+  private readonly members = new Map<string, MemberRecord>();
+  private readonly leases = new Map<string, PartitionLease>();
+  private readonly history: Array<{ readonly id: number; readonly event: Readonly<{ t: number; type: string }> }> = [];
+  private nextEventId = 1;
+
+  /** The event history, oldest first (pruning drops the oldest). */
+  get events(): ReadonlyArray<Readonly<{ t: number; type: string }>> {
+    return this.history.map((e) => e.event);
+  }
 
   async loadResources(): Promise<ResourceRecord[]> {
     return [...this.resources.values()];
@@ -21,11 +47,13 @@ export class MemoryStateStore implements StateStore {
     return this.resources.get(key);
   }
 
-  async saveResource(record: ResourceRecord, expectedVersion: number | null): Promise<boolean> {
+  async saveResource(record: ResourceRecord, expectedVersion: number | null, options?: WriteOptions): Promise<boolean> {
+    this.checkFence(options);
     return cas(this.resources, record.key, record, expectedVersion);
   }
 
-  async deleteResource(key: string): Promise<void> {
+  async deleteResource(key: string, options?: WriteOptions): Promise<void> {
+    this.checkFence(options);
     this.resources.delete(key);
     this.intents.delete(key);
   }
@@ -34,11 +62,17 @@ export class MemoryStateStore implements StateStore {
     return [...this.partitions.values()];
   }
 
-  async savePartition(record: PartitionRecord, expectedVersion: number | null): Promise<boolean> {
+  async savePartition(
+    record: PartitionRecord,
+    expectedVersion: number | null,
+    options?: WriteOptions,
+  ): Promise<boolean> {
+    this.checkFence(options);
     return cas(this.partitions, record.id, record, expectedVersion);
   }
 
-  async appendFenceLog(entry: FenceLogEntry): Promise<void> {
+  async appendFenceLog(entry: FenceLogEntry, options?: WriteOptions): Promise<void> {
+    this.checkFence(options);
     this.fenceLog.push(entry);
   }
 
@@ -48,16 +82,31 @@ export class MemoryStateStore implements StateStore {
     return n;
   }
 
+  async takeStop(entry: FenceLogEntry, limits: StopLimits, options?: WriteOptions): Promise<StopVerdict> {
+    this.checkFence(options);
+    const since = (scope: string) => Math.max(entry.at - limits.windowMs, limits.resumedAt?.[scope] ?? -Infinity);
+    const inPartition = await this.countFenceLog(since(entry.partition), entry.partition);
+    if (inPartition >= limits.perPartition) {
+      return { taken: false, scope: entry.partition, count: inPartition, limit: limits.perPartition };
+    }
+    const everywhere = await this.countFenceLog(since('global'));
+    if (everywhere >= limits.global) return { taken: false, scope: 'global', count: everywhere, limit: limits.global };
+    this.fenceLog.push(entry);
+    return { taken: true };
+  }
+
   /** Every stop command recorded, oldest first. */
   fenceEntries(): readonly FenceLogEntry[] {
     return this.fenceLog;
   }
 
-  async putIntent(intent: PowerIntent): Promise<void> {
+  async putIntent(intent: PowerIntent, options?: WriteOptions): Promise<void> {
+    this.checkFence(options);
     this.intents.set(intent.resource, intent);
   }
 
-  async clearIntent(resource: string): Promise<void> {
+  async clearIntent(resource: string, options?: WriteOptions): Promise<void> {
+    this.checkFence(options);
     this.intents.delete(resource);
   }
 
@@ -65,8 +114,102 @@ export class MemoryStateStore implements StateStore {
     return [...this.intents.values()];
   }
 
+  async recordArm(record: ArmRecord, options?: WriteOptions): Promise<boolean> {
+    this.checkFence(options);
+    const latest = this.arms.get(record.resource);
+    if (latest && latest.armGen >= record.armGen) return false;
+    this.arms.set(record.resource, record);
+    return true;
+  }
+
+  async latestArm(resource: string): Promise<ArmRecord | undefined> {
+    return this.arms.get(resource);
+  }
+
   async appendEvent(event: Readonly<{ t: number; type: string }>): Promise<void> {
-    this.events.push(event);
+    this.history.push({ id: this.nextEventId++, event });
+  }
+
+  async listEvents(query: EventQuery): Promise<StoredEvent[]> {
+    const after = query.afterId ?? 0;
+    return this.history
+      .filter((e) => e.id > after)
+      .slice(0, Math.max(0, query.limit))
+      .map(({ id, event }) => ({ id, t: event.t, type: event.type, json: JSON.stringify(event) }));
+  }
+
+  async pruneEvents(retention: EventRetention): Promise<number> {
+    const before = this.history.length;
+    const fresh = this.history.filter((e) => e.event.t >= retention.before);
+    const keep = retention.maxRows > 0 ? fresh.slice(-retention.maxRows) : [];
+    this.history.splice(0, this.history.length, ...keep);
+    return before - keep.length;
+  }
+
+  async renewMember(member: MemberRecord): Promise<void> {
+    this.members.set(member.runId, member);
+  }
+
+  async listMembers(): Promise<MemberRecord[]> {
+    return [...this.members.values()];
+  }
+
+  async removeMember(runId: string): Promise<void> {
+    this.members.delete(runId);
+  }
+
+  async listLeases(): Promise<PartitionLease[]> {
+    return [...this.leases.values()];
+  }
+
+  async acquireLease(
+    take: Readonly<{ partition: string; msId: string; runId: string; leaseTtlMs: number }>,
+    expectedEpoch: number | null,
+  ): Promise<PartitionLease | undefined> {
+    const current = this.leases.get(take.partition);
+    if (expectedEpoch === null ? current !== undefined : current?.epoch !== expectedEpoch) return undefined;
+    const lease: PartitionLease = {
+      ...take,
+      epoch: (current?.epoch ?? 0) + 1,
+      renewSeq: 0,
+      writeSeq: current?.writeSeq ?? 0,
+    };
+    this.leases.set(take.partition, lease);
+    return lease;
+  }
+
+  async renewLease(partition: string, runId: string, epoch: number): Promise<boolean> {
+    const current = this.held(partition, runId, epoch);
+    if (!current) return false;
+    this.leases.set(partition, { ...current, renewSeq: current.renewSeq + 1 });
+    return true;
+  }
+
+  async releaseLease(partition: string, runId: string, epoch: number): Promise<boolean> {
+    const current = this.held(partition, runId, epoch);
+    if (!current) return false;
+    this.leases.set(partition, { ...current, runId: '' });
+    return true;
+  }
+
+  private held(partition: string, runId: string, epoch: number): PartitionLease | undefined {
+    const current = this.leases.get(partition);
+    return current && runId !== '' && current.runId === runId && current.epoch === epoch ? current : undefined;
+  }
+
+  /** The fenced-write check: bumps the owner row's `writeSeq`, or throws when the lease is gone. */
+  private checkFence(options: WriteOptions | undefined): void {
+    const fence = options?.fence;
+    if (!fence) return;
+    const current = this.held(fence.partition, fence.runId, fence.epoch);
+    if (!current) {
+      const found = this.leases.get(fence.partition);
+      throw new LeaseLostError(
+        fence.partition,
+        found ? `now epoch ${found.epoch}, run '${found.runId || '(released)'}'` : 'no lease row',
+      );
+    }
+    this.leases.set(fence.partition, { ...current, writeSeq: current.writeSeq + 1 });
   }
 }
 
