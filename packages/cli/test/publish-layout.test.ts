@@ -74,6 +74,19 @@ describe('publishable packages (npm pack --dry-run)', function () {
         expect(bad).to.deep.equal([]);
       });
 
+      it('source maps carry their sources (src/ is not shipped); no declaration maps to missing sources', () => {
+        const maps = files.filter((f) => f.endsWith('.js.map'));
+        expect(maps.length).to.be.greaterThan(0);
+        for (const m of maps) {
+          const map = JSON.parse(readFileSync(join(dir, m), 'utf8')) as {
+            sources: string[];
+            sourcesContent?: string[];
+          };
+          expect(map.sourcesContent?.length, m).to.equal(map.sources.length);
+        }
+        expect(files.filter((f) => f.endsWith('.d.ts.map'))).to.deep.equal([]);
+      });
+
       it('main, types, every export and every bin point at shipped files', () => {
         const targets = [
           pkg.main,

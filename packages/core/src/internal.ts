@@ -28,6 +28,9 @@ export {
   recoverStep,
   fenceStep,
   leaseStep,
+  leftOffStep,
+  recoverStart,
+  gateUntil,
   errorText,
 } from './engine/outcomes.js';
-export type { EventStep, RecoverStep, FenceStep, LeaseStep } from './engine/outcomes.js';
+export type { EventStep, RecoverStep, FenceStep, LeaseStep, LeftOffStep, RecoverStart } from './engine/outcomes.js';

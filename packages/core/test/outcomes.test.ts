@@ -9,9 +9,12 @@ import {
 import {
   eligibilityEvent,
   fenceStep,
+  gateUntil,
   healthEvent,
   leaseStep,
+  leftOffStep,
   maintenanceEvent,
+  recoverStart,
   recoverStep,
 } from '@hafence/core/internal';
 
@@ -200,6 +203,77 @@ describe('engine outcomes (pure classifiers)', () => {
         reason: 'lease not expired',
         timers: { leaseAt: NOW + 30_000 },
       });
+    });
+  });
+
+  describe('a recovery left between its stop and a confirmed power-on', () => {
+    const c = (over: object = {}) => ({ onSent: false, beforeAttempt: false, attempts: 1, ...over });
+    it('ON before a new attempt: the attempt goes ahead, our OFF is over', () => {
+      expect(leftOffStep('ON', 'w', c({ beforeAttempt: true }), S, NOW)).to.deep.equal({
+        event: null,
+        reason: 'w; power read ON',
+        clearOwnOff: true,
+      });
+    });
+    it('ON after our power-on was sent: it landed, quiet INITIALIZING', () => {
+      const step = leftOffStep('ON', 'w', c({ onSent: true }), S, NOW);
+      expect(step).to.include({ event: 'recover-succeeded', quiet: true, clearOwnOff: true });
+      expect(resourceTransition('RECOVERING', step.event!)).to.equal('INITIALIZING');
+    });
+    it('ON without our power-on: a failed attempt, retried while attempts last', () => {
+      expect(leftOffStep('ON', 'w', c(), S, NOW)).to.deep.include({
+        event: 'recover-failed',
+        timers: { retryAt: NOW + 500 },
+      });
+      const last = leftOffStep('ON', 'w', c({ attempts: 2 }), S, NOW);
+      expect(last.event).to.equal('recover-exhausted');
+      expect(last.timers).to.equal(undefined);
+    });
+    it('OFF is left OFF: released with the read as proof and an alert, own OFF kept', () => {
+      for (const beforeAttempt of [false, true]) {
+        expect(leftOffStep('OFF', 'w', c({ beforeAttempt, onSent: true }), S, NOW)).to.deep.equal({
+          event: 'power-off-observed',
+          reason: 'left OFF: w; power read OFF',
+          clearOwnOff: false,
+          release: 'power-off',
+          leftOff: true,
+        });
+      }
+    });
+    it('unreadable: fencing decides; never a release, never a retry', () => {
+      const step = leftOffStep('UNKNOWN', 'w', c({ onSent: true }), S, NOW);
+      expect(step).to.deep.equal({
+        event: 'recover-exhausted',
+        reason: 'w; power unreadable: fencing decides by a read of OFF or the lease',
+        clearOwnOff: false,
+      });
+      expect(resourceTransition('RECOVERING', 'recover-exhausted')).to.equal('FENCING');
+    });
+  });
+
+  describe('a due recovery', () => {
+    const r = (episode: object, timers: object = {}) => ({ ...rec('RECOVERING'), episode: ep(episode), timers });
+    it('attempts used up → exhausted, before anything else', () => {
+      expect(recoverStart(r({ recoverAttempts: 2, ownOff: true }), S, NOW)).to.deep.equal({
+        kind: 'exhausted',
+        reason: '2 recovery attempt(s) used in this episode',
+      });
+    });
+    it('our own OFF of an earlier attempt is read first, even before the retry delay', () => {
+      expect(recoverStart(r({ ownOff: true }, { retryAt: NOW + 1 }), S, NOW).kind).to.equal('left-off-first');
+    });
+    it('waits for the retry delay, then attempts', () => {
+      expect(recoverStart(r({}, { retryAt: NOW + 1 }), S, NOW).kind).to.equal('wait');
+      expect(recoverStart(r({}, { retryAt: NOW }), S, NOW).kind).to.equal('attempt');
+      expect(recoverStart(rec('RECOVERING'), S, NOW).kind).to.equal('attempt');
+    });
+  });
+
+  describe('the recovery and fence gate', () => {
+    it('startup grace holds until its end; self-doubt one health interval at a time; else open', () => {
+      expect(gateUntil(NOW, { graceEnd: NOW + 1, selfDoubting: true }, S)).to.equal(NOW + 1);
+      expect(gateUntil(NOW, { graceEnd: NOW, selfDoubting: true }, S)).to.equal(NOW + S.healthCheckInterval);
+      expect(gateUntil(NOW, { graceEnd: NOW, selfDoubting: false }, S)).to.equal(undefined);
     });
   });
 });

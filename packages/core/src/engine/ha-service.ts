@@ -20,8 +20,7 @@ import { FenceBudget } from './fence-budget.js';
 import { MemoryInventory } from './memory-inventory.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
-import { applyPowerRules } from './power-rules.js';
-import { ResourceEngine } from './resource-engine.js';
+import { ResourceEngine, type ResourceView } from './resource-engine.js';
 import { powerHostOf } from './power-backend.js';
 import { noopLogger } from '../power/noop-logger.js';
 
@@ -178,8 +177,7 @@ export class HaService {
         if (t.by !== 'ha') return;
       }
       const key = this.hosts.get(t.host);
-      const rt = key === undefined ? undefined : this.resources.runtimes.get(key);
-      if (rt) void this.resources.serial(rt, () => applyPowerRules(this.deps, this.resources, rt, t));
+      if (key !== undefined) this.resources.powerTransition(key, t);
     });
     if (this.options.ownPower) this.options.power?.startSync?.();
   }
@@ -199,13 +197,7 @@ export class HaService {
   }
 
   private async shutdown(options: StopOptions): Promise<void> {
-    const clearTimers = () => {
-      for (const rt of this.resources.runtimes.values()) {
-        this.clock.clearTimeout(rt.healthTimer);
-        this.clock.clearTimeout(rt.stateTimer);
-      }
-    };
-    clearTimers();
+    this.resources.clearTimers();
     if (this.options.ownPower) this.options.power?.stopSync?.();
     const drained = this.scheduler.drain();
     const deadline = options.deadlineMs ?? 0;
@@ -217,9 +209,7 @@ export class HaService {
     this.powerSub?.unsubscribe();
     this.scheduler.close();
     // Let every result already in hand (or cancelled just now) finish its serial step.
-    await Promise.all([...this.resources.runtimes.values()].map((rt) => rt.chain));
-    clearTimers();
-    for (const rt of this.resources.runtimes.values()) rt.removed = true;
+    await this.resources.retire();
     this.partitions.detachAll();
     if (options.closeProviders ?? true) {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
@@ -276,7 +266,7 @@ export class HaService {
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
-    if (this.resources.runtimes.has(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+    if (this.resources.view(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
     this.bindPower(key, undefined, spec);
     this.inventory.putResource(spec);
     await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
@@ -286,23 +276,23 @@ export class HaService {
   /** Updates a resource's spec (attributes, power binding: re-registered when it changed). */
   async updateResource(spec: ResourceSpec): Promise<void> {
     const key = resourceKey(spec.ref);
-    const rt = this.resources.runtimes.get(key);
-    if (!rt) throw new NotFoundError('resource', key);
-    if (rt.spec.partition !== spec.partition)
+    const known = this.resources.view(key);
+    if (!known) throw new NotFoundError('resource', key);
+    if (known.spec.partition !== spec.partition)
       throw new InvalidRequestError('moving a resource between partitions: remove and add it');
-    this.bindPower(key, rt.spec, spec);
+    this.bindPower(key, known.spec, spec);
     this.inventory.putResource(spec);
-    this.resources.update(rt, spec);
+    this.resources.update(key, spec);
   }
 
   /** Removes a resource; its in-flight work is cancelled, its record deleted and its power binding unregistered. */
   async removeResource(ref: ResourceRef): Promise<void> {
     const key = resourceKey(ref);
-    const rt = this.resources.runtimes.get(key);
-    if (!rt) throw new NotFoundError('resource', key);
+    const known = this.resources.view(key);
+    if (!known) throw new NotFoundError('resource', key);
     this.inventory.deleteResource(ref);
-    await this.resources.detach(rt);
-    this.bindPower(key, rt.spec, undefined);
+    await this.resources.detach(key);
+    this.bindPower(key, known.spec, undefined);
   }
 
   /** Operator: lets held stop commands go for `scope` (a partition id or `global`). */
@@ -312,22 +302,14 @@ export class HaService {
 
   /** The state of one resource. */
   resource(ref: ResourceRef): ResourceStatus {
-    const rt = this.resources.runtimes.get(resourceKey(ref));
+    const rt = this.resources.view(resourceKey(ref));
     if (!rt) throw new NotFoundError('resource', resourceKey(ref));
-    const ep = rt.record.episode;
-    return {
-      ref: rt.spec.ref,
-      partition: rt.spec.partition,
-      state: rt.record.state,
-      healthy: rt.healthy,
-      inEpisode: !!ep,
-      released: !!ep?.released || rt.record.releasedOutside,
-    };
+    return statusOf(rt);
   }
 
   /** Every resource's state. */
   list(): ResourceStatus[] {
-    return [...this.resources.runtimes.values()].map((rt) => this.resource(rt.spec.ref));
+    return this.resources.views().map(statusOf);
   }
 
   /** The HA state of a partition. */
@@ -388,7 +370,7 @@ export class HaService {
   }
 
   private allocationView(): AllocationView[] {
-    return [...this.resources.runtimes.values()].map((rt) => ({
+    return this.resources.views().map((rt) => ({
       ref: rt.spec.ref,
       state: rt.record.state,
       partitionHa: this.partitions.record(rt.spec.partition)?.state ?? 'NONE',
@@ -397,7 +379,7 @@ export class HaService {
 
   private childrenOf(id: string): string[] {
     const out: string[] = [];
-    for (const rt of this.resources.members.keys()) {
+    for (const rt of this.resources.partitionsWithMembers()) {
       if (this.inventory.lineage(rt).some((p) => p.id === id) && rt !== id) out.push(rt);
     }
     return out;
@@ -405,7 +387,7 @@ export class HaService {
 
   private onFailingChanged(delta: number): void {
     this.failing += delta;
-    const total = this.resources.runtimes.size;
+    const total = this.resources.size;
     const fraction = this.config.defaults.maxUnhealthyFraction ?? 0.5;
     const doubt = total >= this.config.selfDoubtMinSample && this.failing / total > fraction;
     if (doubt === this.doubting) return;
@@ -429,6 +411,18 @@ export class HaService {
         );
     }
   }
+}
+
+function statusOf(rt: ResourceView): ResourceStatus {
+  const ep = rt.record.episode;
+  return {
+    ref: rt.spec.ref,
+    partition: rt.spec.partition,
+    state: rt.record.state,
+    healthy: rt.healthy,
+    inEpisode: !!ep,
+    released: !!ep?.released || rt.record.releasedOutside,
+  };
 }
 
 function isParsed(config: unknown): config is HaConfig {

@@ -149,3 +149,106 @@ export function leaseStep(
 export function errorText(outcome: JobOutcome<unknown>): string {
   return outcome.kind === 'error' ? String((outcome.error as Error)?.message ?? outcome.error) : outcome.kind;
 }
+
+/** What a status read says about a recovery that sent its stop but never confirmed its power-on. */
+export interface LeftOffStep {
+  /** The FSM event, or null for a bookkeeping write (the new attempt goes ahead). */
+  readonly event: ResourceEvent | null;
+  readonly reason: string;
+  /** Our own OFF is over: clear the episode's `ownOff`. */
+  readonly clearOwnOff: boolean;
+  readonly quiet?: boolean;
+  readonly timers?: ResourceTimers;
+  readonly release?: ReleaseProof;
+  /** Raise `left-off`: the host was left OFF. */
+  readonly leftOff?: boolean;
+}
+
+/**
+ * Classifies the one status read after a recovery of ours ended (or a new attempt starts)
+ * between its stop command and a confirmed power-on (docs/behaviour.md#kvm-hosts): never
+ * our own OFF read as a stranger's.
+ * - ON before a new attempt: our earlier stop did not take, or the host is on again — go ahead.
+ * - ON with our power-on sent: the power-on landed — a quiet INITIALIZING.
+ * - ON without it: our stop did not take — an ordinary failed attempt (retried while attempts last).
+ * - OFF: left OFF — the read is proof: release, alert, FENCED.
+ * - Unreadable: fencing decides, by a read of OFF or the self-fence lease.
+ */
+export function leftOffStep(
+  read: 'ON' | 'OFF' | 'UNKNOWN',
+  why: string,
+  c: { readonly onSent: boolean; readonly beforeAttempt: boolean; readonly attempts: number },
+  settings: HaSettings,
+  now: number,
+): LeftOffStep {
+  if (read === 'ON' && c.beforeAttempt) return { event: null, reason: `${why}; power read ON`, clearOwnOff: true };
+  if (read === 'ON' && c.onSent) {
+    return {
+      event: 'recover-succeeded',
+      reason: `${why}; power read ON: the power-on landed`,
+      clearOwnOff: true,
+      quiet: true,
+    };
+  }
+  if (read === 'ON') {
+    const exhausted = c.attempts >= settings.maxRecoveryAttempts;
+    return {
+      event: exhausted ? 'recover-exhausted' : 'recover-failed',
+      reason: `${why}; power read ON: the stop did not take`,
+      clearOwnOff: true,
+      ...(exhausted ? {} : { timers: { retryAt: now + settings.recoverRetryDelay } }),
+    };
+  }
+  if (read === 'OFF') {
+    return {
+      event: 'power-off-observed',
+      reason: `left OFF: ${why}; power read OFF`,
+      clearOwnOff: false,
+      release: 'power-off',
+      leftOff: true,
+    };
+  }
+  return {
+    event: 'recover-exhausted',
+    reason: `${why}; power unreadable: fencing decides by a read of OFF or the lease`,
+    clearOwnOff: false,
+  };
+}
+
+/** What RECOVERING asks for when its work is due. */
+export type RecoverStart =
+  /** Every attempt of the episode is used up. */
+  | { readonly kind: 'exhausted'; readonly reason: string }
+  /** An earlier attempt of ours left the host OFF (power-on unconfirmed): read power first. */
+  | { readonly kind: 'left-off-first'; readonly why: string }
+  /** The retry delay has not passed: the state timer starts the attempt. */
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'attempt' };
+
+/** Decides what a due RECOVERING does next, from its record alone. */
+export function recoverStart(record: ResourceRecord, settings: HaSettings, now: number): RecoverStart {
+  const ep = record.episode;
+  const attempts = ep?.recoverAttempts ?? 0;
+  if (attempts >= settings.maxRecoveryAttempts) {
+    return { kind: 'exhausted', reason: `${attempts} recovery attempt(s) used in this episode` };
+  }
+  if (ep?.ownOff) return { kind: 'left-off-first', why: 'an earlier recovery attempt sent it a stop command' };
+  const retryAt = record.timers.retryAt;
+  if (retryAt !== undefined && retryAt > now) return { kind: 'wait' };
+  return { kind: 'attempt' };
+}
+
+/**
+ * Until when startup grace or self-doubt hold recoveries and fences (docs/behaviour.md#scheduling-and-guards),
+ * or undefined when nothing holds them: the grace runs from the service's start; self-doubt
+ * looks again after one health interval.
+ */
+export function gateUntil(
+  now: number,
+  g: { readonly graceEnd: number; readonly selfDoubting: boolean },
+  settings: HaSettings,
+): number | undefined {
+  if (now < g.graceEnd) return g.graceEnd;
+  if (g.selfDoubting) return now + settings.healthCheckInterval;
+  return undefined;
+}

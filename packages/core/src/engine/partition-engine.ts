@@ -106,7 +106,7 @@ export class PartitionEngine {
 
   private async assess(pr: PartitionRuntime): Promise<void> {
     const now = this.d.clock.now();
-    const members = [...(this.resources.members.get(pr.partition.id) ?? [])];
+    const members = this.resources.membersOf(pr.partition.id);
     const views: MemberView[] = members.map((rt) => ({
       spec: rt.spec,
       state: rt.record.state,

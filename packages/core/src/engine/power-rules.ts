@@ -1,8 +1,8 @@
 import { withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { PowerTransition } from './power-backend.js';
-import type { ResourceEngine } from './resource-engine.js';
-import type { Runtime } from './runtime.js';
+import type { ResourceActions } from './resource-actions.js';
+import type { ResourceSteps, Runtime } from './runtime.js';
 
 /**
  * Power transitions observed by the sync daemon or an operator's read (docs/behaviour.md#kvm-hosts).
@@ -12,7 +12,8 @@ import type { Runtime } from './runtime.js';
  */
 export async function applyPowerRules(
   d: EngineDeps,
-  engine: ResourceEngine,
+  steps: ResourceSteps,
+  actions: ResourceActions,
   rt: Runtime,
   t: PowerTransition,
 ): Promise<void> {
@@ -23,7 +24,7 @@ export async function applyPowerRules(
     // Proof that needs no command is taken at once, whatever else is going on: a queued,
     // held or running recovery or fence is dropped, and a host that carried workloads gets
     // its release once (in a failure episode it then goes to FENCED).
-    await engine.actions.powerOffObserved(rt, `power ${t.from}→OFF observed`);
+    await actions.powerOffObserved(rt, `power ${t.from}→OFF observed`);
     return;
   }
   const acting = rt.action?.kind === 'recover' || rt.action?.kind === 'fence';
@@ -38,14 +39,14 @@ export async function applyPowerRules(
       );
       return;
     }
-    await engine.apply(rt, 'power-on-observed', `power ${t.from}→ON observed`, { quiet: true });
+    await steps.apply(rt, 'power-on-observed', `power ${t.from}→ON observed`, { quiet: true });
     return;
   }
   // → UNKNOWN: protected by the self-fence lease only, or not fenceable at all.
   if (state === 'FENCED' || state === 'FAILED') return;
   const lease = rt.provider.selfFenceLease
     ? await withClockSignal(d.clock, rt.settings.activityCheckTimeout, 'lease read', (signal) =>
-        rt.provider.selfFenceLease!(rt.spec, engine.actions.context(rt, signal)),
+        rt.provider.selfFenceLease!(rt.spec, actions.context(rt, signal)),
       ).catch((err: unknown) => {
         d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
         return undefined;
@@ -57,10 +58,10 @@ export async function applyPowerRules(
   else d.alert('warning', 'not-fenceable', `${host}: controller unreachable and no armed lease: not fenceable`, host);
   if (acting) {
     // A stop still queued or held by the budget cannot be delivered: the lease decides now.
-    await engine.actions.controllerLost(rt);
+    await actions.controllerLost(rt);
     return;
   }
-  if (!protectedByLease) await engine.apply(rt, 'power-lost', `power ${t.from}→UNKNOWN`);
+  if (!protectedByLease) await steps.apply(rt, 'power-lost', `power ${t.from}→UNKNOWN`);
 }
 
 /** Whether an OFF seen by this read may be our own stop's doing. */

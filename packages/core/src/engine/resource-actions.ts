@@ -6,10 +6,9 @@ import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
 import { activityStep } from './decide.js';
-import { errorText, fenceStep, leaseStep, recoverStep } from './outcomes.js';
+import { errorText, fenceStep, gateUntil, leaseStep, leftOffStep, recoverStart, recoverStep } from './outcomes.js';
 import { powerHostOf } from './power-backend.js';
-import type { ResourceEngine } from './resource-engine.js';
-import type { InFlight, Runtime } from './runtime.js';
+import type { InFlight, ResourceSteps, Runtime } from './runtime.js';
 import type { Episode } from '../spi/state-store.js';
 
 /**
@@ -20,10 +19,10 @@ import type { Episode } from '../spi/state-store.js';
 export class ResourceActions {
   private seq = 0;
 
-  /** Binds the actions to the engine. */
+  /** Binds the actions to the engine's steps. */
   constructor(
     private readonly d: EngineDeps,
-    private readonly engine: ResourceEngine,
+    private readonly steps: ResourceSteps,
   ) {}
 
   /** Provider context for `rt`, with power control bound to the action when given. */
@@ -80,14 +79,14 @@ export class ResourceActions {
     const intents = await this.d.store.listIntents();
     if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart')))
       await this.releaseLeftOff(rt);
-    this.engine.armStateTimer(rt);
+    this.steps.armStateTimer(rt);
     this.startWork(rt, rt.record.state);
   }
 
   /** Starts the work that belongs to the state just entered. */
   startWork(rt: Runtime, to: ResourceState): void {
     // The state's work runs as the next serial step, after the write that entered it.
-    void this.engine.serial(rt, async () => {
+    void this.steps.serial(rt, async () => {
       if (rt.record.state !== to) return;
       switch (to) {
         case 'CHECKING':
@@ -107,14 +106,14 @@ export class ResourceActions {
               `${rt.spec.ref.id} is alive but not controllable (DEGRADED)`,
               rt.spec.ref.id,
             );
-            await this.engine.apply(rt, null, 'degraded alert raised', {
+            await this.steps.apply(rt, null, 'degraded alert raised', {
               counters: (e) => ({ ...e, degradedAlerted: true }),
             });
           }
           break;
         case 'FAILED':
           if (rt.provider.selfFenceLease && rt.record.timers.leaseAt === undefined) {
-            await this.engine.apply(rt, null, 'watch the lease', {
+            await this.steps.apply(rt, null, 'watch the lease', {
               timers: { leaseAt: this.d.clock.now() + rt.settings.degradedRecheck },
             });
           }
@@ -139,9 +138,9 @@ export class ResourceActions {
    * an OFF may be ours (persisted, so a timeout or a restart never reads it as a stranger's).
    */
   private stopSending(rt: Runtime, action: InFlight): Promise<void> {
-    return this.engine.serial(rt, async () => {
+    return this.steps.serial(rt, async () => {
       if (!rt.record.episode || rt.record.episode.ownOff) return;
-      await this.engine.apply(rt, null, 'stop command sent', {
+      await this.steps.apply(rt, null, 'stop command sent', {
         counters: (e) => ({ ...e, ownOff: true }),
         actionId: action.id,
       });
@@ -151,9 +150,9 @@ export class ResourceActions {
   /** Our own power-on was acknowledged: an OFF read from now on is not ours. */
   private poweredOn(rt: Runtime, action: InFlight): Promise<void> {
     action.onAcked = true;
-    return this.engine.serial(rt, async () => {
+    return this.steps.serial(rt, async () => {
       if (!rt.record.episode?.ownOff) return;
-      await this.engine.apply(rt, null, 'own power-on acknowledged', {
+      await this.steps.apply(rt, null, 'own power-on acknowledged', {
         counters: (e) => ({ ...e, ownOff: false }),
         actionId: action.id,
       });
@@ -210,26 +209,22 @@ export class ResourceActions {
           };
     const step = activityStep(rt.spec.ref.id, rt.record.episode, result, rt.settings);
     if (step.alert) this.d.alert(step.alert.level, step.alert.code, step.alert.message, rt.spec.ref.id);
-    await this.engine.apply(rt, step.event, step.reason, { counters: step.counters });
+    await this.steps.apply(rt, step.event, step.reason, { counters: step.counters });
   }
 
   private async startRecover(rt: Runtime): Promise<void> {
     if (rt.action || rt.record.state !== 'RECOVERING') return;
-    const ep = rt.record.episode;
-    const attempts = ep?.recoverAttempts ?? 0;
-    if (attempts >= rt.settings.maxRecoveryAttempts) {
-      await this.engine.apply(rt, 'recover-exhausted', `${attempts} recovery attempt(s) used in this episode`);
+    const start = recoverStart(rt.record, rt.settings, this.d.clock.now());
+    if (start.kind === 'exhausted') {
+      await this.steps.apply(rt, 'recover-exhausted', start.reason);
       return;
     }
-    // An earlier attempt of ours left the host OFF (its power-on never confirmed): finish
-    // there, never read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts).
-    if (ep?.ownOff && (await this.finishLeftOff(rt, 'an earlier recovery attempt sent it a stop command', false, true)))
-      return;
-    const retryAt = rt.record.timers.retryAt;
-    if (retryAt !== undefined && retryAt > this.d.clock.now()) return; // the state timer starts it
+    // Never read our own OFF as a stranger's (docs/behaviour.md#kvm-hosts): finish there first.
+    if (start.kind === 'left-off-first' && (await this.finishLeftOff(rt, start.why, false, true))) return;
+    if (start.kind === 'wait') return; // the state timer starts it
     if (this.gated(rt)) return;
     // A recovery is a new start: the "no activity" and error streaks of before it do not carry over.
-    await this.engine.apply(rt, null, 'recovery attempt started', {
+    await this.steps.apply(rt, null, 'recovery attempt started', {
       counters: (e) => ({ ...e, recoverAttempts: e.recoverAttempts + 1, inactiveStreak: 0, errorStreak: 0 }),
       timers: { retryAt: undefined },
     });
@@ -250,7 +245,7 @@ export class ResourceActions {
       return;
     }
     const { event, reason, quiet, timers } = step;
-    await this.engine.apply(rt, event, reason, { ...(quiet ? { quiet } : {}), ...(timers ? { timers } : {}) });
+    await this.steps.apply(rt, event, reason, { ...(quiet ? { quiet } : {}), ...(timers ? { timers } : {}) });
   }
 
   private startFence(rt: Runtime): void {
@@ -267,8 +262,7 @@ export class ResourceActions {
 
   private async onFence(rt: Runtime, action: InFlight, outcome: JobOutcome<FenceResult>): Promise<void> {
     const step = fenceStep(outcome, action.offSeen);
-    if (step.kind === 'fenced')
-      await this.engine.apply(rt, 'fence-verified-off', step.reason, { release: 'power-off' });
+    if (step.kind === 'fenced') await this.steps.apply(rt, 'fence-verified-off', step.reason, { release: 'power-off' });
     else await this.leaseRoute(rt, step.why);
   }
 
@@ -279,7 +273,7 @@ export class ResourceActions {
     if (rt.record.state !== state || rt.action) return;
     const step = leaseStep(state, lease, why, recheck, rt.settings, this.d.clock.now());
     const { event, reason, timers, release } = step;
-    await this.engine.apply(rt, event, reason, release ? { release, timers } : { timers });
+    await this.steps.apply(rt, event, reason, release ? { release, timers } : { timers });
   }
 
   private async readLease(rt: Runtime): Promise<LeaseStatus> {
@@ -297,15 +291,11 @@ export class ResourceActions {
 
   /** Startup grace and self-doubt hold recoveries and fences (docs/behaviour.md#scheduling-and-guards). */
   private gated(rt: Runtime): boolean {
-    const now = this.d.clock.now();
     const graceEnd = this.d.startedAt + this.d.config.startupGrace;
-    let until: number | undefined;
-    if (now < graceEnd) until = graceEnd;
-    else if (this.d.selfDoubting()) until = now + rt.settings.healthCheckInterval;
+    const until = gateUntil(this.d.clock.now(), { graceEnd, selfDoubting: this.d.selfDoubting() }, rt.settings);
     rt.gateUntil = until;
     if (until === undefined) return false;
-    rt.gateUntil = until;
-    this.engine.armStateTimer(rt);
+    this.steps.armStateTimer(rt);
     return true;
   }
 
@@ -332,7 +322,7 @@ export class ResourceActions {
     );
     action.job = job as InFlight['job'];
     void job.outcome.then((outcome) =>
-      this.engine.serial(rt, async () => {
+      this.steps.serial(rt, async () => {
         if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
         rt.action = undefined;
         if (outcome.kind === 'cancelled') return;
@@ -357,13 +347,13 @@ export class ResourceActions {
   }
 
   private offRead(rt: Runtime, action: InFlight, seq: number | undefined): Promise<void> {
-    return this.engine.serial(rt, async () => {
+    return this.steps.serial(rt, async () => {
       if (!this.current(rt, action)) return;
       action.offSeen = true;
       if (action.kind !== 'recover') return; // a fence releases with its FENCED transition
       if (action.stopSeq !== undefined && (seq === undefined || seq > action.stopSeq)) {
         // A recovery's verified OFF is the moment workloads are released (docs/behaviour.md#kvm-hosts).
-        await this.engine.apply(rt, null, 'power verified OFF during recovery', {
+        await this.steps.apply(rt, null, 'power verified OFF during recovery', {
           release: 'power-off',
           actionId: action.id,
           counters: (e) => ({ ...e, ownOff: true }),
@@ -395,7 +385,7 @@ export class ResourceActions {
       );
     }
     this.cancel(rt, 'power read OFF from outside');
-    await this.engine.apply(rt, 'power-off-observed', reason, {
+    await this.steps.apply(rt, 'power-off-observed', reason, {
       release: 'power-off',
       counters: (e) => ({ ...e, offRead: true, ownOff: false }),
     });
@@ -419,38 +409,17 @@ export class ResourceActions {
             .catch(() => 'UNKNOWN' as const)
         : ('UNKNOWN' as const);
     if (rt.record.state !== 'RECOVERING' || rt.action) return true;
-    const clear = (e: Episode): Episode => ({ ...e, ownOff: false });
-    if (state === 'ON' && beforeAttempt) {
-      // Our earlier stop did not take (or the host is on again): the new attempt goes ahead.
-      return !(await this.engine.apply(rt, null, `${why}; power read ON`, { counters: clear }));
-    }
-    if (state === 'ON' && onSent) {
-      await this.engine.apply(rt, 'recover-succeeded', `${why}; power read ON: the power-on landed`, {
-        quiet: true,
-        counters: clear,
-      });
-    } else if (state === 'ON') {
-      const attempts = rt.record.episode?.recoverAttempts ?? 0;
-      const exhausted = attempts >= rt.settings.maxRecoveryAttempts;
-      await this.engine.apply(
-        rt,
-        exhausted ? 'recover-exhausted' : 'recover-failed',
-        `${why}; power read ON: the stop did not take`,
-        {
-          counters: clear,
-          ...(exhausted ? {} : { timers: { retryAt: this.d.clock.now() + rt.settings.recoverRetryDelay } }),
-        },
-      );
-    } else if (state === 'OFF') {
-      this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}`, host);
-      await this.engine.apply(rt, 'power-off-observed', `left OFF: ${why}; power read OFF`, { release: 'power-off' });
-    } else {
-      await this.engine.apply(
-        rt,
-        'recover-exhausted',
-        `${why}; power unreadable: fencing decides by a read of OFF or the lease`,
-      );
-    }
+    const attempts = rt.record.episode?.recoverAttempts ?? 0;
+    const step = leftOffStep(state, why, { onSent, beforeAttempt, attempts }, rt.settings, this.d.clock.now());
+    if (step.leftOff) this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}`, host);
+    const applied = await this.steps.apply(rt, step.event, step.reason, {
+      ...(step.clearOwnOff ? { counters: (e: Episode): Episode => ({ ...e, ownOff: false }) } : {}),
+      ...(step.quiet ? { quiet: true } : {}),
+      ...(step.timers ? { timers: step.timers } : {}),
+      ...(step.release ? { release: step.release } : {}),
+    });
+    // Before a new attempt, power read ON: the attempt goes ahead once the write landed.
+    if (step.event === null) return !applied;
     return true;
   }
 
@@ -465,11 +434,7 @@ export class ResourceActions {
     if (!action || action.kind === 'activity' || action.stopSeq !== undefined) return;
     this.cancel(rt, 'controller unreachable before the stop command');
     if (rt.record.state === 'RECOVERING') {
-      await this.engine.apply(
-        rt,
-        'recover-exhausted',
-        'controller unreachable before the recovery could stop the host',
-      );
+      await this.steps.apply(rt, 'recover-exhausted', 'controller unreachable before the recovery could stop the host');
     } else if (rt.record.state === 'FENCING') {
       await this.leaseRoute(rt, 'controller unreachable before the fence could stop the host');
     }
@@ -479,10 +444,10 @@ export class ResourceActions {
   private async recheckHealth(rt: Runtime, action: InFlight, signal: AbortSignal): Promise<void> {
     const health = await rt.provider.healthCheck(rt.spec, this.context(rt, signal));
     if (!health.healthy) return;
-    await this.engine.serial(rt, async () => {
+    await this.steps.serial(rt, async () => {
       rt.healthy = true;
       if (this.current(rt, action))
-        await this.engine.apply(rt, 'health-passed', 'healthy again right before a stop command');
+        await this.steps.apply(rt, 'health-passed', 'healthy again right before a stop command');
     });
     throw new AbortedError('healthy again: stop command not sent');
   }
@@ -492,7 +457,7 @@ export class ResourceActions {
     const intents = await this.d.store.listIntents();
     if (!intents.some((i) => i.resource === rt.key)) return;
     const off = await this.reconcile(rt, reason);
-    if (off) await this.engine.serial(rt, () => this.releaseLeftOff(rt));
+    if (off) await this.steps.serial(rt, () => this.releaseLeftOff(rt));
   }
 
   /** Status read after an interrupted stop command; true when the host was left OFF. */
@@ -524,7 +489,7 @@ export class ResourceActions {
    * Our own status read saw the host OFF: that is proof, so its workloads are released (docs/behaviour.md#kvm-hosts).
    */
   private async releaseLeftOff(rt: Runtime): Promise<void> {
-    await this.engine.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', {
+    await this.steps.apply(rt, 'power-off-observed', 'power read OFF after an interrupted stop command', {
       release: 'power-off',
     });
   }

@@ -1,33 +1,18 @@
 import { resolveSettings } from '../config/load-config.js';
 import type { HaSettings } from '../config/schema.js';
-import type { ReleaseProof } from '../events/ha-event.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import { ProviderContractError } from '../errors/engine-errors.js';
 import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
-import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
+import type { ResourceRecord } from '../spi/state-store.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
-import { newRecord, type Runtime } from './runtime.js';
+import { newRecord, type ApplyOptions, type ResourceSteps, type Runtime } from './runtime.js';
 import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
-import { powerHostOf } from './power-backend.js';
-
-/** Options of one FSM step. */
-export interface ApplyOptions {
-  /** Counter changes, applied to the record before the transition's own bookkeeping. */
-  readonly counters?: (episode: Episode) => Episode;
-  /** Timers merged after the entered state's own. */
-  readonly timers?: ResourceTimers;
-  /** Written in the same compare-and-set: workloads released, once per episode. */
-  readonly release?: ReleaseProof;
-  /** Enter INITIALIZING with a quiet period (after recovery or power-on). */
-  readonly quiet?: boolean;
-  /** The in-flight action this write belongs to (its expected version follows). */
-  readonly actionId?: number;
-  readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside'>>;
-}
+import { powerHostOf, type PowerTransition } from './power-backend.js';
+import { applyPowerRules } from './power-rules.js';
 
 /** How soon an overdue deadline that its handler left in place is looked at again. */
 const OVERDUE_RETRY_MS = 1_000;
@@ -44,10 +29,10 @@ interface HealthAnswer {
  * Runs the resource FSM for every resource this service owns: health checks in every
  * state, timers, and compare-and-set writes; actions live in {@link ResourceActions}.
  */
-export class ResourceEngine {
-  readonly runtimes = new Map<string, Runtime>();
-  readonly members = new Map<string, Set<Runtime>>();
-  readonly actions: ResourceActions;
+export class ResourceEngine implements ResourceSteps {
+  private readonly runtimes = new Map<string, Runtime>();
+  private readonly members = new Map<string, Set<Runtime>>();
+  private readonly actions: ResourceActions;
 
   /** Builds the engine over shared dependencies. */
   constructor(private readonly d: EngineDeps) {
@@ -55,7 +40,7 @@ export class ResourceEngine {
   }
 
   /** Starts managing a resource, resuming `record` when one was persisted. */
-  async attach(spec: ResourceSpec, provider: HAProvider, persisted?: ResourceRecord): Promise<Runtime> {
+  async attach(spec: ResourceSpec, provider: HAProvider, persisted?: ResourceRecord): Promise<void> {
     const key = resourceKey(spec.ref);
     const now = this.d.clock.now();
     let record = persisted ?? newRecord(spec, key, now);
@@ -84,11 +69,12 @@ export class ResourceEngine {
     );
     this.scheduleHealth(rt, now + first);
     await this.serial(rt, () => this.actions.resume(rt));
-    return rt;
   }
 
-  /** Stops managing a resource: cancels its timers and action, deletes its record. */
-  async detach(rt: Runtime): Promise<void> {
+  /** Stops managing resource `key`: cancels its timers and action, deletes its record. */
+  async detach(key: string): Promise<void> {
+    const rt = this.runtimes.get(key);
+    if (!rt) return;
     rt.removed = true;
     this.d.clock.clearTimeout(rt.healthTimer);
     this.d.clock.clearTimeout(rt.stateTimer);
@@ -102,10 +88,59 @@ export class ResourceEngine {
     this.d.membershipChanged(rt.spec.partition);
   }
 
-  /** Replaces a resource's spec (attributes, power binding); settings are re-resolved. */
-  update(rt: Runtime, spec: ResourceSpec): void {
+  /** Replaces resource `key`'s spec (attributes, power binding); settings are re-resolved. */
+  update(key: string, spec: ResourceSpec): void {
+    const rt = this.runtimes.get(key);
+    if (!rt) return;
     rt.spec = spec;
     rt.settings = this.settingsOf(spec);
+  }
+
+  /** What the engine knows of resource `key`, or undefined when it does not manage it. */
+  view(key: string): ResourceView | undefined {
+    const rt = this.runtimes.get(key);
+    return rt && viewOf(rt);
+  }
+
+  /** Every managed resource's view. */
+  views(): ResourceView[] {
+    return [...this.runtimes.values()].map(viewOf);
+  }
+
+  /** How many resources the engine manages. */
+  get size(): number {
+    return this.runtimes.size;
+  }
+
+  /** The views of a partition's member resources. */
+  membersOf(partition: string): ResourceView[] {
+    return [...(this.members.get(partition) ?? [])].map(viewOf);
+  }
+
+  /** Partitions that have (or had) member resources. */
+  partitionsWithMembers(): string[] {
+    return [...this.members.keys()];
+  }
+
+  /** A power transition of resource `key`'s controller (docs/behaviour.md#kvm-hosts). */
+  powerTransition(key: string, t: PowerTransition): void {
+    const rt = this.runtimes.get(key);
+    if (rt) void this.serial(rt, () => applyPowerRules(this.d, this, this.actions, rt, t));
+  }
+
+  /** Shutdown, first step: no timer of any resource fires any more. */
+  clearTimers(): void {
+    for (const rt of this.runtimes.values()) {
+      this.d.clock.clearTimeout(rt.healthTimer);
+      this.d.clock.clearTimeout(rt.stateTimer);
+    }
+  }
+
+  /** Shutdown, last step: waits for every serial step in hand, then retires every resource. */
+  async retire(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((rt) => rt.chain));
+    this.clearTimers();
+    for (const rt of this.runtimes.values()) rt.removed = true;
   }
 
   /** Effective settings of a resource from its partition lineage (docs/behaviour.md#configuration). */
@@ -396,6 +431,20 @@ export class ResourceEngine {
       ),
     );
   }
+}
+
+/** What the engine knows of one resource, for the service's queries and the partition engine. */
+export interface ResourceView {
+  readonly spec: ResourceSpec;
+  readonly record: ResourceRecord;
+  readonly healthy: boolean | undefined;
+  readonly eligible: boolean | undefined;
+  /** Counted as failing by the storm guard / self-doubt. */
+  readonly failing: boolean;
+}
+
+function viewOf(rt: Runtime): ResourceView {
+  return { spec: rt.spec, record: rt.record, healthy: rt.healthy, eligible: rt.eligible, failing: rt.failing };
 }
 
 /** A provider's health answer, checked: a malformed one is a failed check, never a crash. */

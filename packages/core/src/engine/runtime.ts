@@ -4,6 +4,8 @@ import type { ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
 import type { TimerHandle } from '../spi/clock.js';
+import type { ReleaseProof } from '../events/ha-event.js';
+import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import type { JobHandle } from '../scheduler/work-scheduler.js';
 
 /** The one action (activity check, recovery or fence) a resource may have in flight. */
@@ -55,6 +57,35 @@ export interface Runtime {
   /** A serial step is running (it owns the state's deadline until it ends). */
   stepping: boolean;
   removed: boolean;
+}
+
+/** Options of one FSM step. */
+export interface ApplyOptions {
+  /** Counter changes, applied to the record before the transition's own bookkeeping. */
+  readonly counters?: (episode: Episode) => Episode;
+  /** Timers merged after the entered state's own. */
+  readonly timers?: ResourceTimers;
+  /** Written in the same compare-and-set: workloads released, once per episode. */
+  readonly release?: ReleaseProof;
+  /** Enter INITIALIZING with a quiet period (after recovery or power-on). */
+  readonly quiet?: boolean;
+  /** The in-flight action this write belongs to (its expected version follows). */
+  readonly actionId?: number;
+  readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside'>>;
+}
+
+/**
+ * The steps the resource engine offers the code that acts for a resource (actions, power
+ * rules): run after every earlier change, apply one FSM step, re-arm the state's timer.
+ * Acting code depends on this, never on the engine itself.
+ */
+export interface ResourceSteps {
+  /** Runs `fn` after every earlier change to this resource (one writer at a time). */
+  serial(rt: Runtime, fn: () => Promise<void> | void): Promise<void>;
+  /** One FSM step as a compare-and-set write; false when ignored or lost to another writer. */
+  apply(rt: Runtime, event: ResourceEvent | null, reason: string, o?: ApplyOptions): Promise<boolean>;
+  /** Arms the timer of the current state from the persisted deadlines. */
+  armStateTimer(rt: Runtime): void;
 }
 
 /** A fresh record in state NONE. */
