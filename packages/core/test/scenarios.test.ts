@@ -1,7 +1,7 @@
 import { assert, expect } from 'chai';
 import { MemoryStateStore } from '@hafence/core';
 import { TestClock, createFakeCluster, type FakeCluster } from '@hafence/testkit';
-import { MIN, cluster, path, released, stops } from './cluster-views.js';
+import { MIN, alertCodes, cluster, path, released, stops } from './cluster-views.js';
 
 describe('scenarios in virtual time', () => {
   let c: FakeCluster;
@@ -235,6 +235,68 @@ describe('safety guards', () => {
     expect(p[p.length - 1]).to.equal('FENCING→FENCED');
     expect(p.filter((s) => s === 'CHECKING→RECOVERING').length).to.be.at.most(2);
   });
+  it('killed between the verified OFF and the power-on: the restart powers the host on once, releases once, and the budget keeps the stop', async () => {
+    const store = new MemoryStateStore();
+    let dead = false;
+    c = await cluster({ store: crashable(store, () => dead) });
+    c.provider.host('h3').crashed = true;
+    let ons = 0;
+    c.service.events$.subscribe((e) => {
+      if (e.type === 'workloads.released' && e.resource === 'h3') {
+        dead = true;
+        c.driver.host('h3').fault = 'hang'; // the power-on never reaches the controller
+      }
+      if (e.type === 'power.action' && e.host === 'h3' && e.action === 'on' && e.ok) ons++;
+    });
+    for (let i = 0; i < 100_000 && !dead; i++) await c.clock.advance(10);
+    assert(dead, 'the recovery reached its verified OFF');
+    const persisted = await store.getResource('host:h3');
+    expect(persisted?.state).to.equal('RECOVERING');
+    expect(persisted?.episode).to.include({ released: true, ownOff: true });
+    expect(await store.listIntents()).to.have.length(1);
+    const stopsBefore = store.fenceEntries().length;
+    expect(stopsBefore).to.equal(1);
+    await c.close();
+
+    c = await createFakeCluster({ hosts: 6, store, clock: c.clock, config: { startupGrace: 0 } });
+    c.driver.host('h3').power = 'OFF'; // the controllers outlive the management server
+    await c.clock.advance(30 * MIN);
+    const onCommands = c.events.filter((e) => e.type === 'power.action' && e.host === 'h3' && e.action === 'on');
+    expect(onCommands).to.have.length(1);
+    expect(ons).to.equal(0);
+    expect(released(c.events, 'h3')).to.have.length(0); // released before the kill, never again
+    expect(path(c.events, 'h3')).to.deep.equal(['RECOVERING→INITIALIZING', 'INITIALIZING→AVAILABLE']);
+    expect(c.driver.host('h3').power).to.equal('ON');
+    expect(store.fenceEntries().length).to.equal(stopsBefore); // no new stop: the budget kept the old one
+    expect(await store.listIntents()).to.deep.equal([]);
+  });
+  it('killed with a fence stop in flight: the restart is not held up by the status read, and settles FENCED without a new stop', async () => {
+    const store = new MemoryStateStore();
+    let dead = false;
+    c = await cluster({ store: crashable(store, () => dead) });
+    Object.assign(c.provider.host('h3'), { crashed: true, stuck: true });
+    c.service.events$.subscribe((e) => {
+      if (e.type === 'power.action' && e.host === 'h3' && e.action === 'off' && !dead) {
+        if (c.service.resource({ type: 'host', id: 'h3' }).state === 'FENCING') dead = true;
+      }
+    });
+    for (let i = 0; i < 100_000 && !dead; i++) await c.clock.advance(100);
+    assert(dead, 'the fence sent its stop');
+    expect((await store.listIntents()).map((i) => i.resource)).to.deep.equal(['host:h3']);
+    const stopsBefore = store.fenceEntries().length;
+    await c.close();
+
+    const clock = c.clock;
+    // Nothing advances the clock while the cluster is built: a status read awaited there would never end.
+    c = await createFakeCluster({ hosts: 6, store, clock, config: { startupGrace: 0 } });
+    c.driver.host('h3').power = 'OFF';
+    await c.clock.advance(10 * MIN);
+    const p = path(c.events, 'h3');
+    expect(p[p.length - 1]).to.equal('FENCING→FENCED');
+    expect(alertCodes(c.events, 'h3')).to.include('left-off');
+    expect(store.fenceEntries().length).to.equal(stopsBefore);
+    expect(await store.listIntents()).to.deep.equal([]);
+  });
 });
 
 describe('regressions found in review', () => {
@@ -288,3 +350,17 @@ describe('regressions found in review', () => {
     ).to.have.length(0);
   });
 });
+
+/** kill -9 of the process a store serves: once `dead()`, nothing the old process does reaches the store. */
+function crashable(store: MemoryStateStore, dead: () => boolean): MemoryStateStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        dead()
+          ? Promise.reject(new Error('process killed'))
+          : (value as (...a: unknown[]) => unknown).apply(target, args);
+    },
+  });
+}

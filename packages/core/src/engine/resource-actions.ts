@@ -5,6 +5,7 @@ import { AbortedError } from '../errors/engine-errors.js';
 import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
+import { finishOwnRecovery } from '../power/power-recipe.js';
 import { activityStep } from './decide.js';
 import { errorText, fenceStep, gateUntil, leaseStep, leftOffStep, recoverStart, recoverStep } from './outcomes.js';
 import { powerHostOf } from './power-backend.js';
@@ -76,11 +77,57 @@ export class ResourceActions {
 
   /** After a (re)start: reconcile a persisted stop intent, then restart the state's work. */
   async resume(rt: Runtime): Promise<void> {
+    if (rt.record.state === 'RECOVERING' && rt.record.episode?.ownOff) {
+      // Our recovery was cut between its stop and a confirmed power-on (a restart, a
+      // takeover): it is finished, not judged as left OFF — its intent stays until the on.
+      this.resumeOwnRecovery(rt);
+      return;
+    }
     const intents = await this.d.store.listIntents();
-    if (intents.some((i) => i.resource === rt.key) && (await this.reconcile(rt, 'resumed after restart')))
-      await this.releaseLeftOff(rt);
+    if (intents.some((i) => i.resource === rt.key)) {
+      // The status read runs as the next step: it must not hold up the caller (addResource),
+      // nor every resource added after this one.
+      void this.steps.serial(rt, async () => {
+        if (await this.reconcile(rt, 'resumed after restart')) await this.releaseLeftOff(rt);
+        this.restartWork(rt);
+      });
+      return;
+    }
+    this.restartWork(rt);
+  }
+
+  private restartWork(rt: Runtime): void {
     this.steps.armStateTimer(rt);
     this.startWork(rt, rt.record.state);
+  }
+
+  /**
+   * Finishes a recovery of ours resumed after a restart or takeover: a status read of OFF
+   * is our own stop's (persisted `ownOff`), so it is the proof — workloads released once
+   * per episode — and the host is powered on, once. Any other read means the stop did
+   * not take or the power-on landed: the attempt is over and RECOVERING goes on as usual.
+   */
+  private resumeOwnRecovery(rt: Runtime): void {
+    this.launch(
+      rt,
+      'recover',
+      'recover (resumed)',
+      rt.settings.recoverTimeout,
+      (ctx) => finishOwnRecovery(ctx),
+      (action, outcome) => this.onResumedRecover(rt, action, outcome),
+      { resumed: true },
+    );
+  }
+
+  private async onResumedRecover(rt: Runtime, action: InFlight, outcome: JobOutcome<RecoverResult>): Promise<void> {
+    if (outcome.kind === 'ok' && !outcome.value.ok && !action.onSent) {
+      const applied = await this.steps.apply(rt, null, `resumed recovery: ${outcome.value.reason}`, {
+        counters: (e) => ({ ...e, ownOff: false }),
+      });
+      if (applied) this.startWork(rt, 'RECOVERING');
+      return;
+    }
+    await this.onRecover(rt, action, outcome);
   }
 
   /** Starts the work that belongs to the state just entered. */
@@ -306,6 +353,7 @@ export class ResourceActions {
     timeoutMs: number,
     work: (ctx: ProviderContext) => Promise<T>,
     done: (action: InFlight, outcome: JobOutcome<T>) => Promise<void>,
+    extra: Pick<InFlight, 'resumed'> = {},
   ): void {
     const action: InFlight = {
       id: ++this.seq,
@@ -314,6 +362,7 @@ export class ResourceActions {
       version: rt.record.version,
       offSeen: false,
       onSent: false,
+      ...extra,
     };
     rt.action = action;
     const lane: Lane = kind;
@@ -351,7 +400,7 @@ export class ResourceActions {
       if (!this.current(rt, action)) return;
       action.offSeen = true;
       if (action.kind !== 'recover') return; // a fence releases with its FENCED transition
-      if (action.stopSeq !== undefined && (seq === undefined || seq > action.stopSeq)) {
+      if (action.resumed || (action.stopSeq !== undefined && (seq === undefined || seq > action.stopSeq))) {
         // A recovery's verified OFF is the moment workloads are released (docs/behaviour.md#kvm-hosts).
         await this.steps.apply(rt, null, 'power verified OFF during recovery', {
           release: 'power-off',

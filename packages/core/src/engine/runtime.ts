@@ -28,6 +28,11 @@ export interface InFlight {
   onSent: boolean;
   /** The action's power-on was acknowledged: what remains (a read-back) cannot fail the recovery. */
   onAcked?: boolean;
+  /**
+   * A recovery of ours resumed after a restart or takeover, its stop already landed: an OFF
+   * it reads is ours, and proof (docs/behaviour.md#kvm-hosts).
+   */
+  resumed?: boolean;
   job?: JobHandle<unknown>;
 }
 

@@ -84,3 +84,18 @@ export async function fenceByPower(ctx: ProviderContext, clock: Clock, pollMs: n
     throw err;
   }
 }
+
+/**
+ * The rest of a recovery of ours that a restart or takeover cut between its stop and a
+ * confirmed power-on: reads power and, when it is OFF (our own stop's doing), powers the
+ * host on. Any other read ends the attempt unsuccessfully with what was read. The engine
+ * runs it itself; providers never need to.
+ */
+export async function finishOwnRecovery(ctx: ProviderContext): Promise<RecoverResult> {
+  const power = ctx.power;
+  if (!power) return { ok: false, reason: 'no power control for this host' };
+  const state = await power.status();
+  if (state !== 'OFF') return { ok: false, reason: `power read ${state} (not our OFF)` };
+  await power.on();
+  return { ok: true, reason: 'resumed: power read OFF after our own stop, on' };
+}
