@@ -12,6 +12,10 @@ if [ -n "${HAFENCE_PG_URL:-}" ]; then
   echo "setup-postgres: HAFENCE_PG_URL is set; using that server"
   exit 0
 fi
+if [ "$(id -u)" -ne 0 ] && [ -s "$url_file" ] && pg_isready -q -d "$(cat "$url_file")"; then
+  echo "setup-postgres: PostgreSQL is up and .hafence-test/pg-url exists"
+  exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup-postgres: run as root to start PostgreSQL and create the test role" >&2
   exit 1

@@ -20,7 +20,7 @@ export class PostgresDb implements SqlDb {
   /** Wraps an initialised data source. */
   constructor(private readonly source: DataSource) {}
 
-  async read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  async auto<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const runner = this.source.createQueryRunner();
     try {
       return await work(sqlOver(runner, numbered));

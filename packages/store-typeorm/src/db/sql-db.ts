@@ -20,8 +20,8 @@ export interface SqlDb {
   readonly kind: 'sqlite' | 'postgres';
   /** SQL for the database's own current time (stored beside the clock's times, informative). */
   readonly nowSql: string;
-  /** Runs reads outside a transaction. */
-  read<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Runs statements outside an explicit transaction: reads, or one self-contained write (atomic alone). */
+  auto<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   /** Runs `work` in one write transaction: committed when it resolves, rolled back when it throws. */
   write<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   /**

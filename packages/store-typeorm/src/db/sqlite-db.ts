@@ -23,7 +23,7 @@ export class SqliteDb implements SqlDb {
     this.sql = sqlOver(runner);
   }
 
-  read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  auto<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.turn.run(() => work(this.sql));
   }
 

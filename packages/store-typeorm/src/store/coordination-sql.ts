@@ -17,7 +17,7 @@ export async function acquireLeaseSql(
   take: LeaseTake,
   expectedEpoch: number | null,
 ): Promise<PartitionLease | undefined> {
-  const rows = await db.write((sql) =>
+  const rows = await db.auto((sql) =>
     expectedEpoch === null
       ? sql.rows(
           `INSERT INTO partition_owner (partition, ms_id, run_id, epoch, renew_seq, lease_ttl_ms, write_seq)
@@ -40,7 +40,7 @@ export async function updateHeldLease(
   held: Readonly<{ partition: string; runId: string; epoch: number }>,
 ): Promise<boolean> {
   const set = change === 'renew' ? 'renew_seq = renew_seq + 1' : "run_id = ''";
-  const n = await db.write((sql) =>
+  const n = await db.auto((sql) =>
     sql.run(`UPDATE partition_owner SET ${set} WHERE partition = ? AND run_id = ? AND epoch = ? AND run_id <> ''`, [
       held.partition,
       held.runId,

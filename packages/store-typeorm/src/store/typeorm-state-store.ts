@@ -38,33 +38,37 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async loadResources(): Promise<ResourceRecord[]> {
-    const rows = await this.db.read((sql) => sql.rows('SELECT json FROM resources ORDER BY key'));
+    const rows = await this.db.auto((sql) => sql.rows('SELECT json FROM resources ORDER BY key'));
     return rows.map((r) => recordOf<ResourceRecord>(r));
   }
 
   async getResource(key: string): Promise<ResourceRecord | undefined> {
-    const rows = await this.db.read((sql) => sql.rows('SELECT json FROM resources WHERE key = ?', [key]));
+    const rows = await this.db.auto((sql) => sql.rows('SELECT json FROM resources WHERE key = ?', [key]));
     return rows[0] ? recordOf<ResourceRecord>(rows[0]) : undefined;
   }
 
   async saveResource(record: ResourceRecord, expectedVersion: number | null, options?: WriteOptions): Promise<boolean> {
     const json = JSON.stringify(record);
-    return this.fenced(options, async (sql) => {
-      const n =
-        expectedVersion === null
-          ? await sql.run(
-              'INSERT INTO resources (key, partition, version, json) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
-              [record.key, record.partition, record.version, json],
-            )
-          : await sql.run('UPDATE resources SET partition = ?, version = ?, json = ? WHERE key = ? AND version = ?', [
-              record.partition,
-              record.version,
-              json,
-              record.key,
-              expectedVersion,
-            ]);
-      return n > 0;
-    });
+    return this.fenced(
+      options,
+      async (sql) => {
+        const n =
+          expectedVersion === null
+            ? await sql.run(
+                'INSERT INTO resources (key, partition, version, json) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+                [record.key, record.partition, record.version, json],
+              )
+            : await sql.run('UPDATE resources SET partition = ?, version = ?, json = ? WHERE key = ? AND version = ?', [
+                record.partition,
+                record.version,
+                json,
+                record.key,
+                expectedVersion,
+              ]);
+        return n > 0;
+      },
+      true,
+    );
   }
 
   async deleteResource(key: string, options?: WriteOptions): Promise<void> {
@@ -75,7 +79,7 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async loadPartitions(): Promise<PartitionRecord[]> {
-    const rows = await this.db.read((sql) => sql.rows('SELECT json FROM partitions ORDER BY id'));
+    const rows = await this.db.auto((sql) => sql.rows('SELECT json FROM partitions ORDER BY id'));
     return rows.map((r) => recordOf<PartitionRecord>(r));
   }
 
@@ -85,30 +89,34 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
     options?: WriteOptions,
   ): Promise<boolean> {
     const json = JSON.stringify(record);
-    return this.fenced(options, async (sql) => {
-      const n =
-        expectedVersion === null
-          ? await sql.run('INSERT INTO partitions (id, version, json) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [
-              record.id,
-              record.version,
-              json,
-            ])
-          : await sql.run('UPDATE partitions SET version = ?, json = ? WHERE id = ? AND version = ?', [
-              record.version,
-              json,
-              record.id,
-              expectedVersion,
-            ]);
-      return n > 0;
-    });
+    return this.fenced(
+      options,
+      async (sql) => {
+        const n =
+          expectedVersion === null
+            ? await sql.run('INSERT INTO partitions (id, version, json) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [
+                record.id,
+                record.version,
+                json,
+              ])
+            : await sql.run('UPDATE partitions SET version = ?, json = ? WHERE id = ? AND version = ?', [
+                record.version,
+                json,
+                record.id,
+                expectedVersion,
+              ]);
+        return n > 0;
+      },
+      true,
+    );
   }
 
   async appendFenceLog(entry: FenceLogEntry, options?: WriteOptions): Promise<void> {
-    await this.fenced(options, (sql) => insertFenceLog(sql, entry));
+    await this.fenced(options, (sql) => insertFenceLog(sql, entry), true);
   }
 
   async countFenceLog(since: number, partition?: string): Promise<number> {
-    return this.db.read((sql) => countSince(sql, since, partition));
+    return this.db.auto((sql) => countSince(sql, since, partition));
   }
 
   async takeStop(entry: FenceLogEntry, limits: StopLimits, options?: WriteOptions): Promise<StopVerdict> {
@@ -128,51 +136,57 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async putIntent(intent: PowerIntent, options?: WriteOptions): Promise<void> {
-    await this.fenced(options, (sql) =>
-      sql.run(
-        `INSERT INTO intents (resource, command, at) VALUES (?, ?, ?)
+    await this.fenced(
+      options,
+      (sql) =>
+        sql.run(
+          `INSERT INTO intents (resource, command, at) VALUES (?, ?, ?)
          ON CONFLICT (resource) DO UPDATE SET command = excluded.command, at = excluded.at`,
-        [intent.resource, intent.command, intent.at],
-      ),
+          [intent.resource, intent.command, intent.at],
+        ),
+      true,
     );
   }
 
   async clearIntent(resource: string, options?: WriteOptions): Promise<void> {
-    await this.fenced(options, (sql) => sql.run('DELETE FROM intents WHERE resource = ?', [resource]));
+    await this.fenced(options, (sql) => sql.run('DELETE FROM intents WHERE resource = ?', [resource]), true);
   }
 
   async listIntents(): Promise<PowerIntent[]> {
-    const rows = await this.db.read((sql) => sql.rows('SELECT resource, command, at FROM intents ORDER BY resource'));
+    const rows = await this.db.auto((sql) => sql.rows('SELECT resource, command, at FROM intents ORDER BY resource'));
     return rows.map(intentOf);
   }
 
   async recordArm(record: ArmRecord, options?: WriteOptions): Promise<boolean> {
-    const n = await this.fenced(options, (sql) =>
-      sql.run(
-        `INSERT INTO arm_records (resource, arm_gen, kind, at) VALUES (?, ?, ?, ?)
+    const n = await this.fenced(
+      options,
+      (sql) =>
+        sql.run(
+          `INSERT INTO arm_records (resource, arm_gen, kind, at) VALUES (?, ?, ?, ?)
          ON CONFLICT (resource) DO UPDATE SET arm_gen = excluded.arm_gen, kind = excluded.kind, at = excluded.at
          WHERE arm_records.arm_gen < excluded.arm_gen`,
-        [record.resource, record.armGen, record.kind, record.at],
-      ),
+          [record.resource, record.armGen, record.kind, record.at],
+        ),
+      true,
     );
     return n > 0;
   }
 
   async latestArm(resource: string): Promise<ArmRecord | undefined> {
-    const rows = await this.db.read((sql) =>
+    const rows = await this.db.auto((sql) =>
       sql.rows('SELECT resource, arm_gen, kind, at FROM arm_records WHERE resource = ?', [resource]),
     );
     return rows[0] ? armOf(rows[0]) : undefined;
   }
 
   async appendEvent(event: Readonly<{ t: number; type: string }>): Promise<void> {
-    await this.db.write((sql) =>
+    await this.db.auto((sql) =>
       sql.run('INSERT INTO events (t, type, json) VALUES (?, ?, ?)', [event.t, event.type, JSON.stringify(event)]),
     );
   }
 
   async listEvents(query: EventQuery): Promise<StoredEvent[]> {
-    const rows = await this.db.read((sql) =>
+    const rows = await this.db.auto((sql) =>
       sql.rows('SELECT id, t, type, json FROM events WHERE id > ? ORDER BY id LIMIT ?', [
         query.afterId ?? 0,
         Math.max(0, Math.floor(query.limit)),
@@ -196,7 +210,7 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
 
   async renewMember(member: MemberRecord): Promise<void> {
     const now = this.db.nowSql;
-    await this.db.write((sql) =>
+    await this.db.auto((sql) =>
       sql.run(
         `INSERT INTO members (run_id, ms_id, renew_seq, reach, renewed_db_at) VALUES (?, ?, ?, ?, ${now})
          ON CONFLICT (run_id) DO UPDATE SET ms_id = excluded.ms_id, renew_seq = excluded.renew_seq,
@@ -207,18 +221,18 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async listMembers(): Promise<MemberRecord[]> {
-    const rows = await this.db.read((sql) =>
+    const rows = await this.db.auto((sql) =>
       sql.rows('SELECT run_id, ms_id, renew_seq, reach FROM members ORDER BY run_id'),
     );
     return rows.map(memberOf);
   }
 
   async removeMember(runId: string): Promise<void> {
-    await this.db.write((sql) => sql.run('DELETE FROM members WHERE run_id = ?', [runId]));
+    await this.db.auto((sql) => sql.run('DELETE FROM members WHERE run_id = ?', [runId]));
   }
 
   async listLeases(): Promise<PartitionLease[]> {
-    const rows = await this.db.read((sql) =>
+    const rows = await this.db.auto((sql) =>
       sql.rows(
         'SELECT partition, ms_id, run_id, epoch, renew_seq, lease_ttl_ms, write_seq FROM partition_owner ORDER BY partition',
       ),
@@ -247,7 +261,7 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
     if (!['journal_mode', 'synchronous', 'busy_timeout'].includes(name)) {
       throw new StoreOptionsError('sqlitePragma', `unknown setting '${String(name)}'`);
     }
-    const rows = await this.db.read((sql) => sql.rows(`PRAGMA ${name}`));
+    const rows = await this.db.auto((sql) => sql.rows(`PRAGMA ${name}`));
     const row = rows[0] ?? {};
     return (row[name] ?? row['timeout'] ?? Object.values(row)[0]) as string | number;
   }
@@ -259,11 +273,14 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
 
   /**
    * Runs `work` in one write transaction that starts with the fenced-write statement
+   * (unless it is a `single` unfenced statement, which runs alone)
    * (docs/behaviour.md#several-servers): zero rows → the transaction rolls back and
    * `LeaseLostError` is thrown.
    */
-  private fenced<T>(options: WriteOptions | undefined, work: (sql: Sql) => Promise<T>): Promise<T> {
+  private fenced<T>(options: WriteOptions | undefined, work: (sql: Sql) => Promise<T>, single = false): Promise<T> {
     const fence = options?.fence;
+    // One unfenced statement needs no explicit transaction: it is atomic alone (one round trip fewer).
+    if (!fence && single) return this.db.auto(work);
     return this.db.write(async (sql) => {
       if (fence) {
         const n = await sql.run(
