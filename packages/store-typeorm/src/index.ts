@@ -10,3 +10,5 @@ export { createPostgresStore } from './create-postgres-store.js';
 export type { PostgresStoreOptions } from './create-postgres-store.js';
 export { TypeormStateStore } from './store/typeorm-state-store.js';
 export { StoreOpenError, StoreOptionsError } from './errors.js';
+// The typeorm entities, for tools that inspect the schema (the store itself migrates on open).
+export { STORE_ENTITIES } from './schema/entities.js';

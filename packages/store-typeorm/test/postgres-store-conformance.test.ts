@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { describeStateStoreConformance } from '@hafence/testkit/mocha';
 import type { ConformanceStore } from '@hafence/testkit';
 import { createPostgresStore, StoreOpenError, type TypeormStateStore } from '@hafence/store-typeorm';
+import { DataSource } from 'typeorm';
+import { STORE_ENTITIES } from '@hafence/store-typeorm';
 import { TestPostgres } from './helpers/test-postgres.js';
 
 // Real PostgreSQL: a fresh database per check, dropped after it. When the server is
@@ -45,6 +47,33 @@ describe('PostgreSQL store: opening', () => {
       expect((await b.listEvents({ limit: 5 })).map((e) => e.type)).to.deep.equal(['x']);
       await a.close();
       await b.close();
+    } finally {
+      await pg.dropDatabase(name);
+    }
+  });
+
+  it('the migrated schema is exactly what the entities describe (nothing left to synchronise)', async () => {
+    const name = `hafence_t_${process.pid}_schema`;
+    const url = await pg.createDatabase(name);
+    try {
+      await (await createPostgresStore({ url })).close();
+      const u = new URL(url);
+      const peek = new DataSource({
+        type: 'postgres',
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        username: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        database: name,
+        entities: [...STORE_ENTITIES],
+      });
+      await peek.initialize();
+      try {
+        const pending = await peek.driver.createSchemaBuilder().log();
+        expect(pending.upQueries.map((q) => q.query)).to.deep.equal([]);
+      } finally {
+        await peek.destroy();
+      }
     } finally {
       await pg.dropDatabase(name);
     }

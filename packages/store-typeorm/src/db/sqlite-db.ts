@@ -10,7 +10,7 @@ import { Mutex, sqlOver, type Sql, type SqlDb } from './sql-db.js';
  */
 export class SqliteDb implements SqlDb {
   readonly kind = 'sqlite';
-  readonly nowSql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+  readonly nowSql = "datetime('now')";
   private readonly turn = new Mutex();
   private readonly sql: Sql;
 

@@ -1,5 +1,13 @@
 import 'reflect-metadata';
-import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 // The tables as typeorm entities. The store writes them with plain SQL (every write is a
 // compare-and-set or a fenced statement, which the repository API cannot express); the
@@ -13,7 +21,7 @@ export class ResourceRow {
   /** Resource key. */
   @PrimaryColumn({ type: 'varchar', length: 512 }) key!: string;
   /** Partition the resource belongs to. */
-  @Index() @Column({ type: 'varchar', length: 512 }) partition!: string;
+  @Index('resources_partition') @Column({ type: 'varchar', length: 512 }) partition!: string;
   /** Compare-and-set version. */
   @Column({ type: 'integer' }) version!: number;
   /** The `ResourceRecord` as JSON. */
@@ -33,12 +41,12 @@ export class PartitionRow {
 
 /** One stop command sent (the fence budget counts these). */
 @Entity('fence_log')
-@Index(['partition', 'at'])
+@Index('fence_log_partition_at', ['partition', 'at'])
 export class FenceLogRow {
   /** Row id. */
-  @PrimaryGeneratedColumn() id!: number;
+  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: string;
   /** When, on the deciding server's clock. */
-  @Index() @Column({ type: 'double precision' }) at!: number;
+  @Index('fence_log_at') @Column({ type: 'double precision' }) at!: number;
   /** Partition of the resource. */
   @Column({ type: 'varchar', length: 512 }) partition!: string;
   /** Resource key. */
@@ -48,7 +56,7 @@ export class FenceLogRow {
   /** Failure episode, when any. */
   @Column({ type: 'integer', nullable: true }) episode!: number | null;
   /** The database's own time of the insert (informative). */
-  @Column({ name: 'recorded_db_at', type: 'varchar', length: 64 }) recordedDbAt!: string;
+  @CreateDateColumn({ name: 'recorded_db_at' }) recordedDbAt!: Date;
 }
 
 /** A stop command's intent, committed before the command is sent. */
@@ -78,10 +86,10 @@ export class ArmRow {
 /** One event of the history. */
 @Entity('events')
 export class EventRow {
-  /** Increasing id. */
-  @PrimaryGeneratedColumn() id!: number;
+  /** Increasing id (BIGINT: the history outlives 2^31 events). */
+  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: string;
   /** Event time. */
-  @Index() @Column({ type: 'double precision' }) t!: number;
+  @Index('events_t') @Column({ type: 'double precision' }) t!: number;
   /** Event type. */
   @Column({ type: 'varchar', length: 128 }) type!: string;
   /** The whole event as JSON. */
@@ -100,7 +108,7 @@ export class MemberRow {
   /** Reach scores as JSON, when published. */
   @Column({ type: 'text', nullable: true }) reach!: string | null;
   /** The database's own time of the last renewal (informative). */
-  @Column({ name: 'renewed_db_at', type: 'varchar', length: 64 }) renewedDbAt!: string;
+  @UpdateDateColumn({ name: 'renewed_db_at' }) renewedDbAt!: Date;
 }
 
 /** A partition's ownership lease; `epoch` is the fencing token. */
