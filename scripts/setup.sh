@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the OS packages the tests need, when they are missing (Debian/Ubuntu, as root).
 # Real peers, not mocks: OpenIPMI's BMC simulator, ipmitool, FreeIPMI, ClusterLabs fence
-# agents and pyghmi's fake BMC.
+# agents and pyghmi's fake BMC; PostgreSQL for @hafence/store-typeorm (then scripts/setup-postgres.sh
+# starts it and writes the test connection URL).
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -11,10 +13,11 @@ have ipmitool || need+=(ipmitool)
 have ipmipower || need+=(freeipmi-tools)
 have fence_ipmilan || need+=(fence-agents)
 have fakebmc || need+=(python3-pyghmi)
+have pg_ctlcluster || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup: all test packages present"
-  exit 0
+  exec bash "$here/setup-postgres.sh"
 fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: missing ${need[*]}; run as root (or: sudo apt-get install -y ${need[*]})" >&2
@@ -25,3 +28,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 echo "setup: done"
+exec bash "$here/setup-postgres.sh"

@@ -49,6 +49,7 @@ describe('publishable packages (npm pack --dry-run)', function () {
       '@hafence/power-script',
       '@hafence/provider-kvm',
       '@hafence/sim',
+      '@hafence/store-typeorm',
       '@hafence/testkit',
     ]);
     expect(workspaces.filter((w) => w.pkg.private).map((w) => w.pkg.name)).to.deep.equal(['@hafence/fuzz-helpers']);

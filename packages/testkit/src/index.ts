@@ -30,5 +30,18 @@ export type {
 export { ConformancePower } from './conformance/conformance-power.js';
 export type { ConformancePowerMode } from './conformance/conformance-power.js';
 export { ConformanceFailure, ConformanceSkip } from './conformance/provider-harness.js';
+// StateStore conformance as plain async checks (no chai or mocha import).
+export {
+  stateStoreConformanceChecks,
+  runStateStoreCheck,
+  runStateStoreConformance,
+} from './conformance/state-store-conformance.js';
+export type { StateStoreCheckResult } from './conformance/state-store-conformance.js';
+export type {
+  ConformanceStore,
+  StateStoreFixture,
+  StateStoreFixtureFactory,
+  StateStoreConformanceCheck,
+} from './conformance/state-store-fixture.js';
 export { makeTestPki } from './tls/test-pki.js';
 export type { TestPki } from './tls/test-pki.js';

@@ -7,3 +7,4 @@
 export { describePowerDriverConformance } from './conformance/power-driver-conformance.js';
 export type { PowerDriverFixture, ConformanceOptions } from './conformance/power-driver-conformance.js';
 export { describeProviderConformance } from './conformance/provider-conformance-mocha.js';
+export { describeStateStoreConformance } from './conformance/state-store-conformance-mocha.js';

@@ -77,19 +77,19 @@ export class MemoryStateStore implements StateStore, CoordinationStore {
   }
 
   async countFenceLog(since: number, partition?: string): Promise<number> {
-    let n = 0;
-    for (const e of this.fenceLog) if (e.at > since && (partition === undefined || e.partition === partition)) n++;
-    return n;
+    return this.countSince(since, partition);
   }
 
   async takeStop(entry: FenceLogEntry, limits: StopLimits, options?: WriteOptions): Promise<StopVerdict> {
     this.checkFence(options);
     const since = (scope: string) => Math.max(entry.at - limits.windowMs, limits.resumedAt?.[scope] ?? -Infinity);
-    const inPartition = await this.countFenceLog(since(entry.partition), entry.partition);
+    // Count and append without an await between them: a yield there would let concurrent
+    // callers all count the same window and overspend the budget.
+    const inPartition = this.countSince(since(entry.partition), entry.partition);
     if (inPartition >= limits.perPartition) {
       return { taken: false, scope: entry.partition, count: inPartition, limit: limits.perPartition };
     }
-    const everywhere = await this.countFenceLog(since('global'));
+    const everywhere = this.countSince(since('global'));
     if (everywhere >= limits.global) return { taken: false, scope: 'global', count: everywhere, limit: limits.global };
     this.fenceLog.push(entry);
     return { taken: true };
@@ -190,6 +190,12 @@ export class MemoryStateStore implements StateStore, CoordinationStore {
     if (!current) return false;
     this.leases.set(partition, { ...current, runId: '' });
     return true;
+  }
+
+  private countSince(since: number, partition?: string): number {
+    let n = 0;
+    for (const e of this.fenceLog) if (e.at > since && (partition === undefined || e.partition === partition)) n++;
+    return n;
   }
 
   private held(partition: string, runId: string, epoch: number): PartitionLease | undefined {

@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { SqliteDb } from './db/sqlite-db.js';
+import { StoreOpenError, StoreOptionsError } from './errors.js';
+import { STORE_ENTITIES } from './schema/entities.js';
+import { InitialSchemaSqlite1764460800000 } from './schema/initial-schema.js';
+import { TypeormStateStore } from './store/typeorm-state-store.js';
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file, on a local disk (created when missing). */
+  readonly path: string;
+  /** How long a write waits for another process's write lock before failing, in ms (default 5000). */
+  readonly busyTimeoutMs?: number;
+}
+
+// Files open in this process. A second connection on the same thread would deadlock: while
+// the first holds the write lock across an await, the second's busy wait blocks the thread.
+const OPEN_FILES = new Set<string>();
+
+/**
+ * Opens (or creates) the embedded SQLite store: one file in WAL mode with
+ * `synchronous=FULL` (a committed write survives a power cut), a busy timeout, and the
+ * schema migrated on open. Every write transaction starts with `BEGIN IMMEDIATE`.
+ * Open a file once per process (a second open is refused); several processes may share it.
+ *
+ * @example
+ * const store = await createSqliteStore({ path: '/var/lib/hafence/state.db' });
+ * // … new HaService({ store, … }) …
+ * await store.close();
+ */
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<TypeormStateStore> {
+  if (typeof options.path !== 'string' || options.path.trim() === '') {
+    throw new StoreOptionsError('path', 'a database file path is required');
+  }
+  const file = resolve(options.path);
+  if (OPEN_FILES.has(file)) {
+    throw new StoreOptionsError('path', 'this process already has the file open (a second connection would deadlock)');
+  }
+  const busy = options.busyTimeoutMs ?? 5000;
+  if (!Number.isInteger(busy) || busy < 0) throw new StoreOptionsError('busyTimeoutMs', 'must be an integer ≥ 0');
+  const source = new DataSource({
+    type: 'better-sqlite3',
+    database: options.path,
+    timeout: busy,
+    entities: [...STORE_ENTITIES],
+    migrations: [InitialSchemaSqlite1764460800000],
+    synchronize: false,
+    logging: false,
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma(`busy_timeout = ${busy}`);
+    },
+  });
+  try {
+    await source.initialize();
+    await source.runMigrations({ transaction: 'all' });
+  } catch (error) {
+    if (source.isInitialized) await source.destroy();
+    throw new StoreOpenError('sqlite', error);
+  }
+  OPEN_FILES.add(file);
+  return new TypeormStateStore(new SqliteDb(source, source.createQueryRunner(), () => OPEN_FILES.delete(file)));
+}

@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { describeStateStoreConformance } from '@hafence/testkit/mocha';
+import type { ConformanceStore } from '@hafence/testkit';
+import { createPostgresStore, StoreOpenError, type TypeormStateStore } from '@hafence/store-typeorm';
+import { DataSource } from 'typeorm';
+import { STORE_ENTITIES } from '@hafence/store-typeorm';
+import { TestPostgres } from './helpers/test-postgres.js';
+
+// Real PostgreSQL: a fresh database per check, dropped after it. When the server is
+// unreachable these tests fail (never skip), saying how to start it.
+let pg: TestPostgres;
+let n = 0;
+
+before(async function () {
+  this.timeout(20_000);
+  pg = await TestPostgres.connect();
+});
+after(async () => {
+  await pg?.close();
+});
+
+describeStateStoreConformance('PostgreSQL', async () => {
+  const name = `hafence_t_${process.pid}_${n++}`;
+  const url = await pg.createDatabase(name);
+  const opened: TypeormStateStore[] = [await createPostgresStore({ url })];
+  return {
+    store: opened[0]!,
+    openPeer: async (): Promise<ConformanceStore> => {
+      const peer = await createPostgresStore({ url });
+      opened.push(peer);
+      return peer;
+    },
+    close: async () => {
+      for (const s of opened) await s.close();
+      await pg.dropDatabase(name);
+    },
+  };
+});
+
+describe('PostgreSQL store: opening', () => {
+  it('two servers opening a fresh database at once both migrate it safely and share it', async () => {
+    const name = `hafence_t_${process.pid}_open`;
+    const url = await pg.createDatabase(name);
+    try {
+      const [a, b] = await Promise.all([createPostgresStore({ url }), createPostgresStore({ url })]);
+      await a.appendEvent({ t: 1, type: 'x' });
+      expect((await b.listEvents({ limit: 5 })).map((e) => e.type)).to.deep.equal(['x']);
+      await a.close();
+      await b.close();
+    } finally {
+      await pg.dropDatabase(name);
+    }
+  });
+
+  it('the migrated schema is exactly what the entities describe (nothing left to synchronise)', async () => {
+    const name = `hafence_t_${process.pid}_schema`;
+    const url = await pg.createDatabase(name);
+    try {
+      await (await createPostgresStore({ url })).close();
+      const u = new URL(url);
+      const peek = new DataSource({
+        type: 'postgres',
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        username: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        database: name,
+        entities: [...STORE_ENTITIES],
+      });
+      await peek.initialize();
+      try {
+        const pending = await peek.driver.createSchemaBuilder().log();
+        expect(pending.upQueries.map((q) => q.query)).to.deep.equal([]);
+      } finally {
+        await peek.destroy();
+      }
+    } finally {
+      await pg.dropDatabase(name);
+    }
+  });
+
+  it('a connection error names neither the password given apart nor the one in the URL', async () => {
+    const secret = 'S3cret-pw-4711';
+    const refused = new URL(pg.url);
+    refused.port = '1';
+    for (const options of [
+      { url: refused.toString(), password: secret },
+      { url: `postgres://hafence:${secret}@127.0.0.1:1/hafence_test` },
+    ]) {
+      const error = await createPostgresStore({ ...options, connectTimeoutMs: 2_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(StoreOpenError);
+      expect((error as StoreOpenError).code).to.equal('HAF7002');
+      const text = `${String(error)} ${JSON.stringify(error)} ${String((error as Error).cause)} ${(error as Error).stack}`;
+      expect(text).not.to.include(secret);
+    }
+  });
+
+  it('a wrong password is refused with a StoreOpenError that does not contain it', async () => {
+    const secret = 'wrong-Pa55word';
+    const error = await createPostgresStore({ url: pg.url, password: secret }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(StoreOpenError);
+    expect(String(error)).not.to.include(secret);
+    expect(String((error as Error).cause)).not.to.include(secret);
+  });
+});
