@@ -270,6 +270,29 @@ describe('safety guards', () => {
     expect(store.fenceEntries().length).to.equal(stopsBefore); // no new stop: the budget kept the old one
     expect(await store.listIntents()).to.deep.equal([]);
   });
+  it('killed right after the power-on left: the restart reads ON after our verified OFF and sends nothing more', async () => {
+    const store = new MemoryStateStore();
+    let dead = false;
+    c = await cluster({ store: crashable(store, () => dead) });
+    c.provider.host('h3').crashed = true;
+    c.service.events$.subscribe((e) => {
+      // The power-on reached the controller; the process dies before it hears back.
+      if (e.type === 'workloads.released' && e.resource === 'h3') dead = true;
+    });
+    for (let i = 0; i < 100_000 && !dead; i++) await c.clock.advance(10);
+    assert(dead, 'the recovery reached its verified OFF');
+    await c.clock.advance(1_000); // the on lands at the controller
+    expect(c.driver.host('h3').power).to.equal('ON');
+    await c.close();
+
+    c = await createFakeCluster({ hosts: 6, store, clock: c.clock, config: { startupGrace: 0 } });
+    await c.clock.advance(30 * MIN);
+    const sent = c.events.filter((e) => e.type === 'power.action' && e.host === 'h3' && e.action !== 'status');
+    expect(sent).to.deep.equal([]);
+    expect(path(c.events, 'h3')).to.deep.equal(['RECOVERING→INITIALIZING', 'INITIALIZING→AVAILABLE']);
+    expect(released(c.events, 'h3')).to.have.length(0);
+  });
+
   it('killed with a fence stop in flight: the restart is not held up by the status read, and settles FENCED without a new stop', async () => {
     const store = new MemoryStateStore();
     let dead = false;

@@ -16,7 +16,8 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--json', 'print every event as a JSON line on stdout')
     .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
-    .action(async (opts: { config: string; json?: boolean; tlsCa?: string }) => {
+    .option('--ms-id <id>', "this management server's id (one of the cluster file's servers:)")
+    .action(async (opts: { config: string; json?: boolean; tlsCa?: string; msId?: string }) => {
       const { runServe } = await import('../standalone/run-serve.js');
       process.exitCode = await runServe(opts);
     });

@@ -46,6 +46,59 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return ms;
 });
 
+/** A store URL as it may be shown in an error: its password, if any, never. */
+function shownUrl(v: string): string {
+  return v.replace(/^([a-z]+:\/\/[^:/@]*):[^@]*@/i, '$1:[redacted]@');
+}
+
+/** `postgres://user@host[:port]/database` of the primary: no password inside (passwordEnv/passwordFile). */
+const postgresUrl = z.string().superRefine((v, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: 'custom', message, params: { value: shownUrl(v) } });
+  if (hasControlChars(v)) return fail('must not contain control characters');
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return fail('must be a URL like postgres://hafence@db1:5432/hafence');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return fail('must be a postgres:// URL');
+  if (url.password !== '') return fail('must not contain the password: give passwordEnv or passwordFile');
+  if (url.hostname === '') return fail('names no server');
+  if (url.pathname.replace(/^\//, '') === '') return fail('names no database');
+  if (url.search !== '' || url.hash !== '') return fail('must not carry ?options or #fragments');
+});
+
+/**
+ * Where HA state lives: `sqlite:PATH` (one server; a relative path is relative to the
+ * cluster file), or a PostgreSQL server shared by several (`url`, the password from an
+ * environment variable or a mode-0600 file, never inline).
+ */
+const storeSchema = z.union([
+  z.string().superRefine((v, ctx) => {
+    const m = /^sqlite:(.+)$/.exec(v);
+    let rule: string | undefined;
+    if (v.startsWith('postgres:') || v.startsWith('postgresql:'))
+      rule = 'a PostgreSQL store is written { url, passwordEnv | passwordFile }';
+    else if (!m) rule = 'must be sqlite:PATH or { url: postgres://…, passwordEnv | passwordFile }';
+    else if (hasControlChars(v)) rule = 'must not contain control characters';
+    if (rule) ctx.addIssue({ code: 'custom', message: rule, params: { value: shownUrl(v) } });
+  }),
+  z
+    .strictObject({
+      url: postgresUrl,
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+        .optional(),
+      passwordFile: text.optional(),
+      poolSize: z.number().int().min(1).max(100).default(10),
+    })
+    .refine((s) => !(s.passwordEnv !== undefined && s.passwordFile !== undefined), {
+      message: 'give at most one of passwordEnv, passwordFile',
+      path: ['passwordEnv'],
+    }),
+]);
+
 /** Operator switches of a zone, pod or cluster (both default to on). */
 const switches = { enabled: z.boolean().default(true), haEnabled: z.boolean().default(true) };
 
@@ -165,6 +218,12 @@ export const clusterFileSchema = z
           .prefault({}),
       })
       .prefault({}),
+    store: storeSchema.optional(),
+    /**
+     * The management servers sharing `store` (each started with `--ms-id`). Optional; when
+     * given, `--ms-id` must name one of them.
+     */
+    servers: z.array(z.strictObject({ id })).min(1).max(64).optional(),
     zones: z.record(id, z.strictObject({ ...switches })),
     pods: z.record(id, z.strictObject({ zone: id, ...switches })),
     clusters: z.record(id, z.strictObject({ pod: id, ...switches })),
@@ -179,6 +238,20 @@ export const clusterFileSchema = z
     for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
     for (const [h, host] of Object.entries(file.hosts))
       ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
+    const seen = new Set<string>();
+    for (const [i, server] of (file.servers ?? []).entries()) {
+      if (seen.has(server.id))
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], input: server.id, message: 'is listed twice' });
+      seen.add(server.id);
+    }
+    if ((file.servers?.length ?? 0) > 1 && (file.store === undefined || typeof file.store === 'string')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store'],
+        input: file.store ?? '(default sqlite file)',
+        message: 'several servers share one PostgreSQL store: give store: { url: postgres://… }',
+      });
+    }
     if (file.kvm.activityWindow < 2 * file.kvm.heartbeatInterval) {
       ctx.addIssue({
         code: 'custom',

@@ -4,6 +4,9 @@ import { stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
 import { StandaloneEngine } from './standalone-engine.js';
+import { openServeStore, type ServeStore } from './open-store.js';
+import { StoreOpenError } from '@hafence/store-typeorm';
+import type { ClusterFile } from './cluster-schema.js';
 
 /** Options of `hafence serve`. */
 export interface ServeOptions {
@@ -13,6 +16,8 @@ export interface ServeOptions {
   readonly json?: boolean;
   /** The CA that verifies the agents' certificates (overrides the file's `agentTls.caFile`). */
   readonly tlsCa?: string;
+  /** This management server's id (`--ms-id`): must be listed in the file's `servers:` when it has one. */
+  readonly msId?: string;
 }
 
 /**
@@ -26,14 +31,18 @@ export async function runServe(options: ServeOptions): Promise<number> {
     const line = eventLine(e, options.json === true);
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
+  let store: ServeStore | undefined;
   try {
-    engine = await StandaloneEngine.start({
-      file: loadClusterFile(options.config),
-      onEvent,
-      logger: stderrLogger,
-      agentCaFile: options.tlsCa,
-    });
+    const file = loadClusterFile(options.config);
+    checkMsId(file, options.msId);
+    store = await openServeStore(file, options.config);
+    engine = await StandaloneEngine.start({ file, onEvent, logger: stderrLogger, agentCaFile: options.tlsCa, store });
   } catch (err) {
+    await store?.close().catch(() => undefined);
+    if (err instanceof StoreOpenError) {
+      process.stderr.write(`hafence serve: ${err.message}\n`);
+      return EXIT.unreachable;
+    }
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`hafence serve: ${err.message}\n`);
     return EXIT.usage;
@@ -48,4 +57,22 @@ export async function runServe(options: ServeOptions): Promise<number> {
   await engine.stop();
   stderrLogger.info('stopped');
   return EXIT.ok;
+}
+
+/** `--ms-id` against the file's `servers:` list: when the file lists servers, the id must be one of them. */
+function checkMsId(file: ClusterFile, msId: string | undefined): void {
+  if (msId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(msId))
+    throw new ConfigError([
+      { path: '--ms-id', value: msId, rule: 'must be an id of letters, digits, . _ - (at most 64)' },
+    ]);
+  const ids = file.servers?.map((s) => s.id);
+  if (ids === undefined) return;
+  if (msId === undefined)
+    throw new ConfigError([
+      { path: '--ms-id', value: undefined, rule: `required: the file lists servers ${ids.join(', ')}` },
+    ]);
+  if (!ids.includes(msId))
+    throw new ConfigError([
+      { path: '--ms-id', value: msId, rule: `must name one of the file's servers (${ids.join(', ')})` },
+    ]);
 }

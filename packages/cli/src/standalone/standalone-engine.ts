@@ -15,6 +15,7 @@ import {
   type PowerDriver,
   type PowerManagementService,
   type Secret,
+  type StateStore,
 } from '@hafence/core';
 import {
   HttpAgentConnectivity,
@@ -44,6 +45,8 @@ export interface StandaloneEngineOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** `hafence serve --tls-ca`: the CA that verifies the agents, instead of `agentTls.caFile`. */
   readonly agentCaFile?: string;
+  /** Where HA state lives (default in memory: nothing survives a restart). The engine closes it on stop. */
+  readonly store?: StateStore;
 }
 
 /**
@@ -84,6 +87,7 @@ export class StandaloneEngine {
     // from every provider, and the engine owns the power service (sync, close, events).
     const c = createHaContainer({
       clock,
+      store: options.store,
       config: file.ha,
       logger: options.logger,
       powerConfig: { defaultPowerDrivers: file.power.defaultDrivers },

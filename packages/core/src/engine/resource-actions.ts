@@ -5,7 +5,7 @@ import { AbortedError } from '../errors/engine-errors.js';
 import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
 import { createPowerControl } from './power-control.js';
-import { finishOwnRecovery } from '../power/power-recipe.js';
+import { finishOwnRecovery, type ResumedRecoverResult } from '../power/power-recipe.js';
 import { activityStep } from './decide.js';
 import { errorText, fenceStep, gateUntil, leaseStep, leftOffStep, recoverStart, recoverStep } from './outcomes.js';
 import { powerHostOf } from './power-backend.js';
@@ -104,8 +104,9 @@ export class ResourceActions {
   /**
    * Finishes a recovery of ours resumed after a restart or takeover: a status read of OFF
    * is our own stop's (persisted `ownOff`), so it is the proof — workloads released once
-   * per episode — and the host is powered on, once. Any other read means the stop did
-   * not take or the power-on landed: the attempt is over and RECOVERING goes on as usual.
+   * per episode — and the host is powered on, once. ON after our verified OFF (the episode
+   * released) means our power-on landed before the cut: the recovery succeeded. Any other
+   * read means the stop did not take: the attempt is over and RECOVERING goes on as usual.
    */
   private resumeOwnRecovery(rt: Runtime): void {
     this.launch(
@@ -119,15 +120,30 @@ export class ResourceActions {
     );
   }
 
-  private async onResumedRecover(rt: Runtime, action: InFlight, outcome: JobOutcome<RecoverResult>): Promise<void> {
-    if (outcome.kind === 'ok' && !outcome.value.ok && !action.onSent) {
-      const applied = await this.steps.apply(rt, null, `resumed recovery: ${outcome.value.reason}`, {
-        counters: (e) => ({ ...e, ownOff: false }),
-      });
-      if (applied) this.startWork(rt, 'RECOVERING');
+  private async onResumedRecover(
+    rt: Runtime,
+    action: InFlight,
+    outcome: JobOutcome<ResumedRecoverResult>,
+  ): Promise<void> {
+    if (outcome.kind !== 'ok' || outcome.value.ok || action.onSent) {
+      await this.onRecover(rt, action, outcome);
       return;
     }
-    await this.onRecover(rt, action, outcome);
+    const ownOff = (e: Episode): Episode => ({ ...e, ownOff: false });
+    if (outcome.value.read === 'ON' && rt.record.episode?.released) {
+      await this.steps.apply(
+        rt,
+        'recover-succeeded',
+        'resumed: power read ON after our verified OFF: our power-on landed',
+        {
+          quiet: true,
+          counters: ownOff,
+        },
+      );
+      return;
+    }
+    const applied = await this.steps.apply(rt, null, `resumed recovery: ${outcome.value.reason}`, { counters: ownOff });
+    if (applied) this.startWork(rt, 'RECOVERING');
   }
 
   /** Starts the work that belongs to the state just entered. */

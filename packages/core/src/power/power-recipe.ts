@@ -1,6 +1,7 @@
 import { AuthError, TimeoutError, UnreachableError } from '../errors/power-errors.js';
 import type { Clock } from '../spi/clock.js';
 import type { FenceResult, ProviderContext, RecoverResult } from '../spi/ha-provider.js';
+import type { ChassisPower } from '../spi/power-driver.js';
 import { delay } from '../util/delay.js';
 
 /** Default interval between status reads while verifying OFF (1 s). */
@@ -85,17 +86,23 @@ export async function fenceByPower(ctx: ProviderContext, clock: Clock, pollMs: n
   }
 }
 
+/** What {@link finishOwnRecovery} found and did. */
+export type ResumedRecoverResult = RecoverResult & {
+  /** The power state read before anything was sent. */
+  readonly read?: ChassisPower;
+};
+
 /**
  * The rest of a recovery of ours that a restart or takeover cut between its stop and a
  * confirmed power-on: reads power and, when it is OFF (our own stop's doing), powers the
  * host on. Any other read ends the attempt unsuccessfully with what was read. The engine
  * runs it itself; providers never need to.
  */
-export async function finishOwnRecovery(ctx: ProviderContext): Promise<RecoverResult> {
+export async function finishOwnRecovery(ctx: ProviderContext): Promise<ResumedRecoverResult> {
   const power = ctx.power;
   if (!power) return { ok: false, reason: 'no power control for this host' };
-  const state = await power.status();
-  if (state !== 'OFF') return { ok: false, reason: `power read ${state} (not our OFF)` };
+  const read = await power.status();
+  if (read !== 'OFF') return { ok: false, reason: `power read ${read} (not our OFF)`, read };
   await power.on();
-  return { ok: true, reason: 'resumed: power read OFF after our own stop, on' };
+  return { ok: true, reason: 'resumed: power read OFF after our own stop, on', read };
 }

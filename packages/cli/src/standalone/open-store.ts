@@ -1,0 +1,47 @@
+import { basename, dirname, extname, isAbsolute, join } from 'node:path';
+import { ConfigError, readSecretFile, type StateStore } from '@hafence/core';
+import { createPostgresStore, createSqliteStore } from '@hafence/store-typeorm';
+import type { ClusterFile } from './cluster-schema.js';
+
+/** A store `hafence serve` opened: HA state, membership and leases in one database. */
+export type ServeStore = Awaited<ReturnType<typeof createSqliteStore>>;
+
+/**
+ * The SQLite file of a cluster file without `store:`: beside it, named after it
+ * (`/etc/hafence/cluster.yaml` → `/etc/hafence/cluster.state.sqlite`).
+ */
+export function defaultStorePath(configPath: string): string {
+  return join(dirname(configPath), `${basename(configPath, extname(configPath))}.state.sqlite`);
+}
+
+/**
+ * Opens the store the cluster file names (`store:`), migrating its schema: `sqlite:PATH`
+ * (relative to the cluster file) or the default file beside it; or PostgreSQL with the
+ * password from `passwordEnv` or `passwordFile` (mode 0600). A missing password source is
+ * a {@link ConfigError} naming the field; a database that cannot be opened is the store's
+ * `StoreOpenError` (the password masked).
+ */
+export async function openServeStore(
+  file: ClusterFile,
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServeStore & StateStore> {
+  const s = file.store;
+  if (s === undefined || typeof s === 'string') {
+    const given = s?.slice('sqlite:'.length);
+    const path =
+      given === undefined ? defaultStorePath(configPath) : isAbsolute(given) ? given : join(dirname(configPath), given);
+    return createSqliteStore({ path });
+  }
+  let password: string | undefined;
+  if (s.passwordEnv !== undefined) {
+    password = env[s.passwordEnv];
+    if (password === undefined || password === '')
+      throw new ConfigError([
+        { path: 'store.passwordEnv', value: s.passwordEnv, rule: 'names an environment variable that is not set' },
+      ]);
+  } else if (s.passwordFile !== undefined) {
+    password = readSecretFile(s.passwordFile, 'store.passwordFile').split(/\r?\n/)[0];
+  }
+  return createPostgresStore({ url: s.url, password, poolSize: s.poolSize });
+}
