@@ -19,7 +19,8 @@ export function buildProgram(): Command {
     .option('--json', 'print the event log as JSON lines')
     .option('--seed <n>', "PRNG seed (default: the scenario's)", (v) => Number.parseInt(v, 10))
     .option('--scenario <file>', 'run a scenario file (docs/behaviour.md#scenarios) instead of the default demo')
-    .action(async (opts: { json?: boolean; seed?: number; scenario?: string }) => {
+    .option('--store <file>', 'the SQLite file to keep the state in (default: a fresh file in the temporary folder)')
+    .action(async (opts: { json?: boolean; seed?: number; scenario?: string; store?: string }) => {
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);
     });

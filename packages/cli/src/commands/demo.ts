@@ -1,4 +1,8 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreOpenError, createSqliteStore } from '@hafence/store-typeorm';
 import { ConfigError } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
 import {
@@ -23,6 +27,11 @@ export interface DemoOptions {
   readonly live?: boolean;
   /** Real time the live view spends on the whole run (default 20 s). */
   readonly liveBudgetMs?: number;
+  /**
+   * The SQLite file the engine keeps its state in, as `hafence serve` does (default a fresh
+   * file in the system's temporary folder). An existing file is refused: a demo starts empty.
+   */
+  readonly store?: string;
 }
 
 /** Real time the live view spends on a run, in ms (it must finish in under a minute). */
@@ -68,9 +77,21 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return EXIT.usage;
   }
   let run: ScenarioRun;
+  const storePath = options.store ?? join(mkdtempSync(join(tmpdir(), 'hafence-demo-')), 'demo.state.sqlite');
+  if (existsSync(storePath)) {
+    process.stderr.write(`hafence demo: --store ${storePath} exists; a demo starts from an empty store\n`);
+    return EXIT.usage;
+  }
+  let store: Awaited<ReturnType<typeof createSqliteStore>> | undefined;
   try {
-    run = await ScenarioRun.start(scenario, { seed: options.seed });
+    store = await createSqliteStore({ path: storePath });
+    run = await ScenarioRun.start(scenario, { seed: options.seed, store });
   } catch (err) {
+    await store?.close().catch(() => undefined);
+    if (err instanceof StoreOpenError) {
+      process.stderr.write(`hafence demo: ${err.message}\n`);
+      return EXIT.unreachable;
+    }
     // A ConfigError here means the engine refused what the loader let through: still the file's fault.
     if (!(err instanceof UnsupportedScenarioError || err instanceof ConfigError)) throw err;
     process.stderr.write(`hafence demo: ${err.message}\n`);
@@ -91,6 +112,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
   if (live) out(`\ndone: ${summary(run)}\n`);
   else if (!options.json) out(`\nfinal states:\n${table(run)}\n\n${summary(run)}\n`);
+  if (!options.json) out(`state kept in SQLite: ${storePath}\n`);
+  else if (options.store === undefined) rmSync(dirname(storePath), { recursive: true, force: true });
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import type { HaEvent } from '@hafence/core';
+import type { HaEvent, StateStore } from '@hafence/core';
 import { createSimKvmEnv, type SimKvmEnv } from '../kvm/create-sim-kvm-env.js';
 import type { SimNote } from '../kvm/sim-kvm-cluster.js';
 import type { TestClock } from '@hafence/testkit';
@@ -28,6 +28,8 @@ export interface ScenarioRunOptions {
    * clock checks the invariants of docs/behaviour.md under early and late timers; its log differs from the golden.
    */
   readonly clock?: TestClock;
+  /** Where the engine keeps its state (default in memory); closed when the run closes. */
+  readonly store?: StateStore;
 }
 
 /**
@@ -62,6 +64,7 @@ export class ScenarioRun {
       seed: options.seed ?? scenario.seed,
       config: scenario.config,
       clock: options.clock,
+      store: options.store,
       kvm: {
         bootTimeMs: k.bootTime,
         heartbeatIntervalMs: k.heartbeatInterval,
