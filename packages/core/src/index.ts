@@ -120,7 +120,7 @@ export { clockScheduler } from './scheduler/clock-scheduler.js';
 export { keyedRandom, jittered } from './util/prng.js';
 export { MemoryStateStore } from './store/memory-state-store.js';
 export { HaService } from './engine/ha-service.js';
-export type { HaServiceOptions, ResourceStatus, StopOptions } from './engine/ha-service.js';
+export type { HaServiceOptions, ResourceStatus, ServiceOwnershipOptions, StopOptions } from './engine/ha-service.js';
 export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
 export type { HealthProbe } from './engine/engine-deps.js';
 export { MemoryInventory } from './engine/memory-inventory.js';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable, type Subscription } from 'rxjs';
 import { parseConfig } from '../config/load-config.js';
 import type { HaConfig, HaConfigOptions } from '../config/schema.js';
@@ -8,7 +9,9 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
-import type { StateStore } from '../spi/state-store.js';
+import type { CoordinationStore, PartitionLease, StateStore } from '../spi/state-store.js';
+import { FencedStateStore } from '../cluster/fenced-store.js';
+import { Ownership } from '../cluster/ownership.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
 import { WorkScheduler } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
@@ -50,6 +53,22 @@ export interface HaServiceOptions {
    * `start()` starts its sync daemon and `stop()` stops it and closes the backend last.
    */
   readonly ownPower?: boolean;
+  /**
+   * Several management servers over one store (docs/behaviour.md#several-servers). The embedder still adds every
+   * partition and resource, but a partition's resources run only while this server holds its lease; every state write
+   * for it is fenced, and every command re-checks the lease. Without it the service owns everything.
+   */
+  readonly ownership?: ServiceOwnershipOptions;
+}
+
+/** Options of {@link HaServiceOptions.ownership}. */
+export interface ServiceOwnershipOptions {
+  /** Membership rows and partition leases: the same database as `store`. */
+  readonly coordination: CoordinationStore;
+  /** This server's stable id. */
+  readonly msId: string;
+  /** Fresh per process start (default a random UUID). */
+  readonly runId?: string;
 }
 
 /** Options of {@link HaService.stop}. */
@@ -63,6 +82,8 @@ export interface StopOptions {
   readonly closeProviders?: boolean;
   /** Call the store's `close()` (default true). */
   readonly closeStore?: boolean;
+  /** Several servers: release held leases once in-flight work ended (default true; false is a crash). */
+  readonly releaseLeases?: boolean;
 }
 
 /** A resource's state as the service reports it. */
@@ -114,6 +135,12 @@ export class HaService {
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
   /** Power controller name (the binding's `target.host`) → the resource key bound to it. */
   private readonly hosts = new Map<string, string>();
+  /** Several servers: this server's leases, when configured. */
+  private readonly ownership?: Ownership;
+  /** Several servers: ownership units (partitions with a provider) and when each was acquired. */
+  private readonly units = new Map<string, HAProvider>();
+  private readonly acquiredAt = new Map<string, number>();
+  private taking: Promise<void> = Promise.resolve();
 
   /**
    * Builds the service; nothing runs until {@link HaService.start}. The configuration is
@@ -123,7 +150,9 @@ export class HaService {
   constructor(private readonly options: HaServiceOptions) {
     this.config = isParsed(options.config) ? options.config : parseConfig(options.config ?? {});
     this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? new MemoryStateStore();
+    const base = options.store ?? new MemoryStateStore();
+    this.ownership = options.ownership && this.buildOwnership(options.ownership);
+    this.store = this.ownership ? new FencedStateStore(base, this.ownership, (key) => this.partitionOfKey(key)) : base;
     for (const p of options.providers) this.providers.set(p.resourceType, p);
     this.events$ = this.subject.asObservable();
     this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
@@ -157,6 +186,12 @@ export class HaService {
         const own = host === undefined ? undefined : this.ownPower.get(host);
         return own?.to === 'ON' && this.clock.now() <= own.until;
       },
+      ...(this.ownership
+        ? {
+            actingSince: (p: string) => this.acquiredAt.get(p),
+            mayAct: (p: string) => (this.units.has(p) ? this.ownership?.gate(p) : undefined),
+          }
+        : {}),
     };
     this.resources = new ResourceEngine(this.deps);
     this.partitions = new PartitionEngine(this.deps, this.resources);
@@ -168,8 +203,11 @@ export class HaService {
     if (this.started) return;
     this.started = true;
     (this.deps as { startedAt: number }).startedAt = this.clock.now();
-    for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
-    for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
+    if (!this.ownership) {
+      // Several servers load a partition's records when they take it, not before.
+      for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
+      for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
+    }
     this.powerSub = this.options.power?.transitions$?.subscribe((t) => {
       const own = this.ownPower.get(t.host);
       if (own && t.to === own.to && this.clock.now() <= own.until) {
@@ -180,6 +218,7 @@ export class HaService {
       if (key !== undefined) this.resources.powerTransition(key, t);
     });
     if (this.options.ownPower) this.options.power?.startSync?.();
+    this.ownership?.start();
   }
 
   /**
@@ -197,6 +236,8 @@ export class HaService {
   }
 
   private async shutdown(options: StopOptions): Promise<void> {
+    const release = options.releaseLeases ?? true;
+    if (!release) this.ownership?.stop(); // a crash: no renewal, no release
     this.resources.clearTimers();
     if (this.options.ownPower) this.options.power?.stopSync?.();
     const drained = this.scheduler.drain();
@@ -211,6 +252,7 @@ export class HaService {
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
     this.partitions.detachAll();
+    if (release) await this.ownership?.leave();
     if (options.closeProviders ?? true) {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
     }
@@ -227,7 +269,12 @@ export class HaService {
   async addPartition(partition: Partition): Promise<void> {
     this.inventory.putPartition(partition);
     const provider = [...this.providers.values()].find((p) => p.partitionKind === partition.kind);
-    if (provider) await this.partitions.attach(partition, provider, this.persisted.get(`p:${partition.id}`) as never);
+    if (provider && this.ownership) {
+      this.units.set(partition.id, provider);
+      this.ownership.manage(partition.id); // attached once this server holds its lease
+    } else if (provider) {
+      await this.partitions.attach(partition, provider, this.persisted.get(`p:${partition.id}`) as never);
+    }
   }
 
   /** Changes a partition (enable/disable, HA switch). */
@@ -250,6 +297,8 @@ export class HaService {
     if (this.inventory.resourcesIn(id).length > 0)
       throw new InvalidRequestError(`partition '${id}' still has resources`);
     this.partitions.detach(id);
+    this.units.delete(id);
+    await this.ownership?.unmanage(id);
     this.inventory.deletePartition(id);
   }
 
@@ -266,9 +315,16 @@ export class HaService {
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
-    if (this.resources.view(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+    if (this.resources.view(key) || (this.ownership && this.inventory.resource(spec.ref)))
+      throw new InvalidRequestError(`resource '${key}' already exists`);
     this.bindPower(key, undefined, spec);
     this.inventory.putResource(spec);
+    if (this.ownership) {
+      // Runs here only while this server holds the partition; its record is loaded afresh then.
+      if (this.partitions.has(spec.partition) && this.ownership.holds(spec.partition))
+        await this.resources.attach(spec, provider, await this.store.getResource(key));
+      return;
+    }
     await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
     this.persisted.delete(`r:${key}`);
   }
@@ -276,7 +332,7 @@ export class HaService {
   /** Updates a resource's spec (attributes, power binding: re-registered when it changed). */
   async updateResource(spec: ResourceSpec): Promise<void> {
     const key = resourceKey(spec.ref);
-    const known = this.resources.view(key);
+    const known = this.known(spec.ref);
     if (!known) throw new NotFoundError('resource', key);
     if (known.spec.partition !== spec.partition)
       throw new InvalidRequestError('moving a resource between partitions: remove and add it');
@@ -288,10 +344,11 @@ export class HaService {
   /** Removes a resource; its in-flight work is cancelled, its record deleted and its power binding unregistered. */
   async removeResource(ref: ResourceRef): Promise<void> {
     const key = resourceKey(ref);
-    const known = this.resources.view(key);
+    const known = this.known(ref);
     if (!known) throw new NotFoundError('resource', key);
     this.inventory.deleteResource(ref);
-    await this.resources.detach(key);
+    // Several servers: only the partition's owner deletes the record.
+    if (this.resources.view(key)) await this.resources.detach(key);
     this.bindPower(key, known.spec, undefined);
   }
 
@@ -367,6 +424,84 @@ export class HaService {
       this.options.power?.register?.(next, after.power);
       this.hosts.set(next, key);
     }
+  }
+
+  private buildOwnership(o: ServiceOwnershipOptions): Ownership {
+    return new Ownership({
+      coordination: o.coordination,
+      clock: this.clock,
+      msId: o.msId,
+      runId: o.runId ?? randomUUID(),
+      ...this.config.servers,
+      actBound: (p) => this.actBound(p),
+      logger: this.options.logger,
+      listener: {
+        acquired: (lease) => {
+          this.taking = this.taking
+            .then(() => this.takePartition(lease))
+            .catch((err: unknown) =>
+              this.deps.logger.error('partition not taken', { partition: lease.partition, error: String(err) }),
+            );
+        },
+        lost: (partition, epoch, reason) => this.dropPartition(partition, epoch, reason),
+      },
+    });
+  }
+
+  /** A resource this service knows: running here, or (several servers) added but owned elsewhere. */
+  private known(ref: ResourceRef): { spec: ResourceSpec } | undefined {
+    const view = this.resources.view(resourceKey(ref));
+    if (view || !this.ownership) return view;
+    const spec = this.inventory.resource(ref);
+    return spec && { spec };
+  }
+
+  /** How long a challenger waits beyond `leaseTtl`: the partition's longest power command. */
+  private actBound(partition: string): number {
+    const configured = this.config.servers.actBound;
+    if (configured !== undefined) return configured;
+    const specs = this.inventory.resourcesIn(partition);
+    const own = this.resources.settingsOf({ ref: { type: '', id: '' }, partition }).powerOpTimeout;
+    return Math.max(own, ...specs.map((s) => this.resources.settingsOf(s).powerOpTimeout));
+  }
+
+  /** The partition of a resource key (fenced writes name resources by key). */
+  private partitionOfKey(key: string): string | undefined {
+    const sep = key.indexOf(':');
+    return this.inventory.resource({ type: key.slice(0, sep), id: key.slice(sep + 1) })?.partition;
+  }
+
+  /** This server took `lease`: load the partition's records afresh and resume them; its grace starts now. */
+  private async takePartition(lease: PartitionLease): Promise<void> {
+    const id = lease.partition;
+    const provider = this.units.get(id);
+    const partition = this.inventory.partition(id);
+    const still = () => this.ownership?.holds(id, lease.epoch) === true && !this.stopping;
+    if (!provider || !partition || !still()) return;
+    this.acquiredAt.set(id, this.clock.now());
+    this.emit({ t: this.clock.now(), type: 'partition.acquired', partition: id, epoch: lease.epoch });
+    // Members first: the partition's first assessment must see them all, not an empty partition.
+    for (const spec of this.inventory.resourcesIn(id)) {
+      const persisted = await this.store.getResource(resourceKey(spec.ref));
+      const typed = this.providers.get(spec.ref.type);
+      if (!still()) return this.abandon(id, 'lease lost while taking the partition');
+      if (typed && !this.resources.view(resourceKey(spec.ref))) await this.resources.attach(spec, typed, persisted);
+    }
+    const record = (await this.store.loadPartitions()).find((p) => p.id === id);
+    if (!still()) return this.abandon(id, 'lease lost while taking the partition');
+    await this.partitions.attach(partition, provider, record);
+  }
+
+  /** This server lost `partition`: nothing more is sent or written for it. */
+  private dropPartition(partition: string, epoch: number, reason: string): void {
+    this.abandon(partition, reason);
+    this.emit({ t: this.clock.now(), type: 'partition.lost', partition, epoch, reason });
+  }
+
+  private abandon(partition: string, reason: string): void {
+    this.resources.abandon(partition, `lease lost: ${reason}`);
+    this.partitions.detach(partition);
+    this.acquiredAt.delete(partition);
   }
 
   private allocationView(): AllocationView[] {
