@@ -80,7 +80,7 @@ export class Ownership {
     this.schedule(0);
   }
 
-  /** Stops every timer at once: no renewal and no acquisition any more; held leases are neither released nor dropped. */
+  /** Stops every timer at once: no renewal and no acquisition any more; held leases stay as they are. */
   stop(): void {
     this.stopped = true;
     this.o.clock.clearTimeout(this.timer);

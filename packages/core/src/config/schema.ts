@@ -99,7 +99,7 @@ const serversSchema = z
     leaseTtl: span(1_000).default(30_000),
     leaseMargin: delay.default(10_000),
     renewInterval: span(100).default(5_000),
-    /** The longest command a challenger waits for besides `leaseTtl`; default the partition's largest `powerOpTimeout`. */
+    /** A challenger's wait beyond `leaseTtl`; default the partition's largest `powerOpTimeout`. */
     actBound: delay.optional(),
   })
   .superRefine((s, ctx) => {

@@ -46,6 +46,11 @@ export interface PowerControlOptions {
    * the partition's lease is gone and nothing is sent ({@link LeaseLostError}).
    */
   readonly mayCommand?: () => string | undefined;
+  /**
+   * Why our power-on may not be sent now (docs/behaviour.md#persistence: `on` only after the verified OFF and its
+   * release have committed), or undefined.
+   */
+  readonly mayPowerOn?: () => string | undefined;
 }
 
 /**
@@ -91,6 +96,8 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
       return state;
     },
     on: async () => {
+      const unreleased = o.mayPowerOn?.();
+      if (unreleased !== undefined) throw new AbortedError(`power-on not sent: ${unreleased}`);
       o.expectOwn('ON');
       leaseGate();
       o.onSending();

@@ -60,6 +60,10 @@ export class ResourceActions {
             onPoweredOn: () => this.poweredOn(rt, action),
             mayStop: () => this.mayStop(rt, action),
             ...(this.d.mayAct ? { mayCommand: () => this.d.mayAct?.(rt.spec.partition) } : {}),
+            mayPowerOn: () =>
+              !rt.record.episode || rt.record.episode.released
+                ? undefined
+                : 'the release of the verified OFF has not committed',
           })
         : undefined;
     return {
