@@ -6,9 +6,11 @@ import {
   type CoordinationStore,
   type HaEvent,
   type PartitionLease,
+  type ResourceRecord,
+  type WriteOptions,
 } from '@hafence/core';
 import { FencedStateStore, Ownership, preferredOwner } from '@hafence/core/internal';
-import { FakeProvider, TestClock } from '@hafence/testkit';
+import { createFakeCluster, FakeProvider, TestClock } from '@hafence/testkit';
 
 const TTL = 30_000;
 const MARGIN = 10_000;
@@ -275,5 +277,35 @@ describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
       (await store.listLeases()).every((l) => l.runId === ''),
       'a clean stop releases',
     ).to.equal(true);
+  });
+});
+
+describe('power-on only after the release committed (docs/behaviour.md#persistence)', () => {
+  /** A store that refuses the write recording a release (as a database cut off right then would). */
+  class ReleaseRefusingStore extends MemoryStateStore {
+    override async saveResource(record: ResourceRecord, expected: number | null, options?: WriteOptions) {
+      const before = await this.getResource(record.key);
+      if (record.episode?.released && !before?.episode?.released) throw new Error('database unreachable');
+      return super.saveResource(record, expected, options);
+    }
+  }
+
+  it('a recovery whose release write failed never sends its power-on', async () => {
+    const c = await createFakeCluster({ store: new ReleaseRefusingStore(), config: { startupGrace: 0 } });
+    try {
+      c.provider.host('h3').crashed = true;
+      await c.clock.advance(30 * 60_000);
+      expect(
+        c.driver.host('h3').log.filter((op) => op === 'off'),
+        'the stop was sent',
+      ).to.have.length.at.least(1);
+      expect(
+        c.driver.host('h3').log.filter((op) => op === 'on'),
+        'no power-on without the release',
+      ).to.deep.equal([]);
+      expect(c.events.filter((e) => e.type === 'workloads.released')).to.deep.equal([]);
+    } finally {
+      await c.close();
+    }
   });
 });
