@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable, type Subscription } from 'rxjs';
 import { parseConfig } from '../config/load-config.js';
 import type { HaConfig, HaConfigOptions } from '../config/schema.js';
@@ -9,9 +8,8 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
-import type { CoordinationStore, PartitionLease, StateStore } from '../spi/state-store.js';
-import { FencedStateStore } from '../cluster/fenced-store.js';
-import { Ownership } from '../cluster/ownership.js';
+import type { StateStore } from '../spi/state-store.js';
+import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
 import { WorkScheduler } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
@@ -59,16 +57,6 @@ export interface HaServiceOptions {
    * for it is fenced, and every command re-checks the lease. Without it the service owns everything.
    */
   readonly ownership?: ServiceOwnershipOptions;
-}
-
-/** Options of {@link HaServiceOptions.ownership}. */
-export interface ServiceOwnershipOptions {
-  /** Membership rows and partition leases: the same database as `store`. */
-  readonly coordination: CoordinationStore;
-  /** This server's stable id. */
-  readonly msId: string;
-  /** Fresh per process start (default a random UUID). */
-  readonly runId?: string;
 }
 
 /** Options of {@link HaService.stop}. */
@@ -135,12 +123,8 @@ export class HaService {
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
   /** Power controller name (the binding's `target.host`) → the resource key bound to it. */
   private readonly hosts = new Map<string, string>();
-  /** Several servers: this server's leases, when configured. */
-  private readonly ownership?: Ownership;
-  /** Several servers: ownership units (partitions with a provider) and when each was acquired. */
-  private readonly units = new Map<string, HAProvider>();
-  private readonly acquiredAt = new Map<string, number>();
-  private taking: Promise<void> = Promise.resolve();
+  /** Several servers: this server's partitions and leases, when configured. */
+  private readonly owned?: OwnedPartitions;
 
   /**
    * Builds the service; nothing runs until {@link HaService.start}. The configuration is
@@ -151,8 +135,8 @@ export class HaService {
     this.config = isParsed(options.config) ? options.config : parseConfig(options.config ?? {});
     this.clock = options.clock ?? systemClock;
     const base = options.store ?? new MemoryStateStore();
-    this.ownership = options.ownership && this.buildOwnership(options.ownership);
-    this.store = this.ownership ? new FencedStateStore(base, this.ownership, (key) => this.partitionOfKey(key)) : base;
+    this.owned = options.ownership && this.ownedPartitions(options.ownership, base);
+    this.store = this.owned?.store ?? base;
     for (const p of options.providers) this.providers.set(p.resourceType, p);
     this.events$ = this.subject.asObservable();
     this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
@@ -186,10 +170,10 @@ export class HaService {
         const own = host === undefined ? undefined : this.ownPower.get(host);
         return own?.to === 'ON' && this.clock.now() <= own.until;
       },
-      ...(this.ownership
+      ...(this.owned
         ? {
-            actingSince: (p: string) => this.acquiredAt.get(p),
-            mayAct: (p: string) => (this.units.has(p) ? this.ownership?.gate(p) : undefined),
+            actingSince: (p: string) => this.owned?.actingSince(p),
+            mayAct: (p: string) => this.owned?.mayAct(p),
           }
         : {}),
     };
@@ -203,7 +187,7 @@ export class HaService {
     if (this.started) return;
     this.started = true;
     (this.deps as { startedAt: number }).startedAt = this.clock.now();
-    if (!this.ownership) {
+    if (!this.owned) {
       // Several servers load a partition's records when they take it, not before.
       for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
       for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
@@ -218,7 +202,7 @@ export class HaService {
       if (key !== undefined) this.resources.powerTransition(key, t);
     });
     if (this.options.ownPower) this.options.power?.startSync?.();
-    this.ownership?.start();
+    this.owned?.ownership.start();
   }
 
   /**
@@ -237,7 +221,7 @@ export class HaService {
 
   private async shutdown(options: StopOptions): Promise<void> {
     const release = options.releaseLeases ?? true;
-    if (!release) this.ownership?.stop(); // a crash: no renewal, no release
+    if (!release) this.owned?.ownership.stop(); // a crash: no renewal, no release
     this.resources.clearTimers();
     if (this.options.ownPower) this.options.power?.stopSync?.();
     const drained = this.scheduler.drain();
@@ -252,7 +236,7 @@ export class HaService {
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
     this.partitions.detachAll();
-    if (release) await this.ownership?.leave();
+    if (release) await this.owned?.ownership.leave();
     if (options.closeProviders ?? true) {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
     }
@@ -269,9 +253,8 @@ export class HaService {
   async addPartition(partition: Partition): Promise<void> {
     this.inventory.putPartition(partition);
     const provider = [...this.providers.values()].find((p) => p.partitionKind === partition.kind);
-    if (provider && this.ownership) {
-      this.units.set(partition.id, provider);
-      this.ownership.manage(partition.id); // attached once this server holds its lease
+    if (provider && this.owned) {
+      this.owned.manage(partition.id, provider); // attached once this server holds its lease
     } else if (provider) {
       await this.partitions.attach(partition, provider, this.persisted.get(`p:${partition.id}`) as never);
     }
@@ -297,8 +280,7 @@ export class HaService {
     if (this.inventory.resourcesIn(id).length > 0)
       throw new InvalidRequestError(`partition '${id}' still has resources`);
     this.partitions.detach(id);
-    this.units.delete(id);
-    await this.ownership?.unmanage(id);
+    await this.owned?.unmanage(id);
     this.inventory.deletePartition(id);
   }
 
@@ -315,13 +297,13 @@ export class HaService {
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
-    if (this.resources.view(key) || (this.ownership && this.inventory.resource(spec.ref)))
+    if (this.resources.view(key) || (this.owned && this.inventory.resource(spec.ref)))
       throw new InvalidRequestError(`resource '${key}' already exists`);
     this.bindPower(key, undefined, spec);
     this.inventory.putResource(spec);
-    if (this.ownership) {
+    if (this.owned) {
       // Runs here only while this server holds the partition; its record is loaded afresh then.
-      if (this.partitions.has(spec.partition) && this.ownership.holds(spec.partition))
+      if (this.owned.running(spec.partition))
         await this.resources.attach(spec, provider, await this.store.getResource(key));
       return;
     }
@@ -426,82 +408,30 @@ export class HaService {
     }
   }
 
-  private buildOwnership(o: ServiceOwnershipOptions): Ownership {
-    return new Ownership({
-      coordination: o.coordination,
-      clock: this.clock,
-      msId: o.msId,
-      runId: o.runId ?? randomUUID(),
-      ...this.config.servers,
-      actBound: (p) => this.actBound(p),
-      logger: this.options.logger,
-      listener: {
-        acquired: (lease) => {
-          this.taking = this.taking
-            .then(() => this.takePartition(lease))
-            .catch((err: unknown) =>
-              this.deps.logger.error('partition not taken', { partition: lease.partition, error: String(err) }),
-            );
-        },
-        lost: (partition, epoch, reason) => this.dropPartition(partition, epoch, reason),
-      },
-    });
-  }
-
   /** A resource this service knows: running here, or (several servers) added but owned elsewhere. */
   private known(ref: ResourceRef): { spec: ResourceSpec } | undefined {
     const view = this.resources.view(resourceKey(ref));
-    if (view || !this.ownership) return view;
+    if (view || !this.owned) return view;
     const spec = this.inventory.resource(ref);
     return spec && { spec };
   }
 
-  /** How long a challenger waits beyond `leaseTtl`: the partition's longest power command. */
-  private actBound(partition: string): number {
-    const configured = this.config.servers.actBound;
-    if (configured !== undefined) return configured;
-    const specs = this.inventory.resourcesIn(partition);
-    const own = this.resources.settingsOf({ ref: { type: '', id: '' }, partition }).powerOpTimeout;
-    return Math.max(own, ...specs.map((s) => this.resources.settingsOf(s).powerOpTimeout));
-  }
-
-  /** The partition of a resource key (fenced writes name resources by key). */
-  private partitionOfKey(key: string): string | undefined {
-    const sep = key.indexOf(':');
-    return this.inventory.resource({ type: key.slice(0, sep), id: key.slice(sep + 1) })?.partition;
-  }
-
-  /** This server took `lease`: load the partition's records afresh and resume them; its grace starts now. */
-  private async takePartition(lease: PartitionLease): Promise<void> {
-    const id = lease.partition;
-    const provider = this.units.get(id);
-    const partition = this.inventory.partition(id);
-    const still = () => this.ownership?.holds(id, lease.epoch) === true && !this.stopping;
-    if (!provider || !partition || !still()) return;
-    this.acquiredAt.set(id, this.clock.now());
-    this.emit({ t: this.clock.now(), type: 'partition.acquired', partition: id, epoch: lease.epoch });
-    // Members first: the partition's first assessment must see them all, not an empty partition.
-    for (const spec of this.inventory.resourcesIn(id)) {
-      const persisted = await this.store.getResource(resourceKey(spec.ref));
-      const typed = this.providers.get(spec.ref.type);
-      if (!still()) return this.abandon(id, 'lease lost while taking the partition');
-      if (typed && !this.resources.view(resourceKey(spec.ref))) await this.resources.attach(spec, typed, persisted);
-    }
-    const record = (await this.store.loadPartitions()).find((p) => p.id === id);
-    if (!still()) return this.abandon(id, 'lease lost while taking the partition');
-    await this.partitions.attach(partition, provider, record);
-  }
-
-  /** This server lost `partition`: nothing more is sent or written for it. */
-  private dropPartition(partition: string, epoch: number, reason: string): void {
-    this.abandon(partition, reason);
-    this.emit({ t: this.clock.now(), type: 'partition.lost', partition, epoch, reason });
-  }
-
-  private abandon(partition: string, reason: string): void {
-    this.resources.abandon(partition, `lease lost: ${reason}`);
-    this.partitions.detach(partition);
-    this.acquiredAt.delete(partition);
+  private ownedPartitions(o: ServiceOwnershipOptions, base: StateStore): OwnedPartitions {
+    return new OwnedPartitions(
+      {
+        clock: this.clock,
+        config: this.config,
+        logger: this.options.logger,
+        inventory: this.inventory,
+        providers: this.providers,
+        resources: () => this.resources,
+        partitions: () => this.partitions,
+        emit: (e) => this.emit(e),
+        stopping: () => this.stopping !== undefined,
+      },
+      o,
+      base,
+    );
   }
 
   private allocationView(): AllocationView[] {
