@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { loadScenarioFile, ScenarioRun, type ScenarioLine, type SimBmcCommand } from '@hafence/sim';
+import {
+  loadScenarioFile,
+  parseScenario,
+  runScenario,
+  ScenarioRun,
+  type ScenarioLine,
+  type SimBmcCommand,
+} from '@hafence/sim';
 import { repoRoot } from './golden.js';
 
 const dir = join(repoRoot(), 'test', 'scenarios');
@@ -86,5 +93,31 @@ describe('several management servers (docs/behaviour.md#several-servers)', funct
     expect(new Set(stops.map((c) => c.ms)).size, 'both servers took part').to.equal(2);
     const halted = lines.filter((l) => l.type === 'fencing.halted' && l.scope === 'global');
     expect(halted.length).to.be.greaterThan(0);
+  });
+
+  it('a crashed server started again joins with a fresh run and leaves the partition with its new owner', async () => {
+    const lines = await runScenario(
+      parseScenario({
+        name: 'restart',
+        hosts: 4,
+        managementServers: 2,
+        steps: [
+          { at: '1m', do: 'ms-crash', ms: 'ms2' },
+          { at: '3m', do: 'ms-start', ms: 'ms2' },
+        ],
+        run: '6m',
+      }),
+    );
+    const taken = lines.filter((l) => l.type === 'partition.acquired').map((l) => [l.ms, l.epoch]);
+    expect(taken).to.deep.equal([
+      ['ms2', 1],
+      ['ms1', 2],
+    ]);
+    const restarted = lines.filter((l) => l.ms === 'ms2' && l.t >= 180_000);
+    expect(restarted.length, 'the new run speaks again').to.be.greaterThan(0);
+    expect(
+      restarted.filter((l) => l.type === 'resource.transition'),
+      'but runs nothing: ms1 holds c1',
+    ).to.deep.equal([]);
   });
 });
