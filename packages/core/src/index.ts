@@ -121,6 +121,7 @@ export { keyedRandom, jittered } from './util/prng.js';
 export { MemoryStateStore } from './store/memory-state-store.js';
 export { HaService } from './engine/ha-service.js';
 export type { HaServiceOptions, ResourceStatus, StopOptions } from './engine/ha-service.js';
+export type { ServiceOwnershipOptions } from './engine/owned-partitions.js';
 export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
 export type { HealthProbe } from './engine/engine-deps.js';
 export { MemoryInventory } from './engine/memory-inventory.js';

@@ -34,3 +34,8 @@ export {
   errorText,
 } from './engine/outcomes.js';
 export type { EventStep, RecoverStep, FenceStep, LeaseStep, LeftOffStep, RecoverStart } from './engine/outcomes.js';
+export { Ownership } from './cluster/ownership.js';
+export type { OwnershipOptions, OwnershipListener, LeaseTiming } from './cluster/ownership.js';
+export { preferredOwner } from './cluster/rendezvous.js';
+export { FencedStateStore } from './cluster/fenced-store.js';
+export type { FenceSource } from './cluster/fenced-store.js';

@@ -17,6 +17,13 @@ export { SimNeighborExecutor } from './kvm/sim-neighbor-executor.js';
 export { SimVolumeDirectory } from './kvm/sim-volume-directory.js';
 export { SimKvmInventory } from './kvm/sim-kvm-inventory.js';
 export { createSimKvmEnv } from './kvm/create-sim-kvm-env.js';
+export { SimServers } from './kvm/sim-servers.js';
+export type { SimServer } from './kvm/sim-servers.js';
+export { SimServerBmc } from './kvm/sim-server-bmc.js';
+export type { SimBmcCommand } from './kvm/sim-server-bmc.js';
+export { simServerStore, StoreUnreachableError } from './kvm/sim-server-store.js';
+export type { SimServerStore, SimStoreLink } from './kvm/sim-server-store.js';
+export type { ServerParts, ServerPieces, ServerWiring } from './kvm/sim-server-parts.js';
 export type { SimKvmEnv, SimKvmEnvOptions, SimKvmTiming } from './kvm/create-sim-kvm-env.js';
 export {
   scenarioSchema,

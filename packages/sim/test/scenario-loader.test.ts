@@ -199,10 +199,20 @@ describe('scenario loader', () => {
     expect(issuesOf(() => loadScenarioFile(join(d, 'missing.yaml')))).to.deep.equal(['(file)']);
   });
 
-  it('several management servers are refused with a typed error (not simulated by this runner)', async () => {
+  it('several management servers run: one takes the partition, every line names its server', async () => {
     const s = parseScenario({ name: 'ms', hosts: 2, managementServers: 2, run: '1m' });
-    let caught: unknown;
-    await runScenario(s).catch((e: unknown) => (caught = e));
-    expect(caught).to.be.instanceOf(UnsupportedScenarioError);
+    const lines = await runScenario(s);
+    const acquired = lines.filter((l) => l.type === 'partition.acquired');
+    expect(acquired.map((l) => [l.partition, l.epoch])).to.deep.equal([['c1', 1]]);
+    const engine = lines.filter((l) => !l.type.startsWith('sim.') && l.type !== 'scenario.step');
+    expect(engine.length).to.be.greaterThan(0);
+    expect(engine.filter((l) => l.ms !== 'ms1' && l.ms !== 'ms2')).to.deep.equal([]);
+    const owner = String(acquired[0]!.ms);
+    const transitions = lines.filter((l) => l.type === 'resource.transition');
+    expect(transitions.length).to.be.greaterThan(0);
+    expect(
+      transitions.every((l) => l.ms === owner),
+      'only the owner runs the resources',
+    ).to.equal(true);
   });
 });

@@ -30,6 +30,10 @@ function describe(e: HaEvent): string | undefined {
       return `${e.host.padEnd(8)} WORKLOADS RELEASED (proof: ${e.proof}): its VMs may restart elsewhere`;
     case 'fencing.halted':
       return `fencing halted for ${e.scope}: ${e.reason}`;
+    case 'partition.acquired':
+      return `${e.partition.padEnd(8)} partition taken by this server (epoch ${e.epoch})`;
+    case 'partition.lost':
+      return `${e.partition.padEnd(8)} partition lost by this server (epoch ${e.epoch}): ${e.reason}`;
     case 'alert':
       return `${(e.resource ?? '').padEnd(8)} [${e.level}] ${e.message}`;
   }

@@ -90,6 +90,26 @@ const overrideId = z
   .refine((k) => !isReservedKey(k), 'is a reserved name (__proto__, constructor, prototype): not an id');
 const overrideMap = z.record(overrideId, overrides).default({});
 
+/**
+ * Leases of several management servers (docs/behaviour.md#several-servers), on each server's own clock:
+ * `leaseMargin` < `leaseTtl`, and `renewInterval` < `leaseTtl − leaseMargin` (a holder renews before its deadline).
+ */
+const serversSchema = z
+  .strictObject({
+    leaseTtl: span(1_000).default(30_000),
+    leaseMargin: delay.default(10_000),
+    renewInterval: span(100).default(5_000),
+    /** A challenger's wait beyond `leaseTtl`; default the partition's largest `powerOpTimeout`. */
+    actBound: delay.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.leaseMargin >= s.leaseTtl)
+      ctx.addIssue({ code: 'custom', path: ['leaseMargin'], message: 'must be less than leaseTtl' });
+    else if (s.renewInterval >= s.leaseTtl - s.leaseMargin)
+      ctx.addIssue({ code: 'custom', path: ['renewInterval'], message: 'must be less than leaseTtl − leaseMargin' });
+  })
+  .prefault({});
+
 /** Settings of the whole service, global only. */
 const serviceSchema = z.strictObject({
   startupGrace: delay.default(300_000),
@@ -109,6 +129,7 @@ const serviceSchema = z.strictObject({
     .prefault({}),
   maxQueued: count(1, 10_000_000).default(200_000),
   defaultPowerDrivers: z.array(z.string().min(1)).default([]),
+  servers: serversSchema,
 });
 
 /**

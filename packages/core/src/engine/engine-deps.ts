@@ -37,4 +37,11 @@ export interface EngineDeps {
   awaitingOwnPowerOn(host: string | undefined): boolean;
   /** The number of failing resources changed by `delta`. */
   failingChanged(delta: number): void;
+  /**
+   * Several servers (docs/behaviour.md#several-servers): when this server took `partition` over — its startup grace
+   * runs from then. Undefined: since {@link EngineDeps.startedAt}.
+   */
+  actingSince?(partition: string): number | undefined;
+  /** Several servers: why no command may be sent for `partition` now (its lease is gone), or undefined. */
+  mayAct?(partition: string): string | undefined;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
 import type { StateStore } from '../spi/state-store.js';
+import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
 import { WorkScheduler } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
@@ -50,6 +51,12 @@ export interface HaServiceOptions {
    * `start()` starts its sync daemon and `stop()` stops it and closes the backend last.
    */
   readonly ownPower?: boolean;
+  /**
+   * Several management servers over one store (docs/behaviour.md#several-servers). The embedder still adds every
+   * partition and resource, but a partition's resources run only while this server holds its lease; every state write
+   * for it is fenced, and every command re-checks the lease. Without it the service owns everything.
+   */
+  readonly ownership?: ServiceOwnershipOptions;
 }
 
 /** Options of {@link HaService.stop}. */
@@ -63,6 +70,8 @@ export interface StopOptions {
   readonly closeProviders?: boolean;
   /** Call the store's `close()` (default true). */
   readonly closeStore?: boolean;
+  /** Several servers: release held leases once in-flight work ended (default true; false is a crash). */
+  readonly releaseLeases?: boolean;
 }
 
 /** A resource's state as the service reports it. */
@@ -114,6 +123,8 @@ export class HaService {
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
   /** Power controller name (the binding's `target.host`) → the resource key bound to it. */
   private readonly hosts = new Map<string, string>();
+  /** Several servers: this server's partitions and leases, when configured. */
+  private readonly owned?: OwnedPartitions;
 
   /**
    * Builds the service; nothing runs until {@link HaService.start}. The configuration is
@@ -123,7 +134,9 @@ export class HaService {
   constructor(private readonly options: HaServiceOptions) {
     this.config = isParsed(options.config) ? options.config : parseConfig(options.config ?? {});
     this.clock = options.clock ?? systemClock;
-    this.store = options.store ?? new MemoryStateStore();
+    const base = options.store ?? new MemoryStateStore();
+    this.owned = options.ownership && this.ownedPartitions(options.ownership, base);
+    this.store = this.owned?.store ?? base;
     for (const p of options.providers) this.providers.set(p.resourceType, p);
     this.events$ = this.subject.asObservable();
     this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
@@ -157,6 +170,12 @@ export class HaService {
         const own = host === undefined ? undefined : this.ownPower.get(host);
         return own?.to === 'ON' && this.clock.now() <= own.until;
       },
+      ...(this.owned
+        ? {
+            actingSince: (p: string) => this.owned?.actingSince(p),
+            mayAct: (p: string) => this.owned?.mayAct(p),
+          }
+        : {}),
     };
     this.resources = new ResourceEngine(this.deps);
     this.partitions = new PartitionEngine(this.deps, this.resources);
@@ -168,8 +187,11 @@ export class HaService {
     if (this.started) return;
     this.started = true;
     (this.deps as { startedAt: number }).startedAt = this.clock.now();
-    for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
-    for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
+    if (!this.owned) {
+      // Several servers load a partition's records when they take it, not before.
+      for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
+      for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
+    }
     this.powerSub = this.options.power?.transitions$?.subscribe((t) => {
       const own = this.ownPower.get(t.host);
       if (own && t.to === own.to && this.clock.now() <= own.until) {
@@ -180,6 +202,7 @@ export class HaService {
       if (key !== undefined) this.resources.powerTransition(key, t);
     });
     if (this.options.ownPower) this.options.power?.startSync?.();
+    this.owned?.ownership.start();
   }
 
   /**
@@ -197,6 +220,8 @@ export class HaService {
   }
 
   private async shutdown(options: StopOptions): Promise<void> {
+    const release = options.releaseLeases ?? true;
+    if (!release) this.owned?.ownership.stop(); // a crash: no renewal, no release
     this.resources.clearTimers();
     if (this.options.ownPower) this.options.power?.stopSync?.();
     const drained = this.scheduler.drain();
@@ -211,6 +236,7 @@ export class HaService {
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
     this.partitions.detachAll();
+    if (release) await this.owned?.ownership.leave();
     if (options.closeProviders ?? true) {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
     }
@@ -227,7 +253,11 @@ export class HaService {
   async addPartition(partition: Partition): Promise<void> {
     this.inventory.putPartition(partition);
     const provider = [...this.providers.values()].find((p) => p.partitionKind === partition.kind);
-    if (provider) await this.partitions.attach(partition, provider, this.persisted.get(`p:${partition.id}`) as never);
+    if (provider && this.owned) {
+      this.owned.manage(partition.id, provider); // attached once this server holds its lease
+    } else if (provider) {
+      await this.partitions.attach(partition, provider, this.persisted.get(`p:${partition.id}`) as never);
+    }
   }
 
   /** Changes a partition (enable/disable, HA switch). */
@@ -250,6 +280,7 @@ export class HaService {
     if (this.inventory.resourcesIn(id).length > 0)
       throw new InvalidRequestError(`partition '${id}' still has resources`);
     this.partitions.detach(id);
+    await this.owned?.unmanage(id);
     this.inventory.deletePartition(id);
   }
 
@@ -266,9 +297,16 @@ export class HaService {
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
-    if (this.resources.view(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+    if (this.resources.view(key) || (this.owned && this.inventory.resource(spec.ref)))
+      throw new InvalidRequestError(`resource '${key}' already exists`);
     this.bindPower(key, undefined, spec);
     this.inventory.putResource(spec);
+    if (this.owned) {
+      // Runs here only while this server holds the partition; its record is loaded afresh then.
+      if (this.owned.running(spec.partition))
+        await this.resources.attach(spec, provider, await this.store.getResource(key));
+      return;
+    }
     await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
     this.persisted.delete(`r:${key}`);
   }
@@ -276,7 +314,7 @@ export class HaService {
   /** Updates a resource's spec (attributes, power binding: re-registered when it changed). */
   async updateResource(spec: ResourceSpec): Promise<void> {
     const key = resourceKey(spec.ref);
-    const known = this.resources.view(key);
+    const known = this.known(spec.ref);
     if (!known) throw new NotFoundError('resource', key);
     if (known.spec.partition !== spec.partition)
       throw new InvalidRequestError('moving a resource between partitions: remove and add it');
@@ -288,10 +326,11 @@ export class HaService {
   /** Removes a resource; its in-flight work is cancelled, its record deleted and its power binding unregistered. */
   async removeResource(ref: ResourceRef): Promise<void> {
     const key = resourceKey(ref);
-    const known = this.resources.view(key);
+    const known = this.known(ref);
     if (!known) throw new NotFoundError('resource', key);
     this.inventory.deleteResource(ref);
-    await this.resources.detach(key);
+    // Several servers: only the partition's owner deletes the record.
+    if (this.resources.view(key)) await this.resources.detach(key);
     this.bindPower(key, known.spec, undefined);
   }
 
@@ -367,6 +406,32 @@ export class HaService {
       this.options.power?.register?.(next, after.power);
       this.hosts.set(next, key);
     }
+  }
+
+  /** A resource this service knows: running here, or (several servers) added but owned elsewhere. */
+  private known(ref: ResourceRef): { spec: ResourceSpec } | undefined {
+    const view = this.resources.view(resourceKey(ref));
+    if (view || !this.owned) return view;
+    const spec = this.inventory.resource(ref);
+    return spec && { spec };
+  }
+
+  private ownedPartitions(o: ServiceOwnershipOptions, base: StateStore): OwnedPartitions {
+    return new OwnedPartitions(
+      {
+        clock: this.clock,
+        config: this.config,
+        logger: this.options.logger,
+        inventory: this.inventory,
+        providers: this.providers,
+        resources: () => this.resources,
+        partitions: () => this.partitions,
+        emit: (e) => this.emit(e),
+        stopping: () => this.stopping !== undefined,
+      },
+      o,
+      base,
+    );
   }
 
   private allocationView(): AllocationView[] {

@@ -1,4 +1,4 @@
-import { AbortedError } from '../errors/engine-errors.js';
+import { AbortedError, LeaseLostError } from '../errors/engine-errors.js';
 import { abortReason } from '../util/delay.js';
 import type { PowerControl } from '../spi/ha-provider.js';
 import type { ChassisCommand, ChassisPower } from '../spi/power-driver.js';
@@ -41,6 +41,16 @@ export interface PowerControlOptions {
   readonly mayStop: () => string | undefined;
   /** Runs right before every stop command; rejects to stop it (a host healthy again). */
   readonly beforeStop?: () => Promise<void>;
+  /**
+   * Several servers (docs/behaviour.md#several-servers): checked right before every command is sent; a reason means
+   * the partition's lease is gone and nothing is sent ({@link LeaseLostError}).
+   */
+  readonly mayCommand?: () => string | undefined;
+  /**
+   * Why our power-on may not be sent now (docs/behaviour.md#persistence: `on` only after the verified OFF and its
+   * release have committed), or undefined.
+   */
+  readonly mayPowerOn?: () => string | undefined;
 }
 
 /**
@@ -55,6 +65,10 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     if (o.job.signal.aborted) throw abortReason(o.job.signal);
     const why = o.mayStop();
     if (why) throw new AbortedError(`stop command not sent: ${why}`);
+  };
+  const leaseGate = () => {
+    const lost = o.mayCommand?.();
+    if (lost !== undefined) throw new LeaseLostError(o.partition, `${lost}: command not sent`);
   };
   const stop = async (command: ChassisCommand): Promise<void> => {
     await o.beforeStop?.();
@@ -71,6 +85,7 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     // action cancelled between off and on is reconciled by a status read (docs/behaviour.md#partitions).
     await o.store.putIntent({ resource: o.resource, command, at: o.clock.now() });
     await o.stopSending();
+    leaseGate();
     await o.backend.command(o.host, command, { ...request(), onDispatch: o.stopDispatched });
   };
   return {
@@ -81,7 +96,10 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
       return state;
     },
     on: async () => {
+      const unreleased = o.mayPowerOn?.();
+      if (unreleased !== undefined) throw new AbortedError(`power-on not sent: ${unreleased}`);
       o.expectOwn('ON');
+      leaseGate();
       o.onSending();
       await o.backend.command(o.host, 'on', request());
       await o.store.clearIntent(o.resource);

@@ -60,6 +60,11 @@ export class ResourceActions {
             },
             onPoweredOn: () => this.poweredOn(rt, action),
             mayStop: () => this.mayStop(rt, action),
+            ...(this.d.mayAct ? { mayCommand: () => this.d.mayAct?.(rt.spec.partition) } : {}),
+            mayPowerOn: () =>
+              !rt.record.episode || rt.record.episode.released
+                ? undefined
+                : 'the release of the verified OFF has not committed',
           })
         : undefined;
     return {
@@ -250,6 +255,16 @@ export class ResourceActions {
     );
   }
 
+  /**
+   * The partition's lease is gone (docs/behaviour.md#several-servers): the action is aborted at once and nothing is
+   * written — its intent stays for the next owner, who reconciles it by a status read.
+   */
+  abandon(rt: Runtime, reason: string): void {
+    const action = rt.action;
+    rt.action = undefined;
+    action?.job?.cancel(reason);
+  }
+
   private startActivity(rt: Runtime): void {
     this.launch(
       rt,
@@ -354,7 +369,7 @@ export class ResourceActions {
 
   /** Startup grace and self-doubt hold recoveries and fences (docs/behaviour.md#scheduling-and-guards). */
   private gated(rt: Runtime): boolean {
-    const graceEnd = this.d.startedAt + this.d.config.startupGrace;
+    const graceEnd = (this.d.actingSince?.(rt.spec.partition) ?? this.d.startedAt) + this.d.config.startupGrace;
     const until = gateUntil(this.d.clock.now(), { graceEnd, selfDoubting: this.d.selfDoubting() }, rt.settings);
     rt.gateUntil = until;
     if (until === undefined) return false;

@@ -88,6 +88,27 @@ export class ResourceEngine implements ResourceSteps {
     this.d.membershipChanged(rt.spec.partition);
   }
 
+  /**
+   * Several servers: the partition's lease is gone (docs/behaviour.md#several-servers). Every member stops at once —
+   * timers dropped, checks and actions aborted — and is forgotten here WITHOUT touching its record: the next owner
+   * loads it. Returns the keys dropped.
+   */
+  abandon(partition: string, reason: string): string[] {
+    const dropped: string[] = [];
+    for (const rt of [...(this.members.get(partition) ?? [])]) {
+      rt.removed = true;
+      this.d.clock.clearTimeout(rt.healthTimer);
+      this.d.clock.clearTimeout(rt.stateTimer);
+      rt.healthJob?.cancel(reason);
+      this.actions.abandon(rt, reason);
+      this.setFailing(rt, false);
+      this.runtimes.delete(rt.key);
+      dropped.push(rt.key);
+    }
+    this.members.delete(partition);
+    return dropped;
+  }
+
   /** Replaces resource `key`'s spec (attributes, power binding); settings are re-resolved. */
   update(key: string, spec: ResourceSpec): void {
     const rt = this.runtimes.get(key);

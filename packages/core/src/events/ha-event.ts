@@ -69,6 +69,16 @@ export type HaEvent =
       readonly proof: ReleaseProof;
     }
   | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }
+  /** Several servers (docs/behaviour.md#several-servers): this server took `partition`'s lease at `epoch`. */
+  | { readonly t: number; readonly type: 'partition.acquired'; readonly partition: string; readonly epoch: number }
+  /** Several servers: this server lost `partition`'s lease (deadline, refused renewal or fenced write). */
+  | {
+      readonly t: number;
+      readonly type: 'partition.lost';
+      readonly partition: string;
+      readonly epoch: number;
+      readonly reason: string;
+    }
   | {
       readonly t: number;
       readonly type: 'alert';

@@ -1,22 +1,19 @@
 import {
   checkOverrideTargets,
-  HaService,
   MemoryStateStore,
-  PowerManagementService,
-  Secret,
   parseConfig,
+  type ConfigTargets,
   type HaConfigOptions,
   type HaEvent,
   type HAProvider,
+  type HaService,
+  type PowerManagementService,
   type StateStore,
 } from '@hafence/core';
-import { KvmProvider } from '@hafence/provider-kvm';
 import { singleClusterTargets, TestClock } from '@hafence/testkit';
-import { SimAgentConnectivity } from './sim-agent-connectivity.js';
 import { SimKvmCluster, type SimNote } from './sim-kvm-cluster.js';
-import { SimKvmInventory } from './sim-kvm-inventory.js';
-import { SimNeighborExecutor } from './sim-neighbor-executor.js';
-import { SimVolumeDirectory } from './sim-volume-directory.js';
+import { buildServer, clusterOfHost, populate, type ServerParts } from './sim-server-parts.js';
+import { SimServers } from './sim-servers.js';
 
 /** KVM timing knobs of a simulated environment, in ms (docs/behaviour.md#scheduling-and-guards, KVM row). */
 export interface SimKvmTiming {
@@ -49,6 +46,13 @@ export interface SimKvmEnvOptions {
   readonly sync?: boolean;
   /** Replaces the {@link KvmProvider} built over the simulation (for custom providers). */
   readonly provider?: (sim: SimKvmCluster, clock: TestClock) => HAProvider;
+  /**
+   * Several management servers `ms1..msN` (docs/behaviour.md#several-servers) on one shared store (`store`), each with
+   * its own power service, provider and engine; events then carry `ms`. Default 1: one engine owning everything.
+   */
+  readonly managementServers?: number;
+  /** Clusters c1..cN under pod p1, the hosts split among them in blocks (default 1). */
+  readonly clusters?: number;
 }
 
 /** A running simulated KVM cluster: the real engine, KVM provider and power service over simulated hosts. */
@@ -67,6 +71,8 @@ export interface SimKvmEnv {
   /** Virtual time at which the environment started. */
   readonly startedAt: number;
   readonly hostIds: readonly string[];
+  /** Several management servers: each server, its faults and the BMC command log. */
+  readonly servers?: SimServers;
   /** Stops the engine, the power service and the simulation. */
   close(): Promise<void>;
 }
@@ -88,11 +94,11 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
   const seed = options.seed ?? 42;
   const k = options.kvm ?? {};
   const config = parseConfig({ ...options.config, seed, defaultPowerDrivers: ['fake'] });
-  checkOverrideTargets(config, singleClusterTargets(options.hosts ?? 6));
+  checkOverrideTargets(config, simTargets(options.hosts ?? 6, options.clusters ?? 1));
   const notes: SimNote[] = [];
   const events: HaEvent[] = [];
   const timeline: Array<HaEvent | SimNote> = [];
-  const onEvent = (e: HaEvent) => {
+  const onEvent = (e: HaEvent): void => {
     events.push(e);
     timeline.push(e);
     if (e.type === 'workloads.released') sim.checkRelease(e.resource);
@@ -112,59 +118,55 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
       timeline.push(n);
     },
   });
-  const power = new PowerManagementService({
+  const parts: ServerParts = {
     clock,
-    drivers: [sim.bmc],
-    config: {
-      powerOpTimeout: config.defaults.powerOpTimeout ?? 20_000,
-      powerReadsToUnknown: config.defaults.powerReadsToUnknown ?? 3,
-      powerSyncInterval: config.powerSyncInterval,
-      powerSyncConcurrency: config.powerSyncConcurrency,
-      jitterFraction: config.jitterFraction,
-      seed,
-      defaultPowerDrivers: ['fake'],
-    },
-  });
-  const provider: HAProvider =
-    options.provider?.(sim, clock) ??
-    new KvmProvider({
-      agents: new SimAgentConnectivity(sim, clock),
-      neighbors: new SimNeighborExecutor(sim, clock),
-      inventory: new SimKvmInventory(sim),
-      clock,
-      volumes: new SimVolumeDirectory(sim),
-      powerState: (h) => power.state(h),
-      activityWindowMs: k.activityWindowMs ?? 20_000,
-      heartbeatIntervalMs: sim.heartbeatIntervalMs,
-      leaseMarginMs: k.leaseMarginMs ?? 30_000,
-      replyTimeoutMs: k.replyTimeoutMs ?? 30_000,
-    });
-  const service = new HaService({
-    providers: [provider],
-    clock,
-    store: options.store ?? new MemoryStateStore(),
     config,
-    power,
-    joinPowerEvents: true, // one stream, in emission order
+    seed,
+    kvm: k,
+    sim,
+    provider: options.provider,
+    clusters: options.clusters,
+  };
+  const multi = (options.managementServers ?? 1) > 1;
+  if (multi) {
+    const shared = options.store ?? new MemoryStateStore();
+    const servers = new SimServers(parts, options.managementServers ?? 1, shared, onEvent);
+    const startedAt = clock.now();
+    sim.start();
+    await servers.startAll(options.sync !== false);
+    return {
+      clock,
+      sim,
+      get service() {
+        return servers.first().service;
+      },
+      get power() {
+        return servers.first().power;
+      },
+      get provider() {
+        return servers.first().provider;
+      },
+      servers,
+      events,
+      notes,
+      timeline,
+      startedAt,
+      hostIds,
+      close: async () => {
+        sim.stop();
+        await servers.close();
+      },
+    };
+  }
+  const { service, power, provider } = buildServer(parts, {
+    store: options.store ?? new MemoryStateStore(),
+    driver: sim.bmc,
   });
   service.events$.subscribe(onEvent);
   const startedAt = clock.now();
   sim.start();
   await service.start();
-  await service.addPartition({ id: 'z1', kind: 'zone', enabled: true, haEnabled: true });
-  await service.addPartition({ id: 'p1', kind: 'pod', parent: 'z1', enabled: true, haEnabled: true });
-  await service.addPartition({ id: 'c1', kind: 'cluster', parent: 'p1', enabled: true, haEnabled: true });
-  for (const id of hostIds) {
-    const binding = {
-      target: { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(sim.password) },
-    };
-    await service.addResource({
-      ref: { type: provider.resourceType, id },
-      partition: 'c1',
-      power: binding,
-      attributes: { hypervisor: 'KVM', vms: sim.host(id).vms.length },
-    });
-  }
+  await populate(service, provider, sim, options.clusters);
   if (options.sync !== false) power.startSync();
   return {
     clock,
@@ -184,5 +186,18 @@ export async function createSimKvmEnv(options: SimKvmEnvOptions = {}): Promise<S
       await power.close();
       await provider.shutdown?.();
     },
+  };
+}
+
+/** The partitions and hosts of the environment, for `checkOverrideTargets`. */
+export function simTargets(hosts: number, clusters: number): ConfigTargets {
+  const single = singleClusterTargets(hosts);
+  if (clusters === 1) return single;
+  return {
+    partitions: [
+      ...single.partitions.filter((p) => p.kind !== 'cluster'),
+      ...Array.from({ length: clusters }, (_, c) => ({ id: `c${c + 1}`, kind: 'cluster' as const, parent: 'p1' })),
+    ],
+    resources: single.resources.map((r, i) => ({ ...r, partition: clusterOfHost(i, hosts, clusters) })),
   };
 }

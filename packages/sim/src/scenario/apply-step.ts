@@ -53,10 +53,28 @@ export async function applyStep(env: SimKvmEnv, step: ScenarioStep): Promise<voi
     case 'storage-up':
       return sim.setStorage('up', step.hosts);
     case 'ha-disable':
-      return env.service.setHaEnabled(step.cluster, false);
+      return env.servers
+        ? env.servers.setHaEnabled(step.cluster, false)
+        : env.service.setHaEnabled(step.cluster, false);
     case 'ha-enable':
-      return env.service.setHaEnabled(step.cluster, true);
+      return env.servers ? env.servers.setHaEnabled(step.cluster, true) : env.service.setHaEnabled(step.cluster, true);
     default:
-      throw new UnsupportedScenarioError(`the '${step.do}' fault (several management servers)`);
+      return applyServerStep(env, step);
+  }
+}
+
+/** The faults of several management servers (docs/behaviour.md#several-servers). */
+async function applyServerStep(env: SimKvmEnv, step: Extract<ScenarioStep, { ms: string }>): Promise<void> {
+  const servers = env.servers;
+  if (!servers) throw new UnsupportedScenarioError(`the '${step.do}' fault with one management server`);
+  switch (step.do) {
+    case 'ms-crash':
+      return servers.crash(step.ms);
+    case 'ms-start':
+      return servers.start(step.ms);
+    case 'ms-isolate':
+      return servers.isolate(step.ms, true);
+    case 'ms-rejoin':
+      return servers.isolate(step.ms, false);
   }
 }

@@ -1,5 +1,5 @@
 import { checkOverrideTargets, ConfigError, haConfigSchema, readConfigFile, validateConfig } from '@hafence/core';
-import { singleClusterTargets } from '@hafence/testkit';
+import { simTargets } from '../kvm/create-sim-kvm-env.js';
 import { ScenarioError } from './scenario-error.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 
@@ -16,7 +16,7 @@ export function parseScenario(data: unknown, source = '(inline)'): Scenario {
   return asScenarioError(source, () => {
     const scenario = validateConfig(scenarioSchema, data);
     const config = validateConfig(haConfigSchema, scenario.config, { path: 'config' });
-    checkOverrideTargets(config, singleClusterTargets(scenario.hosts), { path: 'config' });
+    checkOverrideTargets(config, simTargets(scenario.hosts, scenario.clusters), { path: 'config' });
     return scenario;
   });
 }

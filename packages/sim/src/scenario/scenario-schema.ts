@@ -135,6 +135,8 @@ export const scenarioSchema = z
     hosts: z.number().int().min(1).max(64),
     vmsPerHost: z.number().int().min(0).max(100).default(2),
     managementServers: z.number().int().min(1).max(8).default(1),
+    /** Extension: clusters c1..cN under pod p1, the hosts split among them in blocks (h1.. in c1 first). */
+    clusters: z.number().int().min(1).max(8).default(1),
     seed: z.number().int().default(42),
     config: z.record(z.string(), z.unknown()).default({}),
     kvm: kvmSchema.prefault({}),
@@ -157,12 +159,15 @@ export const scenarioSchema = z
         });
       const hosts = 'host' in step ? [step.host] : 'hosts' in step ? (step.hosts ?? []) : [];
       for (const h of hosts) noHost(['steps', i, 'host' in step ? 'host' : 'hosts'], h);
-      if ('cluster' in step && step.cluster !== 'c1')
+      if ('cluster' in step && !(/^c[1-9]\d*$/.test(step.cluster) && Number(step.cluster.slice(1)) <= s.clusters))
         ctx.addIssue({
           code: 'custom',
           path: ['steps', i, 'cluster'],
           input: step.cluster,
-          message: 'no such cluster: the scenario has c1',
+          message:
+            s.clusters === 1
+              ? 'no such cluster: the scenario has c1'
+              : `no such cluster: the scenario has c1..c${s.clusters}`,
         });
       if ('ms' in step && Number(step.ms.slice(2)) > s.managementServers) {
         ctx.addIssue({

@@ -1,0 +1,286 @@
+import type { Clock, TimerHandle } from '../spi/clock.js';
+import type { Logger } from '../spi/logger.js';
+import type { CoordinationStore, PartitionLease, WriteFence } from '../spi/state-store.js';
+import { preferredOwner } from './rendezvous.js';
+import { Sightings } from './sightings.js';
+
+/** Lease timing of one server, in ms on its own clock (config `servers`). */
+export interface LeaseTiming {
+  readonly leaseTtl: number;
+  readonly leaseMargin: number;
+  readonly renewInterval: number;
+}
+
+/** What {@link Ownership} tells its server. */
+export interface OwnershipListener {
+  /** This server now holds `lease`: it may load the partition's state and act for it. */
+  acquired(lease: PartitionLease): void;
+  /** This server no longer holds `partition` (deadline passed, renewal refused, fenced write refused). */
+  lost(partition: string, epoch: number, reason: string): void;
+}
+
+/** Options of {@link Ownership}. */
+export interface OwnershipOptions extends LeaseTiming {
+  readonly coordination: CoordinationStore;
+  /** This server's monotonic clock. */
+  readonly clock: Clock;
+  readonly msId: string;
+  /** Fresh per process start. */
+  readonly runId: string;
+  /** How long a challenger waits beyond `leaseTtl` for `partition` (its longest power command). */
+  readonly actBound: (partition: string) => number;
+  readonly listener: OwnershipListener;
+  readonly logger?: Logger;
+}
+
+interface Held {
+  readonly epoch: number;
+  /** This server's own deadline: acting stops here unless a renewal commits first. */
+  deadline: number;
+  timer?: TimerHandle;
+}
+
+/**
+ * One management server's partition leases over the shared store (docs/behaviour.md#several-servers). Every
+ * `renewInterval` it renews its membership row and its leases — a lease's deadline is the clock read before its
+ * renewal was sent plus `leaseTtl − leaseMargin`, extended only when the renewal committed — and reads the members
+ * and leases: it takes a partition without a lease when it is the preferred owner (rendezvous hashing over the live
+ * members; anyone after `leaseTtl`), a released one at once, and one held by another run only after that run's
+ * `(runId, renewSeq)` stood still for `leaseTtl + actBound` on this server's clock (compare-and-set on the epoch).
+ */
+export class Ownership {
+  private readonly managed = new Set<string>();
+  private readonly held = new Map<string, Held>();
+  private readonly members = new Sightings();
+  private readonly leases = new Sightings();
+  private readonly unowned = new Sightings();
+  private memberSeq = 0;
+  private ticks = 0;
+  private timer?: TimerHandle;
+  private ticking = false;
+  private stopped = true;
+
+  /** Builds the ownership of one server run; nothing happens until {@link Ownership.start}. */
+  constructor(private readonly o: OwnershipOptions) {}
+
+  /** This server's id. */
+  get msId(): string {
+    return this.o.msId;
+  }
+
+  /** This run's id. */
+  get runId(): string {
+    return this.o.runId;
+  }
+
+  /** Starts renewing and taking partitions; the first round only joins (announces and reads). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops every timer at once: no renewal and no acquisition any more; held leases stay as they are. */
+  stop(): void {
+    this.stopped = true;
+    this.o.clock.clearTimeout(this.timer);
+    for (const h of this.held.values()) this.o.clock.clearTimeout(h.timer);
+  }
+
+  /** Competes for `partition` from the next round on. */
+  manage(partition: string): void {
+    this.managed.add(partition);
+  }
+
+  /** Stops competing for `partition`; a held lease of it is released. */
+  async unmanage(partition: string): Promise<void> {
+    this.managed.delete(partition);
+    await this.release(partition);
+  }
+
+  /** Whether `partition` is an ownership unit of this server. */
+  manages(partition: string): boolean {
+    return this.managed.has(partition);
+  }
+
+  /** The fence of a write for `partition`, while this server holds it and its deadline has not passed. */
+  fence(partition: string): WriteFence | undefined {
+    const h = this.held.get(partition);
+    if (!h || this.o.clock.now() >= h.deadline) return undefined;
+    return { partition, epoch: h.epoch, runId: this.o.runId };
+  }
+
+  /** Why this server may not act for `partition` now (send a command, write), or undefined when it may. */
+  gate(partition: string): string | undefined {
+    const h = this.held.get(partition);
+    if (!h) return `partition '${partition}' is not held by ${this.o.msId}`;
+    if (this.o.clock.now() >= h.deadline) return `the lease of '${partition}' reached its deadline`;
+    return undefined;
+  }
+
+  /** Whether this server holds `partition` at `epoch` (any epoch when omitted) and may act for it. */
+  holds(partition: string, epoch?: number): boolean {
+    const h = this.held.get(partition);
+    return !!h && (epoch === undefined || h.epoch === epoch) && this.o.clock.now() < h.deadline;
+  }
+
+  /** Partitions held now. */
+  heldPartitions(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** Drops `partition` at once (a fenced write was refused, the deadline passed, a renewal was refused). */
+  lose(partition: string, reason: string): void {
+    const h = this.held.get(partition);
+    if (!h) return;
+    this.o.clock.clearTimeout(h.timer);
+    this.held.delete(partition);
+    this.o.listener.lost(partition, h.epoch, reason);
+  }
+
+  /** Releases `partition` voluntarily (the caller has ended its work there): a taker may act at once. */
+  async release(partition: string): Promise<void> {
+    const h = this.held.get(partition);
+    if (!h) return;
+    this.o.clock.clearTimeout(h.timer);
+    this.held.delete(partition);
+    await this.o.coordination
+      .releaseLease(partition, this.o.runId, h.epoch)
+      .catch((err: unknown) => this.o.logger?.warn('lease not released', { partition, error: String(err) }));
+  }
+
+  /** Clean stop: releases every lease and retires this run's membership row. */
+  async leave(): Promise<void> {
+    this.stop();
+    for (const p of [...this.held.keys()]) await this.release(p);
+    await this.o.coordination
+      .removeMember(this.o.runId)
+      .catch((err: unknown) => this.o.logger?.warn('membership not retired', { error: String(err) }));
+  }
+
+  /** One round now (tests drive it directly; the timer calls it every `renewInterval`). */
+  async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const joining = this.ticks++ === 0;
+      await this.renew();
+      if (this.stopped) return;
+      const [members, leases] = await Promise.all([
+        this.o.coordination.listMembers(),
+        this.o.coordination.listLeases(),
+      ]);
+      if (this.stopped || joining) {
+        this.observe(members, leases);
+        return;
+      }
+      await this.compete(this.observe(members, leases), leases);
+    } catch (err) {
+      this.o.logger?.warn('ownership round failed', { msId: this.o.msId, error: String(err) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private schedule(ms: number): void {
+    this.timer = this.o.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.schedule(this.o.renewInterval);
+      void this.tick();
+    }, ms);
+  }
+
+  private async renew(): Promise<void> {
+    const { coordination, msId, runId } = this.o;
+    await coordination
+      .renewMember({ msId, runId, renewSeq: ++this.memberSeq })
+      .catch((err: unknown) => this.o.logger?.warn('membership not renewed', { msId, error: String(err) }));
+    for (const [partition, h] of [...this.held]) {
+      const sentAt = this.o.clock.now(); // read BEFORE the renewal is sent
+      const ok = await coordination.renewLease(partition, runId, h.epoch).catch(() => undefined);
+      if (this.held.get(partition) !== h) continue;
+      if (ok === false) this.lose(partition, 'renewal refused: another server holds the lease');
+      else if (ok === true) this.extend(partition, h, sentAt);
+      // an unknown outcome extends nothing: the deadline stands
+    }
+  }
+
+  /** Live members' ids (renewSeq changed within `leaseTtl` on our clock), ourselves included. */
+  private observe(
+    members: readonly { msId: string; runId: string; renewSeq: number }[],
+    leases: readonly PartitionLease[],
+  ): Set<string> {
+    const now = this.o.clock.now();
+    const live = new Set<string>([this.o.msId]);
+    for (const m of members) {
+      if (now - this.members.see(m.runId, String(m.renewSeq), now) < this.o.leaseTtl) live.add(m.msId);
+    }
+    this.members.retain(new Set(members.map((m) => m.runId)));
+    for (const l of leases) this.leases.see(l.partition, `${l.runId}|${l.epoch}|${l.renewSeq}`, now);
+    return live;
+  }
+
+  private async compete(live: ReadonlySet<string>, leases: readonly PartitionLease[]): Promise<void> {
+    const rows = new Map(leases.map((l) => [l.partition, l]));
+    for (const partition of [...this.managed].sort()) {
+      if (this.stopped) return;
+      if (this.held.has(partition)) continue;
+      const row = rows.get(partition);
+      const now = this.o.clock.now();
+      if (row === undefined || row.runId === '') {
+        const candidates = new Set(live);
+        if (row) candidates.delete(row.msId); // the releaser gave it up: the next preferred takes it
+        candidates.add(this.o.msId);
+        const since = this.unowned.see(partition, row ? `released|${row.epoch}` : 'none', now);
+        const preferred = preferredOwner(partition, candidates) === this.o.msId;
+        if (preferred || now - since >= this.o.leaseTtl) await this.acquire(partition, row?.epoch ?? null);
+        continue;
+      }
+      this.unowned.forget(partition);
+      // Still ours in the store though we dropped it (our deadline passed): nobody else acts for it, retake it.
+      if (row.runId === this.o.runId) {
+        await this.acquire(partition, row.epoch);
+        continue;
+      }
+      const since = this.leases.see(partition, `${row.runId}|${row.epoch}|${row.renewSeq}`, now);
+      if (now - since >= this.o.leaseTtl + this.o.actBound(partition)) await this.acquire(partition, row.epoch);
+    }
+  }
+
+  private async acquire(partition: string, expectedEpoch: number | null): Promise<void> {
+    const { coordination, msId, runId, leaseTtl } = this.o;
+    const sentAt = this.o.clock.now();
+    const lease = await coordination
+      .acquireLease({ partition, msId, runId, leaseTtlMs: leaseTtl }, expectedEpoch)
+      .catch(() => undefined);
+    if (!lease || this.stopped || !this.managed.has(partition)) return;
+    const h: Held = { epoch: lease.epoch, deadline: sentAt };
+    this.held.set(partition, h);
+    this.unowned.forget(partition);
+    this.extend(partition, h, sentAt);
+    if (this.holds(partition, lease.epoch)) this.o.listener.acquired(lease);
+  }
+
+  /** A renewal sent at `sentAt` committed: the deadline moves to `sentAt + leaseTtl − leaseMargin`. */
+  private extend(partition: string, h: Held, sentAt: number): void {
+    const deadline = sentAt + this.o.leaseTtl - this.o.leaseMargin;
+    if (deadline <= h.deadline) return;
+    h.deadline = deadline;
+    this.arm(partition, h);
+  }
+
+  /** A timer at the deadline drops the lease (re-armed when it fires early). */
+  private arm(partition: string, h: Held): void {
+    this.o.clock.clearTimeout(h.timer);
+    if (this.stopped) return;
+    h.timer = this.o.clock.setTimeout(
+      () => {
+        if (this.held.get(partition) !== h) return;
+        if (this.o.clock.now() >= h.deadline)
+          this.lose(partition, 'lease deadline reached without a confirmed renewal');
+        else this.arm(partition, h);
+      },
+      Math.max(0, h.deadline - this.o.clock.now()),
+    );
+  }
+}

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { HaConfig } from '../config/schema.js';
+import type { HaEvent } from '../events/ha-event.js';
+import { FencedStateStore } from '../cluster/fenced-store.js';
+import { Ownership } from '../cluster/ownership.js';
+import type { Clock } from '../spi/clock.js';
+import type { HAProvider } from '../spi/ha-provider.js';
+import type { Logger } from '../spi/logger.js';
+import { resourceKey } from '../spi/resource.js';
+import type { CoordinationStore, PartitionLease, StateStore } from '../spi/state-store.js';
+import type { MemoryInventory } from './memory-inventory.js';
+import type { PartitionEngine } from './partition-engine.js';
+import type { ResourceEngine } from './resource-engine.js';
+
+/** Options of `HaServiceOptions.ownership` (docs/behaviour.md#several-servers). */
+export interface ServiceOwnershipOptions {
+  /** Membership rows and partition leases: the same database as `store`. */
+  readonly coordination: CoordinationStore;
+  /** This server's stable id. */
+  readonly msId: string;
+  /** Fresh per process start (default a random UUID). */
+  readonly runId?: string;
+}
+
+/** What {@link OwnedPartitions} reaches of its service (the engines exist only after the store). */
+export interface OwnedPartitionsHost {
+  readonly clock: Clock;
+  readonly config: HaConfig;
+  readonly logger?: Logger;
+  readonly inventory: MemoryInventory;
+  readonly providers: ReadonlyMap<string, HAProvider>;
+  resources(): ResourceEngine;
+  partitions(): PartitionEngine;
+  emit(event: HaEvent): void;
+  stopping(): boolean;
+}
+
+/**
+ * The service's side of several servers (docs/behaviour.md#several-servers): which partitions are ownership units,
+ * the fenced store, and what happens when this server takes or loses a partition — its records loaded afresh and
+ * resumed (grace from then), or every member dropped at once with its record kept.
+ */
+export class OwnedPartitions {
+  /** This server's leases. */
+  readonly ownership: Ownership;
+  /** The service's store: every write for an owned partition fenced. */
+  readonly store: StateStore;
+  private readonly units = new Map<string, HAProvider>();
+  private readonly acquiredAt = new Map<string, number>();
+  private taking: Promise<void> = Promise.resolve();
+
+  /** Builds the ownership of one server run over `base` (the shared database). */
+  constructor(
+    private readonly h: OwnedPartitionsHost,
+    o: ServiceOwnershipOptions,
+    base: StateStore,
+  ) {
+    this.ownership = new Ownership({
+      coordination: o.coordination,
+      clock: h.clock,
+      msId: o.msId,
+      runId: o.runId ?? randomUUID(),
+      ...h.config.servers,
+      actBound: (p) => this.actBound(p),
+      logger: h.logger,
+      listener: {
+        acquired: (lease) => {
+          this.taking = this.taking
+            .then(() => this.take(lease))
+            .catch((err: unknown) =>
+              h.logger?.error('partition not taken', { partition: lease.partition, error: String(err) }),
+            );
+        },
+        lost: (partition, epoch, reason) => this.drop(partition, epoch, reason),
+      },
+    });
+    this.store = new FencedStateStore(base, this.ownership, (key) => this.partitionOfKey(key));
+  }
+
+  /** `partition` (with its provider) is an ownership unit: it runs here once this server holds its lease. */
+  manage(partition: string, provider: HAProvider): void {
+    this.units.set(partition, provider);
+    this.ownership.manage(partition);
+  }
+
+  /** `partition` was removed: its lease, if held, is released. */
+  async unmanage(partition: string): Promise<void> {
+    this.units.delete(partition);
+    await this.ownership.unmanage(partition);
+  }
+
+  /** Whether resources of `partition` may run here now (it is held and attached). */
+  running(partition: string): boolean {
+    return this.h.partitions().has(partition) && this.ownership.holds(partition);
+  }
+
+  /** When this server took `partition` (its startup grace runs from then). */
+  actingSince(partition: string): number | undefined {
+    return this.acquiredAt.get(partition);
+  }
+
+  /** Why no command may be sent for `partition` now, or undefined. */
+  mayAct(partition: string): string | undefined {
+    return this.units.has(partition) ? this.ownership.gate(partition) : undefined;
+  }
+
+  /** How long a challenger waits beyond `leaseTtl`: the partition's longest power command. */
+  private actBound(partition: string): number {
+    const configured = this.h.config.servers.actBound;
+    if (configured !== undefined) return configured;
+    const resources = this.h.resources();
+    const own = resources.settingsOf({ ref: { type: '', id: '' }, partition }).powerOpTimeout;
+    return Math.max(own, ...this.h.inventory.resourcesIn(partition).map((s) => resources.settingsOf(s).powerOpTimeout));
+  }
+
+  /** The partition of a resource key (fenced writes name resources by key). */
+  private partitionOfKey(key: string): string | undefined {
+    const sep = key.indexOf(':');
+    return this.h.inventory.resource({ type: key.slice(0, sep), id: key.slice(sep + 1) })?.partition;
+  }
+
+  /** This server took `lease`: load the partition's records afresh and resume them; its grace starts now. */
+  private async take(lease: PartitionLease): Promise<void> {
+    const id = lease.partition;
+    const provider = this.units.get(id);
+    const partition = this.h.inventory.partition(id);
+    const still = () => this.ownership.holds(id, lease.epoch) && !this.h.stopping();
+    if (!provider || !partition || !still()) return;
+    const resources = this.h.resources();
+    this.acquiredAt.set(id, this.h.clock.now());
+    this.h.emit({ t: this.h.clock.now(), type: 'partition.acquired', partition: id, epoch: lease.epoch });
+    // Members first: the partition's first assessment must see them all, not an empty partition.
+    for (const spec of this.h.inventory.resourcesIn(id)) {
+      const persisted = await this.store.getResource(resourceKey(spec.ref));
+      const typed = this.h.providers.get(spec.ref.type);
+      if (!still()) return this.abandon(id, 'lease lost while taking the partition');
+      if (typed && !resources.view(resourceKey(spec.ref))) await resources.attach(spec, typed, persisted);
+    }
+    const record = (await this.store.loadPartitions()).find((p) => p.id === id);
+    if (!still()) return this.abandon(id, 'lease lost while taking the partition');
+    await this.h.partitions().attach(partition, provider, record);
+  }
+
+  /** This server lost `partition`: nothing more is sent or written for it. */
+  private drop(partition: string, epoch: number, reason: string): void {
+    this.abandon(partition, reason);
+    this.h.emit({ t: this.h.clock.now(), type: 'partition.lost', partition, epoch, reason });
+  }
+
+  private abandon(partition: string, reason: string): void {
+    this.h.resources().abandon(partition, `lease lost: ${reason}`);
+    this.h.partitions().detach(partition);
+    this.acquiredAt.delete(partition);
+  }
+}

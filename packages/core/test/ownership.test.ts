@@ -1,0 +1,311 @@
+import { expect } from 'chai';
+import {
+  HaService,
+  LeaseLostError,
+  MemoryStateStore,
+  type CoordinationStore,
+  type HaEvent,
+  type PartitionLease,
+  type ResourceRecord,
+  type WriteOptions,
+} from '@hafence/core';
+import { FencedStateStore, Ownership, preferredOwner } from '@hafence/core/internal';
+import { createFakeCluster, FakeProvider, TestClock } from '@hafence/testkit';
+
+const TTL = 30_000;
+const MARGIN = 10_000;
+const RENEW = 5_000;
+const ACT = 20_000;
+
+interface Log {
+  acquired: PartitionLease[];
+  lost: Array<{ partition: string; epoch: number; reason: string }>;
+}
+
+function server(clock: TestClock, coordination: CoordinationStore, msId: string, runId = `${msId}-r1`) {
+  const log: Log = { acquired: [], lost: [] };
+  const own = new Ownership({
+    coordination,
+    clock,
+    msId,
+    runId,
+    leaseTtl: TTL,
+    leaseMargin: MARGIN,
+    renewInterval: RENEW,
+    actBound: () => ACT,
+    listener: {
+      acquired: (l) => log.acquired.push(l),
+      lost: (partition, epoch, reason) => log.lost.push({ partition, epoch, reason }),
+    },
+  });
+  own.manage('c1');
+  return { own, log };
+}
+
+/** A coordination store whose lease calls can be made to fail (outcome unknown) or whose renewals take time. */
+class FlakyCoordination extends MemoryStateStore {
+  failRenewals = false;
+  override async acquireLease(...args: Parameters<MemoryStateStore['acquireLease']>) {
+    if (this.failRenewals) throw new Error('connection lost during COMMIT');
+    return super.acquireLease(...args);
+  }
+  renewDelayMs = 0;
+  constructor(private readonly clock: TestClock) {
+    super();
+  }
+  override async renewLease(partition: string, runId: string, epoch: number): Promise<boolean> {
+    if (this.failRenewals) throw new Error('connection lost during COMMIT');
+    if (this.renewDelayMs > 0) await new Promise<void>((r) => this.clock.setTimeout(r, this.renewDelayMs));
+    return super.renewLease(partition, runId, epoch);
+  }
+}
+
+describe('ownership of partitions (docs/behaviour.md#several-servers)', () => {
+  it('joins on the first round, acquires a free partition on the next and renews it', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const { own, log } = server(clock, store, 'ms1');
+    own.start();
+    await clock.advance(0);
+    expect(log.acquired, 'nothing on the joining round').to.deep.equal([]);
+    await clock.advance(RENEW);
+    expect(log.acquired.map((l) => [l.partition, l.epoch])).to.deep.equal([['c1', 1]]);
+    expect(own.fence('c1')).to.deep.equal({ partition: 'c1', epoch: 1, runId: 'ms1-r1' });
+    const before = (await store.listLeases())[0]!.renewSeq;
+    await clock.advance(3 * RENEW);
+    expect((await store.listLeases())[0]!.renewSeq).to.equal(before + 3);
+    await clock.advance(10 * TTL);
+    expect(own.holds('c1'), 'renewed leases never expire').to.equal(true);
+    expect(log.lost).to.deep.equal([]);
+    own.stop();
+  });
+
+  it('takes over a crashed holder only after its renewSeq stood still for leaseTtl + actBound', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const a = server(clock, store, 'ms1');
+    a.own.start();
+    await clock.advance(RENEW);
+    expect(a.own.holds('c1')).to.equal(true);
+    const b = server(clock, store, 'ms2');
+    b.own.start();
+    await clock.advance(4 * RENEW);
+    expect(b.log.acquired, 'a renewing holder keeps its partition').to.deep.equal([]);
+    a.own.stop(); // kill -9: no release, no renewal
+    const crashedAt = clock.now();
+    // b's next read sees the last renewSeq no earlier than the crash; it must wait TTL + ACT from that read
+    while (b.log.acquired.length === 0) await clock.advance(1_000);
+    const waited = clock.now() - crashedAt;
+    expect(waited).to.be.at.least(TTL + ACT);
+    expect(waited).to.be.at.most(TTL + ACT + 2 * RENEW);
+    expect(b.log.acquired[0]!.epoch).to.equal(2);
+    expect(b.own.fence('c1')?.epoch).to.equal(2);
+    b.own.stop();
+  });
+
+  it('takes a released lease at once', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const a = server(clock, store, 'ms1');
+    const b = server(clock, store, 'ms2');
+    a.own.start();
+    await clock.advance(RENEW);
+    b.own.start();
+    await clock.advance(RENEW);
+    const holder = a.own.holds('c1') ? a : b;
+    const other = holder === a ? b : a;
+    await holder.own.leave();
+    await clock.advance(RENEW);
+    expect(other.log.acquired.map((l) => l.epoch)).to.deep.equal([2]);
+    other.own.stop();
+  });
+
+  it('a renewal whose commit is unknown does not extend the deadline: the lease drops at the old one', async () => {
+    const clock = new TestClock();
+    const store = new FlakyCoordination(clock);
+    const { own, log } = server(clock, store, 'ms1');
+    own.start();
+    await clock.advance(RENEW);
+    const acquiredAt = clock.now();
+    store.failRenewals = true;
+    await clock.advance(TTL - MARGIN - 1);
+    expect(own.holds('c1')).to.equal(true);
+    expect(log.lost).to.deep.equal([]);
+    await clock.advance(1);
+    expect(own.holds('c1')).to.equal(false);
+    expect(own.fence('c1')).to.equal(undefined);
+    expect(log.lost).to.deep.equal([
+      { partition: 'c1', epoch: 1, reason: 'lease deadline reached without a confirmed renewal' },
+    ]);
+    expect(clock.now() - acquiredAt).to.equal(TTL - MARGIN);
+    own.stop();
+  });
+
+  it('the deadline counts from the clock read before the renewal was sent, not from its commit', async () => {
+    const clock = new TestClock();
+    const store = new FlakyCoordination(clock);
+    const { own } = server(clock, store, 'ms1');
+    own.start();
+    await clock.advance(RENEW);
+    store.renewDelayMs = 3_000; // each renewal commits 3 s after it was sent
+    const sentAt = clock.now() + RENEW; // the next round's renewal is sent here
+    await clock.advance(RENEW + 3_000); // …and has committed by now
+    store.failRenewals = true; // nothing commits after it
+    await clock.advanceTo(sentAt + TTL - MARGIN - 1);
+    expect(own.holds('c1')).to.equal(true);
+    await clock.advance(1);
+    expect(own.holds('c1'), 'the deadline is sentAt + leaseTtl − margin').to.equal(false);
+    own.stop();
+  });
+
+  it('a renewal the store refuses (another run holds the lease) drops the partition at once', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const { own, log } = server(clock, store, 'ms1');
+    own.start();
+    await clock.advance(RENEW);
+    const lease = (await store.listLeases())[0]!;
+    await store.acquireLease({ partition: 'c1', msId: 'ms9', runId: 'ms9-r1', leaseTtlMs: TTL }, lease.epoch);
+    await clock.advance(RENEW);
+    expect(log.lost.map((l) => l.reason)).to.deep.equal(['renewal refused: another server holds the lease']);
+    expect(own.holds('c1')).to.equal(false);
+    own.stop();
+  });
+
+  it('rendezvous hashing moves only the partitions of the server that joined or left', () => {
+    const partitions = Array.from({ length: 300 }, (_, i) => `c${i}`);
+    const owners = (servers: string[]) => new Map(partitions.map((p) => [p, preferredOwner(p, servers)]));
+    const three = owners(['ms1', 'ms2', 'ms3']);
+    const four = owners(['ms1', 'ms2', 'ms3', 'ms4']);
+    const moved = partitions.filter((p) => three.get(p) !== four.get(p));
+    expect(
+      moved.every((p) => four.get(p) === 'ms4'),
+      'a join moves partitions only to the newcomer',
+    ).to.equal(true);
+    expect(moved.length).to.be.within(40, 110); // about a quarter
+    const two = owners(['ms1', 'ms3']);
+    const gone = partitions.filter((p) => three.get(p) !== two.get(p));
+    expect(
+      gone.every((p) => three.get(p) === 'ms2'),
+      'a leave moves only the leaver’s partitions',
+    ).to.equal(true);
+    expect(gone.length).to.equal(partitions.filter((p) => three.get(p) === 'ms2').length);
+    expect(preferredOwner('c1', [])).to.equal(undefined);
+  });
+
+  it('a fenced write after the lease was taken throws LeaseLostError and drops the partition', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const { own, log } = server(clock, store, 'ms1');
+    own.start();
+    await clock.advance(RENEW);
+    const fenced = new FencedStateStore(store, own, () => 'c1');
+    const record = { id: 'c1', state: 'NONE' as const, version: 0, since: 0, reason: 'test' };
+    expect(await fenced.savePartition(record, null)).to.equal(true);
+    expect((await store.listLeases())[0]!.writeSeq, 'the write bumped writeSeq').to.equal(1);
+    await store.acquireLease({ partition: 'c1', msId: 'ms2', runId: 'ms2-r1', leaseTtlMs: TTL }, 1);
+    const err = await fenced.savePartition({ ...record, version: 1 }, 0).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LeaseLostError);
+    expect((err as LeaseLostError).code).to.equal('HAF2007');
+    expect(log.lost.map((l) => [l.partition, l.reason])).to.deep.equal([['c1', 'fenced write refused by the store']]);
+    const again = await fenced.putIntent({ resource: 'host:h1', command: 'off', at: 0 }).catch((e: unknown) => e);
+    expect((again as LeaseLostError).code, 'nothing is sent once lost').to.equal('HAF2007');
+    expect(await store.listIntents()).to.deep.equal([]);
+    own.stop();
+  });
+});
+
+describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
+  async function service(clock: TestClock, store: MemoryStateStore, msId: string) {
+    const provider = new FakeProvider({ clock });
+    const events: HaEvent[] = [];
+    const ha = new HaService({
+      providers: [provider],
+      clock,
+      store,
+      config: { startupGrace: 0 },
+      ownership: { coordination: store, msId, runId: `${msId}-r1` },
+    });
+    ha.events$.subscribe((e) => events.push(e));
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
+    await ha.addResource({ ref: { type: 'host', id: 'h2' }, partition: 'c1' });
+    return { ha, events, provider };
+  }
+
+  it('runs a partition only while it holds its lease, and drops it when a fenced write is refused', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const { ha, events } = await service(clock, store, 'ms1');
+    expect(ha.list(), 'nothing runs before the lease').to.deep.equal([]);
+    await clock.advance(RENEW);
+    expect(events.filter((e) => e.type === 'partition.acquired')).to.have.length(1);
+    await clock.advance(60_000);
+    expect(ha.list().map((r) => r.ref.id)).to.deep.equal(['h1', 'h2']);
+    expect(ha.partitionState('c1')).to.equal('ACTIVE');
+    // another server takes the lease (as after a takeover): the next fenced write is refused
+    const lease = (await store.listLeases()).find((l) => l.partition === 'c1')!;
+    await store.acquireLease({ partition: 'c1', msId: 'ms2', runId: 'ms2-r1', leaseTtlMs: TTL }, lease.epoch);
+    const records = JSON.stringify(await store.loadResources());
+    await ha.setHaEnabled('c1', false);
+    await clock.advance(0);
+    const lost = events.filter((e) => e.type === 'partition.lost');
+    expect(lost.map((e) => (e as { reason: string }).reason)).to.deep.equal(['fenced write refused by the store']);
+    expect(ha.list(), 'its resources were detached').to.deep.equal([]);
+    expect(JSON.stringify(await store.loadResources()), 'records kept for the new owner').to.equal(records);
+    await ha.stop();
+  });
+
+  it('a second server takes over a crashed one and resumes its resources from the store', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const one = await service(clock, store, 'ms1');
+    const two = await service(clock, store, 'ms2');
+    await clock.advance(60_000);
+    const [first, second] = one.ha.list().length > 0 ? [one, two] : [two, one];
+    expect(first.ha.list()).to.have.length(2);
+    expect(second.ha.list()).to.have.length(0);
+    await first.ha.stop({ releaseLeases: false, closeStore: false });
+    const crashed = clock.now();
+    while (second.ha.list().length === 0) await clock.advance(1_000);
+    expect(clock.now() - crashed).to.be.at.least(TTL + 20_000); // leaseTtl + the default powerOpTimeout
+    await clock.advance(60_000);
+    expect(second.ha.list().map((r) => r.state)).to.deep.equal(['AVAILABLE', 'AVAILABLE']);
+    await second.ha.stop();
+    expect(
+      (await store.listLeases()).every((l) => l.runId === ''),
+      'a clean stop releases',
+    ).to.equal(true);
+  });
+});
+
+describe('power-on only after the release committed (docs/behaviour.md#persistence)', () => {
+  /** A store that refuses the write recording a release (as a database cut off right then would). */
+  class ReleaseRefusingStore extends MemoryStateStore {
+    override async saveResource(record: ResourceRecord, expected: number | null, options?: WriteOptions) {
+      const before = await this.getResource(record.key);
+      if (record.episode?.released && !before?.episode?.released) throw new Error('database unreachable');
+      return super.saveResource(record, expected, options);
+    }
+  }
+
+  it('a recovery whose release write failed never sends its power-on', async () => {
+    const c = await createFakeCluster({ store: new ReleaseRefusingStore(), config: { startupGrace: 0 } });
+    try {
+      c.provider.host('h3').crashed = true;
+      await c.clock.advance(30 * 60_000);
+      expect(
+        c.driver.host('h3').log.filter((op) => op === 'off'),
+        'the stop was sent',
+      ).to.have.length.at.least(1);
+      expect(
+        c.driver.host('h3').log.filter((op) => op === 'on'),
+        'no power-on without the release',
+      ).to.deep.equal([]);
+      expect(c.events.filter((e) => e.type === 'workloads.released')).to.deep.equal([]);
+    } finally {
+      await c.close();
+    }
+  });
+});
