@@ -37,7 +37,7 @@ function senders(commands: readonly SimBmcCommand[]): string[] {
 describe('several management servers (docs/behaviour.md#several-servers)', function () {
   this.timeout(60_000);
 
-  it('takeover mid-recovery: the new owner waits leaseTtl + actBound, reconciles, releases once', async () => {
+  it('takeover mid-recovery: the new owner waits leaseTtl + actBound, releases nothing twice, powers the host on once', async () => {
     const { lines, commands } = await run('ms-takeover-mid-recovery.yaml');
     const crash = lines.find((l) => l.type === 'scenario.step' && l.do === 'ms-crash')!;
     const owner = String(crash.ms);
@@ -58,8 +58,16 @@ describe('several management servers (docs/behaviour.md#several-servers)', funct
       h3.filter((c) => STOPS.has(c.command)),
       'one stop command in all',
     ).to.have.length(1);
-    expect(h3.filter((c) => c.command === 'on').length, 'never powered on twice').to.be.at.most(1);
-    expect(senders(h3)).to.deep.equal([owner]);
+    // The new owner finishes the recovery: our own OFF read back, the host powered on once.
+    const on = h3.filter((c) => c.command === 'on');
+    expect(
+      on.map((c) => c.ms),
+      'powered on once, by the new owner',
+    ).to.deep.equal(['ms1']);
+    expect(on[0]!.at).to.be.greaterThan(taken[1]!.t);
+    expect(senders(h3)).to.deep.equal([owner, 'ms1']);
+    const last = lines.filter((l) => l.type === 'resource.transition' && l.resource === 'h3').at(-1);
+    expect(last).to.include({ to: 'AVAILABLE', ms: 'ms1' });
   });
 
   it('an isolated owner that still reaches the BMCs stops sending before the new owner starts', async () => {

@@ -177,6 +177,11 @@ export class PartitionEngine {
           ? 'conditions-met'
           : 'conditions-unmet';
     const from = pr.record.state;
+    // After a restart or takeover the members' health is not known until their first
+    // checks: "conditions unmet" would judge before it knows and cancel the work it just
+    // resumed. ACTIVE holds until every eligible member has been checked (each first
+    // answer reassesses); a storm or an operator switch still acts at once.
+    if (event === 'conditions-unmet' && !storm && !cooling && from === 'ACTIVE' && healthUnknown(views)) return;
     const to = partitionTransition(from, event);
     if (cooling) this.armCooldown(pr, cooldownUntil!);
     if (to === undefined && stormSince === pr.record.stormSince && cooldownUntil === pr.record.cooldownUntil) return;
@@ -205,4 +210,9 @@ export class PartitionEngine {
     this.d.clock.clearTimeout(pr.timer);
     pr.timer = this.d.clock.setTimeout(() => this.reassess(pr.partition.id), Math.max(0, at - this.d.clock.now()));
   }
+}
+
+/** Some eligible member outside a failure episode has not answered a health check yet. */
+function healthUnknown(members: readonly MemberView[]): boolean {
+  return members.some((m) => m.eligible && m.healthy === undefined && !m.inEpisode);
 }

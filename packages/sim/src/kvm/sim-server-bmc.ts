@@ -1,8 +1,8 @@
 import type { ChassisCommand, ChassisPower, Clock, PowerCallOptions, PowerDriver, PowerTarget } from '@hafence/core';
 
-/** One chassis command as the simulated BMCs received it, with the management server that sent it. */
+/** One chassis command the simulated BMCs carried out, with the management server that sent it. */
 export interface SimBmcCommand {
-  /** Virtual time the BMC received it. */
+  /** Virtual time the BMC carried it out. */
   readonly at: number;
   readonly ms: string;
   readonly host: string;
@@ -30,9 +30,11 @@ export class SimServerBmc implements PowerDriver {
     return this.bmc.status(target, options);
   }
 
-  control(target: PowerTarget, command: ChassisCommand, options: PowerCallOptions): Promise<void> {
-    if (!options.signal.aborted) this.log.push({ at: this.clock.now(), ms: this.msId, host: target.host, command });
-    return this.bmc.control(target, command, options);
+  async control(target: PowerTarget, command: ChassisCommand, options: PowerCallOptions): Promise<void> {
+    await this.bmc.control(target, command, options);
+    // Logged when the controller carried it out: a command its sender gave up on (a crash
+    // aborts it during a slow BMC's delay) never reached the chassis.
+    this.log.push({ at: this.clock.now(), ms: this.msId, host: target.host, command });
   }
 
   identify(target: PowerTarget, seconds: number, options: PowerCallOptions): Promise<void> {
