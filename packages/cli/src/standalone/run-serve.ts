@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError, type HaEvent } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
 import { stderrLogger } from '../stderr-logger.js';
@@ -36,7 +37,17 @@ export async function runServe(options: ServeOptions): Promise<number> {
     const file = loadClusterFile(options.config);
     checkMsId(file, options.msId);
     store = await openServeStore(file, options.config);
-    engine = await StandaloneEngine.start({ file, onEvent, logger: stderrLogger, agentCaFile: options.tlsCa, store });
+    // A PostgreSQL store is shared: partitions are owned by lease (SQLite: one server owns all).
+    const shared = file.store !== undefined && typeof file.store !== 'string';
+    const ownership = shared ? { coordination: store, msId: options.msId ?? hostname() } : undefined;
+    engine = await StandaloneEngine.start({
+      file,
+      onEvent,
+      logger: stderrLogger,
+      agentCaFile: options.tlsCa,
+      store,
+      ownership,
+    });
   } catch (err) {
     await store?.close().catch(() => undefined);
     if (err instanceof StoreOpenError) {

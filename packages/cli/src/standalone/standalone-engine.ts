@@ -15,6 +15,7 @@ import {
   type PowerDriver,
   type PowerManagementService,
   type Secret,
+  type ServiceOwnershipOptions,
   type StateStore,
 } from '@hafence/core';
 import {
@@ -47,6 +48,8 @@ export interface StandaloneEngineOptions {
   readonly agentCaFile?: string;
   /** Where HA state lives (default in memory: nothing survives a restart). The engine closes it on stop. */
   readonly store?: StateStore;
+  /** Several servers sharing `store`: this server's id and the store's coordination side. */
+  readonly ownership?: ServiceOwnershipOptions;
 }
 
 /**
@@ -88,6 +91,7 @@ export class StandaloneEngine {
     const c = createHaContainer({
       clock,
       store: options.store,
+      ownership: options.ownership,
       config: file.ha,
       logger: options.logger,
       powerConfig: { defaultPowerDrivers: file.power.defaultDrivers },

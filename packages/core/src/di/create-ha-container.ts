@@ -12,6 +12,7 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { Logger } from '../spi/logger.js';
 import type { PowerDriver } from '../spi/power-driver.js';
 import type { StateStore } from '../spi/state-store.js';
+import type { ServiceOwnershipOptions } from '../engine/owned-partitions.js';
 import { systemClock } from '../util/system-clock.js';
 import { noopLogger } from '../power/noop-logger.js';
 import { PowerManagementService, type PowerServiceConfig } from '../power/power-management-service.js';
@@ -48,6 +49,8 @@ export interface HaContainerOptions {
    * builds from every registered driver. The service then neither starts nor closes it.
    */
   readonly power?: PowerBackend | ((container: DependencyContainer) => PowerBackend);
+  /** Several management servers: this server's id and the shared coordination store (see `HaServiceOptions`). */
+  readonly ownership?: ServiceOwnershipOptions;
 }
 
 /**
@@ -114,6 +117,7 @@ export function createHaContainer(options: HaContainerOptions = {}): HaContainer
         power: backend,
         joinPowerEvents: backend !== undefined,
         ownPower: own,
+        ownership: options.ownership,
       });
     }),
   });
