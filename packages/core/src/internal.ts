@@ -19,6 +19,8 @@ export type { ClockSignalOptions } from './util/delay.js';
 export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';
 export { decodeUtf8 } from './config/validate-config.js';
 export { redact } from './power/redact.js';
+export { EventHistoryPruner } from './engine/event-history.js';
+export type { EventHistoryLimits } from './engine/event-history.js';
 export { decide, deadlineOf, entryAlerts, activityStep, timerEvent, resumeEvent } from './engine/decide.js';
 export type { StepInput, StepContext, StepEffect, StepEvent, StepDecision, ActivityStep } from './engine/decide.js';
 export {

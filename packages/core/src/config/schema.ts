@@ -110,6 +110,18 @@ const serversSchema = z
   })
   .prefault({});
 
+/**
+ * The event history in the store (docs/behaviour.md#persistence): events older than
+ * `retentionDays` or beyond the newest `maxRows` are pruned every `pruneInterval`.
+ */
+const eventHistorySchema = z
+  .strictObject({
+    retentionDays: z.number().int().min(1).max(3650).default(30),
+    maxRows: count(1_000, 100_000_000).default(1_000_000),
+    pruneInterval: span(1_000).default(3_600_000),
+  })
+  .prefault({});
+
 /** Settings of the whole service, global only. */
 const serviceSchema = z.strictObject({
   startupGrace: delay.default(300_000),
@@ -130,6 +142,7 @@ const serviceSchema = z.strictObject({
   maxQueued: count(1, 10_000_000).default(200_000),
   defaultPowerDrivers: z.array(z.string().min(1)).default([]),
   servers: serversSchema,
+  eventHistory: eventHistorySchema,
 });
 
 /**

@@ -18,6 +18,7 @@ import { delay } from '../util/delay.js';
 import { hostsForHaWork, hostsForNonHaWork, type AllocationView } from './allocation.js';
 import type { EngineDeps, HealthProbe } from './engine-deps.js';
 import { FenceBudget } from './fence-budget.js';
+import { EventHistoryPruner } from './event-history.js';
 import { MemoryInventory } from './memory-inventory.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
@@ -117,6 +118,7 @@ export class HaService {
   private started = false;
   private stopping?: Promise<void>;
   private powerSub?: Subscription;
+  private readonly history: EventHistoryPruner;
   private readonly powerEventsSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
   /** Power transitions our own commands will cause, per host (docs/behaviour.md#resource-states: not news). */
@@ -178,6 +180,12 @@ export class HaService {
         : {}),
     };
     this.resources = new ResourceEngine(this.deps);
+    const h = this.config.eventHistory;
+    this.history = new EventHistoryPruner(this.store, this.clock, this.deps.logger, {
+      retentionMs: h.retentionDays * 86_400_000,
+      maxRows: h.maxRows,
+      pruneIntervalMs: h.pruneInterval,
+    });
     this.partitions = new PartitionEngine(this.deps, this.resources);
     if (options.joinPowerEvents) this.powerEventsSub = options.power?.events$?.subscribe((e) => this.subject.next(e));
   }
@@ -203,6 +211,7 @@ export class HaService {
     });
     if (this.options.ownPower) this.options.power?.startSync?.();
     this.owned?.ownership.start();
+    this.history.start();
   }
 
   /**
@@ -235,6 +244,7 @@ export class HaService {
     this.scheduler.close();
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
+    await this.history.stop();
     this.partitions.detachAll();
     if (release) await this.owned?.ownership.leave();
     if (options.closeProviders ?? true) {
