@@ -177,6 +177,11 @@ export class PartitionEngine {
           ? 'conditions-met'
           : 'conditions-unmet';
     const from = pr.record.state;
+    // Unknown is not unmet: an ACTIVE partition resumed after a restart, before its members
+    // are added or have a health result, stays ACTIVE (else every member → NONE, and a
+    // recovery cut between its OFF and its power-on would leave the host OFF).
+    const unknown = members.length === 0 || members.some((rt) => rt.eligible !== false && rt.healthy === undefined);
+    if (from === 'ACTIVE' && event === 'conditions-unmet' && !storm && unknown) return;
     const to = partitionTransition(from, event);
     if (cooling) this.armCooldown(pr, cooldownUntil!);
     if (to === undefined && stormSince === pr.record.stormSince && cooldownUntil === pr.record.cooldownUntil) return;
