@@ -12,6 +12,7 @@ export class HafenceProcess {
   exitCode: number | null | undefined = undefined;
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
+  private readonly lineListeners: Array<(line: string) => void> = [];
   private partial = '';
 
   /** Spawns `node bin.js ARGS` with `env` added to this process's environment. */
@@ -79,6 +80,14 @@ export class HafenceProcess {
     }
   }
 
+  /**
+   * Calls `listener` with every stdout line from now on, as it arrives (before any poll of
+   * {@link HafenceProcess.stdoutLines} could see it): to act on a line at once, e.g. `kill -9`.
+   */
+  onLine(listener: (line: string) => void): void {
+    this.lineListeners.push(listener);
+  }
+
   /** Resolves with the exit code, or rejects after `ms`. */
   async waitExit(ms: number): Promise<number | null> {
     return withTimeout(this.exited, ms, `${this.name} did not exit within ${ms} ms`);
@@ -87,7 +96,10 @@ export class HafenceProcess {
   private onStdout(chunk: string): void {
     const parts = (this.partial + chunk).split('\n');
     this.partial = parts.pop() ?? '';
-    this.stdoutLines.push(...parts.filter((l) => l.length > 0));
+    for (const line of parts.filter((l) => l.length > 0)) {
+      this.stdoutLines.push(line);
+      for (const listener of this.lineListeners) listener(line);
+    }
   }
 }
 
@@ -138,6 +150,44 @@ function isFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** Where the e2e agents of one cluster run: the shared mount, the token file and each host's agent URL. */
+export interface E2eAgentSetup {
+  readonly mount: string;
+  readonly tokenFile: string;
+  /** Agent URL (`http://127.0.0.1:PORT`) of every host of the cluster, its peers included. */
+  readonly urls: ReadonlyMap<string, string>;
+}
+
+/**
+ * Starts `hafence agent` for `host` as the e2e tests run it: no watchdog, no VM stopping,
+ * 1 s heartbeats, self-fence after 30 s, every other host of `setup.urls` as a peer.
+ * `extraArgs` are appended (e.g. `--vm-inventory file:…`).
+ */
+export function startE2eAgent(host: string, setup: E2eAgentSetup, extraArgs: readonly string[] = []): HafenceProcess {
+  const peers = [...setup.urls].filter(([h]) => h !== host).flatMap(([h, url]) => ['--peer', `${h}=${url}`]);
+  return new HafenceProcess(`agent ${host}`, [
+    'agent',
+    '--host-id',
+    host,
+    '--mount',
+    setup.mount,
+    '--listen',
+    setup.urls.get(host)!.replace('http://', ''),
+    '--token-file',
+    setup.tokenFile,
+    ...peers,
+    '--watchdog',
+    'none',
+    '--stop-vms',
+    'none',
+    '--heartbeat-interval',
+    '1s',
+    '--self-fence-after',
+    '30s',
+    ...extraArgs,
+  ]);
 }
 
 /** What {@link e2eClusterYaml} needs of each host: its agent URL and its SimBmc's UDP port. */

@@ -1,36 +1,12 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './e2e-kvm-processes.js';
-import { CliSims, HAFENCE_BIN, type CliRun } from './power-sim-helper.js';
+import { CliSims, within } from './power-sim-helper.js';
 
 const SIM_PORT = 9181;
 const TOKEN = 'Tok-8d1e5c0b7a9f4e2d6c3b';
-
-/**
- * Runs `hafence ARGS` and kills it after `ms`: a command that should refuse its input
- * but starts instead (serve, agent) ends with code -1 rather than hanging the test.
- */
-function within(ms: number, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [HAFENCE_BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: ms, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : -1
-          : 0;
-        resolve({ code, stdout, stderr, ms: Date.now() - started });
-      },
-    );
-  });
-}
 
 // hafence issue 9, the input and secret findings, through real CLI processes.
 describe('hafence: hostile inputs (real processes)', function () {

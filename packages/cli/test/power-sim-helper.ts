@@ -46,6 +46,29 @@ export function hafence(args: string[], env: Record<string, string> = {}): Promi
   });
 }
 
+/**
+ * Runs `hafence ARGS` and kills it after `ms`: a command that should refuse its input
+ * but starts instead (serve, agent) ends with code -1 rather than hanging the test.
+ */
+export function within(ms: number, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [HAFENCE_BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: ms, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
+  });
+}
+
 /** ipmi_sim instances for the CLI tests (power starts off). */
 export class CliSims {
   readonly runDir = mkdtempSync(join(tmpdir(), 'hafence-cli-sim-'));

@@ -1,6 +1,7 @@
+import { statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { ConfigError, readSecretFile, type StateStore } from '@hafence/core';
-import { createPostgresStore, createSqliteStore } from '@hafence/store-typeorm';
+import { createPostgresStore, createSqliteStore, StoreOpenError } from '@hafence/store-typeorm';
 import type { ClusterFile } from './cluster-schema.js';
 
 /** A store `hafence serve` opened: HA state, membership and leases in one database. */
@@ -19,7 +20,8 @@ export function defaultStorePath(configPath: string): string {
  * (relative to the cluster file) or the default file beside it; or PostgreSQL with the
  * password from `passwordEnv` or `passwordFile` (mode 0600). A missing password source is
  * a {@link ConfigError} naming the field; a database that cannot be opened is the store's
- * `StoreOpenError` (the password masked).
+ * `StoreOpenError` (the password masked) — a SQLite file whose directory does not exist
+ * too: it is never created (a mistyped path must not silently start on an empty state).
  */
 export async function openServeStore(
   file: ClusterFile,
@@ -31,6 +33,9 @@ export async function openServeStore(
     const given = s?.slice('sqlite:'.length);
     const path =
       given === undefined ? defaultStorePath(configPath) : isAbsolute(given) ? given : join(dirname(configPath), given);
+    const parent = dirname(path);
+    if (!statSync(parent, { throwIfNoEntry: false })?.isDirectory())
+      throw new StoreOpenError('sqlite', new Error(`${parent} is not an existing directory (it is not created)`));
     return createSqliteStore({ path });
   }
   let password: string | undefined;

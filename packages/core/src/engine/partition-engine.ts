@@ -177,11 +177,14 @@ export class PartitionEngine {
           ? 'conditions-met'
           : 'conditions-unmet';
     const from = pr.record.state;
-    // After a restart or takeover the members' health is not known until their first
-    // checks: "conditions unmet" would judge before it knows and cancel the work it just
-    // resumed. ACTIVE holds until every eligible member has been checked (each first
-    // answer reassesses); a storm or an operator switch still acts at once.
-    if (event === 'conditions-unmet' && !storm && !cooling && from === 'ACTIVE' && healthUnknown(views)) return;
+    // After a restart or takeover the members are added, and their health known, only
+    // after their first checks: "conditions unmet" would judge before it knows and cancel
+    // the work it just resumed (a recovery cut between its OFF and its power-on would leave
+    // the host OFF). ACTIVE holds while the partition has no member yet or an eligible
+    // member has not been checked (each first answer reassesses); a storm or an operator
+    // switch still acts at once.
+    const unknown = views.length === 0 || healthUnknown(views);
+    if (event === 'conditions-unmet' && !storm && !cooling && from === 'ACTIVE' && unknown) return;
     const to = partitionTransition(from, event);
     if (cooling) this.armCooldown(pr, cooldownUntil!);
     if (to === undefined && stormSince === pr.record.stormSince && cooldownUntil === pr.record.cooldownUntil) return;
