@@ -20,7 +20,7 @@ export { kvmProviderConfig } from './provider/kvm-options.js';
 export type { KvmProviderOptions, KvmProviderConfig } from './provider/kvm-options.js';
 export { LeaseTracker } from './provider/lease-tracker.js';
 export type { LeaseEvidence, NoLeaseCode } from './provider/lease-tracker.js';
-export { MemoryArmRecords, ArmGenConflictError } from './provider/arm-records.js';
+export { MemoryArmRecords, StoreArmRecords, ArmGenConflictError } from './provider/arm-records.js';
 export type { ArmRecord, ArmRecords } from './provider/arm-records.js';
 export { CheckerPool } from './provider/checker-pool.js';
 export { sampleVolumes } from './provider/volume-sample.js';

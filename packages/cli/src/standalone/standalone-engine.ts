@@ -22,6 +22,7 @@ import {
   HttpAgentConnectivity,
   HttpNeighborExecutor,
   HttpVolumeDirectory,
+  StoreArmRecords,
   registerKvmProvider,
   type AgentClientTls,
   type KvmInventory,
@@ -98,6 +99,8 @@ export class StandaloneEngine {
     });
     for (const driver of await buildDrivers(file)) registerPowerDriver(c, driver);
     registerKvmProvider(c, {
+      // Arms and disarms recorded in the store: a restart or another server sees them.
+      ...(options.store ? { armRecords: new StoreArmRecords(options.store) } : {}),
       agents: new HttpAgentConnectivity(ports),
       neighbors: new HttpNeighborExecutor(ports),
       inventory: inventoryOf(file),

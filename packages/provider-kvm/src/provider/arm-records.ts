@@ -1,4 +1,4 @@
-import { HaError } from '@hafence/core';
+import { HaError, resourceKey, type StateStore } from '@hafence/core';
 
 /**
  * One arm or disarm the management server decided for a host (docs/behaviour.md#kvm-hosts,
@@ -60,5 +60,35 @@ export class MemoryArmRecords implements ArmRecords {
 
   async latest(host: string): Promise<ArmRecord | undefined> {
     return this.records.get(host);
+  }
+}
+
+/**
+ * {@link ArmRecords} in hafence's `StateStore` (`recordArm` / `latestArm`, a compare-and-set
+ * on the gen): the records survive a restart and are shared by every server on the same
+ * database, so a restarted or new owner proves a lease from the arms recorded before it.
+ * Hosts are recorded under their resource key (`host:<id>` for the KVM provider).
+ */
+export class StoreArmRecords implements ArmRecords {
+  /** Records in `store` for resources of type `resourceType`. */
+  constructor(
+    private readonly store: Pick<StateStore, 'recordArm' | 'latestArm'>,
+    private readonly resourceType = 'host',
+  ) {}
+
+  async record(host: string, rec: ArmRecord): Promise<void> {
+    const key = resourceKey({ type: this.resourceType, id: host });
+    if (!Number.isInteger(rec.gen) || rec.gen < 1) {
+      throw new ArmGenConflictError(host, rec.gen, (await this.store.latestArm(key))?.armGen ?? 0);
+    }
+    const kind = rec.armed ? 'arm' : 'disarm';
+    if (!(await this.store.recordArm({ resource: key, armGen: rec.gen, kind, at: rec.at }))) {
+      throw new ArmGenConflictError(host, rec.gen, (await this.store.latestArm(key))?.armGen ?? 0);
+    }
+  }
+
+  async latest(host: string): Promise<ArmRecord | undefined> {
+    const r = await this.store.latestArm(resourceKey({ type: this.resourceType, id: host }));
+    return r && { gen: r.armGen, armed: r.kind === 'arm', at: r.at };
   }
 }
