@@ -280,6 +280,63 @@ describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
   });
 });
 
+describe('self-doubt hands partitions over (docs/behaviour.md#several-servers)', () => {
+  async function server10(clock: TestClock, store: MemoryStateStore, msId: string) {
+    const provider = new FakeProvider({ clock });
+    const events: HaEvent[] = [];
+    const ha = new HaService({
+      providers: [provider],
+      clock,
+      store,
+      config: { startupGrace: 0 },
+      ownership: { coordination: store, msId, runId: `${msId}-r1` },
+    });
+    ha.events$.subscribe((e) => events.push(e));
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    for (let i = 1; i <= 10; i++) await ha.addResource({ ref: { type: 'host', id: `h${i}` }, partition: 'c1' });
+    return { ha, events, provider };
+  }
+
+  it('the owner whose own checks fail widely hands its partitions to a server that sees them healthy', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const one = await server10(clock, store, 'ms1');
+    const two = await server10(clock, store, 'ms2');
+    await clock.advance(60_000);
+    const [owner, other] = one.ha.list().length > 0 ? [one, two] : [two, one];
+    expect(owner.ha.list().every((r) => r.state === 'AVAILABLE')).to.equal(true);
+    // The owner's own network breaks: every check it runs fails; the other still sees the hosts.
+    for (let i = 1; i <= 10; i++) owner.provider.host(`h${i}`).agentDown = true;
+    const cut = clock.now();
+    for (let i = 0; i < 300 && other.ha.list().length === 0; i++) await clock.advance(1_000);
+    const handed = owner.events.filter((e) => e.type === 'partition.handed-over');
+    expect(handed.map((e) => (e as { partition: string }).partition)).to.deep.equal(['c1']);
+    const taken = other.events.find((e) => e.type === 'partition.acquired')!;
+    expect(taken.t - handed[0]!.t, 'taken at once, not after leaseTtl + actBound').to.be.below(TTL);
+    expect(taken.t - cut).to.be.below(3 * 60_000);
+    await clock.advance(5 * 60_000);
+    expect(other.ha.list().map((r) => r.state)).to.deep.equal(Array(10).fill('AVAILABLE'));
+    expect(owner.ha.list(), 'not taken back').to.deep.equal([]);
+    expect(store.fenceEntries(), 'no stop command anywhere').to.deep.equal([]);
+    await one.ha.stop();
+    await two.ha.stop();
+  });
+
+  it('alone, a doubting server keeps its partitions (nobody to hand them to)', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const one = await server10(clock, store, 'ms1');
+    await clock.advance(60_000);
+    for (let i = 1; i <= 10; i++) one.provider.host(`h${i}`).agentDown = true;
+    await clock.advance(5 * 60_000);
+    expect(one.ha.selfDoubting).to.equal(true);
+    expect(one.events.filter((e) => e.type === 'partition.handed-over')).to.deep.equal([]);
+    expect(one.ha.list()).to.have.length(10);
+    await one.ha.stop();
+  });
+});
+
 describe('power-on only after the release committed (docs/behaviour.md#persistence)', () => {
   /** A store that refuses the write recording a release (as a database cut off right then would). */
   class ReleaseRefusingStore extends MemoryStateStore {

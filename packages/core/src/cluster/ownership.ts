@@ -59,6 +59,10 @@ export class Ownership {
   private timer?: TimerHandle;
   private ticking = false;
   private stopped = true;
+  /** No partition is taken before this time while another server is live (after a hand-over). */
+  private holdOffUntil = -Infinity;
+  /** Live servers other than this one, as of the last round. */
+  private others = 0;
 
   /** Builds the ownership of one server run; nothing happens until {@link Ownership.start}. */
   constructor(private readonly o: OwnershipOptions) {}
@@ -149,6 +153,23 @@ export class Ownership {
       .catch((err: unknown) => this.o.logger?.warn('lease not released', { partition, error: String(err) }));
   }
 
+  /**
+   * Hands every held partition over (the caller has ended its work there): the leases are
+   * released and, for `holdOffMs`, this server takes no partition while another server is
+   * live — so what it gave up goes to the others, and does not bounce back.
+   */
+  async handOver(holdOffMs: number): Promise<string[]> {
+    this.holdOffUntil = this.o.clock.now() + holdOffMs;
+    const given = [...this.held.keys()];
+    for (const p of given) await this.release(p);
+    return given;
+  }
+
+  /** Whether another server was live in the last round (someone could take what this one gives up). */
+  othersLive(): boolean {
+    return this.others > 0;
+  }
+
   /** Clean stop: releases every lease and retires this run's membership row. */
   async leave(): Promise<void> {
     this.stop();
@@ -216,11 +237,14 @@ export class Ownership {
       if (now - this.members.see(m.runId, String(m.renewSeq), now) < this.o.leaseTtl) live.add(m.msId);
     }
     this.members.retain(new Set(members.map((m) => m.runId)));
+    this.others = live.size - 1;
     for (const l of leases) this.leases.see(l.partition, `${l.runId}|${l.epoch}|${l.renewSeq}`, now);
     return live;
   }
 
   private async compete(live: ReadonlySet<string>, leases: readonly PartitionLease[]): Promise<void> {
+    // Holding off after a hand-over, unless nobody else is there to take anything.
+    if (this.o.clock.now() < this.holdOffUntil && live.size > 1) return;
     const rows = new Map(leases.map((l) => [l.partition, l]));
     for (const partition of [...this.managed].sort()) {
       if (this.stopped) return;

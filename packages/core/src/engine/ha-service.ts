@@ -467,6 +467,7 @@ export class HaService {
     const doubt = total >= this.config.selfDoubtMinSample && this.failing / total > fraction;
     if (doubt === this.doubting) return;
     this.doubting = doubt;
+
     this.deps.alert(
       doubt ? 'critical' : 'info',
       doubt ? 'self-doubt' : 'self-doubt-cleared',
@@ -474,6 +475,16 @@ export class HaService {
         ? `self-doubt: ${this.failing} of ${total} resources failing — most likely this management server's own network; recoveries and fences stop`
         : 'self-doubt cleared; recoveries and fences may resume',
     );
+    if (doubt && this.owned && !this.stopping) {
+      // After the alert, outside this call: handing over detaches resources, which changes the count again.
+      const reason = `self-doubt: ${this.failing} of ${total} resources failing`;
+      const owned = this.owned;
+      queueMicrotask(() => {
+        owned
+          .handOver(reason)
+          .catch((err: unknown) => this.deps.logger.error('partitions not handed over', { error: String(err) }));
+      });
+    }
   }
 
   private emit(event: HaEvent): void {

@@ -9,6 +9,7 @@ import type { Logger } from '../spi/logger.js';
 import { resourceKey } from '../spi/resource.js';
 import type { CoordinationStore, PartitionLease, StateStore } from '../spi/state-store.js';
 import type { MemoryInventory } from './memory-inventory.js';
+import { delay } from '../util/delay.js';
 import type { PartitionEngine } from './partition-engine.js';
 import type { ResourceEngine } from './resource-engine.js';
 
@@ -139,6 +140,25 @@ export class OwnedPartitions {
     const record = (await this.store.loadPartitions()).find((p) => p.id === id);
     if (!still()) return this.abandon(id, 'lease lost while taking the partition');
     await this.h.partitions().attach(partition, provider, record);
+  }
+
+  /**
+   * Self-doubt (docs/behaviour.md#several-servers): this server's own checks fail too widely — most likely its own
+   * network — so it stops its work in every partition it holds and hands them over; for two lease lengths it takes
+   * none back while another server is live. Alone, it keeps them (its self-doubt still stops every action).
+   */
+  async handOver(reason: string): Promise<void> {
+    if (!this.ownership.othersLive()) return; // alone: nobody to hand to (self-doubt still stops every action)
+    const held = this.ownership.heldPartitions();
+    for (const p of held) this.abandon(p, reason);
+    // A command already on its way lands within the partition's act bound: only then may a
+    // taker act at once (the lease is renewed meanwhile).
+    const settle = Math.max(0, ...held.map((p) => this.actBound(p)));
+    await delay(this.h.clock, settle).catch(() => undefined);
+    const given = await this.ownership.handOver(2 * this.h.config.servers.leaseTtl);
+    for (const partition of given) {
+      this.h.emit({ t: this.h.clock.now(), type: 'partition.handed-over', partition, reason });
+    }
   }
 
   /** This server lost `partition`: nothing more is sent or written for it. */

@@ -249,7 +249,9 @@ export class ResourceEngine implements ResourceSteps {
   /** Re-evaluates whether the resource counts as failing (storm guard, self-doubt). */
   refreshFailing(rt: Runtime): void {
     const s = rt.record.state;
-    this.setFailing(rt, !!rt.record.episode && s !== 'FENCED' && s !== 'FAILED' && rt.healthy !== true);
+    // Only this server's own checks count (docs/behaviour.md#several-servers): an episode
+    // resumed from the store is not failing here until a check of ours says so.
+    this.setFailing(rt, !!rt.record.episode && s !== 'FENCED' && s !== 'FAILED' && rt.healthy === false);
   }
 
   private setFailing(rt: Runtime, failing: boolean): void {

@@ -79,6 +79,13 @@ export type HaEvent =
       readonly epoch: number;
       readonly reason: string;
     }
+  /** Several servers: this server gave `partition` up on purpose (self-doubt); another takes it at once. */
+  | {
+      readonly t: number;
+      readonly type: 'partition.handed-over';
+      readonly partition: string;
+      readonly reason: string;
+    }
   | {
       readonly t: number;
       readonly type: 'alert';
