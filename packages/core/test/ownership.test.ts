@@ -3,6 +3,8 @@ import {
   HaService,
   LeaseLostError,
   MemoryStateStore,
+  PowerManagementService,
+  Secret,
   type CoordinationStore,
   type HaEvent,
   type PartitionLease,
@@ -10,7 +12,7 @@ import {
   type WriteOptions,
 } from '@hafence/core';
 import { FencedStateStore, Ownership, preferredOwner } from '@hafence/core/internal';
-import { createFakeCluster, FakeProvider, TestClock } from '@hafence/testkit';
+import { createFakeCluster, FakePowerDriver, FakeProvider, TestClock } from '@hafence/testkit';
 
 const TTL = 30_000;
 const MARGIN = 10_000;
@@ -334,6 +336,76 @@ describe('self-doubt hands partitions over (docs/behaviour.md#several-servers)',
     expect(one.events.filter((e) => e.type === 'partition.handed-over')).to.deep.equal([]);
     expect(one.ha.list()).to.have.length(10);
     await one.ha.stop();
+  });
+});
+
+describe('a server that cannot reach the controllers hands the partition over (docs/behaviour.md#several-servers)', () => {
+  const PW = 'reach-test-pw';
+  async function reachServer(clock: TestClock, store: MemoryStateStore, msId: string) {
+    // Each server reaches the same chassis over its own network: its own driver and power service.
+    const driver = new FakePowerDriver({ clock, password: PW, latencyMs: 5 });
+    const power = new PowerManagementService({ clock, drivers: [driver], config: { defaultPowerDrivers: ['fake'] } });
+    const events: HaEvent[] = [];
+    const ha = new HaService({
+      providers: [new FakeProvider({ clock })],
+      clock,
+      store,
+      power,
+      ownPower: true,
+      config: { startupGrace: 0 },
+      ownership: { coordination: store, msId, runId: `${msId}-r1` },
+    });
+    ha.events$.subscribe((e) => events.push(e));
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    for (let i = 1; i <= 5; i++) {
+      const id = `h${i}`;
+      const target = { host: id, address: `bmc-${id}`, username: 'admin', password: new Secret(PW) };
+      await ha.addResource({ ref: { type: 'host', id }, partition: 'c1', power: { target } });
+    }
+    return { ha, events, driver };
+  }
+
+  it('another server reaching the controllers clearly better for 5 min gets the partition, at once', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const one = await reachServer(clock, store, 'ms1');
+    const two = await reachServer(clock, store, 'ms2');
+    await clock.advance(2 * 60_000);
+    const [owner, other] = one.ha.list().length > 0 ? [one, two] : [two, one];
+    for (let i = 1; i <= 5; i++) owner.driver.host(`h${i}`).fault = 'down'; // the owner's management network breaks
+    const cut = clock.now();
+    for (let i = 0; i < 20 * 60 && other.ha.list().length === 0; i++) await clock.advance(1_000);
+    const handed = owner.events.filter((e) => e.type === 'partition.handed-over');
+    expect(handed).to.have.length(1);
+    expect((handed[0] as { reason: string }).reason).to.match(/reaches its controllers better \(1\.00 against 0\.00\)/);
+    expect(handed[0]!.t - cut, 'only after 5 min of clearly better reach').to.be.at.least(5 * 60_000);
+    const taken = other.events.find((e) => e.type === 'partition.acquired')!;
+    expect(taken.t - handed[0]!.t, 'taken at once').to.be.below(TTL);
+    await clock.advance(10 * 60_000);
+    expect(owner.ha.list(), 'not taken back').to.deep.equal([]);
+    expect(store.fenceEntries(), 'no stop command').to.deep.equal([]);
+    await one.ha.stop();
+    await two.ha.stop();
+  });
+
+  it('a difference under 0.25, or one that does not last 5 min, moves nothing', async () => {
+    const clock = new TestClock();
+    const store = new MemoryStateStore();
+    const one = await reachServer(clock, store, 'ms1');
+    const two = await reachServer(clock, store, 'ms2');
+    await clock.advance(2 * 60_000);
+    const [owner] = one.ha.list().length > 0 ? [one, two] : [two, one];
+    owner.driver.host('h1').fault = 'down'; // 0.80 against 1.00
+    await clock.advance(10 * 60_000);
+    for (let i = 2; i <= 5; i++) owner.driver.host(`h${i}`).fault = 'down';
+    await clock.advance(3 * 60_000); // clearly worse, but not for 5 min
+    for (let i = 1; i <= 5; i++) owner.driver.host(`h${i}`).fault = 'none';
+    await clock.advance(10 * 60_000);
+    expect([...one.events, ...two.events].filter((e) => e.type === 'partition.handed-over')).to.deep.equal([]);
+    expect(owner.ha.list()).to.have.length(5);
+    await one.ha.stop();
+    await two.ha.stop();
   });
 });
 

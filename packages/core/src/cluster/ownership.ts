@@ -13,6 +13,11 @@ export interface LeaseTiming {
 
 /** What {@link Ownership} tells its server. */
 export interface OwnershipListener {
+  /**
+   * Another live server has reached `partition`'s controllers clearly better than this one
+   * for the hand-over time: the server should end its work there and release it (to `to`).
+   */
+  outreached?(partition: string, to: string, reason: string): void;
   /** This server now holds `lease`: it may load the partition's state and act for it. */
   acquired(lease: PartitionLease): void;
   /** This server no longer holds `partition` (deadline passed, renewal refused, fenced write refused). */
@@ -31,7 +36,14 @@ export interface OwnershipOptions extends LeaseTiming {
   readonly actBound: (partition: string) => number;
   readonly listener: OwnershipListener;
   readonly logger?: Logger;
+  /** This server's reach of `partition`'s controllers (0–1), published with every renewal. */
+  readonly reach?: (partition: string) => number | undefined;
+  /** How long another server's reach must beat ours by {@link REACH_MARGIN} before we hand over (default 5 min). */
+  readonly reachHandOverMs?: number;
 }
+
+/** How much better another server's reach must be before a partition is handed to it. */
+export const REACH_MARGIN = 0.25;
 
 interface Held {
   readonly epoch: number;
@@ -63,6 +75,10 @@ export class Ownership {
   private holdOffUntil = -Infinity;
   /** Live servers other than this one, as of the last round. */
   private others = 0;
+  /** Reach scores the other live servers published, by server id. */
+  private reachOf = new Map<string, Readonly<Record<string, number>>>();
+  /** Since when another server has reached a held partition clearly better (value: that server). */
+  private readonly outreach = new Sightings();
 
   /** Builds the ownership of one server run; nothing happens until {@link Ownership.start}. */
   constructor(private readonly o: OwnershipOptions) {}
@@ -154,13 +170,13 @@ export class Ownership {
   }
 
   /**
-   * Hands every held partition over (the caller has ended its work there): the leases are
+   * Hands `partitions` over (the caller has ended its work there): the held ones are
    * released and, for `holdOffMs`, this server takes no partition while another server is
    * live — so what it gave up goes to the others, and does not bounce back.
    */
-  async handOver(holdOffMs: number): Promise<string[]> {
-    this.holdOffUntil = this.o.clock.now() + holdOffMs;
-    const given = [...this.held.keys()];
+  async handOver(partitions: readonly string[], holdOffMs: number): Promise<string[]> {
+    this.holdOffUntil = Math.max(this.holdOffUntil, this.o.clock.now() + holdOffMs);
+    const given = partitions.filter((p) => this.held.has(p));
     for (const p of given) await this.release(p);
     return given;
   }
@@ -214,7 +230,7 @@ export class Ownership {
   private async renew(): Promise<void> {
     const { coordination, msId, runId } = this.o;
     await coordination
-      .renewMember({ msId, runId, renewSeq: ++this.memberSeq })
+      .renewMember({ msId, runId, renewSeq: ++this.memberSeq, ...this.publishedReach() })
       .catch((err: unknown) => this.o.logger?.warn('membership not renewed', { msId, error: String(err) }));
     for (const [partition, h] of [...this.held]) {
       const sentAt = this.o.clock.now(); // read BEFORE the renewal is sent
@@ -228,13 +244,16 @@ export class Ownership {
 
   /** Live members' ids (renewSeq changed within `leaseTtl` on our clock), ourselves included. */
   private observe(
-    members: readonly { msId: string; runId: string; renewSeq: number }[],
+    members: readonly { msId: string; runId: string; renewSeq: number; reach?: Readonly<Record<string, number>> }[],
     leases: readonly PartitionLease[],
   ): Set<string> {
     const now = this.o.clock.now();
     const live = new Set<string>([this.o.msId]);
+    this.reachOf = new Map();
     for (const m of members) {
-      if (now - this.members.see(m.runId, String(m.renewSeq), now) < this.o.leaseTtl) live.add(m.msId);
+      if (now - this.members.see(m.runId, String(m.renewSeq), now) >= this.o.leaseTtl) continue;
+      live.add(m.msId);
+      if (m.msId !== this.o.msId && m.reach) this.reachOf.set(m.msId, m.reach);
     }
     this.members.retain(new Set(members.map((m) => m.runId)));
     this.others = live.size - 1;
@@ -248,7 +267,10 @@ export class Ownership {
     const rows = new Map(leases.map((l) => [l.partition, l]));
     for (const partition of [...this.managed].sort()) {
       if (this.stopped) return;
-      if (this.held.has(partition)) continue;
+      if (this.held.has(partition)) {
+        this.watchReach(partition);
+        continue;
+      }
       const row = rows.get(partition);
       const now = this.o.clock.now();
       if (row === undefined || row.runId === '') {
@@ -256,7 +278,9 @@ export class Ownership {
         if (row) candidates.delete(row.msId); // the releaser gave it up: the next preferred takes it
         candidates.add(this.o.msId);
         const since = this.unowned.see(partition, row ? `released|${row.epoch}` : 'none', now);
-        const preferred = preferredOwner(partition, candidates) === this.o.msId;
+        // A released lease goes to whoever reaches its controllers clearly best (a hand-over); a new one by hashing.
+        const among = row ? this.bestReach(partition, candidates) : candidates;
+        const preferred = preferredOwner(partition, among) === this.o.msId;
         if (preferred || now - since >= this.o.leaseTtl) await this.acquire(partition, row?.epoch ?? null);
         continue;
       }
@@ -269,6 +293,53 @@ export class Ownership {
       const since = this.leases.see(partition, `${row.runId}|${row.epoch}|${row.renewSeq}`, now);
       if (now - since >= this.o.leaseTtl + this.o.actBound(partition)) await this.acquire(partition, row.epoch);
     }
+  }
+
+  /** Our reach of every managed partition, for the membership row. */
+  private publishedReach(): { reach?: Record<string, number> } {
+    if (!this.o.reach) return {};
+    const reach: Record<string, number> = {};
+    for (const p of this.managed) {
+      const r = this.o.reach(p);
+      if (r !== undefined) reach[p] = r;
+    }
+    return { reach };
+  }
+
+  /**
+   * The candidates that reach `partition` about as well as the best one (less than
+   * {@link REACH_MARGIN} below it); all of them when nobody published a score.
+   */
+  private bestReach(partition: string, candidates: ReadonlySet<string>): Set<string> {
+    const score = (ms: string) =>
+      ms === this.o.msId ? (this.o.reach?.(partition) ?? 0) : (this.reachOf.get(ms)?.[partition] ?? 0);
+    const best = Math.max(...[...candidates].map(score));
+    return new Set([...candidates].filter((ms) => score(ms) > best - REACH_MARGIN));
+  }
+
+  /** A held partition: another live server reaching it clearly better for long enough gets it. */
+  private watchReach(partition: string): void {
+    const own = this.o.reach?.(partition);
+    if (own === undefined || !this.o.listener.outreached) return;
+    let to: string | undefined;
+    let theirs = own;
+    for (const [ms, reach] of this.reachOf) {
+      const r = reach[partition];
+      if (r !== undefined && r >= own + REACH_MARGIN && r > theirs) [to, theirs] = [ms, r];
+    }
+    const now = this.o.clock.now();
+    if (to === undefined) {
+      this.outreach.forget(partition);
+      return;
+    }
+    const since = this.outreach.see(partition, to, now);
+    if (now - since < (this.o.reachHandOverMs ?? 300_000)) return;
+    this.outreach.forget(partition);
+    this.o.listener.outreached(
+      partition,
+      to,
+      `${to} reaches its controllers better (${theirs.toFixed(2)} against ${own.toFixed(2)}) for ${Math.round((now - since) / 1000)} s`,
+    );
   }
 
   private async acquire(partition: string, expectedEpoch: number | null): Promise<void> {

@@ -438,6 +438,7 @@ export class HaService {
         partitions: () => this.partitions,
         emit: (e) => this.emit(e),
         stopping: () => this.stopping !== undefined,
+        ...(this.options.power?.state ? { powerState: (host: string) => this.options.power?.state?.(host) } : {}),
       },
       o,
       base,

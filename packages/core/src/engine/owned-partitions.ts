@@ -5,6 +5,7 @@ import { FencedStateStore } from '../cluster/fenced-store.js';
 import { Ownership } from '../cluster/ownership.js';
 import type { Clock } from '../spi/clock.js';
 import type { HAProvider } from '../spi/ha-provider.js';
+import type { PowerState } from '../spi/power-driver.js';
 import type { Logger } from '../spi/logger.js';
 import { resourceKey } from '../spi/resource.js';
 import type { CoordinationStore, PartitionLease, StateStore } from '../spi/state-store.js';
@@ -34,6 +35,8 @@ export interface OwnedPartitionsHost {
   partitions(): PartitionEngine;
   emit(event: HaEvent): void;
   stopping(): boolean;
+  /** This server's last power read of a controller, when its power backend tells (reach scores). */
+  powerState?(host: string): PowerState | undefined;
 }
 
 /**
@@ -73,7 +76,13 @@ export class OwnedPartitions {
             );
         },
         lost: (partition, epoch, reason) => this.drop(partition, epoch, reason),
+        outreached: (partition, _to, reason) => {
+          this.giveUp([partition], reason, 0).catch((err: unknown) =>
+            h.logger?.error('partition not handed over', { partition, error: String(err) }),
+          );
+        },
       },
+      reach: (p) => this.reach(p),
     });
     this.store = new FencedStateStore(base, this.ownership, (key) => this.partitionOfKey(key));
   }
@@ -149,16 +158,44 @@ export class OwnedPartitions {
    */
   async handOver(reason: string): Promise<void> {
     if (!this.ownership.othersLive()) return; // alone: nobody to hand to (self-doubt still stops every action)
-    const held = this.ownership.heldPartitions();
-    for (const p of held) this.abandon(p, reason);
-    // A command already on its way lands within the partition's act bound: only then may a
-    // taker act at once (the lease is renewed meanwhile).
-    const settle = Math.max(0, ...held.map((p) => this.actBound(p)));
+    await this.giveUp(this.ownership.heldPartitions(), reason, 2 * this.h.config.servers.leaseTtl);
+  }
+
+  /**
+   * Ends the work in `partitions`, waits their act bound (a command already on its way lands
+   * meanwhile; the leases are renewed), then releases them so a taker may act at once.
+   */
+  private async giveUp(partitions: readonly string[], reason: string, holdOffMs: number): Promise<void> {
+    for (const p of partitions) this.abandon(p, reason);
+    const settle = Math.max(0, ...partitions.map((p) => this.actBound(p)));
     await delay(this.h.clock, settle).catch(() => undefined);
-    const given = await this.ownership.handOver(2 * this.h.config.servers.leaseTtl);
+    const given = await this.ownership.handOver(partitions, holdOffMs);
     for (const partition of given) {
       this.h.emit({ t: this.h.clock.now(), type: 'partition.handed-over', partition, reason });
     }
+  }
+
+  /**
+   * This server's reach of `partition`'s controllers: the share of its bound resources whose
+   * power this server last read as ON or OFF (not UNKNOWN); undefined without power reads.
+   */
+  private reach(partition: string): number | undefined {
+    const read = this.h.powerState;
+    if (!read) return undefined;
+    const hosts = this.h.inventory
+      .resourcesIn(partition)
+      .map((spec) => spec.power?.target.host)
+      .filter((host): host is string => host !== undefined);
+    if (hosts.length === 0) return undefined;
+    const known = hosts.filter((host) => {
+      try {
+        const state = read(host);
+        return state !== undefined && state !== 'UNKNOWN';
+      } catch {
+        return false; // not registered (yet): not reached
+      }
+    }).length;
+    return known / hosts.length;
   }
 
   /** This server lost `partition`: nothing more is sent or written for it. */

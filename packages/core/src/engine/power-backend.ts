@@ -28,6 +28,8 @@ export interface PowerTransition {
  */
 export interface PowerBackend {
   has(host: string): boolean;
+  /** The controller's power state as last read (`UNKNOWN` when it does not answer); reach scores use it. */
+  state?(host: string): PowerState;
   /**
    * Adds a controller; registering the same binding again changes nothing. The engine
    * calls it from `HaService.addResource({ power })` with the binding's `target.host`.
