@@ -217,24 +217,26 @@ describe('ownership of partitions (docs/behaviour.md#several-servers)', () => {
   });
 });
 
+/** A service of server `msId` over the shared `store`, owning cluster c1 with hosts h1..hN once it holds the lease. */
+async function ownedServer(clock: TestClock, store: MemoryStateStore, msId: string, hosts: number) {
+  const provider = new FakeProvider({ clock });
+  const events: HaEvent[] = [];
+  const ha = new HaService({
+    providers: [provider],
+    clock,
+    store,
+    config: { startupGrace: 0 },
+    ownership: { coordination: store, msId, runId: `${msId}-r1` },
+  });
+  ha.events$.subscribe((e) => events.push(e));
+  await ha.start();
+  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+  for (let i = 1; i <= hosts; i++) await ha.addResource({ ref: { type: 'host', id: `h${i}` }, partition: 'c1' });
+  return { ha, events, provider };
+}
+
 describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
-  async function service(clock: TestClock, store: MemoryStateStore, msId: string) {
-    const provider = new FakeProvider({ clock });
-    const events: HaEvent[] = [];
-    const ha = new HaService({
-      providers: [provider],
-      clock,
-      store,
-      config: { startupGrace: 0 },
-      ownership: { coordination: store, msId, runId: `${msId}-r1` },
-    });
-    ha.events$.subscribe((e) => events.push(e));
-    await ha.start();
-    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
-    await ha.addResource({ ref: { type: 'host', id: 'h2' }, partition: 'c1' });
-    return { ha, events, provider };
-  }
+  const service = (clock: TestClock, store: MemoryStateStore, msId: string) => ownedServer(clock, store, msId, 2);
 
   it('runs a partition only while it holds its lease, and drops it when a fenced write is refused', async () => {
     const clock = new TestClock();
@@ -283,22 +285,7 @@ describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
 });
 
 describe('self-doubt hands partitions over (docs/behaviour.md#several-servers)', () => {
-  async function server10(clock: TestClock, store: MemoryStateStore, msId: string) {
-    const provider = new FakeProvider({ clock });
-    const events: HaEvent[] = [];
-    const ha = new HaService({
-      providers: [provider],
-      clock,
-      store,
-      config: { startupGrace: 0 },
-      ownership: { coordination: store, msId, runId: `${msId}-r1` },
-    });
-    ha.events$.subscribe((e) => events.push(e));
-    await ha.start();
-    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    for (let i = 1; i <= 10; i++) await ha.addResource({ ref: { type: 'host', id: `h${i}` }, partition: 'c1' });
-    return { ha, events, provider };
-  }
+  const server10 = (clock: TestClock, store: MemoryStateStore, msId: string) => ownedServer(clock, store, msId, 10);
 
   it('the owner whose own checks fail widely hands its partitions to a server that sees them healthy', async () => {
     const clock = new TestClock();

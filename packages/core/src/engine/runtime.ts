@@ -4,8 +4,8 @@ import type { ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
 import type { TimerHandle } from '../spi/clock.js';
-import type { ReleaseProof } from '../events/ha-event.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
+import type { StepInput } from './decide.js';
 import type { JobHandle } from '../scheduler/work-scheduler.js';
 
 /** The one action (activity check, recovery or fence) a resource may have in flight. */
@@ -64,20 +64,8 @@ export interface Runtime {
   removed: boolean;
 }
 
-/** Options of one FSM step. */
-export interface ApplyOptions {
-  /** Counter changes, applied to the record before the transition's own bookkeeping. */
-  readonly counters?: (episode: Episode) => Episode;
-  /** Timers merged after the entered state's own. */
-  readonly timers?: ResourceTimers;
-  /** Written in the same compare-and-set: workloads released, once per episode. */
-  readonly release?: ReleaseProof;
-  /** Enter INITIALIZING with a quiet period (after recovery or power-on). */
-  readonly quiet?: boolean;
-  /** The in-flight action this write belongs to (its expected version follows). */
-  readonly actionId?: number;
-  readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside'>>;
-}
+/** Options of one FSM step: the step's bookkeeping (see {@link StepInput}) without its event and reason. */
+export type ApplyOptions = Omit<StepInput, 'event' | 'reason'>;
 
 /**
  * The steps the resource engine offers the code that acts for a resource (actions, power
