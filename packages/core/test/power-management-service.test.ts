@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  AbortedError,
   AuthError,
   ConfigError,
   DriverError,
@@ -248,6 +249,27 @@ describe('PowerManagementService', () => {
     expect(d.calls).to.deep.equal(['off']);
     expect(svc.state('h')).to.equal('UNKNOWN');
   });
+  it('a command whose sender may no longer act when it leaves the queue is refused there, never sent', async () => {
+    const d = new ScriptedDriver('a');
+    const { svc, clock } = setup([d]);
+    d.behave = (op) => (op === 'status' ? delay(clock, 500) : Promise.resolve());
+    svc.register('h', { target: target('h') });
+    let leaseGone: string | undefined;
+    const read = settle(svc.status('h', { by: 'sync' })); // holds the BMC for 500 ms
+    const queued = settle(svc.command('h', 'off', { by: 'ha', admit: () => leaseGone }));
+    await clock.advance(100);
+    leaseGone = 'the lease reached its deadline'; // while the command waited in the queue
+    await clock.advance(1_000);
+    expect((await read).e).to.equal(undefined);
+    const { e } = await queued;
+    expect(e).to.be.instanceOf(AbortedError);
+    expect((e as Error).message).to.contain('the lease reached its deadline');
+    expect(d.calls).to.deep.equal(['status']);
+    const later = await settle(svc.command('h', 'off', { by: 'ha', admit: () => undefined }));
+    expect(later.e).to.equal(undefined);
+    expect(d.calls).to.deep.equal(['status', 'off']);
+  });
+
   it('an operation asked with an already aborted signal fails with its reason, calls no driver and leaves no unhandled rejection', async () => {
     const leaked: unknown[] = [];
     const onUnhandled = (reason: unknown) => leaked.push(reason);

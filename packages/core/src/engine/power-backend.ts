@@ -10,6 +10,8 @@ export interface PowerCallRequest {
   readonly timeoutMs?: number;
   /** Called when the call leaves the host's queue for the controller, with its dispatch sequence number. */
   readonly onDispatch?: (seq: number) => void;
+  /** Checked right before the call leaves the host's queue: a reason refuses it there, unsent. */
+  readonly admit?: () => string | undefined;
 }
 
 /** A power transition seen by the power service, with who caused the read. */

@@ -86,7 +86,7 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     await o.store.putIntent({ resource: o.resource, command, at: o.clock.now() });
     await o.stopSending();
     leaseGate();
-    await o.backend.command(o.host, command, { ...request(), onDispatch: o.stopDispatched });
+    await o.backend.command(o.host, command, { ...request(), onDispatch: o.stopDispatched, admit: o.mayCommand });
   };
   return {
     status: async (): Promise<ChassisPower> => {
@@ -101,7 +101,7 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
       o.expectOwn('ON');
       leaseGate();
       o.onSending();
-      await o.backend.command(o.host, 'on', request());
+      await o.backend.command(o.host, 'on', { ...request(), admit: o.mayCommand });
       await o.store.clearIntent(o.resource);
       await o.onPoweredOn();
       await readBackOn(o, request);

@@ -11,7 +11,7 @@ import type {
   PowerState,
 } from '../spi/power-driver.js';
 import type { HaEvent, Requester } from '../events/ha-event.js';
-import { ConfigError, NotFoundError } from '../errors/engine-errors.js';
+import { AbortedError, ConfigError, NotFoundError } from '../errors/engine-errors.js';
 import { AuthError } from '../errors/power-errors.js';
 import { powerTransition, type PowerEvent } from '../fsm/power-fsm.js';
 import { systemClock } from '../util/system-clock.js';
@@ -61,6 +61,12 @@ export interface PowerOpOptions {
    * a time in this order, so a read dispatched after a command sees its effect.
    */
   onDispatch?: (seq: number) => void;
+  /**
+   * Checked when the operation leaves the host's queue, right before it goes to the
+   * controller: a reason refuses it there ({@link AbortedError}), so a command that waited
+   * in the queue past its sender's lease deadline is never sent.
+   */
+  admit?: () => string | undefined;
 }
 
 /** One change of a host's power state, with who caused the read. */
@@ -303,6 +309,8 @@ export class PowerManagementService {
           const signal = opts.signal ? AbortSignal.any([opts.signal, this.life.signal]) : this.life.signal;
           // Cancelled while it waited in the queue: it never reaches the controller.
           if (signal.aborted) throw abortReason(signal);
+          const refused = opts.admit?.();
+          if (refused !== undefined) throw new AbortedError(`not sent: ${refused}`);
           const seq = ++this.dispatchSeq;
           opts.onDispatch?.(seq);
           const ctx = { clock: this.clock, logger: this.logger, host, op, timeoutMs, signal, holds };
