@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createPostgresStore } from '@hafence/store-typeorm';
 import { TestPostgres } from '@hafence/testkit/postgres';
 import { freePorts, HafenceProcess, onPowerCycle, waitFor } from './e2e-kvm-processes.js';
 import { EventWatch, SharedBmc, TcpProxy, type SeenEvent } from './e2e-multi-serve-helpers.js';
@@ -25,6 +27,8 @@ const ACT_BOUND = POWER_OP_TIMEOUT;
 const BUDGET = 2;
 /** Scheduling slack of three loaded node processes on two cores, added to the bounds we measure against. */
 const SLACK = 1_000;
+/** How late the test may see a server's event line after the server wrote it (one poll plus pipe latency). */
+const LINE_LAG = 200;
 
 /**
  * Issue 11 on real processes: three `hafence serve` sharing one fresh PostgreSQL database (each
@@ -44,8 +48,10 @@ describe('e2e: three hafence serve on one PostgreSQL (real processes)', function
   const urls = new Map<string, string>();
   const watches: NodeJS.Timeout[] = [];
   let pg: TestPostgres;
+  let dbUrl: string;
   let watch: EventWatch;
   let killed: { server: string; at: number } | undefined;
+  const cutOff = new Set<string>();
 
   const events = (): SeenEvent[] => watch.poll();
   const of = (type: string, extra: Record<string, unknown> = {}) =>
@@ -136,7 +142,8 @@ ${hosts.join('\n')}
 
   before(async () => {
     pg = await TestPostgres.connect();
-    const pgUrl = new URL(await pg.createDatabase(db));
+    dbUrl = await pg.createDatabase(db);
+    const pgUrl = new URL(dbUrl);
     writeFileSync(tokenFile, `${TOKEN}\n`);
     chmodSync(tokenFile, 0o600);
     for (const c of Object.keys(CLUSTERS)) mkdirSync(join(dir, c));
@@ -156,6 +163,7 @@ ${hosts.join('\n')}
       const p = new HafenceProcess(server, ['serve', '--config', file, '--json', '--ms-id', server], {
         E2E_BMC_PW: PASSWORD,
         E2E_PG_PW: decodeURIComponent(pgUrl.password),
+        NODE_OPTIONS: `--import ${pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'wall-clock-step.js')).href}`,
       });
       children.push(p);
       serves.set(server, p);
@@ -250,14 +258,18 @@ ${hosts.join('\n')}
     );
   });
 
-  it('a server cut off from PostgreSQL drops its partitions before the others take them, and sends no command after', async () => {
+  it('a server cut off from PostgreSQL (its wall clock stepped back an hour) drops its partitions before the others take them, and sends no command after', async () => {
     const live = SERVERS.filter((s) => serves.get(s)!.alive);
     const held = holders();
     const count = (s: string) => [...held.values()].filter((h) => h.includes(s)).length;
     const victim = [...live].sort((a, b) => count(b) - count(a))[0]!;
     const partitions = [...held].filter(([, h]) => h.includes(victim)).map(([c]) => c);
     expect(partitions, `${victim} holds something`).to.not.deep.equal([]);
+    // Its wall clock steps back an hour: leases run on its monotonic clock (SPEC §7), so nothing changes.
+    serves.get(victim)!.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 200));
     const cutAt = Date.now();
+    cutOff.add(victim);
     await proxies.get(victim)!.cut();
     for (const c of partitions) {
       await waitFor(`${victim} loses ${c}`, 20_000, () =>
@@ -302,12 +314,42 @@ ${hosts.join('\n')}
             String(e.partition) === clusterOf(host) &&
             (e.type === 'partition.acquired' || e.type === 'partition.lost'),
         );
-        const before = lines.filter((e) => e.at <= r.at).at(-1);
+        // A line is seen up to one poll (20 ms) plus pipe latency after it was written: the acquired line
+        // written before a command may be seen just after the command landed.
+        const before = lines.filter((e) => e.at <= r.at + LINE_LAG).at(-1);
         expect(before?.type, `${host} ${r.command} from ${r.server}`).to.equal('partition.acquired');
         if (killed?.server === r.server) expect(r.at).to.be.at.most(killed.at);
       }
     }
     expect(stops).to.be.at.most(BUDGET);
     expect(stops).to.equal(1);
+  });
+
+  it('SIGTERM: a live server exits 0 and its leases are released in the database (a taker may act at once)', async () => {
+    const live = SERVERS.filter((s) => serves.get(s)!.alive);
+    const owner = live.find((s) => [...holders().values()].some((h) => h.includes(s)) && !cutOff.has(s))!;
+    expect(owner, 'a live server that holds a partition').to.be.a('string');
+    const held = [...holders()].filter(([, h]) => h.includes(owner)).map(([c]) => c);
+    serves.get(owner)!.kill('SIGTERM');
+    expect(await serves.get(owner)!.waitExit(25_000)).to.equal(0);
+    const u = new URL(dbUrl);
+    const password = decodeURIComponent(u.password);
+    u.password = '';
+    const store = await createPostgresStore({ url: u.toString(), password });
+    try {
+      const leases = await store.listLeases();
+      for (const c of held) expect(leases.find((l) => l.partition === c)?.runId, c).to.equal('');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('SIGTERM: a server cut off from its database still exits (nothing to release there) within 25 s', async () => {
+    const victim = [...cutOff][0]!;
+    serves.get(victim)!.kill('SIGTERM');
+    const started = Date.now();
+    const code = await serves.get(victim)!.waitExit(25_000);
+    process.stdout.write(`      ${victim} exited ${code} ${Date.now() - started} ms after SIGTERM\n`);
+    expect(code).to.equal(0);
   });
 });
