@@ -261,6 +261,34 @@ describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
     await ha.stop();
   });
 
+  it('measures its leases on the ownership clock when one is given, not on the service clock', async () => {
+    const wall = new TestClock(); // the service clock: it does not move here, as if stepped back
+    const mono = new TestClock();
+    const store = new FlakyCoordination(mono);
+    const events: HaEvent[] = [];
+    const ha = new HaService({
+      providers: [new FakeProvider({ clock: wall })],
+      clock: wall,
+      store,
+      config: { startupGrace: 0 },
+      ownership: { coordination: store, msId: 'ms1', runId: 'ms1-r1', clock: mono },
+    });
+    ha.events$.subscribe((e) => events.push(e));
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await mono.advance(RENEW);
+    await wall.advance(0);
+    expect(events.filter((e) => e.type === 'partition.acquired')).to.have.length(1);
+    store.failRenewals = true;
+    await mono.advance(TTL - MARGIN);
+    await wall.advance(0);
+    const lost = events.filter((e) => e.type === 'partition.lost');
+    expect(lost.map((e) => (e as { reason: string }).reason)).to.deep.equal([
+      'lease deadline reached without a confirmed renewal',
+    ]);
+    await ha.stop({ releaseLeases: false });
+  });
+
   it('a second server takes over a crashed one and resumes its resources from the store', async () => {
     const clock = new TestClock();
     const store = new MemoryStateStore();

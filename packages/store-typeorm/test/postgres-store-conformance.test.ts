@@ -4,7 +4,7 @@ import type { ConformanceStore } from '@hafence/testkit';
 import { createPostgresStore, StoreOpenError, type TypeormStateStore } from '@hafence/store-typeorm';
 import { DataSource } from 'typeorm';
 import { STORE_ENTITIES } from '@hafence/store-typeorm';
-import { TestPostgres } from './helpers/test-postgres.js';
+import { TestPostgres } from '@hafence/testkit/postgres';
 
 // Real PostgreSQL: a fresh database per check, dropped after it. When the server is
 // unreachable these tests fail (never skip), saying how to start it.

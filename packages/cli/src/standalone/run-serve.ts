@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
+import { monotonicClock } from './monotonic-clock.js';
 import { StandaloneEngine } from './standalone-engine.js';
 import { openServeStore, type ServeStore } from './open-store.js';
 import { StoreOpenError } from '@hafence/store-typeorm';
@@ -37,9 +38,12 @@ export async function runServe(options: ServeOptions): Promise<number> {
     const file = loadClusterFile(options.config);
     checkMsId(file, options.msId);
     store = await openServeStore(file, options.config);
-    // A PostgreSQL store is shared: partitions are owned by lease (SQLite: one server owns all).
+    // A PostgreSQL store is shared: partitions are owned by lease (SQLite: one server owns all), the leases
+    // measured on the monotonic clock: a wall-clock step must not stretch a lease (SPEC §7).
     const shared = file.store !== undefined && typeof file.store !== 'string';
-    const ownership = shared ? { coordination: store, msId: options.msId ?? hostname() } : undefined;
+    const ownership = shared
+      ? { coordination: store, msId: options.msId ?? hostname(), clock: monotonicClock }
+      : undefined;
     engine = await StandaloneEngine.start({
       file,
       onEvent,

@@ -22,6 +22,11 @@ export interface ServiceOwnershipOptions {
   readonly msId: string;
   /** Fresh per process start (default a random UUID). */
   readonly runId?: string;
+  /**
+   * The clock leases are measured on (default the service's clock): a monotonic one (SPEC §7), which a step
+   * of the wall clock does not move. A server whose service clock is the system clock passes one.
+   */
+  readonly clock?: Clock;
 }
 
 /** What {@link OwnedPartitions} reaches of its service (the engines exist only after the store). */
@@ -61,7 +66,7 @@ export class OwnedPartitions {
   ) {
     this.ownership = new Ownership({
       coordination: o.coordination,
-      clock: h.clock,
+      clock: o.clock ?? h.clock,
       msId: o.msId,
       runId: o.runId ?? randomUUID(),
       ...h.config.servers,

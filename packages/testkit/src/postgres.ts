@@ -1,3 +1,7 @@
+/**
+ * A PostgreSQL server for tests (`@hafence/testkit/postgres`): its URL from `HAFENCE_PG_URL` or the
+ * `.hafence-test/pg-url` that `npm run setup` writes, and a fresh database per test. Needs `typeorm`.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
