@@ -18,6 +18,11 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** Connection timeout in ms (default 10000). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Whose clock measures the fence budget's window: `database` (default: the servers' own
+   * clocks may differ, the database's is one for all) or `caller` (each entry's `at`).
+   */
+  readonly budgetClock?: 'database' | 'caller';
 }
 
 // The key of the advisory lock that lets one server at a time run the migrations.
@@ -74,7 +79,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     if (source.isInitialized) await source.destroy();
     throw new StoreOpenError('postgres', error, [connection.password]);
   }
-  return new TypeormStateStore(new PostgresDb(source));
+  return new TypeormStateStore(new PostgresDb(source), options.budgetClock ?? 'database');
 }
 
 /** Runs the pending migrations while holding the migration advisory lock on one connection. */

@@ -22,11 +22,12 @@ after(async () => {
 describeStateStoreConformance('PostgreSQL', async () => {
   const name = `hafence_t_${process.pid}_${n++}`;
   const url = await pg.createDatabase(name);
-  const opened: TypeormStateStore[] = [await createPostgresStore({ url })];
+  // The suite's window edges are stated on each entry's `at`: the caller's clock.
+  const opened: TypeormStateStore[] = [await createPostgresStore({ url, budgetClock: 'caller' })];
   return {
     store: opened[0]!,
     openPeer: async (): Promise<ConformanceStore> => {
-      const peer = await createPostgresStore({ url });
+      const peer = await createPostgresStore({ url, budgetClock: 'caller' });
       opened.push(peer);
       return peer;
     },
@@ -35,6 +36,57 @@ describeStateStoreConformance('PostgreSQL', async () => {
       await pg.dropDatabase(name);
     },
   };
+});
+
+describe("PostgreSQL store: the fence budget's window on the database's clock", () => {
+  it('a server whose clock runs an hour ahead (or behind) cannot widen the window', async () => {
+    const name = `hafence_t_${process.pid}_dbclock`;
+    const url = await pg.createDatabase(name);
+    const [a, b] = await Promise.all([createPostgresStore({ url }), createPostgresStore({ url })]);
+    try {
+      const limits = { perPartition: 5, global: 1, windowMs: 60_000 };
+      const now = Date.now();
+      const stop = (partition: string, at: number) => ({
+        at,
+        partition,
+        resource: `host:${partition}`,
+        command: 'off' as const,
+      });
+      expect(await a.takeStop(stop('c1', now), limits)).to.deep.equal({ taken: true });
+      for (const skew of [3_600_000, -3_600_000, 61_000]) {
+        expect(await b.takeStop(stop('c2', now + skew), limits), `clock ${skew} ms off`).to.deep.include({
+          taken: false,
+          scope: 'global',
+        });
+      }
+      // The same with each caller's own clock (budgetClock: 'caller') lets the skewed server through.
+      const naive = await createPostgresStore({ url, budgetClock: 'caller' });
+      expect(await naive.takeStop(stop('c2', now + 3_600_000), limits)).to.deep.equal({ taken: true });
+      await naive.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await pg.dropDatabase(name);
+    }
+  });
+
+  it('an operator resume taken on the caller clock still frees the window', async () => {
+    const name = `hafence_t_${process.pid}_dbresume`;
+    const url = await pg.createDatabase(name);
+    const store = await createPostgresStore({ url });
+    try {
+      const now = Date.now() + 7_200_000; // this server's clock runs two hours ahead
+      const stop = { at: now, partition: 'c1', resource: 'host:h1', command: 'off' as const };
+      const limits = { perPartition: 1, global: 10, windowMs: 60_000 };
+      expect(await store.takeStop(stop, limits)).to.deep.equal({ taken: true });
+      expect(await store.takeStop({ ...stop, at: now + 10 }, limits)).to.deep.include({ taken: false, scope: 'c1' });
+      const resumed = { ...limits, resumedAt: { c1: now + 20 } };
+      expect(await store.takeStop({ ...stop, at: now + 30 }, resumed)).to.deep.equal({ taken: true });
+    } finally {
+      await store.close();
+      await pg.dropDatabase(name);
+    }
+  });
 });
 
 describe('PostgreSQL store: opening', () => {

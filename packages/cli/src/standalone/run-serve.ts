@@ -4,7 +4,6 @@ import { EXIT } from '../exit-codes.js';
 import { stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
-import { monotonicClock } from './monotonic-clock.js';
 import { StandaloneEngine } from './standalone-engine.js';
 import { openServeStore, type ServeStore } from './open-store.js';
 import { StoreOpenError } from '@hafence/store-typeorm';
@@ -41,9 +40,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     // A PostgreSQL store is shared: partitions are owned by lease (SQLite: one server owns all), the leases
     // measured on the monotonic clock: a wall-clock step must not stretch a lease (SPEC §7).
     const shared = file.store !== undefined && typeof file.store !== 'string';
-    const ownership = shared
-      ? { coordination: store, msId: options.msId ?? hostname(), clock: monotonicClock }
-      : undefined;
+    const ownership = shared ? { coordination: store, msId: options.msId ?? hostname() } : undefined;
     engine = await StandaloneEngine.start({
       file,
       onEvent,

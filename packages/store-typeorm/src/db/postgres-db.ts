@@ -62,6 +62,12 @@ export class PostgresDb implements SqlDb {
     await sql.rows('SELECT scope FROM budget_lock WHERE scope = ? FOR UPDATE', [scope]);
   }
 
+  async nowMs(sql: Sql): Promise<number> {
+    // clock_timestamp(), not now(): the transaction may have waited for the budget lock.
+    const rows = await sql.rows('SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::float8 AS ms');
+    return Number(rows[0]?.['ms']);
+  }
+
   async close(): Promise<void> {
     await this.source.destroy();
   }

@@ -29,6 +29,8 @@ export interface SqlDb {
    * partition's (a no-op where the transaction already excludes every other writer).
    */
   lockBudget(sql: Sql, partition: string): Promise<void>;
+  /** The database server's own clock, in epoch ms (read inside `sql`'s transaction). */
+  nowMs(sql: Sql): Promise<number>;
   /** Closes the connections. */
   close(): Promise<void>;
 }

@@ -46,6 +46,11 @@ export class SqliteDb implements SqlDb {
     // BEGIN IMMEDIATE already excludes every other writer for the whole transaction.
   }
 
+  async nowMs(sql: Sql): Promise<number> {
+    const rows = await sql.rows("SELECT (julianday('now') - 2440587.5) * 86400000.0 AS ms");
+    return Number(rows[0]?.['ms']);
+  }
+
   async close(): Promise<void> {
     await this.turn.run(async () => {
       await this.runner.release();

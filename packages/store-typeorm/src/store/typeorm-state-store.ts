@@ -29,8 +29,15 @@ import { armOf, bound, eventOf, intentOf, leaseOf, memberOf, num, recordOf } fro
  * transaction. Build one with `createSqliteStore` or `createPostgresStore`.
  */
 export class TypeormStateStore implements StateStore, CoordinationStore {
-  /** Wraps an open database whose schema is migrated. */
-  constructor(private readonly db: SqlDb) {}
+  /**
+   * Wraps an open database whose schema is migrated. With `windowClock: 'database'` the
+   * fence budget's window is measured on the database's own clock (several servers: no
+   * server's clock can widen it); with `'caller'` on the `at` of each entry.
+   */
+  constructor(
+    private readonly db: SqlDb,
+    private readonly windowClock: 'database' | 'caller' = 'caller',
+  ) {}
 
   /** Which database this store writes to. */
   get kind(): 'sqlite' | 'postgres' {
@@ -120,17 +127,22 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async takeStop(entry: FenceLogEntry, limits: StopLimits, options?: WriteOptions): Promise<StopVerdict> {
-    const since = (scope: string) => Math.max(entry.at - limits.windowMs, limits.resumedAt?.[scope] ?? -Infinity);
     return this.fenced(options, async (sql): Promise<StopVerdict> => {
       await this.db.lockBudget(sql, entry.partition);
-      const inPartition = await countSince(sql, since(entry.partition), entry.partition);
+      // On the database's clock (read after the lock), the entry's time and the operator's
+      // resumes (taken on the caller's clock) move by the caller's offset from it.
+      const offset = this.windowClock === 'database' ? (await this.db.nowMs(sql)) - entry.at : 0;
+      const stop = { ...entry, at: entry.at + offset };
+      const since = (scope: string) =>
+        Math.max(stop.at - limits.windowMs, (limits.resumedAt?.[scope] ?? -Infinity) + offset);
+      const inPartition = await countSince(sql, since(stop.partition), stop.partition);
       if (inPartition >= limits.perPartition) {
-        return { taken: false, scope: entry.partition, count: inPartition, limit: limits.perPartition };
+        return { taken: false, scope: stop.partition, count: inPartition, limit: limits.perPartition };
       }
       const everywhere = await countSince(sql, since('global'));
       if (everywhere >= limits.global)
         return { taken: false, scope: 'global', count: everywhere, limit: limits.global };
-      await insertFenceLog(sql, entry);
+      await insertFenceLog(sql, stop);
       return { taken: true };
     });
   }
