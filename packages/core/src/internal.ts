@@ -20,6 +20,8 @@ export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } 
 export { decodeUtf8 } from './config/validate-config.js';
 export { redact } from './power/redact.js';
 export { EventHistoryPruner } from './engine/event-history.js';
+export { FenceBudget } from './engine/fence-budget.js';
+export type { BudgetLimits } from './engine/fence-budget.js';
 export type { EventHistoryLimits } from './engine/event-history.js';
 export { decide, deadlineOf, entryAlerts, activityStep, timerEvent, resumeEvent } from './engine/decide.js';
 export type { StepInput, StepContext, StepEffect, StepEvent, StepDecision, ActivityStep } from './engine/decide.js';

@@ -55,7 +55,7 @@ export class FenceBudget {
         this.halted.add(verdict.scope);
         this.onHalt(verdict.scope, verdict.reason);
       }
-      await this.waitForChange(signal);
+      await this.waitForChange(signal, Math.min(RECHECK_MS, Math.max(1_000, limits.windowMs / 4)));
     }
   }
 
@@ -70,14 +70,14 @@ export class FenceBudget {
     return this.halted.has(scope);
   }
 
-  private waitForChange(signal: AbortSignal): Promise<void> {
+  private waitForChange(signal: AbortSignal, recheckMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const wake = () => {
         this.waiters.delete(wake);
         resolve();
       };
       this.waiters.add(wake);
-      delay(this.clock, RECHECK_MS, signal).then(wake, (err: unknown) => {
+      delay(this.clock, recheckMs, signal).then(wake, (err: unknown) => {
         this.waiters.delete(wake);
         reject(err);
       });
