@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ResourceRecord } from '@hafence/core';
+import { TestPostgres } from '@hafence/testkit/postgres';
 import { createPostgresStore, createSqliteStore, type TypeormStateStore } from '@hafence/store-typeorm';
-import { DataSource } from 'typeorm';
 
 // Persisted transitions per second: a compare-and-set saveResource of a realistic record
 // (an open episode, timers), one caller in a loop and then 16 callers on distinct keys.
@@ -69,41 +69,20 @@ async function report(name: string, goal: number, store: TypeormStateStore): Pro
   return best >= goal;
 }
 
-function pgUrl(): string | undefined {
-  if (process.env['HAFENCE_PG_URL']) return process.env['HAFENCE_PG_URL'];
-  const file = join(process.cwd(), '..', '..', '.hafence-test', 'pg-url');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
-
 async function postgres(): Promise<boolean> {
-  const url = pgUrl();
-  if (!url) {
-    console.log('postgres: no server (run `npm run setup` as root, or set HAFENCE_PG_URL)');
-    return false;
-  }
-  const u = new URL(url);
-  const admin = new DataSource({
-    type: 'postgres',
-    host: u.hostname,
-    port: Number(u.port || 5432),
-    username: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.slice(1)),
-  });
-  await admin.initialize();
+  const pg = await TestPostgres.connect(); // fails loudly, saying how to start the server
   const name = `hafence_bench_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
+  const url = await pg.createDatabase(name);
   try {
-    u.pathname = `/${name}`;
-    const store = await createPostgresStore({ url: u.toString(), poolSize: CALLERS });
+    const store = await createPostgresStore({ url, poolSize: CALLERS });
     try {
       return await report('postgres', 2_000, store);
     } finally {
       await store.close();
     }
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.destroy();
+    await pg.dropDatabase(name);
+    await pg.close();
   }
 }
 
