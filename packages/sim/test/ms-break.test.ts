@@ -146,4 +146,38 @@ describe('several servers, broken from outside (SPEC §6, §7, §10)', function 
     const h3 = o.lines.filter((l) => l.type === 'resource.transition' && l.resource === 'h3');
     expect(h3.at(-1)?.to, 'h3 not left in FENCING forever').to.be.oneOf(['FENCED', 'FAILED']);
   });
+
+  describe("the owner killed right after its recovery's off landed, then h3's BMC down for 400 s", () => {
+    /** Off lands at 438.8 s; the owner dies at 440 s before its verify read; the BMC is down 441 s–840 s. */
+    const steps = (restart: boolean): Record<string, unknown>[] => [
+      ...(restart ? [{ at: 1_000, do: 'ms-isolate', ms: 'ms1' }] : []),
+      ...RECOVERY,
+      { at: 440_000, do: 'ms-crash', ms: 'ms2' },
+      { at: 441_000, do: 'bmc-down', host: 'h3' },
+      ...(restart ? [{ at: 445_000, do: 'ms-start', ms: 'ms2' }] : []),
+      { at: 840_000, do: 'bmc-up', host: 'h3' },
+    ];
+
+    for (const restart of [false, true]) {
+      const who = restart ? 'the restarted only server' : 'the new owner';
+      it(`${who}: once the BMC reads h3 OFF, h3 goes FENCED and its workloads are released once`, async () => {
+        const o = await run({ hosts: 6, managementServers: 2, steps: steps(restart), run: '40m' });
+        // Ground truth: our stop landed, the chassis is OFF, its VMs are gone.
+        expect(o.commands.filter((c) => c.host === 'h3').map((c) => c.command)).to.deep.equal(['off']);
+        const off = o.lines.find((l) => l.type === 'power.transition' && l.host === 'h3' && l.to === 'OFF');
+        expect(off, 'the OFF was read after the BMC came back').to.not.equal(undefined);
+        const released = o.lines.filter((l) => l.type === 'workloads.released' && l.resource === 'h3');
+        expect(released.length, 'FAILED → FENCED on a later OFF read, with its release (docs: FAILED)').to.equal(1);
+        const h3 = o.lines.filter((l) => l.type === 'resource.transition' && l.resource === 'h3');
+        expect(h3.at(-1)?.to).to.equal('FENCED');
+      });
+    }
+
+    it('the new owner proves the self-fence lease from the arms the dead owner recorded (behaviour.md: arms in the store)', async () => {
+      const s = steps(false).filter((x) => x.do !== 'bmc-up');
+      const o = await run({ hosts: 6, managementServers: 2, steps: s, run: '40m' });
+      const h3 = o.lines.filter((l) => l.type === 'resource.transition' && l.resource === 'h3');
+      expect(h3.at(-1)?.to, 'h3 dead and unreachable, its lease expired: FENCED by the lease').to.equal('FENCED');
+    });
+  });
 });
