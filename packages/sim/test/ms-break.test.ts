@@ -42,7 +42,8 @@ function senders(commands: readonly SimBmcCommand[], host: string): string[] {
  */
 function violations(o: Outcome, crashed: readonly string[], budget = 3): string[] {
   const out: string[] = [];
-  for (const l of o.lines.filter((x) => x.type === 'sim.unsafe-release')) out.push(`unsafe release ${JSON.stringify(l)}`);
+  for (const l of o.lines.filter((x) => x.type === 'sim.unsafe-release'))
+    out.push(`unsafe release ${JSON.stringify(l)}`);
   const released = new Map<string, number>();
   for (const l of o.lines.filter((x) => x.type === 'workloads.released')) {
     released.set(String(l.resource), (released.get(String(l.resource)) ?? 0) + 1);
