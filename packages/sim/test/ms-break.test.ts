@@ -127,6 +127,23 @@ describe('several servers, broken from outside (SPEC §6, §7, §10)', function 
     expect(h3.at(-1)?.to, 'h3 not left in FENCING forever').to.be.oneOf(['FENCED', 'FAILED']);
   });
 
+  it('fast BMC: owner killed at every ms of the fence (FENCING 1292.85 s, off 1292.86 s): h3 never left in FENCING', async () => {
+    const broken: string[] = [];
+    for (let at = 1_292_845; at <= 1_292_870; at++) {
+      const o = await run({
+        hosts: 6,
+        managementServers: 2,
+        steps: [
+          { at: '6m', do: 'crash', host: 'h3', stuck: true },
+          { at, do: 'ms-crash', ms: 'ms2' },
+        ],
+        run: '60m',
+      });
+      for (const v of violations(o, ['h3'])) broken.push(`${at}: ${v}`);
+    }
+    expect(broken).to.deep.equal([]);
+  });
+
   it('the only server restarted (kill -9) after the fence stop intent: its new run finishes the fence', async () => {
     const o = await run({
       hosts: 6,
@@ -179,6 +196,97 @@ describe('several servers, broken from outside (SPEC §6, §7, §10)', function 
       const o = await run({ hosts: 6, managementServers: 2, steps: s, run: '40m' });
       const h3 = o.lines.filter((l) => l.type === 'resource.transition' && l.resource === 'h3');
       expect(h3.at(-1)?.to, 'h3 dead and unreachable, its lease expired: FENCED by the lease').to.equal('FENCED');
+    });
+  });
+
+  describe('other server faults swept across the recovery window (held)', () => {
+    const cases: Array<{
+      name: string;
+      raw: Record<string, unknown>;
+      faults: (at: number) => Record<string, unknown>[];
+    }> = [
+      {
+        name: 'owner isolated, rejoins 15 s–52 s later (before and after the takeover)',
+        raw: { managementServers: 2 },
+        faults: (at) => [
+          { at, do: 'ms-isolate', ms: 'ms2' },
+          { at: at + 15_000 + ((at / 1_000) % 5) * 9_000, do: 'ms-rejoin', ms: 'ms2' },
+        ],
+      },
+      {
+        name: 'both servers isolated 3 s apart, rejoining 2 min later',
+        raw: { managementServers: 2 },
+        faults: (at) => [
+          { at, do: 'ms-isolate', ms: 'ms2' },
+          { at: at + 3_000, do: 'ms-isolate', ms: 'ms1' },
+          { at: at + 120_000, do: 'ms-rejoin', ms: 'ms1' },
+          { at: at + 121_000, do: 'ms-rejoin', ms: 'ms2' },
+        ],
+      },
+      {
+        name: 'both servers killed 2 s apart, both started again 30 s later',
+        raw: { managementServers: 2 },
+        faults: (at) => [
+          { at, do: 'ms-crash', ms: 'ms2' },
+          { at: at + 2_000, do: 'ms-crash', ms: 'ms1' },
+          { at: at + 30_000, do: 'ms-start', ms: 'ms1' },
+          { at: at + 31_000, do: 'ms-start', ms: 'ms2' },
+        ],
+      },
+      {
+        name: 'three servers, the owner and then a second one killed 55 s apart',
+        raw: { managementServers: 3 },
+        faults: (at) => [
+          { at, do: 'ms-crash', ms: 'ms2' },
+          { at: at + 55_000, do: 'ms-crash', ms: 'ms1' },
+        ],
+      },
+      {
+        name: 'owner killed, shared storage down 20 s later for 400 s (storm during the takeover)',
+        raw: { managementServers: 2 },
+        faults: (at) => [
+          { at, do: 'ms-crash', ms: 'ms2' },
+          { at: at + 20_000, do: 'storage-down' },
+          { at: at + 420_000, do: 'storage-up' },
+        ],
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.name}: invariants hold at every 6 s from 428 s to 512 s`, async () => {
+        const broken: string[] = [];
+        for (let at = 428_000; at <= 512_000; at += 6_000) {
+          const steps = [...RECOVERY, ...c.faults(at)].sort((a, b) => Number(a.at) - Number(b.at));
+          const o = await run({ hosts: 6, ...c.raw, steps: steps.map((x) => ({ ...x, at: x.at })), run: '50m' });
+          for (const v of violations(o, ['h3'])) broken.push(`${at}: ${v}`);
+        }
+        expect(broken).to.deep.equal([]);
+      });
+    }
+
+    it('global budget 2 across two clusters, either server killed at every ms of its stop: never above 2 stops', async () => {
+      const broken: string[] = [];
+      const crashes = [
+        { ms: 'ms2', from: 254_790 },
+        { ms: 'ms1', from: 255_230 },
+      ];
+      for (const { ms, from } of crashes) {
+        for (let at = from; at <= from + 40; at += 2) {
+          const o = await run({
+            hosts: 8,
+            clusters: 2,
+            managementServers: 2,
+            config: { startupGrace: 0, globalMaxFencesPerWindow: 2, defaults: { maxUnhealthyFraction: 0.9 } },
+            steps: [
+              ...['h1', 'h2', 'h5', 'h6'].map((host) => ({ at: '3m', do: 'crash', host })),
+              { at, do: 'ms-crash', ms },
+              { at: at + 60_000, do: 'ms-start', ms },
+            ],
+            run: '30m',
+          });
+          for (const v of violations(o, [], 2)) broken.push(`${ms}@${at}: ${v}`);
+        }
+      }
+      expect(broken).to.deep.equal([]);
     });
   });
 });
