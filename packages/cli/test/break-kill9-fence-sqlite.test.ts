@@ -19,10 +19,10 @@ const HOSTS = ['h1', 'h2', 'h3'] as const;
 type Event = { t: number; type: string; [k: string]: unknown };
 
 /**
- * A fence cut by `kill -9` between its stop intent and its result, with real processes on SQLite: with
- * `maxRecoveryAttempts: 0` a dead h2 goes RECOVERING → FENCING at once; its BMC answers slowly (300 ms), and serve is
- * killed the moment the chassis carries out the off, before its answer reaches serve. The restarted serve must settle the intent by a
- * status read (docs/behaviour.md#persistence) and finish the fence: h2 FENCED, released once, one off in all.
+ * A fence cut by `kill -9`, with real processes on SQLite: with `maxRecoveryAttempts: 0` a dead h2 goes RECOVERING →
+ * FENCING at once; its BMC answers slowly (300 ms), and serve is killed the moment the chassis carries out the off
+ * (before its answer reaches serve) or a fixed time after the FENCING line. The restarted serve must settle a stop
+ * intent by a status read (docs/behaviour.md#persistence) and finish the fence: h2 FENCED, released once, one off.
  */
 /** When serve #1 is killed: the moment h2's chassis carries out the off, or `ms` after the FENCING line. */
 const MOMENTS: ReadonlyArray<'off landed' | number> = ['off landed', 0, 200, 400, 700];
