@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:net';
 import { createPostgresStore, StoreOpenError, StoreOptionsError } from '@hafence/store-typeorm';
-import { TestPostgres } from './helpers/test-postgres.js';
+import { TestPostgres } from '@hafence/testkit/postgres';
 
 // PostgreSQL store options at their bounds and odd URLs, from outside (README: options table; bad options throw
 // StoreOptionsError HAF7001 naming the option, an unopenable database StoreOpenError HAF7002).

@@ -20,7 +20,19 @@ export async function applyPowerRules(
   const host = rt.spec.ref.id;
   const state = rt.record.state;
   if (t.to === 'OFF') {
-    if (t.by === 'ha' || ownOff(rt, t)) return;
+    if (t.by === 'ha') return;
+    if (ownOff(rt, t)) {
+      // Our own earlier stop (of a recovery cut short, or of a server before us) left it OFF
+      // and nothing of ours is in flight: once fencing is where it stands, that read is the
+      // proof it waits for — released once, FENCED — not someone else's switch.
+      if (!rt.action && (state === 'FENCING' || state === 'FAILED')) {
+        actions.cancel(rt, 'power read OFF');
+        await steps.apply(rt, 'power-off-observed', `power ${t.from}→OFF read after our own stop command`, {
+          release: 'power-off',
+        });
+      }
+      return;
+    }
     // Proof that needs no command is taken at once, whatever else is going on: a queued,
     // held or running recovery or fence is dropped, and a host that carried workloads gets
     // its release once (in a failure episode it then goes to FENCED).
