@@ -405,7 +405,19 @@ export class KvmProvider implements HAProvider {
       ctx.inventory.partition(resource.partition)?.haEnabled === true &&
       !(this.options.inventory.facts(host)?.maintenance ?? false);
     const applied = answer.armGen ?? armGenOf(heartbeat);
-    let latest = await this.armRecords.latest(host);
+    let latest: ArmRecord | undefined;
+    try {
+      latest = await this.armRecords.latest(host);
+    } catch (err) {
+      // The records are unreadable (the store is down): nothing is decided or sent this time, and the host's
+      // health is its agent's answer, not the store's.
+      if (ctx.signal.aborted) throw err;
+      (this.options.logger ?? ctx.logger).warn(`${host}: arm records unreadable; arm state not synced`, {
+        host,
+        error: (err as Error).message,
+      });
+      return;
+    }
     if (!latest && !desired && !heartbeat.armed) return; // never armed by this server, and not armed: nothing to undo
     if (!latest || latest.armed !== desired || applied > latest.gen) {
       const decision: ArmRecord = {

@@ -1,6 +1,6 @@
 import type { HeartbeatRecord } from '../ports.js';
 import { armGenOf, encodeHeartbeat } from '../agent/heartbeat-file.js';
-import { MemoryArmRecords, type ArmRecords } from './arm-records.js';
+import { MemoryArmRecords, type ArmRecord, type ArmRecords } from './arm-records.js';
 
 /**
  * Why condition (1) or (3) does not hold: no record known; no arm recorded by this
@@ -11,6 +11,7 @@ import { MemoryArmRecords, type ArmRecords } from './arm-records.js';
 export type NoLeaseCode =
   | 'no-heartbeat'
   | 'no-arm-record'
+  | 'arm-records-unreadable'
   | 'disarm-unconfirmed'
   | 'disarmed'
   | 'arm-gen-not-echoed'
@@ -134,8 +135,17 @@ export class LeaseTracker {
     if (refused.code !== 'arm-gen-not-echoed') return false;
     const t = this.hosts.get(host)!;
     const r = t.latest!;
-    const arm = await this.arms.latest(host);
-    return !!arm && arm.armed && t.appliedGen === arm.gen && r.armed && r.watchdog !== 'none';
+    const arm = await this.latestArm(host);
+    return arm !== 'unreadable' && !!arm && arm.armed && t.appliedGen === arm.gen && r.armed && r.watchdog !== 'none';
+  }
+
+  /** The host's latest arm record; an unreadable store proves nothing (never a lease from it). */
+  private async latestArm(host: string): Promise<ArmRecord | undefined | 'unreadable'> {
+    try {
+      return await this.arms.latest(host);
+    } catch {
+      return 'unreadable';
+    }
   }
 
   /** The host's episode depends on the lease from now on (idempotent). */
@@ -199,7 +209,9 @@ export class LeaseTracker {
   private async condition1(host: string): Promise<Extract<LeaseEvidence, { kind: 'none' }> | undefined> {
     const r = this.hosts.get(host)?.latest;
     if (!r) return { kind: 'none', code: 'no-heartbeat', reason: 'no heartbeat record known' };
-    const arm = await this.arms.latest(host);
+    const arm = await this.latestArm(host);
+    if (arm === 'unreadable')
+      return { kind: 'none', code: 'arm-records-unreadable', reason: 'the arm records cannot be read (store down)' };
     if (!arm)
       return { kind: 'none', code: 'no-arm-record', reason: 'no arm recorded for the host by this management server' };
     const echoed = armGenOf(r);

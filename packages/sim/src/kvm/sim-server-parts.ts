@@ -8,7 +8,7 @@ import {
   type PowerDriver,
   type StateStore,
 } from '@hafence/core';
-import { KvmProvider } from '@hafence/provider-kvm';
+import { KvmProvider, StoreArmRecords } from '@hafence/provider-kvm';
 import type { TestClock } from '@hafence/testkit';
 import { SimAgentConnectivity } from './sim-agent-connectivity.js';
 import type { SimKvmTiming } from './create-sim-kvm-env.js';
@@ -69,6 +69,9 @@ export function buildServer(parts: ServerParts, wiring: ServerWiring): ServerPie
       clock,
       volumes: new SimVolumeDirectory(sim),
       powerState: (h) => power.state(h),
+      // Several servers record arms in the shared store, as `hafence serve` does: a new owner proves a lease
+      // from the arms its predecessor recorded (one server keeps them in memory, which is the same to it).
+      ...(wiring.ownership ? { armRecords: new StoreArmRecords(wiring.store) } : {}),
       activityWindowMs: k.activityWindowMs ?? 20_000,
       heartbeatIntervalMs: sim.heartbeatIntervalMs,
       leaseMarginMs: k.leaseMarginMs ?? 30_000,
