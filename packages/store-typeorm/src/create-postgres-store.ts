@@ -41,8 +41,10 @@ function connectionOf(options: PostgresStoreOptions) {
   }
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (database === '') throw new StoreOptionsError('url', 'names no database');
+  if (url.port === '0') throw new StoreOptionsError('url', 'port 0 is not a port (give 1–65535, or none for 5432)');
   return {
-    host: url.hostname || 'localhost',
+    // An IPv6 literal is dialled as an address: `[::1]` → `::1`.
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost',
     port: url.port ? Number(url.port) : 5432,
     username: decodeURIComponent(url.username),
     password: options.password ?? decodeURIComponent(url.password),
@@ -62,20 +64,31 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const connection = connectionOf(options);
   const poolSize = options.poolSize ?? 10;
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new StoreOptionsError('poolSize', 'must be an integer ≥ 1');
-  const source = new DataSource({
-    type: 'postgres',
-    ...connection,
-    entities: [...STORE_ENTITIES],
-    migrations: [InitialSchemaPostgres1764460800000],
-    synchronize: false,
-    logging: false,
-    poolSize,
-    connectTimeoutMS: options.connectTimeoutMs ?? 10_000,
-  });
+  const connectTimeoutMS = options.connectTimeoutMs ?? 10_000;
+  if (!Number.isInteger(connectTimeoutMS) || connectTimeoutMS < 1)
+    throw new StoreOptionsError('connectTimeoutMs', 'must be an integer ≥ 1 (ms): 0 would wait forever');
+  const sourceOf = (size: number) =>
+    new DataSource({
+      type: 'postgres',
+      ...connection,
+      entities: [...STORE_ENTITIES],
+      migrations: [InitialSchemaPostgres1764460800000],
+      synchronize: false,
+      logging: false,
+      poolSize: size,
+      connectTimeoutMS,
+    });
+  // Migrating holds the advisory lock on one connection while the migrations run on another:
+  // a source of its own, so a pool of one still opens.
+  const migrator = sourceOf(2);
+  const source = sourceOf(poolSize);
   try {
+    await migrator.initialize();
+    await migrate(migrator);
+    await migrator.destroy();
     await source.initialize();
-    await migrate(source);
   } catch (error) {
+    if (migrator.isInitialized) await migrator.destroy();
     if (source.isInitialized) await source.destroy();
     throw new StoreOpenError('postgres', error, [connection.password]);
   }

@@ -75,13 +75,17 @@ describe("PostgreSQL store: the fence budget's window on the database's clock", 
     const url = await pg.createDatabase(name);
     const store = await createPostgresStore({ url });
     try {
-      const now = Date.now() + 7_200_000; // this server's clock runs two hours ahead
-      const stop = { at: now, partition: 'c1', resource: 'host:h1', command: 'off' as const };
+      const clock = () => Date.now() + 7_200_000; // this server's clock runs two hours ahead
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+      const stop = () => ({ at: clock(), partition: 'c1', resource: 'host:h1', command: 'off' as const });
       const limits = { perPartition: 1, global: 10, windowMs: 60_000 };
-      expect(await store.takeStop(stop, limits)).to.deep.equal({ taken: true });
-      expect(await store.takeStop({ ...stop, at: now + 10 }, limits)).to.deep.include({ taken: false, scope: 'c1' });
-      const resumed = { ...limits, resumedAt: { c1: now + 20 } };
-      expect(await store.takeStop({ ...stop, at: now + 30 }, resumed)).to.deep.equal({ taken: true });
+      expect(await store.takeStop(stop(), limits)).to.deep.equal({ taken: true });
+      await pause();
+      expect(await store.takeStop(stop(), limits)).to.deep.include({ taken: false, scope: 'c1' });
+      await pause();
+      const resumed = { ...limits, resumedAt: { c1: clock() } }; // the operator resumes, on this server's clock
+      await pause();
+      expect(await store.takeStop(stop(), resumed)).to.deep.equal({ taken: true });
     } finally {
       await store.close();
       await pg.dropDatabase(name);
