@@ -111,6 +111,13 @@ describe('IpmiPowerDriver against a misbehaving SimBmc', function () {
     expect(await driver.status(simTarget(bmc, 3), call())).to.equal('ON');
   });
 
+  it('a command retransmitted because the answer was late is carried out once (the BMC matches the rqSeq)', async () => {
+    bmc.faults.slowMs = 700; // past the 250 ms and 500 ms retransmits
+    const before = bmc.chassis.log.length;
+    await driver.control(simTarget(bmc, 17), 'cycle', call(5000));
+    expect(bmc.chassis.log.slice(before)).to.deep.equal(['cycle']);
+  });
+
   it('corrupt replies are dropped and end in a typed error, never a crash', async () => {
     bmc.faults.corruptReplies = true;
     const err = await failure(driver.status(simTarget(bmc, 17), call(500)));

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { PostgresDb } from './db/postgres-db.js';
-import { StoreOpenError, StoreOptionsError } from './errors.js';
+import { SILENT_LOGGER, StoreOpenError, StoreOptionsError } from './errors.js';
 import { STORE_ENTITIES } from './schema/entities.js';
 import { InitialSchemaPostgres1764460800000 } from './schema/initial-schema.js';
 import { TypeormStateStore } from './store/typeorm-state-store.js';
@@ -75,6 +75,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       migrations: [InitialSchemaPostgres1764460800000],
       synchronize: false,
       logging: false,
+      logger: SILENT_LOGGER,
       poolSize: size,
       connectTimeoutMS,
     });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { SqliteDb } from './db/sqlite-db.js';
-import { StoreOpenError, StoreOptionsError } from './errors.js';
+import { SILENT_LOGGER, StoreOpenError, StoreOptionsError } from './errors.js';
 import { STORE_ENTITIES } from './schema/entities.js';
 import { InitialSchemaSqlite1764460800000 } from './schema/initial-schema.js';
 import { TypeormStateStore } from './store/typeorm-state-store.js';
@@ -47,6 +47,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ty
     migrations: [InitialSchemaSqlite1764460800000],
     synchronize: false,
     logging: false,
+    logger: SILENT_LOGGER,
     prepareDatabase: (db: { pragma(source: string): unknown }) => {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -55,11 +56,27 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ty
   });
   try {
     await source.initialize();
+    await refuseForeign(source);
     await source.runMigrations({ transaction: 'all' });
   } catch (error) {
     if (source.isInitialized) await source.destroy();
-    throw new StoreOpenError('sqlite', error);
+    throw new StoreOpenError('sqlite', error, [], options.path);
   }
   OPEN_FILES.add(file);
   return new TypeormStateStore(new SqliteDb(source, source.createQueryRunner(), () => OPEN_FILES.delete(file)));
+}
+
+/** A database with tables but none of hafence's migrations belongs to another program: it is not adopted. */
+async function refuseForeign(source: DataSource): Promise<void> {
+  const tables = (await source.query(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+  )) as Array<{ name: string }>;
+  if (tables.length > 0 && !tables.some((t) => t.name === 'migrations')) {
+    throw new Error(
+      `not a hafence store: it holds another program's tables (${tables
+        .slice(0, 5)
+        .map((t) => t.name)
+        .join(', ')}${tables.length > 5 ? ', …' : ''})`,
+    );
+  }
 }

@@ -16,14 +16,16 @@ export class StoreOptionsError extends HaError {
  * the password: both are rebuilt with every occurrence of it masked.
  */
 export class StoreOpenError extends HaError {
-  /** Builds the error for `database` (`sqlite` or `postgres`), masking `secrets` in the cause. */
+  /** Builds the error for `database` (`sqlite` or `postgres`) at `where` (a file), masking `secrets` in the cause. */
   constructor(
     readonly database: 'sqlite' | 'postgres',
     cause: unknown,
     secrets: readonly string[] = [],
+    where?: string,
   ) {
     const inner = masked(cause, secrets);
-    super('HAF7002', `cannot open the ${database} store: ${inner.message}`, { cause: inner });
+    const at = where === undefined ? '' : ` ${JSON.stringify(where.length > 200 ? `${where.slice(0, 200)}…` : where)}`;
+    super('HAF7002', `cannot open the ${database} store${at}: ${inner.message}`, { cause: inner });
   }
 }
 
@@ -38,3 +40,13 @@ function masked(cause: unknown, secrets: readonly string[]): Error {
   if (typeof code === 'string') Object.assign(error, { code });
   return error;
 }
+
+/** typeorm's logger, silenced: hafence reports through its own errors (stdout carries the event stream). */
+export const SILENT_LOGGER = {
+  logQuery: (): void => undefined,
+  logQueryError: (): void => undefined,
+  logQuerySlow: (): void => undefined,
+  logSchemaBuild: (): void => undefined,
+  logMigration: (): void => undefined,
+  log: (): void => undefined,
+};

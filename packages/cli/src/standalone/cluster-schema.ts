@@ -223,7 +223,11 @@ export const clusterFileSchema = z
      * The management servers sharing `store` (each started with `--ms-id`). Optional; when
      * given, `--ms-id` must name one of them.
      */
-    servers: z.array(z.strictObject({ id })).min(1).max(64).optional(),
+    servers: z
+      .array(z.strictObject({ id: id.pipe(z.string().max(64, 'must be at most 64 characters (as --ms-id)')) }))
+      .min(1)
+      .max(64)
+      .optional(),
     zones: z.record(id, z.strictObject({ ...switches })),
     pods: z.record(id, z.strictObject({ zone: id, ...switches })),
     clusters: z.record(id, z.strictObject({ pod: id, ...switches })),

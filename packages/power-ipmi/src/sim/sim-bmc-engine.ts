@@ -52,6 +52,9 @@ export interface SimBmcEngineOptions {
  * The protocol core of {@link SimBmc}, without sockets: one datagram in, zero or more
  * replies out. Junk is rejected with a typed {@link MalformedPacketError}.
  */
+/** How long a repeated command (same rqSeq and bytes) counts as a retransmission of the last one. */
+const DUPLICATE_WINDOW_MS = 5_000;
+
 export class SimBmcEngine {
   /** Session slots by the BMC's session ID. */
   readonly sessions = new Map<number, SimSession>();
@@ -143,7 +146,11 @@ export class SimBmcEngine {
     if (!s.window.accept(pkt.seq)) throw new MalformedPacketError('replayed session sequence number');
     s.lastUsed = this.#clock.now();
     const msg = decodeIpmiMessage(pkt.payload);
-    const r = answerCommand(msg, s, this.chassis, [...this.#suites]);
+    const last = s.lastCommand;
+    const duplicate =
+      last !== undefined && last.request.equals(pkt.payload) && s.lastUsed - last.at < DUPLICATE_WINDOW_MS;
+    const r = duplicate ? last : answerCommand(msg, s, this.chassis, [...this.#suites]);
+    if (!duplicate) s.lastCommand = { request: Buffer.from(pkt.payload), cc: r.cc, data: r.data, at: s.lastUsed };
     s.outSeq = (s.outSeq + 1) >>> 0 || 1;
     const reply = encodeV20Packet(
       {
@@ -154,8 +161,8 @@ export class SimBmcEngine {
       },
       s.keys,
     );
-    if (r.closeSession !== undefined) this.sessions.delete(r.closeSession);
-    if (this.dropAfterChassisCommand && msg.netFn === 0x00) this.dropSessions();
+    if (!duplicate && 'closeSession' in r && r.closeSession !== undefined) this.sessions.delete(r.closeSession);
+    if (!duplicate && this.dropAfterChassisCommand && msg.netFn === 0x00) this.dropSessions();
     return [reply];
   }
 

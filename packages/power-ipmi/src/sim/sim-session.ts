@@ -23,4 +23,10 @@ export interface SimSession {
   lastRakp?: { readonly request: Buffer; readonly reply: Buffer };
   /** Clock time of the last packet, for idle expiry. */
   lastUsed: number;
+  /**
+   * The last command (its IPMI message bytes: same rqSeq, netFn, command and data) and its
+   * answer: a retransmission within a few seconds gets that answer again without being
+   * carried out twice, as real BMCs detect duplicates by rqSeq.
+   */
+  lastCommand?: { readonly request: Buffer; readonly cc: number; readonly data?: Buffer; readonly at: number };
 }
