@@ -480,4 +480,24 @@ describe('configuration', () => {
       expect(err.issues[0]?.rule).to.contain('not valid YAML/JSON');
     });
   });
+
+  it('servers.actBound below the longest powerOpTimeout of any scope is refused, naming the field', () => {
+    for (const [config, longest] of [
+      [{ servers: { actBound: '0s' } }, 20_000],
+      [{ servers: { actBound: '25s' }, hosts: { h1: { powerOpTimeout: '30s' } } }, 30_000],
+    ] as const) {
+      const err = (() => {
+        try {
+          parseConfig(config);
+          return undefined;
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as ConfigError).issues.map((i) => i.path)).to.deep.equal(['servers.actBound']);
+      expect((err as ConfigError).issues[0]!.rule).to.contain(`${longest} ms`);
+    }
+    expect(parseConfig({ servers: { actBound: '20s' } }).servers.actBound).to.equal(20_000);
+  });
 });

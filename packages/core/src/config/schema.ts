@@ -167,6 +167,20 @@ export const haConfigSchema = serviceSchema
     }
     // A field already out of its own range is reported once, for that: no rule that reads it.
     const failed = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
+    // A challenger's extra wait must cover the longest power command any scope allows (docs/behaviour.md#several-servers).
+    const act = cfg.servers.actBound;
+    if (act !== undefined) {
+      const longest = Math.max(
+        ...scopes.map(([, o]) => o.powerOpTimeout ?? cfg.defaults.powerOpTimeout ?? DEFAULT_SETTINGS.powerOpTimeout),
+      );
+      if (act < longest)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers', 'actBound'],
+          params: { value: act },
+          message: `must be at least the longest powerOpTimeout (${longest} ms): a command of the old owner may still land`,
+        });
+    }
     for (const [path, override] of scopes) {
       const merged = { ...DEFAULT_SETTINGS, ...cfg.defaults, ...override };
       const inRange = (f: string) => !failed.has([...path, f].join('.')) && !failed.has(['defaults', f].join('.'));
