@@ -167,7 +167,7 @@ export const haConfigSchema = serviceSchema
     }
     // A field already out of its own range is reported once, for that: no rule that reads it.
     const failed = new Set(ctx.issues.map((i) => (i.path ?? []).join('.')));
-    // A challenger's extra wait must cover the longest power command any scope allows (docs/behaviour.md#several-servers).
+    // A challenger's extra wait must cover the longest power command of any scope (behaviour.md#several-servers).
     const act = cfg.servers.actBound;
     if (act !== undefined) {
       const longest = Math.max(
