@@ -1,16 +1,6 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SimBmc } from '@hafence/sim';
-import {
-  dumpChildren,
-  e2eClusterYaml,
-  freePorts,
-  HafenceProcess,
-  startE2eAgent,
-  waitFor,
-} from './e2e-kvm-processes.js';
+import { type HafenceProcess, waitFor } from './e2e-kvm-processes.js';
+import { ServeRig } from './serve-rig.js';
 
 const PASSWORD = 'Kill9-Fence-Pw-7310';
 const TOKEN = 'kill9-fence-token-1e5c9a3b7d';
@@ -30,61 +20,30 @@ const MOMENTS: ReadonlyArray<'off landed' | number> = ['off landed', 0, 200, 400
 for (const moment of MOMENTS) {
   describe(`break: kill -9 of hafence serve mid-fence (${moment === 'off landed' ? moment : `${moment} ms after FENCING`}), restart on the same SQLite state (real processes)`, function () {
     this.timeout(150_000);
-    const dir = mkdtempSync(join(tmpdir(), 'hafence-kill9-fence-'));
-    const tokenFile = join(dir, 'agent.token');
-    const configFile = join(dir, 'cluster.yaml');
-    const setup = { mount: join(dir, 'mount'), tokenFile, urls: new Map<string, string>() };
-    const children: HafenceProcess[] = [];
-    const bmcs = new Map<string, SimBmc>();
-    const agents = new Map<string, HafenceProcess>();
-    const serves: HafenceProcess[] = [];
+    const rig = new ServeRig({
+      name: 'kill9-fence',
+      password: PASSWORD,
+      token: TOKEN,
+      hosts: HOSTS,
+      ha: { defaults: ['maxRecoveryAttempts: 0'] },
+    });
+    const { bmcs, agents, serves } = rig;
+    const startServe = (): HafenceProcess => rig.startServe();
     const serve = () => serves.at(-1)!;
     const stateOf = (list: Event[]) =>
       list.filter((e) => e.type === 'resource.transition' && e.resource === 'h2').at(-1)?.to;
 
-    function startServe(): HafenceProcess {
-      const p = new HafenceProcess(`serve #${serves.length + 1}`, ['serve', '--config', configFile, '--json'], {
-        E2E_BMC_PW: PASSWORD,
-      });
-      children.push(p);
-      serves.push(p);
-      return p;
-    }
-
     before(async () => {
-      writeFileSync(tokenFile, `${TOKEN}\n`);
-      chmodSync(tokenFile, 0o600);
-      const ports = await freePorts(HOSTS.length);
-      for (const [i, h] of HOSTS.entries()) {
-        setup.urls.set(h, `http://127.0.0.1:${ports[i]}`);
-        bmcs.set(h, await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'ON' }));
-      }
-      for (const h of HOSTS) {
-        const p = startE2eAgent(h, setup);
-        children.push(p);
-        agents.set(h, p);
-      }
-      const hosts = HOSTS.map((h) => ({ id: h, agentUrl: setup.urls.get(h)!, bmcPort: bmcs.get(h)!.port }));
-      writeFileSync(configFile, e2eClusterYaml(hosts, tokenFile, { defaults: ['maxRecoveryAttempts: 0'] }));
-      startServe();
-      await waitFor('h1..h3 AVAILABLE', 45_000, () => {
-        if (!serve().alive) throw new Error(`serve exited ${serve().exitCode}: ${serve().stderr}`);
-        const list = serve().json<Event>();
-        return HOSTS.every(
-          (h) => list.filter((e) => e.type === 'resource.transition' && e.resource === h).at(-1)?.to === 'AVAILABLE',
-        );
-      });
+      await rig.start({ serve: true });
+      await rig.allAvailable();
     });
 
     afterEach(function () {
-      if (this.currentTest?.state === 'failed') for (const s of serves) dumpChildren(children, s);
+      rig.dumpIfFailed(this.currentTest);
     });
 
     after(async () => {
-      for (const c of children) c.killGroup();
-      await Promise.all(children.map((c) => c.waitExit(5_000).catch(() => undefined)));
-      await Promise.all([...bmcs.values()].map((b) => b.close()));
-      rmSync(dir, { recursive: true, force: true });
+      await rig.close();
     });
 
     it('killed mid-fence: the restarted serve finishes the fence (FENCED, one release, one off)', async () => {

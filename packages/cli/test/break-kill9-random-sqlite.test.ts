@@ -1,16 +1,6 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SimBmc } from '@hafence/sim';
-import {
-  dumpChildren,
-  e2eClusterYaml,
-  freePorts,
-  HafenceProcess,
-  startE2eAgent,
-  waitFor,
-} from './e2e-kvm-processes.js';
+import { type HafenceProcess, waitFor } from './e2e-kvm-processes.js';
+import { ServeRig } from './serve-rig.js';
 
 const PASSWORD = 'Kill9-Random-Pw-2291';
 const TOKEN = 'kill9-random-token-6d3b8f1a4c';
@@ -42,14 +32,16 @@ function random(seed: number): () => number {
  */
 describe('break: kill -9 of hafence serve at random moments of a recovery, SQLite (real processes)', function () {
   this.timeout(60_000 + TRIALS * 90_000);
-  const dir = mkdtempSync(join(tmpdir(), 'hafence-kill9-random-'));
-  const tokenFile = join(dir, 'agent.token');
-  const configFile = join(dir, 'cluster.yaml');
-  const setup = { mount: join(dir, 'mount'), tokenFile, urls: new Map<string, string>() };
-  const children: HafenceProcess[] = [];
-  const bmcs = new Map<string, SimBmc>();
-  const agents = new Map<string, HafenceProcess>();
-  const serves: HafenceProcess[] = [];
+  const rig = new ServeRig({
+    name: 'kill9-random',
+    password: PASSWORD,
+    token: TOKEN,
+    hosts: HOSTS,
+    ha: { defaults: ['maxFencesPerWindow: 50'] },
+  });
+  const { bmcs, agents, serves, children } = rig;
+  const startAgent = (host: string): HafenceProcess => rig.startAgent(host);
+  const startServe = (): HafenceProcess => rig.startServe();
   const next = random(SEED);
 
   const serve = () => serves.at(-1)!;
@@ -58,51 +50,17 @@ describe('break: kill -9 of hafence serve at random moments of a recovery, SQLit
   const stateOf = (list: Event[]) =>
     list.filter((e) => e.type === 'resource.transition' && e.resource === 'h2').at(-1)?.to;
 
-  function startAgent(host: string): void {
-    const p = startE2eAgent(host, setup);
-    children.push(p);
-    agents.set(host, p);
-  }
-
-  function startServe(): HafenceProcess {
-    const p = new HafenceProcess(`serve #${serves.length + 1}`, ['serve', '--config', configFile, '--json'], {
-      E2E_BMC_PW: PASSWORD,
-    });
-    children.push(p);
-    serves.push(p);
-    return p;
-  }
-
   before(async () => {
-    writeFileSync(tokenFile, `${TOKEN}\n`);
-    chmodSync(tokenFile, 0o600);
-    const ports = await freePorts(HOSTS.length);
-    for (const [i, h] of HOSTS.entries()) {
-      setup.urls.set(h, `http://127.0.0.1:${ports[i]}`);
-      bmcs.set(h, await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'ON' }));
-    }
-    for (const h of HOSTS) startAgent(h);
-    const hosts = HOSTS.map((h) => ({ id: h, agentUrl: setup.urls.get(h)!, bmcPort: bmcs.get(h)!.port }));
-    writeFileSync(configFile, e2eClusterYaml(hosts, tokenFile, { defaults: ['maxFencesPerWindow: 50'] }));
-    startServe();
-    await waitFor('h1..h3 AVAILABLE', 45_000, () => {
-      if (!serve().alive) throw new Error(`serve exited ${serve().exitCode}: ${serve().stderr}`);
-      const list = serve().json<Event>();
-      return HOSTS.every(
-        (h) => list.filter((e) => e.type === 'resource.transition' && e.resource === h).at(-1)?.to === 'AVAILABLE',
-      );
-    });
+    await rig.start({ serve: true });
+    await rig.allAvailable();
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') for (const s of serves) dumpChildren(children, s);
+    rig.dumpIfFailed(this.currentTest);
   });
 
   after(async () => {
-    for (const c of children) c.killGroup();
-    await Promise.all(children.map((c) => c.waitExit(5_000).catch(() => undefined)));
-    await Promise.all([...bmcs.values()].map((b) => b.close()));
-    rmSync(dir, { recursive: true, force: true });
+    await rig.close();
   });
 
   for (let trial = 1; trial <= TRIALS; trial++) {

@@ -1,17 +1,6 @@
 import { expect } from 'chai';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SimBmc } from '@hafence/sim';
-import {
-  dumpChildren,
-  e2eClusterYaml,
-  freePorts,
-  HafenceProcess,
-  onPowerCycle,
-  startE2eAgent,
-  waitFor,
-} from './e2e-kvm-processes.js';
+import { type HafenceProcess, onPowerCycle, waitFor } from './e2e-kvm-processes.js';
+import { ServeRig } from './serve-rig.js';
 
 const PASSWORD = 'Two-Serves-Pw-5519';
 const TOKEN = 'two-serves-token-8c1e4b7a2d';
@@ -28,54 +17,28 @@ type Event = { t: number; type: string; [k: string]: unknown };
  */
 describe('break: two hafence serve on one SQLite state file (real processes)', function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'hafence-two-serves-'));
-  const tokenFile = join(dir, 'agent.token');
-  const configFile = join(dir, 'cluster.yaml');
-  const setup = { mount: join(dir, 'mount'), tokenFile, urls: new Map<string, string>() };
-  const children: HafenceProcess[] = [];
-  const bmcs = new Map<string, SimBmc>();
-  const agents = new Map<string, HafenceProcess>();
-  const serves: HafenceProcess[] = [];
+  const rig = new ServeRig({
+    name: 'two-serves',
+    password: PASSWORD,
+    token: TOKEN,
+    hosts: HOSTS,
+  });
+  const { bmcs, agents, serves } = rig;
+  const startAgent = (host: string): HafenceProcess => rig.startAgent(host);
+  const startServe = (): HafenceProcess => rig.startServe();
   let watch: NodeJS.Timeout | undefined;
 
-  function startAgent(host: string): void {
-    const p = startE2eAgent(host, setup);
-    children.push(p);
-    agents.set(host, p);
-  }
-
-  function startServe(): HafenceProcess {
-    const p = new HafenceProcess(`serve #${serves.length + 1}`, ['serve', '--config', configFile, '--json'], {
-      E2E_BMC_PW: PASSWORD,
-    });
-    children.push(p);
-    serves.push(p);
-    return p;
-  }
-
   before(async () => {
-    writeFileSync(tokenFile, `${TOKEN}\n`);
-    chmodSync(tokenFile, 0o600);
-    const ports = await freePorts(HOSTS.length);
-    for (const [i, h] of HOSTS.entries()) {
-      setup.urls.set(h, `http://127.0.0.1:${ports[i]}`);
-      bmcs.set(h, await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'ON' }));
-    }
-    for (const h of HOSTS) startAgent(h);
-    const hosts = HOSTS.map((h) => ({ id: h, agentUrl: setup.urls.get(h)!, bmcPort: bmcs.get(h)!.port }));
-    writeFileSync(configFile, e2eClusterYaml(hosts, tokenFile));
+    await rig.start({ serve: false });
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') for (const s of serves) dumpChildren(children, s);
+    rig.dumpIfFailed(this.currentTest);
   });
 
   after(async () => {
     clearInterval(watch);
-    for (const c of children) c.killGroup();
-    await Promise.all(children.map((c) => c.waitExit(5_000).catch(() => undefined)));
-    await Promise.all([...bmcs.values()].map((b) => b.close()));
-    rmSync(dir, { recursive: true, force: true });
+    await rig.close();
   });
 
   it('the second serve refuses to start, or only one of them acts on a dead host (one stop, one release)', async () => {

@@ -1,17 +1,8 @@
 import { expect } from 'chai';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SimBmc } from '@hafence/sim';
-import {
-  dumpChildren,
-  e2eClusterYaml,
-  freePorts,
-  HafenceProcess,
-  onPowerCycle,
-  startE2eAgent,
-  waitFor,
-} from './e2e-kvm-processes.js';
+import { type HafenceProcess, onPowerCycle, waitFor } from './e2e-kvm-processes.js';
+import { ServeRig } from './serve-rig.js';
 
 const PASSWORD = 'E2e-Restart-Pw-4412';
 const TOKEN = 'e2e-restart-token-3f9a7c2e1b';
@@ -30,14 +21,14 @@ type Event = { t: number; type: string; [k: string]: unknown };
  */
 describe('e2e: kill -9 of hafence serve mid-recovery, restart on the same SQLite state (real processes)', function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'hafence-e2e-restart-'));
-  const tokenFile = join(dir, 'agent.token');
-  const configFile = join(dir, 'cluster.yaml');
-  const setup = { mount: join(dir, 'mount'), tokenFile, urls: new Map<string, string>() };
-  const children: HafenceProcess[] = [];
-  const bmcs = new Map<string, SimBmc>();
-  const agents = new Map<string, HafenceProcess>();
-  const serves: HafenceProcess[] = [];
+  const rig = new ServeRig({
+    name: 'e2e-restart',
+    password: PASSWORD,
+    token: TOKEN,
+    hosts: HOSTS,
+    ha: { defaults: ['maxFencesPerWindow: 1'] },
+  });
+  const { dir, children, bmcs, agents, serves } = rig;
   let restartWatch: NodeJS.Timeout | undefined;
   /** What h2's chassis had received at the moment the first serve was killed. */
   let logAtKill: string[] | undefined;
@@ -50,47 +41,20 @@ describe('e2e: kill -9 of hafence serve mid-recovery, restart on the same SQLite
     list.filter((e) => e.type === 'resource.transition' && e.resource === host).at(-1)?.to;
   const isReleased = (e: Event, host: string) => e.type === 'workloads.released' && e.resource === host;
 
-  function startAgent(host: string): void {
-    const p = startE2eAgent(host, setup);
-    children.push(p);
-    agents.set(host, p);
-  }
-
-  function startServe(): HafenceProcess {
-    const p = new HafenceProcess(`serve #${serves.length + 1}`, ['serve', '--config', configFile, '--json'], {
-      E2E_BMC_PW: PASSWORD,
-    });
-    children.push(p);
-    serves.push(p);
-    return p;
-  }
+  const startAgent = (host: string): HafenceProcess => rig.startAgent(host);
+  const startServe = (): HafenceProcess => rig.startServe();
 
   const elapsed = (what: string) => process.stderr.write(`      [${what} at ${Date.now() - started} ms]\n`);
 
-  before(async () => {
-    writeFileSync(tokenFile, `${TOKEN}\n`);
-    chmodSync(tokenFile, 0o600);
-    const ports = await freePorts(HOSTS.length);
-    for (const [i, h] of HOSTS.entries()) {
-      setup.urls.set(h, `http://127.0.0.1:${ports[i]}`);
-      bmcs.set(h, await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'ON' }));
-    }
-    for (const h of HOSTS) startAgent(h);
-    const hosts = HOSTS.map((h) => ({ id: h, agentUrl: setup.urls.get(h)!, bmcPort: bmcs.get(h)!.port }));
-    writeFileSync(configFile, e2eClusterYaml(hosts, tokenFile, { defaults: ['maxFencesPerWindow: 1'] }));
-    startServe();
-  });
+  before(() => rig.start());
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') for (const s of serves) dumpChildren(children, s);
+    rig.dumpIfFailed(this.currentTest);
   });
 
   after(async () => {
     clearInterval(restartWatch);
-    for (const c of children) c.killGroup();
-    await Promise.all(children.map((c) => c.waitExit(5_000).catch(() => undefined)));
-    await Promise.all([...bmcs.values()].map((b) => b.close()));
-    rmSync(dir, { recursive: true, force: true });
+    await rig.close();
   });
 
   it('all three hosts become AVAILABLE; the state is in the default SQLite file beside the cluster file', async () => {
