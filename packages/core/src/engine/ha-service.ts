@@ -121,6 +121,8 @@ export class HaService {
   private readonly history: EventHistoryPruner;
   private readonly powerEventsSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
+  /** Resources with a stop intent in the store at start (read once, not per resource). */
+  private readonly persistedIntents = new Set<string>();
   /** Power transitions our own commands will cause, per host (docs/behaviour.md#resource-states: not news). */
   private readonly ownPower = new Map<string, { to: 'ON' | 'OFF'; until: number }>();
   /** Power controller name (the binding's `target.host`) → the resource key bound to it. */
@@ -199,6 +201,7 @@ export class HaService {
       // Several servers load a partition's records when they take it, not before.
       for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
       for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
+      for (const i of await this.store.listIntents()) this.persistedIntents.add(i.resource);
     }
     this.powerSub = this.options.power?.transitions$?.subscribe((t) => {
       const own = this.ownPower.get(t.host);
@@ -317,7 +320,12 @@ export class HaService {
         await this.resources.attach(spec, provider, await this.store.getResource(key));
       return;
     }
-    await this.resources.attach(spec, provider, this.persisted.get(`r:${key}`) as never);
+    await this.resources.attach(
+      spec,
+      provider,
+      this.persisted.get(`r:${key}`) as never,
+      this.persistedIntents.delete(key), // read once at start, for every resource
+    );
     this.persisted.delete(`r:${key}`);
   }
 

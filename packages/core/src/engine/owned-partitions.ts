@@ -145,11 +145,13 @@ export class OwnedPartitions {
     this.acquiredAt.set(id, this.h.clock.now());
     this.h.emit({ t: this.h.clock.now(), type: 'partition.acquired', partition: id, epoch: lease.epoch });
     // Members first: the partition's first assessment must see them all, not an empty partition.
+    const intents = new Set((await this.store.listIntents()).map((i) => i.resource)); // one read for all
     for (const spec of this.h.inventory.resourcesIn(id)) {
       const persisted = await this.store.getResource(resourceKey(spec.ref));
       const typed = this.h.providers.get(spec.ref.type);
       if (!still()) return this.abandon(id, 'lease lost while taking the partition');
-      if (typed && !resources.view(resourceKey(spec.ref))) await resources.attach(spec, typed, persisted);
+      const key = resourceKey(spec.ref);
+      if (typed && !resources.view(key)) await resources.attach(spec, typed, persisted, intents.has(key));
     }
     const record = (await this.store.loadPartitions()).find((p) => p.id === id);
     if (!still()) return this.abandon(id, 'lease lost while taking the partition');

@@ -26,7 +26,6 @@ export async function applyPowerRules(
       // and nothing of ours is in flight: once fencing is where it stands, that read is the
       // proof it waits for — released once, FENCED — not someone else's switch.
       if (!rt.action && (state === 'FENCING' || state === 'FAILED')) {
-        actions.cancel(rt, 'power read OFF');
         await steps.apply(rt, 'power-off-observed', `power ${t.from}→OFF read after our own stop command`, {
           release: 'power-off',
         });

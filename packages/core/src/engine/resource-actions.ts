@@ -81,15 +81,16 @@ export class ResourceActions {
   }
 
   /** After a (re)start: reconcile a persisted stop intent, then restart the state's work. */
-  async resume(rt: Runtime): Promise<void> {
+  async resume(rt: Runtime, hasIntent?: boolean): Promise<void> {
     if (rt.record.state === 'RECOVERING' && rt.record.episode?.ownOff) {
       // Our recovery was cut between its stop and a confirmed power-on (a restart, a
       // takeover): it is finished, not judged as left OFF — its intent stays until the on.
       this.resumeOwnRecovery(rt);
       return;
     }
-    const intents = await this.d.store.listIntents();
-    if (intents.some((i) => i.resource === rt.key)) {
+    // The caller usually knows from one read for all its resources; alone, ask the store.
+    const pending = hasIntent ?? (await this.d.store.listIntents()).some((i) => i.resource === rt.key);
+    if (pending) {
       // The status read runs as the next step: it must not hold up the caller (addResource),
       // nor every resource added after this one.
       void this.steps.serial(rt, async () => {

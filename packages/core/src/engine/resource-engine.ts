@@ -40,7 +40,12 @@ export class ResourceEngine implements ResourceSteps {
   }
 
   /** Starts managing a resource, resuming `record` when one was persisted. */
-  async attach(spec: ResourceSpec, provider: HAProvider, persisted?: ResourceRecord): Promise<void> {
+  async attach(
+    spec: ResourceSpec,
+    provider: HAProvider,
+    persisted?: ResourceRecord,
+    hasIntent?: boolean,
+  ): Promise<void> {
     const key = resourceKey(spec.ref);
     const now = this.d.clock.now();
     let record = persisted ?? newRecord(spec, key, now);
@@ -68,7 +73,8 @@ export class ResourceEngine implements ResourceSteps {
       keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval,
     );
     this.scheduleHealth(rt, now + first);
-    await this.serial(rt, () => this.actions.resume(rt));
+    // A fresh record has no stop intent; a persisted one has one when the caller says so (or the store, asked).
+    await this.serial(rt, () => this.actions.resume(rt, persisted ? hasIntent : false));
   }
 
   /** Stops managing resource `key`: cancels its timers and action, deletes its record. */
