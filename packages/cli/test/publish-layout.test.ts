@@ -45,6 +45,7 @@ describe('publishable packages (npm pack --dry-run)', function () {
     expect(publishable.map((w) => w.pkg.name).sort()).to.deep.equal([
       '@hafence/cli',
       '@hafence/core',
+      '@hafence/operator',
       '@hafence/power-ipmi',
       '@hafence/power-script',
       '@hafence/provider-kvm',
@@ -110,6 +111,7 @@ describe('publishable packages (npm pack --dry-run)', function () {
 
   it('plugins take @hafence/core as a peer dependency, never as a dependency', () => {
     for (const name of [
+      '@hafence/operator',
       '@hafence/power-ipmi',
       '@hafence/power-script',
       '@hafence/provider-kvm',
