@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the OS packages the tests need, when they are missing (Debian/Ubuntu, as root).
 # Real peers, not mocks: OpenIPMI's BMC simulator, ipmitool, FreeIPMI, ClusterLabs fence
-# agents and pyghmi's fake BMC; PostgreSQL for @hafence/store-typeorm (then scripts/setup-postgres.sh
-# starts it and writes the test connection URL).
+# agents and pyghmi's fake BMC; Debian's chromium for the status page's browser tests (driven
+# by puppeteer-core, which downloads no browser); PostgreSQL for @hafence/store-typeorm (then
+# scripts/setup-postgres.sh starts it and writes the test connection URL).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -14,6 +15,7 @@ have ipmipower || need+=(freeipmi-tools)
 have fence_ipmilan || need+=(fence-agents)
 have fakebmc || need+=(python3-pyghmi)
 have pg_ctlcluster || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup: all test packages present"
