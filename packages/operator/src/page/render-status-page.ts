@@ -83,7 +83,7 @@ function clusterSections(s: StatusSnapshot): string {
 }
 
 function clusterSection(id: string, p: PartitionDetail | undefined, rows: ResourceDetail[], s: StatusSnapshot): string {
-  const sorted = [...rows].sort((a, b) => a.ref.id.localeCompare(b.ref.id));
+  const sorted = [...rows].sort((a, b) => a.ref.id.localeCompare(b.ref.id, 'en', { numeric: true }));
   const state = p ? ` <span class="pstate"${attr('data-state', p.state)}>${escapeHtml(p.state)}</span>` : '';
   return `<section class="cluster"${attr('data-partition', id)}>
 <h2>${escapeHtml(p?.kind ?? 'partition')} ${escapeHtml(id)}${state}</h2>
@@ -151,8 +151,12 @@ ${rows.join('\n')}
 `;
 }
 
+/** Newest first; of events at the same time, the later in `list` first (`list` is oldest first). */
 function newestFirst<T extends { readonly t: number }>(list: readonly T[]): T[] {
-  return [...list].sort((a, b) => b.t - a.t).slice(0, PAGE_LIST_LIMIT);
+  return [...list]
+    .reverse()
+    .sort((a, b) => b.t - a.t)
+    .slice(0, PAGE_LIST_LIMIT);
 }
 
 function alertList(alerts: readonly AlertEvent[], now: number): string {
@@ -165,9 +169,10 @@ ${a.resource === undefined ? '' : ` <b>${escapeHtml(a.resource)}</b>`} ${escapeH
 }
 
 function timelineList(events: readonly PageEvent[], now: number): string {
-  const items = newestFirst(events).map(
-    (e) => `<li${attr('data-type', e.type)}${attr('data-subject', eventSubject(e))}>\
-${relTime(e.t, relativeText(e.t, now))} <span class="type">${escapeHtml(e.type)}</span> ${escapeHtml(eventText(e))}</li>`,
-  );
+  const items = newestFirst(events).map((e) => {
+    const hooks = attr('data-type', e.type) + attr('data-subject', eventSubject(e));
+    const type = `<span class="type">${escapeHtml(e.type)}</span>`;
+    return `<li${hooks}>${relTime(e.t, relativeText(e.t, now))} ${type} ${escapeHtml(eventText(e))}</li>`;
+  });
   return `<ol id="timeline">\n${items.length > 0 ? items.join('\n') : '<li class="none">No events yet.</li>'}\n</ol>`;
 }

@@ -95,8 +95,8 @@ export interface StatusSnapshot {
   readonly partitions: readonly PartitionDetail[];
   readonly fenceBudgets: readonly FenceBudgetStatus[];
   readonly resources: readonly ResourceDetail[];
-  /** Recent alerts, in any order (the page shows the newest first). */
+  /** Recent alerts, oldest first as a rule (the page sorts them by time, newest first). */
   readonly alerts: readonly AlertEvent[];
-  /** Recent events, in any order (the page shows the newest first). */
+  /** Recent events, oldest first as a rule (the page sorts them by time, newest first). */
   readonly timeline: readonly PageEvent[];
 }

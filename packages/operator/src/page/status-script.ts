@@ -44,7 +44,7 @@ const shared = [durationText, relativeText, waitingLabel, resourceNotes, eventTe
  * set of rows or a partition changed), counts relative times down every second, and shows
  * `live` / `reconnecting` in `#live` (`data-live`).
  */
-export const STATUS_PAGE_SCRIPT = `// hafence status page: live updates from the event stream (no build step, no framework).
+export const STATUS_PAGE_SCRIPT = `// hafence status page: live updates from the event stream (no build step).
 (() => {
   'use strict';
 ${shared}
@@ -78,7 +78,9 @@ ${shared}
 
   function tick() {
     const now = serverNow();
-    for (const node of document.querySelectorAll('.rel[data-at]')) node.textContent = relativeText(Number(node.dataset.at), now);
+    for (const node of document.querySelectorAll('.rel[data-at]')) {
+      node.textContent = relativeText(Number(node.dataset.at), now);
+    }
   }
 
   function rowOf(id, type) {
@@ -106,8 +108,11 @@ ${shared}
 
   function setWaiting(tr, waiting) {
     const c = cell(tr, 'waiting');
-    if (waiting && typeof waiting.at === 'number') c.replaceChildren(waitingLabel(String(waiting.for)) + ' ', rel(waiting.at));
-    else c.textContent = '—';
+    if (waiting && typeof waiting.at === 'number') {
+      c.replaceChildren(waitingLabel(String(waiting.for)) + ' ', rel(waiting.at));
+    } else {
+      c.textContent = '—';
+    }
   }
 
   function updateRow(r) {
@@ -164,28 +169,37 @@ ${shared}
     }
   }
 
+  // One refresh at a time; a request during one runs another after it (its answer may predate the event).
   let refreshTimer;
+  let inFlight = false;
+  let again = false;
   let wholePage = false;
   function scheduleRefresh(ms, whole) {
     wholePage = wholePage || whole === true;
-    if (refreshTimer === undefined) refreshTimer = setTimeout(refresh, ms);
+    if (inFlight) again = true;
+    else if (refreshTimer === undefined) refreshTimer = setTimeout(refresh, ms);
   }
 
   async function refresh() {
+    refreshTimer = undefined;
+    inFlight = true;
     const whole = wholePage;
     wholePage = false;
     try {
       const [server, list] = await Promise.all([getJson('api/v1/server'), getJson('api/v1/resources')]);
       if (typeof server.now === 'number') offset = server.now - Date.now();
       const rows = list.resources.filter(updateRow).length;
-      if (whole || rows !== list.resources.length || rows !== document.querySelectorAll('tr[data-resource]').length) {
-        await reloadFragments();
-      }
+      const shown = document.querySelectorAll('tr[data-resource]').length;
+      if (whole || rows !== list.resources.length || rows !== shown) await reloadFragments();
       tick();
     } catch (err) {
       console.warn('hafence: refresh failed', err);
     } finally {
-      refreshTimer = undefined;
+      inFlight = false;
+      if (again) {
+        again = false;
+        scheduleRefresh(250);
+      }
     }
   }
 

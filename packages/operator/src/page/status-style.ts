@@ -19,7 +19,8 @@ thead th { font-weight: 600; color: var(--dim); }
 tr[data-state="AVAILABLE"] td.state, .pstate[data-state="ACTIVE"] { color: var(--ok); }
 tr[data-state="SUSPECT"] td.state, tr[data-state="CHECKING"] td.state, tr[data-state="DEGRADED"] td.state,
 tr[data-state="RECOVERING"] td.state, tr[data-state="INITIALIZING"] td.state { color: var(--warn); font-weight: 600; }
-tr[data-state="FENCING"] td.state, tr[data-state="FENCED"] td.state, tr[data-state="FAILED"] td.state { color: var(--bad); font-weight: 600; }
+tr[data-state="FENCING"] td.state, tr[data-state="FENCED"] td.state,
+tr[data-state="FAILED"] td.state { color: var(--bad); font-weight: 600; }
 tr[data-power="OFF"] td.power { color: var(--bad); }
 tr[data-power="UNKNOWN"] td.power { color: var(--warn); }
 tr[data-halted="true"] td { color: var(--bad); }

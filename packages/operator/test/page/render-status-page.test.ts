@@ -18,6 +18,24 @@ describe('renderStatusPage', () => {
     expect(c1).to.include('data-state="ACTIVE"').and.include('HA enabled');
   });
 
+  it('orders hosts by id with numbers as numbers (h2 before h10)', () => {
+    const html = renderStatusPage(snapshot({ resources: [host('h10', 'c1'), host('h2', 'c1'), host('h1', 'c1')] }));
+    expect(sectionOf(html, 'c1')!.match(/data-resource="[^"]*"/g)).to.deep.equal([
+      'data-resource="h1"',
+      'data-resource="h2"',
+      'data-resource="h10"',
+    ]);
+  });
+
+  it('of events at the same time, shows the later one first', () => {
+    const at = (type: string) => ({ t: NOW, type, host: 'h1', from: 'ON', to: 'OFF' });
+    const html = renderStatusPage(snapshot({ timeline: [at('power.transition'), at('power.action')] }));
+    expect(html.match(/<li data-type="[^"]*"/g)).to.deep.equal([
+      '<li data-type="power.action"',
+      '<li data-type="power.transition"',
+    ]);
+  });
+
   it('puts a host whose partition is not listed in a section of its own', () => {
     const html = renderStatusPage(snapshot({ resources: [host('h9', 'gone')] }));
     expect(sectionOf(html, 'gone')).to.include('data-resource="h9"');
