@@ -1,6 +1,6 @@
-import type { AlertEvent } from '@hafence/core';
+import type { AlertEvent, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '@hafence/core';
 import { attr, escapeHtml, relTime } from './html.js';
-import type { FenceBudgetStatus, PageEvent, PartitionDetail, ResourceDetail, StatusSnapshot } from './snapshot.js';
+import type { PageEvent, StatusSnapshot } from './snapshot.js';
 import { durationText, eventSubject, eventText, relativeText, resourceNotes, waitingLabel } from './text.js';
 
 /** Most timeline entries and alerts the page shows (the browser script keeps the same cap). */
