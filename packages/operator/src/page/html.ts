@@ -13,7 +13,10 @@ export function attr(name: string, value: string | number | boolean | undefined)
   return value === undefined ? '' : ` ${name}="${escapeHtml(value)}"`;
 }
 
-/** A time relative to the page's `now`, which the browser script keeps counting (`data-at`). */
-export function relTime(at: number, text: string): string {
-  return `<span class="rel"${attr('data-at', at)}>${escapeHtml(text)}</span>`;
+/**
+ * A time relative to the page's `now`, which the browser script keeps counting (`data-at`);
+ * a `deadline` reads `in 4 s`, then `due`.
+ */
+export function relTime(at: number, text: string, deadline = false): string {
+  return `<span class="${deadline ? 'rel deadline' : 'rel'}"${attr('data-at', at)}>${escapeHtml(text)}</span>`;
 }

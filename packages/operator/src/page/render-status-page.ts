@@ -1,7 +1,15 @@
 import type { AlertEvent, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '@hafence/core';
 import { attr, escapeHtml, relTime } from './html.js';
 import type { PageEvent, StatusSnapshot } from './snapshot.js';
-import { durationText, eventSubject, eventText, relativeText, resourceNotes, waitingLabel } from './text.js';
+import {
+  deadlineText,
+  durationText,
+  eventSubject,
+  eventText,
+  relativeText,
+  resourceNotes,
+  waitingLabel,
+} from './text.js';
 
 /** Most timeline entries and alerts the page shows (the browser script keeps the same cap). */
 export const PAGE_LIST_LIMIT = 200;
@@ -121,7 +129,7 @@ function hostRow(r: ResourceDetail, s: StatusSnapshot): string {
     attr('data-state', r.state) +
     attr('data-power', r.power);
   const waiting = r.waiting
-    ? `${escapeHtml(waitingLabel(r.waiting.for))} ${relTime(r.waiting.at, relativeText(r.waiting.at, s.now))}`
+    ? `${escapeHtml(waitingLabel(r.waiting.for))} ${relTime(r.waiting.at, deadlineText(r.waiting.at, s.now), true)}`
     : '—';
   const notes = resourceNotes(r, s.server.observeOnly).map(escapeHtml).join(' · ');
   return `<tr${hooks}><th scope="row">${escapeHtml(r.ref.id)}</th>\

@@ -1,5 +1,13 @@
 import { PAGE_LIST_LIMIT } from './render-status-page.js';
-import { durationText, eventSubject, eventText, relativeText, resourceNotes, waitingLabel } from './text.js';
+import {
+  deadlineText,
+  durationText,
+  eventSubject,
+  eventText,
+  relativeText,
+  resourceNotes,
+  waitingLabel,
+} from './text.js';
 
 /** Every `HaEvent` type the stream may send (`event: <type>`); EventSource needs a listener per name. */
 const EVENT_TYPES = [
@@ -30,7 +38,7 @@ const STRUCTURE_EVENTS = [
   'operator.action',
 ];
 
-const shared = [durationText, relativeText, waitingLabel, resourceNotes, eventText, eventSubject]
+const shared = [durationText, relativeText, deadlineText, waitingLabel, resourceNotes, eventText, eventSubject]
   .map((f) => f.toString())
   .join('\n');
 
@@ -70,17 +78,21 @@ ${shared}
     return node;
   }
 
-  function rel(at) {
-    const node = el('span', 'rel', relativeText(at, serverNow()));
+  function relText(node, now) {
+    const at = Number(node.dataset.at);
+    return node.classList.contains('deadline') ? deadlineText(at, now) : relativeText(at, now);
+  }
+
+  function rel(at, deadline) {
+    const node = el('span', deadline ? 'rel deadline' : 'rel');
     node.dataset.at = String(at);
+    node.textContent = relText(node, serverNow());
     return node;
   }
 
   function tick() {
     const now = serverNow();
-    for (const node of document.querySelectorAll('.rel[data-at]')) {
-      node.textContent = relativeText(Number(node.dataset.at), now);
-    }
+    for (const node of document.querySelectorAll('.rel[data-at]')) node.textContent = relText(node, now);
   }
 
   function rowOf(id, type) {
@@ -109,7 +121,7 @@ ${shared}
   function setWaiting(tr, waiting) {
     const c = cell(tr, 'waiting');
     if (waiting && typeof waiting.at === 'number') {
-      c.replaceChildren(waitingLabel(String(waiting.for)) + ' ', rel(waiting.at));
+      c.replaceChildren(waitingLabel(String(waiting.for)) + ' ', rel(waiting.at, true));
     } else {
       c.textContent = '—';
     }

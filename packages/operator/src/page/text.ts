@@ -19,6 +19,11 @@ export function relativeText(at: number, now: number): string {
   return at > now ? `in ${durationText(at - now)}` : `${durationText(now - at)} ago`;
 }
 
+/** A deadline relative to `now`: `in 4 s`, or `due` once it has come (the work is due or under way). */
+export function deadlineText(at: number, now: number): string {
+  return at - now >= 500 ? `in ${durationText(at - now)}` : 'due';
+}
+
 /** What a resource's next deadline is, in words (`Waiting.for`). */
 export function waitingLabel(what: string): string {
   const labels: Record<string, string> = {

@@ -14,7 +14,9 @@ function waitingIn(ms: number): string {
   const html = renderStatusPage(
     snapshot({ resources: [host('h1', 'c1', { waiting: { for: 'check', at: NOW + ms } })] }),
   );
-  return rowOf(html, 'h1')!.match(/<td class="waiting">next check <span class="rel" data-at="-?\d+">([^<]*)</)![1]!;
+  return rowOf(html, 'h1')!.match(
+    /<td class="waiting">next check <span class="rel deadline" data-at="-?\d+">([^<]*)</,
+  )![1]!;
 }
 
 /** The host notes of `r`, as its row shows them. */
@@ -36,7 +38,7 @@ function eventText(e: PageEvent): string {
 
 describe('status page words', () => {
   it('durations: at most two units', () => {
-    expect([600, 4_400, 59_600, 60_000, 125_000, 3_600_000, 3_780_000, 90_000_000].map(waitingIn)).to.deep.equal([
+    expect([500, 4_400, 59_600, 60_000, 125_000, 3_600_000, 3_780_000, 90_000_000].map(waitingIn)).to.deep.equal([
       'in 1 s',
       'in 4 s',
       'in 1 min',
@@ -48,11 +50,19 @@ describe('status page words', () => {
     ]);
   });
 
-  it('relative times: in the future, in the past, and now', () => {
+  it('deadlines: in the future, then due', () => {
     expect(waitingIn(4_000)).to.equal('in 4 s');
-    expect(waitingIn(-4_000)).to.equal('4 s ago');
-    expect(waitingIn(200)).to.equal('now');
-    expect(waitingIn(-499)).to.equal('now');
+    expect(waitingIn(500)).to.equal('in 1 s');
+    expect(waitingIn(499)).to.equal('due');
+    expect(waitingIn(-4_000)).to.equal('due');
+  });
+
+  it('times of the past: ago, or now within half a second', () => {
+    const since = (ms: number) =>
+      rowOf(renderStatusPage(snapshot({ resources: [host('h1', 'c1', { since: NOW + ms })] })), 'h1')!.match(
+        /<td class="since"><span class="rel" data-at="-?\d+">([^<]*)</,
+      )![1];
+    expect([-4_000, -499, 499, 4_000].map(since)).to.deep.equal(['4 s ago', 'now', 'now', 'in 4 s']);
   });
 
   it('host notes: maintenance by whom, release, episode counters, another owner', () => {

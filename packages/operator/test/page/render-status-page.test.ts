@@ -46,7 +46,7 @@ describe('renderStatusPage', () => {
     expect(rowOf(html, 'h1')).to.not.include('data-power');
   });
 
-  it('says what each host waits for and in how long, relative to now (data-at for the script)', () => {
+  it('says what each host waits for and in how long, relative to now, or that it is due (data-at for the script)', () => {
     const html = renderStatusPage(
       snapshot({
         resources: [
@@ -57,10 +57,10 @@ describe('renderStatusPage', () => {
       }),
     );
     expect(rowOf(html, 'h1')).to.include(
-      `recovery retry <span class="rel" data-at="${NOW + 65_000}">in 1 min 5 s</span>`,
+      `recovery retry <span class="rel deadline" data-at="${NOW + 65_000}">in 1 min 5 s</span>`,
     );
     expect(rowOf(html, 'h2')).to.include(
-      `self-fence lease deadline <span class="rel" data-at="${NOW - 3_000}">3 s ago`,
+      `self-fence lease deadline <span class="rel deadline" data-at="${NOW - 3_000}">due`,
     );
     expect(rowOf(html, 'h3')).to.include('<td class="waiting">—</td>');
   });
