@@ -78,10 +78,11 @@ export class ServeRig {
     return p;
   }
 
-  /** Starts another `hafence serve --json` on the cluster file, `extraArgs` appended (e.g. `--http …`). */
-  startServe(extraArgs: readonly string[] = []): HafenceProcess {
-    const args = ['serve', '--config', this.configFile, '--json', ...extraArgs];
-    const p = new HafenceProcess(`serve #${this.serves.length + 1}`, args, { E2E_BMC_PW: this.o.password });
+  /** Starts another `hafence serve --json` on the cluster file. */
+  startServe(): HafenceProcess {
+    const p = new HafenceProcess(`serve #${this.serves.length + 1}`, ['serve', '--config', this.configFile, '--json'], {
+      E2E_BMC_PW: this.o.password,
+    });
     this.children.push(p);
     this.serves.push(p);
     return p;
