@@ -1,0 +1,318 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PARTITION_STATES, type CheckKind, type CheckResult, type HaEvent } from '@hafence/core';
+import type { MetricsSource } from './metrics-source.js';
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /**
+   * Also export prom-client's default process metrics (CPU, memory, event loop lag, GC),
+   * named `hafence_process_…`, on the same registry. Default false.
+   */
+  readonly processMetrics?: boolean;
+  /** Bucket bounds (seconds) of `hafence_check_duration_seconds`. */
+  readonly checkBuckets?: readonly number[];
+  /** Bucket bounds (seconds) of `hafence_power_command_duration_seconds`. */
+  readonly powerBuckets?: readonly number[];
+}
+
+/** Default bucket bounds (seconds) of `hafence_check_duration_seconds`. */
+export const DEFAULT_CHECK_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Default bucket bounds (seconds) of `hafence_power_command_duration_seconds`. */
+export const DEFAULT_POWER_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
+
+const CHECK_KINDS: readonly CheckKind[] = ['health', 'activity'];
+const CHECK_RESULTS: readonly CheckResult[] = ['ok', 'failed', 'timeout', 'error'];
+const POWER_STATES = ['ON', 'OFF', 'UNKNOWN'] as const;
+const LANES = ['health', 'activity', 'recover', 'fence'] as const;
+
+/** What one scrape reads of the engine's views, shared by the gauges of that scrape. */
+interface Snapshot {
+  /** `partition\u0000state` → resources. */
+  readonly resources: Map<string, number>;
+  readonly power: Record<(typeof POWER_STATES)[number], number>;
+}
+
+/**
+ * Prometheus metrics of one engine (the metric names of docs/metrics.md), on a registry of
+ * their own (never prom-client's global one). Gauges are computed when scraped, from the
+ * engine's views — O(resources) per scrape, nothing per event; counters follow
+ * `events$` and the engine's check hooks with constant work per event and no label per
+ * host. Build it with {@link createMetrics}.
+ */
+export class HaMetrics {
+  /** The registry holding every metric; `registry.metrics()` is the exposition text. */
+  readonly registry = new Registry();
+  private readonly checkCounts = new Float64Array(CHECK_KINDS.length * CHECK_RESULTS.length);
+  private readonly checkDuration: Histogram<'kind'>;
+  private readonly checkLabels: readonly { kind: CheckKind }[] = CHECK_KINDS.map((kind) => ({ kind }));
+  private readonly eventsTotal: Counter<'type'>;
+  private readonly alertsTotal: Counter<'code' | 'level'>;
+  private readonly releasesTotal: Counter<'proof'>;
+  private readonly powerTotal: Counter<'driver' | 'action' | 'result'>;
+  private readonly powerDuration: Histogram<'driver' | 'action'>;
+  private readonly wouldTotal: Counter<'action'>;
+  /** Label objects by event type, built once per type (not per event). */
+  private readonly typeLabels = new Map<string, { type: string }>();
+  private readonly unsubscribe: () => void;
+  private readonly unobserve: () => void;
+  private snapshot?: Snapshot;
+  private closed = false;
+
+  /** Registers every metric and subscribes to `source`; {@link HaMetrics.close} undoes the subscriptions. */
+  constructor(
+    private readonly source: MetricsSource,
+    options: MetricsOptions = {},
+  ) {
+    const registers = [this.registry];
+    const self = this;
+    new Gauge({
+      name: 'hafence_resources',
+      help: 'Resources by partition and HA state (states with no resource are absent)',
+      labelNames: ['partition', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, n] of self.view().resources) {
+          const cut = key.indexOf('\u0000');
+          this.set({ partition: key.slice(0, cut), state: key.slice(cut + 1) }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'hafence_partition_state',
+      help: "Each partition's HA state: 1 for its current state, 0 for the others",
+      labelNames: ['partition', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of source.describePartitions()) {
+          for (const state of PARTITION_STATES) this.set({ partition: p.id, state }, p.state === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'hafence_hosts_by_power_state',
+      help: 'Resources with a power binding, by the power state last read from their controller',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const power = self.view().power;
+        for (const state of POWER_STATES) this.set({ state }, power[state]);
+      },
+    });
+    const checksTotal = new Counter({
+      name: 'hafence_checks_total',
+      help: 'Health and activity checks ended, by kind and result (ok, failed, timeout, error)',
+      labelNames: ['kind', 'result'],
+      registers,
+      collect: () => {
+        checksTotal.reset();
+        CHECK_KINDS.forEach((kind, k) =>
+          CHECK_RESULTS.forEach((result, r) =>
+            checksTotal.inc({ kind, result }, this.checkCounts[k * CHECK_RESULTS.length + r]!),
+          ),
+        );
+      },
+    });
+    this.checkDuration = new Histogram({
+      name: 'hafence_check_duration_seconds',
+      help: 'Duration of health and activity checks (engine clock), by kind',
+      labelNames: ['kind'],
+      buckets: [...(options.checkBuckets ?? DEFAULT_CHECK_BUCKETS)],
+      registers,
+    });
+    new Gauge({
+      name: 'hafence_scheduler_queued',
+      help: 'Jobs waiting for a free lane slot, all lanes',
+      registers,
+      collect() {
+        this.set(source.schedulerStats.queued);
+      },
+    });
+    const shed = new Counter({
+      name: 'hafence_scheduler_shed_total',
+      help: 'Health checks dropped because the scheduler queue was full',
+      registers,
+      collect: () => {
+        shed.reset();
+        shed.inc(source.schedulerStats.shed);
+      },
+    });
+    const laneBusy = new Gauge({
+      name: 'hafence_lane_busy',
+      help: 'Jobs running in each scheduler lane',
+      labelNames: ['lane'],
+      registers,
+      collect() {
+        const lanes = source.schedulerStats.lanes;
+        for (const lane of LANES) this.set({ lane }, lanes[lane].busy);
+      },
+    });
+    void laneBusy;
+    new Gauge({
+      name: 'hafence_lane_capacity',
+      help: 'Concurrency limit of each scheduler lane',
+      labelNames: ['lane'],
+      registers,
+      collect() {
+        const lanes = source.schedulerStats.lanes;
+        for (const lane of LANES) this.set({ lane }, lanes[lane].capacity);
+      },
+    });
+    this.powerTotal = new Counter({
+      name: 'hafence_power_commands_total',
+      help: 'Power commands (not status reads) by driver, action and result (driver "none": never sent)',
+      labelNames: ['driver', 'action', 'result'],
+      registers,
+    });
+    this.powerDuration = new Histogram({
+      name: 'hafence_power_command_duration_seconds',
+      help: 'Power command duration from leaving the host queue to the answer (engine clock), by driver and action',
+      labelNames: ['driver', 'action'],
+      buckets: [...(options.powerBuckets ?? DEFAULT_POWER_BUCKETS)],
+      registers,
+    });
+    new Gauge({
+      name: 'hafence_fence_budget_remaining',
+      help: 'Stop commands the fence budget still allows in its window, by scope (global or a partition)',
+      labelNames: ['scope'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of source.fenceBudgets()) this.set({ scope: b.scope }, Math.max(0, b.limit - b.used));
+      },
+    });
+    new Gauge({
+      name: 'hafence_fencing_halted',
+      help: '1 while the fence budget of a scope holds stop commands (an operator may resume it)',
+      labelNames: ['scope'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of source.fenceBudgets()) this.set({ scope: b.scope }, b.halted ? 1 : 0);
+      },
+    });
+    this.releasesTotal = new Counter({
+      name: 'hafence_releases_total',
+      help: "Resources whose workloads were released, by proof (power-off, lease)",
+      labelNames: ['proof'],
+      registers,
+    });
+    new Gauge({
+      name: 'hafence_partition_lease_held',
+      help: 'Several servers: 1 while this server holds the partition lease (absent with one server)',
+      labelNames: ['partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of source.describePartitions()) if (p.lease) this.set({ partition: p.id }, p.lease.held ? 1 : 0);
+      },
+    });
+    this.alertsTotal = new Counter({
+      name: 'hafence_alerts_total',
+      help: 'Alerts raised, by code and level',
+      labelNames: ['code', 'level'],
+      registers,
+    });
+    this.wouldTotal = new Counter({
+      name: 'hafence_would_power_actions_total',
+      help: 'Observe-only: power commands the engine would have sent, by action',
+      labelNames: ['action'],
+      registers,
+    });
+    new Gauge({
+      name: 'hafence_observe_only',
+      help: 'Observe-only: 1 when the engine or any partition sends no power command',
+      registers,
+      collect() {
+        const all = source.config?.observeOnly === true;
+        this.set(all || source.describePartitions().some((p) => p.observeOnly) ? 1 : 0);
+      },
+    });
+    this.eventsTotal = new Counter({
+      name: 'hafence_events_total',
+      help: 'Events emitted, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'hafence_process_' });
+    const sub = source.events$.subscribe((e) => this.onEvent(e));
+    this.unsubscribe = () => sub.unsubscribe();
+    this.unobserve = source.observe({ checkEnded: (kind, result, ms) => this.onCheck(kind, result, ms) });
+  }
+
+  /** The exposition format's content type, for the HTTP `Content-Type` header. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text format; reads each engine view once. */
+  async metrics(): Promise<string> {
+    this.snapshot = this.read();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.snapshot = undefined;
+    }
+  }
+
+  /** Stops following the engine (events and hooks); the registry keeps its last figures. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.unobserve();
+  }
+
+  private onCheck(kind: CheckKind, result: CheckResult, ms: number): void {
+    const k = kind === 'health' ? 0 : 1;
+    this.checkCounts[k * CHECK_RESULTS.length + CHECK_RESULTS.indexOf(result)]! += 1;
+    this.checkDuration.observe(this.checkLabels[k]!, ms / 1000);
+  }
+
+  private onEvent(e: HaEvent): void {
+    const type: string = e.type;
+    let labels = this.typeLabels.get(type);
+    if (!labels) this.typeLabels.set(type, (labels = { type }));
+    this.eventsTotal.inc(labels);
+    if (e.type === 'alert') {
+      this.alertsTotal.inc({ code: e.code, level: e.level });
+    } else if (e.type === 'workloads.released') {
+      this.releasesTotal.inc({ proof: e.proof });
+    } else if (e.type === 'power.action') {
+      const driver = e.driver ?? 'none';
+      this.powerTotal.inc({ driver, action: e.action, result: e.ok ? 'ok' : 'failed' });
+      if (e.ms !== undefined) this.powerDuration.observe({ driver, action: e.action }, e.ms / 1000);
+    } else if (type === 'would.power.action') {
+      this.wouldTotal.inc({ action: (e as unknown as { action: string }).action });
+    }
+  }
+
+  private view(): Snapshot {
+    return this.snapshot ?? this.read();
+  }
+
+  private read(): Snapshot {
+    const resources = new Map<string, number>();
+    const power = { ON: 0, OFF: 0, UNKNOWN: 0 };
+    for (const r of this.source.describeResources()) {
+      const key = `${r.partition}\u0000${r.state}`;
+      resources.set(key, (resources.get(key) ?? 0) + 1);
+      if (r.power !== undefined) power[r.power]++;
+    }
+    return { resources, power };
+  }
+}
+
+/**
+ * Builds the Prometheus metrics of `service` (every name of docs/metrics.md) on a registry
+ * of their own. Serve `await metrics.metrics()` with `metrics.contentType`; call
+ * `metrics.close()` when the service stops.
+ *
+ * @example
+ * const metrics = createMetrics(ha);
+ * const text = await metrics.metrics(); // Prometheus text format
+ */
+export function createMetrics(service: MetricsSource, options?: MetricsOptions): HaMetrics {
+  return new HaMetrics(service, options);
+}
