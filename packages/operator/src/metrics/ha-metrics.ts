@@ -16,7 +16,9 @@ export interface MetricsOptions {
 }
 
 /** Default bucket bounds (seconds) of `hafence_check_duration_seconds`. */
-export const DEFAULT_CHECK_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+export const DEFAULT_CHECK_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 /** Default bucket bounds (seconds) of `hafence_power_command_duration_seconds`. */
 export const DEFAULT_POWER_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
@@ -138,7 +140,7 @@ export class HaMetrics {
         shed.inc(source.schedulerStats.shed);
       },
     });
-    const laneBusy = new Gauge({
+    new Gauge({
       name: 'hafence_lane_busy',
       help: 'Jobs running in each scheduler lane',
       labelNames: ['lane'],
@@ -148,7 +150,6 @@ export class HaMetrics {
         for (const lane of LANES) this.set({ lane }, lanes[lane].busy);
       },
     });
-    void laneBusy;
     new Gauge({
       name: 'hafence_lane_capacity',
       help: 'Concurrency limit of each scheduler lane',
@@ -194,7 +195,7 @@ export class HaMetrics {
     });
     this.releasesTotal = new Counter({
       name: 'hafence_releases_total',
-      help: "Resources whose workloads were released, by proof (power-off, lease)",
+      help: 'Resources whose workloads were released, by proof (power-off, lease)',
       labelNames: ['proof'],
       registers,
     });
@@ -225,8 +226,7 @@ export class HaMetrics {
       help: 'Observe-only: 1 when the engine or any partition sends no power command',
       registers,
       collect() {
-        const all = source.config?.observeOnly === true;
-        this.set(all || source.describePartitions().some((p) => p.observeOnly) ? 1 : 0);
+        this.set(source.describePartitions().some((p) => p.observeOnly) ? 1 : 0);
       },
     });
     this.eventsTotal = new Counter({

@@ -12,6 +12,7 @@ export interface MetricsResourceView {
 export interface MetricsPartitionView {
   readonly id: string;
   readonly state: PartitionState;
+  /** Observe-only, by its own flag, an ancestor's or the whole engine's. */
   readonly observeOnly: boolean;
   /** Several servers only: whether this server holds the partition's lease. */
   readonly lease?: { readonly held: boolean };
@@ -39,6 +40,4 @@ export interface MetricsSource {
   describeResources(): readonly MetricsResourceView[];
   describePartitions(): readonly MetricsPartitionView[];
   fenceBudgets(): readonly MetricsBudgetView[];
-  /** The engine's configuration: `observeOnly` covers every partition. */
-  readonly config?: { readonly observeOnly?: boolean };
 }
