@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PARTITION_STATES, type CheckKind, type CheckResult, type HaEvent } from '@hafence/core';
-import type { MetricsSource } from './metrics-source.js';
+import type { MetricsBudgetView, MetricsPartitionView, MetricsSource } from './metrics-source.js';
+import { CheckHistogram } from './check-histogram.js';
 
 /** Options of {@link createMetrics}. */
 export interface MetricsOptions {
@@ -32,6 +33,8 @@ interface Snapshot {
   /** `partition\u0000state` → resources. */
   readonly resources: Map<string, number>;
   readonly power: Record<(typeof POWER_STATES)[number], number>;
+  readonly partitions: readonly MetricsPartitionView[];
+  readonly budgets: readonly MetricsBudgetView[];
 }
 
 /**
@@ -45,8 +48,7 @@ export class HaMetrics {
   /** The registry holding every metric; `registry.metrics()` is the exposition text. */
   readonly registry = new Registry();
   private readonly checkCounts = new Float64Array(CHECK_KINDS.length * CHECK_RESULTS.length);
-  private readonly checkDuration: Histogram<'kind'>;
-  private readonly checkLabels: readonly { kind: CheckKind }[] = CHECK_KINDS.map((kind) => ({ kind }));
+  private readonly checkDuration: CheckHistogram;
   private readonly eventsTotal: Counter<'type'>;
   private readonly alertsTotal: Counter<'code' | 'level'>;
   private readonly releasesTotal: Counter<'proof'>;
@@ -87,7 +89,7 @@ export class HaMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of source.describePartitions()) {
+        for (const p of self.view().partitions) {
           for (const state of PARTITION_STATES) this.set({ partition: p.id, state }, p.state === state ? 1 : 0);
         }
       },
@@ -116,13 +118,8 @@ export class HaMetrics {
         );
       },
     });
-    this.checkDuration = new Histogram({
-      name: 'hafence_check_duration_seconds',
-      help: 'Duration of health and activity checks (engine clock), by kind',
-      labelNames: ['kind'],
-      buckets: [...(options.checkBuckets ?? DEFAULT_CHECK_BUCKETS)],
-      registers,
-    });
+    this.checkDuration = new CheckHistogram(options.checkBuckets ?? DEFAULT_CHECK_BUCKETS);
+    this.registry.registerMetric(this.checkDuration.asMetric());
     new Gauge({
       name: 'hafence_scheduler_queued',
       help: 'Jobs waiting for a free lane slot, all lanes',
@@ -180,7 +177,7 @@ export class HaMetrics {
       registers,
       collect() {
         this.reset();
-        for (const b of source.fenceBudgets()) this.set({ scope: b.scope }, Math.max(0, b.limit - b.used));
+        for (const b of self.view().budgets) this.set({ scope: b.scope }, Math.max(0, b.limit - b.used));
       },
     });
     new Gauge({
@@ -190,7 +187,7 @@ export class HaMetrics {
       registers,
       collect() {
         this.reset();
-        for (const b of source.fenceBudgets()) this.set({ scope: b.scope }, b.halted ? 1 : 0);
+        for (const b of self.view().budgets) this.set({ scope: b.scope }, b.halted ? 1 : 0);
       },
     });
     this.releasesTotal = new Counter({
@@ -206,7 +203,7 @@ export class HaMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of source.describePartitions()) if (p.lease) this.set({ partition: p.id }, p.lease.held ? 1 : 0);
+        for (const p of self.view().partitions) if (p.lease) this.set({ partition: p.id }, p.lease.held ? 1 : 0);
       },
     });
     this.alertsTotal = new Counter({
@@ -226,7 +223,7 @@ export class HaMetrics {
       help: 'Observe-only: 1 when the engine or any partition sends no power command',
       registers,
       collect() {
-        this.set(source.describePartitions().some((p) => p.observeOnly) ? 1 : 0);
+        this.set(self.view().partitions.some((p) => p.observeOnly) ? 1 : 0);
       },
     });
     this.eventsTotal = new Counter({
@@ -267,7 +264,7 @@ export class HaMetrics {
   private onCheck(kind: CheckKind, result: CheckResult, ms: number): void {
     const k = kind === 'health' ? 0 : 1;
     this.checkCounts[k * CHECK_RESULTS.length + CHECK_RESULTS.indexOf(result)]! += 1;
-    this.checkDuration.observe(this.checkLabels[k]!, ms / 1000);
+    this.checkDuration.observe(kind, ms / 1000);
   }
 
   private onEvent(e: HaEvent): void {
@@ -300,7 +297,12 @@ export class HaMetrics {
       resources.set(key, (resources.get(key) ?? 0) + 1);
       if (r.power !== undefined) power[r.power]++;
     }
-    return { resources, power };
+    return {
+      resources,
+      power,
+      partitions: this.source.describePartitions(),
+      budgets: this.source.fenceBudgets(),
+    };
   }
 }
 
