@@ -20,6 +20,7 @@ export class CheckHistogram {
   readonly help = 'Duration of health and activity checks (engine clock), by kind';
   readonly type = 'histogram';
   readonly aggregator = 'sum';
+  readonly labelNames: readonly string[] = ['kind'];
   private readonly bounds: Float64Array;
   /** Per kind: one count per bound, then the +Inf bucket (not cumulative here). */
   private readonly counts: Float64Array;
