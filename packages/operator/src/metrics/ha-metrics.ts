@@ -1,6 +1,7 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { PARTITION_STATES, type CheckKind, type CheckResult, type HaEvent } from '@hafence/core';
-import type { MetricsBudgetView, MetricsPartitionView, MetricsSource } from './metrics-source.js';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { CheckKind, CheckResult, HaEvent } from '@hafence/core';
+import type { MetricsSource } from './metrics-source.js';
+import { readSnapshot, registerEngineGauges, type Snapshot } from './engine-gauges.js';
 import { CheckHistogram } from './check-histogram.js';
 
 /** Options of {@link createMetrics}. */
@@ -25,17 +26,6 @@ export const DEFAULT_POWER_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1
 
 const CHECK_KINDS: readonly CheckKind[] = ['health', 'activity'];
 const CHECK_RESULTS: readonly CheckResult[] = ['ok', 'failed', 'timeout', 'error'];
-const POWER_STATES = ['ON', 'OFF', 'UNKNOWN'] as const;
-const LANES = ['health', 'activity', 'recover', 'fence'] as const;
-
-/** What one scrape reads of the engine's views, shared by the gauges of that scrape. */
-interface Snapshot {
-  /** `partition\u0000state` → resources. */
-  readonly resources: Map<string, number>;
-  readonly power: Record<(typeof POWER_STATES)[number], number>;
-  readonly partitions: readonly MetricsPartitionView[];
-  readonly budgets: readonly MetricsBudgetView[];
-}
 
 /**
  * Prometheus metrics of one engine (the metric names of docs/metrics.md), on a registry of
@@ -68,42 +58,7 @@ export class HaMetrics {
     options: MetricsOptions = {},
   ) {
     const registers = [this.registry];
-    const self = this;
-    new Gauge({
-      name: 'hafence_resources',
-      help: 'Resources by partition and HA state (states with no resource are absent)',
-      labelNames: ['partition', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [key, n] of self.view().resources) {
-          const cut = key.indexOf('\u0000');
-          this.set({ partition: key.slice(0, cut), state: key.slice(cut + 1) }, n);
-        }
-      },
-    });
-    new Gauge({
-      name: 'hafence_partition_state',
-      help: "Each partition's HA state: 1 for its current state, 0 for the others",
-      labelNames: ['partition', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of self.view().partitions) {
-          for (const state of PARTITION_STATES) this.set({ partition: p.id, state }, p.state === state ? 1 : 0);
-        }
-      },
-    });
-    new Gauge({
-      name: 'hafence_hosts_by_power_state',
-      help: 'Resources with a power binding, by the power state last read from their controller',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const power = self.view().power;
-        for (const state of POWER_STATES) this.set({ state }, power[state]);
-      },
-    });
+    registerEngineGauges(this.registry, source, () => this.view());
     const checksTotal = new Counter({
       name: 'hafence_checks_total',
       help: 'Health and activity checks ended, by kind and result (ok, failed, timeout, error)',
@@ -120,43 +75,6 @@ export class HaMetrics {
     });
     this.checkDuration = new CheckHistogram(options.checkBuckets ?? DEFAULT_CHECK_BUCKETS);
     this.registry.registerMetric(this.checkDuration.asMetric());
-    new Gauge({
-      name: 'hafence_scheduler_queued',
-      help: 'Jobs waiting for a free lane slot, all lanes',
-      registers,
-      collect() {
-        this.set(source.schedulerStats.queued);
-      },
-    });
-    const shed = new Counter({
-      name: 'hafence_scheduler_shed_total',
-      help: 'Health checks dropped because the scheduler queue was full',
-      registers,
-      collect: () => {
-        shed.reset();
-        shed.inc(source.schedulerStats.shed);
-      },
-    });
-    new Gauge({
-      name: 'hafence_lane_busy',
-      help: 'Jobs running in each scheduler lane',
-      labelNames: ['lane'],
-      registers,
-      collect() {
-        const lanes = source.schedulerStats.lanes;
-        for (const lane of LANES) this.set({ lane }, lanes[lane].busy);
-      },
-    });
-    new Gauge({
-      name: 'hafence_lane_capacity',
-      help: 'Concurrency limit of each scheduler lane',
-      labelNames: ['lane'],
-      registers,
-      collect() {
-        const lanes = source.schedulerStats.lanes;
-        for (const lane of LANES) this.set({ lane }, lanes[lane].capacity);
-      },
-    });
     this.powerTotal = new Counter({
       name: 'hafence_power_commands_total',
       help: 'Power commands (not status reads) by driver, action and result (driver "none": never sent)',
@@ -170,41 +88,11 @@ export class HaMetrics {
       buckets: [...(options.powerBuckets ?? DEFAULT_POWER_BUCKETS)],
       registers,
     });
-    new Gauge({
-      name: 'hafence_fence_budget_remaining',
-      help: 'Stop commands the fence budget still allows in its window, by scope (global or a partition)',
-      labelNames: ['scope'],
-      registers,
-      collect() {
-        this.reset();
-        for (const b of self.view().budgets) this.set({ scope: b.scope }, Math.max(0, b.limit - b.used));
-      },
-    });
-    new Gauge({
-      name: 'hafence_fencing_halted',
-      help: '1 while the fence budget of a scope holds stop commands (an operator may resume it)',
-      labelNames: ['scope'],
-      registers,
-      collect() {
-        this.reset();
-        for (const b of self.view().budgets) this.set({ scope: b.scope }, b.halted ? 1 : 0);
-      },
-    });
     this.releasesTotal = new Counter({
       name: 'hafence_releases_total',
       help: 'Resources whose workloads were released, by proof (power-off, lease)',
       labelNames: ['proof'],
       registers,
-    });
-    new Gauge({
-      name: 'hafence_partition_lease_held',
-      help: 'Several servers: 1 while this server holds the partition lease (absent with one server)',
-      labelNames: ['partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of self.view().partitions) if (p.lease) this.set({ partition: p.id }, p.lease.held ? 1 : 0);
-      },
     });
     this.alertsTotal = new Counter({
       name: 'hafence_alerts_total',
@@ -217,14 +105,6 @@ export class HaMetrics {
       help: 'Observe-only: power commands the engine would have sent, by action',
       labelNames: ['action'],
       registers,
-    });
-    new Gauge({
-      name: 'hafence_observe_only',
-      help: 'Observe-only: 1 when the engine or any partition sends no power command',
-      registers,
-      collect() {
-        this.set(self.view().partitions.some((p) => p.observeOnly) ? 1 : 0);
-      },
     });
     this.eventsTotal = new Counter({
       name: 'hafence_events_total',
@@ -290,19 +170,7 @@ export class HaMetrics {
   }
 
   private read(): Snapshot {
-    const resources = new Map<string, number>();
-    const power = { ON: 0, OFF: 0, UNKNOWN: 0 };
-    for (const r of this.source.describeResources()) {
-      const key = `${r.partition}\u0000${r.state}`;
-      resources.set(key, (resources.get(key) ?? 0) + 1);
-      if (r.power !== undefined) power[r.power]++;
-    }
-    return {
-      resources,
-      power,
-      partitions: this.source.describePartitions(),
-      budgets: this.source.fenceBudgets(),
-    };
+    return readSnapshot(this.source);
   }
 }
 
