@@ -67,7 +67,7 @@ describe('HaService.observe (metrics hooks)', () => {
       expect(actions.filter((a) => a.action === 'off' && a.ok).length).to.be.greaterThan(0);
       for (const a of actions) {
         expect(a.driver).to.equal('fake');
-        expect(a.ms).to.be.a('number').and.to.be.at.least(5); // the fake BMC answers in 5 ms
+        expect(a.durationMs).to.be.a('number').and.to.be.at.least(5); // the fake BMC answers in 5 ms
       }
       const stats = c.service.schedulerStats;
       expect(stats.lanes.health.capacity).to.equal(c.service.config.concurrency.health);

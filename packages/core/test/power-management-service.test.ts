@@ -61,7 +61,7 @@ describe('PowerManagementService', () => {
       by: 'ha',
       ok: true,
       driver: 'a',
-      ms: 0,
+      durationMs: 0,
     });
     expect(await svc.status('h1', { by: 'ha' })).to.equal('OFF');
     expect(transitions.at(-1)).to.deep.equal({ host: 'h1', from: 'ON', to: 'OFF', by: 'ha', seq: 3 }); // after the off (2)
@@ -197,7 +197,7 @@ describe('PowerManagementService', () => {
     expect((await done).e).to.equal(undefined);
     const actions = events.filter((e) => e.type === 'power.action');
     expect(actions).to.have.length(1);
-    expect(actions[0]).to.include({ action: 'off', ok: true, driver: 'script', ms: 42 });
+    expect(actions[0]).to.include({ action: 'off', ok: true, driver: 'script', durationMs: 42 });
     second.behave = async () => {
       throw new DriverError('script', 'h', 'exit 1');
     };
@@ -208,7 +208,7 @@ describe('PowerManagementService', () => {
       action: 'on',
       ok: false,
       driver: 'script',
-      ms: 30,
+      durationMs: 30,
     });
   });
 

@@ -330,13 +330,13 @@ export class PowerManagementService {
     const action = op !== 'status'; // a status read is not an action (docs/behaviour.md#kvm-hosts)
     return guarded.then(
       (value) => {
-        if (action) this.emit({ ...this.actionEvent(host, op, opts, driver, sentAt), ok: true });
+        if (action) this.emit(this.actionEvent(host, op, opts, { ok: true }, driver, sentAt));
         return value;
       },
       (err: unknown) => {
         const safe = scrub(err, secrets);
         if (action) {
-          this.emit({ ...this.actionEvent(host, op, opts, driver, sentAt), ok: false, error: safe.message });
+          this.emit(this.actionEvent(host, op, opts, { ok: false, error: safe.message }, driver, sentAt));
           this.logger.warn('power operation failed', { host, op, by: opts.by, error: safe.message });
         }
         if (safe instanceof AuthError) this.reportAuthFailure(host);
@@ -349,9 +349,10 @@ export class PowerManagementService {
     host: string,
     op: PowerOperation,
     opts: PowerOpOptions,
+    result: { ok: boolean; error?: string },
     driver: string | undefined,
     sentAt: number | undefined,
-  ): Omit<Extract<HaEvent, { type: 'power.action' }>, 'ok'> {
+  ): HaEvent {
     const t = this.clock.now();
     return {
       t,
@@ -359,8 +360,9 @@ export class PowerManagementService {
       host,
       action: op,
       by: opts.by,
+      ...result,
       ...(driver !== undefined ? { driver } : {}),
-      ...(sentAt !== undefined ? { ms: t - sentAt } : {}),
+      ...(sentAt !== undefined ? { durationMs: t - sentAt } : {}),
     };
   }
 

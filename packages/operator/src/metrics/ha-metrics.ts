@@ -159,7 +159,7 @@ export class HaMetrics {
     } else if (e.type === 'power.action') {
       const driver = e.driver ?? 'none';
       this.powerTotal.inc({ driver, action: e.action, result: e.ok ? 'ok' : 'failed' });
-      if (e.ms !== undefined) this.powerDuration.observe({ driver, action: e.action }, e.ms / 1000);
+      if (e.durationMs !== undefined) this.powerDuration.observe({ driver, action: e.action }, e.durationMs / 1000);
     } else if (type === 'would.power.action') {
       this.wouldTotal.inc({ action: (e as unknown as { action: string }).action });
     }
