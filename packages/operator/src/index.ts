@@ -7,3 +7,11 @@
 
 /** This package's version. */
 export const OPERATOR_PACKAGE_VERSION = '0.1.0';
+export { HaMetrics, createMetrics, DEFAULT_CHECK_BUCKETS, DEFAULT_POWER_BUCKETS } from './metrics/ha-metrics.js';
+export type { MetricsOptions } from './metrics/ha-metrics.js';
+export type {
+  MetricsSource,
+  MetricsResourceView,
+  MetricsPartitionView,
+  MetricsBudgetView,
+} from './metrics/metrics-source.js';
