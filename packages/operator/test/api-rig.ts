@@ -82,6 +82,7 @@ export function call(
       : {}),
     ...o.headers,
   };
+  if (headers['transfer-encoding'] !== undefined) delete headers['content-length'];
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -99,7 +100,8 @@ export function call(
       });
     });
     req.on('error', reject);
-    req.end(body);
+    if (body !== undefined) req.write(body); // end(body) would add a content-length beside transfer-encoding
+    req.end();
   });
 }
 

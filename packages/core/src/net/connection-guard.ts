@@ -72,7 +72,8 @@ export function guardConnections(
  * Marks `socket` as serving an authenticated request (`true`) or idle again (`false`). A
  * TLS socket is tracked by the TCP socket under it (what the server's `connection` saw).
  */
-export function markBusy(socket: Socket, busy: boolean): void {
+export function markBusy(socket: Socket | null | undefined, busy: boolean): void {
+  if (!socket) return; // a request's socket is detached once it closed
   const t = tracked.get(socket) ?? tracked.get((socket as Socket & { _parent?: Socket })._parent as Socket);
   if (t) t.busy = busy;
 }

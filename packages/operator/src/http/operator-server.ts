@@ -35,7 +35,12 @@ const DEFAULT_LIMITS: OperatorLimits = {
 };
 
 /** The contract's timeouts: headers within 5 s, the whole request within 10 s. */
-const TIMEOUTS = { headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 };
+const TIMEOUTS = {
+  headersTimeout: 5_000,
+  requestTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+};
 
 /**
  * Starts the operator's HTTP API of a hafence engine (the `hafence serve --http` server):
@@ -189,8 +194,9 @@ async function handle(
     });
     return;
   }
-  markBusy(req.socket, true);
-  res.once('close', () => markBusy(req.socket, false));
+  const socket = req.socket;
+  markBusy(socket, true);
+  res.once('close', () => markBusy(socket, false));
   const url = new URL(req.url ?? '/', 'http://localhost');
   const found = router.match(req.method ?? 'GET', url.pathname);
   try {
