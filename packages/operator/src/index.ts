@@ -22,5 +22,5 @@ export type {
   ServerInfo,
 } from './http/options.js';
 export type { TokenIdentity } from './http/auth.js';
-export type { OperatorEngine, ActorLike, ResourceDetailLike } from './http/engine-port.js';
+export type { OperatorEngine } from './http/engine-port.js';
 export { MAX_BODY_BYTES } from './http/body.js';

@@ -9,3 +9,4 @@ export { SseHub, DEFAULT_SSE_LIMITS } from './http/sse-hub.js';
 export type { SseLimits } from './http/sse-hub.js';
 export { ResourceHistory, HISTORY_PER_RESOURCE } from './http/resource-history.js';
 export type { TransitionEntry, ReleaseEntry } from './http/resource-history.js';
+export { apiErrorOf } from './http/engine-errors.js';

@@ -1,12 +1,7 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { Secret, type HaService, type ResourceRef } from '@hafence/core';
+import { Secret, type ResourceRef } from '@hafence/core';
 import { createFakeCluster, type FakeCluster } from '@hafence/testkit';
-import {
-  startOperatorServer,
-  type OperatorEngine,
-  type OperatorServer,
-  type OperatorServerOptions,
-} from '@hafence/operator';
+import { startOperatorServer, type OperatorServer, type OperatorServerOptions } from '@hafence/operator';
 
 /** The token of identity `alice` in every API test. */
 export const ALICE_TOKEN = 'alice-token-0123456789abcdef0123456789';
@@ -41,7 +36,7 @@ export async function startApiRig(
 ): Promise<ApiRig> {
   const cluster = await createFakeCluster({ hosts: o.hosts ?? 3, config: o.config });
   const api = await startOperatorServer({
-    service: engineOf(cluster.service),
+    service: cluster.service,
     store: cluster.store,
     listen: { host: '127.0.0.1', port: 0 },
     auth: {
@@ -103,14 +98,6 @@ export function call(
     if (body !== undefined) req.write(body); // end(body) would add a content-length beside transfer-encoding
     req.end();
   });
-}
-
-/**
- * The engine as the API sees it. Until the read model of `@hafence/core` lands, the
- * describe methods are derived from `list()` here.
- */
-export function engineOf(service: HaService): OperatorEngine {
-  return service as unknown as OperatorEngine;
 }
 
 /** `type`/`id` of a host. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger, StateStore } from '@hafence/core';
-import { startOperatorServer, type OperatorEngine, type OperatorServer } from '@hafence/operator';
+import { startOperatorServer, type OperatorServer } from '@hafence/operator';
 import type { ServeHttpSettings } from './serve-http.js';
 import type { StandaloneEngine } from './standalone-engine.js';
 
@@ -20,7 +20,7 @@ export interface ServeHttpContext {
 export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttpContext): Promise<OperatorServer> {
   const service = ctx.engine.service;
   const api = await startOperatorServer({
-    service: service as unknown as OperatorEngine,
+    service,
     store: ctx.store,
     auth: settings.auth,
     listen: { host: settings.host, port: settings.port },

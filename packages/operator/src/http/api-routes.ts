@@ -83,7 +83,6 @@ function detail(ctx: RouteContext, deps: ApiDeps, ref: ResourceRef): void {
 
 async function maintenance(ctx: RouteContext, deps: ApiDeps, ref: ResourceRef): Promise<void> {
   const body = parseOr400(maintenanceBody, await readJsonBody(ctx.req), 'body');
-  deps.service.describeResource(ref); // 404 before anything changes
   await deps.service.setMaintenance(ref, body.on, actor(ctx, body.reason));
   sendJson(ctx.res, 200, { resource: ref.id, type: ref.type, maintenance: body.on });
 }

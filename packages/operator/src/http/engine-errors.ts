@@ -1,4 +1,4 @@
-import { InvalidRequestError, LeaseLostError, NotFoundError } from '@hafence/core';
+import { InvalidRequestError, LeaseLostError, NotFoundError, NotOwnerError } from '@hafence/core';
 import { ApiError } from './respond.js';
 
 /**
@@ -9,7 +9,7 @@ import { ApiError } from './respond.js';
 export function apiErrorOf(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (err instanceof NotFoundError) return new ApiError(404, 'not-found', `unknown ${err.what} '${err.id}'`);
-  if (err instanceof InvalidRequestError || err instanceof LeaseLostError)
+  if (err instanceof InvalidRequestError || err instanceof LeaseLostError || err instanceof NotOwnerError)
     return new ApiError(409, 'conflict', err.message);
   return undefined;
 }

@@ -1,4 +1,12 @@
-import type { Clock, Logger, Secret, StateStore } from '@hafence/core';
+import type {
+  Clock,
+  FenceBudgetStatus,
+  Logger,
+  PartitionDetail,
+  ResourceDetail,
+  Secret,
+  StateStore,
+} from '@hafence/core';
 import type { TokenIdentity } from './auth.js';
 import type { OperatorEngine } from './engine-port.js';
 
@@ -24,9 +32,9 @@ export interface ServerInfo {
 /** Everything the status page shows when rendered on the server. */
 export interface StatusSnapshot {
   readonly server: ServerInfo;
-  readonly partitions: readonly object[];
-  readonly fenceBudgets: readonly object[];
-  readonly resources: readonly object[];
+  readonly partitions: readonly PartitionDetail[];
+  readonly fenceBudgets: readonly FenceBudgetStatus[];
+  readonly resources: readonly ResourceDetail[];
 }
 
 /** A static asset of the status page. */
