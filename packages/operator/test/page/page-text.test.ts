@@ -1,12 +1,6 @@
 import { expect } from 'chai';
 import { Script } from 'node:vm';
-import {
-  STATUS_PAGE_ASSETS,
-  STATUS_PAGE_SCRIPT,
-  STATUS_PAGE_STYLE,
-  renderStatusPage,
-  type PageEvent,
-} from '@hafence/operator';
+import { STATUS_PAGE_SCRIPT, STATUS_PAGE_STYLE, renderStatusPage, statusPage, type PageEvent } from '@hafence/operator';
 import { NOW, host, rowOf, snapshot } from './fixtures.js';
 
 /** The words of a waiting time `ms` from now, as a host row shows them. */
@@ -112,12 +106,13 @@ describe('status page words', () => {
     expect(STATUS_PAGE_SCRIPT).to.not.include('innerHTML');
   });
 
-  it('serves both assets with their content types', () => {
-    expect(STATUS_PAGE_ASSETS.get('/status.js')).to.deep.equal({
-      contentType: 'text/javascript; charset=utf-8',
+  it('plugs into the operator server: the page renderer and both assets with their content types', () => {
+    expect(statusPage.renderPage).to.equal(renderStatusPage);
+    expect(statusPage.assets['status.js']).to.deep.equal({
+      type: 'text/javascript; charset=utf-8',
       body: STATUS_PAGE_SCRIPT,
     });
-    expect(STATUS_PAGE_ASSETS.get('/status.css')?.body).to.equal(STATUS_PAGE_STYLE);
+    expect(statusPage.assets['status.css']).to.deep.equal({ type: 'text/css; charset=utf-8', body: STATUS_PAGE_STYLE });
     expect(STATUS_PAGE_STYLE).to.not.match(/url\(|@import/);
   });
 });

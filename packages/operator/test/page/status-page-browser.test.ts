@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import type { OperatorServer } from '@hafence/operator';
 import type { Browser, Page } from 'puppeteer-core';
 import { collectPageErrors, launchChromium } from './browser.js';
-import { NOW, host, snapshot } from './fixtures.js';
-import { FIXTURE_USER, PageFixtureServer } from './page-server.js';
+import { NOW, cluster, host, snapshot } from './fixtures.js';
+import { PAGE_USER, StubEngine, startPageServer } from './page-rig.js';
 
 type Row = { id: string; state?: string; power?: string; waiting: string; text: string };
 
@@ -20,18 +21,21 @@ function rows(page: Page): Promise<Row[]> {
 }
 
 /**
- * The status page in Debian's chromium (puppeteer-core), against a stand-in server that
- * speaks the contract's routes with Basic auth and CSP `default-src 'self'`: the page
- * renders, goes live on the event stream, updates rows from events and from
- * `/api/v1/resources`, reconnects, escapes hostile values, and works without JavaScript.
+ * The status page in Debian's chromium (puppeteer-core), served by the real
+ * `startOperatorServer` (Basic auth, CSP `default-src 'self'`, the SSE hub) over a stub
+ * engine whose read model and events the test sets: the page renders, goes live, updates
+ * rows from events and from `/api/v1/resources`, reconnects, escapes hostile values, and
+ * works without JavaScript.
  */
-describe('status page in a real browser (stand-in server)', function () {
+describe('status page in a real browser (operator server over a stub engine)', function () {
   this.timeout(60_000);
   let browser: Browser;
-  let server: PageFixtureServer;
+  let engine: StubEngine;
+  let server: OperatorServer;
   let url: string;
   let page: Page;
   let errors: string[];
+  let requests: string[];
 
   before(async () => {
     browser = await launchChromium();
@@ -41,11 +45,14 @@ describe('status page in a real browser (stand-in server)', function () {
   });
 
   beforeEach(async () => {
-    server = new PageFixtureServer(snapshot());
-    url = await server.start();
+    engine = new StubEngine(snapshot());
+    server = await startPageServer(engine);
+    url = `http://127.0.0.1:${server.address.port}/`;
     page = await browser.newPage();
     errors = collectPageErrors(page);
-    await page.authenticate(FIXTURE_USER);
+    requests = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await page.authenticate(PAGE_USER);
   });
   afterEach(async () => {
     await page.close();
@@ -66,7 +73,7 @@ describe('status page in a real browser (stand-in server)', function () {
     const clusters = await page.$$eval('section.cluster', (s) => s.map((e) => e.getAttribute('data-partition')));
     expect(clusters).to.deep.equal(['c1', 'c2']);
     expect(await page.$('#observe-only')).to.equal(null);
-    expect(server.requests).to.include.members(['GET /status.js', 'GET /status.css', 'GET /api/v1/events/stream']);
+    expect(requests).to.include.members(['/status.js', '/status.css', '/api/v1/events/stream', '/api/v1/resources']);
     expect(errors).to.deep.equal([]);
   });
 
@@ -76,7 +83,7 @@ describe('status page in a real browser (stand-in server)', function () {
     await page.evaluate(() => {
       (window as unknown as { marker: number }).marker = 1;
     });
-    server.snapshot = snapshot({
+    engine.data = snapshot({
       resources: [
         host('h1', 'c1'),
         host('h2', 'c1', { state: 'SUSPECT', power: 'OFF', waiting: { for: 'activity', at: NOW + 30_000 } }),
@@ -84,8 +91,8 @@ describe('status page in a real browser (stand-in server)', function () {
         host('h4', 'c2'),
       ],
     });
-    server.push({ t: NOW, type: 'power.transition', host: 'h2', from: 'ON', to: 'OFF' });
-    server.push({
+    engine.emit({ t: NOW, type: 'power.transition', host: 'h2', from: 'ON', to: 'OFF' });
+    engine.emit({
       t: NOW,
       type: 'resource.transition',
       resource: 'h2',
@@ -107,11 +114,32 @@ describe('status page in a real browser (stand-in server)', function () {
     expect(errors).to.deep.equal([]);
   });
 
-  it('adds alerts with their codes; a host it did not know appears (the clusters are read again)', async () => {
+  it('the server-rendered page has the events this server has seen, alerts with their codes', async () => {
+    engine.emit({
+      t: NOW - 2_000,
+      type: 'alert',
+      level: 'critical',
+      code: 'fence-failed',
+      message: 'm',
+      resource: 'h1',
+    });
+    engine.emit({ t: NOW - 1_000, type: 'power.transition', host: 'h2', from: 'ON', to: 'UNKNOWN' });
+    await page.setJavaScriptEnabled(false);
+    await page.goto(url);
+    expect(await page.$$eval('#alerts li', (l) => l.map((li) => li.getAttribute('data-code')))).to.deep.equal([
+      'fence-failed',
+    ]);
+    expect(await page.$$eval('#timeline li', (l) => l.map((li) => li.getAttribute('data-type')))).to.deep.equal([
+      'power.transition',
+      'alert',
+    ]);
+  });
+
+  it('adds alerts live; a host it did not know appears (the clusters are read again)', async () => {
     await page.goto(url);
     await isLive();
-    server.snapshot = snapshot({ resources: [...snapshot().resources, host('h5', 'c2', { state: 'INITIALIZING' })] });
-    server.push({ t: NOW, type: 'alert', level: 'critical', code: 'fence-failed', message: 'm', resource: 'h5' });
+    engine.data = snapshot({ resources: [...snapshot().resources, host('h5', 'c2', { state: 'INITIALIZING' })] });
+    engine.emit({ t: NOW, type: 'alert', level: 'critical', code: 'fence-failed', message: 'm', resource: 'h5' });
     await page.waitForSelector('#alerts li[data-code="fence-failed"][data-level="critical"]', { timeout: 3_000 });
     expect(await page.$$('#alerts li.none')).to.have.length(0);
     await page.waitForSelector('section[data-partition="c2"] tr[data-resource="h5"][data-state="INITIALIZING"]', {
@@ -120,24 +148,27 @@ describe('status page in a real browser (stand-in server)', function () {
     expect(errors).to.deep.equal([]);
   });
 
-  it('says "reconnecting" when the stream drops, then "live" again', async () => {
+  it('says "reconnecting" while the server is away, then "live" again when it is back', async () => {
     await page.goto(url);
     await isLive();
-    server.dropStreams();
+    const port = server.address.port;
+    await server.close();
     await page.waitForSelector('#live[data-live="reconnecting"]', { timeout: 3_000 });
-    await page.waitForSelector('#live[data-live="live"]', { timeout: 10_000 });
-    expect(server.streamCount).to.equal(1);
+    server = await startPageServer(engine, port);
+    await page.waitForSelector('#live[data-live="live"]', { timeout: 15_000 });
+    engine.emit({ t: NOW, type: 'power.transition', host: 'h3', from: 'ON', to: 'OFF' });
+    await page.waitForSelector('tr[data-resource="h3"][data-power="OFF"]', { timeout: 3_000 });
   });
 
   it('renders hostile values as text, server-side and live: no element is made from them', async () => {
     const evil = '<img src=x id=pwned onerror="window.pwned=1">';
-    server.snapshot = snapshot({
+    engine.data = snapshot({
       resources: [host(evil, 'c1', { maintenance: { inventory: false, operator: { by: evil, at: NOW } } })],
     });
     await page.goto(url);
     await isLive();
-    server.push({ t: NOW, type: 'alert', level: 'warning', code: evil, message: evil, resource: evil });
-    server.push({
+    engine.emit({ t: NOW, type: 'alert', level: 'warning', code: evil, message: evil, resource: evil });
+    engine.emit({
       t: NOW,
       type: 'resource.transition',
       resource: evil,
@@ -155,8 +186,8 @@ describe('status page in a real browser (stand-in server)', function () {
   });
 
   it('without JavaScript: the server-rendered table shows the hosts and the page refreshes itself', async () => {
+    engine.data = snapshot({ partitions: [cluster('c1'), cluster('c2', { observeOnly: true })] });
     await page.setJavaScriptEnabled(false);
-    server.snapshot = snapshot({ server: { msId: 'ms-1', observeOnly: true, version: '0.1.0' } });
     await page.goto(url);
     expect((await rows(page)).map((r) => [r.id, r.state])).to.deep.equal([
       ['h1', 'AVAILABLE'],
@@ -166,8 +197,7 @@ describe('status page in a real browser (stand-in server)', function () {
     ]);
     expect(await page.$eval('#live', (e) => e.getAttribute('data-live'))).to.equal('static');
     expect(await page.$('#observe-only')).to.not.equal(null);
-    expect(server.requests).to.not.include('GET /api/v1/events/stream');
-    const html = await page.content();
-    expect(html).to.include('<meta http-equiv="refresh" content="5">');
+    expect(requests).to.not.include('/api/v1/events/stream');
+    expect(await page.content()).to.include('<meta http-equiv="refresh" content="5">');
   });
 });
