@@ -17,7 +17,8 @@ export function registerServeCommand(program: Command): void {
     .option('--json', 'print every event as a JSON line on stdout')
     .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
     .option('--ms-id <id>', "this management server's id (one of the cluster file's servers:)")
-    .action(async (opts: { config: string; json?: boolean; tlsCa?: string; msId?: string }) => {
+    .option('--log-level <level>', 'debug | info | warn | error (default: HAFENCE_LOG_LEVEL, else info)')
+    .action(async (opts: { config: string; json?: boolean; tlsCa?: string; msId?: string; logLevel?: string }) => {
       const { runServe } = await import('../standalone/run-serve.js');
       process.exitCode = await runServe(opts);
     });

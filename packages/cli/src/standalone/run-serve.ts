@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { ConfigError, type HaEvent } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
-import { stderrLogger } from '../stderr-logger.js';
+import { resolveLogLevel } from '../logging/log-level.js';
+import { setStderrLogLevel, stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
 import { StandaloneEngine } from './standalone-engine.js';
@@ -19,6 +20,8 @@ export interface ServeOptions {
   readonly tlsCa?: string;
   /** This management server's id (`--ms-id`): must be listed in the file's `servers:` when it has one. */
   readonly msId?: string;
+  /** The lowest level logged on stderr (`--log-level`; else HAFENCE_LOG_LEVEL, else info). */
+  readonly logLevel?: string;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   };
   let store: ServeStore | undefined;
   try {
+    setStderrLogLevel(resolveLogLevel(options.logLevel, process.env));
     const file = loadClusterFile(options.config);
     checkMsId(file, options.msId);
     store = await openServeStore(file, options.config);
