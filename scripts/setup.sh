@@ -14,6 +14,7 @@ have ipmipower || need+=(freeipmi-tools)
 have fence_ipmilan || need+=(fence-agents)
 have fakebmc || need+=(python3-pyghmi)
 have pg_ctlcluster || need+=(postgresql)
+have systemd-analyze || need+=(systemd)   # verifies the example systemd units
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup: all test packages present"
