@@ -177,8 +177,8 @@ function agentSettings(opts: AgentCommandOptions) {
 }
 
 /**
- * The effective settings at `debug`, for an operator checking what the agent understood. The tokens and the TLS key go in
- * as they are (`Secret`s): the logger prints them `[redacted]`, by value and by field name.
+ * The effective settings at `debug`, for an operator checking what the agent understood. The tokens and the TLS key
+ * go in as they are (`Secret`s): the logger prints them `[redacted]`, by value and by field name.
  */
 function logSettings(opts: AgentCommandOptions, s: ReturnType<typeof agentSettings>): void {
   stderrLogger.debug('agent settings', {

@@ -17,7 +17,6 @@ function show(value: unknown): string {
 
 /** Control characters (a terminal's escape sequences among them) written as JSON escapes. */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
