@@ -8,13 +8,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
+have systemd-analyze || need+=(systemd)   # verifies the example systemd units
 have ipmi_sim || need+=(openipmi)
 have ipmitool || need+=(ipmitool)
 have ipmipower || need+=(freeipmi-tools)
 have fence_ipmilan || need+=(fence-agents)
 have fakebmc || need+=(python3-pyghmi)
 have pg_ctlcluster || need+=(postgresql)
-have systemd-analyze || need+=(systemd)   # verifies the example systemd units
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup: all test packages present"

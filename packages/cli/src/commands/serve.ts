@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ServeOptions } from '../standalone/run-serve.js';
 
 /**
  * Registers `hafence serve --config FILE [--json]`: the standalone management server
@@ -14,11 +15,11 @@ export function registerServeCommand(program: Command): void {
       '--config <file>',
       'the cluster file: ha settings, zones/pods/clusters, hosts with agent URL and BMC',
     )
+    .option('--log-level <level>', 'debug | info | warn | error (default: HAFENCE_LOG_LEVEL, else info)')
     .option('--json', 'print every event as a JSON line on stdout')
     .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
     .option('--ms-id <id>', "this management server's id (one of the cluster file's servers:)")
-    .option('--log-level <level>', 'debug | info | warn | error (default: HAFENCE_LOG_LEVEL, else info)')
-    .action(async (opts: { config: string; json?: boolean; tlsCa?: string; msId?: string; logLevel?: string }) => {
+    .action(async (opts: ServeOptions) => {
       const { runServe } = await import('../standalone/run-serve.js');
       process.exitCode = await runServe(opts);
     });

@@ -12,6 +12,8 @@ import type { ClusterFile } from './cluster-schema.js';
 
 /** Options of `hafence serve`. */
 export interface ServeOptions {
+  /** The lowest level logged on stderr (`--log-level`; else HAFENCE_LOG_LEVEL, else info). */
+  readonly logLevel?: string;
   /** The cluster file (YAML or JSON). */
   readonly config: string;
   /** Print events as JSON lines (docs/behaviour.md#scenarios) instead of readable lines. */
@@ -20,8 +22,6 @@ export interface ServeOptions {
   readonly tlsCa?: string;
   /** This management server's id (`--ms-id`): must be listed in the file's `servers:` when it has one. */
   readonly msId?: string;
-  /** The lowest level logged on stderr (`--log-level`; else HAFENCE_LOG_LEVEL, else info). */
-  readonly logLevel?: string;
 }
 
 /**
