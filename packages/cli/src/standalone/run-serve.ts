@@ -8,9 +8,11 @@ import { StandaloneEngine } from './standalone-engine.js';
 import { openServeStore, type ServeStore } from './open-store.js';
 import { StoreOpenError } from '@hafence/store-typeorm';
 import type { ClusterFile } from './cluster-schema.js';
+import { startServeHttp } from './start-serve-http.js';
+import { serveHttpSettings, type ServeHttpFlags } from './serve-http.js';
 
 /** Options of `hafence serve`. */
-export interface ServeOptions {
+export interface ServeOptions extends ServeHttpFlags {
   /** The cluster file (YAML or JSON). */
   readonly config: string;
   /** Print events as JSON lines (docs/behaviour.md#scenarios) instead of readable lines. */
@@ -33,9 +35,11 @@ export async function runServe(options: ServeOptions): Promise<number> {
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
   let store: ServeStore | undefined;
+  let http: ReturnType<typeof serveHttpSettings>;
   try {
     const file = loadClusterFile(options.config);
     checkMsId(file, options.msId);
+    http = serveHttpSettings(options); // every flag and file checked before anything starts
     store = await openServeStore(file, options.config);
     // A PostgreSQL store is shared: partitions are owned by lease (SQLite: one server owns all), the leases
     // measured on the monotonic clock: a wall-clock step must not stretch a lease (SPEC §7).
@@ -61,11 +65,28 @@ export async function runServe(options: ServeOptions): Promise<number> {
   }
   const hosts = engine.power.list();
   stderrLogger.info('engine started', { config: options.config, hosts });
-  const signal = await new Promise<string>((resolve) => {
+  const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  let api: Awaited<ReturnType<typeof startServeHttp>> | undefined;
+  if (http) {
+    try {
+      api = await startServeHttp(http, {
+        engine,
+        store: store!,
+        msId: options.msId ?? hostname(),
+        logger: stderrLogger,
+      });
+    } catch (err) {
+      stderrLogger.error('operator API not started', { error: (err as NodeJS.ErrnoException).code ?? String(err) });
+      await engine.stop();
+      return EXIT.failure;
+    }
+  }
+  const signal = await stopped;
   stderrLogger.info('stopping', { signal });
+  await api?.close(); // before the engine: no request reaches a stopping engine
   await engine.stop();
   stderrLogger.info('stopped');
   return EXIT.ok;
