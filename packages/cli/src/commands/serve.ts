@@ -16,6 +16,7 @@ export function registerServeCommand(program: Command): void {
       '--config <file>',
       'the cluster file: ha settings, zones/pods/clusters, hosts with agent URL and BMC',
     )
+    .option('--log-level <level>', 'debug | info | warn | error (default: HAFENCE_LOG_LEVEL, else info)')
     .option('--json', 'print every event as a JSON line on stdout')
     .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
     .option('--ms-id <id>', "this management server's id (one of the cluster file's servers:)")

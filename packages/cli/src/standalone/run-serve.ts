@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { ConfigError, type HaEvent } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
-import { stderrLogger } from '../stderr-logger.js';
+import { resolveLogLevel } from '../logging/log-level.js';
+import { setStderrLogLevel, stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
 import { StandaloneEngine } from './standalone-engine.js';
@@ -13,6 +14,8 @@ import { serveHttpSettings, type ServeHttpFlags } from './serve-http.js';
 
 /** Options of `hafence serve`. */
 export interface ServeOptions extends ServeHttpFlags {
+  /** The lowest level logged on stderr (`--log-level`; else HAFENCE_LOG_LEVEL, else info). */
+  readonly logLevel?: string;
   /** The cluster file (YAML or JSON). */
   readonly config: string;
   /** Print events as JSON lines (docs/behaviour.md#scenarios) instead of readable lines. */
@@ -37,6 +40,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   let store: ServeStore | undefined;
   let http: ReturnType<typeof serveHttpSettings>;
   try {
+    setStderrLogLevel(resolveLogLevel(options.logLevel, process.env));
     const file = loadClusterFile(options.config);
     checkMsId(file, options.msId);
     http = serveHttpSettings(options); // every flag and file checked before anything starts
