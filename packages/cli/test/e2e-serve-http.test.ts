@@ -124,6 +124,9 @@ describe('e2e: the operator API of hafence serve --http (real processes)', funct
     expect(h1.json.transitions.at(-1)).to.include({ to: 'AVAILABLE' });
     const server = await call('GET', '/api/v1/server');
     expect(server.json).to.include({ observeOnly: false });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.status).to.equal(200);
+    expect(metrics.text).to.match(/^hafence_resources\{partition="c1",state="AVAILABLE"\} 3$/m);
   });
 
   it('a crash shows up in the resource’s state and on the SSE stream', async () => {
