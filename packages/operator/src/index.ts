@@ -15,3 +15,20 @@ export type {
   MetricsPartitionView,
   MetricsBudgetView,
 } from './metrics/metrics-source.js';
+
+export { startOperatorServer } from './http/operator-server.js';
+export type { OperatorServer } from './http/operator-server.js';
+export type {
+  OperatorServerOptions,
+  OperatorAuth,
+  OperatorTls,
+  OperatorLimits,
+  MetricsProvider,
+  PageRenderer,
+  PageAsset,
+  StatusSnapshot,
+  ServerInfo,
+} from './http/options.js';
+export type { TokenIdentity } from './http/auth.js';
+export type { OperatorEngine } from './http/engine-port.js';
+export { MAX_BODY_BYTES } from './http/body.js';
