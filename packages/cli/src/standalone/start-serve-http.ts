@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger, StateStore } from '@hafence/core';
-import { startOperatorServer, type OperatorServer } from '@hafence/operator';
+import { createMetrics, startOperatorServer, type OperatorServer } from '@hafence/operator';
 import type { ServeHttpSettings } from './serve-http.js';
 import type { StandaloneEngine } from './standalone-engine.js';
 
@@ -14,11 +14,13 @@ export interface ServeHttpContext {
 }
 
 /**
- * Starts the operator API of `hafence serve --http` over a started engine and logs where it
- * listens (never a token). The caller closes it before it stops the engine.
+ * Starts the operator API of `hafence serve --http` over a started engine, with its
+ * Prometheus metrics at `/metrics`, and logs where it listens (never a token). The caller
+ * closes it (and so the metrics' subscriptions) before it stops the engine.
  */
 export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttpContext): Promise<OperatorServer> {
   const service = ctx.engine.service;
+  const metrics = createMetrics(service);
   const api = await startOperatorServer({
     service,
     store: ctx.store,
@@ -28,13 +30,24 @@ export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttp
     version: cliVersion(),
     observeOnly: (service.config as { observeOnly?: boolean }).observeOnly === true,
     logger: ctx.logger,
+    metrics,
+  }).catch((err: unknown) => {
+    metrics.close();
+    throw err;
   });
   ctx.logger.info('operator API listening', {
     url: `${api.protocol}://${api.address.host.includes(':') ? `[${api.address.host}]` : api.address.host}:${api.address.port}`,
     identities: settings.auth.tokens?.map((t) => t.name) ?? [],
     clientCertificates: settings.auth.tls?.clientCa !== undefined,
   });
-  return api;
+  return {
+    address: api.address,
+    protocol: api.protocol,
+    close: async () => {
+      await api.close();
+      metrics.close();
+    },
+  };
 }
 
 function cliVersion(): string {
