@@ -37,6 +37,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     registerAgentCommand(program);
     const { registerServeCommand } = await import('./commands/serve.js');
     registerServeCommand(program);
+    const { registerValidateCommand } = await import('./commands/validate.js');
+    registerValidateCommand(program);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
