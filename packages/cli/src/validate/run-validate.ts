@@ -11,7 +11,7 @@ export interface ValidateOptions {
   readonly config: string;
   /** Log in to every BMC (status read) and ask every agent's health. */
   readonly probe?: boolean;
-  /** JSON on stdout (also the default when stdout is not a terminal). */
+  /** JSON on stdout, the issues of a bad file too (the probe's answer is JSON whenever stdout is not a terminal). */
   readonly json?: boolean;
   /** As `serve --tls-ca`: the CA that verifies the agents. */
   readonly tlsCa?: string;
@@ -38,7 +38,7 @@ const processIo: ValidateIo = {
 /**
  * `hafence validate`: loads the cluster file and resolves every credential, certificate
  * and driver exactly as `hafence serve` does before it starts (nothing starts). A bad file
- * exits 2 naming every bad field; with `--probe` every BMC and agent is asked, and the exit
+ * exits 2 naming every bad field (one a line on stderr, or in the JSON of `--json`); with `--probe` every BMC and agent is asked, and the exit
  * code is the worst of the probes (3 auth refused, 4 unreachable or timeout, 5 protocol).
  */
 export async function runValidate(options: ValidateOptions, io: ValidateIo = processIo): Promise<number> {
@@ -54,7 +54,7 @@ export async function runValidate(options: ValidateOptions, io: ValidateIo = pro
     else await closeDrivers(wiring.drivers);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    reportIssues(err.issues, options.config, json, io);
+    reportIssues(err.issues, options.config, options.json === true, io);
     return EXIT.usage;
   }
   const code = rows === undefined ? EXIT.ok : probeExitCode(rows);
