@@ -1,5 +1,5 @@
 import { Subject, filter, type Observable, type Subscription } from 'rxjs';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig, resolveSettings } from '../config/load-config.js';
 import type { HaConfig, HaConfigOptions } from '../config/schema.js';
 import { InvalidRequestError, NotFoundError } from '../errors/engine-errors.js';
 import type { AlertEvent, HaEvent } from '../events/ha-event.js';
@@ -8,7 +8,9 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
-import type { StateStore } from '../spi/state-store.js';
+import type { PartitionRecord, StateStore } from '../spi/state-store.js';
+import type { Actor, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '../spi/operator.js';
+import { OperatorDesk } from './operator-desk.js';
 import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
 import { WorkScheduler } from '../scheduler/work-scheduler.js';
@@ -112,6 +114,7 @@ export class HaService {
   private readonly resources: ResourceEngine;
   private readonly partitions: PartitionEngine;
   private readonly budget: FenceBudget;
+  private readonly desk: OperatorDesk;
   private readonly deps: EngineDeps;
   private failing = 0;
   private doubting = false;
@@ -189,6 +192,19 @@ export class HaService {
       pruneIntervalMs: h.pruneInterval,
     });
     this.partitions = new PartitionEngine(this.deps, this.resources);
+    this.desk = new OperatorDesk({
+      clock: this.clock,
+      config: this.config,
+      store: this.store,
+      inventory: this.inventory,
+      resources: this.resources,
+      partitions: this.partitions,
+      budget: this.budget,
+      power: options.power,
+      owned: this.owned,
+      emit: (e) => this.emit(e),
+      reassessChildren: (id) => this.reassessChildren(id),
+    });
     if (options.joinPowerEvents) this.powerEventsSub = options.power?.events$?.subscribe((e) => this.subject.next(e));
   }
 
@@ -212,6 +228,9 @@ export class HaService {
       const key = this.hosts.get(t.host);
       if (key !== undefined) this.resources.powerTransition(key, t);
     });
+    this.budget
+      .seed('global', resolveSettings(this.config, {}).fenceWindow)
+      .catch((err: unknown) => this.deps.logger.warn('fence log not counted', { error: String(err) }));
     if (this.options.ownPower) this.options.power?.startSync?.();
     this.owned?.ownership.start();
     this.history.start();
@@ -262,10 +281,14 @@ export class HaService {
     this.subject.complete();
   }
 
-  /** Adds a partition (zone, pod or cluster). Parents must exist first. */
+  /**
+   * Adds a partition (zone, pod or cluster). Parents must exist first. An operator's HA switch persisted for it
+   * (see {@link HaService.setHaEnabled}) wins over its `haEnabled`.
+   */
   async addPartition(partition: Partition): Promise<void> {
-    this.inventory.putPartition(partition);
     const provider = [...this.providers.values()].find((p) => p.partitionKind === partition.kind);
+    const persisted = this.persisted.get(`p:${partition.id}`) as PartitionRecord | undefined;
+    this.inventory.putPartition(this.desk.partitionAdded(partition, persisted, !!provider));
     if (provider && this.owned) {
       this.owned.manage(partition.id, provider); // attached once this server holds its lease
     } else if (provider) {
@@ -273,19 +296,67 @@ export class HaService {
     }
   }
 
-  /** Changes a partition (enable/disable, HA switch). */
+  /**
+   * Changes a partition (enable/disable, HA switch). An operator's HA switch set through
+   * {@link HaService.setHaEnabled} with an actor still wins over `haEnabled`.
+   */
   async updatePartition(partition: Partition): Promise<void> {
     if (!this.inventory.partition(partition.id)) throw new NotFoundError('partition', partition.id);
-    this.inventory.putPartition(partition);
-    this.partitions.update(partition);
-    for (const child of this.childrenOf(partition.id)) this.partitions.reassess(child);
+    const effective = this.desk.effective(partition);
+    this.inventory.putPartition(effective);
+    this.partitions.update(effective);
+    this.reassessChildren(partition.id);
   }
 
-  /** The operator's HA switch of a partition. */
-  async setHaEnabled(partitionId: string, enabled: boolean): Promise<void> {
+  /**
+   * The HA switch of a partition (docs/behaviour.md#operator-actions). With an `actor` it is the operator's: persisted
+   * in the partition's record — it wins over the configuration's `haEnabled`, also after a restart — and audited as an
+   * `operator.action` event. Without one it is the embedder's own switch: `haEnabled` changes and a persisted operator
+   * switch, if any, is dropped. Several servers: with an actor, a partition another server runs is refused with
+   * {@link NotOwnerError} (nothing written), and a zone or pod with {@link InvalidRequestError}.
+   */
+  async setHaEnabled(partitionId: string, enabled: boolean, actor?: Actor): Promise<void> {
     const p = this.inventory.partition(partitionId);
     if (!p) throw new NotFoundError('partition', partitionId);
-    await this.updatePartition({ ...p, haEnabled: enabled });
+    await this.desk.setHaEnabled(partitionId, enabled, actor, p);
+  }
+
+  /**
+   * The operator's maintenance flag of a resource (docs/behaviour.md#operator-actions): ORed with the provider's
+   * `isInMaintenance`, so the resource goes INELIGIBLE while it is on; clearing it (`on` false) clears only this flag,
+   * and the resource leaves INELIGIBLE for INITIALIZING unless the provider still reports maintenance. Persisted in
+   * the resource's record; audited as an `operator.action` event. Throws {@link NotFoundError} for an unknown
+   * resource and, several servers, {@link NotOwnerError} for one another server runs (nothing written).
+   */
+  setMaintenance(ref: ResourceRef, on: boolean, actor: Actor): Promise<void> {
+    return this.desk.setMaintenance(ref, on, actor);
+  }
+
+  /**
+   * Everything the engine knows of one resource (the operator's view). Several servers: a resource another server
+   * runs reads NONE with `owned` false. Throws {@link NotFoundError} when the resource was not added.
+   */
+  describeResource(ref: ResourceRef): ResourceDetail {
+    return this.desk.describeResource(ref);
+  }
+
+  /** {@link HaService.describeResource} of every resource added, in the order they were added. */
+  describeResources(): ResourceDetail[] {
+    return this.desk.describeResources();
+  }
+
+  /** Everything the engine knows of every partition added, parents first. */
+  describePartitions(): PartitionDetail[] {
+    return this.desk.describePartitions();
+  }
+
+  /**
+   * The fence budget of `global` and of every partition this server runs. `used` costs no store read: the stop
+   * commands this server took in the window, plus what the store counted when the scope started here or when it last
+   * refused a command (docs/behaviour.md#operator-actions).
+   */
+  fenceBudgets(): FenceBudgetStatus[] {
+    return this.desk.fenceBudgets();
   }
 
   /** Removes an empty partition. */
@@ -295,6 +366,7 @@ export class HaService {
     this.partitions.detach(id);
     await this.owned?.unmanage(id);
     this.inventory.deletePartition(id);
+    this.desk.partitionRemoved(id);
   }
 
   /**
@@ -352,9 +424,14 @@ export class HaService {
     this.bindPower(key, known.spec, undefined);
   }
 
-  /** Operator: lets held stop commands go for `scope` (a partition id or `global`). */
-  resumeFencing(scope: string): void {
-    this.budget.resume(scope);
+  /**
+   * Operator: lets held stop commands go for `scope` (a partition id or `global`); with an `actor`, audited as an
+   * `operator.action` event. Throws {@link NotFoundError} for a scope that is no fence budget's. Several servers: the
+   * resume is this server's (its budget); with an actor, a partition another server runs is refused with
+   * {@link NotOwnerError}.
+   */
+  resumeFencing(scope: string, actor?: Actor): void {
+    this.desk.resumeFencing(scope, actor);
   }
 
   /** The state of one resource. */
@@ -459,6 +536,10 @@ export class HaService {
       state: rt.record.state,
       partitionHa: this.partitions.record(rt.spec.partition)?.state ?? 'NONE',
     }));
+  }
+
+  private reassessChildren(id: string): void {
+    for (const child of this.childrenOf(id)) this.partitions.reassess(child);
   }
 
   private childrenOf(id: string): string[] {

@@ -5,6 +5,9 @@ import type { PartitionState, ResourceState } from '../spi/states.js';
 /** Who asked for a power action. */
 export type Requester = 'operator' | 'ha' | 'sync' | (string & {});
 
+/** The operator actions that are audited as `operator.action` events. */
+export type OperatorAction = 'maintenance-on' | 'maintenance-off' | 'ha-enable' | 'ha-disable' | 'fencing-resume';
+
 /** Proof that a resource's workloads can no longer run (docs/behaviour.md#vocabulary, #resource-states). */
 export type ReleaseProof = 'power-off' | 'lease';
 
@@ -85,6 +88,28 @@ export type HaEvent =
       readonly type: 'partition.handed-over';
       readonly partition: string;
       readonly reason: string;
+    }
+  /**
+   * An operator action, with who asked (`by`, the API's authenticated identity) and why. `target`: the resource key
+   * (`type:id`) for maintenance, the partition id for the HA switch, the fence budget's scope for a resume.
+   */
+  | {
+      readonly t: number;
+      readonly type: 'operator.action';
+      readonly by: string;
+      readonly action: OperatorAction;
+      readonly target: string;
+      readonly reason?: string;
+    }
+  /** Observe-only: the power command (or arm/disarm) the engine would have sent, and did not. */
+  | {
+      readonly t: number;
+      readonly type: 'would.power.action';
+      readonly host: string;
+      readonly resource: string;
+      readonly resourceType: string;
+      readonly action: string;
+      readonly by: Requester;
     }
   | {
       readonly t: number;
