@@ -135,7 +135,11 @@ describe('hafence validate --probe (real ipmi_sim BMCs, a real hafence agent)', 
     const b = await validate(['--config', bad, '--json']);
     expect(b.code).to.equal(2);
     const issues = (JSON.parse(b.stdout) as { valid: boolean; issues: { path: string }[] }).issues;
-    expect(issues.map((i) => i.path)).to.have.members(['hosts.p.bmc.port', 'hosts.u.agent.url', 'hosts.e.bmc.passwordEnv']);
+    expect(issues.map((i) => i.path)).to.have.members([
+      'hosts.p.bmc.port',
+      'hosts.u.agent.url',
+      'hosts.e.bmc.passwordEnv',
+    ]);
     // The schema first; the credentials of a file that parses are resolved next, each unset one named too.
     const creds = clusterFile('creds.yaml', [
       host('a', FIRST, 'UNSET_PW_A', agentUrl),

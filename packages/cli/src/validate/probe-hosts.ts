@@ -52,7 +52,11 @@ export async function probeHosts(
 ): Promise<ProbeRow[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const clock = options.clock ?? systemClock;
-  const power = new PowerManagementService({ drivers: [...wiring.drivers], clock, config: { powerOpTimeout: timeoutMs } });
+  const power = new PowerManagementService({
+    drivers: [...wiring.drivers],
+    clock,
+    config: { powerOpTimeout: timeoutMs },
+  });
   const secrets = [wiring.token, ...[...wiring.bindings.values()].map((b) => b.target.password)];
   const limit = new Semaphore(options.concurrency ?? 16);
   try {
