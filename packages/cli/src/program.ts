@@ -39,6 +39,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     registerServeCommand(program);
     const { registerValidateCommand } = await import('./commands/validate.js');
     registerValidateCommand(program);
+    const { registerStatusCommand } = await import('./commands/status.js');
+    registerStatusCommand(program);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
