@@ -13,6 +13,5 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
 }
 
 function clean(cell: string): string {
-  // eslint-disable-next-line no-control-regex
   return cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }

@@ -38,8 +38,9 @@ const processIo: ValidateIo = {
 /**
  * `hafence validate`: loads the cluster file and resolves every credential, certificate
  * and driver exactly as `hafence serve` does before it starts (nothing starts). A bad file
- * exits 2 naming every bad field (one a line on stderr, or in the JSON of `--json`); with `--probe` every BMC and agent is asked, and the exit
- * code is the worst of the probes (3 auth refused, 4 unreachable or timeout, 5 protocol).
+ * exits 2 naming every bad field (one a line on stderr, or in the JSON of `--json`); with
+ * `--probe` every BMC and agent is asked, and the exit code is the worst of the probes
+ * (3 auth refused, 4 unreachable or timeout, 5 protocol).
  */
 export async function runValidate(options: ValidateOptions, io: ValidateIo = processIo): Promise<number> {
   const json = options.json === true || !io.tty;
