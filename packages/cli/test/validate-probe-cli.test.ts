@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HafenceProcess, freePorts, startE2eAgent } from './e2e-kvm-processes.js';
@@ -150,5 +150,39 @@ describe('hafence validate --probe (real ipmi_sim BMCs, a real hafence agent)', 
     expect(c.code).to.equal(2);
     expect(c.stderr).to.include('3 invalid fields');
     for (const h of ['a', 'b', 'c']) expect(c.stderr).to.include(`hosts.${h}.bmc.passwordEnv`);
+  });
+
+  it('checks the store as serve would before it opens it (an unset passwordEnv, a missing SQLite directory)', async () => {
+    const pg = clusterFile('pg.yaml', [host('good', FIRST, 'GOOD_PW', agentUrl)]);
+    writeFileSync(
+      pg,
+      `store: { url: "postgres://hafence@db1/hafence", passwordEnv: UNSET_DB_PW }\n${readFileSync(pg, 'utf8')}`,
+    );
+    const p = await validate(['--config', pg, '--json']);
+    expect(p.code).to.equal(2);
+    expect((JSON.parse(p.stdout) as { issues: { path: string }[] }).issues.map((i) => i.path)).to.deep.equal([
+      'store.passwordEnv',
+    ]);
+    const sq = clusterFile('sq.yaml', [host('good', FIRST, 'GOOD_PW', agentUrl)]);
+    writeFileSync(sq, `store: sqlite:${join(dir, 'no-such-dir', 'state.sqlite')}\n${readFileSync(sq, 'utf8')}`);
+    const q = await validate(['--config', sq, '--json']);
+    expect(q.code).to.equal(2);
+    expect((JSON.parse(q.stdout) as { issues: { path: string }[] }).issues.map((i) => i.path)).to.deep.equal(['store']);
+  });
+
+  it('the terminal table: a row per host with its BMC and agent results and short details', async () => {
+    const { formatProbeTable } = (await import(
+      new URL('../../dist/validate/probe-table.js', import.meta.url).href
+    )) as {
+      formatProbeTable(rows: Row[]): string;
+    };
+    const text = formatProbeTable([
+      { host: 'kvm1', cluster: 'c1', bmc: { result: 'ok', detail: 'power on' }, agent: { result: 'ok' } },
+      { host: 'kvm2', cluster: 'c1', bmc: { result: 'auth refused', detail: 'x' }, agent: { result: 'unreachable' } },
+    ]);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]!.split(/\s{2,}/)).to.deep.equal(['HOST', 'CLUSTER', 'BMC', 'AGENT', 'DETAIL']);
+    expect(lines[1]!.split(/\s{2,}/)).to.deep.equal(['kvm1', 'c1', 'ok', 'ok', 'bmc: power on']);
+    expect(lines[2]!.split(/\s{2,}/)).to.deep.equal(['kvm2', 'c1', 'auth refused', 'unreachable', 'bmc: x']);
   });
 });

@@ -1,6 +1,7 @@
 import { ConfigError, type ConfigIssue } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
 import { loadClusterFile } from '../standalone/load-cluster-file.js';
+import { checkServeStore } from '../standalone/open-store.js';
 import { closeDrivers, resolveStandalone } from '../standalone/standalone-wiring.js';
 import { probeExitCode, probeHosts, type ProbeRow } from './probe-hosts.js';
 import { formatProbeTable } from './probe-table.js';
@@ -48,7 +49,14 @@ export async function runValidate(options: ValidateOptions, io: ValidateIo = pro
   let hosts: number;
   try {
     const file = loadClusterFile(options.config);
-    const wiring = await resolveStandalone(file, { agentCaFile: options.tlsCa });
+    const storeIssues = checkServeStore(file, options.config);
+    const wiring = await resolveStandalone(file, { agentCaFile: options.tlsCa }).catch(async (err: unknown) => {
+      throw err instanceof ConfigError ? new ConfigError([...storeIssues, ...err.issues]) : err;
+    });
+    if (storeIssues.length > 0) {
+      await closeDrivers(wiring.drivers);
+      throw new ConfigError(storeIssues);
+    }
     hosts = Object.keys(file.hosts).length;
     if (options.probe === true)
       rows = await probeHosts(file, wiring, { concurrency: options.concurrency, timeoutMs: options.timeoutMs });
