@@ -24,6 +24,8 @@ export interface ServeRigOptions {
   readonly hosts: readonly string[];
   /** Extra `ha:` lines of the cluster file (see `e2eClusterYaml`). */
   readonly ha?: Parameters<typeof e2eClusterYaml>[2];
+  /** Extra arguments of every `hafence serve` (e.g. `--http …`), given the rig's folder. */
+  readonly serveArgs?: (dir: string) => readonly string[];
 }
 
 /**
@@ -80,9 +82,8 @@ export class ServeRig {
 
   /** Starts another `hafence serve --json` on the cluster file. */
   startServe(): HafenceProcess {
-    const p = new HafenceProcess(`serve #${this.serves.length + 1}`, ['serve', '--config', this.configFile, '--json'], {
-      E2E_BMC_PW: this.o.password,
-    });
+    const args = ['serve', '--config', this.configFile, '--json', ...(this.o.serveArgs?.(this.dir) ?? [])];
+    const p = new HafenceProcess(`serve #${this.serves.length + 1}`, args, { E2E_BMC_PW: this.o.password });
     this.children.push(p);
     this.serves.push(p);
     return p;

@@ -135,6 +135,7 @@ export type { HaServiceOptions, ResourceStatus, StopOptions } from './engine/ha-
 export type { ServiceOwnershipOptions } from './engine/owned-partitions.js';
 export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
 export type { HealthProbe } from './engine/engine-deps.js';
+export type { CheckKind, CheckResult, EngineObserver, LaneStats, SchedulerStats } from './engine/engine-observer.js';
 export { MemoryInventory } from './engine/memory-inventory.js';
 export { createHaContainer, registerPowerDriver, registerProvider } from './di/create-ha-container.js';
 export type { HaContainer, HaContainerOptions } from './di/create-ha-container.js';

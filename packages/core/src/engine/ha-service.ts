@@ -13,12 +13,13 @@ import type { Actor, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '
 import { OperatorDesk } from './operator-desk.js';
 import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
-import { WorkScheduler } from '../scheduler/work-scheduler.js';
+import { WorkScheduler, type Lane } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
 import { systemClock } from '../util/system-clock.js';
 import { delay } from '../util/delay.js';
 import { hostsForHaWork, hostsForNonHaWork, type AllocationView } from './allocation.js';
 import type { EngineDeps, HealthProbe } from './engine-deps.js';
+import type { CheckKind, CheckResult, EngineObserver, LaneStats, SchedulerStats } from './engine-observer.js';
 import { FenceBudget } from './fence-budget.js';
 import { EventHistoryPruner } from './event-history.js';
 import { MemoryInventory } from './memory-inventory.js';
@@ -117,6 +118,8 @@ export class HaService {
   private readonly desk: OperatorDesk;
   private readonly deps: EngineDeps;
   private failing = 0;
+  /** Replaced (not mutated) on change, so a hook may remove itself while called. */
+  private observers: readonly EngineObserver[] = [];
   private doubting = false;
   private started = false;
   private stopping?: Promise<void>;
@@ -166,6 +169,9 @@ export class HaService {
       budget: this.budget,
       startedAt: this.clock.now(),
       healthProbe: options.healthProbe,
+      checkEnded: (kind, result, ms) => {
+        if (this.observers.length > 0) this.checkEnded(kind, result, ms);
+      },
       emit: (e) => this.emit(e),
       alert: (level, code, message, resource) =>
         this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
@@ -480,9 +486,36 @@ export class HaService {
     return this.resources.timerViolations();
   }
 
-  /** Scheduler figures: queued jobs and shed health checks. */
-  get schedulerStats(): { queued: number; shed: number } {
-    return { queued: this.scheduler.queued, shed: this.scheduler.shed };
+  /** Scheduler figures: queued jobs, shed health checks and each lane's busy slots and capacity. */
+  get schedulerStats(): SchedulerStats {
+    const s = this.scheduler;
+    const lane = (l: Lane): LaneStats => ({ busy: s.active(l), capacity: s.capacity(l) });
+    return {
+      queued: s.queued,
+      shed: s.shed,
+      lanes: { health: lane('health'), activity: lane('activity'), recover: lane('recover'), fence: lane('fence') },
+    };
+  }
+
+  /**
+   * Adds hooks for what events do not carry (check results and latency; metrics use it).
+   * Returns a function that removes them.
+   */
+  observe(observer: EngineObserver): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  private checkEnded(kind: CheckKind, result: CheckResult, durationMs: number): void {
+    for (const o of this.observers) {
+      try {
+        o.checkEnded?.(kind, result, durationMs);
+      } catch {
+        // an observer must never break the engine
+      }
+    }
   }
 
   /** Moves resource `key`'s power binding from `before`'s to `after`'s (either may be absent). */

@@ -9,6 +9,8 @@ import type { ResourceRecord } from '../spi/state-store.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { CheckResult } from './engine-observer.js';
+import type { JobOutcome } from '../scheduler/work-scheduler.js';
 import { newRecord, type ApplyOptions, type ResourceSteps, type Runtime } from './runtime.js';
 import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
@@ -365,8 +367,10 @@ export class ResourceEngine implements ResourceSteps {
       ),
     );
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
+    let began = 0;
     const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
       const startedAt = this.d.clock.now();
+      began = startedAt;
       this.d.healthProbe?.(due, startedAt);
       const ctx = this.actions.context(rt, control.signal);
       const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
@@ -379,6 +383,7 @@ export class ResourceEngine implements ResourceSteps {
       .then((outcome) => {
         if (rt.healthJob === job) rt.healthJob = undefined;
         if (outcome.kind === 'cancelled') return;
+        this.d.checkEnded('health', healthResultOf(outcome), this.d.clock.now() - began);
         if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
         const answer: Partial<HealthAnswer> & { health: HealthResult } =
           outcome.kind === 'ok'
@@ -534,6 +539,12 @@ function viewOf(rt: Runtime): ResourceView {
 /** The reason of an operator's maintenance step: who set or cleared it, and why. */
 function operatorReason(verb: 'set' | 'cleared', mark: { by: string; reason?: string }): string {
   return `operator maintenance ${verb} by ${mark.by}${mark.reason === undefined ? '' : `: ${mark.reason}`}`;
+}
+
+/** A health check's outcome as a metrics result. */
+function healthResultOf(outcome: Exclude<JobOutcome<HealthAnswer>, { kind: 'cancelled' }>): CheckResult {
+  if (outcome.kind === 'ok') return outcome.value.health.healthy ? 'ok' : 'failed';
+  return outcome.kind;
 }
 
 /** A provider's health answer, checked: a malformed one is a failed check, never a crash. */

@@ -56,6 +56,10 @@ export type HaEvent =
       readonly by: Requester;
       readonly ok: boolean;
       readonly error?: string;
+      /** The power driver that answered (or was tried last); absent when the command was never sent. */
+      readonly driver?: string;
+      /** Milliseconds (engine clock) from the command leaving the host's queue to its result; absent when unsent. */
+      readonly durationMs?: number;
     }
   | { readonly t: number; readonly type: 'power.read-failing'; readonly host: string; readonly error: string }
   | { readonly t: number; readonly type: 'power.read-ok'; readonly host: string; readonly failures: number }
