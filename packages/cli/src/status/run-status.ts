@@ -1,10 +1,10 @@
 import { ConfigError, NotFoundError, ProtocolError, type HaError } from '@hafence/core';
 import type { z } from 'zod';
 import { exitCodeFor } from '../exit-codes.js';
+import { loadApiTokenFile } from '../secrets/api-token-file.js';
 import { loadCertFile } from '../secrets/tls-files.js';
 import { ApiClient } from './api-client.js';
 import { partitionsShape, resourceDetailShape, resourcesShape, serverInfoShape } from './api-shapes.js';
-import { loadApiToken } from './api-token-file.js';
 import { formatDetail, formatOverview } from './status-table.js';
 
 /** The URL `hafence status` asks without `--url` (the README's `serve --http 127.0.0.1:9440`). */
@@ -49,7 +49,9 @@ export async function runStatus(
   try {
     const api = new ApiClient({
       url: options.url ?? DEFAULT_API_URL,
-      token: options.tokenFile === undefined ? undefined : loadApiToken(options.tokenFile),
+      // The file of `serve --http-token-file`: its first identity's token is sent.
+      token:
+        options.tokenFile === undefined ? undefined : loadApiTokenFile(options.tokenFile, '--token-file')[0]!.token,
       ca: options.tlsCa === undefined ? undefined : loadCertFile(options.tlsCa, '--tls-ca'),
       timeoutMs: options.timeoutMs ?? 5_000,
     });
