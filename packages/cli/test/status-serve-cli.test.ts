@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { chmodSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { freePorts, waitFor } from './e2e-kvm-processes.js';
-import { hafence } from './power-sim-helper.js';
+import { HAFENCE_BIN, hafence } from './power-sim-helper.js';
 import { ServeRig } from './serve-rig.js';
 
 const PASSWORD = 'Status-Serve-Pw-41';
@@ -88,5 +89,23 @@ describe('hafence status against hafence serve --http (real processes)', functio
     expect((await hafence(['status', '--url', url, '--token-file', wrong])).code).to.equal(3);
     const [free] = (await freePorts(1)) as [number];
     expect((await hafence(['status', '--url', `http://127.0.0.1:${free}`, '--token-file', tokens])).code).to.equal(4);
+  });
+
+  it('on a terminal (under script(1)): the partitions table, then a row per host with state and power', async () => {
+    const cmd = [process.execPath, HAFENCE_BIN, 'status', '--url', url, '--token-file', tokens].join(' ');
+    const out = await new Promise<{ code: number; text: string }>((resolve) =>
+      execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, text: stdout }),
+      ),
+    );
+    expect(out.code, out.text).to.equal(0);
+    const lines = out.text.split(/\r?\n/);
+    const parts = lines.findIndex((l) => l.startsWith('PARTITION'));
+    const hosts = lines.findIndex((l) => l.startsWith('HOST'));
+    expect(parts, out.text).to.be.within(0, hosts - 1);
+    for (const [i, h] of HOSTS.entries()) {
+      const cells = lines[hosts + 1 + i]!.split(/\s{2,}/); // HOST CLUSTER STATE SINCE POWER WAITING
+      expect([cells[0], cells[1], cells[2], cells[4]], out.text).to.deep.equal([h, 'c1', 'AVAILABLE', 'ON']);
+    }
   });
 });
