@@ -124,6 +124,23 @@ describe('e2e: the operator API of hafence serve --http (real processes)', funct
     expect(h1.json.transitions.at(-1)).to.include({ to: 'AVAILABLE' });
     const server = await call('GET', '/api/v1/server');
     expect(server.json).to.include({ observeOnly: false });
+    const metrics = await call('GET', '/metrics');
+    expect(metrics.status).to.equal(200);
+    expect(metrics.text).to.match(/^hafence_resources\{partition="c1",state="AVAILABLE"\} 3$/m);
+  });
+
+  it('GET /metrics: the Prometheus text of the engine, without a label per host; 401 without credentials', async () => {
+    expect((await call('GET', '/metrics', { token: null })).status).to.equal(401);
+    const m = await call('GET', '/metrics');
+    expect(m.status).to.equal(200);
+    expect(m.headers['content-type']).to.match(/^text\/plain; version=0\.0\.4/);
+    const resources = m.text
+      .split('\n')
+      .filter((l) => l.startsWith('hafence_resources{'))
+      .map((l) => Number(l.split(' ').at(-1)));
+    expect(resources.reduce((a, b) => a + b, 0)).to.equal(HOSTS.length);
+    expect(m.text).to.match(/^hafence_lane_capacity\{lane="health"\} \d+$/m);
+    for (const h of HOSTS) expect(m.text).not.to.include(`"${h}"`);
   });
 
   it('a crash shows up in the resource’s state and on the SSE stream', async () => {

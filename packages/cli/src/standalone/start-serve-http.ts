@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger, StateStore } from '@hafence/core';
-import { startOperatorServer, statusPage, type OperatorServer } from '@hafence/operator';
+import { createMetrics, startOperatorServer, statusPage, type OperatorServer } from '@hafence/operator';
 import type { ServeHttpSettings } from './serve-http.js';
 import type { StandaloneEngine } from './standalone-engine.js';
 
@@ -14,13 +14,16 @@ export interface ServeHttpContext {
 }
 
 /**
- * Starts the operator API of `hafence serve --http` over a started engine and logs where it
- * listens (never a token). The caller closes it before it stops the engine.
+ * Starts the operator API of `hafence serve --http` over a started engine, with its
+ * Prometheus metrics at `/metrics` and the status page at `/`, and logs where it listens (never a token). The caller
+ * closes it before it stops the engine; closing it also ends the metrics' subscriptions.
  */
 export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttpContext): Promise<OperatorServer> {
   const service = ctx.engine.service;
+  const metrics = createMetrics(service);
   const api = await startOperatorServer({
     service,
+    metrics,
     store: ctx.store,
     auth: settings.auth,
     listen: { host: settings.host, port: settings.port },
@@ -29,13 +32,22 @@ export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttp
     observeOnly: (service.config as { observeOnly?: boolean }).observeOnly === true,
     logger: ctx.logger,
     page: statusPage,
+  }).catch((err: unknown) => {
+    metrics.close();
+    throw err;
   });
   ctx.logger.info('operator API listening', {
     url: `${api.protocol}://${api.address.host.includes(':') ? `[${api.address.host}]` : api.address.host}:${api.address.port}`,
     identities: settings.auth.tokens?.map((t) => t.name) ?? [],
     clientCertificates: settings.auth.tls?.clientCa !== undefined,
   });
-  return api;
+  return {
+    ...api,
+    close: async () => {
+      await api.close();
+      metrics.close();
+    },
+  };
 }
 
 function cliVersion(): string {

@@ -137,7 +137,11 @@ export class OperatorDesk {
     if (!spec) throw new NotFoundError('resource', key);
     if (!this.h.resources.view(key)) throw this.notOwner(spec.partition);
     const mark = on ? { by: actor.by, at: this.h.clock.now(), ...reasonOf(actor) } : undefined;
-    await this.h.resources.setOperatorMaintenance(key, mark, actor.by);
+    await this.h.resources.setOperatorMaintenance(key, mark, actor.by).catch((err: unknown) => {
+      // Several servers: the partition was lost while the step waited its turn — it is another server's now.
+      const lost = err instanceof NotFoundError && this.h.owned && this.h.inventory.resource(ref);
+      throw lost ? this.notOwner(spec.partition) : err;
+    });
     this.audit(actor, on ? 'maintenance-on' : 'maintenance-off', key);
   }
 

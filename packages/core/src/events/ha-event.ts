@@ -15,7 +15,8 @@ export type ReleaseProof = 'power-off' | 'lease';
  * Every event hafence emits (docs/behaviour.md#scenarios), stamped with virtual time `t` (ms).
  *
  * - `power.action`: a command (`on`, `off`, `soft`, `cycle`, `reset`, `identify`,
- *   `validate`) ran, with who asked; a status read is not an action (docs/behaviour.md#kvm-hosts).
+ *   `validate`) ran, with who asked, the driver that answered and how long it took; a status
+ *   read is not an action (docs/behaviour.md#kvm-hosts).
  * - `power.read-failing`: the first failed status read of a host's failure streak, with
  *   its (redacted) error; the following failed reads of the streak are silent.
  * - `power.read-ok`: the first successful status read after a failure streak, with the

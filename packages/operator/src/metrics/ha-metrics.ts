@@ -160,8 +160,8 @@ export class HaMetrics {
       const driver = e.driver ?? 'none';
       this.powerTotal.inc({ driver, action: e.action, result: e.ok ? 'ok' : 'failed' });
       if (e.durationMs !== undefined) this.powerDuration.observe({ driver, action: e.action }, e.durationMs / 1000);
-    } else if (type === 'would.power.action') {
-      this.wouldTotal.inc({ action: (e as unknown as { action: string }).action });
+    } else if (e.type === 'would.power.action') {
+      this.wouldTotal.inc({ action: e.action });
     }
   }
 
