@@ -54,6 +54,19 @@ export type HaEvent =
       readonly ok: boolean;
       readonly error?: string;
     }
+  /**
+   * Observe-only (docs/observe-only.md): the power command the engine would have sent now and did not. `host` is the
+   * controller's name (as in `power.action`), `resource`/`resourceType` the resource it is for.
+   */
+  | {
+      readonly t: number;
+      readonly type: 'would.power.action';
+      readonly host: string;
+      readonly resource: string;
+      readonly resourceType: string;
+      readonly action: string;
+      readonly by: Requester;
+    }
   | { readonly t: number; readonly type: 'power.read-failing'; readonly host: string; readonly error: string }
   | { readonly t: number; readonly type: 'power.read-ok'; readonly host: string; readonly failures: number }
   | { readonly t: number; readonly type: 'power.auth-failed'; readonly host: string }
