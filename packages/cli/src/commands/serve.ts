@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 /**
- * Registers `hafence serve --config FILE [--json]`: the standalone management server
+ * Registers `hafence serve --config FILE [--json] [--observe-only]`: the standalone management server
  * of a bare-metal KVM cluster (HA engine, KVM provider over the hafence agents, power
  * service with native IPMI). The engine is loaded only when the command runs; BMC
  * passwords come from the environment, files or encrypted values, never from argv.
@@ -17,7 +17,11 @@ export function registerServeCommand(program: Command): void {
     .option('--json', 'print every event as a JSON line on stdout')
     .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
     .option('--ms-id <id>', "this management server's id (one of the cluster file's servers:)")
-    .action(async (opts: { config: string; json?: boolean; tlsCa?: string; msId?: string }) => {
+    .option(
+      '--observe-only',
+      'check and decide, but send no power command and no arm/disarm: each command is a would.power.action event',
+    )
+    .action(async (opts: { config: string; json?: boolean; tlsCa?: string; msId?: string; observeOnly?: boolean }) => {
       const { runServe } = await import('../standalone/run-serve.js');
       process.exitCode = await runServe(opts);
     });

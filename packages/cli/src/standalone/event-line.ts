@@ -20,6 +20,8 @@ function describe(e: HaEvent): string | undefined {
       return `${e.host.padEnd(8)} power ${e.from} → ${e.to}`;
     case 'power.action':
       return `${e.host.padEnd(8)} power ${e.action} by ${e.by}: ${e.ok ? 'ok' : `failed (${e.error ?? 'unknown error'})`}`;
+    case 'would.power.action':
+      return `${e.host.padEnd(8)} WOULD power ${e.action} by ${e.by} (observe-only: not sent)`;
     case 'power.read-failing':
       return `${e.host.padEnd(8)} power reads failing (${e.error})`;
     case 'power.read-ok':
