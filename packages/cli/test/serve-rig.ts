@@ -79,8 +79,8 @@ export class ServeRig {
   }
 
   /**
-   * Starts another `hafence serve --json` on the cluster file, with `extra` flags (e.g. `--observe-only`); `json: false`
-   * leaves `--json` out (readable lines).
+   * Starts another `hafence serve --json` on the cluster file, with `extra` flags (e.g. `--observe-only`);
+   * `json: false` leaves `--json` out (readable lines).
    */
   startServe(extra: readonly string[] = [], o: { json?: boolean } = {}): HafenceProcess {
     const args = ['serve', '--config', this.configFile, ...(o.json === false ? [] : ['--json']), ...extra];
