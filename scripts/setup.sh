@@ -8,6 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
+have systemd-analyze || need+=(systemd)   # verifies the example systemd units
 have ipmi_sim || need+=(openipmi)
 have ipmitool || need+=(ipmitool)
 have ipmipower || need+=(freeipmi-tools)

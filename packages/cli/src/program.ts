@@ -37,6 +37,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     registerAgentCommand(program);
     const { registerServeCommand } = await import('./commands/serve.js');
     registerServeCommand(program);
+    const { registerValidateCommand } = await import('./commands/validate.js');
+    registerValidateCommand(program);
+    const { registerStatusCommand } = await import('./commands/status.js');
+    registerStatusCommand(program);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -1,15 +1,27 @@
-import { systemClock, type Logger } from '@hafence/core';
+import type { Logger } from '@hafence/core';
+import type { LogLevel } from './logging/log-level.js';
+import { createPinoLogger } from './logging/pino-logger.js';
 
-/** Structured log of the long-running commands: JSON lines on stderr. Callers never pass secrets in fields. */
+let current: Logger | undefined;
+
+function logger(): Logger {
+  current ??= createPinoLogger({ level: 'info' });
+  return current;
+}
+
+/**
+ * The log of the long-running commands (`serve`, `agent`): pino on stderr, JSON lines
+ * (readable ones on a TTY), secret fields redacted. Level `info` until
+ * {@link setStderrLogLevel} is called.
+ */
 export const stderrLogger: Logger = {
-  debug: () => {},
-  info: (message, fields) => write('info', message, fields),
-  warn: (message, fields) => write('warn', message, fields),
-  error: (message, fields) => write('error', message, fields),
+  debug: (message, fields) => logger().debug(message, fields),
+  info: (message, fields) => logger().info(message, fields),
+  warn: (message, fields) => logger().warn(message, fields),
+  error: (message, fields) => logger().error(message, fields),
 };
 
-function write(level: string, message: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(
-    `${JSON.stringify({ t: new Date(systemClock.now()).toISOString(), level, message, ...fields })}\n`,
-  );
+/** Sets the lowest level {@link stderrLogger} writes (the command's `--log-level` / `HAFENCE_LOG_LEVEL`). */
+export function setStderrLogLevel(level: LogLevel): void {
+  current = createPinoLogger({ level });
 }

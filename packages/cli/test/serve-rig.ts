@@ -24,6 +24,8 @@ export interface ServeRigOptions {
   readonly hosts: readonly string[];
   /** Extra `ha:` lines of the cluster file (see `e2eClusterYaml`). */
   readonly ha?: Parameters<typeof e2eClusterYaml>[2];
+  /** Extra arguments of every `hafence serve` (e.g. `--http …`), given the rig's folder. */
+  readonly serveArgs?: (dir: string) => readonly string[];
 }
 
 /**
@@ -83,10 +85,9 @@ export class ServeRig {
    * `json: false` leaves `--json` out (readable lines).
    */
   startServe(extra: readonly string[] = [], o: { json?: boolean } = {}): HafenceProcess {
-    const args = ['serve', '--config', this.configFile, ...(o.json === false ? [] : ['--json']), ...extra];
-    const p = new HafenceProcess(`serve #${this.serves.length + 1}`, args, {
-      E2E_BMC_PW: this.o.password,
-    });
+    const json = o.json === false ? [] : ['--json'];
+    const args = ['serve', '--config', this.configFile, ...json, ...(this.o.serveArgs?.(this.dir) ?? []), ...extra];
+    const p = new HafenceProcess(`serve #${this.serves.length + 1}`, args, { E2E_BMC_PW: this.o.password });
     this.children.push(p);
     this.serves.push(p);
     return p;

@@ -18,6 +18,16 @@ export type {
 export { RESOURCE_STATES, PARTITION_STATES } from './spi/states.js';
 export type { ResourceState, PartitionState } from './spi/states.js';
 export type { Inventory } from './spi/inventory.js';
+export type {
+  Actor,
+  Waiting,
+  ResourceDetail,
+  FenceBudgetStatus,
+  PartitionDetail,
+  OperatorMark,
+  OperatorMaintenance,
+  HaOverride,
+} from './spi/operator.js';
 export { defaultPartitionConditions } from './spi/ha-provider.js';
 export type {
   PowerControl,
@@ -70,6 +80,7 @@ export {
   AbortedError,
   ProviderContractError,
   LeaseLostError,
+  NotOwnerError,
 } from './errors/engine-errors.js';
 export type { ConfigIssue } from './errors/engine-errors.js';
 
@@ -93,7 +104,7 @@ export type { ConfigTargets, CheckOverrideTargetsOptions } from './config/check-
 
 export { systemClock } from './util/system-clock.js';
 export { delay, raceAbort, abortReason } from './util/delay.js';
-export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof } from './events/ha-event.js';
+export type { HaEvent, HaEventType, AlertEvent, Requester, ReleaseProof, OperatorAction } from './events/ha-event.js';
 export type { AlertCode, AlertLevel } from './spi/alert.js';
 
 export { PowerManagementService, DEFAULT_POWER_CONFIG } from './power/power-management-service.js';
@@ -124,6 +135,7 @@ export type { HaServiceOptions, ResourceStatus, StopOptions } from './engine/ha-
 export type { ServiceOwnershipOptions } from './engine/owned-partitions.js';
 export type { PowerBackend, PowerCallRequest } from './engine/power-backend.js';
 export type { HealthProbe } from './engine/engine-deps.js';
+export type { CheckKind, CheckResult, EngineObserver, LaneStats, SchedulerStats } from './engine/engine-observer.js';
 export { MemoryInventory } from './engine/memory-inventory.js';
 export { createHaContainer, registerPowerDriver, registerProvider } from './di/create-ha-container.js';
 export type { HaContainer, HaContainerOptions } from './di/create-ha-container.js';

@@ -43,3 +43,5 @@ export type { OwnershipOptions, OwnershipListener, LeaseTiming } from './cluster
 export { preferredOwner } from './cluster/rendezvous.js';
 export { FencedStateStore } from './cluster/fenced-store.js';
 export type { FenceSource } from './cluster/fenced-store.js';
+export { guardConnections, markBusy } from './net/connection-guard.js';
+export type { ConnectionLimits } from './net/connection-guard.js';

@@ -60,6 +60,8 @@ describe('PowerManagementService', () => {
       action: 'off',
       by: 'ha',
       ok: true,
+      driver: 'a',
+      durationMs: 0,
     });
     expect(await svc.status('h1', { by: 'ha' })).to.equal('OFF');
     expect(transitions.at(-1)).to.deep.equal({ host: 'h1', from: 'ON', to: 'OFF', by: 'ha', seq: 3 }); // after the off (2)
@@ -178,6 +180,36 @@ describe('PowerManagementService', () => {
     second.calls = [];
     expect((await settle(svc.status('h', { by: 'operator' }))).e).to.be.instanceOf(ProtocolError);
     expect(second.calls).to.deep.equal([]); // a garbled answer is not retried elsewhere
+  });
+
+  it('power.action names the driver that answered after a fallback, and the time from sending to the answer', async () => {
+    const first = new ScriptedDriver('ipmi');
+    const second = new ScriptedDriver('script');
+    const { svc, clock, events } = setup([first, second]);
+    first.behave = async () => {
+      await delay(clock, 30);
+      throw new UnreachableError('h', 'bmc-h', 'no answer');
+    };
+    second.behave = () => delay(clock, 12);
+    svc.register('h', { drivers: ['ipmi', 'script'], target: target('h') });
+    const done = settle(svc.command('h', 'off', { by: 'ha' }));
+    await clock.advance(100);
+    expect((await done).e).to.equal(undefined);
+    const actions = events.filter((e) => e.type === 'power.action');
+    expect(actions).to.have.length(1);
+    expect(actions[0]).to.include({ action: 'off', ok: true, driver: 'script', durationMs: 42 });
+    second.behave = async () => {
+      throw new DriverError('script', 'h', 'exit 1');
+    };
+    const failed = settle(svc.command('h', 'on', { by: 'ha' }));
+    await clock.advance(100);
+    expect((await failed).e).to.be.instanceOf(DriverError);
+    expect(events.filter((e) => e.type === 'power.action').at(-1)).to.include({
+      action: 'on',
+      ok: false,
+      driver: 'script',
+      durationMs: 30,
+    });
   });
 
   it('uses defaultPowerDrivers when the binding names none, and rejects unknown names', async () => {

@@ -7,3 +7,28 @@
 
 /** This package's version. */
 export const OPERATOR_PACKAGE_VERSION = '0.1.0';
+export { HaMetrics, createMetrics, DEFAULT_CHECK_BUCKETS, DEFAULT_POWER_BUCKETS } from './metrics/ha-metrics.js';
+export type { MetricsOptions } from './metrics/ha-metrics.js';
+export type {
+  MetricsSource,
+  MetricsResourceView,
+  MetricsPartitionView,
+  MetricsBudgetView,
+} from './metrics/metrics-source.js';
+
+export { startOperatorServer } from './http/operator-server.js';
+export type { OperatorServer } from './http/operator-server.js';
+export type {
+  OperatorServerOptions,
+  OperatorAuth,
+  OperatorTls,
+  OperatorLimits,
+  MetricsProvider,
+  PageRenderer,
+  PageAsset,
+  StatusSnapshot,
+  ServerInfo,
+} from './http/options.js';
+export type { TokenIdentity } from './http/auth.js';
+export type { OperatorEngine } from './http/engine-port.js';
+export { MAX_BODY_BYTES } from './http/body.js';

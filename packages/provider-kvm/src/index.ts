@@ -69,7 +69,7 @@ export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTime
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
 export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS, MAX_BODY, PEER_ROUTES } from './agent/agent-server.js';
 export type { AgentHandlers, AgentServerOptions, AgentServerTls, ArmOutcome } from './agent/agent-server.js';
-export type { ConnectionLimits } from './agent/connection-guard.js';
+export type { ConnectionLimits } from '@hafence/core/internal';
 export {
   connectionLimits,
   readNofileSoftLimit,

@@ -13,7 +13,8 @@ import {
 import { EXIT } from '../exit-codes.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
 import { loadTokenFile } from '../secrets/token-file.js';
-import { stderrLogger } from '../stderr-logger.js';
+import { resolveLogLevel } from '../logging/log-level.js';
+import { setStderrLogLevel, stderrLogger } from '../stderr-logger.js';
 import type { AgentCommandOptions } from './agent.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -175,11 +176,35 @@ function agentSettings(opts: AgentCommandOptions) {
   };
 }
 
+/**
+ * The effective settings at `debug`, for an operator checking what the agent understood. The tokens and the TLS key
+ * go in as they are (`Secret`s): the logger prints them `[redacted]`, by value and by field name.
+ */
+function logSettings(opts: AgentCommandOptions, s: ReturnType<typeof agentSettings>): void {
+  stderrLogger.debug('agent settings', {
+    host: opts.hostId,
+    mount: opts.mount,
+    dir: opts.dir,
+    listen: `${s.listen.host}:${s.listen.port}`,
+    peers: s.peers,
+    heartbeatIntervalMs: s.heartbeatIntervalMs,
+    selfFenceAfterMs: s.selfFenceAfterMs,
+    watchdog: opts.watchdog,
+    stopVms: opts.stopVms,
+    vmInventory: opts.vmInventory,
+    token: s.token,
+    peerToken: s.peerToken,
+    tls: s.tls && { key: s.tls.key, clientCerts: s.tls.clientCa !== undefined },
+  });
+}
+
 /** Runs the agent until SIGINT/SIGTERM; resolves to the exit code (2 for a configuration error, nothing started). */
 export async function runAgent(opts: AgentCommandOptions): Promise<number> {
   let agent: HostAgent;
   try {
+    setStderrLogLevel(resolveLogLevel(opts.logLevel, process.env));
     const settings = agentSettings(opts);
+    logSettings(opts, settings);
     agent = new HostAgent({
       hostId: opts.hostId,
       mount: opts.mount,

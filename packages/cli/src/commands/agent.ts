@@ -22,6 +22,7 @@ export interface AgentCommandOptions {
   readonly watchdogDevice: string;
   readonly maxConnections?: string;
   readonly maxConnectionsPerAddress?: string;
+  readonly logLevel?: string;
 }
 
 function collect(value: string, previous: readonly string[]): string[] {
@@ -73,6 +74,7 @@ export function registerAgentCommand(program: Command): void {
       'where the running VMs\' volumes are listed for activity checks: virsh | file:PATH (JSON {"vm": ["/volume", …]}) | none',
       'virsh',
     )
+    .option('--log-level <level>', 'debug | info | warn | error (default: HAFENCE_LOG_LEVEL, else info)')
     .action(async (opts: AgentCommandOptions) => {
       const { runAgent } = await import('./agent-run.js');
       const code = await runAgent(opts);

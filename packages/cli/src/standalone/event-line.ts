@@ -38,6 +38,8 @@ function describe(e: HaEvent): string | undefined {
       return `${e.partition.padEnd(8)} partition lost by this server (epoch ${e.epoch}): ${e.reason}`;
     case 'partition.handed-over':
       return `${e.partition.padEnd(8)} partition handed over by this server: ${e.reason}`;
+    case 'operator.action':
+      return `${e.target.padEnd(8)} operator ${e.action} by ${e.by}${e.reason === undefined ? '' : `: ${e.reason}`}`;
     case 'alert':
       return `${(e.resource ?? '').padEnd(8)} [${e.level}] ${e.message}`;
   }

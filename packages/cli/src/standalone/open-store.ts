@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
-import { ConfigError, readSecretFile, type StateStore } from '@hafence/core';
+import { ConfigError, readSecretFile, type ConfigIssue, type StateStore } from '@hafence/core';
 import { createPostgresStore, createSqliteStore, StoreOpenError } from '@hafence/store-typeorm';
 import type { ClusterFile } from './cluster-schema.js';
 
@@ -30,23 +30,69 @@ export async function openServeStore(
 ): Promise<ServeStore & StateStore> {
   const s = file.store;
   if (s === undefined || typeof s === 'string') {
-    const given = s?.slice('sqlite:'.length);
-    const path =
-      given === undefined ? defaultStorePath(configPath) : isAbsolute(given) ? given : join(dirname(configPath), given);
+    const path = sqlitePath(s, configPath);
     const parent = dirname(path);
     if (!statSync(parent, { throwIfNoEntry: false })?.isDirectory())
       throw new StoreOpenError('sqlite', new Error(`${parent} is not an existing directory (it is not created)`));
     return createSqliteStore({ path });
   }
-  let password: string | undefined;
+  const password = storePassword(s, env);
+  return createPostgresStore({ url: s.url, password, poolSize: s.poolSize });
+}
+
+/**
+ * What {@link openServeStore} would refuse before it connects, without opening anything
+ * (`hafence validate`): the PostgreSQL password source (`store.passwordEnv` unset,
+ * `store.passwordFile` unreadable or open to others), or a SQLite file whose directory
+ * does not exist.
+ */
+export function checkServeStore(
+  file: ClusterFile,
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigIssue[] {
+  const s = file.store;
+  if (s === undefined || typeof s === 'string') {
+    const path = sqlitePath(s, configPath);
+    return statSync(dirname(path), { throwIfNoEntry: false })?.isDirectory()
+      ? []
+      : [
+          {
+            path: 'store',
+            value: s ?? path,
+            rule: `${dirname(path)} is not an existing directory (it is not created)`,
+          },
+        ];
+  }
+  try {
+    storePassword(s, env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.issues];
+    throw err;
+  }
+}
+
+/** The PostgreSQL password from `passwordEnv` or the first line of `passwordFile` (mode 0600); none without either. */
+function storePassword(s: { passwordEnv?: string; passwordFile?: string }, env: NodeJS.ProcessEnv): string | undefined {
   if (s.passwordEnv !== undefined) {
-    password = env[s.passwordEnv];
+    const password = env[s.passwordEnv];
     if (password === undefined || password === '')
       throw new ConfigError([
         { path: 'store.passwordEnv', value: s.passwordEnv, rule: 'names an environment variable that is not set' },
       ]);
-  } else if (s.passwordFile !== undefined) {
-    password = readSecretFile(s.passwordFile, 'store.passwordFile').split(/\r?\n/)[0];
+    return password;
   }
-  return createPostgresStore({ url: s.url, password, poolSize: s.poolSize });
+  if (s.passwordFile !== undefined) return readSecretFile(s.passwordFile, 'store.passwordFile').split(/\r?\n/)[0];
+  return undefined;
+}
+
+/** The SQLite file of `store: sqlite:PATH` (relative to the cluster file) or of no `store:` at all. */
+function sqlitePath(store: string | undefined, configPath: string): string {
+  const given = store?.slice('sqlite:'.length);
+  return given === undefined
+    ? defaultStorePath(configPath)
+    : isAbsolute(given)
+      ? given
+      : join(dirname(configPath), given);
 }

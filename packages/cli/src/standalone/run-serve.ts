@@ -1,16 +1,21 @@
 import { hostname } from 'node:os';
 import { ConfigError, type HaEvent } from '@hafence/core';
 import { EXIT } from '../exit-codes.js';
-import { stderrLogger } from '../stderr-logger.js';
+import { resolveLogLevel } from '../logging/log-level.js';
+import { setStderrLogLevel, stderrLogger } from '../stderr-logger.js';
 import { eventLine } from './event-line.js';
 import { loadClusterFile } from './load-cluster-file.js';
 import { StandaloneEngine } from './standalone-engine.js';
 import { openServeStore, type ServeStore } from './open-store.js';
 import { StoreOpenError } from '@hafence/store-typeorm';
 import type { ClusterFile } from './cluster-schema.js';
+import { startServeHttp } from './start-serve-http.js';
+import { serveHttpSettings, type ServeHttpFlags } from './serve-http.js';
 
 /** Options of `hafence serve`. */
-export interface ServeOptions {
+export interface ServeOptions extends ServeHttpFlags {
+  /** The lowest level logged on stderr (`--log-level`; else HAFENCE_LOG_LEVEL, else info). */
+  readonly logLevel?: string;
   /** The cluster file (YAML or JSON). */
   readonly config: string;
   /** Print events as JSON lines (docs/behaviour.md#scenarios) instead of readable lines. */
@@ -35,9 +40,12 @@ export async function runServe(options: ServeOptions): Promise<number> {
     if (line !== undefined) process.stdout.write(`${line}\n`);
   };
   let store: ServeStore | undefined;
+  let http: ReturnType<typeof serveHttpSettings>;
   try {
+    setStderrLogLevel(resolveLogLevel(options.logLevel, process.env));
     const file = loadClusterFile(options.config);
     checkMsId(file, options.msId);
+    http = serveHttpSettings(options); // every flag and file checked before anything starts
     store = await openServeStore(file, options.config);
     // A PostgreSQL store is shared: partitions are owned by lease (SQLite: one server owns all), the leases
     // measured on the monotonic clock: a wall-clock step must not stretch a lease (SPEC §7).
@@ -66,11 +74,28 @@ export async function runServe(options: ServeOptions): Promise<number> {
   stderrLogger.info('engine started', { config: options.config, hosts });
   if (engine.service.config.observeOnly)
     stderrLogger.info('observe-only: no power command and no arm/disarm will be sent; each is a would.power.action');
-  const signal = await new Promise<string>((resolve) => {
+  const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  let api: Awaited<ReturnType<typeof startServeHttp>> | undefined;
+  if (http) {
+    try {
+      api = await startServeHttp(http, {
+        engine,
+        store: store!,
+        msId: options.msId ?? hostname(),
+        logger: stderrLogger,
+      });
+    } catch (err) {
+      stderrLogger.error('operator API not started', { error: (err as NodeJS.ErrnoException).code ?? String(err) });
+      await engine.stop();
+      return EXIT.failure;
+    }
+  }
+  const signal = await stopped;
   stderrLogger.info('stopping', { signal });
+  await api?.close(); // before the engine: no request reaches a stopping engine
   await engine.stop();
   stderrLogger.info('stopped');
   return EXIT.ok;

@@ -1,20 +1,14 @@
 import {
-  ConfigError,
   HA_SERVICE,
   POWER_SERVICE,
   createHaContainer,
   registerPowerDriver,
-  resolveCredential,
   systemClock,
   type Clock,
-  type CredentialRef,
   type HaService,
   type HaEvent,
   type Logger,
-  type PowerBinding,
-  type PowerDriver,
   type PowerManagementService,
-  type Secret,
   type ServiceOwnershipOptions,
   type StateStore,
 } from '@hafence/core';
@@ -24,16 +18,10 @@ import {
   HttpVolumeDirectory,
   StoreArmRecords,
   registerKvmProvider,
-  type AgentClientTls,
   type KvmInventory,
 } from '@hafence/provider-kvm';
-import { driverFactories } from '../power/driver-factories.js';
-import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
-import { loadTokenFile } from '../secrets/token-file.js';
-import type { ClusterFile, ClusterHost } from './cluster-schema.js';
-
-/** IPMI 2.0 user passwords are at most 20 bytes (longer ones can never log in). */
-const IPMI_PASSWORD_MAX_BYTES = 20;
+import type { ClusterFile } from './cluster-schema.js';
+import { closeDrivers, resolveStandalone } from './standalone-wiring.js';
 
 /** Options of {@link StandaloneEngine.start}. */
 export interface StandaloneEngineOptions {
@@ -81,28 +69,37 @@ export class StandaloneEngine {
   /** The KVM provider's resource type. */
   private static readonly RESOURCE_TYPE = 'host';
 
-  /** Resolves every credential and driver first (a `ConfigError` starts nothing), then starts. */
+  /**
+   * Resolves every credential and driver first ({@link resolveStandalone}: a `ConfigError` naming every bad field
+   * starts nothing), then starts.
+   */
   static async start(options: StandaloneEngineOptions): Promise<StandaloneEngine> {
     const { file } = options;
     const clock = options.clock ?? systemClock;
-    const token = loadTokenFile(file.agentTokenFile, 'agentTokenFile');
-    const tls = agentTls(file, options.agentCaFile);
-    const bindings = new Map<string, PowerBinding>();
-    for (const [id, host] of Object.entries(file.hosts)) bindings.set(id, binding(id, host, file, options.env));
+    const { token, tls, bindings, drivers } = await resolveStandalone(file, {
+      env: options.env,
+      agentCaFile: options.agentCaFile,
+    });
     const urls = Object.fromEntries(Object.entries(file.hosts).map(([id, h]) => [id, h.agent.url]));
     const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock, tls };
     // A child container per service (STYLE.md): the drivers and the provider register
     // themselves; the container builds the power service from every driver and the engine
     // from every provider, and the engine owns the power service (sync, close, events).
-    const c = createHaContainer({
-      clock,
-      store: options.store,
-      ownership: options.ownership,
-      config: options.observeOnly === true ? { ...file.ha, observeOnly: true } : file.ha,
-      logger: options.logger,
-      powerConfig: { defaultPowerDrivers: file.power.defaultDrivers },
-    });
-    for (const driver of await buildDrivers(file)) registerPowerDriver(c, driver);
+    let c: ReturnType<typeof createHaContainer>;
+    try {
+      c = createHaContainer({
+        clock,
+        store: options.store,
+        ownership: options.ownership,
+        config: options.observeOnly === true ? { ...file.ha, observeOnly: true } : file.ha,
+        logger: options.logger,
+        powerConfig: { defaultPowerDrivers: file.power.defaultDrivers },
+      });
+    } catch (err) {
+      await closeDrivers(drivers); // not handed to a power service yet
+      throw err;
+    }
+    for (const driver of drivers) registerPowerDriver(c, driver);
     registerKvmProvider(c, {
       // Arms and disarms recorded in the store: a restart or another server sees them.
       ...(options.store ? { armRecords: new StoreArmRecords(options.store) } : {}),
@@ -151,32 +148,6 @@ export class StandaloneEngine {
   }
 }
 
-/**
- * The TLS of requests to agents: the CA (`--tls-ca` wins over `agentTls.caFile`) and the
- * client certificate. With either, every agent URL must be https (no plaintext fallback).
- */
-function agentTls(file: ClusterFile, caOverride: string | undefined): AgentClientTls | undefined {
-  const t = file.agentTls;
-  if (t === undefined && caOverride === undefined) return undefined;
-  for (const [id, h] of Object.entries(file.hosts)) {
-    if (!h.agent.url.startsWith('https:'))
-      throw new ConfigError([
-        {
-          path: `hosts.${id}.agent.url`,
-          value: h.agent.url,
-          rule: 'must be an https:// URL when agentTls or --tls-ca is given (no plaintext fallback)',
-        },
-      ]);
-  }
-  const ca =
-    caOverride !== undefined ? loadCertFile(caOverride, '--tls-ca') : loadCertFile(t!.caFile, 'agentTls.caFile');
-  const pair =
-    t?.certFile !== undefined
-      ? loadCertAndKey(t.certFile, 'agentTls.certFile', t.keyFile!, 'agentTls.keyFile')
-      : undefined;
-  return { ca, cert: pair?.cert, key: pair?.key };
-}
-
 async function addPartitions(service: HaService, file: ClusterFile): Promise<void> {
   const switches = (s: { enabled: boolean; haEnabled: boolean; observeOnly: boolean }) => ({
     enabled: s.enabled,
@@ -203,78 +174,5 @@ function inventoryOf(file: ClusterFile): KvmInventory {
         }
       );
     },
-  };
-}
-
-/** Only the drivers some host names are built (no script driver, no ipmitool lookup, unless listed). */
-async function buildDrivers(file: ClusterFile): Promise<PowerDriver[]> {
-  const names = new Set(file.power.defaultDrivers);
-  for (const h of Object.values(file.hosts)) for (const d of h.bmc.drivers ?? []) names.add(d);
-  const s = file.power.script;
-  const drivers: PowerDriver[] = [];
-  for (const name of names) {
-    const factory = driverFactories[name];
-    if (!factory) {
-      const path = file.power.defaultDrivers.includes(name) ? 'power.defaultDrivers' : 'hosts.*.bmc.drivers';
-      throw new ConfigError([{ path, value: name, rule: `must be one of ${Object.keys(driverFactories).join(', ')}` }]);
-    }
-    try {
-      drivers.push(
-        await factory({
-          preset: s.preset,
-          agent: s.agent,
-          command: s.command,
-          args: s.args,
-          passwordVar: s.passwordVar,
-        }),
-      );
-    } catch (err) {
-      // The factories speak in CLI flags (`--command`); name the field of this file instead.
-      if (!(err instanceof ConfigError)) throw err;
-      throw new ConfigError(err.issues.map((i) => ({ ...i, path: `power.${name}.${i.path.replace(/^--/, '')}` })));
-    }
-  }
-  return drivers;
-}
-
-function binding(
-  id: string,
-  host: ClusterHost,
-  file: ClusterFile,
-  env?: Readonly<Record<string, string | undefined>>,
-): PowerBinding {
-  const bmc = host.bmc;
-  const [field, ref, shown]: [string, CredentialRef, string] =
-    bmc.passwordEnv !== undefined
-      ? ['passwordEnv', { env: bmc.passwordEnv }, bmc.passwordEnv]
-      : bmc.passwordFile !== undefined
-        ? ['passwordFile', { file: bmc.passwordFile }, bmc.passwordFile]
-        : ['passwordEncrypted', { encrypted: bmc.passwordEncrypted! }, '[redacted]'];
-  let password: Secret;
-  try {
-    password = resolveCredential(ref, { env, keyFile: file.power.secretKeyFile });
-  } catch (err) {
-    // Name the host's field; the credential module never puts the value in its message.
-    const rule =
-      err instanceof ConfigError ? err.issues.map((i) => `${i.path}: ${i.rule}`).join('; ') : (err as Error).message;
-    throw new ConfigError([{ path: `hosts.${id}.bmc.${field}`, value: shown, rule }]);
-  }
-  const drivers = bmc.drivers ?? file.power.defaultDrivers;
-  if (drivers.includes('ipmi') && Buffer.byteLength(password.reveal(), 'utf8') > IPMI_PASSWORD_MAX_BYTES) {
-    throw new ConfigError([
-      {
-        path: `hosts.${id}.bmc.${field}`,
-        value: shown,
-        rule: `the password is longer than ${IPMI_PASSWORD_MAX_BYTES} bytes, the IPMI 2.0 maximum`,
-      },
-    ]);
-  }
-  const options: Record<string, unknown> = {};
-  if (bmc.cipherSuite !== undefined) options.cipherSuite = bmc.cipherSuite;
-  if (bmc.allowCipher0 !== undefined) options.allowCipher0 = bmc.allowCipher0;
-  return {
-    drivers,
-    target: { host: id, address: bmc.address, port: bmc.port, username: bmc.username, password, options },
-    timeoutMs: bmc.timeout,
   };
 }

@@ -79,6 +79,8 @@ export class Ownership {
   private reachOf = new Map<string, Readonly<Record<string, number>>>();
   /** Since when another server has reached a held partition clearly better (value: that server). */
   private readonly outreach = new Sightings();
+  /** The holder (server id) of every held lease, as of the last round. */
+  private readonly holders = new Map<string, string>();
 
   /** Builds the ownership of one server run; nothing happens until {@link Ownership.start}. */
   constructor(private readonly o: OwnershipOptions) {}
@@ -142,6 +144,14 @@ export class Ownership {
   holds(partition: string, epoch?: number): boolean {
     const h = this.held.get(partition);
     return !!h && (epoch === undefined || h.epoch === epoch) && this.o.clock.now() < h.deadline;
+  }
+
+  /**
+   * The server that holds `partition`: this one while it holds it, else the holder the last round read (a lease
+   * released, or never taken, has none).
+   */
+  ownerOf(partition: string): string | undefined {
+    return this.holds(partition) ? this.o.msId : this.holders.get(partition);
   }
 
   /** Partitions held now. */
@@ -257,7 +267,11 @@ export class Ownership {
     }
     this.members.retain(new Set(members.map((m) => m.runId)));
     this.others = live.size - 1;
-    for (const l of leases) this.leases.see(l.partition, `${l.runId}|${l.epoch}|${l.renewSeq}`, now);
+    this.holders.clear();
+    for (const l of leases) {
+      this.leases.see(l.partition, `${l.runId}|${l.epoch}|${l.renewSeq}`, now);
+      if (l.runId !== '') this.holders.set(l.partition, l.msId);
+    }
     return live;
   }
 

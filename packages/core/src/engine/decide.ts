@@ -24,7 +24,7 @@ export interface StepInput {
   /** The in-flight action this write belongs to. */
   readonly actionId?: number;
   /** Flags written as they are. */
-  readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside'>>;
+  readonly patch?: Partial<Pick<ResourceRecord, 'releasedOutside' | 'operatorMaintenance'>>;
 }
 
 /** What the engine knows besides the record when it decides: time, settings, the in-flight action. */

@@ -5,6 +5,7 @@ import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
 import type { StateStore } from '../spi/state-store.js';
 import type { WorkScheduler } from '../scheduler/work-scheduler.js';
+import type { CheckKind, CheckResult } from './engine-observer.js';
 import type { FenceBudget } from './fence-budget.js';
 import type { MemoryInventory } from './memory-inventory.js';
 import type { PowerBackend } from './power-backend.js';
@@ -24,6 +25,8 @@ export interface EngineDeps {
   readonly budget: FenceBudget;
   readonly startedAt: number;
   readonly healthProbe?: HealthProbe;
+  /** A health or activity check ended (the service's `EngineObserver`s). */
+  checkEnded(kind: CheckKind, result: CheckResult, durationMs: number): void;
   emit(event: HaEvent): void;
   /** Raises an alert with a stable `code` (docs/behaviour.md#scenarios). */
   alert(level: AlertLevel, code: AlertCode, message: string, resource?: string): void;

@@ -23,8 +23,13 @@ const RECHECK_MS = 60_000;
 export class FenceBudget {
   private lock: Promise<void> = Promise.resolve();
   private readonly resumedAt = new Map<string, number>();
-  private readonly halted = new Set<string>();
+  private readonly halted = new Map<string, string>();
   private readonly waiters = new Set<() => void>();
+  /** Stop commands this budget took, oldest first (pruned beyond the longest window seen). */
+  private readonly taken: Array<{ readonly at: number; readonly partition: string }> = [];
+  /** What the store counted when asked ({@link FenceBudget.seed}) or when it refused a command, per scope. */
+  private readonly counted = new Map<string, { readonly count: number; readonly at: number }>();
+  private longestWindow = 0;
 
   /** Builds the budget over `store`. */
   constructor(
@@ -42,17 +47,20 @@ export class FenceBudget {
     for (;;) {
       const verdict = await this.exclusive(async () => {
         const resumedAt = Object.fromEntries(this.resumedAt);
-        const taken = await this.store.takeStop({ ...entry, at: this.clock.now() }, { ...limits, resumedAt });
+        const at = this.clock.now();
+        const taken = await this.store.takeStop({ ...entry, at }, { ...limits, resumedAt });
         if (taken.taken) {
           this.halted.delete(entry.partition);
           this.halted.delete('global');
+          this.remember(at, entry.partition, limits.windowMs);
           return undefined;
         }
+        this.counted.set(taken.scope, { count: taken.count, at });
         return { scope: taken.scope, reason: haltReason(taken, limits) };
       });
       if (!verdict) return;
       if (!this.halted.has(verdict.scope)) {
-        this.halted.add(verdict.scope);
+        this.halted.set(verdict.scope, verdict.reason);
         this.onHalt(verdict.scope, verdict.reason);
       }
       await this.waitForChange(signal, Math.min(RECHECK_MS, Math.max(1_000, limits.windowMs / 4)));
@@ -68,6 +76,47 @@ export class FenceBudget {
   /** Whether `scope` is currently holding commands. */
   isHalted(scope: string): boolean {
     return this.halted.has(scope);
+  }
+
+  /** Why `scope` holds commands, while it does. */
+  haltedReason(scope: string): string | undefined {
+    return this.halted.get(scope);
+  }
+
+  /**
+   * Asks the store once how many stop commands `scope` (`global` or a partition) counts within the last `windowMs`,
+   * so {@link FenceBudget.used} includes what an earlier run or another server sent. Called when a scope starts being
+   * run here, never per status request.
+   */
+  async seed(scope: string, windowMs: number): Promise<void> {
+    const at = this.clock.now();
+    const count = await this.store.countFenceLog(at - windowMs, scope === 'global' ? undefined : scope);
+    const known = this.counted.get(scope);
+    if (!known || known.at <= at) this.counted.set(scope, { count, at });
+  }
+
+  /**
+   * Stop commands counted in `scope`'s window now, from what this budget knows without a store read: the commands it
+   * took, and the count the store gave when last asked (at a seed or a refusal) — those are taken to stay in the
+   * window until a whole window after that count, so the figure may run high, never low, for commands it did not take.
+   * Commands before an operator's resume of the scope do not count.
+   */
+  used(scope: string, windowMs: number): number {
+    const now = this.clock.now();
+    const from = Math.max(now - windowMs, this.resumedAt.get(scope) ?? -Infinity);
+    const counted = this.counted.get(scope);
+    const known = counted && counted.at > from ? counted : undefined;
+    let own = 0;
+    for (const e of this.taken) {
+      if (e.at > from && (!known || e.at > known.at) && (scope === 'global' || e.partition === scope)) own++;
+    }
+    return own + (known?.count ?? 0);
+  }
+
+  private remember(at: number, partition: string, windowMs: number): void {
+    this.longestWindow = Math.max(this.longestWindow, windowMs);
+    this.taken.push({ at, partition });
+    while (this.taken.length > 0 && this.taken[0]!.at <= at - this.longestWindow) this.taken.shift();
   }
 
   private waitForChange(signal: AbortSignal, recheckMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { Subject, filter, type Observable, type Subscription } from 'rxjs';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig, resolveSettings } from '../config/load-config.js';
 import type { HaConfig, HaConfigOptions } from '../config/schema.js';
 import { InvalidRequestError, NotFoundError } from '../errors/engine-errors.js';
 import type { AlertEvent, HaEvent } from '../events/ha-event.js';
@@ -8,15 +8,18 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
-import type { StateStore } from '../spi/state-store.js';
+import type { PartitionRecord, StateStore } from '../spi/state-store.js';
+import type { Actor, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '../spi/operator.js';
+import { OperatorDesk } from './operator-desk.js';
 import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
-import { WorkScheduler } from '../scheduler/work-scheduler.js';
+import { WorkScheduler, type Lane } from '../scheduler/work-scheduler.js';
 import { MemoryStateStore } from '../store/memory-state-store.js';
 import { systemClock } from '../util/system-clock.js';
 import { delay } from '../util/delay.js';
 import { hostsForHaWork, hostsForNonHaWork, type AllocationView } from './allocation.js';
 import type { EngineDeps, HealthProbe } from './engine-deps.js';
+import type { CheckKind, CheckResult, EngineObserver, LaneStats, SchedulerStats } from './engine-observer.js';
 import { FenceBudget } from './fence-budget.js';
 import { EventHistoryPruner } from './event-history.js';
 import { MemoryInventory } from './memory-inventory.js';
@@ -114,8 +117,11 @@ export class HaService {
   private readonly partitions: PartitionEngine;
   private readonly budget: FenceBudget;
   private readonly observedBudget: FenceBudget;
+  private readonly desk: OperatorDesk;
   private readonly deps: EngineDeps;
   private failing = 0;
+  /** Replaced (not mutated) on change, so a hook may remove itself while called. */
+  private observers: readonly EngineObserver[] = [];
   private doubting = false;
   private started = false;
   private stopping?: Promise<void>;
@@ -175,6 +181,9 @@ export class HaService {
       observeOnly: (p) => this.isObserveOnly(p),
       startedAt: this.clock.now(),
       healthProbe: options.healthProbe,
+      checkEnded: (kind, result, ms) => {
+        if (this.observers.length > 0) this.checkEnded(kind, result, ms);
+      },
       emit: (e) => this.emit(e),
       alert: (level, code, message, resource) =>
         this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
@@ -201,6 +210,19 @@ export class HaService {
       pruneIntervalMs: h.pruneInterval,
     });
     this.partitions = new PartitionEngine(this.deps, this.resources);
+    this.desk = new OperatorDesk({
+      clock: this.clock,
+      config: this.config,
+      store: this.store,
+      inventory: this.inventory,
+      resources: this.resources,
+      partitions: this.partitions,
+      budget: this.budget,
+      power: options.power,
+      owned: this.owned,
+      emit: (e) => this.emit(e),
+      reassessChildren: (id) => this.reassessChildren(id),
+    });
     if (options.joinPowerEvents) this.powerEventsSub = options.power?.events$?.subscribe((e) => this.subject.next(e));
   }
 
@@ -224,6 +246,9 @@ export class HaService {
       const key = this.hosts.get(t.host);
       if (key !== undefined) this.resources.powerTransition(key, t);
     });
+    this.budget
+      .seed('global', resolveSettings(this.config, {}).fenceWindow)
+      .catch((err: unknown) => this.deps.logger.warn('fence log not counted', { error: String(err) }));
     if (this.options.ownPower) this.options.power?.startSync?.();
     this.owned?.ownership.start();
     this.history.start();
@@ -274,10 +299,14 @@ export class HaService {
     this.subject.complete();
   }
 
-  /** Adds a partition (zone, pod or cluster). Parents must exist first. */
+  /**
+   * Adds a partition (zone, pod or cluster). Parents must exist first. An operator's HA switch persisted for it
+   * (see {@link HaService.setHaEnabled}) wins over its `haEnabled`.
+   */
   async addPartition(partition: Partition): Promise<void> {
-    this.inventory.putPartition(partition);
     const provider = [...this.providers.values()].find((p) => p.partitionKind === partition.kind);
+    const persisted = this.persisted.get(`p:${partition.id}`) as PartitionRecord | undefined;
+    this.inventory.putPartition(this.desk.partitionAdded(partition, persisted, !!provider));
     if (provider && this.owned) {
       this.owned.manage(partition.id, provider); // attached once this server holds its lease
     } else if (provider) {
@@ -286,19 +315,20 @@ export class HaService {
   }
 
   /**
-   * Changes a partition (enable/disable, HA switch, observe-only). Switched from observe-only to acting, its members
-   * and those of the partitions inside it verify again any failure whose command was decided while observing
+   * Changes a partition (enable/disable, HA switch, observe-only). An operator's HA switch set through
+   * {@link HaService.setHaEnabled} with an actor still wins over `haEnabled`. Switched from observe-only to acting, its
+   * members and those of the partitions inside it verify again any failure whose command was decided while observing
    * (docs/observe-only.md#switching-to-acting).
    */
   async updatePartition(partition: Partition): Promise<void> {
     const before = this.inventory.partition(partition.id);
     if (!before) throw new NotFoundError('partition', partition.id);
-    this.inventory.putPartition(partition);
-    this.partitions.update(partition);
-    const children = this.childrenOf(partition.id);
-    for (const child of children) this.partitions.reassess(child);
+    const effective = this.desk.effective(partition);
+    this.inventory.putPartition(effective);
+    this.partitions.update(effective);
+    this.reassessChildren(partition.id);
     if ((before.observeOnly === true) !== (partition.observeOnly === true))
-      await this.resources.observeSwitched([partition.id, ...children]);
+      await this.resources.observeSwitched([partition.id, ...this.childrenOf(partition.id)]);
   }
 
   /**
@@ -310,11 +340,55 @@ export class HaService {
     return isObserveOnly(this.config.observeOnly, this.inventory.lineage(partitionId));
   }
 
-  /** The operator's HA switch of a partition. */
-  async setHaEnabled(partitionId: string, enabled: boolean): Promise<void> {
+  /**
+   * The HA switch of a partition (docs/behaviour.md#operator-actions). With an `actor` it is the operator's: persisted
+   * in the partition's record — it wins over the configuration's `haEnabled`, also after a restart — and audited as an
+   * `operator.action` event. Without one it is the embedder's own switch: `haEnabled` changes and a persisted operator
+   * switch, if any, is dropped. Several servers: with an actor, a partition another server runs is refused with
+   * {@link NotOwnerError} (nothing written), and a zone or pod with {@link InvalidRequestError}.
+   */
+  async setHaEnabled(partitionId: string, enabled: boolean, actor?: Actor): Promise<void> {
     const p = this.inventory.partition(partitionId);
     if (!p) throw new NotFoundError('partition', partitionId);
-    await this.updatePartition({ ...p, haEnabled: enabled });
+    await this.desk.setHaEnabled(partitionId, enabled, actor, p);
+  }
+
+  /**
+   * The operator's maintenance flag of a resource (docs/behaviour.md#operator-actions): ORed with the provider's
+   * `isInMaintenance`, so the resource goes INELIGIBLE while it is on; clearing it (`on` false) clears only this flag,
+   * and the resource leaves INELIGIBLE for INITIALIZING unless the provider still reports maintenance. Persisted in
+   * the resource's record; audited as an `operator.action` event. Throws {@link NotFoundError} for an unknown
+   * resource and, several servers, {@link NotOwnerError} for one another server runs (nothing written).
+   */
+  setMaintenance(ref: ResourceRef, on: boolean, actor: Actor): Promise<void> {
+    return this.desk.setMaintenance(ref, on, actor);
+  }
+
+  /**
+   * Everything the engine knows of one resource (the operator's view). Several servers: a resource another server
+   * runs reads NONE with `owned` false. Throws {@link NotFoundError} when the resource was not added.
+   */
+  describeResource(ref: ResourceRef): ResourceDetail {
+    return this.desk.describeResource(ref);
+  }
+
+  /** {@link HaService.describeResource} of every resource added, in the order they were added. */
+  describeResources(): ResourceDetail[] {
+    return this.desk.describeResources();
+  }
+
+  /** Everything the engine knows of every partition added, parents first. */
+  describePartitions(): PartitionDetail[] {
+    return this.desk.describePartitions();
+  }
+
+  /**
+   * The fence budget of `global` and of every partition this server runs. `used` costs no store read: the stop
+   * commands this server took in the window, plus what the store counted when the scope started here or when it last
+   * refused a command (docs/behaviour.md#operator-actions).
+   */
+  fenceBudgets(): FenceBudgetStatus[] {
+    return this.desk.fenceBudgets();
   }
 
   /** Removes an empty partition. */
@@ -324,6 +398,7 @@ export class HaService {
     this.partitions.detach(id);
     await this.owned?.unmanage(id);
     this.inventory.deletePartition(id);
+    this.desk.partitionRemoved(id);
   }
 
   /**
@@ -381,9 +456,14 @@ export class HaService {
     this.bindPower(key, known.spec, undefined);
   }
 
-  /** Operator: lets held stop commands go for `scope` (a partition id or `global`). */
-  resumeFencing(scope: string): void {
-    this.budget.resume(scope);
+  /**
+   * Operator: lets held stop commands go for `scope` (a partition id or `global`); with an `actor`, audited as an
+   * `operator.action` event. Throws {@link NotFoundError} for a scope that is no fence budget's. Several servers: the
+   * resume is this server's (its budget); with an actor, a partition another server runs is refused with
+   * {@link NotOwnerError}.
+   */
+  resumeFencing(scope: string, actor?: Actor): void {
+    this.desk.resumeFencing(scope, actor);
     this.observedBudget.resume(scope);
   }
 
@@ -433,9 +513,36 @@ export class HaService {
     return this.resources.timerViolations();
   }
 
-  /** Scheduler figures: queued jobs and shed health checks. */
-  get schedulerStats(): { queued: number; shed: number } {
-    return { queued: this.scheduler.queued, shed: this.scheduler.shed };
+  /** Scheduler figures: queued jobs, shed health checks and each lane's busy slots and capacity. */
+  get schedulerStats(): SchedulerStats {
+    const s = this.scheduler;
+    const lane = (l: Lane): LaneStats => ({ busy: s.active(l), capacity: s.capacity(l) });
+    return {
+      queued: s.queued,
+      shed: s.shed,
+      lanes: { health: lane('health'), activity: lane('activity'), recover: lane('recover'), fence: lane('fence') },
+    };
+  }
+
+  /**
+   * Adds hooks for what events do not carry (check results and latency; metrics use it).
+   * Returns a function that removes them.
+   */
+  observe(observer: EngineObserver): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  private checkEnded(kind: CheckKind, result: CheckResult, durationMs: number): void {
+    for (const o of this.observers) {
+      try {
+        o.checkEnded?.(kind, result, durationMs);
+      } catch {
+        // an observer must never break the engine
+      }
+    }
   }
 
   /** Moves resource `key`'s power binding from `before`'s to `after`'s (either may be absent). */
@@ -489,6 +596,10 @@ export class HaService {
       state: rt.record.state,
       partitionHa: this.partitions.record(rt.spec.partition)?.state ?? 'NONE',
     }));
+  }
+
+  private reassessChildren(id: string): void {
+    for (const child of this.childrenOf(id)) this.partitions.reassess(child);
   }
 
   private childrenOf(id: string): string[] {

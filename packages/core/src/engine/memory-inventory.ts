@@ -30,6 +30,16 @@ export class MemoryInventory implements Inventory {
     return out;
   }
 
+  /** Every partition, in the order they were first added (parents before children). */
+  allPartitions(): readonly Partition[] {
+    return [...this.partitions.values()];
+  }
+
+  /** Every resource, in the order they were first added. */
+  allResources(): readonly ResourceSpec[] {
+    return [...this.resources.values()];
+  }
+
   /** Adds or replaces a partition. */
   putPartition(partition: Partition): void {
     if (partition.parent !== undefined && !this.partitions.has(partition.parent))

@@ -2,6 +2,8 @@ import { partitionTransition, type PartitionEvent } from '../fsm/partition-fsm.j
 import { defaultPartitionConditions, type HAProvider, type MemberView, type Verdict } from '../spi/ha-provider.js';
 import type { Partition } from '../spi/partition.js';
 import type { PartitionRecord } from '../spi/state-store.js';
+import type { HaOverride } from '../spi/operator.js';
+import { InvalidRequestError } from '../errors/engine-errors.js';
 import type { TimerHandle } from '../spi/clock.js';
 import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -42,16 +44,56 @@ export class PartitionEngine {
     if (!persisted && !(await this.d.store.savePartition(record, null))) {
       record = (await this.d.store.loadPartitions()).find((p) => p.id === partition.id) ?? record;
     }
-    this.runtimes.set(partition.id, { partition, provider, record, running: false, dirty: false });
+    const effective = withOverride(partition, record.haOverride);
+    this.d.inventory.putPartition(effective);
+    this.runtimes.set(partition.id, { partition: effective, provider, record, running: false, dirty: false });
+    // Once per partition run here: what the store counts in its fence window (an earlier run's, another server's).
+    const { fenceWindow } = this.resources.settingsOf({
+      ref: { type: provider.resourceType, id: '' },
+      partition: partition.id,
+    });
+    this.d.budget
+      .seed(partition.id, fenceWindow)
+      .catch((err: unknown) =>
+        this.d.logger.warn('fence log not counted', { partition: partition.id, error: String(err) }),
+      );
     this.reassess(partition.id);
   }
 
-  /** Replaces the partition's definition (operator switches) and reassesses it. */
-  update(partition: Partition): void {
+  /**
+   * Replaces the partition's definition (the embedder's switches) and reassesses it; the operator's persisted HA
+   * switch, when set, still wins over `haEnabled`. Returns the effective definition.
+   */
+  update(partition: Partition): Partition {
     const pr = this.runtimes.get(partition.id);
-    if (!pr) return;
-    pr.partition = partition;
+    if (!pr) return partition;
+    pr.partition = withOverride(partition, pr.record.haOverride);
     this.reassess(partition.id);
+    return pr.partition;
+  }
+
+  /**
+   * Writes the operator's HA switch (`undefined` clears it) into the partition's record, then reassesses it with the
+   * switch applied (docs/behaviour.md#operator-actions). False when the partition is not managed here; a write lost
+   * to a concurrent reassessment is tried again with the fresh record.
+   */
+  async setOverride(id: string, override: HaOverride | undefined, haEnabled: boolean): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const pr = this.runtimes.get(id);
+      if (!pr) return false;
+      const before = pr.record;
+      const next: PartitionRecord = { ...before, version: before.version + 1, haOverride: override };
+      if (await this.d.store.savePartition(next, before.version)) {
+        // A concurrent reassessment lost to this write and reloaded it (or not yet): never step back.
+        if (pr.record.version <= next.version) pr.record = next;
+        pr.partition = { ...pr.partition, haEnabled: override?.enabled ?? haEnabled };
+        this.d.inventory.putPartition(pr.partition);
+        this.reassess(id);
+        return true;
+      }
+      pr.record = (await this.d.store.loadPartitions()).find((p) => p.id === id) ?? pr.record;
+    }
+    throw new InvalidRequestError(`the record of partition '${id}' kept changing; nothing written`);
   }
 
   /** Stops managing a partition. */
@@ -218,4 +260,11 @@ export class PartitionEngine {
 /** Some eligible member outside a failure episode has not answered a health check yet. */
 function healthUnknown(members: readonly MemberView[]): boolean {
   return members.some((m) => m.eligible && m.healthy === undefined && !m.inEpisode);
+}
+
+/** The partition as the engine runs it: the operator's HA switch, when set, wins over the embedder's `haEnabled`. */
+export function withOverride(partition: Partition, override: HaOverride | undefined): Partition {
+  return override === undefined || override.enabled === partition.haEnabled
+    ? partition
+    : { ...partition, haEnabled: override.enabled };
 }

@@ -5,6 +5,7 @@ import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.j
 import { AbortedError } from '../errors/engine-errors.js';
 import { delay, withClockSignal } from '../util/delay.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { CheckResult } from './engine-observer.js';
 import { createPowerControl } from './power-control.js';
 import { finishOwnRecovery, type ResumedRecoverResult } from '../power/power-recipe.js';
 import { activityStep } from './decide.js';
@@ -468,12 +469,17 @@ export class ResourceActions {
     };
     rt.action = action;
     const lane: Lane = kind;
-    const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) =>
-      work(this.context(rt, control.signal, control, action)),
-    );
+    let began = 0;
+    const job = this.d.scheduler.submit(lane, op, timeoutMs, (control) => {
+      began = this.d.clock.now();
+      return work(this.context(rt, control.signal, control, action));
+    });
     action.job = job as InFlight['job'];
-    void job.outcome.then((outcome) =>
-      this.steps.serial(rt, async () => {
+    void job.outcome.then((outcome) => {
+      if (kind === 'activity' && outcome.kind !== 'cancelled') {
+        this.d.checkEnded('activity', activityResultOf(outcome as never), this.d.clock.now() - began);
+      }
+      return this.steps.serial(rt, async () => {
         if (rt.action?.id !== action.id) return; // cancelled: the late result is discarded
         rt.action = undefined;
         if (outcome.kind === 'cancelled') return;
@@ -485,8 +491,8 @@ export class ResourceActions {
           return;
         }
         await done(action, outcome);
-      }),
-    );
+      });
+    });
   }
 
   private current(rt: Runtime, action: InFlight): boolean {
@@ -644,4 +650,11 @@ export class ResourceActions {
       release: 'power-off',
     });
   }
+}
+
+/** An activity check's outcome as a metrics result: activity seen is `ok`, none is `failed`. */
+function activityResultOf(outcome: Exclude<JobOutcome<ActivityResult>, { kind: 'cancelled' }>): CheckResult {
+  if (outcome.kind !== 'ok') return outcome.kind;
+  const v = outcome.value.verdict;
+  return v === 'active' ? 'ok' : v === 'inactive' ? 'failed' : 'error';
 }

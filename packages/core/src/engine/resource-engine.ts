@@ -1,13 +1,16 @@
 import { resolveSettings } from '../config/load-config.js';
 import type { HaSettings } from '../config/schema.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
-import { ProviderContractError } from '../errors/engine-errors.js';
+import { InvalidRequestError, NotFoundError, ProviderContractError } from '../errors/engine-errors.js';
+import type { OperatorMaintenance } from '../spi/operator.js';
 import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { ResourceRecord } from '../spi/state-store.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { CheckResult } from './engine-observer.js';
+import type { JobOutcome } from '../scheduler/work-scheduler.js';
 import { newRecord, type ApplyOptions, type ResourceSteps, type Runtime } from './runtime.js';
 import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
@@ -364,8 +367,10 @@ export class ResourceEngine implements ResourceSteps {
       ),
     );
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
+    let began = 0;
     const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
       const startedAt = this.d.clock.now();
+      began = startedAt;
       this.d.healthProbe?.(due, startedAt);
       const ctx = this.actions.context(rt, control.signal);
       const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
@@ -378,6 +383,7 @@ export class ResourceEngine implements ResourceSteps {
       .then((outcome) => {
         if (rt.healthJob === job) rt.healthJob = undefined;
         if (outcome.kind === 'cancelled') return;
+        this.d.checkEnded('health', healthResultOf(outcome), this.d.clock.now() - began);
         if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
         const answer: Partial<HealthAnswer> & { health: HealthResult } =
           outcome.kind === 'ok'
@@ -404,6 +410,7 @@ export class ResourceEngine implements ResourceSteps {
       a.health.healthy &&
       a.eligible.ok &&
       !a.maintenance &&
+      rt.record.operatorMaintenance === undefined &&
       rt.record.state === 'AVAILABLE' &&
       rt.healthy === true &&
       rt.eligible === true &&
@@ -423,12 +430,15 @@ export class ResourceEngine implements ResourceSteps {
     const wasEligible = rt.eligible;
     rt.healthy = a.health.healthy;
     if (a.eligible) rt.eligible = a.eligible.ok;
-    if (a.maintenance !== undefined) {
-      rt.maintenance = a.maintenance;
-      const m = maintenanceEvent(rt.record.state, a.maintenance);
+    // The operator's flag counts even when the check failed: a host in maintenance is never suspected.
+    const operator = rt.record.operatorMaintenance !== undefined;
+    if (a.maintenance !== undefined) rt.maintenance = a.maintenance;
+    const maintenance = (a.maintenance ?? false) || operator;
+    if (a.maintenance !== undefined || operator) {
+      const m = maintenanceEvent(rt.record.state, maintenance);
       if (m) await this.apply(rt, m.event, m.reason);
     }
-    if (a.eligible && !a.maintenance) {
+    if (a.eligible && !maintenance) {
       const e = eligibilityEvent(rt.record.state, a.eligible);
       if (e) await this.apply(rt, e.event, e.reason);
     }
@@ -457,9 +467,41 @@ export class ResourceEngine implements ResourceSteps {
         this.serial(rt, async () => {
           const event = resumeEvent(rt.record.episode, rt.healthy);
           await this.apply(rt, event, reason);
+          const mark = rt.record.operatorMaintenance;
+          const m = mark && maintenanceEvent(rt.record.state, true);
+          if (m && mark) await this.apply(rt, m.event, operatorReason('set', mark));
         }),
       ),
     );
+  }
+
+  /**
+   * Sets (`mark`) or clears (undefined) the operator's maintenance flag of resource `key` as one serial step
+   * (docs/behaviour.md#operator-actions): the flag is written with the transition it means — INELIGIBLE when set,
+   * INITIALIZING when cleared while the provider reports no maintenance. Throws {@link NotFoundError} when the
+   * resource is not managed here (any more), {@link InvalidRequestError} when its record kept changing under it.
+   */
+  async setOperatorMaintenance(key: string, mark: OperatorMaintenance | undefined, by: string): Promise<void> {
+    const rt = this.runtimes.get(key);
+    if (!rt) throw new NotFoundError('resource', key);
+    let written = false;
+    let ran = false;
+    let failure: unknown;
+    await this.serial(rt, async () => {
+      ran = true;
+      try {
+        for (let attempt = 0; attempt < 3 && !written; attempt++) {
+          const m = maintenanceEvent(rt.record.state, mark !== undefined || rt.maintenance === true);
+          const reason = mark ? operatorReason('set', mark) : operatorReason('cleared', { by });
+          written = await this.apply(rt, m?.event ?? null, reason, { patch: { operatorMaintenance: mark } });
+        }
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (failure !== undefined) throw failure;
+    if (!ran) throw new NotFoundError('resource', key);
+    if (!written) throw new InvalidRequestError(`the record of resource '${key}' kept changing; nothing written`);
   }
 
   /** The partition left ACTIVE: every member goes to NONE, in-flight work is cancelled. */
@@ -482,10 +524,39 @@ export interface ResourceView {
   readonly eligible: boolean | undefined;
   /** Counted as failing by the storm guard / self-doubt. */
   readonly failing: boolean;
+  /** The provider's latest maintenance answer (undefined before the first). */
+  readonly maintenance: boolean | undefined;
+  /** When the next health check is due. */
+  readonly nextCheckAt: number;
+  /** A recovery or fence held by startup grace or self-doubt retries at this time. */
+  readonly gateUntil: number | undefined;
+  /** An activity check, recovery or fence is in flight (its own timeout bounds it, not a state deadline). */
+  readonly acting: boolean;
 }
 
 function viewOf(rt: Runtime): ResourceView {
-  return { spec: rt.spec, record: rt.record, healthy: rt.healthy, eligible: rt.eligible, failing: rt.failing };
+  return {
+    spec: rt.spec,
+    record: rt.record,
+    healthy: rt.healthy,
+    eligible: rt.eligible,
+    failing: rt.failing,
+    maintenance: rt.maintenance,
+    nextCheckAt: rt.healthDue,
+    gateUntil: rt.gateUntil,
+    acting: rt.action !== undefined,
+  };
+}
+
+/** The reason of an operator's maintenance step: who set or cleared it, and why. */
+function operatorReason(verb: 'set' | 'cleared', mark: { by: string; reason?: string }): string {
+  return `operator maintenance ${verb} by ${mark.by}${mark.reason === undefined ? '' : `: ${mark.reason}`}`;
+}
+
+/** A health check's outcome as a metrics result. */
+function healthResultOf(outcome: Exclude<JobOutcome<HealthAnswer>, { kind: 'cancelled' }>): CheckResult {
+  if (outcome.kind === 'ok') return outcome.value.health.healthy ? 'ok' : 'failed';
+  return outcome.kind;
 }
 
 /** A provider's health answer, checked: a malformed one is a failed check, never a crash. */

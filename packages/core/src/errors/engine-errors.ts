@@ -100,3 +100,20 @@ export class LeaseLostError extends HaError {
     super('HAF2007', `lease of partition '${partition}' lost: ${detail}`);
   }
 }
+
+/**
+ * Several servers (docs/behaviour.md#several-servers): an operator action names a partition (or a resource of one)
+ * that another server runs; nothing was written. Ask the owner, `owner` when this server knows it.
+ */
+export class NotOwnerError extends HaError {
+  /** Builds the error for `partition`, naming its owner's server id when known. */
+  constructor(
+    readonly partition: string,
+    readonly owner?: string,
+  ) {
+    super(
+      'HAF2008',
+      `partition '${partition}' is not run by this server${owner === undefined ? '' : `; its owner is '${owner}'`}: nothing written`,
+    );
+  }
+}

@@ -5,6 +5,9 @@ import type { PartitionState, ResourceState } from '../spi/states.js';
 /** Who asked for a power action. */
 export type Requester = 'operator' | 'ha' | 'sync' | (string & {});
 
+/** The operator actions that are audited as `operator.action` events. */
+export type OperatorAction = 'maintenance-on' | 'maintenance-off' | 'ha-enable' | 'ha-disable' | 'fencing-resume';
+
 /** Proof that a resource's workloads can no longer run (docs/behaviour.md#vocabulary, #resource-states). */
 export type ReleaseProof = 'power-off' | 'lease';
 
@@ -12,7 +15,8 @@ export type ReleaseProof = 'power-off' | 'lease';
  * Every event hafence emits (docs/behaviour.md#scenarios), stamped with virtual time `t` (ms).
  *
  * - `power.action`: a command (`on`, `off`, `soft`, `cycle`, `reset`, `identify`,
- *   `validate`) ran, with who asked; a status read is not an action (docs/behaviour.md#kvm-hosts).
+ *   `validate`) ran, with who asked, the driver that answered and how long it took; a status
+ *   read is not an action (docs/behaviour.md#kvm-hosts).
  * - `power.read-failing`: the first failed status read of a host's failure streak, with
  *   its (redacted) error; the following failed reads of the streak are silent.
  * - `power.read-ok`: the first successful status read after a failure streak, with the
@@ -53,19 +57,10 @@ export type HaEvent =
       readonly by: Requester;
       readonly ok: boolean;
       readonly error?: string;
-    }
-  /**
-   * Observe-only (docs/observe-only.md): the power command the engine would have sent now and did not. `host` is the
-   * controller's name (as in `power.action`), `resource`/`resourceType` the resource it is for.
-   */
-  | {
-      readonly t: number;
-      readonly type: 'would.power.action';
-      readonly host: string;
-      readonly resource: string;
-      readonly resourceType: string;
-      readonly action: string;
-      readonly by: Requester;
+      /** The power driver that answered (or was tried last); absent when the command was never sent. */
+      readonly driver?: string;
+      /** Milliseconds (engine clock) from the command leaving the host's queue to its result; absent when unsent. */
+      readonly durationMs?: number;
     }
   | { readonly t: number; readonly type: 'power.read-failing'; readonly host: string; readonly error: string }
   | { readonly t: number; readonly type: 'power.read-ok'; readonly host: string; readonly failures: number }
@@ -98,6 +93,31 @@ export type HaEvent =
       readonly type: 'partition.handed-over';
       readonly partition: string;
       readonly reason: string;
+    }
+  /**
+   * An operator action, with who asked (`by`, the API's authenticated identity) and why. `target`: the resource key
+   * (`type:id`) for maintenance, the partition id for the HA switch, the fence budget's scope for a resume.
+   */
+  | {
+      readonly t: number;
+      readonly type: 'operator.action';
+      readonly by: string;
+      readonly action: OperatorAction;
+      readonly target: string;
+      readonly reason?: string;
+    }
+  /**
+   * Observe-only (docs/observe-only.md): the power command the engine would have sent now and did not. `host` is the
+   * controller's name (as in `power.action`), `resource`/`resourceType` the resource it is for.
+   */
+  | {
+      readonly t: number;
+      readonly type: 'would.power.action';
+      readonly host: string;
+      readonly resource: string;
+      readonly resourceType: string;
+      readonly action: string;
+      readonly by: Requester;
     }
   | {
       readonly t: number;

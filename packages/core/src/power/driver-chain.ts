@@ -22,6 +22,8 @@ export interface DriverChainContext {
   readonly signal: AbortSignal;
   /** Filled with one promise per attempt that settles when the driver let go of the BMC. */
   readonly holds: Promise<void>[];
+  /** Told the name of each driver as its attempt starts (the last one told answered, or failed last). */
+  readonly onAttempt?: (driver: string) => void;
 }
 
 /** Longest wait for a driver that ignores its signal before the host queue moves on. */
@@ -46,6 +48,7 @@ export async function runDriverChain<T>(
     if (signal.aborted) throw abortReason(signal);
     // the previous driver may ignore its signal: wait (bounded) until it let go of the BMC
     await Promise.all(holds);
+    ctx.onAttempt?.(driver.name);
     const run = runWithDeadline(ctx.clock, timeoutMs, { op, host }, signal, (s) =>
       call(driver, target, { signal: s, timeoutMs }),
     );

@@ -301,6 +301,9 @@ export class PowerManagementService {
     call: DriverCall<T>,
   ): Promise<T> {
     const secrets = [entry.binding.target.password];
+    // A command's driver (the last one tried) and when it left the host's queue: its `power.action` reports both.
+    let driver: string | undefined;
+    let sentAt: number | undefined;
     const outcome = new Promise<T>((resolve, reject) => {
       void this.queueOf(host).run(async () => {
         const holds: Promise<void>[] = [];
@@ -313,7 +316,9 @@ export class PowerManagementService {
           if (refused !== undefined) throw new AbortedError(`not sent: ${refused}`);
           const seq = ++this.dispatchSeq;
           opts.onDispatch?.(seq);
-          const ctx = { clock: this.clock, logger: this.logger, host, op, timeoutMs, signal, holds };
+          sentAt = this.clock.now();
+          const onAttempt = (name: string) => (driver = name);
+          const ctx = { clock: this.clock, logger: this.logger, host, op, timeoutMs, signal, holds, onAttempt };
           resolve(await runDriverChain(ctx, entry.chain, entry.binding.target, call));
         } catch (err) {
           reject(err);
@@ -325,27 +330,40 @@ export class PowerManagementService {
     const action = op !== 'status'; // a status read is not an action (docs/behaviour.md#kvm-hosts)
     return guarded.then(
       (value) => {
-        if (action) this.emit({ t: this.clock.now(), type: 'power.action', host, action: op, by: opts.by, ok: true });
+        if (action) this.emit(this.actionEvent(host, op, opts, { ok: true }, driver, sentAt));
         return value;
       },
       (err: unknown) => {
         const safe = scrub(err, secrets);
         if (action) {
-          this.emit({
-            t: this.clock.now(),
-            type: 'power.action',
-            host,
-            action: op,
-            by: opts.by,
-            ok: false,
-            error: safe.message,
-          });
+          this.emit(this.actionEvent(host, op, opts, { ok: false, error: safe.message }, driver, sentAt));
           this.logger.warn('power operation failed', { host, op, by: opts.by, error: safe.message });
         }
         if (safe instanceof AuthError) this.reportAuthFailure(host);
         throw safe;
       },
     );
+  }
+
+  private actionEvent(
+    host: string,
+    op: PowerOperation,
+    opts: PowerOpOptions,
+    result: { ok: boolean; error?: string },
+    driver: string | undefined,
+    sentAt: number | undefined,
+  ): HaEvent {
+    const t = this.clock.now();
+    return {
+      t,
+      type: 'power.action',
+      host,
+      action: op,
+      by: opts.by,
+      ...result,
+      ...(driver !== undefined ? { driver } : {}),
+      ...(sentAt !== undefined ? { durationMs: t - sentAt } : {}),
+    };
   }
 
   private queueOf(host: string): SerialQueue {

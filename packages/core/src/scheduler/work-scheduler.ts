@@ -93,6 +93,11 @@ export class WorkScheduler {
     return this.waitingCount;
   }
 
+  /** The concurrency limit of `lane`. */
+  capacity(lane: Lane): number {
+    return this.options.limits[lane];
+  }
+
   /** Jobs running in `lane`. */
   active(lane: Lane): number {
     return this.running.get(lane) ?? 0;

@@ -1,3 +1,4 @@
+import type { HaOverride, OperatorMaintenance } from './operator.js';
 import type { ChassisCommand } from './power-driver.js';
 import type { ResourceRef } from './resource.js';
 import type { PartitionState, ResourceState } from './states.js';
@@ -70,6 +71,11 @@ export interface ResourceRecord {
   /** Workloads released outside an episode (power observed OFF); cleared when it runs again. */
   readonly releasedOutside: boolean;
   readonly timers: ResourceTimers;
+  /**
+   * The operator's maintenance flag (docs/behaviour.md#operator-actions), ORed with the provider's
+   * `isInMaintenance`; absent when not set.
+   */
+  readonly operatorMaintenance?: OperatorMaintenance;
 }
 
 /** Persisted HA state of a partition. */
@@ -84,6 +90,8 @@ export interface PartitionRecord {
   readonly stormSince?: number;
   /** After a storm: HA actions resume no earlier than this. */
   readonly cooldownUntil?: number;
+  /** The operator's HA switch (docs/behaviour.md#operator-actions): wins over the partition's `haEnabled`. */
+  readonly haOverride?: HaOverride;
 }
 
 /** One stop command the framework sent (the fence budget counts these). */

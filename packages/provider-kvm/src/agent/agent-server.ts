@@ -5,7 +5,7 @@ import { noopLogger, systemClock, type Clock, type Logger, type Secret } from '@
 import type { AgentHealth, HeartbeatObservation, VmVolume } from '../ports.js';
 import { ArmRefusedError } from './agent-errors.js';
 import { AuthFailureLog } from './auth-failure-log.js';
-import { guardConnections, markBusy, type ConnectionLimits } from './connection-guard.js';
+import { guardConnections, markBusy, type ConnectionLimits } from '@hafence/core/internal';
 import type { PeerStatus } from './self-fence.js';
 import { MAX_VOLUMES_PER_READ } from './volume-activity.js';
 

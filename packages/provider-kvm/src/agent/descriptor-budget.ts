@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AgentConfigError } from './agent-errors.js';
-import type { ConnectionLimits } from './connection-guard.js';
+import type { ConnectionLimits } from '@hafence/core/internal';
 
 /**
  * Descriptors kept out of the connection budget (docs/behaviour.md#kvm-hosts): the runtime's own (~25),

@@ -23,7 +23,7 @@ import {
 import { AgentReads } from './agent-reads.js';
 import { createAgentServer, tokenMatches, type AgentServerTls, type ArmOutcome } from './agent-server.js';
 import { connectionLimits, readNofileSoftLimit } from './descriptor-budget.js';
-import type { ConnectionLimits } from './connection-guard.js';
+import type { ConnectionLimits } from '@hafence/core/internal';
 import { DEFAULT_HEARTBEAT_DIR, heartbeatPath } from './heartbeat-file.js';
 import { nodeHeartbeatReadFs, type HeartbeatReadFsLike } from './heartbeat-reader.js';
 import { HeartbeatWriter, type HeartbeatFsLike } from './heartbeat-writer.js';

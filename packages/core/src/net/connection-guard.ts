@@ -19,9 +19,9 @@ interface Tracked {
 const tracked = new WeakMap<Socket, Tracked>();
 
 /**
- * Caps the server's open connections (docs/behaviour.md#kvm-hosts: a flood is not isolation, and the
- * heartbeat keeps its descriptors). A connection over the per-address cap is destroyed at
- * once. At the total cap the oldest connection not serving an authenticated request is
+ * Caps the server's open connections (the host agent's API, docs/behaviour.md#kvm-hosts: a flood is not
+ * isolation, and the heartbeat keeps its descriptors; the operator API of `hafence serve`). A connection over
+ * the per-address cap is destroyed at once. At the total cap the oldest connection not serving an authenticated request is
  * evicted for the new one (idle floods cannot lock a management server out); when every
  * open connection is serving one, the new connection is destroyed. Either way the number
  * of sockets the process holds never exceeds `maxConnections` (+1 for an instant).
@@ -72,7 +72,8 @@ export function guardConnections(
  * Marks `socket` as serving an authenticated request (`true`) or idle again (`false`). A
  * TLS socket is tracked by the TCP socket under it (what the server's `connection` saw).
  */
-export function markBusy(socket: Socket, busy: boolean): void {
+export function markBusy(socket: Socket | null | undefined, busy: boolean): void {
+  if (!socket) return; // a request's socket is detached once it closed
   const t = tracked.get(socket) ?? tracked.get((socket as Socket & { _parent?: Socket })._parent as Socket);
   if (t) t.busy = busy;
 }
