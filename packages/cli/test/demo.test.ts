@@ -114,6 +114,26 @@ describe('hafence demo', function () {
     expect(r.stderr).to.include('steps.0.host').and.include('HAF6001');
   });
 
+  it('a scenario with config observeOnly: the crash is decided (a would-be off), no stop command, nothing released', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hafence-demo-')), 'observe.yaml');
+    writeFileSync(
+      file,
+      'name: observe\nhosts: 4\nvmsPerHost: 1\nseed: 7\nconfig: { observeOnly: true }\n' +
+        'steps:\n  - { at: 6m, do: crash, host: h2 }\nrun: 40m\n',
+    );
+    const events = run('demo', '--scenario', file, '--json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
+    const would = events.filter((e) => e.type === 'would.power.action');
+    expect(would.map((e) => [e.resource, e.action, e.by])).to.deep.equal([['h2', 'off', 'ha']]);
+    expect(events.filter((e) => e.type === 'power.action' && e.action !== 'status')).to.deep.equal([]);
+    expect(events.filter((e) => e.type === 'workloads.released')).to.deep.equal([]);
+    const text = run('demo', '--scenario', file);
+    expect(text).to.match(/h2\s+WOULD power off by ha \(observe-only: not sent\)/);
+    expect(text).to.include('0 stop command(s), 1 command(s) withheld (observe-only)');
+  });
+
   it('on a terminal: a live table of hosts redrawn with ANSI codes, with the timeline below', async () => {
     const demoModule = new URL('../../dist/commands/demo.js', import.meta.url).href;
     const { runDemo } = (await import(demoModule)) as {

@@ -80,9 +80,13 @@ export class ServeRig {
     return p;
   }
 
-  /** Starts another `hafence serve --json` on the cluster file. */
-  startServe(): HafenceProcess {
-    const args = ['serve', '--config', this.configFile, '--json', ...(this.o.serveArgs?.(this.dir) ?? [])];
+  /**
+   * Starts another `hafence serve --json` on the cluster file, with `extra` flags (e.g. `--observe-only`);
+   * `json: false` leaves `--json` out (readable lines).
+   */
+  startServe(extra: readonly string[] = [], o: { json?: boolean } = {}): HafenceProcess {
+    const json = o.json === false ? [] : ['--json'];
+    const args = ['serve', '--config', this.configFile, ...json, ...(this.o.serveArgs?.(this.dir) ?? []), ...extra];
     const p = new HafenceProcess(`serve #${this.serves.length + 1}`, args, { E2E_BMC_PW: this.o.password });
     this.children.push(p);
     this.serves.push(p);

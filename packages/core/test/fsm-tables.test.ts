@@ -102,6 +102,7 @@ const RESOURCE_EXPECTED = parse(`
   RECOVERING recover-succeeded → INITIALIZING
   RECOVERING recover-failed → RECOVERING
   RECOVERING recover-exhausted → FENCING
+  RECOVERING observe-ended → SUSPECT        # docs/observe-only.md: decided while observing, verified again
   RECOVERING power-off-observed → FENCED
 
   FENCING partition-inactive → NONE
@@ -109,6 +110,7 @@ const RESOURCE_EXPECTED = parse(`
   FENCING fence-verified-off → FENCED
   FENCING fence-lease-expired → FENCED
   FENCING fence-failed → FAILED
+  FENCING observe-ended → SUSPECT
   FENCING power-off-observed → FENCED
 
   FENCED partition-inactive → NONE
@@ -205,6 +207,7 @@ const FSMS: Fsm[] = [
       'power-off-observed',
       'power-on-observed',
       'power-lost',
+      'observe-ended',
     ],
   },
   {

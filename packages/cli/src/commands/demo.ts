@@ -163,7 +163,9 @@ function summary(run: ScenarioRun): string {
   const stops = run.lines.filter(
     (l) => l.type === 'power.action' && l.by === 'ha' && ['off', 'soft', 'cycle', 'reset'].includes(String(l.action)),
   ).length;
-  return `${stamp(run.scenario.run).trim()} of virtual time, ${stops} stop command(s), workloads released: ${released.join(', ') || 'none'}`;
+  const would = run.lines.filter((l) => l.type === 'would.power.action').length;
+  const observed = would > 0 ? `, ${would} command(s) withheld (observe-only)` : '';
+  return `${stamp(run.scenario.run).trim()} of virtual time, ${stops} stop command(s)${observed}, workloads released: ${released.join(', ') || 'none'}`;
 }
 
 function stamp(ms: number): string {
@@ -191,6 +193,8 @@ function describe(e: ScenarioLine): string {
       return `power ${String(e.from)} → ${String(e.to)}`;
     case 'power.action':
       return `power ${String(e.action)} by ${String(e.by)}: ${e.ok ? 'ok' : `failed (${String(e.error)})`}`;
+    case 'would.power.action':
+      return `WOULD power ${String(e.action)} by ${String(e.by)} (observe-only: not sent)`;
     case 'power.read-failing':
       return `power reads failing (${String(e.error)})`;
     case 'power.read-ok':

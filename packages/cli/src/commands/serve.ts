@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { ServeOptions } from '../standalone/run-serve.js';
 
 /**
- * Registers `hafence serve --config FILE [--json] [--http ADDR:PORT …]`: the standalone management server
- * of a bare-metal KVM cluster (HA engine, KVM provider over the hafence agents, power
+ * Registers `hafence serve --config FILE [--json] [--http ADDR:PORT …] [--observe-only]`: the standalone
+ * management server of a bare-metal KVM cluster (HA engine, KVM provider over the hafence agents, power
  * service with native IPMI). The engine is loaded only when the command runs; BMC
  * passwords come from the environment, files or encrypted values, never from argv. With
  * `--http` it also serves the operator API (docs/operator-api.md).
@@ -20,6 +20,10 @@ export function registerServeCommand(program: Command): void {
     .option('--json', 'print every event as a JSON line on stdout')
     .option('--tls-ca <file>', "PEM CA that verifies https:// agents (overrides the cluster file's agentTls.caFile)")
     .option('--ms-id <id>', "this management server's id (one of the cluster file's servers:)")
+    .option(
+      '--observe-only',
+      'check and decide, but send no power command and no arm/disarm: each command is a would.power.action event',
+    )
     .option('--http <addr:port>', 'serve the operator API, status page and /metrics here (e.g. 127.0.0.1:9440)')
     .option(
       '--http-token-file <file>',

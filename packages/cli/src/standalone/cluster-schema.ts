@@ -99,8 +99,16 @@ const storeSchema = z.union([
     }),
 ]);
 
-/** Operator switches of a zone, pod or cluster (both default to on). */
-const switches = { enabled: z.boolean().default(true), haEnabled: z.boolean().default(true) };
+/**
+ * Operator switches of a zone, pod or cluster: `enabled` and `haEnabled` default to on; `observeOnly` (default off)
+ * makes the engine check and decide for it and everything inside it without sending any power command or arm/disarm
+ * (docs/observe-only.md).
+ */
+const switches = {
+  enabled: z.boolean().default(true),
+  haEnabled: z.boolean().default(true),
+  observeOnly: z.boolean().default(false),
+};
 
 const bmcSchema = z
   .strictObject({

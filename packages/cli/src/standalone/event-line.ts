@@ -20,6 +20,8 @@ function describe(e: HaEvent): string | undefined {
       return `${e.host.padEnd(8)} power ${e.from} → ${e.to}`;
     case 'power.action':
       return `${e.host.padEnd(8)} power ${e.action} by ${e.by}: ${e.ok ? 'ok' : `failed (${e.error ?? 'unknown error'})`}`;
+    case 'would.power.action':
+      return `${e.host.padEnd(8)} WOULD power ${e.action} by ${e.by} (observe-only: not sent)`;
     case 'power.read-failing':
       return `${e.host.padEnd(8)} power reads failing (${e.error})`;
     case 'power.read-ok':
@@ -38,8 +40,6 @@ function describe(e: HaEvent): string | undefined {
       return `${e.partition.padEnd(8)} partition handed over by this server: ${e.reason}`;
     case 'operator.action':
       return `${e.target.padEnd(8)} operator ${e.action} by ${e.by}${e.reason === undefined ? '' : `: ${e.reason}`}`;
-    case 'would.power.action':
-      return `${e.host.padEnd(8)} observe-only: would send power ${e.action} (by ${e.by}); not sent`;
     case 'alert':
       return `${(e.resource ?? '').padEnd(8)} [${e.level}] ${e.message}`;
   }

@@ -24,6 +24,8 @@ export interface ServeOptions extends ServeHttpFlags {
   readonly tlsCa?: string;
   /** This management server's id (`--ms-id`): must be listed in the file's `servers:` when it has one. */
   readonly msId?: string;
+  /** `--observe-only`: check and decide, but send no power command and no arm/disarm (docs/observe-only.md). */
+  readonly observeOnly?: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
       agentCaFile: options.tlsCa,
       store,
       ownership,
+      observeOnly: options.observeOnly,
     });
   } catch (err) {
     await store?.close().catch(() => undefined);
@@ -69,6 +72,8 @@ export async function runServe(options: ServeOptions): Promise<number> {
   }
   const hosts = engine.power.list();
   stderrLogger.info('engine started', { config: options.config, hosts });
+  if (engine.service.config.observeOnly)
+    stderrLogger.info('observe-only: no power command and no arm/disarm will be sent; each is a would.power.action');
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

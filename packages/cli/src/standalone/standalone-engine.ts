@@ -39,6 +39,11 @@ export interface StandaloneEngineOptions {
   readonly store?: StateStore;
   /** Several servers sharing `store`: this server's id and the store's coordination side. */
   readonly ownership?: ServiceOwnershipOptions;
+  /**
+   * `hafence serve --observe-only`: the whole engine observes (docs/observe-only.md), whatever the file says; without
+   * it, the file's `ha.observeOnly` and each zone's, pod's and cluster's `observeOnly` apply.
+   */
+  readonly observeOnly?: boolean;
 }
 
 /**
@@ -86,7 +91,7 @@ export class StandaloneEngine {
         clock,
         store: options.store,
         ownership: options.ownership,
-        config: file.ha,
+        config: options.observeOnly === true ? { ...file.ha, observeOnly: true } : file.ha,
         logger: options.logger,
         powerConfig: { defaultPowerDrivers: file.power.defaultDrivers },
       });
@@ -144,12 +149,16 @@ export class StandaloneEngine {
 }
 
 async function addPartitions(service: HaService, file: ClusterFile): Promise<void> {
-  for (const [id, z] of Object.entries(file.zones))
-    await service.addPartition({ id, kind: 'zone', enabled: z.enabled, haEnabled: z.haEnabled });
+  const switches = (s: { enabled: boolean; haEnabled: boolean; observeOnly: boolean }) => ({
+    enabled: s.enabled,
+    haEnabled: s.haEnabled,
+    ...(s.observeOnly ? { observeOnly: true } : {}),
+  });
+  for (const [id, z] of Object.entries(file.zones)) await service.addPartition({ id, kind: 'zone', ...switches(z) });
   for (const [id, p] of Object.entries(file.pods))
-    await service.addPartition({ id, kind: 'pod', parent: p.zone, enabled: p.enabled, haEnabled: p.haEnabled });
+    await service.addPartition({ id, kind: 'pod', parent: p.zone, ...switches(p) });
   for (const [id, c] of Object.entries(file.clusters))
-    await service.addPartition({ id, kind: 'cluster', parent: c.pod, enabled: c.enabled, haEnabled: c.haEnabled });
+    await service.addPartition({ id, kind: 'cluster', parent: c.pod, ...switches(c) });
 }
 
 function inventoryOf(file: ClusterFile): KvmInventory {

@@ -29,7 +29,7 @@ export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttp
     listen: { host: settings.host, port: settings.port },
     msId: ctx.msId,
     version: cliVersion(),
-    observeOnly: (service.config as { observeOnly?: boolean }).observeOnly === true,
+    observeOnly: service.config.observeOnly === true,
     logger: ctx.logger,
     page: statusPage,
   }).catch((err: unknown) => {

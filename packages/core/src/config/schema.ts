@@ -124,6 +124,11 @@ const eventHistorySchema = z
 
 /** Settings of the whole service, global only. */
 const serviceSchema = z.strictObject({
+  /**
+   * Observe-only (docs/observe-only.md): checks, decisions and events as usual, but no power command and no
+   * arm/disarm of a self-fence is sent; each command is a `would.power.action` event instead.
+   */
+  observeOnly: z.boolean().default(false),
   startupGrace: delay.default(300_000),
   globalMaxFencesPerWindow: count(0).default(10),
   selfDoubtMinSample: count(1).default(8),

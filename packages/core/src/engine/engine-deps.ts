@@ -45,6 +45,13 @@ export interface EngineDeps {
    * runs from then. Undefined: since {@link EngineDeps.startedAt}.
    */
   actingSince?(partition: string): number | undefined;
+  /** Observe-only (docs/observe-only.md): whether the engine, `partition` or an enclosing partition is. */
+  observeOnly(partition: string): boolean;
+  /**
+   * Observe-only: the fence budget the would-be stop commands are counted in — in memory, never in the store, so the
+   * real HA beside it is unaffected; it holds a would-be command where the real budget would hold the real one.
+   */
+  readonly observedBudget: FenceBudget;
   /** Several servers: why no command may be sent for `partition` now (its lease is gone), or undefined. */
   mayAct?(partition: string): string | undefined;
 }

@@ -27,6 +27,7 @@ import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
 import { ResourceEngine, type ResourceView } from './resource-engine.js';
 import { powerHostOf } from './power-backend.js';
+import { isObserveOnly } from './observe-only.js';
 import { noopLogger } from '../power/noop-logger.js';
 
 /** Options of {@link HaService}. */
@@ -115,6 +116,7 @@ export class HaService {
   private readonly resources: ResourceEngine;
   private readonly partitions: PartitionEngine;
   private readonly budget: FenceBudget;
+  private readonly observedBudget: FenceBudget;
   private readonly desk: OperatorDesk;
   private readonly deps: EngineDeps;
   private failing = 0;
@@ -158,6 +160,14 @@ export class HaService {
     this.budget = new FenceBudget(this.store, this.clock, (scope, reason) =>
       this.emit({ t: this.clock.now(), type: 'fencing.halted', scope, reason }),
     );
+    // Observe-only: would-be stop commands are counted in memory, never in the store the real HA beside it may share.
+    this.observedBudget = new FenceBudget(new MemoryStateStore(), this.clock, (scope, reason) =>
+      this.deps.alert(
+        'warning',
+        'would-halt-fencing',
+        `observe-only: the fence budget would now hold stop commands for ${scope}: ${reason} (nothing is held for real)`,
+      ),
+    );
     this.deps = {
       clock: this.clock,
       store: this.store,
@@ -167,6 +177,8 @@ export class HaService {
       inventory: this.inventory,
       power: options.power,
       budget: this.budget,
+      observedBudget: this.observedBudget,
+      observeOnly: (p) => this.isObserveOnly(p),
       startedAt: this.clock.now(),
       healthProbe: options.healthProbe,
       checkEnded: (kind, result, ms) => {
@@ -303,15 +315,29 @@ export class HaService {
   }
 
   /**
-   * Changes a partition (enable/disable, HA switch). An operator's HA switch set through
-   * {@link HaService.setHaEnabled} with an actor still wins over `haEnabled`.
+   * Changes a partition (enable/disable, HA switch, observe-only). An operator's HA switch set through
+   * {@link HaService.setHaEnabled} with an actor still wins over `haEnabled`. Switched from observe-only to acting, its
+   * members and those of the partitions inside it verify again any failure whose command was decided while observing
+   * (docs/observe-only.md#switching-to-acting).
    */
   async updatePartition(partition: Partition): Promise<void> {
-    if (!this.inventory.partition(partition.id)) throw new NotFoundError('partition', partition.id);
+    const before = this.inventory.partition(partition.id);
+    if (!before) throw new NotFoundError('partition', partition.id);
     const effective = this.desk.effective(partition);
     this.inventory.putPartition(effective);
     this.partitions.update(effective);
     this.reassessChildren(partition.id);
+    if ((before.observeOnly === true) !== (partition.observeOnly === true))
+      await this.resources.observeSwitched([partition.id, ...this.childrenOf(partition.id)]);
+  }
+
+  /**
+   * Whether resources of `partitionId` are observe-only (docs/observe-only.md): the whole engine is
+   * (`HaConfig.observeOnly`), or the partition or an enclosing one is. False for an unknown partition unless the whole
+   * engine is.
+   */
+  isObserveOnly(partitionId: string): boolean {
+    return isObserveOnly(this.config.observeOnly, this.inventory.lineage(partitionId));
   }
 
   /**
@@ -438,6 +464,7 @@ export class HaService {
    */
   resumeFencing(scope: string, actor?: Actor): void {
     this.desk.resumeFencing(scope, actor);
+    this.observedBudget.resume(scope);
   }
 
   /** The state of one resource. */

@@ -13,7 +13,8 @@ import type { MemoryInventory } from './memory-inventory.js';
 import type { OwnedPartitions } from './owned-partitions.js';
 import { withOverride, type PartitionEngine } from './partition-engine.js';
 import { powerHostOf, type PowerBackend } from './power-backend.js';
-import { budgetStatus, observeOnlyOf, partitionDetail, resourceDetail, unownedDetail } from './read-model.js';
+import { isObserveOnly } from './observe-only.js';
+import { budgetStatus, partitionDetail, resourceDetail, unownedDetail } from './read-model.js';
 import type { ResourceEngine } from './resource-engine.js';
 
 /** What the operator desk reaches of its service. */
@@ -89,7 +90,7 @@ export class OperatorDesk {
       const unit = ownership?.manages(p.id) === true;
       const epoch = unit ? ownership?.fence(p.id)?.epoch : undefined;
       return partitionDetail(p, record, {
-        observeOnly: observeOnlyOf(this.h.config, this.h.inventory.lineage(p.id)),
+        observeOnly: isObserveOnly(this.h.config.observeOnly, this.h.inventory.lineage(p.id)),
         members: this.h.inventory.resourcesIn(p.id).length,
         ...(unit ? { lease: { held: epoch !== undefined, ...(epoch === undefined ? {} : { epoch }) } } : {}),
         fallback: { since: this.addedAt.get(p.id) ?? 0, reason: this.noRecordReason(p, unit) },
@@ -188,7 +189,7 @@ export class OperatorDesk {
   private detailOf(spec: ResourceSpec): ResourceDetail {
     const facts = {
       power: this.powerOf(spec),
-      observeOnly: observeOnlyOf(this.h.config, this.h.inventory.lineage(spec.partition)),
+      observeOnly: isObserveOnly(this.h.config.observeOnly, this.h.inventory.lineage(spec.partition)),
       now: this.h.clock.now(),
     };
     const view = this.h.resources.view(resourceKey(spec.ref));

@@ -8,6 +8,7 @@ import type { StateStore } from '../spi/state-store.js';
 import type { JobControl } from '../scheduler/work-scheduler.js';
 import type { BudgetLimits, FenceBudget } from './fence-budget.js';
 import type { PowerBackend } from './power-backend.js';
+import { heldUntilAborted } from './observe-only.js';
 
 /** Everything one action's power control needs. */
 export interface PowerControlOptions {
@@ -51,12 +52,24 @@ export interface PowerControlOptions {
    * release have committed), or undefined.
    */
   readonly mayPowerOn?: () => string | undefined;
+  /** Observe-only (docs/observe-only.md): whether commands of this resource are withheld now (checked per command). */
+  readonly observeOnly?: () => boolean;
+  /** Observe-only: the in-memory fence budget would-be stop commands are counted in (never the store's). */
+  readonly observedBudget?: FenceBudget;
+  /** Observe-only: this action's command is decided while observing (it will not be sent). */
+  readonly observing?: () => void;
+  /** Observe-only: `command` would be sent now; it is not (one `would.power.action` event). */
+  readonly wouldSend?: (command: ChassisCommand) => Promise<void>;
 }
 
 /**
  * Power control handed to a provider during an action. Stop commands take a slot of
  * the fence budget (held, with the action's timeout paused, while it is exhausted) and
  * persist their intent before they are sent; every read of OFF is reported as proof.
+ *
+ * Observe-only (docs/observe-only.md): a command passes the same gates (health re-check, the budget — an in-memory one
+ * — and the refusals), then is reported through `wouldSend` instead of being sent, and the action is held there like a
+ * command the fence budget holds: no intent, no fence-log entry, no command.
  */
 export function createPowerControl(o: PowerControlOptions): PowerControl {
   const request = () => ({ by: 'ha' as const, signal: o.job.signal, timeoutMs: o.timeoutMs });
@@ -70,9 +83,29 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     const lost = o.mayCommand?.();
     if (lost !== undefined) throw new LeaseLostError(o.partition, `${lost}: command not sent`);
   };
+  const observing = () => o.observeOnly?.() === true;
+  /** Reports `command` as would-be and holds the action until something ends it (never sends it). */
+  const withhold = async (command: ChassisCommand): Promise<never> => {
+    o.observing?.();
+    await o.wouldSend?.(command);
+    return o.job.hold(heldUntilAborted(o.job.signal));
+  };
   const stop = async (command: ChassisCommand): Promise<void> => {
     await o.beforeStop?.();
     refuseIfBarred();
+    if (observing()) {
+      o.observing?.();
+      if (o.observedBudget)
+        await o.job.hold(
+          o.observedBudget.take(
+            { partition: o.partition, resource: o.resource, command, episode: o.episode },
+            o.limits,
+            o.job.signal,
+          ),
+        );
+      refuseIfBarred();
+      return withhold(command);
+    }
     await o.job.hold(
       o.budget.take(
         { partition: o.partition, resource: o.resource, command, episode: o.episode },
@@ -81,6 +114,8 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
       ),
     );
     refuseIfBarred(); // the world may have changed while the command was held
+    // Switched to observe-only while the budget held it: its slot stays taken, the command is not sent.
+    if (observing()) return withhold(command);
     // The intent stays until the host is powered on again or the action ends, so an
     // action cancelled between off and on is reconciled by a status read (docs/behaviour.md#partitions).
     await o.store.putIntent({ resource: o.resource, command, at: o.clock.now() });
@@ -98,6 +133,8 @@ export function createPowerControl(o: PowerControlOptions): PowerControl {
     on: async () => {
       const unreleased = o.mayPowerOn?.();
       if (unreleased !== undefined) throw new AbortedError(`power-on not sent: ${unreleased}`);
+      if (o.job.signal.aborted) throw abortReason(o.job.signal);
+      if (observing()) return withhold('on');
       o.expectOwn('ON');
       leaseGate();
       o.onSending();

@@ -1,4 +1,3 @@
-import type { HaConfig } from '../config/schema.js';
 import type { FenceBudgetStatus, PartitionDetail, ResourceDetail, Waiting } from '../spi/operator.js';
 import type { Partition } from '../spi/partition.js';
 import type { PowerState } from '../spi/power-driver.js';
@@ -6,16 +5,6 @@ import type { ResourceSpec } from '../spi/resource.js';
 import type { PartitionRecord } from '../spi/state-store.js';
 import { deadlineOf } from './decide.js';
 import type { ResourceView } from './resource-engine.js';
-
-/**
- * Whether the engine only observes a resource or partition: the whole engine's `observeOnly`, or the flag of the
- * partition or of any partition that encloses it. The one place the read model decides it; the flags are read
- * loosely so this holds whether or not the configuration declares them yet.
- */
-export function observeOnlyOf(config: HaConfig, lineage: readonly Partition[]): boolean {
-  const flag = (o: object): boolean => (o as { observeOnly?: unknown }).observeOnly === true;
-  return flag(config) || lineage.some(flag);
-}
 
 /**
  * What a resource waits for next: the deadline that drives its state (the quiet period's end in INITIALIZING, the

@@ -1,5 +1,6 @@
 import type { ActivityResult, FenceResult, LeaseStatus, ProviderContext, RecoverResult } from '../spi/ha-provider.js';
 import type { ResourceState } from '../spi/states.js';
+import type { ChassisCommand } from '../spi/power-driver.js';
 import type { JobControl, JobOutcome, Lane } from '../scheduler/work-scheduler.js';
 import { AbortedError } from '../errors/engine-errors.js';
 import { delay, withClockSignal } from '../util/delay.js';
@@ -66,6 +67,12 @@ export class ResourceActions {
               !rt.record.episode || rt.record.episode.released
                 ? undefined
                 : 'the release of the verified OFF has not committed',
+            observeOnly: () => this.d.observeOnly(rt.spec.partition),
+            observedBudget: this.d.observedBudget,
+            observing: () => {
+              action.observing = true;
+            },
+            wouldSend: (command) => this.wouldSend(rt, action, bmc, command),
           })
         : undefined;
     return {
@@ -78,7 +85,67 @@ export class ResourceActions {
       settings: rt.settings,
       sleep: (ms) => delay(this.d.clock, ms, signal),
       alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
+      observeOnly: this.d.observeOnly(rt.spec.partition),
     };
+  }
+
+  /**
+   * Observe-only (docs/observe-only.md): `command` passed every gate and would be sent now. One `would.power.action`
+   * event says so, and the episode remembers that its decisions rest on a command never sent.
+   */
+  private wouldSend(rt: Runtime, action: InFlight, bmc: string, command: ChassisCommand): Promise<void> {
+    const { id, type } = rt.spec.ref;
+    this.d.logger.info('observe-only: power command not sent', { resource: rt.key, host: bmc, action: command });
+    this.d.emit({
+      t: this.d.clock.now(),
+      type: 'would.power.action',
+      host: bmc,
+      resource: id,
+      resourceType: type,
+      action: command,
+      by: 'ha',
+    });
+    return this.steps.serial(rt, async () => {
+      if (!rt.record.episode || rt.record.episode.observed || rt.action?.id !== action.id) return;
+      await this.steps.apply(rt, null, `would-be ${command} (observe-only): not sent`, {
+        counters: (e) => ({ ...e, observed: true }),
+        actionId: action.id,
+      });
+    });
+  }
+
+  /**
+   * The resource's scope may have stopped being observe-only (docs/observe-only.md#switching-to-acting). A recovery
+   * or fence whose command was decided while observing never fires on that decision: its held action is dropped and
+   * the failure is verified anew from SUSPECT (activity checks, then the usual recovery with its health re-check).
+   */
+  async observeSwitched(rt: Runtime): Promise<void> {
+    if (this.d.observeOnly(rt.spec.partition)) return;
+    await this.reverifyObserved(rt);
+  }
+
+  /** True when the resource was sent back to SUSPECT because its episode's command was only observed. */
+  private async reverifyObserved(rt: Runtime): Promise<boolean> {
+    const state = rt.record.state;
+    if (state !== 'RECOVERING' && state !== 'FENCING') return false;
+    if (!rt.action?.observing && !rt.record.episode?.observed) return false;
+    this.cancel(rt, 'observe-only ended');
+    return this.steps.apply(
+      rt,
+      'observe-ended',
+      `observe-only ended; its ${state === 'FENCING' ? 'fence' : 'recovery'} was decided while observing and never sent: the failure is verified again before any command`,
+      {
+        counters: (e) => ({
+          ...e,
+          observed: false,
+          checks: 0,
+          activeResults: 0,
+          inactiveStreak: 0,
+          errorStreak: 0,
+          recoverAttempts: 0,
+        }),
+      },
+    );
   }
 
   /** After a (re)start: reconcile a persisted stop intent, then restart the state's work. */
@@ -166,7 +233,7 @@ export class ResourceActions {
           await this.startRecover(rt);
           break;
         case 'FENCING':
-          this.startFence(rt);
+          await this.startFence(rt);
           break;
         case 'DEGRADED':
           if (rt.record.episode && !rt.record.episode.degradedAlerted) {
@@ -233,7 +300,7 @@ export class ResourceActions {
   async onTimer(rt: Runtime): Promise<void> {
     const state = rt.record.state;
     if (state === 'RECOVERING' && !rt.action) await this.startRecover(rt);
-    else if (state === 'FENCING' && !rt.action && rt.record.timers.leaseAt === undefined) this.startFence(rt);
+    else if (state === 'FENCING' && !rt.action && rt.record.timers.leaseAt === undefined) await this.startFence(rt);
     else if (
       (state === 'FENCING' || state === 'FAILED') &&
       !rt.action &&
@@ -294,6 +361,7 @@ export class ResourceActions {
 
   private async startRecover(rt: Runtime): Promise<void> {
     if (rt.action || rt.record.state !== 'RECOVERING') return;
+    if (!this.d.observeOnly(rt.spec.partition) && (await this.reverifyObserved(rt))) return;
     const start = recoverStart(rt.record, rt.settings, this.d.clock.now());
     if (start.kind === 'exhausted') {
       await this.steps.apply(rt, 'recover-exhausted', start.reason);
@@ -328,8 +396,10 @@ export class ResourceActions {
     await this.steps.apply(rt, event, reason, { ...(quiet ? { quiet } : {}), ...(timers ? { timers } : {}) });
   }
 
-  private startFence(rt: Runtime): void {
-    if (rt.action || rt.record.state !== 'FENCING' || this.gated(rt)) return;
+  private async startFence(rt: Runtime): Promise<void> {
+    if (rt.action || rt.record.state !== 'FENCING') return;
+    if (!this.d.observeOnly(rt.spec.partition) && (await this.reverifyObserved(rt))) return;
+    if (this.gated(rt)) return;
     this.launch(
       rt,
       'fence',

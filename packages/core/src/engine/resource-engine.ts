@@ -448,6 +448,18 @@ export class ResourceEngine implements ResourceSteps {
     if (wasHealthy !== rt.healthy || wasEligible !== rt.eligible) this.d.membershipChanged(rt.spec.partition);
   }
 
+  /**
+   * The observe-only flag of `partitions` changed (docs/observe-only.md#switching-to-acting): members that act now
+   * drop a recovery or fence decided while observing and verify the failure again.
+   */
+  async observeSwitched(partitions: readonly string[]): Promise<void> {
+    await Promise.all(
+      partitions.flatMap((p) =>
+        [...(this.members.get(p) ?? [])].map((rt) => this.serial(rt, () => this.actions.observeSwitched(rt))),
+      ),
+    );
+  }
+
   /** The partition became ACTIVE: NONE members start again (open episodes resume). */
   async partitionActivated(partition: string, reason: string): Promise<void> {
     await Promise.all(

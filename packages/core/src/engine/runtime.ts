@@ -33,6 +33,8 @@ export interface InFlight {
    * it reads is ours, and proof (docs/behaviour.md#kvm-hosts).
    */
   resumed?: boolean;
+  /** Observe-only (docs/observe-only.md): the action's command was decided while observing and is not sent. */
+  observing?: boolean;
   job?: JobHandle<unknown>;
 }
 

@@ -106,7 +106,10 @@ export type HaEvent =
       readonly target: string;
       readonly reason?: string;
     }
-  /** Observe-only: the power command (or arm/disarm) the engine would have sent, and did not. */
+  /**
+   * Observe-only (docs/observe-only.md): the power command the engine would have sent now and did not. `host` is the
+   * controller's name (as in `power.action`), `resource`/`resourceType` the resource it is for.
+   */
   | {
       readonly t: number;
       readonly type: 'would.power.action';

@@ -35,6 +35,7 @@ export const RESOURCE_EVENTS = [
   'power-off-observed',
   'power-on-observed',
   'power-lost',
+  'observe-ended',
 ] as const;
 
 /** An input of the resource HA FSM. */
@@ -48,7 +49,9 @@ const EPISODE_OFF = { 'power-off-observed': 'FENCED' } as const;
 /**
  * The total resource table. Rows follow docs/behaviour.md#resource-states; `power-off-observed` is a status read
  * of OFF by the sync daemon (never our own command), `power-on-observed` an outside
- * power-on, `power-lost` a controller that became unreadable without an armed lease.
+ * power-on, `power-lost` a controller that became unreadable without an armed lease, `observe-ended` a recovery or
+ * fence whose command was decided under observe-only when its resource acts again (docs/observe-only.md): the failure
+ * is verified anew from SUSPECT.
  */
 export const RESOURCE_TABLE: TransitionTable<ResourceState, ResourceEvent> = {
   // An episode survives an INACTIVE spell: it resumes at SUSPECT, and a fenced or failed
@@ -118,6 +121,7 @@ export const RESOURCE_TABLE: TransitionTable<ResourceState, ResourceEvent> = {
     'recover-succeeded': 'INITIALIZING',
     'recover-failed': 'RECOVERING',
     'recover-exhausted': 'FENCING',
+    'observe-ended': 'SUSPECT',
     ...EPISODE_OFF,
   }),
   FENCING: r({
@@ -126,6 +130,7 @@ export const RESOURCE_TABLE: TransitionTable<ResourceState, ResourceEvent> = {
     'fence-verified-off': 'FENCED',
     'fence-lease-expired': 'FENCED',
     'fence-failed': 'FAILED',
+    'observe-ended': 'SUSPECT',
     ...EPISODE_OFF,
   }),
   FENCED: r({ 'partition-inactive': 'NONE', 'health-passed': 'INITIALIZING' }),

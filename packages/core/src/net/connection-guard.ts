@@ -21,8 +21,8 @@ const tracked = new WeakMap<Socket, Tracked>();
 /**
  * Caps the server's open connections (the host agent's API, docs/behaviour.md#kvm-hosts: a flood is not
  * isolation, and the heartbeat keeps its descriptors; the operator API of `hafence serve`). A connection over
- * the per-address cap is destroyed at once. At the total cap the oldest connection not serving an authenticated
- * request is evicted for the new one (idle floods cannot lock a management server out); when every
+ * the per-address cap is destroyed at once. At the total cap the oldest connection not serving an
+ * authenticated request is evicted for the new one (idle floods cannot lock a management server out); when every
  * open connection is serving one, the new connection is destroyed. Either way the number
  * of sockets the process holds never exceeds `maxConnections` (+1 for an instant).
  * `onShed` is told of every connection dropped.

@@ -24,6 +24,8 @@ export type AlertCode =
   | 'self-doubt-cleared'
   | 'fenced-host-powered-on'
   | 'powered-off-outside'
+  /** Observe-only: the fence budget would now hold stop commands (nothing is held for real). */
+  | 'would-halt-fencing'
   | (string & {});
 
 /** Severity of an alert. */

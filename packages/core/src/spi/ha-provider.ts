@@ -54,6 +54,12 @@ export interface ProviderContext {
    * `code` is a stable kebab-case identifier; `resource` defaults to this one.
    */
   readonly alert?: (level: AlertLevel, code: AlertCode, message: string, resource?: string) => void;
+  /**
+   * The resource's scope is observe-only (docs/observe-only.md): the engine sends no power command for it, and the
+   * provider must send nothing that changes the world either (e.g. no arm/disarm of a self-fence); reads are fine.
+   * Absent means false.
+   */
+  readonly observeOnly?: boolean;
 }
 
 /** Answer of an eligibility question. */

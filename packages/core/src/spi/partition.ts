@@ -14,4 +14,9 @@ export interface Partition {
   readonly enabled: boolean;
   /** The operator's HA switch for this partition. */
   readonly haEnabled: boolean;
+  /**
+   * Observe-only (docs/observe-only.md): the engine checks and decides for this partition and every partition inside
+   * it, but sends no power command and no arm/disarm. Default false.
+   */
+  readonly observeOnly?: boolean;
 }

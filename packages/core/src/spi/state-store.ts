@@ -32,6 +32,11 @@ export interface Episode {
    * command may go to it any more, and the framework never powers it on (docs/behaviour.md#kvm-hosts).
    */
   readonly offRead?: boolean;
+  /**
+   * Observe-only (docs/observe-only.md): a command of this episode was decided and not sent. Its decisions rest on
+   * commands that never took effect, so once the resource acts again a recovery or fence is verified anew first.
+   */
+  readonly observed?: boolean;
   /** The episode reached FENCED or FAILED; it resumes there after an INACTIVE spell. */
   readonly outcome?: 'FENCED' | 'FAILED';
 }

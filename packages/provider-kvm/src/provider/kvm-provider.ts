@@ -58,6 +58,8 @@ export class KvmProvider implements HAProvider {
   private readonly storageAlerted = new Set<string>();
   /** The `armGen` last sent to each host's agent, until a health answer shows it applied. */
   private readonly armRequested = new Map<string, number>();
+  /** Observe-only: the arm (true) or disarm (false) last logged as withheld per host, so it is logged once. */
+  private readonly armWithheld = new Map<string, boolean>();
   private readonly armRecords: ArmRecords;
   private readonly volumes: VolumeWatch;
   private readonly volumesRefreshedAt = new Map<string, number>();
@@ -395,6 +397,9 @@ export class KvmProvider implements HAProvider {
    * since) is sent again with the same gen. A host this server never armed is armed with its own gen, so its lease can
    * be proven once a heartbeat echoes it. The agent's acknowledgement counts for lease-only protection, never for the
    * proof.
+   *
+   * Observe-only (`ctx.observeOnly`, docs/observe-only.md): nothing is recorded and nothing is sent — the agent stays
+   * as it is; the arm or disarm this server would decide is logged once per change.
    */
   private async syncArm(resource: ResourceSpec, ctx: ProviderContext, answer: AgentHealth): Promise<void> {
     const host = resource.ref.id;
@@ -404,6 +409,18 @@ export class KvmProvider implements HAProvider {
     const desired =
       ctx.inventory.partition(resource.partition)?.haEnabled === true &&
       !(this.options.inventory.facts(host)?.maintenance ?? false);
+    if (ctx.observeOnly === true) {
+      if (heartbeat.armed === desired) this.armWithheld.delete(host);
+      else if (this.armWithheld.get(host) !== desired) {
+        this.armWithheld.set(host, desired);
+        (this.options.logger ?? ctx.logger).info(
+          `${host}: observe-only: would ${desired ? 'arm' : 'disarm'} the agent; not sent`,
+          { host },
+        );
+      }
+      return;
+    }
+    this.armWithheld.delete(host);
     const applied = answer.armGen ?? armGenOf(heartbeat);
     let latest: ArmRecord | undefined;
     try {
