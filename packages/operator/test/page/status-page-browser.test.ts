@@ -156,6 +156,10 @@ describe('status page in a real browser (operator server over a stub engine)', f
     await page.waitForSelector('#live[data-live="reconnecting"]', { timeout: 3_000 });
     server = await startPageServer(engine, port);
     await page.waitForSelector('#live[data-live="live"]', { timeout: 15_000 });
+    // As an engine does: the read model has changed when the event goes out (the page re-reads it).
+    engine.data = snapshot({
+      resources: snapshot().resources.map((r) => (r.ref.id === 'h3' ? { ...r, power: 'OFF' } : r)),
+    });
     engine.emit({ t: NOW, type: 'power.transition', host: 'h3', from: 'ON', to: 'OFF' });
     await page.waitForSelector('tr[data-resource="h3"][data-power="OFF"]', { timeout: 3_000 });
   });
@@ -167,6 +171,7 @@ describe('status page in a real browser (operator server over a stub engine)', f
     });
     await page.goto(url);
     await isLive();
+    engine.data = snapshot({ resources: [host(evil, 'c1', { state: 'SUSPECT' })] });
     engine.emit({ t: NOW, type: 'alert', level: 'warning', code: evil, message: evil, resource: evil });
     engine.emit({
       t: NOW,
