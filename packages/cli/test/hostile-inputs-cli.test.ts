@@ -234,6 +234,12 @@ hosts:
       const r = await agent(...extra);
       expect(r.code, `${extra.join(' ')}: ${r.stderr}`).to.equal(2);
     }
+    // A password inside a peer URL is refused, never echoed (the URL is shown with its userinfo masked).
+    for (const peer of ['h2=http://admin:Peer-Url-Pw-31@127.0.0.1:9', 'http://admin:Peer-Url-Pw-31@127.0.0.1:9']) {
+      const r = await agent('--peer', peer);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.include('--peer').and.include('[redacted]@127.0.0.1:9').and.not.include('Peer-Url-Pw-31');
+    }
   });
 
   it('power: --password-var LD_PRELOAD, PATH, BASH_ENV or NODE_OPTIONS exits 2, the script never runs', async () => {

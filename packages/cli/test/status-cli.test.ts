@@ -62,7 +62,7 @@ const kvm2 = {
 };
 
 /** What the canned server answers; a test switches it. */
-type Mode = 'contract' | 'html' | 'garbled-json' | 'wrong-shape' | 'not-found';
+type Mode = 'contract' | 'html' | 'garbled-json' | 'wrong-shape' | 'not-found' | 'padded-list' | 'endless-list';
 
 describe('hafence status (against a canned server of the contract shapes)', function () {
   this.timeout(30_000);
@@ -93,6 +93,23 @@ describe('hafence status (against a canned server of the contract shapes)', func
       return res.end('{"msId": "ms1", "now": ');
     }
     if (mode === 'not-found') return json(404, { error: { code: 'not-found', message: 'no such route' } });
+    if (req.url === '/api/v1/resources' && mode === 'padded-list') {
+      // 2 MiB of JSON whitespace: over the bound of other answers (1 MiB), within the list's.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(`{"resources":${' '.repeat(2 << 20)}${JSON.stringify(resources.resources)}}`);
+    }
+    if (req.url === '/api/v1/resources' && mode === 'endless-list') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"resources":[');
+      const chunk = ' '.repeat(1 << 16);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) {
+          /* fill the socket */
+        }
+      };
+      res.on('drain', pump);
+      return pump();
+    }
     const answers: Record<string, unknown> = {
       '/api/v1/server': mode === 'wrong-shape' ? { msId: 7 } : server,
       '/api/v1/partitions': partitions,
@@ -182,6 +199,19 @@ describe('hafence status (against a canned server of the contract shapes)', func
       expect(r.code, `${m}: ${r.stderr}`).to.equal(5);
       expect((JSON.parse(r.stdout) as { error: { code: string } }).error.code, m).to.equal('HAF1004');
     }
+  });
+
+  it('each answer is bounded by its route: a 2 MiB resource list is read, an endless one is exit 5 naming it', async () => {
+    mode = 'padded-list';
+    const padded = await status('--json');
+    expect(padded.code, padded.stderr).to.equal(0);
+    expect((JSON.parse(padded.stdout) as { resources: unknown }).resources).to.deep.equal(resources.resources);
+    mode = 'endless-list';
+    const endless = await status('--json', '--timeout-ms', '20000');
+    expect(endless.code, endless.stderr).to.equal(5);
+    expect((JSON.parse(endless.stdout) as { error: { code: string } }).error.code).to.equal('HAF1004');
+    expect(endless.stderr).to.include('/api/v1/resources');
+    expect(endless.ms).to.be.below(15_000);
   });
 
   it('usage errors exit 2: a bad URL, a URL with credentials (not echoed), a token file open to others', async () => {

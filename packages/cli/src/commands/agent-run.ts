@@ -11,6 +11,7 @@ import {
   type VmInventory,
 } from '@hafence/provider-kvm';
 import { EXIT } from '../exit-codes.js';
+import { agentUrlRule, shownAgentUrl } from '../standalone/agent-url.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
 import { loadTokenFile } from '../secrets/token-file.js';
 import { resolveLogLevel } from '../logging/log-level.js';
@@ -52,22 +53,15 @@ function parsePeers(list: readonly string[]): Record<string, string> {
   for (const entry of list) {
     const eq = entry.indexOf('=');
     const [id, url] = [entry.slice(0, Math.max(eq, 0)), entry.slice(eq + 1)];
-    const issues = eq <= 0 ? [{ path: '--peer', value: entry, rule: 'must be ID=URL' }] : checkId('--peer', id);
-    if (issues.length === 0 && !isHttpUrl(url))
-      issues.push({ path: '--peer', value: entry, rule: 'the URL must be http(s)://HOST:PORT' });
+    // A password written into the URL is never echoed.
+    const shown = eq <= 0 ? shownAgentUrl(entry) : `${id}=${shownAgentUrl(url)}`;
+    const issues = eq <= 0 ? [{ path: '--peer', value: shown, rule: 'must be ID=URL' }] : checkId('--peer', id);
+    const rule = issues.length === 0 ? agentUrlRule(url) : undefined;
+    if (rule) issues.push({ path: '--peer', value: shown, rule: `the URL must be http(s)://HOST:PORT: it ${rule}` });
     if (issues.length > 0) throw new ConfigError(issues);
     peers[id] = url;
   }
   return peers;
-}
-
-function isHttpUrl(text: string): boolean {
-  if (hasControlChars(text)) return false;
-  try {
-    return ['http:', 'https:'].includes(new URL(text).protocol);
-  } catch {
-    return false;
-  }
 }
 
 function ms(name: string, value: string): number {

@@ -1,6 +1,7 @@
 import { haConfigSchema, parseDuration } from '@hafence/core';
 import { addressRule, envNameRule, hasControlChars, isReservedKey } from '@hafence/core/internal';
 import { z } from 'zod';
+import { agentUrlRule, shownAgentUrl } from './agent-url.js';
 
 const id = z
   .string()
@@ -150,10 +151,11 @@ const bmcSchema = z
 const hostSchema = z.strictObject({
   cluster: id,
   agent: z.strictObject({
-    url: z
-      .string()
-      .refine((v) => !hasControlChars(v), 'must not contain control characters')
-      .pipe(z.url({ protocol: /^https?$/ })),
+    /** `http(s)://HOST:PORT`; a `user:password@` is refused and never echoed. */
+    url: z.string().superRefine((v, ctx) => {
+      const rule = agentUrlRule(v);
+      if (rule) ctx.addIssue({ code: 'custom', message: rule, params: { value: shownAgentUrl(v) } });
+    }),
   }),
   bmc: bmcSchema,
   hypervisor: text.default('KVM'),

@@ -12,8 +12,22 @@ import {
   type Secret,
 } from '@hafence/core';
 
-/** The largest answer read (100,000 hosts of resource details fit). */
-const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+/**
+ * The largest answer read of each route, so that a server that never stops answering fails
+ * fast, in bounded memory. The resource list of 100,000 hosts (about 600 bytes each, at most
+ * about 1,300 with long operator reasons) fits 128 MiB; 25,000 partitions fit 16 MiB; the server
+ * info and one resource's detail (at most 20 transitions) are a few KiB, 1 MiB is ample.
+ */
+const MAX_RESOURCES_BYTES = 128 * 1024 * 1024;
+const MAX_PARTITIONS_BYTES = 16 * 1024 * 1024;
+const MAX_OTHER_BYTES = 1024 * 1024;
+
+/** The bound of the answer of `pathname` (a path under the base URL). */
+function maxAnswerBytes(pathname: string): number {
+  if (/\/api\/v1\/resources\/?$/.test(pathname)) return MAX_RESOURCES_BYTES;
+  if (/\/api\/v1\/partitions\/?$/.test(pathname)) return MAX_PARTITIONS_BYTES;
+  return MAX_OTHER_BYTES;
+}
 
 /** Options of {@link ApiClient}. */
 export interface ApiClientOptions {
@@ -40,6 +54,8 @@ export interface ApiClientOptions {
  */
 export class ApiClient {
   private readonly base: URL;
+  /** The requests under way: {@link ApiClient.close} aborts them. */
+  private readonly pending = new Set<AbortController>();
 
   /** Checks the URL (http or https, no credentials, no query): a bad one is a {@link ConfigError} on `--url`. */
   constructor(private readonly options: ApiClientOptions) {
@@ -51,6 +67,7 @@ export class ApiClient {
     const url = new URL(path.replace(/^\//, ''), this.base);
     const clock = this.options.clock ?? systemClock;
     const controller = new AbortController();
+    this.pending.add(controller);
     let timedOut = false;
     const timer = clock.setTimeout(() => {
       timedOut = true;
@@ -81,7 +98,17 @@ export class ApiClient {
       throw new UnreachableError(where, this.base.origin, (err as Error).message, { cause: err });
     } finally {
       clock.clearTimeout(timer);
+      this.pending.delete(controller);
     }
+  }
+
+  /**
+   * Aborts every request under way (their `get` rejects): once one answer failed, the others
+   * are not read on (a hostile server may answer each without end).
+   */
+  close(): void {
+    for (const controller of this.pending) controller.abort();
+    this.pending.clear();
   }
 
   private exchange(url: URL, signal: AbortSignal): Promise<{ status: number; type: string; text: string }> {
@@ -89,26 +116,36 @@ export class ApiClient {
     if (this.options.token) headers.authorization = `Bearer ${this.options.token.reveal()}`;
     return new Promise((resolve, reject) => {
       const onResponse = (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        const type = String(res.headers['content-type'] ?? '');
+        // Only a 2xx JSON answer is read: a refusal, an error or a page that is not JSON is
+        // judged by its status line and headers, its body (maybe without end) never read.
+        if (status < 200 || status > 299 || !/^application\/json\b/i.test(type)) {
+          resolve({ status, type, text: '' });
+          res.destroy();
+          return;
+        }
+        const max = maxAnswerBytes(url.pathname);
+        const tooLong = () =>
+          new ProtocolError(this.base.host, `the answer of ${url.pathname} is longer than ${max} bytes`);
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > max) {
+          reject(tooLong()); // before destroy(): it rejects too
+          res.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) {
-            reject(
-              new ProtocolError(this.base.host, `the answer of ${url.pathname} exceeds ${MAX_ANSWER_BYTES} bytes`),
-            );
+          if (size > max) {
+            reject(tooLong()); // before destroy(): it rejects too
             res.destroy();
             return;
           }
           chunks.push(chunk);
         });
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+        res.on('end', () => resolve({ status, type, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('answer cut short')));
       };

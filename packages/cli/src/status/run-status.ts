@@ -46,8 +46,9 @@ export async function runStatus(
   io: StatusIo = processIo,
 ): Promise<number> {
   const json = options.json === true || !io.tty;
+  let api: ApiClient | undefined;
   try {
-    const api = new ApiClient({
+    api = new ApiClient({
       url: options.url ?? DEFAULT_API_URL,
       // The file of `serve --http-token-file`: its first identity's token is sent.
       token:
@@ -55,8 +56,9 @@ export async function runStatus(
       ca: options.tlsCa === undefined ? undefined : loadCertFile(options.tlsCa, '--tls-ca'),
       timeoutMs: options.timeoutMs ?? 5_000,
     });
+    const client = api;
     const read = async <T extends z.ZodType>(path: string, shape: T): Promise<z.infer<T>> =>
-      checked(path, shape, await api.get(path).catch((err: unknown) => notTheApi(path, err)));
+      checked(path, shape, await client.get(path).catch((err: unknown) => notTheApi(path, err)));
     if (resource === undefined) {
       const [server, partitions, resources] = await Promise.all([
         read('/api/v1/server', serverInfoShape),
@@ -72,7 +74,7 @@ export async function runStatus(
       const path = `/api/v1/resources/${encodeURIComponent(resource)}`;
       const [server, detail] = await Promise.all([
         read('/api/v1/server', serverInfoShape),
-        api.get(path).then(
+        client.get(path).then(
           (answer) => checked(path, resourceDetailShape, answer),
           (err: unknown) => {
             throw err instanceof NotFoundError ? new NotFoundError('resource', resource) : err;
@@ -90,6 +92,9 @@ export async function runStatus(
       );
     io.err(`hafence status: ${e.message}\n`);
     return exitCodeFor(err);
+  } finally {
+    // The first failure decides: the other answers are not read on.
+    api?.close();
   }
 }
 

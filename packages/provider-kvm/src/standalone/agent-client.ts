@@ -85,7 +85,8 @@ export async function agentRequest<T>(
       throw options.signal.reason instanceof Error
         ? options.signal.reason
         : new TimeoutError(`agent ${path}`, options.timeoutMs, host);
-    throw tlsError(host, baseUrl, err) ?? new UnreachableError(host, baseUrl, (err as Error).message, { cause: err });
+    const shown = withoutUserinfo(baseUrl);
+    throw tlsError(host, shown, err) ?? new UnreachableError(host, shown, (err as Error).message, { cause: err });
   } finally {
     clock.clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
@@ -149,6 +150,14 @@ function exchange(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** `baseUrl` as an error may show it: a `user:password@` inside is masked (the CLI refuses one; a caller may not). */
+function withoutUserinfo(baseUrl: string): string {
+  return baseUrl.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i,
+    (_all, scheme: string | undefined) => `${scheme ?? ''}[redacted]@`,
+  );
 }
 
 /** A TLS failure as a typed error naming the host, or undefined for any other failure. */
