@@ -112,7 +112,12 @@ export async function startOperatorServer(options: OperatorServerOptions): Promi
   });
   guardConnections(
     server,
-    { maxConnections: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress },
+    {
+      maxConnections: limits.maxConnections,
+      maxPerAddress: limits.maxConnectionsPerAddress,
+      atAddressCap: 'evict-oldest-idle',
+      firstRequestTimeoutMs: TIMEOUTS.headersTimeout,
+    },
     (address, why) => logger.warn('operator API: connection shed', { source: address, why }),
   );
   try {
