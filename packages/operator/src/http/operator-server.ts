@@ -202,7 +202,7 @@ async function handle(
   const socket = req.socket;
   markBusy(socket, true);
   res.once('close', () => markBusy(socket, false));
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = splitTarget(req.url ?? '/');
   const found = router.match(req.method ?? 'GET', url.pathname);
   try {
     if (found.kind === 'none') throw new ApiError(404, 'not-found', 'no such route');
@@ -216,4 +216,18 @@ async function handle(
     if (req.complete) sendError(res, api, headers);
     else refuse(res, api, headers);
   }
+}
+
+/**
+ * The request target's path and query, as sent: not parsed as a URL, which would read `//x/y`
+ * as host `x` and normalise `/x/../y` (the router refuses both, consistently).
+ */
+function splitTarget(target: string): { pathname: string; searchParams: URLSearchParams } {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const hash = path.indexOf('#');
+  return {
+    pathname: hash < 0 ? path : path.slice(0, hash),
+    searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)),
+  };
 }
