@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, noopLogger, systemClock, type HaEvent, type Logger } from '@hafence/core';
 import { guardConnections, markBusy } from '@hafence/core/internal';
 import { registerApiRoutes } from './api-routes.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type TokenIdentity } from './auth.js';
 import { apiErrorOf } from './engine-errors.js';
 import { EventFeed } from './event-feed.js';
 import type { OperatorLimits, OperatorServerOptions, ServerInfo } from './options.js';
@@ -22,6 +22,11 @@ export interface OperatorServer {
   readonly address: { readonly host: string; readonly port: number };
   /** `http` or `https`. */
   readonly protocol: 'http' | 'https';
+  /**
+   * Replaces the token identities (e.g. a token file re-read on SIGHUP): a revoked token is refused from the
+   * next request on. Throws a RangeError when the server was started without tokens or `tokens` is empty.
+   */
+  setTokens(tokens: readonly TokenIdentity[]): void;
   /** Ends the event streams, stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -134,6 +139,7 @@ export async function startOperatorServer(options: OperatorServerOptions): Promi
   return {
     address: { host: address.address, port: address.port },
     protocol: options.auth.tls ? 'https' : 'http',
+    setTokens: (list) => auth.setTokens(list),
     close: async () => {
       sub.unsubscribe();
       hub.close();
