@@ -19,6 +19,8 @@ export interface ServeHttpSettings {
   readonly host: string;
   readonly port: number;
   readonly auth: OperatorAuth;
+  /** `--http-token-file` as given: re-read on SIGHUP. */
+  readonly tokenFile?: string;
 }
 
 /**
@@ -61,7 +63,12 @@ export function serveHttpSettings(flags: ServeHttpFlags): ServeHttpSettings | un
     tls = loadCertAndKey(flags.httpTlsCert!, '--http-tls-cert', flags.httpTlsKey!, '--http-tls-key');
     if (flags.httpTlsCa !== undefined) tls = { ...tls, clientCa: loadCertFile(flags.httpTlsCa, '--http-tls-ca') };
   }
-  return { host, port, auth: { ...(tokens ? { tokens } : {}), ...(tls ? { tls } : {}) } };
+  return {
+    host,
+    port,
+    auth: { ...(tokens ? { tokens } : {}), ...(tls ? { tls } : {}) },
+    ...(flags.httpTokenFile !== undefined ? { tokenFile: flags.httpTokenFile } : {}),
+  };
 }
 
 /** `ADDR:PORT` or `[IPv6]:PORT` → host and port; a ConfigError naming `--http` otherwise. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger, StateStore } from '@hafence/core';
 import { createMetrics, startOperatorServer, statusPage, type OperatorServer } from '@hafence/operator';
+import { loadApiTokenFile } from '../secrets/api-token-file.js';
 import type { ServeHttpSettings } from './serve-http.js';
 import type { StandaloneEngine } from './standalone-engine.js';
 
@@ -41,13 +42,33 @@ export async function startServeHttp(settings: ServeHttpSettings, ctx: ServeHttp
     identities: settings.auth.tokens?.map((t) => t.name) ?? [],
     clientCertificates: settings.auth.tls?.clientCa !== undefined,
   });
+  const reload = () => reloadTokens(settings, api, ctx.logger);
+  if (settings.tokenFile !== undefined) process.on('SIGHUP', reload);
   return {
     ...api,
     close: async () => {
+      process.off('SIGHUP', reload);
       await api.close();
       metrics.close();
     },
   };
+}
+
+/**
+ * SIGHUP: re-reads `--http-token-file`; the new identities apply from the next request (a revoked
+ * token is refused). A file that no longer reads or checks leaves the current identities in force
+ * and is logged (the flag and the rule, never a token).
+ */
+function reloadTokens(settings: ServeHttpSettings, api: OperatorServer, logger: Logger): void {
+  try {
+    const tokens = loadApiTokenFile(settings.tokenFile!, '--http-token-file');
+    api.setTokens(tokens);
+    logger.info('operator API: token file re-read', { identities: tokens.map((t) => t.name) });
+  } catch (err) {
+    logger.warn('operator API: token file not re-read; the current identities stay in force', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 }
 
 function cliVersion(): string {

@@ -28,14 +28,24 @@ export type AuthOutcome =
  * identity (no early exit).
  */
 export class Authenticator {
-  private readonly hashes: ReadonlyArray<{ readonly name: string; readonly hash: Buffer }>;
+  private hashes: ReadonlyArray<{ readonly name: string; readonly hash: Buffer }>;
 
   /** Hashes the tokens once; `clientCert`: identities come from client certificates. */
   constructor(
     tokens: readonly TokenIdentity[],
     private readonly clientCert: boolean,
   ) {
-    this.hashes = tokens.map((t) => ({ name: t.name, hash: sha256(t.token.reveal()) }));
+    this.hashes = hashAll(tokens);
+  }
+
+  /**
+   * Replaces the token identities (a re-read token file): requests from now on are checked
+   * against `tokens` only. An authenticator with tokens cannot be left without any.
+   */
+  setTokens(tokens: readonly TokenIdentity[]): void {
+    if (tokens.length === 0 && this.hashes.length > 0) throw new RangeError('no token identity left');
+    if (tokens.length > 0 && this.hashes.length === 0) throw new RangeError('started without token identities');
+    this.hashes = hashAll(tokens);
   }
 
   /** Who sent `req`, or why it was refused. */
@@ -58,6 +68,10 @@ export class Authenticator {
     }
     return found;
   }
+}
+
+function hashAll(tokens: readonly TokenIdentity[]): Array<{ readonly name: string; readonly hash: Buffer }> {
+  return tokens.map((t) => ({ name: t.name, hash: sha256(t.token.reveal()) }));
 }
 
 function sha256(text: string): Buffer {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, noopLogger, systemClock, type HaEvent, type Logger } from '@hafence/core';
 import { guardConnections, markBusy } from '@hafence/core/internal';
 import { registerApiRoutes } from './api-routes.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, type TokenIdentity } from './auth.js';
 import { apiErrorOf } from './engine-errors.js';
 import { EventFeed } from './event-feed.js';
 import type { OperatorLimits, OperatorServerOptions, ServerInfo } from './options.js';
@@ -22,6 +22,11 @@ export interface OperatorServer {
   readonly address: { readonly host: string; readonly port: number };
   /** `http` or `https`. */
   readonly protocol: 'http' | 'https';
+  /**
+   * Replaces the token identities (e.g. a token file re-read on SIGHUP): a revoked token is refused from the
+   * next request on. Throws a RangeError when the server was started without tokens or `tokens` is empty.
+   */
+  setTokens(tokens: readonly TokenIdentity[]): void;
   /** Ends the event streams, stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -118,7 +123,12 @@ export async function startOperatorServer(options: OperatorServerOptions): Promi
   });
   guardConnections(
     server,
-    { maxConnections: limits.maxConnections, maxPerAddress: limits.maxConnectionsPerAddress },
+    {
+      maxConnections: limits.maxConnections,
+      maxPerAddress: limits.maxConnectionsPerAddress,
+      atAddressCap: 'evict-oldest-idle',
+      firstRequestTimeoutMs: TIMEOUTS.headersTimeout,
+    },
     (address, why) => logger.warn('operator API: connection shed', { source: address, why }),
   );
   try {
@@ -135,6 +145,7 @@ export async function startOperatorServer(options: OperatorServerOptions): Promi
   return {
     address: { host: address.address, port: address.port },
     protocol: options.auth.tls ? 'https' : 'http',
+    setTokens: (list) => auth.setTokens(list),
     close: async () => {
       sub.unsubscribe();
       hub.close();
@@ -203,7 +214,7 @@ async function handle(
   const socket = req.socket;
   markBusy(socket, true);
   res.once('close', () => markBusy(socket, false));
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = splitTarget(req.url ?? '/');
   const found = router.match(req.method ?? 'GET', url.pathname);
   try {
     if (found.kind === 'none') throw new ApiError(404, 'not-found', 'no such route');
@@ -217,4 +228,18 @@ async function handle(
     if (req.complete) sendError(res, api, headers);
     else refuse(res, api, headers);
   }
+}
+
+/**
+ * The request target's path and query, as sent: not parsed as a URL, which would read `//x/y`
+ * as host `x` and normalise `/x/../y` (the router refuses both, consistently).
+ */
+function splitTarget(target: string): { pathname: string; searchParams: URLSearchParams } {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const hash = path.indexOf('#');
+  return {
+    pathname: hash < 0 ? path : path.slice(0, hash),
+    searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)),
+  };
 }

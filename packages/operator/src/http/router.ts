@@ -28,20 +28,24 @@ export type RouteMatch =
 
 /**
  * A tiny router: exact segments and `:name` parameters, first match wins. Parameters are
- * percent-decoded; a segment that does not decode does not match.
+ * percent-decoded; a segment that does not decode does not match. Paths are not normalised:
+ * `//x`, `/x//y`, `/x/` and `/x/../y` match no route (404), consistently.
  */
 export class Router {
   private readonly routes: Route[] = [];
 
   /** Adds a route, e.g. `add('GET', '/api/v1/resources/:id', h)`. */
   add(method: string, pattern: string, handler: RouteHandler): this {
-    this.routes.push({ method, segments: split(pattern), handler });
+    const segments = split(pattern);
+    if (!segments) throw new Error(`bad route pattern: ${pattern}`);
+    this.routes.push({ method, segments, handler });
     return this;
   }
 
-  /** The route of `method` and `path` (the path without its query). */
+  /** The route of `method` and `path` (the path without its query; one with an empty segment matches none). */
   match(method: string, path: string): RouteMatch {
     const parts = split(path);
+    if (!parts) return { kind: 'none' };
     const allowed: string[] = [];
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
@@ -54,8 +58,16 @@ export class Router {
   }
 }
 
-function split(path: string): string[] {
-  return path.split('/').filter((s) => s !== '');
+/**
+ * A path's segments: `/` is none, `/a/b` is `a`, `b`. A path that does not start with `/` or
+ * holds an empty segment (`//a`, `/a//b`, `/a/`) is not split (undefined): it matches no route,
+ * whichever segment is empty.
+ */
+function split(path: string): string[] | undefined {
+  if (path === '/') return [];
+  if (!path.startsWith('/')) return undefined;
+  const parts = path.slice(1).split('/');
+  return parts.includes('') ? undefined : parts;
 }
 
 function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | undefined {

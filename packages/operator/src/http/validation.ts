@@ -3,11 +3,27 @@ import { RESOURCE_STATES } from '@hafence/core';
 import { hasControlChars } from '@hafence/core/internal';
 import { ApiError } from './respond.js';
 
-const reason = z
-  .string()
-  .max(200)
-  .refine((s) => !hasControlChars(s), 'must not contain control characters')
-  .optional();
+/**
+ * Format characters (Unicode category Cf: bidi embeddings, overrides and isolates
+ * U+202A–U+202E, U+2066–U+2069, marks U+200E/U+200F, zero-width characters…) and lone
+ * surrogates (Cs): a reason shown in an audit, a log or the page must read as it was written.
+ */
+const FORMAT_OR_LONE_SURROGATE = /[\p{Cf}\p{Cs}]/u;
+
+/** Whether `value` is plain text: no control character, no format character, no lone surrogate. */
+export function isPlainText(value: string): boolean {
+  return !hasControlChars(value) && !FORMAT_OR_LONE_SURROGATE.test(value);
+}
+
+/** Free text of a request (a reason, a scope, a partition id): at most 200 plain characters. */
+const text = (min: number) =>
+  z
+    .string()
+    .min(min)
+    .max(200)
+    .refine(isPlainText, 'must not contain control, format (bidi) characters or lone surrogates');
+
+const reason = text(0).optional();
 
 /** Body of `POST /api/v1/resources/:id/maintenance`. */
 export const maintenanceBody = z.strictObject({ on: z.boolean(), reason });
@@ -16,12 +32,12 @@ export const maintenanceBody = z.strictObject({ on: z.boolean(), reason });
 export const haBody = z.strictObject({ enabled: z.boolean(), reason });
 
 /** Body of `POST /api/v1/fencing/resume`. */
-export const resumeBody = z.strictObject({ scope: z.string().min(1).max(200), reason });
+export const resumeBody = z.strictObject({ scope: text(1), reason });
 
 /** Query of `GET /api/v1/resources`. */
 export const resourcesQuery = z.object({
   state: z.enum(RESOURCE_STATES).optional(),
-  partition: z.string().min(1).max(200).optional(),
+  partition: text(1).optional(),
 });
 
 /** Query of `GET /api/v1/events`. */
