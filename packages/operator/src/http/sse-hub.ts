@@ -57,13 +57,15 @@ export class SseHub {
     this.clients.add(res);
     res.once('close', () => this.clients.delete(res));
     res.write(`retry: 2000\n\n`);
-    if (lastEventId !== undefined) for (const entry of this.feed.after(lastEventId)) this.write(res, entry);
+    if (lastEventId !== undefined) for (const entry of this.feed.after(lastEventId)) this.send(res, frame(entry));
     this.arm();
   }
 
   /** Sends `entry` to every client. */
   broadcast(entry: FeedEntry): void {
-    for (const res of this.clients) this.write(res, entry);
+    if (this.clients.size === 0) return;
+    const text = frame(entry); // serialised once, whatever the number of clients
+    for (const res of this.clients) this.send(res, text);
   }
 
   /** Ends every stream and stops the keep-alives. */
@@ -73,10 +75,6 @@ export class SseHub {
     this.timer = undefined;
     for (const res of this.clients) res.end();
     this.clients.clear();
-  }
-
-  private write(res: ServerResponse, entry: FeedEntry): void {
-    this.send(res, `id: ${entry.id}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`);
   }
 
   private send(res: ServerResponse, text: string): void {
@@ -98,4 +96,9 @@ export class SseHub {
       if (this.clients.size > 0) this.arm();
     }, this.limits.keepAliveMs);
   }
+}
+
+/** One event as an SSE frame (`JSON.stringify` escapes newlines, so the data stays one line). */
+function frame(entry: FeedEntry): string {
+  return `id: ${entry.id}\nevent: ${entry.event.type}\ndata: ${JSON.stringify(entry.event)}\n\n`;
 }
