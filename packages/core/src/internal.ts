@@ -45,3 +45,5 @@ export { FencedStateStore } from './cluster/fenced-store.js';
 export type { FenceSource } from './cluster/fenced-store.js';
 export { guardConnections, markBusy } from './net/connection-guard.js';
 export type { ConnectionLimits } from './net/connection-guard.js';
+export { createHttpServer, HTTP_SERVER_TIMEOUTS } from './net/create-http-server.js';
+export type { HttpServerTls } from './net/create-http-server.js';

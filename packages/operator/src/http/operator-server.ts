@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, noopLogger, systemClock, type HaEvent, type Logger } from '@hafence/core';
-import { guardConnections, markBusy } from '@hafence/core/internal';
+import { HTTP_SERVER_TIMEOUTS, createHttpServer, guardConnections, markBusy } from '@hafence/core/internal';
 import { registerApiRoutes } from './api-routes.js';
 import { Authenticator, type TokenIdentity } from './auth.js';
 import { apiErrorOf } from './engine-errors.js';
@@ -37,14 +36,6 @@ const DEFAULT_LIMITS: OperatorLimits = {
   maxSseClients: 64,
   maxSseBufferedBytes: 1024 * 1024,
   sseKeepAliveMs: 15_000,
-};
-
-/** The contract's timeouts: headers within 5 s, the whole request within 10 s. */
-const TIMEOUTS = {
-  headersTimeout: 5_000,
-  requestTimeout: 10_000,
-  keepAliveTimeout: 5_000,
-  connectionsCheckingInterval: 1_000,
 };
 
 /**
@@ -127,7 +118,7 @@ export async function startOperatorServer(options: OperatorServerOptions): Promi
       maxConnections: limits.maxConnections,
       maxPerAddress: limits.maxConnectionsPerAddress,
       atAddressCap: 'evict-oldest-idle',
-      firstRequestTimeoutMs: TIMEOUTS.headersTimeout,
+      firstRequestTimeoutMs: HTTP_SERVER_TIMEOUTS.headersTimeout,
     },
     (address, why) => logger.warn('operator API: connection shed', { source: address, why }),
   );
@@ -160,22 +151,7 @@ function buildServer(
   options: OperatorServerOptions,
   listener: (req: IncomingMessage, res: ServerResponse) => void,
 ): Server {
-  const tls = options.auth.tls;
-  const server: Server = tls
-    ? createTlsServer(
-        {
-          ...TIMEOUTS,
-          handshakeTimeout: 5_000,
-          minVersion: 'TLSv1.2',
-          cert: tls.cert,
-          key: tls.key.reveal(),
-          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-        },
-        listener,
-      )
-    : createServer(TIMEOUTS, listener);
-  server.maxHeadersCount = 64;
-  return server;
+  return createHttpServer(options.auth.tls, 64, listener);
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

@@ -1,11 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { noopLogger, systemClock, type Clock, type Logger, type Secret } from '@hafence/core';
 import type { AgentHealth, HeartbeatObservation, VmVolume } from '../ports.js';
 import { ArmRefusedError } from './agent-errors.js';
 import { AuthFailureLog } from './auth-failure-log.js';
-import { guardConnections, markBusy, type ConnectionLimits } from '@hafence/core/internal';
+import { createHttpServer, guardConnections, markBusy, type ConnectionLimits } from '@hafence/core/internal';
 import type { PeerStatus } from './self-fence.js';
 import { MAX_VOLUMES_PER_READ } from './volume-activity.js';
 
@@ -111,27 +110,7 @@ export function createAgentServer(token: Secret, handlers: AgentHandlers, option
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res, tokens, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
   };
-  const timeouts = {
-    headersTimeout: 5_000,
-    requestTimeout: 10_000,
-    keepAliveTimeout: 5_000,
-    connectionsCheckingInterval: 1_000,
-  };
-  const tls = options.tls;
-  const server: Server = tls
-    ? createTlsServer(
-        {
-          ...timeouts,
-          handshakeTimeout: 5_000,
-          minVersion: 'TLSv1.2',
-          cert: tls.cert,
-          key: tls.key.reveal(),
-          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-        },
-        listener,
-      )
-    : createServer(timeouts, listener);
-  server.maxHeadersCount = 32;
+  const server = createHttpServer(options.tls, 32, listener);
   guardConnections(server, options.limits ?? { maxConnections: 128, maxPerAddress: 16 }, options.onShed ?? (() => {}));
   return server;
 }
