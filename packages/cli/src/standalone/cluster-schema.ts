@@ -1,4 +1,5 @@
 import { haConfigSchema, parseDuration } from '@hafence/core';
+import { CIPHER_SUITES } from '@hafence/power-ipmi/protocol';
 import { addressRule, envNameRule, hasControlChars, isReservedKey } from '@hafence/core/internal';
 import { z } from 'zod';
 import { agentUrlRule, shownAgentUrl } from './agent-url.js';
@@ -125,7 +126,14 @@ const bmcSchema = z
     passwordFile: text.optional(),
     /** AES-256-GCM value (`v1:…`) made with `encryptSecret`; key from HAFENCE_SECRET_KEY or `power.secretKeyFile`. */
     passwordEncrypted: z.string().startsWith('v1:', 'must be a v1: value made by encryptSecret').optional(),
-    cipherSuite: z.number().int().min(0).max(255).optional(),
+    /** One of the suites the IPMI driver speaks (17, 3, …); 0 only with `allowCipher0`. */
+    cipherSuite: z
+      .number()
+      .int()
+      .refine((n) => CIPHER_SUITES.has(n), {
+        message: `must be a cipher suite the IPMI driver speaks: ${[...CIPHER_SUITES.keys()].join(', ')}`,
+      })
+      .optional(),
     allowCipher0: z.boolean().optional(),
     /** Driver chain, first choice first (default `power.defaultDrivers`). */
     drivers: z
@@ -138,6 +146,14 @@ const bmcSchema = z
     const given = ['passwordEnv', 'passwordFile', 'passwordEncrypted'].filter(
       (k) => bmc[k as keyof typeof bmc] !== undefined,
     );
+    if (bmc.cipherSuite === 0 && bmc.allowCipher0 !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cipherSuite'],
+        input: 0,
+        message: 'cipher suite 0 (no authentication) needs allowCipher0: true',
+      });
+    }
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
@@ -252,6 +268,19 @@ export const clusterFileSchema = z
     for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
     for (const [h, host] of Object.entries(file.hosts))
       ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
+    const controllers = new Map<string, string>();
+    for (const [h, host] of Object.entries(file.hosts)) {
+      const at = `${host.bmc.address.toLowerCase()}:${host.bmc.port}`;
+      const other = controllers.get(at);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', h, 'bmc', 'address'],
+          input: at,
+          message: `is the controller of host ${other} too: a stop command for one would stop both`,
+        });
+      else controllers.set(at, h);
+    }
     const seen = new Set<string>();
     for (const [i, server] of (file.servers ?? []).entries()) {
       if (seen.has(server.id))
