@@ -19,6 +19,8 @@ import { applyPowerRules } from './power-rules.js';
 
 /** How soon an overdue deadline that its handler left in place is looked at again. */
 const OVERDUE_RETRY_MS = 1_000;
+/** Distinct effective settings kept for sharing; past it the cache starts again (only sharing is lost). */
+const MAX_SHARED_SETTINGS = 10_000;
 
 interface HealthAnswer {
   readonly maintenance: boolean;
@@ -36,6 +38,8 @@ export class ResourceEngine implements ResourceSteps {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly members = new Map<string, Set<Runtime>>();
   private readonly actions: ResourceActions;
+  /** Effective settings by content, shared between resources (see {@link ResourceEngine.settingsOf}). */
+  private readonly sharedSettings = new Map<string, HaSettings>();
 
   /** Builds the engine over shared dependencies. */
   constructor(private readonly d: EngineDeps) {
@@ -177,7 +181,14 @@ export class ResourceEngine implements ResourceSteps {
   settingsOf(spec: ResourceSpec): HaSettings {
     const scope: Record<string, string> = { host: spec.ref.id };
     for (const p of this.d.inventory.lineage(spec.partition)) scope[p.kind] = p.id;
-    return resolveSettings(this.d.config, scope);
+    const settings = resolveSettings(this.d.config, scope);
+    // Resources with equal effective settings share one object (~40 fields each: per-resource memory at scale).
+    const key = JSON.stringify(settings);
+    const shared = this.sharedSettings.get(key);
+    if (shared) return shared;
+    if (this.sharedSettings.size >= MAX_SHARED_SETTINGS) this.sharedSettings.clear();
+    this.sharedSettings.set(key, settings);
+    return settings;
   }
 
   /** Runs `fn` after every earlier change to this resource (one writer at a time). */
