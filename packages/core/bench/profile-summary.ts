@@ -18,7 +18,6 @@ interface ProfileNode {
 interface Profile {
   readonly nodes: readonly ProfileNode[];
   readonly samples?: readonly number[];
-  readonly timeDeltas?: readonly number[];
 }
 
 /** Starts the V8 CPU profiler; the returned function stops it and returns the profile. */
@@ -34,23 +33,25 @@ export async function startCpuProfile(): Promise<() => Promise<Profile>> {
   };
 }
 
-/** The `top` functions by self time (samples weighted by their time deltas). */
+/**
+ * The `top` functions by self time, counted in samples. Samples are not weighted by their time deltas: on a busy
+ * machine the sampler is descheduled too, and the delta of the sample after such a gap would charge the whole gap to
+ * whatever ran then.
+ */
 export function selfTimeTop(profile: Profile, top = 10): SelfTime[] {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const byFn = new Map<string, number>();
   const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
   let total = 0;
   let idle = 0;
-  samples.forEach((id, i) => {
+  samples.forEach((id) => {
     const frame = nodes.get(id)?.callFrame;
-    const dt = Math.max(0, deltas[i] ?? 0);
     if (!frame) return;
     const url = frame.url.replace(/^.*\/packages\//, '').replace(/^.*\/node_modules\//, '');
     const fn = `${frame.functionName || '(anonymous)'}${url ? ` ${url}:${frame.lineNumber + 1}` : ''}`;
-    byFn.set(fn, (byFn.get(fn) ?? 0) + dt);
-    total += dt;
-    if (frame.functionName === '(idle)') idle += dt;
+    byFn.set(fn, (byFn.get(fn) ?? 0) + 1);
+    total++;
+    if (frame.functionName === '(idle)') idle++;
   });
   const busy = Math.max(1, total - idle);
   return [...byFn]
