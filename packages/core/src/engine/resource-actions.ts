@@ -28,9 +28,14 @@ export class ResourceActions {
     private readonly steps: ResourceSteps,
   ) {}
 
-  /** Provider context for `rt`, with power control bound to the action when given. */
-  context(rt: Runtime, signal: AbortSignal, control?: JobControl, action?: InFlight): ProviderContext {
+  /**
+   * Provider context for `rt`, with power control bound to the action when given. Given a job's control instead of
+   * a signal (a health check), the context reads the job's signal only when the provider does: a quick check that
+   * never looks at it costs no AbortController.
+   */
+  context(rt: Runtime, source: AbortSignal | JobControl, control?: JobControl, action?: InFlight): ProviderContext {
     const host = rt.spec.ref.id;
+    const signalOf = (): AbortSignal => (source instanceof AbortSignal ? source : source.signal);
     const bmc = powerHostOf(rt.spec);
     const power =
       control && action && bmc !== undefined && this.d.power?.has(bmc)
@@ -51,7 +56,7 @@ export class ResourceActions {
               windowMs: rt.settings.fenceWindow,
             },
             onOffRead: (seq) => this.offRead(rt, action, seq),
-            beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signal) : undefined,
+            beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signalOf()) : undefined,
             expectOwn: (to) => this.d.expectOwnPower(bmc, to, this.d.clock.now() + rt.settings.quietPeriod),
             stopSending: () => this.stopSending(rt, action),
             stopDispatched: (seq) => {
@@ -76,14 +81,16 @@ export class ResourceActions {
           })
         : undefined;
     return {
-      signal,
+      get signal() {
+        return signalOf();
+      },
       clock: this.d.clock,
       logger: this.d.logger,
       inventory: this.d.inventory,
       power,
       state: rt.record.state,
       settings: rt.settings,
-      sleep: (ms) => delay(this.d.clock, ms, signal),
+      sleep: (ms) => delay(this.d.clock, ms, signalOf()),
       alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
       observeOnly: this.d.observeOnly(rt.spec.partition),
     };

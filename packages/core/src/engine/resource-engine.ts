@@ -10,7 +10,7 @@ import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { CheckResult } from './engine-observer.js';
-import type { JobOutcome } from '../scheduler/work-scheduler.js';
+import type { JobHandle, JobOutcome } from '../scheduler/work-scheduler.js';
 import { newRecord, type ApplyOptions, type ResourceSteps, type Runtime } from './runtime.js';
 import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
@@ -19,6 +19,8 @@ import { applyPowerRules } from './power-rules.js';
 
 /** How soon an overdue deadline that its handler left in place is looked at again. */
 const OVERDUE_RETRY_MS = 1_000;
+/** Distinct effective settings kept for sharing; past it the cache starts again (only sharing is lost). */
+const MAX_SHARED_SETTINGS = 10_000;
 
 interface HealthAnswer {
   readonly maintenance: boolean;
@@ -36,6 +38,8 @@ export class ResourceEngine implements ResourceSteps {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly members = new Map<string, Set<Runtime>>();
   private readonly actions: ResourceActions;
+  /** Effective settings by content, shared between resources (see {@link ResourceEngine.settingsOf}). */
+  private readonly sharedSettings = new Map<string, HaSettings>();
 
   /** Builds the engine over shared dependencies. */
   constructor(private readonly d: EngineDeps) {
@@ -177,7 +181,14 @@ export class ResourceEngine implements ResourceSteps {
   settingsOf(spec: ResourceSpec): HaSettings {
     const scope: Record<string, string> = { host: spec.ref.id };
     for (const p of this.d.inventory.lineage(spec.partition)) scope[p.kind] = p.id;
-    return resolveSettings(this.d.config, scope);
+    const settings = resolveSettings(this.d.config, scope);
+    // Resources with equal effective settings share one object (~40 fields each: per-resource memory at scale).
+    const key = JSON.stringify(settings);
+    const shared = this.sharedSettings.get(key);
+    if (shared) return shared;
+    if (this.sharedSettings.size >= MAX_SHARED_SETTINGS) this.sharedSettings.clear();
+    this.sharedSettings.set(key, settings);
+    return settings;
   }
 
   /** Runs `fn` after every earlier change to this resource (one writer at a time). */
@@ -346,7 +357,9 @@ export class ResourceEngine implements ResourceSteps {
 
   private scheduleHealth(rt: Runtime, due: number): void {
     rt.healthDue = due;
-    rt.healthTimer = this.d.clock.setTimeout(() => this.runHealth(rt), Math.max(0, due - this.d.clock.now()));
+    // One timer callback per resource for its whole life, not one closure per check.
+    rt.healthTick ??= () => this.runHealth(rt);
+    rt.healthTimer = this.d.clock.setTimeout(rt.healthTick, Math.max(0, due - this.d.clock.now()));
   }
 
   private runHealth(rt: Runtime): void {
@@ -368,40 +381,49 @@ export class ResourceEngine implements ResourceSteps {
     );
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
     let began = 0;
-    const job = this.d.scheduler.submit('health', 'health check', s.healthCheckTimeout, async (control) => {
-      const startedAt = this.d.clock.now();
-      began = startedAt;
-      this.d.healthProbe?.(due, startedAt);
-      const ctx = this.actions.context(rt, control.signal);
-      const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
-      const eligible = await rt.provider.isEligible(rt.spec, ctx);
-      const health = await rt.provider.healthCheck(rt.spec, ctx);
-      return { ...checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health }), startedAt };
-    });
+    const job = this.d.scheduler.submit(
+      'health',
+      'health check',
+      s.healthCheckTimeout,
+      async (control): Promise<HealthAnswer> => {
+        const startedAt = this.d.clock.now();
+        began = startedAt;
+        this.d.healthProbe?.(due, startedAt);
+        // The job's signal is created only if the provider reads it.
+        const ctx = this.actions.context(rt, control);
+        const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
+        const eligible = await rt.provider.isEligible(rt.spec, ctx);
+        const health = await rt.provider.healthCheck(rt.spec, ctx);
+        return checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health, startedAt });
+      },
+      // Called when a reaction to `job.outcome` would run, without the promises.
+      (outcome) => {
+        try {
+          this.healthEnded(rt, job, outcome, began);
+        } catch (err) {
+          this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) });
+        }
+      },
+    );
     rt.healthJob = job;
-    job.outcome
-      .then((outcome) => {
-        if (rt.healthJob === job) rt.healthJob = undefined;
-        if (outcome.kind === 'cancelled') return;
-        this.d.checkEnded('health', healthResultOf(outcome), this.d.clock.now() - began);
-        if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
-        const answer: Partial<HealthAnswer> & { health: HealthResult } =
-          outcome.kind === 'ok'
-            ? outcome.value
-            : {
-                health: {
-                  healthy: false,
-                  reason:
-                    outcome.kind === 'timeout'
-                      ? 'health check timed out'
-                      : `health check error: ${String(outcome.error)}`,
-                },
-              };
-        void this.serial(rt, () => this.onHealth(rt, answer));
-      })
-      .catch((err: unknown) =>
-        this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) }),
-      );
+  }
+
+  private healthEnded(rt: Runtime, job: JobHandle<unknown>, outcome: JobOutcome<HealthAnswer>, began: number): void {
+    if (rt.healthJob === job) rt.healthJob = undefined;
+    if (outcome.kind === 'cancelled') return;
+    this.d.checkEnded('health', healthResultOf(outcome), this.d.clock.now() - began);
+    if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
+    const answer: Partial<HealthAnswer> & { health: HealthResult } =
+      outcome.kind === 'ok'
+        ? outcome.value
+        : {
+            health: {
+              healthy: false,
+              reason:
+                outcome.kind === 'timeout' ? 'health check timed out' : `health check error: ${String(outcome.error)}`,
+            },
+          };
+    void this.serial(rt, () => this.onHealth(rt, answer));
   }
 
   /** An AVAILABLE resource passed again with nothing else changed: no step, no write. */
@@ -560,7 +582,10 @@ function healthResultOf(outcome: Exclude<JobOutcome<HealthAnswer>, { kind: 'canc
 }
 
 /** A provider's health answer, checked: a malformed one is a failed check, never a crash. */
-function checkedAnswer(type: string, a: { maintenance: unknown; eligible: unknown; health: unknown }): HealthAnswer {
+function checkedAnswer(
+  type: string,
+  a: { maintenance: unknown; eligible: unknown; health: unknown; startedAt: number },
+): HealthAnswer {
   const bad = (call: string, what: string) => new ProviderContractError(type, call, what);
   if (typeof a.maintenance !== 'boolean') throw bad('isInMaintenance', 'did not answer a boolean');
   if (typeof (a.eligible as Verdict | undefined)?.ok !== 'boolean')

@@ -52,6 +52,8 @@ export interface Runtime {
   /** Counted as failing by the storm guard / self-doubt. */
   failing: boolean;
   healthTimer?: TimerHandle;
+  /** The health timer's callback, made once per resource. */
+  healthTick?: () => void;
   healthDue: number;
   healthRound: number;
   healthJob?: JobHandle<unknown>;

@@ -1,4 +1,4 @@
-import { Observable, Subject, mergeMap, type Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import type { Clock } from '../spi/clock.js';
 import { TimeoutError } from '../errors/power-errors.js';
 import { AbortedError } from '../errors/engine-errors.js';
@@ -40,38 +40,93 @@ export interface WorkSchedulerOptions {
   readonly maxQueued: number;
 }
 
-interface Job {
-  readonly lane: Lane;
-  readonly op: string;
-  readonly timeoutMs: number;
-  readonly work: (control: JobControl) => Promise<unknown>;
-  readonly settle: (outcome: JobOutcome<unknown>) => void;
-  state: 'queued' | 'running' | 'done';
+/**
+ * One submitted job; it is also the work's {@link JobControl} and the caller's {@link JobHandle}, so a check
+ * allocates one object here rather than a job, a control, a handle and their closures. Its AbortController is
+ * created only when the work reads `signal` (most quick checks never do): an abort before that is replayed on it.
+ */
+class Job implements JobControl, JobHandle<unknown> {
+  state: 'queued' | 'running' | 'done' = 'queued';
   entry?: FifoEntry<Job>;
-  abort?: (reason: string) => void;
   /** Nested holds in progress; a held job gives its lane slot back. */
-  holds: number;
+  holds = 0;
+  deadline?: PausableDeadline;
+  /** Why the job was aborted (timeout, cancellation, shutdown); the first reason wins. */
+  abortReason?: Error;
+  private controller?: AbortController;
+  private result?: JobOutcome<unknown>;
+  private resolve?: (o: JobOutcome<unknown>) => void;
+  private promise?: Promise<JobOutcome<unknown>>;
+
+  constructor(
+    private readonly owner: WorkScheduler,
+    readonly lane: Lane,
+    readonly op: string,
+    readonly timeoutMs: number,
+    readonly work: (control: JobControl) => Promise<unknown>,
+    private readonly onEnd?: (outcome: JobOutcome<unknown>) => void,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  get outcome(): Promise<JobOutcome<unknown>> {
+    if (!this.promise)
+      this.promise = this.result
+        ? Promise.resolve(this.result)
+        : new Promise<JobOutcome<unknown>>((resolve) => (this.resolve = resolve));
+    return this.promise;
+  }
+
+  hold<T>(promise: Promise<T>): Promise<T> {
+    return this.owner.holdJob(this, promise);
+  }
+
+  cancel(reason: string): void {
+    this.owner.cancelJob(this, reason);
+  }
+
+  /** Aborts the work's signal (now, or when it is first read). */
+  abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** Hands the outcome to the caller: its `outcome` promise and `onEnd`, in the same turn of the microtask queue. */
+  settle(outcome: JobOutcome<unknown>): void {
+    this.result = outcome;
+    this.resolve?.(outcome);
+    const onEnd = this.onEnd;
+    // A reaction to the `outcome` promise would run as a microtask queued now: so does onEnd.
+    if (onEnd) queueMicrotask(() => onEnd(outcome));
+  }
 }
 
 /**
- * Runs provider work on RxJS lanes: a concurrency limit per lane (jobs are handed to the
- * lane's `mergeMap` only when a slot is free; a job held by the fence budget lends its
- * slot), a bounded wait queue that sheds the oldest health check first (never a recovery
- * or fence), and a timeout per job on the injected clock that aborts the work for real.
+ * Runs provider work on RxJS lanes: a concurrency limit per lane (a lane's subject is handed a job only when a slot
+ * is free; a job held by the fence budget lends its slot), a bounded wait queue that sheds the oldest health check
+ * first (never a recovery or fence), and a timeout per job on the injected clock that aborts the work for real.
  */
 export class WorkScheduler {
   private readonly lanes = new Map<Lane, Subject<Job>>();
   private readonly subscriptions: Subscription[] = [];
-  // Per lane, oldest first. A job is handed to its lane's `mergeMap` only when a slot is
-  // free, so RxJS never buffers: its buffer drains with `Array.shift()` (O(n) on a large
-  // queue) and recursively through jobs cancelled while buffered (a stack overflow that
-  // silently kills the lane after ~800 of them).
+  // Per lane, oldest first. A job is handed to its lane's subject only when a slot is free, so nothing is buffered
+  // in RxJS: its buffers drain with `Array.shift()` (O(n) on a large queue) and recursively through jobs cancelled
+  // while buffered (a stack overflow that silently kills the lane after ~800 of them).
   private readonly waiting = new Map<Lane, FifoQueue<Job>>();
   private readonly running = new Map<Lane, number>();
   private waitingCount = 0;
   private closed = false;
-  /** Outcomes of the jobs running now (held ones included). */
-  private readonly runningJobs = new Set<Promise<unknown>>();
+  /** The jobs running now (held ones included). */
+  private readonly runningJobs = new Set<Job>();
+  /** Resolved when the last running job ends ({@link WorkScheduler.drain}). */
+  private idle: (() => void)[] = [];
   /** Health checks dropped because the queue was full. */
   shed = 0;
 
@@ -82,9 +137,9 @@ export class WorkScheduler {
       this.lanes.set(lane, subject);
       this.waiting.set(lane, new FifoQueue());
       this.running.set(lane, 0);
-      // The pump enforces the lane's limit (so a held job can lend its slot); mergeMap
-      // only runs what the pump hands it.
-      this.subscriptions.push(subject.pipe(mergeMap((job) => this.run$(job))).subscribe());
+      // The pump enforces the lane's limit (so a held job can lend its slot); the lane only starts what the pump
+      // hands it. Starting a job allocates no Observable: the job's own settle ends it.
+      this.subscriptions.push(subject.subscribe((job) => this.start(job)));
     }
   }
 
@@ -103,15 +158,23 @@ export class WorkScheduler {
     return this.running.get(lane) ?? 0;
   }
 
-  /** Submits work to a lane; its timeout starts when it starts running. */
-  submit<T>(lane: Lane, op: string, timeoutMs: number, work: (control: JobControl) => Promise<T>): JobHandle<T> {
-    let settle!: (o: JobOutcome<T>) => void;
-    const outcome = new Promise<JobOutcome<T>>((resolve) => (settle = resolve));
-    const job: Job = { lane, op, timeoutMs, work, settle: settle as Job['settle'], state: 'queued', holds: 0 };
+  /**
+   * Submits work to a lane; its timeout starts when it starts running. `onEnd`, when given, receives the outcome
+   * exactly when a reaction to the handle's `outcome` promise would (without allocating that promise).
+   */
+  submit<T>(
+    lane: Lane,
+    op: string,
+    timeoutMs: number,
+    work: (control: JobControl) => Promise<T>,
+    onEnd?: (outcome: JobOutcome<T>) => void,
+  ): JobHandle<T> {
+    const job = new Job(this, lane, op, timeoutMs, work, onEnd as ((o: JobOutcome<unknown>) => void) | undefined);
+    const handle = job as unknown as JobHandle<T>;
     if (this.closed) {
       job.state = 'done';
-      settle({ kind: 'cancelled', reason: 'scheduler closed' });
-      return { cancel: () => {}, outcome };
+      job.settle({ kind: 'cancelled', reason: 'scheduler closed' });
+      return handle;
     }
     this.makeRoom(job);
     if (job.state === 'queued') {
@@ -119,7 +182,7 @@ export class WorkScheduler {
       this.waitingCount++;
       this.pump(lane);
     }
-    return { cancel: (reason) => this.cancel(job, reason), outcome };
+    return handle;
   }
 
   /**
@@ -129,8 +192,9 @@ export class WorkScheduler {
    */
   async drain(): Promise<void> {
     this.closed = true;
-    for (const queue of this.waiting.values()) for (const job of queue.values()) this.cancel(job, 'scheduler closed');
-    while (this.runningJobs.size > 0) await Promise.all([...this.runningJobs]);
+    for (const queue of this.waiting.values())
+      for (const job of queue.values()) this.cancelJob(job, 'scheduler closed');
+    while (this.runningJobs.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   /** Jobs running now, all lanes (held ones included). */
@@ -141,25 +205,30 @@ export class WorkScheduler {
   /** Cancels everything and stops the lanes. */
   close(): void {
     this.closed = true;
-    for (const queue of this.waiting.values()) for (const job of queue.values()) this.cancel(job, 'scheduler closed');
+    for (const queue of this.waiting.values())
+      for (const job of queue.values()) this.cancelJob(job, 'scheduler closed');
     for (const s of this.subscriptions) s.unsubscribe();
+    // Stopping the lanes aborts the work still running.
+    for (const job of [...this.runningJobs]) this.cancelJob(job, 'scheduler closed');
   }
 
-  private makeRoom(incoming: Job): void {
-    if (this.waitingCount < this.options.maxQueued) return;
-    const victim = this.waiting.get('health')!.peek();
-    if (victim) {
-      this.shed++;
-      this.cancel(victim, 'shed: queue full');
-    } else if (incoming.lane === 'health') {
-      this.shed++;
-      incoming.state = 'done';
-      incoming.settle({ kind: 'cancelled', reason: 'shed: queue full' });
+  /** {@link JobControl.hold} of `job`. */
+  async holdJob<T>(job: Job, promise: Promise<T>): Promise<T> {
+    // While held (a stop command waiting for the fence budget) the job neither uses its timeout nor its lane slot:
+    // other work of the lane, e.g. proof that needs no command, must not starve behind it
+    // (docs/behaviour.md#scheduling-and-guards).
+    job.deadline?.pause();
+    if (job.holds++ === 0) this.lendSlot(job);
+    try {
+      return await promise;
+    } finally {
+      job.deadline?.resume();
+      if (--job.holds === 0 && job.state === 'running') this.running.set(job.lane, this.active(job.lane) + 1);
     }
-    // A recovery or fence is never shed: it joins the queue above the bound.
   }
 
-  private cancel(job: Job, reason: string): void {
+  /** {@link JobHandle.cancel} of `job`. */
+  cancelJob(job: Job, reason: string): void {
     if (job.state === 'done') return;
     if (job.state === 'queued') {
       this.unqueue(job);
@@ -167,7 +236,22 @@ export class WorkScheduler {
       job.settle({ kind: 'cancelled', reason });
       return;
     }
-    job.abort?.(reason);
+    job.abort(new AbortedError(reason));
+    this.finish(job, { kind: 'cancelled', reason });
+  }
+
+  private makeRoom(incoming: Job): void {
+    if (this.waitingCount < this.options.maxQueued) return;
+    const victim = this.waiting.get('health')!.peek();
+    if (victim) {
+      this.shed++;
+      this.cancelJob(victim, 'shed: queue full');
+    } else if (incoming.lane === 'health') {
+      this.shed++;
+      incoming.state = 'done';
+      incoming.settle({ kind: 'cancelled', reason: 'shed: queue full' });
+    }
+    // A recovery or fence is never shed: it joins the queue above the bound.
   }
 
   private unqueue(job: Job): void {
@@ -180,7 +264,7 @@ export class WorkScheduler {
     this.pump(job.lane);
   }
 
-  /** Hands the oldest waiting jobs of `lane` to its `mergeMap` while it has free slots. */
+  /** Hands the oldest waiting jobs of `lane` to its subject while it has free slots. */
   private pump(lane: Lane): void {
     const queue = this.waiting.get(lane)!;
     const subject = this.lanes.get(lane)!;
@@ -191,70 +275,42 @@ export class WorkScheduler {
     }
   }
 
-  private run$(job: Job): Observable<never> {
-    return new Observable<never>((subscriber) => {
-      if (job.state !== 'queued') {
-        subscriber.complete();
-        return undefined;
-      }
-      this.unqueue(job);
-      job.state = 'running';
-      this.running.set(job.lane, this.active(job.lane) + 1);
-      const controller = new AbortController();
-      let ended!: () => void;
-      const end = new Promise<void>((resolve) => (ended = resolve));
-      this.runningJobs.add(end);
-      const finish = (outcome: JobOutcome<unknown>) => {
-        if (job.state === 'done') return;
-        job.state = 'done';
-        this.runningJobs.delete(end);
-        ended();
-        deadline.cancel();
-        if (job.holds === 0) this.running.set(job.lane, this.active(job.lane) - 1);
-        job.settle(outcome);
-        subscriber.complete();
-        this.pump(job.lane);
-      };
-      const deadline = new PausableDeadline(this.options.clock, job.timeoutMs, () => {
-        const error = new TimeoutError(job.op, job.timeoutMs);
-        controller.abort(error);
-        finish({ kind: 'timeout', error });
-      });
-      job.abort = (reason) => {
-        controller.abort(new AbortedError(reason));
-        finish({ kind: 'cancelled', reason });
-      };
-      const control: JobControl = {
-        signal: controller.signal,
-        // While held (a stop command waiting for the fence budget) the job neither uses its
-        // timeout nor its lane slot: other work of the lane, e.g. proof that needs no
-        // command, must not starve behind it (docs/behaviour.md#scheduling-and-guards).
-        hold: async (promise) => {
-          deadline.pause();
-          if (job.holds++ === 0) this.lendSlot(job);
-          try {
-            return await promise;
-          } finally {
-            deadline.resume();
-            if (--job.holds === 0 && job.state === 'running') this.running.set(job.lane, this.active(job.lane) + 1);
-          }
-        },
-      };
-      let pending: Promise<unknown>;
-      try {
-        pending = job.work(control);
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
-      pending.then(
-        (value) => finish({ kind: 'ok', value }),
-        (error: unknown) =>
-          finish(controller.signal.aborted ? { kind: 'cancelled', reason: String(error) } : { kind: 'error', error }),
-      );
-      // Unsubscribing (scheduler closed) aborts the work.
-      return () => {
-        if (job.state === 'running') job.abort?.('scheduler closed');
-      };
+  private start(job: Job): void {
+    if (job.state !== 'queued') return;
+    this.unqueue(job);
+    job.state = 'running';
+    this.running.set(job.lane, this.active(job.lane) + 1);
+    this.runningJobs.add(job);
+    job.deadline = new PausableDeadline(this.options.clock, job.timeoutMs, () => {
+      const error = new TimeoutError(job.op, job.timeoutMs);
+      job.abort(error);
+      this.finish(job, { kind: 'timeout', error });
     });
+    let pending: Promise<unknown>;
+    try {
+      pending = job.work(job);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => this.finish(job, { kind: 'ok', value }),
+      (error: unknown) =>
+        this.finish(job, job.abortReason ? { kind: 'cancelled', reason: String(error) } : { kind: 'error', error }),
+    );
+  }
+
+  private finish(job: Job, outcome: JobOutcome<unknown>): void {
+    if (job.state === 'done') return;
+    job.state = 'done';
+    this.runningJobs.delete(job);
+    if (this.runningJobs.size === 0 && this.idle.length > 0) {
+      const waiters = this.idle;
+      this.idle = [];
+      for (const resolve of waiters) resolve();
+    }
+    job.deadline?.cancel();
+    if (job.holds === 0) this.running.set(job.lane, this.active(job.lane) - 1);
+    job.settle(outcome);
+    this.pump(job.lane);
   }
 }
