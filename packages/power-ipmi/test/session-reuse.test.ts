@@ -74,12 +74,25 @@ describe('IpmiClient session reuse at default settings (virtual time, SimBmc ove
     const before = sim.stats.received;
     expect(await read(sim)).to.equal(false);
     expect(sim.sessionCount).to.equal(1);
-    // The probe in the dropped session (unanswered, resent within probeMs), then a new login and the read.
+    // The probe in the dropped session (unanswered, resent for half the call's 5 s), then a new login and the read.
     const spent = sim.stats.received - before;
-    expect(spent).to.be.within(1 + LOGIN_AND_READ, 3 + LOGIN_AND_READ);
+    expect(spent).to.be.within(1 + LOGIN_AND_READ, 5 + LOGIN_AND_READ);
     await clock.advance(SYNC_MS);
     expect(await read(sim)).to.equal(false);
     expect(sim.stats.received - before).to.equal(spent + 1);
+  });
+
+  it('a BMC slower than probeMs is not taken for one that dropped the session (no new login, no session leaked)', async () => {
+    const sim = sims[0]!;
+    await read(sim); // answered at once: the session's reply time is known
+    for (const slowMs of [1_500, 2_400]) {
+      sim.faults.slowMs = slowMs; // slower than the 1 s probe: the BMC got busy
+      await clock.advance(SYNC_MS - 5_000);
+      expect(await read(sim)).to.equal(true);
+    }
+    sim.faults.slowMs = 0; // (close() in afterEach runs without the virtual clock moving)
+    expect(sim.sessionCount).to.equal(1);
+    expect(client.openSessions).to.equal(1);
   });
 
   it('a session idle past the BMC timeout is never reused: the BMC expired it, the client logs in again', async () => {

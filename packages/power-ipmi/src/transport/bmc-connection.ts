@@ -12,7 +12,10 @@ export const DEFAULT_MAX_SESSIONS = 10_000;
 
 /** How long sessions live, how many stay open, and how quickly a silent one is given up. */
 export interface SessionPolicy {
-  /** A reused session that stays silent this long is presumed dropped by the BMC and re-established. */
+  /**
+   * A reused session that stays silent this long — or half of what is left of the call, or 4 × its usual reply time,
+   * whichever is longest — is presumed dropped by the BMC and re-established within the call's deadline.
+   */
   readonly probeMs: number;
   /**
    * A session idle longer than this is closed and re-established before use. Keep it above the time between two
@@ -106,7 +109,11 @@ export class BmcConnection {
       const fresh = !this.#session;
       if (!this.#session) this.#session = await openSession(this.link, this.login, b, now);
       const session = this.#session;
-      const budget = fresh ? b : { ...b, deadline: Math.min(b.deadline, now() + this.policy.probeMs) };
+      // A reused session the BMC may have dropped gets half of what is left of the call (at least probeMs, at
+      // least 4 × its usual reply time) before it is given up: a BMC that is merely slow is not logged into again
+      // (a needless login would leave the old session open at the BMC), and a new login still fits in the rest.
+      const probe = Math.max(this.policy.probeMs, 4 * (session.replyMs ?? 0), (b.deadline - now()) / 2);
+      const budget = fresh ? b : { ...b, deadline: Math.min(b.deadline, now() + probe) };
       try {
         return await session.call(netFn, cmd, data, budget, now);
       } catch (err) {
