@@ -11,6 +11,7 @@ export type { IpmiBmc, IpmiCallOptions, IpmiClientOptions, ChassisAction } from 
 export { UdpEndpoint } from './transport/udp-endpoint.js';
 export type { UdpEndpointOptions, DatagramHandler } from './transport/udp-endpoint.js';
 export type { RetransmitPolicy } from './transport/bmc-link.js';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from './transport/bmc-connection.js';
 export type { SessionPolicy } from './transport/bmc-connection.js';
 export { ReplayWindow } from './transport/replay-window.js';
 export type { ChassisStatus, DeviceId } from './protocol/commands.js';

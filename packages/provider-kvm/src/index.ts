@@ -67,7 +67,14 @@ export type {
 } from './agent/self-fence.js';
 export { DeviceWatchdog, SimulatedWatchdog, detectWatchdogKind, readWatchdogTimeoutMs } from './agent/watchdog.js';
 export type { Watchdog, WatchdogKind } from './agent/watchdog.js';
-export { createAgentServer, tokenMatches, MAX_READ_WINDOW_MS, MAX_BODY, PEER_ROUTES } from './agent/agent-server.js';
+export {
+  createAgentServer,
+  tokenMatches,
+  AGENT_KEEP_ALIVE_MS,
+  MAX_READ_WINDOW_MS,
+  MAX_BODY,
+  PEER_ROUTES,
+} from './agent/agent-server.js';
 export type { AgentHandlers, AgentServerOptions, AgentServerTls, ArmOutcome } from './agent/agent-server.js';
 export type { ConnectionLimits } from '@hafence/core/internal';
 export {
@@ -91,7 +98,13 @@ export {
 export { HttpAgentConnectivity, HttpNeighborExecutor } from './standalone/http-ports.js';
 export { HttpVolumeDirectory } from './standalone/http-volume-directory.js';
 export type { HttpPortsOptions, AgentDirectory } from './standalone/http-ports.js';
-export { agentRequest, MAX_AGENT_ANSWER } from './standalone/agent-client.js';
+export {
+  agentRequest,
+  agentClientIdleMs,
+  AGENT_CLIENT_DEFAULT_IDLE_MS,
+  AGENT_CLIENT_MAX_IDLE_MS,
+  MAX_AGENT_ANSWER,
+} from './standalone/agent-client.js';
 export type { AgentRequestOptions, AgentClientTls } from './standalone/agent-client.js';
 export { readTokenFile } from './standalone/token-file.js';
 export { systemWatchdog, NO_WATCHDOG, SOFTDOG_MARGIN_S } from './agent/system-watchdog.js';

@@ -122,8 +122,10 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
     expect(c.received).to.match(/^HTTP\/1\.1 413 /);
   });
 
-  it('caps connections per source address: extras are closed at once, other addresses still served', async () => {
-    server = createAgentServer(new Secret(TEST_TOKEN), handlers, { limits: { maxConnections: 10, maxPerAddress: 2 } });
+  it('caps connections per source address: refused at once when told to, other addresses still served', async () => {
+    server = createAgentServer(new Secret(TEST_TOKEN), handlers, {
+      limits: { maxConnections: 10, maxPerAddress: 2, atAddressCap: 'refuse' },
+    });
     const port = await listen(server);
     const from5 = [await raw(port, '127.0.0.5'), await raw(port, '127.0.0.5'), await raw(port, '127.0.0.5')];
     const from6 = await raw(port, '127.0.0.6');
@@ -131,6 +133,21 @@ describe('agent server: hardened against floods and misuse (SPEC §5.1)', () => 
     await until('the third connection from 127.0.0.5 is closed', 1_000, () => from5[2]!.closedAt !== undefined);
     await new Promise((r) => setTimeout(r, 100));
     expect(from5.map((c) => c.closedAt === undefined)).to.deep.equal([true, true, false]);
+    from6.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n\r\n`);
+    await until('health answered', 1_000, () => from6.received.includes('"connected":true'));
+    expect(from6.received).to.match(/^HTTP\/1\.1 200 /);
+  });
+
+  it("by default a new connection at the per-address cap evicts that address only's oldest idle one", async () => {
+    server = createAgentServer(new Secret(TEST_TOKEN), handlers, { limits: { maxConnections: 10, maxPerAddress: 2 } });
+    const port = await listen(server);
+    const from5 = [await raw(port, '127.0.0.5'), await raw(port, '127.0.0.5'), await raw(port, '127.0.0.5')];
+    const from6 = await raw(port, '127.0.0.6');
+    clients.push(...from5.map((c) => c.socket), from6.socket);
+    await until('the oldest connection from 127.0.0.5 is evicted', 1_000, () => from5[0]!.closedAt !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(from5.map((c) => c.closedAt === undefined)).to.deep.equal([false, true, true]);
+    expect(from6.closedAt).to.equal(undefined);
     from6.socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n\r\n`);
     await until('health answered', 1_000, () => from6.received.includes('"connected":true'));
     expect(from6.received).to.match(/^HTTP\/1\.1 200 /);

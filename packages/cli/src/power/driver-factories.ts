@@ -15,6 +15,8 @@ export interface DriverFactoryOptions {
   readonly args?: readonly string[];
   /** Environment variable that carries the password to a custom script. */
   readonly passwordVar?: string;
+  /** BMCs the native IPMI driver talks to (`hafence serve`: the hosts): its session cap is kept above it. */
+  readonly ipmiBmcs?: number;
 }
 
 /** Builds a driver from CLI options; loaded lazily so `hafence --help` stays fast. */
@@ -23,7 +25,11 @@ export type DriverFactory = (options: DriverFactoryOptions) => Promise<PowerDriv
 /** Driver families by `--driver` name. Other packages add their entry (e.g. `ipmi`). */
 export const driverFactories: Record<string, DriverFactory> = {
   // Native IPMI 2.0 / RMCP+; the cipher suite travels in each target's options (17 default, 3 fallback).
-  ipmi: async () => new (await import('@hafence/power-ipmi')).IpmiPowerDriver(),
+  // Sessions are reused across the power sync interval; the cap stays above the BMCs served (else reads log in again).
+  ipmi: async (o) => {
+    const { IpmiPowerDriver, DEFAULT_MAX_SESSIONS } = await import('@hafence/power-ipmi');
+    return new IpmiPowerDriver({ session: { maxSessions: Math.max(DEFAULT_MAX_SESSIONS, 2 * (o.ipmiBmcs ?? 0)) } });
+  },
   script: async (o) => {
     const { ScriptPowerDriver } = await import('@hafence/power-script');
     switch (o.preset ?? 'ipmitool') {

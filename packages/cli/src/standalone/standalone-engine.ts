@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SETTINGS,
   HA_SERVICE,
   POWER_SERVICE,
   createHaContainer,
@@ -17,6 +18,7 @@ import {
   HttpNeighborExecutor,
   HttpVolumeDirectory,
   StoreArmRecords,
+  agentClientIdleMs,
   registerKvmProvider,
   type KvmInventory,
 } from '@hafence/provider-kvm';
@@ -81,7 +83,9 @@ export class StandaloneEngine {
       agentCaFile: options.agentCaFile,
     });
     const urls = Object.fromEntries(Object.entries(file.hosts).map(([id, h]) => [id, h.agent.url]));
-    const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock, tls };
+    // One kept-alive connection per agent across checks: idle longer than the health check interval.
+    const keepAliveMs = agentClientIdleMs(file.ha.defaults.healthCheckInterval ?? DEFAULT_SETTINGS.healthCheckInterval);
+    const ports = { agents: urls, token, replyTimeoutMs: file.kvm.replyTimeout, clock, tls, keepAliveMs };
     // A child container per service (STYLE.md): the drivers and the provider register
     // themselves; the container builds the power service from every driver and the engine
     // from every provider, and the engine owns the power service (sync, close, events).

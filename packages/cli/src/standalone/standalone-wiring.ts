@@ -134,6 +134,7 @@ async function buildDrivers(file: ClusterFile, drivers: PowerDriver[], issues: C
           command: s.command,
           args: s.args,
           passwordVar: s.passwordVar,
+          ipmiBmcs: Object.keys(file.hosts).length,
         }),
       );
     } catch (err) {

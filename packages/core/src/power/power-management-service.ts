@@ -337,7 +337,9 @@ export class PowerManagementService {
         const safe = scrub(err, secrets);
         if (action) {
           this.emit(this.actionEvent(host, op, opts, { ok: false, error: safe.message }, driver, sentAt));
-          this.logger.warn('power operation failed', { host, op, by: opts.by, error: safe.message });
+          // Cancelled by close() (a shutdown): expected, not a warning.
+          const log = this.life.signal.aborted ? this.logger.debug : this.logger.warn;
+          log.call(this.logger, 'power operation failed', { host, op, by: opts.by, error: safe.message });
         }
         if (safe instanceof AuthError) this.reportAuthFailure(host);
         throw safe;

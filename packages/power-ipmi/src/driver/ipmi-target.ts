@@ -14,6 +14,11 @@ export interface IpmiTargetOptions {
   readonly allowCipher0?: boolean;
   /** Privilege to log in with: `administrator` (default), `operator` or a level 1–4. */
   readonly privilege?: 'operator' | 'administrator' | number;
+  /**
+   * Longest idle time (ms) a session with this BMC is reused (default the driver's, 50 s): below the BMC's session
+   * inactivity timeout (OpenIPMI's `ipmi_sim`: 30 s).
+   */
+  readonly sessionIdleMs?: number;
 }
 
 function num(v: unknown, what: string, host: string): number | undefined {
@@ -46,6 +51,9 @@ export function toIpmiBmc(target: PowerTarget): IpmiBmc {
   if (suites.includes(0) && o.allowCipher0 !== true) {
     throw new DriverError('ipmi', host, 'cipher suite 0 (no authentication) is refused unless allowCipher0 is set');
   }
+  const sessionIdleMs = num(o.sessionIdleMs, 'sessionIdleMs', host);
+  if (sessionIdleMs !== undefined && sessionIdleMs < 1)
+    throw new DriverError('ipmi', host, 'option sessionIdleMs must be a positive integer');
   return {
     host,
     address: target.address,
@@ -54,5 +62,6 @@ export function toIpmiBmc(target: PowerTarget): IpmiBmc {
     password: target.password ?? new Secret(''),
     privilege: privilegeOf(o.privilege, host),
     cipherSuites: suites,
+    ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}),
   };
 }

@@ -4,12 +4,31 @@ import type { BmcLink, Budget } from './bmc-link.js';
 import type { CommandReply, IpmiSession } from './ipmi-session.js';
 import { openSession, type LoginOptions } from './open-session.js';
 
-/** How long sessions live and how quickly a silent one is given up. */
+/** Default of {@link SessionPolicy.idleMs}: above the default power sync interval, below the BMCs' timeout. */
+export const DEFAULT_SESSION_IDLE_MS = 50_000;
+
+/** Default of {@link SessionPolicy.maxSessions}. */
+export const DEFAULT_MAX_SESSIONS = 10_000;
+
+/** How long sessions live, how many stay open, and how quickly a silent one is given up. */
 export interface SessionPolicy {
-  /** A reused session that stays silent this long is presumed dropped by the BMC and re-established. */
+  /**
+   * A reused session that stays silent this long — or half of what is left of the call, or 4 × its usual reply time,
+   * whichever is longest — is presumed dropped by the BMC and re-established within the call's deadline.
+   */
   readonly probeMs: number;
-  /** A session idle longer than this is closed and re-established before use (BMCs expire idle sessions). */
+  /**
+   * A session idle longer than this is closed and re-established before use. Keep it above the time between two
+   * reads of one BMC (the power sync interval, 30 s ± 10 % by default) so each read reuses the session, and below
+   * the BMC's own session inactivity timeout (60 s by the IPMI specification; OpenIPMI's `ipmi_sim`: 30 s), after
+   * which the BMC has forgotten it: a reuse then costs a probe ({@link SessionPolicy.probeMs}) and a new login.
+   */
   readonly idleMs: number;
+  /**
+   * Sessions open at once in one client, over every BMC. Past it the least recently used idle session is closed
+   * (Close Session sent). Keep it above the number of BMCs read regularly, or their reads log in every time.
+   */
+  readonly maxSessions: number;
 }
 
 /**
@@ -19,6 +38,8 @@ export interface SessionPolicy {
 export class BmcConnection {
   #queue: Promise<unknown> = Promise.resolve();
   #busy = 0;
+  /** Callers holding this connection between looking it up and finishing with it. */
+  #holders = 0;
   #session?: IpmiSession;
   #pingTag = 0;
 
@@ -30,14 +51,34 @@ export class BmcConnection {
     private readonly policy: SessionPolicy,
   ) {}
 
-  /** Whether no operation is running or queued. */
+  /** Whether no operation is running or queued, and no caller holds the connection. */
   get idle(): boolean {
-    return this.#busy === 0;
+    return this.#busy === 0 && this.#holders === 0;
+  }
+
+  /** Marks the connection as held by a caller (never evicted meanwhile); pair with {@link BmcConnection.release}. */
+  hold(): void {
+    this.#holders++;
+  }
+
+  /** Ends a {@link BmcConnection.hold}. */
+  release(): void {
+    this.#holders--;
   }
 
   /** Whether a session is currently open. */
   get hasSession(): boolean {
     return this.#session !== undefined;
+  }
+
+  /** Clock time of the open session's last answer (undefined without a session). */
+  get lastUsed(): number | undefined {
+    return this.#session?.lastUsed;
+  }
+
+  /** Whether the open session has been idle longer than the policy allows at `now`. */
+  expired(now: number): boolean {
+    return this.#session !== undefined && now - this.#session.lastUsed > this.policy.idleMs;
   }
 
   /** Runs `fn` after every earlier operation on this BMC finished (per-BMC serialisation). */
@@ -63,12 +104,16 @@ export class BmcConnection {
   /** Sends one command in a session, logging in or re-establishing the session as needed. */
   async command(netFn: number, cmd: number, data: Buffer, b: Budget): Promise<CommandReply> {
     const now = () => this.clock.now();
-    if (this.#session && now() - this.#session.lastUsed > this.policy.idleMs) await this.closeSession(b.signal);
+    if (this.expired(now())) await this.closeSession(b.signal);
     for (;;) {
       const fresh = !this.#session;
       if (!this.#session) this.#session = await openSession(this.link, this.login, b, now);
       const session = this.#session;
-      const budget = fresh ? b : { ...b, deadline: Math.min(b.deadline, now() + this.policy.probeMs) };
+      // A reused session the BMC may have dropped gets half of what is left of the call (at least probeMs, at
+      // least 4 × its usual reply time) before it is given up: a BMC that is merely slow is not logged into again
+      // (a needless login would leave the old session open at the BMC), and a new login still fits in the rest.
+      const probe = Math.max(this.policy.probeMs, 4 * (session.replyMs ?? 0), (b.deadline - now()) / 2);
+      const budget = fresh ? b : { ...b, deadline: Math.min(b.deadline, now() + probe) };
       try {
         return await session.call(netFn, cmd, data, budget, now);
       } catch (err) {

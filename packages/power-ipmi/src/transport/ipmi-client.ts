@@ -2,7 +2,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
-import { ProtocolError, UnreachableError, raceAbort, systemClock, type Clock, type Secret } from '@hafence/core';
+import {
+  ConfigError,
+  ProtocolError,
+  UnreachableError,
+  raceAbort,
+  systemClock,
+  type Clock,
+  type Secret,
+} from '@hafence/core';
 import {
   ChassisControl,
   Cmd,
@@ -14,7 +22,7 @@ import {
   type DeviceId,
 } from '../protocol/commands.js';
 import type { AsfMessage } from '../protocol/rmcp.js';
-import { BmcConnection, type SessionPolicy } from './bmc-connection.js';
+import { BmcConnection, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS, type SessionPolicy } from './bmc-connection.js';
 import { BmcLink, type Budget, type RetransmitPolicy } from './bmc-link.js';
 import { checkCompletion } from './ipmi-session.js';
 import { UdpEndpoint } from './udp-endpoint.js';
@@ -36,6 +44,8 @@ export interface IpmiBmc {
   readonly privilege?: number;
   /** Cipher suites in order of preference (default `[17, 3]`). */
   readonly cipherSuites?: readonly number[];
+  /** This BMC's {@link SessionPolicy.idleMs} (default the client's): below its session inactivity timeout. */
+  readonly sessionIdleMs?: number;
 }
 
 /** Per-call limits. */
@@ -52,7 +62,7 @@ export interface IpmiClientOptions {
   readonly endpoint?: UdpEndpoint;
   /** Retransmission pacing (default first resend after 250 ms, doubling up to 1000 ms). */
   readonly retransmit?: Partial<RetransmitPolicy>;
-  /** Session reuse limits (default probe 1000 ms, idle 20000 ms). */
+  /** Session reuse limits (default probe 1000 ms, idle 50000 ms, at most 10000 sessions open). */
   readonly session?: Partial<SessionPolicy>;
 }
 
@@ -87,6 +97,9 @@ export class IpmiClient {
   readonly #connections = new Map<string, BmcConnection>();
   readonly #fingerprintKey = randomBytes(32);
   readonly #fingerprints = new WeakMap<Secret, string>();
+  /** Close Sessions of evicted connections still running (awaited by {@link IpmiClient.close}). */
+  readonly #closing = new Set<Promise<void>>();
+  readonly #keyOf = new WeakMap<BmcConnection, string>();
 
   /** Creates a client; nothing is opened until the first call. */
   constructor(options: IpmiClientOptions = {}) {
@@ -94,7 +107,7 @@ export class IpmiClient {
     this.#ownEndpoint = !options.endpoint;
     this.#endpoint = options.endpoint ?? new UdpEndpoint();
     this.#retransmit = { initialMs: 250, maxMs: 1000, ...options.retransmit };
-    this.#policy = { probeMs: 1000, idleMs: 20_000, ...options.session };
+    this.#policy = policyOf(options.session);
   }
 
   /** Get Chassis Status. */
@@ -131,7 +144,11 @@ export class IpmiClient {
   async ping(bmc: IpmiBmc, options: IpmiCallOptions = {}): Promise<AsfMessage> {
     const conn = await this.#connection(bmc);
     const b = this.#budget(options, 'ping');
-    return conn.serial(() => conn.ping(b), b.signal);
+    try {
+      return await conn.serial(() => conn.ping(b), b.signal);
+    } finally {
+      this.#done(conn);
+    }
   }
 
   /** Sends any command in a session; returns the data after a zero completion code. */
@@ -149,7 +166,7 @@ export class IpmiClient {
       const reply = await conn.serial(() => conn.command(netFn, cmd, data, b), b.signal);
       return checkCompletion(conn.link.to.host, op, reply);
     } finally {
-      this.#forgetIfUnused(conn);
+      this.#done(conn);
     }
   }
 
@@ -162,24 +179,42 @@ export class IpmiClient {
   async close(): Promise<void> {
     const conns = [...this.#connections.values()];
     this.#connections.clear();
-    await Promise.all(
-      conns.map((c) => {
-        const signal = new AbortController().signal;
-        return c.serial(() => c.closeSession(signal), signal).finally(() => c.link.close());
-      }),
-    );
+    await Promise.all([...conns.map((c) => closeConnection(c)), ...this.#closing]);
     if (this.#ownEndpoint) await this.#endpoint.close();
+  }
+
+  /**
+   * Closes, least recently used first, the idle sessions past their idle limit and, while more connections than
+   * {@link SessionPolicy.maxSessions} are open, the least recently used idle ones. The map is kept in order of
+   * use, so the walk stops at the first connection that is neither.
+   */
+  #trim(): void {
+    const now = this.#clock.now();
+    for (const [key, conn] of this.#connections) {
+      const over = this.#connections.size > this.#policy.maxSessions;
+      if (!over && !conn.expired(now)) return;
+      if (!conn.idle) continue; // in use: it stays (the cap is met again once it finishes)
+      this.#connections.delete(key);
+      const closing = closeConnection(conn);
+      this.#closing.add(closing);
+      void closing.finally(() => this.#closing.delete(closing));
+    }
+  }
+
+  /** A caller finished with `conn`: drop it if it has no session, and meet the cap again. */
+  #done(conn: BmcConnection): void {
+    conn.release();
+    this.#forgetIfUnused(conn);
+    if (this.#connections.size > this.#policy.maxSessions) this.#trim();
   }
 
   /** A connection that failed to log in and has nothing queued is dropped (wrong passwords do not pile up). */
   #forgetIfUnused(conn: BmcConnection): void {
     if (conn.hasSession || !conn.idle) return;
-    for (const [k, c] of this.#connections) {
-      if (c === conn) {
-        this.#connections.delete(k);
-        conn.link.close();
-        return;
-      }
+    const key = this.#keyOf.get(conn);
+    if (key !== undefined && this.#connections.get(key) === conn) {
+      this.#connections.delete(key);
+      conn.link.close();
     }
   }
 
@@ -196,9 +231,15 @@ export class IpmiClient {
     // The password is part of the identity (a changed password needs a new session) but is
     // only kept as a keyed fingerprint, never as a map key in clear.
     const fp = this.#fingerprint(bmc.password);
-    const key = [address, port, bmc.username, fp, privilege, suites.join(',')].join('|');
+    const idleMs = bmc.sessionIdleMs ?? this.#policy.idleMs;
+    const key = [address, port, bmc.username, fp, privilege, suites.join(','), idleMs].join('|');
     let conn = this.#connections.get(key);
-    if (!conn) {
+    const fresh = !conn;
+    if (conn) {
+      // Most recently used last: the map's order is the eviction order.
+      this.#connections.delete(key);
+      this.#connections.set(key, conn);
+    } else {
       const link = new BmcLink(
         { host: bmc.host ?? bmc.address, address, port },
         this.#endpoint,
@@ -209,10 +250,13 @@ export class IpmiClient {
         link,
         { username: bmc.username, password: bmc.password, privilege, suites },
         this.#clock,
-        this.#policy,
+        { ...this.#policy, idleMs },
       );
       this.#connections.set(key, conn);
+      this.#keyOf.set(conn, key);
     }
+    conn.hold(); // until #done: neither trimmed nor forgotten while the caller uses it
+    if (fresh) this.#trim();
     return conn;
   }
 
@@ -238,4 +282,23 @@ export class IpmiClient {
       });
     }
   }
+}
+
+/** The session policy with its defaults, each value checked. */
+function policyOf(given: Partial<SessionPolicy> = {}): SessionPolicy {
+  const policy = { probeMs: 1000, idleMs: DEFAULT_SESSION_IDLE_MS, maxSessions: DEFAULT_MAX_SESSIONS, ...given };
+  const issues = (['probeMs', 'idleMs', 'maxSessions'] as const)
+    .filter((k) => !(Number.isInteger(policy[k]) && policy[k] > 0))
+    .map((k) => ({ path: `session.${k}`, value: policy[k], rule: 'must be a positive integer' }));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return policy;
+}
+
+/** Sends Close Session (best effort, after the connection's queue) and stops receiving for it. */
+function closeConnection(conn: BmcConnection): Promise<void> {
+  const signal = new AbortController().signal;
+  return conn
+    .serial(() => conn.closeSession(signal), signal)
+    .catch(() => undefined)
+    .finally(() => conn.link.close());
 }

@@ -76,6 +76,8 @@ export class IpmiSession {
   #rqSeq = 0;
   /** Clock time of the last successful reply. */
   lastUsed: number;
+  /** Smoothed time the BMC takes to answer in this session (ms; undefined before the first answer). */
+  replyMs?: number;
 
   /** Wraps an established state; installs its keys on the link. */
   constructor(
@@ -106,8 +108,11 @@ export class IpmiSession {
       if (this.state.suite.integrityHash && !msg.packet.authenticated) return undefined;
       return matchResponse(msg.packet, req);
     };
+    const sent = now();
     const reply = await this.link.exchange(build, match, b);
     this.lastUsed = now();
+    const took = this.lastUsed - sent;
+    this.replyMs = this.replyMs === undefined ? took : 0.75 * this.replyMs + 0.25 * took;
     return reply;
   }
 

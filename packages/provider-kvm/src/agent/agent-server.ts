@@ -54,6 +54,13 @@ export const MAX_READ_WINDOW_MS = 600_000;
  */
 export const MAX_BODY = 65_536;
 
+/**
+ * How long the agent keeps an idle connection open for the next request (ms): longer than a management server keeps
+ * one (at most 60 s, `AGENT_CLIENT_MAX_IDLE_MS`), so a health check every 10 s reuses one connection and the client,
+ * not the agent, closes it when it is no longer needed.
+ */
+export const AGENT_KEEP_ALIVE_MS = 65_000;
+
 /** The routes a peer token may call (every other route needs the management-server token). */
 export const PEER_ROUTES: readonly string[] = ['GET /peer/status', 'POST /peer-reach', 'POST /read-heartbeat'];
 
@@ -76,8 +83,14 @@ export interface AgentServerOptions {
   readonly peerToken?: Secret;
   /** Serve HTTPS (default: plain HTTP). */
   readonly tls?: AgentServerTls;
-  /** Connection caps (default 128 in total, 16 per source address). */
+  /**
+   * Connection caps (default 128 in total, 16 per source address). Unless told otherwise, a new connection from an
+   * address at its cap evicts that address's oldest idle one (kept-alive connections never lock a management server
+   * out), and a connection that sends no request within 10 s is closed.
+   */
   readonly limits?: ConnectionLimits;
+  /** How long an idle connection stays open (default {@link AGENT_KEEP_ALIVE_MS}). */
+  readonly keepAliveTimeoutMs?: number;
   /** Failed authentications are logged here, rate-limited, with their source address. */
   readonly logger?: Logger;
   readonly clock?: Clock;
@@ -111,7 +124,13 @@ export function createAgentServer(token: Secret, handlers: AgentHandlers, option
     void handle(req, res, tokens, handlers, authLog).catch(() => send(res, 500, { error: 'internal error' }));
   };
   const server = createHttpServer(options.tls, 32, listener);
-  guardConnections(server, options.limits ?? { maxConnections: 128, maxPerAddress: 16 }, options.onShed ?? (() => {}));
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? AGENT_KEEP_ALIVE_MS;
+  const limits: ConnectionLimits = {
+    atAddressCap: 'evict-oldest-idle',
+    firstRequestTimeoutMs: 10_000,
+    ...(options.limits ?? { maxConnections: 128, maxPerAddress: 16 }),
+  };
+  guardConnections(server, limits, options.onShed ?? (() => {}));
   return server;
 }
 

@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   AuthError,
   ProtocolError,
@@ -12,6 +12,41 @@ import {
 
 /** Largest answer read from an agent by default (bytes); a longer one is a `ProtocolError`. */
 export const MAX_AGENT_ANSWER = 1024 * 1024;
+
+/**
+ * Longest time a connection to an agent is kept idle for the next request (ms); the agent keeps one open longer
+ * (its `keepAliveTimeout`, 65 s), so the client closes idle connections, never the agent under a request.
+ */
+export const AGENT_CLIENT_MAX_IDLE_MS = 60_000;
+
+/** Default idle time of a connection to an agent when no check interval is known (ms). */
+export const AGENT_CLIENT_DEFAULT_IDLE_MS = 20_000;
+
+/**
+ * The idle time of connections to agents for checks every `intervalMs`: twice the interval (so the next check finds
+ * the connection open), at least 15 s, at most {@link AGENT_CLIENT_MAX_IDLE_MS}.
+ *
+ * @example
+ * agentClientIdleMs(10_000); // 20_000: a health check every 10 s reuses one connection
+ */
+export function agentClientIdleMs(intervalMs: number): number {
+  return Math.min(Math.max(2 * intervalMs, 15_000), AGENT_CLIENT_MAX_IDLE_MS);
+}
+
+/** Keep-alive connection pools by protocol and idle time (shared by every port of the process). */
+const pools = new Map<string, HttpAgent>();
+
+function poolOf(protocol: string, idleMs: number): HttpAgent {
+  const key = `${protocol}|${idleMs}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    // A handful of sockets per agent at most stay idle; idle ones are unref'd (they never keep a process alive).
+    const options = { keepAlive: true, timeout: idleMs, maxFreeSockets: 4, scheduling: 'lifo' as const };
+    pool = protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+    pools.set(key, pool);
+  }
+  return pool;
+}
 
 /**
  * TLS settings of requests to agents at `https://` URLs. The agent's certificate is always
@@ -38,6 +73,11 @@ export interface AgentRequestOptions {
   readonly tls?: AgentClientTls;
   /** Largest answer read (default {@link MAX_AGENT_ANSWER}): a hostile agent cannot stream forever. */
   readonly maxAnswerBytes?: number;
+  /**
+   * How long the connection stays open for the next request (default {@link AGENT_CLIENT_DEFAULT_IDLE_MS}; see
+   * {@link agentClientIdleMs}); at most {@link AGENT_CLIENT_MAX_IDLE_MS}.
+   */
+  readonly keepAliveMs?: number;
 }
 
 /** TLS error codes of a certificate the client could not verify. */
@@ -69,7 +109,18 @@ export async function agentRequest<T>(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (options.signal?.aborted) controller.abort();
-    const { status, text } = await exchange(host, new URL(path, baseUrl), token, options, controller.signal);
+    const url = new URL(path, baseUrl);
+    let answer: { status: number; text: string };
+    try {
+      answer = await exchange(host, url, token, options, controller.signal);
+    } catch (err) {
+      // The keep-alive race: the agent closed an idle connection as this request went out on it. A GET changes
+      // nothing: it is sent once more, on a new connection.
+      if (!(err instanceof StaleConnection) || options.method !== 'GET' || controller.signal.aborted)
+        throw err instanceof StaleConnection ? err.cause : err;
+      answer = await exchange(host, url, token, options, controller.signal, true);
+    }
+    const { status, text } = answer;
     if (status === 401) throw new AuthError(host, 'hafence-agent', 'token refused');
     if (status === 403) throw new AuthError(host, 'hafence-agent', `token not allowed for ${path}`);
     if (status < 200 || status > 299) throw new ProtocolError(host, `HTTP ${status} from ${path}`);
@@ -93,6 +144,9 @@ export async function agentRequest<T>(
   }
 }
 
+/** A reused connection failed before any answer: the agent had closed it (the error is the cause). */
+class StaleConnection extends Error {}
+
 /** One HTTP(S) exchange; the answer is read up to the cap. */
 function exchange(
   host: string,
@@ -100,6 +154,7 @@ function exchange(
   token: Secret,
   options: AgentRequestOptions,
   signal: AbortSignal,
+  fresh = false,
 ): Promise<{ status: number; text: string }> {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string | number> = {
@@ -131,7 +186,11 @@ function exchange(
       res.on('error', reject);
       res.on('aborted', () => reject(new Error('answer cut short')));
     };
-    const common = { method: options.method, headers, signal };
+    const idleMs = Math.min(options.keepAliveMs ?? AGENT_CLIENT_DEFAULT_IDLE_MS, AGENT_CLIENT_MAX_IDLE_MS);
+    // A retry after a stale connection opens a new one (a pooled socket could be stale as well).
+    const agent = fresh ? false : poolOf(url.protocol, idleMs);
+    const common = { method: options.method, headers, signal, agent };
+    let answered = false;
     const req =
       url.protocol === 'https:'
         ? httpsRequest(
@@ -147,9 +206,17 @@ function exchange(
             onResponse,
           )
         : httpRequest(url, common, onResponse);
-    req.on('error', reject);
+    req.once('response', () => (answered = true));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(!answered && staleSocket(req, err) ? new StaleConnection('stale connection', { cause: err }) : err),
+    );
     req.end(body);
   });
+}
+
+/** Whether `err` is a reused keep-alive connection closed by the peer before it answered. */
+function staleSocket(req: ClientRequest, err: NodeJS.ErrnoException): boolean {
+  return req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 }
 
 /** `baseUrl` as an error may show it: a `user:password@` inside is masked (the CLI refuses one; a caller may not). */

@@ -15,6 +15,11 @@ export interface HttpPortsOptions {
   readonly clock?: Clock;
   /** TLS settings of `https://` agents (the CA that verifies them, the client certificate). */
   readonly tls?: AgentClientTls;
+  /**
+   * How long a connection to an agent stays open for the next request (ms): above the check interval, so each host
+   * keeps one connection across checks (see `agentClientIdleMs`; default 20 s).
+   */
+  readonly keepAliveMs?: number;
 }
 
 function addressOf(dir: AgentDirectory, host: string): string | undefined {
@@ -69,6 +74,7 @@ export class HttpAgentConnectivity implements AgentConnectivity {
       timeoutMs: this.options.replyTimeoutMs ?? 10_000,
       clock: this.options.clock,
       tls: this.options.tls,
+      keepAliveMs: this.options.keepAliveMs,
     };
   }
 }
@@ -102,6 +108,7 @@ export class HttpNeighborExecutor implements NeighborExecutor {
           signal,
           clock: this.options.clock,
           tls: this.options.tls,
+          keepAliveMs: this.options.keepAliveMs,
         }),
       );
     } catch (err) {
@@ -120,6 +127,7 @@ export class HttpNeighborExecutor implements NeighborExecutor {
       signal,
       clock: this.options.clock,
       tls: this.options.tls,
+      keepAliveMs: this.options.keepAliveMs,
     });
     return answer.reachable === true;
   }

@@ -34,6 +34,7 @@ export class HttpVolumeDirectory implements VmVolumeDirectory {
       signal,
       clock: this.options.clock,
       tls: this.options.tls,
+      keepAliveMs: this.options.keepAliveMs,
     });
     const list = checkedVolumes(host, answer);
     for (const { volume } of this.lists.get(host) ?? []) if (this.owner.get(volume) === host) this.owner.delete(volume);
