@@ -204,9 +204,10 @@ export class RedfishPowerDriver implements PowerDriver {
     const policy = this.#tls(target, o);
     const password = target.password ?? new Secret('');
     const basicAuth = o.basicAuth ?? this.#options.basicAuth ?? false;
+    const port = o.redfishPort ?? target.port ?? 443;
     const key = [
       target.address,
-      target.port ?? 443,
+      port,
       target.username ?? '',
       createHash('sha256').update(password.reveal()).digest('hex'),
       TlsAgents.keyOf(policy),

@@ -10,6 +10,11 @@ export interface RedfishTargetOptions {
   readonly caFile?: string;
   /** Accept this BMC's certificate without verification (self-signed); logged as a warning. */
   readonly insecureTls?: boolean;
+  /**
+   * HTTPS port of the Redfish service when the target's `port` belongs to another driver of
+   * the chain (IPMI's 623); default the target's port, else 443.
+   */
+  readonly redfishPort?: number;
   /** Longest wait for a reset's task monitor (default: the call's timeout). */
   readonly taskTimeoutMs?: number;
 }
@@ -33,6 +38,9 @@ export function readTargetOptions(target: PowerTarget): RedfishTargetOptions {
   const task = o.taskTimeoutMs;
   if (task !== undefined && (typeof task !== 'number' || !Number.isInteger(task) || task < 1))
     throw issue('taskTimeoutMs', 'must be a positive integer');
+  const port = o.redfishPort;
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535))
+    throw issue('redfishPort', 'must be a port 1-65535');
   const systemId = str('systemId');
   if (systemId !== undefined && /[/?#\s]/.test(systemId)) throw issue('systemId', 'must be a system Id, not a path');
   const caFile = str('caFile');
@@ -44,5 +52,6 @@ export function readTargetOptions(target: PowerTarget): RedfishTargetOptions {
     ...(caFile !== undefined ? { caFile } : {}),
     ...(insecureTls !== undefined ? { insecureTls } : {}),
     ...(task !== undefined ? { taskTimeoutMs: task } : {}),
+    ...(port !== undefined ? { redfishPort: port } : {}),
   };
 }
