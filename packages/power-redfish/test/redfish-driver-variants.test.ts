@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Secret, type ChassisCommand } from '@hafence/core';
 import { REDFISH_VARIANTS, redfishVariantProfile, type RedfishSim } from '@hafence/sim';
 import type { RedfishPowerDriver } from '@hafence/power-redfish';
-import { CaptureLogger, SIM_PASSWORD, simDriver, simTarget, startSim } from './helpers/sim-fixture.js';
+import { CaptureLogger, SIM_PASSWORD, simDriver, simGet, simTarget, startSim } from './helpers/sim-fixture.js';
 
 const call = () => ({ signal: AbortSignal.timeout(8000), timeoutMs: 6000 });
 const WANTED: Record<ChassisCommand, readonly string[]> = {
@@ -58,7 +58,9 @@ for (const variant of REDFISH_VARIANTS) {
 
     it('identify sets the indicator (with If-Match where the BMC requires it)', async () => {
       await driver.identify(simTarget(sim), 10, call());
+      expect((await simGet(sim, sim.systemUri)).IndicatorLED).to.equal('Blinking');
       await driver.identify(simTarget(sim), 0, call());
+      expect((await simGet(sim, sim.systemUri)).IndicatorLED).to.equal('Off');
     });
 
     it('finds the system by its configured id, and refuses an unknown one', async () => {

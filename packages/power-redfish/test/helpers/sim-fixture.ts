@@ -1,3 +1,4 @@
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { Secret, type ChassisPower, type LogFields, type Logger, type PowerTarget } from '@hafence/core';
 import { RedfishPowerDriver, type RedfishPowerDriverOptions } from '@hafence/power-redfish';
@@ -97,4 +98,35 @@ export async function simFixture(variant: RedfishVariant): Promise<PowerDriverFi
       await sim.close();
     },
   };
+}
+
+/** Reads a document of the simulator behind the driver's back (HTTP Basic, its own connection). */
+export function simGet(sim: RedfishSim, path: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const auth = Buffer.from(`admin:${SIM_PASSWORD}`).toString('base64');
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: sim.port,
+        path,
+        ca: sim.certPem,
+        agent: false,
+        headers: { Authorization: `Basic ${auth}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+          } catch (err) {
+            reject(err as Error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
