@@ -2,8 +2,9 @@
 # Installs the OS packages the tests need, when they are missing (Debian/Ubuntu, as root).
 # Real peers, not mocks: OpenIPMI's BMC simulator, ipmitool, FreeIPMI, ClusterLabs fence
 # agents (fence_ipmilan, fence_redfish), DMTF's redfishtool and pyghmi's fake BMC; Debian's
-# chromium for the status page's browser tests (driven by puppeteer-core, which downloads no browser); PostgreSQL for @hafence/store-typeorm (then
-# scripts/setup-postgres.sh starts it and writes the test connection URL).
+# chromium for the status page's browser tests (driven by puppeteer-core, which downloads no
+# browser); PostgreSQL for @hafence/store-typeorm (then scripts/setup-postgres.sh starts it and
+# writes the test connection URL).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
