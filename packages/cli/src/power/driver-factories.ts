@@ -1,4 +1,4 @@
-import { ConfigError, type PowerDriver } from '@hafence/core';
+import { ConfigError, type Logger, type PowerDriver } from '@hafence/core';
 import { envNameRule } from '@hafence/core/internal';
 
 /** Everything `hafence power` knows about the driver to build, from its options. */
@@ -15,6 +15,14 @@ export interface DriverFactoryOptions {
   readonly args?: readonly string[];
   /** Environment variable that carries the password to a custom script. */
   readonly passwordVar?: string;
+  /** Redfish: PEM file of the CA that signed the BMC certificates. */
+  readonly caFile?: string;
+  /** Redfish: accept self-signed BMC certificates without verification (a warning is logged). */
+  readonly insecureTls?: boolean;
+  /** Redfish: fall back to HTTP Basic when the BMC has no session login. */
+  readonly basicAuth?: boolean;
+  /** Where drivers log (the Redfish insecure-TLS warning). */
+  readonly logger?: Logger;
 }
 
 /** Builds a driver from CLI options; loaded lazily so `hafence --help` stays fast. */
@@ -24,6 +32,14 @@ export type DriverFactory = (options: DriverFactoryOptions) => Promise<PowerDriv
 export const driverFactories: Record<string, DriverFactory> = {
   // Native IPMI 2.0 / RMCP+; the cipher suite travels in each target's options (17 default, 3 fallback).
   ipmi: async () => new (await import('@hafence/power-ipmi')).IpmiPowerDriver(),
+  // Redfish over HTTPS: TLS verified unless --insecure-tls (warned on stderr); sessions and connections reused.
+  redfish: async (o) =>
+    new (await import('@hafence/power-redfish')).RedfishPowerDriver({
+      ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
+      ...(o.insecureTls ? { insecureTls: true } : {}),
+      ...(o.basicAuth ? { basicAuth: true } : {}),
+      ...(o.logger ? { logger: o.logger } : {}),
+    }),
   script: async (o) => {
     const { ScriptPowerDriver } = await import('@hafence/power-script');
     switch (o.preset ?? 'ipmitool') {
