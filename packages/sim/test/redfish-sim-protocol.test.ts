@@ -145,14 +145,23 @@ describe('RedfishSim: protocol over HTTPS', function () {
 describe('RedfishSim: vendor variants', function () {
   this.timeout(20000);
   for (const variant of REDFISH_VARIANTS) {
-    it(`${variant}: system id, allowable values and reset reply of its profile`, async () => {
+    it(`${variant}: system id, allowable values (or ActionInfo) and reset reply of its profile`, async () => {
       const p = redfishVariantProfile(variant);
       const sim = await started({ variant, powerDelays: { forceOffMs: 50, onMs: 50 } });
       try {
         expect(sim.systemId).to.equal(p.systemId);
         const sys = (await call(sim, 'GET', sim.systemUri, { basic: AUTH })).json as Record<string, any>;
         const action = sys.Actions['#ComputerSystem.Reset'];
-        expect(action['ResetType@Redfish.AllowableValues']).to.deep.equal(p.resetTypes);
+        if (p.resetTypesIn === 'allowable-values') {
+          expect(action['ResetType@Redfish.AllowableValues']).to.deep.equal(p.resetTypes);
+          expect(action['@Redfish.ActionInfo']).to.equal(undefined);
+        } else {
+          expect(action['ResetType@Redfish.AllowableValues']).to.equal(undefined);
+          const info = (await call(sim, 'GET', action['@Redfish.ActionInfo'] as string, { basic: AUTH })).json as any;
+          expect(info.Parameters).to.deep.equal([
+            { Name: 'ResetType', Required: true, DataType: 'String', AllowableValues: p.resetTypes },
+          ]);
+        }
         const r = await call(sim, 'POST', action.target as string, { basic: AUTH, body: { ResetType: 'ForceOff' } });
         expect(r.status).to.equal({ 'no-content': 204, 'ok-message': 200, task: 202 }[p.resetReply]);
         expect(await eventually(() => sim.powerState() === 'Off')).to.equal(true);

@@ -8,6 +8,7 @@ import {
   etagOf,
   managerDocument,
   redfishUris,
+  resetActionInfoDocument,
   serviceRootDocument,
   sessionDocument,
   sessionServiceDocument,
@@ -121,6 +122,7 @@ export class RedfishService {
     const sessions = this.sessions.list();
     const docs: Record<string, () => unknown> = {
       [u.systems]: () => collection('ComputerSystemCollection', u.systems, 'Computer System Collection', [u.system]),
+      ...(p.resetTypesIn === 'action-info' ? { [u.resetActionInfo]: () => resetActionInfoDocument(p, u) } : {}),
       [u.managers]: () => collection('ManagerCollection', u.managers, 'Manager Collection', [u.manager]),
       [u.manager]: () => managerDocument(p, u),
       [u.chassisCollection]: () =>
