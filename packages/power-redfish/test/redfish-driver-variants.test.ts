@@ -83,6 +83,11 @@ for (const variant of REDFISH_VARIANTS) {
       expect(sim.stats.sessionsOpen).to.equal(open - 1);
     });
 
+    it('redfishPort wins over the target port (the IPMI one in a [redfish, ipmi] chain)', async () => {
+      const t = { ...simTarget(sim, { redfishPort: sim.port }), port: 623 };
+      expect(await driver.status(t, call())).to.be.oneOf(['ON', 'OFF']);
+    });
+
     it('a wrong password and the right one are separate sessions', async () => {
       const bad = { ...simTarget(sim), password: new Secret('wrong-one') };
       expect(await driver.status(bad, call()).catch((e: { code?: string }) => e)).to.have.property('code', 'HAF1001');

@@ -220,7 +220,7 @@ export class RedfishPowerDriver implements PowerDriver {
         endpoint: {
           host: target.host,
           address: target.address,
-          port: target.port ?? 443,
+          port,
           agent: this.#agents.agent(policy),
         },
         account: { username: target.username ?? '', password },
