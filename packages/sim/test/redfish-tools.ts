@@ -79,3 +79,44 @@ export function fenceRedfish(
 export function redfishtool(sim: RedfishSim, config: string, args: readonly string[]): Promise<ToolRun> {
   return runTool('redfishtool', ['-r', `127.0.0.1:${sim.port}`, '-c', config, '-S', 'Always', '-T', '10', ...args]);
 }
+
+// A sushy client (OpenStack's Redfish library, Debian python3-sushy) as a script: credentials and the CA come from the
+// environment, never argv. Prints one JSON line.
+const SUSHY_SCRIPT = `
+import json, os, sys
+import sushy
+from sushy import auth
+url, action = sys.argv[1], sys.argv[2]
+arg = sys.argv[3] if len(sys.argv) > 3 else None
+user, pw = os.environ['RF_USER'], os.environ['RF_PASSWORD']
+a = auth.BasicAuth(user, pw) if os.environ.get('RF_AUTH') == 'basic' else auth.SessionAuth(user, pw)
+root = sushy.Sushy(url + '/redfish/v1', auth=a, verify=os.environ['REQUESTS_CA_BUNDLE'])
+system = root.get_system()
+out = {'id': system.identity}
+if action == 'status':
+    out['power'] = system.power_state.value
+elif action == 'allowed':
+    out['allowed'] = sorted(v.value for v in system.get_allowed_reset_system_values())
+elif action == 'reset':
+    system.reset_system(sushy.ResetType(arg))
+a.close()
+print(json.dumps(out))
+`;
+
+/** Runs the sushy script (Debian's /usr/bin/python3, where python3-sushy lives) against the simulator. */
+export function sushy(
+  sim: RedfishSim,
+  files: ToolFiles,
+  o: { username: string; password: string; basic?: boolean },
+  ...args: string[]
+): Promise<ToolRun> {
+  const script = files.write('sushy-client.py', SUSHY_SCRIPT);
+  const ca = files.write('bmc-ca.pem', sim.certPem);
+  const env: Record<string, string> = {
+    RF_USER: o.username,
+    RF_PASSWORD: o.password,
+    REQUESTS_CA_BUNDLE: ca,
+    ...(o.basic ? { RF_AUTH: 'basic' } : {}),
+  };
+  return runTool('/usr/bin/python3', [script, sim.url, ...args], { env });
+}

@@ -108,6 +108,12 @@ export function systemDocument(p: RedfishVariantProfile, u: RedfishUris, f: Redf
     IndicatorLED: f.indicatorLed,
     PowerState: f.powerState,
     Status: { State: 'Enabled', Health: 'OK' },
+    Boot: {
+      BootSourceOverrideEnabled: 'Disabled',
+      BootSourceOverrideTarget: 'None',
+      BootSourceOverrideMode: 'UEFI',
+      'BootSourceOverrideTarget@Redfish.AllowableValues': ['None', 'Pxe', 'Hdd', 'Cd', 'BiosSetup'],
+    },
     Links: { Chassis: [link(u.chassis)], ManagedBy: [link(u.manager)] },
     Actions: {
       '#ComputerSystem.Reset': {

@@ -88,7 +88,7 @@ export class RedfishService {
     const { UserName: user, Password: password } = parsed.value;
     if (user === undefined) return redfishErrors.parameterMissing('Session create', 'UserName');
     if (password === undefined) return redfishErrors.parameterMissing('Session create', 'Password');
-    if (!this.sessions.checkPassword(user, password)) return redfishErrors.loginFailed();
+    if (!this.sessions.checkPassword(user, password)) return redfishErrors.loginFailed(this.uris.sessions);
     const session = this.sessions.open(user as string);
     if (!session) return redfishErrors.busy();
     const location = `${this.uris.sessions}/${session.id}`;
