@@ -9,6 +9,7 @@ export interface RedfishUris {
   readonly systems: string;
   readonly system: string;
   readonly reset: string;
+  readonly resetActionInfo: string;
   readonly managers: string;
   readonly manager: string;
   readonly chassisCollection: string;
@@ -29,6 +30,7 @@ export function redfishUris(p: RedfishVariantProfile): RedfishUris {
     systems: '/redfish/v1/Systems',
     system,
     reset: `${system}/Actions/ComputerSystem.Reset`,
+    resetActionInfo: `${system}/ResetActionInfo`,
     managers: '/redfish/v1/Managers',
     manager: `/redfish/v1/Managers/${p.managerId}`,
     chassisCollection: '/redfish/v1/Chassis',
@@ -106,13 +108,29 @@ export function systemDocument(p: RedfishVariantProfile, u: RedfishUris, f: Redf
     IndicatorLED: f.indicatorLed,
     PowerState: f.powerState,
     Status: { State: 'Enabled', Health: 'OK' },
+    Boot: {
+      BootSourceOverrideEnabled: 'Disabled',
+      BootSourceOverrideTarget: 'None',
+      BootSourceOverrideMode: 'UEFI',
+      'BootSourceOverrideTarget@Redfish.AllowableValues': ['None', 'Pxe', 'Hdd', 'Cd', 'BiosSetup'],
+    },
     Links: { Chassis: [link(u.chassis)], ManagedBy: [link(u.manager)] },
     Actions: {
       '#ComputerSystem.Reset': {
         target: u.reset,
-        'ResetType@Redfish.AllowableValues': [...p.resetTypes],
+        ...(p.resetTypesIn === 'action-info'
+          ? { '@Redfish.ActionInfo': u.resetActionInfo }
+          : { 'ResetType@Redfish.AllowableValues': [...p.resetTypes] }),
       },
     },
+  };
+}
+
+/** The `ActionInfo` of the reset action (variants that list the allowed values there). */
+export function resetActionInfoDocument(p: RedfishVariantProfile, u: RedfishUris): unknown {
+  return {
+    ...resource('#ActionInfo.v1_1_2.ActionInfo', 'ResetActionInfo', u.resetActionInfo, 'Reset Action Info'),
+    Parameters: [{ Name: 'ResetType', Required: true, DataType: 'String', AllowableValues: [...p.resetTypes] }],
   };
 }
 

@@ -66,15 +66,14 @@ export const redfishErrors = {
       ),
       basic ? { 'WWW-Authenticate': 'Basic realm="RedfishService"' } : undefined,
     ),
-  loginFailed: (): RedfishReply =>
+  loginFailed: (uri: string): RedfishReply =>
     errorReply(
       401,
       baseMessage(
-        'InsufficientPrivilege',
-        'There are insufficient privileges for the account or credentials associated with the current session ' +
-          'to perform the requested operation.',
-        'Either abandon the operation or change the associated access rights and resubmit the request.',
-        [],
+        'ResourceAtUriUnauthorized',
+        `While accessing the resource at ${uri}, the service received an authorization error 'Invalid credentials'.`,
+        'Ensure that the appropriate access is provided for the service in order for it to access the URI.',
+        [uri, 'Invalid credentials'],
         'Critical',
       ),
     ),

@@ -8,6 +8,7 @@ import {
   etagOf,
   managerDocument,
   redfishUris,
+  resetActionInfoDocument,
   serviceRootDocument,
   sessionDocument,
   sessionServiceDocument,
@@ -87,7 +88,7 @@ export class RedfishService {
     const { UserName: user, Password: password } = parsed.value;
     if (user === undefined) return redfishErrors.parameterMissing('Session create', 'UserName');
     if (password === undefined) return redfishErrors.parameterMissing('Session create', 'Password');
-    if (!this.sessions.checkPassword(user, password)) return redfishErrors.loginFailed();
+    if (!this.sessions.checkPassword(user, password)) return redfishErrors.loginFailed(this.uris.sessions);
     const session = this.sessions.open(user as string);
     if (!session) return redfishErrors.busy();
     const location = `${this.uris.sessions}/${session.id}`;
@@ -121,6 +122,7 @@ export class RedfishService {
     const sessions = this.sessions.list();
     const docs: Record<string, () => unknown> = {
       [u.systems]: () => collection('ComputerSystemCollection', u.systems, 'Computer System Collection', [u.system]),
+      ...(p.resetTypesIn === 'action-info' ? { [u.resetActionInfo]: () => resetActionInfoDocument(p, u) } : {}),
       [u.managers]: () => collection('ManagerCollection', u.managers, 'Manager Collection', [u.manager]),
       [u.manager]: () => managerDocument(p, u),
       [u.chassisCollection]: () =>

@@ -51,7 +51,7 @@ export class RedfishSim {
   #fault: RedfishSimFault | null = null;
   #closed = false;
 
-  /** Checks the options (a {@link ConfigError} names what is wrong) and prepares the certificate; call {@link start}. */
+  /** Checks the options (a `ConfigError` names what is wrong) and makes the certificate; then call {@link start}. */
   constructor(options: RedfishSimOptions) {
     checkRedfishSimOptions(options);
     this.#options = options;

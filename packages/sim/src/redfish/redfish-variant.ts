@@ -15,6 +15,11 @@ export interface RedfishVariantProfile {
   readonly chassisId: string;
   /** `ResetType@Redfish.AllowableValues` of the system. */
   readonly resetTypes: readonly string[];
+  /**
+   * Where the allowed `ResetType`s are listed: `ResetType@Redfish.AllowableValues` in the action, or an
+   * `@Redfish.ActionInfo` resource (Supermicro) that a client must read.
+   */
+  readonly resetTypesIn: 'allowable-values' | 'action-info';
   /** 204, 200 with a success message, or 202 + `Location` of a task monitor. */
   readonly resetReply: ResetReply;
   /** PATCH needs `If-Match` with the current ETag (428 without, 412 when stale). */
@@ -44,6 +49,7 @@ const PROFILES: Readonly<Record<RedfishVariant, RedfishVariantProfile>> = {
       'PushPowerButton',
       'PowerCycle',
     ],
+    resetTypesIn: 'allowable-values',
     resetReply: 'no-content',
     requireIfMatch: false,
     reportsTransitions: true,
@@ -67,6 +73,7 @@ const PROFILES: Readonly<Record<RedfishVariant, RedfishVariantProfile>> = {
       'Nmi',
       'PowerCycle',
     ],
+    resetTypesIn: 'allowable-values',
     resetReply: 'no-content',
     requireIfMatch: false,
     reportsTransitions: false,
@@ -81,6 +88,7 @@ const PROFILES: Readonly<Record<RedfishVariant, RedfishVariantProfile>> = {
     managerId: '1',
     chassisId: '1',
     resetTypes: ['On', 'ForceOff', 'GracefulShutdown', 'ForceRestart', 'Nmi', 'PushPowerButton', 'GracefulRestart'],
+    resetTypesIn: 'allowable-values',
     resetReply: 'ok-message',
     requireIfMatch: true,
     reportsTransitions: false,
@@ -88,13 +96,14 @@ const PROFILES: Readonly<Record<RedfishVariant, RedfishVariantProfile>> = {
     model: 'ProLiant DL380 Gen10',
     redfishVersion: '1.6.0',
   },
-  // X12 BMC: no PowerCycle, ForceOn, and the reset runs as a task (202 + Location).
+  // X12 BMC: no PowerCycle, the values in a ResetActionInfo resource, and the reset runs as a task (202 + Location).
   supermicro: {
     variant: 'supermicro',
     systemId: '1',
     managerId: '1',
     chassisId: '1',
     resetTypes: ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'Nmi', 'ForceOn'],
+    resetTypesIn: 'action-info',
     resetReply: 'task',
     requireIfMatch: false,
     reportsTransitions: false,
