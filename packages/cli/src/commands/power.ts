@@ -22,7 +22,7 @@ export function registerPowerCommand(program: Command): void {
     .command('power')
     .description('run a power action on a BMC (or on every BMC of --targets) through a power driver')
     .addArgument(new Argument('<action>', 'power action').choices(ACTIONS))
-    .option('--driver <name>', 'power driver', 'script')
+    .option('--driver <name>', 'power driver: script, ipmi or redfish', 'script')
     .option('--preset <preset>', 'script preset: ipmitool, fence-agent or custom', 'ipmitool')
     .option('--agent <fence_agent>', 'fence agent of the fence-agent preset', 'fence_ipmilan')
     .option('--host <host>', 'BMC address (host or host:port)')
