@@ -79,6 +79,18 @@ describe('RedfishPowerDriver against RedfishSim faults', function () {
     expect(sim.powerState()).to.equal('On');
   });
 
+  it('a call that gives up during the shared login does not fail the other calls waiting for it', async () => {
+    sim.setFault({ kind: 'slow', delayMs: 300 });
+    const ctl = new AbortController();
+    const reason = new Error('first caller gave up');
+    const first = driver.status(simTarget(sim), { signal: ctl.signal, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const second = driver.status(simTarget(sim), call(5000));
+    // both read the service root (300 ms), then the first starts the login and the second waits for it
+    setTimeout(() => ctl.abort(reason), 450);
+    expect(await first).to.equal(reason);
+    expect(await second).to.equal('ON');
+  });
+
   it('the caller aborting mid-request rejects at once with its reason', async () => {
     sim.setFault({ kind: 'slow', delayMs: 5000 });
     const ctl = new AbortController();

@@ -1,4 +1,4 @@
-import { ProtocolError, delay, type Clock, type Logger } from '@hafence/core';
+import { AuthError, ProtocolError, UnreachableError, delay, type Clock, type Logger } from '@hafence/core';
 import { toRequestPath } from '../protocol/odata-path.js';
 import { parseRedfishJson, type JsonObject } from '../protocol/redfish-json.js';
 import { readMembers, readServiceRoot, type ServiceRoot } from '../protocol/resources.js';
@@ -78,8 +78,7 @@ export class RedfishBmc {
 
   /** A request with the session (logging in first, and once more when the BMC forgot the session). */
   async call(req: BmcRequest): Promise<BmcAnswer> {
-    const pending = this.#login(req.signal);
-    const auth = await pending;
+    const { pending, auth } = await this.#session(req.signal);
     const first = await this.#send(req, authHeaders(auth, this.#cfg.account), [401]);
     if (first.status !== 401) return first;
     if (auth.kind === 'basic') throw statusError(this.host, req.what, 401, first.doc);
@@ -134,6 +133,23 @@ export class RedfishBmc {
   #need(a: BmcAnswer, what: string): JsonObject {
     if (!a.doc) throw new ProtocolError(this.host, `${what}: empty answer`);
     return a.doc;
+  }
+
+  /**
+   * The session, shared by concurrent calls. A login runs under the signal of the call that
+   * started it: when that call gave up (its abort or deadline, not the BMC's answer), a call
+   * still waiting logs in under its own signal instead of failing with another call's reason.
+   */
+  async #session(signal: AbortSignal): Promise<{ pending: Promise<RedfishAuth>; auth: RedfishAuth }> {
+    const pending = this.#login(signal);
+    try {
+      return { pending, auth: await pending };
+    } catch (err) {
+      const answered = err instanceof AuthError || err instanceof ProtocolError || err instanceof UnreachableError;
+      if (signal.aborted || answered) throw err;
+      const again = this.#login(signal);
+      return { pending: again, auth: await again };
+    }
   }
 
   #login(signal: AbortSignal): Promise<RedfishAuth> {
