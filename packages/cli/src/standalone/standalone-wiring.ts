@@ -146,7 +146,7 @@ async function buildDrivers(file: ClusterFile, drivers: PowerDriver[], issues: C
   }
 }
 
-/** The target options of the Redfish driver: its port (`bmc.port` is IPMI's), system id, TLS; the CA file checked now. */
+/** The Redfish driver's target options: its port (`bmc.port` is IPMI's), system id, TLS; the CA file checked now. */
 function redfishOptions(id: string, r: ClusterHost['bmc']['redfish']): Record<string, unknown> {
   if (r?.caFile !== undefined) loadCertFile(r.caFile, `hosts.${id}.bmc.redfish.caFile`);
   return {

@@ -12,7 +12,6 @@ const MAX_ITEMS = 8;
 const MAX_TEXT = 200;
 
 const text = (v: unknown): string | undefined =>
-  // eslint-disable-next-line no-control-regex
   typeof v === 'string' && v.length > 0 ? v.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MAX_TEXT) : undefined;
 
 function collect(items: unknown, ids: string[], messages: string[]): void {

@@ -12,7 +12,6 @@ const MAX_PATH = 2048;
 export function toRequestPath(link: unknown, host: string, what: string): string {
   if (typeof link !== 'string' || link.length === 0 || link.length > MAX_PATH)
     throw new ProtocolError(host, `${what}: not a link`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f-\u009f]/.test(link)) throw new ProtocolError(host, `${what}: link has control characters`);
   let path = link;
   if (/^https?:\/\//i.test(link)) {
