@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { RedfishSim, REDFISH_VARIANTS } from '@hafence/sim';
+import { eventually } from './redfish-client.js';
 import { fenceRedfish, ToolFiles, type ToolRun } from './redfish-tools.js';
 
 const USER = 'fence';
@@ -40,7 +41,8 @@ for (const variant of REDFISH_VARIANTS) {
       expect(sim.powerState()).to.equal('Off');
       const on = await agent('on');
       expect(on.code, on.out).to.equal(0);
-      expect(sim.powerState()).to.equal('On');
+      // fence_redfish takes any PowerState but Off for on, PoweringOn (generic) included: the power lands just after.
+      expect(await eventually(() => sim.powerState() === 'On', 2000)).to.equal(true);
       expect(sim.resets.map((r) => r.resetType)).to.deep.equal(['ForceOff', 'On']);
       noSecret(off);
     });
@@ -48,7 +50,7 @@ for (const variant of REDFISH_VARIANTS) {
     it('reboot is ForceOff, wait for off, On, wait for on', async () => {
       const r = await agent('reboot');
       expect(r.code, r.out).to.equal(0);
-      expect(sim.powerState()).to.equal('On');
+      expect(await eventually(() => sim.powerState() === 'On', 2000)).to.equal(true);
       expect(sim.resets.map((x) => x.resetType)).to.deep.equal(['ForceOff', 'On']);
     });
 

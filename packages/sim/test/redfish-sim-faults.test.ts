@@ -75,6 +75,23 @@ describe('RedfishSim: faults seen by a plain HTTPS client', function () {
     expect(sim.resets).to.have.length(0);
   });
 
+  it('busy-503 with maxPerSecond: requests beyond the rate in one second get 503, the next second is served', async () => {
+    let now = Date.now(); // a clock that stands still unless the test moves it
+    const clock = { now: () => now, setTimeout, clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+    const busy = new RedfishSim({ username: AUTH[0], password: AUTH[1], clock });
+    await busy.start();
+    try {
+      busy.setFault({ kind: 'busy-503', maxPerSecond: 3 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await call(busy, 'GET', '/redfish/v1')).status);
+      expect(statuses).to.deep.equal([200, 200, 200, 503, 503]);
+      now += 1000;
+      expect((await call(busy, 'GET', '/redfish/v1')).status).to.equal(200);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('malformed-json: status 200 and a JSON content type, but a body that does not parse', async () => {
     sim.setFault({ kind: 'malformed-json' });
     const r = await call(sim, 'GET', '/redfish/v1/Systems/1', { basic: AUTH });

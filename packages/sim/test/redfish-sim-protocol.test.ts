@@ -18,7 +18,7 @@ describe('RedfishSim: protocol over HTTPS', function () {
   this.timeout(20000);
   let sim: RedfishSim;
   beforeEach(async () => {
-    sim = await started({ powerDelays: { forceOffMs: 150, onMs: 100, gracefulShutdownMs: 600 } });
+    sim = await started({ powerDelays: { forceOffMs: 1000, onMs: 100, gracefulShutdownMs: 2000 } });
   });
   afterEach(() => sim.close());
 
@@ -177,7 +177,7 @@ describe('RedfishSim: vendor variants', function () {
   }
 
   it('supermicro: the reset is a task monitor answering 202 until the power lands, then 200 Completed', async () => {
-    const sim = await started({ variant: 'supermicro', powerDelays: { forceOffMs: 400 } });
+    const sim = await started({ variant: 'supermicro', powerDelays: { forceOffMs: 1500 } });
     try {
       const r = await call(sim, 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', {
         basic: AUTH,

@@ -8,7 +8,7 @@ export type RedfishPowerState = SimPowerState | 'PoweringOn' | 'PoweringOff';
 
 /** How long the power model takes for each kind of change. */
 export interface RedfishPowerDelays {
-  /** `ForceOff` (and the off half of `ForceRestart`/`PowerCycle`) lands this long after the reply (default 100 ms). */
+  /** `ForceOff` (and the off half of `PowerCycle`) lands this long after the reply (default 100 ms). */
   readonly forceOffMs?: number;
   /** `GracefulShutdown` (the OS shutting down) takes this long (default 3000 ms). */
   readonly gracefulShutdownMs?: number;
@@ -39,7 +39,8 @@ interface Pending {
 
 /**
  * The power model behind a simulated Redfish system: each `ResetType` becomes a timed sequence of power changes
- * (a restart is off then on), a later reset replaces a pending one, and every accepted reset is logged.
+ * (`PowerCycle` is off then on, a restart keeps the power on), a later reset replaces a pending one, and every
+ * accepted reset is logged.
  */
 export class RedfishPower {
   readonly #clock: Clock;
@@ -113,14 +114,10 @@ export class RedfishPower {
         return !isOn || pendingOff ? [] : [{ to: 'Off', ms: gracefulShutdownMs }];
       case 'PushPowerButton':
         return isOn ? [{ to: 'Off', ms: gracefulShutdownMs }] : [{ to: 'On', ms: onMs }];
+      // A restart resets the host without removing power: PowerState stays On (no Off in between).
       case 'GracefulRestart':
-        return isOn
-          ? [
-              { to: 'Off', ms: gracefulShutdownMs },
-              { to: 'On', ms: onMs },
-            ]
-          : [{ to: 'On', ms: onMs }];
       case 'ForceRestart':
+        return isOn && !pendingOff ? [] : [{ to: 'On', ms: onMs }];
       case 'PowerCycle':
         return isOn
           ? [

@@ -36,12 +36,15 @@ export interface RedfishSimOptions {
 export interface RedfishSimFault {
   /**
    * `down`: the port refuses connections (open ones are cut); `slow`: every reply waits `delayMs` (default 2000);
-   * `wrong-password`: the BMC no longer accepts the password nor any session; `busy-503`: every request gets 503
-   * with `Retry-After`; `malformed-json`: JSON bodies arrive cut short, with their normal status.
+   * `wrong-password`: the BMC no longer accepts the password nor any session; `busy-503`: 503 with `Retry-After`
+   * for every request, or (with `maxPerSecond`) for those beyond that rate; `malformed-json`: JSON bodies arrive
+   * cut short, with their normal status.
    */
   readonly kind: 'down' | 'slow' | 'wrong-password' | 'busy-503' | 'malformed-json';
   /** Delay of `slow` replies. */
   readonly delayMs?: number;
+  /** `busy-503` under load: requests within one second beyond this many get 503 (default: every request). */
+  readonly maxPerSecond?: number;
 }
 
 function nonNegative(v: number | undefined): boolean {

@@ -49,6 +49,8 @@ export class RedfishSim {
   #server?: Server;
   #port = 0;
   #fault: RedfishSimFault | null = null;
+  /** Times of the requests served in the last second (`busy-503` with `maxPerSecond`). */
+  #recent: number[] = [];
   #closed = false;
 
   /** Checks the options (a `ConfigError` names what is wrong) and makes the certificate; then call {@link start}. */
@@ -160,6 +162,7 @@ export class RedfishSim {
   setFault(fault: RedfishSimFault | null): void {
     const wasDown = this.#fault?.kind === 'down';
     this.#fault = fault;
+    this.#recent = [];
     this.#service.sessions.rejectAll = fault?.kind === 'wrong-password';
     if (fault?.kind === 'down' && !wasDown) this.#goDown();
     if (fault?.kind !== 'down' && wasDown) this.#comeBack();
@@ -228,17 +231,16 @@ export class RedfishSim {
   #answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     let reply: RedfishReply;
     try {
-      reply =
-        this.#fault?.kind === 'busy-503'
-          ? redfishErrors.busy()
-          : this.#service.handle({
-              method: req.method ?? 'GET',
-              path: normalisePath(req.url ?? '/'),
-              authorization: one(req.headers.authorization),
-              authToken: one(req.headers['x-auth-token']),
-              ifMatch: one(req.headers['if-match']),
-              body,
-            });
+      reply = this.#busy()
+        ? redfishErrors.busy()
+        : this.#service.handle({
+            method: req.method ?? 'GET',
+            path: normalisePath(req.url ?? '/'),
+            authorization: one(req.headers.authorization),
+            authToken: one(req.headers['x-auth-token']),
+            ifMatch: one(req.headers['if-match']),
+            body,
+          });
     } catch {
       reply = { status: 500, body: { error: { code: 'Base.1.8.InternalError', message: 'internal error' } } };
     }
@@ -252,6 +254,18 @@ export class RedfishSim {
       this.#send(res, reply, false);
     }, delay);
     this.#delayed.add(t);
+  }
+
+  /** Whether the `busy-503` fault refuses this request (all, or those beyond `maxPerSecond` in the last second). */
+  #busy(): boolean {
+    const fault = this.#fault;
+    if (fault?.kind !== 'busy-503') return false;
+    if (fault.maxPerSecond === undefined) return true;
+    const now = this.#clock.now();
+    while (this.#recent.length > 0 && now - this.#recent[0]! >= 1000) this.#recent.shift();
+    if (this.#recent.length >= fault.maxPerSecond) return true;
+    this.#recent.push(now);
+    return false;
   }
 
   #send(res: ServerResponse, reply: RedfishReply, close: boolean): void {
