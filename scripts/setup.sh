@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the OS packages the tests need, when they are missing (Debian/Ubuntu, as root).
 # Real peers, not mocks: OpenIPMI's BMC simulator, ipmitool, FreeIPMI, ClusterLabs fence
-# agents and pyghmi's fake BMC; Debian's chromium for the status page's browser tests (driven
-# by puppeteer-core, which downloads no browser); PostgreSQL for @hafence/store-typeorm (then
-# scripts/setup-postgres.sh starts it and writes the test connection URL).
+# agents (fence_ipmilan, fence_redfish), DMTF's redfishtool, sushy and pyghmi's fake BMC; Debian's
+# chromium for the status page's browser tests (driven by puppeteer-core, which downloads no
+# browser); PostgreSQL for @hafence/store-typeorm (then scripts/setup-postgres.sh starts it and
+# writes the test connection URL).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -14,6 +15,8 @@ have ipmi_sim || need+=(openipmi)
 have ipmitool || need+=(ipmitool)
 have ipmipower || need+=(freeipmi-tools)
 have fence_ipmilan || need+=(fence-agents)
+have redfishtool || need+=(redfishtool)      # DMTF's Redfish client, drives RedfishSim in CI
+[ -d /usr/lib/python3/dist-packages/sushy ] || need+=(python3-sushy)   # OpenStack's Redfish library, too
 have fakebmc || need+=(python3-pyghmi)
 have pg_ctlcluster || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -47,6 +47,7 @@ describe('publishable packages (npm pack --dry-run)', function () {
       '@hafence/core',
       '@hafence/operator',
       '@hafence/power-ipmi',
+      '@hafence/power-redfish',
       '@hafence/power-script',
       '@hafence/provider-kvm',
       '@hafence/sim',
@@ -113,6 +114,7 @@ describe('publishable packages (npm pack --dry-run)', function () {
     for (const name of [
       '@hafence/operator',
       '@hafence/power-ipmi',
+      '@hafence/power-redfish',
       '@hafence/power-script',
       '@hafence/provider-kvm',
       '@hafence/sim',

@@ -1,7 +1,8 @@
 /**
  * `@hafence/sim`: the simulators hafence itself runs (`hafence demo`) and tests with — a
  * simulated KVM cluster with its hosts, shared storage, agents and BMCs, the scenario format,
- * loader and runner, and (re-exported from `@hafence/power-ipmi/sim`) the RMCP+ BMC simulator.
+ * loader and runner, (re-exported from `@hafence/power-ipmi/sim`) the RMCP+ BMC simulator, and the Redfish BMC
+ * simulator {@link RedfishSim} (HTTPS, sessions, vendor variants, faults).
  * @packageDocumentation
  */
 export { SimKvmCluster } from './kvm/sim-kvm-cluster.js';
@@ -48,3 +49,16 @@ export type {
   SimUser,
   SimSession,
 } from '@hafence/power-ipmi/sim';
+export { RedfishSim } from './redfish/redfish-sim.js';
+export type { RedfishSimStats } from './redfish/redfish-sim.js';
+export type { RedfishSimOptions, RedfishSimFault } from './redfish/redfish-sim-options.js';
+export { REDFISH_VARIANTS, redfishVariantProfile } from './redfish/redfish-variant.js';
+export type { RedfishVariant, RedfishVariantProfile, ResetReply } from './redfish/redfish-variant.js';
+export type {
+  RedfishPowerDelays,
+  RedfishPowerState,
+  RedfishResetRecord,
+  SimPowerState,
+} from './redfish/redfish-power.js';
+export { generateSelfSignedCertificate } from './redfish/self-signed-cert.js';
+export type { CertificatePem, SelfSignedOptions } from './redfish/self-signed-cert.js';

@@ -22,11 +22,11 @@ export function registerPowerCommand(program: Command): void {
     .command('power')
     .description('run a power action on a BMC (or on every BMC of --targets) through a power driver')
     .addArgument(new Argument('<action>', 'power action').choices(ACTIONS))
-    .option('--driver <name>', 'power driver', 'script')
+    .option('--driver <name>', 'power driver: script, ipmi or redfish', 'script')
     .option('--preset <preset>', 'script preset: ipmitool, fence-agent or custom', 'ipmitool')
     .option('--agent <fence_agent>', 'fence agent of the fence-agent preset', 'fence_ipmilan')
     .option('--host <host>', 'BMC address (host or host:port)')
-    .option('--port <port>', 'BMC UDP port', int(1, 65535))
+    .option('--port <port>', 'BMC port (IPMI UDP 623, Redfish HTTPS 443)', int(1, 65535))
     .option('--targets <file>', 'file with one host[:port] a line; all share the credentials')
     .option('--concurrency <n>', 'BMCs handled at once with --targets', int(1, 1000), 16)
     .option('--username <user>', 'BMC user')
@@ -47,6 +47,10 @@ export function registerPowerCommand(program: Command): void {
       'custom preset: environment variable that carries the password',
       'HAFENCE_PASSWORD',
     )
+    .option('--system-id <id>', 'redfish: the system Id when the BMC manages several')
+    .option('--ca-file <file>', 'redfish: PEM file of the CA that signed the BMC certificate')
+    .option('--insecure-tls', 'redfish: accept a self-signed BMC certificate without verification (warned)')
+    .option('--basic-auth', 'redfish: use HTTP Basic when the BMC has no session login')
     .option('--json', 'print JSON')
     .action(async (action: string, opts: Record<string, unknown>) => {
       const { runPower } = await import('../power/run-power.js');

@@ -1,4 +1,4 @@
-import { ConfigError, type PowerDriver } from '@hafence/core';
+import { ConfigError, type Logger, type PowerDriver } from '@hafence/core';
 import { envNameRule } from '@hafence/core/internal';
 
 /** Everything `hafence power` knows about the driver to build, from its options. */
@@ -17,6 +17,14 @@ export interface DriverFactoryOptions {
   readonly passwordVar?: string;
   /** BMCs the native IPMI driver talks to (`hafence serve`: the hosts): its session cap is kept above it. */
   readonly ipmiBmcs?: number;
+  /** Redfish: PEM file of the CA that signed the BMC certificates. */
+  readonly caFile?: string;
+  /** Redfish: accept self-signed BMC certificates without verification (a warning is logged). */
+  readonly insecureTls?: boolean;
+  /** Redfish: fall back to HTTP Basic when the BMC has no session login. */
+  readonly basicAuth?: boolean;
+  /** Where drivers log (the Redfish insecure-TLS warning). */
+  readonly logger?: Logger;
 }
 
 /** Builds a driver from CLI options; loaded lazily so `hafence --help` stays fast. */
@@ -30,6 +38,14 @@ export const driverFactories: Record<string, DriverFactory> = {
     const { IpmiPowerDriver, DEFAULT_MAX_SESSIONS } = await import('@hafence/power-ipmi');
     return new IpmiPowerDriver({ session: { maxSessions: Math.max(DEFAULT_MAX_SESSIONS, 2 * (o.ipmiBmcs ?? 0)) } });
   },
+  // Redfish over HTTPS: TLS verified unless --insecure-tls (warned on stderr); sessions and connections reused.
+  redfish: async (o) =>
+    new (await import('@hafence/power-redfish')).RedfishPowerDriver({
+      ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
+      ...(o.insecureTls ? { insecureTls: true } : {}),
+      ...(o.basicAuth ? { basicAuth: true } : {}),
+      ...(o.logger ? { logger: o.logger } : {}),
+    }),
   script: async (o) => {
     const { ScriptPowerDriver } = await import('@hafence/power-script');
     switch (o.preset ?? 'ipmitool') {

@@ -9,6 +9,7 @@ import {
 } from '@hafence/core';
 import { Semaphore, hasControlChars } from '@hafence/core/internal';
 import { driverFactories } from './driver-factories.js';
+import { stderrLogger } from '../stderr-logger.js';
 import { EXIT, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { formatTarget, parseTarget, readTargetsFile, type CliTarget } from './targets-file.js';
 
@@ -37,6 +38,10 @@ export interface PowerCommandOptions {
   command?: string;
   arg?: string[];
   passwordVar?: string;
+  systemId?: string;
+  caFile?: string;
+  insecureTls?: boolean;
+  basicAuth?: boolean;
   json?: boolean;
 }
 
@@ -82,6 +87,10 @@ export async function runPower(
       command: opts.command,
       args: opts.arg,
       passwordVar: opts.passwordVar,
+      caFile: opts.caFile,
+      insecureTls: opts.insecureTls,
+      basicAuth: opts.basicAuth,
+      logger: stderrLogger,
     });
     service = new PowerManagementService({
       drivers: [driver],
@@ -102,7 +111,7 @@ export async function runPower(
               port: t.port,
               username: opts.username,
               password,
-              options: opts.cipher === undefined ? {} : { cipher: opts.cipher },
+              options: targetOptions(opts),
             },
           });
           try {
@@ -145,6 +154,13 @@ async function perform(
       await svc.command(host, action as ChassisCommand, by);
       return undefined;
   }
+}
+
+function targetOptions(opts: PowerCommandOptions): Record<string, unknown> {
+  return {
+    ...(opts.cipher === undefined ? {} : { cipher: opts.cipher }),
+    ...(opts.systemId === undefined ? {} : { systemId: opts.systemId }),
+  };
 }
 
 function chooseTargets(opts: PowerCommandOptions): CliTarget[] {

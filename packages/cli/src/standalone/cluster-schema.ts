@@ -112,6 +112,23 @@ const switches = {
   observeOnly: z.boolean().default(false),
 };
 
+/** The power drivers a cluster file may name in a chain. */
+const POWER_DRIVER_NAMES = ['ipmi', 'redfish', 'script'] as const;
+
+/**
+ * The Redfish service of a BMC (used when its chain names `redfish`): its HTTPS port (`bmc.port` is IPMI's),
+ * the system id when it manages several, and how its certificate is checked: verified against the system's CAs
+ * by default, `caFile` for a private CA, `insecureTls` to accept a self-signed certificate (logged as a warning).
+ */
+const redfishSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(443),
+  systemId: text.optional(),
+  caFile: text.optional(),
+  insecureTls: z.boolean().optional(),
+  /** Use HTTP Basic when the service has no session login. */
+  basicAuth: z.boolean().optional(),
+});
+
 const bmcSchema = z
   .strictObject({
     address,
@@ -136,11 +153,9 @@ const bmcSchema = z
       .optional(),
     allowCipher0: z.boolean().optional(),
     /** Driver chain, first choice first (default `power.defaultDrivers`). */
-    drivers: z
-      .array(z.enum(['ipmi', 'script']))
-      .min(1)
-      .optional(),
+    drivers: z.array(z.enum(POWER_DRIVER_NAMES)).min(1).optional(),
     timeout: duration.optional(),
+    redfish: redfishSchema.optional(),
   })
   .superRefine((bmc, ctx) => {
     const given = ['passwordEnv', 'passwordFile', 'passwordEncrypted'].filter(
@@ -219,10 +234,7 @@ export const clusterFileSchema = z
       .optional(),
     power: z
       .strictObject({
-        defaultDrivers: z
-          .array(z.enum(['ipmi', 'script']))
-          .min(1)
-          .default(['ipmi']),
+        defaultDrivers: z.array(z.enum(POWER_DRIVER_NAMES)).min(1).default(['ipmi']),
         /** Key of `passwordEncrypted` values when HAFENCE_SECRET_KEY is unset. */
         secretKeyFile: text.optional(),
         /** The script driver, used when a host lists `script` (e.g. as the fallback after `ipmi`). */

@@ -9,6 +9,7 @@ import {
 } from '@hafence/core';
 import type { AgentClientTls } from '@hafence/provider-kvm';
 import { driverFactories } from '../power/driver-factories.js';
+import { stderrLogger } from '../stderr-logger.js';
 import { loadCertAndKey, loadCertFile } from '../secrets/tls-files.js';
 import { loadTokenFile } from '../secrets/token-file.js';
 import type { ClusterFile, ClusterHost } from './cluster-schema.js';
@@ -135,6 +136,7 @@ async function buildDrivers(file: ClusterFile, drivers: PowerDriver[], issues: C
           args: s.args,
           passwordVar: s.passwordVar,
           ipmiBmcs: Object.keys(file.hosts).length,
+          logger: stderrLogger,
         }),
       );
     } catch (err) {
@@ -143,6 +145,18 @@ async function buildDrivers(file: ClusterFile, drivers: PowerDriver[], issues: C
       issues.push(...err.issues.map((i) => ({ ...i, path: `power.${name}.${i.path.replace(/^--/, '')}` })));
     }
   }
+}
+
+/** The Redfish driver's target options: its port (`bmc.port` is IPMI's), system id, TLS; the CA file checked now. */
+function redfishOptions(id: string, r: ClusterHost['bmc']['redfish']): Record<string, unknown> {
+  if (r?.caFile !== undefined) loadCertFile(r.caFile, `hosts.${id}.bmc.redfish.caFile`);
+  return {
+    redfishPort: r?.port ?? 443,
+    ...(r?.systemId !== undefined ? { systemId: r.systemId } : {}),
+    ...(r?.caFile !== undefined ? { caFile: r.caFile } : {}),
+    ...(r?.insecureTls !== undefined ? { insecureTls: r.insecureTls } : {}),
+    ...(r?.basicAuth !== undefined ? { basicAuth: r.basicAuth } : {}),
+  };
 }
 
 function binding(
@@ -180,6 +194,7 @@ function binding(
   const options: Record<string, unknown> = {};
   if (bmc.cipherSuite !== undefined) options.cipherSuite = bmc.cipherSuite;
   if (bmc.allowCipher0 !== undefined) options.allowCipher0 = bmc.allowCipher0;
+  if (drivers.includes('redfish')) Object.assign(options, redfishOptions(id, bmc.redfish));
   return {
     drivers,
     target: { host: id, address: bmc.address, port: bmc.port, username: bmc.username, password, options },

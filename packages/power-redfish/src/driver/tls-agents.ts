@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { ConfigError } from '@hafence/core';
+
+/** How the BMC's certificate is checked. */
+export interface TlsPolicy {
+  /** PEM text of the CA(s) that signed the BMC certificates (replaces the system's CAs). */
+  readonly ca?: string;
+  /** Skip certificate verification entirely (self-signed BMC certificates); logged loudly. */
+  readonly insecure: boolean;
+}
+
+/**
+ * One kept-alive `https.Agent` per TLS policy, shared by every BMC with that policy: the
+ * sockets (and TLS sessions) to a BMC are reused between calls. `maxSockets` bounds the
+ * connections to each BMC (BMCs are small machines).
+ */
+export class TlsAgents {
+  readonly #agents = new Map<string, Agent>();
+  readonly #caFiles = new Map<string, string>();
+  readonly #maxSockets: number;
+
+  /** Creates the pool; agents are made on first use. */
+  constructor(maxSockets: number) {
+    this.#maxSockets = maxSockets;
+  }
+
+  /** The PEM text of `file`, read once; an unreadable or non-PEM file is a `ConfigError` naming it. */
+  caFromFile(file: string, path = 'caFile'): string {
+    const known = this.#caFiles.get(file);
+    if (known !== undefined) return known;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([
+        { path, value: file, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
+      ]);
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----'))
+      throw new ConfigError([{ path, value: file, rule: 'holds no PEM certificate' }]);
+    this.#caFiles.set(file, text);
+    return text;
+  }
+
+  /** The agent of `policy` (the key of a policy, for the BMC table, is {@link TlsAgents.keyOf}). */
+  agent(policy: TlsPolicy): Agent {
+    const key = TlsAgents.keyOf(policy);
+    let agent = this.#agents.get(key);
+    if (!agent) {
+      agent = new Agent({
+        keepAlive: true,
+        maxSockets: this.#maxSockets,
+        ...(policy.insecure ? { rejectUnauthorized: false } : {}),
+        ...(policy.ca && !policy.insecure ? { ca: policy.ca } : {}),
+      });
+      this.#agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  /** A short stable key of a policy. */
+  static keyOf(policy: TlsPolicy): string {
+    if (policy.insecure) return 'insecure';
+    return policy.ca ? `ca:${createHash('sha256').update(policy.ca).digest('hex').slice(0, 16)}` : 'system';
+  }
+
+  /** Closes every socket of every agent. */
+  destroy(): void {
+    for (const a of this.#agents.values()) a.destroy();
+    this.#agents.clear();
+  }
+}
