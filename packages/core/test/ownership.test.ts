@@ -428,9 +428,22 @@ describe('power-on only after the release committed (docs/behaviour.md#persisten
   /** A store that refuses the write recording a release (as a database cut off right then would). */
   class ReleaseRefusingStore extends MemoryStateStore {
     override async saveResource(record: ResourceRecord, expected: number | null, options?: WriteOptions) {
+      await this.refuseRelease(record);
+      return super.saveResource(record, expected, options);
+    }
+    // The engine's steps write their record with their events (the outbox): the same refusal there.
+    override async saveResourceWithEvents(
+      record: ResourceRecord,
+      expected: number | null,
+      events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+      options?: WriteOptions,
+    ) {
+      await this.refuseRelease(record);
+      return super.saveResourceWithEvents(record, expected, events, options);
+    }
+    private async refuseRelease(record: ResourceRecord): Promise<void> {
       const before = await this.getResource(record.key);
       if (record.episode?.released && !before?.episode?.released) throw new Error('database unreachable');
-      return super.saveResource(record, expected, options);
     }
   }
 
