@@ -327,7 +327,8 @@ describe('outbox on a takeover (docs/behaviour.md#persistence)', () => {
           if (gone) return new Promise(() => undefined);
           const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
           const record = args[0] as Partial<ResourceRecord> | undefined;
-          if (prop !== 'saveResourceWithEvents' || record?.ref?.id !== 'h1' || record.state !== 'SUSPECT') return result;
+          if (prop !== 'saveResourceWithEvents' || record?.ref?.id !== 'h1' || record.state !== 'SUSPECT')
+            return result;
           gone = true;
           return new Promise(() => undefined);
         };
@@ -343,7 +344,8 @@ describe('outbox on a takeover (docs/behaviour.md#persistence)', () => {
     expect(one.ha.list().map((r) => r.state)).to.deep.equal(['AVAILABLE', 'AVAILABLE']);
     const two = await ownedServer(clock, shared, 'ms2', 2);
     one.provider.host('h1').crashed = true;
-    for (let i = 0; i < 120 && (await shared.getResource('host:h1'))?.state !== 'SUSPECT'; i++) await clock.advance(1_000);
+    for (let i = 0; i < 120 && (await shared.getResource('host:h1'))?.state !== 'SUSPECT'; i++)
+      await clock.advance(1_000);
     expect((await shared.getResource('host:h1'))?.state, 'the SUSPECT write committed').to.equal('SUSPECT');
     const suspect = (e: HaEvent) => e.type === 'resource.transition' && e.resource === 'h1' && e.to === 'SUSPECT';
     expect(one.events.filter(suspect), 'the dying owner emitted nothing of it').to.deep.equal([]);
@@ -355,10 +357,16 @@ describe('outbox on a takeover (docs/behaviour.md#persistence)', () => {
     const acquired = two.events.findIndex((e) => e.type === 'partition.acquired');
     const relayed = two.events.findIndex(suspect);
     expect(acquired, 'the partition was taken over').to.be.at.least(0);
-    expect(two.events.filter(suspect)[0], 'relayed with its row id').to.deep.include({ from: 'AVAILABLE', id: row!.id });
+    expect(two.events.filter(suspect)[0], 'relayed with its row id').to.deep.include({
+      from: 'AVAILABLE',
+      id: row!.id,
+    });
     expect(relayed, 'right after the takeover, before anything new of the partition').to.equal(acquired + 1);
     const rows = two.events.filter((e) => e.type === 'resource.transition' && e.resource === 'h1');
-    expect(rows.filter((e) => (e as { id?: number }).id === row!.id), 'relayed once').to.have.length(1);
+    expect(
+      rows.filter((e) => (e as { id?: number }).id === row!.id),
+      'relayed once',
+    ).to.have.length(1);
     expect(await shared.listUndelivered({ limit: 10 }), 'delivered now').to.deep.equal([]);
     await two.ha.stop();
   });

@@ -68,7 +68,9 @@ describe('state-store conformance: the checks fail stores that break the contrac
         };
       }),
     );
-    expect(failed).to.include('a saveResourceWithEvents that loses its compare-and-set writes neither the record nor its events');
+    expect(failed).to.include(
+      'a saveResourceWithEvents that loses its compare-and-set writes neither the record nor its events',
+    );
     expect(failed).to.include(
       'saveResourceWithEvents writes the record and its events together: increasing ids, undelivered, in the history',
     );
@@ -84,7 +86,9 @@ describe('state-store conformance: the checks fail stores that break the contrac
         };
       }),
     );
-    expect(failed).to.include('pruneEvents never drops an undelivered outbox row; once delivered it goes like any other');
+    expect(failed).to.include(
+      'pruneEvents never drops an undelivered outbox row; once delivered it goes like any other',
+    );
   });
 
   it('exports the checks with unique names', () => {

@@ -142,7 +142,15 @@ export function decide(record: ResourceRecord, input: StepInput, ctx: StepContex
   }
   if (released) {
     const ep = next.episode === undefined ? {} : { episode: next.episode.id };
-    events.push({ t: now, type: 'workloads.released', resource: id, resourceType: type, host: id, proof: released, ...ep });
+    events.push({
+      t: now,
+      type: 'workloads.released',
+      resource: id,
+      resourceType: type,
+      host: id,
+      proof: released,
+      ...ep,
+    });
   }
   const effects: StepEffect[] = [];
   // A write that does not change the state (a flag, a timer, our own release) keeps the

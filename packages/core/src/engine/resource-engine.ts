@@ -216,7 +216,7 @@ export class ResourceEngine implements ResourceSteps {
       { now: this.d.clock.now(), settings: rt.settings, action },
     );
     if (!decision) return false;
-    // The outbox (docs/behaviour.md#persistence): the step's events are written with the record, emitted once committed.
+    // Outbox (docs/behaviour.md#persistence): the step's events are written with its record and emitted once committed.
     const ids = await this.d.store.saveResourceWithEvents(decision.record, rt.record.version, decision.events);
     if (!ids) {
       this.d.logger.warn('stale write dropped', { resource: rt.key, event });

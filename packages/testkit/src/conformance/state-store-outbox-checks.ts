@@ -77,7 +77,10 @@ export const outboxChecks: readonly StateStoreConformanceCheck[] = [
       await insertWith(store, 'b1', [ev(3)], 'pb');
       await insertWith(store, 'a2', [ev(4)], 'pa');
       await store.appendEvent(ev(5)); // an event no state write caused: history only
-      check((await undeliveredTimes(store, 'pa')).join() === '1,2,4', `pa: ${show(await undeliveredTimes(store, 'pa'))}`);
+      check(
+        (await undeliveredTimes(store, 'pa')).join() === '1,2,4',
+        `pa: ${show(await undeliveredTimes(store, 'pa'))}`,
+      );
       check((await undeliveredTimes(store, 'pb')).join() === '3', `pb: ${show(await undeliveredTimes(store, 'pb'))}`);
       check((await undeliveredTimes(store, 'none')).length === 0, 'rows for a partition that wrote nothing');
       check((await undeliveredTimes(store)).join() === '1,2,3,4', `all: ${show(await undeliveredTimes(store))}`);
