@@ -12,7 +12,8 @@ type Event = { t: number; type: string; [k: string]: unknown };
  * A fence cut by `kill -9`, with real processes on SQLite: with `maxRecoveryAttempts: 0` a dead h2 goes RECOVERING →
  * FENCING at once; its BMC answers slowly (300 ms), and serve is killed the moment the chassis carries out the off
  * (before its answer reaches serve) or a fixed time after the FENCING line. The restarted serve must settle a stop
- * intent by a status read (docs/behaviour.md#persistence) and finish the fence: h2 FENCED, released once, one off.
+ * intent by a status read (docs/behaviour.md#persistence) and finish the fence: h2 FENCED, released once (one event id,
+ * printed by one serve or, relayed, by both), one off.
  */
 /** When serve #1 is killed: the moment h2's chassis carries out the off, or `ms` after the FENCING line. */
 const MOMENTS: ReadonlyArray<'off landed' | number> = ['off landed', 0, 200, 400, 700];
@@ -100,7 +101,12 @@ for (const moment of MOMENTS) {
       const released = serves.flatMap((s) =>
         s.json<Event>().filter((e) => e.type === 'workloads.released' && e.resource === 'h2'),
       );
-      expect(released).to.have.length(1);
+      // At least once (docs/behaviour.md#persistence): a serve killed after printing the release but before recording
+      // its delivery has it relayed by the next one, with the same id; a consumer drops the duplicate by it.
+      expect(released, 'released (printed by a serve)').to.not.be.empty;
+      expect(released.map((e) => typeof e.id)).to.deep.equal(released.map(() => 'number'));
+      expect(new Set(released.map((e) => e.id)), 'one release, by id').to.have.property('size', 1);
+      expect(new Set(released.map((e) => e.episode)), 'of one episode').to.have.property('size', 1);
     });
   });
 }

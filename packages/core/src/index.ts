@@ -58,6 +58,7 @@ export type {
   StoredEvent,
   EventQuery,
   EventRetention,
+  OutboxQuery,
   MemberRecord,
   PartitionLease,
   CoordinationStore,

@@ -183,7 +183,9 @@ describe('decide: the resource engine decision function', () => {
         resourceType: 'host',
         host: 'h1',
         proof: 'power-off',
+        episode: d.record.episode?.id, // a consumer drops a relayed duplicate by it (docs/behaviour.md#persistence)
       });
+      expect(d.events[1]).to.have.property('episode').that.is.a('number');
       const again = step(d.record, { event: null, release: 'power-off' });
       expect(again).to.equal(undefined); // nothing new to write
     });
@@ -193,6 +195,7 @@ describe('decide: the resource engine decision function', () => {
       expect(d.record.state).to.equal('UNSUPPORTED');
       expect(d.record.releasedOutside).to.equal(true);
       expect(d.released).to.equal('power-off');
+      expect(d.events.find((e) => e.type === 'workloads.released')).to.not.have.property('episode');
       const again = step(d.record, { event: 'power-off-observed', release: 'power-off' });
       expect(again).to.equal(undefined);
     });

@@ -312,6 +312,66 @@ describe('HaService with ownership (docs/behaviour.md#several-servers)', () => {
   });
 });
 
+describe('outbox on a takeover (docs/behaviour.md#persistence)', () => {
+  /**
+   * The shared store as server `msId` reaches it until it dies right after the commit that puts h1 in SUSPECT: that
+   * write lands, and from then on no call of that server returns (a process killed before it heard back).
+   */
+  function diesAfterSuspectCommit(shared: MemoryStateStore): MemoryStateStore {
+    let gone = false;
+    return new Proxy(shared, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]): Promise<unknown> => {
+          if (gone) return new Promise(() => undefined);
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          const record = args[0] as Partial<ResourceRecord> | undefined;
+          if (prop !== 'saveResourceWithEvents' || record?.ref?.id !== 'h1' || record.state !== 'SUSPECT')
+            return result;
+          gone = true;
+          return new Promise(() => undefined);
+        };
+      },
+    });
+  }
+
+  it("the new owner relays the dead owner's committed, unemitted events first, once, with their ids", async () => {
+    const clock = new TestClock();
+    const shared = new MemoryStateStore();
+    const one = await ownedServer(clock, diesAfterSuspectCommit(shared), 'ms1', 2);
+    await clock.advance(60_000);
+    expect(one.ha.list().map((r) => r.state)).to.deep.equal(['AVAILABLE', 'AVAILABLE']);
+    const two = await ownedServer(clock, shared, 'ms2', 2);
+    one.provider.host('h1').crashed = true;
+    for (let i = 0; i < 120 && (await shared.getResource('host:h1'))?.state !== 'SUSPECT'; i++)
+      await clock.advance(1_000);
+    expect((await shared.getResource('host:h1'))?.state, 'the SUSPECT write committed').to.equal('SUSPECT');
+    const suspect = (e: HaEvent) => e.type === 'resource.transition' && e.resource === 'h1' && e.to === 'SUSPECT';
+    expect(one.events.filter(suspect), 'the dying owner emitted nothing of it').to.deep.equal([]);
+    const [row] = await shared.listUndelivered({ partition: 'c1', limit: 10 });
+    expect(row?.type).to.equal('resource.transition');
+    two.provider.host('h1').crashed = true;
+    for (let i = 0; i < 300 && two.ha.list().length === 0; i++) await clock.advance(1_000);
+    await clock.advance(60_000);
+    const acquired = two.events.findIndex((e) => e.type === 'partition.acquired');
+    const relayed = two.events.findIndex(suspect);
+    expect(acquired, 'the partition was taken over').to.be.at.least(0);
+    expect(two.events.filter(suspect)[0], 'relayed with its row id').to.deep.include({
+      from: 'AVAILABLE',
+      id: row!.id,
+    });
+    expect(relayed, 'right after the takeover, before anything new of the partition').to.equal(acquired + 1);
+    const rows = two.events.filter((e) => e.type === 'resource.transition' && e.resource === 'h1');
+    expect(
+      rows.filter((e) => (e as { id?: number }).id === row!.id),
+      'relayed once',
+    ).to.have.length(1);
+    expect(await shared.listUndelivered({ limit: 10 }), 'delivered now').to.deep.equal([]);
+    await two.ha.stop();
+  });
+});
+
 describe('self-doubt hands partitions over (docs/behaviour.md#several-servers)', () => {
   const server10 = (clock: TestClock, store: MemoryStateStore, msId: string) => ownedServer(clock, store, msId, 10);
 
@@ -428,9 +488,22 @@ describe('power-on only after the release committed (docs/behaviour.md#persisten
   /** A store that refuses the write recording a release (as a database cut off right then would). */
   class ReleaseRefusingStore extends MemoryStateStore {
     override async saveResource(record: ResourceRecord, expected: number | null, options?: WriteOptions) {
+      await this.refuseRelease(record);
+      return super.saveResource(record, expected, options);
+    }
+    // The engine's steps write their record with their events (the outbox): the same refusal there.
+    override async saveResourceWithEvents(
+      record: ResourceRecord,
+      expected: number | null,
+      events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+      options?: WriteOptions,
+    ) {
+      await this.refuseRelease(record);
+      return super.saveResourceWithEvents(record, expected, events, options);
+    }
+    private async refuseRelease(record: ResourceRecord): Promise<void> {
       const before = await this.getResource(record.key);
       if (record.episode?.released && !before?.episode?.released) throw new Error('database unreachable');
-      return super.saveResource(record, expected, options);
     }
   }
 

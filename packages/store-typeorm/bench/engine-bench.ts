@@ -20,6 +20,8 @@ const INTERVAL_MS = 10_000;
 const HOSTS_PER_CLUSTER = 1_000;
 const WRITES = new Set([
   'saveResource',
+  'saveResourceWithEvents',
+  'markDelivered',
   'deleteResource',
   'savePartition',
   'appendFenceLog',

@@ -3,6 +3,7 @@ import { PostgresDb } from './db/postgres-db.js';
 import { SILENT_LOGGER, StoreOpenError, StoreOptionsError } from './errors.js';
 import { STORE_ENTITIES } from './schema/entities.js';
 import { InitialSchemaPostgres1764460800000 } from './schema/initial-schema.js';
+import { OutboxPostgres1795996800000 } from './schema/outbox-schema.js';
 import { TypeormStateStore } from './store/typeorm-state-store.js';
 
 /** Options of {@link createPostgresStore}. */
@@ -72,7 +73,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       type: 'postgres',
       ...connection,
       entities: [...STORE_ENTITIES],
-      migrations: [InitialSchemaPostgres1764460800000],
+      migrations: [InitialSchemaPostgres1764460800000, OutboxPostgres1795996800000],
       synchronize: false,
       logging: false,
       logger: SILENT_LOGGER,

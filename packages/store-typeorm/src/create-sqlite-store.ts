@@ -4,6 +4,7 @@ import { SqliteDb } from './db/sqlite-db.js';
 import { SILENT_LOGGER, StoreOpenError, StoreOptionsError } from './errors.js';
 import { STORE_ENTITIES } from './schema/entities.js';
 import { InitialSchemaSqlite1764460800000 } from './schema/initial-schema.js';
+import { OutboxSqlite1795996800000 } from './schema/outbox-schema.js';
 import { TypeormStateStore } from './store/typeorm-state-store.js';
 
 /** Options of {@link createSqliteStore}. */
@@ -44,7 +45,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ty
     database: options.path,
     timeout: busy,
     entities: [...STORE_ENTITIES],
-    migrations: [InitialSchemaSqlite1764460800000],
+    migrations: [InitialSchemaSqlite1764460800000, OutboxSqlite1795996800000],
     synchronize: false,
     logging: false,
     logger: SILENT_LOGGER,

@@ -83,7 +83,10 @@ describe('SQLite store: the file', () => {
     try {
       expect(await peek.query('PRAGMA journal_mode')).to.deep.equal([{ journal_mode: 'wal' }]);
       const migrations = (await peek.query('SELECT name FROM migrations')) as { name: string }[];
-      expect(migrations.map((m) => m.name)).to.deep.equal(['InitialSchemaSqlite1764460800000']);
+      expect(migrations.map((m) => m.name)).to.deep.equal([
+        'InitialSchemaSqlite1764460800000',
+        'OutboxSqlite1795996800000',
+      ]);
     } finally {
       await peek.destroy();
     }

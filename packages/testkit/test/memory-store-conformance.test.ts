@@ -59,6 +59,38 @@ describe('state-store conformance: the checks fail stores that break the contrac
     expect(failed).to.include('pruneEvents keeps at most maxRows (the newest), and ids keep growing after it');
   });
 
+  it('a store that writes the events apart from the record (stored even when the compare-and-set lost) fails', async () => {
+    const failed = await failedNames(
+      broken((store) => {
+        store.saveResourceWithEvents = async (record, expected, events) => {
+          for (const e of events) await store.appendEvent(e);
+          return (await store.saveResource(record, expected)) ? [] : undefined;
+        };
+      }),
+    );
+    expect(failed).to.include(
+      'a saveResourceWithEvents that loses its compare-and-set writes neither the record nor its events',
+    );
+    expect(failed).to.include(
+      'saveResourceWithEvents writes the record and its events together: increasing ids, undelivered, in the history',
+    );
+  });
+
+  it('a pruneEvents that drops undelivered outbox rows fails', async () => {
+    const failed = await failedNames(
+      broken((store) => {
+        const prune = store.pruneEvents.bind(store);
+        store.pruneEvents = async (r) => {
+          await store.markDelivered((await store.listUndelivered({ limit: 1_000 })).map((e) => e.id));
+          return prune(r);
+        };
+      }),
+    );
+    expect(failed).to.include(
+      'pruneEvents never drops an undelivered outbox row; once delivered it goes like any other',
+    );
+  });
+
   it('exports the checks with unique names', () => {
     const names = stateStoreConformanceChecks().map((c) => c.name);
     expect(new Set(names).size).to.equal(names.length);

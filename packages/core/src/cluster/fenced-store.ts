@@ -4,6 +4,7 @@ import type {
   EventQuery,
   EventRetention,
   FenceLogEntry,
+  OutboxQuery,
   PartitionRecord,
   PowerIntent,
   ResourceRecord,
@@ -27,7 +28,8 @@ export interface FenceSource {
 /**
  * A {@link StateStore} whose every write for an owned partition carries that partition's fence
  * (docs/behaviour.md#several-servers): a write for a partition this server no longer holds is not sent, and one the
- * store refuses drops the partition; either way {@link LeaseLostError} is thrown. Reads and the event history pass.
+ * store refuses drops the partition; either way {@link LeaseLostError} is thrown. Reads, the event history and the
+ * outbox's relay and delivery marks pass.
  */
 export class FencedStateStore implements StateStore {
   /** Wraps `base`; `partitionOf` names the partition of a resource key. */
@@ -45,6 +47,13 @@ export class FencedStateStore implements StateStore {
   }
   saveResource(record: ResourceRecord, expectedVersion: number | null): Promise<boolean> {
     return this.fenced(record.partition, (o) => this.base.saveResource(record, expectedVersion, o));
+  }
+  saveResourceWithEvents(
+    record: ResourceRecord,
+    expectedVersion: number | null,
+    events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+  ): Promise<number[] | undefined> {
+    return this.fenced(record.partition, (o) => this.base.saveResourceWithEvents(record, expectedVersion, events, o));
   }
   deleteResource(key: string): Promise<void> {
     return this.fenced(this.partitionOf(key), (o) => this.base.deleteResource(key, o));
@@ -78,6 +87,12 @@ export class FencedStateStore implements StateStore {
   }
   latestArm(resource: string): Promise<ArmRecord | undefined> {
     return this.base.latestArm(resource);
+  }
+  listUndelivered(query: OutboxQuery): Promise<StoredEvent[]> {
+    return this.base.listUndelivered(query);
+  }
+  markDelivered(ids: readonly number[]): Promise<void> {
+    return this.base.markDelivered(ids);
   }
   appendEvent(event: Readonly<{ t: number; type: string }>): Promise<void> {
     return this.base.appendEvent(event);

@@ -70,6 +70,7 @@ export type StepEvent =
       readonly resourceType: string;
       readonly host: string;
       readonly proof: ReleaseProof;
+      readonly episode?: number;
     };
 
 /** The decision of one step: the record to write (compare-and-set on the old version), then events and effects. */
@@ -140,7 +141,16 @@ export function decide(record: ResourceRecord, input: StepInput, ctx: StepContex
     events.push({ t: now, type: 'resource.transition', resource: id, resourceType: type, from, to: target, reason });
   }
   if (released) {
-    events.push({ t: now, type: 'workloads.released', resource: id, resourceType: type, host: id, proof: released });
+    const ep = next.episode === undefined ? {} : { episode: next.episode.id };
+    events.push({
+      t: now,
+      type: 'workloads.released',
+      resource: id,
+      resourceType: type,
+      host: id,
+      proof: released,
+      ...ep,
+    });
   }
   const effects: StepEffect[] = [];
   // A write that does not change the state (a flag, a timer, our own release) keeps the

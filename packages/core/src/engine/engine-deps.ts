@@ -28,6 +28,11 @@ export interface EngineDeps {
   /** A health or activity check ended (the service's `EngineObserver`s). */
   checkEnded(kind: CheckKind, result: CheckResult, durationMs: number): void;
   emit(event: HaEvent): void;
+  /**
+   * Events a committed write stored in its outbox (docs/behaviour.md#persistence), each with its row's `id`: on the bus
+   * at once, their delivery recorded in batches; they are not stored again.
+   */
+  emitCommitted(events: readonly HaEvent[]): void;
   /** Raises an alert with a stable `code` (docs/behaviour.md#scenarios). */
   alert(level: AlertLevel, code: AlertCode, message: string, resource?: string): void;
   /** This MS doubts itself (docs/behaviour.md#scheduling-and-guards): no recoveries or fences start. */

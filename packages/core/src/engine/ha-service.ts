@@ -22,6 +22,7 @@ import type { EngineDeps, HealthProbe } from './engine-deps.js';
 import type { CheckKind, CheckResult, EngineObserver, LaneStats, SchedulerStats } from './engine-observer.js';
 import { FenceBudget } from './fence-budget.js';
 import { EventHistoryPruner } from './event-history.js';
+import { OutboxRelay } from './outbox.js';
 import { MemoryInventory } from './memory-inventory.js';
 import { PartitionEngine } from './partition-engine.js';
 import type { PowerBackend } from './power-backend.js';
@@ -127,6 +128,7 @@ export class HaService {
   private stopping?: Promise<void>;
   private powerSub?: Subscription;
   private readonly history: EventHistoryPruner;
+  private readonly outbox: OutboxRelay;
   private readonly powerEventsSub?: Subscription;
   private readonly persisted = new Map<string, unknown>();
   /** Resources with a stop intent in the store at start (read once, not per resource). */
@@ -149,6 +151,7 @@ export class HaService {
     const base = options.store ?? new MemoryStateStore();
     this.owned = options.ownership && this.ownedPartitions(options.ownership, base);
     this.store = this.owned?.store ?? base;
+    this.outbox = new OutboxRelay(this.store, (e) => this.subject.next(e), options.logger ?? noopLogger);
     for (const p of options.providers) this.providers.set(p.resourceType, p);
     this.events$ = this.subject.asObservable();
     this.alerts$ = this.events$.pipe(filter((e): e is AlertEvent => e.type === 'alert'));
@@ -185,6 +188,7 @@ export class HaService {
         if (this.observers.length > 0) this.checkEnded(kind, result, ms);
       },
       emit: (e) => this.emit(e),
+      emitCommitted: (events) => this.outbox.committed(events),
       alert: (level, code, message, resource) =>
         this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
       selfDoubting: () => this.doubting,
@@ -236,6 +240,8 @@ export class HaService {
       for (const r of await this.store.loadResources()) this.persisted.set(`r:${r.key}`, r);
       for (const p of await this.store.loadPartitions()) this.persisted.set(`p:${p.id}`, p);
       for (const i of await this.store.listIntents()) this.persistedIntents.add(i.resource);
+      // Events committed by an earlier run whose delivery was not recorded: on the bus again, before any new one.
+      await this.outbox.relay();
     }
     this.powerSub = this.options.power?.transitions$?.subscribe((t) => {
       const own = this.ownPower.get(t.host);
@@ -285,6 +291,7 @@ export class HaService {
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
     await this.history.stop();
+    await this.outbox.drain();
     this.partitions.detachAll();
     if (release) await this.owned?.ownership.leave();
     if (options.closeProviders ?? true) {
@@ -582,6 +589,7 @@ export class HaService {
         resources: () => this.resources,
         partitions: () => this.partitions,
         emit: (e) => this.emit(e),
+        relay: (partition) => this.outbox.relay(partition),
         stopping: () => this.stopping !== undefined,
         ...(this.options.power?.state ? { powerState: (host: string) => this.options.power?.state?.(host) } : {}),
       },

@@ -39,6 +39,8 @@ export interface OwnedPartitionsHost {
   resources(): ResourceEngine;
   partitions(): PartitionEngine;
   emit(event: HaEvent): void;
+  /** Emits the partition's outbox rows whose delivery was not recorded (docs/behaviour.md#persistence), in order. */
+  relay(partition: string): Promise<number>;
   stopping(): boolean;
   /** This server's last power read of a controller, when its power backend tells (reach scores). */
   powerState?(host: string): PowerState | undefined;
@@ -134,7 +136,10 @@ export class OwnedPartitions {
     return this.h.inventory.resource({ type: key.slice(0, sep), id: key.slice(sep + 1) })?.partition;
   }
 
-  /** This server took `lease`: load the partition's records afresh and resume them; its grace starts now. */
+  /**
+   * This server took `lease`: relay the partition's undelivered events, load its records afresh and resume them; its
+   * grace starts now.
+   */
   private async take(lease: PartitionLease): Promise<void> {
     const id = lease.partition;
     const provider = this.units.get(id);
@@ -144,6 +149,9 @@ export class OwnedPartitions {
     const resources = this.h.resources();
     this.acquiredAt.set(id, this.h.clock.now());
     this.h.emit({ t: this.h.clock.now(), type: 'partition.acquired', partition: id, epoch: lease.epoch });
+    // What the previous owner committed and may not have delivered goes out again before our own new events.
+    await this.h.relay(id);
+    if (!still()) return this.abandon(id, 'lease lost while taking the partition');
     // Members first: the partition's first assessment must see them all, not an empty partition.
     const intents = new Set((await this.store.listIntents()).map((i) => i.resource)); // one read for all
     for (const spec of this.h.inventory.resourcesIn(id)) {

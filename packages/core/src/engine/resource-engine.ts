@@ -13,7 +13,8 @@ import type { CheckResult } from './engine-observer.js';
 import type { JobHandle, JobOutcome } from '../scheduler/work-scheduler.js';
 import { newRecord, type ApplyOptions, type ResourceSteps, type Runtime } from './runtime.js';
 import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
-import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
+import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect, type StepEvent } from './decide.js';
+import type { HaEvent } from '../events/ha-event.js';
 import { powerHostOf, type PowerTransition } from './power-backend.js';
 import { applyPowerRules } from './power-rules.js';
 
@@ -226,7 +227,9 @@ export class ResourceEngine implements ResourceSteps {
       { now: this.d.clock.now(), settings: rt.settings, action },
     );
     if (!decision) return false;
-    if (!(await this.d.store.saveResource(decision.record, rt.record.version))) {
+    // Outbox (docs/behaviour.md#persistence): the step's events are written with its record and emitted once committed.
+    const ids = await this.d.store.saveResourceWithEvents(decision.record, rt.record.version, decision.events);
+    if (!ids) {
       this.d.logger.warn('stale write dropped', { resource: rt.key, event });
       const fresh = await this.d.store.getResource(rt.key);
       if (fresh) rt.record = fresh;
@@ -234,7 +237,7 @@ export class ResourceEngine implements ResourceSteps {
     }
     rt.record = decision.record;
     for (const effect of decision.effects) if (effect.kind === 'adopt-version') this.carryOut(rt, effect);
-    for (const e of decision.events) this.d.emit(e);
+    if (decision.events.length > 0) this.d.emitCommitted(decision.events.map((e, i) => withId(e, ids[i])));
     for (const effect of decision.effects) if (effect.kind !== 'adopt-version') this.carryOut(rt, effect);
     return true;
   }
@@ -568,6 +571,11 @@ function viewOf(rt: Runtime): ResourceView {
     gateUntil: rt.gateUntil,
     acting: rt.action !== undefined,
   };
+}
+
+/** A step's event with its outbox row's id (absent only from a store that broke the contract). */
+function withId(event: StepEvent, id: number | undefined): HaEvent {
+  return id === undefined ? event : { ...event, id };
 }
 
 /** The reason of an operator's maintenance step: who set or cleared it, and why. */

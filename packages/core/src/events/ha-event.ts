@@ -21,6 +21,10 @@ export type ReleaseProof = 'power-off' | 'lease';
  *   its (redacted) error; the following failed reads of the streak are silent.
  * - `power.read-ok`: the first successful status read after a failure streak, with the
  *   number of failed reads in a row it ended.
+ *
+ * `resource.transition` and `workloads.released` go through the outbox (docs/behaviour.md#persistence): written with
+ * the state change that causes them, emitted once committed, and emitted again after a restart or a takeover when
+ * their delivery was not recorded — at least once, each with its `id` (and a release with its `episode`).
  */
 export type HaEvent =
   | {
@@ -33,6 +37,8 @@ export type HaEvent =
       readonly from: ResourceState;
       readonly to: ResourceState;
       readonly reason: string;
+      /** The outbox row's id (docs/behaviour.md#persistence): the same on a relay, so a consumer drops duplicates. */
+      readonly id?: number;
     }
   | {
       readonly t: number;
@@ -75,6 +81,10 @@ export type HaEvent =
       /** @deprecated The resource's id, whatever its type; use `resource` and `resourceType`. */
       readonly host: string;
       readonly proof: ReleaseProof;
+      /** The failure episode released (`Episode.id`); absent for a release outside an episode (power seen OFF). */
+      readonly episode?: number;
+      /** The outbox row's id (docs/behaviour.md#persistence): the same on a relay, so a consumer drops duplicates. */
+      readonly id?: number;
     }
   | { readonly t: number; readonly type: 'fencing.halted'; readonly scope: string; readonly reason: string }
   /** Several servers (docs/behaviour.md#several-servers): this server took `partition`'s lease at `epoch`. */

@@ -163,6 +163,14 @@ export interface StoredEvent {
   readonly json: string;
 }
 
+/** A page of the outbox's undelivered rows (docs/behaviour.md#persistence): ids above `afterId`, oldest first. */
+export interface OutboxQuery {
+  /** Only this partition's rows; every partition's without it. */
+  readonly partition?: string;
+  readonly afterId?: number;
+  readonly limit: number;
+}
+
 /** A page of the event history: events with an id above `afterId`, oldest first. */
 export interface EventQuery {
   readonly afterId?: number;
@@ -205,11 +213,27 @@ export interface StateStore {
   recordArm(record: ArmRecord, options?: WriteOptions): Promise<boolean>;
   /** The resource's latest arm or disarm. */
   latestArm(resource: string): Promise<ArmRecord | undefined>;
-  /** Appends to the event history. */
+  /**
+   * The outbox (docs/behaviour.md#persistence): {@link StateStore.saveResource}, and in the same transaction `events`
+   * appended to the event history as rows of `record.partition` not yet delivered, in order. Resolves to the rows' ids
+   * in the order of `events` (each event's `id`: increasing, never reused), or `undefined` when the compare-and-set
+   * failed — then nothing is written. Without events it writes the record alone.
+   */
+  saveResourceWithEvents(
+    record: ResourceRecord,
+    expectedVersion: number | null,
+    events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+    options?: WriteOptions,
+  ): Promise<number[] | undefined>;
+  /** Outbox rows not yet delivered (see {@link StateStore.markDelivered}), oldest first: what an owner relays. */
+  listUndelivered(query: OutboxQuery): Promise<StoredEvent[]>;
+  /** Marks outbox rows delivered (handed to the event bus); unknown or delivered ids are ignored. */
+  markDelivered(ids: readonly number[]): Promise<void>;
+  /** Appends to the event history (delivered: an event no state write caused, stored after it was emitted). */
   appendEvent(event: Readonly<{ t: number; type: string }>): Promise<void>;
   /** Reads a page of the event history. */
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
-  /** Drops history beyond `retention`; returns how many events went. */
+  /** Drops history beyond `retention`, never an undelivered outbox row; returns how many events went. */
   pruneEvents(retention: EventRetention): Promise<number>;
   close?(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type {
   EventRetention,
   FenceLogEntry,
   MemberRecord,
+  OutboxQuery,
   PartitionLease,
   PartitionRecord,
   PowerIntent,
@@ -31,7 +32,17 @@ export class MemoryStateStore implements StateStore, CoordinationStore {
   private readonly arms = new Map<string, ArmRecord>();
   private readonly members = new Map<string, MemberRecord>();
   private readonly leases = new Map<string, PartitionLease>();
-  private readonly history: Array<{ readonly id: number; readonly event: Readonly<{ t: number; type: string }> }> = [];
+  /** `pending`: the partition of an outbox row not yet delivered. */
+  private readonly history: Array<{
+    readonly id: number;
+    readonly event: Readonly<{ t: number; type: string }>;
+    pending?: string;
+  }> = [];
+  /** Undelivered outbox rows by id (a relay and a delivery touch only these). */
+  private readonly undelivered = new Map<
+    number,
+    { readonly id: number; readonly event: Readonly<{ t: number; type: string }>; pending?: string }
+  >();
   private nextEventId = 1;
 
   /** The event history, oldest first (pruning drops the oldest). */
@@ -50,6 +61,22 @@ export class MemoryStateStore implements StateStore, CoordinationStore {
   async saveResource(record: ResourceRecord, expectedVersion: number | null, options?: WriteOptions): Promise<boolean> {
     this.checkFence(options);
     return cas(this.resources, record.key, record, expectedVersion);
+  }
+
+  async saveResourceWithEvents(
+    record: ResourceRecord,
+    expectedVersion: number | null,
+    events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+    options?: WriteOptions,
+  ): Promise<number[] | undefined> {
+    this.checkFence(options);
+    if (!cas(this.resources, record.key, record, expectedVersion)) return undefined;
+    return events.map((event) => {
+      const row = { id: this.nextEventId++, event, pending: record.partition };
+      this.history.push(row);
+      this.undelivered.set(row.id, row);
+      return row.id;
+    });
   }
 
   async deleteResource(key: string, options?: WriteOptions): Promise<void> {
@@ -130,18 +157,39 @@ export class MemoryStateStore implements StateStore, CoordinationStore {
     this.history.push({ id: this.nextEventId++, event });
   }
 
+  async listUndelivered(query: OutboxQuery): Promise<StoredEvent[]> {
+    const after = query.afterId ?? 0;
+    const out: StoredEvent[] = [];
+    // In id order: rows are added with increasing ids.
+    for (const e of this.undelivered.values()) {
+      if (out.length >= query.limit) break;
+      if (e.id > after && (query.partition === undefined || e.pending === query.partition)) out.push(storedOf(e));
+    }
+    return out;
+  }
+
+  async markDelivered(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      const row = this.undelivered.get(id);
+      if (row) row.pending = undefined;
+      this.undelivered.delete(id);
+    }
+  }
+
   async listEvents(query: EventQuery): Promise<StoredEvent[]> {
     const after = query.afterId ?? 0;
     return this.history
       .filter((e) => e.id > after)
       .slice(0, Math.max(0, query.limit))
-      .map(({ id, event }) => ({ id, t: event.t, type: event.type, json: JSON.stringify(event) }));
+      .map(storedOf);
   }
 
   async pruneEvents(retention: EventRetention): Promise<number> {
     const before = this.history.length;
-    const fresh = this.history.filter((e) => e.event.t >= retention.before);
-    const keep = retention.maxRows > 0 ? fresh.slice(-retention.maxRows) : [];
+    // Time first, then the row cap over what is left; an undelivered outbox row is never dropped.
+    const fresh = this.history.filter((e) => e.pending !== undefined || e.event.t >= retention.before);
+    const cut = fresh.length - Math.max(0, retention.maxRows);
+    const keep = fresh.filter((e, i) => i >= cut || e.pending !== undefined);
     this.history.splice(0, this.history.length, ...keep);
     return before - keep.length;
   }
@@ -217,6 +265,10 @@ export class MemoryStateStore implements StateStore, CoordinationStore {
     }
     this.leases.set(fence.partition, { ...current, writeSeq: current.writeSeq + 1 });
   }
+}
+
+function storedOf(e: { readonly id: number; readonly event: Readonly<{ t: number; type: string }> }): StoredEvent {
+  return { id: e.id, t: e.event.t, type: e.event.type, json: JSON.stringify(e.event) };
 }
 
 function cas<T extends { version: number }>(

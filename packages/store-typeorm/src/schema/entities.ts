@@ -83,8 +83,12 @@ export class ArmRow {
   @Column({ type: 'double precision' }) at!: number;
 }
 
-/** One event of the history. */
+/**
+ * One event of the history. An event a state write caused is also an outbox row (docs/behaviour.md#persistence) until
+ * its delivery is recorded.
+ */
 @Entity('events')
+@Index('events_outbox', ['outboxPartition', 'id'])
 export class EventRow {
   /** Increasing id (BIGINT: the history outlives 2^31 events). */
   @PrimaryGeneratedColumn({ type: 'bigint' }) id!: string;
@@ -94,6 +98,8 @@ export class EventRow {
   @Column({ type: 'varchar', length: 128 }) type!: string;
   /** The whole event as JSON. */
   @Column({ type: 'text' }) json!: string;
+  /** The partition of an outbox row not yet delivered; NULL once delivered, and for an event no state write caused. */
+  @Column({ name: 'outbox_partition', type: 'varchar', length: 512, nullable: true }) outboxPartition!: string | null;
 }
 
 /** A management server's membership row. */

@@ -6,6 +6,7 @@ import {
   type EventRetention,
   type FenceLogEntry,
   type MemberRecord,
+  type OutboxQuery,
   type PartitionLease,
   type PartitionRecord,
   type PowerIntent,
@@ -55,27 +56,53 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async saveResource(record: ResourceRecord, expectedVersion: number | null, options?: WriteOptions): Promise<boolean> {
-    const json = JSON.stringify(record);
-    return this.fenced(
-      options,
-      async (sql) => {
-        const n =
-          expectedVersion === null
-            ? await sql.run(
-                'INSERT INTO resources (key, partition, version, json) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
-                [record.key, record.partition, record.version, json],
-              )
-            : await sql.run('UPDATE resources SET partition = ?, version = ?, json = ? WHERE key = ? AND version = ?', [
-                record.partition,
-                record.version,
-                json,
-                record.key,
-                expectedVersion,
-              ]);
-        return n > 0;
-      },
-      true,
+    return this.fenced(options, (sql) => writeResource(sql, record, expectedVersion), true);
+  }
+
+  async saveResourceWithEvents(
+    record: ResourceRecord,
+    expectedVersion: number | null,
+    events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+    options?: WriteOptions,
+  ): Promise<number[] | undefined> {
+    // Without events: the record's one statement, as saveResource (no transaction of its own when unfenced).
+    if (events.length === 0) return (await this.saveResource(record, expectedVersion, options)) ? [] : undefined;
+    return this.fenced(options, async (sql) => {
+      if (!(await writeResource(sql, record, expectedVersion))) return undefined;
+      return insertOutbox(sql, record.partition, events);
+    });
+  }
+
+  async listUndelivered(query: OutboxQuery): Promise<StoredEvent[]> {
+    const page = [query.afterId ?? 0, Math.max(0, Math.floor(query.limit))];
+    const rows = await this.db.auto((sql) =>
+      query.partition === undefined
+        ? sql.rows(
+            'SELECT id, t, type, json FROM events WHERE outbox_partition IS NOT NULL AND id > ? ORDER BY id LIMIT ?',
+            page,
+          )
+        : sql.rows('SELECT id, t, type, json FROM events WHERE outbox_partition = ? AND id > ? ORDER BY id LIMIT ?', [
+            query.partition,
+            ...page,
+          ]),
     );
+    return rows.map(eventOf);
+  }
+
+  async markDelivered(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const chunks: number[][] = [];
+    for (let i = 0; i < ids.length; i += DELIVERED_CHUNK) chunks.push(ids.slice(i, i + DELIVERED_CHUNK));
+    const mark = async (sql: Sql) => {
+      for (const chunk of chunks) {
+        await sql.run(
+          `UPDATE events SET outbox_partition = NULL WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+          chunk,
+        );
+      }
+    };
+    // One statement is atomic alone; several share one transaction (one commit).
+    await (chunks.length === 1 ? this.db.auto(mark) : this.db.write(mark));
   }
 
   async deleteResource(key: string, options?: WriteOptions): Promise<void> {
@@ -209,13 +236,18 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
 
   async pruneEvents(retention: EventRetention): Promise<number> {
     return this.db.write(async (sql) => {
-      const old = await sql.run('DELETE FROM events WHERE t < ?', [bound(retention.before)]);
+      // An undelivered outbox row is never dropped: its relay is still owed.
+      const old = await sql.run('DELETE FROM events WHERE t < ? AND outbox_partition IS NULL', [
+        bound(retention.before),
+      ]);
       const surplus =
         retention.maxRows > 0
-          ? await sql.run('DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)', [
-              Math.floor(retention.maxRows),
-            ])
-          : await sql.run('DELETE FROM events');
+          ? await sql.run(
+              `DELETE FROM events WHERE outbox_partition IS NULL
+               AND id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+              [Math.floor(retention.maxRows)],
+            )
+          : await sql.run('DELETE FROM events WHERE outbox_partition IS NULL');
       return old + surplus;
     });
   }
@@ -314,6 +346,44 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
       return work(sql);
     });
   }
+}
+
+/** Ids per statement when marking outbox rows delivered (well below either database's bound-parameter limit). */
+const DELIVERED_CHUNK = 500;
+
+/** The compare-and-set write of a resource record: an insert (`expectedVersion` null) or a guarded update. */
+async function writeResource(sql: Sql, record: ResourceRecord, expectedVersion: number | null): Promise<boolean> {
+  const json = JSON.stringify(record);
+  const n =
+    expectedVersion === null
+      ? await sql.run(
+          'INSERT INTO resources (key, partition, version, json) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+          [record.key, record.partition, record.version, json],
+        )
+      : await sql.run('UPDATE resources SET partition = ?, version = ?, json = ? WHERE key = ? AND version = ?', [
+          record.partition,
+          record.version,
+          json,
+          record.key,
+          expectedVersion,
+        ]);
+  return n > 0;
+}
+
+/**
+ * Appends `events` as undelivered outbox rows of `partition`, in one statement; resolves to their ids in the order of
+ * `events` (one statement assigns increasing ids in the order of its rows).
+ */
+async function insertOutbox(
+  sql: Sql,
+  partition: string,
+  events: ReadonlyArray<Readonly<{ t: number; type: string }>>,
+): Promise<number[]> {
+  const rows = await sql.rows(
+    `INSERT INTO events (t, type, json, outbox_partition) VALUES ${events.map(() => '(?, ?, ?, ?)').join(', ')} RETURNING id`,
+    events.flatMap((e) => [e.t, e.type, JSON.stringify(e), partition]),
+  );
+  return rows.map((r) => num(r['id'])).sort((a, b) => a - b);
 }
 
 /** Appends one stop command to the fence log (the database stamps its own time beside it). */

@@ -4,6 +4,7 @@ import { fenceChecks } from './state-store-fence-checks.js';
 import type { StateStoreConformanceCheck, StateStoreFixtureFactory } from './state-store-fixture.js';
 import { historyChecks } from './state-store-history-checks.js';
 import { leaseChecks } from './state-store-lease-checks.js';
+import { outboxChecks } from './state-store-outbox-checks.js';
 import { recordChecks } from './state-store-record-checks.js';
 
 /**
@@ -11,13 +12,14 @@ import { recordChecks } from './state-store-record-checks.js';
  * runner: compare-and-set writes, fenced writes (`LeaseLostError` once the lease is gone,
  * nothing written), the fence budget's atomic count-and-append under concurrency (and
  * across two instances when the fixture can open a peer), arm records, event paging and
- * pruning, and partition leases. Each check expects a fresh, empty store.
+ * pruning, the outbox (events written with their record, relayed by partition until marked delivered), and
+ * partition leases. Each check expects a fresh, empty store.
  *
  * @example
  * for (const c of stateStoreConformanceChecks()) await runStateStoreCheck(c, makeFixture);
  */
 export function stateStoreConformanceChecks(): readonly StateStoreConformanceCheck[] {
-  return [...recordChecks, ...fenceChecks, ...budgetChecks, ...historyChecks, ...leaseChecks];
+  return [...recordChecks, ...fenceChecks, ...budgetChecks, ...historyChecks, ...outboxChecks, ...leaseChecks];
 }
 
 /** How one store check went. */

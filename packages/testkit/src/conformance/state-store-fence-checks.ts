@@ -28,6 +28,7 @@ async function expectLeaseLost(write: () => Promise<unknown>, partition: string,
 /** Every fenced write kind once, under `options`. */
 const fencedWrites = (store: ConformanceStore, options: WriteOptions, n: number) => [
   () => store.saveResource(sampleResource(`r${n}`, 1), null, options),
+  () => store.saveResourceWithEvents(sampleResource(`o${n}`, 1), null, [{ t: n, type: 'outbox' }], options),
   () => store.savePartition({ id: 'p1', state: 'ACTIVE', version: n, since: 0, reason: '' }, null, options),
   () => store.appendFenceLog(stopAt(n), options),
   () => store.takeStop(stopAt(n + 0.5), LIMITS, options),
@@ -69,6 +70,8 @@ export const fenceChecks: readonly StateStoreConformanceCheck[] = [
       }
       await expectLeaseLost(() => store.saveResource(sampleResource('r9', 2), 1, { fence }), 'p1', 'CAS update');
       check((await store.getResource('r2')) === undefined, 'a refused insert landed');
+      check((await store.getResource('o2')) === undefined, 'a refused insert with events landed');
+      check((await store.listEvents({ limit: 10 })).length === 0, 'the events of a refused write landed');
       check((await store.getResource('r9'))?.version === 1, 'a refused update landed');
       check((await store.countFenceLog(-Infinity)) === 0, 'a refused fence log append or takeStop landed');
       check((await store.listIntents()).length === 0, 'a refused intent landed');
