@@ -27,6 +27,8 @@ export interface EngineDeps {
   readonly healthProbe?: HealthProbe;
   /** A health or activity check ended (the service's `EngineObserver`s). */
   checkEnded(kind: CheckKind, result: CheckResult, durationMs: number): void;
+  /** A partition was reassessed once (the service's `EngineObserver`s). */
+  partitionAssessed(partition: string): void;
   emit(event: HaEvent): void;
   /** Raises an alert with a stable `code` (docs/behaviour.md#scenarios). */
   alert(level: AlertLevel, code: AlertCode, message: string, resource?: string): void;

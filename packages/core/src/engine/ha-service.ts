@@ -184,6 +184,15 @@ export class HaService {
       checkEnded: (kind, result, ms) => {
         if (this.observers.length > 0) this.checkEnded(kind, result, ms);
       },
+      partitionAssessed: (p) => {
+        for (const o of this.observers) {
+          try {
+            o.partitionAssessed?.(p);
+          } catch {
+            // an observer must never break the engine
+          }
+        }
+      },
       emit: (e) => this.emit(e),
       alert: (level, code, message, resource) =>
         this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),

@@ -147,6 +147,7 @@ export class PartitionEngine {
   }
 
   private async assess(pr: PartitionRuntime): Promise<void> {
+    this.d.partitionAssessed(pr.partition.id);
     const now = this.d.clock.now();
     const members = this.resources.membersOf(pr.partition.id);
     const views: MemberView[] = members.map((rt) => ({
