@@ -28,7 +28,7 @@ import { createSqliteStore } from '@hafence/store-typeorm';
 
 const INTERVAL_MS = 10_000;
 const HOSTS_PER_CLUSTER = 1_000;
-const POLL_MS = 100;
+const POLL_MS = 250;
 
 type StoreKind = 'memory' | 'sqlite';
 
@@ -105,7 +105,9 @@ async function phase(name: Phase['phase'], base: StateStore, n: number): Promise
   let availableMs = -1;
   let checkedMs = -1;
   let available = 0;
+  let pollCpuUs = 0; // the bench's own polling, not counted in the phase's CPU time
   while (performance.now() < cap) {
+    const poll0 = process.cpuUsage();
     const list = ha.list();
     available = 0;
     let checked = 0;
@@ -114,6 +116,8 @@ async function phase(name: Phase['phase'], base: StateStore, n: number): Promise
       available++;
       if (r.healthy !== undefined) checked++;
     }
+    const poll = process.cpuUsage(poll0);
+    pollCpuUs += poll.user + poll.system;
     if (availableMs < 0 && available === n) availableMs = performance.now() - t0;
     if (checked === n) {
       checkedMs = performance.now() - t0;
@@ -128,7 +132,7 @@ async function phase(name: Phase['phase'], base: StateStore, n: number): Promise
     setupMs,
     availableMs,
     checkedMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuMs: (cpu.user + cpu.system - pollCpuUs) / 1000,
     reassessMax: Math.max(0, ...perCluster),
     reassessMean: perCluster.reduce((a, b) => a + b, 0) / Math.max(1, clusters),
     reassessTotal: [...reassessed.values()].reduce((a, b) => a + b, 0),
@@ -187,7 +191,7 @@ function print(r: RunResult): void {
       ['to all AVAILABLE', `${secs(p.availableMs)} (${fmt(p.available)} AVAILABLE)`],
       ['to all AVAILABLE and first check answered', secs(p.checkedMs)],
       ['  beyond the first checks’ 10 s spread', beyond],
-      ['CPU time', `${fmt(p.cpuMs / 1000, 1)} s`],
+      ['CPU time (without the bench’s polling)', `${fmt(p.cpuMs / 1000, 1)} s`],
       [
         'reassessments per cluster (max / mean)',
         `${fmt(p.reassessMax)} / ${fmt(p.reassessMean, 1)} (${fmt(p.clusters)} clusters, total ${fmt(p.reassessTotal)})`,
@@ -221,7 +225,8 @@ const runArg = process.argv.indexOf('--run');
 if (runArg >= 0) {
   const kind = process.argv[runArg + 1] as StoreKind;
   const result = await run(kind, Number(process.argv[runArg + 2]));
-  process.send?.(result, () => process.exit(0));
+  if (process.send) process.send(result, () => process.exit(0));
+  else print(result);
 } else {
   await main();
 }

@@ -16,6 +16,10 @@ import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect } from './decide.js';
 import { powerHostOf, type PowerTransition } from './power-backend.js';
 import { applyPowerRules } from './power-rules.js';
+import { PartitionMembers, type MemberSummary } from './partition-members.js';
+
+/** The summary of a partition without members. */
+const NO_MEMBERS: MemberSummary = { views: [], eligible: 0, failing: 0, unknown: true };
 
 /** How soon an overdue deadline that its handler left in place is looked at again. */
 const OVERDUE_RETRY_MS = 1_000;
@@ -34,7 +38,7 @@ interface HealthAnswer {
  */
 export class ResourceEngine implements ResourceSteps {
   private readonly runtimes = new Map<string, Runtime>();
-  private readonly members = new Map<string, Set<Runtime>>();
+  private readonly members = new Map<string, PartitionMembers>();
   private readonly actions: ResourceActions;
 
   /** Builds the engine over shared dependencies. */
@@ -70,7 +74,7 @@ export class ResourceEngine implements ResourceSteps {
     };
     this.runtimes.set(key, rt);
     let members = this.members.get(spec.partition);
-    if (!members) this.members.set(spec.partition, (members = new Set()));
+    if (!members) this.members.set(spec.partition, (members = new PartitionMembers()));
     members.add(rt);
     const first = Math.floor(
       keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval,
@@ -104,7 +108,7 @@ export class ResourceEngine implements ResourceSteps {
    */
   abandon(partition: string, reason: string): string[] {
     const dropped: string[] = [];
-    for (const rt of [...(this.members.get(partition) ?? [])]) {
+    for (const rt of [...(this.members.get(partition)?.runtimes() ?? [])]) {
       rt.removed = true;
       this.d.clock.clearTimeout(rt.healthTimer);
       this.d.clock.clearTimeout(rt.stateTimer);
@@ -124,6 +128,7 @@ export class ResourceEngine implements ResourceSteps {
     if (!rt) return;
     rt.spec = spec;
     rt.settings = this.settingsOf(spec);
+    this.touch(rt);
   }
 
   /** What the engine knows of resource `key`, or undefined when it does not manage it. */
@@ -142,9 +147,14 @@ export class ResourceEngine implements ResourceSteps {
     return this.runtimes.size;
   }
 
-  /** The views of a partition's member resources. */
-  membersOf(partition: string): ResourceView[] {
-    return [...(this.members.get(partition) ?? [])].map(viewOf);
+  /** Member `rt` may have changed: its partition's next reassessment looks at it again. */
+  private touch(rt: Runtime): void {
+    this.members.get(rt.spec.partition)?.touch(rt);
+  }
+
+  /** What the partition engine weighs of a partition's members (docs/behaviour.md#partitions). */
+  memberSummary(partition: string): MemberSummary {
+    return this.members.get(partition)?.summary() ?? NO_MEMBERS;
   }
 
   /** Partitions that have (or had) member resources. */
@@ -189,6 +199,7 @@ export class ResourceEngine implements ResourceSteps {
         await fn();
       } finally {
         rt.stepping = false;
+        this.touch(rt); // whatever the step changed, the partition's next pass sees it
         this.keepDeadline(rt);
       }
     });
@@ -219,9 +230,11 @@ export class ResourceEngine implements ResourceSteps {
       this.d.logger.warn('stale write dropped', { resource: rt.key, event });
       const fresh = await this.d.store.getResource(rt.key);
       if (fresh) rt.record = fresh;
+      this.touch(rt);
       return false;
     }
     rt.record = decision.record;
+    this.touch(rt);
     for (const effect of decision.effects) if (effect.kind === 'adopt-version') this.carryOut(rt, effect);
     for (const e of decision.events) this.d.emit(e);
     for (const effect of decision.effects) if (effect.kind !== 'adopt-version') this.carryOut(rt, effect);
@@ -266,6 +279,7 @@ export class ResourceEngine implements ResourceSteps {
   private setFailing(rt: Runtime, failing: boolean): void {
     if (rt.failing === failing) return;
     rt.failing = failing;
+    this.touch(rt);
     this.d.failingChanged(failing ? 1 : -1);
   }
 
@@ -455,7 +469,7 @@ export class ResourceEngine implements ResourceSteps {
   async observeSwitched(partitions: readonly string[]): Promise<void> {
     await Promise.all(
       partitions.flatMap((p) =>
-        [...(this.members.get(p) ?? [])].map((rt) => this.serial(rt, () => this.actions.observeSwitched(rt))),
+        [...(this.members.get(p)?.runtimes() ?? [])].map((rt) => this.serial(rt, () => this.actions.observeSwitched(rt))),
       ),
     );
   }
@@ -463,7 +477,7 @@ export class ResourceEngine implements ResourceSteps {
   /** The partition became ACTIVE: NONE members start again (open episodes resume). */
   async partitionActivated(partition: string, reason: string): Promise<void> {
     await Promise.all(
-      [...(this.members.get(partition) ?? [])].map((rt) =>
+      [...(this.members.get(partition)?.runtimes() ?? [])].map((rt) =>
         this.serial(rt, async () => {
           const event = resumeEvent(rt.record.episode, rt.healthy);
           await this.apply(rt, event, reason);
@@ -507,7 +521,7 @@ export class ResourceEngine implements ResourceSteps {
   /** The partition left ACTIVE: every member goes to NONE, in-flight work is cancelled. */
   async partitionDeactivated(partition: string, reason: string): Promise<void> {
     await Promise.all(
-      [...(this.members.get(partition) ?? [])].map((rt) =>
+      [...(this.members.get(partition)?.runtimes() ?? [])].map((rt) =>
         this.serial(rt, async () => {
           await this.apply(rt, 'partition-inactive', reason);
         }),
