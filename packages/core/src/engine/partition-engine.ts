@@ -54,7 +54,10 @@ export class PartitionEngine {
     }
     const effective = withOverride(partition, record.haOverride);
     this.d.inventory.putPartition(effective);
-    const settings = this.resources.settingsOf({ ref: { type: provider.resourceType, id: '' }, partition: partition.id });
+    const settings = this.resources.settingsOf({
+      ref: { type: provider.resourceType, id: '' },
+      partition: partition.id,
+    });
     this.runtimes.set(partition.id, {
       partition: effective,
       provider,
@@ -255,7 +258,11 @@ export class PartitionEngine {
    * The provider's conditions for ACTIVE, bounded by the health-check timeout; without `partitionConditions` the
    * default rule, computed at once (no timer, no signal).
    */
-  private conditions(pr: PartitionRuntime, members: readonly MemberView[], settings: HaSettings): Promise<Verdict> | Verdict {
+  private conditions(
+    pr: PartitionRuntime,
+    members: readonly MemberView[],
+    settings: HaSettings,
+  ): Promise<Verdict> | Verdict {
     const view = {
       partition: pr.partition,
       ancestors: this.d.inventory.lineage(pr.partition.id).slice(1),

@@ -46,7 +46,11 @@ export class ResourceEngine implements ResourceSteps {
     this.actions = new ResourceActions(d, this);
   }
 
-  /** Starts managing a resource, resuming `record` when one was persisted. */
+  /**
+   * Starts managing a resource, resuming `record` when one was persisted. A fresh record is written as the resource's
+   * first serial step (every later step waits for it): resources attached together write together, which a store
+   * may commit as one.
+   */
   async attach(
     spec: ResourceSpec,
     provider: HAProvider,
@@ -55,15 +59,11 @@ export class ResourceEngine implements ResourceSteps {
   ): Promise<void> {
     const key = resourceKey(spec.ref);
     const now = this.d.clock.now();
-    let record = persisted ?? newRecord(spec, key, now);
-    if (!persisted && !(await this.d.store.saveResource(record, null))) {
-      record = (await this.d.store.getResource(key)) ?? record;
-    }
     const rt: Runtime = {
       spec,
       key,
       provider,
-      record,
+      record: persisted ?? newRecord(spec, key, now),
       settings: this.settingsOf(spec),
       failing: false,
       healthDue: now,
@@ -80,8 +80,28 @@ export class ResourceEngine implements ResourceSteps {
       keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval,
     );
     this.scheduleHealth(rt, now + first);
-    // A fresh record has no stop intent; a persisted one has one when the caller says so (or the store, asked).
-    await this.serial(rt, () => this.actions.resume(rt, persisted ? hasIntent : false));
+    let unsaved: { error: unknown } | undefined;
+    await this.serial(rt, async () => {
+      try {
+        // Another writer (several servers) may have created it first: its record wins.
+        if (!persisted && !(await this.d.store.saveResource(rt.record, null)))
+          rt.record = (await this.d.store.getResource(key)) ?? rt.record;
+      } catch (error) {
+        unsaved = { error };
+        return;
+      }
+      // A fresh record has no stop intent; a persisted one has one when the caller says so (or the store, asked).
+      await this.actions.resume(rt, persisted ? hasIntent : false);
+    });
+    if (unsaved) {
+      // Its first record was not written: the resource is not managed (the caller sees the store's error).
+      rt.removed = true;
+      this.d.clock.clearTimeout(rt.healthTimer);
+      rt.healthJob?.cancel('resource not added');
+      this.runtimes.delete(key);
+      members.delete(rt);
+      throw unsaved.error;
+    }
   }
 
   /** Stops managing resource `key`: cancels its timers and action, deletes its record. */
@@ -469,7 +489,9 @@ export class ResourceEngine implements ResourceSteps {
   async observeSwitched(partitions: readonly string[]): Promise<void> {
     await Promise.all(
       partitions.flatMap((p) =>
-        [...(this.members.get(p)?.runtimes() ?? [])].map((rt) => this.serial(rt, () => this.actions.observeSwitched(rt))),
+        [...(this.members.get(p)?.runtimes() ?? [])].map((rt) =>
+          this.serial(rt, () => this.actions.observeSwitched(rt)),
+        ),
       ),
     );
   }
