@@ -16,8 +16,8 @@ interface QueuedWrite {
  * another writer changes before it commits.
  *
  * Group commit: every write transaction queued while another holds the connection joins one `BEGIN IMMEDIATE …
- * COMMIT` — one fsync (`synchronous=FULL`) for the group instead of one each — each in its own savepoint, so one that
- * throws is rolled back alone and the others commit. Every caller resolves only after the group's commit.
+ * COMMIT` — one fsync (`synchronous=FULL`) for the group instead of one each; should one throw, the group is rolled
+ * back and each runs again alone, so it fails alone. Every caller resolves only after its commit.
  */
 export class SqliteDb implements SqlDb {
   readonly kind = 'sqlite';
@@ -57,11 +57,13 @@ export class SqliteDb implements SqlDb {
     return this.write(work);
   }
 
-  /** Runs every queued write in one transaction, each in a savepoint; settles them once it committed. */
+  /**
+   * Runs every queued write in one transaction and settles them once it committed. Should one throw, the group is
+   * rolled back and each write runs again in a transaction of its own, so one write's failure is its own.
+   */
   private async commitGroup(group: readonly QueuedWrite[]): Promise<void> {
     if (this.open === group) this.open = undefined;
-    const settle: Array<() => void> = [];
-    const one = group.length === 1;
+    const values: unknown[] = [];
     try {
       await this.runner.query('BEGIN IMMEDIATE');
     } catch (error) {
@@ -69,27 +71,18 @@ export class SqliteDb implements SqlDb {
       return;
     }
     try {
-      for (const w of group) {
-        if (!one) await this.runner.query('SAVEPOINT hafence_write');
-        try {
-          const value = await w.work(this.sql);
-          if (!one) await this.runner.query('RELEASE hafence_write');
-          settle.push(() => w.resolve(value));
-        } catch (error) {
-          if (one) throw error;
-          // Its own changes only; a failure here means the transaction itself is gone (caught below).
-          await this.runner.query('ROLLBACK TO hafence_write');
-          await this.runner.query('RELEASE hafence_write');
-          settle.push(() => w.reject(error));
-        }
-      }
+      for (const w of group) values.push(await w.work(this.sql));
       await this.runner.query('COMMIT');
     } catch (error) {
       await this.runner.query('ROLLBACK').catch(() => undefined);
-      for (const w of group) w.reject(error);
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      for (const w of group) await this.commitGroup([w]);
       return;
     }
-    for (const s of settle) s();
+    group.forEach((w, i) => w.resolve(values[i]));
   }
 
   async lockBudget(): Promise<void> {
