@@ -47,7 +47,12 @@ export class SqliteDb implements SqlDb {
       if (!group) {
         // The first write takes a turn for a new group; the writes after it join until the group starts.
         const fresh: QueuedWrite[] = (group = this.open = []);
-        void this.turn.run(() => this.commitGroup(fresh));
+        void this.turn.run(async () => {
+          // better-sqlite3 commits synchronously: wait for the end of this turn of the event loop, so the writes
+          // of every callback in it join the group (not one fsync per callback).
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          await this.commitGroup(fresh);
+        });
       }
       group.push({ work, resolve: resolve as (value: unknown) => void, reject });
     });
