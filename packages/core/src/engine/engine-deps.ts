@@ -27,6 +27,8 @@ export interface EngineDeps {
   readonly healthProbe?: HealthProbe;
   /** A health or activity check ended (the service's `EngineObserver`s). */
   checkEnded(kind: CheckKind, result: CheckResult, durationMs: number): void;
+  /** A partition was reassessed once (the service's `EngineObserver`s). */
+  partitionAssessed(partition: string): void;
   emit(event: HaEvent): void;
   /**
    * Events a committed write stored in its outbox (docs/behaviour.md#persistence), each with its row's `id`: on the bus

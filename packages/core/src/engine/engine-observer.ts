@@ -16,6 +16,11 @@ export type CheckResult = 'ok' | 'failed' | 'timeout' | 'error';
 export interface EngineObserver {
   /** A health or activity check ended after `durationMs` on the engine clock. */
   checkEnded?(kind: CheckKind, result: CheckResult, durationMs: number): void;
+  /**
+   * Partition `partition` was reassessed once (docs/behaviour.md#partitions): its members counted and its conditions
+   * asked. Reassessment is coalesced, so this counts passes, not the member changes that asked for them.
+   */
+  partitionAssessed?(partition: string): void;
 }
 
 /** Queue figures of one scheduler lane. */

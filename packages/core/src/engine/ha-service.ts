@@ -8,7 +8,7 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
-import type { PartitionRecord, StateStore } from '../spi/state-store.js';
+import type { PartitionRecord, ResourceRecord, StateStore } from '../spi/state-store.js';
 import type { Actor, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '../spi/operator.js';
 import { OperatorDesk } from './operator-desk.js';
 import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
@@ -186,6 +186,15 @@ export class HaService {
       healthProbe: options.healthProbe,
       checkEnded: (kind, result, ms) => {
         if (this.observers.length > 0) this.checkEnded(kind, result, ms);
+      },
+      partitionAssessed: (p) => {
+        for (const o of this.observers) {
+          try {
+            o.partitionAssessed?.(p);
+          } catch {
+            // an observer must never break the engine
+          }
+        }
       },
       emit: (e) => this.emit(e),
       emitCommitted: (events) => this.outbox.committed(events),
@@ -417,27 +426,81 @@ export class HaService {
    * already bound to that controller name.
    */
   async addResource(spec: ResourceSpec): Promise<void> {
+    await this.attachAdded(this.admit(spec));
+  }
+
+  /**
+   * Adds many resources at once: the same as {@link HaService.addResource} for each, in order, except that their
+   * first records are written together (the SQLite store commits them as one), not one commit after another — the
+   * start-up of 100,000 resources. Each is checked before any is added: one refused (unknown provider or partition,
+   * a duplicate, a controller bound twice) throws and adds none. A store error writing one fails the call after the
+   * rest were tried; the others stay added.
+   */
+  async addResources(specs: readonly ResourceSpec[]): Promise<void> {
+    const keys = new Set<string>();
+    const providers = specs.map((spec) => {
+      const provider = this.check(spec);
+      const key = resourceKey(spec.ref);
+      if (keys.has(key)) throw new InvalidRequestError(`resource '${key}' already exists`);
+      keys.add(key);
+      return provider;
+    });
+    const bound: ResourceSpec[] = [];
+    try {
+      for (const spec of specs) {
+        this.bindPower(resourceKey(spec.ref), undefined, spec);
+        bound.push(spec);
+      }
+    } catch (err) {
+      for (const spec of bound) this.bindPower(resourceKey(spec.ref), spec, undefined);
+      throw err;
+    }
+    const added = specs.map((spec, i) => this.attachAdded(this.admitChecked(spec, providers[i] as HAProvider)));
+    const failed = (await Promise.allSettled(added)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Checks `spec` may be added (its provider and partition exist, it is not there yet). */
+  private check(spec: ResourceSpec): HAProvider {
     const provider = this.providers.get(spec.ref.type);
     if (!provider) throw new NotFoundError('provider for resource type', spec.ref.type);
     if (!this.inventory.partition(spec.partition)) throw new NotFoundError('partition', spec.partition);
     const key = resourceKey(spec.ref);
     if (this.resources.view(key) || (this.owned && this.inventory.resource(spec.ref)))
       throw new InvalidRequestError(`resource '${key}' already exists`);
-    this.bindPower(key, undefined, spec);
+    return provider;
+  }
+
+  /** Checks `spec`, binds its power and puts it in the inventory. */
+  private admit(spec: ResourceSpec): { spec: ResourceSpec; provider: HAProvider } {
+    const provider = this.check(spec);
+    this.bindPower(resourceKey(spec.ref), undefined, spec);
+    return this.admitChecked(spec, provider);
+  }
+
+  /** Puts a checked (and power-bound) `spec` in the inventory. */
+  private admitChecked(spec: ResourceSpec, provider: HAProvider): { spec: ResourceSpec; provider: HAProvider } {
     this.inventory.putResource(spec);
+    return { spec, provider };
+  }
+
+  /** Starts managing an admitted resource here (several servers: only while this server runs its partition). */
+  private async attachAdded({ spec, provider }: { spec: ResourceSpec; provider: HAProvider }): Promise<void> {
+    const key = resourceKey(spec.ref);
     if (this.owned) {
       // Runs here only while this server holds the partition; its record is loaded afresh then.
       if (this.owned.running(spec.partition))
         await this.resources.attach(spec, provider, await this.store.getResource(key));
       return;
     }
+    const persisted = this.persisted.get(`r:${key}`) as ResourceRecord | undefined;
+    this.persisted.delete(`r:${key}`);
     await this.resources.attach(
       spec,
       provider,
-      this.persisted.get(`r:${key}`) as never,
+      persisted,
       this.persistedIntents.delete(key), // read once at start, for every resource
     );
-    this.persisted.delete(`r:${key}`);
   }
 
   /** Updates a resource's spec (attributes, power binding: re-registered when it changed). */

@@ -1,3 +1,4 @@
+import type { HaSettings } from '../config/schema.js';
 import { partitionTransition, type PartitionEvent } from '../fsm/partition-fsm.js';
 import { defaultPartitionConditions, type HAProvider, type MemberView, type Verdict } from '../spi/ha-provider.js';
 import type { Partition } from '../spi/partition.js';
@@ -13,15 +14,22 @@ interface PartitionRuntime {
   partition: Partition;
   readonly provider: HAProvider;
   record: PartitionRecord;
+  /** A pass is running (its conditions or its write in flight). */
   running: boolean;
+  /** A pass is deferred to the next turn of the loop. */
+  queued: boolean;
+  /** Asked for since the running pass began: one more pass follows it. */
   dirty: boolean;
   timer?: TimerHandle;
+  /** The partition's settings (its lineage's ids and kinds, which do not change while it is managed). */
+  settings: HaSettings;
 }
 
 /**
  * The partition FSM (docs/behaviour.md#partitions): NONE / ACTIVE / INACTIVE from the operator switch, the
- * provider's conditions, the storm guard and its cooldown. Reassessment is coalesced:
- * many member changes at once cost one pass.
+ * provider's conditions, the storm guard and its cooldown. Reassessment is coalesced: at most one pass per partition
+ * per turn of the event loop (the clock's `defer`), however many member changes asked for it — a cluster whose
+ * 1,000 members all change at start-up is not counted 2,000 times.
  */
 export class PartitionEngine {
   private readonly runtimes = new Map<string, PartitionRuntime>();
@@ -46,12 +54,21 @@ export class PartitionEngine {
     }
     const effective = withOverride(partition, record.haOverride);
     this.d.inventory.putPartition(effective);
-    this.runtimes.set(partition.id, { partition: effective, provider, record, running: false, dirty: false });
-    // Once per partition run here: what the store counts in its fence window (an earlier run's, another server's).
-    const { fenceWindow } = this.resources.settingsOf({
+    const settings = this.resources.settingsOf({
       ref: { type: provider.resourceType, id: '' },
       partition: partition.id,
     });
+    this.runtimes.set(partition.id, {
+      partition: effective,
+      provider,
+      record,
+      running: false,
+      queued: false,
+      dirty: false,
+      settings,
+    });
+    // Once per partition run here: what the store counts in its fence window (an earlier run's, another server's).
+    const { fenceWindow } = settings;
     this.d.budget
       .seed(partition.id, fenceWindow)
       .catch((err: unknown) =>
@@ -118,50 +135,53 @@ export class PartitionEngine {
     return this.runtimes.has(id);
   }
 
-  /** Requests a reassessment; runs soon, once for any number of requests. */
+  /**
+   * Requests a reassessment. It runs on the next turn of the event loop, once for every request made until then; a
+   * request made while a pass runs is served by one more pass, on the turn after that pass ends.
+   */
   reassess(id: string): void {
     const pr = this.runtimes.get(id);
     if (!pr) return;
-    if (pr.running) {
-      pr.dirty = true;
-      return;
-    }
-    pr.running = true;
-    void (async () => {
-      try {
-        do {
-          pr.dirty = false;
-          await this.assess(pr);
-        } while (pr.dirty && this.runtimes.get(id) === pr);
-      } catch (err) {
-        this.d.logger.error('partition reassessment failed', { partition: id, error: String(err) });
-      } finally {
-        pr.running = false;
-      }
-    })();
+    pr.dirty = true;
+    if (!pr.running && !pr.queued) this.queue(pr);
   }
 
-  /** Promise that resolves when no reassessment is running (tests, shutdown). */
+  /** Whether a reassessment is running or waiting for its turn (tests, shutdown). */
   get busy(): boolean {
-    return [...this.runtimes.values()].some((p) => p.running);
+    return [...this.runtimes.values()].some((p) => p.running || p.queued);
+  }
+
+  /** Defers one pass of `pr` to the next turn of the loop. */
+  private queue(pr: PartitionRuntime): void {
+    pr.queued = true;
+    const run = () => {
+      pr.queued = false;
+      if (this.runtimes.get(pr.partition.id) === pr) void this.pass(pr);
+    };
+    if (this.d.clock.defer) this.d.clock.defer(run);
+    else this.d.clock.setTimeout(run, 0);
+  }
+
+  /** One assessment; asks for the next turn when more was requested meanwhile. */
+  private async pass(pr: PartitionRuntime): Promise<void> {
+    pr.running = true;
+    pr.dirty = false;
+    try {
+      await this.assess(pr);
+    } catch (err) {
+      this.d.logger.error('partition reassessment failed', { partition: pr.partition.id, error: String(err) });
+    } finally {
+      pr.running = false;
+      if (pr.dirty && this.runtimes.get(pr.partition.id) === pr) this.queue(pr);
+    }
   }
 
   private async assess(pr: PartitionRuntime): Promise<void> {
+    this.d.partitionAssessed(pr.partition.id);
     const now = this.d.clock.now();
-    const members = this.resources.membersOf(pr.partition.id);
-    const views: MemberView[] = members.map((rt) => ({
-      spec: rt.spec,
-      state: rt.record.state,
-      eligible: rt.eligible !== false,
-      healthy: rt.healthy,
-      inEpisode: !!rt.record.episode,
-    }));
-    const eligible = members.filter((rt) => rt.eligible !== false).length;
-    const failing = members.filter((rt) => rt.failing && rt.eligible !== false).length;
-    const settings = this.resources.settingsOf({
-      ref: { type: pr.provider.resourceType, id: '' },
-      partition: pr.partition.id,
-    });
+    // One pass over the members, no view built for an unchanged one: a pass costs O(members) of plain reads.
+    const { views, eligible, failing, unknown } = this.resources.memberSummary(pr.partition.id);
+    const settings = pr.settings;
     const storm = eligible > 0 && failing / eligible > settings.maxUnhealthyFraction;
     let { stormSince, cooldownUntil } = pr.record;
     if (storm && stormSince === undefined) {
@@ -182,23 +202,7 @@ export class PartitionEngine {
       );
     }
     const conditions: Verdict = pr.partition.haEnabled
-      ? await withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', async (signal) => {
-          const view = {
-            partition: pr.partition,
-            ancestors: this.d.inventory.lineage(pr.partition.id).slice(1),
-            members: views,
-          };
-          if (!pr.provider.partitionConditions) return defaultPartitionConditions(view);
-          return pr.provider.partitionConditions(view, {
-            signal,
-            clock: this.d.clock,
-            logger: this.d.logger,
-            inventory: this.d.inventory,
-            settings,
-            sleep: (ms) => delay(this.d.clock, ms, signal),
-            alert: (level, code, message, resource) => this.d.alert(level, code, message, resource),
-          });
-        }).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }))
+      ? await this.conditions(pr, views, settings)
       : { ok: false, reason: 'HA disabled by the operator' };
     const cooling = cooldownUntil !== undefined && cooldownUntil > now;
     const met = conditions.ok && !storm && !cooling;
@@ -225,7 +229,6 @@ export class PartitionEngine {
     // the host OFF). ACTIVE holds while the partition has no member yet or an eligible
     // member has not been checked (each first answer reassesses); a storm or an operator
     // switch still acts at once.
-    const unknown = views.length === 0 || healthUnknown(views);
     if (event === 'conditions-unmet' && !storm && !cooling && from === 'ACTIVE' && unknown) return;
     const to = partitionTransition(from, event);
     if (cooling) this.armCooldown(pr, cooldownUntil!);
@@ -251,15 +254,39 @@ export class PartitionEngine {
     else await this.resources.partitionDeactivated(pr.partition.id, `partition ${to}: ${reason}`);
   }
 
+  /**
+   * The provider's conditions for ACTIVE, bounded by the health-check timeout; without `partitionConditions` the
+   * default rule, computed at once (no timer, no signal).
+   */
+  private conditions(
+    pr: PartitionRuntime,
+    members: readonly MemberView[],
+    settings: HaSettings,
+  ): Promise<Verdict> | Verdict {
+    const view = {
+      partition: pr.partition,
+      ancestors: this.d.inventory.lineage(pr.partition.id).slice(1),
+      members,
+    };
+    const own = pr.provider.partitionConditions?.bind(pr.provider);
+    if (!own) return defaultPartitionConditions(view);
+    return withClockSignal(this.d.clock, settings.healthCheckTimeout, 'partition conditions', (signal) =>
+      own(view, {
+        signal,
+        clock: this.d.clock,
+        logger: this.d.logger,
+        inventory: this.d.inventory,
+        settings,
+        sleep: (ms) => delay(this.d.clock, ms, signal),
+        alert: (level, code, message, resource) => this.d.alert(level, code, message, resource),
+      }),
+    ).catch((err: unknown) => ({ ok: false, reason: `conditions check failed: ${String(err)}` }));
+  }
+
   private armCooldown(pr: PartitionRuntime, at: number): void {
     this.d.clock.clearTimeout(pr.timer);
     pr.timer = this.d.clock.setTimeout(() => this.reassess(pr.partition.id), Math.max(0, at - this.d.clock.now()));
   }
-}
-
-/** Some eligible member outside a failure episode has not answered a health check yet. */
-function healthUnknown(members: readonly MemberView[]): boolean {
-  return members.some((m) => m.eligible && m.healthy === undefined && !m.inEpisode);
 }
 
 /** The partition as the engine runs it: the operator's HA switch, when set, wins over the embedder's `haEnabled`. */

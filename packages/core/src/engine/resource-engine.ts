@@ -17,6 +17,10 @@ import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect, type Step
 import type { HaEvent } from '../events/ha-event.js';
 import { powerHostOf, type PowerTransition } from './power-backend.js';
 import { applyPowerRules } from './power-rules.js';
+import { PartitionMembers, type MemberSummary } from './partition-members.js';
+
+/** The summary of a partition without members. */
+const NO_MEMBERS: MemberSummary = { views: [], eligible: 0, failing: 0, unknown: true };
 
 /** How soon an overdue deadline that its handler left in place is looked at again. */
 const OVERDUE_RETRY_MS = 1_000;
@@ -37,7 +41,7 @@ interface HealthAnswer {
  */
 export class ResourceEngine implements ResourceSteps {
   private readonly runtimes = new Map<string, Runtime>();
-  private readonly members = new Map<string, Set<Runtime>>();
+  private readonly members = new Map<string, PartitionMembers>();
   private readonly actions: ResourceActions;
   /** Effective settings by content, shared between resources (see {@link ResourceEngine.settingsOf}). */
   private readonly sharedSettings = new Map<string, HaSettings>();
@@ -47,7 +51,11 @@ export class ResourceEngine implements ResourceSteps {
     this.actions = new ResourceActions(d, this);
   }
 
-  /** Starts managing a resource, resuming `record` when one was persisted. */
+  /**
+   * Starts managing a resource, resuming `record` when one was persisted. A fresh record is written as the resource's
+   * first serial step (every later step waits for it): resources attached together write together, which a store
+   * may commit as one.
+   */
   async attach(
     spec: ResourceSpec,
     provider: HAProvider,
@@ -56,15 +64,11 @@ export class ResourceEngine implements ResourceSteps {
   ): Promise<void> {
     const key = resourceKey(spec.ref);
     const now = this.d.clock.now();
-    let record = persisted ?? newRecord(spec, key, now);
-    if (!persisted && !(await this.d.store.saveResource(record, null))) {
-      record = (await this.d.store.getResource(key)) ?? record;
-    }
     const rt: Runtime = {
       spec,
       key,
       provider,
-      record,
+      record: persisted ?? newRecord(spec, key, now),
       settings: this.settingsOf(spec),
       failing: false,
       healthDue: now,
@@ -75,14 +79,34 @@ export class ResourceEngine implements ResourceSteps {
     };
     this.runtimes.set(key, rt);
     let members = this.members.get(spec.partition);
-    if (!members) this.members.set(spec.partition, (members = new Set()));
+    if (!members) this.members.set(spec.partition, (members = new PartitionMembers()));
     members.add(rt);
     const first = Math.floor(
       keyedRandom(this.d.config.seed, spec.ref.id, 'health-start', 0) * rt.settings.healthCheckInterval,
     );
     this.scheduleHealth(rt, now + first);
-    // A fresh record has no stop intent; a persisted one has one when the caller says so (or the store, asked).
-    await this.serial(rt, () => this.actions.resume(rt, persisted ? hasIntent : false));
+    let unsaved: { error: unknown } | undefined;
+    await this.serial(rt, async () => {
+      try {
+        // Another writer (several servers) may have created it first: its record wins.
+        if (!persisted && !(await this.d.store.saveResource(rt.record, null)))
+          rt.record = (await this.d.store.getResource(key)) ?? rt.record;
+      } catch (error) {
+        unsaved = { error };
+        return;
+      }
+      // A fresh record has no stop intent; a persisted one has one when the caller says so (or the store, asked).
+      await this.actions.resume(rt, persisted ? hasIntent : false);
+    });
+    if (unsaved) {
+      // Its first record was not written: the resource is not managed (the caller sees the store's error).
+      rt.removed = true;
+      this.d.clock.clearTimeout(rt.healthTimer);
+      rt.healthJob?.cancel('resource not added');
+      this.runtimes.delete(key);
+      members.delete(rt);
+      throw unsaved.error;
+    }
   }
 
   /** Stops managing resource `key`: cancels its timers and action, deletes its record. */
@@ -109,7 +133,7 @@ export class ResourceEngine implements ResourceSteps {
    */
   abandon(partition: string, reason: string): string[] {
     const dropped: string[] = [];
-    for (const rt of [...(this.members.get(partition) ?? [])]) {
+    for (const rt of [...(this.members.get(partition)?.runtimes() ?? [])]) {
       rt.removed = true;
       this.d.clock.clearTimeout(rt.healthTimer);
       this.d.clock.clearTimeout(rt.stateTimer);
@@ -129,6 +153,7 @@ export class ResourceEngine implements ResourceSteps {
     if (!rt) return;
     rt.spec = spec;
     rt.settings = this.settingsOf(spec);
+    this.touch(rt);
   }
 
   /** What the engine knows of resource `key`, or undefined when it does not manage it. */
@@ -147,9 +172,14 @@ export class ResourceEngine implements ResourceSteps {
     return this.runtimes.size;
   }
 
-  /** The views of a partition's member resources. */
-  membersOf(partition: string): ResourceView[] {
-    return [...(this.members.get(partition) ?? [])].map(viewOf);
+  /** Member `rt` may have changed: its partition's next reassessment looks at it again. */
+  private touch(rt: Runtime): void {
+    this.members.get(rt.spec.partition)?.touch(rt);
+  }
+
+  /** What the partition engine weighs of a partition's members (docs/behaviour.md#partitions). */
+  memberSummary(partition: string): MemberSummary {
+    return this.members.get(partition)?.summary() ?? NO_MEMBERS;
   }
 
   /** Partitions that have (or had) member resources. */
@@ -201,6 +231,7 @@ export class ResourceEngine implements ResourceSteps {
         await fn();
       } finally {
         rt.stepping = false;
+        this.touch(rt); // whatever the step changed, the partition's next pass sees it
         this.keepDeadline(rt);
       }
     });
@@ -233,9 +264,11 @@ export class ResourceEngine implements ResourceSteps {
       this.d.logger.warn('stale write dropped', { resource: rt.key, event });
       const fresh = await this.d.store.getResource(rt.key);
       if (fresh) rt.record = fresh;
+      this.touch(rt);
       return false;
     }
     rt.record = decision.record;
+    this.touch(rt);
     for (const effect of decision.effects) if (effect.kind === 'adopt-version') this.carryOut(rt, effect);
     if (decision.events.length > 0) this.d.emitCommitted(decision.events.map((e, i) => withId(e, ids[i])));
     for (const effect of decision.effects) if (effect.kind !== 'adopt-version') this.carryOut(rt, effect);
@@ -280,6 +313,7 @@ export class ResourceEngine implements ResourceSteps {
   private setFailing(rt: Runtime, failing: boolean): void {
     if (rt.failing === failing) return;
     rt.failing = failing;
+    this.touch(rt);
     this.d.failingChanged(failing ? 1 : -1);
   }
 
@@ -480,7 +514,9 @@ export class ResourceEngine implements ResourceSteps {
   async observeSwitched(partitions: readonly string[]): Promise<void> {
     await Promise.all(
       partitions.flatMap((p) =>
-        [...(this.members.get(p) ?? [])].map((rt) => this.serial(rt, () => this.actions.observeSwitched(rt))),
+        [...(this.members.get(p)?.runtimes() ?? [])].map((rt) =>
+          this.serial(rt, () => this.actions.observeSwitched(rt)),
+        ),
       ),
     );
   }
@@ -488,7 +524,7 @@ export class ResourceEngine implements ResourceSteps {
   /** The partition became ACTIVE: NONE members start again (open episodes resume). */
   async partitionActivated(partition: string, reason: string): Promise<void> {
     await Promise.all(
-      [...(this.members.get(partition) ?? [])].map((rt) =>
+      [...(this.members.get(partition)?.runtimes() ?? [])].map((rt) =>
         this.serial(rt, async () => {
           const event = resumeEvent(rt.record.episode, rt.healthy);
           await this.apply(rt, event, reason);
@@ -532,7 +568,7 @@ export class ResourceEngine implements ResourceSteps {
   /** The partition left ACTIVE: every member goes to NONE, in-flight work is cancelled. */
   async partitionDeactivated(partition: string, reason: string): Promise<void> {
     await Promise.all(
-      [...(this.members.get(partition) ?? [])].map((rt) =>
+      [...(this.members.get(partition)?.runtimes() ?? [])].map((rt) =>
         this.serial(rt, async () => {
           await this.apply(rt, 'partition-inactive', reason);
         }),

@@ -12,4 +12,10 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer; unknown or fired handles are ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Runs `fn` once on the next turn of the event loop: after every callback and promise job already due now, before
+   * time moves on (Node's `setImmediate`; a test clock: a timer due now, fired in order, never jittered). Optional:
+   * callers fall back to `setTimeout(fn, 0)`. Not cancellable: `fn` checks whether it is still wanted.
+   */
+  defer?(fn: () => void): void;
 }

@@ -29,6 +29,10 @@ export class PostgresDb implements SqlDb {
     }
   }
 
+  batched<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.auto(work);
+  }
+
   async write<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const runner = this.source.createQueryRunner();
     try {

@@ -25,6 +25,12 @@ export interface SqlDb {
   /** Runs `work` in one write transaction: committed when it resolves, rolled back when it throws. */
   write<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   /**
+   * Runs a self-contained write that may share its commit with other writes (SQLite: group commit, one fsync for
+   * every write queued meanwhile; PostgreSQL: as {@link SqlDb.auto}). Resolves once its commit is durable; a `work`
+   * that throws has written nothing and leaves the others alone.
+   */
+  batched<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
    * Locks the fence budget's rows inside a write transaction: the global row, then the
    * partition's (a no-op where the transaction already excludes every other writer).
    */

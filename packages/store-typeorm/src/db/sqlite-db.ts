@@ -1,18 +1,31 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { Mutex, sqlOver, type Sql, type SqlDb } from './sql-db.js';
 
+/** A write waiting for its group's commit. */
+interface QueuedWrite {
+  readonly work: (sql: Sql) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * SQLite through typeorm's better-sqlite3 driver. The driver holds one connection, so
  * this process's callers take turns (a {@link Mutex}); other processes are kept out by
  * `BEGIN IMMEDIATE`, which takes the database's write lock at the start of every write
  * transaction (waiting up to the busy timeout), so a transaction never reads state that
  * another writer changes before it commits.
+ *
+ * Group commit: every write transaction queued while another holds the connection joins one `BEGIN IMMEDIATE …
+ * COMMIT` — one fsync (`synchronous=FULL`) for the group instead of one each; should one throw, the group is rolled
+ * back and each runs again alone, so it fails alone. Every caller resolves only after its commit.
  */
 export class SqliteDb implements SqlDb {
   readonly kind = 'sqlite';
   readonly nowSql = "datetime('now')";
   private readonly turn = new Mutex();
   private readonly sql: Sql;
+  /** The group that later writes still join (closed when it starts, or when a read is queued behind it). */
+  private open: QueuedWrite[] | undefined;
 
   /** Wraps an initialised data source and its one query runner. */
   constructor(
@@ -24,22 +37,57 @@ export class SqliteDb implements SqlDb {
   }
 
   auto<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    this.open = undefined; // a write queued after this read runs after it, as it was called
     return this.turn.run(() => work(this.sql));
   }
 
   write<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.turn.run(async () => {
-      await this.runner.query('BEGIN IMMEDIATE');
-      let result: T;
-      try {
-        result = await work(this.sql);
-      } catch (error) {
-        await this.runner.query('ROLLBACK');
-        throw error;
+    return new Promise<T>((resolve, reject) => {
+      let group = this.open;
+      if (!group) {
+        // The first write takes a turn for a new group; the writes after it join until the group starts.
+        const fresh: QueuedWrite[] = (group = this.open = []);
+        void this.turn.run(async () => {
+          // better-sqlite3 commits synchronously: wait for the end of this turn of the event loop, so the writes
+          // of every callback in it join the group (not one fsync per callback).
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          await this.commitGroup(fresh);
+        });
       }
-      await this.runner.query('COMMIT');
-      return result;
+      group.push({ work, resolve: resolve as (value: unknown) => void, reject });
     });
+  }
+
+  batched<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.write(work);
+  }
+
+  /**
+   * Runs every queued write in one transaction and settles them once it committed. Should one throw, the group is
+   * rolled back and each write runs again in a transaction of its own, so one write's failure is its own.
+   */
+  private async commitGroup(group: readonly QueuedWrite[]): Promise<void> {
+    if (this.open === group) this.open = undefined;
+    const values: unknown[] = [];
+    try {
+      await this.runner.query('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const w of group) w.reject(error);
+      return;
+    }
+    try {
+      for (const w of group) values.push(await w.work(this.sql));
+      await this.runner.query('COMMIT');
+    } catch (error) {
+      await this.runner.query('ROLLBACK').catch(() => undefined);
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      for (const w of group) await this.commitGroup([w]);
+      return;
+    }
+    group.forEach((w, i) => w.resolve(values[i]));
   }
 
   async lockBudget(): Promise<void> {
@@ -52,6 +100,7 @@ export class SqliteDb implements SqlDb {
   }
 
   async close(): Promise<void> {
+    this.open = undefined;
     await this.turn.run(async () => {
       await this.runner.release();
       await this.source.destroy();

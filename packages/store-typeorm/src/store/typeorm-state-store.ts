@@ -219,7 +219,7 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
   }
 
   async appendEvent(event: Readonly<{ t: number; type: string }>): Promise<void> {
-    await this.db.auto((sql) =>
+    await this.db.batched((sql) =>
       sql.run('INSERT INTO events (t, type, json) VALUES (?, ?, ?)', [event.t, event.type, JSON.stringify(event)]),
     );
   }
@@ -323,8 +323,9 @@ export class TypeormStateStore implements StateStore, CoordinationStore {
    */
   private fenced<T>(options: WriteOptions | undefined, work: (sql: Sql) => Promise<T>, single = false): Promise<T> {
     const fence = options?.fence;
-    // One unfenced statement needs no explicit transaction: it is atomic alone (one round trip fewer).
-    if (!fence && single) return this.db.auto(work);
+    // One unfenced statement needs no explicit transaction: it is atomic alone (one round trip fewer), and may share
+    // its commit with the writes queued beside it (SQLite: group commit).
+    if (!fence && single) return this.db.batched(work);
     return this.db.write(async (sql) => {
       if (fence) {
         const n = await sql.run(

@@ -69,6 +69,16 @@ export class TestClock implements Clock {
     return id;
   }
 
+  /**
+   * Runs `fn` on the next turn: a timer due now, never jittered, fired after every timer already due now (in creation
+   * order) and after the promise work in hand, before virtual time moves on.
+   */
+  defer(fn: () => void): void {
+    const id = ++this.seq;
+    this.heap.push({ id, due: this.current, seq: id, fn });
+    this.live.add(id);
+  }
+
   /** Cancels a pending timer. */
   clearTimeout(handle: TimerHandle): void {
     if (typeof handle === 'number') this.live.delete(handle);
