@@ -136,6 +136,18 @@ describe('KVM provider: eligibility, cluster rule, health and relative activity 
     expect(kvm.armCalls[2]).to.deep.equal({ host: 'h1', armed: true, armGen: 3 });
   });
 
+  it('disarms the agent while an operator holds its host in maintenance through hafence, and arms it after', async () => {
+    kvm.host('h1').armed = false;
+    await provider.healthCheck(at(specs, 0), ctx());
+    expect(kvm.armCalls).to.deep.equal([{ host: 'h1', armed: true, armGen: 1 }]);
+    await provider.healthCheck(at(specs, 0), { ...ctx(), operatorMaintenance: true });
+    expect(kvm.armCalls[1]).to.deep.equal({ host: 'h1', armed: false, armGen: 2 });
+    await provider.healthCheck(at(specs, 0), { ...ctx(), operatorMaintenance: true });
+    expect(kvm.armCalls, 'applied: not sent again').to.have.length(2);
+    await provider.healthCheck(at(specs, 0), ctx());
+    expect(kvm.armCalls[2]).to.deep.equal({ host: 'h1', armed: true, armGen: 3 });
+  });
+
   it('records every arm/disarm before it is sent', async () => {
     const seen: string[] = [];
     const records = new MemoryArmRecords();

@@ -93,6 +93,7 @@ export class ResourceActions {
       sleep: (ms) => delay(this.d.clock, ms, signalOf()),
       alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
       observeOnly: this.d.observeOnly(rt.spec.partition),
+      operatorMaintenance: rt.record.operatorMaintenance !== undefined,
     };
   }
 

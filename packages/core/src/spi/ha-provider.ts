@@ -60,6 +60,12 @@ export interface ProviderContext {
    * Absent means false.
    */
   readonly observeOnly?: boolean;
+  /**
+   * An operator put this resource in maintenance through hafence (`HaService.setMaintenance`, the operator API), which
+   * the provider's own {@link HAProvider.isInMaintenance} may not know of. A provider treats it like its own
+   * maintenance flag: e.g. the KVM provider disarms the host's self-fence. Absent means false.
+   */
+  readonly operatorMaintenance?: boolean;
 }
 
 /** Answer of an eligibility question. */

@@ -408,6 +408,7 @@ export class KvmProvider implements HAProvider {
     if (!setArmed || heartbeat === undefined) return;
     const desired =
       ctx.inventory.partition(resource.partition)?.haEnabled === true &&
+      ctx.operatorMaintenance !== true &&
       !(this.options.inventory.facts(host)?.maintenance ?? false);
     if (ctx.observeOnly === true) {
       if (heartbeat.armed === desired) this.armWithheld.delete(host);
