@@ -36,6 +36,8 @@ export class ResourceEngine implements ResourceSteps {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly members = new Map<string, Set<Runtime>>();
   private readonly actions: ResourceActions;
+  /** Set by {@link ResourceEngine.clearTimers}: a power read ending later starts no check. */
+  private timersCleared = false;
 
   /** Builds the engine over shared dependencies. */
   constructor(private readonly d: EngineDeps) {
@@ -160,6 +162,7 @@ export class ResourceEngine implements ResourceSteps {
 
   /** Shutdown, first step: no timer of any resource fires any more. */
   clearTimers(): void {
+    this.timersCleared = true;
     for (const rt of this.runtimes.values()) {
       this.d.clock.clearTimeout(rt.healthTimer);
       this.d.clock.clearTimeout(rt.stateTimer);
@@ -425,6 +428,9 @@ export class ResourceEngine implements ResourceSteps {
     // Right after our own power-on the power cache may still say OFF (its read-back is slow
     // or failed): "not eligible" then judges our own action, not the host.
     const ownOn = answer.eligible?.ok === false && this.d.awaitingOwnPowerOn(powerHostOf(rt.spec));
+    // "Not eligible" judged on a power state nobody has read yet (UNKNOWN right after a start) is no verdict: the power
+    // is read first and the check runs again when that read has ended (docs/behaviour.md#power).
+    if (!stale && !ownOn && answer.eligible?.ok === false && this.recheckAfterFirstRead(rt, answer.startedAt)) return;
     const a = stale ? { health: answer.health } : ownOn ? { ...answer, eligible: undefined } : answer;
     const wasHealthy = rt.healthy;
     const wasEligible = rt.eligible;
@@ -446,6 +452,26 @@ export class ResourceEngine implements ResourceSteps {
     await this.apply(rt, h.event, h.reason);
     this.refreshFailing(rt);
     if (wasHealthy !== rt.healthy || wasEligible !== rt.eligible) this.d.membershipChanged(rt.spec.partition);
+  }
+
+  /**
+   * When the host's power had not been read when the check began (`startedAt`; no read of it had ended since it was
+   * registered): asks for that first read (the sync daemon's, within its concurrency limit), and once it has ended —
+   * whatever its outcome — runs the next health check at once. False when the power had been read (or cannot be read
+   * on the engine's behalf): the verdict stands. So a cold start does not judge a host by a power state nobody has
+   * read yet, and a controller that does not answer is still judged so, after its read failed.
+   */
+  private recheckAfterFirstRead(rt: Runtime, startedAt: number | undefined): boolean {
+    const host = powerHostOf(rt.spec);
+    const read = host === undefined ? undefined : this.d.power?.firstRead?.(host, startedAt);
+    if (!read) return false;
+    const again = () => {
+      if (rt.removed || this.timersCleared) return;
+      this.d.clock.clearTimeout(rt.healthTimer);
+      this.scheduleHealth(rt, this.d.clock.now());
+    };
+    read.then(again, again);
+    return true;
   }
 
   /**
