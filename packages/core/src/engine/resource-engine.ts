@@ -6,6 +6,7 @@ import type { OperatorMaintenance } from '../spi/operator.js';
 import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { ResourceRecord } from '../spi/state-store.js';
+import type { ResourceState } from '../spi/states.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -132,6 +133,11 @@ export class ResourceEngine implements ResourceSteps {
   view(key: string): ResourceView | undefined {
     const rt = this.runtimes.get(key);
     return rt && viewOf(rt);
+  }
+
+  /** The HA state of resource `key`, or undefined when the engine does not manage it (no view built). */
+  stateOf(key: string): ResourceState | undefined {
+    return this.runtimes.get(key)?.record.state;
   }
 
   /** Every managed resource's view. */
