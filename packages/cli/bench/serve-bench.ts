@@ -172,12 +172,27 @@ const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-async function waitUntil(what: string, ms: number, serve: Serve, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
+/** How many hosts are in each state, e.g. `AVAILABLE 480, INITIALIZING 20` (for progress and failures). */
+function states(serve: Serve, n: number): string {
+  const count = new Map<string, number>([['(no transition yet)', n - serve.state.size]]);
+  for (const s of serve.state.values()) count.set(s, (count.get(s) ?? 0) + 1);
+  return [...count]
+    .filter(([, c]) => c > 0)
+    .map(([s, c]) => `${s} ${c}`)
+    .join(', ');
+}
+
+async function waitUntil(what: string, ms: number, serve: Serve, n: number, done: () => boolean): Promise<void> {
+  const started = Date.now();
+  let shown = started;
   while (!done()) {
-    if (serve.exit !== undefined)
-      throw new Error(`serve exited ${serve.exit} while waiting for ${what}:\n${serve.stderr}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}:\n${serve.stderr}`);
+    const fail = (why: string) => new Error(`${why} while waiting for ${what} (${states(serve, n)}):\n${serve.stderr}`);
+    if (serve.exit !== undefined) throw fail(`serve exited ${serve.exit}`);
+    if (Date.now() > started + ms) throw fail(`timed out after ${ms} ms`);
+    if (Date.now() - shown >= 15_000) {
+      shown = Date.now();
+      console.log(`  … ${Math.round((shown - started) / 1000)} s: ${states(serve, n)} (load ${load()})`);
+    }
     await sleep(50);
   }
 }
@@ -243,7 +258,7 @@ async function run(n: number): Promise<Result> {
     const started = performance.now();
     serve = new Serve(configFile, probeFile);
     const s = serve;
-    await waitUntil('every host AVAILABLE', 60_000 + 40 * n, s, () => s.available === n);
+    await waitUntil('every host AVAILABLE', 60_000 + 100 * n, s, n, () => s.available === n);
     const coldStartS = (performance.now() - started) / 1000;
     const coldStartCpuS = cpuSeconds(s.pid);
     const transitions = [...s.transitions.values()].reduce((a, b) => a + b, 0);
@@ -299,7 +314,7 @@ async function run(n: number): Promise<Result> {
       const victim = ids[Math.floor(n / 2)]!;
       const killedAt = performance.now();
       await agents[Math.floor(n / 2)]!.stop(); // as kill -9: server and connections gone, no more heartbeats
-      await waitUntil(`${victim} released`, 600_000, s, () => s.released.some((e) => e.resource === victim));
+      await waitUntil(`${victim} released`, 600_000, s, n, () => s.released.some((e) => e.resource === victim));
       const released = s.released.find((e) => e.resource === victim)!;
       result.killToReleasedS = (performance.now() - killedAt) / 1000;
       const suspectAt = s.suspect.get(victim);
