@@ -22,6 +22,8 @@ export type {
   Actor,
   Waiting,
   ResourceDetail,
+  ResourceCounts,
+  ResourceStateCount,
   FenceBudgetStatus,
   PartitionDetail,
   OperatorMark,

@@ -42,6 +42,33 @@ describe('power sync daemon', () => {
     await svc.close();
   });
 
+  it('firstRead: a host not read yet is read now, within the concurrency limit; a failed read ends it too', async () => {
+    const { clock, driver, svc } = setup({ powerSyncConcurrency: 2, powerSyncInterval: 30_000 }, 100);
+    for (const h of ['a', 'b', 'c']) svc.register(h, { target: target(h) });
+    expect(svc.firstRead('a'), 'no sync daemon running').to.equal(undefined);
+    svc.startSync();
+    driver.host('a').fault = 'down';
+    const ended: string[] = [];
+    const t0 = clock.now();
+    const reads = ['a', 'b', 'c'].map((h) => svc.firstRead(h)!.then(() => ended.push(`${h}@${clock.now() - t0}`)));
+    await clock.advance(100);
+    expect(ended).to.deep.equal(['b@100']); // a waits for its timeout; c for a permit (limit 2)
+    await clock.advance(100);
+    expect(ended).to.deep.equal(['b@100', 'c@200']);
+    expect(svc.firstRead('a'), 'joins the read running').to.be.instanceOf(Promise);
+    await clock.advance(5_000);
+    await Promise.all(reads);
+    expect(ended).to.deep.equal(['b@100', 'c@200', 'a@5000']);
+    expect(svc.state('a')).to.equal('UNKNOWN');
+    // Read once (whatever the outcome): a judgement made since stands; one made before the read ended does not.
+    expect(svc.firstRead('a')).to.equal(undefined);
+    expect(svc.firstRead('b')).to.equal(undefined);
+    expect(svc.firstRead('b', t0 + 50), 'judged before the read ended').to.be.instanceOf(Promise);
+    // One read each so far (a down chassis logs nothing): the next is planned from there, not at the old phase.
+    expect(['b', 'c'].map((h) => driver.host(h).log.filter((op) => op === 'status').length)).to.deep.equal([1, 1]);
+    await svc.close();
+  });
+
   it('jitter is deterministic for a seed and differs between hosts', async () => {
     const times = async (seed: number) => {
       const { clock, driver, svc } = setup({ seed });

@@ -12,6 +12,7 @@ export type { MetricsOptions } from './metrics/ha-metrics.js';
 export type {
   MetricsSource,
   MetricsResourceView,
+  MetricsResourceCounts,
   MetricsPartitionView,
   MetricsBudgetView,
 } from './metrics/metrics-source.js';

@@ -175,4 +175,47 @@ describe('HaMetrics', () => {
       withProcess.close();
     }
   });
+
+  it("a scrape reads the engine's resource counts, no detail per resource, and prints what the details would", async () => {
+    const run = await crashAndRecover(6);
+    ({ c, metrics } = run);
+    const service = run.c.service;
+    // A second cluster whose hosts this engine does not run (no provider of its kind: NONE, counted all the same).
+    await service.addPartition({ id: 'other', kind: 'rack', parent: 'p1', enabled: true, haEnabled: true });
+    for (const id of ['r1', 'r2']) await service.addResource({ ref: { type: 'host', id }, partition: 'other' });
+    run.c.provider.host('h3').crashed = true;
+    await run.c.clock.advance(15_000); // h3 SUSPECT: three states across two partitions
+    let details = 0;
+    const counted = {
+      events$: service.events$,
+      get schedulerStats() {
+        return service.schedulerStats;
+      },
+      observe: (o: Parameters<typeof service.observe>[0]) => service.observe(o),
+      describeResources: () => {
+        details++;
+        return service.describeResources();
+      },
+      resourceCounts: () => service.resourceCounts(),
+      describePartitions: () => service.describePartitions(),
+      fenceBudgets: () => service.fenceBudgets(),
+    };
+    const { resourceCounts: _unused, ...detailed } = counted;
+    const viaCounts = createMetrics(counted);
+    const viaDetails = createMetrics(detailed);
+    try {
+      const gauges = (text: string) =>
+        text.split('\n').filter((l) => /^hafence_(resources|hosts_by_power_state)\b/.test(l));
+      const text = gauges(await viaCounts.metrics());
+      expect(details, 'describeResources() calls').to.equal(0);
+      expect(text).to.deep.equal(gauges(await viaDetails.metrics()));
+      expect(text).to.include.members([
+        'hafence_resources{partition="c1",state="SUSPECT"} 1',
+        'hafence_resources{partition="other",state="NONE"} 2',
+      ]);
+    } finally {
+      viaCounts.close();
+      viaDetails.close();
+    }
+  });
 });

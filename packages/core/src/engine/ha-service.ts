@@ -9,7 +9,7 @@ import type { Logger } from '../spi/logger.js';
 import type { Partition } from '../spi/partition.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
 import type { PartitionRecord, ResourceRecord, StateStore } from '../spi/state-store.js';
-import type { Actor, FenceBudgetStatus, PartitionDetail, ResourceDetail } from '../spi/operator.js';
+import type { Actor, FenceBudgetStatus, PartitionDetail, ResourceCounts, ResourceDetail } from '../spi/operator.js';
 import { OperatorDesk } from './operator-desk.js';
 import { OwnedPartitions, type ServiceOwnershipOptions } from './owned-partitions.js';
 import type { PartitionState, ResourceState } from '../spi/states.js';
@@ -391,6 +391,14 @@ export class HaService {
   /** {@link HaService.describeResource} of every resource added, in the order they were added. */
   describeResources(): ResourceDetail[] {
     return this.desk.describeResources();
+  }
+
+  /**
+   * Resources by partition and HA state, and by power state, as {@link HaService.describeResources} would count them,
+   * in one pass and without building a detail per resource (a metrics scrape of a large engine).
+   */
+  resourceCounts(): ResourceCounts {
+    return this.desk.resourceCounts();
   }
 
   /** Everything the engine knows of every partition added, parents first. */

@@ -40,6 +40,11 @@ export class MemoryInventory implements Inventory {
     return [...this.resources.values()];
   }
 
+  /** Every resource with its key, in the order they were first added (nothing copied). */
+  resourceEntries(): IterableIterator<[string, ResourceSpec]> {
+    return this.resources.entries();
+  }
+
   /** Adds or replaces a partition. */
   putPartition(partition: Partition): void {
     if (partition.parent !== undefined && !this.partitions.has(partition.parent))

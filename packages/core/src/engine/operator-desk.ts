@@ -3,11 +3,20 @@ import type { HaConfig } from '../config/schema.js';
 import { InvalidRequestError, NotFoundError, NotOwnerError } from '../errors/engine-errors.js';
 import type { HaEvent, OperatorAction } from '../events/ha-event.js';
 import type { Clock } from '../spi/clock.js';
-import type { Actor, FenceBudgetStatus, HaOverride, PartitionDetail, ResourceDetail } from '../spi/operator.js';
+import type {
+  Actor,
+  FenceBudgetStatus,
+  HaOverride,
+  PartitionDetail,
+  ResourceCounts,
+  ResourceDetail,
+  ResourceStateCount,
+} from '../spi/operator.js';
 import type { Partition } from '../spi/partition.js';
 import type { PowerState } from '../spi/power-driver.js';
 import { resourceKey, type ResourceRef, type ResourceSpec } from '../spi/resource.js';
 import type { PartitionRecord, StateStore } from '../spi/state-store.js';
+import type { ResourceState } from '../spi/states.js';
 import type { FenceBudget } from './fence-budget.js';
 import type { MemoryInventory } from './memory-inventory.js';
 import type { OwnedPartitions } from './owned-partitions.js';
@@ -80,6 +89,31 @@ export class OperatorDesk {
   /** The operator's view of every resource added, in the order they were added. */
   describeResources(): ResourceDetail[] {
     return this.h.inventory.allResources().map((spec) => this.detailOf(spec));
+  }
+
+  /**
+   * What {@link OperatorDesk.describeResources} would count — resources by partition and state (a resource this server
+   * does not run counts as `NONE`), and by power state — in one pass, without building a detail per resource.
+   */
+  resourceCounts(): ResourceCounts {
+    const byState: Array<{ -readonly [K in keyof ResourceStateCount]: ResourceStateCount[K] }> = [];
+    const index = new Map<string, Map<ResourceState, { count: number }>>();
+    const byPower: Record<PowerState, number> = { ON: 0, OFF: 0, UNKNOWN: 0 };
+    for (const [key, spec] of this.h.inventory.resourceEntries()) {
+      const state = this.h.resources.stateOf(key) ?? 'NONE';
+      let states = index.get(spec.partition);
+      if (!states) index.set(spec.partition, (states = new Map()));
+      const known = states.get(state);
+      if (known) known.count++;
+      else {
+        const entry = { partition: spec.partition, state, count: 1 };
+        states.set(state, entry);
+        byState.push(entry);
+      }
+      const power = this.powerOf(spec);
+      if (power !== undefined) byPower[power]++;
+    }
+    return { byState, byPower };
   }
 
   /** The operator's view of every partition added, parents first. */

@@ -40,6 +40,12 @@ export interface PowerBackend {
   register?(host: string, binding: PowerBinding): void;
   /** Forgets a controller (the engine calls it when its resource is removed). */
   unregister?(host: string): void;
+  /**
+   * For a resource judged not eligible at `judgedAt`: undefined when the host's power had been read by then (the
+   * verdict stands), else a promise that resolves (never rejects) once its first read has ended — at once when it
+   * ended after `judgedAt`; otherwise the host is read now. `PowerManagementService.firstRead` implements it.
+   */
+  firstRead?(host: string, judgedAt?: number): Promise<void> | undefined;
   status(host: string, request: PowerCallRequest): Promise<ChassisPower>;
   command(host: string, command: ChassisCommand, request: PowerCallRequest): Promise<void>;
   readonly transitions$?: Observable<PowerTransition>;

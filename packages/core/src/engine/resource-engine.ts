@@ -6,6 +6,7 @@ import type { OperatorMaintenance } from '../spi/operator.js';
 import type { HAProvider, HealthResult, Verdict } from '../spi/ha-provider.js';
 import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { ResourceRecord } from '../spi/state-store.js';
+import type { ResourceState } from '../spi/states.js';
 import { jittered, keyedRandom } from '../util/prng.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -45,6 +46,8 @@ export class ResourceEngine implements ResourceSteps {
   private readonly actions: ResourceActions;
   /** Effective settings by content, shared between resources (see {@link ResourceEngine.settingsOf}). */
   private readonly sharedSettings = new Map<string, HaSettings>();
+  /** Set by {@link ResourceEngine.clearTimers}: a power read ending later starts no check. */
+  private timersCleared = false;
 
   /** Builds the engine over shared dependencies. */
   constructor(private readonly d: EngineDeps) {
@@ -162,6 +165,11 @@ export class ResourceEngine implements ResourceSteps {
     return rt && viewOf(rt);
   }
 
+  /** The HA state of resource `key`, or undefined when the engine does not manage it (no view built). */
+  stateOf(key: string): ResourceState | undefined {
+    return this.runtimes.get(key)?.record.state;
+  }
+
   /** Every managed resource's view. */
   views(): ResourceView[] {
     return [...this.runtimes.values()].map(viewOf);
@@ -195,6 +203,7 @@ export class ResourceEngine implements ResourceSteps {
 
   /** Shutdown, first step: no timer of any resource fires any more. */
   clearTimers(): void {
+    this.timersCleared = true;
     for (const rt of this.runtimes.values()) {
       this.d.clock.clearTimeout(rt.healthTimer);
       this.d.clock.clearTimeout(rt.stateTimer);
@@ -484,6 +493,9 @@ export class ResourceEngine implements ResourceSteps {
     // Right after our own power-on the power cache may still say OFF (its read-back is slow
     // or failed): "not eligible" then judges our own action, not the host.
     const ownOn = answer.eligible?.ok === false && this.d.awaitingOwnPowerOn(powerHostOf(rt.spec));
+    // "Not eligible" judged on a power state nobody has read yet (UNKNOWN right after a start) is no verdict: the power
+    // is read first and the check runs again when that read has ended (docs/behaviour.md#power).
+    if (!stale && !ownOn && answer.eligible?.ok === false && this.recheckAfterFirstRead(rt, answer.startedAt)) return;
     const a = stale ? { health: answer.health } : ownOn ? { ...answer, eligible: undefined } : answer;
     const wasHealthy = rt.healthy;
     const wasEligible = rt.eligible;
@@ -505,6 +517,26 @@ export class ResourceEngine implements ResourceSteps {
     await this.apply(rt, h.event, h.reason);
     this.refreshFailing(rt);
     if (wasHealthy !== rt.healthy || wasEligible !== rt.eligible) this.d.membershipChanged(rt.spec.partition);
+  }
+
+  /**
+   * When the host's power had not been read when the check began (`startedAt`; no read of it had ended since it was
+   * registered): asks for that first read (the sync daemon's, within its concurrency limit), and once it has ended —
+   * whatever its outcome — runs the next health check at once. False when the power had been read (or cannot be read
+   * on the engine's behalf): the verdict stands. So a cold start does not judge a host by a power state nobody has
+   * read yet, and a controller that does not answer is still judged so, after its read failed.
+   */
+  private recheckAfterFirstRead(rt: Runtime, startedAt: number | undefined): boolean {
+    const host = powerHostOf(rt.spec);
+    const read = host === undefined ? undefined : this.d.power?.firstRead?.(host, startedAt);
+    if (!read) return false;
+    const again = () => {
+      if (rt.removed || this.timersCleared) return;
+      this.d.clock.clearTimeout(rt.healthTimer);
+      this.scheduleHealth(rt, this.d.clock.now());
+    };
+    read.then(again, again);
+    return true;
   }
 
   /**

@@ -101,6 +101,8 @@ interface HostEntry {
   failures: number;
   /** Whether this streak already raised its `controller-unreachable` alert. */
   alerted: boolean;
+  /** When the first status read of this binding ended (succeeded or failed); undefined before. */
+  readAt?: number;
 }
 
 /**
@@ -249,6 +251,23 @@ export class PowerManagementService {
     return power;
   }
 
+  /**
+   * The host's first power read, for a caller that judged the host by its power at `judgedAt`
+   * (default: now) — docs/behaviour.md#power: the first read comes before eligibility is judged.
+   * Undefined when a read of the host had ended by then (the judgement saw its outcome), when
+   * the host is not registered, or when the sync daemon is not running. A promise otherwise:
+   * already resolved when the first read ended after `judgedAt`; else the sync daemon reads
+   * the host now, within its concurrency limit (or the caller joins the read already running),
+   * and it resolves when that read has ended — also when it failed or timed out; it never
+   * rejects. The state is then what that read made it (`UNKNOWN` after a failed read).
+   */
+  firstRead(host: string, judgedAt = this.clock.now()): Promise<void> | undefined {
+    const entry = this.hosts.get(host);
+    if (!entry || !this.sync.started) return undefined;
+    if (entry.readAt !== undefined) return entry.readAt > judgedAt ? Promise.resolve() : undefined;
+    return this.sync.readNow(host);
+  }
+
   /** Sends a chassis command (`on`, `off`, `soft`, `cycle`, `reset`). */
   async command(host: string, cmd: ChassisCommand, opts: PowerOpOptions): Promise<void> {
     await this.perform(host, this.entry(host), cmd, opts, (d, t, c) => d.control(t, cmd, c));
@@ -384,6 +403,7 @@ export class PowerManagementService {
   private readFailed(host: string, entry: HostEntry, err: unknown, by: Requester, seq?: number): void {
     const error = err instanceof Error ? err.message : String(err); // already scrubbed by perform
     const now = this.clock.now();
+    entry.readAt ??= now;
     entry.failures++;
     if (entry.failures === 1) {
       this.logger.warn('power reads failing', { host, by, error });
@@ -411,6 +431,7 @@ export class PowerManagementService {
   private readSucceeded(host: string, entry: HostEntry, power: ChassisPower, by: Requester, seq?: number): void {
     const failures = entry.failures;
     const alerted = entry.alerted;
+    entry.readAt ??= this.clock.now();
     entry.failures = 0;
     entry.alerted = false;
     if (failures > 0) {

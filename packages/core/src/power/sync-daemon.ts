@@ -32,7 +32,8 @@ export const DEFAULT_SYNC_MAX_BACKOFF_MS = 300_000;
 interface HostTimer {
   readonly random: () => number;
   timer?: TimerHandle;
-  busy: boolean;
+  /** The read running now (one at a time per host). */
+  current?: Promise<void>;
   /** Failed reads in a row. */
   failures: number;
 }
@@ -82,9 +83,24 @@ export class SyncDaemon {
   add(host: string): void {
     const existing = this.hosts.get(host);
     if (existing) this.cancel(existing);
-    const h: HostTimer = { random: keyedSequence(this.options.seed, host, 'power-sync'), busy: false, failures: 0 };
+    const h: HostTimer = { random: keyedSequence(this.options.seed, host, 'power-sync'), failures: 0 };
     this.hosts.set(host, h);
     if (this.running) this.plan(host, h, this.options.intervalMs * h.random());
+  }
+
+  /**
+   * Reads `host` now — or joins its read already running — within the same concurrency limit;
+   * its next read is planned from the end of this one, as usual. For a caller that must know
+   * the power before it judges the host (the engine's first health check). Resolves when the
+   * read has ended, whatever its outcome (never rejects); at once when the daemon is stopped
+   * or does not know the host.
+   */
+  readNow(host: string): Promise<void> {
+    const h = this.hosts.get(host);
+    if (!this.running || !h) return Promise.resolve();
+    if (h.current) return h.current;
+    this.cancel(h);
+    return this.fire(host, h);
   }
 
   /** Forgets a host. */
@@ -110,9 +126,13 @@ export class SyncDaemon {
     );
   }
 
-  private async fire(host: string, h: HostTimer): Promise<void> {
-    if (!this.running || h.busy || this.hosts.get(host) !== h) return;
-    h.busy = true;
+  private fire(host: string, h: HostTimer): Promise<void> {
+    if (!this.running || this.hosts.get(host) !== h) return Promise.resolve();
+    h.current ??= this.readOnce(host, h);
+    return h.current;
+  }
+
+  private async readOnce(host: string, h: HostTimer): Promise<void> {
     try {
       await this.limit.with(() =>
         this.running && this.hosts.get(host) === h ? this.options.read(host) : Promise.resolve(),
@@ -122,7 +142,7 @@ export class SyncDaemon {
       // the power service already recorded the failure (FSM, events, log)
       h.failures++;
     } finally {
-      h.busy = false;
+      h.current = undefined;
     }
     if (this.running && this.hosts.get(host) === h) this.plan(host, h, this.nextWait(h));
   }

@@ -38,6 +38,24 @@ export interface Waiting {
   readonly at: number;
 }
 
+/** How many resources of one partition are in one HA state ({@link ResourceCounts.byState}). */
+export interface ResourceStateCount {
+  readonly partition: string;
+  readonly state: ResourceState;
+  readonly count: number;
+}
+
+/**
+ * Counts of the resources added, as `describeResources()` would show them but without building a detail per resource
+ * (`HaService.resourceCounts()`: one pass, for a metrics scrape).
+ */
+export interface ResourceCounts {
+  /** By partition and HA state; only pairs with a resource, in the order a resource of the pair was first added. */
+  readonly byState: readonly ResourceStateCount[];
+  /** Resources with a power binding, by the power state last read from their controller. */
+  readonly byPower: Readonly<Record<PowerState, number>>;
+}
+
 /** Everything the engine knows of one resource, for operators (status page, API, CLI). */
 export interface ResourceDetail {
   readonly ref: ResourceRef;

@@ -14,14 +14,20 @@ export interface Snapshot {
   readonly budgets: readonly MetricsBudgetView[];
 }
 
-/** Reads the engine's views once: one pass over the resources. */
+/** Reads the engine's views once: its resource counts, or one pass over the resources' details without them. */
 export function readSnapshot(source: MetricsSource): Snapshot {
   const resources = new Map<string, number>();
   const power = { ON: 0, OFF: 0, UNKNOWN: 0 };
-  for (const r of source.describeResources()) {
-    const key = `${r.partition}\u0000${r.state}`;
-    resources.set(key, (resources.get(key) ?? 0) + 1);
-    if (r.power !== undefined) power[r.power]++;
+  const counts = source.resourceCounts?.();
+  if (counts) {
+    for (const c of counts.byState) resources.set(`${c.partition}\u0000${c.state}`, c.count);
+    for (const state of POWER_STATES) power[state] = counts.byPower[state];
+  } else {
+    for (const r of source.describeResources()) {
+      const key = `${r.partition}\u0000${r.state}`;
+      resources.set(key, (resources.get(key) ?? 0) + 1);
+      if (r.power !== undefined) power[r.power]++;
+    }
   }
   return { resources, power, partitions: source.describePartitions(), budgets: source.fenceBudgets() };
 }

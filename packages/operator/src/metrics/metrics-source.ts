@@ -8,6 +8,13 @@ export interface MetricsResourceView {
   readonly power?: PowerState;
 }
 
+/** Resources by partition and state, and by power state (`HaService.resourceCounts()`). */
+export interface MetricsResourceCounts {
+  /** Only pairs with a resource, in the order a resource of the pair was first added. */
+  readonly byState: readonly { readonly partition: string; readonly state: ResourceState; readonly count: number }[];
+  readonly byPower: Readonly<Record<PowerState, number>>;
+}
+
 /** The fields of a partition's detail (`HaService.describePartitions()`) the metrics read. */
 export interface MetricsPartitionView {
   readonly id: string;
@@ -38,6 +45,11 @@ export interface MetricsSource {
   /** Adds engine hooks; returns their removal. */
   observe(observer: EngineObserver): () => void;
   describeResources(): readonly MetricsResourceView[];
+  /**
+   * The same counts without a detail per resource (`HaService.resourceCounts()`): read instead of
+   * {@link MetricsSource.describeResources} when present, so a scrape of a large engine stays cheap.
+   */
+  resourceCounts?(): MetricsResourceCounts;
   describePartitions(): readonly MetricsPartitionView[];
   fenceBudgets(): readonly MetricsBudgetView[];
 }
