@@ -83,7 +83,12 @@ describe('break: hafence power --driver redfish / validate --probe (real process
   });
 
   it('hostile --system-id values (newline, slashes, URL) exit 2 or 5, never reach another path', async () => {
-    for (const id of ['1\n2', '../../Managers/1', `https://127.0.0.1:${sim.port}/redfish/v1/Systems/1`, 'x'.repeat(10_000)]) {
+    for (const id of [
+      '1\n2',
+      '../../Managers/1',
+      `https://127.0.0.1:${sim.port}/redfish/v1/Systems/1`,
+      'x'.repeat(10_000),
+    ]) {
       const r = await hafence(base('status', `127.0.0.1:${sim.port}`, '--system-id', id), env);
       expect(r.code, `${JSON.stringify(id.slice(0, 40))}: ${r.stderr}`).to.be.oneOf([2, 5]);
     }
@@ -117,7 +122,10 @@ describe('break: hafence power --driver redfish / validate --probe (real process
   it('the password is never in argv (ps) nor output; a --password flag is refused', async () => {
     const child = spawn(
       process.execPath,
-      [HAFENCE_BIN, ...base('status', `127.0.0.1:${hangPort}`, '--timeout-ms', '3000', '--ca-file', join(dir, 'hang-ca.pem'))],
+      [
+        HAFENCE_BIN,
+        ...base('status', `127.0.0.1:${hangPort}`, '--timeout-ms', '3000', '--ca-file', join(dir, 'hang-ca.pem')),
+      ],
       { env: { ...process.env, ...env }, stdio: 'ignore' },
     );
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -188,7 +196,11 @@ describe('break: hafence power --driver redfish / validate --probe (real process
   };
 
   it('[FINDING] --ca-file naming a FIFO: exit 2 naming it at once, not a hang', async () => {
-    const r = await within(8000, [...base('status', `127.0.0.1:${sim.port}`, '--timeout-ms', '1000'), '--ca-file', fifo()], env);
+    const r = await within(
+      8000,
+      [...base('status', `127.0.0.1:${sim.port}`, '--timeout-ms', '1000'), '--ca-file', fifo()],
+      env,
+    );
     expect(r.code, `${r.ms} ms: ${r.stderr}`).to.equal(2);
     expect(r.stderr).to.include('caFile');
   });

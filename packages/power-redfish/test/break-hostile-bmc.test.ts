@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Secret, type PowerTarget } from '@hafence/core';
 import { RedfishPowerDriver } from '@hafence/power-redfish';
 import { makeTestPki, type TestPki } from '@hafence/testkit';
@@ -76,7 +77,7 @@ describe('break: RedfishPowerDriver against a hostile HTTPS BMC', function () {
     noSecret(r.text);
     return r;
   };
-  const onSystem = (f: (res: ServerResponse, socket: import('node:net').Socket) => void) => {
+  const onSystem = (f: (res: ServerResponse, socket: Socket) => void) => {
     bmc.handler = (req, res, socket) => {
       if (req.method === 'GET' && req.path === '/redfish/v1/Systems/1') {
         f(res, socket);
@@ -224,7 +225,10 @@ describe('break: RedfishPowerDriver against a hostile HTTPS BMC', function () {
       polled[retryAfter] = polls;
     }
     // taskPollMs is 20: at most ~50 polls a second; a BMC saying "0" or a date in the past gets no more
-    expect(Object.entries(polled).filter(([, n]) => n >= 120), JSON.stringify(polled)).to.deep.equal([]);
+    expect(
+      Object.entries(polled).filter(([, n]) => n >= 120),
+      JSON.stringify(polled),
+    ).to.deep.equal([]);
   });
 
   it('503 with a Retry-After of a day: fails within the call timeout, not a day later', async () => {

@@ -96,7 +96,12 @@ describe('break: RedfishSim against malformed and hostile clients', function () 
       ['GET', '/redfish/v1/Systems/hasOwnProperty'],
     ];
     for (const [method, path] of cases) {
-      const r = await ask(sim, method, path, method === 'PATCH' ? { body: '{', headers: { 'Content-Type': 'application/json' } } : {});
+      const r = await ask(
+        sim,
+        method,
+        path,
+        method === 'PATCH' ? { body: '{', headers: { 'Content-Type': 'application/json' } } : {},
+      );
       expect(r.status, `${method} ${path.slice(0, 60)}`).to.be.within(200, 499);
     }
     await alive(sim);
@@ -162,7 +167,10 @@ describe('break: RedfishSim against malformed and hostile clients', function () 
       });
       statuses.push(r.status);
     }
-    expect(statuses.every((s) => [201, 400, 403, 429, 503].includes(s)), String(new Set(statuses).size)).to.equal(true);
+    expect(
+      statuses.every((s) => [201, 400, 403, 429, 503].includes(s)),
+      String(new Set(statuses).size),
+    ).to.equal(true);
     await alive(sim);
   });
 

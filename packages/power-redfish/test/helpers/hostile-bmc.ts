@@ -111,7 +111,11 @@ export class HostileBmc {
     }
     if (key === 'POST /redfish/v1/SessionService/Sessions') {
       this.logins++;
-      return json(201, {}, { 'X-Auth-Token': this.token, Location: `/redfish/v1/SessionService/Sessions/${this.logins}` });
+      return json(
+        201,
+        {},
+        { 'X-Auth-Token': this.token, Location: `/redfish/v1/SessionService/Sessions/${this.logins}` },
+      );
     }
     if (req.method === 'DELETE' && req.path.startsWith('/redfish/v1/SessionService/Sessions/')) {
       res.writeHead(204);
