@@ -78,4 +78,33 @@ describe('break: RedfishPowerDriver files and resources', function () {
       await bmc.close();
     }
   });
+
+  it("[FINDING] a caFile bundling two BMCs' self-signed certificates with the same subject (vendor default) trusts both", async () => {
+    // BMCs of one vendor often ship self-signed certificates with one and the same subject; the README says the
+    // certificate itself works as the CA of a self-signed BMC, so a bundle of them (one --ca-file for --targets)
+    // should trust each. OpenSSL looks a self-signed leaf up by subject: only the first of the bundle is found.
+    const a = new HostileBmc();
+    const b = new HostileBmc();
+    await a.start();
+    await b.start();
+    const d = new RedfishPowerDriver({ ca: a.certPem + b.certPem });
+    try {
+      const t = (port: number) => ({
+        host: `bmc-${port}`,
+        address: '127.0.0.1',
+        port,
+        username: 'a',
+        password: new Secret(HOSTILE_PW),
+      });
+      const c = () => ({ signal: AbortSignal.timeout(5000), timeoutMs: 3000 });
+      const results = await Promise.all(
+        [a.port, b.port].map((port) => d.status(t(port), c()).catch((e: { code?: string }) => e.code ?? 'untyped')),
+      );
+      expect(results).to.deep.equal(['ON', 'ON']);
+    } finally {
+      await d.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });
