@@ -393,6 +393,30 @@ describe('break: RedfishPowerDriver against a hostile HTTPS BMC', function () {
     expect(bmc.maxOpen, 'connections open at once').to.be.at.most(2);
   });
 
+  it('500 concurrent calls while the BMC forgets the session mid-flight: one new login, not one per call', async () => {
+    let answered = 0;
+    bmc.handler = (req, res) => {
+      if (req.path !== '/redfish/v1/Systems/1') return false;
+      if (req.headers['x-auth-token'] !== bmc.token) {
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end('{}');
+        return;
+      }
+      setTimeout(() => {
+        if (++answered === 50) bmc.token = `${HOSTILE_TOKEN}-2`; // the BMC drops the session; the next login gets this
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(system('On')));
+      }, 5);
+    };
+    const d = driver();
+    const results = await Promise.all(
+      Array.from({ length: 500 }, () => outcome(d.status(target(), call(30_000)), 35_000)),
+    );
+    expect(results.filter((r) => r.value !== 'ON').map((r) => r.code)).to.deep.equal([]);
+    expect(bmc.logins, 'sessions opened at the BMC (a real one has 4-16 slots)').to.be.at.most(3);
+    expect(bmc.maxOpen).to.be.at.most(2);
+  });
+
   it('close(): every connection is closed, and a BMC that never answers the logout does not hold it', async () => {
     const d = driver();
     expect(await d.status(target(), call())).to.equal('ON');
