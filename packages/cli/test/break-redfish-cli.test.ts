@@ -195,7 +195,7 @@ describe('break: hafence power --driver redfish / validate --probe (real process
     return path;
   };
 
-  it('[FINDING] --ca-file naming a FIFO: exit 2 naming it at once, not a hang', async () => {
+  it('--ca-file naming a FIFO: exit 2 naming it at once, not a hang (found from outside)', async () => {
     const r = await within(
       8000,
       [...base('status', `127.0.0.1:${sim.port}`, '--timeout-ms', '1000'), '--ca-file', fifo()],
@@ -205,13 +205,13 @@ describe('break: hafence power --driver redfish / validate --probe (real process
     expect(r.stderr).to.include('caFile');
   });
 
-  it('[FINDING] --targets naming a FIFO: exit 2 naming it at once, not a hang', async () => {
+  it('--targets naming a FIFO: exit 2 naming it at once, not a hang (found from outside)', async () => {
     const args = base('status', 'x').filter((a, i, all) => a !== '--host' && all[i - 1] !== '--host');
     const r = await within(8000, [...args, '--targets', fifo(), '--timeout-ms', '1000'], env);
     expect(r.code, `${r.ms} ms: ${r.stderr}`).to.equal(2);
   });
 
-  it('[FINDING] validate (no --probe) with bmc.redfish.caFile naming a FIFO: exit 2 naming the field, not a hang', async () => {
+  it('validate (no --probe) with bmc.redfish.caFile naming a FIFO: exit 2 naming the field, not a hang (found from outside)', async () => {
     writeFileSync(join(dir, 'agent.token'), 'a'.repeat(40));
     chmodSync(join(dir, 'agent.token'), 0o600);
     const file = join(dir, 'fifo-ca.yaml');

@@ -32,7 +32,7 @@ describe('break: RedfishPowerDriver files and resources', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const where of ['driver option', 'target option'] as const) {
-    it(`[FINDING] a caFile that is a FIFO (${where}): a typed error within the call timeout, the event loop never blocked`, async () => {
+    it(`a caFile that is a FIFO (${where}): a typed error within the call timeout, the event loop never blocked (found from outside)`, async () => {
       const fifo = join(dir, `ca-${where.replace(' ', '-')}.fifo`);
       execFileSync('mkfifo', [fifo]);
       const driverOpts = where === 'driver option' ? `{ caFile: ${JSON.stringify(fifo)} }` : '{}';

@@ -81,6 +81,8 @@ export class RedfishPowerDriver implements PowerDriver {
     this.#logger = options.logger ?? noopLogger;
     this.#agents = new TlsAgents(options.maxSockets ?? 2);
     if (options.insecureTls) warnInsecure(this.#logger, {});
+    // read at once: a bad file is a ConfigError from the constructor, not from every call
+    if (options.caFile !== undefined) this.#agents.caFromFile(options.caFile);
   }
 
   /** Reads `PowerState`: `Off` is OFF, every other state (`On`, `PoweringOff`…) ON. */

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { ConfigError } from '@hafence/core';
+import { decodeUtf8, readRegularFile } from '@hafence/core/internal';
+
+/** The largest CA file read (a bundle of many certificates fits in far less). */
+export const MAX_CA_FILE_BYTES = 1024 * 1024;
 
 /** How the BMC's certificate is checked. */
 export interface TlsPolicy {
@@ -26,18 +29,15 @@ export class TlsAgents {
     this.#maxSockets = maxSockets;
   }
 
-  /** The PEM text of `file`, read once; an unreadable or non-PEM file is a `ConfigError` naming it. */
+  /**
+   * The PEM text of `file`, read once. It must be a regular file (a FIFO or a device is
+   * refused without blocking), at most {@link MAX_CA_FILE_BYTES}, UTF-8 and hold a PEM
+   * certificate; anything else is a `ConfigError` naming `path` (the option) and the file.
+   */
   caFromFile(file: string, path = 'caFile'): string {
     const known = this.#caFiles.get(file);
     if (known !== undefined) return known;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError([
-        { path, value: file, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
-      ]);
-    }
+    const text = decodeUtf8(readRegularFile(file, { path, maxBytes: MAX_CA_FILE_BYTES }), path, file);
     if (!text.includes('-----BEGIN CERTIFICATE-----'))
       throw new ConfigError([{ path, value: file, rule: 'holds no PEM certificate' }]);
     this.#caFiles.set(file, text);
