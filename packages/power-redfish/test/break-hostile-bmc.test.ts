@@ -279,7 +279,7 @@ describe('break: RedfishPowerDriver against a hostile HTTPS BMC', function () {
     await typedWithin(driver().status(target(), call()), 1500, ['HAF1003', 'HAF1004']);
   });
 
-  it('[FINDING] a ForceRestart the BMC received and then dropped the connection of is not sent twice', async () => {
+  it('a ForceRestart the BMC received and then dropped the connection of is not sent twice (found from outside)', async () => {
     const d = driver();
     expect(await d.status(target(), call())).to.equal('ON'); // a kept-alive socket to reuse
     let resets = 0;
