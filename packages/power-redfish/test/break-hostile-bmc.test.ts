@@ -208,7 +208,7 @@ describe('break: RedfishPowerDriver against a hostile HTTPS BMC', function () {
     await typedWithin(driver().control(target(), 'off', call(1500)), 1500, ['HAF1002']);
   });
 
-  it('[FINDING] Retry-After negative, zero, garbage or a past date on a task monitor: no busy loop (bounded polls per second)', async () => {
+  it('Retry-After negative, zero, garbage or a past date on a task monitor: no busy loop (bounded polls per second) (found from outside)', async () => {
     const polled: Record<string, number> = {};
     for (const retryAfter of ['-5', '0', 'soon', '1e400', 'Wed, 21 Oct 2015 07:28:00 GMT']) {
       let polls = 0;

@@ -42,7 +42,7 @@ export interface RedfishPowerDriverOptions {
   readonly basicAuth?: boolean;
   /** Connections kept to each BMC (default 2). */
   readonly maxSockets?: number;
-  /** Pause between task monitor polls without `Retry-After` (default 250 ms). */
+  /** Pause between task monitor polls (default 250 ms); a shorter `Retry-After` never polls faster. */
   readonly taskPollMs?: number;
   /** Times a `503` is retried within the call (default 2). */
   readonly busyRetries?: number;
