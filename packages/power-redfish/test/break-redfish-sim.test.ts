@@ -107,7 +107,7 @@ describe('break: RedfishSim against malformed and hostile clients', function () 
     await alive(sim);
   });
 
-  it('[FINDING] hostile reset bodies (a ResetType that is an object): 400/413, never 5xx, and no reset is recorded', async () => {
+  it('hostile reset bodies (a ResetType that is an object): 400/413, never 5xx, and no reset is recorded (found from outside)', async () => {
     const target = '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset';
     const bodies: (string | Buffer)[] = [
       '',
