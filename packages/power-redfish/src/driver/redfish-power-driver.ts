@@ -46,6 +46,12 @@ export interface RedfishPowerDriverOptions {
   readonly taskPollMs?: number;
   /** Times a `503` is retried within the call (default 2). */
   readonly busyRetries?: number;
+  /**
+   * After a BMC refused a login (401/403), calls with the same credentials fail at once with
+   * an `AuthError` for this long without contacting it (default 30000 ms; 0: never), so that
+   * retries do not lock the BMC account. Changed credentials are tried at once.
+   */
+  readonly authBackoffMs?: number;
   /** Deadline of each session logout on {@link RedfishPowerDriver.close} (default 2000 ms). */
   readonly logoutTimeoutMs?: number;
 }
@@ -231,6 +237,7 @@ export class RedfishPowerDriver implements PowerDriver {
         clock: this.#clock,
         logger: this.#logger,
         busyRetries: this.#options.busyRetries ?? 2,
+        authBackoffMs: this.#options.authBackoffMs ?? 30_000,
       });
       this.#bmcs.set(key, bmc);
     }
