@@ -79,7 +79,7 @@ describe('break: RedfishPowerDriver files and resources', function () {
     }
   });
 
-  it("[FINDING] a caFile bundling two BMCs' self-signed certificates with the same subject (vendor default) trusts both", async () => {
+  it("a caFile bundling two BMCs' self-signed certificates with the same subject (vendor default) trusts both (found from outside)", async () => {
     // BMCs of one vendor often ship self-signed certificates with one and the same subject; the README says the
     // certificate itself works as the CA of a self-signed BMC, so a bundle of them (one --ca-file for --targets)
     // should trust each. OpenSSL looks a self-signed leaf up by subject: only the first of the bundle is found.

@@ -85,7 +85,7 @@ export class RedfishPowerDriver implements PowerDriver {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? noopLogger;
-    this.#agents = new TlsAgents(options.maxSockets ?? 2);
+    this.#agents = new TlsAgents(options.maxSockets ?? 2, () => this.#clock.now());
     if (options.insecureTls) warnInsecure(this.#logger, {});
     // read at once: a bad file is a ConfigError from the constructor, not from every call
     if (options.caFile !== undefined) this.#agents.caFromFile(options.caFile);

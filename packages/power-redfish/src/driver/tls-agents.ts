@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import { ConfigError } from '@hafence/core';
 import { decodeUtf8, readRegularFile } from '@hafence/core/internal';
+import { BundleAgent, bundleCertificates, hasSameSubjects } from './bundle-agent.js';
 
 /** The largest CA file read (a bundle of many certificates fits in far less). */
 export const MAX_CA_FILE_BYTES = 1024 * 1024;
@@ -23,10 +24,12 @@ export class TlsAgents {
   readonly #agents = new Map<string, Agent>();
   readonly #caFiles = new Map<string, string>();
   readonly #maxSockets: number;
+  readonly #now: () => number;
 
-  /** Creates the pool; agents are made on first use. */
-  constructor(maxSockets: number) {
+  /** Creates the pool; agents are made on first use. `now` dates the certificates {@link BundleAgent} checks. */
+  constructor(maxSockets: number, now: () => number) {
     this.#maxSockets = maxSockets;
+    this.#now = now;
   }
 
   /**
@@ -49,12 +52,17 @@ export class TlsAgents {
     const key = TlsAgents.keyOf(policy);
     let agent = this.#agents.get(key);
     if (!agent) {
-      agent = new Agent({
-        keepAlive: true,
-        maxSockets: this.#maxSockets,
-        ...(policy.insecure ? { rejectUnauthorized: false } : {}),
-        ...(policy.ca && !policy.insecure ? { ca: policy.ca } : {}),
-      });
+      const base = { keepAlive: true, maxSockets: this.#maxSockets };
+      // a bundle of certificates sharing a subject (self-signed BMC certificates of one vendor):
+      // OpenSSL finds only the first of them, so the peer's certificate is looked up by its bytes
+      if (policy.ca && !policy.insecure && hasSameSubjects(bundleCertificates(policy.ca)))
+        agent = new BundleAgent({ ...base, ca: policy.ca }, this.#now);
+      else
+        agent = new Agent({
+          ...base,
+          ...(policy.insecure ? { rejectUnauthorized: false } : {}),
+          ...(policy.ca && !policy.insecure ? { ca: policy.ca } : {}),
+        });
       this.#agents.set(key, agent);
     }
     return agent;
