@@ -10,7 +10,8 @@ import { HAFENCE_BIN, hafence, within } from './power-sim-helper.js';
 
 /**
  * Outside attacks on `hafence power … --driver redfish` and `hafence validate --probe` (issue 14),
- * as real processes. Titles with [FINDING] failed on the code they were written against.
+ * as real processes. Titles ending "(found from outside)"
+ * failed on the code they were written against (fixed since).
  */
 const PASSWORD = 'cli-break-rf-pw-77';
 

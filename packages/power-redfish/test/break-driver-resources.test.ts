@@ -9,8 +9,8 @@ import { RedfishPowerDriver } from '@hafence/power-redfish';
 import { HOSTILE_PW, HostileBmc } from './helpers/hostile-bmc.js';
 
 /**
- * Outside attacks on RedfishPowerDriver's files and resources (issue 14). Titles with
- * [FINDING] failed on the code they were written against.
+ * Outside attacks on RedfishPowerDriver's files and resources (issue 14). Titles ending
+ * "(found from outside)" failed on the code they were written against (fixed since).
  */
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

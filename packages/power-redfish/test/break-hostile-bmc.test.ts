@@ -10,8 +10,8 @@ import { CaptureLogger } from './helpers/sim-fixture.js';
 /**
  * Outside attacks on RedfishPowerDriver (issue 14): a hand-written hostile HTTPS BMC. Every
  * failure must be a typed hafence error within the call's timeout; neither the password nor
- * the session token may appear in an error or a log line. Titles with [FINDING] failed on the
- * code they were written against.
+ * the session token may appear in an error or a log line. Titles ending "(found from outside)" failed on the
+ * code they were written against (fixed since).
  */
 const TYPED = ['HAF1001', 'HAF1002', 'HAF1003', 'HAF1004', 'HAF1005', 'HAF1006'];
 const call = (ms = 1500) => ({ signal: AbortSignal.timeout(ms + 3000), timeoutMs: ms });

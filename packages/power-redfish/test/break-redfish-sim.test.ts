@@ -5,8 +5,8 @@ import { RedfishSim } from '@hafence/sim';
 
 /**
  * Outside attacks on RedfishSim (a product part, issue 14): malformed requests get a 4xx, the
- * simulator never crashes and keeps answering. Titles with [FINDING] failed on the code they
- * were written against.
+ * simulator never crashes and keeps answering. Titles ending "(found from outside)" failed on the code they
+ * were written against (fixed since).
  */
 const PW = 'sim-break-pw-4';
 const basic = `Basic ${Buffer.from(`admin:${PW}`).toString('base64')}`;
