@@ -7,8 +7,8 @@ const MAX_CERT_FILE_BYTES = 256 * 1024;
 
 /**
  * Reads a PEM certificate file (a certificate, a chain or a CA bundle) for a TLS flag or
- * field: it must be a readable regular file (not a FIFO or a device) and start with a parseable certificate. Errors name `field`
- * and the file.
+ * field: it must be a readable regular file (not a FIFO or a device) and start with a
+ * parseable certificate. Errors name `field` and the file.
  *
  * @example
  * const ca = loadCertFile('/etc/hafence/ca.pem', '--tls-ca');

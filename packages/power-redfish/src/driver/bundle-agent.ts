@@ -93,7 +93,8 @@ export class BundleAgent extends Agent {
     if (!peer?.raw || !this.#trusted.has(peer.raw.toString('base64'))) return refused;
     const cert = new X509Certificate(peer.raw);
     const now = this.#now();
-    if (now < Date.parse(cert.validFrom)) return Object.assign(new Error('not yet valid'), { code: 'CERT_NOT_YET_VALID' });
+    if (now < Date.parse(cert.validFrom))
+      return Object.assign(new Error('not yet valid'), { code: 'CERT_NOT_YET_VALID' });
     if (now > Date.parse(cert.validTo)) return Object.assign(new Error('expired'), { code: 'CERT_HAS_EXPIRED' });
     const host = (options as { servername?: string }).servername || options.host || options.hostname || '';
     return checkServerIdentity(host, peer) ?? null;

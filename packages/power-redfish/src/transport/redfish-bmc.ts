@@ -1,4 +1,12 @@
-import { AuthError, ProtocolError, UnreachableError, delay, type Clock, type HaError, type Logger } from '@hafence/core';
+import {
+  AuthError,
+  ProtocolError,
+  UnreachableError,
+  delay,
+  type Clock,
+  type HaError,
+  type Logger,
+} from '@hafence/core';
 import { toRequestPath } from '../protocol/odata-path.js';
 import { parseRedfishJson, type JsonObject } from '../protocol/redfish-json.js';
 import { readMembers, readServiceRoot, type ServiceRoot } from '../protocol/resources.js';
@@ -210,7 +218,8 @@ export class RedfishBmc {
       },
       {},
     );
-    if (a.status === 401 || a.status === 403) throw this.#refuse(statusError(this.host, 'session login', a.status, a.doc));
+    if (a.status === 401 || a.status === 403)
+      throw this.#refuse(statusError(this.host, 'session login', a.status, a.doc));
     if (NO_SESSIONS.has(a.status)) {
       if (this.#cfg.basicAuth) return { kind: 'basic' };
       throw statusError(
