@@ -18,6 +18,8 @@ export { withClockSignal } from './util/delay.js';
 export type { ClockSignalOptions } from './util/delay.js';
 export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';
 export { decodeUtf8 } from './config/validate-config.js';
+export { readRegularFile } from './util/read-regular-file.js';
+export type { RegularFileRule } from './util/read-regular-file.js';
 export { redact } from './power/redact.js';
 export { EventHistoryPruner } from './engine/event-history.js';
 export { FenceBudget } from './engine/fence-budget.js';

@@ -127,7 +127,21 @@ describe('Redfish response readers', () => {
     expect(toRequestPath('https://10.0.0.9/redfish/v1/TaskMonitors/3?x=1', H, 'x')).to.equal(
       '/redfish/v1/TaskMonitors/3?x=1',
     );
-    for (const bad of ['//evil.example/x', 'ftp://x/y', 'redfish/v1', '/a\r\nX-Injected: 1', '/a b', 5, null, ''])
+    // a fragment is the client's: never sent (found from outside)
+    expect(toRequestPath('/redfish/v1/Systems/1#/Members/0', H, 'x')).to.equal('/redfish/v1/Systems/1');
+    expect(toRequestPath('https://10.0.0.9/tm/3?x=1#f', H, 'x')).to.equal('/tm/3?x=1');
+    for (const bad of [
+      '//evil.example/x',
+      'ftp://x/y',
+      'redfish/v1',
+      '/a\r\nX-Injected: 1',
+      '/a b',
+      5,
+      null,
+      '',
+      '/s/é',
+      '#x',
+    ])
       expect(
         codeOf(() => toRequestPath(bad, H, 'x')),
         String(bad),

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Secret } from '@hafence/core';
 import type { RedfishSim } from '@hafence/sim';
 import type { RedfishPowerDriver } from '@hafence/power-redfish';
 import { CaptureLogger, SIM_PASSWORD, simDriver, simTarget, startSim } from './helpers/sim-fixture.js';
@@ -57,8 +58,41 @@ describe('RedfishPowerDriver against RedfishSim faults', function () {
     expect(err.code).to.equal('HAF1001');
     expect(err.message + String(err.stack)).to.not.include(SIM_PASSWORD);
     sim.setFault(null);
-    // the driver logs in again once the BMC takes the password again
-    expect(await driver.status(target, call())).to.equal('ON');
+    // within the back-off after the refusal the driver does not try again (account lockout)…
+    const before = sim.stats.requests;
+    expect((await failure(driver.status(target, call()))).code).to.equal('HAF1001');
+    expect(sim.stats.requests).to.equal(before);
+    // …and logs in again once it is over and the BMC takes the password again
+    const quick = simDriver(sim, { logger, authBackoffMs: 200 });
+    try {
+      sim.setFault({ kind: 'wrong-password' });
+      expect((await failure(quick.status(target, call()))).code).to.equal('HAF1001');
+      sim.setFault(null);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await quick.status(target, call())).to.equal('ON');
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('a refused password is not tried again during the back-off: 10 calls, 1 login; a changed password is tried at once', async () => {
+    const wrong = { ...simTarget(sim), password: new Secret('not-the-password') };
+    const logins = () => sim.stats.requests;
+    const before = logins();
+    for (let i = 0; i < 10; i++) {
+      const err = await failure(driver.status(wrong, call()));
+      expect(err.code).to.equal('HAF1001');
+      expect(err.message + String(err.stack)).to.not.include('not-the-password');
+    }
+    // the service root and one login: nothing after the first refusal
+    expect(logins() - before).to.equal(2);
+    expect(await driver.status(simTarget(sim), call())).to.equal('ON');
+  });
+
+  it('200 concurrent calls never hold more than one session at the simulator (maxSessions 16)', async () => {
+    const results = await Promise.all(Array.from({ length: 200 }, () => driver.status(simTarget(sim), call(10_000))));
+    expect(new Set(results)).to.deep.equal(new Set(['ON']));
+    expect(sim.stats).to.deep.include({ sessionsCreated: 1, sessionsPeak: 1 });
   });
 
   it('busy (503 under load): retried, then a ProtocolError; fine again when the BMC recovers', async () => {

@@ -45,6 +45,27 @@ describe('RedfishPowerDriver protocol corners (a scripted HTTPS BMC)', function 
     expect(Buffer.from(basic.headers.authorization!.slice(6), 'base64').toString()).to.equal(`admin:${PW}`);
   });
 
+  it('links with a #fragment are followed without it; a non-ASCII @odata.id is a ProtocolError, not unreachable', async () => {
+    const routes = sessionlessRoutes();
+    const system = routes['GET /redfish/v1/Systems/1']!;
+    await serve({
+      ...routes,
+      'GET /redfish/v1/Systems': () => ({
+        status: 200,
+        body: { Members: [{ '@odata.id': '/redfish/v1/Systems/1#/Members/0' }] },
+      }),
+    });
+    expect(await driver({ basicAuth: true }).status(target(), call())).to.equal('ON');
+    expect(bmc.seen.map((r) => r.path)).to.include('/redfish/v1/Systems/1');
+    expect(bmc.seen.filter((r) => r.path.includes('#'))).to.deep.equal([]);
+    bmc.routes = {
+      ...routes,
+      'GET /redfish/v1/Systems': () => ({ status: 200, body: { Members: [{ '@odata.id': '/redfish/v1/Systems/é' }] } }),
+      'GET /redfish/v1/Systems/%C3%A9': system,
+    };
+    expect(await codeOf(driver({ basicAuth: true }).status(target(), call()))).to.equal('HAF1004');
+  });
+
   it('a session token the BMC forgot is replaced by a new login, once; close() deletes the session', async () => {
     let logins = 0;
     let valid = '';

@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProtocolError } from '@hafence/core';
+import { ProtocolError, Secret } from '@hafence/core';
 import { RedfishPowerDriver } from '@hafence/power-redfish';
-import type { RedfishSim } from '@hafence/sim';
+import { generateSelfSignedCertificate, type RedfishSim } from '@hafence/sim';
+import { HOSTILE_PW, HostileBmc } from './helpers/hostile-bmc.js';
 import { CaptureLogger, simTarget, startSim } from './helpers/sim-fixture.js';
 
 const call = () => ({ signal: AbortSignal.timeout(5000), timeoutMs: 3000 });
@@ -82,5 +83,56 @@ describe('RedfishPowerDriver TLS: verified by default, a CA file, an explicit an
     expect(await d.status(simTarget(sim, { insecureTls: true }), call())).to.equal('ON');
     expect(await d.status(simTarget(sim, { insecureTls: true }), call())).to.equal('ON');
     expect(logger.lines.filter((l) => l.level === 'warn' && l.fields?.host === simTarget(sim).host)).to.have.length(1);
+  });
+});
+
+describe('RedfishPowerDriver TLS: a bundle of self-signed certificates sharing a subject', function () {
+  this.timeout(20_000);
+  const bmcs: HostileBmc[] = [];
+  const bmc = async (tls?: { cert: string; key: string }) => {
+    const b = new HostileBmc(tls);
+    await b.start();
+    bmcs.push(b);
+    return b;
+  };
+  const target = (b: HostileBmc) => ({
+    host: `bmc-${b.port}`,
+    address: '127.0.0.1',
+    port: b.port,
+    username: 'a',
+    password: new Secret(HOSTILE_PW),
+  });
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      (v) => v,
+      (e: { code?: string }) => e.code ?? 'untyped',
+    );
+  afterEach(async () => {
+    await Promise.all(bmcs.splice(0).map((b) => b.close()));
+  });
+
+  it('trusts each certificate of the bundle, and still refuses a stranger and a bundled certificate of another host before any request', async () => {
+    const a = await bmc();
+    const b = await bmc();
+    // same subject as a and b, not in the bundle
+    const stranger = await bmc();
+    // in the bundle, but made for another address: the hostname check refuses it
+    const elsewhere = generateSelfSignedCertificate({ notBeforeMs: Date.now() - 60_000, altNames: ['10.9.9.9'] });
+    const moved = await bmc({ cert: elsewhere.certPem, key: elsewhere.keyPem });
+    const d = new RedfishPowerDriver({ ca: a.certPem + b.certPem + elsewhere.certPem });
+    try {
+      expect(await Promise.all([a, b, a, b].map((x) => codeOf(d.status(target(x), call()))))).to.deep.equal([
+        'ON',
+        'ON',
+        'ON',
+        'ON',
+      ]);
+      expect(await codeOf(d.status(target(stranger), call()))).to.equal('HAF1004');
+      expect(await codeOf(d.status(target(moved), call()))).to.equal('HAF1004');
+      expect(stranger.seen).to.deep.equal([]);
+      expect(moved.seen).to.deep.equal([]);
+    } finally {
+      await d.close();
+    }
   });
 });

@@ -86,6 +86,26 @@ describe('RedfishSim: protocol over HTTPS', function () {
     expect(bad.headers['x-auth-token']).to.equal(undefined);
   });
 
+  it('limits sessions like a BMC: a login beyond maxSessions gets 503 SessionLimitExceeded, a logout frees a place', async () => {
+    const small = await started({ maxSessions: 2 });
+    try {
+      const login = () =>
+        call(small, 'POST', '/redfish/v1/SessionService/Sessions', { body: { UserName: USER, Password: PASSWORD } });
+      const first = await login();
+      expect((await login()).status).to.equal(201);
+      const third = await login();
+      expect(third.status).to.equal(503);
+      expect(messageId(third)).to.equal('Base.1.8.SessionLimitExceeded');
+      expect(third.headers['x-auth-token']).to.equal(undefined);
+      const token = first.headers['x-auth-token'] as string;
+      expect((await call(small, 'DELETE', first.headers.location as string, { token })).status).to.equal(204);
+      expect((await login()).status).to.equal(201);
+      expect(small.stats).to.deep.include({ sessionsCreated: 3, sessionsOpen: 2, sessionsPeak: 2 });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('ForceOff answers 204 before the power lands; GracefulShutdown takes its time; On comes back', async () => {
     const reset = (ResetType: string) =>
       call(sim, 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { basic: AUTH, body: { ResetType } });
@@ -108,7 +128,7 @@ describe('RedfishSim: protocol over HTTPS', function () {
       call(sim, 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', { basic: AUTH, body });
     const cases: Array<[string, number, string]> = [
       ['{"ResetType":"Explode"}', 400, 'Base.1.8.ActionParameterValueNotInList'],
-      ['{"ResetType":7}', 400, 'Base.1.8.ActionParameterValueNotInList'],
+      ['{"ResetType":7}', 400, 'Base.1.8.ActionParameterValueTypeError'],
       ['{}', 400, 'Base.1.8.ActionParameterMissing'],
       ['', 400, 'Base.1.8.ActionParameterMissing'],
       ['{"ResetType":', 400, 'Base.1.8.MalformedJSON'],

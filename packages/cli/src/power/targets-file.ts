@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '@hafence/core';
-import { addressRule, decodeUtf8, hasControlChars } from '@hafence/core/internal';
+import { addressRule, decodeUtf8, hasControlChars, readRegularFile } from '@hafence/core/internal';
+
+/** The largest targets file read (a line per BMC: tens of thousands of lines fit). */
+const MAX_TARGETS_FILE_BYTES = 1024 * 1024;
 
 /** One BMC from `--host`/`--port` or a `--targets` line. */
 export interface CliTarget {
@@ -26,16 +28,13 @@ export function parseTarget(text: string, where = '--host'): CliTarget {
   return { address, port };
 }
 
-/** Reads a targets file: one `host[:port]` a line; blank lines and `#` comments are ignored. */
+/**
+ * Reads a targets file: one `host[:port]` a line; blank lines and `#` comments are ignored. It must
+ * be a regular file of at most 1 MiB (a FIFO or a device is a `ConfigError`, never a hang).
+ */
 export function readTargetsFile(file: string): CliTarget[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new ConfigError([
-      { path: '--targets', value: file, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
-    ]);
-  }
+  // a FIFO or a device is refused without blocking on it
+  const bytes = readRegularFile(file, { path: '--targets', maxBytes: MAX_TARGETS_FILE_BYTES });
   const text = decodeUtf8(bytes, '--targets', file);
   const targets = text
     .split(/\r?\n/)

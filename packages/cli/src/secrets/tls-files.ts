@@ -1,33 +1,21 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ConfigError, Secret, readSecretFile } from '@hafence/core';
+import { readRegularFile } from '@hafence/core/internal';
 
 /** The largest certificate file read (a chain of a few certificates). */
 const MAX_CERT_FILE_BYTES = 256 * 1024;
 
 /**
  * Reads a PEM certificate file (a certificate, a chain or a CA bundle) for a TLS flag or
- * field: it must be readable and start with a parseable certificate. Errors name `field`
- * and the file.
+ * field: it must be a readable regular file (not a FIFO or a device) and start with a
+ * parseable certificate. Errors name `field` and the file.
  *
  * @example
  * const ca = loadCertFile('/etc/hafence/ca.pem', '--tls-ca');
  */
 export function loadCertFile(path: string, field: string): string {
-  let text: string;
-  try {
-    const buf = readFileSync(path);
-    if (buf.length > MAX_CERT_FILE_BYTES)
-      throw new ConfigError([
-        { path: field, value: path, rule: `is larger than ${MAX_CERT_FILE_BYTES} bytes: not a certificate file` },
-      ]);
-    text = buf.toString('utf8');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError([
-      { path: field, value: path, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
-    ]);
-  }
+  // a FIFO or a device (/dev/zero) is refused without blocking; the size is bounded before reading
+  const text = readRegularFile(path, { path: field, maxBytes: MAX_CERT_FILE_BYTES }).toString('utf8');
   try {
     new X509Certificate(text); // parsed only to check it
   } catch {

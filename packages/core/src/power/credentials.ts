@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
 import { hasControlChars } from '../config/safe-values.js';
 import { decodeUtf8 } from '../config/validate-config.js';
 import { ConfigError } from '../errors/engine-errors.js';
 import { Secret } from '../spi/secret.js';
+import { readRegularFile } from '../util/read-regular-file.js';
 
 /**
  * Where a credential comes from (docs/behaviour.md#power: never stored in clear): an environment
@@ -112,38 +112,19 @@ const MAX_SECRET_FILE_BYTES = 64 * 1024;
  */
 export function readSecretFile(file: string, what: string): string {
   const where = `${what} ${file}`;
-  let fd: number;
-  try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOCTTY | fsConstants.O_NONBLOCK);
-  } catch (err) {
-    throw configError(where, undefined, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw configError(where, undefined, 'must be a regular file');
-    if ((st.mode & 0o077) !== 0) {
-      throw configError(
-        where,
-        `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`,
-        'is accessible by group or others: a secret file must be readable by its owner only (chmod 600)',
-      );
-    }
-    if (st.size > MAX_SECRET_FILE_BYTES)
-      throw configError(where, `${st.size} bytes`, `is larger than ${MAX_SECRET_FILE_BYTES} bytes: not a secret file`);
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return decodeUtf8(buf.subarray(0, got), where);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw configError(where, undefined, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  } finally {
-    closeSync(fd);
-  }
+  const buf = readRegularFile(file, {
+    path: where,
+    value: undefined,
+    maxBytes: MAX_SECRET_FILE_BYTES,
+    check: (st) =>
+      (st.mode & 0o077) !== 0
+        ? {
+            value: `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`,
+            rule: 'is accessible by group or others: a secret file must be readable by its owner only (chmod 600)',
+          }
+        : undefined,
+  });
+  return decodeUtf8(buf, where);
 }
 
 function loadKey(options: ResolveCredentialOptions, env: Readonly<Record<string, string | undefined>>): Buffer {

@@ -42,10 +42,16 @@ export interface RedfishPowerDriverOptions {
   readonly basicAuth?: boolean;
   /** Connections kept to each BMC (default 2). */
   readonly maxSockets?: number;
-  /** Pause between task monitor polls without `Retry-After` (default 250 ms). */
+  /** Pause between task monitor polls (default 250 ms); a shorter `Retry-After` never polls faster. */
   readonly taskPollMs?: number;
   /** Times a `503` is retried within the call (default 2). */
   readonly busyRetries?: number;
+  /**
+   * After a BMC refused a login (401/403), calls with the same credentials fail at once with
+   * an `AuthError` for this long without contacting it (default 30000 ms; 0: never), so that
+   * retries do not lock the BMC account. Changed credentials are tried at once.
+   */
+  readonly authBackoffMs?: number;
   /** Deadline of each session logout on {@link RedfishPowerDriver.close} (default 2000 ms). */
   readonly logoutTimeoutMs?: number;
 }
@@ -79,8 +85,10 @@ export class RedfishPowerDriver implements PowerDriver {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? noopLogger;
-    this.#agents = new TlsAgents(options.maxSockets ?? 2);
+    this.#agents = new TlsAgents(options.maxSockets ?? 2, () => this.#clock.now());
     if (options.insecureTls) warnInsecure(this.#logger, {});
+    // read at once: a bad file is a ConfigError from the constructor, not from every call
+    if (options.caFile !== undefined) this.#agents.caFromFile(options.caFile);
   }
 
   /** Reads `PowerState`: `Off` is OFF, every other state (`On`, `PoweringOff`…) ON. */
@@ -229,6 +237,7 @@ export class RedfishPowerDriver implements PowerDriver {
         clock: this.#clock,
         logger: this.#logger,
         busyRetries: this.#options.busyRetries ?? 2,
+        authBackoffMs: this.#options.authBackoffMs ?? 30_000,
       });
       this.#bmcs.set(key, bmc);
     }

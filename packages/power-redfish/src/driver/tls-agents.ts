@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { ConfigError } from '@hafence/core';
+import { decodeUtf8, readRegularFile } from '@hafence/core/internal';
+import { BundleAgent, bundleCertificates, hasSameSubjects } from './bundle-agent.js';
+
+/** The largest CA file read (a bundle of many certificates fits in far less). */
+export const MAX_CA_FILE_BYTES = 1024 * 1024;
 
 /** How the BMC's certificate is checked. */
 export interface TlsPolicy {
@@ -20,24 +24,23 @@ export class TlsAgents {
   readonly #agents = new Map<string, Agent>();
   readonly #caFiles = new Map<string, string>();
   readonly #maxSockets: number;
+  readonly #now: () => number;
 
-  /** Creates the pool; agents are made on first use. */
-  constructor(maxSockets: number) {
+  /** Creates the pool; agents are made on first use. `now` dates the certificates {@link BundleAgent} checks. */
+  constructor(maxSockets: number, now: () => number) {
     this.#maxSockets = maxSockets;
+    this.#now = now;
   }
 
-  /** The PEM text of `file`, read once; an unreadable or non-PEM file is a `ConfigError` naming it. */
+  /**
+   * The PEM text of `file`, read once. It must be a regular file (a FIFO or a device is
+   * refused without blocking), at most {@link MAX_CA_FILE_BYTES}, UTF-8 and hold a PEM
+   * certificate; anything else is a `ConfigError` naming `path` (the option) and the file.
+   */
   caFromFile(file: string, path = 'caFile'): string {
     const known = this.#caFiles.get(file);
     if (known !== undefined) return known;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError([
-        { path, value: file, rule: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` },
-      ]);
-    }
+    const text = decodeUtf8(readRegularFile(file, { path, maxBytes: MAX_CA_FILE_BYTES }), path, file);
     if (!text.includes('-----BEGIN CERTIFICATE-----'))
       throw new ConfigError([{ path, value: file, rule: 'holds no PEM certificate' }]);
     this.#caFiles.set(file, text);
@@ -49,12 +52,17 @@ export class TlsAgents {
     const key = TlsAgents.keyOf(policy);
     let agent = this.#agents.get(key);
     if (!agent) {
-      agent = new Agent({
-        keepAlive: true,
-        maxSockets: this.#maxSockets,
-        ...(policy.insecure ? { rejectUnauthorized: false } : {}),
-        ...(policy.ca && !policy.insecure ? { ca: policy.ca } : {}),
-      });
+      const base = { keepAlive: true, maxSockets: this.#maxSockets };
+      // a bundle of certificates sharing a subject (self-signed BMC certificates of one vendor):
+      // OpenSSL finds only the first of them, so the peer's certificate is looked up by its bytes
+      if (policy.ca && !policy.insecure && hasSameSubjects(bundleCertificates(policy.ca)))
+        agent = new BundleAgent({ ...base, ca: policy.ca }, this.#now);
+      else
+        agent = new Agent({
+          ...base,
+          ...(policy.insecure ? { rejectUnauthorized: false } : {}),
+          ...(policy.ca && !policy.insecure ? { ca: policy.ca } : {}),
+        });
       this.#agents.set(key, agent);
     }
     return agent;

@@ -42,6 +42,9 @@ const UNREACHABLE = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Methods a BMC may receive twice without harm: the only ones sent again on a reused-socket reset. */
+const IDEMPOTENT = new Set<HttpsRequest['method']>(['GET', 'DELETE']);
+
 const UNTRUSTED = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -113,9 +116,23 @@ function once(ep: HttpsEndpoint, req: HttpsRequest): Promise<{ answer: HttpsAnsw
     );
     r.on('error', (err: NodeJS.ErrnoException) => {
       // Node's advice for kept-alive sockets: the server may close an idle socket just as a
-      // request is written on it; that request never reached it, so it is sent once more.
-      if (r.reusedSocket && err.code === 'ECONNRESET' && !req.signal.aborted) resolve({ retry: true });
-      else fail(err);
+      // request is written on it. Whether the request reached it is unknown: only a request
+      // that may safely arrive twice is sent once more. A POST (a reset) fails instead: the
+      // BMC may have acted on it, and sending it again could reboot the host twice. It is a
+      // ProtocolError, not an UnreachableError: a driver chain must not send it through
+      // another driver either; the power recipe's next attempt reads the state first.
+      if (r.reusedSocket && err.code === 'ECONNRESET' && !req.signal.aborted) {
+        if (IDEMPOTENT.has(req.method)) resolve({ retry: true });
+        else
+          reject(
+            new ProtocolError(
+              ep.host,
+              `${ep.address}:${ep.port} reset the connection before answering ${req.method} ${req.path}: ` +
+                'the BMC may have acted on it (not sent again; read the power state back)',
+              { cause: err },
+            ),
+          );
+      } else fail(err);
     });
     r.end(payload);
   });
@@ -125,7 +142,9 @@ function once(ep: HttpsEndpoint, req: HttpsRequest): Promise<{ answer: HttpsAnsw
  * Sends one HTTPS request on the endpoint's agent and reads the whole answer (at most
  * {@link MAX_BODY_BYTES}). Socket and TLS failures are typed (`UnreachableError`,
  * `ProtocolError` for an untrusted certificate or a broken answer); the caller's abort
- * rejects with its reason and destroys the socket.
+ * rejects with its reason and destroys the socket. A kept-alive socket the BMC closed as
+ * the request was written is retried on a new one for `GET` and `DELETE` only; a `POST` or
+ * `PATCH` whose fate is unknown is a `ProtocolError` (the caller reads the state back).
  */
 export async function httpsCall(ep: HttpsEndpoint, req: HttpsRequest): Promise<HttpsAnswer> {
   if (req.signal.aborted) throw abortReason(req.signal);

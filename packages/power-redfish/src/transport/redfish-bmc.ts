@@ -1,4 +1,12 @@
-import { AuthError, ProtocolError, UnreachableError, delay, type Clock, type Logger } from '@hafence/core';
+import {
+  AuthError,
+  ProtocolError,
+  UnreachableError,
+  delay,
+  type Clock,
+  type HaError,
+  type Logger,
+} from '@hafence/core';
 import { toRequestPath } from '../protocol/odata-path.js';
 import { parseRedfishJson, type JsonObject } from '../protocol/redfish-json.js';
 import { readMembers, readServiceRoot, type ServiceRoot } from '../protocol/resources.js';
@@ -18,6 +26,12 @@ export interface RedfishBmcConfig {
   readonly logger: Logger;
   /** Times a 503 is retried (after `Retry-After`, at most 1 s). */
   readonly busyRetries: number;
+  /**
+   * After the BMC refused these credentials (401/403 to a login or to HTTP Basic), calls fail
+   * at once with an `AuthError` for this long without contacting it (0: never), so that
+   * retries never lock the account (BMCs lock it after 3–5 failures).
+   */
+  readonly authBackoffMs: number;
 }
 
 /** A request as the driver makes it. */
@@ -58,6 +72,8 @@ export class RedfishBmc {
   #auth: Promise<RedfishAuth> | undefined;
   #root: ServiceRoot | undefined;
   #system: string | undefined;
+  /** When the credentials were last refused, and how (the back-off of {@link RedfishBmcConfig.authBackoffMs}). */
+  #refused: { readonly at: number; readonly detail: string } | undefined;
   /** Learned from a 428: this BMC wants `If-Match` on actions. */
   requiresIfMatch = false;
 
@@ -78,14 +94,38 @@ export class RedfishBmc {
 
   /** A request with the session (logging in first, and once more when the BMC forgot the session). */
   async call(req: BmcRequest): Promise<BmcAnswer> {
+    this.#checkBackoff();
     const { pending, auth } = await this.#session(req.signal);
     const first = await this.#send(req, authHeaders(auth, this.#cfg.account), [401]);
     if (first.status !== 401) return first;
-    if (auth.kind === 'basic') throw statusError(this.host, req.what, 401, first.doc);
+    if (auth.kind === 'basic') throw this.#refuse(statusError(this.host, req.what, 401, first.doc));
     // the session may have expired or been deleted on the BMC: log in once more
     if (this.#auth === pending) this.#auth = undefined;
     const fresh = await this.#login(req.signal);
     return this.#send(req, authHeaders(fresh, this.#cfg.account));
+  }
+
+  /** Fails at once while the credentials are in their back-off after a refusal. */
+  #checkBackoff(): void {
+    const r = this.#refused;
+    if (!r) return;
+    const left = r.at + this.#cfg.authBackoffMs - this.#cfg.clock.now();
+    if (left <= 0) {
+      this.#refused = undefined;
+      return;
+    }
+    throw new AuthError(
+      this.host,
+      'redfish',
+      `${r.detail}; not tried again for ${Math.ceil(left / 1000)} s (authBackoffMs) so as not to lock the account`,
+    );
+  }
+
+  /** Remembers a refusal of the credentials (when back-off is on) and returns the error. */
+  #refuse(err: HaError): HaError {
+    if (err instanceof AuthError && this.#cfg.authBackoffMs > 0)
+      this.#refused = { at: this.#cfg.clock.now(), detail: err.message };
+    return err;
   }
 
   /** The service root, read once. */
@@ -174,10 +214,12 @@ export class RedfishBmc {
         body: loginBody(this.#cfg.account),
         what: 'session login',
         signal,
-        accept: [...NO_SESSIONS],
+        accept: [...NO_SESSIONS, 401, 403],
       },
       {},
     );
+    if (a.status === 401 || a.status === 403)
+      throw this.#refuse(statusError(this.host, 'session login', a.status, a.doc));
     if (NO_SESSIONS.has(a.status)) {
       if (this.#cfg.basicAuth) return { kind: 'basic' };
       throw statusError(

@@ -9,7 +9,7 @@ export interface TaskFollowOptions {
   readonly clock: Clock;
   /** Longest time the task may take (the driver's call deadline still applies). */
   readonly deadlineMs: number;
-  /** Pause between polls when the BMC gives no `Retry-After` (default 250 ms, at most 2 s). */
+  /** Pause between polls (default 250 ms): a shorter `Retry-After` never polls faster. */
   readonly pollMs: number;
   readonly signal: AbortSignal;
   readonly what: string;
@@ -29,9 +29,15 @@ const RUNNING = new Set([
 const FAILED = new Set(['Exception', 'Killed', 'Cancelled']);
 const MAX_POLL_MS = 2000;
 
+/**
+ * The wait before the next poll: the BMC's `Retry-After` (seconds) bounded to
+ * [`pollMs`, 2 s]. A `Retry-After` of 0, a negative or garbage one, or a date never makes
+ * the driver poll faster than `pollMs` (a busy loop against a small BMC).
+ */
 function pause(headers: Record<string, unknown>, pollMs: number): number {
   const v = Number(headers['retry-after']);
-  return Math.min(Number.isFinite(v) && v >= 0 ? v * 1000 : pollMs, MAX_POLL_MS);
+  const asked = Number.isFinite(v) && v >= 0 ? v * 1000 : pollMs;
+  return Math.min(Math.max(asked, pollMs), Math.max(pollMs, MAX_POLL_MS));
 }
 
 /**

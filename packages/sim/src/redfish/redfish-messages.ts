@@ -128,6 +128,30 @@ export const redfishErrors = {
         [value, param, action],
       ),
     ),
+  parameterValueTypeError: (value: string, param: string, action: string): RedfishReply =>
+    errorReply(
+      400,
+      baseMessage(
+        'ActionParameterValueTypeError',
+        `The value '${value}' for the parameter ${param} in the action ${action} is of a different type than the ` +
+          'parameter can accept.',
+        'Correct the value for the parameter in the request body and resubmit the request if the operation failed.',
+        [value, param, action],
+      ),
+    ),
+  sessionLimitExceeded: (): RedfishReply =>
+    errorReply(
+      503,
+      baseMessage(
+        'SessionLimitExceeded',
+        'The session establishment failed due to the number of simultaneous sessions exceeding the limit of the ' +
+          'implementation.',
+        'Reduce the number of other sessions before trying to establish the session or increase the limit of ' +
+          'simultaneous sessions (if supported).',
+        [],
+        'Critical',
+      ),
+    ),
   propertyUnknown: (prop: string): RedfishReply =>
     errorReply(
       400,

@@ -90,7 +90,8 @@ export class RedfishService {
     if (password === undefined) return redfishErrors.parameterMissing('Session create', 'Password');
     if (!this.sessions.checkPassword(user, password)) return redfishErrors.loginFailed(this.uris.sessions);
     const session = this.sessions.open(user as string);
-    if (!session) return redfishErrors.busy();
+    // bmcweb answers a full session table so (503, Base SessionLimitExceeded); other BMCs use 400 with their own id
+    if (!session) return redfishErrors.sessionLimitExceeded();
     const location = `${this.uris.sessions}/${session.id}`;
     return json(sessionDocument(this.uris, session.id, session.userName), 201, {
       Location: location,
@@ -193,9 +194,15 @@ export class RedfishService {
     if (!parsed.ok || (parsed.value !== undefined && !isRecord(parsed.value))) return redfishErrors.malformedJson();
     const resetType = isRecord(parsed.value) ? parsed.value.ResetType : undefined;
     if (resetType === undefined) return redfishErrors.parameterMissing(action, 'ResetType');
-    if (typeof resetType !== 'string' || !this.profile.resetTypes.includes(resetType)) {
-      return redfishErrors.parameterNotSupported(String(resetType), 'ResetType', action);
-    }
+    // a ResetType that is not a string (an object, an array, a number) is a type error, never a 500
+    if (typeof resetType !== 'string')
+      return redfishErrors.parameterValueTypeError(
+        (JSON.stringify(resetType) ?? typeof resetType).slice(0, 64),
+        'ResetType',
+        action,
+      );
+    if (!this.profile.resetTypes.includes(resetType))
+      return redfishErrors.parameterNotSupported(resetType.slice(0, 64), 'ResetType', action);
     switch (this.profile.resetReply) {
       case 'no-content':
         this.power.reset(resetType);

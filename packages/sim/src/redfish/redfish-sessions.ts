@@ -21,7 +21,10 @@ export interface RedfishSessionsOptions {
   readonly basicAuth: boolean;
   /** Idle sessions end after this (Redfish `SessionTimeout`, default 1800 s). */
   readonly sessionTimeoutMs?: number;
-  /** Most sessions open at once (default 16, like many BMCs); older idle ones are not evicted. */
+  /**
+   * Most sessions open at once (default 16, like many BMCs); older idle ones are not evicted. A login
+   * beyond gets 503 with Base `SessionLimitExceeded`, as OpenBMC's bmcweb answers.
+   */
   readonly maxSessions?: number;
 }
 
@@ -39,6 +42,8 @@ export class RedfishSessions {
   #nextId = 1;
   /** Sessions created since start. */
   created = 0;
+  /** Most sessions that were open at once since start. */
+  peakOpen = 0;
   /** The `wrong-password` fault: the BMC no longer accepts the configured password. */
   rejectAll = false;
 
@@ -81,6 +86,7 @@ export class RedfishSessions {
     };
     this.#byToken.set(session.token, session);
     this.created++;
+    this.peakOpen = Math.max(this.peakOpen, this.#byToken.size);
     return session;
   }
 

@@ -24,7 +24,7 @@ export interface RedfishSimOptions {
   readonly initialPower?: SimPowerState;
   /** Idle sessions end after this (default 30 min). */
   readonly sessionTimeoutMs?: number;
-  /** Most open sessions (default 16); a login beyond gets 503. */
+  /** Most open sessions (default 16); a login beyond gets 503 with Base `SessionLimitExceeded` (as bmcweb). */
   readonly maxSessions?: number;
   /** Largest request body accepted (default 64 KiB); larger gets 413. */
   readonly maxBodyBytes?: number;

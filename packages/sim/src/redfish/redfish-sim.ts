@@ -20,6 +20,8 @@ export interface RedfishSimStats {
   sessionsCreated: number;
   /** Sessions open now. */
   sessionsOpen: number;
+  /** Most sessions open at once since start (at most `maxSessions`). */
+  sessionsPeak: number;
 }
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
@@ -150,7 +152,7 @@ export class RedfishSim {
   /** Request, connection and session counters. */
   get stats(): Readonly<RedfishSimStats> {
     const s = this.#service.sessions;
-    return { ...this.#stats, sessionsCreated: s.created, sessionsOpen: s.list().length };
+    return { ...this.#stats, sessionsCreated: s.created, sessionsOpen: s.list().length, sessionsPeak: s.peakOpen };
   }
 
   /** The fault now in force, if any. */
