@@ -57,6 +57,17 @@ describe('cluster file: BMC cipher suites and shared controllers', () => {
     ]);
   });
 
+  it('a Redfish-only host is on its Redfish port: two on one address and IPMI port, different Redfish ports, pass', () => {
+    const rf = (port: number) => ({ address: '127.0.0.1', drivers: ['redfish'], redfish: { port } });
+    expect(refusedAt(file(rf(8443), rf(8444)))).to.deep.equal([]);
+    expect(refusedAt(file(rf(8443), rf(8443)))).to.deep.equal(['hosts.h2.bmc.address']);
+    // A [redfish, ipmi] chain uses both: sharing either one is refused.
+    expect(refusedAt(file(rf(8443), { ...rf(8444), drivers: ['redfish', 'ipmi'] }))).to.deep.equal([]);
+    expect(
+      refusedAt(file({ ...rf(8443), drivers: ['ipmi'] }, { ...rf(8444), drivers: ['redfish', 'ipmi'] })),
+    ).to.deep.equal(['hosts.h2.bmc.address']);
+  });
+
   it('accepts one controller address on different ports', () => {
     expect(refusedAt(file({ port: 6230 }, { address: '10.0.1.11', port: 6231 }))).to.deep.equal([]);
   });

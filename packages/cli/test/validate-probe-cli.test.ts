@@ -130,7 +130,7 @@ describe('hafence validate --probe (real ipmi_sim BMCs, a real hafence agent)', 
     const bad = clusterFile('bad.yaml', [
       host('p', 70000, 'GOOD_PW', agentUrl), // port out of range
       host('u', FIRST, 'GOOD_PW', 'ftp://example.org'), // not an http(s) agent URL
-      host('e', FIRST, '1-not-a-name', agentUrl), // passwordEnv is not a variable name
+      host('e', FIRST + 1, '1-not-a-name', agentUrl), // passwordEnv is not a variable name
     ]);
     const b = await validate(['--config', bad, '--json']);
     expect(b.code).to.equal(2);
@@ -143,8 +143,8 @@ describe('hafence validate --probe (real ipmi_sim BMCs, a real hafence agent)', 
     // The schema first; the credentials of a file that parses are resolved next, each unset one named too.
     const creds = clusterFile('creds.yaml', [
       host('a', FIRST, 'UNSET_PW_A', agentUrl),
-      host('b', FIRST, 'UNSET_PW_B', agentUrl),
-      host('c', FIRST, 'UNSET_PW_C', agentUrl),
+      host('b', FIRST + 1, 'UNSET_PW_B', agentUrl),
+      host('c', FIRST + 2, 'UNSET_PW_C', agentUrl),
     ]);
     const c = await validate(['--config', creds]);
     expect(c.code).to.equal(2);

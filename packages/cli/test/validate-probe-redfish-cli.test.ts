@@ -24,6 +24,9 @@ describe('hafence validate --probe with Redfish BMCs and a [redfish, ipmi] chain
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'hafence-validate-redfish-'));
   let sim: RedfishSim;
+  /** Two more BMCs: two hosts of one cluster file never share a controller. */
+  let sim2: RedfishSim;
+  let sim3: RedfishSim;
   let ipmi: SimBmc;
   let agent: Server;
   let agentUrl = '';
@@ -55,6 +58,11 @@ describe('hafence validate --probe with Redfish BMCs and a [redfish, ipmi] chain
     sim = new RedfishSim({ username: 'admin', password: PASSWORD, variant: 'dell', initialPower: 'Off' });
     await sim.start();
     writeFileSync(join(dir, 'bmc-ca.pem'), sim.certPem);
+    sim2 = new RedfishSim({ username: 'admin', password: PASSWORD, variant: 'dell', initialPower: 'Off' });
+    await sim2.start();
+    writeFileSync(join(dir, 'bmc2-ca.pem'), sim2.certPem);
+    sim3 = new RedfishSim({ username: 'admin', password: PASSWORD, variant: 'dell', initialPower: 'Off' });
+    await sim3.start();
     ipmi = await SimBmc.start({ users: [{ name: 'admin', password: PASSWORD, privilege: 4 }], power: 'ON' });
     // a stand-in agent: the probe's other column, always healthy here
     agent = createHttpServer((_req, res) => res.end(JSON.stringify({ connected: true })));
@@ -65,6 +73,8 @@ describe('hafence validate --probe with Redfish BMCs and a [redfish, ipmi] chain
   });
   after(async () => {
     await sim.close();
+    await sim2.close();
+    await sim3.close();
     await ipmi.close();
     await new Promise<void>((resolve) => agent.close(() => resolve()));
     rmSync(dir, { recursive: true, force: true });
@@ -74,8 +84,8 @@ describe('hafence validate --probe with Redfish BMCs and a [redfish, ipmi] chain
     const ca = join(dir, 'bmc-ca.pem');
     const file = clusterFile('mixed.yaml', [
       host('rf-good', redfishBmc('GOOD_PW', `{ port: ${sim.port}, caFile: ${ca}, systemId: System.Embedded.1 }`)),
-      host('rf-badpw', redfishBmc('BAD_PW', `{ port: ${sim.port}, caFile: ${ca} }`)),
-      host('rf-untrusted', redfishBmc('GOOD_PW', `{ port: ${sim.port} }`)),
+      host('rf-badpw', redfishBmc('BAD_PW', `{ port: ${sim2.port}, caFile: ${join(dir, 'bmc2-ca.pem')} }`)),
+      host('rf-untrusted', redfishBmc('GOOD_PW', `{ port: ${sim3.port} }`)),
       host('chain', redfishBmc('GOOD_PW', `{ port: ${closed} }`, '[redfish, ipmi]', ipmi.port)),
     ]);
     const r = await probe(file);
@@ -101,7 +111,7 @@ describe('hafence validate --probe with Redfish BMCs and a [redfish, ipmi] chain
         'chain',
         redfishBmc(
           'GOOD_PW',
-          `{ port: ${sim.port}, caFile: ${join(dir, 'bmc-ca.pem')} }`,
+          `{ port: ${sim2.port}, caFile: ${join(dir, 'bmc2-ca.pem')} }`,
           '[redfish, ipmi]',
           ipmi.port,
         ),

@@ -280,18 +280,24 @@ export const clusterFileSchema = z
     for (const [c, cl] of Object.entries(file.clusters)) ref(['clusters', c, 'pod'], cl.pod, file.pods, 'pod');
     for (const [h, host] of Object.entries(file.hosts))
       ref(['hosts', h, 'cluster'], host.cluster, file.clusters, 'cluster');
+    // A controller is an address and the port of a protocol the host's drivers speak (IPMI's bmc.port, Redfish's
+    // bmc.redfish.port; a script reaches the address's IPMI port).
     const controllers = new Map<string, string>();
     for (const [h, host] of Object.entries(file.hosts)) {
-      const at = `${host.bmc.address.toLowerCase()}:${host.bmc.port}`;
-      const other = controllers.get(at);
+      const drivers = host.bmc.drivers ?? file.power.defaultDrivers;
+      const address = host.bmc.address.toLowerCase();
+      const ends = new Set<string>();
+      if (drivers.some((d) => d !== 'redfish')) ends.add(`${address}:${host.bmc.port}`);
+      if (drivers.includes('redfish')) ends.add(`https://${address}:${host.bmc.redfish?.port ?? 443}`);
+      const other = [...ends].map((end) => controllers.get(end)).find((o) => o !== undefined);
       if (other !== undefined)
         ctx.addIssue({
           code: 'custom',
           path: ['hosts', h, 'bmc', 'address'],
-          input: at,
+          input: host.bmc.address,
           message: `is the controller of host ${other} too: a stop command for one would stop both`,
         });
-      else controllers.set(at, h);
+      for (const end of ends) if (!controllers.has(end)) controllers.set(end, h);
     }
     const seen = new Set<string>();
     for (const [i, server] of (file.servers ?? []).entries()) {
