@@ -63,6 +63,11 @@ interface Result extends Scenario {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** p99 of the timer part of lateness (timer fired − due). */
+  readonly timerP99: number;
+  /** p99 and max of the wait for a free health slot (started − timer fired). */
+  readonly slotWaitP99: number;
+  readonly slotWaitMax: number;
   /** Share of checks that started more than the goal's p99 late. */
   readonly lateShare: number;
   readonly cpuPct: number;
@@ -197,8 +202,13 @@ async function runScenario(s: Scenario): Promise<Result> {
   const warmupMs = envNumber('BENCH_WARMUP_SECONDS', 20) * 1000;
   const lateness = new Histogram();
   let measuring = false;
-  const probe = (dueAt: number, startedAt: number) => {
-    if (measuring) lateness.add(startedAt - dueAt);
+  const timerLate = new Histogram();
+  const slotWait = new Histogram();
+  const probe = (dueAt: number, startedAt: number, firedAt = startedAt) => {
+    if (!measuring) return;
+    lateness.add(startedAt - dueAt);
+    timerLate.add(firedAt - dueAt);
+    slotWait.add(startedAt - firedAt);
   };
   const t0 = performance.now();
   let ha: HaService | undefined;
@@ -284,6 +294,9 @@ async function runScenario(s: Scenario): Promise<Result> {
     p99: lateness.quantile(0.99),
     max: lateness.max,
     lateShare: lateness.above(GOAL.p99Ms),
+    timerP99: timerLate.quantile(0.99),
+    slotWaitP99: slotWait.quantile(0.99),
+    slotWaitMax: slotWait.max,
     cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
     gcCount: gcs.count,
     gcMs: gcs.ms,
@@ -459,7 +472,9 @@ async function main(): Promise<void> {
         `  setup ${fmt(r.setupMs / 1000, 1)} s, ${converged}, limits ${JSON.stringify(r.limits)}, maxQueued ${fmt(r.maxQueued)}, ` +
           `queue peak ${fmt(r.queuedPeak)}, AVAILABLE ${fmt(r.available)}/${fmt(r.resources)}, ` +
           `heap after start-up ${fmt(r.heapStartMb)} MB (${fmt((r.heapStartMb * 2 ** 20) / r.resources / 1024, 2)} KB per resource), ` +
-          `GC ${fmt(r.gcCount)} runs / ${fmt(r.gcMs)} ms in the window, load average ${fmt(r.load1, 2)} on ${cpus().length} cores`,
+          `GC ${fmt(r.gcCount)} runs / ${fmt(r.gcMs)} ms in the window, load average ${fmt(r.load1, 2)} on ${cpus().length} cores\n` +
+          `  lateness = timer (fired − due, p99 ${fmt(r.timerP99)} ms) + wait for a health slot (started − fired, ` +
+          `p99 ${fmt(r.slotWaitP99)} ms, max ${fmt(r.slotWaitMax)} ms)`,
       );
     results.push(r);
   }

@@ -10,8 +10,12 @@ import type { FenceBudget } from './fence-budget.js';
 import type { MemoryInventory } from './memory-inventory.js';
 import type { PowerBackend } from './power-backend.js';
 
-/** Observes every health check start (benchmarks measure lateness with it). */
-export type HealthProbe = (dueAt: number, startedAt: number) => void;
+/**
+ * Observes every health check start (benchmarks measure lateness with it): `dueAt` the check was due, `startedAt` it
+ * started running in its lane, `firedAt` its timer fired (so `firedAt − dueAt` is timer lateness and
+ * `startedAt − firedAt` the wait for a free slot of the health lane).
+ */
+export type HealthProbe = (dueAt: number, startedAt: number, firedAt: number) => void;
 
 /** What the resource and partition engines share. */
 export interface EngineDeps {

@@ -412,11 +412,12 @@ export class ResourceEngine implements ResourceSteps {
     if (rt.removed) return;
     const s = rt.settings;
     const due = rt.healthDue;
+    const firedAt = this.d.clock.now();
     const round = ++rt.healthRound;
     this.scheduleHealth(
       rt,
       Math.max(
-        this.d.clock.now(),
+        firedAt,
         due +
           jittered(
             s.healthCheckInterval,
@@ -434,7 +435,7 @@ export class ResourceEngine implements ResourceSteps {
       async (control): Promise<HealthAnswer> => {
         const startedAt = this.d.clock.now();
         began = startedAt;
-        this.d.healthProbe?.(due, startedAt);
+        this.d.healthProbe?.(due, startedAt, firedAt);
         // The job's signal is created only if the provider reads it.
         const ctx = this.actions.context(rt, control);
         const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
