@@ -76,7 +76,7 @@ describe('break: 400 idle connections and slowloris against a real agent while s
     expect(after.filter((e) => /fenc|power\.action|released/i.test(e.type)).map((e) => e.type)).to.deep.equal([]);
     expect(rig.bmcs.get('h1')!.chassis.log, 'no power op on h1').to.deep.equal([]);
   });
-  it('h1 stays AVAILABLE while 127.0.0.1 churns 20 new connections every 50 ms for 20 s (evicting serve\'s idle one)', async () => {
+  it("h1 stays AVAILABLE while 127.0.0.1 churns 20 new connections every 50 ms for 20 s (evicting serve's idle one)", async () => {
     const port = Number(new URL(rig.setup.urls.get('h1')!).port);
     const before = rig.serve.json<ServeEvent>().length;
     trickle = setInterval(() => {

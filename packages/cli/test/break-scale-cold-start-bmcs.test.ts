@@ -28,7 +28,11 @@ describe('break: cold start with BMCs closed, refusing, slow and down (real proc
     await h3.close();
     b.set(
       'h3',
-      await SimBmc.start({ users: [{ name: 'admin', password: 'not-the-one', privilege: 4 }], power: 'ON', port: port3 }),
+      await SimBmc.start({
+        users: [{ name: 'admin', password: 'not-the-one', privilege: 4 }],
+        power: 'ON',
+        port: port3,
+      }),
     );
     b.get('h4')!.faults.slowMs = 4_000;
     b.get('h5')!.faults.down = true;
@@ -55,7 +59,9 @@ describe('break: cold start with BMCs closed, refusing, slow and down (real proc
       });
     } finally {
       const list = s.json<ServeEvent>();
-      process.stderr.write(`      [states ${JSON.stringify(Object.fromEntries(HOSTS.map((h) => [h, stateOf(h, list)])))}]\n`);
+      process.stderr.write(
+        `      [states ${JSON.stringify(Object.fromEntries(HOSTS.map((h) => [h, stateOf(h, list)])))}]\n`,
+      );
     }
     const list = s.json<ServeEvent>();
     expect(list.filter((e) => /fenc|power\.action|released/i.test(e.type)).map((e) => e.type)).to.deep.equal([]);

@@ -69,7 +69,10 @@ for (const [first, second] of MOMENTS) {
       });
       // Give the relay a moment after FENCED.
       await new Promise((r) => setTimeout(r, 2_000));
-      expect(bmc2.chassis.log.filter((c) => c === 'off'), 'one off').to.have.length(1);
+      expect(
+        bmc2.chassis.log.filter((c) => c === 'off'),
+        'one off',
+      ).to.have.length(1);
       const released = rig.allEvents().filter((e) => e.type === 'workloads.released' && e.resource === 'h2');
       expect(released, 'released printed by some serve').to.not.be.empty;
       expect(new Set(released.map((e) => e.id)), 'one id').to.have.property('size', 1);

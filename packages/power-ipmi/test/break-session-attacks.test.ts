@@ -53,7 +53,7 @@ describe('break: IPMI sessions kept across the power sync (virtual time, SimBmc 
     sims = await Promise.all(Array.from({ length: 10 }, () => SimBmc.start({ users: SIM_USERS, power: 'ON', clock })));
     client = new IpmiClient({ clock, session: { maxSessions: 2 } });
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) >= 0.5;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 >= 0.5;
     for (let round = 0; round < 6; round++) {
       const want = sims.map((s) => (s.chassis.power = rnd() ? 'ON' : 'OFF'));
       const all = Promise.all(
@@ -126,7 +126,9 @@ describe('break: IPMI sessions kept across the power sync (virtual time, SimBmc 
     await clock.advance(SYNC_MS - 10_000);
     const recovered = await read(bmcOf(sim));
     seen.push(`after recovery ${recovered}/${sim.chassis.power} (${sim.sessionCount} sessions)`);
-    process.stderr.write(`      [4 s BMC reads (got/actual): ${seen.join(', ')}; sessions at the BMC: ${counts.join(', ')}]\n`);
+    process.stderr.write(
+      `      [4 s BMC reads (got/actual): ${seen.join(', ')}; sessions at the BMC: ${counts.join(', ')}]\n`,
+    );
     expect(recovered, 'first read once the BMC answers at once again').to.equal(sim.chassis.power);
     expect(counts, 'sessions open at the BMC after each read').to.deep.equal(counts.map(() => 1));
   });

@@ -66,7 +66,10 @@ describe('break: agent client keep-alive, a reset after the request was read on 
     await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', r));
     expect(await call('GET', '/health')).to.equal('ok');
     const got = await call('POST', '/arm');
-    expect(s.seen.filter((l) => l.startsWith('POST')), `POSTs received (client said ${got})`).to.have.length(1);
+    expect(
+      s.seen.filter((l) => l.startsWith('POST')),
+      `POSTs received (client said ${got})`,
+    ).to.have.length(1);
     expect(got).to.not.equal('ok');
   });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ResourceRecord } from '@hafence/core';
+import type { ResourceRecord } from '@hafence/core';
 import { createSqliteStore } from '@hafence/store-typeorm';
 
 const dir = mkdtempSync(join(tmpdir(), 'hafence-break-group-'));
@@ -49,7 +49,11 @@ describe('break: SQLite group commit, a failing write with outbox events inside 
       const values = results.map((r) => (r.status === 'fulfilled' ? r.value : 'threw'));
       expect(values[3], 'the stale write lost (no ids)').to.equal(undefined);
       const out = await store.listUndelivered({ limit: 100 });
-      expect(out.map((e) => (JSON.parse(e.json) as { resource: string }).resource).sort()).to.deep.equal(['a', 'c', 'x-good']);
+      expect(out.map((e) => (JSON.parse(e.json) as { resource: string }).resource).sort()).to.deep.equal([
+        'a',
+        'c',
+        'x-good',
+      ]);
       expect((await store.loadResources()).map((r) => r.key).sort()).to.deep.equal(['host:a', 'host:c', 'host:x']);
       expect((await store.getResource('host:x'))?.version).to.equal(1);
     } finally {
