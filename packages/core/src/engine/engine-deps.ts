@@ -4,6 +4,7 @@ import type { AlertCode, AlertLevel } from '../spi/alert.js';
 import type { Clock } from '../spi/clock.js';
 import type { Logger } from '../spi/logger.js';
 import type { StateStore } from '../spi/state-store.js';
+import type { PartitionState } from '../spi/states.js';
 import type { WorkScheduler } from '../scheduler/work-scheduler.js';
 import type { CheckKind, CheckResult } from './engine-observer.js';
 import type { FenceBudget } from './fence-budget.js';
@@ -56,6 +57,11 @@ export interface EngineDeps {
    * runs from then. Undefined: since {@link EngineDeps.startedAt}.
    */
   actingSince?(partition: string): number | undefined;
+  /**
+   * The partition's HA state now (undefined when it is not attached here): a member attached after its partition
+   * became ACTIVE leaves NONE on its own first step, as the members there at the activation did.
+   */
+  partitionState?(partition: string): PartitionState | undefined;
   /** Observe-only (docs/observe-only.md): whether the engine, `partition` or an enclosing partition is. */
   observeOnly(partition: string): boolean;
   /**

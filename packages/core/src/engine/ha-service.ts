@@ -202,6 +202,7 @@ export class HaService {
         this.emit({ t: this.clock.now(), type: 'alert', level, code, message, ...(resource ? { resource } : {}) }),
       selfDoubting: () => this.doubting,
       membershipChanged: (p) => this.partitions.reassess(p),
+      partitionState: (p) => this.partitions.record(p)?.state,
       failingChanged: (delta) => this.onFailingChanged(delta),
       expectOwnPower: (host, to, until) => this.ownPower.set(host, { to, until }),
       awaitingOwnPowerOn: (host) => {

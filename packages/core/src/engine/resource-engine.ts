@@ -100,6 +100,14 @@ export class ResourceEngine implements ResourceSteps {
       }
       // A fresh record has no stop intent; a persisted one has one when the caller says so (or the store, asked).
       await this.actions.resume(rt, persisted ? hasIntent : false);
+      // Attached after its partition became ACTIVE (that activation did not see it): it starts as if it had been
+      // there. When that activation did see it, its step comes after this one and finds it started already.
+      if (rt.record.state === 'NONE' && this.d.partitionState?.(spec.partition) === 'ACTIVE') {
+        await this.apply(rt, resumeEvent(rt.record.episode, rt.healthy), 'partition ACTIVE: resource added');
+        const mark = rt.record.operatorMaintenance;
+        const m = mark && maintenanceEvent(rt.record.state, true);
+        if (m && mark) await this.apply(rt, m.event, operatorReason('set', mark));
+      }
     });
     if (unsaved) {
       // Its first record was not written: the resource is not managed (the caller sees the store's error).
