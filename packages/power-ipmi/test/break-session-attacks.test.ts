@@ -104,7 +104,7 @@ describe('break: IPMI sessions kept across the power sync (virtual time, SimBmc 
     }
   });
 
-  it('[FINDING] a BMC answering in 4 s on a kept session: right or a timeout, never wrong; no session leaked at the BMC', async () => {
+  it('a BMC answering in 4 s on a kept session: right or a timeout, never wrong; no session leaked at the BMC (found from outside)', async () => {
     const sim = await SimBmc.start({ users: SIM_USERS, power: 'ON', clock });
     sims = [sim];
     client = new IpmiClient({ clock });

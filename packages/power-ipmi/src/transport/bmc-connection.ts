@@ -2,6 +2,7 @@ import { TimeoutError, raceAbort, type Clock } from '@hafence/core';
 import { encodeAsfPing, AsfType, type AsfMessage } from '../protocol/rmcp.js';
 import type { BmcLink, Budget } from './bmc-link.js';
 import type { CommandReply, IpmiSession } from './ipmi-session.js';
+import { KeptCallFailed, keptSessionCall } from './kept-session-call.js';
 import { openSession, type LoginOptions } from './open-session.js';
 
 /** Default of {@link SessionPolicy.idleMs}: above the default power sync interval, below the BMCs' timeout. */
@@ -105,23 +106,37 @@ export class BmcConnection {
   async command(netFn: number, cmd: number, data: Buffer, b: Budget): Promise<CommandReply> {
     const now = () => this.clock.now();
     if (this.expired(now())) await this.closeSession(b.signal);
-    for (;;) {
-      const fresh = !this.#session;
-      if (!this.#session) this.#session = await openSession(this.link, this.login, b, now);
-      const session = this.#session;
-      // A reused session the BMC may have dropped gets half of what is left of the call (at least probeMs, at
-      // least 4 × its usual reply time) before it is given up: a BMC that is merely slow is not logged into again
-      // (a needless login would leave the old session open at the BMC), and a new login still fits in the rest.
-      const probe = Math.max(this.policy.probeMs, 4 * (session.replyMs ?? 0), (b.deadline - now()) / 2);
-      const budget = fresh ? b : { ...b, deadline: Math.min(b.deadline, now() + probe) };
+    const kept = this.#session;
+    if (!kept) {
+      const session = (this.#session = await openSession(this.link, this.login, b, now));
       try {
-        return await session.call(netFn, cmd, data, budget, now);
+        return await session.call(netFn, cmd, data, b, now);
       } catch (err) {
         if (err instanceof TimeoutError) this.#forget();
-        // A reused session that went silent was most likely dropped by the BMC: log in again.
-        if (err instanceof TimeoutError && !fresh && now() < b.deadline) continue;
         throw err;
       }
+    }
+    // A reused session the BMC may have dropped gets half of what is left of the call (at least probeMs, at least
+    // 4 × its usual reply time) before a login is started beside it; its reply is still taken until the deadline,
+    // so a BMC that is merely slow is not logged into again (that would leave sessions half-open at the BMC).
+    const probeMs = Math.max(this.policy.probeMs, 4 * (kept.replyMs ?? 0), (b.deadline - now()) / 2);
+    const login = (lb: Budget) => openSession(this.link, this.login, lb, now);
+    try {
+      const { reply, session } = await keptSessionCall(
+        { link: this.link, clock: this.clock, probeMs, login },
+        kept,
+        netFn,
+        cmd,
+        data,
+        b,
+      );
+      this.#session = session;
+      return reply;
+    } catch (err) {
+      if (!(err instanceof KeptCallFailed)) throw err;
+      if (err.keep) this.#session = err.keep;
+      else this.#forget();
+      throw err.error;
     }
   }
 

@@ -29,12 +29,13 @@ export interface LinkAddress {
 }
 
 /**
- * The datagram path to one BMC: one outstanding exchange at a time, retransmission
+ * The datagram path to one BMC: exchanges (normally one at a time; a kept session's request and a re-login may
+ * overlap, each matching only its own replies), retransmission
  * with exponential backoff inside the caller's deadline, integrity/decryption with the
  * current session's keys, and the inbound replay window.
  */
 export class BmcLink {
-  #pending?: (msg: Incoming) => void;
+  readonly #pending = new Set<(msg: Incoming) => void>();
   #keys?: { sessionId: number; keys: PacketKeys; window: ReplayWindow };
   readonly #unroute: () => void;
   /** Datagrams dropped because they did not decode (junk, bad integrity, replays). */
@@ -53,6 +54,11 @@ export class BmcLink {
   /** Installs (or with `undefined` removes) the keys of the active session. */
   setSession(session?: { sessionId: number; keys: PacketKeys }): void {
     this.#keys = session ? { ...session, window: new ReplayWindow() } : undefined;
+  }
+
+  /** Console session ID whose keys are installed (undefined without a session). */
+  get sessionId(): number | undefined {
+    return this.#keys?.sessionId;
   }
 
   /** Stops receiving. */
@@ -78,7 +84,7 @@ export class BmcLink {
         if (done) return;
         done = true;
         this.clock.clearTimeout(timer);
-        if (this.#pending === onMessage) this.#pending = undefined;
+        this.#pending.delete(onMessage);
         b.signal.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(value as T);
@@ -113,7 +119,7 @@ export class BmcLink {
           Math.min(rto, left),
         );
       };
-      this.#pending = onMessage;
+      this.#pending.add(onMessage);
       b.signal.addEventListener('abort', onAbort, { once: true });
       attempt();
     });
@@ -121,7 +127,7 @@ export class BmcLink {
 
   #onDatagram(msg: Buffer): void {
     const incoming = this.#decode(msg);
-    if (incoming) this.#pending?.(incoming);
+    if (incoming) for (const fn of [...this.#pending]) fn(incoming);
     else this.dropped++;
   }
 

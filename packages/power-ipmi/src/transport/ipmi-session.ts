@@ -89,6 +89,11 @@ export class IpmiSession {
     link.setSession({ sessionId: state.consoleSessionId, keys: state.keys });
   }
 
+  /** Installs this session's keys on the link again (after a login that was given up installed its own). */
+  reinstall(): void {
+    this.link.setSession({ sessionId: this.state.consoleSessionId, keys: this.state.keys });
+  }
+
   /** Sends one command inside the session and waits for its reply. */
   async call(netFn: number, cmd: number, data: Buffer, b: Budget, now: () => number): Promise<CommandReply> {
     this.#rqSeq = (this.#rqSeq + 1) & 0x3f;
