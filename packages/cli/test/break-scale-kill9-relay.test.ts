@@ -6,7 +6,7 @@ const PASSWORD = 'Kill9-Relay-Pw-4410';
 const TOKEN = 'kill9-relay-token-2c8e5f1a7b';
 const HOSTS = ['h1', 'h2', 'h3'] as const;
 /** [ms after h2's FENCING line the first serve dies, ms after its start the relaying serve dies]. */
-const MOMENTS: ReadonlyArray<readonly [number | 'released', number]> = [
+const ALL_MOMENTS: ReadonlyArray<readonly [number | 'released', number]> = [
   [0, 50],
   [150, 300],
   [300, 600],
@@ -16,6 +16,13 @@ const MOMENTS: ReadonlyArray<readonly [number | 'released', number]> = [
   ['released', 1_500],
   ['released', 3_000],
 ];
+/** CI runs three of them (each takes ~16 s); `HAFENCE_KILL9_ALL_MOMENTS=1` runs all eight. */
+const MOMENTS =
+  process.env.HAFENCE_KILL9_ALL_MOMENTS === '1'
+    ? ALL_MOMENTS
+    : ALL_MOMENTS.filter(
+        ([a, b]) => (a === 0 && b === 50) || (a === 700 && b === 1_800) || (a === 'released' && b === 3_000),
+      );
 
 /**
  * Issue 13 outbox: `workloads.released` is written with the state in one transaction and relayed after a restart.
