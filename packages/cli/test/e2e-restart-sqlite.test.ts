@@ -16,8 +16,9 @@ type Event = { t: number; type: string; [k: string]: unknown };
  * default SQLite file beside the cluster file) is `kill -9`ed right after h2's verified
  * OFF (`workloads.released`), before or while its power-on goes out, and started again
  * on the same file. Across both runs h2's BMC saw exactly one off and one on, its
- * workloads were released once (one event id; serve #2 may relay it again), and it ends AVAILABLE. The fence log survived too: with
- * `maxFencesPerWindow: 1`, a second dead host's stop is held by the budget.
+ * workloads were released once (one event id; serve #2 may relay it again), and it ends
+ * AVAILABLE. The fence log survived too: with `maxFencesPerWindow: 1`, a second dead host's
+ * stop is held by the budget.
  */
 describe('e2e: kill -9 of hafence serve mid-recovery, restart on the same SQLite state (real processes)', function () {
   this.timeout(120_000);
