@@ -102,12 +102,8 @@ export class ResourceEngine implements ResourceSteps {
       await this.actions.resume(rt, persisted ? hasIntent : false);
       // Attached after its partition became ACTIVE (that activation did not see it): it starts as if it had been
       // there. When that activation did see it, its step comes after this one and finds it started already.
-      if (rt.record.state === 'NONE' && this.d.partitionState?.(spec.partition) === 'ACTIVE') {
-        await this.apply(rt, resumeEvent(rt.record.episode, rt.healthy), 'partition ACTIVE: resource added');
-        const mark = rt.record.operatorMaintenance;
-        const m = mark && maintenanceEvent(rt.record.state, true);
-        if (m && mark) await this.apply(rt, m.event, operatorReason('set', mark));
-      }
+      if (rt.record.state === 'NONE' && this.d.partitionState?.(spec.partition) === 'ACTIVE')
+        await this.startInActivePartition(rt, 'partition ACTIVE: resource added');
     });
     if (unsaved) {
       // Its first record was not written: the resource is not managed (the caller sees the store's error).
@@ -566,15 +562,17 @@ export class ResourceEngine implements ResourceSteps {
   async partitionActivated(partition: string, reason: string): Promise<void> {
     await Promise.all(
       [...(this.members.get(partition)?.runtimes() ?? [])].map((rt) =>
-        this.serial(rt, async () => {
-          const event = resumeEvent(rt.record.episode, rt.healthy);
-          await this.apply(rt, event, reason);
-          const mark = rt.record.operatorMaintenance;
-          const m = mark && maintenanceEvent(rt.record.state, true);
-          if (m && mark) await this.apply(rt, m.event, operatorReason('set', mark));
-        }),
+        this.serial(rt, () => this.startInActivePartition(rt, reason)),
       ),
     );
+  }
+
+  /** The step of a member whose partition is ACTIVE: it resumes, then takes the operator's maintenance mark again. */
+  private async startInActivePartition(rt: Runtime, reason: string): Promise<void> {
+    await this.apply(rt, resumeEvent(rt.record.episode, rt.healthy), reason);
+    const mark = rt.record.operatorMaintenance;
+    const m = mark && maintenanceEvent(rt.record.state, true);
+    if (m && mark) await this.apply(rt, m.event, operatorReason('set', mark));
   }
 
   /**
