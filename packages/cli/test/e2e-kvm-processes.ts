@@ -132,15 +132,32 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   ]);
 }
 
-/** `count` TCP ports on 127.0.0.1 in 9500–9599 that are free right now, from a random start. */
+/** When this process last handed out each port: a port chosen but not yet bound is not free to give again. */
+const handedOut = new Map<number, number>();
+const REUSE_AFTER_MS = 120_000;
+
+/**
+ * `count` TCP ports on 127.0.0.1 in 9500–9599 that are free right now, from a random start.
+ * A port this process handed out in the last two minutes is skipped while others are free:
+ * a test often picks its API port, then starts agents on ports picked after it, before
+ * anything listens on the first (a second pick could return the same port: EADDRINUSE).
+ */
 export async function freePorts(count: number): Promise<number[]> {
-  const found: number[] = [];
+  const now = Date.now();
+  const fresh: number[] = [];
+  const reused: number[] = [];
   const start = Math.floor(Math.random() * 100);
-  for (let i = 0; i < 100 && found.length < count; i++) {
+  for (let i = 0; i < 100 && fresh.length < count; i++) {
     const port = 9500 + ((start + i) % 100);
-    if (await isFree(port)) found.push(port);
+    if (!(await isFree(port))) continue;
+    const at = handedOut.get(port);
+    if (at !== undefined && now - at < REUSE_AFTER_MS) reused.push(port);
+    else fresh.push(port);
   }
+  reused.sort((a, b) => handedOut.get(a)! - handedOut.get(b)!);
+  const found = [...fresh, ...reused].slice(0, count);
   if (found.length < count) throw new Error('not enough free ports in 9500-9599');
+  for (const port of found) handedOut.set(port, now);
   return found;
 }
 
