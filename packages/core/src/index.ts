@@ -1,4 +1,4 @@
-export type { Clock, TimerHandle } from './spi/clock.js';
+export type { Clock, ReusableTimer, TimerHandle } from './spi/clock.js';
 export type { Logger, LogFields } from './spi/logger.js';
 export { resourceKey } from './spi/resource.js';
 export type { ResourceRef, ResourceSpec } from './spi/resource.js';

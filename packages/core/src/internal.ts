@@ -15,6 +15,7 @@ export type {
 } from './scheduler/work-scheduler.js';
 export { keyedRandom, keyedSequence, jittered } from './util/prng.js';
 export { withClockSignal } from './util/delay.js';
+export { DueQueue, reusableTimer } from './util/due-queue.js';
 export type { ClockSignalOptions } from './util/delay.js';
 export { hasControlChars, isHostOrIp, addressRule, envNameRule, isReservedKey } from './config/safe-values.js';
 export { decodeUtf8 } from './config/validate-config.js';

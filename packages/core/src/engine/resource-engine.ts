@@ -8,6 +8,7 @@ import { resourceKey, type ResourceSpec } from '../spi/resource.js';
 import type { ResourceRecord } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
 import { jittered, keyedRandom } from '../util/prng.js';
+import { reusableTimer } from '../util/due-queue.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { CheckResult } from './engine-observer.js';
@@ -108,7 +109,7 @@ export class ResourceEngine implements ResourceSteps {
     if (unsaved) {
       // Its first record was not written: the resource is not managed (the caller sees the store's error).
       rt.removed = true;
-      this.d.clock.clearTimeout(rt.healthTimer);
+      rt.healthTimer?.cancel();
       rt.healthJob?.cancel('resource not added');
       this.runtimes.delete(key);
       members.delete(rt);
@@ -121,7 +122,7 @@ export class ResourceEngine implements ResourceSteps {
     const rt = this.runtimes.get(key);
     if (!rt) return;
     rt.removed = true;
-    this.d.clock.clearTimeout(rt.healthTimer);
+    rt.healthTimer?.cancel();
     this.d.clock.clearTimeout(rt.stateTimer);
     rt.healthJob?.cancel('resource removed');
     this.actions.cancel(rt, 'resource removed');
@@ -142,7 +143,7 @@ export class ResourceEngine implements ResourceSteps {
     const dropped: string[] = [];
     for (const rt of [...(this.members.get(partition)?.runtimes() ?? [])]) {
       rt.removed = true;
-      this.d.clock.clearTimeout(rt.healthTimer);
+      rt.healthTimer?.cancel();
       this.d.clock.clearTimeout(rt.stateTimer);
       rt.healthJob?.cancel(reason);
       this.actions.abandon(rt, reason);
@@ -209,7 +210,7 @@ export class ResourceEngine implements ResourceSteps {
   clearTimers(): void {
     this.timersCleared = true;
     for (const rt of this.runtimes.values()) {
-      this.d.clock.clearTimeout(rt.healthTimer);
+      rt.healthTimer?.cancel();
       this.d.clock.clearTimeout(rt.stateTimer);
     }
   }
@@ -407,9 +408,9 @@ export class ResourceEngine implements ResourceSteps {
 
   private scheduleHealth(rt: Runtime, due: number): void {
     rt.healthDue = due;
-    // One timer callback per resource for its whole life, not one closure per check.
-    rt.healthTick ??= () => this.runHealth(rt);
-    rt.healthTimer = this.d.clock.setTimeout(rt.healthTick, Math.max(0, due - this.d.clock.now()));
+    // One timer per resource for its whole life, re-armed for each check (one heap entry on the system clock).
+    rt.healthTimer ??= reusableTimer(this.d.clock, () => this.runHealth(rt));
+    rt.healthTimer.arm(Math.max(0, due - this.d.clock.now()));
   }
 
   private runHealth(rt: Runtime): void {
@@ -537,7 +538,7 @@ export class ResourceEngine implements ResourceSteps {
     if (!read) return false;
     const again = () => {
       if (rt.removed || this.timersCleared) return;
-      this.d.clock.clearTimeout(rt.healthTimer);
+      rt.healthTimer?.cancel();
       this.scheduleHealth(rt, this.d.clock.now());
     };
     read.then(again, again);

@@ -3,7 +3,7 @@ import type { HAProvider } from '../spi/ha-provider.js';
 import type { ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
-import type { TimerHandle } from '../spi/clock.js';
+import type { ReusableTimer, TimerHandle } from '../spi/clock.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import type { StepInput } from './decide.js';
 import type { JobHandle } from '../scheduler/work-scheduler.js';
@@ -51,9 +51,8 @@ export interface Runtime {
   maintenance?: boolean;
   /** Counted as failing by the storm guard / self-doubt. */
   failing: boolean;
-  healthTimer?: TimerHandle;
-  /** The health timer's callback, made once per resource. */
-  healthTick?: () => void;
+  /** The health timer, made once per resource and re-armed for each check. */
+  healthTimer?: ReusableTimer;
   healthDue: number;
   healthRound: number;
   healthJob?: JobHandle<unknown>;

@@ -1,11 +1,13 @@
-import type { Clock, TimerHandle } from '../spi/clock.js';
+import type { Clock, ReusableTimer } from '../spi/clock.js';
+import { reusableTimer } from '../util/due-queue.js';
 
 /**
  * A deadline on the injected clock that can be paused and resumed — a stop command
  * held by the fence budget does not use up its action's timeout (docs/behaviour.md#scheduling-and-guards).
  */
 export class PausableDeadline {
-  private handle: TimerHandle | undefined;
+  /** On the system clock, an entry of its shared timer queue: no runtime timer per job. */
+  private readonly timer: ReusableTimer;
   private remaining: number;
   private startedAt = 0;
   private pauses = 0;
@@ -18,13 +20,18 @@ export class PausableDeadline {
     private readonly onExpire: () => void,
   ) {
     this.remaining = ms;
+    this.timer = reusableTimer(clock, () => {
+      if (this.done) return;
+      this.done = true;
+      this.onExpire();
+    });
     this.arm();
   }
 
   /** Stops the countdown until the matching {@link resume}. Nested pauses are counted. */
   pause(): void {
     if (this.done || this.pauses++ > 0) return;
-    this.clock.clearTimeout(this.handle);
+    this.timer.cancel();
     this.remaining -= this.clock.now() - this.startedAt;
   }
 
@@ -37,18 +44,11 @@ export class PausableDeadline {
   /** Cancels the deadline for good. */
   cancel(): void {
     this.done = true;
-    this.clock.clearTimeout(this.handle);
+    this.timer.cancel();
   }
 
   private arm(): void {
     this.startedAt = this.clock.now();
-    this.handle = this.clock.setTimeout(
-      () => {
-        if (this.done) return;
-        this.done = true;
-        this.onExpire();
-      },
-      Math.max(0, this.remaining),
-    );
+    this.timer.arm(Math.max(0, this.remaining));
   }
 }

@@ -1,6 +1,14 @@
 /** Opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = unknown;
 
+/** A timer made once and armed many times: see {@link Clock.timer}. */
+export interface ReusableTimer {
+  /** Arms the timer to run its function once, `ms` from now; an armed timer moves to the new time. */
+  arm(ms: number): void;
+  /** Disarms it; harmless when it is not armed. */
+  cancel(): void;
+}
+
 /**
  * The only source of time in hafence. Library code never calls `Date.now()` or
  * `setTimeout` directly, so tests can run hours of HA time in milliseconds.
@@ -18,4 +26,10 @@ export interface Clock {
    * callers fall back to `setTimeout(fn, 0)`. Not cancellable: `fn` checks whether it is still wanted.
    */
   defer?(fn: () => void): void;
+  /**
+   * A timer for `fn` that its owner keeps and re-arms (a resource's health timer): arming allocates nothing and many
+   * such timers share one runtime timer. Same guarantees as {@link setTimeout}: never before its time, once per
+   * arming, equal times in arming order. Optional: callers fall back to `setTimeout` and `clearTimeout`.
+   */
+  timer?(fn: () => void): ReusableTimer;
 }

@@ -1,4 +1,5 @@
-import type { Clock, TimerHandle } from '@hafence/core';
+import type { Clock, ReusableTimer, TimerHandle } from '@hafence/core';
+import { DueQueue } from '@hafence/core/internal';
 import { TimerHeap } from './timer-heap.js';
 import { TimerJitter, type TestClockJitterOptions } from './timer-jitter.js';
 
@@ -11,6 +12,13 @@ export interface TestClockOptions {
    * default) every timer fires exactly at its deadline.
    */
   readonly jitter?: TestClockJitterOptions;
+  /**
+   * Give the clock {@link Clock.timer} as the system clock has it: reusable timers (the engine's health timers) share
+   * one timer of this clock through a due-time heap, so they fire as in production (with the jitter, if any, on that
+   * one timer). Without it (the default) the engine falls back to one `setTimeout` per check, and same-instant timers
+   * fire in creation order across all of them.
+   */
+  readonly sharedTimers?: boolean;
 }
 
 /** Lets pending promise callbacks run (a macrotask turn drains every microtask). */
@@ -44,10 +52,17 @@ export class TestClock implements Clock {
   /** Real work (sockets, files, child processes) in flight, see {@link TestClock.track}. */
   private readonly realWork = new Set<Promise<void>>();
 
+  /** Reusable timers on one timer of this clock; only with `sharedTimers` (see {@link TestClockOptions}). */
+  readonly timer?: (fn: () => void) => ReusableTimer;
+
   /** Starts virtual time at `start` (ms since the epoch); `options.jitter` makes timers fire early and late. */
   constructor(start = Date.UTC(2026, 0, 1), options: TestClockOptions = {}) {
     this.current = start;
     if (options.jitter) this.timerJitter = new TimerJitter(options.jitter);
+    if (options.sharedTimers) {
+      const queue = new DueQueue(this);
+      this.timer = (fn) => queue.timer(fn);
+    }
   }
 
   /** The jitter in force (seed, earlyMs, lateMs), or undefined when timers fire on time. */
