@@ -32,7 +32,7 @@ import { fork } from 'node:child_process';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaService, MemoryStateStore, systemClock, type StateStore } from '@hafence/core';
 import { FakeProvider } from '@hafence/testkit';
@@ -71,6 +71,9 @@ interface Result extends Scenario {
   /** Share of checks that started more than the goal's p99 late. */
   readonly lateShare: number;
   readonly cpuPct: number;
+  /** % of one core used by the main thread, and by every other thread together (from /proc/self/task). */
+  readonly mainThreadPct: number;
+  readonly otherThreadsPct: number;
   readonly gcCount: number;
   readonly gcMs: number;
   readonly gcMaxMs: number;
@@ -140,6 +143,25 @@ function schedstat(): { waitNs: number } | undefined {
   try {
     const [, waitNs = Number.NaN] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
     return Number.isFinite(waitNs) ? { waitNs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ticks (user + system) of this process's threads: the main thread's, and every other thread's together. */
+function threadTicks(): { main: number; others: number } | undefined {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      if (Number(tid) === process.pid) main += ticks;
+      else others += ticks;
+    }
+    return { main, others };
   } catch {
     return undefined;
   }
@@ -255,12 +277,14 @@ async function runScenario(s: Scenario): Promise<Result> {
   const gc = gcMeter();
   loop.enable();
   const cpu0 = process.cpuUsage();
+  const threads0 = threadTicks();
   const w0 = performance.now();
   measuring = true;
   await sleep(windowMs);
   measuring = false;
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - w0;
+  const threads1 = threadTicks();
   const gcs = gc.stop();
   const sched1 = schedstat();
   loop.disable();
@@ -298,6 +322,9 @@ async function runScenario(s: Scenario): Promise<Result> {
     slotWaitP99: slotWait.quantile(0.99),
     slotWaitMax: slotWait.max,
     cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    // Clock ticks are 10 ms (USER_HZ 100): % of one core = ticks × 10 ms / wall × 100.
+    mainThreadPct: threads0 && threads1 ? ((threads1.main - threads0.main) * 1000) / wall : Number.NaN,
+    otherThreadsPct: threads0 && threads1 ? ((threads1.others - threads0.others) * 1000) / wall : Number.NaN,
     gcCount: gcs.count,
     gcMs: gcs.ms,
     gcMaxMs: gcs.maxMs,
@@ -476,6 +503,9 @@ async function main(): Promise<void> {
           `  lateness = timer (fired − due, p99 ${fmt(r.timerP99)} ms) + wait for a health slot (started − fired, ` +
           `p99 ${fmt(r.slotWaitP99)} ms, max ${fmt(r.slotWaitMax)} ms)`,
       );
+    console.log(
+      `  CPU by thread: main ${fmt(r.mainThreadPct, 1)} %, the others (GC helpers, libuv) ${fmt(r.otherThreadsPct, 1)} % of a core`,
+    );
     results.push(r);
   }
   console.log('');
