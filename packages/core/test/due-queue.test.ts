@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { TestClock } from '@hafence/testkit';
 import { systemClock, type Clock, type TimerHandle } from '@hafence/core';
@@ -111,6 +114,41 @@ describe('DueQueue (many reusable timers on one runtime timer)', () => {
       ['far', 3_600_000],
     ]);
     expect(q.size).to.equal(0);
+  });
+
+  it('cancelling the last armed timer drops the runtime timer (a stopped service keeps no process alive)', async () => {
+    const clock = new TestClock();
+    const b = countingBase(clock);
+    const q = new DueQueue(b.base);
+    const x = q.timer(() => undefined);
+    const y = q.timer(() => undefined);
+    x.arm(10_000);
+    y.arm(5_000);
+    y.cancel();
+    expect(b.live).to.equal(1); // x still armed
+    x.cancel();
+    expect(b.live).to.equal(0);
+    x.arm(20);
+    expect(b.live).to.equal(1);
+  });
+
+  it('a Node process whose only system-clock timer was cancelled exits at once', async () => {
+    const started = Date.now();
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = execFile(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "import { systemClock } from '@hafence/core'; const t = systemClock.timer(() => process.exit(3)); t.arm(60000); t.cancel();",
+        ],
+        { cwd: dirname(fileURLToPath(import.meta.url)), timeout: 20_000 },
+        (error) => (error && error.code === undefined ? reject(error) : undefined),
+      );
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code).to.equal(0);
+    expect(Date.now() - started).to.be.below(15_000);
   });
 
   it('a runtime timer that fires early runs nothing before its time: it re-arms for the rest', async () => {

@@ -108,9 +108,13 @@ export class DueQueue {
     if (entry.next === undefined) bucket.tail = entry.prev;
     else entry.next.prev = entry.prev;
     entry.bucket = entry.prev = entry.next = undefined;
-    this.armed--;
-    // An emptied bucket stays until its due time comes up in the heap (it may be armed into again meanwhile); the
-    // base timer stays too: when it fires with nothing due it re-arms for the next entry, or stops.
+    // An emptied bucket stays until its due time comes up in the heap (it may be armed into again meanwhile). So does
+    // the base timer while anything is armed: when it fires with nothing due it re-arms for the next entry. With
+    // nothing armed it goes at once, so a stopped service leaves no runtime timer keeping the process alive.
+    if (--this.armed === 0 && this.baseHandle !== undefined && this.firingAt === undefined) {
+      this.base.clearTimeout(this.baseHandle);
+      this.baseHandle = this.baseDue = undefined;
+    }
   }
 
   private fire(): void {
