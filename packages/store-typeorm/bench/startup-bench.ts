@@ -153,7 +153,8 @@ async function run(kind: StoreKind, n: number): Promise<RunResult> {
   const dir = kind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'hafence-startup-bench-')) : undefined;
   const file = dir && join(dir, 'state.sqlite');
   const memory = new MemoryStateStore();
-  const open = async (): Promise<StateStore> => (file ? await createSqliteStore({ path: file }) : memory);
+  const open = async (): Promise<StateStore> =>
+    file ? await createSqliteStore({ path: file, groupCommit: 'turn' }) : memory;
   try {
     const first = await phase('empty', await open(), n);
     await first.ha.stop({ closeStore: kind === 'sqlite' });

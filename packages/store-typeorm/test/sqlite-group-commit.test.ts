@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LeaseLostError, type ResourceRecord } from '@hafence/core';
-import { createSqliteStore } from '@hafence/store-typeorm';
+import { createSqliteStore, StoreOptionsError } from '@hafence/store-typeorm';
 
 const dir = mkdtempSync(join(tmpdir(), 'hafence-group-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,5 +56,44 @@ describe('SQLite group commit (writes queued together share one transaction)', (
     } finally {
       await store.close();
     }
+  });
+
+  /** Writes one record from each of `n` timer callbacks of one loop turn; returns the WAL's growth in bytes. */
+  async function walGrowth(file: string, groupCommit: 'microtask' | 'turn' | undefined, n: number): Promise<number> {
+    const store = await createSqliteStore({ path: file, ...(groupCommit ? { groupCommit } : {}) });
+    try {
+      await store.saveResource(record('seed'), null); // the WAL exists
+      const before = statSync(`${file}-wal`).size;
+      const writes: Promise<boolean>[] = [];
+      await new Promise<void>((resolve) => {
+        for (let i = 0; i < n; i++)
+          setTimeout(() => {
+            writes.push(store.saveResource(record(`t${i}`), null));
+            if (writes.length === n) resolve();
+          }, 0);
+      });
+      expect((await Promise.all(writes)).every(Boolean)).to.equal(true);
+      expect((await store.loadResources()).length).to.equal(n + 1);
+      return statSync(`${file}-wal`).size - before;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("groupCommit 'turn': the writes of many timer callbacks of one loop turn share one commit", async () => {
+    const own = await walGrowth(join(dir, 'microtask.db'), undefined, 40);
+    const shared = await walGrowth(join(dir, 'turn.db'), 'turn', 40);
+    // A commit appends the pages it changed to the WAL: 40 commits append the same pages 40 times, one commit once.
+    expect(shared * 5).to.be.below(own);
+  });
+
+  it('groupCommit other than microtask or turn is refused, naming the option', async () => {
+    const bad = createSqliteStore({ path: join(dir, 'bad.db'), groupCommit: 'never' as 'turn' });
+    const error = await bad.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(StoreOptionsError);
+    expect(String((error as Error).message)).to.contain('groupCommit');
   });
 });

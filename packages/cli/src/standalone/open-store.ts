@@ -34,7 +34,8 @@ export async function openServeStore(
     const parent = dirname(path);
     if (!statSync(parent, { throwIfNoEntry: false })?.isDirectory())
       throw new StoreOpenError('sqlite', new Error(`${parent} is not an existing directory (it is not created)`));
-    return createSqliteStore({ path });
+    // serve runs on the real clock: writes of one event-loop turn share a commit.
+    return createSqliteStore({ path, groupCommit: 'turn' });
   }
   const password = storePassword(s, env);
   return createPostgresStore({ url: s.url, password, poolSize: s.poolSize });

@@ -32,6 +32,7 @@ export class SqliteDb implements SqlDb {
     private readonly source: DataSource,
     private readonly runner: QueryRunner,
     private readonly onClose: () => void = () => undefined,
+    private readonly groupCommit: 'microtask' | 'turn' = 'microtask',
   ) {
     this.sql = sqlOver(runner);
   }
@@ -52,7 +53,9 @@ export class SqliteDb implements SqlDb {
           // they queue join the group (not one fsync per write). Not a whole turn of the event loop: a write must
           // commit within the turn it was made in, as the other stores do, or a virtual clock (the demo, tests)
           // moves on before the step that wrote has ended.
-          await new Promise<void>((resolve) => queueMicrotask(resolve));
+          // With groupCommit 'turn' (a daemon on the real clock) the group stays open until the next turn instead.
+          if (this.groupCommit === 'turn') await new Promise<void>((resolve) => setImmediate(resolve));
+          else await new Promise<void>((resolve) => queueMicrotask(resolve));
           await this.commitGroup(fresh);
         });
       }
