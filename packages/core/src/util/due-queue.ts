@@ -34,6 +34,8 @@ class Bucket {
 /** Slots of the bucket wheel: due times 16.4 s apart share a slot (a short chain); closer ones never do. */
 const WHEEL_SIZE = 1 << 14;
 const WHEEL_MASK = WHEEL_SIZE - 1;
+/** The longest delay a runtime timer holds (Node: 2^31 - 1 ms; longer ones fire after 1 ms); a later due re-arms. */
+const MAX_BASE_DELAY = 0x7fffffff;
 
 /**
  * Many timers on one timer of a base clock. Entries wait in buckets, one per due millisecond (a linked list in arming
@@ -110,7 +112,12 @@ export class DueQueue {
     entry.bucket = entry.prev = entry.next = undefined;
     this.armed--;
     // An emptied bucket stays until its due time comes up in the heap (it may be armed into again meanwhile); the
-    // base timer stays too: when it fires with nothing due it re-arms for the next entry, or stops.
+    // base timer stays too: when it fires with nothing due it re-arms for the next entry, or stops. With nothing armed
+    // at all it goes now, as a cleared Node timer would: it must not keep the process alive.
+    if (this.armed === 0 && this.firingAt === undefined && this.baseHandle !== undefined) {
+      this.base.clearTimeout(this.baseHandle);
+      this.baseHandle = this.baseDue = undefined;
+    }
   }
 
   private fire(): void {
@@ -176,7 +183,7 @@ export class DueQueue {
   private setBase(due: number, now = this.base.now()): void {
     if (this.baseHandle !== undefined) this.base.clearTimeout(this.baseHandle);
     this.baseDue = due;
-    this.baseHandle = this.base.setTimeout(this.onBase, Math.max(0, due - now));
+    this.baseHandle = this.base.setTimeout(this.onBase, Math.min(MAX_BASE_DELAY, Math.max(0, due - now)));
   }
 
   private pushKey(due: number): void {
