@@ -65,4 +65,29 @@ describe('break-timers: systemClock reusable timers', function () {
     expect(fired).to.deep.equal([]);
     expect(warnings.filter((n) => n === 'TimeoutOverflowWarning')).to.deep.equal([]);
   });
+
+  it('a timer that came due while other callbacks ran fires as soon as the loop is free, not a round later', async () => {
+    const make = systemClock.timer;
+    if (!make) throw new Error('systemClock has no timer()');
+    const t0 = systemClock.now();
+    let busyEnd = 0;
+    let firedAt = 0;
+    const busy = make(() => {
+      const until = systemClock.now() + 200;
+      while (systemClock.now() < until) {
+        // a 200 ms busy callback (100,000 health callbacks in one round)
+      }
+      busyEnd = systemClock.now();
+    });
+    const late = make(() => {
+      firedAt = systemClock.now();
+    });
+    busy.arm(10);
+    late.arm(150);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(busyEnd - t0).to.be.at.least(210);
+    expect(firedAt - t0, 'fired before its time').to.be.at.least(150);
+    // Due at +150, the loop is free again at ~+210: a Node timer of its own fires then. Allow 60 ms of scheduling slack.
+    expect(firedAt - busyEnd, 'ms after the loop was free again').to.be.below(60);
+  });
 });
