@@ -143,7 +143,8 @@ export class DueQueue {
     }
     this.firingAt = undefined;
     const next = this.nextDue();
-    if (next !== undefined) this.setBase(next, now);
+    // From the time now, not the round's start: callbacks may have run for a while, and what came due meanwhile is late.
+    if (next !== undefined) this.setBase(next);
     if (failed) throw firstError;
   }
 
