@@ -143,7 +143,7 @@ export class DueQueue {
     }
     this.firingAt = undefined;
     const next = this.nextDue();
-    // From the time now, not the round's start: callbacks may have run for a while, and what came due meanwhile is late.
+    // From the time now, not the round's start: callbacks may have run a while, and what came due meanwhile is late.
     if (next !== undefined) this.setBase(next);
     if (failed) throw firstError;
   }
