@@ -220,3 +220,29 @@ describe('break-timers: job timeouts and the engine on shared timers', function 
     expect(Number(r.stdout.trim()), 'ms from stop() to exit').to.be.below(300);
   });
 });
+
+describe('break-timers: systemClock.setTimeout beyond 2^31-1 ms', function () {
+  this.timeout(10_000);
+
+  it('delay(systemClock, 2^31 ms) does not resolve after 1 ms (Node turns a longer timer into 1 ms)', async () => {
+    // FakeProvider's 'hang' (a year's delay) answers after 1 ms on the system clock because of this.
+    const ac = new AbortController();
+    let resolved = false;
+    const pending = delay(systemClock, 2 ** 31, ac.signal).then(
+      () => (resolved = true),
+      () => undefined,
+    );
+    await sleep(100);
+    ac.abort();
+    await pending;
+    expect(resolved, 'resolved before its time').to.equal(false);
+  });
+
+  it('a timer set beyond 2^31-1 ms can be cleared', async () => {
+    let fired = false;
+    const h = systemClock.setTimeout(() => (fired = true), 2 ** 32);
+    systemClock.clearTimeout(h);
+    await sleep(50);
+    expect(fired).to.equal(false);
+  });
+});
