@@ -24,12 +24,33 @@ function now(): number {
   return Math.floor(performance.timeOrigin + performance.now());
 }
 
+/** The longest delay of one Node timer (2^31 - 1 ms): Node runs a longer one after 1 ms. */
+const MAX_NODE_DELAY = 0x7fffffff;
+
+/** A timer longer than one Node timer holds: a chain of them, each for at most the rest. */
+class LongTimeout {
+  handle: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly fn: () => void,
+    private readonly due: number,
+  ) {
+    this.handle = setTimeout(this.step, MAX_NODE_DELAY);
+  }
+
+  private readonly step = (): void => {
+    const left = this.due - now();
+    if (left <= 0) this.fn();
+    else this.handle = setTimeout(this.step, Math.min(MAX_NODE_DELAY, left));
+  };
+}
+
 function nodeSetTimeout(fn: () => void, ms: number): TimerHandle {
-  return setTimeout(fn, ms);
+  return ms > MAX_NODE_DELAY ? new LongTimeout(fn, now() + ms) : setTimeout(fn, ms);
 }
 
 function nodeClearTimeout(handle: TimerHandle): void {
-  clearTimeout(handle as ReturnType<typeof setTimeout>);
+  clearTimeout(handle instanceof LongTimeout ? handle.handle : (handle as ReturnType<typeof setTimeout>));
 }
 
 const shared = new DueQueue({ now, setTimeout: nodeSetTimeout, clearTimeout: nodeClearTimeout });
