@@ -12,7 +12,7 @@ import { reusableTimer } from '../util/due-queue.js';
 import { ResourceActions } from './resource-actions.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { CheckResult } from './engine-observer.js';
-import type { JobHandle, JobOutcome } from '../scheduler/work-scheduler.js';
+import type { JobControl, JobHandle, JobOutcome } from '../scheduler/work-scheduler.js';
 import { newRecord, type ApplyOptions, type ResourceSteps, type Runtime } from './runtime.js';
 import { eligibilityEvent, healthEvent, maintenanceEvent } from './outcomes.js';
 import { deadlineOf, decide, resumeEvent, timerEvent, type StepEffect, type StepEvent } from './decide.js';
@@ -77,6 +77,9 @@ export class ResourceEngine implements ResourceSteps {
       failing: false,
       healthDue: now,
       healthRound: 0,
+      checkDue: 0,
+      checkFiredAt: 0,
+      checkBegan: 0,
       chain: Promise.resolve(),
       removed: false,
       stepping: false,
@@ -432,38 +435,43 @@ export class ResourceEngine implements ResourceSteps {
       ),
     );
     if (rt.healthJob) return; // the previous check is still running: one at a time per resource
-    let began = 0;
-    const job = this.d.scheduler.submit(
+    rt.checkDue = due;
+    rt.checkFiredAt = firedAt;
+    rt.checkBegan = 0;
+    rt.healthWork ??= (control) => this.healthWork(rt, control);
+    // Called when a reaction to `job.outcome` would run, without the promises.
+    rt.healthDone ??= (outcome, job) => {
+      try {
+        this.healthEnded(rt, job, outcome as JobOutcome<HealthAnswer>);
+      } catch (err) {
+        this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) });
+      }
+    };
+    rt.healthJob = this.d.scheduler.submit(
       'health',
       'health check',
       s.healthCheckTimeout,
-      async (control): Promise<HealthAnswer> => {
-        const startedAt = this.d.clock.now();
-        began = startedAt;
-        this.d.healthProbe?.(due, startedAt, firedAt);
-        // The job's signal is created only if the provider reads it.
-        const ctx = this.actions.context(rt, control);
-        const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
-        const eligible = await rt.provider.isEligible(rt.spec, ctx);
-        const health = await rt.provider.healthCheck(rt.spec, ctx);
-        return checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health, startedAt });
-      },
-      // Called when a reaction to `job.outcome` would run, without the promises.
-      (outcome) => {
-        try {
-          this.healthEnded(rt, job, outcome, began);
-        } catch (err) {
-          this.d.logger.error('health result not applied', { resource: rt.key, error: String(err) });
-        }
-      },
+      rt.healthWork,
+      rt.healthDone,
     );
-    rt.healthJob = job;
   }
 
-  private healthEnded(rt: Runtime, job: JobHandle<unknown>, outcome: JobOutcome<HealthAnswer>, began: number): void {
+  private async healthWork(rt: Runtime, control: JobControl): Promise<HealthAnswer> {
+    const startedAt = this.d.clock.now();
+    rt.checkBegan = startedAt;
+    this.d.healthProbe?.(rt.checkDue, startedAt, rt.checkFiredAt);
+    // The job's signal is created only if the provider reads it.
+    const ctx = this.actions.context(rt, control);
+    const maintenance = await rt.provider.isInMaintenance(rt.spec, ctx);
+    const eligible = await rt.provider.isEligible(rt.spec, ctx);
+    const health = await rt.provider.healthCheck(rt.spec, ctx);
+    return checkedAnswer(rt.provider.resourceType, { maintenance, eligible, health, startedAt });
+  }
+
+  private healthEnded(rt: Runtime, job: JobHandle<unknown>, outcome: JobOutcome<HealthAnswer>): void {
     if (rt.healthJob === job) rt.healthJob = undefined;
     if (outcome.kind === 'cancelled') return;
-    this.d.checkEnded('health', healthResultOf(outcome), this.d.clock.now() - began);
+    this.d.checkEnded('health', healthResultOf(outcome), this.d.clock.now() - rt.checkBegan);
     if (outcome.kind === 'ok' && this.nothingNew(rt, outcome.value)) return; // the common case at scale
     const answer: Partial<HealthAnswer> & { health: HealthResult } =
       outcome.kind === 'ok'

@@ -6,7 +6,7 @@ import type { ResourceState } from '../spi/states.js';
 import type { ReusableTimer, TimerHandle } from '../spi/clock.js';
 import type { ResourceEvent } from '../fsm/resource-fsm.js';
 import type { StepInput } from './decide.js';
-import type { JobHandle } from '../scheduler/work-scheduler.js';
+import type { JobControl, JobHandle, JobOutcome } from '../scheduler/work-scheduler.js';
 
 /** The one action (activity check, recovery or fence) a resource may have in flight. */
 export interface InFlight {
@@ -56,6 +56,13 @@ export interface Runtime {
   healthDue: number;
   healthRound: number;
   healthJob?: JobHandle<unknown>;
+  /** The running check's due time, when its timer fired and when it started (one check at a time per resource). */
+  checkDue: number;
+  checkFiredAt: number;
+  checkBegan: number;
+  /** The health check's work and its end, made once per resource (not two closures per check). */
+  healthWork?: (control: JobControl) => Promise<unknown>;
+  healthDone?: (outcome: JobOutcome<unknown>, job: JobHandle<unknown>) => void;
   stateTimer?: TimerHandle;
   action?: InFlight;
   /** A recovery or fence held by startup grace or self-doubt retries at this time. */

@@ -64,7 +64,7 @@ class Job implements JobControl, JobHandle<unknown> {
     readonly op: string,
     readonly timeoutMs: number,
     readonly work: (control: JobControl) => Promise<unknown>,
-    private readonly onEnd?: (outcome: JobOutcome<unknown>) => void,
+    private readonly onEnd?: (outcome: JobOutcome<unknown>, job: JobHandle<unknown>) => void,
   ) {}
 
   get signal(): AbortSignal {
@@ -104,7 +104,7 @@ class Job implements JobControl, JobHandle<unknown> {
     this.resolve?.(outcome);
     const onEnd = this.onEnd;
     // A reaction to the `outcome` promise would run as a microtask queued now: so does onEnd.
-    if (onEnd) queueMicrotask(() => onEnd(outcome));
+    if (onEnd) queueMicrotask(() => onEnd(outcome, this as unknown as JobHandle<unknown>));
   }
 }
 
@@ -159,7 +159,8 @@ export class WorkScheduler {
   }
 
   /**
-   * Submits work to a lane; its timeout starts when it starts running. `onEnd`, when given, receives the outcome
+   * Submits work to a lane; its timeout starts when it starts running. `onEnd`, when given, receives the outcome (and
+   * the job's handle, so one function can serve many jobs)
    * exactly when a reaction to the handle's `outcome` promise would (without allocating that promise).
    */
   submit<T>(
@@ -167,9 +168,16 @@ export class WorkScheduler {
     op: string,
     timeoutMs: number,
     work: (control: JobControl) => Promise<T>,
-    onEnd?: (outcome: JobOutcome<T>) => void,
+    onEnd?: (outcome: JobOutcome<T>, job: JobHandle<T>) => void,
   ): JobHandle<T> {
-    const job = new Job(this, lane, op, timeoutMs, work, onEnd as ((o: JobOutcome<unknown>) => void) | undefined);
+    const job = new Job(
+      this,
+      lane,
+      op,
+      timeoutMs,
+      work,
+      onEnd as ((o: JobOutcome<unknown>, j: JobHandle<unknown>) => void) | undefined,
+    );
     const handle = job as unknown as JobHandle<T>;
     if (this.closed) {
       job.state = 'done';
