@@ -126,15 +126,15 @@ export class StandaloneEngine {
     try {
       await service.start();
       await addPartitions(service, file);
-      for (const [id, host] of Object.entries(file.hosts)) {
-        const power = bindings.get(id)!;
-        await service.addResource({
+      // Together: their first records share commits (the SQLite store), not one commit after another per host.
+      await service.addResources(
+        Object.entries(file.hosts).map(([id, host]) => ({
           ref: { type: StandaloneEngine.RESOURCE_TYPE, id },
           partition: host.cluster,
-          power,
+          power: bindings.get(id)!,
           attributes: { hypervisor: host.hypervisor },
-        });
-      }
+        })),
+      );
     } catch (err) {
       await engine.stop();
       throw err;

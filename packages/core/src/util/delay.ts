@@ -1,4 +1,5 @@
 import type { Clock } from '../spi/clock.js';
+import { reusableTimer } from './due-queue.js';
 import { AbortedError } from '../errors/engine-errors.js';
 
 /** The reason carried by an aborted signal, as an error. */
@@ -63,7 +64,9 @@ export async function withClockSignal<T>(
 ): Promise<T> {
   const controller = new AbortController();
   const reason = options.timeoutReason ?? (() => new AbortedError(`${op} exceeded ${ms} ms`));
-  const handle = clock.setTimeout(() => controller.abort(reason()), ms);
+  // On the system clock an entry of its shared timer queue, not a runtime timer per call.
+  const timer = reusableTimer(clock, () => controller.abort(reason()));
+  timer.arm(ms);
   const parent = options.parent;
   const onAbort = () => controller.abort(parent?.reason);
   parent?.addEventListener('abort', onAbort, { once: true });
@@ -72,7 +75,7 @@ export async function withClockSignal<T>(
     const running = work(controller.signal);
     return await (options.race ? raceAbort(running, controller.signal) : running);
   } finally {
-    clock.clearTimeout(handle);
+    timer.cancel();
     parent?.removeEventListener('abort', onAbort);
   }
 }

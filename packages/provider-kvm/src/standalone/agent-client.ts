@@ -9,6 +9,7 @@ import {
   type Clock,
   type Secret,
 } from '@hafence/core';
+import { reusableTimer } from '@hafence/core/internal';
 
 /** Largest answer read from an agent by default (bytes); a longer one is a `ProtocolError`. */
 export const MAX_AGENT_ANSWER = 1024 * 1024;
@@ -101,10 +102,12 @@ export async function agentRequest<T>(
   const clock = options.clock ?? systemClock;
   const controller = new AbortController();
   let timedOut = false;
-  const timer = clock.setTimeout(() => {
+  // On the system clock an entry of its shared timer queue, not a runtime timer per request.
+  const timer = reusableTimer(clock, () => {
     timedOut = true;
     controller.abort();
-  }, options.timeoutMs);
+  });
+  timer.arm(options.timeoutMs);
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -139,7 +142,7 @@ export async function agentRequest<T>(
     const shown = withoutUserinfo(baseUrl);
     throw tlsError(host, shown, err) ?? new UnreachableError(host, shown, (err as Error).message, { cause: err });
   } finally {
-    clock.clearTimeout(timer);
+    timer.cancel();
     options.signal?.removeEventListener('abort', onAbort);
   }
 }
