@@ -151,6 +151,22 @@ describe('DueQueue (many reusable timers on one runtime timer)', () => {
     expect(Date.now() - started).to.be.below(15_000);
   });
 
+  it('arm(Infinity) never runs (never before its time); NaN and negative delays are due now', async () => {
+    const clock = new TestClock();
+    const b = countingBase(clock);
+    const q = new DueQueue(b.base);
+    const fired: string[] = [];
+    q.timer(() => fired.push('infinity')).arm(Number.POSITIVE_INFINITY);
+    q.timer(() => fired.push('nan')).arm(Number.NaN);
+    q.timer(() => fired.push('negative')).arm(-5);
+    q.timer(() => fired.push('minus-infinity')).arm(Number.NEGATIVE_INFINITY);
+    await clock.advance(0);
+    expect(fired).to.deep.equal(['nan', 'negative', 'minus-infinity']);
+    await clock.advance(400 * 24 * 3_600_000); // 400 days: several capped runtime timers
+    expect(fired).to.deep.equal(['nan', 'negative', 'minus-infinity']);
+    expect(q.size).to.equal(1);
+  });
+
   it('a runtime timer that fires early runs nothing before its time: it re-arms for the rest', async () => {
     const clock = new TestClock();
     const b = countingBase(clock, 3); // every runtime timer fires 3 ms early

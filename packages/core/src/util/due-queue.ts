@@ -80,7 +80,8 @@ export class DueQueue {
   /** @internal (DueEntry) */
   arm(entry: DueEntry, ms: number): void {
     this.remove(entry);
-    let due = this.base.now() + Math.max(0, Number.isFinite(ms) ? Math.ceil(ms) : 0);
+    // Never before its time: +Infinity waits for ever (armed, never due); NaN and ms ≤ 0 are due now.
+    let due = this.base.now() + (ms > 0 ? Math.ceil(ms) : 0);
     const firingAt = this.firingAt;
     if (firingAt !== undefined && due <= firingAt) due = firingAt + 1;
     let bucket = this.bucket(due);
