@@ -11,10 +11,14 @@ const CORE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 /** Runs an ESM snippet in a fresh Node process in packages/core; returns its wall time and output. */
 function runNode(code: string): { ms: number; status: number | null; stdout: string; stderr: string } {
   const t0 = performance.now();
+  // No colours: under lerna (FORCE_COLOR) console.log would wrap the numbers the tests read in escape codes.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
     cwd: CORE_DIR,
     encoding: 'utf8',
     timeout: 20_000,
+    env,
   });
   return { ms: performance.now() - t0, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
