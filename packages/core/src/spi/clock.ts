@@ -3,7 +3,10 @@ export type TimerHandle = unknown;
 
 /** A timer made once and armed many times: see {@link Clock.timer}. */
 export interface ReusableTimer {
-  /** Arms the timer to run its function once, `ms` from now (`Infinity`: never; NaN or ≤ 0: now); an armed timer moves. */
+  /**
+   * Arms the timer to run its function once, `ms` from now (`Infinity`: never; NaN or ≤ 0: now); an armed timer
+   * moves to the new time.
+   */
   arm(ms: number): void;
   /** Disarms it; harmless when it is not armed. */
   cancel(): void;
