@@ -34,8 +34,6 @@ class Bucket {
 /** Slots of the bucket wheel: due times 16.4 s apart share a slot (a short chain); closer ones never do. */
 const WHEEL_SIZE = 1 << 14;
 const WHEEL_MASK = WHEEL_SIZE - 1;
-/** The longest delay a runtime timer holds (Node: 2^31 - 1 ms; longer ones fire after 1 ms); a later due re-arms. */
-const MAX_BASE_DELAY = 0x7fffffff;
 
 /**
  * Many timers on one timer of a base clock. Entries wait in buckets, one per due millisecond (a linked list in arming
@@ -184,7 +182,7 @@ export class DueQueue {
   private setBase(due: number, now = this.base.now()): void {
     if (this.baseHandle !== undefined) this.base.clearTimeout(this.baseHandle);
     this.baseDue = due;
-    this.baseHandle = this.base.setTimeout(this.onBase, Math.min(MAX_BASE_DELAY, Math.max(0, due - now)));
+    this.baseHandle = this.base.setTimeout(this.onBase, Math.max(0, due - now));
   }
 
   private pushKey(due: number): void {
