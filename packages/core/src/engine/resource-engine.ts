@@ -112,7 +112,7 @@ export class ResourceEngine implements ResourceSteps {
     if (unsaved) {
       // Its first record was not written: the resource is not managed (the caller sees the store's error).
       rt.removed = true;
-      rt.healthTimer?.cancel();
+      this.dropTimers(rt);
       rt.healthJob?.cancel('resource not added');
       this.runtimes.delete(key);
       members.delete(rt);
@@ -125,8 +125,7 @@ export class ResourceEngine implements ResourceSteps {
     const rt = this.runtimes.get(key);
     if (!rt) return;
     rt.removed = true;
-    rt.healthTimer?.cancel();
-    this.d.clock.clearTimeout(rt.stateTimer);
+    this.dropTimers(rt);
     rt.healthJob?.cancel('resource removed');
     this.actions.cancel(rt, 'resource removed');
     this.setFailing(rt, false);
@@ -146,8 +145,7 @@ export class ResourceEngine implements ResourceSteps {
     const dropped: string[] = [];
     for (const rt of [...(this.members.get(partition)?.runtimes() ?? [])]) {
       rt.removed = true;
-      rt.healthTimer?.cancel();
-      this.d.clock.clearTimeout(rt.stateTimer);
+      this.dropTimers(rt);
       rt.healthJob?.cancel(reason);
       this.actions.abandon(rt, reason);
       this.setFailing(rt, false);
@@ -212,10 +210,13 @@ export class ResourceEngine implements ResourceSteps {
   /** Shutdown, first step: no timer of any resource fires any more. */
   clearTimers(): void {
     this.timersCleared = true;
-    for (const rt of this.runtimes.values()) {
-      rt.healthTimer?.cancel();
-      this.d.clock.clearTimeout(rt.stateTimer);
-    }
+    for (const rt of this.runtimes.values()) this.dropTimers(rt);
+  }
+
+  /** Neither of `rt`'s timers (health, state deadline) fires any more. */
+  private dropTimers(rt: Runtime): void {
+    rt.healthTimer?.cancel();
+    this.d.clock.clearTimeout(rt.stateTimer);
   }
 
   /** Shutdown, last step: waits for every serial step in hand, then retires every resource. */
@@ -546,8 +547,7 @@ export class ResourceEngine implements ResourceSteps {
     if (!read) return false;
     const again = () => {
       if (rt.removed || this.timersCleared) return;
-      rt.healthTimer?.cancel();
-      this.scheduleHealth(rt, this.d.clock.now());
+      this.scheduleHealth(rt, this.d.clock.now()); // re-arming moves the timer
     };
     read.then(again, again);
     return true;
