@@ -1,24 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResourceRecord } from '@hafence/core';
 import { createSqliteStore } from '@hafence/store-typeorm';
+import { hostRecord as record, testDir } from './helpers/records.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hafence-break-group-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const record = (id: string, version = 0): ResourceRecord => ({
-  key: `host:${id}`,
-  ref: { type: 'host', id },
-  partition: 'c1',
-  state: 'NONE',
-  version,
-  since: 0,
-  nextEpisode: 1,
-  releasedOutside: false,
-  timers: {},
-});
+const dir = testDir('hafence-break-group-');
 
 /**
  * Issue 13 attack on SQLite group commit with the outbox: a state write with its events that fails inside a group

@@ -1,24 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LeaseLostError, type ResourceRecord } from '@hafence/core';
+import { LeaseLostError } from '@hafence/core';
 import { createSqliteStore, StoreOptionsError } from '@hafence/store-typeorm';
+import { hostRecord as record, testDir } from './helpers/records.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hafence-group-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-const record = (id: string, version = 0): ResourceRecord => ({
-  key: `host:${id}`,
-  ref: { type: 'host', id },
-  partition: 'c1',
-  state: 'NONE',
-  version,
-  since: 0,
-  nextEpisode: 1,
-  releasedOutside: false,
-  timers: {},
-});
+const dir = testDir('hafence-group-');
 
 describe('SQLite group commit (writes queued together share one transaction)', () => {
   it('commits every concurrent write, each compare-and-set judged on its own', async () => {
