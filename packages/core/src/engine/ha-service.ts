@@ -354,7 +354,7 @@ export class HaService {
    * engine is.
    */
   isObserveOnly(partitionId: string): boolean {
-    return isObserveOnly(this.config.observeOnly, this.inventory.lineage(partitionId));
+    return isObserveOnly(this.config.observeOnly, this.inventory, partitionId);
   }
 
   /**

@@ -1,12 +1,23 @@
-import type { Partition } from '../spi/partition.js';
+import type { Inventory } from '../spi/inventory.js';
 import { abortReason } from '../util/delay.js';
 
 /**
- * Whether a resource whose partition has `lineage` (innermost first, as `Inventory.lineage`) is observe-only
- * (docs/observe-only.md): the whole engine is (`HaConfig.observeOnly`), or its partition or any enclosing one is.
+ * Whether a resource of `partitionId` is observe-only (docs/observe-only.md): the whole engine is
+ * (`HaConfig.observeOnly`), or its partition or any enclosing one is. It walks the partitions as `Inventory.lineage`
+ * does (innermost first, at most 9 levels) without building the list: every health check asks.
  */
-export function isObserveOnly(engineWide: boolean | undefined, lineage: readonly Partition[]): boolean {
-  return engineWide === true || lineage.some((p) => p.observeOnly === true);
+export function isObserveOnly(
+  engineWide: boolean | undefined,
+  partitions: Pick<Inventory, 'partition'>,
+  partitionId: string,
+): boolean {
+  if (engineWide === true) return true;
+  let p = partitions.partition(partitionId);
+  for (let depth = 0; p !== undefined && depth < 9; depth++) {
+    if (p.observeOnly === true) return true;
+    p = p.parent ? partitions.partition(p.parent) : undefined;
+  }
+  return false;
 }
 
 /**

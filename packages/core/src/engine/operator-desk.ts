@@ -124,7 +124,7 @@ export class OperatorDesk {
       const unit = ownership?.manages(p.id) === true;
       const epoch = unit ? ownership?.fence(p.id)?.epoch : undefined;
       return partitionDetail(p, record, {
-        observeOnly: isObserveOnly(this.h.config.observeOnly, this.h.inventory.lineage(p.id)),
+        observeOnly: isObserveOnly(this.h.config.observeOnly, this.h.inventory, p.id),
         members: this.h.inventory.resourcesIn(p.id).length,
         ...(unit ? { lease: { held: epoch !== undefined, ...(epoch === undefined ? {} : { epoch }) } } : {}),
         fallback: { since: this.addedAt.get(p.id) ?? 0, reason: this.noRecordReason(p, unit) },
@@ -223,7 +223,7 @@ export class OperatorDesk {
   private detailOf(spec: ResourceSpec): ResourceDetail {
     const facts = {
       power: this.powerOf(spec),
-      observeOnly: isObserveOnly(this.h.config.observeOnly, this.h.inventory.lineage(spec.partition)),
+      observeOnly: isObserveOnly(this.h.config.observeOnly, this.h.inventory, spec.partition),
       now: this.h.clock.now(),
     };
     const view = this.h.resources.view(resourceKey(spec.ref));

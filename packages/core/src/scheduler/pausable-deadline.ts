@@ -4,27 +4,38 @@ import { reusableTimer } from '../util/due-queue.js';
 /**
  * A deadline on the injected clock that can be paused and resumed — a stop command
  * held by the fence budget does not use up its action's timeout (docs/behaviour.md#scheduling-and-guards).
+ * Made once and started for each owner in turn (the work scheduler keeps a pool: no deadline, timer or closure is
+ * allocated per job).
  */
-export class PausableDeadline {
+export class PausableDeadline<T> {
   /** On the system clock, an entry of its shared timer queue: no runtime timer per job. */
   private readonly timer: ReusableTimer;
-  private remaining: number;
+  private owner: T | undefined;
+  private remaining = 0;
   private startedAt = 0;
   private pauses = 0;
-  private done = false;
+  private done = true;
 
-  /** Arms a deadline of `ms`; `onExpire` runs once when it passes. */
+  /** A deadline that is not running yet; `onExpire` runs with its owner once when a started deadline passes. */
   constructor(
     private readonly clock: Clock,
-    ms: number,
-    private readonly onExpire: () => void,
+    private readonly onExpire: (owner: T) => void,
   ) {
-    this.remaining = ms;
     this.timer = reusableTimer(clock, () => {
       if (this.done) return;
+      const owner = this.owner as T;
       this.done = true;
-      this.onExpire();
+      this.owner = undefined;
+      this.onExpire(owner);
     });
+  }
+
+  /** Starts a countdown of `ms` for `owner`, forgetting any earlier one. */
+  start(ms: number, owner: T): void {
+    this.owner = owner;
+    this.remaining = ms;
+    this.pauses = 0;
+    this.done = false;
     this.arm();
   }
 
@@ -41,9 +52,10 @@ export class PausableDeadline {
     this.arm();
   }
 
-  /** Cancels the deadline for good. */
+  /** Cancels the deadline for good (until the next {@link start}). */
   cancel(): void {
     this.done = true;
+    this.owner = undefined;
     this.timer.cancel();
   }
 

@@ -40,6 +40,14 @@ export interface WorkSchedulerOptions {
   readonly maxQueued: number;
 }
 
+/** One lane: its limit, its RxJS subject, its wait queue (oldest first) and the jobs holding a slot. */
+interface LaneState {
+  readonly limit: number;
+  readonly subject: Subject<Job>;
+  readonly queue: FifoQueue<Job>;
+  running: number;
+}
+
 /**
  * One submitted job; it is also the work's {@link JobControl} and the caller's {@link JobHandle}, so a check
  * allocates one object here rather than a job, a control, a handle and their closures. Its AbortController is
@@ -50,7 +58,8 @@ class Job implements JobControl, JobHandle<unknown> {
   entry?: FifoEntry<Job>;
   /** Nested holds in progress; a held job gives its lane slot back. */
   holds = 0;
-  deadline?: PausableDeadline;
+  /** While running: a deadline of the scheduler's pool, given back when the job ends. */
+  deadline?: PausableDeadline<Job>;
   /** Why the job was aborted (timeout, cancellation, shutdown); the first reason wins. */
   abortReason?: Error;
   private controller?: AbortController;
@@ -60,7 +69,7 @@ class Job implements JobControl, JobHandle<unknown> {
 
   constructor(
     private readonly owner: WorkScheduler,
-    readonly lane: Lane,
+    readonly lane: LaneState,
     readonly op: string,
     readonly timeoutMs: number,
     readonly work: (control: JobControl) => Promise<unknown>,
@@ -114,17 +123,22 @@ class Job implements JobControl, JobHandle<unknown> {
  * first (never a recovery or fence), and a timeout per job on the injected clock that aborts the work for real.
  */
 export class WorkScheduler {
-  private readonly lanes = new Map<Lane, Subject<Job>>();
+  // A lane's subject is handed a job only when a slot is free, so nothing is buffered in RxJS: its buffers drain with
+  // `Array.shift()` (O(n) on a large queue) and recursively through jobs cancelled while buffered (a stack overflow
+  // that silently kills the lane after ~800 of them).
+  private readonly lanes: Readonly<Record<Lane, LaneState>>;
   private readonly subscriptions: Subscription[] = [];
-  // Per lane, oldest first. A job is handed to its lane's subject only when a slot is free, so nothing is buffered
-  // in RxJS: its buffers drain with `Array.shift()` (O(n) on a large queue) and recursively through jobs cancelled
-  // while buffered (a stack overflow that silently kills the lane after ~800 of them).
-  private readonly waiting = new Map<Lane, FifoQueue<Job>>();
-  private readonly running = new Map<Lane, number>();
   private waitingCount = 0;
   private closed = false;
   /** The jobs running now (held ones included). */
   private readonly runningJobs = new Set<Job>();
+  /** Deadlines of ended jobs, ready for the next (as many as ever ran at once). */
+  private readonly freeDeadlines: PausableDeadline<Job>[] = [];
+  private readonly expire = (job: Job): void => {
+    const error = new TimeoutError(job.op, job.timeoutMs);
+    job.abort(error);
+    this.finish(job, { kind: 'timeout', error });
+  };
   /** Resolved when the last running job ends ({@link WorkScheduler.drain}). */
   private idle: (() => void)[] = [];
   /** Health checks dropped because the queue was full. */
@@ -132,15 +146,19 @@ export class WorkScheduler {
 
   /** Builds the lanes. */
   constructor(private readonly options: WorkSchedulerOptions) {
-    for (const lane of ['health', 'activity', 'recover', 'fence'] as const) {
-      const subject = new Subject<Job>();
-      this.lanes.set(lane, subject);
-      this.waiting.set(lane, new FifoQueue());
-      this.running.set(lane, 0);
+    const lane = (name: Lane): LaneState => {
+      const state: LaneState = {
+        limit: options.limits[name],
+        subject: new Subject<Job>(),
+        queue: new FifoQueue(),
+        running: 0,
+      };
       // The pump enforces the lane's limit (so a held job can lend its slot); the lane only starts what the pump
       // hands it. Starting a job allocates no Observable: the job's own settle ends it.
-      this.subscriptions.push(subject.subscribe((job) => this.start(job)));
-    }
+      this.subscriptions.push(state.subject.subscribe((job) => this.start(job)));
+      return state;
+    };
+    this.lanes = { health: lane('health'), activity: lane('activity'), recover: lane('recover'), fence: lane('fence') };
   }
 
   /** Jobs waiting for a free slot, all lanes. */
@@ -155,7 +173,7 @@ export class WorkScheduler {
 
   /** Jobs running in `lane`. */
   active(lane: Lane): number {
-    return this.running.get(lane) ?? 0;
+    return this.lanes[lane].running;
   }
 
   /**
@@ -170,9 +188,10 @@ export class WorkScheduler {
     work: (control: JobControl) => Promise<T>,
     onEnd?: (outcome: JobOutcome<T>, job: JobHandle<T>) => void,
   ): JobHandle<T> {
+    const ln = this.lanes[lane];
     const job = new Job(
       this,
-      lane,
+      ln,
       op,
       timeoutMs,
       work,
@@ -184,11 +203,16 @@ export class WorkScheduler {
       job.settle({ kind: 'cancelled', reason: 'scheduler closed' });
       return handle;
     }
+    // A free slot and nobody waiting: it starts now, without a place in the queue.
+    if (ln.queue.size === 0 && ln.running < ln.limit) {
+      ln.subject.next(job);
+      if (job.state !== 'queued') return handle;
+    }
     this.makeRoom(job);
     if (job.state === 'queued') {
-      job.entry = this.waiting.get(lane)!.push(job);
+      job.entry = ln.queue.push(job);
       this.waitingCount++;
-      this.pump(lane);
+      this.pump(ln);
     }
     return handle;
   }
@@ -200,8 +224,7 @@ export class WorkScheduler {
    */
   async drain(): Promise<void> {
     this.closed = true;
-    for (const queue of this.waiting.values())
-      for (const job of queue.values()) this.cancelJob(job, 'scheduler closed');
+    this.cancelWaiting();
     while (this.runningJobs.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
@@ -213,8 +236,7 @@ export class WorkScheduler {
   /** Cancels everything and stops the lanes. */
   close(): void {
     this.closed = true;
-    for (const queue of this.waiting.values())
-      for (const job of queue.values()) this.cancelJob(job, 'scheduler closed');
+    this.cancelWaiting();
     for (const s of this.subscriptions) s.unsubscribe();
     // Stopping the lanes aborts the work still running.
     for (const job of [...this.runningJobs]) this.cancelJob(job, 'scheduler closed');
@@ -231,7 +253,7 @@ export class WorkScheduler {
       return await promise;
     } finally {
       job.deadline?.resume();
-      if (--job.holds === 0 && job.state === 'running') this.running.set(job.lane, this.active(job.lane) + 1);
+      if (--job.holds === 0 && job.state === 'running') job.lane.running++;
     }
   }
 
@@ -248,13 +270,18 @@ export class WorkScheduler {
     this.finish(job, { kind: 'cancelled', reason });
   }
 
+  private cancelWaiting(): void {
+    for (const ln of Object.values(this.lanes))
+      for (const job of ln.queue.values()) this.cancelJob(job, 'scheduler closed');
+  }
+
   private makeRoom(incoming: Job): void {
     if (this.waitingCount < this.options.maxQueued) return;
-    const victim = this.waiting.get('health')!.peek();
+    const victim = this.lanes.health.queue.peek();
     if (victim) {
       this.shed++;
       this.cancelJob(victim, 'shed: queue full');
-    } else if (incoming.lane === 'health') {
+    } else if (incoming.lane === this.lanes.health) {
       this.shed++;
       incoming.state = 'done';
       incoming.settle({ kind: 'cancelled', reason: 'shed: queue full' });
@@ -263,22 +290,21 @@ export class WorkScheduler {
   }
 
   private unqueue(job: Job): void {
-    if (job.entry && this.waiting.get(job.lane)!.remove(job.entry)) this.waitingCount--;
+    if (job.entry && job.lane.queue.remove(job.entry)) this.waitingCount--;
     job.entry = undefined;
   }
 
   private lendSlot(job: Job): void {
-    this.running.set(job.lane, this.active(job.lane) - 1);
+    job.lane.running--;
     this.pump(job.lane);
   }
 
-  /** Hands the oldest waiting jobs of `lane` to its subject while it has free slots. */
-  private pump(lane: Lane): void {
-    const queue = this.waiting.get(lane)!;
-    const subject = this.lanes.get(lane)!;
-    while (!this.closed && queue.size > 0 && this.active(lane) < this.options.limits[lane]) {
+  /** Hands the oldest waiting jobs of `ln` to its subject while it has free slots. */
+  private pump(ln: LaneState): void {
+    const queue = ln.queue;
+    while (!this.closed && queue.size > 0 && ln.running < ln.limit) {
       const job = queue.peek()!;
-      subject.next(job); // a slot is free: it starts now and leaves the queue
+      ln.subject.next(job); // a slot is free: it starts now and leaves the queue
       if (job.state === 'queued') break; // defensive: never spin if it did not start
     }
   }
@@ -287,13 +313,11 @@ export class WorkScheduler {
     if (job.state !== 'queued') return;
     this.unqueue(job);
     job.state = 'running';
-    this.running.set(job.lane, this.active(job.lane) + 1);
+    job.lane.running++;
     this.runningJobs.add(job);
-    job.deadline = new PausableDeadline(this.options.clock, job.timeoutMs, () => {
-      const error = new TimeoutError(job.op, job.timeoutMs);
-      job.abort(error);
-      this.finish(job, { kind: 'timeout', error });
-    });
+    const deadline = this.freeDeadlines.pop() ?? new PausableDeadline<Job>(this.options.clock, this.expire);
+    job.deadline = deadline;
+    deadline.start(job.timeoutMs, job);
     let pending: Promise<unknown>;
     try {
       pending = job.work(job);
@@ -316,8 +340,14 @@ export class WorkScheduler {
       this.idle = [];
       for (const resolve of waiters) resolve();
     }
-    job.deadline?.cancel();
-    if (job.holds === 0) this.running.set(job.lane, this.active(job.lane) - 1);
+    const deadline = job.deadline;
+    if (deadline) {
+      // Back to the pool: the job no longer reaches it (a hold that ends later resumes nothing).
+      job.deadline = undefined;
+      deadline.cancel();
+      this.freeDeadlines.push(deadline);
+    }
+    if (job.holds === 0) job.lane.running--;
     job.settle(outcome);
     this.pump(job.lane);
   }
