@@ -25,10 +25,10 @@ class DueEntry implements ReusableTimer {
 class Bucket {
   head: DueEntry | undefined = undefined;
   tail: DueEntry | undefined = undefined;
-  /** The next bucket in the same wheel slot (due times equal modulo the wheel's size). */
+  /** The next bucket in the same wheel slot (due times equal modulo the wheel's size), or in the free list. */
   nextInSlot: Bucket | undefined = undefined;
 
-  constructor(readonly due: number) {}
+  constructor(public due: number) {}
 }
 
 /** Slots of the bucket wheel: due times 16.4 s apart share a slot (a short chain); closer ones never do. */
@@ -61,6 +61,11 @@ export class DueQueue {
   /** While {@link fire} runs callbacks: the time it fires at (it sets the base timer once at the end). */
   private firingAt: number | undefined;
   private readonly onBase = (): void => this.fire();
+  /**
+   * Drained buckets, for the next new due millisecond: a bucket lives as long as its timers wait (~10 s for health
+   * checks), so a new one per millisecond would be copied out of the young generation and promoted, over and over.
+   */
+  private freeBuckets: Bucket | undefined;
 
   /** Queues timers on `base` (its `now`, `setTimeout` and `clearTimeout`). */
   constructor(private readonly base: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>) {}
@@ -84,7 +89,12 @@ export class DueQueue {
     if (firingAt !== undefined && due <= firingAt) due = firingAt + 1;
     let bucket = this.bucket(due);
     if (bucket === undefined) {
-      bucket = new Bucket(due);
+      bucket = this.freeBuckets;
+      if (bucket === undefined) bucket = new Bucket(due);
+      else {
+        this.freeBuckets = bucket.nextInSlot;
+        bucket.due = due;
+      }
       const slot = due & WHEEL_MASK;
       bucket.nextInSlot = this.wheel[slot];
       this.wheel[slot] = bucket;
@@ -138,6 +148,7 @@ export class DueQueue {
           failed = true;
         }
       }
+      this.recycle(bucket);
     }
     this.firingAt = undefined;
     const next = this.nextDue();
@@ -151,9 +162,17 @@ export class DueQueue {
     while (this.keyCount > 0) {
       const due = this.keys[0]!;
       if (this.bucket(due)?.head !== undefined) return due;
-      this.dropBucket(this.popKey());
+      const dropped = this.dropBucket(this.popKey());
+      if (dropped !== undefined) this.recycle(dropped);
     }
     return undefined;
+  }
+
+  /** Keeps an emptied bucket, out of the wheel, for a later due time. */
+  private recycle(bucket: Bucket): void {
+    bucket.head = bucket.tail = undefined;
+    bucket.nextInSlot = this.freeBuckets;
+    this.freeBuckets = bucket;
   }
 
   /** The bucket of `due` (an integer), if any. */
