@@ -14,6 +14,11 @@ import { powerHostOf } from './power-backend.js';
 import type { InFlight, ResourceSteps, Runtime } from './runtime.js';
 import type { Episode } from '../spi/state-store.js';
 
+/** The signal of a context's source: the signal itself, or the job's (its AbortController made only now). */
+function signalOfSource(source: AbortSignal | JobControl): AbortSignal {
+  return source instanceof AbortSignal ? source : source.signal;
+}
+
 /**
  * Activity checks, recoveries and fences: single flight per resource, gated by startup
  * grace and self-doubt, results applied only if the resource is still where the action
@@ -34,8 +39,6 @@ export class ResourceActions {
    * never looks at it costs no AbortController.
    */
   context(rt: Runtime, source: AbortSignal | JobControl, control?: JobControl, action?: InFlight): ProviderContext {
-    const host = rt.spec.ref.id;
-    const signalOf = (): AbortSignal => (source instanceof AbortSignal ? source : source.signal);
     const bmc = powerHostOf(rt.spec);
     const power =
       control && action && bmc !== undefined && this.d.power?.has(bmc)
@@ -56,7 +59,8 @@ export class ResourceActions {
               windowMs: rt.settings.fenceWindow,
             },
             onOffRead: (seq) => this.offRead(rt, action, seq),
-            beforeStop: action.kind === 'recover' ? () => this.recheckHealth(rt, action, signalOf()) : undefined,
+            beforeStop:
+              action.kind === 'recover' ? () => this.recheckHealth(rt, action, signalOfSource(source)) : undefined,
             expectOwn: (to) => this.d.expectOwnPower(bmc, to, this.d.clock.now() + rt.settings.quietPeriod),
             stopSending: () => this.stopSending(rt, action),
             stopDispatched: (seq) => {
@@ -82,7 +86,7 @@ export class ResourceActions {
         : undefined;
     return {
       get signal() {
-        return signalOf();
+        return signalOfSource(source);
       },
       clock: this.d.clock,
       logger: this.d.logger,
@@ -90,11 +94,19 @@ export class ResourceActions {
       power,
       state: rt.record.state,
       settings: rt.settings,
-      sleep: (ms) => delay(this.d.clock, ms, signalOf()),
-      alert: (level, code, message, resource) => this.d.alert(level, code, message, resource ?? host),
+      sleep: (ms) => delay(this.d.clock, ms, signalOfSource(source)),
+      alert: (rt.alertFn ??= this.alertOf(rt)),
       observeOnly: this.d.observeOnly(rt.spec.partition),
       operatorMaintenance: rt.record.operatorMaintenance !== undefined,
     };
+  }
+
+  /**
+   * The context's `alert` for `rt`, made once per resource. Made here, not in {@link context}: a closure made there
+   * would keep that call's whole scope alive (its job, the job's answer) for as long as the resource lives.
+   */
+  private alertOf(rt: Runtime): ProviderContext['alert'] {
+    return (level, code, message, resource) => this.d.alert(level, code, message, resource ?? rt.spec.ref.id);
   }
 
   /**

@@ -68,18 +68,31 @@ export class ResourceEngine implements ResourceSteps {
   ): Promise<void> {
     const key = resourceKey(spec.ref);
     const now = this.d.clock.now();
+    // Every field named here, the optional ones too: each runtime then keeps one shape for life (its fields in the
+    // object, none added later), so the per-check code reads them from one map.
     const rt: Runtime = {
       spec,
       key,
       provider,
       record: persisted ?? newRecord(spec, key, now),
       settings: this.settingsOf(spec),
+      healthy: undefined,
+      eligible: undefined,
+      maintenance: undefined,
       failing: false,
+      healthTimer: undefined,
       healthDue: now,
       healthRound: 0,
+      healthJob: undefined,
       checkDue: 0,
       checkFiredAt: 0,
       checkBegan: 0,
+      healthWork: undefined,
+      healthDone: undefined,
+      alertFn: undefined,
+      stateTimer: undefined,
+      action: undefined,
+      gateUntil: undefined,
       chain: Promise.resolve(),
       removed: false,
       stepping: false,

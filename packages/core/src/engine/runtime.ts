@@ -1,5 +1,5 @@
 import type { HaSettings } from '../config/schema.js';
-import type { HAProvider } from '../spi/ha-provider.js';
+import type { HAProvider, ProviderContext } from '../spi/ha-provider.js';
 import type { ResourceSpec } from '../spi/resource.js';
 import type { Episode, ResourceRecord, ResourceTimers } from '../spi/state-store.js';
 import type { ResourceState } from '../spi/states.js';
@@ -63,6 +63,8 @@ export interface Runtime {
   /** The health check's work and its end, made once per resource (not two closures per check). */
   healthWork?: (control: JobControl) => Promise<unknown>;
   healthDone?: (outcome: JobOutcome<unknown>, job: JobHandle<unknown>) => void;
+  /** The provider context's `alert`, made once per resource. */
+  alertFn?: ProviderContext['alert'];
   stateTimer?: TimerHandle;
   action?: InFlight;
   /** A recovery or fence held by startup grace or self-doubt retries at this time. */
