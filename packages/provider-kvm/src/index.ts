@@ -106,6 +106,7 @@ export {
   MAX_AGENT_ANSWER,
 } from './standalone/agent-client.js';
 export type { AgentRequestOptions, AgentClientTls } from './standalone/agent-client.js';
+export { closeIdleAgentConnections } from './standalone/agent-wire.js';
 export { readTokenFile } from './standalone/token-file.js';
 export { systemWatchdog, NO_WATCHDOG, SOFTDOG_MARGIN_S } from './agent/system-watchdog.js';
 export type { WatchdogChoice } from './agent/system-watchdog.js';

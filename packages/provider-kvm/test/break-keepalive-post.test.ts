@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Secret } from '@hafence/core';
-import { agentRequest } from '@hafence/provider-kvm';
+import { agentRequest, closeIdleAgentConnections } from '@hafence/provider-kvm';
 
 const TOKEN = new Secret('keepalive-post-token-71c2e9');
 
@@ -47,6 +47,7 @@ function rawServer(o: { resetReused: boolean }): { server: Server; seen: string[
 describe('break: agent client keep-alive, a reset after the request was read on a reused socket', () => {
   let s: ReturnType<typeof rawServer>;
   afterEach(async () => {
+    closeIdleAgentConnections(); // the client keeps the answered connection for the next request
     await new Promise((r) => s.server.close(r));
   });
 

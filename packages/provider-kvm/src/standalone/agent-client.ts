@@ -1,5 +1,3 @@
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   AuthError,
   ProtocolError,
@@ -10,6 +8,7 @@ import {
   type Secret,
 } from '@hafence/core';
 import { reusableTimer } from '@hafence/core/internal';
+import { StaleConnection, wireExchange, type WireAnswer } from './agent-wire.js';
 
 /** Largest answer read from an agent by default (bytes); a longer one is a `ProtocolError`. */
 export const MAX_AGENT_ANSWER = 1024 * 1024;
@@ -34,20 +33,19 @@ export function agentClientIdleMs(intervalMs: number): number {
   return Math.min(Math.max(2 * intervalMs, 15_000), AGENT_CLIENT_MAX_IDLE_MS);
 }
 
-/** Keep-alive connection pools by protocol and idle time (shared by every port of the process). */
-const pools = new Map<string, HttpAgent>();
+/** A number per TLS settings object: connections are kept per agent and per settings. */
+const tlsKeys = new WeakMap<AgentClientTls, number>();
+let lastTlsKey = 0;
 
-function poolOf(protocol: string, idleMs: number): HttpAgent {
-  const key = `${protocol}|${idleMs}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    // A handful of sockets per agent at most stay idle; idle ones are unref'd (they never keep a process alive).
-    const options = { keepAlive: true, timeout: idleMs, maxFreeSockets: 4, scheduling: 'lifo' as const };
-    pool = protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
-    pools.set(key, pool);
-  }
-  return pool;
+function tlsKeyOf(tls: AgentClientTls | undefined): number {
+  if (tls === undefined) return 0;
+  let key = tlsKeys.get(tls);
+  if (key === undefined) tlsKeys.set(tls, (key = ++lastTlsKey));
+  return key;
 }
+
+/** Characters a header value may not hold (CR and LF would end it: header injection). */
+const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * TLS settings of requests to agents at `https://` URLs. The agent's certificate is always
@@ -147,10 +145,7 @@ export async function agentRequest<T>(
   }
 }
 
-/** A reused connection failed before any answer: the agent had closed it (the error is the cause). */
-class StaleConnection extends Error {}
-
-/** One HTTP(S) exchange; the answer is read up to the cap. */
+/** One HTTP(S) exchange over a kept connection (agent-wire.ts); the answer is read up to the cap. */
 function exchange(
   host: string,
   url: URL,
@@ -158,68 +153,38 @@ function exchange(
   options: AgentRequestOptions,
   signal: AbortSignal,
   fresh = false,
-): Promise<{ status: number; text: string }> {
+): Promise<WireAnswer> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return Promise.reject(new ProtocolError(host, `an agent URL must be http: or https:, not ${url.protocol}`));
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string | number> = {
-    authorization: `Bearer ${token.reveal()}`,
-    'content-type': 'application/json',
-  };
-  if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
-  const max = options.maxAnswerBytes ?? MAX_AGENT_ANSWER;
-  return new Promise((resolve, reject) => {
-    const onResponse = (res: IncomingMessage) => {
-      const declared = Number(res.headers['content-length'] ?? 0);
-      if (declared > max) {
-        reject(new ProtocolError(host, `answer of ${url.pathname} declares ${declared} bytes, over ${max}`)); // before destroy(): it rejects too
-        res.destroy();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > max) {
-          reject(new ProtocolError(host, `answer of ${url.pathname} is longer than ${max} bytes`)); // before destroy(): it rejects too
-          res.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-      res.on('aborted', () => reject(new Error('answer cut short')));
-    };
-    const idleMs = Math.min(options.keepAliveMs ?? AGENT_CLIENT_DEFAULT_IDLE_MS, AGENT_CLIENT_MAX_IDLE_MS);
-    // A retry after a stale connection opens a new one (a pooled socket could be stale as well).
-    const agent = fresh ? false : poolOf(url.protocol, idleMs);
-    const common = { method: options.method, headers, signal, agent };
-    let answered = false;
-    const req =
-      url.protocol === 'https:'
-        ? httpsRequest(
-            url,
-            {
-              ...common,
-              ca: options.tls?.ca,
-              cert: options.tls?.cert,
-              key: options.tls?.key?.reveal(),
-              rejectUnauthorized: true,
-              minVersion: 'TLSv1.2',
-            },
-            onResponse,
-          )
-        : httpRequest(url, common, onResponse);
-    req.once('response', () => (answered = true));
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(!answered && staleSocket(req, err) ? new StaleConnection('stale connection', { cause: err }) : err),
-    );
-    req.end(body);
-  });
-}
-
-/** Whether `err` is a reused keep-alive connection closed by the peer before it answered. */
-function staleSocket(req: ClientRequest, err: NodeJS.ErrnoException): boolean {
-  return req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+  const secret = token.reveal();
+  if (NOT_HEADER_TEXT.test(secret))
+    return Promise.reject(new ProtocolError(host, 'the agent token holds a character a header cannot carry'));
+  const head =
+    `${options.method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+    `Authorization: Bearer ${secret}\r\nContent-Type: application/json\r\nAccept: application/json\r\n` +
+    (body === undefined ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`) +
+    'Connection: keep-alive\r\n\r\n';
+  const tls = options.tls;
+  return wireExchange(
+    {
+      url,
+      tls: url.protocol === 'https:' ? { ca: tls?.ca, cert: tls?.cert, key: tls?.key?.reveal() } : undefined,
+      tlsKey: tlsKeyOf(tls),
+      idleMs: Math.min(options.keepAliveMs ?? AGENT_CLIENT_DEFAULT_IDLE_MS, AGENT_CLIENT_MAX_IDLE_MS),
+      // A retry after a stale connection opens a new one (another kept connection could be stale as well).
+      fresh,
+    },
+    {
+      method: options.method,
+      head,
+      body,
+      max: options.maxAnswerBytes ?? MAX_AGENT_ANSWER,
+      signal,
+      host,
+      path: url.pathname,
+    },
+  );
 }
 
 /** `baseUrl` as an error may show it: a `user:password@` inside is masked (the CLI refuses one; a caller may not). */
