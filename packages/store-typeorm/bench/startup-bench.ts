@@ -114,14 +114,12 @@ async function phase(name: Phase['phase'], base: StateStore, n: number): Promise
   let pollCpuUs = 0; // the bench's own polling, not counted in the phase's CPU time
   while (performance.now() < cap) {
     const poll0 = process.cpuUsage();
-    const list = ha.list();
+    // The counts (one pass, nothing built per resource) until every resource is AVAILABLE; only then the list, for
+    // the first checks answered. A list of 100,000 statuses every 250 ms took a seventh of the CPU the phase had.
     available = 0;
+    for (const c of ha.resourceCounts().byState) if (c.state === 'AVAILABLE') available += c.count;
     let checked = 0;
-    for (const r of list) {
-      if (r.state !== 'AVAILABLE') continue;
-      available++;
-      if (r.healthy !== undefined) checked++;
-    }
+    if (available === n) for (const r of ha.list()) if (r.state === 'AVAILABLE' && r.healthy !== undefined) checked++;
     const poll = process.cpuUsage(poll0);
     pollCpuUs += poll.user + poll.system;
     if (availableMs < 0 && available === n) availableMs = performance.now() - t0;
