@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { SqliteDb } from './db/sqlite-db.js';
 import { SILENT_LOGGER, StoreOpenError, StoreOptionsError } from './errors.js';
+import type { SqliteHandle } from './db/sqlite-db.js';
 import { STORE_ENTITIES } from './schema/entities.js';
 import { InitialSchemaSqlite1764460800000 } from './schema/initial-schema.js';
 import { OutboxSqlite1795996800000 } from './schema/outbox-schema.js';
@@ -76,7 +77,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Ty
   }
   OPEN_FILES.add(file);
   return new TypeormStateStore(
-    new SqliteDb(source, source.createQueryRunner(), () => OPEN_FILES.delete(file), groupCommit),
+    new SqliteDb(
+      source,
+      source.createQueryRunner(),
+      () => OPEN_FILES.delete(file),
+      groupCommit,
+      (source.driver as unknown as { databaseConnection: SqliteHandle }).databaseConnection,
+    ),
   );
 }
 

@@ -1,5 +1,49 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { Mutex, sqlOver, type Sql, type SqlDb } from './sql-db.js';
+import { Mutex, sqlOver, type Row, type Sql, type SqlDb } from './sql-db.js';
+
+/** What the store uses of a better-sqlite3 connection (typeorm's driver holds it). */
+export interface SqliteHandle {
+  prepare(source: string): SqliteStatement;
+}
+
+/** A prepared better-sqlite3 statement. */
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): { changes: number };
+}
+
+/** Prepared statements kept per connection (the store's statements are a few dozen texts). */
+const STATEMENT_CACHE = 256;
+
+/**
+ * Statements on the better-sqlite3 connection itself, each text prepared once. typeorm's `query` prepares, logs,
+ * broadcasts and wraps every statement; at 300,000 record writes in a start-up that was most of the store's cost.
+ * Errors are better-sqlite3's own (`SqliteError` with its `code`).
+ */
+export function sqlOnHandle(handle: SqliteHandle): Sql {
+  const cache = new Map<string, SqliteStatement>();
+  const prepared = (text: string): SqliteStatement => {
+    let statement = cache.get(text);
+    if (statement === undefined) {
+      if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+      statement = handle.prepare(text);
+      cache.set(text, statement);
+    }
+    return statement;
+  };
+  // better-sqlite3 binds no booleans: 1 and 0, as typeorm's driver does.
+  const bound = (params: readonly unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  return {
+    rows: async (text, params = []) => {
+      const statement = prepared(text);
+      if (statement.reader) return statement.all(...bound(params)) as Row[];
+      statement.run(...bound(params));
+      return [];
+    },
+    run: async (text, params = []) => prepared(text).run(...bound(params)).changes,
+  };
+}
 
 /** A write waiting for its group's commit. */
 interface QueuedWrite {
@@ -33,8 +77,9 @@ export class SqliteDb implements SqlDb {
     private readonly runner: QueryRunner,
     private readonly onClose: () => void = () => undefined,
     private readonly groupCommit: 'microtask' | 'turn' = 'microtask',
+    handle?: SqliteHandle,
   ) {
-    this.sql = sqlOver(runner);
+    this.sql = handle ? sqlOnHandle(handle) : sqlOver(runner);
   }
 
   auto<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
@@ -75,16 +120,16 @@ export class SqliteDb implements SqlDb {
     if (this.open === group) this.open = undefined;
     const values: unknown[] = [];
     try {
-      await this.runner.query('BEGIN IMMEDIATE');
+      await this.sql.run('BEGIN IMMEDIATE');
     } catch (error) {
       for (const w of group) w.reject(error);
       return;
     }
     try {
       for (const w of group) values.push(await w.work(this.sql));
-      await this.runner.query('COMMIT');
+      await this.sql.run('COMMIT');
     } catch (error) {
-      await this.runner.query('ROLLBACK').catch(() => undefined);
+      await this.sql.run('ROLLBACK').catch(() => undefined);
       if (group.length === 1) {
         group[0]?.reject(error);
         return;
