@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AuthError,
   ProtocolError,
@@ -33,14 +34,22 @@ export function agentClientIdleMs(intervalMs: number): number {
   return Math.min(Math.max(2 * intervalMs, 15_000), AGENT_CLIENT_MAX_IDLE_MS);
 }
 
-/** A number per TLS settings object: connections are kept per agent and per settings. */
-const tlsKeys = new WeakMap<AgentClientTls, number>();
-let lastTlsKey = 0;
+/** A number per distinct TLS settings (by value): connections are kept per agent and per settings. */
+const tlsByObject = new WeakMap<AgentClientTls, number>();
+const tlsByDigest = new Map<string, number>();
 
 function tlsKeyOf(tls: AgentClientTls | undefined): number {
   if (tls === undefined) return 0;
-  let key = tlsKeys.get(tls);
-  if (key === undefined) tlsKeys.set(tls, (key = ++lastTlsKey));
+  let key = tlsByObject.get(tls);
+  if (key === undefined) {
+    // Equal settings in another object share the connections: a digest of the values, not the values, is kept.
+    const digest = createHash('sha256')
+      .update(`${tls.ca ?? ''}\0${tls.cert ?? ''}\0${tls.key?.reveal() ?? ''}`)
+      .digest('hex');
+    key = tlsByDigest.get(digest);
+    if (key === undefined) tlsByDigest.set(digest, (key = tlsByDigest.size + 1));
+    tlsByObject.set(tls, key);
+  }
   return key;
 }
 
@@ -110,7 +119,7 @@ export async function agentRequest<T>(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (options.signal?.aborted) controller.abort();
-    const url = new URL(path, baseUrl);
+    const url = agentUrl(host, baseUrl, path);
     let answer: { status: number; text: string };
     try {
       answer = await exchange(host, url, token, options, controller.signal);
@@ -143,6 +152,19 @@ export async function agentRequest<T>(
     timer.cancel();
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * `path` on the agent at `baseUrl`. Only a path of the agent's own origin: a URL, `//host/…` or `/\\host/…` in its
+ * place would send the token to another server (in plaintext, from an `https://` agent).
+ */
+function agentUrl(host: string, baseUrl: string, path: string): URL {
+  const base = new URL(baseUrl);
+  if (!/^\/(?![/\\])/.test(path))
+    throw new ProtocolError(host, `a request path must start with a single '/': ${JSON.stringify(path.slice(0, 60))}`);
+  const url = new URL(path, base);
+  if (url.origin !== base.origin) throw new ProtocolError(host, "a request path leaves the agent's origin");
+  return url;
 }
 
 /** One HTTP(S) exchange over a kept connection (agent-wire.ts); the answer is read up to the cap. */

@@ -15,8 +15,11 @@ import { ProtocolError } from '@hafence/core';
 
 /** Longest answer head (status line and headers) read, in bytes. */
 export const MAX_ANSWER_HEAD = 16 * 1024;
-/** Idle connections kept per agent (more at once are closed when they end). */
-const MAX_IDLE_PER_AGENT = 4;
+/**
+ * Connections open at once to one agent; more requests wait for one. The agent refuses connections beyond its own
+ * per-address limit (16), so a burst of requests must not open more than that.
+ */
+export const MAX_CONNECTIONS_PER_AGENT = 8;
 
 /** Where and how to connect: the agent's origin, TLS settings for `https:`, and the idle time of a kept connection. */
 export interface WireTarget {
@@ -52,27 +55,112 @@ export interface WireAnswer {
 /** A kept connection failed before any byte of the answer: the agent had closed it (the error is the cause). */
 export class StaleConnection extends Error {}
 
-const idle = new Map<string, Connection[]>();
+/** A request with its caller's promise: running on a connection, or waiting for one. */
+class Exchange {
+  readonly parser: AnswerParser;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly target: WireTarget,
+    readonly req: WireRequest,
+    readonly resolve: (a: WireAnswer) => void,
+    readonly reject: (e: Error) => void,
+  ) {
+    this.parser = new AnswerParser(req.host, `answer of ${req.path}`, req.method, req.max);
+  }
+}
+
+/** The connections to one agent (per TLS settings and idle time): the idle ones, how many are open, who waits. */
+class Agent {
+  readonly idle: Connection[] = [];
+  open = 0;
+  readonly waiting: Exchange[] = [];
+
+  constructor(readonly key: string) {}
+
+  /** Runs `ex` on an idle connection, a new one, or queues it until one is free. */
+  take(ex: Exchange): void {
+    if (!ex.target.fresh && this.idle.length > 0) {
+      this.idle.pop()!.start(ex);
+      return;
+    }
+    if (this.open < MAX_CONNECTIONS_PER_AGENT) {
+      this.open++;
+      agents.set(this.key, this); // it may have left the map when its last connection closed
+      new Connection(this, ex.target).start(ex);
+      return;
+    }
+    if (ex.target.fresh && this.idle.length > 0) {
+      // At the limit: an idle connection makes room for the new one the retry needs.
+      this.idle.shift()!.close();
+      this.take(ex);
+      return;
+    }
+    this.waiting.push(ex);
+    ex.onAbort = () => {
+      const at = this.waiting.indexOf(ex);
+      if (at >= 0) this.waiting.splice(at, 1);
+      ex.reject(abortError(ex.req.signal));
+    };
+    ex.req.signal.addEventListener('abort', ex.onAbort, { once: true });
+  }
+
+  /** `conn` ended its request and can carry another: the next waiting one, or it is kept idle. */
+  released(conn: Connection): void {
+    const next = this.nextWaiting();
+    if (next === undefined) {
+      this.idle.push(conn);
+      conn.idle();
+    } else if (next.target.fresh) {
+      conn.close();
+      this.take(next);
+    } else conn.start(next);
+  }
+
+  /** `conn` was closed: its place goes to the next waiting request. */
+  closed(conn: Connection): void {
+    const at = this.idle.indexOf(conn);
+    if (at >= 0) this.idle.splice(at, 1);
+    this.open--;
+    const next = this.nextWaiting();
+    if (next !== undefined) this.take(next);
+    else if (this.open === 0 && agents.get(this.key) === this) agents.delete(this.key);
+  }
+
+  private nextWaiting(): Exchange | undefined {
+    const next = this.waiting.shift();
+    if (next?.onAbort) next.req.signal.removeEventListener('abort', next.onAbort);
+    if (next) next.onAbort = undefined;
+    return next;
+  }
+}
+
+const agents = new Map<string, Agent>();
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
 
 /**
  * Closes every idle connection to agents (a connection carrying a request is left to end). Kept connections never
  * keep a process alive; this is for a caller that wants them gone now, e.g. before closing an agent server it runs.
  */
 export function closeIdleAgentConnections(): void {
-  for (const kept of [...idle.values()]) for (const conn of [...kept]) conn.close();
+  for (const agent of [...agents.values()]) for (const conn of [...agent.idle]) conn.close();
 }
 
 /** Sends `req` to `target` and resolves with its answer; rejects with the socket's error or a `ProtocolError`. */
 export function wireExchange(target: WireTarget, req: WireRequest): Promise<WireAnswer> {
-  const key = `${target.url.protocol}//${target.url.host}|${target.tlsKey}|${target.idleMs}`;
-  let conn: Connection | undefined;
-  if (!target.fresh) {
-    const kept = idle.get(key);
-    conn = kept?.pop();
-    if (kept?.length === 0) idle.delete(key);
-  }
-  conn ??= new Connection(key, target);
-  return conn.send(req);
+  return new Promise<WireAnswer>((resolve, reject) => {
+    if (req.signal.aborted) {
+      reject(abortError(req.signal));
+      return;
+    }
+    const key = `${target.url.protocol}//${target.url.host}|${target.tlsKey}|${target.idleMs}`;
+    let agent = agents.get(key);
+    if (agent === undefined) agents.set(key, (agent = new Agent(key)));
+    agent.take(new Exchange(target, req, resolve, reject));
+  });
 }
 
 /** One connection to an agent: a socket with its listeners for life, and the exchange running on it. */
@@ -81,10 +169,13 @@ class Connection {
   private exchange: Exchange | undefined;
   /** Answers completed on it: a failure before any byte on a reused connection is a stale connection. */
   private served = 0;
-  private closed = false;
+  /** The socket ended or failed (no request can go out on it any more). */
+  private ended = false;
+  /** Closed and given back to its agent (once). */
+  private gone = false;
 
   constructor(
-    private readonly key: string,
+    private readonly agent: Agent,
     private readonly target: WireTarget,
   ) {
     const { url, tls } = target;
@@ -108,29 +199,39 @@ class Connection {
     this.socket.on('end', () => this.onClose(undefined));
     this.socket.on('close', () => this.onClose(undefined));
     this.socket.on('error', (err: Error) => this.onClose(err));
-    this.socket.on('timeout', () => this.socket.destroy()); // idle too long (set only while idle)
+    this.socket.on('timeout', () => this.close()); // idle too long (set only while idle)
   }
 
-  send(req: WireRequest): Promise<WireAnswer> {
-    return new Promise<WireAnswer>((resolve, reject) => {
-      if (req.signal.aborted) {
-        reject(req.signal.reason);
-        this.drop();
-        return;
-      }
-      const ex = new Exchange(req, resolve, reject);
-      this.exchange = ex;
-      ex.onAbort = () => this.fail(req.signal.reason ?? new Error('aborted'));
-      req.signal.addEventListener('abort', ex.onAbort, { once: true });
-      this.socket.setTimeout(0);
-      this.socket.ref();
-      if (this.closed) {
-        const hangUp = new Error('socket hang up');
-        this.fail(this.served > 0 ? new StaleConnection('stale connection', { cause: hangUp }) : hangUp);
-        return;
-      }
-      this.socket.write(req.body === undefined ? req.head : req.head + req.body);
-    });
+  /** Sends `ex`'s request on this connection. */
+  start(ex: Exchange): void {
+    const req = ex.req;
+    if (req.signal.aborted) {
+      ex.reject(abortError(req.signal));
+      this.agent.released(this);
+      return;
+    }
+    this.exchange = ex;
+    ex.onAbort = () => this.fail(abortError(req.signal));
+    req.signal.addEventListener('abort', ex.onAbort, { once: true });
+    this.socket.setTimeout(0);
+    this.socket.ref();
+    if (this.ended) {
+      const hangUp = new Error('socket hang up');
+      this.fail(this.served > 0 ? new StaleConnection('stale connection', { cause: hangUp }) : hangUp);
+      return;
+    }
+    this.socket.write(req.body === undefined ? req.head : req.head + req.body);
+  }
+
+  /** Kept for the next request: unref'd (an idle connection never keeps a process alive), closed when idle too long. */
+  idle(): void {
+    this.socket.setTimeout(this.target.idleMs);
+    this.socket.unref();
+  }
+
+  /** Closes the connection if it is idle. */
+  close(): void {
+    if (this.exchange === undefined) this.drop();
   }
 
   private onData(chunk: Buffer): void {
@@ -150,7 +251,7 @@ class Connection {
   }
 
   private onClose(err: Error | undefined): void {
-    this.closed = true;
+    this.ended = true;
     const ex = this.exchange;
     if (ex === undefined) {
       this.drop();
@@ -170,50 +271,30 @@ class Connection {
     this.finish(ex);
     this.served++;
     ex.resolve(answer);
-    if (this.closed || !ex.parser.reusable) {
-      this.drop();
-      return;
-    }
-    // Kept for the next request: unref'd (an idle connection never keeps a process alive), closed when idle too long.
-    const kept = idle.get(this.key) ?? [];
-    if (kept.length >= MAX_IDLE_PER_AGENT) {
-      this.drop();
-      return;
-    }
-    kept.push(this);
-    idle.set(this.key, kept);
-    this.socket.setTimeout(this.target.idleMs);
-    this.socket.unref();
+    if (this.ended || !ex.parser.reusable) this.drop();
+    else this.agent.released(this);
   }
 
   private fail(err: Error): void {
     const ex = this.exchange;
+    if (ex !== undefined) this.finish(ex);
     this.drop();
-    if (ex === undefined) return;
-    this.finish(ex);
-    ex.reject(err);
+    ex?.reject(err);
   }
 
   private finish(ex: Exchange): void {
     this.exchange = undefined;
     if (ex.onAbort) ex.req.signal.removeEventListener('abort', ex.onAbort);
+    ex.onAbort = undefined;
   }
 
-  /** Closes the connection if it is idle. */
-  close(): void {
-    if (this.exchange === undefined) this.drop();
-  }
-
-  /** Closes the connection for good and forgets it. */
+  /** Closes the connection for good and gives its place back. */
   private drop(): void {
-    this.closed = true;
-    const kept = idle.get(this.key);
-    const at = kept?.indexOf(this) ?? -1;
-    if (kept && at >= 0) {
-      kept.splice(at, 1);
-      if (kept.length === 0) idle.delete(this.key);
-    }
+    this.ended = true;
     this.socket.destroy();
+    if (this.gone) return;
+    this.gone = true;
+    this.agent.closed(this);
   }
 }
 
@@ -222,23 +303,14 @@ function isResetCode(err: Error): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
-/** The request in flight on a connection. */
-class Exchange {
-  readonly parser: AnswerParser;
-  onAbort: (() => void) | undefined;
-
-  constructor(
-    readonly req: WireRequest,
-    readonly resolve: (a: WireAnswer) => void,
-    readonly reject: (e: Error) => void,
-  ) {
-    this.parser = new AnswerParser(req.host, `answer of ${req.path}`, req.method, req.max);
-  }
-}
-
 const EMPTY = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
+const BARE_LF_END = Buffer.from('\n\n');
+/** Control characters a head may not hold (but tab; CR and LF only as line ends). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Interim answers (100 Continue, 102 Processing…) read before the answer. */
+const MAX_INTERIM = 8;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 
@@ -260,6 +332,10 @@ export class AnswerParser {
   /** The body so far, in one buffer that grows by doubling (a body of many tiny chunks is not many tiny buffers). */
   private body: Buffer = EMPTY;
   private bodySize = 0;
+  /** Bytes read in all (head, interim answers, chunk framing, trailers and body). */
+  private total = 0;
+  private interim = 0;
+  private trailerSize = 0;
 
   constructor(
     private readonly host: string,
@@ -272,6 +348,10 @@ export class AnswerParser {
   /** Takes the next bytes; the answer when it is whole. */
   push(chunk: Buffer): WireAnswer | undefined {
     if (chunk.length > 0) this.received = true;
+    // Framing has a bound of its own besides the body's: chunk extensions, interim answers and trailers count too.
+    this.total += chunk.length;
+    if (this.total > 2 * this.max + 4 * MAX_ANSWER_HEAD)
+      throw this.bad(`answer takes more than ${2 * this.max + 4 * MAX_ANSWER_HEAD} bytes with its framing`);
     if (this.phase === 'done') {
       this.reusable = false;
       return undefined;
@@ -345,6 +425,8 @@ export class AnswerParser {
           return undefined;
         }
         this.pending = this.pending.subarray(eol + 2);
+        this.trailerSize += eol + 2;
+        if (this.trailerSize > MAX_ANSWER_HEAD) throw this.bad('the trailer is longer than 16 KiB');
         return eol === 0 ? this.finish() : undefined;
       }
       case 'close':
@@ -359,12 +441,15 @@ export class AnswerParser {
   private readHead(): WireAnswer | undefined {
     const end = this.pending.indexOf(HEAD_END);
     if (end < 0) {
+      if (this.pending.includes(BARE_LF_END)) throw this.bad('the answer head ends its lines without CR');
       if (this.pending.length > MAX_ANSWER_HEAD)
         throw this.bad(`the answer head is longer than ${MAX_ANSWER_HEAD} bytes`);
       return undefined;
     }
     if (end > MAX_ANSWER_HEAD) throw this.bad(`the answer head is longer than ${MAX_ANSWER_HEAD} bytes`);
-    const lines = this.pending.subarray(0, end).toString('latin1').split('\r\n');
+    const text = this.pending.subarray(0, end).toString('latin1');
+    if (CONTROL.test(text.replaceAll('\r\n', ''))) throw this.bad('the answer head holds a control character');
+    const lines = text.split('\r\n');
     this.pending = this.pending.subarray(end + 4);
     const status = STATUS_LINE.exec(lines[0]!);
     if (!status) throw this.bad('the answer does not start with an HTTP/1.x status line');
@@ -399,6 +484,7 @@ export class AnswerParser {
     }
     if (code >= 100 && code < 200) {
       if (code === 101) throw this.bad('the agent switched protocols');
+      if (++this.interim > MAX_INTERIM) throw this.bad(`more than ${MAX_INTERIM} interim (1xx) answers`);
       return undefined; // an interim answer: the real one follows
     }
     this.status = code;
