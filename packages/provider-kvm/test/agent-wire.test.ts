@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ProtocolError, Secret, TimeoutError, UnreachableError } from '@hafence/core';
 import { agentRequest, closeIdleAgentConnections } from '@hafence/provider-kvm';
+import { readRequests } from './helpers/raw-http.js';
 
 const TOKEN = new Secret('wire-token-5f1d0c');
 
@@ -19,23 +20,12 @@ function rawAgent(answer: (n: number, socket: Socket) => string | string[] | und
   const connections: Socket[] = [];
   const server = createServer((socket) => {
     connections.push(socket);
-    socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (chunk) => {
-      buf += chunk.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.slice(0, end);
-        const len = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        buf = buf.slice(end + 4 + len);
-        const out = answer(heads.length, socket);
-        heads.push(head);
-        if (out === undefined) continue;
-        const pieces = Array.isArray(out) ? out : [out];
-        pieces.forEach((piece, i) => setTimeout(() => socket.destroyed || socket.write(piece), i * 5));
-      }
+    readRequests(socket, (head) => {
+      const out = answer(heads.length, socket);
+      heads.push(head);
+      if (out === undefined) return;
+      const pieces = Array.isArray(out) ? out : [out];
+      pieces.forEach((piece, i) => setTimeout(() => socket.destroyed || socket.write(piece), i * 5));
     });
   });
   return {

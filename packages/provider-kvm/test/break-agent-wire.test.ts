@@ -15,6 +15,7 @@ import {
   type AgentHandlers,
   type AgentRequestOptions,
 } from '@hafence/provider-kvm';
+import { readRequests } from './helpers/raw-http.js';
 
 /*
  * Outside attacks on the agent client (`agentRequest` over the hand-written HTTP/1.1 wire), written as a black box:
@@ -61,26 +62,16 @@ async function rawServer(script: Script, host = '127.0.0.1'): Promise<Raw> {
   const server = createServer((socket) => {
     const conn: Conn = { socket, index: conns.length, served: 0 };
     conns.push(conn);
-    let buf = '';
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('latin1');
-      all += text;
-      buf += text;
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.slice(0, end);
-        const len = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        const body = buf.slice(end + 4, end + 4 + len);
-        buf = buf.slice(end + 4 + len);
+    readRequests(
+      socket,
+      (head, body) => {
         const s: Seen = { conn: conn.index, head, body };
         seen.push(s);
         conn.served++;
         script(conn, s, seen.length - 1);
-      }
-    });
+      },
+      (text) => (all += text),
+    );
   });
   await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Secret } from '@hafence/core';
 import { agentRequest, closeIdleAgentConnections } from '@hafence/provider-kvm';
+import { readRequests } from './helpers/raw-http.js';
 
 const TOKEN = new Secret('keepalive-post-token-71c2e9');
 
@@ -12,29 +13,18 @@ const TOKEN = new Secret('keepalive-post-token-71c2e9');
 function rawServer(o: { resetReused: boolean }): { server: Server; seen: string[]; port: () => number } {
   const seen: string[] = [];
   const server = createServer((socket: Socket) => {
-    let buf = '';
     let served = 0;
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk) => {
-      buf += chunk.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.slice(0, end);
-        const len = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        buf = buf.slice(end + 4 + len);
-        seen.push(head.split('\r\n')[0]!);
-        if (served > 0 && o.resetReused) {
-          socket.resetAndDestroy();
-          return;
-        }
-        served++;
-        const body = '{"ok":true}';
-        socket.write(
-          `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body}`,
-        );
+    readRequests(socket, (head) => {
+      seen.push(head.split('\r\n')[0]!);
+      if (served > 0 && o.resetReused) {
+        socket.resetAndDestroy();
+        return;
       }
+      served++;
+      const body = '{"ok":true}';
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body}`,
+      );
     });
   });
   return { server, seen, port: () => (server.address() as { port: number }).port };
