@@ -9,7 +9,8 @@ import {
   type Secret,
 } from '@hafence/core';
 import { reusableTimer } from '@hafence/core/internal';
-import { StaleConnection, wireExchange, type WireAnswer } from './agent-wire.js';
+import type { WireAnswer } from './agent-answer.js';
+import { StaleConnection, wireExchange } from './agent-wire.js';
 
 /** Largest answer read from an agent by default (bytes); a longer one is a `ProtocolError`. */
 export const MAX_AGENT_ANSWER = 1024 * 1024;
