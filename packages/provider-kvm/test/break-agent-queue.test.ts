@@ -470,8 +470,8 @@ describe('break agent queue: the connection limit, the queue and the accounting 
       await within(Promise.all(all), 2_000);
     });
 
-    // FINDING: the limit of 8 is per (origin, TLS settings, keepAliveMs), not per agent: three keepAliveMs values
-    // open 24 connections to one agent at once, and a real agent (16 per address) sheds the rest (next test).
+    // Found (fixed: one limit per origin): the limit of 8 was per (origin, TLS settings, keepAliveMs): three values
+    // opened 24 connections to one agent at once, and a real agent (16 per address) sheds the rest (next test).
     it('requests with different keepAliveMs to one agent still open at most 8 connections to it', async () => {
       const agent = await raw(() => 'hold');
       const all = [10_000, 20_000, 30_000].flatMap((keepAliveMs) =>
@@ -504,7 +504,7 @@ describe('break agent queue: the connection limit, the queue and the accounting 
       expect(all.map(errName).filter((n) => n !== 'ok')).to.deep.equal([]);
     });
 
-    // FINDING: TLS settings key the pool even for an http:// agent, where they are not used: 8 more connections each.
+    // Found (fixed): TLS settings keyed the pool even for an http:// agent, where they are not used.
     it('http:// requests given different (unused) TLS settings share the 8 connections of the agent', async () => {
       const agent = await raw(() => 'hold');
       const all = ['ca-one', 'ca-two', undefined].flatMap((ca) =>

@@ -193,7 +193,7 @@ function exchange(
     {
       url,
       tls: url.protocol === 'https:' ? { ca: tls?.ca, cert: tls?.cert, key: tls?.key?.reveal() } : undefined,
-      tlsKey: tlsKeyOf(tls),
+      tlsKey: url.protocol === 'https:' ? tlsKeyOf(tls) : 0,
       idleMs: Math.min(options.keepAliveMs ?? AGENT_CLIENT_DEFAULT_IDLE_MS, AGENT_CLIENT_MAX_IDLE_MS),
       // A retry after a stale connection opens a new one (another kept connection could be stale as well).
       fresh,

@@ -23,7 +23,7 @@ export const MAX_CONNECTIONS_PER_AGENT = 8;
 export interface WireTarget {
   readonly url: URL;
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
-  /** Identity of the TLS settings (a connection verified under one CA is never reused under another). */
+  /** Identity of the TLS settings, 0 for `http:` (a connection verified under one CA is never reused under another). */
   readonly tlsKey: number;
   readonly idleMs: number;
   /** Open a new connection even if one is idle (the retry after a stale one). */
@@ -62,7 +62,10 @@ class Exchange {
   }
 }
 
-/** The connections to one agent (per TLS settings and idle time): the idle ones, how many are open, who waits. */
+/**
+ * The connections to one agent (one origin; TLS settings and idle times may differ between its connections): the
+ * idle ones, how many are open, who waits. Idle connections exist only while nobody waits.
+ */
 class Agent {
   readonly idle: Connection[] = [];
   open = 0;
@@ -70,10 +73,11 @@ class Agent {
 
   constructor(readonly key: string) {}
 
-  /** Runs `ex` on an idle connection, a new one, or queues it until one is free. */
+  /** Runs `ex` on a fitting idle connection, a new one, or queues it until one is free. */
   take(ex: Exchange): void {
-    if (!ex.target.fresh && this.idle.length > 0) {
-      this.idle.pop()!.start(ex);
+    const fit = ex.target.fresh ? -1 : this.idleFitting(ex.target.tlsKey);
+    if (fit >= 0) {
+      this.idle.splice(fit, 1)[0]!.start(ex);
       return;
     }
     if (this.open < MAX_CONNECTIONS_PER_AGENT) {
@@ -82,8 +86,9 @@ class Agent {
       new Connection(this, ex.target).start(ex);
       return;
     }
-    if (ex.target.fresh && this.idle.length > 0) {
-      // At the limit: an idle connection makes room for the new one the retry needs.
+    if (this.idle.length > 0) {
+      // At the limit, with idle connections that do not fit (other TLS settings, or a retry that needs a new one):
+      // the oldest makes room. Nobody waits while a connection is idle, so the room is this request's.
       this.idle.shift()!.close();
       this.take(ex);
       return;
@@ -99,14 +104,12 @@ class Agent {
 
   /** `conn` ended its request and can carry another: the next waiting one, or it is kept idle. */
   released(conn: Connection): void {
-    const next = this.nextWaiting();
+    const next = this.waiting[0];
     if (next === undefined) {
       this.idle.push(conn);
       conn.idle();
-    } else if (next.target.fresh) {
-      conn.close();
-      this.take(next);
-    } else conn.start(next);
+    } else if (!next.target.fresh && next.target.tlsKey === conn.tlsKey) conn.start(this.nextWaiting()!);
+    else conn.close(); // the next request needs another connection: this one's place goes to it (closed())
   }
 
   /** `conn` was closed: its place goes to the next waiting request. */
@@ -117,6 +120,12 @@ class Agent {
     const next = this.nextWaiting();
     if (next !== undefined) this.take(next);
     else if (this.open === 0 && agents.get(this.key) === this) agents.delete(this.key);
+  }
+
+  /** The newest idle connection made with TLS settings `tlsKey`, or -1. */
+  private idleFitting(tlsKey: number): number {
+    for (let i = this.idle.length - 1; i >= 0; i--) if (this.idle[i]!.tlsKey === tlsKey) return i;
+    return -1;
   }
 
   private nextWaiting(): Exchange | undefined {
@@ -148,7 +157,8 @@ export function wireExchange(target: WireTarget, req: WireRequest): Promise<Wire
       reject(abortError(req.signal));
       return;
     }
-    const key = `${target.url.protocol}//${target.url.host}|${target.tlsKey}|${target.idleMs}`;
+    // One limit per agent: its origin, whatever the TLS settings or idle time of each request.
+    const key = `${target.url.protocol}//${target.url.host}`;
     let agent = agents.get(key);
     if (agent === undefined) agents.set(key, (agent = new Agent(key)));
     agent.take(new Exchange(target, req, resolve, reject));
@@ -166,10 +176,17 @@ class Connection {
   /** Closed and given back to its agent (once). */
   private gone = false;
 
+  /** The TLS settings it was made with (a request with others never reuses it). */
+  readonly tlsKey: number;
+  /** Idle time of the request it carried last. */
+  private idleMs: number;
+
   constructor(
     private readonly agent: Agent,
-    private readonly target: WireTarget,
+    target: WireTarget,
   ) {
+    this.tlsKey = target.tlsKey;
+    this.idleMs = target.idleMs;
     const { url, tls } = target;
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -203,6 +220,7 @@ class Connection {
       return;
     }
     this.exchange = ex;
+    this.idleMs = ex.target.idleMs;
     ex.onAbort = () => this.fail(abortError(req.signal));
     req.signal.addEventListener('abort', ex.onAbort, { once: true });
     this.socket.setTimeout(0);
@@ -217,7 +235,7 @@ class Connection {
 
   /** Kept for the next request: unref'd (an idle connection never keeps a process alive), closed when idle too long. */
   idle(): void {
-    this.socket.setTimeout(this.target.idleMs);
+    this.socket.setTimeout(this.idleMs);
     this.socket.unref();
   }
 
