@@ -17,6 +17,7 @@ import {
   type AgentHandlers,
   type AgentRequestOptions,
 } from '@hafence/provider-kvm';
+import { plainEnv } from './helpers/plain-env.js';
 
 /*
  * Outside attacks on the agent client's connection queue and accounting (black box, second round): at most 8
@@ -710,6 +711,7 @@ describe('break agent queue: the connection limit, the queue and the accounting 
         console.log(rs.length);`;
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: plainEnv(),
       });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -15,6 +15,7 @@ import {
   type AgentHandlers,
   type AgentRequestOptions,
 } from '@hafence/provider-kvm';
+import { plainEnv } from './helpers/plain-env.js';
 import { readRequests } from './helpers/raw-http.js';
 
 /*
@@ -641,6 +642,7 @@ describe('break agent wire: outside attacks on agentRequest', function () {
         console.log(JSON.stringify(r));`;
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: plainEnv(),
       });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
