@@ -4,8 +4,6 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import { subscribe } from 'node:diagnostics_channel';
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { AuthError, ProtocolError, Secret, TimeoutError, UnreachableError } from '@hafence/core';
 import { TestClock, makeTestPki } from '@hafence/testkit';
 import { setFlagsFromString } from 'node:v8';
@@ -14,10 +12,11 @@ import {
   agentRequest,
   closeIdleAgentConnections,
   createAgentServer,
-  type AgentHandlers,
   type AgentRequestOptions,
 } from '@hafence/provider-kvm';
-import { plainEnv } from './helpers/plain-env.js';
+import { runAgentClientChild } from './helpers/child-process.js';
+import { readRequests } from './helpers/raw-http.js';
+import { slowReadHandlers } from './helpers/agent-handlers.js';
 
 /*
  * Outside attacks on the agent client's connection queue and accounting (black box, second round): at most 8
@@ -98,27 +97,16 @@ async function rawServer(decide: (req: Req) => Decision): Promise<Raw> {
     conns.push(conn);
     open++;
     socket.on('close', () => open--);
-    socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('latin1');
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.slice(0, end);
-        const len = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        buf = buf.slice(end + 4 + len);
-        const [method = '', path = ''] = head.split(' ');
-        conn.served++;
-        const req: Req = { conn, path, method, nth: conn.served };
-        seen.push(req);
-        const d = decide(req);
-        if (d === 'hold') held.push(req);
-        else if (d === 'destroy') socket.destroy();
-        else if (d === 'reset') socket.resetAndDestroy();
-        else if (!socket.destroyed) socket.write(d, 'latin1');
-      }
+    readRequests(socket, (head) => {
+      const [method = '', path = ''] = head.split(' ');
+      conn.served++;
+      const req: Req = { conn, path, method, nth: conn.served };
+      seen.push(req);
+      const d = decide(req);
+      if (d === 'hold') held.push(req);
+      else if (d === 'destroy') socket.destroy();
+      else if (d === 'reset') socket.resetAndDestroy();
+      else if (!socket.destroyed) socket.write(d, 'latin1');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -184,18 +172,7 @@ async function until(cond: () => boolean, ms = 2_000): Promise<boolean> {
 
 const errName = (o: Outcome<unknown>) => (o.error === undefined ? 'ok' : (o.error as Error).constructor.name);
 
-const handlers: AgentHandlers = {
-  msRequest: () => {},
-  health: () => ({ connected: true }),
-  readHeartbeat: async () => {
-    await sleep(150);
-    return { ok: false, reason: 'error', detail: 'n/a' };
-  },
-  volumes: async () => ({ volumes: [], truncated: false }),
-  arm: async (armed, armGen) => ({ armGen: armGen ?? 1, armed, haEnabled: armed, watchdog: 'simulated' }),
-  peerReach: async () => true,
-  peerStatus: () => ({ host: 'h1', storageOk: true, msContactOk: true }),
-};
+const handlers = slowReadHandlers;
 
 describe('break agent queue: the connection limit, the queue and the accounting of agentRequest', function () {
   this.timeout(20_000);
@@ -208,6 +185,25 @@ describe('break agent queue: the connection limit, the queue and the accounting 
     const r = await rawServer(decide);
     cleanup.push(() => r.close());
     return r;
+  }
+  /**
+   * An agent with 8 kept connections, 7 of them then busy (held until released), where `stale` sent again on a kept
+   * connection finds it closed by the agent: the agent and the busy requests' outcomes.
+   */
+  async function sevenBusyOneStale(stale: string, busyTimeoutMs: number) {
+    let holdBusy = false;
+    const agent = await raw((r) => {
+      if (r.path === stale && r.nth >= 2) return 'destroy';
+      if (r.path.startsWith('/busy') && holdBusy) return 'hold';
+      return ok('{"fresh":1}');
+    });
+    await Promise.all(Array.from({ length: 8 }, () => get(agent.url, '/warm')));
+    holdBusy = true;
+    const busy = Array.from({ length: 7 }, (_, i) =>
+      outcome(get(agent.url, `/busy${i}`, { timeoutMs: busyTimeoutMs })),
+    );
+    expect(await until(() => agent.held.length === 7)).to.equal(true);
+    return { agent, busy };
   }
   /** 8 requests held at `agent` (every connection busy): their outcomes. */
   async function fill(agent: Raw, o: Partial<AgentRequestOptions> = {}): Promise<Array<Promise<Outcome<unknown>>>> {
@@ -556,17 +552,7 @@ describe('break agent queue: the connection limit, the queue and the accounting 
     });
 
     it('a GET on the last stale kept connection while 7 are busy: retried on a fresh connection, answered', async () => {
-      let holdBusy = true;
-      const agent = await raw((r) => {
-        if (r.path.startsWith('/busy') && holdBusy) return 'hold';
-        if (r.nth >= 2 && r.path === '/x') return 'destroy';
-        return ok('{"fresh":1}');
-      });
-      holdBusy = false;
-      await Promise.all(Array.from({ length: 8 }, () => get(agent.url, '/warm')));
-      holdBusy = true;
-      const busy = Array.from({ length: 7 }, (_, i) => outcome(get(agent.url, `/busy${i}`, { timeoutMs: 4_000 })));
-      expect(await until(() => agent.held.length === 7)).to.equal(true);
+      const { agent, busy } = await sevenBusyOneStale('/x', 4_000);
       const t0 = Date.now();
       const o = await within(outcome(get(agent.url, '/x', { timeoutMs: 1_500 })), 2_500);
       expect(o).not.to.equal('HUNG');
@@ -578,16 +564,7 @@ describe('break agent queue: the connection limit, the queue and the accounting 
     });
 
     it('a stale retry competing with queued requests on a hung agent fails typed (or succeeds), never hangs', async () => {
-      let holdBusy = false;
-      const agent = await raw((r) => {
-        if (r.path === '/x' && r.nth >= 2) return 'destroy';
-        if (r.path.startsWith('/busy') && holdBusy) return 'hold';
-        return ok('{"fresh":1}');
-      });
-      await Promise.all(Array.from({ length: 8 }, () => get(agent.url, '/warm')));
-      holdBusy = true;
-      const busy = Array.from({ length: 7 }, (_, i) => outcome(get(agent.url, `/busy${i}`, { timeoutMs: 3_000 })));
-      expect(await until(() => agent.held.length === 7)).to.equal(true);
+      const { agent, busy } = await sevenBusyOneStale('/x', 3_000);
       const x = outcome(get(agent.url, '/x', { timeoutMs: 800 }));
       const more = Array.from({ length: 5 }, (_, i) => outcome(get(agent.url, `/busy-q${i}`, { timeoutMs: 800 })));
       const o = await within(x, 2_000);
@@ -600,16 +577,7 @@ describe('break agent queue: the connection limit, the queue and the accounting 
     });
 
     it('a POST on a stale kept connection at the limit is not sent twice and does not hang', async () => {
-      let holdBusy = false;
-      const agent = await raw((r) => {
-        if (r.path === '/arm' && r.nth >= 2) return 'destroy';
-        if (r.path.startsWith('/busy') && holdBusy) return 'hold';
-        return ok('{"fresh":1}');
-      });
-      await Promise.all(Array.from({ length: 8 }, () => get(agent.url, '/warm')));
-      holdBusy = true;
-      const busy = Array.from({ length: 7 }, (_, i) => outcome(get(agent.url, `/busy${i}`, { timeoutMs: 3_000 })));
-      expect(await until(() => agent.held.length === 7)).to.equal(true);
+      const { agent, busy } = await sevenBusyOneStale('/arm', 3_000);
       const o = await within(
         outcome(agentRequest('h1', agent.url, '/arm', TOKEN, { method: 'POST', body: { a: 1 }, timeoutMs: 1_000 })),
         2_000,
@@ -700,32 +668,11 @@ describe('break agent queue: the connection limit, the queue and the accounting 
         setTimeout(() => !r.conn.socket.destroyed && r.conn.socket.write(ok('{"ok":1}'), 'latin1'), 20);
         return 'hold';
       });
-      const client = fileURLToPath(import.meta.resolve('@hafence/provider-kvm'));
-      const core = fileURLToPath(import.meta.resolve('@hafence/core'));
-      const script = `
-        const { Secret } = await import(${JSON.stringify(core)});
-        const { agentRequest } = await import(${JSON.stringify(client)});
+      const { code, out } = await runAgentClientChild(`
         const t = new Secret('t'.repeat(32));
         const rs = await Promise.all(Array.from({ length: 20 }, () => agentRequest('h1', ${JSON.stringify(agent.url)},
           '/health', t, { method: 'GET', timeoutMs: 3000, keepAliveMs: 60000 })));
-        console.log(rs.length);`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: plainEnv(),
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await new Promise<number | string>((r) => {
-        const t = setTimeout(() => {
-          child.kill();
-          r('still running after 8 s');
-        }, 8_000);
-        child.on('exit', (c) => {
-          clearTimeout(t);
-          r(c ?? 'signal');
-        });
-      });
+        console.log(rs.length);`);
       expect(code, out).to.equal(0);
       expect(out.trim()).to.equal('20');
       expect(agent.conns.length).to.be.at.most(8);

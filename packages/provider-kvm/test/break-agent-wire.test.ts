@@ -3,8 +3,6 @@ import { readdirSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { AuthError, ProtocolError, Secret, TimeoutError, UnreachableError } from '@hafence/core';
 import { TestClock, makeTestPki, type TestPki } from '@hafence/testkit';
@@ -12,11 +10,11 @@ import {
   agentRequest,
   closeIdleAgentConnections,
   createAgentServer,
-  type AgentHandlers,
   type AgentRequestOptions,
 } from '@hafence/provider-kvm';
-import { plainEnv } from './helpers/plain-env.js';
+import { runAgentClientChild } from './helpers/child-process.js';
 import { readRequests } from './helpers/raw-http.js';
+import { slowReadHandlers } from './helpers/agent-handlers.js';
 
 /*
  * Outside attacks on the agent client (`agentRequest` over the hand-written HTTP/1.1 wire), written as a black box:
@@ -122,18 +120,7 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 
 const fds = () => readdirSync('/proc/self/fd').length;
 
-const handlers: AgentHandlers = {
-  msRequest: () => {},
-  health: () => ({ connected: true }),
-  readHeartbeat: async () => {
-    await sleep(150);
-    return { ok: false, reason: 'error', detail: 'n/a' };
-  },
-  volumes: async () => ({ volumes: [], truncated: false }),
-  arm: async (armed, armGen) => ({ armGen: armGen ?? 1, armed, haEnabled: armed, watchdog: 'simulated' }),
-  peerReach: async () => true,
-  peerStatus: () => ({ host: 'h1', storageOk: true, msContactOk: true }),
-};
+const handlers = slowReadHandlers;
 
 async function closeHttp(server: HttpServer): Promise<void> {
   closeIdleAgentConnections();
@@ -632,31 +619,10 @@ describe('break agent wire: outside attacks on agentRequest', function () {
 
     it('a process with idle kept connections exits by itself', async () => {
       const agent = await raw((c) => send(c, ok('{"ok":1}')));
-      const client = fileURLToPath(import.meta.resolve('@hafence/provider-kvm'));
-      const core = fileURLToPath(import.meta.resolve('@hafence/core'));
-      const script = `
-        const { Secret } = await import(${JSON.stringify(core)});
-        const { agentRequest } = await import(${JSON.stringify(client)});
+      const { code, out } = await runAgentClientChild(`
         const r = await agentRequest('h1', ${JSON.stringify(agent.url)}, '/health', new Secret('t'.repeat(32)),
           { method: 'GET', timeoutMs: 2000, keepAliveMs: 60000 });
-        console.log(JSON.stringify(r));`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: plainEnv(),
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await new Promise<number | string>((r) => {
-        const t = setTimeout(() => {
-          child.kill();
-          r('still running after 8 s');
-        }, 8_000);
-        child.on('exit', (c) => {
-          clearTimeout(t);
-          r(c ?? 'signal');
-        });
-      });
+        console.log(JSON.stringify(r));`);
       expect(code, out).to.equal(0);
       expect(out.trim()).to.equal('{"ok":1}');
     });
