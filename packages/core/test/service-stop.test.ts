@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent } from '@hafence/core';
-import { FakeProvider, TestClock } from '@hafence/testkit';
+import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks, type FakeBmcFault } from '@hafence/testkit';
 import { ScriptedDriver } from './power-service-helpers.js';
 
 class ClosingStore extends MemoryStateStore {
@@ -70,6 +70,85 @@ describe('HaService.stop', () => {
     expect(call.aborted).to.equal(true);
     expect(store.closed).to.equal(0);
     expect(shutdowns()).to.equal(0);
+  });
+
+  it('ends at once when a power read made outside a job hangs on its controller; the stop intent stays for the next start', async () => {
+    // Regression (property seed 1887644259): a status read of a resumed stop's intent (or of how a recovery left the
+    // host) is no job, so closing the scheduler did not abort it; on a hung controller stop() waited for its timeout.
+    const clock = new TestClock();
+    const store = new ClosingStore();
+    const start = async (fault: FakeBmcFault) => {
+      const driver = new FakePowerDriver({ clock, password: 'pw' });
+      driver.host('h1').fault = fault;
+      const power = new PowerManagementService({ clock, drivers: [driver], config: { defaultPowerDrivers: ['fake'] } });
+      const ha = new HaService({ providers: [new FakeProvider({ clock, power: driver })], clock, store, power });
+      const events: HaEvent[] = [];
+      ha.events$.subscribe((e) => events.push(e));
+      await ha.start();
+      await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+      await ha.addResource({
+        ref: { type: 'host', id: 'h1' },
+        partition: 'c1',
+        power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
+      });
+      return { ha, power, driver, events };
+    };
+    const first = await start('none');
+    await first.ha.stop({ closeStore: false });
+    await first.power.close();
+    await store.putIntent({ resource: 'host:h1', command: 'off', at: clock.now() });
+
+    const second = await start('hang');
+    await clock.advance(10); // the reconcile's status read is at the controller, which never answers
+    let done = false;
+    const stopped = second.ha.stop({ closeStore: false }).then(() => (done = true));
+    for (let i = 0; i < 50 && !done; i++) await flushMicrotasks();
+    expect(done, 'stop() ended without the clock moving').to.equal(true);
+    await stopped;
+    await second.power.close();
+    expect((await store.listIntents()).map((i) => i.resource)).to.deep.equal(['host:h1']);
+    expect(second.events.filter((e) => e.type === 'alert').map((e) => e.type === 'alert' && e.code)).to.deep.equal([]);
+  });
+
+  it('ends at once while a self-fence lease read that ignores its signal is in hand (controller lost)', async () => {
+    const clock = new TestClock();
+    const driver = new FakePowerDriver({ clock, password: 'pw' });
+    const power = new PowerManagementService({
+      clock,
+      drivers: [driver],
+      config: { defaultPowerDrivers: ['fake'], powerSyncInterval: 1_000 },
+    });
+    const provider = new FakeProvider({ clock, power: driver });
+    let leaseReads = 0;
+    Object.assign(provider, {
+      selfFenceLease: () => {
+        leaseReads++;
+        return new Promise(() => undefined); // a provider that never answers and ignores the abort
+      },
+    });
+    const ha = new HaService({ providers: [provider], clock, power, store: new ClosingStore() });
+    const warnings: string[] = [];
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await ha.addResource({
+      ref: { type: 'host', id: 'h1' },
+      partition: 'c1',
+      power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
+    });
+    ha.events$.subscribe((e) => e.type === 'alert' && warnings.push(e.code));
+    power.startSync();
+    await clock.advance(5_000);
+    driver.host('h1').fault = 'down'; // three unanswered reads: the controller is UNKNOWN, the lease is read
+    for (let i = 0; i < 100 && leaseReads === 0; i++) await clock.advance(1_000);
+    expect(leaseReads, 'the power rule read the lease').to.equal(1);
+    power.stopSync();
+    let done = false;
+    const stopped = ha.stop().then(() => (done = true));
+    for (let i = 0; i < 50 && !done; i++) await flushMicrotasks();
+    expect(done, 'stop() ended without the clock moving').to.equal(true);
+    await stopped;
+    await power.close();
+    expect(warnings, 'no alert from a read that stopping aborted').to.not.include.members(['not-fenceable']);
   });
 
   it('no check starts after stop began', async () => {

@@ -273,9 +273,11 @@ export class HaService {
   /**
    * Stops the service; persisted state stays for the next start. No new check or action
    * starts and waiting ones are dropped; running ones get `deadlineMs` (on the clock) to
-   * end — their results are applied and recorded as usual — and the rest are aborted. An
-   * aborted stop command keeps its persisted intent, which the next start reconciles by a
-   * status read (SPEC §2), so no stop command is left without its outcome known. Then
+   * end — their results are applied and recorded as usual — and the rest are aborted, with
+   * the status and lease reads the engine makes outside a job (an aborted read decides
+   * nothing: the resource keeps its state). An aborted stop command keeps its persisted
+   * intent, which the next start reconciles by a status read (SPEC §2), so no stop command
+   * is left without its outcome known. Then
    * every provider's `shutdown()` and the store's `close()` are called (unless told not
    * to) and {@link HaService.events$} completes. Calling it again returns the same promise.
    */
@@ -298,6 +300,7 @@ export class HaService {
     }
     this.powerSub?.unsubscribe();
     this.scheduler.close();
+    this.resources.closeActions();
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
     await this.history.stop();

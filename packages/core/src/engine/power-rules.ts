@@ -56,13 +56,18 @@ export async function applyPowerRules(
   // → UNKNOWN: protected by the self-fence lease only, or not fenceable at all.
   if (state === 'FENCED' || state === 'FAILED') return;
   const lease = rt.provider.selfFenceLease
-    ? await withClockSignal(d.clock, rt.settings.activityCheckTimeout, 'lease read', (signal) =>
-        rt.provider.selfFenceLease!(rt.spec, actions.context(rt, signal)),
+    ? await withClockSignal(
+        d.clock,
+        rt.settings.activityCheckTimeout,
+        'lease read',
+        (signal) => rt.provider.selfFenceLease!(rt.spec, actions.context(rt, signal)),
+        { parent: actions.stopping, race: true },
       ).catch((err: unknown) => {
-        d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
+        if (!actions.stopping.aborted) d.logger.warn('lease unreadable', { resource: rt.key, error: String(err) });
         return undefined;
       })
     : undefined;
+  if (actions.stopping.aborted) return; // the service stops: an aborted read tells nothing
   const protectedByLease = !!lease && lease.state !== 'none';
   if (protectedByLease)
     d.alert('warning', 'lease-only', `${host}: controller unreachable; protected by the self-fence lease only`, host);

@@ -26,12 +26,30 @@ function signalOfSource(source: AbortSignal | JobControl): AbortSignal {
  */
 export class ResourceActions {
   private seq = 0;
+  /**
+   * Aborted by {@link ResourceActions.close}: the power reads made outside a job (how a recovery left the host, an
+   * interrupted stop's reconcile), which no scheduler shutdown reaches.
+   */
+  private readonly life = new AbortController();
 
   /** Binds the actions to the engine's steps. */
   constructor(
     private readonly d: EngineDeps,
     private readonly steps: ResourceSteps,
   ) {}
+
+  /**
+   * Shutdown, once running jobs were aborted: power reads made outside a job are aborted too. Nothing is taken from
+   * them: the resource keeps its state and any stop's intent, which the next start reads again.
+   */
+  close(): void {
+    this.life.abort(new AbortedError('service stopping'));
+  }
+
+  /** Aborted once the service stops: work outside a job (lease reads, status reads) passes it on. */
+  get stopping(): AbortSignal {
+    return this.life.signal;
+  }
 
   /**
    * Provider context for `rt`, with power control bound to the action when given. Given a job's control instead of
@@ -183,7 +201,7 @@ export class ResourceActions {
       // nor every resource added after this one.
       void this.steps.serial(rt, async () => {
         if (await this.reconcile(rt, 'resumed after restart')) await this.releaseLeftOff(rt);
-        this.restartWork(rt);
+        if (!this.life.signal.aborted) this.restartWork(rt);
       });
       return;
     }
@@ -440,7 +458,7 @@ export class ResourceActions {
   private async leaseRoute(rt: Runtime, why: string, recheck = false): Promise<void> {
     const state = rt.record.state;
     const lease = await this.readLease(rt);
-    if (rt.record.state !== state || rt.action) return;
+    if (this.life.signal.aborted || rt.record.state !== state || rt.action) return; // stopping: no answer
     const step = leaseStep(state, lease, why, recheck, rt.settings, this.d.clock.now());
     const { event, reason, timers, release } = step;
     await this.steps.apply(rt, event, reason, release ? { release, timers } : { timers });
@@ -451,8 +469,12 @@ export class ResourceActions {
     // Not on the fence lane: fences held by an exhausted budget must not starve proof
     // that needs no command (docs/behaviour.md#scheduling-and-guards).
     // A lease check reads the heartbeat and asks the peers, like an activity check: it gets that bound.
-    return withClockSignal(this.d.clock, rt.settings.activityCheckTimeout, 'lease check', (signal) =>
-      rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)),
+    return withClockSignal(
+      this.d.clock,
+      rt.settings.activityCheckTimeout,
+      'lease check',
+      (signal) => rt.provider.selfFenceLease!(rt.spec, this.context(rt, signal)),
+      { parent: this.life.signal, race: true },
     ).catch((err: unknown) => ({
       state: 'none' as const,
       reason: `lease unreadable (${String((err as Error)?.message ?? err)})`,
@@ -582,10 +604,11 @@ export class ResourceActions {
     const state =
       bmc !== undefined && this.d.power?.has(bmc)
         ? await this.d.power
-            .status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout })
+            .status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout, signal: this.life.signal })
             .catch(() => 'UNKNOWN' as const)
         : ('UNKNOWN' as const);
-    if (rt.record.state !== 'RECOVERING' || rt.action) return true;
+    // Stopping aborted the read: that is no answer, and RECOVERING is resumed by the next start.
+    if (this.life.signal.aborted || rt.record.state !== 'RECOVERING' || rt.action) return true;
     const attempts = rt.record.episode?.recoverAttempts ?? 0;
     const step = leftOffStep(state, why, { onSent, beforeAttempt, attempts }, rt.settings, this.d.clock.now());
     if (step.leftOff) this.d.alert('warning', 'left-off', `${host} was left OFF: ${why}`, host);
@@ -646,12 +669,17 @@ export class ResourceActions {
       return false;
     }
     try {
-      const state = await this.d.power.status(bmc, { by: 'ha', timeoutMs: rt.settings.powerOpTimeout });
+      const state = await this.d.power.status(bmc, {
+        by: 'ha',
+        timeoutMs: rt.settings.powerOpTimeout,
+        signal: this.life.signal,
+      });
       if (state === 'OFF')
         this.d.alert('warning', 'left-off', `${host} was left OFF by an interrupted stop command (${reason})`, host);
       await this.d.store.clearIntent(rt.key);
       return state === 'OFF';
     } catch (err) {
+      if (this.life.signal.aborted) return false; // stopping: the intent stays for the next start
       this.d.alert(
         'warning',
         'reconcile-failed',

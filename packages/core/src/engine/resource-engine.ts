@@ -232,6 +232,14 @@ export class ResourceEngine implements ResourceSteps {
     this.d.clock.clearTimeout(rt.stateTimer);
   }
 
+  /**
+   * Shutdown, once the scheduler is closed: the power reads resources made outside a job end now, so no serial step
+   * waits on a controller that does not answer (their resources keep state and intent for the next start).
+   */
+  closeActions(): void {
+    this.actions.close();
+  }
+
   /** Shutdown, last step: waits for every serial step in hand, then retires every resource. */
   async retire(): Promise<void> {
     await Promise.all([...this.runtimes.values()].map((rt) => rt.chain));
