@@ -75,7 +75,7 @@ describe('SQLite store: the file', () => {
     await again.close();
   });
 
-  it('is in WAL mode with synchronous=FULL and a busy timeout, its schema made by the migration', async () => {
+  it('is in WAL mode with synchronous=FULL, a busy timeout and a 64 MiB page cache, its schema made by the migration', async () => {
     const path = join(dir, 'pragmas.db');
     await (await createSqliteStore({ path, busyTimeoutMs: 1234 })).close();
     const peek = new DataSource({ type: 'better-sqlite3', database: path });
@@ -94,6 +94,7 @@ describe('SQLite store: the file', () => {
     const store = await createSqliteStore({ path, busyTimeoutMs: 1234 });
     expect(await store.sqlitePragma('synchronous')).to.equal(2);
     expect(await store.sqlitePragma('busy_timeout')).to.equal(1234);
+    expect(await store.sqlitePragma('cache_size')).to.equal(-65_536); // KiB
     await store.close();
   });
 
