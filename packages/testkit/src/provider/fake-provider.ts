@@ -140,12 +140,16 @@ export class FakeProvider implements HAProvider {
   }
 
   async partitionConditions(view: PartitionView): Promise<Verdict> {
-    // A loop, not filter(): asked at every reassessment, over 1,000 members in the benchmarks' clusters.
+    // Asked at every reassessment (one per cluster per turn of the loop with a change: ~750 per 1,000-host cluster
+    // at a cold start), so it stops counting once the rule holds: a full count each time was a seventh of the start-up
+    // benchmark's CPU.
+    const ok: Verdict = { ok: true, reason: `at least ${this.minMembers} eligible healthy members` };
+    if (this.minMembers <= 0) return ok;
     let members = 0;
-    for (const m of view.members) if (m.eligible && (m.healthy === true || m.inEpisode)) members++;
-    return members >= this.minMembers
-      ? { ok: true, reason: `${members} members` }
-      : { ok: false, reason: `${members} eligible healthy members, need ${this.minMembers}` };
+    for (const m of view.members) {
+      if (m.eligible && (m.healthy === true || m.inEpisode) && ++members >= this.minMembers) return ok;
+    }
+    return { ok: false, reason: `${members} eligible healthy members, need ${this.minMembers}` };
   }
 
   async healthCheck(resource: ResourceSpec, ctx: ProviderContext): Promise<HealthResult> {
