@@ -47,6 +47,8 @@ export class ResourceEngine implements ResourceSteps {
   private readonly actions: ResourceActions;
   /** Effective settings by content, shared between resources (see {@link ResourceEngine.settingsOf}). */
   private readonly sharedSettings = new Map<string, HaSettings>();
+  /** Settings of hosts without settings of their own, by partition lineage (see {@link ResourceEngine.settingsOf}). */
+  private readonly lineageSettings = new Map<string, HaSettings>();
   /** Set by {@link ResourceEngine.clearTimers}: a power read ending later starts no check. */
   private timersCleared = false;
 
@@ -250,8 +252,28 @@ export class ResourceEngine implements ResourceSteps {
   /** Effective settings of a resource from its partition lineage (docs/behaviour.md#configuration). */
   settingsOf(spec: ResourceSpec): HaSettings {
     const scope: Record<string, string> = { host: spec.ref.id };
-    for (const p of this.d.inventory.lineage(spec.partition)) scope[p.kind] = p.id;
-    const settings = resolveSettings(this.d.config, scope);
+    let lineage = '';
+    for (const p of this.d.inventory.lineage(spec.partition)) {
+      scope[p.kind] = p.id;
+      lineage += `${p.kind}\u0000${p.id}\u0000`;
+    }
+    // A host without settings of its own has its lineage's: resolved once per lineage, not once per host (the config
+    // never changes under a service; a partition moved elsewhere has another lineage, so another key).
+    const byLineage = !Object.hasOwn(this.d.config.hosts, spec.ref.id);
+    if (byLineage) {
+      const known = this.lineageSettings.get(lineage);
+      if (known) return known;
+    }
+    const settings = this.shared(resolveSettings(this.d.config, scope));
+    if (byLineage) {
+      if (this.lineageSettings.size >= MAX_SHARED_SETTINGS) this.lineageSettings.clear();
+      this.lineageSettings.set(lineage, settings);
+    }
+    return settings;
+  }
+
+  /** `settings`, or an equal object already handed out. */
+  private shared(settings: HaSettings): HaSettings {
     // Resources with equal effective settings share one object (~40 fields each: per-resource memory at scale).
     const key = JSON.stringify(settings);
     const shared = this.sharedSettings.get(key);
