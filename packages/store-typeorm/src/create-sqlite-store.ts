@@ -26,9 +26,9 @@ export interface SqliteStoreOptions {
 
 /**
  * The connection's page cache, in KiB (SQLite's default is 2 MiB). 100,000 records and their events are ~85 MB of
- * pages; every write of a cold start touches a leaf of `resources` and of `events` and their indexes, so a small
- * cache read most of them back from the OS page by page: with 64 MiB the SQLite cold start of 100,000 resources took
- * ~3 s less (README, start-up benchmark). Allocated as pages are used.
+ * pages, and the writes of a cold start land on leaves of `resources`, `events` and their indexes all over the file:
+ * with 64 MiB the SQLite cold start of 100,000 resources took ~3 s less (README, start-up benchmark). SQLite allocates
+ * it as pages are used.
  */
 const CACHE_KIB = 65_536;
 

@@ -277,9 +277,9 @@ export class HaService {
    * the status and lease reads the engine makes outside a job (an aborted read decides
    * nothing: the resource keeps its state). An aborted stop command keeps its persisted
    * intent, which the next start reconciles by a status read (SPEC §2), so no stop command
-   * is left without its outcome known. Then
-   * every provider's `shutdown()` and the store's `close()` are called (unless told not
-   * to) and {@link HaService.events$} completes. Calling it again returns the same promise.
+   * is left without its outcome known. Then every provider's `shutdown()` and the store's
+   * `close()` are called (unless told not to) and {@link HaService.events$} completes.
+   * Calling it again returns the same promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.stopping ??= this.shutdown(options);

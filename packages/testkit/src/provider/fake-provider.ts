@@ -91,6 +91,8 @@ export class FakeProvider implements HAProvider {
   private readonly latency: number;
   private readonly bootTime: number;
   private readonly minMembers: number;
+  /** The verdict of a partition with enough members. */
+  private readonly enough: Verdict;
 
   /** Builds the provider; hosts are created healthy on first use. */
   constructor(private readonly options: FakeProviderOptions = {}) {
@@ -100,6 +102,7 @@ export class FakeProvider implements HAProvider {
     this.latency = options.latencyMs ?? 1;
     this.bootTime = options.bootTimeMs ?? 90_000;
     this.minMembers = options.minMembers ?? 2;
+    this.enough = { ok: true, reason: `at least ${this.minMembers} eligible healthy members` };
   }
 
   /** The simulated host `id` (created healthy). */
@@ -143,11 +146,10 @@ export class FakeProvider implements HAProvider {
     // Asked at every reassessment (one per cluster per turn of the loop with a change: ~750 per 1,000-host cluster
     // at a cold start), so it stops counting once the rule holds: a full count each time was a seventh of the start-up
     // benchmark's CPU.
-    const ok: Verdict = { ok: true, reason: `at least ${this.minMembers} eligible healthy members` };
-    if (this.minMembers <= 0) return ok;
+    if (this.minMembers <= 0) return this.enough;
     let members = 0;
     for (const m of view.members) {
-      if (m.eligible && (m.healthy === true || m.inEpisode) && ++members >= this.minMembers) return ok;
+      if (m.eligible && (m.healthy === true || m.inEpisode) && ++members >= this.minMembers) return this.enough;
     }
     return { ok: false, reason: `${members} eligible healthy members, need ${this.minMembers}` };
   }
