@@ -31,6 +31,17 @@ async function running(latencyMs: number) {
   return { clock, provider, store, ha, call: call!, shutdowns: () => shutdowns };
 }
 
+/** Starts `ha` with cluster c1 and host h1, whose controller is BMC `h1` (password `pw`). */
+async function startOneHost(ha: HaService): Promise<void> {
+  await ha.start();
+  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+  await ha.addResource({
+    ref: { type: 'host', id: 'h1' },
+    partition: 'c1',
+    power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
+  });
+}
+
 describe('HaService.stop', () => {
   it('lets running work end within the deadline, then closes the providers and the store', async () => {
     const { clock, store, ha, call, shutdowns } = await running(5_000);
@@ -84,13 +95,7 @@ describe('HaService.stop', () => {
       const ha = new HaService({ providers: [new FakeProvider({ clock, power: driver })], clock, store, power });
       const events: HaEvent[] = [];
       ha.events$.subscribe((e) => events.push(e));
-      await ha.start();
-      await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-      await ha.addResource({
-        ref: { type: 'host', id: 'h1' },
-        partition: 'c1',
-        power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
-      });
+      await startOneHost(ha);
       return { ha, power, driver, events };
     };
     const first = await start('none');
@@ -128,13 +133,7 @@ describe('HaService.stop', () => {
     });
     const ha = new HaService({ providers: [provider], clock, power, store: new ClosingStore() });
     const warnings: string[] = [];
-    await ha.start();
-    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    await ha.addResource({
-      ref: { type: 'host', id: 'h1' },
-      partition: 'c1',
-      power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
-    });
+    await startOneHost(ha);
     ha.events$.subscribe((e) => e.type === 'alert' && warnings.push(e.code));
     power.startSync();
     await clock.advance(5_000);
@@ -176,13 +175,7 @@ describe('HaService joinPowerEvents', () => {
       ha.events$.subscribe((e) => joined.push(e));
       ha.events$.subscribe((e) => both.push(e));
       power.events$.subscribe((e) => both.push(e));
-      await ha.start();
-      await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-      await ha.addResource({
-        ref: { type: 'host', id: 'h1' },
-        partition: 'c1',
-        power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
-      });
+      await startOneHost(ha);
       power.startSync();
       await clock.advance(30_000);
       power.stopSync();
