@@ -1,0 +1,208 @@
+import { expect } from 'chai';
+import { HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent } from '@hafence/core';
+import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
+
+/** A memory store whose chosen methods can be made to never settle (a database that stopped answering). */
+class HangingStore extends MemoryStateStore {
+  readonly hang = new Set<string>();
+  readonly hung: string[] = [];
+  closed = 0;
+  constructor() {
+    super();
+    for (const m of [
+      'listLeases',
+      'acquireLease',
+      'renewLease',
+      'releaseLease',
+      'saveResource',
+      'saveResourceWithEvents',
+      'loadResources',
+      'listIntents',
+      'putIntent',
+      'deleteIntent',
+      'listUndelivered',
+      'markDelivered',
+    ]) {
+      const self = this as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const orig = self[m];
+      if (typeof orig !== 'function') continue;
+      self[m] = (...a: unknown[]) => {
+        if (this.hang.has(m)) {
+          this.hung.push(m);
+          return new Promise(() => undefined);
+        }
+        return orig.apply(this, a);
+      };
+    }
+  }
+  async close(): Promise<void> {
+    this.closed++;
+  }
+}
+
+/** stop() on a TestClock must end without the clock moving (3 s of real time at most). */
+async function stopsWithoutClock(stop: () => Promise<void>): Promise<'ended' | 'hung'> {
+  let done = false;
+  const stopped = stop().then(() => (done = true));
+  for (let i = 0; i < 200 && !done; i++) await flushMicrotasks();
+  if (done) return 'ended';
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 3_000)));
+  const how = await Promise.race([stopped.then(() => 'ended' as const), hung]);
+  clearTimeout(timer);
+  return how;
+}
+
+async function owned(store: HangingStore, ownership = true) {
+  const clock = new TestClock();
+  const provider = new FakeProvider({ clock });
+  let shutdowns = 0;
+  Object.assign(provider, { shutdown: async () => void shutdowns++ });
+  const events: HaEvent[] = [];
+  let completed = false;
+  const ha = new HaService({
+    providers: [provider],
+    clock,
+    store,
+    config: { startupGrace: 0, jitterFraction: 0 },
+    ...(ownership ? { ownership: { coordination: store, msId: 'ms1', runId: 'ms1-r1' } } : {}),
+  });
+  ha.events$.subscribe({ next: (e) => events.push(e), complete: () => (completed = true) });
+  await ha.start();
+  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+  for (let i = 1; i <= 3; i++) await ha.addResource({ ref: { type: 'host', id: `h${i}` }, partition: 'c1' });
+  return { clock, provider, ha, events, completed: () => completed, shutdowns: () => shutdowns };
+}
+
+describe('break: HaService.stop() with ownership store calls that never settle', () => {
+  for (const [method, when] of [
+    ['acquireLease', 'before the first lease'],
+    ['listLeases', 'before the first lease'],
+    ['renewLease', 'after the lease was held'],
+    ['releaseLease', 'at stop (releaseLeases default true)'],
+    ['saveResourceWithEvents', 'after the lease was held (a transition being written)'],
+  ] as const) {
+    it(`${method} hangs ${when}`, async () => {
+      const store = new HangingStore();
+      if (when.startsWith('before')) store.hang.add(method);
+      const c = await owned(store);
+      await c.clock.advance(when.startsWith('before') ? 10_000 : 60_000);
+      if (!when.startsWith('before')) {
+        expect(c.ha.list().length, 'the partition runs here').to.equal(3);
+        store.hang.add(method);
+        if (method.startsWith('save')) c.provider.host('h2').crashed = true;
+        if (method !== 'releaseLease') for (let i = 0; i < 600 && store.hung.length === 0; i++) await c.clock.advance(100);
+      }
+      if (method !== 'releaseLease') expect(store.hung, 'the hang was reached').to.include(method);
+      const from = c.events.length;
+      const how = await stopsWithoutClock(() => c.ha.stop());
+      expect(how, `stop() ended without the clock moving (hung calls: ${store.hung.join(', ')})`).to.equal('ended');
+      expect(c.completed(), 'events$ completed').to.equal(true);
+      expect(c.shutdowns(), 'providers shut down').to.equal(1);
+      expect(store.closed, 'store closed').to.equal(1);
+      const decided = c.events.slice(from).filter((e) => e.type === 'alert' || e.type === 'resource.transition');
+      expect(decided, 'nothing decided after stop began').to.deep.equal([]);
+    });
+  }
+});
+
+describe('break: HaService.stop() around start()', () => {
+  it('stop() while start() waits for a store that never answers', async () => {
+    const store = new HangingStore();
+    store.hang.add('loadResources');
+    store.hang.add('listIntents');
+    const clock = new TestClock();
+    const ha = new HaService({ providers: [new FakeProvider({ clock })], clock, store });
+    const starting = ha.start().then(
+      () => 'started',
+      () => 'start failed',
+    );
+    await flushMicrotasks();
+    expect(store.hung.length, 'start is waiting on the store').to.be.greaterThan(0);
+    const how = await stopsWithoutClock(() => ha.stop());
+    expect(how).to.equal('ended');
+    void starting;
+  });
+
+  it('stop() before start(): ends, and start() afterwards does not bring it back to life', async () => {
+    const clock = new TestClock();
+    const provider = new FakeProvider({ clock });
+    const ha = new HaService({ providers: [provider], clock, store: new MemoryStateStore() });
+    expect(await stopsWithoutClock(() => ha.stop())).to.equal('ended');
+    let started: string;
+    try {
+      await ha.start();
+      await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+      await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
+      started = 'started';
+    } catch {
+      started = 'refused';
+    }
+    await clock.advance(120_000);
+    if (started === 'started') expect(provider.calls.length, 'no check after stop').to.equal(0);
+  });
+
+  it('a resumed intent reconciled at start while the controller is down and the lease read never answers', async () => {
+    const clock = new TestClock();
+    const store = new HangingStore();
+    await store.putIntent({ resource: 'host:h1', command: 'off', at: clock.now() });
+    const driver = new FakePowerDriver({ clock, password: 'pw' });
+    driver.host('h1').fault = 'down';
+    const power = new PowerManagementService({ clock, drivers: [driver], config: { defaultPowerDrivers: ['fake'] } });
+    const provider = new FakeProvider({ clock, power: driver });
+    let leaseReads = 0;
+    Object.assign(provider, {
+      selfFenceLease: () => {
+        leaseReads++;
+        return new Promise(() => undefined);
+      },
+    });
+    const ha = new HaService({ providers: [provider], clock, store, power, config: { startupGrace: 0 } });
+    const events: HaEvent[] = [];
+    ha.events$.subscribe((e) => events.push(e));
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await ha.addResource({
+      ref: { type: 'host', id: 'h1' },
+      partition: 'c1',
+      power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
+    });
+    for (let i = 0; i < 200 && leaseReads === 0; i++) await clock.advance(1_000);
+    const from = events.length;
+    const how = await stopsWithoutClock(() => ha.stop({ closeStore: false }));
+    await power.close();
+    expect(how).to.equal('ended');
+    expect((await store.listIntents()).map((i) => i.resource), 'the intent stays').to.deep.equal(['host:h1']);
+    expect(events.slice(from).filter((e) => e.type === 'alert' || e.type === 'resource.transition')).to.deep.equal([]);
+    if (process.env.BREAK_VERBOSE) console.log('lease reads', leaseReads);
+  });
+});
+
+describe('break: HaService.stop() with a state write that never settles', () => {
+  for (const ownership of [false, true]) {
+    for (const deadlineMs of [undefined, 10_000]) {
+      it(`a transition's saveResourceWithEvents hangs (ownership ${String(ownership)}, deadline ${String(deadlineMs)})`, async () => {
+        const store = new HangingStore();
+        const c = await owned(store, ownership);
+        await c.clock.advance(60_000);
+        expect(c.ha.list().length, 'the partition runs here').to.equal(3);
+        store.hang.add('saveResourceWithEvents');
+        c.provider.host('h2').crashed = true;
+        for (let i = 0; i < 600 && store.hung.length === 0; i++) await c.clock.advance(100);
+        expect(store.hung).to.include('saveResourceWithEvents');
+        let how: 'ended' | 'hung';
+        if (deadlineMs === undefined) how = await stopsWithoutClock(() => c.ha.stop());
+        else {
+          // With a deadline the clock may move: past the deadline (and well beyond), stop() must have ended.
+          let done = false;
+          const stopped = c.ha.stop({ deadlineMs }).then(() => (done = true));
+          await c.clock.advance(deadlineMs * 30);
+          how = await stopsWithoutClock(() => stopped.then(() => undefined));
+          if (!done) how = 'hung';
+        }
+        expect(how, 'stop() ended').to.equal('ended');
+        expect(c.completed(), 'events$ completed').to.equal(true);
+      });
+    }
+  }
+});
