@@ -45,7 +45,18 @@ const per = (s: number) => 600 / s;
 
 describe('break: settings by partition lineage, odd ids', () => {
   it('host ids that are Object.prototype slots or kind names get their lineage’s settings', async () => {
-    const ids = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'cluster', 'pod', 'zone', 'c1', 'p1'];
+    const ids = [
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'cluster',
+      'pod',
+      'zone',
+      'c1',
+      'p1',
+    ];
     const hosts: Host[] = ids.flatMap((id, i): Host[] => [[id, i % 2 === 0 ? 'c1' : 'c3']]);
     const counts = await checksPerHost(
       {
@@ -67,7 +78,23 @@ describe('break: settings by partition lineage, odd ids', () => {
     expect(counts).to.deep.equal(want);
   });
 
-  for (const sep of ['/', ':', '|', ',', '>', ' ', '.', '#', ';', '\u0000', '\u001f', '\n', '->', '/cluster:', ':cluster:']) {
+  for (const sep of [
+    '/',
+    ':',
+    '|',
+    ',',
+    '>',
+    ' ',
+    '.',
+    '#',
+    ';',
+    '\u0000',
+    '\u001f',
+    '\n',
+    '->',
+    '/cluster:',
+    ':cluster:',
+  ]) {
     it(`partition ids joined by ${JSON.stringify(sep)} do not share a lineage’s settings (both orders)`, async () => {
       // Lineage L1: zone Z (5 s) > pod A (15 s) > cluster X: X gets 15 s. Lineages L2: clusters (and pods) whose ids
       // are L1's ids joined by `sep`, no overrides of their own: 20 s. A cache keyed by the joined ids mixes them up.

@@ -156,7 +156,10 @@ describe('break: HaService.stop() with a BMC that hangs', () => {
     await c.power.close();
     expect(how).to.equal('ended');
     expect(decided(c.events, from)).to.deep.equal([]);
-    expect((await store.listIntents()).map((i) => i.resource), 'the off intent is kept').to.deep.equal(['host:h3']);
+    expect(
+      (await store.listIntents()).map((i) => i.resource),
+      'the off intent is kept',
+    ).to.deep.equal(['host:h3']);
 
     // Next start over the same store: the controller answers again, the chassis is OFF (the off landed).
     const d = await cluster({ store, clock: c.clock, sync: false });
@@ -183,6 +186,31 @@ describe('break: HaService.stop() with a BMC that hangs', () => {
     await stopAndCheck(c);
   });
 
+  it('hosts held by a halted fence budget: stop, then a restart over the same store keeps the budget spent', async () => {
+    const store = new MemoryStateStore();
+    const config = { defaults: { maxFencesPerWindow: 1 } };
+    const c = await cluster({ store, config });
+    await c.clock.advance(60_000);
+    for (const h of ['h2', 'h3', 'h4']) {
+      c.provider.host(h).crashed = true;
+      c.provider.host(h).stuck = true;
+    }
+    await c.clock.advance(10 * 60_000);
+    const halted = c.service.fenceBudgets().find((b) => b.scope === 'c1');
+    expect(halted?.halted, 'c1 fencing halted: hosts wait for the budget').to.equal(true);
+    await stopAndCheck(c);
+    const d = await cluster({ store, clock: c.clock, config, sync: false });
+    for (const h of ['h2', 'h3', 'h4']) {
+      d.provider.host(h).crashed = true;
+      d.provider.host(h).stuck = true;
+    }
+    d.power.startSync();
+    await d.clock.advance(10 * 60_000);
+    const offs = [...c.events, ...d.events].filter((e) => e.type === 'power.action' && e.action === 'off');
+    await d.close();
+    expect(offs.length, 'one stop command in the window across the restart').to.be.at.most(1);
+  });
+
   it('every controller hangs while everything is mid-flight', async () => {
     const c = await cluster();
     await c.clock.advance(60_000);
@@ -192,4 +220,30 @@ describe('break: HaService.stop() with a BMC that hangs', () => {
     await c.clock.advance(30_000);
     await stopAndCheck(c);
   });
+});
+
+describe('break: HaService.stop({ deadlineMs }) with provider calls that ignore their signal', () => {
+  for (const method of ['healthCheck', 'activityCheck', 'recover'] as const) {
+    it(`${method} hung: stop ends at the deadline; a second stop is the same promise`, async () => {
+      const c = await cluster();
+      await c.clock.advance(60_000);
+      const hung = hangForever(c.provider, method, () => true, 'h3');
+      if (method !== 'healthCheck') c.provider.host('h3').crashed = true;
+      expect(await advanceUntil(c, () => hung() > 0), 'the hang was reached').to.equal(true);
+      const from = c.events.length;
+      let done = false;
+      const first = c.service.stop({ deadlineMs: 10_000 });
+      expect(c.service.stop(), 'the same stop').to.equal(first);
+      void first.then(() => (done = true));
+      await c.clock.advance(9_000);
+      expect(done, 'not before the deadline').to.equal(false);
+      await c.clock.advance(1_100);
+      for (let i = 0; i < 200 && !done; i++) await flushMicrotasks();
+      const how = done ? 'ended' : 'hung';
+      c.power.stopSync();
+      await c.power.close();
+      expect(how).to.equal('ended');
+      expect(decided(c.events, from).filter((d) => d.startsWith('alert:'))).to.deep.equal([]);
+    });
+  }
 });

@@ -79,8 +79,8 @@ describe('break: HaService.stop() with ownership store calls that never settle',
     ['acquireLease', 'before the first lease'],
     ['listLeases', 'before the first lease'],
     ['renewLease', 'after the lease was held'],
-    ['releaseLease', 'at stop (releaseLeases default true)'],
-    ['saveResourceWithEvents', 'after the lease was held (a transition being written)'],
+    ['releaseLease', 'at stop (releaseLeases default true) — FAILS: stop() never ends'],
+    ['saveResourceWithEvents', 'after the lease was held (a transition being written) — FAILS: stop() never ends'],
   ] as const) {
     it(`${method} hangs ${when}`, async () => {
       const store = new HangingStore();
@@ -91,7 +91,8 @@ describe('break: HaService.stop() with ownership store calls that never settle',
         expect(c.ha.list().length, 'the partition runs here').to.equal(3);
         store.hang.add(method);
         if (method.startsWith('save')) c.provider.host('h2').crashed = true;
-        if (method !== 'releaseLease') for (let i = 0; i < 600 && store.hung.length === 0; i++) await c.clock.advance(100);
+        if (method !== 'releaseLease')
+          for (let i = 0; i < 600 && store.hung.length === 0; i++) await c.clock.advance(100);
       }
       if (method !== 'releaseLease') expect(store.hung, 'the hang was reached').to.include(method);
       const from = c.events.length;
@@ -172,7 +173,10 @@ describe('break: HaService.stop() around start()', () => {
     const how = await stopsWithoutClock(() => ha.stop({ closeStore: false }));
     await power.close();
     expect(how).to.equal('ended');
-    expect((await store.listIntents()).map((i) => i.resource), 'the intent stays').to.deep.equal(['host:h1']);
+    expect(
+      (await store.listIntents()).map((i) => i.resource),
+      'the intent stays',
+    ).to.deep.equal(['host:h1']);
     expect(events.slice(from).filter((e) => e.type === 'alert' || e.type === 'resource.transition')).to.deep.equal([]);
     if (process.env.BREAK_VERBOSE) console.log('lease reads', leaseReads);
   });
@@ -181,7 +185,7 @@ describe('break: HaService.stop() around start()', () => {
 describe('break: HaService.stop() with a state write that never settles', () => {
   for (const ownership of [false, true]) {
     for (const deadlineMs of [undefined, 10_000]) {
-      it(`a transition's saveResourceWithEvents hangs (ownership ${String(ownership)}, deadline ${String(deadlineMs)})`, async () => {
+      it(`FAILS: a transition's saveResourceWithEvents hangs (ownership ${String(ownership)}, deadline ${String(deadlineMs)})`, async () => {
         const store = new HangingStore();
         const c = await owned(store, ownership);
         await c.clock.advance(60_000);

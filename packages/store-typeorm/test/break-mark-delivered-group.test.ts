@@ -37,7 +37,8 @@ for (const mode of ['microtask', 'turn'] as const) {
       const path = file();
       const s = await createSqliteStore({ path, groupCommit: mode });
       const first: number[] = [];
-      for (let i = 0; i < 10; i++) first.push(...((await s.saveResourceWithEvents(record(`a${i}`), null, ev(`a${i}`, 3))) ?? []));
+      for (let i = 0; i < 10; i++)
+        first.push(...((await s.saveResourceWithEvents(record(`a${i}`), null, ev(`a${i}`, 3))) ?? []));
       expect(first.length).to.equal(30);
       const marked = first.filter((_, i) => i % 2 === 0);
       const jobs: Array<Promise<unknown>> = [];
@@ -112,7 +113,8 @@ for (const mode of ['microtask', 'turn'] as const) {
       const path = file();
       const s = await createSqliteStore({ path, groupCommit: mode });
       const ids: number[] = [];
-      for (let i = 0; i < 5; i++) ids.push(...((await s.saveResourceWithEvents(record(`h${i}`), null, ev(`h${i}`, 700))) ?? []));
+      for (let i = 0; i < 5; i++)
+        ids.push(...((await s.saveResourceWithEvents(record(`h${i}`), null, ev(`h${i}`, 700))) ?? []));
       expect(ids.length).to.equal(3_500);
       const keep = new Set(ids.filter((_, i) => i % 7 === 3));
       const mark = ids.filter((id) => !keep.has(id));
