@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HaService, type HaConfigOptions, type Partition } from '@hafence/core';
+import { HaService, InvalidRequestError, type HaConfigOptions, type Partition } from '@hafence/core';
 import { FakeProvider, TestClock } from '@hafence/testkit';
 
 type Host = [id: string, partition: string];
@@ -263,7 +263,9 @@ describe('break: settings by partition lineage, odd ids', () => {
     );
     expect(counts).to.deep.equal({ [key('h1')]: per(4), [key('h2')]: per(10), [key('h3')]: per(20) });
   });
-  it('FAILS (pre-existing, also before cec4893): a host already in a cluster moved by updatePartition keeps the old pod’s settings', async () => {
+  it('a cluster cannot be moved under another pod by updatePartition (refused, nothing changed): its hosts keep one lineage', async () => {
+    // Found by this suite: the move was accepted, and h1 kept p1's 15 s beside h2 added later with p2's 8 s.
+    let refused: unknown;
     const counts = await checksPerHost(
       {
         defaults: { healthCheckInterval: '20s' },
@@ -274,12 +276,14 @@ describe('break: settings by partition lineage, odd ids', () => {
         await ha.addPartition(part('p2', 'pod'));
         await ha.addPartition(part('c1', 'cluster', 'p1'));
         await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
-        await ha.updatePartition(part('c1', 'cluster', 'p2')); // accepted: c1 is now in p2
+        refused = await ha.updatePartition(part('c1', 'cluster', 'p2')).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         await ha.addResource({ ref: { type: 'host', id: 'h2' }, partition: 'c1' });
       },
     );
-    // Seen: h1 40 (p1's 15 s) beside h2 75 (p2's 8 s) in the same cluster. Either the move is refused, or both hosts
-    // run p2's settings.
-    expect(counts).to.deep.equal({ [key('h1')]: per(8), [key('h2')]: per(8) });
+    expect(refused).to.be.instanceOf(InvalidRequestError);
+    expect(counts).to.deep.equal({ [key('h1')]: per(15), [key('h2')]: per(15) });
   });
 });

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent } from '@hafence/core';
+import {
+  HaService,
+  InvalidRequestError,
+  MemoryStateStore,
+  PowerManagementService,
+  Secret,
+  type HaEvent,
+} from '@hafence/core';
 import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks, type FakeBmcFault } from '@hafence/testkit';
 import { ScriptedDriver } from './power-service-helpers.js';
 
@@ -148,6 +155,22 @@ describe('HaService.stop', () => {
     await stopped;
     await power.close();
     expect(warnings, 'no alert from a read that stopping aborted').to.not.include.members(['not-fenceable']);
+  });
+
+  it('bad options reject with a typed error naming the option, and stop nothing', async () => {
+    const { ha, call, store } = await running(60_000);
+    for (const options of [{ deadlineMs: -1 }, { deadlineMs: Number.NaN }, { closeWaitMs: Infinity }]) {
+      const err = await ha.stop(options).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(InvalidRequestError);
+      expect((err as Error).message).to.include(Object.keys(options)[0]);
+    }
+    expect(call.aborted, 'the running check was not touched').to.equal(false);
+    await ha.stop();
+    expect(call.aborted).to.equal(true);
+    expect(store.closed).to.equal(1);
   });
 
   it('no check starts after stop began', async () => {

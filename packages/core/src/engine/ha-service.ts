@@ -78,7 +78,16 @@ export interface StopOptions {
   readonly closeStore?: boolean;
   /** Several servers: release held leases once in-flight work ended (default true; false is a crash). */
   readonly releaseLeases?: boolean;
+  /**
+   * How long (ms, on the service's clock) stop() then waits for the store calls in hand, the lease releases and the
+   * providers and store to close (default 30 s). What has not ended by then is left behind with a warning, and stop()
+   * resolves: a database that stopped answering does not keep a process from stopping.
+   */
+  readonly closeWaitMs?: number;
 }
+
+/** {@link StopOptions.closeWaitMs} by default. */
+const CLOSE_WAIT_MS = 30_000;
 
 /** A resource's state as the service reports it. */
 export interface ResourceStatus {
@@ -278,10 +287,16 @@ export class HaService {
    * nothing: the resource keeps its state). An aborted stop command keeps its persisted
    * intent, which the next start reconciles by a status read (SPEC §2), so no stop command
    * is left without its outcome known. Then every provider's `shutdown()` and the store's
-   * `close()` are called (unless told not to) and {@link HaService.events$} completes.
-   * Calling it again returns the same promise.
+   * `close()` are called (unless told not to) and {@link HaService.events$} completes —
+   * after `closeWaitMs` at the latest when a store call or a provider never answers. Calling
+   * it again returns the same promise; bad options reject it ({@link InvalidRequestError}).
    */
   stop(options: StopOptions = {}): Promise<void> {
+    for (const name of ['deadlineMs', 'closeWaitMs'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+        return Promise.reject(new InvalidRequestError(`stop: ${name} must be a finite number ≥ 0 (got ${String(v)})`));
+    }
     this.stopping ??= this.shutdown(options);
     return this.stopping;
   }
@@ -301,12 +316,31 @@ export class HaService {
     this.powerSub?.unsubscribe();
     this.scheduler.close();
     this.resources.closeActions();
+    // The store calls in hand and the closing get closeWaitMs together; closing starts even when the calls in hand did
+    // not end (closing the store may be what ends them).
+    const wait = options.closeWaitMs ?? CLOSE_WAIT_MS;
+    const end = this.clock.now() + wait;
+    const settled = await this.within(this.settle(release), wait);
+    const closing = this.closeAll(options);
+    const closed = settled ? await this.within(closing, Math.max(0, end - this.clock.now())) : false;
+    if (!settled) closing.catch((err: unknown) => this.deps.logger.warn('closing failed', { error: String(err) }));
+    if (!closed) this.deps.logger.warn('stopped with store or provider calls outstanding', { waitedMs: wait });
+    this.powerEventsSub?.unsubscribe();
+    this.subject.complete();
+  }
+
+  /** Shutdown, once no work runs: every result in hand is recorded, the event history and outbox end, leases go. */
+  private async settle(release: boolean): Promise<void> {
     // Let every result already in hand (or cancelled just now) finish its serial step.
     await this.resources.retire();
     await this.history.stop();
     await this.outbox.drain();
     this.partitions.detachAll();
     if (release) await this.owned?.ownership.leave();
+  }
+
+  /** Shutdown, last: providers and store closed (unless told not to), and the power service when it is ours. */
+  private async closeAll(options: StopOptions): Promise<void> {
     if (options.closeProviders ?? true) {
       await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
     }
@@ -315,8 +349,27 @@ export class HaService {
         .close?.()
         .catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
     if (this.options.ownPower) await this.options.power?.close?.();
-    this.powerEventsSub?.unsubscribe();
-    this.subject.complete();
+  }
+
+  /**
+   * Whether `work` ends within `ms` on the clock (rejects with its error when it fails in time). A `work` still running
+   * then is left to itself, its late failure logged.
+   */
+  private async within(work: Promise<void>, ms: number): Promise<boolean> {
+    const timer = new AbortController();
+    try {
+      const ended = await Promise.race([
+        work.then(() => true),
+        delay(this.clock, ms, timer.signal).then(
+          () => false,
+          () => true,
+        ),
+      ]);
+      if (!ended) work.catch((err: unknown) => this.deps.logger.warn('stop step failed late', { error: String(err) }));
+      return ended;
+    } finally {
+      timer.abort();
+    }
   }
 
   /**
@@ -335,7 +388,8 @@ export class HaService {
   }
 
   /**
-   * Changes a partition (enable/disable, HA switch, observe-only). An operator's HA switch set through
+   * Changes a partition (enable/disable, HA switch, observe-only); its kind and parent stay
+   * ({@link InvalidRequestError} otherwise, nothing changed). An operator's HA switch set through
    * {@link HaService.setHaEnabled} with an actor still wins over `haEnabled`. Switched from observe-only to acting, its
    * members and those of the partitions inside it verify again any failure whose command was decided while observing
    * (docs/observe-only.md#switching-to-acting).
@@ -343,6 +397,9 @@ export class HaService {
   async updatePartition(partition: Partition): Promise<void> {
     const before = this.inventory.partition(partition.id);
     if (!before) throw new NotFoundError('partition', partition.id);
+    // Its lineage decides its members' settings, provider and ownership, resolved when they were added.
+    if (before.kind !== partition.kind || before.parent !== partition.parent)
+      throw new InvalidRequestError('moving a partition or changing its kind: remove and add it');
     const effective = this.desk.effective(partition);
     this.inventory.putPartition(effective);
     this.partitions.update(effective);
