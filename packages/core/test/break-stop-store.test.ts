@@ -1,57 +1,7 @@
 import { expect } from 'chai';
 import { HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent } from '@hafence/core';
 import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
-
-/** A memory store whose chosen methods can be made to never settle (a database that stopped answering). */
-class HangingStore extends MemoryStateStore {
-  readonly hang = new Set<string>();
-  readonly hung: string[] = [];
-  closed = 0;
-  constructor() {
-    super();
-    for (const m of [
-      'listLeases',
-      'acquireLease',
-      'renewLease',
-      'releaseLease',
-      'saveResource',
-      'saveResourceWithEvents',
-      'loadResources',
-      'listIntents',
-      'putIntent',
-      'deleteIntent',
-      'listUndelivered',
-      'markDelivered',
-    ]) {
-      const self = this as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-      const orig = self[m];
-      if (typeof orig !== 'function') continue;
-      self[m] = (...a: unknown[]) => {
-        if (this.hang.has(m)) {
-          this.hung.push(m);
-          return new Promise(() => undefined);
-        }
-        return orig.apply(this, a);
-      };
-    }
-  }
-  async close(): Promise<void> {
-    this.closed++;
-  }
-}
-
-/** stop() on a TestClock must end without the clock moving (3 s of real time at most). */
-async function stopsWithoutClock(stop: () => Promise<void>): Promise<'ended' | 'hung'> {
-  let done = false;
-  const stopped = stop().then(() => (done = true));
-  for (let i = 0; i < 200 && !done; i++) await flushMicrotasks();
-  if (done) return 'ended';
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 3_000)));
-  const how = await Promise.race([stopped.then(() => 'ended' as const), hung]);
-  clearTimeout(timer);
-  return how;
-}
+import { HangingStore, stopsWithoutClock } from './helpers/hanging-store.js';
 
 /**
  * A store call that never answers is waited for `closeWaitMs` (30 s by default) on the clock, then left behind:
