@@ -1,6 +1,13 @@
 import { expect } from 'chai';
-import { HaService, InvalidRequestError, type HaEvent, type Logger, type StopOptions } from '@hafence/core';
-import { FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
+import {
+  HaService,
+  InvalidRequestError,
+  PowerManagementService,
+  type HaEvent,
+  type Logger,
+  type StopOptions,
+} from '@hafence/core';
+import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
 import { HangingStore, stopsWithoutClock } from './helpers/hanging-store.js';
 
 /** A logger keeping its warnings. */
@@ -279,5 +286,31 @@ describe('break: stop() on the real clock', () => {
     expect(took, 'waited closeWaitMs').to.be.at.least(150);
     expect(completed).to.equal(true);
     expect(warns.length).to.be.greaterThan(0);
+  });
+});
+
+describe('break: stop() with an owned power backend that never closes', () => {
+  it('ownPower: the power backend close() hangs: stop() still ends within closeWaitMs and closes the store', async () => {
+    const store = new HangingStore();
+    const clock = new TestClock();
+    const driver = new FakePowerDriver({ clock, password: 'pw' });
+    const power = new PowerManagementService({ clock, drivers: [driver], config: { defaultPowerDrivers: ['fake'] } });
+    Object.assign(power, { close: never });
+    const ha = new HaService({
+      providers: [new FakeProvider({ clock, power: driver })],
+      clock,
+      store,
+      power,
+      ownPower: true,
+      config: { startupGrace: 0 },
+    });
+    await ha.start();
+    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
+    await ha.addResource({ ref: { type: 'host', id: 'h1' }, partition: 'c1' });
+    await clock.advance(10_000);
+    const took = await stopEndsAfter(clock, () => ha.stop({ closeWaitMs: 5_000 }), 60_000);
+    expect(took, 'stop() ended').to.not.equal('hung');
+    expect(took).to.be.at.most(5_250);
+    expect(store.closed).to.equal(1);
   });
 });
