@@ -157,7 +157,7 @@ describe('break: stop() and closeWaitMs', () => {
     expect(await stopsWithoutClock(() => stopped.then(() => undefined))).to.equal('ended');
     const h2 = (await c.store.loadResources()).find((r) => r.key.includes('h2'));
     expect(h2?.state, 'the transition was recorded').to.not.equal(undefined);
-    expect(h2?.state).to.not.equal('HEALTHY');
+    expect(h2?.state, 'h2 left AVAILABLE').to.not.equal('AVAILABLE');
     expect(c.warns, 'no warning').to.deep.equal([]);
   });
 
@@ -312,5 +312,31 @@ describe('break: stop() with an owned power backend that never closes', () => {
     expect(took, 'stop() ended').to.not.equal('hung');
     expect(took).to.be.at.most(5_250);
     expect(store.closed).to.equal(1);
+  });
+});
+
+describe('break: stop() and a check that answers after its deadline', () => {
+  it('a health check ignoring its signal answers "fail" after the deadline aborted it: nothing decided or written', async () => {
+    const c = await running();
+    const answers: (() => void)[] = [];
+    Object.assign(c.provider, {
+      healthCheck: () => new Promise((resolve) => answers.push(() => resolve({ healthy: false, reason: 'late fail' }))),
+    });
+    for (let i = 0; i < 600 && answers.length === 0; i++) await c.clock.advance(100);
+    expect(answers.length, 'a check is running').to.be.greaterThan(0);
+    const from = c.events.length;
+    const took = await stopEndsAfter(c.clock, () => c.ha.stop({ deadlineMs: 1_000, closeStore: false }), 60_000);
+    expect(took).to.not.equal('hung');
+    const calls = c.store.calls.length;
+    for (const a of answers) a();
+    for (let i = 0; i < 50; i++) await flushMicrotasks();
+    await c.clock.advance(60_000);
+    const decided = c.events.slice(from).filter((e) => e.type === 'alert' || e.type === 'resource.transition');
+    expect(decided).to.deep.equal([]);
+    expect(c.store.calls.slice(calls), 'no store call after stop()').to.deep.equal([]);
+    expect(
+      (await c.store.loadResources()).every((r) => r.state === 'AVAILABLE'),
+      'states kept',
+    ).to.equal(true);
   });
 });
