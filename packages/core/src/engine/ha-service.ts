@@ -321,6 +321,7 @@ export class HaService {
     const wait = options.closeWaitMs ?? CLOSE_WAIT_MS;
     const end = this.clock.now() + wait;
     const settled = await this.within(this.settle(release), wait);
+    this.outbox.close(); // a write answering later makes no store call of ours after close()
     const closing = this.closeAll(options);
     const closed = settled ? await this.within(closing, Math.max(0, end - this.clock.now())) : false;
     if (!settled) closing.catch((err: unknown) => this.deps.logger.warn('closing failed', { error: String(err) }));
@@ -339,16 +340,22 @@ export class HaService {
     if (release) await this.owned?.ownership.leave();
   }
 
-  /** Shutdown, last: providers and store closed (unless told not to), and the power service when it is ours. */
+  /**
+   * Shutdown, last: providers and store closed (unless told not to), and the power service when it is ours — side by
+   * side, so a provider that never ends its shutdown does not leave the store open.
+   */
   private async closeAll(options: StopOptions): Promise<void> {
-    if (options.closeProviders ?? true) {
-      await Promise.allSettled([...this.providers.values()].map((p) => p.shutdown?.()));
-    }
-    if (options.closeStore ?? true)
-      await this.store
-        .close?.()
-        .catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }));
-    if (this.options.ownPower) await this.options.power?.close?.();
+    const providers =
+      (options.closeProviders ?? true) ? [...this.providers.values()].map(async (p) => p.shutdown?.()) : [];
+    const store =
+      (options.closeStore ?? true)
+        ? this.store
+            .close?.()
+            .catch((err: unknown) => this.deps.logger.warn('store not closed', { error: String(err) }))
+        : undefined;
+    const power = this.options.ownPower ? this.options.power?.close?.() : undefined;
+    await Promise.allSettled([...providers, store, power]);
+    await power; // its failure is stop()'s, as it always was
   }
 
   /**

@@ -17,6 +17,8 @@ const RELAY_PAGE = 1_000;
 export class OutboxRelay {
   private pending: number[] = [];
   private flushing?: Promise<void>;
+  /** Set by {@link OutboxRelay.close}: no more marks (the store is being closed). */
+  private closed = false;
 
   /** Builds the relay over `store`; `publish` puts an event on the bus (and nowhere else). */
   constructor(
@@ -72,8 +74,17 @@ export class OutboxRelay {
     while (this.flushing) await this.flushing;
   }
 
+  /**
+   * Shutdown: no delivery is recorded any more, so the store gets no call once it is being closed. A write that commits
+   * later (it outlived the stop's wait) still has its rows undelivered: the next start relays them.
+   */
+  close(): void {
+    this.closed = true;
+    this.pending = [];
+  }
+
   private kick(): void {
-    if (this.flushing || this.pending.length === 0) return;
+    if (this.closed || this.flushing || this.pending.length === 0) return;
     this.flushing = this.flush().finally(() => {
       this.flushing = undefined;
       this.kick();
