@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { HaService, MemoryStateStore, PowerManagementService, Secret, type HaEvent } from '@hafence/core';
+import { HaService, MemoryStateStore, PowerManagementService, type HaEvent } from '@hafence/core';
 import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
 import { HangingStore, stopsWithoutClock } from './helpers/hanging-store.js';
+import { startOneHost } from './helpers/one-host.js';
 
 /**
  * A store call that never answers is waited for `closeWaitMs` (30 s by default) on the clock, then left behind:
@@ -129,13 +130,7 @@ describe('break: HaService.stop() around start()', () => {
     const ha = new HaService({ providers: [provider], clock, store, power, config: { startupGrace: 0 } });
     const events: HaEvent[] = [];
     ha.events$.subscribe((e) => events.push(e));
-    await ha.start();
-    await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-    await ha.addResource({
-      ref: { type: 'host', id: 'h1' },
-      partition: 'c1',
-      power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
-    });
+    await startOneHost(ha);
     for (let i = 0; i < 200 && leaseReads === 0; i++) await clock.advance(1_000);
     const from = events.length;
     const how = await stopsWithoutClock(() => ha.stop({ closeStore: false }));

@@ -1,13 +1,7 @@
 import { expect } from 'chai';
-import {
-  HaService,
-  InvalidRequestError,
-  MemoryStateStore,
-  PowerManagementService,
-  Secret,
-  type HaEvent,
-} from '@hafence/core';
+import { HaService, InvalidRequestError, MemoryStateStore, PowerManagementService, type HaEvent } from '@hafence/core';
 import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks, type FakeBmcFault } from '@hafence/testkit';
+import { startOneHost } from './helpers/one-host.js';
 import { ScriptedDriver } from './power-service-helpers.js';
 
 class ClosingStore extends MemoryStateStore {
@@ -36,17 +30,6 @@ async function running(latencyMs: number) {
   const call = provider.calls.find((c) => c.endedAt === undefined);
   expect(call, 'a health check is running').to.not.equal(undefined);
   return { clock, provider, store, ha, call: call!, shutdowns: () => shutdowns };
-}
-
-/** Starts `ha` with cluster c1 and host h1, whose controller is BMC `h1` (password `pw`). */
-async function startOneHost(ha: HaService): Promise<void> {
-  await ha.start();
-  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-  await ha.addResource({
-    ref: { type: 'host', id: 'h1' },
-    partition: 'c1',
-    power: { target: { host: 'h1', address: 'a', password: new Secret('pw') } },
-  });
 }
 
 describe('HaService.stop', () => {
