@@ -1,14 +1,8 @@
 import { expect } from 'chai';
-import {
-  HaService,
-  InvalidRequestError,
-  PowerManagementService,
-  type HaEvent,
-  type Logger,
-  type StopOptions,
-} from '@hafence/core';
+import { HaService, InvalidRequestError, PowerManagementService, type Logger, type StopOptions } from '@hafence/core';
 import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
 import { HangingStore, stopsWithoutClock } from './helpers/hanging-store.js';
+import { threeHosts } from './helpers/three-hosts.js';
 
 /** A logger keeping its warnings. */
 function warnings(): { logger: Logger; warns: string[] } {
@@ -21,31 +15,10 @@ const never = () => new Promise<never>(() => undefined);
 
 async function running(opts: { hangShutdown?: boolean } = {}) {
   const store = new HangingStore();
-  const clock = new TestClock();
-  const provider = new FakeProvider({ clock });
-  let shutdowns = 0;
-  Object.assign(provider, {
-    shutdown: async () => {
-      shutdowns++;
-      if (opts.hangShutdown) await never();
-    },
-  });
   const { logger, warns } = warnings();
-  const events: HaEvent[] = [];
-  let completed = false;
-  const ha = new HaService({
-    providers: [provider],
-    clock,
-    store,
-    logger,
-    config: { startupGrace: 0, jitterFraction: 0 },
-  });
-  ha.events$.subscribe({ next: (e) => events.push(e), complete: () => (completed = true) });
-  await ha.start();
-  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-  for (let i = 1; i <= 3; i++) await ha.addResource({ ref: { type: 'host', id: `h${i}` }, partition: 'c1' });
-  await clock.advance(60_000);
-  return { store, clock, provider, ha, events, warns, completed: () => completed, shutdowns: () => shutdowns };
+  const c = await threeHosts(store, { logger, ...(opts.hangShutdown ? { hangShutdown: true } : {}) });
+  await c.clock.advance(60_000);
+  return { ...c, store, warns };
 }
 
 /** Starts stop() and moves the clock in `step` ms until it ends: the clock time it took, or 'hung' after `maxMs`. */

@@ -3,6 +3,7 @@ import { HaService, MemoryStateStore, PowerManagementService, type HaEvent } fro
 import { FakePowerDriver, FakeProvider, TestClock, flushMicrotasks } from '@hafence/testkit';
 import { HangingStore, stopsWithoutClock } from './helpers/hanging-store.js';
 import { startOneHost } from './helpers/one-host.js';
+import { threeHosts } from './helpers/three-hosts.js';
 
 /**
  * A store call that never answers is waited for `closeWaitMs` (30 s by default) on the clock, then left behind:
@@ -19,26 +20,8 @@ async function stopsAfterCloseWait(clock: TestClock, stop: () => Promise<void>):
   return stopsWithoutClock(() => stopped.then(() => undefined));
 }
 
-async function owned(store: HangingStore, ownership = true) {
-  const clock = new TestClock();
-  const provider = new FakeProvider({ clock });
-  let shutdowns = 0;
-  Object.assign(provider, { shutdown: async () => void shutdowns++ });
-  const events: HaEvent[] = [];
-  let completed = false;
-  const ha = new HaService({
-    providers: [provider],
-    clock,
-    store,
-    config: { startupGrace: 0, jitterFraction: 0 },
-    ...(ownership ? { ownership: { coordination: store, msId: 'ms1', runId: 'ms1-r1' } } : {}),
-  });
-  ha.events$.subscribe({ next: (e) => events.push(e), complete: () => (completed = true) });
-  await ha.start();
-  await ha.addPartition({ id: 'c1', kind: 'cluster', enabled: true, haEnabled: true });
-  for (let i = 1; i <= 3; i++) await ha.addResource({ ref: { type: 'host', id: `h${i}` }, partition: 'c1' });
-  return { clock, provider, ha, events, completed: () => completed, shutdowns: () => shutdowns };
-}
+/** The three-host service, by default with ownership (the store coordinates). */
+const owned = (store: HangingStore, ownership = true) => threeHosts(store, { ownership });
 
 describe('break: HaService.stop() with ownership store calls that never settle', () => {
   for (const [method, when] of [
