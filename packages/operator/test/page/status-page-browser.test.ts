@@ -183,6 +183,8 @@ describe('status page in a real browser (operator server over a stub engine)', f
       reason: evil,
     });
     await page.waitForSelector('#timeline li[data-type="resource.transition"]', { timeout: 3_000 });
+    // The row changes once the page has read the clusters again, which may land after the timeline entry (CI flake).
+    await page.waitForSelector('tr[data-state="SUSPECT"]', { timeout: 3_000 });
     expect((await rows(page)).map((r) => [r.id, r.text, r.state])).to.deep.equal([[evil, evil, 'SUSPECT']]);
     expect(await page.$$('img')).to.have.length(0);
     expect(await page.$eval('#alerts li', (li) => li.getAttribute('data-code'))).to.equal(evil);
